@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what the project needs, only where missing (idempotent). Reaches only crates.io,
+# the npm registry and Debian's packages — nothing is downloaded from GitHub.
+#   scripts/setup.sh          build + run prerequisites
+#   scripts/setup.sh --test   also the browser for the end-to-end tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/versions.sh
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  step "adding Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+installed_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+
+if [ "$(installed_version worker-build)" != "$WORKER_BUILD_VERSION" ]; then
+  step "installing worker-build $WORKER_BUILD_VERSION from crates.io (builds from source, a few minutes)"
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+fi
+if [ "$(installed_version wasm-bindgen)" != "$WASM_BINDGEN_VERSION" ]; then
+  # Not --locked: its lockfile names a yanked webpki-roots release.
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io (builds from source, a few minutes)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# npm ci only when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm packages (wrangler, esbuild, workos CLI, playwright-core)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
+  step "installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+exit 0

@@ -1,0 +1,175 @@
+//! Typed configuration from the Worker's environment. Every problem names the variable.
+use crate::cookies::{CookieKeys, KeyError};
+
+pub const DEFAULT_API_BASE_URL: &str = "https://api.workos.com";
+
+pub struct Config {
+    pub client_id: String,
+    pub api_key: String,
+    pub cookie_keys: CookieKeys,
+    /// No trailing slash.
+    pub api_base_url: String,
+    /// Restricts sign-in to members of this organization and scopes sessions to it.
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    Missing(&'static str),
+    Invalid { name: &'static str, reason: String },
+}
+
+impl ConfigError {
+    pub fn variable(&self) -> &'static str {
+        match self {
+            ConfigError::Missing(n) | ConfigError::Invalid { name: n, .. } => n,
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::Missing(n) => write!(f, "{n} is not set"),
+            ConfigError::Invalid { name, reason } => write!(f, "{name} is invalid: {reason}"),
+        }
+    }
+}
+
+impl Config {
+    /// `lookup` returns a variable's value (secret or plain var); blank counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let client_id = get("WORKOS_CLIENT_ID").ok_or(ConfigError::Missing("WORKOS_CLIENT_ID"))?;
+        if !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(invalid("WORKOS_CLIENT_ID", "expected an id like client_01…"));
+        }
+        // Cloudflare's template calls the API key WORKOS_CLIENT_SECRET; accept either name.
+        let api_key = get("WORKOS_API_KEY")
+            .or_else(|| get("WORKOS_CLIENT_SECRET"))
+            .ok_or(ConfigError::Missing("WORKOS_API_KEY"))?;
+        if api_key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("WORKOS_API_KEY", "contains whitespace"));
+        }
+        let raw_keys = get("COOKIE_ENCRYPTION_KEY").ok_or(ConfigError::Missing("COOKIE_ENCRYPTION_KEY"))?;
+        let cookie_keys = CookieKeys::parse(&raw_keys).map_err(|e| match e {
+            KeyError::Empty => ConfigError::Missing("COOKIE_ENCRYPTION_KEY"),
+            KeyError::TooShort { index, min } => invalid(
+                "COOKIE_ENCRYPTION_KEY",
+                &format!("key #{} is shorter than {min} characters (generate one with `openssl rand -hex 32`)", index + 1),
+            ),
+        })?;
+        let api_base_url = parse_base_url(get("WORKOS_API_BASE_URL").as_deref().unwrap_or(DEFAULT_API_BASE_URL))?;
+        let organization_id = get("WORKOS_ORGANIZATION_ID");
+        if let Some(org) = &organization_id {
+            if !org.starts_with("org_") || !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(invalid("WORKOS_ORGANIZATION_ID", "expected an id like org_01…"));
+            }
+        }
+        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id })
+    }
+}
+
+fn invalid(name: &'static str, reason: &str) -> ConfigError {
+    ConfigError::Invalid { name, reason: reason.to_string() }
+}
+
+/// https everywhere; plain http only for a loopback emulator.
+fn parse_base_url(raw: &str) -> Result<String, ConfigError> {
+    const NAME: &str = "WORKOS_API_BASE_URL";
+    let url = url::Url::parse(raw).map_err(|_| invalid(NAME, "not an absolute URL"))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(invalid(NAME, "must be https (http is allowed only for localhost)")),
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid(NAME, "must not carry a query, fragment or credentials"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|n| map.get(n).cloned())
+    }
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![("WORKOS_CLIENT_ID", "client_123"), ("WORKOS_API_KEY", "sk_test_1"), ("COOKIE_ENCRYPTION_KEY", KEY)]
+    }
+
+    #[test]
+    fn minimal_config_uses_defaults() {
+        let c = cfg(&base()).unwrap();
+        assert_eq!(c.api_base_url, "https://api.workos.com");
+        assert_eq!(c.organization_id, None);
+        assert_eq!(c.api_key, "sk_test_1");
+    }
+
+    #[test]
+    fn each_required_variable_is_named_when_missing() {
+        for name in ["WORKOS_CLIENT_ID", "WORKOS_API_KEY", "COOKIE_ENCRYPTION_KEY"] {
+            let vars: Vec<_> = base().into_iter().filter(|(k, _)| *k != name).collect();
+            assert_eq!(cfg(&vars).err(), Some(ConfigError::Missing(name)), "{name}");
+            let blank: Vec<_> = base().into_iter().map(|(k, v)| if k == name { (k, "  ") } else { (k, v) }).collect();
+            assert_eq!(cfg(&blank).err(), Some(ConfigError::Missing(name)), "{name} blank");
+        }
+    }
+
+    #[test]
+    fn client_secret_is_accepted_as_the_api_key() {
+        let mut vars: Vec<_> = base().into_iter().filter(|(k, _)| *k != "WORKOS_API_KEY").collect();
+        vars.push(("WORKOS_CLIENT_SECRET", "sk_live_x"));
+        assert_eq!(cfg(&vars).unwrap().api_key, "sk_live_x");
+    }
+
+    #[test]
+    fn short_cookie_key_is_invalid_and_named() {
+        let mut vars = base();
+        vars[2] = ("COOKIE_ENCRYPTION_KEY", "short");
+        let err = cfg(&vars).err().unwrap();
+        assert_eq!(err.variable(), "COOKIE_ENCRYPTION_KEY");
+        assert!(matches!(err, ConfigError::Invalid { .. }));
+    }
+
+    #[test]
+    fn base_url_rules() {
+        for (raw, ok) in [
+            ("https://api.workos.com/", Some("https://api.workos.com")),
+            ("http://127.0.0.1:4100", Some("http://127.0.0.1:4100")),
+            ("http://localhost:4100/", Some("http://localhost:4100")),
+            ("http://api.workos.com", None),
+            ("ftp://x", None),
+            ("api.workos.com", None),
+            ("https://api.workos.com/?x=1", None),
+            ("https://user:pw@api.workos.com", None),
+        ] {
+            let mut vars = base();
+            vars.push(("WORKOS_API_BASE_URL", raw));
+            match (cfg(&vars), ok) {
+                (Ok(c), Some(want)) => assert_eq!(c.api_base_url, want),
+                (Err(e), None) => assert_eq!(e.variable(), "WORKOS_API_BASE_URL"),
+                (r, want) => panic!("{raw}: got {:?}, want {want:?}", r.map(|c| c.api_base_url)),
+            }
+        }
+    }
+
+    #[test]
+    fn organization_id_is_validated() {
+        let mut vars = base();
+        vars.push(("WORKOS_ORGANIZATION_ID", "org_01ABC"));
+        assert_eq!(cfg(&vars).unwrap().organization_id.as_deref(), Some("org_01ABC"));
+        let mut bad = base();
+        bad.push(("WORKOS_ORGANIZATION_ID", "acme"));
+        assert_eq!(cfg(&bad).err().unwrap().variable(), "WORKOS_ORGANIZATION_ID");
+    }
+}

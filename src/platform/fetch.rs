@@ -1,0 +1,59 @@
+//! [`HttpClient`] over the Fetch API, with a hard timeout (AbortController + timer race).
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use futures_util::future::{select, Either};
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect};
+
+pub struct FetchClient {
+    pub timeout: Duration,
+}
+
+impl FetchClient {
+    /// WorkOS calls give up after 5 s (the Ruby app's setting; a sign-in should not hang).
+    pub fn workos() -> FetchClient {
+        FetchClient { timeout: Duration::from_secs(5) }
+    }
+}
+
+fn network(e: impl std::fmt::Display) -> TransportError {
+    TransportError::Network(e.to_string())
+}
+
+impl HttpClient for FetchClient {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let headers = Headers::new();
+        for (k, v) in &request.headers {
+            headers.append(k, v).map_err(network)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(match request.method {
+            Method::Get => worker::Method::Get,
+            Method::Post => worker::Method::Post,
+        })
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+        if let Some(body) = &request.body {
+            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+        }
+        let req = Request::new_with_init(&request.url, &init).map_err(network)?;
+
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        // One deadline covers both the response head and the body.
+        let work = async move {
+            let mut resp = Fetch::Request(req).send_with_signal(&signal).await.map_err(network)?;
+            let status = resp.status_code();
+            let headers: Vec<(String, String)> = resp.headers().entries().collect();
+            let body = resp.bytes().await.map_err(network)?;
+            Ok(HttpResponse { status, headers, body })
+        };
+        let timer = Delay::from(self.timeout);
+        match select(Box::pin(work), timer).await {
+            Either::Left((result, _)) => result,
+            Either::Right(((), _)) => {
+                controller.abort();
+                Err(TransportError::Timeout)
+            }
+        }
+    }
+}

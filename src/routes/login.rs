@@ -1,0 +1,128 @@
+//! `/login`, `/callback`, `/logout`, `/` (account): parse the request, call `signin`, answer.
+use crate::app::App;
+use crate::cookies::{clear_cookie, read_cookie};
+use crate::pages::{render, AccountPage, LoginPage};
+use crate::return_path::safe_return_path;
+use crate::signin::{self, Callback, ClientInfo, StartRequest, SESSION_COOKIE, SIGNIN_COOKIE};
+use crate::web;
+use std::collections::HashMap;
+use worker::{Context, Request, Response, Result};
+
+/// Forms here are a few hidden fields; anything bigger is not ours.
+const MAX_FORM_BYTES: usize = 8 * 1024;
+
+fn query(req: &Request) -> Result<HashMap<String, String>> {
+    Ok(req.url()?.query_pairs().into_owned().collect())
+}
+
+async fn form(req: &mut Request) -> Option<HashMap<String, String>> {
+    let bytes = req.bytes().await.ok()?;
+    if bytes.len() > MAX_FORM_BYTES {
+        return None;
+    }
+    Some(url::form_urlencoded::parse(&bytes).into_owned().collect())
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+fn cookie(req: &Request, name: &str) -> Option<String> {
+    read_cookie(header(req, "Cookie").as_deref(), name).map(str::to_string)
+}
+
+fn client_info(req: &Request) -> ClientInfo {
+    ClientInfo { ip: header(req, "CF-Connecting-IP"), user_agent: header(req, "User-Agent") }
+}
+
+/// `GET /login`: the sign-in page (no state is created until the button is pressed).
+pub fn login_page(req: &Request) -> Result<Response> {
+    let q = query(req)?;
+    let return_to = safe_return_path(q.get("return_to").map(String::as_str));
+    let login_hint = q.get("login_hint").map(String::as_str).unwrap_or("");
+    web::html(200, render(&LoginPage { return_to: &return_to, login_hint }))
+}
+
+/// `POST /login`: create the one-time state and send the browser to WorkOS.
+pub async fn login_start(mut req: Request, app: &App) -> Result<Response> {
+    if header(&req, "Origin").is_some_and(|o| o != app.origin) {
+        return web::signin_error(&signin::SigninError::ForeignOrigin, &[]);
+    }
+    let Some(f) = form(&mut req).await else {
+        return web::error_page(400, "Bad request", "The sign-in form could not be read.", Some("/login"));
+    };
+    let start = StartRequest {
+        return_to: f.get("return_to").map(String::as_str),
+        login_hint: f.get("login_hint").map(String::as_str).filter(|h| !h.is_empty()),
+        screen_hint: f.get("screen_hint").map(String::as_str),
+    };
+    match signin::start(&app.ctx(), start).await {
+        Ok(started) => web::redirect(&started.location, &[&started.set_cookie]),
+        Err(e) => web::signin_error(&e, &[]),
+    }
+}
+
+/// `GET /callback`: verify state, exchange the code, create the session, redirect.
+pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Result<Response> {
+    let q = query(req)?;
+    let get = |k: &str| q.get(k).map(String::as_str);
+    let cb = Callback { state: get("state"), code: get("code"), error: get("error"), error_description: get("error_description") };
+    let signin_cookie = cookie(req, SIGNIN_COOKIE);
+    // The binding cookie is single-use whatever happens next.
+    let clear = clear_cookie(SIGNIN_COOKIE);
+    match signin::complete(&app.ctx(), cb, signin_cookie.as_deref(), &client_info(req)).await {
+        Ok(done) => {
+            if let Some(event) = done.audit {
+                send_audit_event(app, ctx, event);
+            }
+            web::redirect(&done.location, &[&done.set_cookie, &clear])
+        }
+        Err(e) => web::signin_error(&e, &[&clear]),
+    }
+}
+
+/// The audit log never delays or fails a sign-in: it runs after the response, errors are logged.
+fn send_audit_event(app: &App, ctx: &Context, event: crate::workos::AuditEvent) {
+    let base = app.config.api_base_url.clone();
+    let client_id = app.config.client_id.clone();
+    let api_key = app.config.api_key.clone();
+    let now = app.now;
+    ctx.wait_until(async move {
+        let http = crate::platform::fetch::FetchClient::workos();
+        let client = crate::workos::WorkosClient { http: &http, base_url: &base, client_id: &client_id, api_key: &api_key, now };
+        let key = crate::random::token(16);
+        if let Err(e) = client.create_audit_event(&event, &key).await {
+            worker::console_warn!("audit log event {} for {} not recorded: {e}", event.action, event.actor_id);
+        }
+    });
+}
+
+/// `GET /`: who is signed in.
+pub async fn account(req: &Request, app: &App) -> Result<Response> {
+    match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await {
+        Ok(Some((_, s))) => {
+            let p = &s.principal;
+            web::html(200, render(&AccountPage {
+                name: &p.name,
+                email: &p.email,
+                organization: p.organization_name.as_deref().or(p.organization_id.as_deref()).unwrap_or("—"),
+                role: p.role.as_deref().unwrap_or("—"),
+                permissions: &p.permissions,
+                csrf: &s.csrf,
+            }))
+        }
+        Ok(None) => web::redirect("/login?return_to=%2F", &[]),
+        Err(e) => web::signin_error(&e, &[]),
+    }
+}
+
+/// `POST /logout`: end our session and WorkOS's.
+pub async fn logout(mut req: Request, app: &App) -> Result<Response> {
+    let session_cookie = cookie(&req, SESSION_COOKIE);
+    let origin = header(&req, "Origin");
+    let f = form(&mut req).await.unwrap_or_default();
+    match signin::logout(&app.ctx(), session_cookie.as_deref(), f.get("csrf").map(String::as_str), origin.as_deref()).await {
+        Ok(location) => web::redirect(&location, &[&clear_cookie(SESSION_COOKIE)]),
+        Err(e) => web::signin_error(&e, &[]),
+    }
+}

@@ -1,0 +1,2 @@
+//! Thin HTTP handlers, one file per audience.
+pub mod login;

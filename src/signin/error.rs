@@ -1,0 +1,85 @@
+//! Everything that can stop a sign-in, and how each is told to a person.
+use crate::store::StoreError;
+use crate::workos::{TokenError, WorkosError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SigninError {
+    StateMissing,
+    /// No (valid) binding cookie: the flow did not start in this browser, or cookies are blocked.
+    StateNotBound,
+    /// The binding cookie names another state.
+    StateForeign,
+    /// Unknown, expired or already used.
+    StateUnknown,
+    CodeMissing,
+    /// WorkOS redirected back with `error`.
+    Provider { error: String, description: Option<String> },
+    Workos(WorkosError),
+    /// The access token WorkOS returned failed verification.
+    Token(TokenError),
+    NotInOrganization,
+    MembershipInactive,
+    Storage(StoreError),
+    /// A state-changing form without a valid CSRF token.
+    Csrf,
+    /// A state-changing request from another origin.
+    ForeignOrigin,
+}
+
+/// What the person sees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorView {
+    pub status: u16,
+    pub title: &'static str,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl SigninError {
+    pub fn view(&self) -> ErrorView {
+        use SigninError::*;
+        let (status, title, message) = match self {
+            StateMissing => (400, "Sign-in link incomplete", "The sign-in response had no state parameter.".to_string()),
+            StateNotBound => (400, "Sign-in not started in this browser", "This sign-in was not started in this browser, or cookies are blocked. Start again from the sign-in page.".to_string()),
+            StateForeign => (400, "Sign-in belongs to another browser", "This sign-in response does not match the sign-in started in this browser.".to_string()),
+            StateUnknown => (400, "Sign-in expired", "This sign-in link has expired or has already been used.".to_string()),
+            CodeMissing => (400, "Sign-in incomplete", "WorkOS sent no authorization code.".to_string()),
+            Provider { error, description } => (400, "Sign-in was not completed", match description {
+                Some(d) => format!("WorkOS reported: {d} ({error})"),
+                None => format!("WorkOS reported: {error}"),
+            }),
+            Workos(e) => return workos_view(e),
+            Token(_) => (502, "Could not verify the sign-in", "WorkOS returned an access token that could not be verified.".to_string()),
+            NotInOrganization => (403, "Not a member", "Your account is not a member of the organization this server is restricted to.".to_string()),
+            MembershipInactive => (403, "Membership inactive", "Your membership in this server's organization is not active.".to_string()),
+            Storage(_) => (503, "Temporarily unavailable", "Session storage is unavailable. Please try again.".to_string()),
+            Csrf => (403, "Request refused", "The form was stale or did not come from this site. Reload the page and try again.".to_string()),
+            ForeignOrigin => (403, "Request refused", "Requests from other sites are not accepted.".to_string()),
+        };
+        ErrorView { status, title, message, retry_after: None }
+    }
+
+    /// One line for the Worker log (no secrets: errors never hold tokens or keys).
+    pub fn log_line(&self) -> String {
+        match self {
+            SigninError::Workos(e) => format!("sign-in failed: WorkOS: {e}"),
+            SigninError::Token(e) => format!("sign-in failed: token verification: {e:?}"),
+            SigninError::Storage(e) => format!("sign-in failed: {e}"),
+            SigninError::Provider { error, .. } => format!("sign-in failed: provider error {error}"),
+            other => format!("sign-in refused: {other:?}"),
+        }
+    }
+}
+
+fn workos_view(e: &WorkosError) -> ErrorView {
+    let (status, title, message) = match e {
+        WorkosError::Unreachable { .. } => (503, "WorkOS is unreachable", "We could not reach WorkOS to finish signing you in. Please try again in a moment.".to_string()),
+        WorkosError::RateLimited { .. } => (503, "Too many sign-ins", "WorkOS is rate limiting sign-ins right now. Please try again shortly.".to_string()),
+        WorkosError::Server { .. } => (502, "WorkOS had a problem", "WorkOS answered with a server error. Please try again in a moment.".to_string()),
+        WorkosError::OAuth { error, .. } if error == "invalid_grant" => (400, "Sign-in expired", "The sign-in code has expired or was already used.".to_string()),
+        WorkosError::StepUp { message, .. } => (403, "More verification needed", format!("WorkOS needs another step before you can sign in: {message}")),
+        WorkosError::Malformed { .. } => (502, "WorkOS had a problem", "WorkOS sent a response we could not read. Please try again.".to_string()),
+        WorkosError::OAuth { .. } | WorkosError::Api { .. } => (502, "WorkOS refused the sign-in", format!("WorkOS refused the request: {e}")),
+    };
+    ErrorView { status, title, message, retry_after: e.retry_after() }
+}

@@ -1,0 +1,144 @@
+//! Starting a sign-in (state + PKCE + redirect to WorkOS) and completing it at `/callback`.
+use super::principal::{resolve_principal, Principal};
+use super::session::create_session;
+use super::{ClientInfo, Ctx, SigninError, SIGNIN_COOKIE, STATE_TTL};
+use crate::http::HttpClient;
+use crate::return_path::safe_return_path;
+use crate::store::{keys, Store};
+use crate::workos::client::authorization_url;
+use crate::workos::{AuditEvent, AuthorizeParams};
+use crate::{cookies, random};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, Default, Clone)]
+pub struct StartRequest<'a> {
+    pub return_to: Option<&'a str>,
+    pub login_hint: Option<&'a str>,
+    pub screen_hint: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct Started {
+    /// The WorkOS authorization URL.
+    pub location: String,
+    /// `Set-Cookie` binding the state to this browser.
+    pub set_cookie: String,
+}
+
+/// The one-time state record in KV.
+#[derive(Debug, Serialize, Deserialize)]
+struct StateRecord {
+    verifier: String,
+    return_to: String,
+    created_at: u64,
+}
+
+pub async fn start<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: StartRequest<'_>) -> Result<Started, SigninError> {
+    let state = random::token(32);
+    let verifier = random::token(32);
+    let record = StateRecord { verifier, return_to: safe_return_path(req.return_to), created_at: ctx.now };
+    let json = serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
+    ctx.store.put(&keys::signin_state(&state), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
+
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(record.verifier.as_bytes()));
+    let callback = ctx.callback_url();
+    let location = authorization_url(
+        &ctx.config.api_base_url,
+        &ctx.config.client_id,
+        &AuthorizeParams {
+            redirect_uri: &callback,
+            state: &state,
+            code_challenge: &challenge,
+            organization_id: ctx.config.organization_id.as_deref(),
+            login_hint: req.login_hint.filter(|h| is_reasonable_hint(h)),
+            screen_hint: req.screen_hint.filter(|h| matches!(*h, "sign-in" | "sign-up")),
+        },
+    );
+    let sealed = ctx.config.cookie_keys.seal(SIGNIN_COOKIE, state.as_bytes(), ctx.now + STATE_TTL);
+    Ok(Started { location, set_cookie: cookies::set_cookie(SIGNIN_COOKIE, &sealed, STATE_TTL) })
+}
+
+fn is_reasonable_hint(h: &str) -> bool {
+    !h.is_empty() && h.len() <= 320 && !h.chars().any(char::is_control)
+}
+
+/// Query parameters of `GET /callback`.
+#[derive(Debug, Default, Clone)]
+pub struct Callback<'a> {
+    pub state: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub error_description: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct Completed {
+    pub location: String,
+    pub set_cookie: String,
+    pub principal: Principal,
+    /// To be sent in the background (only when an organization is known).
+    pub audit: Option<AuditEvent>,
+}
+
+pub async fn complete<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    cb: Callback<'_>,
+    signin_cookie: Option<&str>,
+    client: &ClientInfo,
+) -> Result<Completed, SigninError> {
+    let record = take_state(ctx, cb.state, signin_cookie).await?;
+    if let Some(error) = cb.error {
+        return Err(SigninError::Provider {
+            error: error.chars().take(100).collect(),
+            description: cb.error_description.map(|d| d.chars().take(300).collect()),
+        });
+    }
+    let code = cb.code.filter(|c| !c.is_empty()).ok_or(SigninError::CodeMissing)?;
+
+    let auth = ctx
+        .workos()
+        .authenticate_with_code(code, &record.verifier, client.ip.as_deref(), client.user_agent.as_deref())
+        .await
+        .map_err(SigninError::Workos)?;
+    let (principal, refresh_token) = resolve_principal(ctx, auth).await?;
+    let set_cookie = create_session(ctx, &principal, &refresh_token).await?;
+    let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
+        organization_id: org.clone(),
+        action: "user_logged_in".into(),
+        occurred_at: crate::time::iso8601(ctx.now),
+        actor_id: principal.user_id.clone(),
+        actor_name: Some(principal.name.clone()),
+        target_id: principal.user_id.clone(),
+        target_name: Some(principal.name.clone()),
+        location: client.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
+        user_agent: client.user_agent.clone(),
+    });
+    Ok(Completed { location: record.return_to, set_cookie, principal, audit })
+}
+
+/// Check the state against this browser's binding cookie, then consume it (one-time).
+async fn take_state<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    state: Option<&str>,
+    signin_cookie: Option<&str>,
+) -> Result<StateRecord, SigninError> {
+    let state = state.filter(|s| !s.is_empty()).ok_or(SigninError::StateMissing)?;
+    let bound = signin_cookie
+        .and_then(|c| ctx.config.cookie_keys.open(SIGNIN_COOKIE, c, ctx.now))
+        .ok_or(SigninError::StateNotBound)?;
+    if !bool::from(bound.as_slice().ct_eq(state.as_bytes())) {
+        return Err(SigninError::StateForeign);
+    }
+    let key = keys::signin_state(state);
+    let raw = ctx.store.get(&key).await.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?;
+    // Delete before any further work: a state is good for one attempt, whatever its outcome.
+    ctx.store.delete(&key).await.map_err(SigninError::Storage)?;
+    let record: StateRecord = serde_json::from_str(&raw).map_err(|_| SigninError::StateUnknown)?;
+    if ctx.now.saturating_sub(record.created_at) > STATE_TTL {
+        return Err(SigninError::StateUnknown);
+    }
+    Ok(record)
+}

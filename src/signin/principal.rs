@@ -1,0 +1,106 @@
+//! From a WorkOS authentication response to a verified principal: organization, role,
+//! permissions. WorkOS's code exchange is usually not organization-scoped, so when an
+//! organization applies we switch the session to it with a refresh (WorkOS's own mechanism).
+use super::{Ctx, SigninError};
+use crate::http::HttpClient;
+use crate::store::Store;
+use crate::workos::jwt::peek_kid;
+use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub organization_id: Option<String>,
+    pub organization_name: Option<String>,
+    pub role: Option<String>,
+    pub permissions: Vec<String>,
+    /// WorkOS session id (`sid`), used to end the WorkOS session at logout.
+    pub workos_session_id: Option<String>,
+}
+
+/// Returns the principal and the newest WorkOS refresh token.
+pub async fn resolve_principal<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    mut auth: AuthResponse,
+) -> Result<(Principal, String), SigninError> {
+    let mut claims = verify_access_token(ctx, &auth.access_token).await?;
+    if claims.sub != auth.user.id {
+        return Err(SigninError::Token(TokenError::Malformed("sub does not match the user".into())));
+    }
+    let memberships = ctx
+        .workos()
+        .list_memberships(&auth.user.id, ctx.config.organization_id.as_deref())
+        .await
+        .map_err(SigninError::Workos)?;
+    let membership = choose_membership(&memberships, ctx.config.organization_id.as_deref(), auth.organization_id.as_deref())?;
+
+    if let Some(m) = membership {
+        if claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
+            auth = ctx
+                .workos()
+                .authenticate_with_refresh_token(&auth.refresh_token, Some(&m.organization_id))
+                .await
+                .map_err(SigninError::Workos)?;
+            claims = verify_access_token(ctx, &auth.access_token).await?;
+            if claims.sub != auth.user.id || claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
+                return Err(SigninError::Token(TokenError::Malformed("organization switch returned another scope".into())));
+            }
+        }
+    }
+    let role = claims.role.clone().or_else(|| membership.and_then(|m| m.role.as_ref().map(|r| r.slug.clone())));
+    let principal = Principal {
+        user_id: auth.user.id.clone(),
+        email: auth.user.email.clone(),
+        name: auth.user.display_name(),
+        organization_id: membership.map(|m| m.organization_id.clone()),
+        organization_name: membership.and_then(|m| m.organization_name.clone()),
+        role: membership.and(role),
+        permissions: if membership.is_some() { claims.permissions.unwrap_or_default() } else { Vec::new() },
+        workos_session_id: claims.sid,
+    };
+    Ok((principal, auth.refresh_token))
+}
+
+/// The organization rule: with `WORKOS_ORGANIZATION_ID` the user must hold an active
+/// membership there; otherwise the organization WorkOS chose, else the first active one, else none.
+fn choose_membership<'m>(
+    memberships: &'m [Membership],
+    required_org: Option<&str>,
+    workos_org: Option<&str>,
+) -> Result<Option<&'m Membership>, SigninError> {
+    if let Some(required) = required_org {
+        let m = memberships
+            .iter()
+            .find(|m| m.organization_id == required)
+            .ok_or(SigninError::NotInOrganization)?;
+        return if m.status == "active" { Ok(Some(m)) } else { Err(SigninError::MembershipInactive) };
+    }
+    let mut active = memberships.iter().filter(|m| m.status == "active");
+    let preferred = workos_org.and_then(|o| memberships.iter().find(|m| m.status == "active" && m.organization_id == o));
+    Ok(preferred.or_else(|| active.next()))
+}
+
+/// Verify a WorkOS access token against the (cached) JWKS; refetch once for an unknown key.
+pub async fn verify_access_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, token: &str) -> Result<AccessClaims, SigninError> {
+    let stale = ctx.jwks.borrow().is_stale(ctx.now);
+    if stale {
+        refresh_jwks(ctx).await?;
+    }
+    let first = ctx.jwks.borrow().verify(token, &ctx.config.client_id, ctx.now);
+    match first {
+        Err(TokenError::UnknownKey(_)) if ctx.jwks.borrow_mut().should_refetch_for(peek_kid(token).as_deref(), ctx.now) => {
+            refresh_jwks(ctx).await?;
+            let again = ctx.jwks.borrow().verify(token, &ctx.config.client_id, ctx.now);
+            again.map_err(SigninError::Token)
+        }
+        other => other.map_err(SigninError::Token),
+    }
+}
+
+async fn refresh_jwks<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>) -> Result<(), SigninError> {
+    let jwks = ctx.workos().fetch_jwks().await.map_err(SigninError::Workos)?;
+    ctx.jwks.borrow_mut().load(&jwks, ctx.now).map_err(SigninError::Token)
+}

@@ -1,0 +1,91 @@
+//! Browser sessions: a KV record keyed by a random id; the cookie holds the id, sealed.
+use super::principal::Principal;
+use super::{Ctx, SigninError, SESSION_COOKIE, SESSION_TTL};
+use crate::http::HttpClient;
+use crate::store::{keys, Store, StoreError};
+use crate::workos::client::logout_url;
+use crate::{cookies, random};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+/// Associated data for the WorkOS refresh token sealed inside the KV record.
+const REFRESH_TOKEN_AAD: &str = "kv:session:refresh-token";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub principal: Principal,
+    /// WorkOS refresh token, sealed with the cookie key: a KV dump alone does not yield it.
+    pub refresh_token_sealed: String,
+    /// Per-session CSRF token for state-changing forms.
+    pub csrf: String,
+    pub created_at: u64,
+    pub expires_at: u64,
+}
+
+/// Store a new session and return the `Set-Cookie` for it.
+pub(super) async fn create_session<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    principal: &Principal,
+    refresh_token: &str,
+) -> Result<String, SigninError> {
+    let id = random::token(32);
+    let expires_at = ctx.now + SESSION_TTL;
+    let session = Session {
+        principal: principal.clone(),
+        refresh_token_sealed: ctx.config.cookie_keys.seal(REFRESH_TOKEN_AAD, refresh_token.as_bytes(), expires_at),
+        csrf: random::token(32),
+        created_at: ctx.now,
+        expires_at,
+    };
+    let json = serde_json::to_string(&session).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
+    ctx.store.put(&keys::session(&id), &json, SESSION_TTL).await.map_err(SigninError::Storage)?;
+    let sealed = ctx.config.cookie_keys.seal(SESSION_COOKIE, id.as_bytes(), expires_at);
+    Ok(cookies::set_cookie(SESSION_COOKIE, &sealed, SESSION_TTL))
+}
+
+/// The session named by the (sealed) session cookie, if it opens and is still live.
+/// A tampered, expired or foreign cookie is treated as absent.
+pub async fn load_session<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    session_cookie: Option<&str>,
+) -> Result<Option<(String, Session)>, SigninError> {
+    let Some(id) = session_cookie
+        .and_then(|c| ctx.config.cookie_keys.open(SESSION_COOKIE, c, ctx.now))
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
+        return Ok(None);
+    };
+    let Some(raw) = ctx.store.get(&keys::session(&id)).await.map_err(SigninError::Storage)? else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<Session>(&raw) {
+        Ok(s) if s.expires_at > ctx.now => Ok(Some((id, s))),
+        _ => Ok(None),
+    }
+}
+
+/// `POST /logout`: same-origin, CSRF token checked, then the session is deleted.
+/// Returns where to send the browser (WorkOS's logout URL when there is a WorkOS session).
+pub async fn logout<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    session_cookie: Option<&str>,
+    csrf: Option<&str>,
+    origin_header: Option<&str>,
+) -> Result<String, SigninError> {
+    if origin_header.is_some_and(|o| o != ctx.origin) {
+        return Err(SigninError::ForeignOrigin);
+    }
+    let signed_out = format!("{}/login", ctx.origin);
+    let Some((id, session)) = load_session(ctx, session_cookie).await? else {
+        return Ok(signed_out);
+    };
+    let presented = csrf.unwrap_or("");
+    if !bool::from(presented.as_bytes().ct_eq(session.csrf.as_bytes())) {
+        return Err(SigninError::Csrf);
+    }
+    ctx.store.delete(&keys::session(&id)).await.map_err(SigninError::Storage)?;
+    Ok(match &session.principal.workos_session_id {
+        Some(sid) => logout_url(&ctx.config.api_base_url, sid, Some(&signed_out)),
+        None => signed_out,
+    })
+}

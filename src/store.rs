@@ -1,0 +1,72 @@
+//! The KV boundary. Every key the Worker writes is built here (the README's KV table mirrors
+//! this module), and every flow talks to a [`Store`], so flows are tested with [`MemoryStore`].
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "storage error: {}", self.0)
+    }
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// `ttl_secs` is at least 60 (KV's minimum); callers pass real lifetimes.
+    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// KV key layout — one function per kind of record.
+pub mod keys {
+    /// One-time sign-in state (10 minutes).
+    pub fn signin_state(state: &str) -> String {
+        format!("signin:state:{state}")
+    }
+    /// A browser session (the session cookie holds the id, sealed).
+    pub fn session(session_id: &str) -> String {
+        format!("session:{session_id}")
+    }
+}
+
+/// KV refuses expirations under 60 s.
+pub const KV_MIN_TTL: u64 = 60;
+
+/// In-memory store for native tests (ignores TTLs; tests control time explicitly).
+#[derive(Default)]
+pub struct MemoryStore {
+    pub map: RefCell<HashMap<String, (String, u64)>>,
+    /// When set, every call fails (storage-outage tests).
+    pub fail: RefCell<bool>,
+}
+
+impl MemoryStore {
+    pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut v: Vec<String> = self.map.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        v.sort();
+        v
+    }
+    fn check(&self) -> Result<(), StoreError> {
+        if *self.fail.borrow() { Err(StoreError("injected failure".into())) } else { Ok(()) }
+    }
+}
+
+impl Store for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.check()?;
+        Ok(self.map.borrow().get(key).map(|(v, _)| v.clone()))
+    }
+    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        self.check()?;
+        self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(KV_MIN_TTL)));
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.check()?;
+        self.map.borrow_mut().remove(key);
+        Ok(())
+    }
+}
