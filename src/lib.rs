@@ -13,6 +13,9 @@ pub mod store;
 pub mod time;
 pub mod workos;
 
+#[cfg(test)]
+pub mod testing;
+
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]

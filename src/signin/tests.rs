@@ -1,0 +1,347 @@
+//! The sign-in flow end to end against an in-memory store and a scripted WorkOS.
+use super::*;
+use crate::http::{HttpRequest, HttpResponse, TransportError};
+use crate::store::MemoryStore;
+use crate::testing::{json_response, mint, mint_with, test_jwks, ScriptedHttp};
+use futures_executor::block_on;
+use serde_json::{json, Value};
+
+const NOW: u64 = 1_795_000_000;
+const ORIGIN: &str = "https://mcp.example.com";
+const ALICE: &str = "user_alice";
+const ACME: &str = "org_acme";
+
+fn config(org: Option<&str>) -> Config {
+    Config::from_lookup(|n| match n {
+        "WORKOS_CLIENT_ID" => Some("client_test".into()),
+        "WORKOS_API_KEY" => Some("sk_test_secret".into()),
+        "COOKIE_ENCRYPTION_KEY" => Some("k".repeat(40)),
+        "WORKOS_API_BASE_URL" => Some("https://api.workos.test".into()),
+        "WORKOS_ORGANIZATION_ID" => org.map(str::to_string),
+        _ => None,
+    })
+    .unwrap()
+}
+
+/// What the scripted WorkOS knows.
+#[derive(Clone)]
+struct Scenario {
+    memberships: Vec<Value>,
+    /// Fail the code exchange like this instead of answering.
+    exchange_fault: Option<Result<HttpResponse, TransportError>>,
+    /// Sign access tokens with a key WorkOS's JWKS does not hold.
+    foreign_signer: bool,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario { memberships: vec![membership(ACME, "active", "admin")], exchange_fault: None, foreign_signer: false }
+    }
+}
+
+fn membership(org: &str, status: &str, role: &str) -> Value {
+    json!({"object":"organization_membership","id":format!("om_{org}"),"user_id":ALICE,"organization_id":org,
+           "organization_name":"Acme","status":status,"role":{"slug":role}})
+}
+
+fn token(s: &Scenario, claims: Value) -> String {
+    if s.foreign_signer {
+        use std::sync::OnceLock;
+        static OTHER: OnceLock<rsa::RsaPrivateKey> = OnceLock::new();
+        let k = OTHER.get_or_init(|| rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap());
+        return mint_with(k, crate::testing::TEST_KID, claims);
+    }
+    mint(claims)
+}
+
+fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError> {
+    move |req| {
+        let url = url::Url::parse(&req.url).unwrap();
+        let body: Value = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap()).unwrap_or(Value::Null);
+        let user = json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
+        match url.path() {
+            "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
+            "/user_management/organization_memberships" => {
+                Ok(json_response(200, json!({"object":"list","data":s.memberships,"list_metadata":{}})))
+            }
+            "/user_management/authenticate" if body["grant_type"] == "authorization_code" => {
+                if let Some(fault) = &s.exchange_fault {
+                    return fault.clone();
+                }
+                assert_eq!(body["code"], "code-1");
+                let at = token(&s, json!({"sub":ALICE,"sid":"session_1","exp":NOW + 300,"iat":NOW}));
+                Ok(json_response(200, json!({"user":user,"organization_id":null,"access_token":at,"refresh_token":"rt-1"})))
+            }
+            "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
+                assert_eq!(body["refresh_token"], "rt-1");
+                let org = body["organization_id"].as_str().unwrap().to_string();
+                let at = token(&s, json!({"sub":ALICE,"sid":"session_1","org_id":org,"role":"admin",
+                                          "permissions":["image_generation"],"exp":NOW + 300,"iat":NOW}));
+                Ok(json_response(200, json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-2"})))
+            }
+            other => panic!("unexpected WorkOS call {other}"),
+        }
+    }
+}
+
+struct World<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
+    config: Config,
+    store: MemoryStore,
+    http: ScriptedHttp<F>,
+    jwks: RefCell<JwksCache>,
+}
+
+fn world(s: Scenario, org: Option<&str>) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
+    World { config: config(org), store: MemoryStore::default(), http: ScriptedHttp::new(workos(s)), jwks: RefCell::default() }
+}
+
+impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
+    fn ctx(&self) -> Ctx<'_, MemoryStore, ScriptedHttp<F>> {
+        Ctx { config: &self.config, store: &self.store, http: &self.http, jwks: &self.jwks, now: NOW, origin: ORIGIN }
+    }
+
+    /// Start a sign-in; returns (state, sealed binding cookie value).
+    fn begin(&self, return_to: Option<&str>) -> (String, String) {
+        let started = block_on(start(&self.ctx(), StartRequest { return_to, login_hint: Some("alice@example.com"), screen_hint: None })).unwrap();
+        let url = url::Url::parse(&started.location).unwrap();
+        let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.to_string();
+        let cookie = cookie_value(&started.set_cookie);
+        (state, cookie)
+    }
+
+    fn finish(&self, state: &str, cookie: Option<&str>) -> Result<Completed, SigninError> {
+        let cb = Callback { state: Some(state), code: Some("code-1"), ..Default::default() };
+        block_on(complete(&self.ctx(), cb, cookie, &ClientInfo { ip: Some("203.0.113.9".into()), user_agent: Some("UA/1".into()) }))
+    }
+
+    fn sessions(&self) -> Vec<String> {
+        self.store.keys_with_prefix("session:")
+    }
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string()
+}
+
+#[test]
+fn start_stores_one_time_state_and_redirects_with_pkce() {
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(Some("/account"));
+    let raw = w.store.map.borrow().get(&format!("signin:state:{state}")).unwrap().clone();
+    let (json, ttl) = raw;
+    assert_eq!(ttl, STATE_TTL);
+    let record: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(record["return_to"], "/account");
+    let started = block_on(start(&w.ctx(), StartRequest::default())).unwrap();
+    let url = url::Url::parse(&started.location).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(url.path(), "/user_management/authorize");
+    assert_eq!(q["provider"], "authkit");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["redirect_uri"], "https://mcp.example.com/callback");
+    assert_eq!(q["client_id"], "client_test");
+    assert!(!q.contains_key("login_hint"));
+    // The challenge is S256 of the stored verifier.
+    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{}", q["state"])].0).unwrap();
+    use base64::Engine;
+    use sha2::Digest;
+    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(rec["verifier"].as_str().unwrap()));
+    assert_eq!(q["code_challenge"], expected);
+    assert!(started.set_cookie.starts_with("__Host-mcp-signin="));
+    assert!(!cookie.contains(&state), "the state is sealed, not readable in the cookie");
+}
+
+#[test]
+fn start_refuses_unsafe_return_paths_and_passes_hints() {
+    let w = world(Scenario::default(), Some(ACME));
+    let (state, _) = w.begin(Some("//evil.example"));
+    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{state}")].0).unwrap();
+    assert_eq!(rec["return_to"], "/");
+    let started = block_on(start(&w.ctx(), StartRequest { screen_hint: Some("sign-up"), login_hint: Some("a@b.c"), ..Default::default() })).unwrap();
+    assert!(started.location.contains("organization_id=org_acme"));
+    assert!(started.location.contains("screen_hint=sign-up"));
+    assert!(started.location.contains("login_hint=a%40b.c"));
+}
+
+#[test]
+fn complete_signs_in_with_organization_permissions() {
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(Some("/account?tab=1"));
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.location, "/account?tab=1");
+    assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
+    assert_eq!(done.principal.role.as_deref(), Some("admin"));
+    assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
+    assert_eq!(done.principal.name, "Alice Admin");
+    assert_eq!(done.principal.workos_session_id.as_deref(), Some("session_1"));
+    // The code exchange is not org-scoped, so the organization switch (refresh) happened.
+    assert_eq!(w.http.paths().iter().filter(|p| *p == "/user_management/authenticate").count(), 2);
+    // State consumed; one session stored, holding the newest refresh token sealed (not in clear).
+    assert!(w.store.keys_with_prefix("signin:").is_empty());
+    let sessions = w.sessions();
+    assert_eq!(sessions.len(), 1);
+    let stored = w.store.map.borrow()[&sessions[0]].0.clone();
+    assert!(!stored.contains("rt-2") && !stored.contains("rt-1"));
+    // The cookie loads the session.
+    let sc = cookie_value(&done.set_cookie);
+    let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
+    assert_eq!(session.principal, done.principal);
+    let audit = done.audit.unwrap();
+    assert_eq!((audit.action.as_str(), audit.organization_id.as_str(), audit.actor_id.as_str()), ("user_logged_in", ACME, ALICE));
+    assert_eq!(audit.location, "203.0.113.9");
+    assert_eq!(audit.user_agent.as_deref(), Some("UA/1"));
+}
+
+#[test]
+fn user_without_membership_signs_in_without_organization_or_audit() {
+    let w = world(Scenario { memberships: vec![membership(ACME, "inactive", "admin")], ..Default::default() }, None);
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.principal.organization_id, None);
+    assert!(done.principal.permissions.is_empty());
+    assert!(done.audit.is_none());
+}
+
+#[test]
+fn organization_restriction_refuses_outsiders_and_inactive_members() {
+    for (memberships, want) in [
+        (vec![], SigninError::NotInOrganization),
+        (vec![membership("org_other", "active", "admin")], SigninError::NotInOrganization),
+        (vec![membership(ACME, "inactive", "admin")], SigninError::MembershipInactive),
+        (vec![membership(ACME, "pending", "admin")], SigninError::MembershipInactive),
+    ] {
+        let w = world(Scenario { memberships, ..Default::default() }, Some(ACME));
+        let (state, cookie) = w.begin(None);
+        assert_eq!(w.finish(&state, Some(&cookie)).unwrap_err(), want);
+        assert!(w.sessions().is_empty(), "no session for a refused sign-in");
+        assert_eq!(want.view().status, 403);
+    }
+}
+
+#[test]
+fn state_refusals() {
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(None);
+    let (other_state, other_cookie) = w.begin(None);
+    let missing = block_on(complete(&w.ctx(), Callback { code: Some("code-1"), ..Default::default() }, Some(&cookie), &ClientInfo::default()));
+    assert_eq!(missing.unwrap_err(), SigninError::StateMissing);
+    assert_eq!(w.finish(&state, None).unwrap_err(), SigninError::StateNotBound);
+    assert_eq!(w.finish(&state, Some("garbage")).unwrap_err(), SigninError::StateNotBound);
+    assert_eq!(w.finish(&state, Some(&other_cookie)).unwrap_err(), SigninError::StateForeign);
+    // A state that never existed but is "bound" (sealed by us) is unknown.
+    let forged = w.config.cookie_keys.seal(SIGNIN_COOKIE, b"never-issued", NOW + 60);
+    assert_eq!(w.finish("never-issued", Some(&forged)).unwrap_err(), SigninError::StateUnknown);
+    // The legitimate pair works once, then is a replay.
+    w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(w.finish(&state, Some(&cookie)).unwrap_err(), SigninError::StateUnknown);
+    assert_eq!(w.sessions().len(), 1);
+    // The other browser's flow is unaffected by all of this.
+    w.finish(&other_state, Some(&other_cookie)).unwrap();
+    for e in [SigninError::StateMissing, SigninError::StateNotBound, SigninError::StateForeign, SigninError::StateUnknown] {
+        assert_eq!(e.view().status, 400);
+    }
+}
+
+#[test]
+fn expired_state_is_refused_even_if_kv_still_has_it() {
+    let w = world(Scenario::default(), None);
+    let (state, _) = w.begin(None);
+    let late = Ctx { now: NOW + STATE_TTL + 1, ..w.ctx() };
+    let cookie = w.config.cookie_keys.seal(SIGNIN_COOKIE, state.as_bytes(), NOW + 10 * STATE_TTL);
+    let r = block_on(complete(&late, Callback { state: Some(&state), code: Some("code-1"), ..Default::default() }, Some(&cookie), &ClientInfo::default()));
+    assert_eq!(r.unwrap_err(), SigninError::StateUnknown);
+}
+
+#[test]
+fn missing_code_and_provider_errors_consume_the_state() {
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(None);
+    let r = block_on(complete(&w.ctx(), Callback { state: Some(&state), ..Default::default() }, Some(&cookie), &ClientInfo::default()));
+    assert_eq!(r.unwrap_err(), SigninError::CodeMissing);
+    assert_eq!(w.finish(&state, Some(&cookie)).unwrap_err(), SigninError::StateUnknown);
+
+    let (state, cookie) = w.begin(None);
+    let cb = Callback { state: Some(&state), error: Some("access_denied"), error_description: Some("User cancelled"), ..Default::default() };
+    let err = block_on(complete(&w.ctx(), cb, Some(&cookie), &ClientInfo::default())).unwrap_err();
+    assert_eq!(err, SigninError::Provider { error: "access_denied".into(), description: Some("User cancelled".into()) });
+    assert!(err.view().message.contains("User cancelled"));
+    assert!(w.sessions().is_empty());
+}
+
+#[test]
+fn workos_failures_become_clear_errors_and_write_nothing() {
+    let unreachable = Err(TransportError::Timeout);
+    let limited = Ok(HttpResponse { status: 429, headers: vec![("Retry-After".into(), "7".into())], body: br#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#.to_vec() });
+    let bad_gateway = Ok(HttpResponse { status: 502, headers: vec![], body: b"<html>bad gateway</html>".to_vec() });
+    let bad_code = Ok(json_response(400, json!({"error":"invalid_grant","error_description":"The code 'x' has expired or is invalid."})));
+    for (fault, status, retry) in [(unreachable, 503, None), (limited, 503, Some(7)), (bad_gateway, 502, None), (bad_code, 400, None)] {
+        let w = world(Scenario { exchange_fault: Some(fault), ..Default::default() }, None);
+        let (state, cookie) = w.begin(None);
+        let err = w.finish(&state, Some(&cookie)).unwrap_err();
+        assert!(matches!(err, SigninError::Workos(_)), "{err:?}");
+        let view = err.view();
+        assert_eq!((view.status, view.retry_after), (status, retry), "{err:?}");
+        assert!(!err.log_line().contains("sk_test_secret"));
+        assert!(w.sessions().is_empty() && w.store.keys_with_prefix("signin:").is_empty());
+    }
+}
+
+#[test]
+fn tokens_not_signed_by_workos_are_refused() {
+    let w = world(Scenario { foreign_signer: true, ..Default::default() }, None);
+    let (state, cookie) = w.begin(None);
+    let err = w.finish(&state, Some(&cookie)).unwrap_err();
+    assert!(matches!(err, SigninError::Token(_)), "{err:?}");
+    assert_eq!(err.view().status, 502);
+    assert!(w.sessions().is_empty());
+}
+
+#[test]
+fn tampered_or_foreign_session_cookies_are_absent() {
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(None);
+    let sc = cookie_value(&w.finish(&state, Some(&cookie)).unwrap().set_cookie);
+    let mut bytes = sc.clone().into_bytes();
+    let i = bytes.len() / 2;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    assert!(block_on(load_session(&w.ctx(), Some(&tampered))).unwrap().is_none());
+    assert!(block_on(load_session(&w.ctx(), Some(&sc[..sc.len() - 3]))).unwrap().is_none());
+    // A signin cookie is not a session cookie, even under the same key.
+    assert!(block_on(load_session(&w.ctx(), Some(&cookie))).unwrap().is_none());
+    let other = world(Scenario::default(), None);
+    let foreign_key = Config { cookie_keys: crate::cookies::CookieKeys::parse(&"z".repeat(40)).unwrap(), ..config(None) };
+    let ctx = Ctx { config: &foreign_key, ..other.ctx() };
+    assert!(block_on(load_session(&ctx, Some(&sc))).unwrap().is_none());
+}
+
+#[test]
+fn logout_checks_origin_and_csrf_then_deletes_the_session() {
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(None);
+    let sc = cookie_value(&w.finish(&state, Some(&cookie)).unwrap().set_cookie);
+    let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
+
+    assert_eq!(block_on(logout(&w.ctx(), Some(&sc), Some(&session.csrf), Some("https://evil.example"))).unwrap_err(), SigninError::ForeignOrigin);
+    assert_eq!(block_on(logout(&w.ctx(), Some(&sc), Some("wrong"), None)).unwrap_err(), SigninError::Csrf);
+    assert_eq!(block_on(logout(&w.ctx(), Some(&sc), None, Some(ORIGIN))).unwrap_err(), SigninError::Csrf);
+    assert_eq!(w.sessions().len(), 1, "refused logouts keep the session");
+
+    let location = block_on(logout(&w.ctx(), Some(&sc), Some(&session.csrf), Some(ORIGIN))).unwrap();
+    assert!(location.starts_with("https://api.workos.test/user_management/sessions/logout?"), "{location}");
+    assert!(location.contains("session_id=session_1"));
+    assert!(location.contains("return_to=https%3A%2F%2Fmcp.example.com%2Flogin"));
+    assert!(w.sessions().is_empty());
+    assert!(block_on(load_session(&w.ctx(), Some(&sc))).unwrap().is_none());
+    // Signing out again (no session) just goes to the sign-in page.
+    assert_eq!(block_on(logout(&w.ctx(), Some(&sc), None, None)).unwrap(), "https://mcp.example.com/login");
+}
+
+#[test]
+fn storage_outage_is_a_503_not_a_panic() {
+    let w = world(Scenario::default(), None);
+    *w.store.fail.borrow_mut() = true;
+    let err = block_on(start(&w.ctx(), StartRequest::default())).unwrap_err();
+    assert!(matches!(err, SigninError::Storage(_)));
+    assert_eq!(err.view().status, 503);
+}
