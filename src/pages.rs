@@ -40,7 +40,7 @@ mod tests {
     fn error_page_escapes_untrusted_text() {
         let html = render(&ErrorPage { title: "Sign-in was not completed", message: "<script>alert(1)</script>", sign_in_href: Some("/login?return_to=%2F\"x") });
         assert!(!html.contains("<script>alert(1)</script>"));
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
         assert!(!html.contains("%2F\"x"));
         assert!(html.contains("data-testid=\"sign-in-again\""));
     }
@@ -50,7 +50,7 @@ mod tests {
         let perms = vec!["image_generation".to_string(), "a<b".to_string()];
         let html = render(&AccountPage { name: "Alice", email: "alice@example.com", organization: "Acme", role: "admin", permissions: &perms, csrf: "tok" });
         assert!(html.contains("<li>image_generation</li>"));
-        assert!(html.contains("<li>a&lt;b</li>"));
+        assert!(html.contains("<li>a&#60;b</li>"));
         assert!(html.contains("name=\"csrf\" value=\"tok\""));
     }
 

@@ -10,7 +10,7 @@ fn security_headers(h: &Headers) -> Result<()> {
     h.set("Content-Security-Policy", CSP)?;
     h.set("X-Frame-Options", "DENY")?;
     h.set("X-Content-Type-Options", "nosniff")?;
-    h.set("Referrer-Policy", "no-referrer")?;
+    h.set("Referrer-Policy", "same-origin")?;
     h.set("Cache-Control", "no-store")?;
     Ok(())
 }

@@ -50,13 +50,19 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
             }
         }
     }
+    // Memberships name their organization; when one does not (older API versions, the
+    // emulator), ask for it. The name is only shown, so a failure here does not stop sign-in.
+    let mut organization_name = membership.and_then(|m| m.organization_name.clone());
+    if let (Some(m), None) = (membership, &organization_name) {
+        organization_name = ctx.workos().get_organization(&m.organization_id).await.ok().map(|o| o.name);
+    }
     let role = claims.role.clone().or_else(|| membership.and_then(|m| m.role.as_ref().map(|r| r.slug.clone())));
     let principal = Principal {
         user_id: auth.user.id.clone(),
         email: auth.user.email.clone(),
         name: auth.user.display_name(),
         organization_id: membership.map(|m| m.organization_id.clone()),
-        organization_name: membership.and_then(|m| m.organization_name.clone()),
+        organization_name,
         role: membership.and(role),
         permissions: if membership.is_some() { claims.permissions.unwrap_or_default() } else { Vec::new() },
         workos_session_id: claims.sid,
@@ -87,7 +93,13 @@ fn choose_membership<'m>(
 pub async fn verify_access_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, token: &str) -> Result<AccessClaims, SigninError> {
     let stale = ctx.jwks.borrow().is_stale(ctx.now);
     if stale {
-        refresh_jwks(ctx).await?;
+        // Stale keys still verify: WorkOS rotates with overlap, so a failed refresh only
+        // fails the sign-in when there is nothing cached at all.
+        if let Err(e) = refresh_jwks(ctx).await {
+            if !ctx.jwks.borrow().has_keys() {
+                return Err(e);
+            }
+        }
     }
     let first = ctx.jwks.borrow().verify(token, &ctx.config.client_id, ctx.now);
     match first {

@@ -31,11 +31,15 @@ struct Scenario {
     exchange_fault: Option<Result<HttpResponse, TransportError>>,
     /// Sign access tokens with a key WorkOS's JWKS does not hold.
     foreign_signer: bool,
+    /// WorkOS's JWKS endpoint answers 503.
+    jwks_down: bool,
+    /// `GET /organizations/{id}` answers 500.
+    org_lookup_down: bool,
 }
 
 impl Default for Scenario {
     fn default() -> Self {
-        Scenario { memberships: vec![membership(ACME, "active", "admin")], exchange_fault: None, foreign_signer: false }
+        Scenario { memberships: vec![membership(ACME, "active", "admin")], exchange_fault: None, foreign_signer: false, jwks_down: false, org_lookup_down: false }
     }
 }
 
@@ -60,7 +64,10 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
         let body: Value = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap()).unwrap_or(Value::Null);
         let user = json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
         match url.path() {
+            "/sso/jwks/client_test" if s.jwks_down => Ok(json_response(503, json!({"message":"down"}))),
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
+            "/organizations/org_acme" if s.org_lookup_down => Ok(json_response(500, json!({"message":"boom"}))),
+            "/organizations/org_acme" => Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme (looked up)"}))),
             "/user_management/organization_memberships" => {
                 Ok(json_response(200, json!({"object":"list","data":s.memberships,"list_metadata":{}})))
             }
@@ -344,4 +351,47 @@ fn storage_outage_is_a_503_not_a_panic() {
     let err = block_on(start(&w.ctx(), StartRequest::default())).unwrap_err();
     assert!(matches!(err, SigninError::Storage(_)));
     assert_eq!(err.view().status, 503);
+}
+
+#[test]
+fn stale_jwks_keep_verifying_while_workos_jwks_is_down() {
+    let w = world(Scenario { jwks_down: true, ..Default::default() }, None);
+    w.jwks.borrow_mut().load(&test_jwks(), NOW - 2 * JwksCache::TTL_SECS).unwrap();
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).expect("stale keys still verify");
+    assert_eq!(done.location, "/");
+    assert_eq!(w.sessions().len(), 1);
+}
+
+#[test]
+fn no_cached_jwks_and_workos_jwks_down_refuses_without_a_session() {
+    let w = world(Scenario { jwks_down: true, ..Default::default() }, None);
+    let (state, cookie) = w.begin(None);
+    let err = w.finish(&state, Some(&cookie)).unwrap_err();
+    assert!(matches!(err, SigninError::Workos(_)), "{err:?}");
+    assert!(w.sessions().is_empty());
+}
+
+fn unnamed_membership() -> Value {
+    let mut m = membership(ACME, "active", "admin");
+    m.as_object_mut().unwrap().remove("organization_name");
+    m
+}
+
+#[test]
+fn an_unnamed_membership_gets_its_organization_name_looked_up() {
+    let w = world(Scenario { memberships: vec![unnamed_membership()], ..Default::default() }, None);
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.principal.organization_name.as_deref(), Some("Acme (looked up)"));
+}
+
+#[test]
+fn a_failed_organization_lookup_still_signs_in_without_a_name() {
+    let w = world(Scenario { memberships: vec![unnamed_membership()], org_lookup_down: true, ..Default::default() }, None);
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.principal.organization_name, None);
+    assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
+    assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
 }

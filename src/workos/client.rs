@@ -1,7 +1,12 @@
 //! WorkOS calls. URL builders are pure; the rest go through the [`HttpClient`].
-use super::error::WorkosError;
-use super::types::{AuditEvent, AuthResponse, Membership, User};
-use crate::http::HttpClient;
+use super::error::{clean, WorkosError};
+use super::types::{AuditEvent, AuthResponse, Membership, Organization, User};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+pub const USER_AGENT: &str = "mcp-authkit-worker/0.1";
 
 pub struct WorkosClient<'a, H: HttpClient> {
     pub http: &'a H,
@@ -27,26 +32,228 @@ pub struct AuthorizeParams<'a> {
 }
 
 /// `{base}/user_management/authorize?client_id&code_challenge&code_challenge_method=S256&…&provider=authkit&redirect_uri&response_type=code&state`
-pub fn authorization_url(base_url: &str, client_id: &str, p: &AuthorizeParams<'_>) -> String { todo!() }
+/// (keys sorted alphabetically, as the Node SDK sends them; empty optional values are left out).
+pub fn authorization_url(base_url: &str, client_id: &str, p: &AuthorizeParams<'_>) -> String {
+    let mut query = vec![
+        ("client_id", client_id),
+        ("code_challenge", p.code_challenge),
+        ("code_challenge_method", "S256"),
+        ("provider", "authkit"),
+        ("redirect_uri", p.redirect_uri),
+        ("response_type", "code"),
+        ("state", p.state),
+    ];
+    let optional = [("login_hint", p.login_hint), ("organization_id", p.organization_id), ("screen_hint", p.screen_hint)];
+    query.extend(optional.into_iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))));
+    query.sort_by_key(|(k, _)| *k);
+    endpoint(base_url, &["user_management", "authorize"], &query)
+}
 
 /// `{base}/user_management/sessions/logout?session_id=…[&return_to=…]`
-pub fn logout_url(base_url: &str, session_id: &str, return_to: Option<&str>) -> String { todo!() }
+/// (the Node SDK's order: `session_id` first).
+pub fn logout_url(base_url: &str, session_id: &str, return_to: Option<&str>) -> String {
+    let mut query = vec![("session_id", session_id)];
+    if let Some(r) = return_to.filter(|r| !r.is_empty()) {
+        query.push(("return_to", r));
+    }
+    endpoint(base_url, &["user_management", "sessions", "logout"], &query)
+}
 
 /// `{base}/sso/jwks/{client_id}`
-pub fn jwks_url(base_url: &str, client_id: &str) -> String { todo!() }
+pub fn jwks_url(base_url: &str, client_id: &str) -> String {
+    endpoint(base_url, &["sso", "jwks", client_id], &[])
+}
+
+/// `base` + percent-encoded path segments + form-encoded query (space → `+`, like the SDKs).
+/// A base path prefix (e.g. a proxy's `/workos/`) is kept; a trailing slash is not doubled.
+fn endpoint(base_url: &str, segments: &[&str], query: &[(&str, &str)]) -> String {
+    let parsed = url::Url::parse(base_url).ok().filter(|u| !u.cannot_be_a_base());
+    let Some(mut url) = parsed else {
+        // Config validates the base URL; this keeps a bad one from panicking anyway.
+        let path: Vec<String> = segments.iter().map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect()).collect();
+        return format!("{}/{}{}", base_url.trim_end_matches('/'), path.join("/"), query_string(query));
+    };
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    url.to_string()
+}
+
+fn query_string(query: &[(&str, &str)]) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
+    let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+    format!("?{encoded}")
+}
+
+#[derive(Deserialize)]
+struct List<T> {
+    data: Vec<T>,
+}
 
 impl<'a, H: HttpClient> WorkosClient<'a, H> {
     /// `POST /user_management/authenticate` grant `authorization_code` (JSON; `client_secret` = API key).
-    pub async fn authenticate_with_code(&self, code: &str, code_verifier: &str, ip_address: Option<&str>, user_agent: Option<&str>) -> Result<AuthResponse, WorkosError> { todo!() }
+    pub async fn authenticate_with_code(&self, code: &str, code_verifier: &str, ip_address: Option<&str>, user_agent: Option<&str>) -> Result<AuthResponse, WorkosError> {
+        let mut body = json!({
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "client_secret": self.api_key,
+            "code": code,
+            "code_verifier": code_verifier,
+        });
+        put_opt(&mut body, "ip_address", ip_address);
+        put_opt(&mut body, "user_agent", user_agent);
+        let req = self.post(&["user_management", "authenticate"], &body, &crate::random::token(16));
+        self.call_json(req, &[code, code_verifier]).await
+    }
+
     /// Same endpoint, grant `refresh_token`, optionally switching to `organization_id`.
-    pub async fn authenticate_with_refresh_token(&self, refresh_token: &str, organization_id: Option<&str>) -> Result<AuthResponse, WorkosError> { todo!() }
+    pub async fn authenticate_with_refresh_token(&self, refresh_token: &str, organization_id: Option<&str>) -> Result<AuthResponse, WorkosError> {
+        let mut body = json!({
+            "grant_type": "refresh_token",
+            "client_id": self.client_id,
+            "client_secret": self.api_key,
+            "refresh_token": refresh_token,
+        });
+        put_opt(&mut body, "organization_id", organization_id);
+        let req = self.post(&["user_management", "authenticate"], &body, &crate::random::token(16));
+        self.call_json(req, &[refresh_token]).await
+    }
+
     /// `GET /user_management/users/{id}`.
-    pub async fn get_user(&self, user_id: &str) -> Result<User, WorkosError> { todo!() }
+    pub async fn get_user(&self, user_id: &str) -> Result<User, WorkosError> {
+        let req = self.get(endpoint(self.base_url, &["user_management", "users", user_id], &[]));
+        self.call_json(req, &[]).await
+    }
+
+    /// `GET /organizations/{id}`.
+    pub async fn get_organization(&self, organization_id: &str) -> Result<Organization, WorkosError> {
+        let req = self.get(endpoint(self.base_url, &["organizations", organization_id], &[]));
+        self.call_json(req, &[]).await
+    }
+
     /// `GET /user_management/organization_memberships?user_id=…[&organization_id=…]` — all statuses
     /// (`statuses[]=active&statuses[]=inactive&statuses[]=pending`) so callers can tell "inactive" from "none"; first page, limit 100.
-    pub async fn list_memberships(&self, user_id: &str, organization_id: Option<&str>) -> Result<Vec<Membership>, WorkosError> { todo!() }
+    pub async fn list_memberships(&self, user_id: &str, organization_id: Option<&str>) -> Result<Vec<Membership>, WorkosError> {
+        let mut query = vec![("limit", "100")];
+        if let Some(org) = organization_id.filter(|o| !o.is_empty()) {
+            query.push(("organization_id", org));
+        }
+        query.extend([("statuses[]", "active"), ("statuses[]", "inactive"), ("statuses[]", "pending"), ("user_id", user_id)]);
+        let req = self.get(endpoint(self.base_url, &["user_management", "organization_memberships"], &query));
+        let list: List<Membership> = self.call_json(req, &[]).await?;
+        Ok(list.data)
+    }
+
     /// `POST /audit_logs/events` with an `Idempotency-Key`.
-    pub async fn create_audit_event(&self, event: &AuditEvent, idempotency_key: &str) -> Result<(), WorkosError> { todo!() }
+    pub async fn create_audit_event(&self, event: &AuditEvent, idempotency_key: &str) -> Result<(), WorkosError> {
+        let req = self.post(&["audit_logs", "events"], &audit_body(event), idempotency_key);
+        // Any 2xx: the spec says 200 `{"success":true}`, SDK tests mock 201; the body adds nothing.
+        self.call(req, &[]).await.map(|_| ())
+    }
+
     /// `GET /sso/jwks/{client_id}` → raw JWKS JSON text (parsed by [`super::jwt::JwksCache`]).
-    pub async fn fetch_jwks(&self) -> Result<String, WorkosError> { todo!() }
+    pub async fn fetch_jwks(&self) -> Result<String, WorkosError> {
+        let req = self.get(jwks_url(self.base_url, self.client_id));
+        let resp = self.call(req, &[]).await?;
+        String::from_utf8(resp.body).map_err(|_| WorkosError::Malformed { status: resp.status, detail: "JWKS is not UTF-8".into() })
+    }
+
+    fn headers(&self) -> Vec<(String, String)> {
+        vec![
+            ("Authorization".into(), format!("Bearer {}", self.api_key)),
+            ("Accept".into(), "application/json".into()),
+            ("User-Agent".into(), USER_AGENT.into()),
+        ]
+    }
+
+    fn get(&self, url: String) -> HttpRequest {
+        HttpRequest { method: Method::Get, url, headers: self.headers(), body: None }
+    }
+
+    /// Every POST carries an `Idempotency-Key`, so a retry after a lost answer is harmless.
+    fn post(&self, segments: &[&str], body: &Value, idempotency_key: &str) -> HttpRequest {
+        let mut headers = self.headers();
+        headers.push(("Content-Type".into(), "application/json".into()));
+        headers.push(("Idempotency-Key".into(), idempotency_key.into()));
+        HttpRequest { method: Method::Post, url: endpoint(self.base_url, segments, &[]), headers, body: Some(body.to_string().into_bytes()) }
+    }
+
+    /// Send; non-2xx and transport failures become [`WorkosError`]s scrubbed of the API key
+    /// and of the request's own secrets.
+    async fn call(&self, req: HttpRequest, secrets: &[&str]) -> Result<HttpResponse, WorkosError> {
+        let scrub = |e: WorkosError| std::iter::once(&self.api_key).chain(secrets).fold(e, |e, s| e.redact(s));
+        let resp = match self.http.send(req).await {
+            Ok(resp) => resp,
+            Err(TransportError::Timeout) => return Err(WorkosError::Unreachable { timeout: true, detail: "timed out".into() }),
+            Err(TransportError::Network(detail)) => return Err(scrub(WorkosError::Unreachable { timeout: false, detail: clean(&detail) })),
+        };
+        if (200..300).contains(&resp.status) {
+            return Ok(resp);
+        }
+        let err = WorkosError::from_response(resp.status, &resp.body, resp.header("Retry-After"), resp.header("X-Request-ID"), self.now);
+        Err(scrub(err))
+    }
+
+    async fn call_json<T: DeserializeOwned>(&self, req: HttpRequest, secrets: &[&str]) -> Result<T, WorkosError> {
+        let resp = self.call(req, secrets).await?;
+        serde_json::from_slice(&resp.body).map_err(|e| WorkosError::Malformed { status: resp.status, detail: describe(&e) })
+    }
 }
+
+/// Where and why JSON failed, without echoing values (serde's "invalid type" messages quote them).
+fn describe(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "truncated JSON".to_string(),
+        Category::Syntax => "invalid JSON".to_string(),
+        Category::Io => "unreadable body".to_string(),
+        Category::Data => {
+            let msg = e.to_string();
+            if msg.starts_with("missing field") { msg.split(" at line").next().unwrap_or("").to_string() } else { "unexpected JSON shape".to_string() }
+        }
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+fn put_opt(body: &mut Value, key: &str, value: Option<&str>) {
+    if let (Some(map), Some(v)) = (body.as_object_mut(), value.filter(|v| !v.is_empty())) {
+        map.insert(key.into(), Value::String(v.into()));
+    }
+}
+
+/// Reference §5: `{organization_id, event: {action, occurred_at, version, actor, targets, context}}`.
+fn audit_body(e: &AuditEvent) -> Value {
+    let party = |id: &str, name: Option<&str>| {
+        let mut m = Map::new();
+        m.insert("id".into(), id.into());
+        m.insert("type".into(), "user".into());
+        if let Some(n) = name.filter(|n| !n.is_empty()) {
+            m.insert("name".into(), n.into());
+        }
+        Value::Object(m)
+    };
+    let mut context = json!({ "location": e.location });
+    put_opt(&mut context, "user_agent", e.user_agent.as_deref());
+    json!({
+        "organization_id": e.organization_id,
+        "event": {
+            "action": e.action,
+            "occurred_at": e.occurred_at,
+            "version": 1,
+            "actor": party(&e.actor_id, e.actor_name.as_deref()),
+            "targets": [party(&e.target_id, e.target_name.as_deref())],
+            "context": context,
+        }
+    })
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -1,4 +1,5 @@
 //! Typed WorkOS failures: the four error-body families of the reference (§0.1) plus transport.
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkosError {
@@ -18,20 +19,224 @@ pub enum WorkosError {
     Malformed { status: u16, detail: String },
 }
 
+/// 403 codes that ask for another authentication step (reference §0.1, family 3).
+const STEP_UP_CODES: &[&str] = &[
+    "email_verification_required",
+    "organization_selection_required",
+    "mfa_enrollment",
+    "mfa_challenge",
+    "mfa_verification",
+    "radar_email_challenge",
+    "radar_sms_challenge",
+    "sso_required",
+];
+
+/// Longest piece of WorkOS-provided text we keep (messages end up in logs and pages).
+const MAX_TEXT: usize = 200;
+/// `Retry-After` values are clamped to this (seconds).
+pub const MAX_RETRY_AFTER: u64 = 3600;
+
 impl WorkosError {
     /// Parse a non-2xx response into the right family. `retry_after_header` is the raw
     /// `Retry-After` value; `now` (unix s) resolves HTTP-dates.
-    pub fn from_response(status: u16, body: &[u8], retry_after_header: Option<&str>, request_id: Option<&str>, now: u64) -> WorkosError { todo!() }
+    pub fn from_response(status: u16, body: &[u8], retry_after_header: Option<&str>, request_id: Option<&str>, now: u64) -> WorkosError {
+        let retry_after = retry_after_header.and_then(|v| parse_retry_after(v, now));
+        let request_id = request_id.map(clean).filter(|s| !s.is_empty());
+        // Only a JSON object counts; anything else (HTML from a proxy, plain text) is never echoed.
+        let json = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Some(map),
+            _ => None,
+        };
+        let field = |name: &str| json.as_ref().and_then(|m| text(m, name));
+        if status == 429 {
+            return WorkosError::RateLimited { retry_after, code: field("code").or_else(|| field("error")) };
+        }
+        if status >= 500 {
+            return WorkosError::Server { status, retry_after, request_id };
+        }
+        if status == 403 {
+            if let Some(step) = json.as_ref().and_then(step_up) {
+                return step;
+            }
+        }
+        if let Some(error) = field("error") {
+            return WorkosError::OAuth { status, error, description: field("error_description"), request_id };
+        }
+        match field("message") {
+            Some(message) => WorkosError::Api { status, code: field("code"), message, request_id },
+            None => WorkosError::Api { status, code: field("code"), message: format!("WorkOS returned HTTP {status}"), request_id },
+        }
+    }
+
     /// True for failures worth retrying later (unreachable, 429, 5xx).
-    pub fn is_transient(&self) -> bool { todo!() }
+    pub fn is_transient(&self) -> bool {
+        matches!(self, WorkosError::Unreachable { .. } | WorkosError::RateLimited { .. } | WorkosError::Server { .. })
+    }
+
     /// Seconds the caller should wait, when known.
-    pub fn retry_after(&self) -> Option<u64> { todo!() }
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            WorkosError::RateLimited { retry_after, .. } | WorkosError::Server { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Replace every occurrence of `secret` in the error's text (defence in depth: a WorkOS
+    /// message or transport detail that echoes a request value must not reach a log or page).
+    /// Values shorter than 8 characters are no secrets worth mangling ordinary words for.
+    pub fn redact(mut self, secret: &str) -> WorkosError {
+        if secret.chars().count() < 8 {
+            return self;
+        }
+        let fix = |s: &mut String| {
+            if s.contains(secret) {
+                *s = s.replace(secret, "[redacted]");
+            }
+        };
+        match &mut self {
+            WorkosError::Unreachable { detail, .. } | WorkosError::Malformed { detail, .. } => fix(detail),
+            WorkosError::RateLimited { code, .. } => code.iter_mut().for_each(fix),
+            WorkosError::Server { request_id, .. } => request_id.iter_mut().for_each(fix),
+            WorkosError::Api { code, message, request_id, .. } => {
+                fix(message);
+                code.iter_mut().chain(request_id.iter_mut()).for_each(fix);
+            }
+            WorkosError::OAuth { error, description, request_id, .. } => {
+                fix(error);
+                description.iter_mut().chain(request_id.iter_mut()).for_each(fix);
+            }
+            WorkosError::StepUp { code, message } => {
+                fix(code);
+                fix(message);
+            }
+        }
+        self
+    }
+}
+
+/// A 403 body of the step-up family, if it is one.
+fn step_up(body: &Map<String, Value>) -> Option<WorkosError> {
+    let code = text(body, "code").or_else(|| text(body, "error"));
+    let known = code.as_deref().is_some_and(|c| STEP_UP_CODES.contains(&c));
+    if !known && !body.contains_key("pending_authentication_token") {
+        return None;
+    }
+    let message = text(body, "message")
+        .or_else(|| text(body, "error_description"))
+        .unwrap_or_else(|| "WorkOS requires another authentication step".to_string());
+    Some(WorkosError::StepUp { code: code.unwrap_or_else(|| "step_up_required".to_string()), message })
+}
+
+/// A string field, cleaned for one-line display.
+fn text(body: &Map<String, Value>, name: &str) -> Option<String> {
+    body.get(name).and_then(Value::as_str).map(clean).filter(|s| !s.is_empty())
+}
+
+/// Control characters become spaces; at most [`MAX_TEXT`] characters are kept.
+pub(crate) fn clean(s: &str) -> String {
+    let mut out: String = s.chars().take(MAX_TEXT).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if s.chars().count() > MAX_TEXT {
+        out.push('…');
+    }
+    out.trim().to_string()
 }
 
 impl std::fmt::Display for WorkosError {
     /// One line, safe for logs and pages: never contains the API key or tokens.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { todo!() }
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rid = |r: &Option<String>| r.as_ref().map(|r| format!(" (request {r})")).unwrap_or_default();
+        match self {
+            WorkosError::Unreachable { timeout: true, .. } => write!(f, "WorkOS did not answer in time"),
+            WorkosError::Unreachable { timeout: false, detail } => write!(f, "WorkOS is unreachable: {}", clean(detail)),
+            WorkosError::RateLimited { retry_after, code } => {
+                write!(f, "WorkOS rate limit reached")?;
+                if let Some(c) = code {
+                    write!(f, " ({c})")?;
+                }
+                match retry_after {
+                    Some(s) => write!(f, "; retry after {s} s"),
+                    None => Ok(()),
+                }
+            }
+            WorkosError::Server { status, request_id, .. } => write!(f, "WorkOS server error HTTP {status}{}", rid(request_id)),
+            WorkosError::Api { status, code, message, request_id } => match code {
+                Some(c) => write!(f, "WorkOS HTTP {status} {c}: {message}{}", rid(request_id)),
+                None => write!(f, "WorkOS HTTP {status}: {message}{}", rid(request_id)),
+            },
+            WorkosError::OAuth { status, error, description, request_id } => match description {
+                Some(d) => write!(f, "WorkOS HTTP {status} {error}: {d}{}", rid(request_id)),
+                None => write!(f, "WorkOS HTTP {status} {error}{}", rid(request_id)),
+            },
+            WorkosError::StepUp { code, message } => write!(f, "WorkOS requires another step ({code}): {message}"),
+            WorkosError::Malformed { status, detail } => write!(f, "WorkOS sent an unreadable response (HTTP {status}): {}", clean(detail)),
+        }
+    }
 }
 
+impl std::error::Error for WorkosError {}
+
 /// `Retry-After` as seconds: delta-seconds or an IMF-fixdate relative to `now`; capped at 3600.
-pub fn parse_retry_after(value: &str, now: u64) -> Option<u64> { todo!() }
+pub fn parse_retry_after(value: &str, now: u64) -> Option<u64> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits but too many for u64: still "a very long time".
+        return Some(value.parse::<u64>().unwrap_or(u64::MAX).min(MAX_RETRY_AFTER));
+    }
+    let at = parse_imf_fixdate(value)?;
+    Some(at.saturating_sub(now).min(MAX_RETRY_AFTER))
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 §5.6.7) → unix seconds. Other HTTP-date forms
+/// (RFC 850, asctime) are obsolete and not sent by WorkOS.
+fn parse_imf_fixdate(value: &str) -> Option<u64> {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let parts: Vec<&str> = value.split(' ').collect();
+    let [weekday, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let weekday = weekday.strip_suffix(',')?;
+    if !DAYS.contains(&weekday) || day.len() != 2 || year.len() != 4 || time.len() != 8 {
+        return None;
+    }
+    let day = digits(day)?;
+    let month = u32::try_from(MONTHS.iter().position(|m| m == month)? + 1).ok()?;
+    let year = digits(year)?;
+    let mut hms = time.split(':');
+    let (h, m, s) = (digits(hms.next()?)?, digits(hms.next()?)?, digits(hms.next()?)?);
+    if year < 1970 || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(days * 86_400 + u64::from(h) * 3600 + u64::from(m) * 60 + u64::from(s))
+}
+
+fn digits(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 for a Gregorian date on or after it (Howard Hinnant's algorithm).
+fn days_from_civil(year: u32, month: u32, day: u32) -> u64 {
+    let y = u64::from(if month <= 2 { year - 1 } else { year });
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = u64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + u64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

@@ -1,5 +1,15 @@
 //! Access-token verification against WorkOS's JWKS (RS256 only, via `jwt-compact`).
+//!
+//! Time is always the caller's `now` (unix seconds): the system clock panics on wasm32, and
+//! tests need to move it. Claims are read from the verified payload with serde directly,
+//! because `jwt-compact` would consume `exp`/`iat` into chrono types.
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use jwt_compact::alg::{Rsa, RsaPublicKey};
+use jwt_compact::jwk::JsonWebKey;
+use jwt_compact::{AlgorithmExt, Empty, UntrustedToken, ValidationError};
 use serde::Deserialize;
+use serde_json::Value;
+use std::borrow::Cow;
 
 /// The claims of a WorkOS User-Management access token we use (reference §1.4).
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -30,25 +40,189 @@ pub enum TokenError {
     BadJwks(String),
 }
 
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECS: u64 = 60;
+/// WorkOS tokens are ~1 KiB (templates cap claims at 3 KiB); refuse huge input before parsing.
+const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// More keys than any real rotation needs; bounds the work a hostile JWKS can cause.
+const MAX_KEYS: usize = 32;
+/// RSA modulus size accepted, in bytes (2048–4096 bits).
+const MIN_MODULUS: usize = 256;
+const MAX_MODULUS: usize = 512;
+
 /// Parsed JWKS with its fetch time; the Worker keeps one per isolate.
 #[derive(Default)]
-pub struct JwksCache { /* keys by kid, fetched_at, last_refetch_attempt */ }
+pub struct JwksCache {
+    keys: Vec<(Option<String>, RsaPublicKey)>,
+    fetched_at: Option<u64>,
+    last_refetch_attempt: Option<u64>,
+}
 
 impl JwksCache {
     pub const TTL_SECS: u64 = 600;
     pub const MIN_REFETCH_SECS: u64 = 60;
 
     /// Replace the keys with a freshly fetched JWKS document (RSA `sig` keys only).
-    pub fn load(&mut self, jwks_json: &str, now: u64) -> Result<(), TokenError> { todo!() }
+    /// An unusable document leaves the previous keys in place (and the cache stale).
+    pub fn load(&mut self, jwks_json: &str, now: u64) -> Result<(), TokenError> {
+        let doc: Value = serde_json::from_str(jwks_json).map_err(|_| TokenError::BadJwks("not JSON".into()))?;
+        let list = doc.get("keys").and_then(Value::as_array).ok_or_else(|| TokenError::BadJwks("no \"keys\" array".into()))?;
+        let mut keys: Vec<(Option<String>, RsaPublicKey)> = Vec::new();
+        for jwk in list.iter().take(MAX_KEYS) {
+            let Some((kid, key)) = rsa_signing_key(jwk) else { continue };
+            if !keys.iter().any(|(k, _)| *k == kid) {
+                keys.push((kid, key));
+            }
+        }
+        if keys.is_empty() {
+            return Err(TokenError::BadJwks("no usable RS256 signing key".into()));
+        }
+        self.keys = keys;
+        self.fetched_at = Some(now);
+        Ok(())
+    }
+
+    /// True when some key is loaded (possibly stale).
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
     /// True when the cache is empty or older than TTL.
-    pub fn is_stale(&self, now: u64) -> bool { todo!() }
+    pub fn is_stale(&self, now: u64) -> bool {
+        match self.fetched_at {
+            Some(at) if !self.keys.is_empty() => now.saturating_sub(at) >= Self::TTL_SECS,
+            _ => true,
+        }
+    }
+
     /// True when a token's `kid` is unknown and a refetch is allowed (≤ once per MIN_REFETCH_SECS);
-    /// calling it records the attempt.
-    pub fn should_refetch_for(&mut self, kid: Option<&str>, now: u64) -> bool { todo!() }
+    /// calling it records the attempt. A load counts as a fetch: right after one, the JWKS is
+    /// as fresh as it gets.
+    pub fn should_refetch_for(&mut self, kid: Option<&str>, now: u64) -> bool {
+        if self.key_for(kid).is_some() {
+            return false;
+        }
+        let last = self.last_refetch_attempt.max(self.fetched_at);
+        if last.is_some_and(|t| now < t.saturating_add(Self::MIN_REFETCH_SECS)) {
+            return false;
+        }
+        self.last_refetch_attempt = Some(now);
+        true
+    }
+
     /// Verify signature (RS256 only), `exp`/`nbf` with 60 s leeway, and — when `aud` is present —
     /// that it contains `expected_aud`. Returns the claims.
-    pub fn verify(&self, token: &str, expected_aud: &str, now: u64) -> Result<AccessClaims, TokenError> { todo!() }
+    pub fn verify(&self, token: &str, expected_aud: &str, now: u64) -> Result<AccessClaims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed("token too long".into()));
+        }
+        let untrusted = UntrustedToken::new(token).map_err(|e| TokenError::Malformed(parse_problem(&e)))?;
+        // Decided on the header alone, before any key is touched: no alg confusion is possible.
+        if untrusted.algorithm() != "RS256" {
+            return Err(TokenError::UnsupportedAlg(untrusted.algorithm().chars().take(20).collect()));
+        }
+        let kid = untrusted.header().key_id.as_deref();
+        let key = self.key_for(kid).ok_or_else(|| TokenError::UnknownKey(kid.map(str::to_string)))?;
+        Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| match e {
+            ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } | ValidationError::MalformedSignature(_) => {
+                TokenError::BadSignature
+            }
+            ValidationError::AlgorithmMismatch { actual, .. } => TokenError::UnsupportedAlg(actual.chars().take(20).collect()),
+            _ => TokenError::Malformed("claims are not valid JSON".into()),
+        })?;
+        let payload = payload_json(token)?;
+        check_claims(&payload, expected_aud, now)?;
+        AccessClaims::deserialize(&payload).map_err(|_| TokenError::Malformed("claims lack a string sub or have wrong types".into()))
+    }
+
+    /// The key for `kid`; a token without `kid` may use the only key of a one-key JWKS.
+    fn key_for(&self, kid: Option<&str>) -> Option<&RsaPublicKey> {
+        match kid {
+            Some(kid) => self.keys.iter().find(|(k, _)| k.as_deref() == Some(kid)).map(|(_, key)| key),
+            None if self.keys.len() == 1 => self.keys.first().map(|(_, key)| key),
+            None => None,
+        }
+    }
+}
+
+/// `exp` (required), `nbf` (optional), `aud` (optional; string or array).
+fn check_claims(payload: &Value, expected_aud: &str, now: u64) -> Result<(), TokenError> {
+    let number = |name: &str| match payload.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| TokenError::Malformed(format!("{name} is not a unix time"))),
+    };
+    let exp = number("exp")?.ok_or_else(|| TokenError::Malformed("missing exp".into()))?;
+    if now > exp.saturating_add(LEEWAY_SECS) {
+        return Err(TokenError::Expired);
+    }
+    if number("nbf")?.is_some_and(|nbf| nbf > now.saturating_add(LEEWAY_SECS)) {
+        return Err(TokenError::NotYetValid);
+    }
+    let aud_ok = match payload.get("aud") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(a)) => a == expected_aud,
+        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(expected_aud)),
+        Some(_) => false,
+    };
+    if aud_ok { Ok(()) } else { Err(TokenError::WrongAudience) }
+}
+
+/// The (already verified) payload segment as JSON.
+fn payload_json(token: &str) -> Result<Value, TokenError> {
+    let segment = token.split('.').nth(1).ok_or_else(|| TokenError::Malformed("no payload".into()))?;
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenError::Malformed("payload is not base64url".into()))?;
+    match serde_json::from_slice(&bytes) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(TokenError::Malformed("payload is not a JSON object".into())),
+    }
+}
+
+/// A fixed description per parse failure (serde messages could quote token content).
+fn parse_problem(e: &jwt_compact::ParseError) -> String {
+    use jwt_compact::ParseError as P;
+    match e {
+        P::InvalidTokenStructure => "not three dot-separated parts",
+        P::InvalidBase64Encoding => "not base64url",
+        P::MalformedHeader(_) => "header is not valid JSON",
+        P::UnsupportedContentType(_) => "unsupported cty",
+        _ => "unparseable token",
+    }
+    .to_string()
+}
+
+/// An RSA key meant for RS256 signatures, or `None` for anything else (skipped, not fatal:
+/// JWKS documents may legitimately carry encryption or other-algorithm keys).
+fn rsa_signing_key(jwk: &Value) -> Option<(Option<String>, RsaPublicKey)> {
+    let field = |name: &str| jwk.get(name).and_then(Value::as_str);
+    if field("kty") != Some("RSA") || field("use").is_some_and(|u| u != "sig") || field("alg").is_some_and(|a| a != "RS256") {
+        return None;
+    }
+    let modulus = b64url(field("n")?)?;
+    let exponent = b64url(field("e")?)?;
+    let significant = modulus.iter().skip_while(|b| **b == 0).count();
+    if !(MIN_MODULUS..=MAX_MODULUS).contains(&significant) || exponent.is_empty() || exponent.len() > 8 {
+        return None;
+    }
+    let jwk = JsonWebKey::Rsa { modulus: Cow::Owned(modulus), public_exponent: Cow::Owned(exponent), private_parts: None };
+    let key = RsaPublicKey::try_from(&jwk).ok()?;
+    Some((field("kid").map(str::to_string), key))
+}
+
+/// base64url, tolerating `=` padding some JWKS publishers add.
+fn b64url(s: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()
 }
 
 /// The `kid` in a token header without verifying anything (to decide on a refetch).
-pub fn peek_kid(token: &str) -> Option<String> { todo!() }
+pub fn peek_kid(token: &str) -> Option<String> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
+    }
+    let header = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
+    let header: Value = serde_json::from_slice(&header).ok()?;
+    header.get("kid")?.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+#[path = "jwt_tests.rs"]
+mod tests;

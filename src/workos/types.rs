@@ -13,17 +13,38 @@ pub struct User {
 
 impl User {
     /// "First Last", or the email when WorkOS has no name.
-    pub fn display_name(&self) -> String { todo!() }
+    pub fn display_name(&self) -> String {
+        let part = |p: &Option<String>| p.as_deref().map(str::trim).unwrap_or("").to_string();
+        let full = [part(&self.first_name), part(&self.last_name)]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if full.is_empty() { self.email.clone() } else { full }
+    }
 }
 
 /// `POST /user_management/authenticate` 200 body (code and refresh grants).
-#[derive(Debug, Clone, Deserialize)]
+/// `Debug` is written by hand so the tokens never reach a log.
+#[derive(Clone, Deserialize)]
 pub struct AuthResponse {
     pub user: User,
     #[serde(default)] pub organization_id: Option<String>,
     pub access_token: String,
     pub refresh_token: String,
     #[serde(default)] pub authentication_method: Option<String>,
+}
+
+impl std::fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("user", &self.user)
+            .field("organization_id", &self.organization_id)
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("authentication_method", &self.authentication_method)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -41,6 +62,13 @@ pub struct Membership {
     #[serde(default)] pub role: Option<RoleRef>,
 }
 
+/// `GET /organizations/{id}` (only the fields we use).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
 /// What our audit event says (serialised by the client into the spec's
 /// `{organization_id, event: {action, occurred_at, version, actor, targets, context}}`).
 #[derive(Debug, Clone, PartialEq)]
@@ -56,4 +84,49 @@ pub struct AuditEvent {
     /// Client IP (required by WorkOS).
     pub location: String,
     pub user_agent: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(first: Option<&str>, last: Option<&str>) -> User {
+        User {
+            id: "user_1".into(),
+            email: "a@example.com".into(),
+            first_name: first.map(Into::into),
+            last_name: last.map(Into::into),
+            email_verified: None,
+            profile_picture_url: None,
+        }
+    }
+
+    #[test]
+    fn display_name_prefers_names_then_email() {
+        assert_eq!(user(Some("Marcelina"), Some("Davis")).display_name(), "Marcelina Davis");
+        assert_eq!(user(Some("Marcelina"), None).display_name(), "Marcelina");
+        assert_eq!(user(None, Some(" Davis ")).display_name(), "Davis");
+        assert_eq!(user(Some("  "), Some("")).display_name(), "a@example.com");
+        assert_eq!(user(None, None).display_name(), "a@example.com");
+    }
+
+    #[test]
+    fn auth_response_debug_hides_tokens() {
+        let json = r#"{"user":{"id":"u","email":"e"},"access_token":"eyJ.secret.at","refresh_token":"rt_secret_value"}"#;
+        let auth: AuthResponse = serde_json::from_str(json).unwrap();
+        let shown = format!("{auth:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn parses_the_reference_user_and_ignores_unknown_fields() {
+        let json = r#"{"object":"user","id":"user_01E4ZCR3C56J083X43JQXF3JK5","email":"marcelina.davis@example.com",
+            "email_verified":true,"first_name":"Marcelina","last_name":null,"profile_picture_url":null,
+            "metadata":{"department":"Engineering"},"created_at":"2026-01-15T12:00:00.000Z"}"#;
+        let u: User = serde_json::from_str(json).unwrap();
+        assert_eq!(u.last_name, None);
+        assert_eq!(u.email_verified, Some(true));
+        assert_eq!(u.display_name(), "Marcelina");
+    }
 }

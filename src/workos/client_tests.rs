@@ -1,0 +1,297 @@
+use super::*;
+use crate::testing::{json_response, ScriptedHttp};
+use futures_executor::block_on;
+
+const BASE: &str = "https://api.workos.test";
+const KEY: &str = "sk_test_SECRETKEY123";
+const NOW: u64 = 1_445_412_400; // 2015-10-21T07:26:40Z
+
+type Handler = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>;
+
+fn http(f: impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + 'static) -> ScriptedHttp<Handler> {
+    ScriptedHttp::new(Box::new(f) as Handler)
+}
+
+fn fixed(status: u16, headers: &[(&str, &str)], body: &str) -> ScriptedHttp<Handler> {
+    let resp = HttpResponse {
+        status,
+        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        body: body.as_bytes().to_vec(),
+    };
+    http(move |_| Ok(resp.clone()))
+}
+
+fn client<H: HttpClient>(h: &H) -> WorkosClient<'_, H> {
+    WorkosClient { http: h, base_url: BASE, client_id: "client_123", api_key: KEY, now: NOW }
+}
+
+fn only_request(h: &ScriptedHttp<Handler>) -> HttpRequest {
+    let reqs = h.requests.borrow();
+    assert_eq!(reqs.len(), 1);
+    reqs[0].clone()
+}
+
+fn header<'r>(r: &'r HttpRequest, name: &str) -> Option<&'r str> {
+    r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+fn body_json(r: &HttpRequest) -> Value {
+    serde_json::from_slice(r.body.as_deref().unwrap()).unwrap()
+}
+
+fn user_json() -> Value {
+    json!({"object":"user","id":"user_01E4ZCR3C56J083X43JQXF3JK5","email":"marcelina.davis@example.com","email_verified":true,
+           "first_name":"Marcelina","last_name":"Davis","profile_picture_url":null,"created_at":"2026-01-15T12:00:00.000Z"})
+}
+
+fn auth_json() -> Value {
+    json!({"user": user_json(), "organization_id":"org_01H945H0YD4F97JN9MATX7BYAG","access_token":"eyJhb","refresh_token":"yAjhKk123",
+           "authentication_method":"SSO","impersonator":{"email":"a@b.c","reason":"x"}})
+}
+
+fn assert_common_headers(r: &HttpRequest) {
+    assert_eq!(header(r, "Authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(header(r, "Accept"), Some("application/json"));
+    assert_eq!(header(r, "User-Agent"), Some("mcp-authkit-worker/0.1"));
+}
+
+fn assert_post_headers(r: &HttpRequest) {
+    assert_common_headers(r);
+    assert_eq!(r.method, Method::Post);
+    assert_eq!(header(r, "Content-Type"), Some("application/json"));
+    assert!(header(r, "Idempotency-Key").is_some_and(|k| !k.is_empty()));
+}
+
+#[test]
+fn authorization_url_is_sorted_and_encoded() {
+    let p = AuthorizeParams { redirect_uri: "https://mcp.example.com/callback?x=1", state: "st/ate+=", code_challenge: "abc-_", ..Default::default() };
+    let want = "https://api.workos.test/user_management/authorize?client_id=client_123&code_challenge=abc-_&code_challenge_method=S256\
+                &provider=authkit&redirect_uri=https%3A%2F%2Fmcp.example.com%2Fcallback%3Fx%3D1&response_type=code&state=st%2Fate%2B%3D";
+    assert_eq!(authorization_url(BASE, "client_123", &p), want);
+    assert_eq!(authorization_url("https://api.workos.test/", "client_123", &p), want, "trailing slash");
+    let full = AuthorizeParams { organization_id: Some("org_1"), login_hint: Some("a+b c@example.com"), screen_hint: Some("sign-up"), ..p.clone() };
+    assert_eq!(
+        authorization_url(BASE, "client_123", &full),
+        "https://api.workos.test/user_management/authorize?client_id=client_123&code_challenge=abc-_&code_challenge_method=S256\
+         &login_hint=a%2Bb+c%40example.com&organization_id=org_1&provider=authkit&redirect_uri=https%3A%2F%2Fmcp.example.com%2Fcallback%3Fx%3D1\
+         &response_type=code&screen_hint=sign-up&state=st%2Fate%2B%3D"
+    );
+    let empty = AuthorizeParams { login_hint: Some(""), ..p.clone() };
+    assert_eq!(authorization_url(BASE, "client_123", &empty), want, "empty optional values are left out");
+    let round: Vec<(String, String)> = url::Url::parse(&authorization_url(BASE, "client_123", &full)).unwrap().query_pairs().into_owned().collect();
+    assert!(round.contains(&("login_hint".into(), "a+b c@example.com".into())));
+}
+
+#[test]
+fn logout_and_jwks_urls() {
+    assert_eq!(logout_url(BASE, "session_1", None), "https://api.workos.test/user_management/sessions/logout?session_id=session_1");
+    assert_eq!(
+        logout_url("https://api.workos.test/", "session_1", Some("https://mcp.example.com/login?a=b")),
+        "https://api.workos.test/user_management/sessions/logout?session_id=session_1&return_to=https%3A%2F%2Fmcp.example.com%2Flogin%3Fa%3Db"
+    );
+    assert_eq!(jwks_url(BASE, "client_123"), "https://api.workos.test/sso/jwks/client_123");
+    assert_eq!(jwks_url("http://127.0.0.1:4100/", "client_123"), "http://127.0.0.1:4100/sso/jwks/client_123");
+    assert_eq!(jwks_url("https://proxy.example/workos/", "client_123"), "https://proxy.example/workos/sso/jwks/client_123");
+    assert_eq!(jwks_url(BASE, "a/b?c#d e"), "https://api.workos.test/sso/jwks/a%2Fb%3Fc%23d%20e", "segments are encoded");
+    assert_eq!(jwks_url("not a url", "c"), "not a url/sso/jwks/c", "no panic on a bad base");
+}
+
+#[test]
+fn authenticate_with_code_request_and_response() {
+    let h = http(|_| Ok(json_response(200, auth_json())));
+    let auth = block_on(client(&h).authenticate_with_code("code_1", "verifier_1", Some("203.0.113.42"), Some("UA/1"))).unwrap();
+    assert_eq!(auth.user.id, "user_01E4ZCR3C56J083X43JQXF3JK5");
+    assert_eq!(auth.organization_id.as_deref(), Some("org_01H945H0YD4F97JN9MATX7BYAG"));
+    assert_eq!((auth.access_token.as_str(), auth.refresh_token.as_str()), ("eyJhb", "yAjhKk123"));
+    assert_eq!(auth.authentication_method.as_deref(), Some("SSO"));
+    let r = only_request(&h);
+    assert_eq!(r.url, "https://api.workos.test/user_management/authenticate");
+    assert_post_headers(&r);
+    assert_eq!(
+        body_json(&r),
+        json!({"grant_type":"authorization_code","client_id":"client_123","client_secret":KEY,"code":"code_1",
+               "code_verifier":"verifier_1","ip_address":"203.0.113.42","user_agent":"UA/1"})
+    );
+    let h = http(|_| Ok(json_response(200, auth_json())));
+    block_on(client(&h).authenticate_with_code("c", "v", None, None)).unwrap();
+    assert_eq!(body_json(&only_request(&h)), json!({"grant_type":"authorization_code","client_id":"client_123","client_secret":KEY,"code":"c","code_verifier":"v"}));
+}
+
+#[test]
+fn authenticate_with_refresh_token_request() {
+    let h = http(|_| Ok(json_response(200, auth_json())));
+    block_on(client(&h).authenticate_with_refresh_token("rt_1", Some("org_1"))).unwrap();
+    block_on(client(&h).authenticate_with_refresh_token("rt_1", None)).unwrap();
+    let reqs = h.requests.borrow();
+    assert_post_headers(&reqs[0]);
+    assert_eq!(body_json(&reqs[0]), json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1","organization_id":"org_1"}));
+    assert_eq!(body_json(&reqs[1]), json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1"}));
+    assert_ne!(header(&reqs[0], "Idempotency-Key"), header(&reqs[1], "Idempotency-Key"), "fresh key per call");
+    assert!(header(&reqs[0], "Idempotency-Key").is_some_and(|k| k.len() >= 20), "random, 128 bits");
+}
+
+#[test]
+fn get_user_request() {
+    let h = http(|_| Ok(json_response(200, user_json())));
+    let user = block_on(client(&h).get_user("user_01E4ZCR3C56J083X43JQXF3JK5")).unwrap();
+    assert_eq!(user.display_name(), "Marcelina Davis");
+    let r = only_request(&h);
+    assert_eq!((r.method, r.url.as_str()), (Method::Get, "https://api.workos.test/user_management/users/user_01E4ZCR3C56J083X43JQXF3JK5"));
+    assert_common_headers(&r);
+    assert_eq!((r.body.clone(), header(&r, "Idempotency-Key")), (None, None));
+    let h = http(|_| Ok(json_response(200, user_json())));
+    block_on(client(&h).get_user("../x?y")).unwrap();
+    assert_eq!(only_request(&h).url, "https://api.workos.test/user_management/users/..%2Fx%3Fy");
+}
+
+#[test]
+fn list_memberships_request_and_parse() {
+    let item = json!({"object":"organization_membership","id":"om_1","user_id":"user_1","organization_id":"org_1","organization_name":"Acme Corp",
+                      "status":"active","directory_managed":false,"role":{"slug":"admin"},"roles":[{"slug":"admin"}],"created_at":"x"});
+    let h = http(move |_| Ok(json_response(200, json!({"object":"list","data":[item.clone()],"list_metadata":{"before":null,"after":null}}))));
+    let list = block_on(client(&h).list_memberships("user_1", Some("org_1"))).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].status.as_str(), list[0].role.as_ref().unwrap().slug.as_str()), ("active", "admin"));
+    block_on(client(&h).list_memberships("user_1", None)).unwrap();
+    let reqs = h.requests.borrow();
+    assert_eq!(
+        reqs[0].url,
+        "https://api.workos.test/user_management/organization_memberships?limit=100&organization_id=org_1\
+         &statuses%5B%5D=active&statuses%5B%5D=inactive&statuses%5B%5D=pending&user_id=user_1"
+    );
+    assert_eq!(
+        reqs[1].url,
+        "https://api.workos.test/user_management/organization_memberships?limit=100&statuses%5B%5D=active&statuses%5B%5D=inactive&statuses%5B%5D=pending&user_id=user_1"
+    );
+    assert_common_headers(&reqs[0]);
+    let empty = fixed(200, &[], r#"{"object":"list","data":[]}"#);
+    assert_eq!(block_on(client(&empty).list_memberships("u", None)).unwrap(), vec![]);
+    let wrong = fixed(200, &[], r#"{"object":"list"}"#);
+    assert!(matches!(block_on(client(&wrong).list_memberships("u", None)), Err(WorkosError::Malformed { status: 200, .. })));
+}
+
+fn event(names: bool) -> AuditEvent {
+    AuditEvent {
+        organization_id: "org_1".into(),
+        action: "user.signed_in".into(),
+        occurred_at: "2026-02-02T16:35:39.317Z".into(),
+        actor_id: "user_1".into(),
+        actor_name: names.then(|| "Jon Smith".into()),
+        target_id: "user_1".into(),
+        target_name: names.then(|| "Jon Smith".into()),
+        location: "1.1.1.1".into(),
+        user_agent: names.then(|| "Chrome/104.0.0.0".into()),
+    }
+}
+
+#[test]
+fn create_audit_event_request() {
+    let h = http(|_| Ok(json_response(201, json!({"success": true}))));
+    block_on(client(&h).create_audit_event(&event(true), "idem-1")).unwrap();
+    block_on(client(&h).create_audit_event(&event(false), "idem-2")).unwrap();
+    let reqs = h.requests.borrow();
+    assert_eq!(reqs[0].url, "https://api.workos.test/audit_logs/events");
+    assert_post_headers(&reqs[0]);
+    assert_eq!(header(&reqs[0], "Idempotency-Key"), Some("idem-1"));
+    assert_eq!(
+        body_json(&reqs[0]),
+        json!({"organization_id":"org_1","event":{"action":"user.signed_in","occurred_at":"2026-02-02T16:35:39.317Z","version":1,
+               "actor":{"id":"user_1","type":"user","name":"Jon Smith"},"targets":[{"id":"user_1","type":"user","name":"Jon Smith"}],
+               "context":{"location":"1.1.1.1","user_agent":"Chrome/104.0.0.0"}}})
+    );
+    assert_eq!(
+        body_json(&reqs[1]),
+        json!({"organization_id":"org_1","event":{"action":"user.signed_in","occurred_at":"2026-02-02T16:35:39.317Z","version":1,
+               "actor":{"id":"user_1","type":"user"},"targets":[{"id":"user_1","type":"user"}],"context":{"location":"1.1.1.1"}}})
+    );
+    let no_body = fixed(200, &[], "");
+    assert_eq!(block_on(client(&no_body).create_audit_event(&event(true), "k")), Ok(()), "any 2xx body is fine");
+}
+
+#[test]
+fn fetch_jwks_returns_text() {
+    let h = fixed(200, &[], r#"{"keys":[]}"#);
+    assert_eq!(block_on(client(&h).fetch_jwks()).unwrap(), r#"{"keys":[]}"#);
+    let r = only_request(&h);
+    assert_eq!(r.url, "https://api.workos.test/sso/jwks/client_123");
+    assert_common_headers(&r);
+    let bad = HttpResponse { status: 200, headers: vec![], body: vec![0xff, 0xfe] };
+    let h = http(move |_| Ok(bad.clone()));
+    assert!(matches!(block_on(client(&h).fetch_jwks()), Err(WorkosError::Malformed { .. })));
+}
+
+fn code_error(status: u16, headers: &[(&str, &str)], body: &str) -> WorkosError {
+    block_on(client(&fixed(status, headers, body)).authenticate_with_code("code_0123456789", "v", None, None)).unwrap_err()
+}
+
+#[test]
+fn error_mapping() {
+    assert_eq!(
+        code_error(429, &[("retry-after", "7")], r#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#),
+        WorkosError::RateLimited { retry_after: Some(7), code: Some("rate_limit_exceeded".into()) }
+    );
+    assert_eq!(
+        code_error(429, &[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")], ""),
+        WorkosError::RateLimited { retry_after: Some(80), code: None }
+    );
+    assert_eq!(
+        code_error(503, &[("X-Request-ID", "req_5"), ("Retry-After", "2")], "<html>down</html>"),
+        WorkosError::Server { status: 503, retry_after: Some(2), request_id: Some("req_5".into()) }
+    );
+    assert_eq!(
+        code_error(400, &[("x-request-id", "req_6")], r#"{"error":"invalid_grant","error_description":"The code has expired or is invalid."}"#),
+        WorkosError::OAuth { status: 400, error: "invalid_grant".into(), description: Some("The code has expired or is invalid.".into()), request_id: Some("req_6".into()) }
+    );
+    assert!(matches!(
+        code_error(403, &[], r#"{"code":"mfa_challenge","message":"MFA needed","pending_authentication_token":"p"}"#),
+        WorkosError::StepUp { ref code, .. } if code == "mfa_challenge"
+    ));
+    assert!(matches!(code_error(404, &[], r#"{"message":"Not found"}"#), WorkosError::Api { status: 404, code: None, .. }));
+    assert_eq!(
+        code_error(404, &[], "<html>nope</html>"),
+        WorkosError::Api { status: 404, code: None, message: "WorkOS returned HTTP 404".into(), request_id: None }
+    );
+}
+
+#[test]
+fn bad_success_bodies_are_malformed() {
+    let truncated = &auth_json().to_string()[..40];
+    let e = code_error(200, &[], truncated);
+    assert!(matches!(e, WorkosError::Malformed { status: 200, ref detail } if detail.starts_with("truncated JSON")), "{e:?}");
+    assert!(matches!(code_error(200, &[], "<html>"), WorkosError::Malformed { ref detail, .. } if detail.starts_with("invalid JSON")));
+    let missing = code_error(200, &[], r#"{"access_token":"a"}"#);
+    assert!(matches!(missing, WorkosError::Malformed { ref detail, .. } if detail.starts_with("missing field `user`")), "{missing:?}");
+    // A wrongly typed field must not echo its (possibly secret) value.
+    let typed = code_error(200, &[], r#"{"user":{"id":"u","email":"e"},"access_token":"at","refresh_token":12345678}"#);
+    assert!(matches!(typed, WorkosError::Malformed { ref detail, .. } if !detail.contains("12345678")), "{typed:?}");
+}
+
+#[test]
+fn transport_errors_are_unreachable() {
+    let h = http(|_| Err(TransportError::Timeout));
+    assert_eq!(block_on(client(&h).get_user("u")).unwrap_err(), WorkosError::Unreachable { timeout: true, detail: "timed out".into() });
+    let h = http(|_| Err(TransportError::Network("connection refused".into())));
+    let e = block_on(client(&h).fetch_jwks()).unwrap_err();
+    assert_eq!(e, WorkosError::Unreachable { timeout: false, detail: "connection refused".into() });
+    assert!(e.is_transient());
+}
+
+#[test]
+fn secrets_never_reach_display() {
+    let echo = format!(r#"{{"message":"bad key {KEY} for code code_0123456789","code":"{KEY}"}}"#);
+    let e = code_error(401, &[("X-Request-ID", KEY)], &echo);
+    let echoing_oauth = format!(r#"{{"error":"invalid_client","error_description":"secret {KEY} verifier v_secret"}}"#);
+    let h = fixed(400, &[], &echoing_oauth);
+    let o = block_on(client(&h).authenticate_with_code("c", "v_secret", None, None)).unwrap_err();
+    let h = http(|_| Err(TransportError::Network(format!("tls error talking with Bearer {KEY}"))));
+    let n = block_on(client(&h).get_user("u")).unwrap_err();
+    let h = fixed(403, &[], &format!(r#"{{"error":"sso_required","error_description":"{KEY}","pending_authentication_token":"p"}}"#));
+    let r = block_on(client(&h).authenticate_with_refresh_token("rt_secret", None)).unwrap_err();
+    for err in [e, o, n, r] {
+        let shown = err.to_string();
+        for secret in [KEY, "code_0123456789", "v_secret", "rt_secret"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(!format!("{err:?}").contains(KEY), "{err:?}");
+    }
+}
