@@ -5,6 +5,7 @@
 pub mod config;
 pub mod cookies;
 pub mod http;
+pub mod oauth;
 pub mod pages;
 pub mod random;
 pub mod return_path;
