@@ -11,6 +11,8 @@ pub struct Config {
     pub api_base_url: String,
     /// Restricts sign-in to members of this organization and scopes sessions to it.
     pub organization_id: Option<String>,
+    /// Local development only: accept `http://localhost` Client ID Metadata Document URLs.
+    pub allow_loopback_client_metadata: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +69,12 @@ impl Config {
                 return Err(invalid("WORKOS_ORGANIZATION_ID", "expected an id like org_01…"));
             }
         }
-        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id })
+        let allow_loopback_client_metadata = match get("ALLOW_LOOPBACK_CLIENT_METADATA").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(invalid("ALLOW_LOOPBACK_CLIENT_METADATA", "expected true or false")),
+        };
+        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata })
     }
 }
 
@@ -171,5 +178,16 @@ mod tests {
         let mut bad = base();
         bad.push(("WORKOS_ORGANIZATION_ID", "acme"));
         assert_eq!(cfg(&bad).err().unwrap().variable(), "WORKOS_ORGANIZATION_ID");
+    }
+
+    #[test]
+    fn loopback_client_metadata_is_off_unless_set_to_true() {
+        assert!(!cfg(&base()).unwrap().allow_loopback_client_metadata);
+        let mut on = base();
+        on.push(("ALLOW_LOOPBACK_CLIENT_METADATA", "true"));
+        assert!(cfg(&on).unwrap().allow_loopback_client_metadata);
+        let mut bad = base();
+        bad.push(("ALLOW_LOOPBACK_CLIENT_METADATA", "yes"));
+        assert_eq!(cfg(&bad).err().unwrap().variable(), "ALLOW_LOOPBACK_CLIENT_METADATA");
     }
 }

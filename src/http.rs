@@ -10,6 +10,8 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
+    /// Refuse responses whose body is longer (a `Content-Length` above it fails before reading).
+    pub max_response_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,8 @@ pub enum TransportError {
     Timeout,
     /// Connection refused, DNS failure, TLS failure…
     Network(String),
+    /// The body exceeded `max_response_bytes`.
+    TooLarge,
 }
 
 /// One request, one response. Implementations apply their own timeout.

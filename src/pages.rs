@@ -27,6 +27,18 @@ pub struct ErrorPage<'a> {
     pub sign_in_href: Option<&'a str>,
 }
 
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub client_name: &'a str,
+    pub redirect_host: &'a str,
+    pub user_email: &'a str,
+    pub hidden: &'a [(String, String)],
+    pub csrf: &'a str,
+    pub localhost_only: bool,
+    pub metadata_document: bool,
+}
+
 /// Render, falling back to a fixed page: a template error must not become a panic or a 500 loop.
 pub fn render<T: Template>(page: &T) -> String {
     page.render().unwrap_or_else(|_| "<!doctype html><title>Error</title><h1>Something went wrong</h1>".to_string())
@@ -52,6 +64,19 @@ mod tests {
         assert!(html.contains("<li>image_generation</li>"));
         assert!(html.contains("<li>a&#60;b</li>"));
         assert!(html.contains("name=\"csrf\" value=\"tok\""));
+    }
+
+    #[test]
+    fn consent_page_escapes_the_client_and_carries_every_field() {
+        let hidden = vec![("client_id".to_string(), "abc".to_string()), ("state".to_string(), "\"><x".to_string())];
+        let html = render(&ConsentPage { client_name: "<b>Evil</b>", redirect_host: "localhost:1234", user_email: "alice@example.com",
+            hidden: &hidden, csrf: "tok", localhost_only: true, metadata_document: false });
+        assert!(!html.contains("<b>Evil</b>"));
+        assert!(html.contains("name=\"client_id\" value=\"abc\""));
+        assert!(!html.contains("\"><x"));
+        assert!(html.contains("name=\"csrf\" value=\"tok\""));
+        assert!(html.contains("data-testid=\"consent-localhost-warning\""));
+        assert!(html.contains("value=\"approve\"") && html.contains("value=\"deny\""));
     }
 
     #[test]

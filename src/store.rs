@@ -30,6 +30,18 @@ pub mod keys {
     pub fn session(session_id: &str) -> String {
         format!("session:{session_id}")
     }
+    /// A registered OAuth client (DCR), secret hashed.
+    pub fn oauth_client(client_id: &str) -> String {
+        format!("oauth:client:{client_id}")
+    }
+    /// A cached Client ID Metadata Document, by the SHA-256 of its URL.
+    pub fn oauth_client_metadata(url_hash: &str) -> String {
+        format!("oauth:cimd:{url_hash}")
+    }
+    /// An authorization grant: code / refresh-token hashes and the sealed principal.
+    pub fn oauth_grant(grant_id: &str) -> String {
+        format!("oauth:grant:{grant_id}")
+    }
 }
 
 /// KV refuses expirations under 60 s.

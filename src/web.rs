@@ -4,10 +4,14 @@ use crate::pages::{render, ErrorPage};
 use crate::signin::SigninError;
 use worker::{Headers, Response, Result};
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' https: http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'";
+const FORM_ACTION: &str = "'self' https: http://127.0.0.1:* http://localhost:*";
+
+fn csp(form_action: &str) -> String {
+    format!("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+}
 
 fn security_headers(h: &Headers) -> Result<()> {
-    h.set("Content-Security-Policy", CSP)?;
+    h.set("Content-Security-Policy", &csp(FORM_ACTION))?;
     h.set("X-Frame-Options", "DENY")?;
     h.set("X-Content-Type-Options", "nosniff")?;
     h.set("Referrer-Policy", "same-origin")?;
@@ -19,6 +23,72 @@ pub fn html(status: u16, body: String) -> Result<Response> {
     let resp = Response::from_html(body)?.with_status(status);
     security_headers(resp.headers())?;
     Ok(resp)
+}
+
+/// A page whose form may lead (through a redirect) to `extra_form_action` as well, e.g. the
+/// consent form, which ends at the client's redirect URI (`cursor:`, `http://localhost:1234`…).
+pub fn html_with_form_action(status: u16, body: String, extra_form_action: &str) -> Result<Response> {
+    let resp = html(status, body)?;
+    let extra: String = extra_form_action.chars().filter(|c| !c.is_whitespace() && !matches!(c, ';' | ',' | '\'' | '"')).collect();
+    resp.headers().set("Content-Security-Policy", &csp(&format!("{FORM_ACTION} {extra}")))?;
+    Ok(resp)
+}
+
+/// A JSON answer that must not be cached (tokens, registrations, errors).
+pub fn json(status: u16, value: &serde_json::Value) -> Result<Response> {
+    let resp = Response::from_json(value)?.with_status(status);
+    resp.headers().set("Cache-Control", "no-store")?;
+    resp.headers().set("Pragma", "no-cache")?;
+    resp.headers().set("X-Content-Type-Options", "nosniff")?;
+    Ok(resp)
+}
+
+/// An RFC 6749 error answer (with `WWW-Authenticate: Basic` after failed Basic client auth).
+pub fn oauth_error(e: &crate::oauth::OAuthError) -> Result<Response> {
+    if e.status >= 500 {
+        worker::console_warn!("oauth: {e}");
+    }
+    let resp = json(e.status, &e.body())?;
+    if e.basic_challenge && e.status == 401 {
+        resp.headers().set("WWW-Authenticate", "Basic realm=\"OAuth\"")?;
+    }
+    if let Some(secs) = e.retry_after {
+        resp.headers().set("Retry-After", &secs.to_string())?;
+    }
+    Ok(resp)
+}
+
+/// CORS for endpoints browser-based MCP clients call (bearer tokens, no cookies): echo the
+/// Origin, expose the headers clients must read.
+pub fn with_cors(resp: Response, origin: Option<&str>) -> Result<Response> {
+    if let Some(origin) = origin {
+        let h = resp.headers();
+        h.set("Access-Control-Allow-Origin", origin)?;
+        h.append("Vary", "Origin")?;
+        h.set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, Retry-After")?;
+    }
+    Ok(resp)
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight(origin: Option<&str>) -> Result<Response> {
+    let resp = Response::empty()?.with_status(204);
+    let h = resp.headers();
+    h.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")?;
+    h.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID")?;
+    h.set("Access-Control-Max-Age", "86400")?;
+    with_cors(resp, origin)
+}
+
+/// 302 to a client's redirect URI (codes and OAuth errors), cookies appended one by one.
+pub fn found(location: &str, cookies: &[String]) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Location", location)?;
+    headers.set("Cache-Control", "no-store")?;
+    for c in cookies {
+        headers.append("Set-Cookie", c)?;
+    }
+    Ok(Response::empty()?.with_status(302).with_headers(headers))
 }
 
 /// 303 with `Location` and one `Set-Cookie` per cookie (appended, never merged: every cookie arrives).

@@ -1,5 +1,19 @@
 //! The Worker as OAuth 2.1 authorization server for MCP clients (WorkOS is the identity
 //! provider behind it). Protocol core only: no `worker` types; I/O through `Store`/`HttpClient`.
+pub mod access;
+pub mod authorize;
+pub mod client;
+pub mod consent;
 pub mod error;
+pub mod grant;
+pub mod metadata;
+pub mod pkce;
+pub mod redirect_uri;
+pub mod registry;
+pub mod resource;
+pub mod token;
 
 pub use error::{ErrorCode, OAuthError};
+
+#[cfg(test)]
+mod tests;

@@ -37,6 +37,7 @@ impl HttpClient for FetchClient {
         }
         let req = Request::new_with_init(&request.url, &init).map_err(network)?;
 
+        let max = request.max_response_bytes;
         let controller = AbortController::default();
         let signal = controller.signal();
         // One deadline covers both the response head and the body.
@@ -44,7 +45,16 @@ impl HttpClient for FetchClient {
             let mut resp = Fetch::Request(req).send_with_signal(&signal).await.map_err(network)?;
             let status = resp.status_code();
             let headers: Vec<(String, String)> = resp.headers().entries().collect();
+            let declared = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse::<usize>().ok());
+            if let (Some(max), Some(len)) = (max, declared) {
+                if len > max {
+                    return Err(TransportError::TooLarge);
+                }
+            }
             let body = resp.bytes().await.map_err(network)?;
+            if max.is_some_and(|m| body.len() > m) {
+                return Err(TransportError::TooLarge);
+            }
             Ok(HttpResponse { status, headers, body })
         };
         let timer = Delay::from(self.timeout);

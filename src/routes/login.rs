@@ -1,35 +1,12 @@
 //! `/login`, `/callback`, `/logout`, `/` (account): parse the request, call `signin`, answer.
 use crate::app::App;
-use crate::cookies::{clear_cookie, read_cookie};
+use crate::cookies::clear_cookie;
 use crate::pages::{render, AccountPage, LoginPage};
 use crate::return_path::safe_return_path;
 use crate::signin::{self, Callback, ClientInfo, StartRequest, SESSION_COOKIE, SIGNIN_COOKIE};
 use crate::web;
-use std::collections::HashMap;
+use super::{cookie, form, header, query};
 use worker::{Context, Request, Response, Result};
-
-/// Forms here are a few hidden fields; anything bigger is not ours.
-const MAX_FORM_BYTES: usize = 8 * 1024;
-
-fn query(req: &Request) -> Result<HashMap<String, String>> {
-    Ok(req.url()?.query_pairs().into_owned().collect())
-}
-
-async fn form(req: &mut Request) -> Option<HashMap<String, String>> {
-    let bytes = req.bytes().await.ok()?;
-    if bytes.len() > MAX_FORM_BYTES {
-        return None;
-    }
-    Some(url::form_urlencoded::parse(&bytes).into_owned().collect())
-}
-
-fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
-}
-
-fn cookie(req: &Request, name: &str) -> Option<String> {
-    read_cookie(header(req, "Cookie").as_deref(), name).map(str::to_string)
-}
 
 fn client_info(req: &Request) -> ClientInfo {
     ClientInfo { ip: header(req, "CF-Connecting-IP"), user_agent: header(req, "User-Agent") }

@@ -3,13 +3,14 @@
 mod error;
 mod flow;
 mod principal;
-mod session;
+pub(crate) mod session;
 #[cfg(test)]
 mod tests;
 
 pub use error::SigninError;
 pub use flow::{complete, start, Callback, Completed, StartRequest, Started};
-pub use session::{load_session, logout, Session};
+pub use principal::{resolve_principal, verify_access_token, Principal};
+pub use session::{load_session, logout, spend_workos_refresh_token, workos_refresh_token, Session};
 
 use crate::config::Config;
 use crate::http::HttpClient;

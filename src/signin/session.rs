@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 /// Associated data for the WorkOS refresh token sealed inside the KV record.
-const REFRESH_TOKEN_AAD: &str = "kv:session:refresh-token";
+pub(crate) const REFRESH_TOKEN_AAD: &str = "kv:session:refresh-token";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
@@ -88,4 +88,26 @@ pub async fn logout<S: Store, H: HttpClient>(
         Some(sid) => logout_url(&ctx.config.api_base_url, sid, Some(&signed_out)),
         None => signed_out,
     })
+}
+
+/// The session's WorkOS refresh token, unless it was already handed over (to an OAuth grant).
+/// WorkOS rotates refresh tokens, so one token can seed one chain only: once used, the caller
+/// marks it spent with [`spend_workos_refresh_token`].
+pub fn workos_refresh_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, session: &Session) -> Option<String> {
+    if session.refresh_token_sealed.is_empty() {
+        return None;
+    }
+    ctx.config.cookie_keys.open(REFRESH_TOKEN_AAD, &session.refresh_token_sealed, ctx.now).and_then(|b| String::from_utf8(b).ok())
+}
+
+/// Record that the session's WorkOS refresh token is used up. The session stays signed in.
+pub async fn spend_workos_refresh_token<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    session_id: &str,
+    session: &Session,
+) -> Result<(), SigninError> {
+    let spent = Session { refresh_token_sealed: String::new(), ..session.clone() };
+    let json = serde_json::to_string(&spent).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
+    let ttl = session.expires_at.saturating_sub(ctx.now).max(crate::store::KV_MIN_TTL);
+    ctx.store.put(&keys::session(session_id), &json, ttl).await.map_err(SigninError::Storage)
 }

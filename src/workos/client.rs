@@ -174,7 +174,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     }
 
     fn get(&self, url: String) -> HttpRequest {
-        HttpRequest { method: Method::Get, url, headers: self.headers(), body: None }
+        HttpRequest { method: Method::Get, url, headers: self.headers(), body: None, max_response_bytes: None }
     }
 
     /// Every POST carries an `Idempotency-Key`, so a retry after a lost answer is harmless.
@@ -182,7 +182,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         let mut headers = self.headers();
         headers.push(("Content-Type".into(), "application/json".into()));
         headers.push(("Idempotency-Key".into(), idempotency_key.into()));
-        HttpRequest { method: Method::Post, url: endpoint(self.base_url, segments, &[]), headers, body: Some(body.to_string().into_bytes()) }
+        HttpRequest { method: Method::Post, url: endpoint(self.base_url, segments, &[]), headers, body: Some(body.to_string().into_bytes()), max_response_bytes: None }
     }
 
     /// Send; non-2xx and transport failures become [`WorkosError`]s scrubbed of the API key
@@ -193,6 +193,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
             Ok(resp) => resp,
             Err(TransportError::Timeout) => return Err(WorkosError::Unreachable { timeout: true, detail: "timed out".into() }),
             Err(TransportError::Network(detail)) => return Err(scrub(WorkosError::Unreachable { timeout: false, detail: clean(&detail) })),
+            Err(TransportError::TooLarge) => return Err(WorkosError::Unreachable { timeout: false, detail: "response too large".into() }),
         };
         if (200..300).contains(&resp.status) {
             return Ok(resp);

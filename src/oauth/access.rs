@@ -1,0 +1,132 @@
+//! Access tokens and the bearer check on MCP requests.
+//!
+//! An access token is self-contained: `mcp_at_` + the AEAD-sealed claims (grant, client,
+//! audience, principal, scope, expiry), so checking one costs no WorkOS call and no KV read.
+//! Revocation still has to be seen, so the grant's existence is confirmed in KV at most once
+//! per grant per [`GRANT_CHECK_SECS`] per isolate; a revoked grant stops its access tokens
+//! within that window. The trade-off: a revoked token may work for up to a minute on an
+//! isolate that checked the grant just before; in exchange a busy client costs one KV read
+//! a minute instead of one per request.
+use super::grant;
+use super::resource::Audience;
+use crate::cookies::CookieKeys;
+use crate::signin::Principal;
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+pub const ACCESS_PREFIX: &str = "mcp_at_";
+const ACCESS_AAD: &str = "oauth-access-token";
+/// How long an isolate trusts its last look at a grant.
+pub const GRANT_CHECK_SECS: u64 = 60;
+/// Bound on the per-isolate cache.
+const MAX_CACHED_GRANTS: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub grant_id: String,
+    pub client_id: String,
+    pub audience: Audience,
+    pub principal: Principal,
+    pub scope: String,
+    pub issued_at: u64,
+    pub expires_at: u64,
+}
+
+pub fn issue(keys: &CookieKeys, claims: &AccessClaims) -> String {
+    format!("{ACCESS_PREFIX}{}", keys.seal_json(ACCESS_AAD, claims, claims.expires_at))
+}
+
+/// The claims of a token we issued, if it is intact and unexpired.
+pub fn open(keys: &CookieKeys, token: &str, now: u64) -> Option<AccessClaims> {
+    keys.open_json(ACCESS_AAD, token.strip_prefix(ACCESS_PREFIX)?, now)
+}
+
+/// Why a bearer token was refused (each maps to 401 `invalid_token`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BearerError {
+    /// No `Authorization: Bearer` header.
+    Missing,
+    /// Not ours, tampered or expired.
+    Invalid,
+    /// Issued for another of this server's resources.
+    WrongAudience,
+    /// The grant was revoked.
+    Revoked,
+    /// The grant could not be checked (KV down) and the cache has no recent answer.
+    Unavailable,
+}
+
+impl BearerError {
+    pub fn description(&self) -> &'static str {
+        match self {
+            BearerError::Missing => "An access token is required",
+            BearerError::Invalid => "The access token is invalid or expired",
+            BearerError::WrongAudience => "The access token was issued for another resource of this server",
+            BearerError::Revoked => "The access token has been revoked",
+            BearerError::Unavailable => "The access token could not be checked right now",
+        }
+    }
+}
+
+/// Per-isolate memory of grant lookups: grant id → (checked at, grant still exists).
+#[derive(Default)]
+pub struct GrantChecks {
+    seen: HashMap<String, (u64, bool)>,
+}
+
+impl GrantChecks {
+    fn fresh(&self, grant_id: &str, now: u64) -> Option<bool> {
+        self.seen.get(grant_id).filter(|(at, _)| now < at + GRANT_CHECK_SECS).map(|(_, live)| *live)
+    }
+
+    fn remember(&mut self, grant_id: &str, live: bool, now: u64) {
+        if self.seen.len() >= MAX_CACHED_GRANTS {
+            self.seen.retain(|_, (at, _)| now < *at + GRANT_CHECK_SECS);
+            if self.seen.len() >= MAX_CACHED_GRANTS {
+                self.seen.clear();
+            }
+        }
+        self.seen.insert(grant_id.to_string(), (now, live));
+    }
+
+    /// Forget a grant (after this isolate revoked it, so the next request sees it at once).
+    pub fn forget(&mut self, grant_id: &str) {
+        self.seen.remove(grant_id);
+    }
+}
+
+/// Parse `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, token) = authorization?.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
+}
+
+/// The full bearer check for a request to `path`. `checks` is the isolate's cache; it is never
+/// borrowed across the KV read.
+pub async fn authenticate<S: Store>(
+    keys: &CookieKeys,
+    store: &S,
+    checks: &std::cell::RefCell<GrantChecks>,
+    authorization: Option<&str>,
+    path: &str,
+    now: u64,
+) -> Result<AccessClaims, BearerError> {
+    let token = bearer_token(authorization).ok_or(BearerError::Missing)?;
+    let claims = open(keys, token, now).ok_or(BearerError::Invalid)?;
+    if !claims.audience.admits(path) {
+        return Err(BearerError::WrongAudience);
+    }
+    let cached = checks.borrow().fresh(&claims.grant_id, now);
+    let live = match cached {
+        Some(live) => live,
+        None => {
+            let grant = grant::load(store, &claims.grant_id, now).await.map_err(|_| BearerError::Unavailable)?;
+            let live = grant.is_some_and(|g| g.client_id == claims.client_id && g.refresh_hash.is_some());
+            checks.borrow_mut().remember(&claims.grant_id, live, now);
+            live
+        }
+    };
+    if live { Ok(claims) } else { Err(BearerError::Revoked) }
+}

@@ -1,0 +1,214 @@
+//! `/authorize`: the client and its redirect URI are checked first — a failure there is shown
+//! as a page and never redirects (CVE-2025-4143) — then everything else, whose failures go
+//! back to the client as `error` redirects carrying `state` and `iss` (RFC 9207).
+use super::client::ClientRecord;
+use super::grant::{self, Grant, GrantSecrets, PendingCode};
+use super::pkce::CodeChallenge;
+use super::redirect_uri::find_match;
+use super::resource::{parse_resource, Audience};
+use super::{registry, ErrorCode, OAuthError};
+use crate::http::HttpClient;
+use crate::signin::{Ctx, Principal};
+use crate::store::Store;
+
+/// The authorization parameters, from the query (GET) or the consent form (POST).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizeParams {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub state: Option<String>,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+    /// The first parameter that appeared more than once (RFC 6749 §3.1 forbids repeats).
+    pub repeated: Option<String>,
+}
+
+impl AuthorizeParams {
+    pub const NAMES: [&'static str; 8] =
+        ["response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state", "scope", "resource"];
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> AuthorizeParams {
+        let mut p = AuthorizeParams::default();
+        for (k, v) in pairs {
+            let slot = match k {
+                "response_type" => &mut p.response_type,
+                "client_id" => &mut p.client_id,
+                "redirect_uri" => &mut p.redirect_uri,
+                "code_challenge" => &mut p.code_challenge,
+                "code_challenge_method" => &mut p.code_challenge_method,
+                "state" => &mut p.state,
+                "scope" => &mut p.scope,
+                "resource" => &mut p.resource,
+                _ => continue,
+            };
+            if slot.is_some() {
+                p.repeated.get_or_insert_with(|| k.to_string());
+            }
+            *slot = Some(v.to_string());
+        }
+        p
+    }
+
+    /// The parameters as (name, value) pairs, to carry them through the consent form or a sign-in.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let values = [&self.response_type, &self.client_id, &self.redirect_uri, &self.code_challenge,
+            &self.code_challenge_method, &self.state, &self.scope, &self.resource];
+        Self::NAMES.iter().zip(values).filter_map(|(n, v)| v.as_deref().map(|v| (*n, v))).collect()
+    }
+
+    /// `/authorize?…` with these parameters (where a sign-in returns to).
+    pub fn path(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.pairs() {
+            q.append_pair(k, v);
+        }
+        format!("/authorize?{}", q.finish())
+    }
+}
+
+/// Refusals that must not redirect: shown to the person as a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl Refusal {
+    pub fn new(status: u16, title: &str, message: impl Into<String>) -> Refusal {
+        Refusal { status, title: title.to_string(), message: message.into(), retry_after: None }
+    }
+}
+
+/// A fully validated authorization request.
+#[derive(Debug, Clone)]
+pub struct ValidRequest {
+    pub client: ClientRecord,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub challenge: CodeChallenge,
+    pub audience: Audience,
+    pub params: AuthorizeParams,
+}
+
+/// Outcome of validation: a page, an error redirect, or a request to act on.
+#[derive(Debug)]
+pub enum Checked {
+    Refused(Refusal),
+    ErrorRedirect(String),
+    Valid(Box<ValidRequest>),
+}
+
+const MAX_STATE_LEN: usize = 1024;
+
+pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &AuthorizeParams) -> Checked {
+    // Phase 1: nothing here may redirect.
+    let page = |status: u16, message: String| Checked::Refused(Refusal::new(status, "Authorization refused", message));
+    let Some(client_id) = params.client_id.as_deref().filter(|c| !c.is_empty()) else {
+        return page(400, "The request names no client (client_id is missing).".into());
+    };
+    let client = match registry::find(ctx, client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return page(400, "This client is not registered with this server. Ask the application to register again.".into()),
+        Err(e) if e.code == ErrorCode::TemporarilyUnavailable => return page(503, e.description),
+        Err(e) => return page(400, e.description),
+    };
+    let redirect_uri = match params.redirect_uri.as_deref() {
+        Some(presented) => match find_match(&client.redirect_uris, presented) {
+            Some(_) => presented.to_string(),
+            None => return page(400, "The redirect URI is not registered for this client, so the request was stopped.".into()),
+        },
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].as_str().to_string(),
+        None => return page(400, "The request has no redirect_uri and the client registered several.".into()),
+    };
+    // Phase 2: errors go back to the client.
+    let state = params.state.clone().filter(|s| !s.is_empty());
+    let back = |code: ErrorCode, description: &str| {
+        Checked::ErrorRedirect(error_location(&redirect_uri, code, description, state.as_deref(), ctx.origin))
+    };
+    if let Some(name) = &params.repeated {
+        return back(ErrorCode::InvalidRequest, &format!("parameter {name} appears more than once"));
+    }
+    if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        return back(ErrorCode::InvalidRequest, "state is too long");
+    }
+    if params.response_type.as_deref() != Some("code") {
+        return back(ErrorCode::UnsupportedResponseType, "only response_type=code is supported");
+    }
+    let challenge = match CodeChallenge::parse(params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
+        Ok(c) => c,
+        Err(why) => return back(ErrorCode::InvalidRequest, why),
+    };
+    let audience = match params.resource.as_deref() {
+        None => Audience::Origin,
+        Some(r) => match parse_resource(r, ctx.origin) {
+            Ok(a) => a,
+            Err(why) => return back(ErrorCode::InvalidTarget, &why),
+        },
+    };
+    Checked::Valid(Box::new(ValidRequest { client, redirect_uri, state, challenge, audience, params: params.clone() }))
+}
+
+/// `redirect_uri` with `error`, `error_description`, `state` and `iss` added to its query.
+pub fn error_location(redirect_uri: &str, code: ErrorCode, description: &str, state: Option<&str>, issuer: &str) -> String {
+    let mut pairs = vec![("error", code.as_str()), ("error_description", description)];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", issuer));
+    with_query(redirect_uri, &pairs)
+}
+
+fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    match url::Url::parse(base) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(pairs);
+            url.to_string()
+        }
+        // Registered URIs always parse; keep the answer well-formed regardless.
+        Err(_) => base.to_string(),
+    }
+}
+
+/// Create the grant with a one-time code and return where to send the browser.
+pub async fn issue_code<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    principal: Principal,
+    workos_refresh_token: String,
+) -> Result<String, OAuthError> {
+    let id = grant::new_grant_id();
+    let code = grant::new_token(grant::CODE_PREFIX, &id);
+    let secrets = GrantSecrets { principal, workos_refresh_token };
+    let g = Grant {
+        id: id.clone(),
+        client_id: req.client.client_id.clone(),
+        user_id: secrets.principal.user_id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        audience: req.audience,
+        created_at: ctx.now,
+        expires_at: ctx.now + grant::CODE_TTL,
+        code: Some(PendingCode { hash: grant::hash_token(&code), challenge: req.challenge.clone(), expires_at: ctx.now + grant::CODE_TTL }),
+        used_code_hash: None,
+        refresh_hash: None,
+        previous_refresh_hash: None,
+        sealed: Grant::seal_secrets(&ctx.config.cookie_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
+    };
+    grant::save(ctx.store, &g, ctx.now).await?;
+    registry::renew(ctx.store, &req.client, ctx.now).await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = &req.state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", ctx.origin));
+    Ok(with_query(&req.redirect_uri, &pairs))
+}
+
+/// The `access_denied` redirect for a person who said no.
+pub fn denied_location(req: &ValidRequest, issuer: &str) -> String {
+    error_location(&req.redirect_uri, ErrorCode::AccessDenied, "the user denied the request", req.state.as_deref(), issuer)
+}

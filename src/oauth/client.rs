@@ -1,0 +1,428 @@
+//! OAuth clients: the stored record, Dynamic Client Registration (RFC 7591) and Client ID
+//! Metadata Documents (draft-ietf-oauth-client-id-metadata-document, MCP 2025-11-25).
+//! Validation only — storage and fetching live in `registry.rs`.
+use super::redirect_uri::{is_loopback_host, quote, RedirectUri};
+use super::OAuthError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::None => "none",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientSource {
+    Registered,
+    MetadataDocument,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    pub client_id: String,
+    /// hex(SHA-256(secret)) — never the secret itself.
+    pub client_secret_hash: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub client_name: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub grant_types: Vec<String>,
+    pub created_at: u64,
+    pub source: ClientSource,
+}
+
+impl ClientRecord {
+    /// Constant-time comparison of hex(SHA-256(presented)) with the stored hash; false when the
+    /// client has no secret.
+    pub fn verify_secret(&self, presented: &str) -> bool {
+        let hash = hash_secret(presented);
+        self.client_secret_hash.as_ref().is_some_and(|stored| bool::from(hash.as_bytes().ct_eq(stored.as_bytes())))
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == AuthMethod::None
+    }
+
+    /// Name for people: `client_name`, else "Unknown client".
+    pub fn display_name(&self) -> &str {
+        self.client_name.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or("Unknown client")
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub const MAX_REGISTRATION_BYTES: usize = 64 * 1024;
+pub const MAX_REDIRECT_URIS: usize = 20;
+pub const MAX_CLIENT_NAME_CHARS: usize = 200;
+/// Longest `client_uri`/`logo_uri`/… and URL-form `client_id`, in bytes.
+pub const MAX_URL_BYTES: usize = 2000;
+const GRANT_TYPES: [&str; 2] = ["authorization_code", "refresh_token"];
+
+pub struct Registration {
+    pub record: ClientRecord,
+    /// The plain secret, returned once in the 201 body.
+    pub client_secret: Option<String>,
+    /// The RFC 7591 §3.2.1 response body.
+    pub response: Value,
+}
+
+/// Validate a DCR request body. `new_id` and `new_secret` are fresh random values from the caller
+/// (a secret is used only when the auth method is not `none`).
+pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result<Registration, OAuthError> {
+    if body.len() > MAX_REGISTRATION_BYTES {
+        return Err(OAuthError::invalid_request(format!("the registration is larger than {} KiB", MAX_REGISTRATION_BYTES / 1024)).with_status(413));
+    }
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+        return Err(OAuthError::invalid_request("the registration body must be a JSON object"));
+    };
+    let meta = |d: String| OAuthError::invalid_client_metadata(d);
+    let redirect_uris = redirect_uris(&obj).map_err(|p| match p {
+        UrisProblem::Missing => OAuthError::invalid_redirect_uri("redirect_uris is required and must list at least one URI"),
+        UrisProblem::Shape(d) => meta(d),
+        UrisProblem::Invalid(e) => OAuthError::invalid_redirect_uri(format!("{}; the whole registration was refused", e.description)),
+    })?;
+    let method = match opt_str(&obj, "token_endpoint_auth_method").map_err(meta)? {
+        None => AuthMethod::ClientSecretBasic,
+        Some(m) => serde_json::from_value(json!(m)).map_err(|_| {
+            meta(format!("token_endpoint_auth_method {} is not supported (use none, client_secret_basic or client_secret_post)", quote(m)))
+        })?,
+    };
+    let grant_types = grant_types(&obj, true).map_err(meta)?;
+    if let Some(list) = opt_str_array(&obj, "response_types").map_err(meta)? {
+        if let Some(r) = list.iter().find(|r| **r != "code") {
+            return Err(meta(format!("response type {} is not supported (only code)", quote(r))));
+        }
+        if list.is_empty() {
+            return Err(meta("response_types must include code".into()));
+        }
+    }
+    let client_name = match opt_str(&obj, "client_name").map_err(meta)? {
+        Some(n) if !n.trim().is_empty() => Some(check_client_name(n).map_err(meta)?),
+        _ => None,
+    };
+    // policy_uri and tos_uri are checked but not kept: nothing shows them.
+    let [client_uri, logo_uri, policy_uri, tos_uri] = ["client_uri", "logo_uri", "policy_uri", "tos_uri"].map(|key| match opt_str(&obj, key) {
+        Ok(Some(v)) => check_web_url(v).map(|()| Some(v.to_string())).map_err(|why| meta(format!("{key} {} {why}", quote(v)))),
+        Ok(None) => Ok(None),
+        Err(d) => Err(meta(d)),
+    });
+    let (client_uri, logo_uri, _, _) = (client_uri?, logo_uri?, policy_uri?, tos_uri?);
+    if new_id.is_empty() || (method != AuthMethod::None && new_secret.is_empty()) {
+        return Err(OAuthError::server_error("no client id or secret was generated"));
+    }
+    let client_secret = (method != AuthMethod::None).then(|| new_secret.to_string());
+    let record = ClientRecord {
+        client_id: new_id.to_string(),
+        client_secret_hash: client_secret.as_deref().map(hash_secret),
+        redirect_uris,
+        client_name,
+        client_uri,
+        logo_uri,
+        token_endpoint_auth_method: method,
+        grant_types,
+        created_at: now,
+        source: ClientSource::Registered,
+    };
+    let response = registration_response(&record, client_secret.as_deref());
+    Ok(Registration { record, client_secret, response })
+}
+
+fn registration_response(record: &ClientRecord, secret: Option<&str>) -> Value {
+    let mut body = Map::new();
+    let mut add = |key: &str, value: Value| body.insert(key.to_string(), value);
+    add("client_id", json!(record.client_id));
+    add("client_id_issued_at", json!(record.created_at));
+    add("redirect_uris", json!(record.redirect_uris));
+    for (key, value) in [("client_name", &record.client_name), ("client_uri", &record.client_uri), ("logo_uri", &record.logo_uri)] {
+        if let Some(v) = value {
+            add(key, json!(v));
+        }
+    }
+    add("grant_types", json!(record.grant_types));
+    add("response_types", json!(["code"]));
+    add("token_endpoint_auth_method", json!(record.token_endpoint_auth_method.as_str()));
+    if let Some(s) = secret {
+        add("client_secret", json!(s));
+        add("client_secret_expires_at", json!(0));
+    }
+    Value::Object(body)
+}
+
+/// Some(url) when `client_id` is in URL form (it starts with a scheme) and so names a metadata
+/// document; None for ordinary (registered) ids, which never contain `:`.
+pub fn metadata_document_url(client_id: &str, allow_loopback: bool) -> Option<Result<url::Url, OAuthError>> {
+    let (scheme, _) = client_id.split_once(':')?;
+    let mut chars = scheme.chars();
+    let url_form = chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !url_form {
+        return None;
+    }
+    Some(check_document_url(client_id, allow_loopback).map_err(|why| {
+        OAuthError::invalid_client(format!("the client_id {} is not a usable client metadata document URL: {why}", quote(client_id)))
+    }))
+}
+
+fn check_document_url(client_id: &str, allow_loopback: bool) -> Result<url::Url, String> {
+    if client_id.len() > MAX_URL_BYTES {
+        return Err(format!("it is longer than {MAX_URL_BYTES} bytes"));
+    }
+    if !client_id.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("it contains whitespace, control or non-ASCII characters".into());
+    }
+    let http = client_id.starts_with("http://");
+    if !http && !client_id.starts_with("https://") {
+        return Err("it must be an https:// URL".into());
+    }
+    if client_id.contains('#') {
+        return Err("it must not have a fragment".into());
+    }
+    let url = url::Url::parse(client_id).map_err(|e| format!("it is not a valid URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("it must not contain userinfo".into());
+    }
+    let host = url.host().ok_or_else(|| "it has no host".to_string())?;
+    let (loopback, private) = match host {
+        url::Host::Domain(d) => (is_loopback_host(d), is_loopback_host(d) || d.to_ascii_lowercase().ends_with(".localhost")),
+        url::Host::Ipv4(a) => (a.is_loopback(), is_non_public_v4(a)),
+        url::Host::Ipv6(a) => (a.is_loopback(), is_non_public_v6(a)),
+    };
+    if http && !(allow_loopback && loopback) {
+        return Err("it must use https (http is only allowed for loopback hosts in local development)".into());
+    }
+    if private && !allow_loopback {
+        return Err("its host is a loopback, private or link-local address".into());
+    }
+    if has_dot_segment(client_id) {
+        return Err("its path must not contain . or .. segments".into());
+    }
+    if url.path() == "/" || url.path().is_empty() {
+        return Err("it must have a path (not just /)".into());
+    }
+    // The document's client_id must equal this string exactly, and the cache is keyed by it:
+    // insisting on the canonical spelling keeps one client from having several names.
+    if url.as_str() != client_id {
+        return Err(format!("it is not in canonical form (expected {})", quote(url.as_str())));
+    }
+    Ok(url)
+}
+
+/// `.`/`..` path segments, also percent-encoded (`%2e`), in the raw URL string.
+fn has_dot_segment(raw: &str) -> bool {
+    let after_scheme = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|seg| matches!(seg.to_ascii_lowercase().replace("%2e", ".").as_str(), "." | ".."))
+}
+
+fn is_non_public_v4(a: Ipv4Addr) -> bool {
+    let [first, second, ..] = a.octets();
+    let cgnat = first == 100 && (64..128).contains(&second);
+    a.is_private() || a.is_loopback() || a.is_link_local() || a.is_broadcast() || a.is_multicast() || a.is_documentation() || first == 0 || first >= 240 || cgnat
+}
+
+fn is_non_public_v6(a: Ipv6Addr) -> bool {
+    if let Some(v4) = a.to_ipv4_mapped() {
+        return is_non_public_v4(v4);
+    }
+    let s = a.segments();
+    // ::, ::1 and IPv4-compatible ::a.b.c.d; unique local fc00::/7; link-local fe80::/10 and the
+    // deprecated site-local fec0::/10 (together fe80::/9).
+    s[..6].iter().all(|&x| x == 0) || a.is_multicast() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xff80) == 0xfe80
+}
+
+pub const MAX_METADATA_DOCUMENT_BYTES: usize = 5 * 1024;
+
+/// Validate a fetched document → a public client record. Errors are `invalid_client` naming the
+/// problem. Unlike DCR, optional fields are read leniently (documents are written once for many
+/// servers): unsupported grant types are dropped, unusable `client_uri`/`logo_uri` are ignored.
+pub fn validate_metadata_document(client_id_url: &str, body: &[u8], now: u64) -> Result<ClientRecord, OAuthError> {
+    let refuse = |why: String| OAuthError::invalid_client(format!("the client metadata document at {} is not valid: {why}", quote(client_id_url)));
+    if body.len() > MAX_METADATA_DOCUMENT_BYTES {
+        return Err(refuse(format!("it is larger than {} KiB", MAX_METADATA_DOCUMENT_BYTES / 1024)));
+    }
+    let text = std::str::from_utf8(body).map_err(|_| refuse("it is not UTF-8".into()))?;
+    let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(text) else {
+        return Err(refuse("it is not a JSON object".into()));
+    };
+    match obj.get("client_id") {
+        Some(Value::String(id)) if id == client_id_url => {}
+        Some(Value::String(_)) => return Err(refuse("its client_id does not equal the URL it was fetched from".into())),
+        _ => return Err(refuse("client_id is missing or not a string".into())),
+    }
+    let client_name = match opt_str(&obj, "client_name").map_err(refuse)? {
+        Some(n) if !n.trim().is_empty() => check_client_name(n).map_err(refuse)?,
+        _ => return Err(refuse("client_name is required".into())),
+    };
+    let redirect_uris = redirect_uris(&obj).map_err(|p| match p {
+        UrisProblem::Missing => refuse("redirect_uris is required and must list at least one URI".into()),
+        UrisProblem::Shape(d) => refuse(d),
+        UrisProblem::Invalid(e) => refuse(e.description),
+    })?;
+    for key in ["client_secret", "client_secret_expires_at"] {
+        if obj.contains_key(key) {
+            return Err(refuse(format!("it contains {key}, but metadata document clients are public")));
+        }
+    }
+    match opt_str(&obj, "token_endpoint_auth_method").map_err(refuse)? {
+        None | Some("none") => {}
+        Some(m) => return Err(refuse(format!("token_endpoint_auth_method {} is not supported (only none)", quote(m)))),
+    }
+    let grant_types = grant_types(&obj, false).map_err(refuse)?;
+    let usable_url = |key: &str| match obj.get(key) {
+        Some(Value::String(s)) if check_web_url(s).is_ok() => Some(s.clone()),
+        _ => None,
+    };
+    Ok(ClientRecord {
+        client_id: client_id_url.to_string(),
+        client_secret_hash: None,
+        redirect_uris,
+        client_name: Some(client_name),
+        client_uri: usable_url("client_uri"),
+        logo_uri: usable_url("logo_uri"),
+        token_endpoint_auth_method: AuthMethod::None,
+        grant_types,
+        created_at: now,
+        source: ClientSource::MetadataDocument,
+    })
+}
+
+/// How long to cache a document: `max-age=N` clamped to [60, 86400]; `no-store`/`no-cache` → 60;
+/// absent (or no usable directive) → 3600.
+pub fn metadata_cache_ttl(cache_control: Option<&str>) -> u64 {
+    let Some(header) = cache_control else { return 3600 };
+    let mut max_age = None;
+    for directive in header.split(',') {
+        let (name, value) = directive.split_once('=').unwrap_or((directive, ""));
+        let value = value.trim().trim_matches('"');
+        match name.trim().to_ascii_lowercase().as_str() {
+            "no-store" | "no-cache" => return 60,
+            // The first max-age counts; too many digits to fit is just "very long".
+            "max-age" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                max_age.get_or_insert(value.parse::<u64>().unwrap_or(u64::MAX));
+            }
+            _ => {}
+        }
+    }
+    max_age.map_or(3600, |n| n.clamp(60, 86_400))
+}
+
+enum UrisProblem {
+    Missing,
+    Shape(String),
+    Invalid(OAuthError),
+}
+
+/// `redirect_uris`: a non-empty array of at most 20 strings, each passing the registration rules;
+/// duplicates are dropped.
+fn redirect_uris(obj: &Map<String, Value>) -> Result<Vec<RedirectUri>, UrisProblem> {
+    let list = match opt_str_array(obj, "redirect_uris") {
+        Ok(None) => return Err(UrisProblem::Missing),
+        Ok(Some(list)) if list.is_empty() => return Err(UrisProblem::Missing),
+        Ok(Some(list)) => list,
+        Err(d) => return Err(UrisProblem::Shape(d)),
+    };
+    if list.len() > MAX_REDIRECT_URIS {
+        return Err(UrisProblem::Shape(format!("redirect_uris lists more than {MAX_REDIRECT_URIS} URIs")));
+    }
+    let uris = dedup(list).iter().map(|s| RedirectUri::parse(s)).collect::<Result<Vec<_>, _>>();
+    uris.map_err(UrisProblem::Invalid)
+}
+
+/// `grant_types`, by default `["authorization_code"]`, which it must include. Unsupported types
+/// are refused when `strict` (DCR) and dropped otherwise (metadata documents).
+fn grant_types(obj: &Map<String, Value>, strict: bool) -> Result<Vec<String>, String> {
+    let list = match opt_str_array(obj, "grant_types")? {
+        None => return Ok(vec!["authorization_code".to_string()]),
+        Some(list) => list,
+    };
+    if let (true, Some(g)) = (strict, list.iter().find(|g| !GRANT_TYPES.contains(g))) {
+        return Err(format!("grant type {} is not supported (only authorization_code and refresh_token)", quote(g)));
+    }
+    let list = dedup(list.into_iter().filter(|g| GRANT_TYPES.contains(g)).collect());
+    match list.iter().any(|g| g == "authorization_code") {
+        true => Ok(list),
+        false => Err("grant_types must include authorization_code".into()),
+    }
+}
+
+fn opt_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(format!("{key} must be a string")),
+    }
+}
+
+fn opt_str_array<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<Vec<&'a str>>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items.iter().map(Value::as_str).collect::<Option<Vec<_>>>().map(Some).ok_or_else(|| format!("{key} must be an array of strings")),
+        Some(_) => Err(format!("{key} must be an array of strings")),
+    }
+}
+
+fn dedup(list: Vec<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for item in list {
+        if !out.iter().any(|o| o == item) {
+            out.push(item.to_string());
+        }
+    }
+    out
+}
+
+/// At most 200 characters; no control characters, line separators or bidi overrides (they could
+/// make the consent page show something other than what the name says).
+fn check_client_name(name: &str) -> Result<String, String> {
+    if name.chars().count() > MAX_CLIENT_NAME_CHARS {
+        return Err(format!("client_name is longer than {MAX_CLIENT_NAME_CHARS} characters"));
+    }
+    let invisible = |c: char| matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if name.chars().any(|c| c.is_control() || invisible(c)) {
+        return Err("client_name contains control or direction-changing characters".into());
+    }
+    Ok(name.to_string())
+}
+
+/// An absolute `http://` or `https://` URL with a host, ASCII, no userinfo.
+fn check_web_url(s: &str) -> Result<(), &'static str> {
+    if s.len() > MAX_URL_BYTES {
+        return Err("is too long");
+    }
+    if !s.chars().all(|c| c.is_ascii_graphic()) || !(s.starts_with("https://") || s.starts_with("http://")) {
+        return Err("must be an absolute http or https URL");
+    }
+    let url = url::Url::parse(s).map_err(|_| "must be an absolute http or https URL")?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain userinfo");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

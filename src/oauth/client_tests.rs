@@ -1,0 +1,394 @@
+use super::*;
+use crate::oauth::ErrorCode;
+
+const NOW: u64 = 1_760_000_000;
+
+fn reg(body: Value) -> Result<Registration, OAuthError> {
+    register(body.to_string().as_bytes(), NOW, "client-id-1", "secret-1")
+}
+
+fn reg_err(body: Value) -> OAuthError {
+    match reg(body) {
+        Ok(r) => panic!("accepted: {}", r.response),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn hash_and_verify_secret() {
+    assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    let r = reg(json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]})).unwrap().record;
+    assert!(r.verify_secret("secret-1"));
+    assert!(!r.verify_secret("secret-2"));
+    assert!(!r.verify_secret(""));
+    assert!(!r.verify_secret(&hash_secret("secret-1")));
+    let public = ClientRecord { client_secret_hash: None, ..r.clone() };
+    assert!(!public.verify_secret(""));
+    assert!(!public.verify_secret("secret-1"));
+}
+
+#[test]
+fn display_name_and_public() {
+    let r = reg(json!({"redirect_uris": ["http://localhost/cb"], "token_endpoint_auth_method": "none"})).unwrap().record;
+    assert!(r.is_public());
+    assert_eq!(r.display_name(), "Unknown client");
+    let named = ClientRecord { client_name: Some("Claude".into()), ..r.clone() };
+    assert_eq!(named.display_name(), "Claude");
+    let blank = ClientRecord { client_name: Some("  ".into()), ..r };
+    assert_eq!(blank.display_name(), "Unknown client");
+}
+
+#[test]
+fn mcp_remote_registration() {
+    // What mcp-remote sends (public client, native app).
+    let body = json!({
+        "redirect_uris": ["http://localhost:33418/oauth/callback"],
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "client_name": "MCP CLI Proxy",
+        "client_uri": "https://github.com/modelcontextprotocol/mcp-cli",
+        "software_id": "2e6dc280-f3c3-4e01-99a7-8181dbd1d23d",
+        "software_version": "0.1.29",
+        "application_type": "native",
+        "scope": "mcp"
+    });
+    let r = reg(body).unwrap();
+    assert_eq!(r.client_secret, None);
+    assert_eq!(r.record.client_secret_hash, None);
+    assert_eq!(r.record.source, ClientSource::Registered);
+    assert_eq!(r.record.created_at, NOW);
+    assert_eq!(r.record.client_uri.as_deref(), Some("https://github.com/modelcontextprotocol/mcp-cli"));
+    assert_eq!(r.response, json!({
+        "client_id": "client-id-1",
+        "client_id_issued_at": NOW,
+        "redirect_uris": ["http://localhost:33418/oauth/callback"],
+        "client_name": "MCP CLI Proxy",
+        "client_uri": "https://github.com/modelcontextprotocol/mcp-cli",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none"
+    }));
+}
+
+#[test]
+fn confidential_registration_with_defaults() {
+    let body = json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"], "logo_uri": "https://claude.ai/logo.png"});
+    let r = reg(body).unwrap();
+    assert_eq!(r.record.token_endpoint_auth_method, AuthMethod::ClientSecretBasic);
+    assert_eq!(r.record.grant_types, vec!["authorization_code"]);
+    assert_eq!(r.client_secret.as_deref(), Some("secret-1"));
+    assert_eq!(r.record.client_secret_hash.as_deref(), Some(hash_secret("secret-1").as_str()));
+    assert_eq!(r.response, json!({
+        "client_id": "client-id-1",
+        "client_id_issued_at": NOW,
+        "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"],
+        "logo_uri": "https://claude.ai/logo.png",
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "client_secret": "secret-1",
+        "client_secret_expires_at": 0
+    }));
+    let post = reg(json!({"redirect_uris": ["https://a.example/cb"], "token_endpoint_auth_method": "client_secret_post"})).unwrap();
+    assert_eq!(post.record.token_endpoint_auth_method, AuthMethod::ClientSecretPost);
+    assert_eq!(post.response["client_secret"], "secret-1");
+}
+
+#[test]
+fn cursor_registers_three_uris_and_duplicates_collapse() {
+    let uris = [
+        "cursor://anysphere.cursor-mcp/oauth/callback",
+        "https://www.cursor.com/agents/mcp/oauth/callback",
+        "http://localhost:8787/callback",
+    ];
+    let r = reg(json!({"redirect_uris": [uris[0], uris[1], uris[2], uris[0]], "token_endpoint_auth_method": "none"})).unwrap();
+    let got: Vec<&str> = r.record.redirect_uris.iter().map(RedirectUri::as_str).collect();
+    assert_eq!(got, uris);
+    assert_eq!(r.response["redirect_uris"], json!(uris));
+}
+
+#[test]
+fn registration_refusals() {
+    let ok = "https://claude.ai/cb";
+    let twenty_one: Vec<String> = (0..21).map(|i| format!("https://a.example/{i}")).collect();
+    let long_name = "n".repeat(201);
+    // (body, code, words in the description)
+    let cases: Vec<(Value, ErrorCode, &str)> = vec![
+        (json!({}), ErrorCode::InvalidRedirectUri, "redirect_uris is required"),
+        (json!({"redirect_uris": []}), ErrorCode::InvalidRedirectUri, "at least one"),
+        (json!({"redirect_uris": null}), ErrorCode::InvalidRedirectUri, "required"),
+        (json!({"redirect_uris": "x"}), ErrorCode::InvalidClientMetadata, "array of strings"),
+        (json!({"redirect_uris": [ok, 5]}), ErrorCode::InvalidClientMetadata, "array of strings"),
+        (json!({"redirect_uris": twenty_one}), ErrorCode::InvalidClientMetadata, "more than 20"),
+        (json!({"redirect_uris": [ok, "javascript:alert(1)"]}), ErrorCode::InvalidRedirectUri, "\"javascript:alert(1)\""),
+        (json!({"redirect_uris": [ok, "JaVaScRiPt:alert(1)"]}), ErrorCode::InvalidRedirectUri, "whole registration was refused"),
+        (json!({"redirect_uris": ["http://example.com/cb"]}), ErrorCode::InvalidRedirectUri, "not loopback"),
+        (json!({"redirect_uris": ["https://claude.ai/cb#x"]}), ErrorCode::InvalidRedirectUri, "fragment"),
+        (json!({"redirect_uris": [ok], "token_endpoint_auth_method": "private_key_jwt"}), ErrorCode::InvalidClientMetadata, "private_key_jwt"),
+        (json!({"redirect_uris": [ok], "token_endpoint_auth_method": 1}), ErrorCode::InvalidClientMetadata, "must be a string"),
+        (json!({"redirect_uris": [ok], "grant_types": ["implicit"]}), ErrorCode::InvalidClientMetadata, "\"implicit\""),
+        (json!({"redirect_uris": [ok], "grant_types": ["client_credentials", "authorization_code"]}), ErrorCode::InvalidClientMetadata, "not supported"),
+        (json!({"redirect_uris": [ok], "grant_types": ["refresh_token"]}), ErrorCode::InvalidClientMetadata, "must include authorization_code"),
+        (json!({"redirect_uris": [ok], "grant_types": []}), ErrorCode::InvalidClientMetadata, "must include authorization_code"),
+        (json!({"redirect_uris": [ok], "grant_types": "authorization_code"}), ErrorCode::InvalidClientMetadata, "array of strings"),
+        (json!({"redirect_uris": [ok], "response_types": ["token"]}), ErrorCode::InvalidClientMetadata, "\"token\""),
+        (json!({"redirect_uris": [ok], "response_types": []}), ErrorCode::InvalidClientMetadata, "must include code"),
+        (json!({"redirect_uris": [ok], "client_name": 5}), ErrorCode::InvalidClientMetadata, "client_name must be a string"),
+        (json!({"redirect_uris": [ok], "client_name": long_name}), ErrorCode::InvalidClientMetadata, "longer than 200"),
+        (json!({"redirect_uris": [ok], "client_name": "Good\nApp"}), ErrorCode::InvalidClientMetadata, "control"),
+        (json!({"redirect_uris": [ok], "client_name": "abc\u{202e}gpj.exe"}), ErrorCode::InvalidClientMetadata, "direction"),
+        (json!({"redirect_uris": [ok], "client_uri": "javascript:alert(1)"}), ErrorCode::InvalidClientMetadata, "client_uri"),
+        (json!({"redirect_uris": [ok], "client_uri": "/relative"}), ErrorCode::InvalidClientMetadata, "absolute http"),
+        (json!({"redirect_uris": [ok], "logo_uri": "https:logo.png"}), ErrorCode::InvalidClientMetadata, "logo_uri"),
+        (json!({"redirect_uris": [ok], "logo_uri": "https://a b.example/"}), ErrorCode::InvalidClientMetadata, "logo_uri"),
+        (json!({"redirect_uris": [ok], "policy_uri": "ftp://example.com/p"}), ErrorCode::InvalidClientMetadata, "policy_uri"),
+        (json!({"redirect_uris": [ok], "tos_uri": "https://user@example.com/"}), ErrorCode::InvalidClientMetadata, "userinfo"),
+        (json!({"redirect_uris": [ok], "tos_uri": ["https://example.com/"]}), ErrorCode::InvalidClientMetadata, "tos_uri must be a string"),
+    ];
+    for (body, code, words) in cases {
+        let e = reg_err(body.clone());
+        assert_eq!(e.code, code, "{body}: {e}");
+        assert_eq!(e.status, 400, "{body}");
+        assert!(e.description.contains(words), "{body}: {:?} lacks {words:?}", e.description);
+    }
+}
+
+#[test]
+fn registration_body_shape() {
+    for body in [&b"not json"[..], b"[]", b"\"x\"", b"null", b"", b"{\"redirect_uris\": [\"https://a.example/cb\"]"] {
+        let e = register(body, NOW, "id", "secret").err().unwrap();
+        assert_eq!((e.code, e.status), (ErrorCode::InvalidRequest, 400), "{body:?}");
+        assert!(e.description.contains("JSON object"));
+    }
+    let big = format!("{{\"redirect_uris\":[\"https://a.example/cb\"],\"x\":\"{}\"}}", "a".repeat(MAX_REGISTRATION_BYTES));
+    let e = register(big.as_bytes(), NOW, "id", "secret").err().unwrap();
+    assert_eq!((e.code, e.status), (ErrorCode::InvalidRequest, 413));
+}
+
+#[test]
+fn registration_lenient_parts() {
+    let r = reg(json!({
+        "redirect_uris": ["https://a.example/cb"],
+        "client_name": "  ",
+        "client_uri": null,
+        "grant_types": ["authorization_code", "authorization_code"],
+        "policy_uri": "https://a.example/policy",
+        "contacts": ["a@example.com"],
+        "jwks": {"keys": []}
+    }))
+    .unwrap();
+    assert_eq!(r.record.client_name, None);
+    assert_eq!(r.record.client_uri, None);
+    assert_eq!(r.record.grant_types, vec!["authorization_code"]);
+    assert!(r.response.get("policy_uri").is_none());
+    let named = reg(json!({"redirect_uris": ["https://a.example/cb"], "client_name": "Zoë's \"MCP\" <client> ✨"})).unwrap();
+    assert_eq!(named.record.display_name(), "Zoë's \"MCP\" <client> ✨");
+}
+
+#[test]
+fn registration_needs_fresh_values() {
+    let body = json!({"redirect_uris": ["https://a.example/cb"]}).to_string();
+    assert_eq!(register(body.as_bytes(), NOW, "id", "").err().map(|e| e.code), Some(ErrorCode::ServerError));
+    assert_eq!(register(body.as_bytes(), NOW, "", "s").err().map(|e| e.code), Some(ErrorCode::ServerError));
+    let public = json!({"redirect_uris": ["https://a.example/cb"], "token_endpoint_auth_method": "none"}).to_string();
+    assert!(register(public.as_bytes(), NOW, "id", "").is_ok());
+}
+
+#[test]
+fn record_round_trips_through_json() {
+    let r = reg(json!({"redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback"], "client_name": "Cursor"})).unwrap().record;
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(json["source"], "registered");
+    assert_eq!(json["redirect_uris"], json!(["cursor://anysphere.cursor-mcp/oauth/callback"]));
+    assert_eq!(serde_json::from_value::<ClientRecord>(json).unwrap(), r);
+    assert_eq!(serde_json::to_value(AuthMethod::None).unwrap(), "none");
+    assert_eq!(serde_json::to_value(AuthMethod::ClientSecretPost).unwrap(), "client_secret_post");
+    assert_eq!(serde_json::to_value(ClientSource::MetadataDocument).unwrap(), "metadata_document");
+}
+
+#[test]
+fn metadata_document_urls() {
+    let long = format!("https://example.com/{}", "a".repeat(2000));
+    // (client_id, allow_loopback, Some(accepted) or None for "not URL form", words when refused)
+    let cases: &[(&str, bool, Option<bool>, &str)] = &[
+        ("6f1c2a9e0b7d4c3a", false, None, ""),
+        ("abc_DEF-123", false, None, ""),
+        ("", false, None, ""),
+        ("https://vscode.dev/oauth/client-metadata.json", false, Some(true), ""),
+        ("https://app.example.com/client.json?v=1", false, Some(true), ""),
+        ("https://app.example.com:8443/client", false, Some(true), ""),
+        ("https://93.184.216.34/client.json", false, Some(true), ""),
+        ("https://example.com", false, Some(false), "path"),
+        ("https://example.com/", false, Some(false), "path"),
+        ("http://example.com/client.json", false, Some(false), "https"),
+        ("http://example.com/client.json", true, Some(false), "https"),
+        ("http://localhost:3000/client.json", false, Some(false), "https"),
+        ("http://localhost:3000/client.json", true, Some(true), ""),
+        ("http://127.0.0.1:3000/client.json", true, Some(true), ""),
+        ("http://[::1]:3000/client.json", true, Some(true), ""),
+        ("HTTPS://example.com/client.json", false, Some(false), "https://"),
+        ("ftp://example.com/client.json", false, Some(false), "https://"),
+        ("urn:example:client", false, Some(false), "https://"),
+        ("https://user@example.com/client.json", false, Some(false), "userinfo"),
+        ("https://user:pw@example.com/client.json", false, Some(false), "userinfo"),
+        ("https://example.com/client.json#x", false, Some(false), "fragment"),
+        ("https://example.com/a/../client.json", false, Some(false), ". or .."),
+        ("https://example.com/./client.json", false, Some(false), ". or .."),
+        ("https://example.com/a/%2e%2E/client.json", false, Some(false), ". or .."),
+        ("https://example.com/a/..", false, Some(false), ". or .."),
+        ("https://Example.com/client.json", false, Some(false), "canonical"),
+        ("https://example.com:443/client.json", false, Some(false), "canonical"),
+        ("https://example.com/a b", false, Some(false), "whitespace"),
+        (" https://example.com/client.json", false, None, ""),
+        ("https://exämple.com/client.json", false, Some(false), "non-ASCII"),
+        (&long, false, Some(false), "longer than 2000"),
+        ("https://localhost/client.json", false, Some(false), "loopback, private"),
+        ("https://localhost/client.json", true, Some(true), ""),
+        ("https://app.localhost/client.json", false, Some(false), "loopback, private"),
+        ("https://127.0.0.1/client.json", false, Some(false), "loopback, private"),
+        ("https://10.0.0.1/client.json", false, Some(false), "loopback, private"),
+        ("https://172.16.5.4/client.json", false, Some(false), "loopback, private"),
+        ("https://192.168.1.1/client.json", false, Some(false), "loopback, private"),
+        ("https://169.254.169.254/latest/meta-data", false, Some(false), "loopback, private"),
+        ("https://100.64.0.1/client.json", false, Some(false), "loopback, private"),
+        ("https://0.0.0.0/client.json", false, Some(false), "loopback, private"),
+        ("https://[::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[fd00::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[fe80::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[febf::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[fec0::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[ff02::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[::]/client.json", false, Some(false), "loopback, private"),
+        ("https://[::a00:1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[fc00::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[ff00::]/client.json", false, Some(false), "loopback, private"),
+        ("https://224.0.0.1/client.json", false, Some(false), "loopback, private"),
+        ("https://255.255.255.255/client.json", false, Some(false), "loopback, private"),
+        ("https://100.127.255.255/client.json", false, Some(false), "loopback, private"),
+        ("https://100.128.0.1/client.json", false, Some(true), ""),
+        ("https://172.32.0.1/client.json", false, Some(true), ""),
+        ("http://10.0.0.1/client.json", true, Some(false), "https"),
+        ("https://[::ffff:10.0.0.1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[2606:4700::1111]/client.json", false, Some(true), ""),
+        ("https://10.0.0.1/client.json", true, Some(true), ""),
+        ("https://0x7f000001/client.json", false, Some(false), "loopback, private"),
+    ];
+    for (id, allow, want, words) in cases {
+        let got = metadata_document_url(id, *allow);
+        match (want, got) {
+            (None, None) => {}
+            (Some(true), Some(Ok(url))) => assert_eq!(url.as_str(), *id),
+            (Some(false), Some(Err(e))) => {
+                assert_eq!((e.code, e.status), (ErrorCode::InvalidClient, 401), "{id}");
+                assert!(e.description.contains(words), "{id}: {:?} lacks {words:?}", e.description);
+            }
+            (want, got) => panic!("{id} (allow_loopback={allow}): wanted {want:?}, got {got:?}"),
+        }
+    }
+}
+
+const DOC_URL: &str = "https://vscode.dev/oauth/client-metadata.json";
+
+fn doc(extra: Value) -> Vec<u8> {
+    let mut d = json!({
+        "client_id": DOC_URL,
+        "client_name": "Visual Studio Code",
+        "redirect_uris": ["http://127.0.0.1:33418/", "https://vscode.dev/redirect"],
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+        "client_uri": "https://code.visualstudio.com",
+        "logo_uri": "javascript:alert(1)"
+    });
+    if let (Some(map), Value::Object(extra)) = (d.as_object_mut(), extra) {
+        for (k, v) in extra {
+            map.insert(k, v);
+        }
+    }
+    d.to_string().into_bytes()
+}
+
+#[test]
+fn metadata_document_accepted() {
+    let r = validate_metadata_document(DOC_URL, &doc(json!({})), NOW).unwrap();
+    assert_eq!(r.client_id, DOC_URL);
+    assert_eq!(r.source, ClientSource::MetadataDocument);
+    assert_eq!(r.token_endpoint_auth_method, AuthMethod::None);
+    assert_eq!(r.client_secret_hash, None);
+    assert_eq!(r.client_name.as_deref(), Some("Visual Studio Code"));
+    assert_eq!(r.redirect_uris.len(), 2);
+    assert_eq!(r.grant_types, vec!["authorization_code", "refresh_token"]);
+    assert_eq!(r.client_uri.as_deref(), Some("https://code.visualstudio.com"));
+    assert_eq!(r.logo_uri, None, "an unusable logo_uri is dropped, not fatal");
+    assert_eq!(r.created_at, NOW);
+    assert!(r.is_public());
+    let minimal = json!({"client_id": DOC_URL, "client_name": "X", "redirect_uris": ["https://x.example/cb"]});
+    let r = validate_metadata_document(DOC_URL, minimal.to_string().as_bytes(), NOW).unwrap();
+    assert_eq!(r.grant_types, vec!["authorization_code"]);
+}
+
+#[test]
+fn metadata_document_refusals() {
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"not json".to_vec(), "not a JSON object"),
+        (b"[1]".to_vec(), "not a JSON object"),
+        (vec![0xff, 0xfe, b'{', b'}'], "not UTF-8"),
+        (format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_METADATA_DOCUMENT_BYTES)).into_bytes(), "larger than 5 KiB"),
+        (doc(json!({"client_id": "https://vscode.dev/oauth/client-metadata.json/"})), "does not equal"),
+        (doc(json!({"client_id": "https://VSCODE.dev/oauth/client-metadata.json"})), "does not equal"),
+        (doc(json!({"client_id": null})), "client_id is missing"),
+        (doc(json!({"client_id": 1})), "client_id is missing"),
+        (doc(json!({"client_name": null})), "client_name is required"),
+        (doc(json!({"client_name": ""})), "client_name is required"),
+        (doc(json!({"client_name": 7})), "client_name must be a string"),
+        (doc(json!({"client_name": "a\u{0}b"})), "control"),
+        (doc(json!({"redirect_uris": []})), "redirect_uris is required"),
+        (doc(json!({"redirect_uris": null})), "redirect_uris is required"),
+        (doc(json!({"redirect_uris": "https://x.example/cb"})), "array of strings"),
+        (doc(json!({"redirect_uris": ["https://x.example/cb", " javascript:alert(1)"]})), "whitespace"),
+        (doc(json!({"redirect_uris": ["http://evil.example/cb"]})), "not loopback"),
+        (doc(json!({"client_secret": "s"})), "client_secret"),
+        (doc(json!({"client_secret_expires_at": 0})), "client_secret_expires_at"),
+        (doc(json!({"token_endpoint_auth_method": "client_secret_basic"})), "only none"),
+        (doc(json!({"token_endpoint_auth_method": "private_key_jwt"})), "only none"),
+        (doc(json!({"grant_types": ["refresh_token"]})), "authorization_code"),
+        (doc(json!({"grant_types": "authorization_code"})), "array of strings"),
+    ];
+    for (body, words) in cases {
+        let e = validate_metadata_document(DOC_URL, &body, NOW).unwrap_err();
+        assert_eq!((e.code, e.status), (ErrorCode::InvalidClient, 401), "{words}");
+        assert!(e.description.contains(words), "{:?} lacks {words:?}", e.description);
+        assert!(e.description.contains(DOC_URL), "{:?}", e.description);
+    }
+}
+
+#[test]
+fn metadata_cache_ttls() {
+    let cases: &[(Option<&str>, u64)] = &[
+        (None, 3600),
+        (Some(""), 3600),
+        (Some("public"), 3600),
+        (Some("max-age=600"), 600),
+        (Some("public, max-age=600"), 600),
+        (Some("Max-Age=600"), 600),
+        (Some("max-age=\"600\""), 600),
+        (Some(" max-age = 600 "), 600),
+        (Some("max-age=10"), 60),
+        (Some("max-age=0"), 60),
+        (Some("max-age=604800"), 86400),
+        (Some("max-age=99999999999999999999999"), 86400),
+        (Some("max-age=-5"), 3600),
+        (Some("max-age=abc"), 3600),
+        (Some("max-age="), 3600),
+        (Some("no-store"), 60),
+        (Some("No-Cache"), 60),
+        (Some("max-age=3000, no-cache"), 60),
+        (Some("no-cache=\"set-cookie\""), 60),
+        (Some("s-maxage=100"), 3600),
+        (Some("max-age=120, max-age=9000"), 120),
+    ];
+    for (header, want) in cases {
+        assert_eq!(metadata_cache_ttl(*header), *want, "{header:?}");
+    }
+}

@@ -1,0 +1,225 @@
+//! The browser side of `/authorize`: who is signed in, whether this browser already approved
+//! the client, the consent form (CSRF-protected), and handing a code back to the client.
+use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
+use crate::cookies;
+use crate::http::HttpClient;
+use crate::signin::{self, Ctx, Session, SigninError, StartRequest};
+use crate::store::Store;
+use subtle::ConstantTimeEq;
+
+/// Remembers, per browser, which (user, client) pairs were approved.
+pub const CONSENT_COOKIE: &str = "__Host-mcp-consent";
+pub const CONSENT_TTL: u64 = 30 * 24 * 3600;
+/// The cookie stays well under browsers' 4 KiB limit.
+const MAX_REMEMBERED: usize = 12;
+/// Sessions younger than this are not sent back to WorkOS (loop guard).
+const FRESH_SESSION_SECS: u64 = 60;
+
+/// WorkOS refused the refresh token itself (expired, revoked, reused): the WorkOS session is over.
+fn session_ended(e: &crate::workos::WorkosError) -> bool {
+    use crate::workos::WorkosError::*;
+    matches!(e, OAuth { status: 400..=499, .. } | Api { status: 400..=499, .. })
+}
+
+/// What the route should answer.
+#[derive(Debug)]
+pub enum Next {
+    Page(Refusal),
+    /// A redirect to the client (a code or an error), with cookies to set.
+    Redirect { location: String, set_cookies: Vec<String> },
+    /// Not signed in: send the person to `/login?return_to=…`.
+    SignIn { return_to: String },
+    /// Signed in, but the session's WorkOS token already seeded another grant: go through WorkOS
+    /// again (silent when WorkOS still has a session), then back to `/authorize`.
+    WorkosSignIn { location: String, set_cookies: Vec<String> },
+    Consent(ConsentView),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentView {
+    pub client_name: String,
+    pub redirect_host: String,
+    pub user_email: String,
+    /// Every authorization parameter, to be posted back unchanged.
+    pub hidden: Vec<(String, String)>,
+    pub csrf: String,
+    /// All redirect URIs are on this machine (worth a warning: any local program could listen).
+    pub localhost_only: bool,
+    pub metadata_document: bool,
+    /// The CSP `form-action` source the consent form's redirect needs (`cursor:`, an origin…).
+    pub form_action: String,
+}
+
+type Approvals = Vec<(String, String)>;
+
+fn approvals(ctx_keys: &cookies::CookieKeys, cookie: Option<&str>, now: u64) -> Approvals {
+    cookie.and_then(|c| ctx_keys.open_json::<Approvals>(CONSENT_COOKIE, c, now)).unwrap_or_default()
+}
+
+fn approved(list: &Approvals, user_id: &str, client_id: &str) -> bool {
+    list.iter().any(|(u, c)| u == user_id && c == client_id)
+}
+
+fn remember(ctx_keys: &cookies::CookieKeys, mut list: Approvals, user_id: &str, client_id: &str, now: u64) -> String {
+    list.retain(|(u, c)| !(u == user_id && c == client_id));
+    list.push((user_id.to_string(), client_id.to_string()));
+    if list.len() > MAX_REMEMBERED {
+        list.drain(..list.len() - MAX_REMEMBERED);
+    }
+    let sealed = ctx_keys.seal_json(CONSENT_COOKIE, &list, now + CONSENT_TTL);
+    cookies::set_cookie(CONSENT_COOKIE, &sealed, CONSENT_TTL)
+}
+
+fn signin_refusal(e: &SigninError) -> Refusal {
+    let v = e.view();
+    Refusal { status: v.status, title: v.title.to_string(), message: v.message, retry_after: v.retry_after }
+}
+
+async fn checked<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &AuthorizeParams) -> Result<ValidRequest, Next> {
+    match authorize::validate(ctx, params).await {
+        Checked::Valid(req) => Ok(*req),
+        Checked::Refused(r) => Err(Next::Page(r)),
+        Checked::ErrorRedirect(location) => Err(Next::Redirect { location, set_cookies: vec![] }),
+    }
+}
+
+async fn signed_in<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    session_cookie: Option<&str>,
+) -> Result<(String, Session), Next> {
+    match signin::load_session(ctx, session_cookie).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(Next::SignIn { return_to: req.params.path() }),
+        Err(e) => Err(Next::Page(signin_refusal(&e))),
+    }
+}
+
+/// `GET /authorize`.
+pub async fn begin<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    params: &AuthorizeParams,
+    session_cookie: Option<&str>,
+    consent_cookie: Option<&str>,
+) -> Next {
+    let req = match checked(ctx, params).await {
+        Ok(r) => r,
+        Err(next) => return next,
+    };
+    let (session_id, session) = match signed_in(ctx, &req, session_cookie).await {
+        Ok(s) => s,
+        Err(next) => return next,
+    };
+    let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
+    if approved(&list, &session.principal.user_id, &req.client.client_id) {
+        return hand_back_code(ctx, &req, &session_id, &session, vec![]).await;
+    }
+    Next::Consent(ConsentView {
+        client_name: req.client.display_name().to_string(),
+        redirect_host: super::redirect_uri::RedirectUri::parse(&req.redirect_uri).map(|r| r.display_host()).unwrap_or_default(),
+        user_email: session.principal.email.clone(),
+        hidden: req.params.pairs().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        csrf: session.csrf.clone(),
+        localhost_only: req.client.redirect_uris.iter().all(|r| r.is_loopback()),
+        metadata_document: req.client.source == super::client::ClientSource::MetadataDocument,
+        form_action: form_action_source(&req.redirect_uri),
+    })
+}
+
+/// `POST /authorize` (the consent form).
+pub async fn decide<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    params: &AuthorizeParams,
+    decision: Option<&str>,
+    csrf: Option<&str>,
+    origin_header: Option<&str>,
+    session_cookie: Option<&str>,
+    consent_cookie: Option<&str>,
+) -> Next {
+    if origin_header.is_some_and(|o| o != ctx.origin) {
+        return Next::Page(signin_refusal(&SigninError::ForeignOrigin));
+    }
+    let req = match checked(ctx, params).await {
+        Ok(r) => r,
+        Err(next) => return next,
+    };
+    let (session_id, session) = match signed_in(ctx, &req, session_cookie).await {
+        Ok(s) => s,
+        Err(next) => return next,
+    };
+    if !bool::from(csrf.unwrap_or("").as_bytes().ct_eq(session.csrf.as_bytes())) {
+        return Next::Page(signin_refusal(&SigninError::Csrf));
+    }
+    match decision {
+        Some("approve") => {
+            let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
+            let cookie = remember(&ctx.config.cookie_keys, list, &session.principal.user_id, &req.client.client_id, ctx.now);
+            hand_back_code(ctx, &req, &session_id, &session, vec![cookie]).await
+        }
+        Some("deny") => Next::Redirect { location: authorize::denied_location(&req, ctx.origin), set_cookies: vec![] },
+        _ => Next::Page(Refusal::new(400, "Authorization refused", "The consent form was incomplete. Start again from the application.")),
+    }
+}
+
+/// Give the grant its own WorkOS session chain (refreshing the browser session's token, which
+/// also re-reads the user's role and permissions), then issue the code.
+async fn hand_back_code<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    session_id: &str,
+    session: &Session,
+    set_cookies: Vec<String>,
+) -> Next {
+    let Some(workos_token) = signin::workos_refresh_token(ctx, session) else {
+        return fresh_signin(ctx, req, session, set_cookies).await;
+    };
+    let org = session.principal.organization_id.as_deref();
+    let auth = match ctx.workos().authenticate_with_refresh_token(&workos_token, org).await {
+        Ok(a) => a,
+        Err(e) if session_ended(&e) => {
+            // The token is dead either way. A session this young just came back from WorkOS:
+            // sending it there again could loop, so it gets a page instead.
+            let _ = signin::spend_workos_refresh_token(ctx, session_id, session).await;
+            if ctx.now.saturating_sub(session.created_at) <= FRESH_SESSION_SECS {
+                return Next::Page(signin_refusal(&SigninError::Workos(e)));
+            }
+            return fresh_signin(ctx, req, session, set_cookies).await;
+        }
+        Err(e) => return Next::Page(signin_refusal(&SigninError::Workos(e))),
+    };
+    if let Err(e) = signin::spend_workos_refresh_token(ctx, session_id, session).await {
+        return Next::Page(signin_refusal(&e));
+    }
+    let (principal, upstream_refresh) = match signin::resolve_principal(ctx, auth).await {
+        Ok(p) => p,
+        Err(e) => return Next::Page(signin_refusal(&e)),
+    };
+    if principal.user_id != session.principal.user_id {
+        return Next::Page(Refusal::new(400, "Authorization refused", "The signed-in user changed during authorization. Start again."));
+    }
+    match authorize::issue_code(ctx, req, principal, upstream_refresh).await {
+        Ok(location) => Next::Redirect { location, set_cookies },
+        Err(e) => Next::Page(Refusal { status: e.status, title: "Authorization failed".into(), message: e.description, retry_after: e.retry_after }),
+    }
+}
+
+async fn fresh_signin<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: &ValidRequest, session: &Session, mut set_cookies: Vec<String>) -> Next {
+    let return_to = req.params.path();
+    let start = StartRequest { return_to: Some(&return_to), login_hint: Some(&session.principal.email), screen_hint: None };
+    match signin::start(ctx, start).await {
+        Ok(started) => {
+            set_cookies.push(started.set_cookie);
+            Next::WorkosSignIn { location: started.location, set_cookies }
+        }
+        Err(e) => Next::Page(signin_refusal(&e)),
+    }
+}
+
+/// `https://host:port` for web redirect URIs, `scheme:` for private-use schemes.
+fn form_action_source(redirect_uri: &str) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
+        Ok(u) => format!("{}:", u.scheme()),
+        Err(_) => String::new(),
+    }
+}

@@ -1,0 +1,150 @@
+//! Grants: what one user allowed one client, and the one-time code, refresh-token chain and
+//! sealed upstream credentials that hang off it. KV holds only hashes of codes and refresh
+//! tokens and AEAD ciphertext of the principal and the WorkOS refresh token.
+//!
+//! Token strings are `<prefix><grant id>.<secret>`: the grant id finds the record, the hash
+//! of the whole string must match. KV has no compare-and-swap, so two exchanges of one code
+//! racing within KV's propagation window could both succeed; the code's 10-minute life, PKCE
+//! (the verifier never leaves the client) and reuse detection afterwards bound that risk.
+use super::pkce::CodeChallenge;
+use super::resource::Audience;
+use super::OAuthError;
+use crate::cookies::CookieKeys;
+use crate::signin::Principal;
+use crate::store::{keys, Store};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Authorization codes live 10 minutes.
+pub const CODE_TTL: u64 = 600;
+/// Access tokens live one hour.
+pub const ACCESS_TTL: u64 = 3600;
+/// A grant (and its refresh token) lives 30 days after its last refresh.
+pub const REFRESH_TTL: u64 = 30 * 24 * 3600;
+
+pub const CODE_PREFIX: &str = "mcp_code_";
+pub const REFRESH_PREFIX: &str = "mcp_rt_";
+const GRANT_ID_BYTES: usize = 16;
+const SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingCode {
+    pub hash: String,
+    pub challenge: CodeChallenge,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: String,
+    /// The redirect URI the code was sent to (it must be repeated exactly if sent at /token).
+    pub redirect_uri: String,
+    pub audience: Audience,
+    pub created_at: u64,
+    pub expires_at: u64,
+    /// Until exchanged.
+    pub code: Option<PendingCode>,
+    /// After exchange: a second use of the code is recognised and revokes the grant.
+    pub used_code_hash: Option<String>,
+    pub refresh_hash: Option<String>,
+    /// The refresh token before the current one: valid until the current one is first used.
+    pub previous_refresh_hash: Option<String>,
+    /// Sealed [`GrantSecrets`].
+    pub sealed: String,
+}
+
+/// What the grant needs to refresh upstream; sealed with the server key, bound to the grant id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantSecrets {
+    pub principal: Principal,
+    pub workos_refresh_token: String,
+}
+
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn hashes_equal(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+pub fn new_grant_id() -> String {
+    crate::random::token(GRANT_ID_BYTES)
+}
+
+/// A fresh `<prefix><grant id>.<secret>` token.
+pub fn new_token(prefix: &str, grant_id: &str) -> String {
+    format!("{prefix}{grant_id}.{}", crate::random::token(SECRET_BYTES))
+}
+
+/// The grant id inside a token of this kind, if the token is well-formed.
+pub fn grant_id_of<'t>(token: &'t str, prefix: &str) -> Option<&'t str> {
+    let (id, secret) = token.strip_prefix(prefix)?.split_once('.')?;
+    let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (ok(id, 22) && ok(secret, 43)).then_some(id)
+}
+
+fn secrets_aad(grant_id: &str) -> String {
+    format!("kv:oauth-grant:{grant_id}")
+}
+
+impl Grant {
+    pub fn seal_secrets(keys: &CookieKeys, grant_id: &str, secrets: &GrantSecrets, expires_at: u64) -> String {
+        keys.seal_json(&secrets_aad(grant_id), secrets, expires_at)
+    }
+
+    pub fn open_secrets(&self, keys: &CookieKeys, now: u64) -> Option<GrantSecrets> {
+        keys.open_json(&secrets_aad(&self.id), &self.sealed, now)
+    }
+
+    /// Seconds KV should keep the record.
+    fn ttl(&self, now: u64) -> u64 {
+        self.expires_at.saturating_sub(now).max(crate::store::KV_MIN_TTL)
+    }
+}
+
+pub async fn load<S: Store>(store: &S, grant_id: &str, now: u64) -> Result<Option<Grant>, OAuthError> {
+    let Some(raw) = store.get(&keys::oauth_grant(grant_id)).await? else { return Ok(None) };
+    match serde_json::from_str::<Grant>(&raw) {
+        Ok(g) if g.expires_at > now && g.id == grant_id => Ok(Some(g)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn save<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<(), OAuthError> {
+    let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
+    store.put(&keys::oauth_grant(&grant.id), &json, grant.ttl(now)).await?;
+    Ok(())
+}
+
+pub async fn revoke<S: Store>(store: &S, grant_id: &str) -> Result<(), OAuthError> {
+    store.delete(&keys::oauth_grant(grant_id)).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_their_grant_id_and_nothing_else_parses() {
+        let id = new_grant_id();
+        let t = new_token(REFRESH_PREFIX, &id);
+        assert_eq!(grant_id_of(&t, REFRESH_PREFIX), Some(id.as_str()));
+        assert_eq!(grant_id_of(&t, CODE_PREFIX), None, "a refresh token is not a code");
+        for bad in ["", "mcp_rt_", "mcp_rt_abc.def", &t[..t.len() - 1], &format!("{t}x"), &t.replace('.', ":")] {
+            assert_eq!(grant_id_of(bad, REFRESH_PREFIX), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hashes_are_hex_sha256_and_compare_exactly() {
+        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(hashes_equal(&hash_token("a"), &hash_token("a")));
+        assert!(!hashes_equal(&hash_token("a"), &hash_token("b")));
+    }
+}

@@ -1,0 +1,97 @@
+//! Where clients come from: registered through `/register` (stored in KV, secret hashed) or
+//! named by a Client ID Metadata Document URL (fetched, validated, cached in KV).
+use super::client::{self, ClientRecord, Registration};
+use super::OAuthError;
+use crate::http::{HttpClient, HttpRequest, Method, TransportError};
+use crate::signin::Ctx;
+use crate::store::{keys, Store};
+
+/// A registration nobody uses for this long disappears (each authorization renews it).
+pub const CLIENT_TTL: u64 = 90 * 24 * 3600;
+/// Renew at most once a day: a KV write per authorization would be wasteful.
+const RENEW_AFTER: u64 = 24 * 3600;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredClient {
+    record: ClientRecord,
+    /// When the KV TTL was last renewed.
+    renewed_at: u64,
+}
+
+/// `POST /register`: validate, store, and return the one-time response.
+pub async fn register<S: Store>(store: &S, body: &[u8], now: u64) -> Result<Registration, OAuthError> {
+    let id = crate::random::token(16);
+    let secret = crate::random::token(32);
+    let registration = client::register(body, now, &id, &secret)?;
+    put(store, &registration.record, now).await?;
+    Ok(registration)
+}
+
+async fn put<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Result<(), OAuthError> {
+    let json = serde_json::to_string(&StoredClient { record: record.clone(), renewed_at: now })
+        .map_err(|e| OAuthError::server_error(e.to_string()))?;
+    store.put(&keys::oauth_client(&record.client_id), &json, CLIENT_TTL).await?;
+    Ok(())
+}
+
+/// The client named by `client_id`, or `None` when there is no such client.
+pub async fn find<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_id: &str) -> Result<Option<ClientRecord>, OAuthError> {
+    match client::metadata_document_url(client_id, ctx.config.allow_loopback_client_metadata) {
+        Some(Ok(url)) => metadata_document(ctx, client_id, &url).await.map(Some),
+        Some(Err(e)) => Err(e),
+        None => {
+            if client_id.is_empty() || client_id.len() > 64 {
+                return Ok(None);
+            }
+            let Some(raw) = ctx.store.get(&keys::oauth_client(client_id)).await? else { return Ok(None) };
+            Ok(serde_json::from_str::<StoredClient>(&raw).ok().map(|s| s.record).filter(|r| r.client_id == client_id))
+        }
+    }
+}
+
+/// Keep an in-use registration alive (at most one KV write a day per client).
+pub async fn renew<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Result<(), OAuthError> {
+    if record.source != client::ClientSource::Registered {
+        return Ok(());
+    }
+    let Some(raw) = store.get(&keys::oauth_client(&record.client_id)).await? else { return Ok(()) };
+    let renewed_at = serde_json::from_str::<StoredClient>(&raw).map(|s| s.renewed_at).unwrap_or(0);
+    if now.saturating_sub(renewed_at) >= RENEW_AFTER {
+        put(store, record, now).await?;
+    }
+    Ok(())
+}
+
+async fn metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_id: &str, url: &url::Url) -> Result<ClientRecord, OAuthError> {
+    let cache_key = keys::oauth_client_metadata(&super::grant::hash_token(client_id));
+    if let Some(raw) = ctx.store.get(&cache_key).await? {
+        if let Ok(record) = serde_json::from_str::<ClientRecord>(&raw) {
+            if record.client_id == client_id {
+                return Ok(record);
+            }
+        }
+    }
+    let request = HttpRequest {
+        method: Method::Get,
+        url: url.to_string(),
+        headers: vec![("Accept".into(), "application/json".into())],
+        body: None,
+        max_response_bytes: Some(client::MAX_METADATA_DOCUMENT_BYTES),
+    };
+    let refuse = |why: &str| OAuthError::invalid_client(format!("the client metadata document at {client_id} could not be used: {why}"));
+    let response = ctx.http.send(request).await.map_err(|e| match e {
+        TransportError::Timeout => refuse("no answer within 5 seconds"),
+        TransportError::TooLarge => refuse("larger than 5 KiB"),
+        TransportError::Network(_) => refuse("it could not be fetched"),
+    })?;
+    if response.status != 200 {
+        return Err(refuse(&format!("the server answered HTTP {}", response.status)));
+    }
+    let record = client::validate_metadata_document(client_id, &response.body, ctx.now)?;
+    let ttl = client::metadata_cache_ttl(response.header("cache-control"));
+    if let Ok(json) = serde_json::to_string(&record) {
+        // A cache write failing only costs a refetch next time.
+        let _ = ctx.store.put(&cache_key, &json, ttl).await;
+    }
+    Ok(record)
+}

@@ -1,0 +1,182 @@
+//! The authorization server end to end against an in-memory store and a scripted WorkOS:
+//! register → authorize (consent) → code → tokens → bearer checks → refresh → revoke.
+use super::access::{self, BearerError, GrantChecks};
+use super::authorize::{AuthorizeParams, Checked};
+use super::consent::{self, Next, CONSENT_COOKIE};
+use super::token::{self, Form, TokenResponse};
+use super::{authorize, registry, ErrorCode};
+use crate::config::Config;
+use crate::http::{HttpRequest, HttpResponse, TransportError};
+use crate::signin::{Ctx, Principal, Session, SESSION_COOKIE};
+use crate::store::{keys, MemoryStore, Store};
+use crate::testing::{json_response, mint, test_jwks, ScriptedHttp};
+use crate::workos::JwksCache;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use futures_executor::block_on;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+const T0: u64 = 1_795_000_000;
+const ORIGIN: &str = "https://mcp.example.com";
+const ALICE: &str = "user_alice";
+const ACME: &str = "org_acme";
+const REDIRECT: &str = "http://localhost:33418/oauth/callback";
+const VERIFIER: &str = "a-verifier-that-is-long-enough-for-rfc-7636-0123456789";
+
+fn challenge() -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()))
+}
+
+fn config() -> Config {
+    Config::from_lookup(|n| match n {
+        "WORKOS_CLIENT_ID" => Some("client_test".into()),
+        "WORKOS_API_KEY" => Some("sk_test_secret".into()),
+        "COOKIE_ENCRYPTION_KEY" => Some("k".repeat(40)),
+        "WORKOS_API_BASE_URL" => Some("https://api.workos.test".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+type Handler = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>;
+
+/// A scripted WorkOS whose admin can change alice's role and end her WorkOS session.
+struct Upstream {
+    role: Rc<RefCell<String>>,
+    ended: Rc<Cell<bool>>,
+}
+
+fn workos(up: &Upstream) -> Handler {
+    let (role, ended) = (up.role.clone(), up.ended.clone());
+    let counter = Rc::new(Cell::new(0u32));
+    Box::new(move |req| {
+        let url = url::Url::parse(&req.url).unwrap();
+        let body: Value = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap()).unwrap_or(Value::Null);
+        let user = json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
+        let role = role.borrow().clone();
+        let perms: Vec<&str> = if role == "admin" { vec!["image_generation"] } else { vec![] };
+        match url.path() {
+            "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
+            "/user_management/organization_memberships" => Ok(json_response(200, json!({"object":"list","list_metadata":{},"data":[
+                {"object":"organization_membership","id":"om_1","user_id":ALICE,"organization_id":ACME,"organization_name":"Acme","status":"active","role":{"slug":role}}]}))),
+            "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
+                if ended.get() {
+                    return Ok(json_response(400, json!({"error":"invalid_grant","error_description":"Session has ended."})));
+                }
+                counter.set(counter.get() + 1);
+                let at = mint(json!({"sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 100_000,"iat":T0}));
+                Ok(json_response(200, json!({"user":user,"organization_id":ACME,"access_token":at,"refresh_token":format!("wrt-{}", counter.get())})))
+            }
+            other => panic!("unexpected WorkOS call {other}"),
+        }
+    })
+}
+
+struct World {
+    config: Config,
+    store: MemoryStore,
+    http: ScriptedHttp<Handler>,
+    jwks: RefCell<JwksCache>,
+    checks: RefCell<GrantChecks>,
+    now: Cell<u64>,
+    up: Upstream,
+}
+
+fn world() -> World {
+    let up = Upstream { role: Rc::new(RefCell::new("admin".into())), ended: Rc::new(Cell::new(false)) };
+    World { config: config(), store: MemoryStore::default(), http: ScriptedHttp::new(workos(&up)), jwks: RefCell::default(),
+            checks: RefCell::default(), now: Cell::new(T0), up }
+}
+
+impl World {
+    fn ctx(&self) -> Ctx<'_, MemoryStore, ScriptedHttp<Handler>> {
+        Ctx { config: &self.config, store: &self.store, http: &self.http, jwks: &self.jwks, now: self.now.get(), origin: ORIGIN }
+    }
+
+    fn register(&self, body: Value) -> (String, Option<String>) {
+        let r = block_on(registry::register(&self.store, body.to_string().as_bytes(), self.now.get())).unwrap();
+        (r.record.client_id.clone(), r.client_secret.clone())
+    }
+
+    fn public_client(&self) -> String {
+        self.register(json!({"redirect_uris":[REDIRECT],"client_name":"Test client","token_endpoint_auth_method":"none",
+                              "grant_types":["authorization_code","refresh_token"]})).0
+    }
+
+    /// A signed-in browser: returns its session cookie.
+    fn sign_in(&self) -> String {
+        let now = self.now.get();
+        let keys = &self.config.cookie_keys;
+        let principal = Principal { user_id: ALICE.into(), email: "alice@example.com".into(), name: "Alice Admin".into(),
+            organization_id: Some(ACME.into()), organization_name: Some("Acme".into()), role: Some("admin".into()),
+            permissions: vec!["image_generation".into()], workos_session_id: Some("session_1".into()) };
+        let session = Session { principal, refresh_token_sealed: keys.seal(crate::signin::session::REFRESH_TOKEN_AAD, b"wrt-0", now + 3600),
+            csrf: "csrf-token".into(), created_at: now - 3600, expires_at: now + 3600 };
+        let id = crate::random::token(16);
+        block_on(self.store.put(&keys::session(&id), &serde_json::to_string(&session).unwrap(), 3600)).unwrap();
+        keys.seal(SESSION_COOKIE, id.as_bytes(), now + 3600)
+    }
+
+    fn params(&self, client_id: &str, extra: &[(&str, &str)]) -> AuthorizeParams {
+        let ch = challenge();
+        let mut pairs = vec![("response_type", "code"), ("client_id", client_id), ("redirect_uri", REDIRECT),
+            ("code_challenge", ch.as_str()), ("code_challenge_method", "S256"), ("state", "st-1")];
+        for (k, v) in extra {
+            pairs.retain(|(pk, _)| pk != k);
+            if !v.is_empty() {
+                pairs.push((k, v));
+            }
+        }
+        AuthorizeParams::from_pairs(pairs)
+    }
+
+    /// Consent approved in a signed-in browser → the code (and the consent cookie).
+    fn approve(&self, params: &AuthorizeParams, session: &str) -> (String, String) {
+        match block_on(consent::decide(&self.ctx(), params, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(session), None)) {
+            Next::Redirect { location, set_cookies } => (query(&location, "code").expect("code"), set_cookies[0].clone()),
+            other => panic!("expected a code redirect, got {other:?}"),
+        }
+    }
+
+    fn token(&self, pairs: &[(&str, &str)]) -> Result<TokenResponse, super::OAuthError> {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes())?;
+        let ctx = self.ctx();
+        let client = block_on(token::authenticate_client(&ctx, &form, None))?;
+        match form.get("grant_type") {
+            Some("authorization_code") => block_on(token::exchange_code(&ctx, &client, &form)),
+            _ => block_on(token::refresh(&ctx, &client, &form)),
+        }
+    }
+
+    fn exchange(&self, client: &str, code: &str) -> Result<TokenResponse, super::OAuthError> {
+        self.token(&[("grant_type", "authorization_code"), ("client_id", client), ("code", code), ("code_verifier", VERIFIER), ("redirect_uri", REDIRECT)])
+    }
+
+    fn refresh(&self, client: &str, rt: &str) -> Result<TokenResponse, super::OAuthError> {
+        self.token(&[("grant_type", "refresh_token"), ("client_id", client), ("refresh_token", rt)])
+    }
+
+    fn bearer(&self, token: &str, path: &str) -> Result<access::AccessClaims, BearerError> {
+        block_on(access::authenticate(&self.config.cookie_keys, &self.store, &self.checks, Some(&format!("Bearer {token}")), path, self.now.get()))
+    }
+
+    /// Register, sign in, approve, exchange: a client with tokens.
+    fn connected(&self) -> (String, TokenResponse) {
+        let client = self.public_client();
+        let session = self.sign_in();
+        let (code, _) = self.approve(&self.params(&client, &[]), &session);
+        (client.clone(), self.exchange(&client, &code).unwrap())
+    }
+}
+
+fn query(location: &str, name: &str) -> Option<String> {
+    url::Url::parse(location).ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+#[path = "tests_authorize.rs"]
+mod authorize_tests;
+#[path = "tests_tokens.rs"]
+mod token_tests;

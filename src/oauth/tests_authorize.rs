@@ -1,0 +1,157 @@
+//! `/authorize`: validation order, sign-in, consent, CSRF, remembered approval.
+use super::*;
+
+fn validate(w: &World, p: &AuthorizeParams) -> Checked {
+    block_on(authorize::validate(&w.ctx(), p))
+}
+
+#[test]
+fn unknown_client_or_unregistered_redirect_uri_is_a_page_never_a_redirect() {
+    let w = world();
+    let client = w.public_client();
+    for p in [
+        w.params("nope", &[]),
+        w.params("", &[]),
+        w.params(&client, &[("redirect_uri", "https://evil.example/cb")]),
+        w.params(&client, &[("redirect_uri", "http://localhost:33418/oauth/callback/")]),
+        // Even with other errors present, the redirect URI decides first (CVE-2025-4143).
+        w.params(&client, &[("redirect_uri", "https://evil.example/cb"), ("response_type", "token")]),
+    ] {
+        assert!(matches!(validate(&w, &p), Checked::Refused(r) if r.status == 400), "{p:?}");
+    }
+}
+
+#[test]
+fn loopback_redirect_uris_may_change_port_only() {
+    let w = world();
+    let client = w.public_client();
+    let ok = w.params(&client, &[("redirect_uri", "http://localhost:5555/oauth/callback")]);
+    assert!(matches!(validate(&w, &ok), Checked::Valid(_)));
+}
+
+fn error_of(c: Checked) -> (String, Option<String>, Option<String>) {
+    match c {
+        Checked::ErrorRedirect(l) => (query(&l, "error").unwrap(), query(&l, "state"), query(&l, "iss")),
+        other => panic!("expected an error redirect, got {other:?}"),
+    }
+}
+
+#[test]
+fn later_errors_redirect_with_state_and_iss() {
+    let w = world();
+    let c = w.public_client();
+    let cases = [
+        (w.params(&c, &[("response_type", "token")]), "unsupported_response_type"),
+        (w.params(&c, &[("code_challenge", "")]), "invalid_request"),
+        (w.params(&c, &[("code_challenge_method", "plain")]), "invalid_request"),
+        (w.params(&c, &[("code_challenge_method", "")]), "invalid_request"),
+        (w.params(&c, &[("resource", "https://evil.example/mcp")]), "invalid_target"),
+    ];
+    for (p, expected) in cases {
+        let (error, state, iss) = error_of(validate(&w, &p));
+        assert_eq!(error, expected, "{p:?}");
+        assert_eq!(state.as_deref(), Some("st-1"));
+        assert_eq!(iss.as_deref(), Some(ORIGIN));
+    }
+    let mut repeated = w.params(&c, &[]);
+    repeated.repeated = Some("scope".into());
+    assert_eq!(error_of(validate(&w, &repeated)).0, "invalid_request");
+}
+
+#[test]
+fn not_signed_in_goes_to_sign_in_and_comes_back_to_the_same_request() {
+    let w = world();
+    let c = w.public_client();
+    let p = w.params(&c, &[("resource", "https://mcp.example.com/mcp")]);
+    match block_on(consent::begin(&w.ctx(), &p, None, None)) {
+        Next::SignIn { return_to } => {
+            assert!(return_to.starts_with("/authorize?"));
+            assert_eq!(crate::return_path::safe_return_path(Some(&return_to)), return_to, "survives the return-path rule");
+            let back = AuthorizeParams::from_pairs(url::form_urlencoded::parse(return_to.split_once('?').unwrap().1.as_bytes()).collect::<Vec<_>>().iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
+            assert_eq!(AuthorizeParams { repeated: None, ..back }, p);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_signed_in_browser_sees_consent_with_the_redirect_host() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    match block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s), None)) {
+        Next::Consent(v) => {
+            assert_eq!(v.client_name, "Test client");
+            assert_eq!(v.redirect_host, "localhost:33418");
+            assert_eq!(v.csrf, "csrf-token");
+            assert!(v.localhost_only);
+            assert!(v.hidden.iter().any(|(k, val)| k == "client_id" && val == &c));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(w.store.keys_with_prefix("oauth:grant:").is_empty(), "showing consent grants nothing");
+}
+
+#[test]
+fn consent_needs_the_sessions_csrf_token_and_our_origin() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let p = w.params(&c, &[]);
+    for (csrf, origin) in [(None, Some(ORIGIN)), (Some("wrong"), Some(ORIGIN)), (Some("csrf-token"), Some("https://evil.example"))] {
+        let next = block_on(consent::decide(&w.ctx(), &p, Some("approve"), csrf, origin, Some(&s), None));
+        assert!(matches!(next, Next::Page(ref r) if r.status == 403), "{csrf:?} {origin:?}: {next:?}");
+    }
+    assert!(w.store.keys_with_prefix("oauth:grant:").is_empty());
+}
+
+#[test]
+fn approving_with_a_changed_redirect_uri_is_refused_without_redirect() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let p = w.params(&c, &[("redirect_uri", "https://evil.example/cb")]);
+    let next = block_on(consent::decide(&w.ctx(), &p, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(&s), None));
+    assert!(matches!(next, Next::Page(ref r) if r.status == 400), "{next:?}");
+}
+
+#[test]
+fn deny_sends_access_denied_and_stores_nothing() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    match block_on(consent::decide(&w.ctx(), &w.params(&c, &[]), Some("deny"), Some("csrf-token"), None, Some(&s), None)) {
+        Next::Redirect { location, set_cookies } => {
+            assert_eq!(query(&location, "error").as_deref(), Some("access_denied"));
+            assert!(set_cookies.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(w.store.keys_with_prefix("oauth:grant:").is_empty());
+}
+
+#[test]
+fn approval_is_remembered_and_a_second_authorization_takes_a_fresh_workos_session() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (code, consent_cookie) = w.approve(&w.params(&c, &[]), &s);
+    assert!(code.starts_with("mcp_code_"));
+    assert!(consent_cookie.starts_with(&format!("{CONSENT_COOKIE}=")));
+    let sealed = consent_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    // The session's WorkOS token seeded the first grant; the next authorization skips the
+    // consent page and goes through WorkOS again for its own upstream session.
+    match block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s), Some(sealed))) {
+        Next::WorkosSignIn { location, set_cookies } => {
+            assert!(location.contains("/user_management/authorize"));
+            assert!(set_cookies.iter().any(|c| c.starts_with("__Host-mcp-signin=")));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A fresh session (new WorkOS token) goes straight back to the client with a code.
+    let s2 = w.sign_in();
+    match block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s2), Some(sealed))) {
+        Next::Redirect { location, .. } => assert!(query(&location, "code").is_some()),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,212 @@
+//! `/token`, bearer checks and `/revoke`.
+use super::*;
+
+fn err(r: Result<TokenResponse, super::super::OAuthError>) -> ErrorCode {
+    match r {
+        Err(e) => e.code,
+        Ok(t) => panic!("expected an error, got tokens (scope {})", t.scope),
+    }
+}
+
+#[test]
+fn a_code_becomes_tokens_with_the_users_permissions_as_scope() {
+    let w = world();
+    let (_, t) = w.connected();
+    assert!(t.access_token.starts_with("mcp_at_") && t.refresh_token.starts_with("mcp_rt_"));
+    assert_eq!(t.token_type, "Bearer");
+    assert_eq!(t.expires_in, 3600);
+    assert_eq!(t.scope, "mcp image_generation");
+    let claims = w.bearer(&t.access_token, "/mcp").unwrap();
+    assert_eq!(claims.principal.user_id, ALICE);
+    assert_eq!(claims.principal.permissions, vec!["image_generation".to_string()]);
+}
+
+#[test]
+fn kv_holds_no_usable_secret() {
+    let w = world();
+    let (_, t) = w.connected();
+    // (The browser session record is not OAuth data; it keeps the principal by design.)
+    let dump: String = w.store.map.borrow().iter().filter(|(k, _)| k.starts_with("oauth:")).map(|(_, (v, _))| v.clone()).collect();
+    for secret in [t.access_token.as_str(), t.refresh_token.as_str(), "wrt-1", "alice@example.com"] {
+        assert!(!dump.contains(secret), "{secret} in KV");
+    }
+}
+
+#[test]
+fn pkce_is_enforced_at_the_token_endpoint() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (code, _) = w.approve(&w.params(&c, &[]), &s);
+    let base = [("grant_type", "authorization_code"), ("client_id", c.as_str()), ("code", code.as_str())];
+    assert_eq!(err(w.token(&base)), ErrorCode::InvalidGrant, "no verifier");
+    let mut wrong = base.to_vec();
+    wrong.push(("code_verifier", "b-verifier-that-is-long-enough-for-rfc-7636-0123456789"));
+    assert_eq!(err(w.token(&wrong)), ErrorCode::InvalidGrant, "wrong verifier");
+    assert!(w.exchange(&c, &code).is_ok(), "a failed attempt does not burn the code");
+}
+
+#[test]
+fn a_reused_code_revokes_the_grant_and_its_tokens() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (code, _) = w.approve(&w.params(&c, &[]), &s);
+    let t = w.exchange(&c, &code).unwrap();
+    assert_eq!(err(w.exchange(&c, &code)), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::InvalidGrant);
+    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Revoked);
+}
+
+#[test]
+fn codes_are_bound_to_client_redirect_uri_and_lifetime() {
+    let w = world();
+    let c = w.public_client();
+    let other = w.public_client();
+    let s = w.sign_in();
+    let (code, _) = w.approve(&w.params(&c, &[]), &s);
+    assert_eq!(err(w.exchange(&other, &code)), ErrorCode::InvalidGrant, "another client");
+    let wrong_redirect = [("grant_type", "authorization_code"), ("client_id", c.as_str()), ("code", code.as_str()),
+        ("code_verifier", VERIFIER), ("redirect_uri", "http://localhost:1/oauth/callback")];
+    assert_eq!(err(w.token(&wrong_redirect)), ErrorCode::InvalidGrant);
+    w.now.set(T0 + super::super::grant::CODE_TTL + 1);
+    assert_eq!(err(w.exchange(&c, &code)), ErrorCode::InvalidGrant, "expired");
+}
+
+#[test]
+fn refresh_rotates_and_the_previous_token_dies_once_the_new_one_is_used() {
+    let w = world();
+    let (c, t1) = w.connected();
+    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    assert_ne!(t2.refresh_token, t1.refresh_token);
+    let t3 = w.refresh(&c, &t2.refresh_token).unwrap();
+    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant, "rt1 after rt2 was used");
+    assert!(w.refresh(&c, &t3.refresh_token).is_ok());
+}
+
+#[test]
+fn a_lost_refresh_response_is_survivable() {
+    let w = world();
+    let (c, t1) = w.connected();
+    let _lost = w.refresh(&c, &t1.refresh_token).unwrap();
+    assert!(w.refresh(&c, &t1.refresh_token).is_ok(), "rt1 still works while rt2 is unused");
+}
+
+#[test]
+fn refresh_reads_the_current_role_from_workos() {
+    let w = world();
+    let (c, t1) = w.connected();
+    *w.up.role.borrow_mut() = "member".into();
+    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    assert_eq!(t2.scope, "mcp");
+    assert!(w.bearer(&t2.access_token, "/mcp").unwrap().principal.permissions.is_empty());
+}
+
+#[test]
+fn an_ended_workos_session_makes_refresh_fail_with_invalid_grant_and_changes_nothing() {
+    let w = world();
+    let (c, t1) = w.connected();
+    w.up.ended.set(true);
+    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant);
+    w.up.ended.set(false);
+    assert!(w.refresh(&c, &t1.refresh_token).is_ok(), "the grant was not half-updated");
+}
+
+#[test]
+fn another_clients_refresh_token_is_refused() {
+    let w = world();
+    let (_, t) = w.connected();
+    let other = w.public_client();
+    assert_eq!(err(w.refresh(&other, &t.refresh_token)), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn tokens_work_only_at_their_resource() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (code, _) = w.approve(&w.params(&c, &[("resource", "https://mcp.example.com/sse")]), &s);
+    let t = w.exchange(&c, &code).unwrap();
+    assert!(w.bearer(&t.access_token, "/sse").is_ok());
+    assert!(w.bearer(&t.access_token, "/sse/message").is_ok());
+    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::WrongAudience);
+    let widen = [("grant_type", "refresh_token"), ("client_id", c.as_str()), ("refresh_token", t.refresh_token.as_str()), ("resource", ORIGIN)];
+    assert_eq!(err(w.token(&widen)), ErrorCode::InvalidTarget, "a refresh cannot widen the audience");
+}
+
+#[test]
+fn bearer_checks_read_kv_at_most_once_a_minute_per_grant() {
+    let w = world();
+    let (c, t) = w.connected();
+    assert!(w.bearer(&t.access_token, "/mcp").is_ok());
+    *w.store.fail.borrow_mut() = true;
+    assert!(w.bearer(&t.access_token, "/mcp").is_ok(), "answered from the isolate cache");
+    w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
+    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Unavailable);
+    *w.store.fail.borrow_mut() = false;
+    assert!(w.bearer(&t.access_token, "/mcp").is_ok(), "KV back: looked up and cached again");
+    // Revocation is seen once the cached answer is a minute old.
+    let form = Form::parse(Some("application/x-www-form-urlencoded"), format!("token={}&client_id={c}", t.refresh_token).as_bytes()).unwrap();
+    let ctx = w.ctx();
+    let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
+    assert!(block_on(token::revoke(&ctx, &client, &form)).unwrap().is_some());
+    assert!(w.bearer(&t.access_token, "/mcp").is_ok(), "still cached");
+    w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
+    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Revoked);
+}
+
+#[test]
+fn bad_bearer_tokens_are_refused() {
+    let w = world();
+    let (_, t) = w.connected();
+    assert_eq!(w.bearer("mcp_at_garbage", "/mcp").unwrap_err(), BearerError::Invalid);
+    assert_eq!(w.bearer(&t.refresh_token, "/mcp").unwrap_err(), BearerError::Invalid);
+    let auth = |h: Option<&str>| block_on(access::authenticate(&w.config.cookie_keys, &w.store, &w.checks, h, "/mcp", w.now.get()));
+    assert_eq!(auth(None).unwrap_err(), BearerError::Missing);
+    assert_eq!(auth(Some("Basic abc")).unwrap_err(), BearerError::Missing);
+    assert!(auth(Some(&format!("bearer {}", t.access_token))).is_ok(), "scheme is case-insensitive");
+    w.now.set(w.now.get() + super::super::grant::ACCESS_TTL);
+    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Invalid, "expired");
+}
+
+#[test]
+fn a_client_cannot_revoke_another_clients_tokens() {
+    let w = world();
+    let (c, t) = w.connected();
+    let other = w.public_client();
+    let ctx = w.ctx();
+    for token in [&t.refresh_token, &t.access_token] {
+        let form = Form::parse(Some("application/x-www-form-urlencoded"), format!("token={token}&client_id={other}").as_bytes()).unwrap();
+        let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
+        assert_eq!(block_on(token::revoke(&ctx, &client, &form)).unwrap(), None);
+    }
+    assert!(w.refresh(&c, &t.refresh_token).is_ok());
+}
+
+#[test]
+fn confidential_clients_must_authenticate_as_registered() {
+    let w = world();
+    let (id, secret) = w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"client_secret_post"}));
+    let secret = secret.unwrap();
+    let ctx = w.ctx();
+    let auth = |body: String, header: Option<&str>| {
+        let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
+        block_on(token::authenticate_client(&ctx, &form, header)).map(|c| c.client_id)
+    };
+    assert_eq!(auth(format!("client_id={id}&client_secret={secret}"), None).unwrap(), id);
+    assert_eq!(auth(format!("client_id={id}&client_secret=wrong"), None).unwrap_err().status, 401);
+    assert_eq!(auth(format!("client_id={id}"), None).unwrap_err().status, 401, "no secret");
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")));
+    let e = auth(String::new(), Some(&basic)).unwrap_err();
+    assert!(e.status == 401 && e.basic_challenge, "registered for post, used basic");
+    assert_eq!(auth(format!("client_secret={secret}"), Some(&basic)).unwrap_err().code, ErrorCode::InvalidRequest, "two methods");
+}
+
+#[test]
+fn the_token_form_is_strict() {
+    let form = |ct: &str, body: &str| Form::parse(Some(ct), body.as_bytes());
+    assert!(form("application/json", "{}").is_err());
+    assert!(form("application/x-www-form-urlencoded; charset=UTF-8", "a=1").is_ok());
+    assert_eq!(form("application/x-www-form-urlencoded", "a=1&a=2").unwrap_err().code, ErrorCode::InvalidRequest);
+    assert_eq!(Form::parse(None, b"a=1").unwrap_err().code, ErrorCode::InvalidRequest);
+}

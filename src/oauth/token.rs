@@ -1,0 +1,255 @@
+//! `/token` and `/revoke`: form parsing, client authentication, the two grants, revocation.
+use super::access::{self, AccessClaims};
+use super::client::{AuthMethod, ClientRecord};
+use super::grant::{self, Grant, GrantSecrets};
+use super::resource::parse_resource;
+use super::{registry, ErrorCode, OAuthError};
+use crate::http::HttpClient;
+use crate::signin::{self, Ctx, Principal, SigninError};
+use crate::store::Store;
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Bodies above this are refused before parsing.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Every token carries this scope; the rest are the user's WorkOS permissions.
+pub const BASE_SCOPE: &str = "mcp";
+
+/// An `application/x-www-form-urlencoded` body with every parameter at most once.
+#[derive(Debug, Default)]
+pub struct Form(HashMap<String, String>);
+
+impl Form {
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Form, OAuthError> {
+        let media = content_type.and_then(|c| c.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
+        if media.as_deref() != Some("application/x-www-form-urlencoded") {
+            return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+        }
+        if body.len() > MAX_FORM_BYTES {
+            return Err(OAuthError::invalid_request("the body is too large").with_status(413));
+        }
+        let mut map = HashMap::new();
+        for (k, v) in url::form_urlencoded::parse(body) {
+            if map.insert(k.to_string(), v.to_string()).is_some() {
+                return Err(OAuthError::invalid_request(format!("parameter {k} appears more than once")));
+            }
+        }
+        Ok(Form(map))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+    }
+}
+
+/// The RFC 6749 §5.1 success body.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub scope: String,
+}
+
+/// Client authentication exactly as the client registered: public clients send only
+/// `client_id`; confidential ones HTTP Basic or `client_secret_post`, whichever they chose.
+pub async fn authenticate_client<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    form: &Form,
+    authorization: Option<&str>,
+) -> Result<ClientRecord, OAuthError> {
+    let basic = authorization.map(parse_basic).transpose()?;
+    if basic.is_some() && form.get("client_secret").is_some() {
+        return Err(OAuthError::invalid_request("use one client authentication method, not two"));
+    }
+    let (client_id, secret, method) = match (&basic, form.get("client_id")) {
+        (Some((id, _)), Some(form_id)) if id != form_id => return Err(basic_failure("client_id does not match the Authorization header")),
+        (Some((id, secret)), _) => (id.as_str(), Some(secret.as_str()), AuthMethod::ClientSecretBasic),
+        (None, Some(id)) => match form.get("client_secret") {
+            Some(secret) => (id, Some(secret), AuthMethod::ClientSecretPost),
+            None => (id, None, AuthMethod::None),
+        },
+        (None, None) => return Err(OAuthError::invalid_client("client authentication is required (client_id)")),
+    };
+    let unknown = || if basic.is_some() { basic_failure("unknown client") } else { OAuthError::invalid_client("unknown client") };
+    let client = registry::find(ctx, client_id).await.map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { unknown() })?.ok_or_else(unknown)?;
+    let ok = match (client.token_endpoint_auth_method, method, secret) {
+        (AuthMethod::None, AuthMethod::None, _) => true,
+        // Some public clients send Basic with an empty password.
+        (AuthMethod::None, AuthMethod::ClientSecretBasic, Some("")) => true,
+        (registered, used, Some(secret)) if registered == used => client.verify_secret(secret),
+        _ => false,
+    };
+    if !ok {
+        let why = "client authentication failed (wrong secret or not the method the client registered)";
+        return Err(if basic.is_some() { basic_failure(why) } else { OAuthError::invalid_client(why) });
+    }
+    Ok(client)
+}
+
+fn basic_failure(why: &str) -> OAuthError {
+    OAuthError { basic_challenge: true, ..OAuthError::invalid_client(why) }
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
+fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
+    let (scheme, value) = header.trim().split_once(' ').ok_or_else(|| basic_failure("malformed Authorization header"))?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(basic_failure("only HTTP Basic client authentication is supported in the Authorization header"));
+    }
+    let decoded = STANDARD.decode(value.trim()).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| basic_failure("malformed Basic credentials"))?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(|| basic_failure("malformed Basic credentials"))?;
+    let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.to_string()).unwrap_or_default();
+    Ok((unescape(id), unescape(secret)))
+}
+
+fn scope_of(principal: &Principal) -> String {
+    std::iter::once(BASE_SCOPE).chain(principal.permissions.iter().map(String::as_str).filter(|p| *p != BASE_SCOPE)).collect::<Vec<_>>().join(" ")
+}
+
+/// `grant_type=authorization_code`.
+pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form) -> Result<TokenResponse, OAuthError> {
+    let code = form.require("code")?;
+    let invalid = || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
+    let grant_id = grant::grant_id_of(code, grant::CODE_PREFIX).ok_or_else(invalid)?;
+    let mut g = grant::load(ctx.store, grant_id, ctx.now).await?.ok_or_else(invalid)?;
+    let hash = grant::hash_token(code);
+    // Verify code and client before acting on the grant (a stranger cannot revoke it).
+    if g.client_id != client.client_id {
+        return Err(invalid());
+    }
+    if g.used_code_hash.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)) {
+        // RFC 6749 §4.1.2: a replayed code revokes everything issued from it.
+        grant::revoke(ctx.store, &g.id).await?;
+        return Err(OAuthError::invalid_grant("the authorization code was already used; the grant is revoked"));
+    }
+    let pending = g.code.clone().filter(|c| grant::hashes_equal(&c.hash, &hash) && c.expires_at > ctx.now).ok_or_else(invalid)?;
+    let verifier = form.get("code_verifier").ok_or_else(|| OAuthError::invalid_grant("code_verifier is required (PKCE)"))?;
+    if !pending.challenge.verify(verifier) {
+        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+    }
+    if form.get("redirect_uri").is_some_and(|r| r != g.redirect_uri) {
+        return Err(OAuthError::invalid_grant("redirect_uri differs from the one the code was issued to"));
+    }
+    let audience = narrowed_audience(ctx, &g, form)?;
+    let secrets = g.open_secrets(&ctx.config.cookie_keys, ctx.now).ok_or_else(invalid)?;
+    let refresh = grant::new_token(grant::REFRESH_PREFIX, &g.id);
+    g.code = None;
+    g.used_code_hash = Some(hash);
+    g.refresh_hash = Some(grant::hash_token(&refresh));
+    g.previous_refresh_hash = None;
+    g.expires_at = ctx.now + grant::REFRESH_TTL;
+    grant::save(ctx.store, &g, ctx.now).await?;
+    Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
+}
+
+/// A `resource` at /token may only repeat or narrow the grant's.
+fn narrowed_audience<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, form: &Form) -> Result<super::resource::Audience, OAuthError> {
+    let Some(resource) = form.get("resource") else { return Ok(g.audience) };
+    let asked = parse_resource(resource, ctx.origin).map_err(|why| OAuthError::new(ErrorCode::InvalidTarget, why))?;
+    if !g.audience.contains(asked) {
+        return Err(OAuthError::new(ErrorCode::InvalidTarget, "resource is outside what was authorized"));
+    }
+    Ok(asked)
+}
+
+fn respond<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, audience: super::resource::Audience, principal: &Principal, refresh_token: String) -> TokenResponse {
+    let scope = scope_of(principal);
+    let claims = AccessClaims {
+        grant_id: g.id.clone(),
+        client_id: g.client_id.clone(),
+        audience,
+        principal: principal.clone(),
+        scope: scope.clone(),
+        issued_at: ctx.now,
+        expires_at: ctx.now + grant::ACCESS_TTL,
+    };
+    TokenResponse {
+        access_token: access::issue(&ctx.config.cookie_keys, &claims),
+        token_type: "Bearer",
+        expires_in: grant::ACCESS_TTL,
+        refresh_token,
+        scope,
+    }
+}
+
+/// `grant_type=refresh_token`: rotate, and refresh the upstream WorkOS session so the new
+/// token carries the user's current role and permissions.
+pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form) -> Result<TokenResponse, OAuthError> {
+    if !client.grant_types.iter().any(|g| g == "refresh_token") {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client did not register the refresh_token grant"));
+    }
+    let presented = form.require("refresh_token")?;
+    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+    let grant_id = grant::grant_id_of(presented, grant::REFRESH_PREFIX).ok_or_else(invalid)?;
+    let mut g = grant::load(ctx.store, grant_id, ctx.now).await?.ok_or_else(invalid)?;
+    if g.client_id != client.client_id {
+        return Err(invalid());
+    }
+    let hash = grant::hash_token(presented);
+    let is = |h: &Option<String>| h.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash));
+    let current = is(&g.refresh_hash);
+    if !current && !is(&g.previous_refresh_hash) {
+        return Err(invalid());
+    }
+    let audience = narrowed_audience(ctx, &g, form)?;
+    let secrets = g.open_secrets(&ctx.config.cookie_keys, ctx.now).ok_or_else(invalid)?;
+    let org = secrets.principal.organization_id.as_deref();
+    let auth = ctx.workos().authenticate_with_refresh_token(&secrets.workos_refresh_token, org).await.map_err(|e| upstream(SigninError::Workos(e)))?;
+    let (principal, workos_refresh_token) = signin::resolve_principal(ctx, auth).await.map_err(upstream)?;
+    if principal.user_id != g.user_id {
+        return Err(invalid());
+    }
+    let refresh = grant::new_token(grant::REFRESH_PREFIX, &g.id);
+    // The token just used stays valid until the new one is used (a lost response is not fatal).
+    if current {
+        g.previous_refresh_hash = Some(hash);
+    }
+    g.refresh_hash = Some(grant::hash_token(&refresh));
+    g.expires_at = ctx.now + grant::REFRESH_TTL;
+    let secrets = GrantSecrets { principal, workos_refresh_token };
+    g.sealed = Grant::seal_secrets(&ctx.config.cookie_keys, &g.id, &secrets, g.expires_at);
+    grant::save(ctx.store, &g, ctx.now).await?;
+    Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
+}
+
+/// Upstream trouble during a refresh: transient → 503 (retry), anything else ends the grant's usefulness.
+fn upstream(e: SigninError) -> OAuthError {
+    match &e {
+        SigninError::Workos(w) if w.is_transient() => OAuthError::unavailable("WorkOS is unavailable; try again shortly", w.retry_after().or(Some(30))),
+        SigninError::Storage(_) => OAuthError::unavailable("storage is unavailable; try again shortly", Some(30)),
+        SigninError::NotInOrganization | SigninError::MembershipInactive => OAuthError::invalid_grant("the user no longer has access to this organization"),
+        _ => OAuthError::invalid_grant("the WorkOS session has ended; authorize again"),
+    }
+}
+
+/// `POST /revoke` (RFC 7009). Returns the revoked grant's id, if any. Tokens that are unknown
+/// or belong to another client are ignored (the answer is 200 either way).
+pub async fn revoke<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form) -> Result<Option<String>, OAuthError> {
+    let token = form.require("token")?;
+    let grant_id = if let Some(id) = grant::grant_id_of(token, grant::REFRESH_PREFIX) {
+        let Some(g) = grant::load(ctx.store, id, ctx.now).await? else { return Ok(None) };
+        let hash = grant::hash_token(token);
+        let matches = [&g.refresh_hash, &g.previous_refresh_hash].iter().any(|h| h.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)));
+        if !matches || g.client_id != client.client_id {
+            return Ok(None);
+        }
+        g.id
+    } else if let Some(claims) = access::open(&ctx.config.cookie_keys, token, ctx.now) {
+        // Access tokens are self-contained; revoking one ends its grant.
+        if claims.client_id != client.client_id {
+            return Ok(None);
+        }
+        claims.grant_id
+    } else {
+        return Ok(None);
+    };
+    grant::revoke(ctx.store, &grant_id).await?;
+    Ok(Some(grant_id))
+}

@@ -1,0 +1,168 @@
+//! `/.well-known/*`, `/register`, `/authorize`, `/token`, `/revoke`: parse, call `oauth`, answer.
+use super::{cookie, form_pairs, header};
+use crate::app::App;
+use crate::oauth::authorize::AuthorizeParams;
+use crate::oauth::consent::{self, Next, CONSENT_COOKIE};
+use crate::oauth::token::{self, Form};
+use crate::oauth::{metadata, registry, OAuthError};
+use crate::pages::{render, ConsentPage};
+use crate::signin::SESSION_COOKIE;
+use crate::web;
+use worker::{Request, Response, Result};
+
+fn origin_header(req: &Request) -> Option<String> {
+    header(req, "Origin")
+}
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub fn as_metadata(req: &Request, app: &App) -> Result<Response> {
+    web::with_cors(web::json(200, &metadata::authorization_server(&app.origin))?, origin_header(req).as_deref())
+}
+
+/// `GET /.well-known/oauth-protected-resource[/mcp|/sse]`.
+pub fn resource_metadata(req: &Request, app: &App, suffix: &str) -> Result<Response> {
+    let resp = match metadata::protected_resource(&app.origin, suffix) {
+        Some(doc) => web::json(200, &doc)?,
+        None => web::json(404, &serde_json::json!({"error": "not_found", "error_description": "no protected resource here"}))?,
+    };
+    web::with_cors(resp, origin_header(req).as_deref())
+}
+
+/// `POST /register` (RFC 7591).
+pub async fn register(mut req: Request, app: &App) -> Result<Response> {
+    let origin = origin_header(&req);
+    let resp = match register_inner(&mut req, app).await {
+        Ok(body) => web::json(201, &body)?,
+        Err(e) => web::oauth_error(&e)?,
+    };
+    web::with_cors(resp, origin.as_deref())
+}
+
+async fn register_inner(req: &mut Request, app: &App) -> std::result::Result<serde_json::Value, OAuthError> {
+    let media = header(req, "Content-Type").unwrap_or_default();
+    if !media.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json") {
+        return Err(OAuthError::invalid_request("the body must be application/json").with_status(415));
+    }
+    let body = read_limited(req, crate::oauth::client::MAX_REGISTRATION_BYTES).await?;
+    Ok(registry::register(&app.store, &body, app.now).await?.response)
+}
+
+/// The body, refused with 413 when `Content-Length` or the bytes exceed `max`.
+async fn read_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, OAuthError> {
+    let too_large = || OAuthError::invalid_request(format!("the body is larger than {} KiB", max / 1024)).with_status(413);
+    if header(req, "Content-Length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > max) {
+        return Err(too_large());
+    }
+    let body = req.bytes().await.map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
+    if body.len() > max {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+/// `GET /authorize`.
+pub async fn authorize(req: &Request, app: &App) -> Result<Response> {
+    let url = req.url()?;
+    let params = AuthorizeParams::from_pairs(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect::<Vec<_>>().iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let next = consent::begin(&app.ctx(), &params, cookie(req, SESSION_COOKIE).as_deref(), cookie(req, CONSENT_COOKIE).as_deref()).await;
+    answer(next)
+}
+
+/// `POST /authorize` (the consent form).
+pub async fn authorize_decision(mut req: Request, app: &App) -> Result<Response> {
+    let session = cookie(&req, SESSION_COOKIE);
+    let consent_cookie = cookie(&req, CONSENT_COOKIE);
+    let origin = origin_header(&req);
+    let Some(pairs) = form_pairs(&mut req).await else {
+        return web::error_page(400, "Bad request", "The consent form could not be read.", None);
+    };
+    let params = AuthorizeParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let next = consent::decide(&app.ctx(), &params, field("decision"), field("csrf"), origin.as_deref(), session.as_deref(), consent_cookie.as_deref()).await;
+    answer(next)
+}
+
+fn answer(next: Next) -> Result<Response> {
+    match next {
+        Next::Page(r) => {
+            worker::console_warn!("authorize refused ({}): {}", r.status, r.message);
+            let resp = web::error_page(r.status, &r.title, &r.message, None)?;
+            if let Some(secs) = r.retry_after {
+                resp.headers().set("Retry-After", &secs.to_string())?;
+            }
+            Ok(resp)
+        }
+        Next::Redirect { location, set_cookies } => web::found(&location, &set_cookies),
+        Next::SignIn { return_to } => {
+            let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &return_to).finish();
+            web::redirect(&format!("/login?{q}"), &[])
+        }
+        Next::WorkosSignIn { location, set_cookies } => {
+            let cookies: Vec<&str> = set_cookies.iter().map(String::as_str).collect();
+            web::redirect(&location, &cookies)
+        }
+        Next::Consent(v) => {
+            let body = render(&ConsentPage {
+                client_name: &v.client_name,
+                redirect_host: &v.redirect_host,
+                user_email: &v.user_email,
+                hidden: &v.hidden,
+                csrf: &v.csrf,
+                localhost_only: v.localhost_only,
+                metadata_document: v.metadata_document,
+            });
+            web::html_with_form_action(200, body, &v.form_action)
+        }
+    }
+}
+
+/// `POST /token`.
+pub async fn token(mut req: Request, app: &App) -> Result<Response> {
+    let origin = origin_header(&req);
+    let resp = match token_inner(&mut req, app).await {
+        Ok(body) => web::json(200, &body)?,
+        Err(e) => web::oauth_error(&e)?,
+    };
+    web::with_cors(resp, origin.as_deref())
+}
+
+async fn read_form(req: &mut Request) -> std::result::Result<Form, OAuthError> {
+    let content_type = header(req, "Content-Type");
+    let body = read_limited(req, token::MAX_FORM_BYTES).await?;
+    Form::parse(content_type.as_deref(), &body)
+}
+
+async fn token_inner(req: &mut Request, app: &App) -> std::result::Result<serde_json::Value, OAuthError> {
+    let form = read_form(req).await?;
+    let ctx = app.ctx();
+    let client = token::authenticate_client(&ctx, &form, header(req, "Authorization").as_deref()).await?;
+    let issued = match form.get("grant_type") {
+        Some("authorization_code") => token::exchange_code(&ctx, &client, &form).await?,
+        Some("refresh_token") => token::refresh(&ctx, &client, &form).await?,
+        Some(_) => return Err(OAuthError::new(crate::oauth::ErrorCode::UnsupportedGrantType, "only authorization_code and refresh_token are supported")),
+        None => return Err(OAuthError::invalid_request("grant_type is required")),
+    };
+    serde_json::to_value(issued).map_err(|e| OAuthError::server_error(e.to_string()))
+}
+
+/// `POST /revoke` (RFC 7009): 200 for any token, once the client is authenticated.
+pub async fn revoke(mut req: Request, app: &App) -> Result<Response> {
+    let origin = origin_header(&req);
+    let outcome = async {
+        let form = read_form(&mut req).await?;
+        let ctx = app.ctx();
+        let client = token::authenticate_client(&ctx, &form, header(&req, "Authorization").as_deref()).await?;
+        token::revoke(&ctx, &client, &form).await
+    }
+    .await;
+    let resp = match outcome {
+        Ok(revoked) => {
+            if let Some(id) = revoked {
+                app.grant_checks.borrow_mut().forget(&id);
+            }
+            web::json(200, &serde_json::json!({}))?
+        }
+        Err(e) => web::oauth_error(&e)?,
+    };
+    web::with_cors(resp, origin.as_deref())
+}
