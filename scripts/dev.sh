@@ -44,6 +44,9 @@ else
     key=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')
     printf 'WORKOS_CLIENT_ID=client_01LOCALEMULATOR\nWORKOS_API_KEY=sk_test_default\nWORKOS_API_BASE_URL=http://127.0.0.1:4100\nCOOKIE_ENCRYPTION_KEY=%s\n' "$key" > "$envfile"
   fi
+  # Local development only: accept http://localhost client metadata documents (also added to
+  # env files written by earlier versions of this script).
+  grep -q '^ALLOW_LOOPBACK_CLIENT_METADATA=' "$envfile" || echo 'ALLOW_LOOPBACK_CLIENT_METADATA=true' >> "$envfile"
   wrangler+=(--env-file "$envfile")
 fi
 echo "==> starting the Worker with wrangler dev (the first build takes a few minutes)"

@@ -14,7 +14,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
-installed_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+installed_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }
 
 if [ "$(installed_version worker-build)" != "$WORKER_BUILD_VERSION" ]; then
   step "installing worker-build $WORKER_BUILD_VERSION from crates.io (builds from source, a few minutes)"
@@ -28,7 +28,7 @@ fi
 
 # npm ci only when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm packages (wrangler, esbuild, workos CLI, playwright-core)"
+  step "installing npm packages (wrangler, esbuild, workos CLI, playwright-core, MCP SDK)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

@@ -210,3 +210,13 @@ fn the_token_form_is_strict() {
     assert_eq!(form("application/x-www-form-urlencoded", "a=1&a=2").unwrap_err().code, ErrorCode::InvalidRequest);
     assert_eq!(Form::parse(None, b"a=1").unwrap_err().code, ErrorCode::InvalidRequest);
 }
+
+#[test]
+fn a_client_that_did_not_register_refresh_cannot_refresh() {
+    let w = world();
+    let (c, _) = w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"none"}));
+    let s = w.sign_in();
+    let (code, _) = w.approve(&w.params(&c, &[]), &s);
+    let t = w.exchange(&c, &code).unwrap();
+    assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::UnauthorizedClient);
+}

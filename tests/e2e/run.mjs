@@ -70,6 +70,8 @@ function writeWorkerEnv(dir, workosUrl) {
     'WORKOS_API_KEY=sk_test_default',
     `WORKOS_API_BASE_URL=${workosUrl}`,
     `COOKIE_ENCRYPTION_KEY=${randomBytes(32).toString('hex')}`,
+    // Local development only: the CIMD tests serve client metadata documents on http://127.0.0.1.
+    'ALLOW_LOOPBACK_CLIENT_METADATA=true',
     '',
   ].join('\n'), { mode: 0o600 });
   return file;
