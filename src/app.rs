@@ -80,7 +80,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         (Method::Post, "/authorize") => routes::oauth::authorize_decision(req, &app).await,
         (Method::Post, "/token") => routes::oauth::token(req, &app).await,
         (Method::Post, "/revoke") => routes::oauth::revoke(req, &app).await,
-        (_, "/mcp" | "/sse" | "/sse/message") => routes::mcp::handle(req, &app, &path).await,
+        (_, "/mcp" | "/sse" | "/sse/message") => routes::mcp::handle(req, &app, &env, &path).await,
         (_, "/login" | "/authorize") => web::method_not_allowed("GET, POST"),
         (_, "/logout" | "/register" | "/token" | "/revoke") => web::method_not_allowed("POST"),
         _ => web::method_not_allowed("GET"),
@@ -99,7 +99,7 @@ fn build(env: &Env, url: &url::Url) -> std::result::Result<App, Result<Response>
     })?;
     Ok(App {
         config,
-        store: KvStore(kv),
+        store: KvStore::new(kv),
         http: FetchClient::workos(),
         jwks: JWKS.with(Rc::clone),
         grant_checks: GRANT_CHECKS.with(Rc::clone),

@@ -13,7 +13,12 @@ pub struct Config {
     pub organization_id: Option<String>,
     /// Local development only: accept `http://localhost` Client ID Metadata Document URLs.
     pub allow_loopback_client_metadata: bool,
+    /// Browser origins (besides the Worker's own) allowed to call the MCP endpoints.
+    pub mcp_allowed_origins: Vec<String>,
 }
+
+/// The Workers AI playground is a browser client of remote MCP servers.
+pub const DEFAULT_MCP_ALLOWED_ORIGINS: &str = "https://playground.ai.cloudflare.com";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
@@ -74,8 +79,25 @@ impl Config {
             Some("true") => true,
             Some(_) => return Err(invalid("ALLOW_LOOPBACK_CLIENT_METADATA", "expected true or false")),
         };
-        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata })
+        let mcp_allowed_origins = parse_origins(get("MCP_ALLOWED_ORIGINS").as_deref().unwrap_or(DEFAULT_MCP_ALLOWED_ORIGINS))?;
+        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata, mcp_allowed_origins })
     }
+}
+
+/// Comma-separated origins (`scheme://host[:port]`, no path); `none` allows only the Worker's own.
+fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
+    const NAME: &str = "MCP_ALLOWED_ORIGINS";
+    if raw.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    raw.split(',').map(str::trim).filter(|o| !o.is_empty()).map(|o| {
+        let url = url::Url::parse(o).map_err(|_| invalid(NAME, &format!("{o} is not an origin like https://example.com")))?;
+        let origin = url.origin().ascii_serialization();
+        if !matches!(url.scheme(), "http" | "https") || origin.trim_end_matches('/') != o.trim_end_matches('/') {
+            return Err(invalid(NAME, &format!("{o} is not an origin like https://example.com (no path)")));
+        }
+        Ok(origin)
+    }).collect()
 }
 
 fn invalid(name: &'static str, reason: &str) -> ConfigError {
@@ -189,5 +211,21 @@ mod tests {
         let mut bad = base();
         bad.push(("ALLOW_LOOPBACK_CLIENT_METADATA", "yes"));
         assert_eq!(cfg(&bad).err().unwrap().variable(), "ALLOW_LOOPBACK_CLIENT_METADATA");
+    }
+
+    #[test]
+    fn mcp_origins_default_to_the_playground_and_are_validated() {
+        assert_eq!(cfg(&base()).unwrap().mcp_allowed_origins, vec!["https://playground.ai.cloudflare.com".to_string()]);
+        let mut two = base();
+        two.push(("MCP_ALLOWED_ORIGINS", "https://a.example, http://localhost:6274"));
+        assert_eq!(cfg(&two).unwrap().mcp_allowed_origins, vec!["https://a.example".to_string(), "http://localhost:6274".to_string()]);
+        let mut none = base();
+        none.push(("MCP_ALLOWED_ORIGINS", "none"));
+        assert!(cfg(&none).unwrap().mcp_allowed_origins.is_empty());
+        for bad in ["https://a.example/path", "javascript:alert(1)", "not a url"] {
+            let mut v = base();
+            v.push(("MCP_ALLOWED_ORIGINS", bad));
+            assert_eq!(cfg(&v).err().unwrap().variable(), "MCP_ALLOWED_ORIGINS", "{bad}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod cookies;
 pub mod http;
+pub mod mcp;
 pub mod oauth;
 pub mod pages;
 pub mod random;
@@ -12,6 +13,7 @@ pub mod return_path;
 pub mod signin;
 pub mod store;
 pub mod time;
+pub mod tools;
 pub mod workos;
 
 #[cfg(test)]
@@ -23,6 +25,8 @@ mod app;
 mod platform;
 #[cfg(target_arch = "wasm32")]
 mod routes;
+#[cfg(target_arch = "wasm32")]
+mod session_object;
 #[cfg(target_arch = "wasm32")]
 mod web;
 

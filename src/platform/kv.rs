@@ -1,7 +1,17 @@
 //! [`Store`] over a Workers KV namespace.
 use crate::store::{Store, StoreError, KV_MIN_TTL};
 
-pub struct KvStore(pub worker::kv::KvStore);
+/// A KV namespace that counts its reads (reported in `Server-Timing`, for the benchmark).
+pub struct KvStore {
+    pub kv: worker::kv::KvStore,
+    pub reads: std::cell::Cell<u32>,
+}
+
+impl KvStore {
+    pub fn new(kv: worker::kv::KvStore) -> KvStore {
+        KvStore { kv, reads: std::cell::Cell::new(0) }
+    }
+}
 
 fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
@@ -9,11 +19,12 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 impl Store for KvStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.0.get(key).text().await.map_err(err)
+        self.reads.set(self.reads.get() + 1);
+        self.kv.get(key).text().await.map_err(err)
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        self.0
+        self.kv
             .put(key, value)
             .map_err(err)?
             .expiration_ttl(ttl_secs.max(KV_MIN_TTL))
@@ -23,6 +34,6 @@ impl Store for KvStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0.delete(key).await.map_err(err)
+        self.kv.delete(key).await.map_err(err)
     }
 }

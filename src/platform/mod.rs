@@ -1,6 +1,7 @@
 //! The Worker side of each boundary: KV, Fetch, environment, clock.
 pub mod fetch;
 pub mod kv;
+pub mod tools;
 
 use crate::config::{Config, ConfigError};
 use worker::Env;

@@ -3,8 +3,13 @@ use super::header;
 use crate::app::App;
 use crate::oauth::access::{self, AccessClaims, BearerError};
 use crate::oauth::metadata;
+use crate::mcp;
+use crate::platform::tools::WorkerToolEnv;
+use crate::session_object;
+use crate::signin::Principal;
 use crate::web;
-use worker::{Request, Response, Result};
+use serde_json::Value;
+use worker::{Env, Method, Request, RequestInit, Response, Result};
 
 /// The protected-resource document a refused request is pointed at: the endpoint's own
 /// (`/sse/message` belongs to `/sse`).
@@ -41,13 +46,138 @@ fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
     Ok(resp)
 }
 
-/// `/mcp`, `/sse`, `/sse/message` (transports: issue 4). Until then an authorized request
-/// learns that the transport is not served yet; every refusal is already final.
-pub async fn handle(req: Request, app: &App, path: &str) -> Result<Response> {
+/// `/mcp`, `/sse`, `/sse/message`: bearer check, Origin check, then the transport.
+pub async fn handle(mut req: Request, app: &App, env: &Env, path: &str) -> Result<Response> {
     let origin = header(&req, "Origin");
     let resp = match authenticate(&req, app, path).await? {
         Err(refused) => refused,
-        Ok(_claims) => web::json(501, &serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32601, "message": "MCP transport not available yet"}}))?,
+        Ok(_) if origin.as_deref().is_some_and(|o| o != app.origin && !app.config.mcp_allowed_origins.iter().any(|a| a == o)) => {
+            // DNS-rebinding and cross-site protection (MCP transports: MUST validate Origin).
+            web::json(403, &mcp::error_response(Value::Null, -32600, "Origin not allowed", None))?
+        }
+        Ok(claims) => match (req.method(), path) {
+            (Method::Post, "/mcp") => streamable_post(&mut req, app, env, &claims.principal).await?,
+            (_, "/mcp") => allow(405, "POST")?,
+            (Method::Get, "/sse") => return open_sse(&req, app, env, claims.principal, origin).await,
+            (_, "/sse") => allow(405, "GET")?,
+            (Method::Post, "/sse/message") => sse_message(&mut req, env, claims.principal).await?,
+            _ => allow(405, "POST")?,
+        },
     };
+    let resp = with_kv_reads(resp, app)?;
     web::with_cors(resp, origin.as_deref())
+}
+
+fn allow(status: u16, methods: &str) -> Result<Response> {
+    let resp = web::json(status, &mcp::error_response(Value::Null, -32600, &format!("use {methods} here"), None))?;
+    resp.headers().set("Allow", methods)?;
+    Ok(resp)
+}
+
+/// How many KV reads this request made (the benchmark reads it; the bearer check is designed
+/// to make none on the hot path).
+fn with_kv_reads(resp: Response, app: &App) -> Result<Response> {
+    resp.headers().set("Server-Timing", &format!("kv;desc=\"reads={}\"", app.store.reads.get()))?;
+    Ok(resp)
+}
+
+fn protocol_error(status: u16, message: &str) -> Result<Response> {
+    web::json(status, &mcp::error_response(Value::Null, -32600, message, None))
+}
+
+async fn read_message(req: &mut Request) -> std::result::Result<Vec<u8>, Result<Response>> {
+    if header(req, "Content-Length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > mcp::MAX_MESSAGE_BYTES) {
+        return Err(protocol_error(413, "message too large (limit 1 MiB)"));
+    }
+    let body = req.bytes().await.map_err(|_| protocol_error(400, "the body could not be read"))?;
+    if body.len() > mcp::MAX_MESSAGE_BYTES {
+        return Err(protocol_error(413, "message too large (limit 1 MiB)"));
+    }
+    Ok(body)
+}
+
+/// Streamable HTTP, stateless: one JSON-RPC message in, its response out (JSON), no session.
+async fn streamable_post(req: &mut Request, app: &App, env: &Env, principal: &Principal) -> Result<Response> {
+    let accept = header(req, "Accept").unwrap_or_default().to_ascii_lowercase();
+    let both = accept.contains("application/json") && accept.contains("text/event-stream");
+    if !both && !accept.contains("*/*") {
+        return protocol_error(406, "Accept must list application/json and text/event-stream");
+    }
+    let media = header(req, "Content-Type").unwrap_or_default();
+    if !media.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json") {
+        return protocol_error(415, "Content-Type must be application/json");
+    }
+    if let Some(v) = header(req, "MCP-Protocol-Version") {
+        if !mcp::is_supported_version(&v) {
+            return protocol_error(400, &format!("unsupported MCP-Protocol-Version {v}; supported: {}", mcp::SUPPORTED_PROTOCOL_VERSIONS.join(", ")));
+        }
+    }
+    let body = match read_message(req).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let message = match mcp::parse(&body) {
+        Ok(m) => m,
+        Err(error) => return web::json(400, &error),
+    };
+    let tools = WorkerToolEnv { env, config: &app.config, now: app.now };
+    match mcp::handle(principal, &tools, message).await {
+        Some(response) => web::json(200, &response),
+        None => Response::empty().map(|r| r.with_status(202)),
+    }
+}
+
+fn session_stub(env: &Env, session_id: &str) -> Result<worker::Stub> {
+    env.durable_object(session_object::BINDING)?.id_from_name(session_id)?.get_stub()
+}
+
+fn internal_post(url: &str, body: &impl serde::Serialize) -> Result<Request> {
+    let headers = worker::Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
+    Request::new_with_init(url, &init)
+}
+
+fn session_id_param(req: &Request) -> Result<Option<String>> {
+    Ok(req.url()?.query_pairs().find(|(k, _)| k == "sessionId").map(|(_, v)| v.into_owned()))
+}
+
+/// `GET /sse`: a new session and its stream, served by the session's Durable Object.
+async fn open_sse(req: &Request, app: &App, env: &Env, principal: Principal, origin: Option<String>) -> Result<Response> {
+    if let Some(existing) = session_id_param(req)? {
+        // A second stream for a session is refused (409 while live, 404 once gone).
+        let status = if valid_session_id(&existing) { session_stub(env, &existing)?.fetch_with_str("https://session/probe").await?.status_code() } else { 404 };
+        let resp = protocol_error(status, if status == 409 { "this session already has a stream" } else { "unknown session" })?;
+        return web::with_cors(with_kv_reads(resp, app)?, origin.as_deref());
+    }
+    let session_id = crate::random::token(24);
+    let open = session_object::Open { session_id: session_id.clone(), principal, cors_origin: origin };
+    session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/open", &open)?).await
+}
+
+fn valid_session_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `POST /sse/message?sessionId=…`: 202, the response arrives on the stream.
+async fn sse_message(req: &mut Request, env: &Env, principal: Principal) -> Result<Response> {
+    let Some(session_id) = session_id_param(req)? else {
+        return protocol_error(400, "sessionId is required");
+    };
+    if !valid_session_id(&session_id) {
+        return protocol_error(404, "unknown session");
+    }
+    let body = match read_message(req).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let post = session_object::Post { principal, body: String::from_utf8_lossy(&body).into_owned() };
+    let mut answer = session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/message", &post)?).await?;
+    match answer.status_code() {
+        202 => Response::ok("Accepted").map(|r| r.with_status(202)),
+        404 => protocol_error(404, "unknown session"),
+        400 => web::json(400, &answer.json::<Value>().await.unwrap_or(Value::Null)),
+        status => protocol_error(status, "the session could not take the message"),
+    }
 }

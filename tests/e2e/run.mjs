@@ -78,7 +78,7 @@ function writeWorkerEnv(dir, workosUrl) {
 }
 
 function startWrangler(envFile, persistDir, log) {
-  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev',
+  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--env', 'local',
     '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--env-file', envFile, '--persist-to', persistDir,
     '--show-interactive-dev-session=false', '--log-level', 'log'], {
     cwd: ROOT,

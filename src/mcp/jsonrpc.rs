@@ -1,0 +1,236 @@
+//! JSON-RPC 2.0 framing as MCP uses it: one message per HTTP body (batches were removed in
+//! 2025-06-18), ids that are strings or numbers, and the standard error codes.
+use serde_json::{json, Map, Value};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+pub const INTERNAL_ERROR: i64 = -32603;
+
+/// One client message, validated as JSON-RPC 2.0.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Request { id: Value, method: String, params: Option<Value> },
+    Notification { method: String, params: Option<Value> },
+    /// A client's response to a server request (we send none, so it is ignored).
+    Response,
+}
+
+/// The protocol errors `handle` and `parse` answer with; tool failures are results, not these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum McpError {
+    Parse(String),
+    InvalidRequest(String),
+    MethodNotFound(String),
+    InvalidParams(String),
+    /// `tools/call` for a name that is not in the registry (a protocol error, unlike a refusal).
+    UnknownTool(String),
+}
+
+impl McpError {
+    pub fn code(&self) -> i64 {
+        match self {
+            McpError::Parse(_) => PARSE_ERROR,
+            McpError::InvalidRequest(_) => INVALID_REQUEST,
+            McpError::MethodNotFound(_) => METHOD_NOT_FOUND,
+            McpError::InvalidParams(_) | McpError::UnknownTool(_) => INVALID_PARAMS,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        let (title, detail) = match self {
+            McpError::Parse(d) => ("Parse error", d),
+            McpError::InvalidRequest(d) => ("Invalid Request", d),
+            McpError::MethodNotFound(d) => ("Method not found", d),
+            McpError::InvalidParams(d) => ("Invalid params", d),
+            McpError::UnknownTool(name) => ("Unknown tool", name),
+        };
+        if detail.is_empty() { title.to_string() } else { format!("{title}: {detail}") }
+    }
+
+    pub fn into_response(self, id: Value) -> Value {
+        error_response(id, self.code(), &self.message(), None)
+    }
+}
+
+pub fn error_response(id: Value, code: i64, message: &str, data: Option<Value>) -> Value {
+    let mut error = json!({ "code": code, "message": message });
+    if let (Some(data), Some(obj)) = (data, error.as_object_mut()) {
+        obj.insert("data".into(), data);
+    }
+    json!({ "jsonrpc": "2.0", "id": id, "error": error })
+}
+
+pub fn result_response(id: Value, result: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+/// Parse one HTTP body. `Err` is the complete JSON-RPC error response (sent with HTTP 400).
+pub fn parse(body: &[u8]) -> Result<Message, Value> {
+    if body.len() > super::MAX_MESSAGE_BYTES {
+        return Err(McpError::InvalidRequest("the message is larger than 1 MiB".into()).into_response(Value::Null));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| McpError::Parse(format!("the body is not valid JSON ({})", json_error_kind(&e))).into_response(Value::Null))?;
+    match value {
+        Value::Object(obj) => {
+            let id = readable_id(&obj);
+            classify(obj).map_err(|detail| McpError::InvalidRequest(detail).into_response(id))
+        }
+        Value::Array(_) => Err(McpError::InvalidRequest(
+            "batch requests (JSON arrays) are not supported: MCP removed JSON-RPC batching in protocol 2025-06-18; send one message per request".into(),
+        )
+        .into_response(Value::Null)),
+        _ => Err(McpError::InvalidRequest("a JSON-RPC message must be a JSON object".into()).into_response(Value::Null)),
+    }
+}
+
+/// The id to echo in an error about this object: only a well-formed one, else null.
+fn readable_id(obj: &Map<String, Value>) -> Value {
+    match obj.get("id") {
+        Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
+        _ => Value::Null,
+    }
+}
+
+fn classify(mut obj: Map<String, Value>) -> Result<Message, String> {
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err("\"jsonrpc\" must be \"2.0\"".into());
+    }
+    let id = obj.remove("id");
+    if let Some(method) = obj.remove("method") {
+        let Value::String(method) = method else {
+            return Err("\"method\" must be a string".into());
+        };
+        let params = match obj.remove("params") {
+            None => None,
+            Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p),
+            Some(_) => return Err("\"params\" must be an object or an array".into()),
+        };
+        return match id {
+            None => Ok(Message::Notification { method, params }),
+            Some(id @ (Value::String(_) | Value::Number(_))) => Ok(Message::Request { id, method, params }),
+            Some(_) => Err("\"id\" must be a string or a number".into()),
+        };
+    }
+    match (obj.get("result"), obj.get("error"), &id) {
+        (Some(_), None, Some(Value::String(_) | Value::Number(_))) => Ok(Message::Response),
+        // An error response may carry a null id (the client could not read ours).
+        (None, Some(Value::Object(e)), Some(Value::String(_) | Value::Number(_) | Value::Null))
+            if e.get("code").is_some_and(Value::is_i64) && e.get("message").is_some_and(Value::is_string) =>
+        {
+            Ok(Message::Response)
+        }
+        (None, None, _) => Err("a message needs \"method\" (request or notification) or \"result\"/\"error\" (response)".into()),
+        _ => Err("a response needs a string or number \"id\" and exactly one of \"result\" or a well-formed \"error\"".into()),
+    }
+}
+
+/// Why the body did not parse, without echoing any of it.
+fn json_error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "unexpected end of input",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "invalid data",
+        serde_json::error::Category::Io => "unreadable input",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> Value {
+        match parse(body.as_bytes()) {
+            Err(e) => e,
+            Ok(m) => panic!("expected an error for {body}, got {m:?}"),
+        }
+    }
+
+    fn code(resp: &Value) -> i64 {
+        resp["error"]["code"].as_i64().unwrap_or_default()
+    }
+
+    #[test]
+    fn parses_requests_notifications_and_responses() {
+        let m = parse(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#).unwrap();
+        assert_eq!(m, Message::Request { id: json!(7), method: "ping".into(), params: None });
+        let m = parse(br#"{"jsonrpc":"2.0","id":"a-1","method":"tools/list","params":{"cursor":"x"}}"#).unwrap();
+        assert_eq!(m, Message::Request { id: json!("a-1"), method: "tools/list".into(), params: Some(json!({"cursor":"x"})) });
+        let m = parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        assert_eq!(m, Message::Notification { method: "notifications/initialized".into(), params: None });
+        assert_eq!(parse(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#).unwrap(), Message::Response);
+        let e = br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#;
+        assert_eq!(parse(e).unwrap(), Message::Response);
+        // Array params are valid JSON-RPC (methods then decide).
+        assert!(matches!(parse(br#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1]}"#), Ok(Message::Request { .. })));
+    }
+
+    #[test]
+    fn invalid_json_is_a_parse_error_with_null_id() {
+        for body in ["", "{", "{\"jsonrpc\":\"2.0\",", "not json", "\u{0}"] {
+            let e = err(body);
+            assert_eq!(code(&e), PARSE_ERROR, "{body}");
+            assert_eq!(e["id"], Value::Null);
+            assert_eq!(e["jsonrpc"], "2.0");
+            assert!(e["error"]["message"].as_str().unwrap().starts_with("Parse error"));
+        }
+        assert_eq!(code(&parse(&[0xff, 0xfe]).unwrap_err()), PARSE_ERROR);
+    }
+
+    #[test]
+    fn batches_are_refused_and_say_why() {
+        let e = err(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#);
+        assert_eq!(code(&e), INVALID_REQUEST);
+        assert_eq!(e["id"], Value::Null);
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("batch") && msg.contains("2025-06-18"), "{msg}");
+        assert_eq!(code(&err("[]")), INVALID_REQUEST);
+    }
+
+    #[test]
+    fn malformed_messages_are_invalid_requests_echoing_readable_ids() {
+        let cases = [
+            (r#"{"id":1,"method":"ping"}"#, json!(1)),
+            (r#"{"jsonrpc":"1.0","id":"x","method":"ping"}"#, json!("x")),
+            (r#"{"jsonrpc":2.0,"id":2,"method":"ping"}"#, json!(2)),
+            (r#"{"jsonrpc":"2.0","id":3,"method":5}"#, json!(3)),
+            (r#"{"jsonrpc":"2.0","id":4,"method":"ping","params":"p"}"#, json!(4)),
+            (r#"{"jsonrpc":"2.0","id":5,"method":"ping","params":null}"#, json!(5)),
+            (r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, Value::Null),
+            (r#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#, Value::Null),
+            (r#"{"jsonrpc":"2.0","id":[1],"method":"ping"}"#, Value::Null),
+            (r#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#, Value::Null),
+            (r#"{"jsonrpc":"2.0","id":6}"#, json!(6)),
+            (r#"{"jsonrpc":"2.0"}"#, Value::Null),
+            (r#"{"jsonrpc":"2.0","id":7,"result":{},"error":{"code":1,"message":"m"}}"#, json!(7)),
+            (r#"{"jsonrpc":"2.0","result":{}}"#, Value::Null),
+            (r#"{"jsonrpc":"2.0","id":8,"error":"boom"}"#, json!(8)),
+            (r#"{"jsonrpc":"2.0","id":9,"error":{"code":"x","message":"m"}}"#, json!(9)),
+        ];
+        for (body, id) in cases {
+            let e = err(body);
+            assert_eq!(code(&e), INVALID_REQUEST, "{body}");
+            assert_eq!(e["id"], id, "{body}");
+            assert!(e["error"]["message"].as_str().unwrap().starts_with("Invalid Request: "), "{body}");
+        }
+        for body in ["1", "\"ping\"", "null", "true"] {
+            assert_eq!(code(&err(body)), INVALID_REQUEST, "{body}");
+        }
+    }
+
+    #[test]
+    fn oversized_bodies_are_refused_without_parsing() {
+        let mut body = br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":""#.to_vec();
+        body.resize(super::super::MAX_MESSAGE_BYTES + 1, b'a');
+        assert_eq!(code(&parse(&body).unwrap_err()), INVALID_REQUEST);
+    }
+
+    #[test]
+    fn error_response_shape() {
+        let e = error_response(json!("q"), -32601, "Method not found: x", Some(json!({"method": "x"})));
+        assert_eq!(e, json!({"jsonrpc":"2.0","id":"q","error":{"code":-32601,"message":"Method not found: x","data":{"method":"x"}}}));
+        assert!(error_response(Value::Null, -32600, "m", None)["error"].get("data").is_none());
+    }
+}

@@ -1,0 +1,161 @@
+//! `SseSession`: the Durable Object that owns one legacy-SSE session (protocol 2024-11-05).
+//!
+//! `GET /sse` and `POST /sse/message?sessionId=…` can land on different isolates; both are
+//! routed to the object named by the session id, which holds the sending half of the stream.
+//! The object answers the GET with the stream itself, runs each POSTed message through the MCP
+//! core and pushes the response onto the stream. A keepalive comment every 25 s keeps the edge
+//! from closing an idle stream and notices a client that went away (the send fails), which
+//! ends the session.
+use crate::mcp;
+use crate::platform::{self, tools::WorkerToolEnv};
+use crate::signin::Principal;
+use futures_channel::mpsc::{unbounded, UnboundedSender};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+pub const BINDING: &str = "MCP_SESSION";
+const KEEPALIVE: Duration = Duration::from_secs(25);
+
+/// What the Worker tells the object when a stream opens.
+#[derive(Serialize, Deserialize)]
+pub struct Open {
+    pub session_id: String,
+    pub principal: Principal,
+    /// CORS: the caller's Origin, already checked by the Worker.
+    pub cors_origin: Option<String>,
+}
+
+/// One message POSTed to the session.
+#[derive(Serialize, Deserialize)]
+pub struct Post {
+    pub principal: Principal,
+    pub body: String,
+}
+
+type Sender = UnboundedSender<std::result::Result<Vec<u8>, worker::Error>>;
+
+struct Live {
+    user_id: String,
+    visible_tools: Vec<&'static str>,
+    sender: Sender,
+}
+
+#[durable_object(fetch)]
+pub struct SseSession {
+    env: Env,
+    live: Rc<RefCell<Option<Live>>>,
+    /// Once a stream ended, the session id stays dead (no resurrection by a new GET).
+    ended: Rc<RefCell<bool>>,
+}
+
+fn event(name: &str, data: &str) -> Vec<u8> {
+    format!("event: {name}\ndata: {data}\n\n").into_bytes()
+}
+
+impl DurableObject for SseSession {
+    fn new(_state: State, env: Env) -> Self {
+        SseSession { env, live: Rc::new(RefCell::new(None)), ended: Rc::new(RefCell::new(false)) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let path = req.path();
+        match path.as_str() {
+            "/open" => self.open(req.json().await?),
+            "/probe" => Response::empty().map(|r| r.with_status(if self.is_live() { 409 } else { 404 })),
+            "/message" => self.message(req.json().await?).await,
+            _ => Response::error("not found", 404),
+        }
+    }
+}
+
+impl SseSession {
+    fn is_live(&self) -> bool {
+        self.live.borrow().as_ref().is_some_and(|l| !l.sender.is_closed())
+    }
+
+    fn open(&self, open: Open) -> Result<Response> {
+        if self.is_live() {
+            return Response::error("this session already has a stream", 409);
+        }
+        if *self.ended.borrow() {
+            return Response::error("this session has ended", 404);
+        }
+        let (sender, receiver) = unbounded();
+        let endpoint = format!("/sse/message?sessionId={}", open.session_id);
+        let _ = sender.unbounded_send(Ok(event("endpoint", &endpoint)));
+        *self.live.borrow_mut() = Some(Live {
+            user_id: open.principal.user_id.clone(),
+            visible_tools: mcp::visible_tool_names(&open.principal),
+            sender: sender.clone(),
+        });
+        let (live, ended) = (self.live.clone(), self.ended.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                worker::Delay::from(KEEPALIVE).await;
+                if sender.unbounded_send(Ok(b": keepalive\n\n".to_vec())).is_err() {
+                    // The client went away: end the session and let the object be evicted.
+                    *live.borrow_mut() = None;
+                    *ended.borrow_mut() = true;
+                    break;
+                }
+            }
+        });
+        let resp = Response::from_stream(receiver)?;
+        let h = resp.headers();
+        h.set("Content-Type", "text/event-stream")?;
+        h.set("Cache-Control", "no-cache, no-store")?;
+        h.set("X-Accel-Buffering", "no")?;
+        if let Some(origin) = &open.cors_origin {
+            h.set("Access-Control-Allow-Origin", origin)?;
+            h.set("Vary", "Origin")?;
+            h.set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, Retry-After")?;
+        }
+        Ok(resp)
+    }
+
+    /// Push bytes onto the live stream; false when there is none (or it just closed).
+    fn push(&self, bytes: Vec<u8>) -> bool {
+        let mut live = self.live.borrow_mut();
+        let ok = live.as_ref().is_some_and(|l| l.sender.unbounded_send(Ok(bytes)).is_ok());
+        if !ok && live.is_some() {
+            *live = None;
+            *self.ended.borrow_mut() = true;
+        }
+        ok
+    }
+
+    async fn message(&self, post: Post) -> Result<Response> {
+        // A session id alone grants nothing: only its own user may post to it.
+        let owner_ok = self.live.borrow().as_ref().is_some_and(|l| l.user_id == post.principal.user_id && !l.sender.is_closed());
+        if !owner_ok {
+            return Response::error("unknown session", 404);
+        }
+        let message = match mcp::parse(post.body.as_bytes()) {
+            Ok(m) => m,
+            Err(error) => return Response::from_json(&error).map(|r| r.with_status(400)),
+        };
+        let visible = mcp::visible_tool_names(&post.principal);
+        let changed = self.live.borrow_mut().as_mut().is_some_and(|l| {
+            let changed = l.visible_tools != visible;
+            l.visible_tools = visible;
+            changed
+        });
+        if changed {
+            self.push(event("message", &mcp::tools_list_changed_notification().to_string()));
+        }
+        let config = match platform::load_config(&self.env) {
+            Ok(c) => c,
+            Err(e) => return Response::error(format!("configuration error: {e}"), 500),
+        };
+        let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now() };
+        if let Some(response) = mcp::handle(&post.principal, &tools, message).await {
+            if !self.push(event("message", &response.to_string())) {
+                return Response::error("the session's stream has closed", 404);
+            }
+        }
+        Response::empty().map(|r| r.with_status(202))
+    }
+}

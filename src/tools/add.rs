@@ -1,0 +1,63 @@
+//! `add`: the template's smallest tool, useful to check a connection end to end.
+use super::args::Args;
+use super::ToolResult;
+
+pub fn run(args: &Args) -> ToolResult {
+    let (Some(a), Some(b)) = (args.number("a"), args.number("b")) else {
+        return ToolResult::error("Invalid arguments for add: a and b must be numbers.");
+    };
+    let sum = a + b;
+    if !sum.is_finite() {
+        return ToolResult::error(format!("The sum of {} and {} is too large to represent.", show(a), show(b)));
+    }
+    ToolResult::text(show(sum))
+}
+
+/// Exact integers without ".0"; other numbers in shortest round-trip form ("0.1", "2e+300") by
+/// serde_json's formatter, which the Worker links anyway (core's float formatting is larger).
+fn show(n: f64) -> String {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact
+    if n.fract() == 0.0 && n.abs() < EXACT {
+        format!("{}", n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map(|v| v.to_string()).unwrap_or_else(|| "not a finite number".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::args::validate;
+    use crate::tools::registry::find;
+    use serde_json::{json, Value};
+
+    fn sum(a: Value, b: Value) -> ToolResult {
+        let args = validate(find("add").unwrap(), Some(json!({"a": a, "b": b}))).unwrap();
+        run(&args)
+    }
+
+    #[test]
+    fn sums_integers_without_decimal_point() {
+        assert_eq!(sum(json!(2), json!(3)), ToolResult::text("5"));
+        assert_eq!(sum(json!(2.5), json!(0.5)), ToolResult::text("3"));
+        assert_eq!(sum(json!(-0.0), json!(0)), ToolResult::text("0"));
+        assert_eq!(sum(json!(-7), json!(2)), ToolResult::text("-5"));
+        assert_eq!(sum(json!(9007199254740991_i64), json!(0)), ToolResult::text("9007199254740991"));
+    }
+
+    #[test]
+    fn sums_fractions_and_large_numbers() {
+        assert_eq!(sum(json!(0.1), json!(0.2)), ToolResult::text("0.30000000000000004"));
+        assert_eq!(sum(json!(1.5), json!(1)), ToolResult::text("2.5"));
+        assert_eq!(sum(json!(1e300), json!(1e300)), ToolResult::text("2e+300"));
+        assert_eq!(sum(json!(1e-7), json!(5e-8)), ToolResult::text("1.5e-7"));
+        assert_eq!(sum(json!(1e20), json!(1e20)), ToolResult::text("2e+20"));
+    }
+
+    #[test]
+    fn overflow_is_a_tool_error() {
+        let r = sum(json!(1.7e308), json!(1.7e308));
+        assert!(r.is_error);
+        assert_eq!(r.content[0]["text"], "The sum of 1.7e+308 and 1.7e+308 is too large to represent.");
+    }
+}

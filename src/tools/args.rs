@@ -1,0 +1,179 @@
+//! Argument validation against a tool's declared parameters. Failures are explained per
+//! argument and returned to the model as an `isError` tool result (SEP-1303), so it can retry.
+use super::registry::{Param, ParamKind, Tool};
+use serde_json::{Map, Value};
+
+/// Arguments that passed validation, with defaults filled in.
+#[derive(Debug, Default)]
+pub struct Args(Map<String, Value>);
+
+impl Args {
+    pub fn number(&self, name: &str) -> Option<f64> {
+        self.0.get(name).and_then(Value::as_f64)
+    }
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        self.0.get(name).and_then(Value::as_i64)
+    }
+    pub fn string(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(Value::as_str)
+    }
+}
+
+/// Check `arguments` (absent or null = `{}`) against `tool.params`; all problems are reported at once.
+pub fn validate(tool: &Tool, arguments: Option<Value>) -> Result<Args, String> {
+    let given = match arguments {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return Err(format!("Invalid arguments for {}: arguments must be an object, not {}.", tool.name, kind_of(&other)));
+        }
+    };
+    let mut problems = Vec::new();
+    let mut args = Map::new();
+    for (key, _) in given.iter().filter(|(k, _)| !tool.params.iter().any(|p| p.name == k.as_str())) {
+        problems.push(format!("unexpected argument \"{}\"", clip(key)));
+    }
+    for param in tool.params {
+        match given.get(param.name) {
+            // Models often send null for an optional argument they mean to leave out.
+            None | Some(Value::Null) if !param.required => {
+                if let ParamKind::Integer { default: Some(d), .. } = param.kind {
+                    args.insert(param.name.into(), Value::from(d));
+                }
+            }
+            None => problems.push(format!("missing required argument \"{}\" ({})", param.name, param.expectation())),
+            Some(value) => match check(param, value) {
+                Ok(v) => {
+                    args.insert(param.name.into(), v);
+                }
+                Err(p) => problems.push(p),
+            },
+        }
+    }
+    if !problems.is_empty() {
+        let accepted = if tool.params.is_empty() {
+            "it takes no arguments".to_string()
+        } else {
+            let list: Vec<String> = tool.params.iter().map(|p| format!("{} ({})", p.name, p.expectation())).collect();
+            format!("it accepts {}", list.join(", "))
+        };
+        return Err(format!("Invalid arguments for {}: {}. {}.", tool.name, problems.join("; "), upper_first(&accepted)));
+    }
+    Ok(Args(args))
+}
+
+fn check(param: &Param, value: &Value) -> Result<Value, String> {
+    let wrong = || format!("\"{}\" must be {}, not {}", param.name, param.expectation(), describe(value));
+    match param.kind {
+        ParamKind::Number => match value.as_f64() {
+            Some(n) if n.is_finite() => Ok(value.clone()),
+            _ => Err(wrong()),
+        },
+        ParamKind::Integer { min, max, .. } => {
+            // JSON Schema counts 5.0 as an integer.
+            let n = value.as_i64().or_else(|| value.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64));
+            match n {
+                Some(n) if (min..=max).contains(&n) => Ok(Value::from(n)),
+                _ => Err(wrong()),
+            }
+        }
+        ParamKind::String { min_chars, max_chars } => match value.as_str() {
+            Some(s) if (min_chars..=max_chars).contains(&s.chars().count()) => Ok(value.clone()),
+            Some(s) => Err(format!("\"{}\" must be {}, not {} characters long", param.name, param.expectation(), s.chars().count())),
+            None => Err(wrong()),
+        },
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The offending value, briefly: numbers as written, other kinds by their type.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        other => kind_of(other).to_string(),
+    }
+}
+
+/// Argument names come from the client: keep error texts bounded.
+fn clip(s: &str) -> String {
+    if s.chars().count() <= 40 { s.to_string() } else { format!("{}…", s.chars().take(40).collect::<String>()) }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::registry::find;
+    use serde_json::json;
+
+    fn run(tool: &str, args: Value) -> Result<Args, String> {
+        validate(find(tool).unwrap(), Some(args))
+    }
+
+    #[test]
+    fn valid_arguments_and_defaults() {
+        let a = run("add", json!({"a": 1, "b": -2.5})).unwrap();
+        assert_eq!((a.number("a"), a.number("b")), (Some(1.0), Some(-2.5)));
+        let a = run("generateImage", json!({"prompt": "a cat"})).unwrap();
+        assert_eq!((a.string("prompt"), a.integer("steps")), (Some("a cat"), Some(4)));
+        let a = run("generateImage", json!({"prompt": "a cat", "steps": 8.0})).unwrap();
+        assert_eq!(a.integer("steps"), Some(8));
+        let a = run("generateImage", json!({"prompt": "x", "steps": null})).unwrap();
+        assert_eq!(a.integer("steps"), Some(4));
+        assert!(validate(find("whoami").unwrap(), None).is_ok());
+        assert!(validate(find("whoami").unwrap(), Some(Value::Null)).is_ok());
+        assert!(run("whoami", json!({})).is_ok());
+        let long = "é".repeat(2000);
+        assert!(run("generateImage", json!({"prompt": long})).is_ok(), "length counts characters, not bytes");
+    }
+
+    #[test]
+    fn each_problem_names_the_argument() {
+        let e = run("add", json!({"a": "1"})).unwrap_err();
+        assert!(e.starts_with("Invalid arguments for add: "), "{e}");
+        assert!(e.contains("\"a\" must be a number, not a string"), "{e}");
+        assert!(e.contains("missing required argument \"b\" (a number)"), "{e}");
+        assert!(e.contains("It accepts a (a number), b (a number)."), "{e}");
+
+        let e = run("generateImage", json!({"prompt": "x", "steps": 9})).unwrap_err();
+        assert!(e.contains("\"steps\" must be an integer from 4 to 8, not 9"), "{e}");
+        let e = run("generateImage", json!({"prompt": "x", "steps": 4.5})).unwrap_err();
+        assert!(e.contains("not 4.5"), "{e}");
+        let e = run("generateImage", json!({"prompt": "x", "steps": "8"})).unwrap_err();
+        assert!(e.contains("\"steps\" must be an integer from 4 to 8, not a string"), "{e}");
+        let e = run("generateImage", json!({"prompt": ""})).unwrap_err();
+        assert!(e.contains("\"prompt\" must be a string of 1–2000 characters, not 0 characters long"), "{e}");
+        let e = run("generateImage", json!({"prompt": "x".repeat(2001)})).unwrap_err();
+        assert!(e.contains("not 2001 characters long"), "{e}");
+        let e = run("generateImage", json!({"steps": 4})).unwrap_err();
+        assert!(e.contains("missing required argument \"prompt\""), "{e}");
+        let e = run("add", json!({"a": null, "b": 1})).unwrap_err();
+        assert!(e.contains("\"a\" must be a number, not null"), "{e}");
+    }
+
+    #[test]
+    fn extra_properties_and_non_objects_are_refused() {
+        let e = run("add", json!({"a": 1, "b": 2, "c": 3})).unwrap_err();
+        assert!(e.contains("unexpected argument \"c\""), "{e}");
+        let e = run("whoami", json!({"verbose": true})).unwrap_err();
+        assert!(e.contains("unexpected argument \"verbose\"") && e.contains("It takes no arguments."), "{e}");
+        let e = run("add", json!([1, 2])).unwrap_err();
+        assert_eq!(e, "Invalid arguments for add: arguments must be an object, not an array.");
+        let e = run("whoami", json!({"k".repeat(500): 1})).unwrap_err();
+        assert!(e.len() < 200, "{e}");
+    }
+}

@@ -1,0 +1,92 @@
+//! The permission rule and `tools::call` routing (each tool's behaviour is tested in its file).
+use super::test_support::{alice, bob, ScriptedEnv};
+use super::*;
+use futures_executor::block_on;
+use serde_json::json;
+
+fn names(p: &Principal) -> Vec<&'static str> {
+    visible(p).map(|t| t.name).collect()
+}
+
+#[test]
+fn one_rule_decides_visibility() {
+    assert_eq!(names(&alice()), vec!["add", "whoami", "generateImage", "getUserProfile"]);
+    assert_eq!(names(&bob()), vec!["add", "whoami", "getUserProfile"]);
+    let image = find("generateImage").map(|t| (permitted(&alice(), t), permitted(&bob(), t)));
+    assert_eq!(image, Some((true, false)));
+    // Exact slugs only: no prefix or case games.
+    let mut p = bob();
+    p.permissions = vec!["image_generation:extra".into(), "IMAGE_GENERATION".into(), "image".into()];
+    assert!(!names(&p).contains(&"generateImage"));
+    p.permissions.push("image_generation".into());
+    assert!(names(&p).contains(&"generateImage"));
+}
+
+#[test]
+fn every_permission_named_in_the_registry_is_a_slug() {
+    for t in TOOLS {
+        if let Some(p) = t.permission {
+            assert!(!p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b':'), "{p}");
+        }
+    }
+}
+
+#[test]
+fn refused_call_names_tool_permission_and_role_without_running_it() {
+    let env = ScriptedEnv::local();
+    let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "a cat"})))).expect("known tool");
+    assert!(r.is_error);
+    let text = r.content[0]["text"].as_str().unwrap_or_default();
+    assert!(text.starts_with("generateImage requires the image_generation permission; your role (member) does not have it."), "{text}");
+    assert!(env.calls().is_empty(), "refused before any work");
+    // Refusal comes before argument validation: the permission is the actual problem.
+    let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"bad": 1})))).expect("known tool");
+    assert!(r.content[0]["text"].as_str().unwrap_or_default().contains("image_generation permission"));
+}
+
+#[test]
+fn refusal_wording_without_role_or_with_organization() {
+    let tool = find("generateImage").expect("registered");
+    let mut p = bob();
+    p.role = None;
+    assert!(refusal(&p, tool).contains("you have no organization role that grants it"));
+    let mut p = alice();
+    p.permissions.clear();
+    assert!(refusal(&p, tool).contains("your role (admin) in Acme does not have it"));
+}
+
+#[test]
+fn unknown_tools_are_a_protocol_error() {
+    let env = ScriptedEnv::local();
+    assert_eq!(block_on(call(&alice(), &env, "deleteEverything", None)), Err(CallError::UnknownTool));
+}
+
+#[test]
+fn invalid_arguments_are_tool_errors() {
+    let env = ScriptedEnv::local();
+    let r = block_on(call(&alice(), &env, "add", Some(json!({"a": 1})))).expect("known tool");
+    assert!(r.is_error);
+    assert!(r.content[0]["text"].as_str().unwrap_or_default().contains("missing required argument \"b\""));
+    let r = block_on(call(&alice(), &env, "generateImage", Some(json!({"prompt": "p", "steps": 3})))).expect("known tool");
+    assert!(r.is_error && env.calls().is_empty());
+}
+
+#[test]
+fn calls_reach_each_tool() {
+    let env = ScriptedEnv::local();
+    let run = |name: &str, args| block_on(call(&alice(), &env, name, args)).expect("known tool");
+    assert_eq!(run("add", Some(json!({"a": 2, "b": 3}))), ToolResult::text("5"));
+    assert_eq!(run("whoami", None).structured.map(|s| s["user_id"].clone()), Some(json!("user_alice")));
+    assert_eq!(run("getUserProfile", Some(json!({}))).structured.map(|s| s["id"].clone()), Some(json!("user_alice")));
+    assert_eq!(run("generateImage", Some(json!({"prompt": "p"}))).content[0]["mimeType"], "image/png");
+}
+
+#[test]
+fn result_json_shape() {
+    assert_eq!(ToolResult::text("hi").into_json(), json!({"content": [{"type": "text", "text": "hi"}]}));
+    assert_eq!(ToolResult::error("no").into_json(), json!({"content": [{"type": "text", "text": "no"}], "isError": true}));
+    assert_eq!(
+        ToolResult::text("t").with_structured(json!({"k": 1})).into_json(),
+        json!({"content": [{"type": "text", "text": "t"}], "structuredContent": {"k": 1}})
+    );
+}
