@@ -95,6 +95,17 @@ async fn signed_in<S: Store, H: HttpClient>(
     }
 }
 
+/// The request is valid and the browser signed in — or what to answer instead.
+async fn validated_and_signed_in<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    params: &AuthorizeParams,
+    session_cookie: Option<&str>,
+) -> Result<(ValidRequest, String, Session), Next> {
+    let req = checked(ctx, params).await?;
+    let (session_id, session) = signed_in(ctx, &req, session_cookie).await?;
+    Ok((req, session_id, session))
+}
+
 /// `GET /authorize`.
 pub async fn begin<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
@@ -102,12 +113,8 @@ pub async fn begin<S: Store, H: HttpClient>(
     session_cookie: Option<&str>,
     consent_cookie: Option<&str>,
 ) -> Next {
-    let req = match checked(ctx, params).await {
-        Ok(r) => r,
-        Err(next) => return next,
-    };
-    let (session_id, session) = match signed_in(ctx, &req, session_cookie).await {
-        Ok(s) => s,
+    let (req, session_id, session) = match validated_and_signed_in(ctx, params, session_cookie).await {
+        Ok(found) => found,
         Err(next) => return next,
     };
     let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
@@ -139,12 +146,8 @@ pub async fn decide<S: Store, H: HttpClient>(
     if origin_header.is_some_and(|o| o != ctx.origin) {
         return Next::Page(signin_refusal(&SigninError::ForeignOrigin));
     }
-    let req = match checked(ctx, params).await {
-        Ok(r) => r,
-        Err(next) => return next,
-    };
-    let (session_id, session) = match signed_in(ctx, &req, session_cookie).await {
-        Ok(s) => s,
+    let (req, session_id, session) = match validated_and_signed_in(ctx, params, session_cookie).await {
+        Ok(found) => found,
         Err(next) => return next,
     };
     if !bool::from(csrf.unwrap_or("").as_bytes().ct_eq(session.csrf.as_bytes())) {
