@@ -49,12 +49,14 @@ fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
 /// `/mcp`, `/sse`, `/sse/message`: bearer check, Origin check, then the transport.
 pub async fn handle(mut req: Request, app: &App, env: &Env, path: &str) -> Result<Response> {
     let origin = header(&req, "Origin");
+    let allowed = origin.as_deref().is_none_or(|o| o == app.origin || app.config.mcp_allowed_origins.iter().any(|a| a == o));
+    if !allowed {
+        // DNS-rebinding and cross-site protection (MCP transports: MUST validate Origin), before
+        // anything else; no CORS headers for an origin we refuse.
+        return with_kv_reads(web::json(403, &mcp::error_response(Value::Null, -32600, "Origin not allowed", None))?, app);
+    }
     let resp = match authenticate(&req, app, path).await? {
         Err(refused) => refused,
-        Ok(_) if origin.as_deref().is_some_and(|o| o != app.origin && !app.config.mcp_allowed_origins.iter().any(|a| a == o)) => {
-            // DNS-rebinding and cross-site protection (MCP transports: MUST validate Origin).
-            web::json(403, &mcp::error_response(Value::Null, -32600, "Origin not allowed", None))?
-        }
         Ok(claims) => match (req.method(), path) {
             (Method::Post, "/mcp") => streamable_post(&mut req, app, env, &claims.principal).await?,
             (_, "/mcp") => allow(405, "POST")?,

@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+// Benchmark of the MCP endpoints against local `wrangler dev` — not a test: nothing is asserted
+// and the test command does not run it.
+//
+//   node bench/mcp.mjs [--duration 10] [--connections 4] [--round-trips 300]
+//
+//   --duration N      seconds of Streamable HTTP load (default 10)
+//   --connections N   concurrent connections for it (default 4)
+//   --round-trips N   legacy-SSE round trips (default 300)
+//
+// What it does:
+// 1. starts the same stack as `node tests/e2e/run.mjs` (tests/e2e/stack.mjs: the WorkOS emulator
+//    and front on 4100/4101, the Worker under `wrangler dev` on 127.0.0.1:8788 with fresh local
+//    KV) — so nothing else may hold those ports; logs go to target/bench-artifacts/;
+// 2. obtains access tokens for Alice through the real OAuth flow (the SDK's `auth()` with the
+//    cookie-jar browser from tests/e2e/oauth-helpers.mjs): one for O/mcp, one for O/sse;
+// 3. Streamable HTTP: 20 sequential warm-up requests (the first reads the grant from KV), then
+//    autocannon (programmatic) sends authenticated `tools/call add` to POST /mcp
+//    for --duration seconds over --connections connections, every response checked (200 + result);
+// 4. legacy SSE: opens one session (GET /sse), then, one after another, POSTs `tools/call add` to
+//    /sse/message and times until its response event arrives on the stream;
+// 5. prints requests/s, p50/p99 latency and KV reads per request (from the Worker's
+//    `Server-Timing: kv;desc="reads=N"` header: average and max) as a compact table.
+// Figures are for this machine and `wrangler dev` (workerd, local KV, the release
+// build that scripts/build.sh makes); they compare runs on one machine, they do not predict production.
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { createStack } from '../tests/e2e/stack.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '4' },
+    'round-trips': { type: 'string', default: '300' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log('usage: node bench/mcp.mjs [--duration 10] [--connections 4] [--round-trips 300]');
+  process.exit(0);
+}
+const DURATION_S = Number(opts.duration);
+const CONNECTIONS = Number(opts.connections);
+const ROUND_TRIPS = Number(opts['round-trips']);
+for (const [name, v] of [['duration', DURATION_S], ['connections', CONNECTIONS], ['round-trips', ROUND_TRIPS]]) {
+  if (!Number.isInteger(v) || v < 1) { console.error(`--${name} must be a positive integer`); process.exit(2); }
+}
+
+const say = (line) => console.log(`bench: ${line}`);
+
+/** Nearest-rank percentile of sorted numbers. */
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+const readsOf = (value) => {
+  const m = String(value ?? '').match(/kv\s*;[^,]*desc="?reads=(\d+)/);
+  return m ? Number(m[1]) : undefined;
+};
+
+/** Running KV-read statistics from Server-Timing headers. */
+function kvStats() {
+  return {
+    n: 0, sum: 0, max: 0, missing: 0,
+    add(reads) {
+      if (reads === undefined) { this.missing++; return; }
+      this.n++; this.sum += reads; this.max = Math.max(this.max, reads);
+    },
+    get avg() { return this.n ? this.sum / this.n : NaN; },
+  };
+}
+
+/** POST /mcp `tools/call add` under autocannon; each response's status, body and Server-Timing checked. */
+async function benchStreamable(mcp, token) {
+  const kv = kvStats();
+  let bad = 0;
+  let firstBad;
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
+  const result = await autocannon({
+    url: `${mcp.ORIGIN}/mcp`,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [{
+      method: 'POST',
+      path: '/mcp',
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json, text/event-stream',
+        'content-type': 'application/json',
+        'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION,
+      },
+      body,
+      onResponse: (status, resBody, _ctx, headers) => {
+        const timing = Object.entries(headers).find(([k]) => k.toLowerCase() === 'server-timing')?.[1];
+        kv.add(readsOf(timing));
+        if (status !== 200 || !resBody.includes('"result"') || !resBody.includes('"text":"5"')) {
+          bad++;
+          firstBad ??= `${status} ${resBody.slice(0, 200)}`;
+        }
+      },
+    }],
+  });
+  return {
+    name: `POST /mcp tools/call add (autocannon, ${CONNECTIONS} conn, ${DURATION_S} s)`,
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    kv,
+    errors: result.errors + result.timeouts + result.non2xx + bad,
+    note: firstBad,
+  };
+}
+
+/** The first WARMUP requests on a fresh token, one after another. */
+const WARMUP = 20;
+async function benchSequentialWarmup(mcp, token) {
+  const kv = kvStats();
+  const times = [];
+  let errors = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < WARMUP; i++) {
+    const start = performance.now();
+    const r = await mcp.mcpPost(token, mcp.callTool('add', { a: 1, b: 1 }));
+    times.push(performance.now() - start);
+    kv.add(r.kvReads);
+    if (r.status !== 200 || !r.json?.result) errors++;
+  }
+  const total = (performance.now() - t0) / 1000;
+  times.sort((a, b) => a - b);
+  return {
+    name: `POST /mcp first ${WARMUP} requests of a new token (sequential)`,
+    requests: WARMUP, rps: WARMUP / total, p50: percentile(times, 50), p99: percentile(times, 99), kv, errors,
+  };
+}
+
+/** One SSE session; sequential round trips: POST /sse/message → the response event on the stream. */
+async function benchSse(mcp, token) {
+  const session = await mcp.openSession(token);
+  try {
+    const init = mcp.initialize();
+    await session.call(init);
+    await session.post(mcp.notification('notifications/initialized'));
+    const kv = kvStats();
+    const times = [];
+    let errors = 0;
+    let firstBad;
+    const t0 = performance.now();
+    for (let i = 0; i < ROUND_TRIPS; i++) {
+      const msg = mcp.callTool('add', { a: i, b: 1 });
+      const start = performance.now();
+      const posted = await session.post(msg);
+      kv.add(posted.kvReads);
+      if (posted.status !== 202) {
+        errors++;
+        firstBad ??= `POST → ${posted.status} ${posted.text.slice(0, 200)}`;
+        continue;
+      }
+      const event = await session.stream.response(msg.id, { timeoutMs: 10000 });
+      times.push(performance.now() - start);
+      if (event.json?.result?.content?.[0]?.text !== String(i + 1)) {
+        errors++;
+        firstBad ??= `response ${event.data.slice(0, 200)}`;
+      }
+    }
+    const total = (performance.now() - t0) / 1000;
+    times.sort((a, b) => a - b);
+    return {
+      name: `SSE round trip tools/call add (1 session, sequential, ${ROUND_TRIPS}×)`,
+      requests: times.length,
+      rps: times.length / total,
+      p50: percentile(times, 50),
+      p99: percentile(times, 99),
+      kv,
+      errors,
+      note: firstBad,
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+function printTable(rows) {
+  const head = ['scenario', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'KV reads/req avg', 'KV max', 'errors'];
+  const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+  const body = rows.map((r) => [
+    r.name, String(r.requests), fmt(r.rps), fmt(r.p50), fmt(r.p99),
+    r.kv.n ? fmt(r.kv.avg, 3) : 'no header', r.kv.n ? String(r.kv.max) : '–', String(r.errors),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const b of body) console.log(line(b));
+  for (const r of rows) {
+    if (r.kv.missing) console.log(`note: ${r.kv.missing} response(s) of "${r.name}" had no Server-Timing kv reads`);
+    if (r.note) console.log(`note: first bad answer of "${r.name}": ${r.note}`);
+  }
+}
+
+async function main() {
+  const stack = createStack({ artifacts: ARTIFACTS, say, logRequests: false });
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+    process.once(sig, async () => {
+      say(`${sig}: stopping everything`);
+      await stack.stop();
+      process.exit(code);
+    });
+  }
+  try {
+    const { testEnv } = await stack.start();
+    // The helpers read where things run from the environment when first imported.
+    Object.assign(process.env, testEnv);
+    const mcp = {
+      ...(await import('../tests/e2e/mcp-helpers.mjs')),
+      ORIGIN: (await import('../tests/e2e/oauth-helpers.mjs')).ORIGIN,
+    };
+    say('signing in as Alice (OAuth through the emulator) for O/mcp and O/sse');
+    const httpToken = (await mcp.accessToken('alice@example.com', '/mcp')).token;
+    const sseToken = (await mcp.accessToken('alice@example.com', '/sse')).token;
+
+    // Warm-up, measured on its own: the first requests instantiate the Wasm and the bearer check
+    // reads the token's grant from KV (once per grant and minute per isolate).
+    const warm = await benchSequentialWarmup(mcp, httpToken);
+
+    say(`Streamable HTTP: ${CONNECTIONS} connections for ${DURATION_S} s`);
+    const http = await benchStreamable(mcp, httpToken);
+    say(`legacy SSE: ${ROUND_TRIPS} round trips on one session`);
+    const sse = await benchSse(mcp, sseToken);
+
+    console.log('');
+    console.log(`MCP benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, `
+      + `${os.cpus().length}× ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, wrangler dev (local workerd) on ${testEnv.WORKER_URL}`);
+    printTable([warm, http, sse]);
+    return 0;
+  } catch (err) {
+    console.error(`bench: ${err.stack ?? err.message}`);
+    return 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+process.exit(await main());

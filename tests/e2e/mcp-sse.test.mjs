@@ -1,0 +1,216 @@
+// Legacy HTTP+SSE (protocol 2024-11-05) on GET /sse + POST /sse/message at the HTTP level: the
+// endpoint event, responses as `message` events, session ownership (Bob's token on Alice's
+// session → 404 and nothing reaches Alice's stream), unknown/ended sessions, a second stream for
+// a live session (409), POST /sse → 405 (so Streamable-HTTP-first clients fall back), Origin,
+// bad messages, and the 25-second comment keepalive.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { ALICE, BOB } from './helpers.mjs';
+import { ORIGIN, url } from './oauth-helpers.mjs';
+import {
+  ALL_TOOLS, GATED_TOOL, PLAYGROUND_ORIGIN, MAX_BODY_BYTES, JSONRPC, KEEPALIVE_MS, SseStream,
+  accessToken, openSse, openSession, request, notification, initialize, callTool, expectResult, expectRpcError,
+  expectToolOk, expectPreviewImage, mcpPost, sleep,
+} from './mcp-helpers.mjs';
+
+let alice;      // Alice's token for O/sse
+let bob;        // Bob's token for O/sse
+let aliceMcp;   // Alice's token for O/mcp (another resource)
+const sessions = [];
+
+before(async () => {
+  [alice, bob, aliceMcp] = await Promise.all([
+    accessToken(ALICE, '/sse').then((t) => t.token),
+    accessToken(BOB, '/sse').then((t) => t.token),
+    accessToken(ALICE, '/mcp').then((t) => t.token),
+  ]);
+});
+after(async () => { await Promise.all(sessions.map((s) => s.close().catch(() => {}))); });
+
+async function session(token = alice) {
+  const s = await openSession(token);
+  sessions.push(s);
+  return s;
+}
+
+const short = (s) => String(s ?? '').slice(0, 300);
+const unknownId = () => randomBytes(24).toString('base64url'); // same shape as the Worker's ids
+
+test('GET /sse: an event stream whose first event is the endpoint; requests are answered on the stream', async () => {
+  const s = await session();
+  const { stream } = s;
+  assert.equal(stream.status, 200);
+  assert.match(stream.headers.get('content-type'), /^text\/event-stream/);
+  assert.match(stream.headers.get('cache-control') ?? '', /no-cache/, 'Cache-Control: no-cache');
+  assert.equal(stream.events[0].event, 'endpoint', 'the first event is "endpoint"');
+  assert.ok(s.endpoint.startsWith('/sse/message?sessionId='), 'a same-origin relative URL');
+  assert.ok(s.sessionId.length >= 16, `a long session id (${s.sessionId})`);
+  assert.equal(new URL(s.messageUrl).origin, ORIGIN);
+
+  const init = initialize('2024-11-05');
+  const initResult = expectResult(await s.call(init), init.id, 'initialize over SSE');
+  assert.equal(initResult.protocolVersion, '2024-11-05');
+  assert.deepEqual(initResult.capabilities?.tools, { listChanged: true });
+
+  const ack = await s.post(notification('notifications/initialized'));
+  assert.equal(ack.status, 202, `notifications/initialized → ${ack.status}`);
+
+  const list = request('tools/list');
+  const tools = expectResult(await s.call(list), list.id).tools;
+  assert.deepEqual(tools.map((t) => t.name).sort(), ALL_TOOLS);
+
+  const add = callTool('add', { a: 1.5, b: 2 });
+  assert.match(expectToolOk(expectResult(await s.call(add), add.id), 'add'), /\b3\.5\b/);
+
+  const img = callTool(GATED_TOOL, { prompt: 'sse' });
+  expectPreviewImage(expectResult(await s.call(img), img.id));
+
+  const unknown = request('nope/nope');
+  expectRpcError(await s.call(unknown), JSONRPC.methodNotFound, { id: unknown.id });
+  const bad = callTool('noSuchTool', {});
+  expectRpcError(await s.call(bad), JSONRPC.invalidParams, { id: bad.id });
+
+  // Only responses and the endpoint went out: no notification answered, nothing twice.
+  const ids = s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
+  assert.deepEqual(ids, [init.id, list.id, add.id, img.id, unknown.id, bad.id], `one response per request: ${s.stream.describe()}`);
+});
+
+test("Bob's token on Alice's session → 404, and Alice's stream receives nothing for it", async () => {
+  const s = await session(alice);
+  const before = s.stream.events.length;
+
+  const intruder = callTool('whoami', {});
+  const r = await s.post(intruder, { token: bob });
+  assert.equal(r.status, 404, `Bob posting to Alice's session → ${r.status}: ${short(r.text)}`);
+  assert.doesNotMatch(r.text, /alice/i, 'the refusal says nothing about the session');
+  const initByBob = initialize();
+  assert.equal((await s.post(initByBob, { token: bob })).status, 404, 'also for initialize');
+
+  // Without a token, or with Alice's token for another resource: 401.
+  assert.equal((await s.post(request('ping'), { token: null })).status, 401, 'no token → 401');
+  const wrongResource = await s.post(request('ping'), { token: aliceMcp });
+  assert.equal(wrongResource.status, 401, `Alice's O/mcp token on /sse/message → ${wrongResource.status}`);
+
+  // Alice's own ping is the next thing on her stream: nothing arrived for Bob's messages.
+  const ping = request('ping');
+  expectResult(await s.call(ping), ping.id);
+  const after = s.stream.events.slice(before);
+  assert.deepEqual(after.map((e) => e.json?.id), [ping.id], `only Alice's response arrived: ${s.stream.describe()}`);
+  assert.ok(!s.stream.events.some((e) => e.json?.id === intruder.id || e.json?.id === initByBob.id), 'no answer to Bob anywhere');
+
+  // Bob's own session works for Bob.
+  const b = await session(bob);
+  const who = callTool('whoami', {});
+  assert.equal(expectResult(await b.call(who), who.id).structuredContent.email, BOB);
+});
+
+test('the message endpoint: missing sessionId → 400, unknown or malformed → 404; bad bodies → 400 / 413', async () => {
+  const s = await session();
+  const missing = await s.post(request('ping'), { query: '' });
+  assert.equal(missing.status, 400, `no sessionId → ${missing.status}: ${short(missing.text)}`);
+  const empty = await s.post(request('ping'), { query: '?sessionId=' });
+  assert.ok([400, 404].includes(empty.status), `empty sessionId → ${empty.status}`);
+  for (const id of [unknownId(), 'x', '../../sse', `${s.sessionId}x`, [...s.sessionId].reverse().join('')]) {
+    const r = await s.post(request('ping'), { query: `?sessionId=${encodeURIComponent(id)}` });
+    assert.equal(r.status, 404, `sessionId=${id} → ${r.status}: ${short(r.text)}`);
+  }
+
+  const parse = await s.post(undefined, { body: '{"jsonrpc":"2.0",' });
+  assert.equal(parse.status, 400, `bad JSON → ${parse.status}`);
+  expectRpcError(parse.json, JSONRPC.parseError, { what: 'bad JSON on /sse/message' });
+  const batch = await s.post([request('ping'), request('ping')]);
+  assert.equal(batch.status, 400, `a batch → ${batch.status}`);
+  expectRpcError(batch.json, JSONRPC.invalidRequest, { what: 'a batch on /sse/message' });
+  const big = await s.post(undefined, { body: JSON.stringify(request('ping', { _meta: { pad: 'x'.repeat(MAX_BODY_BYTES) } })) });
+  assert.equal(big.status, 413, `over 1 MiB → ${big.status}`);
+
+  // None of that put anything on the stream, and the session still works.
+  const ping = request('ping');
+  expectResult(await s.call(ping), ping.id);
+  assert.deepEqual(s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id), [ping.id]);
+});
+
+test('a second stream for a live session → 409; for an unknown session → 404', async () => {
+  const s = await session();
+  const second = await openSse(alice, { query: `?sessionId=${s.sessionId}` });
+  assert.ok(!(second instanceof SseStream), 'no second stream');
+  assert.equal(second.status, 409, `GET /sse?sessionId=<live> → ${second.status}: ${short(second.text)}`);
+  const unknown = await openSse(alice, { query: `?sessionId=${unknownId()}` });
+  assert.ok(!(unknown instanceof SseStream));
+  assert.equal(unknown.status, 404, `GET /sse?sessionId=<unknown> → ${unknown.status}`);
+  // The live session was not disturbed.
+  const ping = request('ping');
+  expectResult(await s.call(ping), ping.id);
+});
+
+test('when the client goes away the session ends: its messages → 404, its id cannot be reopened', async () => {
+  const s = await session();
+  const ping = request('ping');
+  expectResult(await s.call(ping), ping.id);
+  await s.close();
+  // The object notices at once (the stream is cancelled) or at the next keepalive (25 s).
+  const deadline = Date.now() + KEEPALIVE_MS + 15000;
+  let last;
+  while (Date.now() < deadline) {
+    last = await s.post(request('ping'));
+    if (last.status === 404) break;
+    assert.equal(last.status, 202, `while the session winds down: 202 or 404, got ${last.status}`);
+    await sleep(1000);
+  }
+  assert.equal(last.status, 404, `a message to an ended session → ${last.status}`);
+  const reopen = await openSse(alice, { query: `?sessionId=${s.sessionId}` });
+  assert.ok(!(reopen instanceof SseStream), 'an ended session is not reopened');
+  assert.equal(reopen.status, 404, `GET /sse?sessionId=<ended> → ${reopen.status}`);
+});
+
+test('POST /sse with a valid token → 405 (so Streamable-HTTP-first clients fall back to GET /sse)', async () => {
+  for (const message of [initialize(), request('ping')]) {
+    const r = await mcpPost(alice, message, { path: '/sse' });
+    assert.equal(r.status, 405, `POST /sse (${message.method}) → ${r.status}: ${short(r.text)}`);
+    assert.equal(r.headers.get('allow'), 'GET', 'Allow: GET');
+  }
+  const del = await mcpPost(alice, undefined, { path: '/sse', method: 'DELETE' });
+  assert.equal(del.status, 405, `DELETE /sse → ${del.status}`);
+  // And unauthenticated it is the 401 that starts OAuth.
+  assert.equal((await mcpPost(null, initialize(), { path: '/sse' })).status, 401, 'POST /sse without a token → 401');
+});
+
+test('Origin on /sse and /sse/message: foreign → 403, the playground → allowed with CORS', async () => {
+  const foreign = await openSse(alice, { headers: { origin: 'https://evil.example' } });
+  assert.ok(!(foreign instanceof SseStream), 'no stream for a foreign origin');
+  assert.equal(foreign.status, 403, `GET /sse from a foreign origin → ${foreign.status}`);
+
+  const play = await openSse(alice, { headers: { origin: PLAYGROUND_ORIGIN } });
+  assert.ok(play instanceof SseStream, `GET /sse from the playground → ${play.status}: ${short(play.text)}`);
+  sessions.push({ close: () => play.close() });
+  assert.equal(play.headers.get('access-control-allow-origin'), PLAYGROUND_ORIGIN, 'the stream carries CORS for the playground');
+  const endpoint = await play.nextEvent('endpoint');
+  const messageUrl = url(endpoint.data);
+  const post = (origin) => fetch(messageUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json', origin },
+    body: JSON.stringify(request('ping')),
+    signal: AbortSignal.timeout(30000),
+  });
+  const evil = await post('https://evil.example');
+  await evil.text();
+  assert.equal(evil.status, 403, `POST /sse/message from a foreign origin → ${evil.status}`);
+  const ok = await post(PLAYGROUND_ORIGIN);
+  await ok.text();
+  assert.equal(ok.status, 202, `POST /sse/message from the playground → ${ok.status}`);
+  assert.equal(ok.headers.get('access-control-allow-origin'), PLAYGROUND_ORIGIN);
+});
+
+test('an idle stream gets a comment keepalive every 25 s', { timeout: KEEPALIVE_MS * 3 }, async () => {
+  const s = await session();
+  const opened = Date.now();
+  const first = await s.stream.waitFor(() => s.stream.comments.find((c) => /keepalive/.test(c.comment)),
+    { timeoutMs: KEEPALIVE_MS + 10000, what: 'a ": keepalive" comment' });
+  const after = first.at - opened;
+  assert.ok(after >= KEEPALIVE_MS - 3000, `the first keepalive came after ${after} ms (not much sooner than 25 s)`);
+  assert.equal(s.stream.events.filter((e) => e.event === 'message').length, 0, 'keepalives are comments, not messages');
+  // The session is still usable after it.
+  const ping = request('ping');
+  expectResult(await s.call(ping), ping.id);
+});

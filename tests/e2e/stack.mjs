@@ -1,0 +1,199 @@
+// The stack the end-to-end tests and the benchmark run against, as an importable module
+// (tests/e2e/run.mjs and bench/mcp.mjs use it):
+//
+//   const stack = createStack({ artifacts, say });
+//   const { testEnv } = await stack.start();  // WorkOS stack + `wrangler dev`, both answering;
+//                                              // testEnv: WORKER_URL, WORKOS_URL, ALICE_ID, … for tests
+//   await stack.stop();                        // any time, also during start()
+//
+// 1. the WorkOS stack (dev/emulator.mjs: emulator on 4101 + front on 4100, seeded);
+// 2. the Worker with `wrangler dev` on 127.0.0.1:8788 against it — wrangler runs the project's
+//    build command first (scripts/build.sh; minutes the first time) — with a generated env file
+//    and a fresh local KV directory, so every start begins from nothing.
+// Logs (wrangler.log, workos-stack.log) land in `artifacts`.
+import path from 'node:path';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startWorkosStack, assertPortFree, CLIENT_ID } from '../../dev/emulator.mjs';
+import { spawnNode, stopChild, eachLine } from '../../dev/child.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WORKER_PORT = 8788;
+export const WORKER_URL = `http://127.0.0.1:${WORKER_PORT}`;
+const READY_TIMEOUT_MS = 15 * 60 * 1000; // the first build compiles the whole crate to Wasm
+const PROGRESS_EVERY_MS = 30 * 1000;
+const BROKEN_AFTER_MS = 20 * 1000;       // /login answering, but not 200, for this long = broken Worker
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const elapsed = (t0) => { const s = Math.round((Date.now() - t0) / 1000); return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`; };
+
+/** A log file in the artifacts directory that also remembers its last lines (for error messages). */
+export function logFile(dir, name) {
+  const stream = createWriteStream(path.join(dir, name));
+  const tail = [];
+  return {
+    name,
+    where: path.relative(ROOT, path.join(dir, name)),
+    write(raw) {
+      const line = raw.replace(/\x1b\[[0-9;]*m/g, ''); // wrangler colours some lines regardless
+      stream.write(`${line}\n`);
+      tail.push(line);
+      if (tail.length > 400) tail.shift();
+    },
+    tail: (n = 25) => tail.slice(-n).join('\n'),
+    /** What explains a failed start: the build's own output and wrangler's error lines, else the tail. */
+    summary() {
+      const useful = tail.filter((l) => /^\[custom build\]|✘|\[ERROR\]/.test(l) && l.replace('[custom build]', '').trim());
+      return (useful.length ? useful.slice(-30) : tail.slice(-25)).join('\n');
+    },
+    last: () => tail.findLast((l) => l.trim()) ?? '',
+    close: () => new Promise((r) => stream.end(r)),
+  };
+}
+
+/** The env file wrangler loads as the Worker's secrets (and only it: no .dev.vars, no process env). */
+function writeWorkerEnv(dir, workosUrl, extra = {}) {
+  const file = path.join(dir, 'worker.env');
+  writeFileSync(file, [
+    `WORKOS_CLIENT_ID=${CLIENT_ID}`,
+    'WORKOS_API_KEY=sk_test_default',
+    `WORKOS_API_BASE_URL=${workosUrl}`,
+    `COOKIE_ENCRYPTION_KEY=${randomBytes(32).toString('hex')}`,
+    // Local development only: the CIMD tests serve client metadata documents on http://127.0.0.1.
+    'ALLOW_LOOPBACK_CLIENT_METADATA=true',
+    ...Object.entries(extra).map(([k, v]) => `${k}=${v}`),
+    '',
+  ].join('\n'), { mode: 0o600 });
+  return file;
+}
+
+function startWrangler(envFile, persistDir, log) {
+  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--env', 'local',
+    '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--env-file', envFile, '--persist-to', persistDir,
+    '--show-interactive-dev-session=false', '--log-level', 'log'], {
+    cwd: ROOT,
+    group: true, // wrangler → build script, workerd: stopped together
+    env: {
+      ...process.env,
+      CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: 'true',
+      CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
+      WRANGLER_SEND_METRICS: 'false',
+      FORCE_COLOR: '0',
+    },
+  });
+  eachLine(child.stdout, log.write);
+  eachLine(child.stderr, log.write);
+  return child;
+}
+
+/** Resolves once GET /login answers 200; throws a readable reason otherwise. */
+async function waitForWorker(wrangler, log, say) {
+  const t0 = Date.now();
+  let lastProgress = t0;
+  let brokenSince = null;
+  let lastAnswer = '';
+  let exited = null;
+  wrangler.exited.then((e) => { exited = e; });
+  const where = log.where;
+  for (;;) {
+    if (exited) {
+      throw new Error(`wrangler dev exited (${exited.signal ?? `code ${exited.code}`}) before the Worker answered. `
+        + `From ${where}:\n${log.summary()}`);
+    }
+    if (/Running custom build .* failed/.test(log.tail(40))) {
+      throw new Error(`the Worker's build failed (wrangler runs scripts/build.sh). From ${where}:\n${log.summary()}`);
+    }
+    let res = null;
+    let body = '';
+    try {
+      res = await fetch(`${WORKER_URL}/login`, { redirect: 'manual', signal: AbortSignal.timeout(10000) });
+      body = await res.text();
+    } catch { /* not listening yet: still building or starting */ }
+    if (res?.status === 200) return elapsed(t0);
+    if (res) {
+      lastAnswer = `${res.status}: ${body.replace(/\s+/g, ' ').slice(0, 300)}`;
+      brokenSince ??= Date.now();
+      if (Date.now() - brokenSince > BROKEN_AFTER_MS) {
+        throw new Error(`the Worker runs but GET /login keeps answering ${lastAnswer}\nLast lines of ${where}:\n${log.tail()}`);
+      }
+    } else {
+      brokenSince = null;
+    }
+    if (Date.now() - t0 > READY_TIMEOUT_MS) {
+      throw new Error(`the Worker did not answer GET /login with 200 within ${READY_TIMEOUT_MS / 60000} minutes`
+        + `${lastAnswer ? ` (last answer ${lastAnswer})` : ''}. Last lines of ${where}:\n${log.tail()}`);
+    }
+    if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = Date.now();
+      say(`still waiting for the Worker (${elapsed(t0)}) — wrangler: ${log.last().slice(0, 160)}`);
+    }
+    await sleep(1000);
+  }
+}
+
+/**
+ * The stack, not yet started: `start()` brings up the WorkOS stack and the Worker and resolves
+ * once both answer (on failure it stops what it started and throws a readable reason); `stop()`
+ * stops whatever is running, at any point — also while `start()` is still under way.
+ * @param {object} opts
+ * @param {string} opts.artifacts directory for wrangler.log and workos-stack.log (created)
+ * @param {(line: string) => void} [opts.say] progress lines
+ * @param {boolean} [opts.logRequests] the front logs every WorkOS request (to workos-stack.log)
+ * @param {object} [opts.workerEnv] extra variables for the Worker's env file
+ * @returns {{start: () => Promise<{workerUrl: string, workosUrl: string, seeded: object, testEnv: object}>,
+ *   stop: () => Promise<void>}}
+ */
+export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {} }) {
+  mkdirSync(artifacts, { recursive: true });
+  const stackLog = logFile(artifacts, 'workos-stack.log');
+  const wranglerLog = logFile(artifacts, 'wrangler.log');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcp-e2e-'));
+  let stack;
+  let wrangler;
+  let stopping;
+  const stop = () => (stopping ??= (async () => {
+    if (wrangler) say('stopping the Worker (wrangler dev)');
+    await stopChild(wrangler);
+    await stack?.stop().catch((err) => say(`stopping the WorkOS stack: ${err.message}`));
+    rmSync(tmp, { recursive: true, force: true });
+    await Promise.all([stackLog.close(), wranglerLog.close()]);
+  })());
+  const start = async () => {
+    try {
+      await assertPortFree(WORKER_PORT, '127.0.0.1');
+      say('starting the WorkOS stack (emulator + front)');
+      stack = await startWorkosStack({
+        logRequests,
+        log: (line) => {
+          stackLog.write(line);
+          if (!/^(front|emulator): /.test(line)) say(line);
+        },
+      });
+      const envFile = writeWorkerEnv(tmp, stack.url, workerEnv);
+      say(`starting the Worker: wrangler dev on ${WORKER_URL} (runs the build first; the first build can take minutes)`);
+      wrangler = startWrangler(envFile, path.join(tmp, 'state'), wranglerLog);
+      say(`Worker ready after ${await waitForWorker(wrangler, wranglerLog, say)}`);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    const { alice, bob } = stack.seeded.users;
+    return {
+      workerUrl: WORKER_URL,
+      workosUrl: stack.url,
+      seeded: stack.seeded,
+      testEnv: {
+        WORKER_URL,
+        WORKOS_URL: stack.url,
+        WORKOS_CONTROL: stack.url,
+        ALICE_ID: alice.id,
+        BOB_ID: bob.id,
+        ACME_ORG_ID: stack.seeded.organizationId,
+        E2E_ARTIFACTS: artifacts,
+      },
+    };
+  };
+  return { start, stop };
+}
