@@ -1,5 +1,7 @@
 //! Per-request wiring: configuration, bindings, routing, and the last-resort error mapping.
-use crate::config::Config;
+use crate::config::{AuthMode, Config};
+use crate::auth::authkit::AuthkitKeys;
+use crate::http::{HttpClient, HttpRequest, Method as HttpMethod};
 use crate::oauth::access::GrantChecks;
 use crate::oauth::metadata;
 use crate::platform::{self, fetch::FetchClient, kv::KvStore};
@@ -16,6 +18,10 @@ pub const KV_BINDING: &str = "OAUTH_KV";
 thread_local! {
     /// WorkOS's JWKS, cached per isolate (each request would otherwise fetch it).
     static JWKS: Rc<RefCell<JwksCache>> = Rc::new(RefCell::new(JwksCache::default()));
+    /// AuthKit's JWKS (AuthKit mode), per isolate.
+    static AUTHKIT_KEYS: Rc<RefCell<AuthkitKeys>> = Rc::new(RefCell::new(AuthkitKeys::default()));
+    /// AuthKit's RFC 8414 document and when it was fetched (AuthKit mode).
+    static AUTHKIT_METADATA: RefCell<Option<(u64, serde_json::Value)>> = const { RefCell::new(None) };
     /// Recent grant lookups for bearer checks (at most one KV read per grant per minute).
     static GRANT_CHECKS: Rc<RefCell<GrantChecks>> = Rc::new(RefCell::new(GrantChecks::default()));
 }
@@ -27,6 +33,7 @@ pub struct App {
     pub http: FetchClient,
     pub jwks: Rc<RefCell<JwksCache>>,
     pub grant_checks: Rc<RefCell<GrantChecks>>,
+    pub authkit_keys: Rc<RefCell<AuthkitKeys>>,
     pub origin: String,
     pub now: u64,
 }
@@ -70,11 +77,13 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
     match (method, path.as_str()) {
         (Method::Get | Method::Head, "/" | "/account") => routes::login::account(&req, &app).await,
-        (Method::Get | Method::Head, "/login") => routes::login::login_page(&req),
+        (Method::Get | Method::Head, "/login") => routes::login::login_page(&req, &app).await,
         (Method::Post, "/login") => routes::login::login_start(req, &app).await,
         (Method::Get, "/callback") => routes::login::callback(&req, &app, &ctx).await,
         (Method::Post, "/logout") => routes::login::logout(req, &app).await,
-        (Method::Get | Method::Head, metadata::AS_METADATA_PATH) => routes::oauth::as_metadata(&req, &app),
+        (Method::Get | Method::Head, metadata::AS_METADATA_PATH) => routes::oauth::as_metadata(&req, &app).await,
+        // In AuthKit mode AuthKit is the authorization server: ours is not offered at all.
+        (_, "/register" | "/authorize" | "/token" | "/revoke") if matches!(app.config.auth_mode, AuthMode::Authkit { .. }) => web::not_found(),
         (Method::Post, "/register") => routes::oauth::register(req, &app).await,
         (Method::Get, "/authorize") => routes::oauth::authorize(&req, &app).await,
         (Method::Post, "/authorize") => routes::oauth::authorize_decision(req, &app).await,
@@ -103,7 +112,39 @@ fn build(env: &Env, url: &url::Url) -> std::result::Result<App, Result<Response>
         http: FetchClient::workos(),
         jwks: JWKS.with(Rc::clone),
         grant_checks: GRANT_CHECKS.with(Rc::clone),
+        authkit_keys: AUTHKIT_KEYS.with(Rc::clone),
         origin: url.origin().ascii_serialization(),
         now: platform::now(),
     })
+}
+
+/// How long an isolate keeps AuthKit's metadata document.
+const AUTHKIT_METADATA_TTL: u64 = 600;
+
+/// AuthKit's RFC 8414 document (cached per isolate; a failed refetch serves the cached copy).
+pub async fn authkit_metadata(app: &App, issuer: &str) -> Option<serde_json::Value> {
+    let cached = AUTHKIT_METADATA.with(|c| c.borrow().clone());
+    if let Some((at, doc)) = &cached {
+        if app.now < at + AUTHKIT_METADATA_TTL {
+            return Some(doc.clone());
+        }
+    }
+    let request = HttpRequest {
+        method: HttpMethod::Get,
+        url: format!("{issuer}{}", metadata::AS_METADATA_PATH),
+        headers: vec![("Accept".into(), "application/json".into())],
+        body: None,
+        max_response_bytes: Some(64 * 1024),
+    };
+    let fresh = match app.http.send(request).await {
+        Ok(r) if r.status == 200 => serde_json::from_slice::<serde_json::Value>(&r.body).ok().filter(|d| d["issuer"] == issuer),
+        _ => None,
+    };
+    match fresh {
+        Some(doc) => {
+            AUTHKIT_METADATA.with(|c| *c.borrow_mut() = Some((app.now, doc.clone())));
+            Some(doc)
+        }
+        None => cached.map(|(_, doc)| doc),
+    }
 }

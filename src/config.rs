@@ -15,6 +15,20 @@ pub struct Config {
     pub allow_loopback_client_metadata: bool,
     /// Browser origins (besides the Worker's own) allowed to call the MCP endpoints.
     pub mcp_allowed_origins: Vec<String>,
+    /// Who issues the MCP bearer tokens.
+    pub auth_mode: AuthMode,
+}
+
+/// The Worker as authorization server (default), or AuthKit (`WORKOS_AUTHKIT_DOMAIN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthMode {
+    Worker,
+    Authkit {
+        /// `https://<authkit domain>`: the tokens' `iss`, the AS named in our resource metadata.
+        issuer: String,
+        /// An extra accepted `aud` (WorkOS's default audience when no Resource Indicator is set).
+        audience: Option<String>,
+    },
 }
 
 /// The Workers AI playground is a browser client of remote MCP servers.
@@ -80,7 +94,11 @@ impl Config {
             Some(_) => return Err(invalid("ALLOW_LOOPBACK_CLIENT_METADATA", "expected true or false")),
         };
         let mcp_allowed_origins = parse_origins(get("MCP_ALLOWED_ORIGINS").as_deref().unwrap_or(DEFAULT_MCP_ALLOWED_ORIGINS))?;
-        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata, mcp_allowed_origins })
+        let auth_mode = match get("WORKOS_AUTHKIT_DOMAIN") {
+            None => AuthMode::Worker,
+            Some(domain) => AuthMode::Authkit { issuer: parse_authkit_domain(&domain)?, audience: get("WORKOS_AUTHKIT_AUDIENCE") },
+        };
+        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata, mcp_allowed_origins, auth_mode })
     }
 }
 
@@ -104,18 +122,34 @@ fn invalid(name: &'static str, reason: &str) -> ConfigError {
     ConfigError::Invalid { name, reason: reason.to_string() }
 }
 
+/// `acme.authkit.app` (or a custom AuthKit domain) → `https://acme.authkit.app`. A full
+/// `https://…` origin is accepted too, and `http://` only for a loopback stand-in (tests).
+fn parse_authkit_domain(raw: &str) -> Result<String, ConfigError> {
+    const NAME: &str = "WORKOS_AUTHKIT_DOMAIN";
+    let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
+    let origin = parse_url(NAME, &with_scheme)?;
+    let url = url::Url::parse(&origin).map_err(|_| invalid(NAME, "not a domain like your-company.authkit.app"))?;
+    if url.path() != "/" || url.host_str().is_none_or(|h| !h.contains('.') && h != "localhost") {
+        return Err(invalid(NAME, "expected a domain like your-company.authkit.app (no path)"));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
 /// https everywhere; plain http only for a loopback emulator.
 fn parse_base_url(raw: &str) -> Result<String, ConfigError> {
-    const NAME: &str = "WORKOS_API_BASE_URL";
-    let url = url::Url::parse(raw).map_err(|_| invalid(NAME, "not an absolute URL"))?;
+    parse_url("WORKOS_API_BASE_URL", raw)
+}
+
+fn parse_url(name: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(raw).map_err(|_| invalid(name, "not an absolute URL"))?;
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
-        _ => return Err(invalid(NAME, "must be https (http is allowed only for localhost)")),
+        _ => return Err(invalid(name, "must be https (http is allowed only for localhost)")),
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(invalid(NAME, "must not carry a query, fragment or credentials"));
+        return Err(invalid(name, "must not carry a query, fragment or credentials"));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
@@ -226,6 +260,22 @@ mod tests {
             let mut v = base();
             v.push(("MCP_ALLOWED_ORIGINS", bad));
             assert_eq!(cfg(&v).err().unwrap().variable(), "MCP_ALLOWED_ORIGINS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn authkit_mode_is_off_by_default_and_takes_a_domain() {
+        assert_eq!(cfg(&base()).unwrap().auth_mode, AuthMode::Worker);
+        for (raw, issuer) in [("acme.authkit.app", "https://acme.authkit.app"), ("https://auth.example.com/", "https://auth.example.com"), ("http://127.0.0.1:4102", "http://127.0.0.1:4102")] {
+            let mut v = base();
+            v.push(("WORKOS_AUTHKIT_DOMAIN", raw));
+            v.push(("WORKOS_AUTHKIT_AUDIENCE", "client_123"));
+            assert_eq!(cfg(&v).unwrap().auth_mode, AuthMode::Authkit { issuer: issuer.into(), audience: Some("client_123".into()) }, "{raw}");
+        }
+        for bad in ["http://acme.authkit.app", "acme.authkit.app/path", "https://acme.authkit.app?x=1", "nodot"] {
+            let mut v = base();
+            v.push(("WORKOS_AUTHKIT_DOMAIN", bad));
+            assert_eq!(cfg(&v).err().map(|e| e.variable()), Some("WORKOS_AUTHKIT_DOMAIN"), "{bad}");
         }
     }
 }

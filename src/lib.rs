@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod http;
 pub mod mcp;
 pub mod oauth;
+pub mod auth;
 pub mod pages;
 pub mod random;
 pub mod return_path;

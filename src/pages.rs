@@ -6,6 +6,8 @@ use askama::Template;
 pub struct LoginPage<'a> {
     pub return_to: &'a str,
     pub login_hint: &'a str,
+    /// AuthKit's "bring your own login" request id, carried through the sign-in.
+    pub external_auth_id: &'a str,
 }
 
 #[derive(Template)]
@@ -81,7 +83,7 @@ mod tests {
 
     #[test]
     fn login_page_keeps_hidden_fields_escaped() {
-        let html = render(&LoginPage { return_to: "/x\"><script>", login_hint: "bob@example.com" });
+        let html = render(&LoginPage { return_to: "/x\"><script>", login_hint: "bob@example.com", external_auth_id: "ext_1" });
         assert!(!html.contains("\"><script>"));
         assert!(html.contains("value=\"bob@example.com\""));
     }

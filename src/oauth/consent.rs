@@ -208,7 +208,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
 
 async fn fresh_signin<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: &ValidRequest, session: &Session, mut set_cookies: Vec<String>) -> Next {
     let return_to = req.params.path();
-    let start = StartRequest { return_to: Some(&return_to), login_hint: Some(&session.principal.email), screen_hint: None };
+    let start = StartRequest { return_to: Some(&return_to), login_hint: Some(&session.principal.email), ..Default::default() };
     match signin::start(ctx, start).await {
         Ok(started) => {
             set_cookies.push(started.set_cookie);

@@ -28,20 +28,28 @@ pub fn authorization_server(origin: &str) -> Value {
 }
 
 /// The protected-resource document for a path below [`PRM_PATH`] (`""`, `/mcp`, `/sse`).
-pub fn protected_resource(origin: &str, suffix: &str) -> Option<Value> {
+/// `authorization_server` is our own origin, or the AuthKit domain in AuthKit mode (whose
+/// scopes are AuthKit's business, so none are advertised then).
+pub fn protected_resource(origin: &str, suffix: &str, authorization_server: &str) -> Option<Value> {
     let audience = Audience::from_metadata_suffix(suffix)?;
-    Some(json!({
+    let mut doc = json!({
         "resource": audience.resource(origin),
-        "authorization_servers": [origin],
+        "authorization_servers": [authorization_server],
         "bearer_methods_supported": ["header"],
-        "scopes_supported": [BASE_SCOPE],
         "resource_name": "MCP server (WorkOS AuthKit)",
-    }))
+    });
+    if authorization_server == origin {
+        doc["scopes_supported"] = json!([BASE_SCOPE]);
+    }
+    Some(doc)
 }
 
 /// `WWW-Authenticate` for a refused MCP request at `path` (RFC 6750 §3, RFC 9728 §5.1).
-pub fn bearer_challenge(origin: &str, path: &str, error: Option<&str>) -> String {
-    let mut h = format!("Bearer resource_metadata=\"{origin}{PRM_PATH}{path}\", scope=\"{BASE_SCOPE}\"");
+pub fn bearer_challenge(origin: &str, path: &str, error: Option<&str>, with_scope: bool) -> String {
+    let mut h = format!("Bearer resource_metadata=\"{origin}{PRM_PATH}{path}\"");
+    if with_scope {
+        h.push_str(&format!(", scope=\"{BASE_SCOPE}\""));
+    }
     if let Some(description) = error {
         // Descriptions are our own fixed strings; quotes are removed all the same.
         h.push_str(&format!(", error=\"invalid_token\", error_description=\"{}\"", description.replace(['"', '\\'], "")));
@@ -66,17 +74,27 @@ mod tests {
 
     #[test]
     fn resource_documents_exist_for_root_mcp_and_sse_only() {
-        assert_eq!(protected_resource(O, "").unwrap()["resource"], O);
-        assert_eq!(protected_resource(O, "/mcp").unwrap()["resource"], "https://mcp.example.com/mcp");
-        assert_eq!(protected_resource(O, "/sse").unwrap()["authorization_servers"], json!([O]));
-        assert!(protected_resource(O, "/other").is_none());
-        assert!(protected_resource(O, "/sse/message").is_none());
+        assert_eq!(protected_resource(O, "", O).unwrap()["resource"], O);
+        assert_eq!(protected_resource(O, "/mcp", O).unwrap()["resource"], "https://mcp.example.com/mcp");
+        assert_eq!(protected_resource(O, "/sse", O).unwrap()["authorization_servers"], json!([O]));
+        assert_eq!(protected_resource(O, "/sse", O).unwrap()["scopes_supported"], json!(["mcp"]));
+        assert!(protected_resource(O, "/other", O).is_none());
+        assert!(protected_resource(O, "/sse/message", O).is_none());
+    }
+
+    #[test]
+    fn in_authkit_mode_the_resource_names_authkit_and_no_scopes() {
+        let doc = protected_resource(O, "/mcp", "https://acme.authkit.app").unwrap();
+        assert_eq!(doc["authorization_servers"], json!(["https://acme.authkit.app"]));
+        assert_eq!(doc["resource"], "https://mcp.example.com/mcp");
+        assert!(doc.get("scopes_supported").is_none());
     }
 
     #[test]
     fn challenges_point_at_the_endpoints_own_document() {
-        assert_eq!(bearer_challenge(O, "/mcp", None), "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", scope=\"mcp\"");
-        let h = bearer_challenge(O, "/sse", Some("expired \"x\""));
+        assert_eq!(bearer_challenge(O, "/mcp", None, true), "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", scope=\"mcp\"");
+        assert_eq!(bearer_challenge(O, "/mcp", None, false), "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"");
+        let h = bearer_challenge(O, "/sse", Some("expired \"x\""), true);
         assert!(h.ends_with(", error=\"invalid_token\", error_description=\"expired x\""), "{h}");
     }
 }

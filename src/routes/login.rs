@@ -13,11 +13,26 @@ fn client_info(req: &Request) -> ClientInfo {
 }
 
 /// `GET /login`: the sign-in page (no state is created until the button is pressed).
-pub fn login_page(req: &Request) -> Result<Response> {
+/// With `external_auth_id` (AuthKit's "bring your own login") a signed-in browser completes the
+/// AuthKit request at once; otherwise the id rides along through the sign-in.
+pub async fn login_page(req: &Request, app: &App) -> Result<Response> {
     let q = query(req)?;
     let return_to = safe_return_path(q.get("return_to").map(String::as_str));
     let login_hint = q.get("login_hint").map(String::as_str).unwrap_or("");
-    web::html(200, render(&LoginPage { return_to: &return_to, login_hint }))
+    let external_auth_id = q.get("external_auth_id").map(String::as_str).unwrap_or("");
+    if !external_auth_id.is_empty() {
+        match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await {
+            Ok(Some((_, session))) => {
+                return match signin::complete_bridge_for_session(&app.ctx(), &session.principal, external_auth_id).await {
+                    Ok(location) => web::redirect(&location, &[]),
+                    Err(e) => web::signin_error(&e, &[]),
+                };
+            }
+            Ok(None) => {}
+            Err(e) => return web::signin_error(&e, &[]),
+        }
+    }
+    web::html(200, render(&LoginPage { return_to: &return_to, login_hint, external_auth_id }))
 }
 
 /// `POST /login`: create the one-time state and send the browser to WorkOS.
@@ -32,6 +47,7 @@ pub async fn login_start(mut req: Request, app: &App) -> Result<Response> {
         return_to: f.get("return_to").map(String::as_str),
         login_hint: f.get("login_hint").map(String::as_str).filter(|h| !h.is_empty()),
         screen_hint: f.get("screen_hint").map(String::as_str),
+        external_auth_id: f.get("external_auth_id").map(String::as_str).filter(|h| !h.is_empty()),
     };
     match signin::start(&app.ctx(), start).await {
         Ok(started) => web::redirect(&started.location, &[&started.set_cookie]),

@@ -1,7 +1,9 @@
 //! `/mcp`, `/sse`, `/sse/message`: the bearer check in front of the MCP transports.
 use super::header;
 use crate::app::App;
-use crate::oauth::access::{self, AccessClaims, BearerError};
+use crate::auth::authkit::{self, AuthkitTokenError, Expectations};
+use crate::config::AuthMode;
+use crate::oauth::access::{self, BearerError};
 use crate::oauth::metadata;
 use crate::mcp;
 use crate::platform::tools::WorkerToolEnv;
@@ -20,13 +22,45 @@ fn metadata_suffix(path: &str) -> &'static str {
     }
 }
 
-/// Check the bearer token for `path`: the claims, or the finished 401/503 response.
-pub async fn authenticate(req: &Request, app: &App, path: &str) -> Result<std::result::Result<AccessClaims, Response>> {
+/// Check the bearer token for `path`: who is calling, or the finished 401/503 response.
+pub async fn authenticate(req: &Request, app: &App, path: &str) -> Result<std::result::Result<Principal, Response>> {
     let authorization = header(req, "Authorization");
-    match access::authenticate(&app.config.cookie_keys, &app.store, &app.grant_checks, authorization.as_deref(), path, app.now).await {
-        Ok(claims) => Ok(Ok(claims)),
+    let outcome = match &app.config.auth_mode {
+        AuthMode::Worker => access::authenticate(&app.config.cookie_keys, &app.store, &app.grant_checks, authorization.as_deref(), path, app.now)
+            .await
+            .map(|claims| claims.principal),
+        AuthMode::Authkit { issuer, audience } => authkit_principal(app, issuer, audience.as_deref(), authorization.as_deref(), path).await,
+    };
+    match outcome {
+        Ok(principal) => Ok(Ok(principal)),
         Err(e) => Ok(Err(refusal(app, path, &e)?)),
     }
+}
+
+/// AuthKit mode: the bearer token is an AuthKit access token (JWT) for this resource.
+async fn authkit_principal(app: &App, issuer: &str, audience: Option<&str>, authorization: Option<&str>, path: &str) -> std::result::Result<Principal, BearerError> {
+    let token = access::bearer_token(authorization).ok_or(BearerError::Missing)?;
+    // `aud` must name this server (its origin, or the resource the endpoint belongs to) or the
+    // configured audience (WorkOS's default when no Resource Indicator is configured).
+    let mut audiences = vec![app.origin.clone(), format!("{}{}", app.origin, metadata_suffix(path))];
+    audiences.extend(audience.map(str::to_string));
+    let expect = Expectations { issuer, audiences: &audiences };
+    let jwks_url = format!("{issuer}/oauth2/jwks");
+    let claims = authkit::verify_token(&app.http, &app.authkit_keys, &jwks_url, token, &expect, app.now).await.map_err(|e| match e {
+        AuthkitTokenError::JwksUnavailable(_) | AuthkitTokenError::NoKeys => BearerError::Unavailable,
+        AuthkitTokenError::Audience => BearerError::WrongAudience,
+        _ => BearerError::Invalid,
+    })?;
+    Ok(Principal {
+        user_id: claims.sub.clone(),
+        email: claims.email.clone().unwrap_or_default(),
+        name: claims.name.clone().or_else(|| claims.email.clone()).unwrap_or_else(|| claims.sub.clone()),
+        organization_id: claims.org_id,
+        organization_name: None,
+        role: claims.role.or_else(|| claims.roles.first().cloned()),
+        permissions: claims.permissions.unwrap_or_default(),
+        workos_session_id: claims.sid,
+    })
 }
 
 fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
@@ -42,7 +76,8 @@ fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
         None => serde_json::json!({"error": "invalid_token", "error_description": e.description()}),
     };
     let resp = web::json(401, &body)?;
-    resp.headers().set("WWW-Authenticate", &metadata::bearer_challenge(&app.origin, suffix, presented))?;
+    let with_scope = app.config.auth_mode == AuthMode::Worker;
+    resp.headers().set("WWW-Authenticate", &metadata::bearer_challenge(&app.origin, suffix, presented, with_scope))?;
     Ok(resp)
 }
 
@@ -57,12 +92,12 @@ pub async fn handle(mut req: Request, app: &App, env: &Env, path: &str) -> Resul
     }
     let resp = match authenticate(&req, app, path).await? {
         Err(refused) => refused,
-        Ok(claims) => match (req.method(), path) {
-            (Method::Post, "/mcp") => streamable_post(&mut req, app, env, &claims.principal).await?,
+        Ok(principal) => match (req.method(), path) {
+            (Method::Post, "/mcp") => streamable_post(&mut req, app, env, &principal).await?,
             (_, "/mcp") => allow(405, "POST")?,
-            (Method::Get, "/sse") => return open_sse(&req, app, env, claims.principal, origin).await,
+            (Method::Get, "/sse") => return open_sse(&req, app, env, principal, origin).await,
             (_, "/sse") => allow(405, "GET")?,
-            (Method::Post, "/sse/message") => sse_message(&mut req, env, claims.principal).await?,
+            (Method::Post, "/sse/message") => sse_message(&mut req, env, principal).await?,
             _ => allow(405, "POST")?,
         },
     };

@@ -1,6 +1,7 @@
 //! `/.well-known/*`, `/register`, `/authorize`, `/token`, `/revoke`: parse, call `oauth`, answer.
 use super::{cookie, form_pairs, header};
 use crate::app::App;
+use crate::config::AuthMode;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::oauth::consent::{self, Next, CONSENT_COOKIE};
 use crate::oauth::token::{self, Form};
@@ -14,14 +15,26 @@ fn origin_header(req: &Request) -> Option<String> {
     header(req, "Origin")
 }
 
-/// `GET /.well-known/oauth-authorization-server`.
-pub fn as_metadata(req: &Request, app: &App) -> Result<Response> {
-    web::with_cors(web::json(200, &metadata::authorization_server(&app.origin))?, origin_header(req).as_deref())
+/// `GET /.well-known/oauth-authorization-server`: ours, or in AuthKit mode AuthKit's own RFC 8414
+/// document (fetched and cached per isolate; the OpenID one lacks registration and CIMD fields).
+pub async fn as_metadata(req: &Request, app: &App) -> Result<Response> {
+    let resp = match &app.config.auth_mode {
+        AuthMode::Worker => web::json(200, &metadata::authorization_server(&app.origin))?,
+        AuthMode::Authkit { issuer, .. } => match crate::app::authkit_metadata(app, issuer).await {
+            Some(doc) => web::json(200, &doc)?,
+            None => web::json(502, &serde_json::json!({"error": "temporarily_unavailable", "error_description": "AuthKit's metadata could not be fetched"}))?,
+        },
+    };
+    web::with_cors(resp, origin_header(req).as_deref())
 }
 
 /// `GET /.well-known/oauth-protected-resource[/mcp|/sse]`.
 pub fn resource_metadata(req: &Request, app: &App, suffix: &str) -> Result<Response> {
-    let resp = match metadata::protected_resource(&app.origin, suffix) {
+    let authorization_server = match &app.config.auth_mode {
+        AuthMode::Worker => app.origin.as_str(),
+        AuthMode::Authkit { issuer, .. } => issuer.as_str(),
+    };
+    let resp = match metadata::protected_resource(&app.origin, suffix, authorization_server) {
         Some(doc) => web::json(200, &doc)?,
         None => web::json(404, &serde_json::json!({"error": "not_found", "error_description": "no protected resource here"}))?,
     };

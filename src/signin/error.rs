@@ -24,6 +24,10 @@ pub enum SigninError {
     Csrf,
     /// A state-changing request from another origin.
     ForeignOrigin,
+    /// AuthKit refused the "bring your own login" completion (a readable reason).
+    Bridge(String),
+    /// AuthKit's completion pointed somewhere other than AuthKit.
+    BridgeRedirectRefused(String),
 }
 
 /// What the person sees.
@@ -55,6 +59,8 @@ impl SigninError {
             Storage(_) => (503, "Temporarily unavailable", "Session storage is unavailable. Please try again.".to_string()),
             Csrf => (403, "Request refused", "The form was stale or did not come from this site. Reload the page and try again.".to_string()),
             ForeignOrigin => (403, "Request refused", "Requests from other sites are not accepted.".to_string()),
+            Bridge(message) => (400, "AuthKit could not complete the sign-in", message.clone()),
+            BridgeRedirectRefused(_) => (502, "AuthKit could not complete the sign-in", "AuthKit answered with an address outside AuthKit, so we did not follow it.".to_string()),
         };
         ErrorView { status, title, message, retry_after: None }
     }
@@ -66,6 +72,7 @@ impl SigninError {
             SigninError::Token(e) => format!("sign-in failed: token verification: {e:?}"),
             SigninError::Storage(e) => format!("sign-in failed: {e}"),
             SigninError::Provider { error, .. } => format!("sign-in failed: provider error {error}"),
+            SigninError::BridgeRedirectRefused(to) => format!("authkit completion refused: redirect_uri outside AuthKit: {to}"),
             other => format!("sign-in refused: {other:?}"),
         }
     }

@@ -18,6 +18,8 @@ pub struct StartRequest<'a> {
     pub return_to: Option<&'a str>,
     pub login_hint: Option<&'a str>,
     pub screen_hint: Option<&'a str>,
+    /// AuthKit's "bring your own login": complete this AuthKit request after the sign-in.
+    pub external_auth_id: Option<&'a str>,
 }
 
 #[derive(Debug)]
@@ -34,12 +36,19 @@ struct StateRecord {
     verifier: String,
     return_to: String,
     created_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_auth_id: Option<String>,
 }
 
 pub async fn start<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: StartRequest<'_>) -> Result<Started, SigninError> {
     let state = random::token(32);
     let verifier = random::token(32);
-    let record = StateRecord { verifier, return_to: safe_return_path(req.return_to), created_at: ctx.now };
+    let external_auth_id = match req.external_auth_id {
+        Some(id) if super::bridge::valid_external_auth_id(id) => Some(id.to_string()),
+        Some(_) => return Err(SigninError::Bridge("The sign-in request from AuthKit is malformed. Start again from your application.".into())),
+        None => None,
+    };
+    let record = StateRecord { verifier, return_to: safe_return_path(req.return_to), created_at: ctx.now, external_auth_id };
     let json = serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
     ctx.store.put(&keys::signin_state(&state), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
 
@@ -103,7 +112,13 @@ pub async fn complete<S: Store, H: HttpClient>(
         .authenticate_with_code(code, &record.verifier, client.ip.as_deref(), client.user_agent.as_deref())
         .await
         .map_err(SigninError::Workos)?;
+    let user = auth.user.clone();
     let (principal, refresh_token) = resolve_principal(ctx, auth).await?;
+    // AuthKit's bridge completes before the session exists: a refused completion leaves nothing.
+    let location = match &record.external_auth_id {
+        Some(id) => super::bridge::complete(ctx, id, &user).await?,
+        None => record.return_to,
+    };
     let set_cookie = create_session(ctx, &principal, &refresh_token).await?;
     let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
         organization_id: org.clone(),
@@ -116,7 +131,7 @@ pub async fn complete<S: Store, H: HttpClient>(
         location: client.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
         user_agent: client.user_agent.clone(),
     });
-    Ok(Completed { location: record.return_to, set_cookie, principal, audit })
+    Ok(Completed { location, set_cookie, principal, audit })
 }
 
 /// Check the state against this browser's binding cookie, then consume it (one-time).
@@ -141,4 +156,17 @@ async fn take_state<S: Store, H: HttpClient>(
         return Err(SigninError::StateUnknown);
     }
     Ok(record)
+}
+
+/// `/login?external_auth_id=…` in a browser that is already signed in: complete at once.
+pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    principal: &Principal,
+    external_auth_id: &str,
+) -> Result<String, SigninError> {
+    if !super::bridge::valid_external_auth_id(external_auth_id) {
+        return Err(SigninError::Bridge("The sign-in request from AuthKit is malformed. Start again from your application.".into()));
+    }
+    let user = ctx.workos().get_user(&principal.user_id).await.map_err(SigninError::Workos)?;
+    super::bridge::complete(ctx, external_auth_id, &user).await
 }

@@ -1,5 +1,6 @@
 //! Sign-in at the edge: `/login` → WorkOS AuthKit → `/callback` → session.
 //! Generic over the KV [`Store`] and the [`HttpClient`], so the whole flow is tested natively.
+pub mod bridge;
 mod error;
 mod flow;
 mod principal;
@@ -8,7 +9,7 @@ pub(crate) mod session;
 mod tests;
 
 pub use error::SigninError;
-pub use flow::{complete, start, Callback, Completed, StartRequest, Started};
+pub use flow::{complete, complete_bridge_for_session, start, Callback, Completed, StartRequest, Started};
 pub use principal::{resolve_principal, verify_access_token, Principal};
 pub use session::{load_session, logout, spend_workos_refresh_token, workos_refresh_token, Session};
 

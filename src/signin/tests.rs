@@ -35,11 +35,14 @@ struct Scenario {
     jwks_down: bool,
     /// `GET /organizations/{id}` answers 500.
     org_lookup_down: bool,
+    /// What `POST /authkit/oauth2/complete` answers (status, body).
+    completion: (u16, Value),
 }
 
 impl Default for Scenario {
     fn default() -> Self {
-        Scenario { memberships: vec![membership(ACME, "active", "admin")], exchange_fault: None, foreign_signer: false, jwks_down: false, org_lookup_down: false }
+        Scenario { memberships: vec![membership(ACME, "active", "admin")], exchange_fault: None, foreign_signer: false, jwks_down: false, org_lookup_down: false,
+                   completion: (200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})) }
     }
 }
 
@@ -68,6 +71,13 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
             "/organizations/org_acme" if s.org_lookup_down => Ok(json_response(500, json!({"message":"boom"}))),
             "/organizations/org_acme" => Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme (looked up)"}))),
+            "/authkit/oauth2/complete" => {
+                assert_eq!(body["user"]["id"], ALICE);
+                assert_eq!(body["user"]["email"], "alice@example.com");
+                assert_eq!(body["user"]["first_name"], "Alice");
+                Ok(json_response(s.completion.0, s.completion.1.clone()))
+            }
+            "/user_management/users/user_alice" => Ok(json_response(200, json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"}))),
             "/user_management/organization_memberships" => {
                 Ok(json_response(200, json!({"object":"list","data":s.memberships,"list_metadata":{}})))
             }
@@ -96,10 +106,12 @@ struct World<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
     store: MemoryStore,
     http: ScriptedHttp<F>,
     jwks: RefCell<JwksCache>,
+    /// Set to start sign-ins as AuthKit bridge requests.
+    external_auth_id: Option<String>,
 }
 
 fn world(s: Scenario, org: Option<&str>) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
-    World { config: config(org), store: MemoryStore::default(), http: ScriptedHttp::new(workos(s)), jwks: RefCell::default() }
+    World { config: config(org), store: MemoryStore::default(), http: ScriptedHttp::new(workos(s)), jwks: RefCell::default(), external_auth_id: None }
 }
 
 impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
@@ -109,7 +121,7 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
 
     /// Start a sign-in; returns (state, sealed binding cookie value).
     fn begin(&self, return_to: Option<&str>) -> (String, String) {
-        let started = block_on(start(&self.ctx(), StartRequest { return_to, login_hint: Some("alice@example.com"), screen_hint: None })).unwrap();
+        let started = block_on(start(&self.ctx(), StartRequest { return_to, login_hint: Some("alice@example.com"), external_auth_id: self.external_auth_id.as_deref(), ..Default::default() })).unwrap();
         let url = url::Url::parse(&started.location).unwrap();
         let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.to_string();
         let cookie = cookie_value(&started.set_cookie);
@@ -394,4 +406,54 @@ fn a_failed_organization_lookup_still_signs_in_without_a_name() {
     assert_eq!(done.principal.organization_name, None);
     assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
     assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
+}
+
+fn bridge_world(completion: (u16, Value)) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
+    let mut w = world(Scenario { completion, ..Default::default() }, None);
+    w.external_auth_id = Some("ext_auth_01TEST".into());
+    w
+}
+
+#[test]
+fn an_authkit_bridge_sign_in_completes_at_authkit_and_is_audited() {
+    let w = bridge_world((200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})));
+    let (state, cookie) = w.begin(Some("/account"));
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.location, "https://acme.authkit.app/oauth2/continue?state=abc");
+    assert!(done.audit.is_some(), "the bridge path is audited too");
+    assert_eq!(w.sessions().len(), 1);
+}
+
+#[test]
+fn a_completion_pointing_outside_authkit_is_refused_and_leaves_no_session() {
+    let w = bridge_world((200, json!({"redirect_uri": "https://evil.example/steal"})));
+    let (state, cookie) = w.begin(None);
+    let err = w.finish(&state, Some(&cookie)).unwrap_err();
+    assert!(matches!(err, SigninError::BridgeRedirectRefused(_)), "{err:?}");
+    assert_eq!(err.view().status, 502);
+    assert!(w.sessions().is_empty());
+}
+
+#[test]
+fn authkit_completion_errors_get_readable_pages() {
+    for (status, code, words) in [(400, "external_auth_session_already_completed", "already completed"), (400, "email_not_available", "another account"), (404, "", "expired")] {
+        let w = bridge_world((status, json!({"code": code, "message": "x"})));
+        let (state, cookie) = w.begin(None);
+        let err = w.finish(&state, Some(&cookie)).unwrap_err();
+        let view = err.view();
+        assert_eq!(view.status, 400, "{code}");
+        assert!(view.message.contains(words), "{code}: {}", view.message);
+        assert!(w.sessions().is_empty());
+    }
+}
+
+#[test]
+fn a_signed_in_browser_completes_the_bridge_at_once() {
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    let location = block_on(complete_bridge_for_session(&w.ctx(), &done.principal, "ext_auth_01TEST")).unwrap();
+    assert!(location.starts_with("https://acme.authkit.app/"));
+    let bad = block_on(complete_bridge_for_session(&w.ctx(), &done.principal, "bad id")).unwrap_err();
+    assert!(matches!(bad, SigninError::Bridge(_)));
 }

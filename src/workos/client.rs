@@ -126,6 +126,22 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         self.call_json(req, &[refresh_token]).await
     }
 
+    /// `POST /authkit/oauth2/complete` (standalone Connect, "bring your own login"): tells AuthKit
+    /// who signed in for `external_auth_id`; returns the `redirect_uri` to send the browser to.
+    pub async fn complete_authkit_oauth2(&self, external_auth_id: &str, user: &User) -> Result<String, WorkosError> {
+        let mut person = json!({ "id": user.id, "email": user.email });
+        put_opt(&mut person, "first_name", user.first_name.as_deref());
+        put_opt(&mut person, "last_name", user.last_name.as_deref());
+        let body = json!({ "external_auth_id": external_auth_id, "user": person });
+        let req = self.post(&["authkit", "oauth2", "complete"], &body, &crate::random::token(16));
+        #[derive(Deserialize)]
+        struct Completion {
+            redirect_uri: String,
+        }
+        let done: Completion = self.call_json(req, &[]).await?;
+        Ok(done.redirect_uri)
+    }
+
     /// `GET /user_management/users/{id}`.
     pub async fn get_user(&self, user_id: &str) -> Result<User, WorkosError> {
         let req = self.get(endpoint(self.base_url, &["user_management", "users", user_id], &[]));

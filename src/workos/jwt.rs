@@ -3,6 +3,9 @@
 //! Time is always the caller's `now` (unix seconds): the system clock panics on wasm32, and
 //! tests need to move it. Claims are read from the verified payload with serde directly,
 //! because `jwt-compact` would consume `exp`/`iat` into chrono types.
+//!
+//! The JWKS parsing ([`RsaKeys`]), the signature step ([`verify_rs256`]) and the time rule
+//! ([`check_time`]) are shared with the AuthKit verifier in `crate::auth::authkit`.
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jwt_compact::alg::{Rsa, RsaPublicKey};
 use jwt_compact::jwk::JsonWebKey;
@@ -46,6 +49,8 @@ pub const LEEWAY_SECS: u64 = 60;
 const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// More keys than any real rotation needs; bounds the work a hostile JWKS can cause.
 const MAX_KEYS: usize = 32;
+/// A JWKS of `MAX_KEYS` 4096-bit keys with certificates stays well below this.
+pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 /// RSA modulus size accepted, in bytes (2048–4096 bits).
 const MIN_MODULUS: usize = 256;
 const MAX_MODULUS: usize = 512;
@@ -53,7 +58,7 @@ const MAX_MODULUS: usize = 512;
 /// Parsed JWKS with its fetch time; the Worker keeps one per isolate.
 #[derive(Default)]
 pub struct JwksCache {
-    keys: Vec<(Option<String>, RsaPublicKey)>,
+    keys: RsaKeys,
     fetched_at: Option<u64>,
     last_refetch_attempt: Option<u64>,
 }
@@ -65,19 +70,7 @@ impl JwksCache {
     /// Replace the keys with a freshly fetched JWKS document (RSA `sig` keys only).
     /// An unusable document leaves the previous keys in place (and the cache stale).
     pub fn load(&mut self, jwks_json: &str, now: u64) -> Result<(), TokenError> {
-        let doc: Value = serde_json::from_str(jwks_json).map_err(|_| TokenError::BadJwks("not JSON".into()))?;
-        let list = doc.get("keys").and_then(Value::as_array).ok_or_else(|| TokenError::BadJwks("no \"keys\" array".into()))?;
-        let mut keys: Vec<(Option<String>, RsaPublicKey)> = Vec::new();
-        for jwk in list.iter().take(MAX_KEYS) {
-            let Some((kid, key)) = rsa_signing_key(jwk) else { continue };
-            if !keys.iter().any(|(k, _)| *k == kid) {
-                keys.push((kid, key));
-            }
-        }
-        if keys.is_empty() {
-            return Err(TokenError::BadJwks("no usable RS256 signing key".into()));
-        }
-        self.keys = keys;
+        self.keys = RsaKeys::parse(jwks_json).map_err(|p| TokenError::BadJwks(p.describe().into()))?;
         self.fetched_at = Some(now);
         Ok(())
     }
@@ -99,7 +92,7 @@ impl JwksCache {
     /// calling it records the attempt. A load counts as a fetch: right after one, the JWKS is
     /// as fresh as it gets.
     pub fn should_refetch_for(&mut self, kid: Option<&str>, now: u64) -> bool {
-        if self.key_for(kid).is_some() {
+        if self.keys.get(kid).is_some() {
             return false;
         }
         let last = self.last_refetch_attempt.max(self.fetched_at);
@@ -113,51 +106,147 @@ impl JwksCache {
     /// Verify signature (RS256 only), `exp`/`nbf` with 60 s leeway, and — when `aud` is present —
     /// that it contains `expected_aud`. Returns the claims.
     pub fn verify(&self, token: &str, expected_aud: &str, now: u64) -> Result<AccessClaims, TokenError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(TokenError::Malformed("token too long".into()));
-        }
-        let untrusted = UntrustedToken::new(token).map_err(|e| TokenError::Malformed(parse_problem(&e)))?;
-        // Decided on the header alone, before any key is touched: no alg confusion is possible.
-        if untrusted.algorithm() != "RS256" {
-            return Err(TokenError::UnsupportedAlg(untrusted.algorithm().chars().take(20).collect()));
-        }
-        let kid = untrusted.header().key_id.as_deref();
-        let key = self.key_for(kid).ok_or_else(|| TokenError::UnknownKey(kid.map(str::to_string)))?;
-        Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| match e {
-            ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } | ValidationError::MalformedSignature(_) => {
-                TokenError::BadSignature
-            }
-            ValidationError::AlgorithmMismatch { actual, .. } => TokenError::UnsupportedAlg(actual.chars().take(20).collect()),
-            _ => TokenError::Malformed("claims are not valid JSON".into()),
+        let payload = verify_rs256(&self.keys, token, MAX_TOKEN_LEN).map_err(|e| match e {
+            Rs256Error::Malformed(m) => TokenError::Malformed(m),
+            Rs256Error::Algorithm(a) => TokenError::UnsupportedAlg(a),
+            Rs256Error::UnknownKey(kid) => TokenError::UnknownKey(kid),
+            Rs256Error::Signature => TokenError::BadSignature,
         })?;
-        let payload = payload_json(token)?;
         check_claims(&payload, expected_aud, now)?;
         AccessClaims::deserialize(&payload).map_err(|_| TokenError::Malformed("claims lack a string sub or have wrong types".into()))
     }
+}
+
+/// The RS256 signing keys of a JWKS document, by `kid`. Shared by the WorkOS User-Management
+/// verifier above and the AuthKit one (`crate::auth::authkit`).
+#[derive(Default)]
+pub struct RsaKeys(Vec<(Option<String>, RsaPublicKey)>);
+
+/// Why a JWKS document yielded no keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwksProblem {
+    TooLarge,
+    NotJson,
+    NoKeysArray,
+    NoUsableKey,
+}
+
+impl JwksProblem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            JwksProblem::TooLarge => "JWKS too large",
+            JwksProblem::NotJson => "not JSON",
+            JwksProblem::NoKeysArray => "no \"keys\" array",
+            JwksProblem::NoUsableKey => "no usable RS256 signing key",
+        }
+    }
+}
+
+impl RsaKeys {
+    /// The usable keys of a JWKS (at most `MAX_KEYS` entries looked at; the first key per `kid` wins).
+    pub fn parse(jwks_json: &str) -> Result<Self, JwksProblem> {
+        if jwks_json.len() > MAX_JWKS_BYTES {
+            return Err(JwksProblem::TooLarge);
+        }
+        let doc: Value = serde_json::from_str(jwks_json).map_err(|_| JwksProblem::NotJson)?;
+        let list = doc.get("keys").and_then(Value::as_array).ok_or(JwksProblem::NoKeysArray)?;
+        let mut keys: Vec<(Option<String>, RsaPublicKey)> = Vec::new();
+        for jwk in list.iter().take(MAX_KEYS) {
+            let Some((kid, key)) = rsa_signing_key(jwk) else { continue };
+            if !keys.iter().any(|(k, _)| *k == kid) {
+                keys.push((kid, key));
+            }
+        }
+        if keys.is_empty() {
+            return Err(JwksProblem::NoUsableKey);
+        }
+        Ok(RsaKeys(keys))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 
     /// The key for `kid`; a token without `kid` may use the only key of a one-key JWKS.
-    fn key_for(&self, kid: Option<&str>) -> Option<&RsaPublicKey> {
+    pub fn get(&self, kid: Option<&str>) -> Option<&RsaPublicKey> {
         match kid {
-            Some(kid) => self.keys.iter().find(|(k, _)| k.as_deref() == Some(kid)).map(|(_, key)| key),
-            None if self.keys.len() == 1 => self.keys.first().map(|(_, key)| key),
+            Some(kid) => self.0.iter().find(|(k, _)| k.as_deref() == Some(kid)).map(|(_, key)| key),
+            None if self.0.len() == 1 => self.0.first().map(|(_, key)| key),
             None => None,
         }
     }
 }
 
-/// `exp` (required), `nbf` (optional), `aud` (optional; string or array).
-fn check_claims(payload: &Value, expected_aud: &str, now: u64) -> Result<(), TokenError> {
+/// Why a token failed the RS256 signature step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rs256Error {
+    Malformed(String),
+    /// `alg` other than RS256 (incl. `none`, HS256); at most 20 characters of it.
+    Algorithm(String),
+    UnknownKey(Option<String>),
+    Signature,
+}
+
+/// Parse a compact JWT and check the header, then `alg` (RS256 only, decided on the header alone,
+/// before any key is touched: no algorithm confusion is possible).
+pub fn parse_rs256(token: &str, max_len: usize) -> Result<UntrustedToken<'_>, Rs256Error> {
+    if token.len() > max_len {
+        return Err(Rs256Error::Malformed("token too long".into()));
+    }
+    let untrusted = UntrustedToken::new(token).map_err(|e| Rs256Error::Malformed(parse_problem(&e)))?;
+    if untrusted.algorithm() != "RS256" {
+        return Err(Rs256Error::Algorithm(untrusted.algorithm().chars().take(20).collect()));
+    }
+    Ok(untrusted)
+}
+
+/// [`parse_rs256`], then the key by `kid` and the signature. Returns the verified payload
+/// (a JSON object); claims are the caller's to check.
+pub fn verify_rs256(keys: &RsaKeys, token: &str, max_len: usize) -> Result<Value, Rs256Error> {
+    let untrusted = parse_rs256(token, max_len)?;
+    let kid = untrusted.header().key_id.as_deref();
+    let key = keys.get(kid).ok_or_else(|| Rs256Error::UnknownKey(kid.map(str::to_string)))?;
+    Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| match e {
+        ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } | ValidationError::MalformedSignature(_) => {
+            Rs256Error::Signature
+        }
+        ValidationError::AlgorithmMismatch { actual, .. } => Rs256Error::Algorithm(actual.chars().take(20).collect()),
+        _ => Rs256Error::Malformed("claims are not valid JSON".into()),
+    })?;
+    payload_json(token).ok_or_else(|| Rs256Error::Malformed("payload is not a JSON object".into()))
+}
+
+/// Why `exp`/`nbf` refuse a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeError {
+    Malformed(String),
+    Expired,
+    NotYetValid,
+}
+
+/// `exp` (required) and `nbf` (optional), each with [`LEEWAY_SECS`]; returns `exp`.
+pub fn check_time(payload: &Value, now: u64) -> Result<u64, TimeError> {
     let number = |name: &str| match payload.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| TokenError::Malformed(format!("{name} is not a unix time"))),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| TimeError::Malformed(format!("{name} is not a unix time"))),
     };
-    let exp = number("exp")?.ok_or_else(|| TokenError::Malformed("missing exp".into()))?;
+    let exp = number("exp")?.ok_or_else(|| TimeError::Malformed("missing exp".into()))?;
     if now > exp.saturating_add(LEEWAY_SECS) {
-        return Err(TokenError::Expired);
+        return Err(TimeError::Expired);
     }
     if number("nbf")?.is_some_and(|nbf| nbf > now.saturating_add(LEEWAY_SECS)) {
-        return Err(TokenError::NotYetValid);
+        return Err(TimeError::NotYetValid);
     }
+    Ok(exp)
+}
+
+/// The time claims, then `aud` (optional for User-Management tokens; string or array).
+fn check_claims(payload: &Value, expected_aud: &str, now: u64) -> Result<(), TokenError> {
+    check_time(payload, now).map_err(|e| match e {
+        TimeError::Malformed(m) => TokenError::Malformed(m),
+        TimeError::Expired => TokenError::Expired,
+        TimeError::NotYetValid => TokenError::NotYetValid,
+    })?;
     let aud_ok = match payload.get("aud") {
         None | Some(Value::Null) => true,
         Some(Value::String(a)) => a == expected_aud,
@@ -167,13 +256,12 @@ fn check_claims(payload: &Value, expected_aud: &str, now: u64) -> Result<(), Tok
     if aud_ok { Ok(()) } else { Err(TokenError::WrongAudience) }
 }
 
-/// The (already verified) payload segment as JSON.
-fn payload_json(token: &str) -> Result<Value, TokenError> {
-    let segment = token.split('.').nth(1).ok_or_else(|| TokenError::Malformed("no payload".into()))?;
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| TokenError::Malformed("payload is not base64url".into()))?;
+/// The (already verified) payload segment, when it is a JSON object.
+fn payload_json(token: &str) -> Option<Value> {
+    let bytes = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
     match serde_json::from_slice(&bytes) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        _ => Err(TokenError::Malformed("payload is not a JSON object".into())),
+        Ok(v @ Value::Object(_)) => Some(v),
+        _ => None,
     }
 }
 
