@@ -70,12 +70,9 @@ fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
         resp.headers().set("Retry-After", "5")?;
         return Ok(resp);
     }
+    // RFC 6750 §3.1: the challenge names an error only when a token was presented.
     let presented = (*e != BearerError::Missing).then(|| e.description());
-    let body = match presented {
-        Some(d) => serde_json::json!({"error": "invalid_token", "error_description": d}),
-        None => serde_json::json!({"error": "invalid_token", "error_description": e.description()}),
-    };
-    let resp = web::json(401, &body)?;
+    let resp = web::json(401, &serde_json::json!({"error": "invalid_token", "error_description": e.description()}))?;
     let with_scope = app.config.auth_mode == AuthMode::Worker;
     resp.headers().set("WWW-Authenticate", &metadata::bearer_challenge(&app.origin, suffix, presented, with_scope))?;
     Ok(resp)
