@@ -204,7 +204,7 @@ function printTable(rows) {
 }
 
 async function main() {
-  const stack = createStack({ artifacts: ARTIFACTS, say, logRequests: false });
+  const stack = createStack({ artifacts: ARTIFACTS, say, logRequests: false, authkitWorker: false });
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
     process.once(sig, async () => {
       say(`${sig}: stopping everything`);

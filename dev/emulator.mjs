@@ -8,8 +8,10 @@
 //
 // Why a front: the emulator lacks a spec-conformant `POST /audit_logs/events` (it expects a
 // top-level `action.name`), and has no fault injection; the front answers those itself and
-// forwards everything else untouched (see dev/front.mjs). Later issues add stand-ins there for
-// what the emulator lacks entirely (`POST /authkit/oauth2/complete`, the AuthKit OAuth domain).
+// forwards everything else untouched (see dev/front.mjs), and it also answers what the emulator
+// lacks entirely (`POST /authkit/oauth2/complete`). Beside them, the AuthKit-domain stand-in
+// (dev/authkit.mjs) on 127.0.0.1:4102: discovery, JWKS and token minting for AuthKit mode
+// (`WORKOS_AUTHKIT_DOMAIN=http://127.0.0.1:4102`).
 //
 // Seeding follows what was found to work with emulator 0.14.0
 // (/work/shared/reference/workos-emulator.md, "Seeding"): users come from dev/workos-seed.yaml;
@@ -23,6 +25,7 @@ import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createFront } from './front.mjs';
+import { createAuthkit } from './authkit.mjs';
 import { spawnNode, stopChild, eachLine } from './child.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -172,16 +175,20 @@ async function verifySeed(base, seeded) {
 
 /**
  * Starts emulator + seeding + front. `log` receives one line per step (and the children's output).
- * @returns {Promise<{url: string, apiKey: string, seeded: object, control: object,
+ * Also starts the AuthKit-domain stand-in (dev/authkit.mjs) on `authkitPort`.
+ * @returns {Promise<{url: string, apiKey: string, seeded: object, control: object, authkitUrl: string, authkit: object,
  *   stop: () => Promise<void>, exited: Promise<{code: number|null, signal: string|null}>}>}
  */
-export async function startWorkosStack({ port = 4100, emulatorPort = 4101, log = () => {}, logRequests = false } = {}) {
+export async function startWorkosStack({ port = 4100, emulatorPort = 4101, authkitPort = 4102, log = () => {}, logRequests = false } = {}) {
   log('starting WorkOS emulator…');
   await assertPortFree(port, '127.0.0.1');
+  await assertPortFree(authkitPort, '127.0.0.1');
   await assertPortFree(emulatorPort, '::'); // the emulator binds all interfaces
   const { child, base } = await startEmulator(emulatorPort, log);
   let front;
+  let authkit;
   const stop = async () => {
+    await authkit?.close();
     await front?.close();
     await stopChild(child);
   };
@@ -191,7 +198,12 @@ export async function startWorkosStack({ port = 4100, emulatorPort = 4101, log =
     const { alice, bob } = seeded.users;
     log(`seeded: org Acme ${seeded.organizationId}, alice (admin) ${alice.id}, bob (member) ${bob.id}`);
 
-    front = createFront({ upstream: base, apiKey: API_KEY, log, logRequests });
+    authkit = createAuthkit({ port: authkitPort, log });
+    await authkit.listen().catch((err) => {
+      throw new Error(`cannot listen on 127.0.0.1:${authkitPort} (${err.code ?? err.message}) — is another stack still running?`);
+    });
+    log(`AuthKit stand-in on ${authkit.origin}`);
+    front = createFront({ upstream: base, apiKey: API_KEY, log, logRequests, authkitOrigin: authkit.origin });
     await front.listen(port).catch((err) => {
       throw new Error(`cannot listen on 127.0.0.1:${port} (${err.code ?? err.message}) — is another stack still running?`);
     });
@@ -200,7 +212,7 @@ export async function startWorkosStack({ port = 4100, emulatorPort = 4101, log =
     if (!health.ok) throw new Error(`${url}/health through the front → ${health.status}`);
     log(`WorkOS API on ${url}`);
     // `exited` settles if the emulator dies on its own (or is stopped), so callers can react.
-    return { url, apiKey: API_KEY, seeded, control: front.control, stop, exited: child.exited };
+    return { url, apiKey: API_KEY, seeded, control: front.control, authkitUrl: authkit.origin, authkit: authkit.control, stop, exited: child.exited };
   } catch (err) {
     await stop();
     throw err;

@@ -11,10 +11,17 @@
 //    that reached the front, and fault injection (WorkOS unreachable, slow, 429/5xx), which the
 //    emulator has no notion of.
 //
-// Later issues add more stand-ins here (e.g. `POST /authkit/oauth2/complete`, the AuthKit
-// domain's OAuth endpoints) — the emulator lacks them too.
+//  * POST /authkit/oauth2/complete — standalone Connect ("bring your own login"), which the
+//    emulator lacks: a stand-in following /work/shared/reference/workos-api.md §3 (Bearer API key,
+//    required `external_auth_id`, `user.id`, `user.email`; 422/404/400 `code`; 200
+//    `{redirect_uri}` pointing at the AuthKit stand-in's /oauth2/continue, dev/authkit.mjs).
+//    External auth ids exist once a test registers them (AuthKit creates them when it sends the
+//    browser to the Login URI); each completes once.
+//    Controls: POST /__control/authkit/external-auth {external_auth_id?} → {external_auth_id};
+//    POST /__control/authkit/next-completion {redirect_uri} | {status, code?, message?} (the next
+//    completion of a known id answers that instead); GET|DELETE /__control/authkit/completions.
 import http, { STATUS_CODES } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -145,14 +152,48 @@ export function checkAuditEvent(body) {
   return invalid.length ? { invalid } : {};
 }
 
+// ---- POST /authkit/oauth2/complete (reference §3) ----------------------------------------------
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** A fresh id in AuthKit's shape (`ext_auth_` + 26 Crockford base32 characters). */
+export function newExternalAuthId() {
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  return `ext_auth_${[...randomBytes(26)].map((b) => alphabet[b % 32]).join('')}`;
+}
+
+/** `{status, body}` for a body that is not an acceptable completion request, else null. */
+export function checkCompletion(body) {
+  if (!isObject(body)) return { status: 422, body: { message: 'Validation failed: the body must be a JSON object.' } };
+  const missing = [];
+  if (typeof body.external_auth_id !== 'string' || !body.external_auth_id) missing.push('external_auth_id');
+  if (!isObject(body.user)) missing.push('user');
+  else {
+    if (typeof body.user.id !== 'string' || !body.user.id) missing.push('user.id');
+    if (typeof body.user.email !== 'string' || !body.user.email) missing.push('user.email');
+    for (const f of ['first_name', 'last_name', 'name']) {
+      if (body.user[f] !== undefined && body.user[f] !== null && typeof body.user[f] !== 'string') missing.push(`user.${f}`);
+    }
+    if (body.user.metadata !== undefined && !(isObject(body.user.metadata) && Object.keys(body.user.metadata).length <= 50
+      && Object.values(body.user.metadata).every((v) => typeof v === 'string' && v.length <= 600))) missing.push('user.metadata');
+  }
+  if (body.user_consent_options !== undefined && !Array.isArray(body.user_consent_options)) missing.push('user_consent_options');
+  if (missing.length) return { status: 422, body: { message: `Validation failed: ${missing.join(', ')} missing or invalid.` } };
+  if (!EMAIL.test(body.user.email)) return { status: 400, body: { code: 'invalid_email', message: 'The email address is invalid.' } };
+  return null;
+}
+
 // ---- the server ------------------------------------------------------------------------------
 
 /**
  * @param {{upstream: string, apiKey: string, log?: (line: string) => void, logRequests?: boolean}} opts
  * upstream: the emulator's base URL (http://127.0.0.1:4101).
  */
-export function createFront({ upstream, apiKey, log = () => {}, logRequests = false }) {
+export function createFront({ upstream, apiKey, log = () => {}, logRequests = false, authkitOrigin = 'http://127.0.0.1:4102' }) {
   const up = new URL(upstream);
+  const externalAuth = new Map(); // external_auth_id → {completed: bool}
+  const completions = [];      // every POST /authkit/oauth2/complete that passed the API key
+  let nextCompletion = null;   // a one-shot answer for the next completion of a known id
   const events = [];          // accepted audit events
   const idempotency = new Map(); // key → {status, body, at}
   const requests = [];        // last MAX_REQUESTS_KEPT non-control requests
@@ -165,6 +206,23 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
     setFault(spec) { fault = parseFault(spec); log(`front: fault mode ${JSON.stringify(fault)}`); return { ...fault }; },
     requests: () => requests.map((r) => ({ ...r })),
     clearRequests() { const n = requests.length; requests.length = 0; return n; },
+    newExternalAuth(id = newExternalAuthId()) {
+      if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(id)) throw new Error('external_auth_id must be 1–200 of [A-Za-z0-9_-]');
+      externalAuth.set(id, { completed: false });
+      return { external_auth_id: id };
+    },
+    setNextCompletion(spec) {
+      if (!isObject(spec)) throw new Error('expected a JSON object');
+      if (typeof spec.redirect_uri === 'string') nextCompletion = { redirect_uri: spec.redirect_uri };
+      else if (Number.isInteger(spec.status) && spec.status >= 400 && spec.status <= 599) {
+        const body = { ...(spec.code ? { code: spec.code } : {}), message: spec.message ?? (spec.code ? `Refused: ${spec.code}.` : STATUS_CODES[spec.status] ?? 'Error') };
+        nextCompletion = { status: spec.status, body };
+      } else if (spec.clear) nextCompletion = null;
+      else throw new Error('expected {redirect_uri} or {status, code?, message?} or {clear: true}');
+      return nextCompletion;
+    },
+    completions: () => structuredClone(completions),
+    clearCompletions() { const n = completions.length; completions.length = 0; return n; },
   };
 
   function record(entry) {
@@ -243,6 +301,39 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
     sendJson(res, outcome.status, outcome.body, { 'x-request-id': requestId });
   }
 
+  /** POST /authkit/oauth2/complete: {status, body}; records what passed the API key. */
+  async function authkitComplete(req, text) {
+    if (req.headers.authorization !== `Bearer ${apiKey}`) return { status: 401, body: { message: 'Unauthorized', code: 'unauthorized' } };
+    let body;
+    try { body = JSON.parse(text); } catch { body = undefined; }
+    const record = { at: new Date().toISOString(), external_auth_id: body?.external_auth_id, user: body?.user, body, status: null };
+    completions.push(record);
+    const outcome = (() => {
+      const refusal = checkCompletion(body);
+      if (refusal) return refusal;
+      const session = externalAuth.get(body.external_auth_id);
+      if (!session) return { status: 404, body: { message: `External auth session not found: '${body.external_auth_id}'.` } };
+      if (session.completed) {
+        return { status: 400, body: { code: 'external_auth_session_already_completed', message: 'The external auth session has already been completed.' } };
+      }
+      if (nextCompletion) {
+        const answer = nextCompletion;
+        nextCompletion = null;
+        if (answer.redirect_uri) {
+          session.completed = true;
+          return { status: 200, body: { redirect_uri: answer.redirect_uri } };
+        }
+        return { status: answer.status, body: answer.body };
+      }
+      session.completed = true;
+      const state = randomBytes(24).toString('base64url');
+      return { status: 200, body: { redirect_uri: `${authkitOrigin}/oauth2/continue?state=${state}` } };
+    })();
+    record.status = outcome.status;
+    record.response = outcome.body;
+    return outcome;
+  }
+
   async function handleControl(req, res, path) {
     const route = `${req.method} ${path}`;
     if (route === 'GET /__control/audit-events') return sendJson(res, 200, { events: control.auditEvents() });
@@ -250,6 +341,17 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
     if (route === 'GET /__control/requests') return sendJson(res, 200, { requests: control.requests() });
     if (route === 'DELETE /__control/requests') return sendJson(res, 200, { cleared: control.clearRequests() });
     if (route === 'GET /__control/fault') return sendJson(res, 200, { fault: control.fault() });
+    if (route === 'POST /__control/authkit/external-auth' || route === 'POST /__control/authkit/next-completion') {
+      try {
+        const spec = JSON.parse((await readBody(req)) || '{}');
+        if (route.endsWith('external-auth')) return sendJson(res, 200, control.newExternalAuth(spec.external_auth_id));
+        return sendJson(res, 200, { next: control.setNextCompletion(spec) });
+      } catch (err) {
+        return sendJson(res, 400, { message: `invalid control request: ${err.message}` });
+      }
+    }
+    if (route === 'GET /__control/authkit/completions') return sendJson(res, 200, { completions: control.completions() });
+    if (route === 'DELETE /__control/authkit/completions') return sendJson(res, 200, { cleared: control.clearCompletions() });
     if (route === 'POST /__control/fault') {
       try {
         return sendJson(res, 200, { fault: control.setFault(JSON.parse((await readBody(req)) || '{}')) });
@@ -288,6 +390,13 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
       if (req.method === 'POST' && path === '/audit_logs/events') {
         entry.by = entry.by === 'emulator' ? 'front' : entry.by.replace('emulator', 'front');
         return await handleAudit(req, res);
+      }
+      if (path === '/authkit/oauth2/complete') {
+        entry.by = entry.by === 'emulator' ? 'front' : entry.by.replace('emulator', 'front');
+        const text = await readBody(req);
+        if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method Not Allowed' }, { allow: 'POST' });
+        const { status, body } = await authkitComplete(req, text);
+        return sendJson(res, status, body, { 'x-request-id': req.headers['x-request-id'] ?? `req_${randomUUID()}` });
       }
       forward(req, res, entry);
     } catch (err) {

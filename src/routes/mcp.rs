@@ -46,10 +46,13 @@ async fn authkit_principal(app: &App, issuer: &str, audience: Option<&str>, auth
     audiences.extend(audience.map(str::to_string));
     let expect = Expectations { issuer, audiences: &audiences };
     let jwks_url = format!("{issuer}/oauth2/jwks");
-    let claims = authkit::verify_token(&app.http, &app.authkit_keys, &jwks_url, token, &expect, app.now).await.map_err(|e| match e {
-        AuthkitTokenError::JwksUnavailable(_) | AuthkitTokenError::NoKeys => BearerError::Unavailable,
-        AuthkitTokenError::Audience => BearerError::WrongAudience,
-        _ => BearerError::Invalid,
+    let claims = authkit::verify_token(&app.http, &app.authkit_keys, &jwks_url, token, &expect, app.now).await.map_err(|e| {
+        // The reason goes to the log only (never token contents); the client sees invalid_token.
+        worker::console_warn!("authkit token refused: {e}");
+        match e {
+            AuthkitTokenError::JwksUnavailable(_) | AuthkitTokenError::NoKeys => BearerError::Unavailable,
+            _ => BearerError::Invalid,
+        }
     })?;
     Ok(Principal {
         user_id: claims.sub.clone(),

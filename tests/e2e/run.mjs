@@ -6,7 +6,8 @@
 // 1. starts the WorkOS stack and the Worker under `wrangler dev` (tests/e2e/stack.mjs: emulator
 //    on 4101 + front on 4100, seeded; the Worker on 127.0.0.1:8788, built first, fresh local KV);
 // 2. runs `node --test` on tests/e2e/*.test.mjs (those whose name contains a filter, if given)
-//    with WORKER_URL, WORKOS_URL, WORKOS_CONTROL, ALICE_ID, BOB_ID, ACME_ORG_ID in the env;
+//    with WORKER_URL, WORKOS_URL, WORKOS_CONTROL, ALICE_ID, BOB_ID, ACME_ORG_ID and, for the
+//    AuthKit-mode Worker on 127.0.0.1:8789, AUTHKIT_WORKER_URL, AUTHKIT_URL, AUTHKIT_AUDIENCE in the env;
 // 3. stops everything — also on failure and Ctrl-C — and exits with the test runner's code.
 // Logs (wrangler.log, workos-stack.log) and screenshots land in target/e2e-artifacts/.
 import path from 'node:path';

@@ -9,12 +9,17 @@
 // 1. the WorkOS stack (dev/emulator.mjs: emulator on 4101 + front on 4100, seeded);
 // 2. the Worker with `wrangler dev` on 127.0.0.1:8788 against it — wrangler runs the project's
 //    build command first (scripts/build.sh; minutes the first time) — with a generated env file
-//    and a fresh local KV directory, so every start begins from nothing.
-// Logs (wrangler.log, workos-stack.log) land in `artifacts`.
+//    and a fresh local KV directory, so every start begins from nothing;
+// 3. once that one answers, a second Worker in AuthKit mode on 127.0.0.1:8789
+//    (WORKOS_AUTHKIT_DOMAIN = the AuthKit stand-in on 127.0.0.1:4102, WORKOS_AUTHKIT_AUDIENCE = the
+//    client id) with its own env file and KV directory. It runs the build the first one made: its
+//    generated wrangler config is the project's without [build], so it neither rebuilds (which
+//    would rewrite build/ under the first Worker) nor watches src/.
+// Logs (wrangler.log, wrangler-authkit.log, workos-stack.log) land in `artifacts`.
 import path from 'node:path';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startWorkosStack, assertPortFree, CLIENT_ID } from '../../dev/emulator.mjs';
 import { spawnNode, stopChild, eachLine } from '../../dev/child.mjs';
@@ -22,6 +27,8 @@ import { spawnNode, stopChild, eachLine } from '../../dev/child.mjs';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WORKER_PORT = 8788;
 export const WORKER_URL = `http://127.0.0.1:${WORKER_PORT}`;
+export const AUTHKIT_WORKER_PORT = 8789;
+export const AUTHKIT_WORKER_URL = `http://127.0.0.1:${AUTHKIT_WORKER_PORT}`;
 const READY_TIMEOUT_MS = 15 * 60 * 1000; // the first build compiles the whole crate to Wasm
 const PROGRESS_EVERY_MS = 30 * 1000;
 const BROKEN_AFTER_MS = 20 * 1000;       // /login answering, but not 200, for this long = broken Worker
@@ -54,8 +61,8 @@ export function logFile(dir, name) {
 }
 
 /** The env file wrangler loads as the Worker's secrets (and only it: no .dev.vars, no process env). */
-function writeWorkerEnv(dir, workosUrl, extra = {}) {
-  const file = path.join(dir, 'worker.env');
+function writeWorkerEnv(dir, workosUrl, extra = {}, name = 'worker.env') {
+  const file = path.join(dir, name);
   writeFileSync(file, [
     `WORKOS_CLIENT_ID=${CLIENT_ID}`,
     'WORKOS_API_KEY=sk_test_default',
@@ -69,9 +76,28 @@ function writeWorkerEnv(dir, workosUrl, extra = {}) {
   return file;
 }
 
-function startWrangler(envFile, persistDir, log) {
+/**
+ * The project's wrangler.toml without its [build] section and with `main` made absolute: a
+ * Worker started from it runs the existing build/ as is.
+ */
+function writePrebuiltConfig(dir) {
+  const lines = readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8').split('\n');
+  const out = [];
+  let inBuild = false;
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]\s*$/.test(line);
+    if (inBuild) continue;
+    out.push(line.replace(/^main\s*=\s*"([^"]+)"/, (_, m) => `main = ${JSON.stringify(path.join(ROOT, m))}`));
+  }
+  const file = path.join(dir, 'wrangler.prebuilt.toml');
+  writeFileSync(file, out.join('\n'));
+  return file;
+}
+
+function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config } = {}) {
   const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--env', 'local',
-    '--ip', '127.0.0.1', '--port', String(WORKER_PORT), '--env-file', envFile, '--persist-to', persistDir,
+    ...(config ? ['--config', config] : []),
+    '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', persistDir,
     '--show-interactive-dev-session=false', '--log-level', 'log'], {
     cwd: ROOT,
     group: true, // wrangler → build script, workerd: stopped together
@@ -89,7 +115,7 @@ function startWrangler(envFile, persistDir, log) {
 }
 
 /** Resolves once GET /login answers 200; throws a readable reason otherwise. */
-async function waitForWorker(wrangler, log, say) {
+async function waitForWorker(wrangler, log, say, workerUrl = WORKER_URL) {
   const t0 = Date.now();
   let lastProgress = t0;
   let brokenSince = null;
@@ -108,7 +134,7 @@ async function waitForWorker(wrangler, log, say) {
     let res = null;
     let body = '';
     try {
-      res = await fetch(`${WORKER_URL}/login`, { redirect: 'manual', signal: AbortSignal.timeout(10000) });
+      res = await fetch(`${workerUrl}/login`, { redirect: 'manual', signal: AbortSignal.timeout(10000) });
       body = await res.text();
     } catch { /* not listening yet: still building or starting */ }
     if (res?.status === 200) return elapsed(t0);
@@ -142,39 +168,56 @@ async function waitForWorker(wrangler, log, say) {
  * @param {(line: string) => void} [opts.say] progress lines
  * @param {boolean} [opts.logRequests] the front logs every WorkOS request (to workos-stack.log)
  * @param {object} [opts.workerEnv] extra variables for the Worker's env file
- * @returns {{start: () => Promise<{workerUrl: string, workosUrl: string, seeded: object, testEnv: object}>,
+ * @param {boolean} [opts.authkitWorker] also start the AuthKit-mode Worker on 8789 (default true)
+ * @returns {{start: () => Promise<{workerUrl: string, workosUrl: string, authkitWorkerUrl?: string, authkitUrl: string, seeded: object, testEnv: object}>,
  *   stop: () => Promise<void>}}
  */
-export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {} }) {
+export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {}, authkitWorker = true }) {
   mkdirSync(artifacts, { recursive: true });
   const stackLog = logFile(artifacts, 'workos-stack.log');
   const wranglerLog = logFile(artifacts, 'wrangler.log');
+  const authkitWranglerLog = logFile(artifacts, 'wrangler-authkit.log');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcp-e2e-'));
   let stack;
   let wrangler;
+  let authkitWrangler;
   let stopping;
   const stop = () => (stopping ??= (async () => {
-    if (wrangler) say('stopping the Worker (wrangler dev)');
-    await stopChild(wrangler);
+    if (wrangler) say('stopping the Worker(s) (wrangler dev)');
+    await Promise.all([stopChild(authkitWrangler), stopChild(wrangler)]);
     await stack?.stop().catch((err) => say(`stopping the WorkOS stack: ${err.message}`));
     rmSync(tmp, { recursive: true, force: true });
-    await Promise.all([stackLog.close(), wranglerLog.close()]);
+    await Promise.all([stackLog.close(), wranglerLog.close(), authkitWranglerLog.close()]);
   })());
   const start = async () => {
     try {
       await assertPortFree(WORKER_PORT, '127.0.0.1');
+      if (authkitWorker) await assertPortFree(AUTHKIT_WORKER_PORT, '127.0.0.1');
       say('starting the WorkOS stack (emulator + front)');
       stack = await startWorkosStack({
         logRequests,
         log: (line) => {
           stackLog.write(line);
-          if (!/^(front|emulator): /.test(line)) say(line);
+          if (!/^(front|emulator|authkit): /.test(line)) say(line);
         },
       });
       const envFile = writeWorkerEnv(tmp, stack.url, workerEnv);
       say(`starting the Worker: wrangler dev on ${WORKER_URL} (runs the build first; the first build can take minutes)`);
       wrangler = startWrangler(envFile, path.join(tmp, 'state'), wranglerLog);
       say(`Worker ready after ${await waitForWorker(wrangler, wranglerLog, say)}`);
+      if (authkitWorker) {
+        // Same WorkOS variables, plus AuthKit mode against the stand-in; WorkOS's default
+        // audience (no Resource Indicator configured) is the environment's client id.
+        const authkitEnv = writeWorkerEnv(tmp, stack.url, {
+          ...workerEnv,
+          WORKOS_AUTHKIT_DOMAIN: stack.authkitUrl,
+          WORKOS_AUTHKIT_AUDIENCE: CLIENT_ID,
+        }, 'worker-authkit.env');
+        say(`starting the AuthKit-mode Worker: wrangler dev on ${AUTHKIT_WORKER_URL} (the same build)`);
+        authkitWrangler = startWrangler(authkitEnv, path.join(tmp, 'state-authkit'), authkitWranglerLog,
+          { port: AUTHKIT_WORKER_PORT, config: writePrebuiltConfig(tmp) });
+        say(`AuthKit-mode Worker ready after ${await waitForWorker(authkitWrangler, authkitWranglerLog, say, AUTHKIT_WORKER_URL)}`);
+      }
     } catch (err) {
       await stop();
       throw err;
@@ -183,11 +226,14 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
     return {
       workerUrl: WORKER_URL,
       workosUrl: stack.url,
+      authkitWorkerUrl: authkitWorker ? AUTHKIT_WORKER_URL : undefined,
+      authkitUrl: stack.authkitUrl,
       seeded: stack.seeded,
       testEnv: {
         WORKER_URL,
         WORKOS_URL: stack.url,
         WORKOS_CONTROL: stack.url,
+        ...(authkitWorker ? { AUTHKIT_WORKER_URL, AUTHKIT_URL: stack.authkitUrl, AUTHKIT_AUDIENCE: CLIENT_ID } : {}),
         ALICE_ID: alice.id,
         BOB_ID: bob.id,
         ACME_ORG_ID: stack.seeded.organizationId,

@@ -1,0 +1,138 @@
+// AuthKit's "bring your own login" bridge (standalone Connect) in a real browser (Debian's
+// Chromium via playwright-core) against the AuthKit-mode Worker (127.0.0.1:8789). AuthKit would
+// register an external_auth_id and send the browser to the Worker's /login; here the test
+// registers the id at the front (dev/front.mjs) and opens /login itself. After the sign-in the
+// Worker calls POST /authkit/oauth2/complete (the front's stand-in, reference §3) and sends the
+// browser to the returned redirect_uri — the AuthKit stand-in's /oauth2/continue — and only there.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALICE, ALICE_ID, COOKIE, TESTID, launchChromium, artifact } from './helpers.mjs';
+import { AUTHKIT_WORKER_URL, AUTHKIT_URL, akUrl, bridge, authkit } from './authkit-helpers.mjs';
+
+const CONTINUE = `${AUTHKIT_URL}/oauth2/continue?state=`;
+const EVIL = 'https://evil.example';
+
+let browser;
+before(async () => { browser = await launchChromium(); });
+after(async () => { await browser?.close(); });
+
+/** A fresh browser profile; every request to evil.example is recorded and aborted. */
+async function freshPage() {
+  const context = await browser.newContext();
+  const evilHits = [];
+  await context.route(`${EVIL}/**`, (route) => { evilHits.push(route.request().url()); return route.abort(); });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  const requests = [];
+  page.on('request', (r) => { if (r.isNavigationRequest()) requests.push(r.url()); });
+  return { context, page, evilHits, requests };
+}
+
+const loginUrl = (id, hint = ALICE) => akUrl(`/login?external_auth_id=${encodeURIComponent(id)}${hint ? `&login_hint=${encodeURIComponent(hint)}` : ''}`);
+const completionsFor = async (id) => (await bridge.completions()).filter((c) => c.external_auth_id === id);
+const text = (page, id) => page.getByTestId(id).textContent().then((t) => t.trim());
+const sessionCookie = async (context) => (await context.cookies(AUTHKIT_WORKER_URL)).find((c) => c.name === COOKIE.session);
+
+/** Signed out: /login?external_auth_id → sign-in → emulator → /callback → AuthKit's continue URL. */
+async function bridgeSignIn(page, id) {
+  const login = await page.goto(loginUrl(id));
+  assert.equal(login.status(), 200, 'the sign-in page');
+  await page.getByTestId(TESTID.signIn).click();
+  await page.waitForURL((u) => u.href.startsWith(CONTINUE), { timeout: 30000 });
+}
+
+test('signed out: sign in, then the Worker completes the AuthKit request and the browser lands at AuthKit', async () => {
+  const { context, page, requests } = await freshPage();
+  try {
+    const id = await bridge.newId();
+    await bridgeSignIn(page, id);
+    assert.ok(await page.getByTestId('authkit-continue').isVisible(), 'the AuthKit stand-in\'s page');
+    assert.ok(requests.some((u) => u.startsWith(akUrl('/callback'))), `went through /callback: ${requests.join(' → ')}`);
+
+    const done = await completionsFor(id);
+    assert.equal(done.length, 1, `one completion for ${id}: ${JSON.stringify(done)}`);
+    const [c] = done;
+    assert.equal(c.status, 200);
+    assert.equal(c.user.email, ALICE);
+    if (ALICE_ID) assert.equal(c.user.id, ALICE_ID, 'user.id is the WorkOS user id');
+    assert.equal(c.user.first_name, 'Alice');
+    assert.equal(c.user.last_name, 'Admin');
+    assert.equal(page.url(), c.response.redirect_uri, 'the browser is at the redirect_uri the completion returned');
+    const state = new URL(page.url()).searchParams.get('state');
+    assert.ok((await authkit.continues()).some((x) => x.state === state), 'the stand-in saw the continue request');
+    assert.ok(await sessionCookie(context), 'the Worker also signed the browser in');
+    await page.screenshot({ path: artifact('authkit-bridge-continue.png'), fullPage: true });
+
+    // Signed in already: a new AuthKit request completes at once, no sign-in round trip.
+    const second = await bridge.newId();
+    const before = requests.length;
+    const res = await page.goto(loginUrl(second, undefined));
+    assert.ok(page.url().startsWith(CONTINUE), `ended at ${page.url()}`);
+    assert.equal(res.status(), 200);
+    const hops = requests.slice(before);
+    assert.deepEqual(hops.map((u) => new URL(u).origin), [AUTHKIT_WORKER_URL, AUTHKIT_URL], `straight from /login to AuthKit: ${hops.join(' → ')}`);
+    const [c2] = await completionsFor(second);
+    assert.equal(c2?.status, 200, `the second completion: ${JSON.stringify(c2)}`);
+    assert.equal(c2.user.email, ALICE);
+    assert.equal(page.url(), c2.response.redirect_uri);
+
+    // The first id again (AuthKit says already completed): a readable 400 page.
+    const again = await page.goto(loginUrl(id, undefined));
+    assert.equal(again.status(), 400, 'already completed → 400');
+    assert.ok(page.url().startsWith(akUrl('/login')), `stays on the Worker: ${page.url()}`);
+    assert.match(await text(page, TESTID.errorMessage), /already/i);
+    assert.ok((await text(page, TESTID.errorTitle)).length > 0);
+    await page.screenshot({ path: artifact('authkit-bridge-already-completed.png'), fullPage: true });
+    const refused = (await completionsFor(id)).at(-1);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.response.code, 'external_auth_session_already_completed');
+
+    // An id AuthKit does not know (expired): 404 at WorkOS → a readable page.
+    const unknown = await page.goto(loginUrl('ext_auth_01UNKNOWNUNKNOWNUNKNOWN0000', undefined));
+    assert.equal(unknown.status(), 400, 'unknown/expired id → 400 page');
+    assert.match(await text(page, TESTID.errorMessage), /expired|unknown/i);
+  } finally {
+    await context.close();
+  }
+});
+
+test('signed in: a completion answering a foreign redirect_uri is refused with a 502 page, the browser stays', async () => {
+  const { context, page, evilHits } = await freshPage();
+  try {
+    await bridgeSignIn(page, await bridge.newId()); // signed in now
+    const id = await bridge.newId();
+    await bridge.nextCompletion({ redirect_uri: `${EVIL}/oauth2/continue?state=stolen` });
+    const res = await page.goto(loginUrl(id, undefined));
+    assert.equal(res.status(), 502, `status ${res.status()}`);
+    assert.ok(page.url().startsWith(akUrl('/login')), `stays on the Worker: ${page.url()}`);
+    assert.ok((await text(page, TESTID.errorTitle)).length > 0, 'an error title');
+    assert.ok((await text(page, TESTID.errorMessage)).length > 0, 'an error message');
+    assert.doesNotMatch(await page.content(), /evil\.example/, 'the page does not link to the foreign address');
+    assert.deepEqual(evilHits, [], 'the browser never asked evil.example');
+    await page.screenshot({ path: artifact('authkit-bridge-foreign-redirect.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('signed out: a foreign redirect_uri at /callback is refused with a 502 page and no session', async () => {
+  const { context, page, evilHits } = await freshPage();
+  try {
+    const id = await bridge.newId();
+    await bridge.nextCompletion({ redirect_uri: `${EVIL}/oauth2/continue?state=stolen` });
+    await page.goto(loginUrl(id));
+    const callback = page.waitForResponse((r) => r.url().startsWith(akUrl('/callback')));
+    await page.getByTestId(TESTID.signIn).click();
+    const res = await callback;
+    assert.equal(res.status(), 502, `GET /callback → ${res.status()}`);
+    await page.waitForLoadState();
+    assert.ok(page.url().startsWith(akUrl('/callback')), `stays on the Worker: ${page.url()}`);
+    assert.ok((await text(page, TESTID.errorMessage)).length > 0, 'an error message');
+    assert.deepEqual(evilHits, [], 'the browser never asked evil.example');
+    assert.equal(await sessionCookie(context), undefined, 'a refused completion leaves no session');
+    const [c] = await completionsFor(id);
+    assert.equal(c?.status, 200, 'the completion itself was made (and its answer refused)');
+  } finally {
+    await context.close();
+  }
+});
