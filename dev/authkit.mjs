@@ -33,30 +33,15 @@
 //  * GET /__control/keys → {current, kids}.
 import http from 'node:http';
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { readBody, sendJson as sendJsonRaw } from './http-json.mjs';
 
-const MAX_BODY = 1 << 20;
 const DEFAULT_LIFETIME_S = 300; // Connect tokens: exp - iat = 300 (reference §2.2)
 
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
+/** Every AuthKit stand-in answer is uncacheable. */
 function sendJson(res, status, body, headers = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
-  res.end(text);
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > MAX_BODY) { reject(new Error('body too large')); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  sendJsonRaw(res, status, body, { 'cache-control': 'no-store', ...headers });
 }
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -22,10 +22,10 @@
 //    completion of a known id answers that instead); GET|DELETE /__control/authkit/completions.
 import http, { STATUS_CODES } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readBody, sendJson } from './http-json.mjs';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-const MAX_BODY = 1 << 20;
 const MAX_REQUESTS_KEPT = 200;
 const FAULT_MODES = new Set(['ok', 'down', 'slow', 'status']);
 
@@ -38,25 +38,6 @@ function endToEnd(raw) {
   return out;
 }
 
-function sendJson(res, status, body, headers = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > MAX_BODY) { reject(new Error('body too large')); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
