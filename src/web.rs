@@ -82,24 +82,22 @@ pub fn preflight(origin: Option<&str>) -> Result<Response> {
 
 /// 302 to a client's redirect URI (codes and OAuth errors), cookies appended one by one.
 pub fn found(location: &str, cookies: &[String]) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("Location", location)?;
-    headers.set("Cache-Control", "no-store")?;
-    for c in cookies {
-        headers.append("Set-Cookie", c)?;
-    }
-    Ok(Response::empty()?.with_status(302).with_headers(headers))
+    redirect_with(302, location, cookies.iter().map(String::as_str))
 }
 
 /// 303 with `Location` and one `Set-Cookie` per cookie (appended, never merged: every cookie arrives).
 pub fn redirect(location: &str, cookies: &[&str]) -> Result<Response> {
+    redirect_with(303, location, cookies.iter().copied())
+}
+
+fn redirect_with<'a>(status: u16, location: &str, cookies: impl IntoIterator<Item = &'a str>) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Location", location)?;
     headers.set("Cache-Control", "no-store")?;
     for c in cookies {
         headers.append("Set-Cookie", c)?;
     }
-    Ok(Response::empty()?.with_status(303).with_headers(headers))
+    Ok(Response::empty()?.with_status(status).with_headers(headers))
 }
 
 pub fn error_page(status: u16, title: &str, message: &str, sign_in_href: Option<&str>) -> Result<Response> {

@@ -1,5 +1,5 @@
 //! `/mcp`, `/sse`, `/sse/message`: the bearer check in front of the MCP transports.
-use super::header;
+use super::{body_limited, has_media_type, header, BodyError};
 use crate::app::App;
 use crate::auth::authkit::{self, AuthkitTokenError, Expectations};
 use crate::config::AuthMode;
@@ -123,14 +123,10 @@ fn protocol_error(status: u16, message: &str) -> Result<Response> {
 }
 
 async fn read_message(req: &mut Request) -> std::result::Result<Vec<u8>, Result<Response>> {
-    if header(req, "Content-Length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > mcp::MAX_MESSAGE_BYTES) {
-        return Err(protocol_error(413, "message too large (limit 1 MiB)"));
-    }
-    let body = req.bytes().await.map_err(|_| protocol_error(400, "the body could not be read"))?;
-    if body.len() > mcp::MAX_MESSAGE_BYTES {
-        return Err(protocol_error(413, "message too large (limit 1 MiB)"));
-    }
-    Ok(body)
+    body_limited(req, mcp::MAX_MESSAGE_BYTES).await.map_err(|e| match e {
+        BodyError::TooLarge => protocol_error(413, "message too large (limit 1 MiB)"),
+        BodyError::Unreadable => protocol_error(400, "the body could not be read"),
+    })
 }
 
 /// Streamable HTTP, stateless: one JSON-RPC message in, its response out (JSON), no session.
@@ -140,8 +136,7 @@ async fn streamable_post(req: &mut Request, app: &App, env: &Env, principal: &Pr
     if !both && !accept.contains("*/*") {
         return protocol_error(406, "Accept must list application/json and text/event-stream");
     }
-    let media = header(req, "Content-Type").unwrap_or_default();
-    if !media.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json") {
+    if !has_media_type(req, "application/json") {
         return protocol_error(415, "Content-Type must be application/json");
     }
     if let Some(v) = header(req, "MCP-Protocol-Version") {

@@ -1,5 +1,5 @@
 //! `/.well-known/*`, `/register`, `/authorize`, `/token`, `/revoke`: parse, call `oauth`, answer.
-use super::{cookie, form_pairs, header};
+use super::{body_limited, cookie, form_pairs, has_media_type, header, BodyError};
 use crate::app::App;
 use crate::config::AuthMode;
 use crate::oauth::authorize::AuthorizeParams;
@@ -52,8 +52,7 @@ pub async fn register(mut req: Request, app: &App) -> Result<Response> {
 }
 
 async fn register_inner(req: &mut Request, app: &App) -> std::result::Result<serde_json::Value, OAuthError> {
-    let media = header(req, "Content-Type").unwrap_or_default();
-    if !media.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json") {
+    if !has_media_type(req, "application/json") {
         return Err(OAuthError::invalid_request("the body must be application/json").with_status(415));
     }
     let body = read_limited(req, crate::oauth::client::MAX_REGISTRATION_BYTES).await?;
@@ -62,15 +61,10 @@ async fn register_inner(req: &mut Request, app: &App) -> std::result::Result<ser
 
 /// The body, refused with 413 when `Content-Length` or the bytes exceed `max`.
 async fn read_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, OAuthError> {
-    let too_large = || OAuthError::invalid_request(format!("the body is larger than {} KiB", max / 1024)).with_status(413);
-    if header(req, "Content-Length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > max) {
-        return Err(too_large());
-    }
-    let body = req.bytes().await.map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
-    if body.len() > max {
-        return Err(too_large());
-    }
-    Ok(body)
+    body_limited(req, max).await.map_err(|e| match e {
+        BodyError::TooLarge => OAuthError::invalid_request(format!("the body is larger than {} KiB", max / 1024)).with_status(413),
+        BodyError::Unreadable => OAuthError::invalid_request("the body could not be read"),
+    })
 }
 
 /// `GET /authorize`.
