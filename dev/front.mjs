@@ -344,10 +344,10 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
   }
 
   const server = http.createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://front').pathname;
+    const { pathname: path, search: query } = new URL(req.url, 'http://front');
     try {
       if (path.startsWith('/__control/')) return await handleControl(req, res, path);
-      const entry = { at: new Date().toISOString(), method: req.method, path, status: null, by: 'emulator' };
+      const entry = { at: new Date().toISOString(), method: req.method, path, query, status: null, by: 'emulator' };
       res.on('finish', () => { entry.status = res.statusCode; });
       res.on('close', () => record(entry));
 

@@ -1,6 +1,7 @@
 //! Per-request wiring: configuration, bindings, routing, and the last-resort error mapping.
 use crate::config::{AuthMode, Config};
 use crate::auth::authkit::AuthkitKeys;
+use crate::auth::org_access::OrgAccessCache;
 use crate::http::{HttpClient, HttpRequest, Method as HttpMethod};
 use crate::oauth::access::GrantChecks;
 use crate::oauth::metadata;
@@ -22,6 +23,8 @@ thread_local! {
     static AUTHKIT_KEYS: Rc<RefCell<AuthkitKeys>> = Rc::new(RefCell::new(AuthkitKeys::default()));
     /// AuthKit's RFC 8414 document and when it was fetched (AuthKit mode).
     static AUTHKIT_METADATA: RefCell<Option<(u64, serde_json::Value)>> = const { RefCell::new(None) };
+    /// Users' standing in their organizations, read from WorkOS (AuthKit mode).
+    static ORG_ACCESS: Rc<RefCell<OrgAccessCache>> = Rc::new(RefCell::new(OrgAccessCache::default()));
     /// Recent grant lookups for bearer checks (at most one KV read per grant per minute).
     static GRANT_CHECKS: Rc<RefCell<GrantChecks>> = Rc::new(RefCell::new(GrantChecks::default()));
 }
@@ -34,6 +37,7 @@ pub struct App {
     pub jwks: Rc<RefCell<JwksCache>>,
     pub grant_checks: Rc<RefCell<GrantChecks>>,
     pub authkit_keys: Rc<RefCell<AuthkitKeys>>,
+    pub org_access: Rc<RefCell<OrgAccessCache>>,
     pub origin: String,
     pub now: u64,
 }
@@ -113,6 +117,7 @@ fn build(env: &Env, url: &url::Url) -> std::result::Result<App, Result<Response>
         jwks: JWKS.with(Rc::clone),
         grant_checks: GRANT_CHECKS.with(Rc::clone),
         authkit_keys: AUTHKIT_KEYS.with(Rc::clone),
+        org_access: ORG_ACCESS.with(Rc::clone),
         origin: url.origin().ascii_serialization(),
         now: platform::now(),
     })

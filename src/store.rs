@@ -42,6 +42,10 @@ pub mod keys {
     pub fn oauth_grant(grant_id: &str) -> String {
         format!("oauth:grant:{grant_id}")
     }
+    /// A user's role and permissions in an organization, read from WorkOS (AuthKit mode).
+    pub fn org_access(org_id: &str, user_id: &str) -> String {
+        format!("authz:org:{org_id}:{user_id}")
+    }
 }
 
 /// KV refuses expirations under 60 s.

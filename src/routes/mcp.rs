@@ -54,15 +54,11 @@ async fn authkit_principal(app: &App, issuer: &str, audience: Option<&str>, auth
             _ => BearerError::Invalid,
         }
     })?;
-    Ok(Principal {
-        user_id: claims.sub.clone(),
-        email: claims.email.clone().unwrap_or_default(),
-        name: claims.name.clone().or_else(|| claims.email.clone()).unwrap_or_else(|| claims.sub.clone()),
-        organization_id: claims.org_id,
-        organization_name: None,
-        role: claims.role.or_else(|| claims.roles.first().cloned()),
-        permissions: claims.permissions.unwrap_or_default(),
-        workos_session_id: claims.sid,
+    let ctx = app.ctx();
+    let workos = ctx.workos();
+    crate::auth::principal::resolve(claims, &app.store, &workos, &app.org_access, app.now).await.map_err(|e| {
+        worker::console_warn!("organization lookup failed and no copy is cached: {}", e.0);
+        BearerError::Unavailable
     })
 }
 

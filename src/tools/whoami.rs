@@ -17,7 +17,9 @@ pub fn run(principal: &Principal) -> ToolResult {
 }
 
 fn summary(p: &Principal) -> String {
-    let mut lines = vec![format!("You are signed in as {} <{}> (WorkOS user {}).", p.name, p.email, p.user_id)];
+    // AuthKit tokens may name no email (and WorkOS may not know one for the membership).
+    let who = if p.email.is_empty() || p.email == p.name { p.name.clone() } else { format!("{} <{}>", p.name, p.email) };
+    let mut lines = vec![format!("You are signed in as {who} (WorkOS user {}).", p.user_id)];
     lines.push(match (&p.organization_id, &p.organization_name) {
         (Some(id), Some(name)) => format!("Organization: {name} ({id})."),
         (Some(id), None) => format!("Organization: {id}."),
@@ -71,6 +73,14 @@ mod tests {
         let text = run(&bob()).content[0]["text"].as_str().unwrap_or_default().to_string();
         assert!(text.contains("Permissions: none."), "{text}");
         assert!(text.contains("Tools you cannot use: generateImage (needs the image_generation permission)."), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_email_is_not_shown_as_empty_brackets() {
+        let mut p = bob();
+        p.email = String::new();
+        let text = run(&p).content[0]["text"].as_str().unwrap_or_default().to_string();
+        assert!(text.starts_with(&format!("You are signed in as {} (WorkOS user {}).", p.name, p.user_id)), "{text}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! WorkOS calls. URL builders are pure; the rest go through the [`HttpClient`].
 use super::error::{clean, WorkosError};
-use super::types::{AuditEvent, AuthResponse, Membership, Organization, User};
+use super::types::{AuditEvent, AuthResponse, Membership, Organization, PermissionRef, Role, User};
 use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -165,6 +165,26 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         let req = self.get(endpoint(self.base_url, &["user_management", "organization_memberships"], &query));
         let list: List<Membership> = self.call_json(req, &[]).await?;
         Ok(list.data)
+    }
+
+    /// The permission slugs of role `slug` as seen from `organization_id`: the environment role
+    /// (`GET /authorization/roles/{slug}`), else — on 404 — the organization's own custom role
+    /// (`GET /authorization/organizations/{id}/roles/{slug}`). A role object without a
+    /// `permissions` field (the emulator's) is completed from `…/roles/{slug}/permissions`.
+    pub async fn role_permissions(&self, organization_id: &str, slug: &str) -> Result<Vec<String>, WorkosError> {
+        let environment = ["authorization", "roles", slug];
+        let custom = ["authorization", "organizations", organization_id, "roles", slug];
+        let (segments, role): (&[&str], Role) = match self.call_json(self.get(endpoint(self.base_url, &environment, &[])), &[]).await {
+            Ok(role) => (&environment, role),
+            Err(WorkosError::Api { status: 404, .. }) => (&custom, self.call_json(self.get(endpoint(self.base_url, &custom, &[])), &[]).await?),
+            Err(e) => return Err(e),
+        };
+        if let Some(permissions) = role.permissions {
+            return Ok(permissions);
+        }
+        let listing = [segments, &["permissions"]].concat();
+        let list: List<PermissionRef> = self.call_json(self.get(endpoint(self.base_url, &listing, &[("limit", "100")])), &[]).await?;
+        Ok(list.data.into_iter().map(|p| p.slug).collect())
     }
 
     /// `POST /audit_logs/events` with an `Idempotency-Key`.

@@ -8,4 +8,4 @@ pub mod types;
 pub use client::{AuthorizeParams, WorkosClient};
 pub use error::WorkosError;
 pub use jwt::{AccessClaims, JwksCache, TokenError};
-pub use types::{AuditEvent, AuthResponse, Membership, Organization, User};
+pub use types::{AuditEvent, AuthResponse, Membership, Organization, Role, User};

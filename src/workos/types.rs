@@ -60,7 +60,33 @@ pub struct Membership {
     /// `active`, `inactive` or `pending`.
     pub status: String,
     #[serde(default)] pub role: Option<RoleRef>,
+    /// All role slugs (multiple roles); older API versions and the emulator send only `role`.
+    #[serde(default)] pub roles: Option<Vec<RoleRef>>,
+    /// The member (the spec marks it required; the emulator leaves it out).
+    #[serde(default)] pub user: Option<User>,
 }
+
+impl Membership {
+    /// Role slugs, highest priority first: `roles` when WorkOS sent them, else `role`.
+    pub fn role_slugs(&self) -> Vec<&str> {
+        match &self.roles {
+            Some(roles) if !roles.is_empty() => roles.iter().map(|r| r.slug.as_str()).collect(),
+            _ => self.role.iter().map(|r| r.slug.as_str()).collect(),
+        }
+    }
+}
+
+/// `GET /authorization/roles/{slug}` and `/authorization/organizations/{id}/roles/{slug}` (only
+/// the fields we use). WorkOS always includes `permissions`; the emulator leaves it out.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Role {
+    pub slug: String,
+    #[serde(default)] pub permissions: Option<Vec<String>>,
+}
+
+/// An item of a role's permission list (`…/roles/{slug}/permissions`, the emulator's shape).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PermissionRef { pub slug: String }
 
 /// `GET /organizations/{id}` (only the fields we use).
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -2,11 +2,8 @@
 // Streamable HTTP (/mcp) and legacy SSE (/sse) against the AuthKit-mode Worker, with a bearer
 // token minted by the AuthKit stand-in (as if AuthKit's own OAuth had issued it) and passed as a
 // header — `requestInit.headers.Authorization`, and for SSE's GET also via `eventSourceInit.fetch`.
-// `permissions` in the token gate generateImage.
-//
-// Not covered (not implemented yet in the Worker): resolving role and permissions from WorkOS's
-// management API when a token carries none. Bob's token below carries no permissions claim, so
-// his expectations hold either way; Alice's carries them explicitly.
+// `permissions` in the token gate generateImage. Bob's token carries no permissions claim: his
+// come from WorkOS (member → none; authkit-permissions.test.mjs covers that lookup in depth).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';

@@ -1,0 +1,163 @@
+//! What a user may do in an organization, read from WorkOS's management API — for AuthKit
+//! (Connect) access tokens, which by default carry `org_id` but no role or permissions
+//! (reference §2.3), so that tool gating works the same in both modes.
+//!
+//! Lookup: the user's membership in the organization (`GET /user_management/organization_memberships`),
+//! then the permissions of each of its roles (`GET /authorization/roles/{slug}`, falling back to
+//! the organization's custom role). The answer is cached twice:
+//! - per isolate for [`MEMORY_SECS`] — a steady-state request makes no network call at all;
+//! - in KV for [`KV_FRESH_SECS`] (key `authz:org:<org>:<user>`), shared by all isolates of a location.
+//!
+//! A role change in WorkOS therefore reaches tool calls within about [`KV_FRESH_SECS`] + [`MEMORY_SECS`]
+//! (the lifetime of a WorkOS access token, whose permission claims are as old). While WorkOS is
+//! unreachable, an answer up to [`STALE_SECS`] old is used; with none, the caller answers 503.
+use crate::http::HttpClient;
+use crate::store::{keys, Store, KV_MIN_TTL};
+use crate::workos::{WorkosClient, WorkosError};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// How long an isolate trusts its own copy.
+pub const MEMORY_SECS: u64 = 60;
+/// How long a KV copy counts as fresh.
+pub const KV_FRESH_SECS: u64 = 300;
+/// How old a copy may be when WorkOS cannot be asked (also the KV entry's lifetime).
+pub const STALE_SECS: u64 = 900;
+/// Entries an isolate keeps (each is a few hundred bytes).
+const MAX_ENTRIES: usize = 1024;
+
+/// An active member's standing in one organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgAccess {
+    pub organization_name: Option<String>,
+    /// The highest-priority role slug.
+    pub role: Option<String>,
+    /// Union of the permissions of all the member's roles, in first-seen order.
+    pub permissions: Vec<String>,
+    /// From the membership's `user` object, when WorkOS includes it.
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A lookup result as cached: `access` is `None` when the user holds no active membership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Entry {
+    fetched_at: u64,
+    access: Option<OrgAccess>,
+}
+
+impl Entry {
+    fn younger_than(&self, secs: u64, now: u64) -> bool {
+        now < self.fetched_at.saturating_add(secs)
+    }
+}
+
+/// The per-isolate cache: each entry with when this isolate last checked it (its own fetch or
+/// its read of KV's copy); `fetched_at` stays WorkOS's answer time, for the outage limit.
+#[derive(Default)]
+pub struct OrgAccessCache {
+    entries: HashMap<String, (u64, Entry)>,
+}
+
+impl OrgAccessCache {
+    fn get(&self, key: &str) -> Option<&(u64, Entry)> {
+        self.entries.get(key)
+    }
+
+    fn remember(&mut self, key: String, entry: Entry, now: u64) {
+        if self.entries.len() >= MAX_ENTRIES && !self.entries.contains_key(&key) {
+            self.entries.retain(|_, (_, e)| e.younger_than(STALE_SECS, now));
+            if self.entries.len() >= MAX_ENTRIES {
+                self.entries.clear();
+            }
+        }
+        self.entries.insert(key, (now, entry));
+    }
+}
+
+/// WorkOS could not be asked and no usable copy exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unavailable(pub WorkosError);
+
+/// The member's standing in `org_id` (`Ok(None)`: not an active member). See the module docs
+/// for the cache order. The RefCell is never borrowed across an `.await`.
+pub async fn resolve<S: Store, H: HttpClient>(
+    store: &S,
+    workos: &WorkosClient<'_, H>,
+    cache: &RefCell<OrgAccessCache>,
+    user_id: &str,
+    org_id: &str,
+    now: u64,
+) -> Result<Option<OrgAccess>, Unavailable> {
+    let key = keys::org_access(org_id, user_id);
+    let mine = cache.borrow().get(&key).cloned();
+    if let Some((_, entry)) = mine.as_ref().filter(|(checked_at, _)| now < checked_at.saturating_add(MEMORY_SECS)) {
+        return Ok(entry.access.clone());
+    }
+    let mine = mine.map(|(_, entry)| entry);
+    // A KV failure only costs the shared copy: WorkOS is asked instead.
+    let shared = match store.get(&key).await {
+        Ok(Some(text)) => serde_json::from_str::<Entry>(&text).ok(),
+        _ => None,
+    };
+    if let Some(entry) = shared.as_ref().filter(|e| e.younger_than(KV_FRESH_SECS, now)) {
+        cache.borrow_mut().remember(key, entry.clone(), now);
+        return Ok(entry.access.clone());
+    }
+    match fetch(workos, user_id, org_id).await {
+        Ok(access) => {
+            let entry = Entry { fetched_at: now, access };
+            if let Ok(text) = serde_json::to_string(&entry) {
+                // Best effort: without it the next isolate asks WorkOS again.
+                let _ = store.put(&key, &text, STALE_SECS.max(KV_MIN_TTL)).await;
+            }
+            let access = entry.access.clone();
+            cache.borrow_mut().remember(key, entry, now);
+            Ok(access)
+        }
+        Err(e) => {
+            let newest = [mine, shared].into_iter().flatten().filter(|e| e.younger_than(STALE_SECS, now)).max_by_key(|e| e.fetched_at);
+            newest.map(|e| e.access).ok_or(Unavailable(e))
+        }
+    }
+}
+
+/// Ask WorkOS: the active membership in `org_id`, then its roles' permissions.
+pub async fn fetch<H: HttpClient>(workos: &WorkosClient<'_, H>, user_id: &str, org_id: &str) -> Result<Option<OrgAccess>, WorkosError> {
+    let memberships = workos.list_memberships(user_id, Some(org_id)).await?;
+    let Some(m) = memberships.iter().find(|m| m.organization_id == org_id && m.user_id == user_id && m.status == "active") else {
+        return Ok(None);
+    };
+    let slugs = m.role_slugs();
+    let mut permissions: Vec<String> = Vec::new();
+    for slug in &slugs {
+        for p in workos.role_permissions(org_id, slug).await? {
+            if !permissions.contains(&p) {
+                permissions.push(p);
+            }
+        }
+    }
+    // Memberships name their organization; when one does not (older API versions, the
+    // emulator), ask. The name is only shown, so its failure is not the lookup's.
+    let organization_name = match &m.organization_name {
+        Some(name) => Some(name.clone()),
+        None => workos.get_organization(org_id).await.ok().map(|o| o.name),
+    };
+    // Likewise the member's email and name (Connect tokens carry neither by default).
+    let user = match &m.user {
+        Some(user) => Some(user.clone()),
+        None => workos.get_user(user_id).await.ok().filter(|u| u.id == user_id),
+    };
+    Ok(Some(OrgAccess {
+        organization_name,
+        role: slugs.first().map(|s| s.to_string()),
+        permissions,
+        email: user.as_ref().map(|u| u.email.clone()),
+        name: user.as_ref().map(|u| u.display_name()),
+    }))
+}
+
+#[cfg(test)]
+#[path = "org_access_tests.rs"]
+mod tests;
