@@ -9,6 +9,8 @@
 //! Time is the caller's `now` (unix seconds). A steady-state request makes no network call: the
 //! JWKS is cached per isolate for [`AuthkitKeys::TTL_SECS`], and fetched at most once per
 //! [`AuthkitKeys::MIN_REFETCH_SECS`] otherwise (stale refresh, unknown `kid`, outage retries).
+//! A [`SharedKeys`] copy (the Worker uses the Cache API) lets a new or stale isolate take a
+//! sibling's fresh fetch instead of fetching itself.
 use crate::http::{HttpClient, HttpRequest, Method, TransportError};
 use crate::workos::jwt::{check_time, parse_rs256, verify_rs256, JwksProblem, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES};
 use serde::Deserialize;
@@ -245,11 +247,32 @@ fn check_claims(payload: &Value, exp: &Expectations<'_>, now: u64) -> Result<u64
     }
 }
 
-/// The full check: refresh the JWKS when stale (a failed refresh with cached keys keeps using
-/// them), refetch once on an unknown `kid` at most once per MIN_REFETCH_SECS (covers key
+/// A JWKS copy shared between isolates (the Worker: the Cache API of its location). Best
+/// effort both ways: a miss or a failed store only costs a fetch.
+#[allow(async_fn_in_trait)]
+pub trait SharedKeys {
+    /// The JWKS text stored for `jwks_url` and when it was fetched (unix seconds).
+    async fn load(&self, jwks_url: &str) -> Option<(String, u64)>;
+    async fn store(&self, jwks_url: &str, jwks: &str, fetched_at: u64);
+}
+
+/// No sharing (native tests of the per-isolate behaviour, or a platform without a cache).
+pub struct NotShared;
+
+impl SharedKeys for NotShared {
+    async fn load(&self, _: &str) -> Option<(String, u64)> {
+        None
+    }
+    async fn store(&self, _: &str, _: &str, _: u64) {}
+}
+
+/// The full check: refresh the JWKS when stale — from a sibling isolate's fresher copy when
+/// there is one, else from AuthKit (a failed refresh with cached keys keeps using them) —,
+/// refetch from AuthKit once on an unknown `kid` at most once per MIN_REFETCH_SECS (covers key
 /// rotation), then verify. The RefCell is never borrowed across an `.await`.
-pub async fn verify_token<H: HttpClient>(
+pub async fn verify_token<H: HttpClient, C: SharedKeys>(
     http: &H,
+    shared: &C,
     keys: &RefCell<AuthkitKeys>,
     jwks_url: &str,
     token: &str,
@@ -259,8 +282,8 @@ pub async fn verify_token<H: HttpClient>(
     // Garbage and non-RS256 tokens never cause a fetch.
     parse_rs256(token, MAX_TOKEN_LEN)?;
     let refresh = keys.borrow().should_refresh(now);
-    if refresh {
-        if let Err(e) = refresh_keys(http, keys, jwks_url, now).await {
+    if refresh && !take_shared_copy(shared, keys, jwks_url, now).await {
+        if let Err(e) = refresh_keys(http, shared, keys, jwks_url, now).await {
             if !keys.borrow().has_keys() {
                 return Err(e);
             }
@@ -269,18 +292,31 @@ pub async fn verify_token<H: HttpClient>(
     let first = keys.borrow().verify(token, exp, now);
     match first {
         Err(AuthkitTokenError::UnknownKey(_)) if keys.borrow().may_refetch_for_unknown_key(now) => {
-            refresh_keys(http, keys, jwks_url, now).await?;
+            refresh_keys(http, shared, keys, jwks_url, now).await?;
             keys.borrow().verify(token, exp, now)
         }
         other => other,
     }
 }
 
-/// Fetch and load the JWKS, recording the attempt first (so a failure also rate-limits).
-async fn refresh_keys<H: HttpClient>(http: &H, keys: &RefCell<AuthkitKeys>, jwks_url: &str, now: u64) -> Result<(), AuthkitTokenError> {
+/// Load the shared copy when it is fresh and newer than ours; true when it was loaded.
+async fn take_shared_copy<C: SharedKeys>(shared: &C, keys: &RefCell<AuthkitKeys>, jwks_url: &str, now: u64) -> bool {
+    let Some((jwks, fetched_at)) = shared.load(jwks_url).await else {
+        return false;
+    };
+    let fresh = fetched_at <= now && now - fetched_at < AuthkitKeys::TTL_SECS;
+    let newer = keys.borrow().fetched_at.is_none_or(|ours| fetched_at > ours);
+    fresh && newer && keys.borrow_mut().load(&jwks, fetched_at).is_ok()
+}
+
+/// Fetch and load the JWKS, recording the attempt first (so a failure also rate-limits); a
+/// usable document is shared.
+async fn refresh_keys<H: HttpClient, C: SharedKeys>(http: &H, shared: &C, keys: &RefCell<AuthkitKeys>, jwks_url: &str, now: u64) -> Result<(), AuthkitTokenError> {
     keys.borrow_mut().last_attempt = Some(now);
     let json = fetch_jwks(http, jwks_url).await?;
-    keys.borrow_mut().load(&json, now)
+    keys.borrow_mut().load(&json, now)?;
+    shared.store(jwks_url, &json, now).await;
+    Ok(())
 }
 
 /// `GET {jwks_url}` → the JWKS text (bounded to [`MAX_JWKS_BYTES`]).

@@ -40,7 +40,7 @@ impl Authkit {
 fn check<H: HttpClient>(http: &H, keys: &RefCell<AuthkitKeys>, token: &str, now: u64) -> Result<String, AuthkitTokenError> {
     let aud = audiences();
     let exp = Expectations { issuer: ISSUER, audiences: &aud };
-    block_on(verify_token(http, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
+    block_on(verify_token(http, &NotShared, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
 }
 
 /// A token that stays valid for a day, signed by `key` under `kid`.
@@ -210,3 +210,110 @@ fn key_cache_is_not_borrowed_during_fetches() {
     assert!(check(&http, &keys, &token_for(test_key(), TEST_KID), NOW + 2 * AuthkitKeys::TTL_SECS).is_ok());
     assert_eq!(probes.get(), 3);
 }
+
+// ---- the copy shared between isolates (the Cache API in the Worker) ---------------------------
+
+/// A shared copy in memory, counting stores.
+#[derive(Default)]
+struct Shared {
+    copy: RefCell<Option<(String, String, u64)>>,
+    stores: Cell<usize>,
+}
+
+impl Shared {
+    fn holding(jwks: String, fetched_at: u64) -> Self {
+        let s = Shared::default();
+        *s.copy.borrow_mut() = Some((JWKS_URL.into(), jwks, fetched_at));
+        s
+    }
+}
+
+impl SharedKeys for Shared {
+    async fn load(&self, jwks_url: &str) -> Option<(String, u64)> {
+        self.copy.borrow().as_ref().filter(|(u, _, _)| u == jwks_url).map(|(_, j, at)| (j.clone(), *at))
+    }
+    async fn store(&self, jwks_url: &str, jwks: &str, fetched_at: u64) {
+        self.stores.set(self.stores.get() + 1);
+        *self.copy.borrow_mut() = Some((jwks_url.into(), jwks.into(), fetched_at));
+    }
+}
+
+fn check_shared<H: HttpClient>(http: &H, shared: &Shared, keys: &RefCell<AuthkitKeys>, token: &str, now: u64) -> Result<String, AuthkitTokenError> {
+    let aud = audiences();
+    let exp = Expectations { issuer: ISSUER, audiences: &aud };
+    block_on(verify_token(http, shared, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
+}
+
+#[test]
+fn a_fetch_is_shared_and_a_new_isolate_takes_it_without_fetching() {
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let shared = Shared::default();
+    let token = token_for(test_key(), TEST_KID);
+    assert!(check_shared(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token, NOW).is_ok());
+    assert_eq!((http.requests.borrow().len(), shared.stores.get()), (1, 1));
+    assert_eq!(shared.copy.borrow().as_ref().map(|(_, _, at)| *at), Some(NOW));
+
+    let second_isolate = RefCell::new(AuthkitKeys::default());
+    authkit.set(Jwks::Down);
+    assert_eq!(check_shared(&http, &shared, &second_isolate, &token, NOW + 100), Ok("user_01JQ".into()));
+    assert_eq!(http.requests.borrow().len(), 1, "no fetch: the shared copy served");
+    // Its age counts from the original fetch: it goes stale with it.
+    assert!(second_isolate.borrow().is_stale(NOW + AuthkitKeys::TTL_SECS));
+}
+
+#[test]
+fn a_shared_copy_older_than_the_ttl_is_not_taken() {
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let shared = Shared::holding(test_jwks(), NOW - AuthkitKeys::TTL_SECS);
+    assert!(check_shared(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token_for(test_key(), TEST_KID), NOW).is_ok());
+    assert_eq!(http.requests.borrow().len(), 1);
+    assert_eq!(shared.copy.borrow().as_ref().map(|(_, _, at)| *at), Some(NOW), "replaced by the fresh fetch");
+}
+
+#[test]
+fn a_stale_isolate_takes_a_siblings_newer_copy() {
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let keys = RefCell::new(AuthkitKeys::default());
+    let token = token_for(test_key(), TEST_KID);
+    assert!(check_shared(&http, &Shared::default(), &keys, &token, NOW).is_ok());
+    let later = NOW + AuthkitKeys::TTL_SECS + 5;
+    let shared = Shared::holding(test_jwks(), later - 1);
+    assert!(check_shared(&http, &shared, &keys, &token, later).is_ok());
+    assert_eq!(http.requests.borrow().len(), 1, "the sibling's refresh served");
+    assert!(!keys.borrow().is_stale(later));
+}
+
+#[test]
+fn a_copy_no_newer_than_ours_or_unusable_is_ignored() {
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let token = token_for(test_key(), TEST_KID);
+    let garbage = Shared::holding("{not json".into(), NOW);
+    assert!(check_shared(&http, &garbage, &RefCell::new(AuthkitKeys::default()), &token, NOW).is_ok());
+    assert_eq!(http.requests.borrow().len(), 1, "garbage: fetched");
+
+    let keys = RefCell::new(AuthkitKeys::default());
+    keys.borrow_mut().load(&test_jwks(), NOW).unwrap();
+    let same_age = Shared::holding(test_jwks(), NOW);
+    assert!(check_shared(&http, &same_age, &keys, &token, NOW + AuthkitKeys::TTL_SECS).is_ok());
+    assert_eq!(http.requests.borrow().len(), 2, "not newer: fetched");
+}
+
+#[test]
+fn an_unknown_kid_goes_to_authkit_not_to_the_shared_copy_and_shares_the_result() {
+    let (new_key, new_kid) = (other_key(), "rotated-2");
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let shared = Shared::holding(test_jwks(), NOW);
+    let keys = RefCell::new(AuthkitKeys::default());
+    assert!(check_shared(&http, &shared, &keys, &token_for(test_key(), TEST_KID), NOW).is_ok());
+    assert_eq!(http.requests.borrow().len(), 0);
+    authkit.set(Jwks::Serve(json!({"keys": [jwk(new_key, new_kid)]}).to_string()));
+    assert_eq!(check_shared(&http, &shared, &keys, &token_for(new_key, new_kid), NOW + 120), Ok("user_01JQ".into()));
+    assert_eq!(http.requests.borrow().len(), 1);
+    assert!(shared.copy.borrow().as_ref().is_some_and(|(_, j, at)| j.contains(new_kid) && *at == NOW + 120));
+}
+

@@ -1,4 +1,5 @@
-//! The Worker side of each boundary: KV, Fetch, environment, clock.
+//! The Worker side of each boundary: KV, Fetch, Cache API, environment, clock.
+pub mod cache;
 pub mod fetch;
 pub mod kv;
 pub mod tools;

@@ -6,6 +6,7 @@ use crate::config::AuthMode;
 use crate::oauth::access::{self, BearerError};
 use crate::oauth::metadata;
 use crate::mcp;
+use crate::platform::cache::CacheApiKeys;
 use crate::platform::tools::WorkerToolEnv;
 use crate::session_object;
 use crate::signin::Principal;
@@ -46,7 +47,7 @@ async fn authkit_principal(app: &App, issuer: &str, audience: Option<&str>, auth
     audiences.extend(audience.map(str::to_string));
     let expect = Expectations { issuer, audiences: &audiences };
     let jwks_url = format!("{issuer}/oauth2/jwks");
-    let claims = authkit::verify_token(&app.http, &app.authkit_keys, &jwks_url, token, &expect, app.now).await.map_err(|e| {
+    let claims = authkit::verify_token(&app.http, &CacheApiKeys, &app.authkit_keys, &jwks_url, token, &expect, app.now).await.map_err(|e| {
         // The reason goes to the log only (never token contents); the client sees invalid_token.
         worker::console_warn!("authkit token refused: {e}");
         match e {

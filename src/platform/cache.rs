@@ -1,0 +1,40 @@
+//! [`SharedKeys`] over the Cache API of the Worker's location: AuthKit's JWKS, fetched by one
+//! isolate, serves the others (and new ones) until it is [`AuthkitKeys::TTL_SECS`] old.
+//!
+//! Best effort by design: the Cache API is per location, may evict at any time, and is a no-op
+//! where Cloudflare offers none (e.g. a `*.workers.dev` route) — each isolate then fetches for itself.
+use crate::auth::authkit::{AuthkitKeys, SharedKeys};
+use worker::{Cache, Headers, Response};
+
+/// Header carrying when the JWKS was fetched (unix seconds).
+const FETCHED_AT: &str = "x-jwks-fetched-at";
+
+/// The cache key: a synthetic URL naming the JWKS URL, so nothing else in the cache can collide.
+fn key(jwks_url: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(jwks_url.as_bytes()).collect();
+    format!("https://authkit-jwks.cache.internal/?url={encoded}")
+}
+
+pub struct CacheApiKeys;
+
+impl SharedKeys for CacheApiKeys {
+    async fn load(&self, jwks_url: &str) -> Option<(String, u64)> {
+        let mut resp = Cache::default().get(key(jwks_url), false).await.ok()??;
+        let fetched_at = resp.headers().get(FETCHED_AT).ok()??.parse().ok()?;
+        let text = resp.text().await.ok()?;
+        Some((text, fetched_at))
+    }
+
+    async fn store(&self, jwks_url: &str, jwks: &str, fetched_at: u64) {
+        let headers = Headers::new();
+        let _ = headers.set("Content-Type", "application/json");
+        let _ = headers.set("Cache-Control", &format!("max-age={}", AuthkitKeys::TTL_SECS));
+        let _ = headers.set(FETCHED_AT, &fetched_at.to_string());
+        let Ok(resp) = Response::ok(jwks).map(|r| r.with_headers(headers)) else {
+            return;
+        };
+        if let Err(e) = Cache::default().put(key(jwks_url), resp).await {
+            worker::console_warn!("could not store the AuthKit JWKS in the Cache API: {e}");
+        }
+    }
+}
