@@ -3,6 +3,7 @@
 # the npm registry and Debian's packages — nothing is downloaded from GitHub.
 #   scripts/setup.sh          build + run prerequisites
 #   scripts/setup.sh --test   also the browser for the end-to-end tests
+#   scripts/setup.sh --fuzz   also cargo-fuzz (the nightly toolchain must be installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/versions.sh
@@ -30,6 +31,17 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "installing npm packages (wrangler, esbuild, workos CLI, playwright-core, MCP SDK)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "${1:-}" = "--fuzz" ]; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    echo "setup: fuzzing needs the nightly toolchain (rustup toolchain install nightly)" >&2
+    exit 1
+  fi
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_FUZZ_VERSION" ]; then
+    step "installing cargo-fuzz $CARGO_FUZZ_VERSION from crates.io"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+  fi
 fi
 
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
