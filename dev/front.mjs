@@ -8,7 +8,8 @@
 //    /work/shared/reference/workos-api.md §5 (shapes, 401/422/404/200, Idempotency-Key for 24 h),
 //    and records accepted events so tests can read them.
 //  * /__control/* — test controls, never forwarded: recorded audit events, a log of the requests
-//    that reached the front, and fault injection (WorkOS unreachable, slow, 429/5xx), which the
+//    that reached the front, and fault injection (WorkOS unreachable, slow, 429/5xx, a 200 whose
+//    body is not JSON, a 200 cut off mid-body), which the
 //    emulator has no notion of.
 //
 //  * POST /authkit/oauth2/complete — standalone Connect ("bring your own login"), which the
@@ -27,7 +28,7 @@ import { readBody, sendJson } from './http-json.mjs';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_REQUESTS_KEPT = 200;
-const FAULT_MODES = new Set(['ok', 'down', 'slow', 'status']);
+const FAULT_MODES = new Set(['ok', 'down', 'slow', 'status', 'malformed', 'truncated']);
 
 /** Raw header list ([k, v, k, v, …]) without hop-by-hop headers; keeps repeated ones (Set-Cookie). */
 function endToEnd(raw) {
@@ -362,6 +363,21 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
         const headers = f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {};
         req.resume();
         return sendJson(res, f.status, faultBody(f.status), { 'x-request-id': `req_${randomUUID()}`, ...headers });
+      }
+      if (f?.mode === 'malformed') {
+        // A proxy's HTML page where JSON was expected, with a success status.
+        entry.by = 'fault:malformed';
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end('<html><body>502 Bad Gateway (upstream)</body></html>');
+      }
+      if (f?.mode === 'truncated') {
+        // Headers promise 400 bytes of JSON; 30 arrive, then the connection drops.
+        entry.by = 'fault:truncated';
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+        res.write('{"object":"user","id":"user_01');
+        return setTimeout(() => res.destroy(), 50);
       }
       if (f?.mode === 'slow') {
         entry.by = `fault:slow ${f.delayMs}ms → emulator`;

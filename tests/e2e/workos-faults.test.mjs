@@ -1,0 +1,83 @@
+// More upstream faults (issue 6), injected by the front between the Worker and the emulator: a
+// success status with a body that is not JSON, a body cut off mid-way, and the WorkOS-backed
+// tool (getUserProfile) meeting every fault. Each gives a clear error, leaves nothing behind,
+// and the same flow works once WorkOS is healthy again. (Sign-in meeting down / slow / 429 / 500
+// is in workos-outage.test.mjs.)
+import { test, before, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control } from './helpers.mjs';
+import { accessToken, mcpPost } from './mcp-helpers.mjs';
+
+const AUTHENTICATE = '/user_management/authenticate';
+const USERS = '/user_management/users';
+
+afterEach(async () => { await control.resetFault(); });
+
+for (const mode of ['malformed', 'truncated']) {
+  test(`sign-in: WorkOS answers a ${mode} body at the code exchange → 502/503 page, no session, then sign-in works`, async () => {
+    const jar = new CookieJar();
+    const { callbackUrl } = await beginSignIn(jar);
+    await control.setFault({ mode, paths: [AUTHENTICATE] });
+    const res = await jar.fetch(callbackUrl);
+    await control.resetFault();
+    // Not JSON → 502 (WorkOS answered nonsense); cut off → the connection failed, as when WorkOS
+    // is unreachable (503, try again).
+    const expected = mode === 'malformed' ? 502 : 503;
+    assert.equal(res.status, expected, `status ${res.status}`);
+    const { title, message } = await expectErrorPage(res, expected, `${mode} WorkOS body`);
+    assert.match(`${title} ${message}`, /WorkOS/);
+    assert.notEqual((await account(jar)).status, 200, 'no session was created');
+    const again = await signIn(ALICE);
+    assert.equal((await account(again.jar)).status, 200, 'signed in once WorkOS is healthy');
+  });
+}
+
+let token;
+before(async () => { ({ token } = await accessToken(ALICE)); });
+
+let nextId = 1;
+async function profile() {
+  const r = await mcpPost(token, { jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name: 'getUserProfile', arguments: {} } });
+  assert.equal(r.status, 200, `tools/call → ${r.status} ${r.text}`);
+  assert.ok(r.json?.result, `a tool result, not a JSON-RPC error: ${r.text}`);
+  return r.json.result;
+}
+
+const FAULTS = [
+  { mode: 'down' },
+  { mode: 'slow', delayMs: 7000 },
+  { mode: 'status', status: 429, retryAfter: '3' },
+  { mode: 'status', status: 500 },
+  { mode: 'status', status: 502 },
+  { mode: 'status', status: 503 },
+  { mode: 'malformed' },
+  { mode: 'truncated' },
+];
+
+test('getUserProfile: every WorkOS fault is a readable tool error (isError), never a protocol error; then it works', async () => {
+  const healthy = await profile();
+  assert.ok(!healthy.isError, `healthy: ${JSON.stringify(healthy)}`);
+  assert.match(healthy.content[0].text, /alice@example\.com/);
+  for (const fault of FAULTS) {
+    await control.setFault({ ...fault, paths: [USERS] });
+    const t0 = Date.now();
+    const r = await profile();
+    await control.resetFault();
+    const what = JSON.stringify(fault);
+    assert.equal(r.isError, true, `${what}: isError`);
+    assert.match(r.content[0].text, /Could not fetch your WorkOS profile/, `${what}: readable`);
+    assert.doesNotMatch(r.content[0].text, /sk_test|Bearer /, `${what}: no secret in the message`);
+    assert.ok(Date.now() - t0 < 20000, `${what}: answered in ${Date.now() - t0} ms`);
+    const back = await profile();
+    assert.ok(!back.isError, `${what}: works again once WorkOS is healthy: ${JSON.stringify(back)}`);
+  }
+});
+
+test('after all these faults the Worker\'s log holds no secret: no API key, no bearer or refresh token', async () => {
+  const log = readFileSync(new URL('../../target/e2e-artifacts/wrangler.log', import.meta.url), 'utf8');
+  assert.ok(/fault|WorkOS/i.test(log), 'the log recorded the failures');
+  assert.doesNotMatch(log, /sk_test_/, 'the WorkOS API key');
+  assert.doesNotMatch(log, new RegExp(token.slice(0, 24).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'our access token');
+  assert.doesNotMatch(log, /mcp_rt_|refresh_token=/, 'refresh tokens');
+});
