@@ -46,12 +46,19 @@ type Handler = Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>
 struct Upstream {
     role: Rc<RefCell<String>>,
     ended: Rc<Cell<bool>>,
+    /// When set, every WorkOS call answers this status; 200 means a body that is not JSON.
+    glitch: Rc<Cell<Option<u16>>>,
 }
 
 fn workos(up: &Upstream) -> Handler {
-    let (role, ended) = (up.role.clone(), up.ended.clone());
+    let (role, ended, glitch) = (up.role.clone(), up.ended.clone(), up.glitch.clone());
     let counter = Rc::new(Cell::new(0u32));
     Box::new(move |req| {
+        match glitch.get() {
+            Some(200) => return Ok(HttpResponse { status: 200, headers: vec![], body: b"<html>proxy error</html>".to_vec() }),
+            Some(status) => return Ok(json_response(status, json!({"message": "unavailable"}))),
+            None => {}
+        }
         let url = url::Url::parse(&req.url).unwrap();
         let body: Value = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap()).unwrap_or(Value::Null);
         let user = json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
@@ -85,7 +92,7 @@ struct World {
 }
 
 fn world() -> World {
-    let up = Upstream { role: Rc::new(RefCell::new("admin".into())), ended: Rc::new(Cell::new(false)) };
+    let up = Upstream { role: Rc::new(RefCell::new("admin".into())), ended: Rc::new(Cell::new(false)), glitch: Rc::new(Cell::new(None)) };
     World { config: config(), store: MemoryStore::default(), http: ScriptedHttp::new(workos(&up)), jwks: RefCell::default(),
             checks: RefCell::default(), now: Cell::new(T0), up }
 }

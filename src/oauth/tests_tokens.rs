@@ -113,6 +113,20 @@ fn an_ended_workos_session_makes_refresh_fail_with_invalid_grant_and_changes_not
 }
 
 #[test]
+fn a_workos_glitch_during_refresh_is_temporarily_unavailable_and_changes_nothing() {
+    let w = world();
+    let (c, t1) = w.connected();
+    for status in [200, 429, 500, 502, 503] {
+        w.up.glitch.set(Some(status));
+        let e = w.refresh(&c, &t1.refresh_token).expect_err("refused");
+        assert_eq!(e.code, ErrorCode::TemporarilyUnavailable, "WorkOS {status} (200: a body that is not JSON)");
+        assert!(e.retry_after.is_some(), "with Retry-After");
+    }
+    w.up.glitch.set(None);
+    assert!(w.refresh(&c, &t1.refresh_token).is_ok(), "the same refresh token works once WorkOS is healthy");
+}
+
+#[test]
 fn another_clients_refresh_token_is_refused() {
     let w = world();
     let (_, t) = w.connected();

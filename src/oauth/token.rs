@@ -7,6 +7,7 @@ use super::{registry, ErrorCode, OAuthError};
 use crate::http::HttpClient;
 use crate::signin::{self, Ctx, Principal, SigninError};
 use crate::store::Store;
+use crate::workos::WorkosError;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -219,10 +220,13 @@ pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clie
     Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
 }
 
-/// Upstream trouble during a refresh: transient → 503 (retry), anything else ends the grant's usefulness.
+/// Upstream trouble during a refresh: transient — or an answer that is not WorkOS's (a proxy's
+/// page, a cut-off body) — → 503 (retry with the same refresh token); a WorkOS refusal ends the
+/// grant's usefulness.
 fn upstream(e: SigninError) -> OAuthError {
     match &e {
         SigninError::Workos(w) if w.is_transient() => OAuthError::unavailable("WorkOS is unavailable; try again shortly", w.retry_after().or(Some(30))),
+        SigninError::Workos(WorkosError::Malformed { .. }) => OAuthError::unavailable("WorkOS answered something unreadable; try again shortly", Some(30)),
         SigninError::Storage(_) => OAuthError::unavailable("storage is unavailable; try again shortly", Some(30)),
         SigninError::NotInOrganization | SigninError::MembershipInactive => OAuthError::invalid_grant("the user no longer has access to this organization"),
         _ => OAuthError::invalid_grant("the WorkOS session has ended; authorize again"),

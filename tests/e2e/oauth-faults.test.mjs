@@ -1,0 +1,69 @@
+// Upstream faults in the OAuth flows (issue 6), injected by the front on WorkOS's authenticate
+// endpoint: during an MCP client's authorization (the sign-in behind /authorize) and during a
+// refresh at /token. Each gives a clear error (a page for the person, an OAuth error for the
+// client), issues nothing — no code reaches the client, the refresh token is not spent — and the
+// same flow succeeds once WorkOS is healthy. The audit log failing never changes a sign-in.
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALICE, signIn, account, control } from './helpers.mjs';
+import {
+  Browser, registerClient, authorizeRequest, obtainCode, exchangeCode, expectTokens, refreshToken, expectOAuthError,
+  clientWithTokens, callProtected,
+} from './oauth-helpers.mjs';
+
+const AUTHENTICATE = '/user_management/authenticate';
+const FAULTS = [
+  { mode: 'down' },
+  { mode: 'slow', delayMs: 7000 },
+  { mode: 'status', status: 429, retryAfter: '4' },
+  { mode: 'status', status: 500 },
+  { mode: 'status', status: 502 },
+  { mode: 'status', status: 503 },
+  { mode: 'malformed' },
+  { mode: 'truncated' },
+];
+
+afterEach(async () => { await control.resetFault(); });
+
+test('authorization: WorkOS failing behind /authorize → an error page, no code for the client; then it authorizes', async () => {
+  const client = await registerClient();
+  for (const fault of [FAULTS[0], FAULTS[2], FAULTS[3], FAULTS[6]]) {
+    const browser = new Browser({ loginHint: ALICE });
+    const req = authorizeRequest(client);
+    await control.setFault({ ...fault, paths: [AUTHENTICATE] });
+    const nav = await browser.navigate(req.url);
+    await control.resetFault();
+    const what = JSON.stringify(fault);
+    assert.equal(nav.redirect, null, `${what}: the client was sent nowhere (${nav.redirect})`);
+    assert.ok(nav.page && [502, 503].includes(nav.page.status), `${what}: an error page, got ${nav.page?.status}`);
+    assert.match(nav.page.html, /WorkOS/, `${what}: the page says WorkOS is the trouble`);
+    assert.doesNotMatch(nav.page.html, /sk_test|mcp_code_/, `${what}: no secret, no code on the page`);
+    // The same person, same client: authorizing works now.
+    const got = await obtainCode(browser, client);
+    expectTokens(await exchangeCode(got), `${what}: after recovery`);
+  }
+});
+
+test('refresh: every WorkOS fault → 503 temporarily_unavailable with Retry-After; the refresh token still works after', async () => {
+  const { client, tokens } = await clientWithTokens(new Browser({ loginHint: ALICE }));
+  for (const fault of FAULTS) {
+    await control.setFault({ ...fault, paths: [AUTHENTICATE] });
+    const r = await refreshToken(client.client_id, tokens.refresh_token);
+    await control.resetFault();
+    const what = JSON.stringify(fault);
+    expectOAuthError(r, 503, 'temporarily_unavailable', what);
+    assert.ok(Number(r.headers.get('retry-after')) > 0, `${what}: Retry-After`);
+    assert.doesNotMatch(r.text, /sk_test|wrt-|refresh_token"/, `${what}: nothing secret in the answer`);
+  }
+  const fresh = expectTokens(await refreshToken(client.client_id, tokens.refresh_token), 'the same refresh token after recovery');
+  assert.notEqual(fresh.refresh_token, tokens.refresh_token, 'rotated');
+  assert.equal((await callProtected('/mcp', fresh.access_token)).status, 200, 'the new access token works');
+});
+
+test('the audit log failing (down, 500, slow) never changes the outcome of a sign-in', async () => {
+  for (const fault of [{ mode: 'down' }, { mode: 'status', status: 500 }, { mode: 'slow', delayMs: 7000 }]) {
+    await control.setFault({ ...fault, paths: ['/audit_logs/events'] });
+    const { jar } = await signIn(ALICE);
+    assert.equal((await account(jar)).status, 200, `${JSON.stringify(fault)}: signed in`);
+  }
+});
