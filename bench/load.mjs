@@ -31,6 +31,7 @@ const { values: opts } = parseArgs({
     sessions: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '500' },
     clients: { type: 'string', default: '50' },
+    'log-workos': { type: 'boolean', default: false },
   },
 });
 const MINUTES = Number(opts.minutes);
@@ -166,7 +167,7 @@ async function refreshScenario(oauth) {
 }
 
 async function main() {
-  const stack = createStack({ artifacts: ARTIFACTS, say, logRequests: false, authkitWorker: false });
+  const stack = createStack({ artifacts: ARTIFACTS, say, logRequests: opts['log-workos'], authkitWorker: false });
   process.once('SIGINT', async () => { await stack.stop(); process.exit(130); });
   try {
     const { testEnv } = await stack.start();

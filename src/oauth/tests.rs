@@ -48,11 +48,15 @@ struct Upstream {
     ended: Rc<Cell<bool>>,
     /// When set, every WorkOS call answers this status; 200 means a body that is not JSON.
     glitch: Rc<Cell<Option<u16>>>,
+    /// When set, only membership lookups answer 429 (after WorkOS has rotated the refresh token).
+    memberships_limited: Rc<Cell<bool>>,
 }
 
 fn workos(up: &Upstream) -> Handler {
-    let (role, ended, glitch) = (up.role.clone(), up.ended.clone(), up.glitch.clone());
+    let (role, ended, glitch, limited) = (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
     let counter = Rc::new(Cell::new(0u32));
+    // WorkOS rotates refresh tokens: each works once.
+    let used: Rc<RefCell<std::collections::HashSet<String>>> = Rc::default();
     Box::new(move |req| {
         match glitch.get() {
             Some(200) => return Ok(HttpResponse { status: 200, headers: vec![], body: b"<html>proxy error</html>".to_vec() }),
@@ -66,11 +70,15 @@ fn workos(up: &Upstream) -> Handler {
         let perms: Vec<&str> = if role == "admin" { vec!["image_generation"] } else { vec![] };
         match url.path() {
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
+            "/user_management/organization_memberships" if limited.get() => Ok(json_response(429, json!({"message":"Too Many Requests","code":"rate_limit_exceeded"}))),
             "/user_management/organization_memberships" => Ok(json_response(200, json!({"object":"list","list_metadata":{},"data":[
                 {"object":"organization_membership","id":"om_1","user_id":ALICE,"organization_id":ACME,"organization_name":"Acme","status":"active","role":{"slug":role}}]}))),
             "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
                 if ended.get() {
                     return Ok(json_response(400, json!({"error":"invalid_grant","error_description":"Session has ended."})));
+                }
+                if !used.borrow_mut().insert(body["refresh_token"].as_str().unwrap_or_default().to_string()) {
+                    return Ok(json_response(400, json!({"message":"Invalid refresh token","code":"invalid_grant"})));
                 }
                 counter.set(counter.get() + 1);
                 let at = mint(json!({"sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 100_000,"iat":T0}));
@@ -92,7 +100,7 @@ struct World {
 }
 
 fn world() -> World {
-    let up = Upstream { role: Rc::new(RefCell::new("admin".into())), ended: Rc::new(Cell::new(false)), glitch: Rc::new(Cell::new(None)) };
+    let up = Upstream { role: Rc::new(RefCell::new("admin".into())), ended: Rc::new(Cell::new(false)), glitch: Rc::new(Cell::new(None)), memberships_limited: Rc::new(Cell::new(false)) };
     World { config: config(), store: MemoryStore::default(), http: ScriptedHttp::new(workos(&up)), jwks: RefCell::default(),
             checks: RefCell::default(), now: Cell::new(T0), up }
 }
@@ -119,7 +127,9 @@ impl World {
         let principal = Principal { user_id: ALICE.into(), email: "alice@example.com".into(), name: "Alice Admin".into(),
             organization_id: Some(ACME.into()), organization_name: Some("Acme".into()), role: Some("admin".into()),
             permissions: vec!["image_generation".into()], workos_session_id: Some("session_1".into()) };
-        let session = Session { principal, refresh_token_sealed: keys.seal(crate::signin::session::REFRESH_TOKEN_AAD, b"wrt-0", now + 3600),
+        // Each sign-in is its own WorkOS session with its own (single-use) refresh token.
+        let workos_refresh = format!("wrt-session-{}", crate::random::token(8));
+        let session = Session { principal, refresh_token_sealed: keys.seal(crate::signin::session::REFRESH_TOKEN_AAD, workos_refresh.as_bytes(), now + 3600),
             csrf: "csrf-token".into(), created_at: now - 3600, expires_at: now + 3600 };
         let id = crate::random::token(16);
         block_on(self.store.put(&keys::session(&id), &serde_json::to_string(&session).unwrap(), 3600)).unwrap();

@@ -127,6 +127,20 @@ fn a_workos_glitch_during_refresh_is_temporarily_unavailable_and_changes_nothing
 }
 
 #[test]
+fn a_failure_after_workos_rotated_its_refresh_token_keeps_the_new_one_so_the_grant_lives() {
+    let w = world();
+    let (c, t1) = w.connected();
+    // WorkOS answers the refresh (and spends its old refresh token), then rate-limits the
+    // membership lookup that follows.
+    w.up.memberships_limited.set(true);
+    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::TemporarilyUnavailable);
+    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::TemporarilyUnavailable, "and again");
+    w.up.memberships_limited.set(false);
+    let t2 = w.refresh(&c, &t1.refresh_token).expect("the grant still refreshes: it kept WorkOS's newest refresh token");
+    assert!(w.refresh(&c, &t2.refresh_token).is_ok());
+}
+
+#[test]
 fn another_clients_refresh_token_is_refused() {
     let w = world();
     let (_, t) = w.connected();

@@ -203,7 +203,18 @@ pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clie
     let secrets = g.open_secrets(&ctx.config.cookie_keys, ctx.now).ok_or_else(invalid)?;
     let org = secrets.principal.organization_id.as_deref();
     let auth = ctx.workos().authenticate_with_refresh_token(&secrets.workos_refresh_token, org).await.map_err(|e| upstream(SigninError::Workos(e)))?;
-    let (principal, workos_refresh_token) = signin::resolve_principal(ctx, auth).await.map_err(upstream)?;
+    // From here on WorkOS has spent the grant's refresh token: whatever fails next, the grant
+    // must keep the new one, or a retry would meet invalid_grant and the grant would be lost.
+    let rotated = auth.refresh_token.clone();
+    let (principal, workos_refresh_token) = match signin::resolve_principal(ctx, auth).await {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            let kept = GrantSecrets { principal: secrets.principal, workos_refresh_token: rotated };
+            g.sealed = Grant::seal_secrets(&ctx.config.cookie_keys, &g.id, &kept, g.expires_at);
+            grant::save(ctx.store, &g, ctx.now).await?;
+            return Err(upstream(e));
+        }
+    };
     if principal.user_id != g.user_id {
         return Err(invalid());
     }
