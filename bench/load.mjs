@@ -10,8 +10,9 @@
 //   rate     authenticated tools/call on POST /mcp at a fixed --rate requests/s for --minutes
 //            (autocannon overallRate), p50/p99 and errors;
 //   max      the same, unthrottled, 8 connections for 20 s: the most this machine serves;
-//   refresh  --clients OAuth clients (each its own grant) refreshing in a loop for 30 s, then
-//            --clients concurrent refreshes of ONE refresh token: how many were accepted.
+//   refresh  --clients OAuth clients (each its own grant) refreshing in a loop for 30 s (waiting
+//            as Retry-After says on 503), then --clients concurrent refreshes of ONE refresh
+//            token: how many were accepted, and how many of the issued tokens still refresh.
 // Every scenario reports workerd's memory (RSS of the workerd processes) before and after.
 import os from 'node:os';
 import path from 'node:path';
@@ -145,10 +146,15 @@ async function refreshScenario(oauth) {
       times.push(performance.now() - t0);
       count(r);
       if (r.status === 200) rt = r.json.refresh_token;
+      // A well-behaved client waits as told (WorkOS's rate limit shows through as 503 + Retry-After).
+      else if (r.status === 503) await sleep(Math.min(10, Number(r.headers.get('retry-after')) || 1) * 1000);
     }
     g.latest = rt;
   }));
   times.sort((a, b) => a - b);
+  // Let WorkOS's per-minute rate limit (1,000 requests in the emulator) reset first.
+  say('refresh: waiting 61 s for the WorkOS rate-limit window');
+  await sleep(61000);
   say(`refresh: ${n} concurrent refreshes of one refresh token`);
   const target = grants[0];
   const race = await Promise.all(Array.from({ length: n }, () => oauth.refreshToken(target.client.client_id, target.latest)));

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -323,4 +325,21 @@ export async function launchChromium() {
 export function artifact(name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, name);
+}
+
+// ---- the Worker's local KV ----------------------------------------------------------------------
+
+const execFileP = promisify(execFile);
+
+/**
+ * Names of the keys under `prefix` in the (Worker-mode) Worker's local KV, read with wrangler's
+ * own `kv key list --local` from the state directory wrangler dev persists to.
+ */
+export async function kvKeys(prefix) {
+  const state = process.env.WORKER_STATE_DIR;
+  assert.ok(state, 'run under tests/e2e/run.mjs (WORKER_STATE_DIR)');
+  const wrangler = fileURLToPath(new URL('../../node_modules/.bin/wrangler', import.meta.url));
+  const { stdout } = await execFileP(wrangler, ['kv', 'key', 'list', '--binding', 'OAUTH_KV', '--local', '--persist-to', state,
+    '--env', 'local', '--prefix', prefix], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 60000, maxBuffer: 16 << 20 });
+  return JSON.parse(stdout).map((k) => k.name).sort();
 }

@@ -5,7 +5,7 @@
 // same flow succeeds once WorkOS is healthy. The audit log failing never changes a sign-in.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALICE, signIn, account, control } from './helpers.mjs';
+import { ALICE, signIn, account, control, kvKeys } from './helpers.mjs';
 import {
   Browser, registerClient, authorizeRequest, obtainCode, exchangeCode, expectTokens, refreshToken, expectOAuthError,
   clientWithTokens, callProtected,
@@ -30,10 +30,13 @@ test('authorization: WorkOS failing behind /authorize → an error page, no code
   for (const fault of [FAULTS[0], FAULTS[2], FAULTS[3], FAULTS[6]]) {
     const browser = new Browser({ loginHint: ALICE });
     const req = authorizeRequest(client);
+    const [grants, sessions] = [await kvKeys('oauth:grant:'), await kvKeys('session:')];
     await control.setFault({ ...fault, paths: [AUTHENTICATE] });
     const nav = await browser.navigate(req.url);
     await control.resetFault();
     const what = JSON.stringify(fault);
+    assert.deepEqual(await kvKeys('oauth:grant:'), grants, `${what}: KV: no grant (and so no code)`);
+    assert.deepEqual(await kvKeys('session:'), sessions, `${what}: KV: no session`);
     assert.equal(nav.redirect, null, `${what}: the client was sent nowhere (${nav.redirect})`);
     assert.ok(nav.page && [502, 503].includes(nav.page.status), `${what}: an error page, got ${nav.page?.status}`);
     assert.match(nav.page.html, /WorkOS/, `${what}: the page says WorkOS is the trouble`);
@@ -46,6 +49,7 @@ test('authorization: WorkOS failing behind /authorize → an error page, no code
 
 test('refresh: every WorkOS fault → 503 temporarily_unavailable with Retry-After; the refresh token still works after', async () => {
   const { client, tokens } = await clientWithTokens(new Browser({ loginHint: ALICE }));
+  const grants = await kvKeys('oauth:grant:');
   for (const fault of FAULTS) {
     await control.setFault({ ...fault, paths: [AUTHENTICATE] });
     const r = await refreshToken(client.client_id, tokens.refresh_token);
@@ -55,6 +59,7 @@ test('refresh: every WorkOS fault → 503 temporarily_unavailable with Retry-Aft
     assert.ok(Number(r.headers.get('retry-after')) > 0, `${what}: Retry-After`);
     assert.doesNotMatch(r.text, /sk_test|wrt-|refresh_token"/, `${what}: nothing secret in the answer`);
   }
+  assert.deepEqual(await kvKeys('oauth:grant:'), grants, 'KV: no grant added or lost by the failed refreshes');
   const fresh = expectTokens(await refreshToken(client.client_id, tokens.refresh_token), 'the same refresh token after recovery');
   assert.notEqual(fresh.refresh_token, tokens.refresh_token, 'rotated');
   assert.equal((await callProtected('/mcp', fresh.access_token)).status, 200, 'the new access token works');

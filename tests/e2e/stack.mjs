@@ -238,6 +238,8 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
         BOB_ID: bob.id,
         ACME_ORG_ID: stack.seeded.organizationId,
         E2E_ARTIFACTS: artifacts,
+        // The Worker's local KV (wrangler dev --persist-to), for tests that check what was stored.
+        WORKER_STATE_DIR: path.join(tmp, 'state'),
       },
     };
   };

@@ -6,7 +6,7 @@
 import { test, before, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control } from './helpers.mjs';
+import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control, kvKeys } from './helpers.mjs';
 import { accessToken, mcpPost } from './mcp-helpers.mjs';
 
 const AUTHENTICATE = '/user_management/authenticate';
@@ -17,6 +17,7 @@ afterEach(async () => { await control.resetFault(); });
 for (const mode of ['malformed', 'truncated']) {
   test(`sign-in: WorkOS answers a ${mode} body at the code exchange → 502/503 page, no session, then sign-in works`, async () => {
     const jar = new CookieJar();
+    const [sessions, states] = [await kvKeys('session:'), await kvKeys('signin:state:')];
     const { callbackUrl } = await beginSignIn(jar);
     await control.setFault({ mode, paths: [AUTHENTICATE] });
     const res = await jar.fetch(callbackUrl);
@@ -28,8 +29,11 @@ for (const mode of ['malformed', 'truncated']) {
     const { title, message } = await expectErrorPage(res, expected, `${mode} WorkOS body`);
     assert.match(`${title} ${message}`, /WorkOS/);
     assert.notEqual((await account(jar)).status, 200, 'no session was created');
+    assert.deepEqual(await kvKeys('session:'), sessions, 'KV: no session record');
+    assert.deepEqual(await kvKeys('signin:state:'), states, 'KV: the one-time state is gone, nothing else left');
     const again = await signIn(ALICE);
     assert.equal((await account(again.jar)).status, 200, 'signed in once WorkOS is healthy');
+    assert.equal((await kvKeys('session:')).length, sessions.length + 1, 'KV: now one session record more (the check sees KV)');
   });
 }
 
