@@ -91,11 +91,11 @@ pub async fn resolve<S: Store, H: HttpClient>(
     now: u64,
 ) -> Result<Option<OrgAccess>, Unavailable> {
     let key = keys::org_access(org_id, user_id);
-    let mine = cache.borrow().get(&key).cloned();
-    if let Some((_, entry)) = mine.as_ref().filter(|(checked_at, _)| now < checked_at.saturating_add(MEMORY_SECS)) {
-        return Ok(entry.access.clone());
-    }
-    let mine = mine.map(|(_, entry)| entry);
+    // The hot path: a fresh entry of this isolate's, answered from inside the borrow.
+    let mine = match cache.borrow().get(&key) {
+        Some((checked_at, entry)) if now < checked_at.saturating_add(MEMORY_SECS) => return Ok(entry.access.clone()),
+        other => other.map(|(_, entry)| entry.clone()),
+    };
     // A KV failure only costs the shared copy: WorkOS is asked instead.
     let shared = match store.get(&key).await {
         Ok(Some(text)) => serde_json::from_str::<Entry>(&text).ok(),
@@ -138,13 +138,8 @@ pub async fn fetch<H: HttpClient>(workos: &WorkosClient<'_, H>, user_id: &str, o
             }
         }
     }
-    // Memberships name their organization; when one does not (older API versions, the
-    // emulator), ask. The name is only shown, so its failure is not the lookup's.
-    let organization_name = match &m.organization_name {
-        Some(name) => Some(name.clone()),
-        None => workos.get_organization(org_id).await.ok().map(|o| o.name),
-    };
-    // Likewise the member's email and name (Connect tokens carry neither by default).
+    let organization_name = workos.organization_name(m).await;
+    // The member's email and name likewise (Connect tokens carry neither by default); only shown.
     let user = match &m.user {
         Some(user) => Some(user.clone()),
         None => workos.get_user(user_id).await.ok().filter(|u| u.id == user_id),

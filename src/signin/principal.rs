@@ -50,12 +50,10 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
             }
         }
     }
-    // Memberships name their organization; when one does not (older API versions, the
-    // emulator), ask for it. The name is only shown, so a failure here does not stop sign-in.
-    let mut organization_name = membership.and_then(|m| m.organization_name.clone());
-    if let (Some(m), None) = (membership, &organization_name) {
-        organization_name = ctx.workos().get_organization(&m.organization_id).await.ok().map(|o| o.name);
-    }
+    let organization_name = match membership {
+        Some(m) => ctx.workos().organization_name(m).await,
+        None => None,
+    };
     let role = claims.role.clone().or_else(|| membership.and_then(|m| m.role.as_ref().map(|r| r.slug.clone())));
     let principal = Principal {
         user_id: auth.user.id.clone(),

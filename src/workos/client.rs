@@ -154,6 +154,16 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         self.call_json(req, &[]).await
     }
 
+    /// The name of a membership's organization: the membership's own `organization_name`, else
+    /// `GET /organizations/{id}` (older API versions and the emulator leave the name out). The
+    /// name is only shown, so a failed lookup is `None`, not an error.
+    pub async fn organization_name(&self, membership: &Membership) -> Option<String> {
+        match &membership.organization_name {
+            Some(name) => Some(name.clone()),
+            None => self.get_organization(&membership.organization_id).await.ok().map(|o| o.name),
+        }
+    }
+
     /// `GET /user_management/organization_memberships?user_id=…[&organization_id=…]` — all statuses
     /// (`statuses[]=active&statuses[]=inactive&statuses[]=pending`) so callers can tell "inactive" from "none"; first page, limit 100.
     pub async fn list_memberships(&self, user_id: &str, organization_id: Option<&str>) -> Result<Vec<Membership>, WorkosError> {
