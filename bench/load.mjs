@@ -15,16 +15,12 @@
 //            token: how many were accepted, and how many of the issued tokens still refresh.
 // Every scenario reports workerd's memory (RSS of the workerd processes) before and after.
 import os from 'node:os';
-import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { createStack } from '../tests/e2e/stack.mjs';
+import { percentile, startBenchStack } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
 const { values: opts } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'all' },
@@ -38,7 +34,6 @@ const { values: opts } = parseArgs({
 const MINUTES = Number(opts.minutes);
 const say = (line) => console.log(`load: ${new Date().toISOString().slice(11, 19)} ${line}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 /** Resident memory of all workerd processes, in MB. */
 function workerdMemoryMb() {
@@ -173,13 +168,11 @@ async function refreshScenario(oauth) {
 }
 
 async function main() {
-  const stack = createStack({ artifacts: ARTIFACTS, say, logRequests: opts['log-workos'], authkitWorker: false });
-  process.once('SIGINT', async () => { await stack.stop(); process.exit(130); });
+  let stack;
   try {
-    const { testEnv } = await stack.start();
-    Object.assign(process.env, testEnv);
-    const oauth = await import('../tests/e2e/oauth-helpers.mjs');
-    const h = { ...(await import('../tests/e2e/mcp-helpers.mjs')), ORIGIN: oauth.ORIGIN };
+    const started = await startBenchStack({ say, logRequests: opts['log-workos'] });
+    stack = started.stack;
+    const { mcp: h, oauth } = started;
     const want = (s) => opts.scenario === 'all' || opts.scenario === s;
     const rows = [];
     console.log(`load benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length}× ${os.cpus()[0]?.model?.trim()}, wrangler dev (workerd)`);
@@ -206,7 +199,7 @@ async function main() {
     console.error(`load: ${err.stack ?? err.message}`);
     return 1;
   } finally {
-    await stack.stop();
+    await stack?.stop();
   }
 }
 

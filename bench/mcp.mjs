@@ -24,15 +24,10 @@
 // Figures are for this machine and `wrangler dev` (workerd, local KV, the release
 // build that scripts/build.sh makes); they compare runs on one machine, they do not predict production.
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { createStack } from '../tests/e2e/stack.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
+import { percentile, startBenchStack } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,8 +50,6 @@ for (const [name, v] of [['duration', DURATION_S], ['connections', CONNECTIONS],
 
 const say = (line) => console.log(`bench: ${line}`);
 
-/** Nearest-rank percentile of sorted numbers. */
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 const readsOf = (value) => {
   const m = String(value ?? '').match(/kv\s*;[^,]*desc="?reads=(\d+)/);
@@ -204,22 +197,11 @@ function printTable(rows) {
 }
 
 async function main() {
-  const stack = createStack({ artifacts: ARTIFACTS, say, logRequests: false, authkitWorker: false });
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
-    process.once(sig, async () => {
-      say(`${sig}: stopping everything`);
-      await stack.stop();
-      process.exit(code);
-    });
-  }
+  let stack;
   try {
-    const { testEnv } = await stack.start();
-    // The helpers read where things run from the environment when first imported.
-    Object.assign(process.env, testEnv);
-    const mcp = {
-      ...(await import('../tests/e2e/mcp-helpers.mjs')),
-      ORIGIN: (await import('../tests/e2e/oauth-helpers.mjs')).ORIGIN,
-    };
+    const started = await startBenchStack({ say });
+    stack = started.stack;
+    const { testEnv, mcp } = started;
     say('signing in as Alice (OAuth through the emulator) for O/mcp and O/sse');
     const httpToken = (await mcp.accessToken('alice@example.com', '/mcp')).token;
     const sseToken = (await mcp.accessToken('alice@example.com', '/sse')).token;
@@ -242,7 +224,7 @@ async function main() {
     console.error(`bench: ${err.stack ?? err.message}`);
     return 1;
   } finally {
-    await stack.stop();
+    await stack?.stop();
   }
 }
 

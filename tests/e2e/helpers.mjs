@@ -288,6 +288,21 @@ async function controlCall(method, p, body) {
   if (!res.ok) throw new Error(`${method} /__control/${p} → ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
+/** WorkOS's code / refresh-token exchange, where most fault tests inject. */
+export const AUTHENTICATE = '/user_management/authenticate';
+
+/** Every kind of upstream fault the front injects (specs for `control.setFault`, paths added by the caller). */
+export const WORKOS_FAULTS = [
+  { mode: 'down' },
+  { mode: 'slow', delayMs: 7000 }, // beyond the Worker's 5 s timeout
+  { mode: 'status', status: 429, retryAfter: '4' },
+  { mode: 'status', status: 500 },
+  { mode: 'status', status: 502 },
+  { mode: 'status', status: 503 },
+  { mode: 'malformed' },
+  { mode: 'truncated' },
+];
+
 export const control = {
   setFault: (spec) => controlCall('POST', 'fault', spec),
   resetFault: () => controlCall('POST', 'fault', { mode: 'ok' }),

@@ -5,29 +5,17 @@
 // same flow succeeds once WorkOS is healthy. The audit log failing never changes a sign-in.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALICE, signIn, account, control, kvKeys } from './helpers.mjs';
+import { ALICE, signIn, account, control, kvKeys, AUTHENTICATE, WORKOS_FAULTS } from './helpers.mjs';
 import {
   Browser, registerClient, authorizeRequest, obtainCode, exchangeCode, expectTokens, refreshToken, expectOAuthError,
   clientWithTokens, callProtected,
 } from './oauth-helpers.mjs';
 
-const AUTHENTICATE = '/user_management/authenticate';
-const FAULTS = [
-  { mode: 'down' },
-  { mode: 'slow', delayMs: 7000 },
-  { mode: 'status', status: 429, retryAfter: '4' },
-  { mode: 'status', status: 500 },
-  { mode: 'status', status: 502 },
-  { mode: 'status', status: 503 },
-  { mode: 'malformed' },
-  { mode: 'truncated' },
-];
-
 afterEach(async () => { await control.resetFault(); });
 
 test('authorization: WorkOS failing behind /authorize → an error page, no code for the client; then it authorizes', async () => {
   const client = await registerClient();
-  for (const fault of FAULTS) {
+  for (const fault of WORKOS_FAULTS) {
     const browser = new Browser({ loginHint: ALICE });
     const req = authorizeRequest(client);
     const [grants, sessions] = [await kvKeys('oauth:grant:'), await kvKeys('session:')];
@@ -50,7 +38,7 @@ test('authorization: WorkOS failing behind /authorize → an error page, no code
 test('refresh: every WorkOS fault → 503 temporarily_unavailable with Retry-After; the refresh token still works after', async () => {
   const { client, tokens } = await clientWithTokens(new Browser({ loginHint: ALICE }));
   const grants = await kvKeys('oauth:grant:');
-  for (const fault of FAULTS) {
+  for (const fault of WORKOS_FAULTS) {
     await control.setFault({ ...fault, paths: [AUTHENTICATE] });
     const r = await refreshToken(client.client_id, tokens.refresh_token);
     await control.resetFault();

@@ -6,10 +6,9 @@
 import { test, before, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control, kvKeys } from './helpers.mjs';
+import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control, kvKeys, AUTHENTICATE, WORKOS_FAULTS } from './helpers.mjs';
 import { accessToken, mcpPost } from './mcp-helpers.mjs';
 
-const AUTHENTICATE = '/user_management/authenticate';
 const USERS = '/user_management/users';
 
 afterEach(async () => { await control.resetFault(); });
@@ -48,22 +47,11 @@ async function profile() {
   return r.json.result;
 }
 
-const FAULTS = [
-  { mode: 'down' },
-  { mode: 'slow', delayMs: 7000 },
-  { mode: 'status', status: 429, retryAfter: '3' },
-  { mode: 'status', status: 500 },
-  { mode: 'status', status: 502 },
-  { mode: 'status', status: 503 },
-  { mode: 'malformed' },
-  { mode: 'truncated' },
-];
-
 test('getUserProfile: every WorkOS fault is a readable tool error (isError), never a protocol error; then it works', async () => {
   const healthy = await profile();
   assert.ok(!healthy.isError, `healthy: ${JSON.stringify(healthy)}`);
   assert.match(healthy.content[0].text, /alice@example\.com/);
-  for (const fault of FAULTS) {
+  for (const fault of WORKOS_FAULTS) {
     await control.setFault({ ...fault, paths: [USERS] });
     const t0 = Date.now();
     const r = await profile();

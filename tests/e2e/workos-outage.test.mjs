@@ -3,9 +3,8 @@
 // Faults are injected by the front (dev/front.mjs) after the browser already has its code.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control } from './helpers.mjs';
+import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control, AUTHENTICATE } from './helpers.mjs';
 
-const AUTHENTICATE = '/user_management/authenticate';
 /** WorkOS's Retry-After in the 429 below; the Worker passes it on ("with Retry-After when known"). */
 const RETRY_AFTER = '7';
 
