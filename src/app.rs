@@ -2,7 +2,7 @@
 use crate::config::{AuthMode, Config};
 use crate::auth::authkit::AuthkitKeys;
 use crate::auth::org_access::OrgAccessCache;
-use crate::http::{HttpClient, HttpRequest, Method as HttpMethod};
+use crate::http::{HttpClient, HttpRequest};
 use crate::oauth::access::GrantChecks;
 use crate::oauth::metadata;
 use crate::platform::{self, fetch::FetchClient, kv::KvStore};
@@ -56,7 +56,7 @@ fn is_api_path(path: &str) -> bool {
 }
 
 fn is_known(path: &str) -> bool {
-    is_api_path(path) || matches!(path, "/" | "/account" | "/login" | "/callback" | "/logout" | "/authorize")
+    is_api_path(path) || matches!(path, "/" | "/account" | "/login" | "/login/organization" | "/callback" | "/logout" | "/authorize")
 }
 
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -84,6 +84,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         (Method::Get | Method::Head, "/login") => routes::login::login_page(&req, &app).await,
         (Method::Post, "/login") => routes::login::login_start(req, &app).await,
         (Method::Get, "/callback") => routes::login::callback(&req, &app, &ctx).await,
+        (Method::Post, "/login/organization") => routes::login::choose_organization(req, &app, &ctx).await,
         (Method::Post, "/logout") => routes::login::logout(req, &app).await,
         (Method::Get | Method::Head, metadata::AS_METADATA_PATH) => routes::oauth::as_metadata(&req, &app).await,
         // In AuthKit mode AuthKit is the authorization server: ours is not offered at all.
@@ -95,7 +96,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         (Method::Post, "/revoke") => routes::oauth::revoke(req, &app).await,
         (_, "/mcp" | "/sse" | "/sse/message") => routes::mcp::handle(req, &app, &env, &path).await,
         (_, "/login" | "/authorize") => web::method_not_allowed("GET, POST"),
-        (_, "/logout" | "/register" | "/token" | "/revoke") => web::method_not_allowed("POST"),
+        (_, "/logout" | "/login/organization" | "/register" | "/token" | "/revoke") => web::method_not_allowed("POST"),
         _ => web::method_not_allowed("GET"),
     }
 }
@@ -134,13 +135,7 @@ pub async fn authkit_metadata(app: &App, issuer: &str) -> Option<serde_json::Val
             return Some(doc.clone());
         }
     }
-    let request = HttpRequest {
-        method: HttpMethod::Get,
-        url: format!("{issuer}{}", metadata::AS_METADATA_PATH),
-        headers: vec![("Accept".into(), "application/json".into())],
-        body: None,
-        max_response_bytes: Some(64 * 1024),
-    };
+    let request = HttpRequest::get_json(format!("{issuer}{}", metadata::AS_METADATA_PATH), Some(64 * 1024));
     let fresh = match app.http.send(request).await {
         Ok(r) if r.status == 200 => serde_json::from_slice::<serde_json::Value>(&r.body).ok().filter(|d| d["issuer"] == issuer),
         _ => None,

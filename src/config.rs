@@ -1,5 +1,6 @@
 //! Typed configuration from the Worker's environment. Every problem names the variable.
 use crate::cookies::{CookieKeys, KeyError};
+use crate::workos::WorkosTokenRules;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.workos.com";
 
@@ -17,6 +18,8 @@ pub struct Config {
     pub mcp_allowed_origins: Vec<String>,
     /// Who issues the MCP bearer tokens.
     pub auth_mode: AuthMode,
+    /// The issuers and audience a WorkOS sign-in access token must name.
+    pub workos_tokens: WorkosTokenRules,
 }
 
 /// The Worker as authorization server (default), or AuthKit (`WORKOS_AUTHKIT_DOMAIN`).
@@ -98,7 +101,9 @@ impl Config {
             None => AuthMode::Worker,
             Some(domain) => AuthMode::Authkit { issuer: parse_authkit_domain(&domain)?, audience: get("WORKOS_AUTHKIT_AUDIENCE") },
         };
-        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata, mcp_allowed_origins, auth_mode })
+        let custom_auth_domain = get("WORKOS_CUSTOM_AUTH_DOMAIN").map(|d| parse_domain("WORKOS_CUSTOM_AUTH_DOMAIN", &d)).transpose()?;
+        let workos_tokens = WorkosTokenRules::new(&client_id, &api_base_url, custom_auth_domain.as_deref());
+        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata, mcp_allowed_origins, auth_mode, workos_tokens })
     }
 }
 
@@ -125,12 +130,16 @@ fn invalid(name: &'static str, reason: &str) -> ConfigError {
 /// `acme.authkit.app` (or a custom AuthKit domain) → `https://acme.authkit.app`. A full
 /// `https://…` origin is accepted too, and `http://` only for a loopback stand-in (tests).
 fn parse_authkit_domain(raw: &str) -> Result<String, ConfigError> {
-    const NAME: &str = "WORKOS_AUTHKIT_DOMAIN";
+    parse_domain("WORKOS_AUTHKIT_DOMAIN", raw)
+}
+
+/// A domain (`auth.example.com`) or origin (`https://auth.example.com`) → the `https` origin.
+fn parse_domain(name: &'static str, raw: &str) -> Result<String, ConfigError> {
     let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
-    let origin = parse_url(NAME, &with_scheme)?;
-    let url = url::Url::parse(&origin).map_err(|_| invalid(NAME, "not a domain like your-company.authkit.app"))?;
+    let origin = parse_url(name, &with_scheme)?;
+    let url = url::Url::parse(&origin).map_err(|_| invalid(name, "not a domain like auth.example.com"))?;
     if url.path() != "/" || url.host_str().is_none_or(|h| !h.contains('.') && h != "localhost") {
-        return Err(invalid(NAME, "expected a domain like your-company.authkit.app (no path)"));
+        return Err(invalid(name, "expected a domain like auth.example.com (no path)"));
     }
     Ok(url.origin().ascii_serialization())
 }

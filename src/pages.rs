@@ -41,6 +41,13 @@ pub struct ConsentPage<'a> {
     pub metadata_document: bool,
 }
 
+#[derive(Template)]
+#[template(path = "organization.html")]
+pub struct OrganizationPage<'a> {
+    pub organizations: &'a [crate::workos::OrganizationChoice],
+    pub csrf: &'a str,
+}
+
 /// Render, falling back to a fixed page: a template error must not become a panic or a 500 loop.
 pub fn render<T: Template>(page: &T) -> String {
     page.render().unwrap_or_else(|_| "<!doctype html><title>Error</title><h1>Something went wrong</h1>".to_string())
@@ -79,6 +86,18 @@ mod tests {
         assert!(html.contains("name=\"csrf\" value=\"tok\""));
         assert!(html.contains("data-testid=\"consent-localhost-warning\""));
         assert!(html.contains("value=\"approve\"") && html.contains("value=\"deny\""));
+    }
+
+    #[test]
+    fn organization_page_offers_each_organization_escaped() {
+        use crate::workos::OrganizationChoice;
+        let orgs = vec![OrganizationChoice { id: "org_1".into(), name: "Acme <Corp>".into() }, OrganizationChoice { id: "org_2".into(), name: String::new() }];
+        let html = render(&OrganizationPage { organizations: &orgs, csrf: "tok" });
+        assert!(html.contains("name=\"organization_id\" value=\"org_1\""));
+        assert!(html.contains("Acme &#60;Corp&#62;") && !html.contains("<Corp>"));
+        assert!(html.contains(">org_2</button>"), "an unnamed organization shows its id");
+        assert!(html.contains("name=\"csrf\" value=\"tok\""));
+        assert!(html.contains("action=\"/login/organization\""));
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub mod keys {
     pub fn signin_state(state: &str) -> String {
         format!("signin:state:{state}")
     }
+    /// A sign-in paused for the organization picker (10 minutes; WorkOS's token sealed).
+    pub fn signin_pick(id: &str) -> String {
+        format!("signin:pick:{id}")
+    }
     /// A browser session (the session cookie holds the id, sealed).
     pub fn session(session_id: &str) -> String {
         format!("session:{session_id}")

@@ -42,15 +42,19 @@ pub fn mint(claims: serde_json::Value) -> String {
     mint_with(test_key(), TEST_KID, claims)
 }
 
-/// Answers requests from a closure and records them.
+/// Answers requests from a closure and records them. Time is simulated: each request takes
+/// `latency_ms`, and `sleep` only advances the clock (and is recorded).
 pub struct ScriptedHttp<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
     pub handler: F,
     pub requests: RefCell<Vec<HttpRequest>>,
+    pub clock_ms: std::cell::Cell<u64>,
+    pub latency_ms: std::cell::Cell<u64>,
+    pub sleeps: RefCell<Vec<u64>>,
 }
 
 impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> ScriptedHttp<F> {
     pub fn new(handler: F) -> Self {
-        ScriptedHttp { handler, requests: RefCell::new(Vec::new()) }
+        ScriptedHttp { handler, requests: RefCell::new(Vec::new()), clock_ms: Default::default(), latency_ms: Default::default(), sleeps: RefCell::default() }
     }
     /// Paths (without query) of the requests made so far.
     pub fn paths(&self) -> Vec<String> {
@@ -65,7 +69,21 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> ScriptedHttp<F
 impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> HttpClient for ScriptedHttp<F> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         self.requests.borrow_mut().push(request.clone());
+        self.clock_ms.set(self.clock_ms.get() + self.latency_ms.get());
         (self.handler)(&request)
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.clock_ms.get()
+    }
+
+    async fn sleep(&self, ms: u64) {
+        self.sleeps.borrow_mut().push(ms);
+        self.clock_ms.set(self.clock_ms.get() + ms);
+    }
+
+    fn timeout_ms(&self) -> u64 {
+        5000
     }
 }
 

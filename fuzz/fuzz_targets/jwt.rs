@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use mcp_authkit_worker::auth::{AuthkitKeys, Expectations};
 use mcp_authkit_worker::workos::jwt::{parse_rs256, peek_kid, verify_rs256, RsaKeys};
-use mcp_authkit_worker::workos::JwksCache;
+use mcp_authkit_worker::workos::{JwksCache, WorkosTokenRules};
 
 /// A real 2048-bit public key (its private half is not kept anywhere).
 const JWKS: &str = include_str!("../jwks.json");
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(verify_rs256(&keys, token, 8 * 1024).is_err(), "a forged token verified");
     let mut workos = JwksCache::default();
     workos.load(JWKS, NOW).expect("fixture JWKS");
-    assert!(workos.verify(token, "client_fuzz", NOW).is_err());
+    assert!(workos.verify(token, &WorkosTokenRules::new("client_fuzz", "https://api.workos.com", None), NOW).is_err());
     let mut authkit = AuthkitKeys::default();
     authkit.load(JWKS, NOW).expect("fixture JWKS");
     let audiences = ["https://mcp.example.com/mcp".to_string()];

@@ -11,7 +11,7 @@
 //! [`AuthkitKeys::MIN_REFETCH_SECS`] otherwise (stale refresh, unknown `kid`, outage retries).
 //! A [`SharedKeys`] copy (the Worker uses the Cache API) lets a new or stale isolate take a
 //! sibling's fresh fetch instead of fetching itself.
-use crate::http::{HttpClient, HttpRequest, Method, TransportError};
+use crate::http::{HttpClient, HttpRequest, TransportError};
 use crate::workos::jwt::{check_time, parse_rs256, verify_rs256, JwksProblem, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES};
 use serde::Deserialize;
 use serde_json::Value;
@@ -321,13 +321,7 @@ async fn refresh_keys<H: HttpClient, C: SharedKeys>(http: &H, shared: &C, keys: 
 
 /// `GET {jwks_url}` → the JWKS text (bounded to [`MAX_JWKS_BYTES`]).
 pub async fn fetch_jwks<H: HttpClient>(http: &H, jwks_url: &str) -> Result<String, AuthkitTokenError> {
-    let request = HttpRequest {
-        method: Method::Get,
-        url: jwks_url.to_string(),
-        headers: vec![("Accept".into(), "application/json".into())],
-        body: None,
-        max_response_bytes: Some(MAX_JWKS_BYTES),
-    };
+    let request = HttpRequest::get_json(jwks_url, Some(MAX_JWKS_BYTES));
     let unavailable = AuthkitTokenError::JwksUnavailable;
     let response = http.send(request).await.map_err(|e| {
         unavailable(match e {

@@ -31,7 +31,7 @@ const MAX_ENTRIES: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgAccess {
     pub organization_name: Option<String>,
-    /// The highest-priority role slug.
+    /// The membership's primary role (its `role`).
     pub role: Option<String>,
     /// Union of the permissions of all the member's roles, in first-seen order.
     pub permissions: Vec<String>,
@@ -126,7 +126,7 @@ pub async fn resolve<S: Store, H: HttpClient>(
 /// Ask WorkOS: the active membership in `org_id`, then its roles' permissions.
 pub async fn fetch<H: HttpClient>(workos: &WorkosClient<'_, H>, user_id: &str, org_id: &str) -> Result<Option<OrgAccess>, WorkosError> {
     let memberships = workos.list_memberships(user_id, Some(org_id)).await?;
-    let Some(m) = memberships.iter().find(|m| m.organization_id == org_id && m.user_id == user_id && m.status == "active") else {
+    let Some(m) = memberships.iter().find(|m| m.organization_id == org_id && m.user_id == user_id && m.is_active()) else {
         return Ok(None);
     };
     let slugs = m.role_slugs();
@@ -146,7 +146,7 @@ pub async fn fetch<H: HttpClient>(workos: &WorkosClient<'_, H>, user_id: &str, o
     };
     Ok(Some(OrgAccess {
         organization_name,
-        role: slugs.first().map(|s| s.to_string()),
+        role: m.primary_role().map(str::to_string),
         permissions,
         email: user.as_ref().map(|u| u.email.clone()),
         name: user.as_ref().map(|u| u.display_name()),

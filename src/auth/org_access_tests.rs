@@ -57,17 +57,14 @@ fn workos_http(world: &Rc<RefCell<World>>) -> ScriptedHttp<Handler> {
         };
         match segments.as_slice() {
             ["user_management", "organization_memberships"] => {
-                let q: HashMap<String, String> = url.query_pairs().into_owned().filter(|(k, _)| k != "statuses[]").collect();
+                let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+                assert_eq!(q.get("statuses").map(String::as_str), Some("active,inactive,pending"), "the spec's form style, one parameter");
                 assert_eq!(q.get("user_id").map(String::as_str), Some(USER));
                 assert_eq!(q.get("organization_id").map(String::as_str), Some(ORG));
                 Ok(json_response(200, json!({"object": "list", "data": [w.membership.clone()], "list_metadata": {}})))
             }
             ["authorization", "roles", slug] => match w.env_roles.iter().find(|(s, _)| s == slug) {
                 Some((s, p)) => Ok(json_response(200, role_json(s, p))),
-                None => not_found(),
-            },
-            ["authorization", "roles", slug, "permissions"] => match w.env_roles.iter().find(|(s, _)| s == slug) {
-                Some((_, _)) => Ok(json_response(200, json!({"object": "list", "data": [{"object": "permission", "slug": "image_generation"}]}))),
                 None => not_found(),
             },
             ["authorization", "organizations", org, "roles", slug] if *org == ORG => match w.org_roles.iter().find(|(s, _)| s == slug) {
@@ -130,6 +127,7 @@ fn without_roles_the_single_role_is_used() {
 fn a_custom_organization_role_is_found_when_no_environment_role_has_the_slug() {
     let world = World::new();
     world.borrow_mut().membership["roles"] = json!([{"slug": "org-reviewer"}]);
+    world.borrow_mut().membership["role"] = json!({"slug": "org-reviewer"});
     world.borrow_mut().org_roles = vec![("org-reviewer", vec!["image_generation"])];
     let (out, paths) = fetch_now(&world);
     assert_eq!(out.unwrap().unwrap().permissions, vec!["image_generation"]);
@@ -137,18 +135,30 @@ fn a_custom_organization_role_is_found_when_no_environment_role_has_the_slug() {
 }
 
 #[test]
-fn a_role_object_without_permissions_is_completed_from_its_permission_list() {
+fn a_role_object_without_permissions_is_malformed_not_an_empty_set() {
+    // The spec makes `permissions` required; a role without it is not read as "no permissions".
     let world = World::new();
     world.borrow_mut().env_roles = vec![("admin", None)];
     let (out, paths) = fetch_now(&world);
-    assert_eq!(out.unwrap().unwrap().permissions, vec!["image_generation"]);
-    assert_eq!(paths.last().map(String::as_str), Some("/authorization/roles/admin/permissions"));
+    assert!(matches!(out, Err(WorkosError::Malformed { .. })), "{out:?}");
+    assert_eq!(paths.last().map(String::as_str), Some("/authorization/roles/admin"), "no call outside the spec");
+}
+
+#[test]
+fn the_role_shown_is_the_primary_one_and_permissions_cover_every_role() {
+    let world = World::new();
+    world.borrow_mut().membership["roles"] = json!([{"slug": "member"}, {"slug": "admin"}]);
+    world.borrow_mut().membership["role"] = json!({"slug": "admin"});
+    let access = fetch_now(&world).0.unwrap().unwrap();
+    assert_eq!(access.role.as_deref(), Some("admin"), "the membership's role, not roles[0]");
+    assert_eq!(access.permissions, vec!["reports:read", "image_generation"]);
 }
 
 #[test]
 fn an_unknown_role_is_an_error_not_an_empty_permission_set() {
     let world = World::new();
     world.borrow_mut().membership["roles"] = json!([{"slug": "ghost"}]);
+    world.borrow_mut().membership["role"] = json!({"slug": "ghost"});
     assert!(matches!(fetch_now(&world).0, Err(WorkosError::Api { status: 404, .. })));
 }
 
@@ -242,6 +252,7 @@ fn a_role_change_in_workos_shows_once_the_copies_are_old() {
     let isolate = Isolate::new(&world);
     isolate.resolve(&store, NOW).unwrap();
     world.borrow_mut().membership["roles"] = json!([{"slug": "member"}]);
+    world.borrow_mut().membership["role"] = json!({"slug": "member"});
     // Memory expired, KV still fresh: the old answer.
     assert_eq!(perms(isolate.resolve(&store, NOW + MEMORY_SECS)), vec!["image_generation", "reports:read"]);
     // KV expired too: WorkOS again.

@@ -2,7 +2,7 @@
 //! named by a Client ID Metadata Document URL (fetched, validated, cached in KV).
 use super::client::{self, ClientRecord, Registration};
 use super::OAuthError;
-use crate::http::{HttpClient, HttpRequest, Method, TransportError};
+use crate::http::{HttpClient, HttpRequest, TransportError};
 use crate::signin::Ctx;
 use crate::store::{keys, Store};
 
@@ -71,13 +71,7 @@ async fn metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_
             }
         }
     }
-    let request = HttpRequest {
-        method: Method::Get,
-        url: url.to_string(),
-        headers: vec![("Accept".into(), "application/json".into())],
-        body: None,
-        max_response_bytes: Some(client::MAX_METADATA_DOCUMENT_BYTES),
-    };
+    let request = HttpRequest::get_json(url.to_string(), Some(client::MAX_METADATA_DOCUMENT_BYTES));
     let refuse = |why: &str| OAuthError::invalid_client(format!("the client metadata document at {client_id} could not be used: {why}"));
     let response = ctx.http.send(request).await.map_err(|e| match e {
         TransportError::Timeout => refuse("no answer within 5 seconds"),

@@ -81,7 +81,7 @@ fn workos(up: &Upstream) -> Handler {
                     return Ok(json_response(400, json!({"message":"Invalid refresh token","code":"invalid_grant"})));
                 }
                 counter.set(counter.get() + 1);
-                let at = mint(json!({"sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 100_000,"iat":T0}));
+                let at = mint(json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 100_000,"iat":T0}));
                 Ok(json_response(200, json!({"user":user,"organization_id":ACME,"access_token":at,"refresh_token":format!("wrt-{}", counter.get())})))
             }
             other => panic!("unexpected WorkOS call {other}"),

@@ -20,6 +20,18 @@ fn network(e: impl std::fmt::Display) -> TransportError {
 }
 
 impl HttpClient for FetchClient {
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+
+    async fn sleep(&self, ms: u64) {
+        Delay::from(Duration::from_millis(ms)).await;
+    }
+
+    fn timeout_ms(&self) -> u64 {
+        u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX)
+    }
+
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let headers = Headers::new();
         for (k, v) in &request.headers {
@@ -29,6 +41,7 @@ impl HttpClient for FetchClient {
         init.with_method(match request.method {
             Method::Get => worker::Method::Get,
             Method::Post => worker::Method::Post,
+            Method::Put => worker::Method::Put,
         })
         .with_headers(headers)
         .with_redirect(RequestRedirect::Manual);
@@ -57,7 +70,8 @@ impl HttpClient for FetchClient {
             }
             Ok(HttpResponse { status, headers, body })
         };
-        let timer = Delay::from(self.timeout);
+        let timeout = request.timeout_ms.map_or(self.timeout, |ms| self.timeout.min(Duration::from_millis(ms)));
+        let timer = Delay::from(timeout);
         match select(Box::pin(work), timer).await {
             Either::Left((result, _)) => result,
             Either::Right(((), _)) => {

@@ -1,9 +1,9 @@
 //! `/login`, `/callback`, `/logout`, `/` (account): parse the request, call `signin`, answer.
 use crate::app::App;
 use crate::cookies::clear_cookie;
-use crate::pages::{render, AccountPage, LoginPage};
+use crate::pages::{render, AccountPage, LoginPage, OrganizationPage};
 use crate::return_path::safe_return_path;
-use crate::signin::{self, Callback, ClientInfo, StartRequest, SESSION_COOKIE, SIGNIN_COOKIE};
+use crate::signin::{self, Callback, ClientInfo, Outcome, StartRequest, PICK_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE};
 use crate::web;
 use super::{cookie, form, header, query};
 use worker::{Context, Request, Response, Result};
@@ -64,14 +64,38 @@ pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Result<Respons
     // The binding cookie is single-use whatever happens next.
     let clear = clear_cookie(SIGNIN_COOKIE);
     match signin::complete(&app.ctx(), cb, signin_cookie.as_deref(), &client_info(req)).await {
-        Ok(done) => {
-            if let Some(event) = done.audit {
-                send_audit_event(app, ctx, event);
-            }
-            web::redirect(&done.location, &[&done.set_cookie, &clear])
+        Ok(Outcome::SignedIn(done)) => signed_in(app, ctx, *done, &clear),
+        Ok(Outcome::ChooseOrganization(picker)) => {
+            let resp = web::html(200, render(&OrganizationPage { organizations: &picker.organizations, csrf: &picker.csrf }))?;
+            resp.headers().append("Set-Cookie", &picker.set_cookie)?;
+            resp.headers().append("Set-Cookie", &clear)?;
+            Ok(resp)
         }
         Err(e) => web::signin_error(&e, &[&clear]),
     }
+}
+
+/// `POST /login/organization`: the organization picker's choice finishes the sign-in.
+pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> Result<Response> {
+    let pick_cookie = cookie(&req, PICK_COOKIE);
+    let origin = header(&req, "Origin");
+    let info = client_info(&req);
+    let f = form(&mut req).await.unwrap_or_default();
+    let get = |k: &str| f.get(k).map(String::as_str);
+    match signin::choose_organization(&app.ctx(), pick_cookie.as_deref(), get("organization_id"), get("csrf"), origin.as_deref(), &info).await {
+        Ok(done) => signed_in(app, ctx, done, &clear_cookie(PICK_COOKIE)),
+        // A refused form keeps the picker (its cookie) unless it can no longer be used.
+        Err(e @ (signin::SigninError::Csrf | signin::SigninError::ForeignOrigin | signin::SigninError::OrganizationNotOffered)) => web::signin_error(&e, &[]),
+        Err(e) => web::signin_error(&e, &[&clear_cookie(PICK_COOKIE)]),
+    }
+}
+
+/// Signed in: the audit event goes out after the response; the browser goes on.
+fn signed_in(app: &App, ctx: &Context, done: signin::Completed, clear: &str) -> Result<Response> {
+    if let Some(event) = done.audit {
+        send_audit_event(app, ctx, event);
+    }
+    web::redirect(&done.location, &[&done.set_cookie, clear])
 }
 
 /// The audit log never delays or fails a sign-in: it runs after the response, errors are logged.
@@ -83,9 +107,10 @@ fn send_audit_event(app: &App, ctx: &Context, event: crate::workos::AuditEvent) 
     ctx.wait_until(async move {
         let http = crate::platform::fetch::FetchClient::workos();
         let client = crate::workos::WorkosClient { http: &http, base_url: &base, client_id: &client_id, api_key: &api_key, now };
+        // One key per event, kept by the client's retry: WorkOS records the event once.
         let key = crate::random::token(16);
         if let Err(e) = client.create_audit_event(&event, &key).await {
-            worker::console_warn!("audit log event {} for {} not recorded: {e}", event.action, event.actor_id);
+            worker::console_warn!("{}", event.failure_log_line(&e));
         }
     });
 }

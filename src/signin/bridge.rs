@@ -5,7 +5,7 @@ use super::{Ctx, SigninError};
 use crate::config::AuthMode;
 use crate::http::HttpClient;
 use crate::store::Store;
-use crate::workos::{User, WorkosError};
+use crate::workos::{BridgeUser, User, WorkosError};
 
 /// AuthKit's ids are short opaque tokens; anything else is not one.
 pub fn valid_external_auth_id(id: &str) -> bool {
@@ -29,8 +29,22 @@ pub fn completion_redirect_allowed(uri: &str, mode: &AuthMode) -> bool {
 }
 
 /// Complete the AuthKit flow for `user`; returns the checked redirect.
+///
+/// WorkOS reads the completion's `user.id` as the application's own id for the person and
+/// finds its user by that `external_id` (creating one when none has it). Sending a WorkOS user
+/// id there would make WorkOS try to create a second user with a taken email. So the person's
+/// `external_id` is sent; when they have none yet it is first set to their WorkOS user id — a
+/// stable value — so the completion resolves to the same WorkOS user, memberships and all.
 pub async fn complete<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, external_auth_id: &str, user: &User) -> Result<String, SigninError> {
-    let redirect = ctx.workos().complete_authkit_oauth2(external_auth_id, user).await.map_err(refusal)?;
+    let external_id = match user.external_id.as_deref().filter(|e| !e.is_empty()) {
+        Some(existing) => existing.to_string(),
+        None => {
+            ctx.workos().set_external_id(&user.id, &user.id).await.map_err(SigninError::Workos)?;
+            user.id.clone()
+        }
+    };
+    let person = BridgeUser { external_id: &external_id, email: &user.email, first_name: user.first_name.as_deref(), last_name: user.last_name.as_deref() };
+    let redirect = ctx.workos().complete_authkit_oauth2(external_auth_id, &person).await.map_err(refusal)?;
     if !completion_redirect_allowed(&redirect, &ctx.config.auth_mode) {
         return Err(SigninError::BridgeRedirectRefused(redirect.chars().take(200).collect()));
     }
@@ -78,6 +92,30 @@ mod tests {
             assert!(!completion_redirect_allowed(bad, &authkit), "{bad}");
         }
         assert!(!completion_redirect_allowed("http://127.0.0.1:4102/x", &worker), "loopback only when it is the configured domain");
+    }
+
+    use super::super::tests::{world, Scenario, ALICE};
+    use futures_executor::block_on;
+
+    fn bridge_calls(external_id: Option<&str>) -> (String, Vec<(crate::http::Method, String)>) {
+        let w = world(Scenario { external_id: external_id.map(str::to_string), ..Default::default() }, None);
+        let user = User { id: ALICE.into(), email: "alice@example.com".into(), first_name: Some("Alice".into()), last_name: None, email_verified: None,
+                          profile_picture_url: None, external_id: external_id.map(str::to_string) };
+        let location = block_on(complete(&w.ctx(), "ext_auth_01TEST", &user)).unwrap();
+        let calls = w.http.requests.borrow().iter().map(|r| (r.method, url::Url::parse(&r.url).unwrap().path().to_string())).collect();
+        (location, calls)
+    }
+
+    #[test]
+    fn the_completion_names_the_person_by_external_id_set_first_when_missing() {
+        use crate::http::Method::{Post, Put};
+        // No external id yet: set it to the WorkOS user id (the fake checks the PUT body), then complete with it.
+        let (location, calls) = bridge_calls(None);
+        assert!(location.starts_with("https://acme.authkit.app/"));
+        assert_eq!(calls, vec![(Put, format!("/user_management/users/{ALICE}")), (Post, "/authkit/oauth2/complete".to_string())]);
+        // The application's own id already there: sent as is, nothing else written.
+        let (_, calls) = bridge_calls(Some("crm-0042"));
+        assert_eq!(calls, vec![(Post, "/authkit/oauth2/complete".to_string())]);
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub enum SigninError {
     Bridge(String),
     /// AuthKit's completion pointed somewhere other than AuthKit.
     BridgeRedirectRefused(String),
+    /// The organization picker is unknown, expired or already used in this browser.
+    PickExpired,
+    /// The picker form named an organization that was not offered.
+    OrganizationNotOffered,
 }
 
 /// What the person sees.
@@ -61,6 +65,8 @@ impl SigninError {
             ForeignOrigin => (403, "Request refused", "Requests from other sites are not accepted.".to_string()),
             Bridge(message) => (400, "AuthKit could not complete the sign-in", message.clone()),
             BridgeRedirectRefused(_) => (502, "AuthKit could not complete the sign-in", "AuthKit answered with an address outside AuthKit, so we did not follow it.".to_string()),
+            PickExpired => (400, "Sign-in expired", "This organization choice has expired or was already made. Start the sign-in again.".to_string()),
+            OrganizationNotOffered => (400, "Organization not available", "That organization was not one of the choices. Start the sign-in again.".to_string()),
         };
         ErrorView { status, title, message, retry_after: None }
     }
@@ -84,9 +90,54 @@ fn workos_view(e: &WorkosError) -> ErrorView {
         WorkosError::RateLimited { .. } => (503, "Too many sign-ins", "WorkOS is rate limiting sign-ins right now. Please try again shortly.".to_string()),
         WorkosError::Server { .. } => (502, "WorkOS had a problem", "WorkOS answered with a server error. Please try again in a moment.".to_string()),
         WorkosError::OAuth { error, .. } if error == "invalid_grant" => (400, "Sign-in expired", "The sign-in code has expired or was already used.".to_string()),
-        WorkosError::StepUp { message, .. } => (403, "More verification needed", format!("WorkOS needs another step before you can sign in: {message}")),
+        WorkosError::StepUp { code, message } => return authentication_view(code, message),
+        WorkosError::OrganizationSelection(_) => (403, "Choose an organization", "Your account belongs to several organizations. Sign in again to choose one.".to_string()),
         WorkosError::Malformed { .. } => (502, "WorkOS had a problem", "WorkOS sent a response we could not read. Please try again.".to_string()),
         WorkosError::OAuth { .. } | WorkosError::Api { .. } => (502, "WorkOS refused the sign-in", format!("WorkOS refused the request: {e}")),
     };
     ErrorView { status, title, message, retry_after: e.retry_after() }
+}
+
+/// A readable page for each code of WorkOS's authentication family (the spec's 403 list for
+/// `/user_management/authenticate`, plus `sso_required` and the older radar names).
+fn authentication_view(code: &str, message: &str) -> ErrorView {
+    let (title, text) = match code {
+        "mfa_enrollment" => ("Set up two-factor authentication", "Your organization requires two-factor authentication. Sign in again and set it up when WorkOS asks."),
+        "mfa_challenge" | "mfa_verification" => ("Two-factor check needed", "Sign in again and complete the two-factor check WorkOS shows."),
+        "sso_required" => ("Use your organization's single sign-on", "Your organization requires signing in through its identity provider. Sign in again and choose single sign-on."),
+        "email_verification_required" => ("Verify your email address", "WorkOS needs you to verify your email address first. Follow the link WorkOS sent you, then sign in again."),
+        "application_consent_required" => ("Consent required", "This application needs your consent before you can use it. Sign in again and accept when WorkOS asks."),
+        "email_password_auth_disabled" => ("Password sign-in is turned off", "Signing in with an email and password is disabled for this application. Sign in again with another method."),
+        "authentication_method_not_allowed" => ("Sign-in method not allowed", "Your organization does not allow the sign-in method you used. Sign in again with another method, such as single sign-on."),
+        "passkey_progressive_enrollment" => ("Set up a passkey", "WorkOS asks you to set up a passkey. Sign in again and follow the steps WorkOS shows."),
+        "radar_challenge" | "radar_email_challenge" | "radar_sms_challenge" | "radar_sign_up_challenge" | "radar_sms_sign_in_challenge" => {
+            ("Extra verification needed", "WorkOS's fraud protection wants to verify this sign-in. Sign in again and complete the verification WorkOS shows.")
+        }
+        "organization_selection_required" => ("Choose an organization", "Your account belongs to several organizations. Sign in again to choose one."),
+        _ => return ErrorView { status: 403, title: "More verification needed", message: format!("WorkOS needs another step before you can sign in: {message}"), retry_after: None },
+    };
+    ErrorView { status: 403, title, message: text.to_string(), retry_after: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_authentication_code_gets_its_own_readable_page() {
+        let codes = crate::workos::error::AUTHENTICATION_CODES;
+        let mut titles = std::collections::HashSet::new();
+        for code in codes {
+            let e = SigninError::Workos(WorkosError::StepUp { code: code.to_string(), message: "raw WorkOS text".into() });
+            let v = e.view();
+            assert_eq!(v.status, 403, "{code}");
+            assert_ne!(v.title, "More verification needed", "{code} has a page of its own");
+            assert!(!v.message.contains("raw WorkOS text") && v.message.ends_with('.'), "{code}: {}", v.message);
+            titles.insert(v.title);
+        }
+        assert!(titles.len() >= 10, "distinct pages: {titles:?}");
+        let unknown = SigninError::Workos(WorkosError::StepUp { code: "brand_new".into(), message: "Do the new thing".into() }).view();
+        assert_eq!((unknown.status, unknown.title), (403, "More verification needed"));
+        assert!(unknown.message.contains("Do the new thing"));
+    }
 }

@@ -1,4 +1,6 @@
-//! Starting a sign-in (state + PKCE + redirect to WorkOS) and completing it at `/callback`.
+//! Starting a sign-in (state + PKCE + redirect to WorkOS) and completing it at `/callback` —
+//! or, for a person in several organizations, at the organization picker (`organization.rs`).
+use super::organization::{self, Picker};
 use super::principal::{resolve_principal, Principal};
 use super::session::create_session;
 use super::{ClientInfo, Ctx, SigninError, SIGNIN_COOKIE, STATE_TTL};
@@ -6,7 +8,7 @@ use crate::http::HttpClient;
 use crate::return_path::safe_return_path;
 use crate::store::{keys, Store};
 use crate::workos::client::authorization_url;
-use crate::workos::{AuditEvent, AuthorizeParams};
+use crate::workos::{AuditEvent, AuthResponse, AuthorizeParams, WorkosError};
 use crate::{cookies, random};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
@@ -92,12 +94,30 @@ pub struct Completed {
     pub audit: Option<AuditEvent>,
 }
 
+/// How `/callback` ends: signed in, or the person must first pick an organization.
+#[derive(Debug)]
+pub enum Outcome {
+    SignedIn(Box<Completed>),
+    ChooseOrganization(Picker),
+}
+
+/// The audit action recorded for every sign-in (the README's dashboard step creates it).
+pub const SIGNED_IN_ACTION: &str = "user.signed_in";
+
+/// Where a sign-in goes once WorkOS has answered: kept through the organization picker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct Resume {
+    pub return_to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_auth_id: Option<String>,
+}
+
 pub async fn complete<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     cb: Callback<'_>,
     signin_cookie: Option<&str>,
     client: &ClientInfo,
-) -> Result<Completed, SigninError> {
+) -> Result<Outcome, SigninError> {
     let record = take_state(ctx, cb.state, signin_cookie).await?;
     if let Some(error) = cb.error {
         return Err(SigninError::Provider {
@@ -106,26 +126,38 @@ pub async fn complete<S: Store, H: HttpClient>(
         });
     }
     let code = cb.code.filter(|c| !c.is_empty()).ok_or(SigninError::CodeMissing)?;
+    let resume = Resume { return_to: record.return_to, external_auth_id: record.external_auth_id };
 
-    let auth = ctx
-        .workos()
-        .authenticate_with_code(code, &record.verifier, client.ip.as_deref(), client.user_agent.as_deref())
-        .await
-        .map_err(SigninError::Workos)?;
+    let exchange = ctx.workos().authenticate_with_code(code, &record.verifier, client.ip.as_deref(), client.user_agent.as_deref()).await;
+    let auth = match exchange {
+        Ok(auth) => auth,
+        // Several organizations and none implied: this server's own, else the person chooses.
+        Err(WorkosError::OrganizationSelection(pending)) => match ctx.config.organization_id.as_deref() {
+            Some(org) => organization::select(ctx, &pending, org, client).await?,
+            None => return organization::offer(ctx, pending, resume).await.map(Outcome::ChooseOrganization),
+        },
+        Err(e) => return Err(SigninError::Workos(e)),
+    };
+    finish(ctx, auth, resume, client).await.map(|done| Outcome::SignedIn(Box::new(done)))
+}
+
+/// From WorkOS's answer to a session: organization and permissions, AuthKit's bridge (before
+/// the session exists: a refused completion leaves nothing), the session, the audit event.
+pub(super) async fn finish<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, auth: AuthResponse, resume: Resume, client: &ClientInfo) -> Result<Completed, SigninError> {
     let user = auth.user.clone();
     let (principal, refresh_token) = resolve_principal(ctx, auth).await?;
-    // AuthKit's bridge completes before the session exists: a refused completion leaves nothing.
-    let location = match &record.external_auth_id {
+    let location = match &resume.external_auth_id {
         Some(id) => super::bridge::complete(ctx, id, &user).await?,
-        None => record.return_to,
+        None => resume.return_to,
     };
     let set_cookie = create_session(ctx, &principal, &refresh_token).await?;
     let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
         organization_id: org.clone(),
-        action: "user_logged_in".into(),
+        action: SIGNED_IN_ACTION.into(),
         occurred_at: crate::time::iso8601(ctx.now),
         actor_id: principal.user_id.clone(),
         actor_name: Some(principal.name.clone()),
+        target_type: "user".into(),
         target_id: principal.user_id.clone(),
         target_name: Some(principal.name.clone()),
         location: client.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),

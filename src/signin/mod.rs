@@ -3,13 +3,15 @@
 pub mod bridge;
 mod error;
 mod flow;
+pub mod organization;
 mod principal;
 pub(crate) mod session;
 #[cfg(test)]
 mod tests;
 
 pub use error::SigninError;
-pub use flow::{complete, complete_bridge_for_session, start, Callback, Completed, StartRequest, Started};
+pub use flow::{complete, complete_bridge_for_session, start, Callback, Completed, Outcome, StartRequest, Started, SIGNED_IN_ACTION};
+pub use organization::{choose as choose_organization, Picker, PICK_COOKIE};
 pub use principal::{resolve_principal, verify_access_token, Principal};
 pub use session::{load_session, logout, spend_workos_refresh_token, workos_refresh_token, Session};
 

@@ -30,11 +30,10 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
     if claims.sub != auth.user.id {
         return Err(SigninError::Token(TokenError::Malformed("sub does not match the user".into())));
     }
-    let memberships = ctx
-        .workos()
-        .list_memberships(&auth.user.id, ctx.config.organization_id.as_deref())
-        .await
-        .map_err(SigninError::Workos)?;
+    // Filter by the organization when one is known (this server's, or the one WorkOS scoped
+    // the session to); otherwise every membership, page by page.
+    let known_org = ctx.config.organization_id.clone().or_else(|| auth.organization_id.clone()).or_else(|| claims.org_id.clone());
+    let memberships = ctx.workos().list_memberships(&auth.user.id, known_org.as_deref()).await.map_err(SigninError::Workos)?;
     let membership = choose_membership(&memberships, ctx.config.organization_id.as_deref(), auth.organization_id.as_deref())?;
 
     if let Some(m) = membership {
@@ -54,7 +53,8 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
         Some(m) => ctx.workos().organization_name(m).await,
         None => None,
     };
-    let role = claims.role.clone().or_else(|| membership.and_then(|m| m.role.as_ref().map(|r| r.slug.clone())));
+    // The primary role: WorkOS's `role` claim, else the membership's `role` (not `roles[0]`).
+    let role = claims.role.clone().or_else(|| membership.and_then(|m| m.primary_role().map(str::to_string)));
     let principal = Principal {
         user_id: auth.user.id.clone(),
         email: auth.user.email.clone(),
@@ -80,10 +80,10 @@ fn choose_membership<'m>(
             .iter()
             .find(|m| m.organization_id == required)
             .ok_or(SigninError::NotInOrganization)?;
-        return if m.status == "active" { Ok(Some(m)) } else { Err(SigninError::MembershipInactive) };
+        return if m.is_active() { Ok(Some(m)) } else { Err(SigninError::MembershipInactive) };
     }
-    let mut active = memberships.iter().filter(|m| m.status == "active");
-    let preferred = workos_org.and_then(|o| memberships.iter().find(|m| m.status == "active" && m.organization_id == o));
+    let mut active = memberships.iter().filter(|m| m.is_active());
+    let preferred = workos_org.and_then(|o| memberships.iter().find(|m| m.is_active() && m.organization_id == o));
     Ok(preferred.or_else(|| active.next()))
 }
 
@@ -99,11 +99,11 @@ pub async fn verify_access_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, t
             }
         }
     }
-    let first = ctx.jwks.borrow().verify(token, &ctx.config.client_id, ctx.now);
+    let first = ctx.jwks.borrow().verify(token, &ctx.config.workos_tokens, ctx.now);
     match first {
         Err(TokenError::UnknownKey(_)) if ctx.jwks.borrow_mut().should_refetch_for(peek_kid(token).as_deref(), ctx.now) => {
             refresh_jwks(ctx).await?;
-            let again = ctx.jwks.borrow().verify(token, &ctx.config.client_id, ctx.now);
+            let again = ctx.jwks.borrow().verify(token, &ctx.config.workos_tokens, ctx.now);
             again.map_err(SigninError::Token)
         }
         other => other.map_err(SigninError::Token),

@@ -6,10 +6,10 @@ use crate::testing::{json_response, mint, mint_with, test_jwks, ScriptedHttp};
 use futures_executor::block_on;
 use serde_json::{json, Value};
 
-const NOW: u64 = 1_795_000_000;
-const ORIGIN: &str = "https://mcp.example.com";
-const ALICE: &str = "user_alice";
-const ACME: &str = "org_acme";
+pub(super) const NOW: u64 = 1_795_000_000;
+pub(super) const ORIGIN: &str = "https://mcp.example.com";
+pub(super) const ALICE: &str = "user_alice";
+pub(super) const ACME: &str = "org_acme";
 
 fn config(org: Option<&str>) -> Config {
     Config::from_lookup(|n| match n {
@@ -25,33 +25,45 @@ fn config(org: Option<&str>) -> Config {
 
 /// What the scripted WorkOS knows.
 #[derive(Clone)]
-struct Scenario {
-    memberships: Vec<Value>,
+pub(super) struct Scenario {
+    pub(super) memberships: Vec<Value>,
+    /// WorkOS asks which of these organizations (`{id, name}`) to sign in to.
+    pub(super) selection: Option<Vec<Value>>,
     /// Fail the code exchange like this instead of answering.
-    exchange_fault: Option<Result<HttpResponse, TransportError>>,
+    pub(super) exchange_fault: Option<Result<HttpResponse, TransportError>>,
     /// Sign access tokens with a key WorkOS's JWKS does not hold.
-    foreign_signer: bool,
+    pub(super) foreign_signer: bool,
     /// WorkOS's JWKS endpoint answers 503.
-    jwks_down: bool,
+    pub(super) jwks_down: bool,
     /// `GET /organizations/{id}` answers 500.
-    org_lookup_down: bool,
+    pub(super) org_lookup_down: bool,
     /// What `POST /authkit/oauth2/complete` answers (status, body).
-    completion: (u16, Value),
+    pub(super) completion: (u16, Value),
+    /// Alice's `external_id` in WorkOS (none by default).
+    pub(super) external_id: Option<String>,
 }
 
 impl Default for Scenario {
     fn default() -> Self {
-        Scenario { memberships: vec![membership(ACME, "active", "admin")], exchange_fault: None, foreign_signer: false, jwks_down: false, org_lookup_down: false,
-                   completion: (200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})) }
+        Scenario { memberships: vec![membership(ACME, "active", "admin")], selection: None, exchange_fault: None, foreign_signer: false, jwks_down: false, org_lookup_down: false,
+                   completion: (200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})), external_id: None }
     }
 }
 
-fn membership(org: &str, status: &str, role: &str) -> Value {
+pub(super) fn membership(org: &str, status: &str, role: &str) -> Value {
+    let name = if org == ACME { "Acme" } else { "Globex" };
     json!({"object":"organization_membership","id":format!("om_{org}"),"user_id":ALICE,"organization_id":org,
-           "organization_name":"Acme","status":status,"role":{"slug":role}})
+           "organization_name":name,"status":status,"role":{"slug":role}})
 }
 
-fn token(s: &Scenario, claims: Value) -> String {
+/// The pending authentication token WorkOS hands out with `organization_selection_required`.
+pub(super) const PENDING: &str = "pending_auth_tok_01SECRET";
+
+/// WorkOS names its environment as the issuer.
+pub(super) const ISSUER: &str = "https://api.workos.com/user_management/client_test";
+
+fn token(s: &Scenario, mut claims: Value) -> String {
+    claims.as_object_mut().unwrap().entry("iss").or_insert(json!(ISSUER));
     if s.foreign_signer {
         use std::sync::OnceLock;
         static OTHER: OnceLock<rsa::RsaPrivateKey> = OnceLock::new();
@@ -65,25 +77,30 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
     move |req| {
         let url = url::Url::parse(&req.url).unwrap();
         let body: Value = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap()).unwrap_or(Value::Null);
-        let user = json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
+        let user = json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin","external_id":s.external_id});
         match url.path() {
             "/sso/jwks/client_test" if s.jwks_down => Ok(json_response(503, json!({"message":"down"}))),
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
             "/organizations/org_acme" if s.org_lookup_down => Ok(json_response(500, json!({"message":"boom"}))),
             "/organizations/org_acme" => Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme (looked up)"}))),
             "/authkit/oauth2/complete" => {
-                assert_eq!(body["user"]["id"], ALICE);
+                // WorkOS reads user.id as the external id: Alice's (set to her WorkOS id first).
+                assert_eq!(body["user"]["id"], s.external_id.as_deref().unwrap_or(ALICE));
                 assert_eq!(body["user"]["email"], "alice@example.com");
                 assert_eq!(body["user"]["first_name"], "Alice");
                 Ok(json_response(s.completion.0, s.completion.1.clone()))
             }
-            "/user_management/users/user_alice" => Ok(json_response(200, json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"}))),
+            "/user_management/users/user_alice" if req.method == crate::http::Method::Get => Ok(json_response(200, json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"}))),
             "/user_management/organization_memberships" => {
                 Ok(json_response(200, json!({"object":"list","data":s.memberships,"list_metadata":{}})))
             }
             "/user_management/authenticate" if body["grant_type"] == "authorization_code" => {
                 if let Some(fault) = &s.exchange_fault {
                     return fault.clone();
+                }
+                if let Some(orgs) = &s.selection {
+                    return Ok(json_response(403, json!({"code":"organization_selection_required","message":"The user must choose an organization to finish their authentication.",
+                        "pending_authentication_token":PENDING,"organizations":orgs,"user":user})));
                 }
                 assert_eq!(body["code"], "code-1");
                 let at = token(&s, json!({"sub":ALICE,"sid":"session_1","exp":NOW + 300,"iat":NOW}));
@@ -96,31 +113,45 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
                                           "permissions":["image_generation"],"exp":NOW + 300,"iat":NOW}));
                 Ok(json_response(200, json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-2"})))
             }
+            "/user_management/authenticate" if body["grant_type"] == "urn:workos:oauth:grant-type:organization-selection" => {
+                if body["pending_authentication_token"] != PENDING {
+                    return Ok(json_response(400, json!({"code":"invalid_pending_authentication_token","message":"Invalid pending authentication token"})));
+                }
+                let org = body["organization_id"].as_str().unwrap().to_string();
+                let role = s.memberships.iter().find(|m| m["organization_id"] == org.as_str()).map(|m| m["role"]["slug"].clone()).unwrap_or(Value::Null);
+                let permissions = if role == "admin" { json!(["image_generation"]) } else { json!([]) };
+                let at = token(&s, json!({"sub":ALICE,"sid":"session_1","org_id":org,"role":role,"permissions":permissions,"exp":NOW + 300,"iat":NOW}));
+                Ok(json_response(200, json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-1"})))
+            }
+            "/user_management/users/user_alice" if req.method == crate::http::Method::Put => {
+                assert_eq!(body, json!({"external_id": ALICE}), "only the external id is set");
+                Ok(json_response(200, json!({"object":"user","id":ALICE,"email":"alice@example.com","external_id":ALICE})))
+            }
             other => panic!("unexpected WorkOS call {other}"),
         }
     }
 }
 
-struct World<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
-    config: Config,
-    store: MemoryStore,
-    http: ScriptedHttp<F>,
+pub(super) struct World<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
+    pub(super) config: Config,
+    pub(super) store: MemoryStore,
+    pub(super) http: ScriptedHttp<F>,
     jwks: RefCell<JwksCache>,
     /// Set to start sign-ins as AuthKit bridge requests.
-    external_auth_id: Option<String>,
+    pub(super) external_auth_id: Option<String>,
 }
 
-fn world(s: Scenario, org: Option<&str>) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
+pub(super) fn world(s: Scenario, org: Option<&str>) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
     World { config: config(org), store: MemoryStore::default(), http: ScriptedHttp::new(workos(s)), jwks: RefCell::default(), external_auth_id: None }
 }
 
 impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
-    fn ctx(&self) -> Ctx<'_, MemoryStore, ScriptedHttp<F>> {
+    pub(super) fn ctx(&self) -> Ctx<'_, MemoryStore, ScriptedHttp<F>> {
         Ctx { config: &self.config, store: &self.store, http: &self.http, jwks: &self.jwks, now: NOW, origin: ORIGIN }
     }
 
     /// Start a sign-in; returns (state, sealed binding cookie value).
-    fn begin(&self, return_to: Option<&str>) -> (String, String) {
+    pub(super) fn begin(&self, return_to: Option<&str>) -> (String, String) {
         let started = block_on(start(&self.ctx(), StartRequest { return_to, login_hint: Some("alice@example.com"), external_auth_id: self.external_auth_id.as_deref(), ..Default::default() })).unwrap();
         let url = url::Url::parse(&started.location).unwrap();
         let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.to_string();
@@ -128,17 +159,28 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
         (state, cookie)
     }
 
-    fn finish(&self, state: &str, cookie: Option<&str>) -> Result<Completed, SigninError> {
-        let cb = Callback { state: Some(state), code: Some("code-1"), ..Default::default() };
-        block_on(complete(&self.ctx(), cb, cookie, &ClientInfo { ip: Some("203.0.113.9".into()), user_agent: Some("UA/1".into()) }))
+    pub(super) fn finish(&self, state: &str, cookie: Option<&str>) -> Result<Completed, SigninError> {
+        match self.finish_outcome(state, cookie)? {
+            Outcome::SignedIn(done) => Ok(*done),
+            Outcome::ChooseOrganization(p) => panic!("expected a sign-in, got a picker: {p:?}"),
+        }
     }
 
-    fn sessions(&self) -> Vec<String> {
+    pub(super) fn finish_outcome(&self, state: &str, cookie: Option<&str>) -> Result<Outcome, SigninError> {
+        let cb = Callback { state: Some(state), code: Some("code-1"), ..Default::default() };
+        block_on(complete(&self.ctx(), cb, cookie, &client_info()))
+    }
+
+    pub(super) fn sessions(&self) -> Vec<String> {
         self.store.keys_with_prefix("session:")
     }
 }
 
-fn cookie_value(set_cookie: &str) -> String {
+pub(super) fn client_info() -> ClientInfo {
+    ClientInfo { ip: Some("203.0.113.9".into()), user_agent: Some("UA/1".into()) }
+}
+
+pub(super) fn cookie_value(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string()
 }
 
@@ -206,7 +248,8 @@ fn complete_signs_in_with_organization_permissions() {
     let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
     assert_eq!(session.principal, done.principal);
     let audit = done.audit.unwrap();
-    assert_eq!((audit.action.as_str(), audit.organization_id.as_str(), audit.actor_id.as_str()), ("user_logged_in", ACME, ALICE));
+    assert_eq!((audit.action.as_str(), audit.organization_id.as_str(), audit.actor_id.as_str()), ("user.signed_in", ACME, ALICE));
+    assert_eq!(audit.target_type, "user");
     assert_eq!(audit.location, "203.0.113.9");
     assert_eq!(audit.user_agent.as_deref(), Some("UA/1"));
 }

@@ -37,6 +37,7 @@ pub fn workos_user(id: &str) -> User {
         first_name: Some("Alice".into()),
         last_name: Some("Admin".into()),
         email_verified: Some(true),
+        external_id: None,
         profile_picture_url: Some("https://example.com/alice.png".into()),
     }
 }

@@ -59,7 +59,6 @@ fn assert_post_headers(r: &HttpRequest) {
     assert_common_headers(r);
     assert_eq!(r.method, Method::Post);
     assert_eq!(header(r, "Content-Type"), Some("application/json"));
-    assert!(header(r, "Idempotency-Key").is_some_and(|k| !k.is_empty()));
 }
 
 #[test]
@@ -126,8 +125,8 @@ fn authenticate_with_refresh_token_request() {
     assert_post_headers(&reqs[0]);
     assert_eq!(body_json(&reqs[0]), json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1","organization_id":"org_1"}));
     assert_eq!(body_json(&reqs[1]), json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1"}));
-    assert_ne!(header(&reqs[0], "Idempotency-Key"), header(&reqs[1], "Idempotency-Key"), "fresh key per call");
-    assert!(header(&reqs[0], "Idempotency-Key").is_some_and(|k| k.len() >= 20), "random, 128 bits");
+    // WorkOS documents Idempotency-Key for audit events only; a spent refresh token is not retried.
+    assert_eq!(header(&reqs[0], "Idempotency-Key"), None);
 }
 
 #[test]
@@ -154,15 +153,14 @@ fn list_memberships_request_and_parse() {
     assert_eq!((list[0].status.as_str(), list[0].role.as_ref().unwrap().slug.as_str()), ("active", "admin"));
     block_on(client(&h).list_memberships("user_1", None)).unwrap();
     let reqs = h.requests.borrow();
+    // `statuses` is `style: form, explode: false` in the spec: one parameter, comma-joined.
     assert_eq!(
         reqs[0].url,
-        "https://api.workos.test/user_management/organization_memberships?limit=100&organization_id=org_1\
-         &statuses%5B%5D=active&statuses%5B%5D=inactive&statuses%5B%5D=pending&user_id=user_1"
+        "https://api.workos.test/user_management/organization_memberships?limit=100&organization_id=org_1&user_id=user_1&statuses=active,inactive,pending"
     );
-    assert_eq!(
-        reqs[1].url,
-        "https://api.workos.test/user_management/organization_memberships?limit=100&statuses%5B%5D=active&statuses%5B%5D=inactive&statuses%5B%5D=pending&user_id=user_1"
-    );
+    assert_eq!(reqs[1].url, "https://api.workos.test/user_management/organization_memberships?limit=100&user_id=user_1&statuses=active,inactive,pending");
+    let statuses: Vec<String> = url::Url::parse(&reqs[1].url).unwrap().query_pairs().filter(|(k, _)| k == "statuses").map(|(_, v)| v.into_owned()).collect();
+    assert_eq!(statuses, vec!["active,inactive,pending"]);
     assert_common_headers(&reqs[0]);
     let empty = fixed(200, &[], r#"{"object":"list","data":[]}"#);
     assert_eq!(block_on(client(&empty).list_memberships("u", None)).unwrap(), vec![]);
@@ -177,6 +175,7 @@ fn event(names: bool) -> AuditEvent {
         occurred_at: "2026-02-02T16:35:39.317Z".into(),
         actor_id: "user_1".into(),
         actor_name: names.then(|| "Jon Smith".into()),
+        target_type: "user".into(),
         target_id: "user_1".into(),
         target_name: names.then(|| "Jon Smith".into()),
         location: "1.1.1.1".into(),
@@ -294,4 +293,164 @@ fn secrets_never_reach_display() {
         }
         assert!(!format!("{err:?}").contains(KEY), "{err:?}");
     }
+}
+
+fn membership_page(ids: std::ops::Range<usize>, after: Option<&str>) -> Value {
+    let data: Vec<Value> = ids
+        .map(|i| json!({"object":"organization_membership","id":format!("om_{i}"),"user_id":"user_1","organization_id":format!("org_{i}"),"status":"active","role":{"slug":"member"}}))
+        .collect();
+    json!({"object":"list","data":data,"list_metadata":{"before":null,"after":after}})
+}
+
+#[test]
+fn list_memberships_follows_after_and_stops() {
+    let h = http(|r| {
+        let after = url::Url::parse(&r.url).unwrap().query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.into_owned());
+        Ok(json_response(200, match after.as_deref() {
+            None => membership_page(0..100, Some("om_99")),
+            Some("om_99") => membership_page(100..200, Some("om_199")),
+            Some("om_199") => membership_page(200..230, None),
+            other => panic!("unexpected cursor {other:?}"),
+        }))
+    });
+    let all = block_on(client(&h).list_memberships("user_1", None)).unwrap();
+    assert_eq!(all.len(), 230);
+    assert_eq!(all.last().unwrap().organization_id, "org_229");
+    let urls: Vec<String> = h.requests.borrow().iter().map(|r| r.url.clone()).collect();
+    assert_eq!(urls.len(), 3);
+    assert!(urls[1].contains("after=om_99") && urls[2].contains("after=om_199"), "{urls:?}");
+
+    // A cursor on every page: bounded.
+    let endless = http(|r| {
+        let n = r.url.matches("after=").count();
+        Ok(json_response(200, membership_page(0..100, Some(if n == 0 { "a" } else { "b" }))))
+    });
+    let many = block_on(client(&endless).list_memberships("user_1", None)).unwrap();
+    assert_eq!(many.len(), 100 * MAX_MEMBERSHIP_PAGES);
+    assert_eq!(endless.requests.borrow().len(), MAX_MEMBERSHIP_PAGES);
+}
+
+#[test]
+fn organization_selection_request() {
+    let h = http(|_| Ok(json_response(200, auth_json())));
+    block_on(client(&h).authenticate_with_organization_selection("pending_tok", "org_1", Some("203.0.113.42"), None)).unwrap();
+    let r = only_request(&h);
+    assert_post_headers(&r);
+    assert_eq!(
+        body_json(&r),
+        json!({"grant_type":"urn:workos:oauth:grant-type:organization-selection","client_id":"client_123","client_secret":KEY,
+               "pending_authentication_token":"pending_tok","organization_id":"org_1","ip_address":"203.0.113.42"})
+    );
+}
+
+#[test]
+fn bridge_completion_sends_the_external_id_and_set_external_id_is_a_put() {
+    let h = http(|r| match r.method {
+        Method::Put => Ok(json_response(200, user_json())),
+        _ => Ok(json_response(200, json!({"redirect_uri":"https://acme.authkit.app/x"}))),
+    });
+    let person = BridgeUser { external_id: "crm-42", email: "a@example.com", first_name: Some("Ann"), last_name: None };
+    assert_eq!(block_on(client(&h).complete_authkit_oauth2("ext_auth_1", &person)).unwrap(), "https://acme.authkit.app/x");
+    block_on(client(&h).set_external_id("user_1", "user_1")).unwrap();
+    let reqs = h.requests.borrow();
+    assert_eq!(body_json(&reqs[0]), json!({"external_auth_id":"ext_auth_1","user":{"id":"crm-42","email":"a@example.com","first_name":"Ann"}}));
+    assert_eq!((reqs[1].method, reqs[1].url.as_str()), (Method::Put, "https://api.workos.test/user_management/users/user_1"));
+    assert_eq!(body_json(&reqs[1]), json!({"external_id":"user_1"}));
+    assert_eq!(header(&reqs[1], "Content-Type"), Some("application/json"));
+}
+
+/// Answers from a list, one per request, then repeats the last.
+fn sequence(answers: Vec<Result<HttpResponse, TransportError>>) -> ScriptedHttp<Handler> {
+    let answers = std::cell::RefCell::new(answers);
+    http(move |_| {
+        let mut a = answers.borrow_mut();
+        if a.len() > 1 { a.remove(0) } else { a[0].clone() }
+    })
+}
+
+fn status(code: u16, headers: &[(&str, &str)]) -> Result<HttpResponse, TransportError> {
+    Ok(HttpResponse { status: code, headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), body: br#"{"message":"x"}"#.to_vec() })
+}
+
+#[test]
+fn transient_failures_of_idempotent_calls_are_retried_once() {
+    let ok = || Ok(json_response(200, user_json()));
+    let network = || Err(TransportError::Network("connection reset".into()));
+    for (first, waited) in [
+        (network(), 250),
+        (status(408, &[]), 250),
+        (status(429, &[("Retry-After", "1")]), 1000),
+        (status(429, &[]), 250),
+        (status(500, &[]), 250),
+        (status(502, &[]), 250),
+        (status(503, &[("Retry-After", "2")]), 2000),
+    ] {
+        let h = sequence(vec![first.clone(), ok()]);
+        assert!(block_on(client(&h).get_user("user_1")).is_ok(), "{first:?}");
+        assert_eq!(h.requests.borrow().len(), 2, "{first:?}");
+        assert_eq!(*h.sleeps.borrow(), vec![waited], "{first:?}");
+        // The retry only gets what is left of the 5 s budget.
+        assert_eq!(h.requests.borrow()[1].timeout_ms, Some(5000 - waited), "{first:?}");
+        // Twice in a row: the second failure is the answer.
+        let h = sequence(vec![first.clone(), first.clone(), ok()]);
+        assert!(block_on(client(&h).get_user("user_1")).is_err());
+        assert_eq!(h.requests.borrow().len(), 2);
+    }
+}
+
+#[test]
+fn what_is_not_retried() {
+    let ok = || Ok(json_response(200, user_json()));
+    // Not transient, a long Retry-After, or a timeout (the budget is spent).
+    for first in [status(400, &[]), status(404, &[]), status(429, &[("Retry-After", "30")]), status(503, &[("Retry-After", "60")]), Err(TransportError::Timeout)] {
+        let h = sequence(vec![first.clone(), ok()]);
+        assert!(block_on(client(&h).get_user("user_1")).is_err(), "{first:?}");
+        assert_eq!(h.requests.borrow().len(), 1, "{first:?}");
+        assert!(h.sleeps.borrow().is_empty());
+    }
+    // A slow first failure leaves too little of the budget for a second try.
+    let h = sequence(vec![status(503, &[]), ok()]);
+    h.latency_ms.set(4600);
+    assert!(block_on(client(&h).get_user("user_1")).is_err());
+    assert_eq!(h.requests.borrow().len(), 1);
+    // The code exchange and refresh spend one-time credentials: never sent twice.
+    for call in 0..2 {
+        let h = sequence(vec![status(503, &[]), Ok(json_response(200, auth_json()))]);
+        let out = if call == 0 {
+            block_on(client(&h).authenticate_with_code("c", "v", None, None))
+        } else {
+            block_on(client(&h).authenticate_with_refresh_token("rt", None))
+        };
+        assert!(out.is_err());
+        assert_eq!(h.requests.borrow().len(), 1);
+    }
+}
+
+#[test]
+fn an_audit_event_is_retried_with_the_same_idempotency_key() {
+    let h = sequence(vec![status(502, &[]), Ok(json_response(200, json!({"success": true})))]);
+    block_on(client(&h).create_audit_event(&event(true), "idem-7")).unwrap();
+    let reqs = h.requests.borrow();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!((header(&reqs[0], "Idempotency-Key"), header(&reqs[1], "Idempotency-Key")), (Some("idem-7"), Some("idem-7")));
+    assert_eq!(reqs[0].body, reqs[1].body);
+}
+
+#[test]
+fn an_audit_refusal_for_a_missing_schema_names_the_dashboard_step() {
+    let refused = WorkosError::Api { status: 400, code: Some("invalid_audit_log_event".into()), message: "Invalid Audit Log event.".into(), request_id: None };
+    let line = event(true).failure_log_line(&refused);
+    assert!(line.contains("\"user.signed_in\"") && line.contains("target type \"user\"") && line.contains("WorkOS dashboard"), "{line}");
+    assert!(!line.contains('\n'));
+    let other = event(true).failure_log_line(&WorkosError::Server { status: 503, retry_after: None, request_id: None });
+    assert!(other.contains("not recorded") && !other.contains("dashboard"), "{other}");
+}
+
+#[test]
+fn a_role_without_permissions_is_refused_and_no_listing_is_asked() {
+    let h = fixed(200, &[], r#"{"object":"role","slug":"admin","name":"Admin"}"#);
+    assert!(matches!(block_on(client(&h).role_permissions("org_1", "admin")), Err(WorkosError::Malformed { .. })));
+    assert_eq!(h.requests.borrow().len(), 1);
+    let h = fixed(200, &[], r#"{"object":"role","slug":"admin","permissions":["image_generation"]}"#);
+    assert_eq!(block_on(client(&h).role_permissions("org_1", "admin")).unwrap(), vec!["image_generation"]);
 }

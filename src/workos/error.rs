@@ -1,4 +1,5 @@
 //! Typed WorkOS failures: the four error-body families of the reference (§0.1) plus transport.
+use super::types::OrganizationChoice;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -13,21 +14,50 @@ pub enum WorkosError {
     Api { status: u16, code: Option<String>, message: String, request_id: Option<String> },
     /// OAuth family `{"error","error_description"}`.
     OAuth { status: u16, error: String, description: Option<String>, request_id: Option<String> },
-    /// 403 step-up `{"code","message","pending_authentication_token",…}`, incl. `sso_required`.
+    /// The authentication family (any 4xx): WorkOS wants another step, or refuses this way of
+    /// signing in (`mfa_enrollment`, `sso_required`, `application_consent_required`, …).
     StepUp { code: String, message: String },
+    /// 403 `organization_selection_required`: the person belongs to several organizations and
+    /// must pick one; finished with the organization-selection grant.
+    OrganizationSelection(PendingAuthentication),
     /// 2xx (or error) body that is not the JSON we expect (truncated, HTML…).
     Malformed { status: u16, detail: String },
 }
 
-/// 403 codes that ask for another authentication step (reference §0.1, family 3).
-const STEP_UP_CODES: &[&str] = &[
+/// A paused authentication: the token that resumes it (a credential: never shown, logged or
+/// stored in clear) and the organizations WorkOS offers.
+#[derive(Clone, PartialEq)]
+pub struct PendingAuthentication {
+    pub token: String,
+    pub organizations: Vec<OrganizationChoice>,
+}
+
+impl std::fmt::Debug for PendingAuthentication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAuthentication").field("token", &"[redacted]").field("organizations", &self.organizations).finish()
+    }
+}
+
+/// Organizations a picker offers at most (WorkOS lists every membership).
+pub const MAX_ORGANIZATION_CHOICES: usize = 100;
+
+/// Codes of the authentication family (reference §0.1 family 3 and the spec's 403 list for
+/// `/user_management/authenticate`), recognised on any 4xx.
+pub const AUTHENTICATION_CODES: &[&str] = &[
+    "application_consent_required",
+    "authentication_method_not_allowed",
+    "email_password_auth_disabled",
     "email_verification_required",
-    "organization_selection_required",
-    "mfa_enrollment",
     "mfa_challenge",
+    "mfa_enrollment",
     "mfa_verification",
+    "organization_selection_required",
+    "passkey_progressive_enrollment",
+    "radar_challenge",
     "radar_email_challenge",
+    "radar_sign_up_challenge",
     "radar_sms_challenge",
+    "radar_sms_sign_in_challenge",
     "sso_required",
 ];
 
@@ -54,13 +84,12 @@ impl WorkosError {
         if status >= 500 {
             return WorkosError::Server { status, retry_after, request_id };
         }
-        if status == 403 {
-            if let Some(step) = json.as_ref().and_then(step_up) {
-                return step;
-            }
+        if let Some(step) = json.as_ref().and_then(step_up) {
+            return step;
         }
         if let Some(error) = field("error") {
-            return WorkosError::OAuth { status, error, description: field("error_description"), request_id };
+            let description = field("error_description").or_else(|| field("message"));
+            return WorkosError::OAuth { status, error, description, request_id };
         }
         match field("message") {
             Some(message) => WorkosError::Api { status, code: field("code"), message, request_id },
@@ -109,22 +138,51 @@ impl WorkosError {
                 fix(code);
                 fix(message);
             }
+            WorkosError::OrganizationSelection(pending) => pending.organizations.iter_mut().for_each(|o| fix(&mut o.name)),
         }
         self
     }
 }
 
-/// A 403 body of the step-up family, if it is one.
+/// A 4xx body of the authentication family, if it is one.
 fn step_up(body: &Map<String, Value>) -> Option<WorkosError> {
     let code = text(body, "code").or_else(|| text(body, "error"));
-    let known = code.as_deref().is_some_and(|c| STEP_UP_CODES.contains(&c));
+    let known = code.as_deref().is_some_and(|c| AUTHENTICATION_CODES.contains(&c));
     if !known && !body.contains_key("pending_authentication_token") {
         return None;
+    }
+    if code.as_deref() == Some("organization_selection_required") {
+        if let Some(pending) = pending_selection(body) {
+            return Some(WorkosError::OrganizationSelection(pending));
+        }
     }
     let message = text(body, "message")
         .or_else(|| text(body, "error_description"))
         .unwrap_or_else(|| "WorkOS requires another authentication step".to_string());
     Some(WorkosError::StepUp { code: code.unwrap_or_else(|| "step_up_required".to_string()), message })
+}
+
+/// The pending token and the organizations (id and name, cleaned) of a selection request;
+/// `None` when either is missing (then it is only a step-up without a way forward).
+fn pending_selection(body: &Map<String, Value>) -> Option<PendingAuthentication> {
+    let token = body.get("pending_authentication_token").and_then(Value::as_str).filter(|t| !t.is_empty() && t.len() <= 1024)?;
+    let organizations: Vec<OrganizationChoice> = body
+        .get("organizations")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(|o| {
+            let id = o.get("id").and_then(Value::as_str).filter(|id| is_organization_id(id))?;
+            let name = o.get("name").and_then(Value::as_str).map(clean).unwrap_or_default();
+            Some(OrganizationChoice { id: id.to_string(), name })
+        })
+        .take(MAX_ORGANIZATION_CHOICES)
+        .collect();
+    (!organizations.is_empty()).then(|| PendingAuthentication { token: token.to_string(), organizations })
+}
+
+/// WorkOS organization ids are `org_` + an alphanumeric ULID.
+pub fn is_organization_id(id: &str) -> bool {
+    id.len() <= 64 && id.strip_prefix("org_").is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// A string field, cleaned for one-line display.
@@ -168,6 +226,7 @@ impl std::fmt::Display for WorkosError {
                 None => write!(f, "WorkOS HTTP {status} {error}{}", rid(request_id)),
             },
             WorkosError::StepUp { code, message } => write!(f, "WorkOS requires another step ({code}): {message}"),
+            WorkosError::OrganizationSelection(p) => write!(f, "WorkOS asks which organization to sign in to ({} offered)", p.organizations.len()),
             WorkosError::Malformed { status, detail } => write!(f, "WorkOS sent an unreadable response (HTTP {status}): {}", clean(detail)),
         }
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::workos::OrganizationChoice;
 
 const NOW: u64 = 1_445_412_400; // 2015-10-21T07:26:40Z
 
@@ -37,20 +38,35 @@ fn oauth_family() {
     );
     assert!(matches!(parse(400, r#"{"error":"invalid_request","error_description":"code is required."}"#), WorkosError::OAuth { ref error, .. } if error == "invalid_request"));
     assert!(matches!(parse(401, r#"{"error":"invalid_client"}"#), WorkosError::OAuth { status: 401, description: None, .. }));
+    // Some OAuth-family answers carry `message` instead of `error_description`.
+    assert!(matches!(parse(400, r#"{"error":"Bad Request","message":"Claim sub is reserved."}"#),
+        WorkosError::OAuth { ref description, .. } if description.as_deref() == Some("Claim sub is reserved.")));
 }
 
 #[test]
 fn step_up_family() {
-    let org = parse(403, r#"{"code":"organization_selection_required","message":"The user must choose an organization to finish their authentication.","pending_authentication_token":"pending_1","organizations":[{"id":"org_1","name":"A"}],"user":{}}"#);
-    assert_eq!(
-        org,
-        WorkosError::StepUp { code: "organization_selection_required".into(), message: "The user must choose an organization to finish their authentication.".into() }
-    );
+    let org = parse(403, r#"{"code":"organization_selection_required","message":"The user must choose an organization to finish their authentication.","pending_authentication_token":"pending_1","organizations":[{"id":"org_1","name":"A"},{"id":"not an org","name":"B"},{"id":"org_2"}],"user":{}}"#);
+    let pending = PendingAuthentication {
+        token: "pending_1".into(),
+        organizations: vec![OrganizationChoice { id: "org_1".into(), name: "A".into() }, OrganizationChoice { id: "org_2".into(), name: String::new() }],
+    };
+    assert_eq!(org, WorkosError::OrganizationSelection(pending));
+    assert!(!format!("{org:?} {org}").contains("pending_1"), "the pending token never shows: {org:?}");
+    // Without a token or organizations there is no way forward: a plain step-up page.
+    let bare = parse(403, r#"{"code":"organization_selection_required","message":"Choose"}"#);
+    assert_eq!(bare, WorkosError::StepUp { code: "organization_selection_required".into(), message: "Choose".into() });
     let sso = parse(403, r#"{"error":"sso_required","error_description":"Must use SSO","connection_ids":["conn_1"],"email":"a@b.c","pending_authentication_token":"p"}"#);
     assert_eq!(sso, WorkosError::StepUp { code: "sso_required".into(), message: "Must use SSO".into() });
-    for code in ["email_verification_required", "mfa_enrollment", "mfa_challenge", "radar_sms_challenge"] {
+    for code in ["email_verification_required", "mfa_enrollment", "mfa_challenge", "radar_sms_challenge", "application_consent_required",
+                 "email_password_auth_disabled", "authentication_method_not_allowed", "radar_challenge", "radar_sign_up_challenge",
+                 "radar_sms_sign_in_challenge", "passkey_progressive_enrollment"] {
         let body = format!(r#"{{"code":"{code}","message":"m"}}"#);
         assert!(matches!(parse(403, &body), WorkosError::StepUp { code: ref c, .. } if c == code), "{code}");
+    }
+    // The same family on other 4xx: `sso_required` and `mfa_enrollment` arrive as 400 OAuth errors.
+    for body in [r#"{"error":"sso_required","error_description":"Use SSO","connection_ids":["conn_1"]}"#, r#"{"error":"mfa_enrollment","error_description":"Enroll"}"#,
+                 r#"{"code":"authentication_method_not_allowed","message":"Not allowed"}"#] {
+        assert!(matches!(parse(400, body), WorkosError::StepUp { .. }), "{body}");
     }
     let unknown = parse(403, r#"{"code":"new_step","pending_authentication_token":"p"}"#);
     assert!(matches!(unknown, WorkosError::StepUp { ref code, .. } if code == "new_step"));

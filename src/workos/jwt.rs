@@ -17,6 +17,7 @@ use std::borrow::Cow;
 /// The claims of a WorkOS User-Management access token we use (reference §1.4).
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 pub struct AccessClaims {
+    #[serde(default)] pub iss: Option<String>,
     pub sub: String,
     #[serde(default)] pub sid: Option<String>,
     #[serde(default)] pub org_id: Option<String>,
@@ -39,6 +40,8 @@ pub enum TokenError {
     NotYetValid,
     /// `aud` present but not containing the expected audience.
     WrongAudience,
+    /// `iss` missing or not one of the issuers WorkOS uses for this environment.
+    WrongIssuer,
     /// The JWKS document itself is unusable.
     BadJwks(String),
 }
@@ -54,6 +57,55 @@ pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 /// RSA modulus size accepted, in bytes (2048–4096 bits).
 const MIN_MODULUS: usize = 256;
 const MAX_MODULUS: usize = 512;
+
+/// What a WorkOS User-Management access token must say about who issued it and for whom.
+///
+/// WorkOS signs these tokens with `iss` = `https://api.workos.com`, or
+/// `https://api.workos.com/user_management/<client_id>`, or the environment's custom
+/// authentication domain; the same forms on a configured API base URL (a proxy, staging) are
+/// accepted too. Locally, with a loopback API base URL, the emulator signs with its own
+/// loopback URL (another port than the front the Worker talks to), so any loopback `http`
+/// origin is accepted — only then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkosTokenRules {
+    /// The expected `aud` when present (WorkOS's default audience is the client id).
+    pub client_id: String,
+    /// Exact accepted `iss` values.
+    pub issuers: Vec<String>,
+    /// Also accept `http://localhost:<port>` / `http://127.0.0.1:<port>` (local emulator).
+    pub loopback_issuers: bool,
+}
+
+/// WorkOS's production API origin.
+pub const WORKOS_API_ORIGIN: &str = "https://api.workos.com";
+
+impl WorkosTokenRules {
+    /// `api_base_url` and `custom_auth_domain` are origins without a trailing slash.
+    pub fn new(client_id: &str, api_base_url: &str, custom_auth_domain: Option<&str>) -> WorkosTokenRules {
+        let mut issuers = Vec::new();
+        for origin in [Some(WORKOS_API_ORIGIN), Some(api_base_url), custom_auth_domain].into_iter().flatten() {
+            for iss in [origin.to_string(), format!("{origin}/"), format!("{origin}/user_management/{client_id}")] {
+                if !issuers.contains(&iss) {
+                    issuers.push(iss);
+                }
+            }
+        }
+        let loopback_issuers = is_loopback_http(api_base_url);
+        WorkosTokenRules { client_id: client_id.to_string(), issuers, loopback_issuers }
+    }
+
+    pub fn accepts_issuer(&self, iss: &str) -> bool {
+        self.issuers.iter().any(|i| i == iss) || (self.loopback_issuers && is_loopback_http(iss))
+    }
+}
+
+/// `http://localhost[:port]` or `http://127.0.0.1[:port]`, nothing after the origin but `/`.
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = authority.split_once(':').unwrap_or((authority, ""));
+    matches!(host, "localhost" | "127.0.0.1") && port.bytes().all(|b| b.is_ascii_digit()) && port.len() <= 5
+}
 
 /// Parsed JWKS with its fetch time; the Worker keeps one per isolate.
 #[derive(Default)]
@@ -103,16 +155,16 @@ impl JwksCache {
         true
     }
 
-    /// Verify signature (RS256 only), `exp`/`nbf` with 60 s leeway, and — when `aud` is present —
-    /// that it contains `expected_aud`. Returns the claims.
-    pub fn verify(&self, token: &str, expected_aud: &str, now: u64) -> Result<AccessClaims, TokenError> {
+    /// Verify signature (RS256 only), `exp`/`nbf` with 60 s leeway, `iss` (one WorkOS uses), and
+    /// — when `aud` is present — that it contains the client id. Returns the claims.
+    pub fn verify(&self, token: &str, rules: &WorkosTokenRules, now: u64) -> Result<AccessClaims, TokenError> {
         let payload = verify_rs256(&self.keys, token, MAX_TOKEN_LEN).map_err(|e| match e {
             Rs256Error::Malformed(m) => TokenError::Malformed(m),
             Rs256Error::Algorithm(a) => TokenError::UnsupportedAlg(a),
             Rs256Error::UnknownKey(kid) => TokenError::UnknownKey(kid),
             Rs256Error::Signature => TokenError::BadSignature,
         })?;
-        check_claims(&payload, expected_aud, now)?;
+        check_claims(&payload, rules, now)?;
         AccessClaims::deserialize(&payload).map_err(|_| TokenError::Malformed("claims lack a string sub or have wrong types".into()))
     }
 }
@@ -240,13 +292,17 @@ pub fn check_time(payload: &Value, now: u64) -> Result<u64, TimeError> {
     Ok(exp)
 }
 
-/// The time claims, then `aud` (optional for User-Management tokens; string or array).
-fn check_claims(payload: &Value, expected_aud: &str, now: u64) -> Result<(), TokenError> {
+/// The time claims, `iss`, then `aud` (optional for User-Management tokens; string or array).
+fn check_claims(payload: &Value, rules: &WorkosTokenRules, now: u64) -> Result<(), TokenError> {
     check_time(payload, now).map_err(|e| match e {
         TimeError::Malformed(m) => TokenError::Malformed(m),
         TimeError::Expired => TokenError::Expired,
         TimeError::NotYetValid => TokenError::NotYetValid,
     })?;
+    if !payload.get("iss").and_then(Value::as_str).is_some_and(|iss| rules.accepts_issuer(iss)) {
+        return Err(TokenError::WrongIssuer);
+    }
+    let expected_aud = rules.client_id.as_str();
     let aud_ok = match payload.get("aud") {
         None | Some(Value::Null) => true,
         Some(Value::String(a)) => a == expected_aud,

@@ -9,6 +9,11 @@ use std::sync::OnceLock;
 
 const NOW: u64 = 1_800_000_000;
 const AUD: &str = "client_test";
+const ISS: &str = "https://api.workos.com/user_management/client_test";
+
+fn rules() -> WorkosTokenRules {
+    WorkosTokenRules::new(AUD, "https://api.workos.com", None)
+}
 
 fn other_key() -> &'static RsaPrivateKey {
     static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
@@ -22,7 +27,7 @@ fn cache() -> JwksCache {
 }
 
 fn claims(extra: Value) -> Value {
-    let mut c = json!({"sub":"user_1","sid":"session_1","org_id":"org_1","role":"admin","roles":["admin"],
+    let mut c = json!({"iss":ISS,"sub":"user_1","sid":"session_1","org_id":"org_1","role":"admin","roles":["admin"],
                        "permissions":["image_generation"],"exp":NOW + 300,"iat":NOW});
     if let (Some(m), Value::Object(e)) = (c.as_object_mut(), extra) {
         m.extend(e);
@@ -31,7 +36,7 @@ fn claims(extra: Value) -> Value {
 }
 
 fn verify(token: &str) -> Result<AccessClaims, TokenError> {
-    cache().verify(token, AUD, NOW)
+    cache().verify(token, &rules(), NOW)
 }
 
 fn b64(v: &Value) -> String {
@@ -44,6 +49,7 @@ fn valid_token_yields_claims() {
     assert_eq!(
         c,
         AccessClaims {
+            iss: Some(ISS.into()),
             sub: "user_1".into(),
             sid: Some("session_1".into()),
             org_id: Some("org_1".into()),
@@ -54,7 +60,7 @@ fn valid_token_yields_claims() {
             iat: Some(NOW),
         }
     );
-    let minimal = verify(&mint(json!({"sub":"user_2","exp":NOW + 1}))).unwrap();
+    let minimal = verify(&mint(json!({"iss":ISS,"sub":"user_2","exp":NOW + 1}))).unwrap();
     assert_eq!((minimal.sub.as_str(), minimal.org_id, minimal.permissions), ("user_2", None, None));
 }
 
@@ -72,9 +78,38 @@ fn time_claims_with_leeway() {
     assert!(matches!(verify(&mint(json!({"sub":"u"}))), Err(TokenError::Malformed(_))), "missing exp");
     assert!(matches!(verify(&mint(json!({"sub":"u","exp":"soon"}))), Err(TokenError::Malformed(_))));
     assert!(matches!(verify(&mint(json!({"sub":"u","exp":-5}))), Err(TokenError::Malformed(_))));
-    assert!(matches!(verify(&mint(json!({"exp":NOW + 10}))), Err(TokenError::Malformed(_))), "missing sub");
+    assert!(matches!(verify(&mint(json!({"iss":ISS,"exp":NOW + 10}))), Err(TokenError::Malformed(_))), "missing sub");
     assert!(verify(&mint(claims(json!({"exp": NOW * 100})))).is_ok(), "far-future exp");
     assert!(matches!(verify(&mint(claims(json!({"exp": u64::MAX})))), Err(TokenError::Malformed(_))), "beyond any clock");
+}
+
+#[test]
+fn issuer_rules() {
+    // The issuers WorkOS signs User-Management tokens with.
+    for iss in ["https://api.workos.com", "https://api.workos.com/", ISS] {
+        assert!(verify(&mint(claims(json!({"iss": iss})))).is_ok(), "{iss}");
+    }
+    for iss in [json!(null), json!("https://api.workos.com/user_management/client_other"), json!("https://evil.example"),
+                json!("https://api.workos.com.evil.example"), json!("http://api.workos.com"), json!("http://localhost:4101"), json!(5)] {
+        assert_eq!(verify(&mint(claims(json!({"iss": iss})))), Err(TokenError::WrongIssuer), "{iss}");
+    }
+    let mut no_iss = claims(json!({}));
+    no_iss.as_object_mut().unwrap().remove("iss");
+    assert_eq!(verify(&mint(no_iss)), Err(TokenError::WrongIssuer), "iss is required");
+    // A custom authentication domain, and the configured base URL (a proxy, staging).
+    let custom = WorkosTokenRules::new(AUD, "https://api.workos-test.com", Some("https://auth.example.com"));
+    for iss in ["https://auth.example.com", "https://auth.example.com/user_management/client_test", "https://api.workos-test.com", ISS] {
+        assert!(cache().verify(&mint(claims(json!({"iss": iss}))), &custom, NOW).is_ok(), "{iss}");
+    }
+    assert_eq!(cache().verify(&mint(claims(json!({"iss": "http://localhost:4101"}))), &custom, NOW), Err(TokenError::WrongIssuer));
+    // Locally (a loopback API base URL) the emulator signs with its own loopback URL.
+    let local = WorkosTokenRules::new(AUD, "http://127.0.0.1:4100", None);
+    for iss in ["http://localhost:4101", "http://127.0.0.1:4100", "http://127.0.0.1:4100/user_management/client_test"] {
+        assert!(cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW).is_ok(), "{iss}");
+    }
+    for iss in ["http://evil.example:4101", "http://localhost.evil.example", "https://localhost:4101/x", "http://localhost:4101/x"] {
+        assert_eq!(cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW), Err(TokenError::WrongIssuer), "{iss}");
+    }
 }
 
 #[test]
@@ -128,7 +163,7 @@ fn algorithm_confusion_is_refused_before_keys() {
     }
     // Even with an empty cache, the alg is judged first.
     let empty = JwksCache::default();
-    assert_eq!(empty.verify(&none, AUD, NOW), Err(TokenError::UnsupportedAlg("none".into())));
+    assert_eq!(empty.verify(&none, &rules(), NOW), Err(TokenError::UnsupportedAlg("none".into())));
 }
 
 #[test]
@@ -145,10 +180,10 @@ fn key_selection() {
     // Two keys: a token without kid is ambiguous.
     let mut two = JwksCache::default();
     two.load(&two_key_jwks(), NOW).unwrap();
-    assert_eq!(two.verify(&no_kid, AUD, NOW), Err(TokenError::UnknownKey(None)));
-    assert!(two.verify(&mint(claims(json!({}))), AUD, NOW).is_ok());
-    assert!(two.verify(&mint_with(other_key(), "k2", claims(json!({}))), AUD, NOW).is_ok());
-    assert_eq!(JwksCache::default().verify(&mint(claims(json!({}))), AUD, NOW), Err(TokenError::UnknownKey(Some(TEST_KID.into()))));
+    assert_eq!(two.verify(&no_kid, &rules(), NOW), Err(TokenError::UnknownKey(None)));
+    assert!(two.verify(&mint(claims(json!({}))), &rules(), NOW).is_ok());
+    assert!(two.verify(&mint_with(other_key(), "k2", claims(json!({}))), &rules(), NOW).is_ok());
+    assert_eq!(JwksCache::default().verify(&mint(claims(json!({}))), &rules(), NOW), Err(TokenError::UnknownKey(Some(TEST_KID.into()))));
 }
 
 fn jwk(key: &RsaPrivateKey, kid: &str) -> Value {
@@ -206,10 +241,10 @@ fn jwks_parsing() {
     let n = m["n"].as_str().unwrap().to_string();
     m.insert("n".into(), json!(format!("{n}==")));
     c.load(&json!({"keys":[{"kty":"oct","k":"AAAA"}, lenient]}).to_string(), NOW).unwrap();
-    assert!(c.verify(&mint(claims(json!({}))), AUD, NOW).is_ok());
+    assert!(c.verify(&mint(claims(json!({}))), &rules(), NOW).is_ok());
     // A bad document keeps the keys that work.
     assert!(c.load("{}", NOW + 1).is_err());
-    assert!(c.verify(&mint(claims(json!({}))), AUD, NOW).is_ok());
+    assert!(c.verify(&mint(claims(json!({}))), &rules(), NOW).is_ok());
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! WorkOS API client over the [`crate::http::HttpClient`] boundary (Fetch API on Workers).
-//! See `shared/reference/workos-api.md` for the contract each call follows.
+//! Every request follows WorkOS's OpenAPI document (`@workos/openapi-spec`); the e2e stack checks
+//! each one against it (dev/contract.mjs).
 pub mod client;
 pub mod error;
 pub mod jwt;
 pub mod types;
 
-pub use client::{AuthorizeParams, WorkosClient};
-pub use error::WorkosError;
-pub use jwt::{AccessClaims, JwksCache, TokenError};
-pub use types::{AuditEvent, AuthResponse, Membership, Organization, Role, User};
+pub use client::{AuthorizeParams, BridgeUser, WorkosClient};
+pub use error::{PendingAuthentication, WorkosError};
+pub use jwt::{AccessClaims, JwksCache, TokenError, WorkosTokenRules};
+pub use types::{AuditEvent, AuthResponse, Membership, Organization, OrganizationChoice, Role, User};

@@ -9,6 +9,8 @@ pub struct User {
     #[serde(default)] pub last_name: Option<String>,
     #[serde(default)] pub email_verified: Option<bool>,
     #[serde(default)] pub profile_picture_url: Option<String>,
+    /// The application's own id for this person (set by the app, or by our AuthKit bridge).
+    #[serde(default)] pub external_id: Option<String>,
 }
 
 impl User {
@@ -67,26 +69,44 @@ pub struct Membership {
 }
 
 impl Membership {
-    /// Role slugs, highest priority first: `roles` when WorkOS sent them, else `role`.
+    /// Every role slug (for the union of their permissions): `roles` when WorkOS sent them,
+    /// else `role`; the primary `role` is always among them.
     pub fn role_slugs(&self) -> Vec<&str> {
-        match &self.roles {
-            Some(roles) if !roles.is_empty() => roles.iter().map(|r| r.slug.as_str()).collect(),
-            _ => self.role.iter().map(|r| r.slug.as_str()).collect(),
+        let mut slugs: Vec<&str> = self.roles.iter().flatten().map(|r| r.slug.as_str()).collect();
+        if let Some(primary) = &self.role {
+            if !slugs.contains(&primary.slug.as_str()) {
+                slugs.insert(0, primary.slug.as_str());
+            }
         }
+        slugs
+    }
+
+    /// The role to show: the membership's primary `role` (WorkOS's choice among several),
+    /// else the first of `roles`.
+    pub fn primary_role(&self) -> Option<&str> {
+        self.role.as_ref().or_else(|| self.roles.iter().flatten().next()).map(|r| r.slug.as_str())
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
     }
 }
 
 /// `GET /authorization/roles/{slug}` and `/authorization/organizations/{id}/roles/{slug}` (only
-/// the fields we use). WorkOS always includes `permissions`; the emulator leaves it out.
+/// the fields we use; `permissions` is required by the spec).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Role {
     pub slug: String,
-    #[serde(default)] pub permissions: Option<Vec<String>>,
+    pub permissions: Vec<String>,
 }
 
-/// An item of a role's permission list (`…/roles/{slug}/permissions`, the emulator's shape).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct PermissionRef { pub slug: String }
+/// One organization offered by `organization_selection_required`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
 
 /// `GET /organizations/{id}` (only the fields we use).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -105,11 +125,31 @@ pub struct AuditEvent {
     pub occurred_at: String,
     pub actor_id: String,
     pub actor_name: Option<String>,
+    /// The target's type as the action's schema in the WorkOS dashboard names it (`user`, `tool`).
+    pub target_type: String,
     pub target_id: String,
     pub target_name: Option<String>,
     /// Client IP (required by WorkOS).
     pub location: String,
     pub user_agent: Option<String>,
+}
+
+impl AuditEvent {
+    /// One log line for an event WorkOS did not record. WorkOS validates every event against
+    /// the action's schema configured in its dashboard, and refuses one without a schema
+    /// (400 `invalid_audit_log_event`): that line names the dashboard step.
+    pub fn failure_log_line(&self, e: &super::WorkosError) -> String {
+        let schema_refused = matches!(e, super::WorkosError::Api { status: 400, code: Some(c), .. } if c == "invalid_audit_log_event");
+        if schema_refused {
+            format!(
+                "audit log event {} not recorded: WorkOS refused it (invalid_audit_log_event) — create the action \"{}\" with target type \"{}\" \
+                 in the WorkOS dashboard (Audit Logs → Configuration → Create event), see README \"WorkOS dashboard\": {e}",
+                self.action, self.action, self.target_type
+            )
+        } else {
+            format!("audit log event {} for {} not recorded: {e}", self.action, self.actor_id)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -123,6 +163,7 @@ mod tests {
             first_name: first.map(Into::into),
             last_name: last.map(Into::into),
             email_verified: None,
+            external_id: None,
             profile_picture_url: None,
         }
     }
