@@ -13,6 +13,8 @@
 // (dev/authkit.mjs) on 127.0.0.1:4102: discovery, JWKS and token minting for AuthKit mode
 // (`WORKOS_AUTHKIT_DOMAIN=http://127.0.0.1:4102`).
 //
+// Seeded: organizations Acme and Globex; Alice (Acme admin, with image_generation), Bob (Acme
+// member) and Carol (Acme admin and Globex member — the organization picker's user).
 // Seeding follows what was found to work with emulator 0.14.0
 // (/work/shared/reference/workos-emulator.md, "Seeding"): users come from dev/workos-seed.yaml;
 // permission, roles, role permissions, organization and memberships via the management API (the
@@ -36,6 +38,8 @@ const PERMISSION = 'image_generation';
 const USERS = {
   alice: { email: 'alice@example.com', role: 'admin' },
   bob: { email: 'bob@example.com', role: 'member' },
+  // Also a member of Globex: WorkOS asks her which organization to sign in to.
+  carol: { email: 'carol@example.com', role: 'admin', globex: 'member' },
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -116,15 +120,17 @@ async function seed(base) {
   // Permissions given when creating a role are ignored; this call is what attaches them.
   await api('POST', '/authorization/roles/admin/permissions', { permissions: [PERMISSION] });
   const org = await api('POST', '/organizations', { name: 'Acme' });
+  const globex = await api('POST', '/organizations', { name: 'Globex' });
   const users = {};
-  for (const [name, { email, role }] of Object.entries(USERS)) {
+  for (const [name, { email, role, globex: globexRole }] of Object.entries(USERS)) {
     const list = await api('GET', `/user_management/users?email=${encodeURIComponent(email)}`);
     const user = list.data.find((u) => u.email === email);
     if (!user) throw new Error(`seeding: ${email} is missing — is dev/workos-seed.yaml intact?`);
     await api('POST', '/user_management/organization_memberships', { user_id: user.id, organization_id: org.id, role_slug: role });
+    if (globexRole) await api('POST', '/user_management/organization_memberships', { user_id: user.id, organization_id: globex.id, role_slug: globexRole });
     users[name] = { id: user.id, email };
   }
-  return { organizationId: org.id, users };
+  return { organizationId: org.id, globexOrganizationId: globex.id, users };
 }
 
 const jwtPayload = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
@@ -195,8 +201,8 @@ export async function startWorkosStack({ port = 4100, emulatorPort = 4101, authk
   try {
     const seeded = await seed(base);
     await verifySeed(base, seeded);
-    const { alice, bob } = seeded.users;
-    log(`seeded: org Acme ${seeded.organizationId}, alice (admin) ${alice.id}, bob (member) ${bob.id}`);
+    const { alice, bob, carol } = seeded.users;
+    log(`seeded: org Acme ${seeded.organizationId}, org Globex ${seeded.globexOrganizationId}, alice (admin) ${alice.id}, bob (member) ${bob.id}, carol (Acme admin, Globex member) ${carol.id}`);
 
     authkit = createAuthkit({ port: authkitPort, log });
     await authkit.listen().catch((err) => {

@@ -6,8 +6,9 @@
 // browser to the returned redirect_uri — the AuthKit stand-in's /oauth2/continue — and only there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_ID, COOKIE, TESTID, launchChromium, artifact } from './helpers.mjs';
+import { ALICE, ALICE_ID, BOB, BOB_ID, COOKIE, TESTID, launchChromium, artifact } from './helpers.mjs';
 import { AUTHKIT_WORKER_URL, AUTHKIT_URL, akUrl, bridge, authkit } from './authkit-helpers.mjs';
+import { workosApi } from './oauth-helpers.mjs';
 
 const CONTINUE = `${AUTHKIT_URL}/oauth2/continue?state=`;
 const EVIL = 'https://evil.example';
@@ -54,7 +55,13 @@ test('signed out: sign in, then the Worker completes the AuthKit request and the
     const [c] = done;
     assert.equal(c.status, 200);
     assert.equal(c.user.email, ALICE);
-    if (ALICE_ID) assert.equal(c.user.id, ALICE_ID, 'user.id is the WorkOS user id');
+    // WorkOS reads user.id as the person's external id: Alice had none, so the Worker set it to
+    // her WorkOS user id first, and WorkOS resolved the completion to her — no second user.
+    if (ALICE_ID) assert.equal(c.user.id, ALICE_ID, 'user.id is Alice\'s external id (her WorkOS id)');
+    if (ALICE_ID) assert.equal(c.resolved_user_id, ALICE_ID, 'resolved to the existing WorkOS user');
+    assert.equal(c.created_user, false, 'no user created');
+    if (ALICE_ID) assert.equal((await workosApi('GET', `/user_management/users/${ALICE_ID}`)).external_id, ALICE_ID);
+    assert.equal((await workosApi('GET', `/user_management/users?email=${encodeURIComponent(ALICE)}`)).data.length, 1, 'one user with her email');
     assert.equal(c.user.first_name, 'Alice');
     assert.equal(c.user.last_name, 'Admin');
     assert.equal(page.url(), c.response.redirect_uri, 'the browser is at the redirect_uri the completion returned');
@@ -132,6 +139,28 @@ test('signed out: a foreign redirect_uri at /callback is refused with a 502 page
     assert.equal(await sessionCookie(context), undefined, 'a refused completion leaves no session');
     const [c] = await completionsFor(id);
     assert.equal(c?.status, 200, 'the completion itself was made (and its answer refused)');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a person whose application already set their external id is completed under it, to the same WorkOS user', async () => {
+  if (!BOB_ID) return;
+  await workosApi('PUT', `/user_management/users/${BOB_ID}`, { external_id: 'crm-bob-0007' });
+  const { context, page } = await freshPage();
+  try {
+    const id = await bridge.newId();
+    await page.goto(loginUrl(id, BOB));
+    await page.getByTestId(TESTID.signIn).click();
+    await page.waitForURL((u) => u.href.startsWith(CONTINUE), { timeout: 30000 });
+    const [c] = await completionsFor(id);
+    assert.equal(c.status, 200, JSON.stringify(c));
+    assert.equal(c.user.id, 'crm-bob-0007', 'the existing external id, unchanged');
+    assert.equal(c.user.email, BOB);
+    assert.equal(c.created_user, false, "no user created");
+    assert.equal(c.resolved_user_id, BOB_ID);
+    assert.equal((await workosApi('GET', `/user_management/users/${BOB_ID}`)).external_id, 'crm-bob-0007', 'not overwritten');
+    assert.equal((await workosApi('GET', `/user_management/users?email=${encodeURIComponent(BOB)}`)).data.length, 1);
   } finally {
     await context.close();
   }

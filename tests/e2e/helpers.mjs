@@ -17,11 +17,15 @@ export const WORKOS_URL = process.env.WORKOS_URL ?? 'http://127.0.0.1:4100';
 export const WORKOS_CONTROL = process.env.WORKOS_CONTROL ?? WORKOS_URL;
 export const ALICE_ID = process.env.ALICE_ID;
 export const BOB_ID = process.env.BOB_ID;
+export const CAROL_ID = process.env.CAROL_ID;
 export const ACME_ORG_ID = process.env.ACME_ORG_ID;
+export const GLOBEX_ORG_ID = process.env.GLOBEX_ORG_ID;
 export const ARTIFACTS = process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'target/e2e-artifacts');
 
 export const ALICE = 'alice@example.com';
 export const BOB = 'bob@example.com';
+/** Acme admin and Globex member: signing in asks her which organization. */
+export const CAROL = 'carol@example.com';
 
 // ---- the Worker's contract ---------------------------------------------------------------------
 export const COOKIE = { session: '__Host-mcp-session', signin: '__Host-mcp-signin' };
@@ -166,6 +170,12 @@ export function listItems(html, id) {
   const m = html.match(new RegExp(`<(ul|ol)[^>]*\\bdata-testid="${id}"[^>]*>([\\s\\S]*?)</\\1>`));
   if (!m) return undefined;
   return [...m[2].matchAll(/<li[^>]*>([\s\S]*?)<\/li>/g)].map((x) => decodeHtml(stripTags(x[1])).trim());
+}
+
+/** The organization picker's choices: [{id, name}] in page order. */
+export function organizationChoices(html) {
+  return [...html.matchAll(/<button[^>]*name="organization_id"[^>]*value="([^"]*)"[^>]*data-testid="organization-choice"[^>]*>([^<]*)<\/button>/g)]
+    .map((m) => ({ id: decodeHtml(m[1]), name: decodeHtml(m[2]).trim() }));
 }
 
 /** Hidden inputs of the form posting to `action`: {name: value}. */

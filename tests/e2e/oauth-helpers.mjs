@@ -15,7 +15,7 @@ import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import {
-  CookieJar, WORKER_URL, WORKOS_URL, ALICE, formFields, textByTestId,
+  CookieJar, WORKER_URL, WORKOS_URL, ALICE, formFields, textByTestId, organizationChoices,
 } from './helpers.mjs';
 
 // ---- the contract ------------------------------------------------------------------------------
@@ -137,9 +137,11 @@ export function parseConsent(html, response, pageUrl) {
  * One Browser = one cookie jar, so a second authorization can show that consent was remembered.
  */
 export class Browser {
-  constructor({ loginHint = ALICE, jar = new CookieJar() } = {}) {
+  /** `organization`: the name to choose when the Worker shows its organization picker (else it stops there). */
+  constructor({ loginHint = ALICE, jar = new CookieJar(), organization = null } = {}) {
     this.loginHint = loginHint;
     this.jar = jar;
+    this.organization = organization;
   }
 
   static #ours(u) {
@@ -159,7 +161,7 @@ export class Browser {
    *   `page`: the page it stopped at otherwise ({status, url, html, response}).
    */
   async navigate(start, { decision = 'approve', editConsent, consentHeaders } = {}) {
-    const out = { hops: [], consent: null, consentPages: 0, signInPosted: 0, redirect: null, params: null, page: null, responses: [] };
+    const out = { hops: [], consent: null, consentPages: 0, signInPosted: 0, pickers: 0, redirect: null, params: null, page: null, responses: [] };
     let req = { method: 'GET', url: new URL(start, ORIGIN).href };
     for (let i = 0; i < MAX_HOPS; i++) {
       const res = await this.jar.fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
@@ -190,6 +192,19 @@ export class Browser {
           url: `${ORIGIN}/login`,
           headers: { 'content-type': FORM, origin: ORIGIN },
           body: new URLSearchParams(fields).toString(),
+        };
+        continue;
+      }
+      if (atWorker && here.pathname === '/callback' && this.organization && html.includes('action="/login/organization"')) {
+        // The organization picker: choose by name.
+        if (++out.pickers > 3) throw new Error(`picker loop: ${Browser.describe(out.hops)}`);
+        const choice = organizationChoices(html).find((c) => c.name === this.organization);
+        if (!choice) throw new Error(`no organization ${this.organization} on the picker: ${JSON.stringify(organizationChoices(html))}`);
+        req = {
+          method: 'POST',
+          url: `${ORIGIN}/login/organization`,
+          headers: { 'content-type': FORM, origin: ORIGIN },
+          body: new URLSearchParams({ ...formFields(html, '/login/organization'), organization_id: choice.id }).toString(),
         };
         continue;
       }

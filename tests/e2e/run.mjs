@@ -27,6 +27,25 @@ function selectTestFiles(filters) {
   return chosen.map((f) => path.join('tests/e2e', f));
 }
 
+/**
+ * Prints every WorkOS operation the run exercised (checked against WorkOS's OpenAPI document by
+ * the front) and the deliberate violations the check caught; false when any request broke the
+ * document, or a deliberate violation went unnoticed.
+ */
+function reportContract(report) {
+  if (!report) return true;
+  say(`WorkOS contract: ${report.operations.length} operation(s) exercised, each request checked against @workos/openapi-spec:`);
+  for (const o of report.operations) say(`  ${o.operation.padEnd(62)} ${String(o.count).padStart(4)}×  by ${o.callers.join(', ')}`);
+  const caught = report.probes.filter((p) => p.caught);
+  say(`WorkOS contract: ${caught.length} deliberate violation(s) caught by the check`);
+  const missed = report.probes.filter((p) => !p.caught);
+  for (const p of missed) say(`  MISSED deliberate violation: ${p.operation}`);
+  for (const v of report.violations) say(`  VIOLATION by ${v.caller}: ${v.operation}: ${v.problems.join('; ')}`);
+  const ok = report.violations.length === 0 && missed.length === 0;
+  say(ok ? 'WorkOS contract: no request broke the document' : `WorkOS contract: FAILED (${report.violations.length} violation(s), ${missed.length} missed probe(s))`);
+  return ok;
+}
+
 async function main() {
   const files = selectTestFiles(process.argv.slice(2));
   if (!files.length) {
@@ -60,7 +79,8 @@ async function main() {
     });
     const { code, signal } = await runner.exited;
     say(`tests finished (${signal ?? `exit code ${code}`}); logs and screenshots in target/e2e-artifacts/`);
-    return code ?? 1;
+    const contractOk = reportContract(stack.contract());
+    return (code ?? 1) || (contractOk ? 0 : 1);
   } catch (err) {
     console.error(`e2e: ${err.message}`);
     return 1;

@@ -4,6 +4,7 @@
 //   const stack = createStack({ artifacts, say });
 //   const { testEnv } = await stack.start();  // WorkOS stack + `wrangler dev`, both answering;
 //                                              // testEnv: WORKER_URL, WORKOS_URL, ALICE_ID, … for tests
+//   stack.contract();                          // what the front's OpenAPI check saw (after tests)
 //   await stack.stop();                        // any time, also during start()
 //
 // 1. the WorkOS stack (dev/emulator.mjs: emulator on 4101 + front on 4100, seeded);
@@ -12,7 +13,7 @@
 //    and a fresh local KV directory, so every start begins from nothing;
 // 3. once that one answers, a second Worker in AuthKit mode on 127.0.0.1:8789
 //    (WORKOS_AUTHKIT_DOMAIN = the AuthKit stand-in on 127.0.0.1:4102, WORKOS_AUTHKIT_AUDIENCE = the
-//    client id) with its own env file and KV directory. It runs the build the first one made: its
+//    client id, WORKOS_ORGANIZATION_ID = Acme) with its own env file and KV directory. It runs the build the first one made: its
 //    generated wrangler config is the project's without [build], so it neither rebuilds (which
 //    would rewrite build/ under the first Worker) nor watches src/.
 // Logs (wrangler.log, wrangler-authkit.log, workos-stack.log) land in `artifacts`.
@@ -208,10 +209,12 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
       if (authkitWorker) {
         // Same WorkOS variables, plus AuthKit mode against the stand-in; WorkOS's default
         // audience (no Resource Indicator configured) is the environment's client id.
+        // It is also the Worker restricted to one organization (WORKOS_ORGANIZATION_ID = Acme).
         const authkitEnv = writeWorkerEnv(tmp, stack.url, {
           ...workerEnv,
           WORKOS_AUTHKIT_DOMAIN: stack.authkitUrl,
           WORKOS_AUTHKIT_AUDIENCE: CLIENT_ID,
+          WORKOS_ORGANIZATION_ID: stack.seeded.organizationId,
         }, 'worker-authkit.env');
         say(`starting the AuthKit-mode Worker: wrangler dev on ${AUTHKIT_WORKER_URL} (the same build)`);
         authkitWrangler = startWrangler(authkitEnv, path.join(tmp, 'state-authkit'), authkitWranglerLog,
@@ -222,7 +225,7 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
       await stop();
       throw err;
     }
-    const { alice, bob } = stack.seeded.users;
+    const { alice, bob, carol } = stack.seeded.users;
     return {
       workerUrl: WORKER_URL,
       workosUrl: stack.url,
@@ -236,12 +239,16 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
         ...(authkitWorker ? { AUTHKIT_WORKER_URL, AUTHKIT_URL: stack.authkitUrl, AUTHKIT_AUDIENCE: CLIENT_ID } : {}),
         ALICE_ID: alice.id,
         BOB_ID: bob.id,
+        CAROL_ID: carol.id,
         ACME_ORG_ID: stack.seeded.organizationId,
+        GLOBEX_ORG_ID: stack.seeded.globexOrganizationId,
         E2E_ARTIFACTS: artifacts,
         // The Worker's local KV (wrangler dev --persist-to), for tests that check what was stored.
         WORKER_STATE_DIR: path.join(tmp, 'state'),
       },
     };
   };
-  return { start, stop };
+  /** The front's contract report (dev/contract.mjs): operations exercised, violations, probes. */
+  const contract = () => stack?.control.contract();
+  return { start, stop, contract };
 }

@@ -12,6 +12,7 @@ import { createFront } from '../../dev/front.mjs';
 let stack; // only when this file started its own
 let WORKOS;
 let ORG;
+let GLOBEX;
 let USERS;
 const API_KEY = 'sk_test_default';
 const CLIENT_ID = 'client_01LOCALEMULATOR';
@@ -20,13 +21,15 @@ before(async () => {
   if (process.env.WORKOS_URL) {
     WORKOS = process.env.WORKOS_URL;
     ORG = process.env.ACME_ORG_ID;
-    USERS = { alice: process.env.ALICE_ID, bob: process.env.BOB_ID };
+    GLOBEX = process.env.GLOBEX_ORG_ID;
+    USERS = { alice: process.env.ALICE_ID, bob: process.env.BOB_ID, carol: process.env.CAROL_ID };
   } else {
     const { startWorkosStack } = await import('../../dev/emulator.mjs');
     stack = await startWorkosStack({});
     WORKOS = stack.url;
     ORG = stack.seeded.organizationId;
-    USERS = { alice: stack.seeded.users.alice.id, bob: stack.seeded.users.bob.id };
+    GLOBEX = stack.seeded.globexOrganizationId;
+    USERS = { alice: stack.seeded.users.alice.id, bob: stack.seeded.users.bob.id, carol: stack.seeded.users.carol.id };
   }
 });
 after(async () => {
@@ -48,12 +51,31 @@ const audit = (body, headers = {}) => fetch(`${WORKOS}/audit_logs/events`, {
 const validEvent = () => ({
   organization_id: ORG,
   event: {
-    action: 'user_logged_in', occurred_at: new Date().toISOString(), version: 1,
+    action: 'user.signed_in', occurred_at: new Date().toISOString(), version: 1,
     actor: { id: USERS.alice, type: 'user', name: 'Alice Admin' },
     targets: [{ id: USERS.alice, type: 'user' }],
     context: { location: '127.0.0.1', user_agent: 'stack-test' },
   },
 });
+
+const jwtClaims = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+const authenticateRaw = (body) => fetch(`${WORKOS}/user_management/authenticate`, {
+  method: 'POST', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ client_id: CLIENT_ID, client_secret: API_KEY, ...body }),
+});
+
+/** A code for `email` from /user_management/authorize (extra query: e.g. organization_id). */
+async function codeFor(email, extra = {}) {
+  const verifier = randomBytes(32).toString('base64url');
+  const q = new URLSearchParams({
+    client_id: CLIENT_ID, provider: 'authkit', response_type: 'code', state: 'st', login_hint: email,
+    redirect_uri: 'http://127.0.0.1:8788/callback', code_challenge_method: 'S256',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), ...extra,
+  });
+  const redirect = await fetch(`${WORKOS}/user_management/authorize?${q}`, { redirect: 'manual' });
+  assert.equal(redirect.status, 302);
+  return { code: new URL(redirect.headers.get('location')).searchParams.get('code'), verifier };
+}
 
 /** authorize → code → authenticate → org-scoped refresh, through the front; returns token claims. */
 async function orgClaims(email) {
@@ -93,21 +115,23 @@ test('seeded: Alice is admin with image_generation, Bob member without, both in 
 
 test('audit stand-in: 401 without the key, 422 per missing field, 400 bad date, 404 unknown org', async () => {
   await ctl('DELETE', 'audit-events');
-  let r = await fetch(`${WORKOS}/audit_logs/events`, { method: 'POST', body: JSON.stringify(validEvent()) });
+  // Deliberately invalid requests test the stand-in's own answers: the contract check steps aside.
+  const skip = { 'x-contract': 'skip' };
+  let r = await fetch(`${WORKOS}/audit_logs/events`, { method: 'POST', body: JSON.stringify(validEvent()), headers: skip });
   assert.equal(r.status, 401);
   assert.deepEqual(await r.json(), { message: 'Unauthorized', code: 'unauthorized' });
 
   const noAction = validEvent();
   delete noAction.event.action;
   delete noAction.event.context.location;
-  r = await audit(noAction);
+  r = await audit(noAction, skip);
   assert.equal(r.status, 422);
   assert.deepEqual(await r.json(), { message: 'Validation failed.', errors: [
     { code: 'required', field: 'event.action' }, { code: 'required', field: 'event.context.location' }] });
 
   const badDate = validEvent();
   badDate.event.occurred_at = 'yesterday';
-  r = await audit(badDate);
+  r = await audit(badDate, skip);
   assert.equal(r.status, 400);
   assert.equal((await r.json()).code, 'invalid_audit_log_event');
 
@@ -203,7 +227,7 @@ test('forwarding is verbatim: method, path+query, headers, body; status, Locatio
     });
   });
   await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
-  const front = createFront({ upstream: `http://127.0.0.1:${upstream.address().port}`, apiKey: API_KEY });
+  const front = createFront({ upstream: `http://127.0.0.1:${upstream.address().port}`, apiKey: API_KEY, contract: false });
   const port = await front.listen(0);
   try {
     const r = await fetch(`http://127.0.0.1:${port}/some/path?x=1&y=%2F`, {
@@ -225,4 +249,90 @@ test('forwarding is verbatim: method, path+query, headers, body; status, Locatio
     await front.close();
     await new Promise((r) => upstream.close(r));
   }
+});
+
+// ---- where the front answers as production WorkOS does (dev/workos-corrections.mjs) -------------
+
+test('code exchange: one membership is scoped to it; several ask which (organization_selection_required)', async () => {
+  const alice = await codeFor('alice@example.com');
+  const a = await authenticateRaw({ grant_type: 'authorization_code', code: alice.code, code_verifier: alice.verifier });
+  assert.equal(a.status, 200);
+  const scoped = await a.json();
+  assert.equal(scoped.organization_id, ORG, 'the only membership');
+  assert.equal(jwtClaims(scoped.access_token).org_id, ORG);
+  assert.deepEqual(jwtClaims(scoped.access_token).permissions, ['image_generation']);
+
+  const carol = await codeFor('carol@example.com');
+  const c = await authenticateRaw({ grant_type: 'authorization_code', code: carol.code, code_verifier: carol.verifier });
+  assert.equal(c.status, 403);
+  const pending = await c.json();
+  assert.equal(pending.code, 'organization_selection_required');
+  assert.equal(pending.user.id, USERS.carol);
+  assert.deepEqual(pending.organizations.map((o) => o.name).sort(), ['Acme', 'Globex']);
+  assert.ok(pending.pending_authentication_token?.startsWith('pending_'));
+
+  const select = (organization_id) => authenticateRaw({
+    grant_type: 'urn:workos:oauth:grant-type:organization-selection', pending_authentication_token: pending.pending_authentication_token, organization_id,
+  });
+  const chosen = await select(GLOBEX);
+  assert.equal(chosen.status, 200);
+  const g = await chosen.json();
+  assert.equal(g.organization_id, GLOBEX);
+  assert.equal(jwtClaims(g.access_token).role, 'member');
+  const again = await select(GLOBEX);
+  assert.equal(again.status, 400, 'a pending token is good once');
+  assert.equal((await again.json()).code, 'invalid_pending_authentication_token');
+
+  // The organization named at authorize scopes the exchange without asking.
+  const named = await codeFor('carol@example.com', { organization_id: ORG });
+  const n = await authenticateRaw({ grant_type: 'authorization_code', code: named.code, code_verifier: named.verifier });
+  assert.equal(n.status, 200);
+  assert.equal((await n.json()).organization_id, ORG);
+});
+
+test('an organization not offered is refused: invalid_organization_id', async () => {
+  const carol = await codeFor('carol@example.com');
+  const pending = await (await authenticateRaw({ grant_type: 'authorization_code', code: carol.code, code_verifier: carol.verifier })).json();
+  const r = await authenticateRaw({ grant_type: 'urn:workos:oauth:grant-type:organization-selection', pending_authentication_token: pending.pending_authentication_token, organization_id: 'org_01NOTHERS' });
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).code, 'invalid_organization_id');
+});
+
+test('a membership carries its user, as the document requires', async () => {
+  const r = await fetch(`${WORKOS}/user_management/organization_memberships?user_id=${USERS.carol}&statuses=active`, { headers: { authorization: `Bearer ${API_KEY}` } });
+  assert.equal(r.status, 200);
+  const { data } = await r.json();
+  assert.equal(data.length, 2);
+  for (const m of data) {
+    assert.equal(m.user?.id, USERS.carol);
+    assert.equal(m.user.email, 'carol@example.com');
+    assert.equal(m.directory_managed, false);
+  }
+});
+
+test('a role carries its permissions, as the document requires', async () => {
+  const r = await fetch(`${WORKOS}/authorization/roles/admin`, { headers: { authorization: `Bearer ${API_KEY}` } });
+  assert.equal(r.status, 200);
+  const role = await r.json();
+  assert.equal(role.slug, 'admin');
+  assert.deepEqual(role.permissions, ['image_generation']);
+});
+
+test('audit events are validated against the dashboard\'s action schemas', async () => {
+  await ctl('DELETE', 'audit-events');
+  const body = validEvent();
+  body.event.action = 'report.exported';
+  let r = await audit(body);
+  assert.equal(r.status, 400);
+  const refused = await r.json();
+  assert.equal(refused.code, 'invalid_audit_log_event');
+  assert.equal(refused.errors[0].instancePath, '/action');
+  assert.equal((await ctl('PUT', 'audit-schemas', { action: 'report.exported', targets: ['report'] })).status, 200);
+  r = await audit(body);
+  assert.equal(r.status, 400, 'a target type the schema does not list');
+  assert.equal((await r.json()).errors[0].instancePath, '/targets/0/type');
+  body.event.targets = [{ id: 'rep_1', type: 'report' }];
+  assert.equal((await audit(body)).status, 200);
+  await ctl('PUT', 'audit-schemas', { action: 'report.exported', targets: null });
+  assert.equal((await ctl('GET', 'audit-events')).body.events.length, 1);
 });
