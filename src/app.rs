@@ -5,7 +5,7 @@ use crate::auth::org_access::OrgAccessCache;
 use crate::http::{HttpClient, HttpRequest};
 use crate::oauth::access::GrantChecks;
 use crate::oauth::metadata;
-use crate::platform::{self, fetch::FetchClient, kv::KvStore};
+use crate::platform::{self, fetch::FetchClient, grants::AppStore, isolate, kv::KvStore};
 use crate::routes;
 use crate::signin::Ctx;
 use crate::web;
@@ -16,23 +16,11 @@ use worker::{Context, Env, Method, Request, Response, Result};
 
 pub const KV_BINDING: &str = "OAUTH_KV";
 
-thread_local! {
-    /// WorkOS's JWKS, cached per isolate (each request would otherwise fetch it).
-    static JWKS: Rc<RefCell<JwksCache>> = Rc::new(RefCell::new(JwksCache::default()));
-    /// AuthKit's JWKS (AuthKit mode), per isolate.
-    static AUTHKIT_KEYS: Rc<RefCell<AuthkitKeys>> = Rc::new(RefCell::new(AuthkitKeys::default()));
-    /// AuthKit's RFC 8414 document and when it was fetched (AuthKit mode).
-    static AUTHKIT_METADATA: RefCell<Option<(u64, serde_json::Value)>> = const { RefCell::new(None) };
-    /// Users' standing in their organizations, read from WorkOS (AuthKit mode).
-    static ORG_ACCESS: Rc<RefCell<OrgAccessCache>> = Rc::new(RefCell::new(OrgAccessCache::default()));
-    /// Recent grant lookups for bearer checks (at most one KV read per grant per minute).
-    static GRANT_CHECKS: Rc<RefCell<GrantChecks>> = Rc::new(RefCell::new(GrantChecks::default()));
-}
-
 /// What a handler needs; built once per request.
 pub struct App {
     pub config: Config,
-    pub store: KvStore,
+    /// KV, with grant records kept by their Durable Objects (`platform::grants`).
+    pub store: AppStore,
     pub http: FetchClient,
     pub jwks: Rc<RefCell<JwksCache>>,
     pub grant_checks: Rc<RefCell<GrantChecks>>,
@@ -43,7 +31,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn ctx(&self) -> Ctx<'_, KvStore, FetchClient> {
+    pub fn ctx(&self) -> Ctx<'_, AppStore, FetchClient> {
         Ctx { config: &self.config, store: &self.store, http: &self.http, jwks: &self.jwks, now: self.now, origin: &self.origin }
     }
 }
@@ -66,13 +54,32 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if !is_known(&path) {
         return web::not_found();
     }
-    if method == Method::Options && is_api_path(&path) {
-        return web::preflight(req.headers().get("Origin").ok().flatten().as_deref());
+    let origin = req.headers().get("Origin").ok().flatten();
+    if method == Method::Options && is_api_path(&path) && !routes::mcp::is_mcp_path(&path) {
+        return web::preflight(origin.as_deref());
+    }
+    // HEAD where a GET would act (consume a sign-in state, start one, open a stream): the
+    // resource is there, nothing happens.
+    if method == Method::Head && matches!(path.as_str(), "/callback" | "/authorize" | "/sse") {
+        return web::head_only(if path == "/sse" { "text/event-stream" } else { "text/html; charset=utf-8" });
+    }
+    if let Some(limiter) = crate::limits::limiter_for(method.as_ref(), &path) {
+        let key = crate::limits::key_for(req.headers().get("CF-Connecting-IP").ok().flatten().as_deref());
+        if !platform::within_limit(&env, limiter, key).await {
+            return web::too_many_requests(limiter.answers_with_page(), req.headers().get("Origin").ok().flatten().as_deref());
+        }
     }
     let app = match build(&env, &url) {
         Ok(app) => app,
         Err(resp) => return resp,
     };
+    if method == Method::Options {
+        // The MCP endpoints: a preflight from an origin the endpoint would refuse is refused too.
+        return match routes::mcp::origin_allowed(&app, origin.as_deref()) {
+            true => web::preflight(origin.as_deref()),
+            false => web::json(403, &serde_json::json!({"error": "origin not allowed"})),
+        };
+    }
     if let Some(suffix) = path.strip_prefix(metadata::PRM_PATH) {
         return match method {
             Method::Get | Method::Head => routes::oauth::resource_metadata(&req, &app, suffix),
@@ -92,8 +99,8 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         (Method::Post, "/register") => routes::oauth::register(req, &app).await,
         (Method::Get, "/authorize") => routes::oauth::authorize(&req, &app).await,
         (Method::Post, "/authorize") => routes::oauth::authorize_decision(req, &app).await,
-        (Method::Post, "/token") => routes::oauth::token(req, &app).await,
-        (Method::Post, "/revoke") => routes::oauth::revoke(req, &app).await,
+        (Method::Post, "/token") => routes::oauth::token(req, &app, &env).await,
+        (Method::Post, "/revoke") => routes::oauth::revoke(req, &app, &env).await,
         (_, "/mcp" | "/sse" | "/sse/message") => routes::mcp::handle(req, &app, &env, &path).await,
         (_, "/login" | "/authorize") => web::method_not_allowed("GET, POST"),
         (_, "/logout" | "/login/organization" | "/register" | "/token" | "/revoke") => web::method_not_allowed("POST"),
@@ -113,12 +120,12 @@ fn build(env: &Env, url: &url::Url) -> std::result::Result<App, Result<Response>
     })?;
     Ok(App {
         config,
-        store: KvStore::new(kv),
+        store: AppStore { kv: KvStore::new(kv), env: env.clone() },
         http: FetchClient::workos(),
-        jwks: JWKS.with(Rc::clone),
-        grant_checks: GRANT_CHECKS.with(Rc::clone),
-        authkit_keys: AUTHKIT_KEYS.with(Rc::clone),
-        org_access: ORG_ACCESS.with(Rc::clone),
+        jwks: isolate::workos_jwks(),
+        grant_checks: isolate::grant_checks(),
+        authkit_keys: isolate::authkit_keys(),
+        org_access: isolate::org_access(),
         origin: url.origin().ascii_serialization(),
         now: platform::now(),
     })
@@ -129,7 +136,7 @@ const AUTHKIT_METADATA_TTL: u64 = 600;
 
 /// AuthKit's RFC 8414 document (cached per isolate; a failed refetch serves the cached copy).
 pub async fn authkit_metadata(app: &App, issuer: &str) -> Option<serde_json::Value> {
-    let cached = AUTHKIT_METADATA.with(|c| c.borrow().clone());
+    let cached = isolate::authkit_metadata();
     if let Some((at, doc)) = &cached {
         if app.now < at + AUTHKIT_METADATA_TTL {
             return Some(doc.clone());
@@ -142,7 +149,7 @@ pub async fn authkit_metadata(app: &App, issuer: &str) -> Option<serde_json::Val
     };
     match fresh {
         Some(doc) => {
-            AUTHKIT_METADATA.with(|c| *c.borrow_mut() = Some((app.now, doc.clone())));
+            isolate::remember_authkit_metadata(app.now, doc.clone());
             Some(doc)
         }
         None => cached.map(|(_, doc)| doc),

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod cookies;
 pub mod http;
+pub mod limits;
 pub mod mcp;
 pub mod oauth;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod signin;
 pub mod store;
 pub mod time;
 pub mod tools;
+pub mod turnstile;
 pub mod workos;
 
 #[cfg(test)]
@@ -26,6 +28,8 @@ mod app;
 mod platform;
 #[cfg(target_arch = "wasm32")]
 mod routes;
+#[cfg(target_arch = "wasm32")]
+mod grant_object;
 #[cfg(target_arch = "wasm32")]
 mod session_object;
 #[cfg(target_arch = "wasm32")]

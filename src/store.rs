@@ -42,9 +42,18 @@ pub mod keys {
     pub fn oauth_client_metadata(url_hash: &str) -> String {
         format!("oauth:cimd:{url_hash}")
     }
+    /// Why a Client ID Metadata Document could not be used, by the SHA-256 of its URL (1 min).
+    pub fn oauth_client_metadata_failure(url_hash: &str) -> String {
+        format!("oauth:cimd-failed:{url_hash}")
+    }
     /// An authorization grant: code / refresh-token hashes and the sealed principal.
     pub fn oauth_grant(grant_id: &str) -> String {
-        format!("oauth:grant:{grant_id}")
+        format!("{GRANT_PREFIX}{grant_id}")
+    }
+    const GRANT_PREFIX: &str = "oauth:grant:";
+    /// The grant id of a grant key (grant records are kept by their grant's Durable Object).
+    pub fn grant_id_of_key(key: &str) -> Option<&str> {
+        key.strip_prefix(GRANT_PREFIX).filter(|id| !id.is_empty())
     }
     /// A user's role and permissions in an organization, read from WorkOS (AuthKit mode).
     pub fn org_access(org_id: &str, user_id: &str) -> String {

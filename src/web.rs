@@ -118,6 +118,27 @@ pub fn signin_error(err: &SigninError, cookies: &[&str]) -> Result<Response> {
     Ok(resp)
 }
 
+/// 429 with `Retry-After`: a page for people, an OAuth error body (CORS-readable) for clients.
+pub fn too_many_requests(page: bool, origin: Option<&str>) -> Result<Response> {
+    let wait = crate::limits::PERIOD_SECS;
+    let resp = if page {
+        error_page(429, "Too many requests", &format!("Too many sign-in attempts from your address. Please wait {wait} seconds and try again."), None)?
+    } else {
+        let body = serde_json::json!({"error": "temporarily_unavailable", "error_description": format!("too many requests from this address; retry after {wait} s")});
+        with_cors(json(429, &body)?, origin)?
+    };
+    resp.headers().set("Retry-After", &wait.to_string())?;
+    Ok(resp)
+}
+
+/// A HEAD answer with no side effect: the resource exists; GET it to act.
+pub fn head_only(content_type: &str) -> Result<Response> {
+    let resp = Response::empty()?.with_status(200);
+    resp.headers().set("Content-Type", content_type)?;
+    resp.headers().set("Cache-Control", "no-store")?;
+    Ok(resp)
+}
+
 pub fn not_found() -> Result<Response> {
     error_page(404, "Not found", "There is nothing at this address.", None)
 }

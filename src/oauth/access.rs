@@ -24,6 +24,10 @@ const MAX_CACHED_GRANTS: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessClaims {
+    /// The deployment that issued the token (its origin): two deployments sharing
+    /// `COOKIE_ENCRYPTION_KEY` do not accept each other's tokens.
+    #[serde(default)]
+    pub issuer: String,
     pub grant_id: String,
     pub client_id: String,
     pub audience: Audience,
@@ -55,6 +59,9 @@ pub enum BearerError {
     Revoked,
     /// The grant could not be checked (KV down) and the cache has no recent answer.
     Unavailable,
+    /// AuthKit mode with `WORKOS_ORGANIZATION_ID`: a valid token, but not of an active member of
+    /// this server's organization (403, not 401: a new token would not help).
+    OutsideOrganization,
 }
 
 impl BearerError {
@@ -65,6 +72,7 @@ impl BearerError {
             BearerError::WrongAudience => "The access token was issued for another resource of this server",
             BearerError::Revoked => "The access token has been revoked",
             BearerError::Unavailable => "The access token could not be checked right now",
+            BearerError::OutsideOrganization => "This server accepts only active members of its organization; the token's user or organization is not one",
         }
     }
 }
@@ -103,10 +111,11 @@ pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
 }
 
-/// The full bearer check for a request to `path`. `checks` is the isolate's cache; it is never
-/// borrowed across the KV read.
+/// The full bearer check for a request to `path` at the deployment `issuer` (this Worker's
+/// origin). `checks` is the isolate's cache; it is never borrowed across the KV read.
 pub async fn authenticate<S: Store>(
     keys: &CookieKeys,
+    issuer: &str,
     store: &S,
     checks: &std::cell::RefCell<GrantChecks>,
     authorization: Option<&str>,
@@ -114,7 +123,7 @@ pub async fn authenticate<S: Store>(
     now: u64,
 ) -> Result<AccessClaims, BearerError> {
     let token = bearer_token(authorization).ok_or(BearerError::Missing)?;
-    let claims = open(keys, token, now).ok_or(BearerError::Invalid)?;
+    let claims = open(keys, token, now).filter(|c| c.issuer == issuer).ok_or(BearerError::Invalid)?;
     if !claims.audience.admits(path) {
         return Err(BearerError::WrongAudience);
     }

@@ -3,9 +3,10 @@
 //! tokens and AEAD ciphertext of the principal and the WorkOS refresh token.
 //!
 //! Token strings are `<prefix><grant id>.<secret>`: the grant id finds the record, the hash
-//! of the whole string must match. KV has no compare-and-swap, so two exchanges of one code
-//! racing within KV's propagation window could both succeed; the code's 10-minute life, PKCE
-//! (the verifier never leaves the client) and reuse detection afterwards bound that risk.
+//! of the whole string must match. Everything that changes a grant once it exists — code
+//! redemption, refresh rotation, revocation — runs in the grant's own Durable Object, one
+//! operation at a time (`grant_object.rs`), so those steps are linearizable; the record is
+//! mirrored to KV for the bearer check.
 use super::pkce::CodeChallenge;
 use super::resource::Audience;
 use super::OAuthError;
@@ -22,6 +23,15 @@ pub const CODE_TTL: u64 = 600;
 pub const ACCESS_TTL: u64 = 3600;
 /// A grant (and its refresh token) lives 30 days after its last refresh.
 pub const REFRESH_TTL: u64 = 30 * 24 * 3600;
+/// The refresh token just replaced is accepted once more within this long (a lost response).
+pub const GRACE_MS: u64 = 60_000;
+/// A code or refresh token presented again within this long after the operation that spent it
+/// was sent together with it (a double submission, parallel requests): refused as "already
+/// used", nothing revoked, the grace not spent. Requests sent at once can reach the grant's
+/// object one after another, so arrival order alone cannot tell.
+pub const CONCURRENT_MS: u64 = 2_000;
+/// Hashes of older refresh tokens kept to recognise their reuse.
+const MAX_SUPERSEDED: usize = 16;
 
 pub const CODE_PREFIX: &str = "mcp_code_";
 pub const REFRESH_PREFIX: &str = "mcp_rt_";
@@ -49,11 +59,34 @@ pub struct Grant {
     pub code: Option<PendingCode>,
     /// After exchange: a second use of the code is recognised and revokes the grant.
     pub used_code_hash: Option<String>,
+    /// When the code was redeemed (ms): an exchange that arrived before then was concurrent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeemed_at_ms: Option<u64>,
     pub refresh_hash: Option<String>,
-    /// The refresh token before the current one: valid until the current one is first used.
+    /// The refresh token before the current one: accepted once more within [`GRACE_MS`] of its
+    /// rotation, while the current one is unused.
     pub previous_refresh_hash: Option<String>,
+    /// When the current refresh token replaced the previous one (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at_ms: Option<u64>,
+    /// The previous token's one grace use is spent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub previous_retried: bool,
+    /// Hashes of older refresh tokens: presenting one is reuse.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<String>,
     /// Sealed [`GrantSecrets`].
     pub sealed: String,
+}
+
+/// Which refresh token of a grant was presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRole {
+    Current,
+    Previous,
+    /// Replaced more than one rotation ago (or the previous one after its grace): reuse.
+    Superseded,
+    Unknown,
 }
 
 /// What the grant needs to refresh upstream; sealed with the server key, bound to the grant id.
@@ -99,6 +132,44 @@ impl Grant {
 
     pub fn open_secrets(&self, keys: &CookieKeys, now: u64) -> Option<GrantSecrets> {
         keys.open_json(&secrets_aad(&self.id), &self.sealed, now)
+    }
+
+    /// Which of this grant's refresh tokens `hash` is.
+    pub fn refresh_role(&self, hash: &str) -> RefreshRole {
+        let is = |h: &Option<String>| h.as_deref().is_some_and(|h| hashes_equal(h, hash));
+        if is(&self.refresh_hash) {
+            RefreshRole::Current
+        } else if is(&self.previous_refresh_hash) {
+            RefreshRole::Previous
+        } else if self.superseded.iter().any(|h| hashes_equal(h, hash)) {
+            RefreshRole::Superseded
+        } else {
+            RefreshRole::Unknown
+        }
+    }
+
+    /// Install `new_hash` as the current refresh token at `at_ms`. A rotation from the current
+    /// token keeps it as the previous one (with a fresh grace); the previous token's grace use
+    /// keeps it previous, grace spent, and retires the token it had been replaced by.
+    pub fn rotate(&mut self, from: RefreshRole, new_hash: String, at_ms: u64) {
+        let retired = match from {
+            RefreshRole::Previous => {
+                self.previous_retried = true;
+                self.refresh_hash.take()
+            }
+            _ => {
+                self.previous_retried = false;
+                std::mem::replace(&mut self.previous_refresh_hash, self.refresh_hash.take())
+            }
+        };
+        if let Some(old) = retired {
+            self.superseded.push(old);
+            if self.superseded.len() > MAX_SUPERSEDED {
+                self.superseded.remove(0);
+            }
+        }
+        self.refresh_hash = Some(new_hash);
+        self.rotated_at_ms = Some(at_ms);
     }
 
     /// Seconds KV should keep the record.

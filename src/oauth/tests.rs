@@ -101,8 +101,11 @@ struct World {
 
 fn world() -> World {
     let up = Upstream { role: Rc::new(RefCell::new("admin".into())), ended: Rc::new(Cell::new(false)), glitch: Rc::new(Cell::new(None)), memberships_limited: Rc::new(Cell::new(false)) };
-    World { config: config(), store: MemoryStore::default(), http: ScriptedHttp::new(workos(&up)), jwks: RefCell::default(),
-            checks: RefCell::default(), now: Cell::new(T0), up }
+    let http = ScriptedHttp::new(workos(&up));
+    // The clock the grant's object reads (ms): each WorkOS call takes 5 ms.
+    http.clock_ms.set(T0 * 1000);
+    http.latency_ms.set(5);
+    World { config: config(), store: MemoryStore::default(), http, jwks: RefCell::default(), checks: RefCell::default(), now: Cell::new(T0), up }
 }
 
 impl World {
@@ -157,15 +160,28 @@ impl World {
         }
     }
 
+    /// A `/token` request arriving now (the clock moves on 1 ms first: requests in sequence).
     fn token(&self, pairs: &[(&str, &str)]) -> Result<TokenResponse, super::OAuthError> {
+        self.http.clock_ms.set(self.http.clock_ms.get() + 1);
+        self.token_arriving(pairs, self.http.clock_ms.get())
+    }
+
+    /// A `/token` request that reached the grant's object at `arrived_ms`.
+    fn token_arriving(&self, pairs: &[(&str, &str)], arrived_ms: u64) -> Result<TokenResponse, super::OAuthError> {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
         let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes())?;
         let ctx = self.ctx();
         let client = block_on(token::authenticate_client(&ctx, &form, None))?;
         match form.get("grant_type") {
-            Some("authorization_code") => block_on(token::exchange_code(&ctx, &client, &form)),
-            _ => block_on(token::refresh(&ctx, &client, &form)),
+            Some("authorization_code") => block_on(token::exchange_code(&ctx, &client, &form, arrived_ms)),
+            _ => block_on(token::refresh(&ctx, &client, &form, arrived_ms)),
         }
+    }
+
+    /// Moves both clocks (s and ms) on.
+    fn advance(&self, secs: u64) {
+        self.now.set(self.now.get() + secs);
+        self.http.clock_ms.set(self.http.clock_ms.get() + secs * 1000);
     }
 
     fn exchange(&self, client: &str, code: &str) -> Result<TokenResponse, super::OAuthError> {
@@ -177,7 +193,7 @@ impl World {
     }
 
     fn bearer(&self, token: &str, path: &str) -> Result<access::AccessClaims, BearerError> {
-        block_on(access::authenticate(&self.config.cookie_keys, &self.store, &self.checks, Some(&format!("Bearer {token}")), path, self.now.get()))
+        block_on(access::authenticate(&self.config.cookie_keys, ORIGIN, &self.store, &self.checks, Some(&format!("Bearer {token}")), path, self.now.get()))
     }
 
     /// Register, sign in, approve, exchange: a client with tokens.

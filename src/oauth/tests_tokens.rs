@@ -53,6 +53,7 @@ fn a_reused_code_revokes_the_grant_and_its_tokens() {
     let s = w.sign_in();
     let (code, _) = w.approve(&w.params(&c, &[]), &s);
     let t = w.exchange(&c, &code).unwrap();
+    w.advance(3);
     assert_eq!(err(w.exchange(&c, &code)), ErrorCode::InvalidGrant);
     assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::InvalidGrant);
     assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Revoked);
@@ -74,22 +75,95 @@ fn codes_are_bound_to_client_redirect_uri_and_lifetime() {
 }
 
 #[test]
-fn refresh_rotates_and_the_previous_token_dies_once_the_new_one_is_used() {
+fn reusing_a_replaced_refresh_token_revokes_the_grant_and_everything_issued_from_it() {
+    // T1 → T2 → T3, then T1 again: reuse. T3 and its access token die with the grant.
     let w = world();
     let (c, t1) = w.connected();
     let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
     assert_ne!(t2.refresh_token, t1.refresh_token);
     let t3 = w.refresh(&c, &t2.refresh_token).unwrap();
-    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant, "rt1 after rt2 was used");
-    assert!(w.refresh(&c, &t3.refresh_token).is_ok());
+    let e = w.refresh(&c, &t1.refresh_token).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidGrant);
+    assert!(e.description.contains("revoked"), "{}", e.description);
+    assert_eq!(err(w.refresh(&c, &t3.refresh_token)), ErrorCode::InvalidGrant, "the newest token dies too");
+    assert_eq!(w.bearer(&t3.access_token, "/mcp").unwrap_err(), BearerError::Revoked);
 }
 
 #[test]
-fn a_lost_refresh_response_is_survivable() {
+fn a_thief_replaying_the_old_token_cannot_keep_the_grant_alive() {
+    // The client refreshed T1 → T2 and has not used T2 yet; a thief holding T1 uses it twice.
     let w = world();
     let (c, t1) = w.connected();
-    let _lost = w.refresh(&c, &t1.refresh_token).unwrap();
-    assert!(w.refresh(&c, &t1.refresh_token).is_ok(), "rt1 still works while rt2 is unused");
+    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    w.advance(3);
+    let stolen = w.refresh(&c, &t1.refresh_token).expect("the one grace use (it looks like a lost response)");
+    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant, "the second replay is reuse");
+    for t in [&t2, &stolen] {
+        assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::InvalidGrant, "the grant is gone for everyone");
+    }
+}
+
+#[test]
+fn a_lost_refresh_response_is_survivable_once_within_the_grace() {
+    let w = world();
+    let (c, t1) = w.connected();
+    let lost = w.refresh(&c, &t1.refresh_token).unwrap();
+    w.advance(30);
+    let t3 = w.refresh(&c, &t1.refresh_token).expect("rt1 works once more within 60 s while rt2 is unused");
+    assert_eq!(err(w.refresh(&c, &lost.refresh_token)), ErrorCode::InvalidGrant, "the token the lost response carried is retired");
+    assert_eq!(err(w.refresh(&c, &t3.refresh_token)), ErrorCode::InvalidGrant, "…and presenting it was reuse");
+}
+
+#[test]
+fn after_the_grace_the_replaced_token_is_reuse() {
+    let w = world();
+    let (c, t1) = w.connected();
+    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    w.advance(61);
+    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, &t2.refresh_token)), ErrorCode::InvalidGrant, "grant revoked");
+}
+
+#[test]
+fn concurrent_uses_of_one_refresh_token_have_one_winner_and_nothing_is_revoked() {
+    // Twenty requests with T1 reach the grant's object together; it runs them one at a time.
+    let w = world();
+    let (c, t1) = w.connected();
+    let arrived = w.http.clock_ms.get() + 1;
+    let outcomes: Vec<_> = (0..20).map(|_| w.token_arriving(&[("grant_type", "refresh_token"), ("client_id", &c), ("refresh_token", &t1.refresh_token)], arrived)).collect();
+    let winners: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1);
+    for e in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        assert!(e.description.contains("already used") && !e.description.contains("revoked"), "a truthful reason: {}", e.description);
+    }
+    assert!(w.refresh(&c, &winners[0].refresh_token).is_ok(), "the winner's token still refreshes: nothing was revoked");
+}
+
+#[test]
+fn concurrent_exchanges_of_one_code_have_one_winner_and_a_later_replay_revokes() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (code, _) = w.approve(&w.params(&c, &[]), &s);
+    // All arrive before the first is done (its redemption is stamped with the clock as it ends).
+    let arrived = w.http.clock_ms.get();
+    let pairs = [("grant_type", "authorization_code"), ("client_id", c.as_str()), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+    let outcomes: Vec<_> = (0..50).map(|_| w.token_arriving(&pairs, arrived)).collect();
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "one success");
+    let concurrent = |e: &super::super::OAuthError| e.code == ErrorCode::InvalidGrant && e.description.contains("at the same time") && !e.description.contains("revoked");
+    assert_eq!(outcomes.iter().filter(|o| o.as_ref().is_err_and(concurrent)).count(), 49);
+    let t = outcomes.into_iter().find_map(Result::ok).unwrap();
+    assert_eq!(w.bearer(&t.access_token, "/mcp").map(|c| c.client_id), Ok(c.clone()), "the winner's tokens work");
+    // Within two seconds a replay counts as sent together (refused, nothing revoked); later it
+    // revokes everything issued from the code.
+    let soon = w.exchange(&c, &code).unwrap_err();
+    assert!(soon.description.contains("at the same time") && !soon.description.contains("revoked"), "{}", soon.description);
+    assert!(w.bearer(&t.access_token, "/mcp").is_ok());
+    w.advance(3);
+    let late = w.exchange(&c, &code).unwrap_err();
+    assert!(late.description.contains("revoked"), "{}", late.description);
+    assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::InvalidGrant);
 }
 
 #[test]
@@ -189,7 +263,7 @@ fn bad_bearer_tokens_are_refused() {
     let (_, t) = w.connected();
     assert_eq!(w.bearer("mcp_at_garbage", "/mcp").unwrap_err(), BearerError::Invalid);
     assert_eq!(w.bearer(&t.refresh_token, "/mcp").unwrap_err(), BearerError::Invalid);
-    let auth = |h: Option<&str>| block_on(access::authenticate(&w.config.cookie_keys, &w.store, &w.checks, h, "/mcp", w.now.get()));
+    let auth = |h: Option<&str>| block_on(access::authenticate(&w.config.cookie_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()));
     assert_eq!(auth(None).unwrap_err(), BearerError::Missing);
     assert_eq!(auth(Some("Basic abc")).unwrap_err(), BearerError::Missing);
     assert!(auth(Some(&format!("bearer {}", t.access_token))).is_ok(), "scheme is case-insensitive");
@@ -247,4 +321,15 @@ fn a_client_that_did_not_register_refresh_cannot_refresh() {
     let (code, _) = w.approve(&w.params(&c, &[]), &s);
     let t = w.exchange(&c, &code).unwrap();
     assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::UnauthorizedClient);
+}
+
+#[test]
+fn a_token_is_accepted_only_by_the_deployment_that_issued_it() {
+    // Two deployments sharing COOKIE_ENCRYPTION_KEY: the other one's token is not ours.
+    let w = world();
+    let (_, t) = w.connected();
+    assert!(w.bearer(&t.access_token, "/mcp").is_ok());
+    let elsewhere = block_on(access::authenticate(&w.config.cookie_keys, "https://other.example.com", &w.store, &w.checks,
+        Some(&format!("Bearer {}", t.access_token)), "/mcp", w.now.get()));
+    assert_eq!(elsewhere.unwrap_err(), BearerError::Invalid);
 }

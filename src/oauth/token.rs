@@ -1,7 +1,7 @@
 //! `/token` and `/revoke`: form parsing, client authentication, the two grants, revocation.
 use super::access::{self, AccessClaims};
 use super::client::{AuthMethod, ClientRecord};
-use super::grant::{self, Grant, GrantSecrets};
+use super::grant::{self, Grant, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
 use super::{registry, ErrorCode, OAuthError};
 use crate::http::HttpClient;
@@ -114,8 +114,9 @@ fn scope_of(principal: &Principal) -> String {
     std::iter::once(BASE_SCOPE).chain(principal.permissions.iter().map(String::as_str).filter(|p| *p != BASE_SCOPE)).collect::<Vec<_>>().join(" ")
 }
 
-/// `grant_type=authorization_code`.
-pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form) -> Result<TokenResponse, OAuthError> {
+/// `grant_type=authorization_code`. `arrived_ms`: when the request reached the grant's object
+/// (an exchange within [`grant::CONCURRENT_MS`] of the redemption was sent together with it).
+pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form, arrived_ms: u64) -> Result<TokenResponse, OAuthError> {
     let code = form.require("code")?;
     let invalid = || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
     let grant_id = grant::grant_id_of(code, grant::CODE_PREFIX).ok_or_else(invalid)?;
@@ -126,6 +127,10 @@ pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client:
         return Err(invalid());
     }
     if g.used_code_hash.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)) {
+        if g.redeemed_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) {
+            // Sent together with the one that won (a double submission): refused, nothing revoked.
+            return Err(OAuthError::invalid_grant("the authorization code was already used (by a request that arrived at the same time)"));
+        }
         // RFC 6749 §4.1.2: a replayed code revokes everything issued from it.
         grant::revoke(ctx.store, &g.id).await?;
         return Err(OAuthError::invalid_grant("the authorization code was already used; the grant is revoked"));
@@ -143,6 +148,7 @@ pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client:
     let refresh = grant::new_token(grant::REFRESH_PREFIX, &g.id);
     g.code = None;
     g.used_code_hash = Some(hash);
+    g.redeemed_at_ms = Some(ctx.http.now_ms());
     g.refresh_hash = Some(grant::hash_token(&refresh));
     g.previous_refresh_hash = None;
     g.expires_at = ctx.now + grant::REFRESH_TTL;
@@ -163,6 +169,7 @@ fn narrowed_audience<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, fo
 fn respond<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, audience: super::resource::Audience, principal: &Principal, refresh_token: String) -> TokenResponse {
     let scope = scope_of(principal);
     let claims = AccessClaims {
+        issuer: ctx.origin.to_string(),
         grant_id: g.id.clone(),
         client_id: g.client_id.clone(),
         audience,
@@ -182,7 +189,13 @@ fn respond<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, audience: su
 
 /// `grant_type=refresh_token`: rotate, and refresh the upstream WorkOS session so the new
 /// token carries the user's current role and permissions.
-pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form) -> Result<TokenResponse, OAuthError> {
+///
+/// Reuse (RFC 9700 §4.14.2): the token just replaced is accepted once more, within
+/// [`grant::GRACE_MS`] of its rotation, while its successor is unused (a lost response); any
+/// other use of a replaced token revokes the grant and everything issued from it. A request
+/// that reached the grant's object (`arrived_ms`) within [`grant::CONCURRENT_MS`] of the
+/// rotation it lost to was sent together with it: refused as "already used", nothing revoked.
+pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form, arrived_ms: u64) -> Result<TokenResponse, OAuthError> {
     if !client.grant_types.iter().any(|g| g == "refresh_token") {
         return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client did not register the refresh_token grant"));
     }
@@ -194,10 +207,19 @@ pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clie
         return Err(invalid());
     }
     let hash = grant::hash_token(presented);
-    let is = |h: &Option<String>| h.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash));
-    let current = is(&g.refresh_hash);
-    if !current && !is(&g.previous_refresh_hash) {
-        return Err(invalid());
+    let role = g.refresh_role(&hash);
+    let reuse = || OAuthError::invalid_grant("the refresh token was used after it had been replaced; the grant is revoked");
+    match role {
+        RefreshRole::Current => {}
+        RefreshRole::Unknown => return Err(invalid()),
+        RefreshRole::Previous if g.rotated_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) => {
+            return Err(OAuthError::invalid_grant("the refresh token was already used (by a request that arrived at the same time); use the newest one"));
+        }
+        RefreshRole::Previous if !g.previous_retried && g.rotated_at_ms.is_some_and(|at| arrived_ms.saturating_sub(at) <= grant::GRACE_MS) => {}
+        RefreshRole::Previous | RefreshRole::Superseded => {
+            grant::revoke(ctx.store, &g.id).await?;
+            return Err(reuse());
+        }
     }
     let audience = narrowed_audience(ctx, &g, form)?;
     let secrets = g.open_secrets(&ctx.config.cookie_keys, ctx.now).ok_or_else(invalid)?;
@@ -219,16 +241,44 @@ pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clie
         return Err(invalid());
     }
     let refresh = grant::new_token(grant::REFRESH_PREFIX, &g.id);
-    // The token just used stays valid until the new one is used (a lost response is not fatal).
-    if current {
-        g.previous_refresh_hash = Some(hash);
-    }
-    g.refresh_hash = Some(grant::hash_token(&refresh));
+    g.rotate(role, grant::hash_token(&refresh), ctx.http.now_ms());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token };
     g.sealed = Grant::seal_secrets(&ctx.config.cookie_keys, &g.id, &secrets, g.expires_at);
     grant::save(ctx.store, &g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
+}
+
+/// Which grant a `/token` or `/revoke` request is about, read from the token it presents
+/// (codes and refresh tokens name their grant; an access token is opened). `None` when it
+/// names none — such a request changes no grant and is answered without one.
+pub fn grant_of_request(keys: &crate::cookies::CookieKeys, form: &Form, now: u64) -> Option<String> {
+    match form.get("grant_type") {
+        Some("authorization_code") => form.get("code").and_then(|c| grant::grant_id_of(c, grant::CODE_PREFIX)).map(str::to_string),
+        Some("refresh_token") => form.get("refresh_token").and_then(|t| grant::grant_id_of(t, grant::REFRESH_PREFIX)).map(str::to_string),
+        Some(_) => None,
+        None => {
+            let token = form.get("token")?;
+            grant::grant_id_of(token, grant::REFRESH_PREFIX).map(str::to_string).or_else(|| access::open(keys, token, now).map(|c| c.grant_id))
+        }
+    }
+}
+
+/// `POST /token`: client authentication, then the grant. Runs in the grant's object.
+pub async fn token_request<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: &Form, authorization: Option<&str>, arrived_ms: u64) -> Result<TokenResponse, OAuthError> {
+    let client = authenticate_client(ctx, form, authorization).await?;
+    match form.get("grant_type") {
+        Some("authorization_code") => exchange_code(ctx, &client, form, arrived_ms).await,
+        Some("refresh_token") => refresh(ctx, &client, form, arrived_ms).await,
+        Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "only authorization_code and refresh_token are supported")),
+        None => Err(OAuthError::invalid_request("grant_type is required")),
+    }
+}
+
+/// `POST /revoke`: client authentication, then [`revoke`]. Runs in the grant's object.
+pub async fn revoke_request<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: &Form, authorization: Option<&str>) -> Result<Option<String>, OAuthError> {
+    let client = authenticate_client(ctx, form, authorization).await?;
+    revoke(ctx, &client, form).await
 }
 
 /// Upstream trouble during a refresh: transient — or an answer that is not WorkOS's (a proxy's
@@ -256,7 +306,7 @@ pub async fn revoke<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clien
             return Ok(None);
         }
         g.id
-    } else if let Some(claims) = access::open(&ctx.config.cookie_keys, token, ctx.now) {
+    } else if let Some(claims) = access::open(&ctx.config.cookie_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin) {
         // Access tokens are self-contained; revoking one ends its grant.
         if claims.client_id != client.client_id {
             return Ok(None);

@@ -1,6 +1,8 @@
 //! The Worker side of each boundary: KV, Fetch, Cache API, environment, clock.
 pub mod cache;
 pub mod fetch;
+pub mod grants;
+pub mod isolate;
 pub mod kv;
 pub mod tools;
 
@@ -20,4 +22,23 @@ pub fn load_config(env: &Env) -> Result<Config, ConfigError> {
             .or_else(|_| env.var(name).map(|v| v.to_string()))
             .ok()
     })
+}
+
+/// True when the caller may go on: the limiter's bucket for `key` is not yet full. A missing
+/// binding (removed from wrangler.toml) or a limiter failure lets the request through, logged:
+/// the limiter protects capacity, it must not take the service down with it.
+pub async fn within_limit(env: &Env, limiter: crate::limits::Limiter, key: String) -> bool {
+    match env.rate_limiter(limiter.binding()) {
+        Ok(binding) => match binding.limit(key).await {
+            Ok(outcome) => outcome.success,
+            Err(e) => {
+                worker::console_warn!("rate limiter {} failed: {e}", limiter.binding());
+                true
+            }
+        },
+        Err(_) => {
+            worker::console_warn!("rate limiter binding {} is missing (see wrangler.toml)", limiter.binding());
+            true
+        }
+    }
 }

@@ -2,6 +2,7 @@
 use super::{body_limited, has_media_type, header, BodyError};
 use crate::app::App;
 use crate::auth::authkit::{self, AuthkitTokenError, Expectations};
+use crate::auth::principal::Refused;
 use crate::config::AuthMode;
 use crate::oauth::access::{self, BearerError};
 use crate::oauth::metadata;
@@ -27,7 +28,7 @@ fn metadata_suffix(path: &str) -> &'static str {
 pub async fn authenticate(req: &Request, app: &App, path: &str) -> Result<std::result::Result<Principal, Response>> {
     let authorization = header(req, "Authorization");
     let outcome = match &app.config.auth_mode {
-        AuthMode::Worker => access::authenticate(&app.config.cookie_keys, &app.store, &app.grant_checks, authorization.as_deref(), path, app.now)
+        AuthMode::Worker => access::authenticate(&app.config.cookie_keys, &app.origin, &app.store.kv, &app.grant_checks, authorization.as_deref(), path, app.now)
             .await
             .map(|claims| claims.principal),
         AuthMode::Authkit { issuer, audience } => authkit_principal(app, issuer, audience.as_deref(), authorization.as_deref(), path).await,
@@ -57,14 +58,21 @@ async fn authkit_principal(app: &App, issuer: &str, audience: Option<&str>, auth
     })?;
     let ctx = app.ctx();
     let workos = ctx.workos();
-    crate::auth::principal::resolve(claims, &app.store, &workos, &app.org_access, app.now).await.map_err(|e| {
-        worker::console_warn!("organization lookup failed and no copy is cached: {}", e.0);
-        BearerError::Unavailable
+    let required = app.config.organization_id.as_deref();
+    crate::auth::principal::resolve(claims, required, &app.store.kv, &workos, &app.org_access, app.now).await.map_err(|e| match e {
+        Refused::Unavailable(e) => {
+            worker::console_warn!("organization lookup failed and no copy is cached: {}", e.0);
+            BearerError::Unavailable
+        }
+        Refused::OutsideOrganization => BearerError::OutsideOrganization,
     })
 }
 
 fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
     let suffix = metadata_suffix(path);
+    if *e == BearerError::OutsideOrganization {
+        return web::json(403, &serde_json::json!({"error": "access_denied", "error_description": e.description()}));
+    }
     if *e == BearerError::Unavailable {
         let resp = web::json(503, &serde_json::json!({"error": "temporarily_unavailable", "error_description": e.description()}))?;
         resp.headers().set("Retry-After", "5")?;
@@ -78,11 +86,20 @@ fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
     Ok(resp)
 }
 
+pub fn is_mcp_path(path: &str) -> bool {
+    matches!(path, "/mcp" | "/sse" | "/sse/message")
+}
+
+/// Requests without `Origin` (non-browser clients), from the Worker's own origin, or from one
+/// in `MCP_ALLOWED_ORIGINS`.
+pub fn origin_allowed(app: &App, origin: Option<&str>) -> bool {
+    origin.is_none_or(|o| o == app.origin || app.config.mcp_allowed_origins.iter().any(|a| a == o))
+}
+
 /// `/mcp`, `/sse`, `/sse/message`: bearer check, Origin check, then the transport.
 pub async fn handle(mut req: Request, app: &App, env: &Env, path: &str) -> Result<Response> {
     let origin = header(&req, "Origin");
-    let allowed = origin.as_deref().is_none_or(|o| o == app.origin || app.config.mcp_allowed_origins.iter().any(|a| a == o));
-    if !allowed {
+    if !origin_allowed(app, origin.as_deref()) {
         // DNS-rebinding and cross-site protection (MCP transports: MUST validate Origin), before
         // anything else; no CORS headers for an origin we refuse.
         return with_kv_reads(web::json(403, &mcp::error_response(Value::Null, -32600, "Origin not allowed", None))?, app);
@@ -111,7 +128,7 @@ fn allow(status: u16, methods: &str) -> Result<Response> {
 /// How many KV reads this request made (the benchmark reads it; the bearer check is designed
 /// to make none on the hot path).
 fn with_kv_reads(resp: Response, app: &App) -> Result<Response> {
-    resp.headers().set("Server-Timing", &format!("kv;desc=\"reads={}\"", app.store.reads.get()))?;
+    resp.headers().set("Server-Timing", &format!("kv;desc=\"reads={}\"", app.store.kv.reads.get()))?;
     Ok(resp)
 }
 
@@ -191,6 +208,9 @@ fn valid_session_id(id: &str) -> bool {
 
 /// `POST /sse/message?sessionId=…`: 202, the response arrives on the stream.
 async fn sse_message(req: &mut Request, env: &Env, principal: Principal) -> Result<Response> {
+    if !has_media_type(req, "application/json") {
+        return protocol_error(415, "Content-Type must be application/json");
+    }
     let Some(session_id) = session_id_param(req)? else {
         return protocol_error(400, "sessionId is required");
     };

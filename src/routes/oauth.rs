@@ -9,7 +9,7 @@ use crate::oauth::{metadata, registry, OAuthError};
 use crate::pages::{render, ConsentPage};
 use crate::signin::SESSION_COOKIE;
 use crate::web;
-use worker::{Request, Response, Result};
+use worker::{Env, Request, Response, Result};
 
 fn origin_header(req: &Request) -> Option<String> {
     header(req, "Origin")
@@ -80,8 +80,9 @@ pub async fn authorize_decision(mut req: Request, app: &App) -> Result<Response>
     let session = cookie(&req, SESSION_COOKIE);
     let consent_cookie = cookie(&req, CONSENT_COOKIE);
     let origin = origin_header(&req);
-    let Some(pairs) = form_pairs(&mut req).await else {
-        return web::error_page(400, "Bad request", "The consent form could not be read.", None);
+    let pairs = match form_pairs(&mut req).await {
+        Ok(p) => p,
+        Err(page) => return page,
     };
     let params = AuthorizeParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -116,60 +117,73 @@ fn answer(next: Next) -> Result<Response> {
                 hidden: &v.hidden,
                 csrf: &v.csrf,
                 localhost_only: v.localhost_only,
-                metadata_document: v.metadata_document,
+                metadata_host: v.metadata_host.as_deref(),
             });
             web::html_with_form_action(200, body, &v.form_action)
         }
     }
 }
 
-/// `POST /token`.
-pub async fn token(mut req: Request, app: &App) -> Result<Response> {
-    let origin = origin_header(&req);
-    let resp = match token_inner(&mut req, app).await {
-        Ok(body) => web::json(200, &body)?,
-        Err(e) => web::oauth_error(&e)?,
-    };
-    web::with_cors(resp, origin.as_deref())
-}
-
-async fn read_form(req: &mut Request) -> std::result::Result<Form, OAuthError> {
-    let content_type = header(req, "Content-Type");
-    let body = read_limited(req, token::MAX_FORM_BYTES).await?;
-    Form::parse(content_type.as_deref(), &body)
-}
-
-async fn token_inner(req: &mut Request, app: &App) -> std::result::Result<serde_json::Value, OAuthError> {
-    let form = read_form(req).await?;
-    let ctx = app.ctx();
-    let client = token::authenticate_client(&ctx, &form, header(req, "Authorization").as_deref()).await?;
-    let issued = match form.get("grant_type") {
-        Some("authorization_code") => token::exchange_code(&ctx, &client, &form).await?,
-        Some("refresh_token") => token::refresh(&ctx, &client, &form).await?,
-        Some(_) => return Err(OAuthError::new(crate::oauth::ErrorCode::UnsupportedGrantType, "only authorization_code and refresh_token are supported")),
-        None => return Err(OAuthError::invalid_request("grant_type is required")),
-    };
-    serde_json::to_value(issued).map_err(|e| OAuthError::server_error(e.to_string()))
+/// `POST /token`: the grant's object runs it (one operation at a time per grant); a request
+/// naming no grant is answered here.
+pub async fn token(req: Request, app: &App, env: &Env) -> Result<Response> {
+    grant_operation(req, app, env, "/token").await
 }
 
 /// `POST /revoke` (RFC 7009): 200 for any token, once the client is authenticated.
-pub async fn revoke(mut req: Request, app: &App) -> Result<Response> {
+pub async fn revoke(req: Request, app: &App, env: &Env) -> Result<Response> {
+    grant_operation(req, app, env, "/revoke").await
+}
+
+async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str) -> Result<Response> {
     let origin = origin_header(&req);
-    let outcome = async {
-        let form = read_form(&mut req).await?;
-        let ctx = app.ctx();
-        let client = token::authenticate_client(&ctx, &form, header(&req, "Authorization").as_deref()).await?;
-        token::revoke(&ctx, &client, &form).await
-    }
-    .await;
-    let resp = match outcome {
-        Ok(revoked) => {
-            if let Some(id) = revoked {
-                app.grant_checks.borrow_mut().forget(&id);
+    let content_type = header(&req, "Content-Type");
+    let authorization = header(&req, "Authorization");
+    let body = match read_limited(&mut req, token::MAX_FORM_BYTES).await {
+        Ok(b) => b,
+        Err(e) => return web::with_cors(web::oauth_error(&e)?, origin.as_deref()),
+    };
+    let form = match Form::parse(content_type.as_deref(), &body) {
+        Ok(f) => f,
+        Err(e) => return web::with_cors(web::oauth_error(&e)?, origin.as_deref()),
+    };
+    let resp = match token::grant_of_request(&app.config.cookie_keys, &form, app.now) {
+        Some(grant_id) => {
+            let resp = forward_to_grant(env, &grant_id, path, &app.origin, content_type.as_deref(), authorization.as_deref(), body).await?;
+            if path == "/revoke" && resp.status_code() == 200 {
+                // This isolate sees the revocation at once; others within a minute.
+                app.grant_checks.borrow_mut().forget(&grant_id);
             }
-            web::json(200, &serde_json::json!({}))?
+            resp
         }
-        Err(e) => web::oauth_error(&e)?,
+        None => {
+            let ctx = app.ctx();
+            let outcome = if path == "/token" {
+                token::token_request(&ctx, &form, authorization.as_deref(), 0).await.and_then(|issued| serde_json::to_value(issued).map_err(|e| OAuthError::server_error(e.to_string())))
+            } else {
+                token::revoke_request(&ctx, &form, authorization.as_deref()).await.map(|_| serde_json::json!({}))
+            };
+            match outcome {
+                Ok(body) => web::json(200, &body)?,
+                Err(e) => web::oauth_error(&e)?,
+            }
+        }
     };
     web::with_cors(resp, origin.as_deref())
+}
+
+/// The request as the client sent it, to the grant's object.
+async fn forward_to_grant(env: &Env, grant_id: &str, path: &str, origin: &str, content_type: Option<&str>, authorization: Option<&str>, body: Vec<u8>) -> Result<Response> {
+    let headers = worker::Headers::new();
+    headers.set(crate::grant_object::ORIGIN_HEADER, origin)?;
+    if let Some(ct) = content_type {
+        headers.set("Content-Type", ct)?;
+    }
+    if let Some(a) = authorization {
+        headers.set("Authorization", a)?;
+    }
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post).with_headers(headers).with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    let request = Request::new_with_init(&format!("https://grant{path}"), &init)?;
+    crate::platform::grants::stub(env, grant_id)?.fetch_with_request(request).await
 }

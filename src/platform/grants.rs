@@ -1,0 +1,137 @@
+//! Where grant records live. Each grant's record is kept by its own Durable Object
+//! (`GrantGuard`, named by the grant id), which is strongly consistent and runs the operations
+//! that change a grant one at a time; KV holds a mirror for the bearer check, which must cost no
+//! Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
+//!
+//! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV;
+//! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
+//!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
+//!   everything else to KV.
+use super::kv::KvStore;
+use crate::store::{keys, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use worker::{Env, Method, Request, RequestInit};
+
+pub const BINDING: &str = "GRANT_GUARD";
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// One storage operation sent to a grant's object.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum StoreOp {
+    Get { key: String },
+    Put { key: String, value: String, ttl: u64 },
+    Delete { key: String },
+}
+
+/// The object that keeps `grant_id`.
+pub fn stub(env: &Env, grant_id: &str) -> worker::Result<worker::Stub> {
+    env.durable_object(BINDING)?.id_from_name(grant_id)?.get_stub()
+}
+
+/// A JSON POST to an object (the URL's host is irrelevant; the path names the operation).
+pub fn internal_post(path: &str, body: &impl Serialize) -> worker::Result<Request> {
+    let headers = worker::Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
+    Request::new_with_init(&format!("https://grant{path}"), &init)
+}
+
+/// The Worker's store: KV, with grant records kept by their objects.
+pub struct AppStore {
+    pub kv: KvStore,
+    pub env: Env,
+}
+
+impl AppStore {
+    async fn object(&self, grant_id: &str, op: &StoreOp) -> Result<Option<String>, StoreError> {
+        let mut resp = stub(&self.env, grant_id).map_err(err)?.fetch_with_request(internal_post("/store", op).map_err(err)?).await.map_err(err)?;
+        match resp.status_code() {
+            200 => resp.json::<Option<String>>().await.map_err(err),
+            status => Err(StoreError(format!("grant object answered {status}"))),
+        }
+    }
+}
+
+impl Store for AppStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match keys::grant_id_of_key(key) {
+            Some(id) => self.object(id, &StoreOp::Get { key: key.into() }).await,
+            None => self.kv.get(key).await,
+        }
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        match keys::grant_id_of_key(key) {
+            Some(id) => self.object(id, &StoreOp::Put { key: key.into(), value: value.into(), ttl: ttl_secs }).await.map(|_| ()),
+            None => self.kv.put(key, value, ttl_secs).await,
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match keys::grant_id_of_key(key) {
+            Some(id) => self.object(id, &StoreOp::Delete { key: key.into() }).await.map(|_| ()),
+            None => self.kv.delete(key).await,
+        }
+    }
+}
+
+/// The store inside a grant's object: its own storage for grant keys (mirrored to KV).
+pub struct GuardedStore {
+    pub storage: worker::Storage,
+    pub kv: KvStore,
+    /// Unix ms (records past their lifetime read as absent until the alarm clears them).
+    pub now_ms: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    value: String,
+    /// Unix ms after which the record counts as gone.
+    expires_at_ms: u64,
+}
+
+impl GuardedStore {
+    /// Run one operation sent by [`AppStore`].
+    pub async fn apply(&self, op: StoreOp) -> Result<Option<String>, StoreError> {
+        match op {
+            StoreOp::Get { key } => self.get(&key).await,
+            StoreOp::Put { key, value, ttl } => self.put(&key, &value, ttl).await.map(|()| None),
+            StoreOp::Delete { key } => self.delete(&key).await.map(|()| None),
+        }
+    }
+}
+
+impl Store for GuardedStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        if keys::grant_id_of_key(key).is_none() {
+            return self.kv.get(key).await;
+        }
+        let stored: Option<Stored> = self.storage.get(key).await.map_err(err)?;
+        Ok(stored.filter(|s| s.expires_at_ms > self.now_ms).map(|s| s.value))
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        if keys::grant_id_of_key(key).is_none() {
+            return self.kv.put(key, value, ttl_secs).await;
+        }
+        let expires_at_ms = self.now_ms + ttl_secs * 1000;
+        // The object first (the truth), then the mirror; a failed mirror write fails the
+        // operation, and the client retries the whole of it.
+        self.storage.put(key, Stored { value: value.to_string(), expires_at_ms }).await.map_err(err)?;
+        self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs)).await.map_err(err)?;
+        self.kv.put(key, value, ttl_secs).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        if keys::grant_id_of_key(key).is_none() {
+            return self.kv.delete(key).await;
+        }
+        self.storage.delete(key).await.map_err(err)?;
+        self.kv.delete(key).await
+    }
+}
