@@ -38,7 +38,8 @@ pub struct ConsentPage<'a> {
     pub hidden: &'a [(String, String)],
     pub csrf: &'a str,
     pub localhost_only: bool,
-    pub metadata_document: bool,
+    /// Where the client's metadata document lives, when it identified itself with one.
+    pub metadata_host: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -79,7 +80,7 @@ mod tests {
     fn consent_page_escapes_the_client_and_carries_every_field() {
         let hidden = vec![("client_id".to_string(), "abc".to_string()), ("state".to_string(), "\"><x".to_string())];
         let html = render(&ConsentPage { client_name: "<b>Evil</b>", redirect_host: "localhost:1234", user_email: "alice@example.com",
-            hidden: &hidden, csrf: "tok", localhost_only: true, metadata_document: false });
+            hidden: &hidden, csrf: "tok", localhost_only: true, metadata_host: None });
         assert!(!html.contains("<b>Evil</b>"));
         assert!(html.contains("name=\"client_id\" value=\"abc\""));
         assert!(!html.contains("\"><x"));

@@ -17,13 +17,33 @@ const DECODE_ROUNDS: usize = 4;
 /// Stricter than the summary above in three ways: control characters and whitespace are
 /// refused anywhere raw and anywhere in the path part after any decoding round (an encoded
 /// space in the query, `?q=a%20b`, is kept), a raw `\` is refused anywhere,
-/// and an encoded `\` is refused anywhere in the path part. The accepted value is always the
-/// input unchanged; decoding only serves the check.
+/// and an encoded `\` is refused anywhere in the path part. The accepted value is the input
+/// with any non-ASCII character percent-encoded (UTF-8), so a `Location` header only ever
+/// carries ASCII (a raw fullwidth `／` could otherwise be read as `/` by some browser);
+/// decoding only serves the check.
 pub fn safe_return_path(input: Option<&str>) -> String {
     match input {
-        Some(path) if is_safe(path) => path.to_string(),
+        Some(path) if is_safe(path) => ascii_only(path),
         _ => "/".to_string(),
     }
+}
+
+fn ascii_only(path: &str) -> String {
+    if path.is_ascii() {
+        return path.to_string();
+    }
+    let mut out = String::with_capacity(path.len() * 3);
+    for c in path.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
 }
 
 fn is_safe(input: &str) -> bool {
@@ -175,7 +195,17 @@ mod tests {
         assert!(cases.len() >= 30);
         for (input, accepted) in cases {
             let want = if *accepted { input.unwrap_or("/") } else { "/" };
+            let want = if want.is_ascii() { want.to_string() } else { super::ascii_only(want) };
             assert_eq!(safe_return_path(*input), want, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn non_ascii_is_percent_encoded_so_location_stays_ascii() {
+        assert_eq!(safe_return_path(Some("/café")), "/caf%C3%A9");
+        // A fullwidth solidus is not a slash to the rule, and never reaches a browser raw.
+        assert_eq!(safe_return_path(Some("/\u{ff0f}evil.example")), "/%EF%BC%8Fevil.example");
+        assert_eq!(safe_return_path(Some("/\u{ff0f}\u{ff0f}evil.example")), "/%EF%BC%8F%EF%BC%8Fevil.example");
+        assert!(safe_return_path(Some("/a?q=\u{1f600}")).is_ascii());
     }
 }

@@ -10,24 +10,44 @@ use crate::store::Store;
 use crate::workos::WorkosClient;
 use std::cell::RefCell;
 
-/// `claims` plus, when it names an organization, the user's standing there. Fails only when
-/// the token carries no permissions and WorkOS cannot be asked (no copy either): a caller
-/// must not be shown as permission-less because of an outage.
+/// Why a verified AuthKit token does not make a caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// WorkOS could not be asked and no copy exists.
+    Unavailable(Unavailable),
+    /// `WORKOS_ORGANIZATION_ID` is set and the token is for another organization (or none), or
+    /// the user is not an active member of it.
+    OutsideOrganization,
+}
+
+/// `claims` plus, when it names an organization, the user's standing there. Without a
+/// required organization it fails only when the token carries no permissions and WorkOS cannot
+/// be asked (no copy either): a caller must not be shown as permission-less because of an
+/// outage. With `required_org` (`WORKOS_ORGANIZATION_ID`) the token's `org_id` must be it and
+/// the user an active member there — checked, not taken from the token.
 pub async fn resolve<S: Store, H: HttpClient>(
     claims: AuthkitClaims,
+    required_org: Option<&str>,
     store: &S,
     workos: &WorkosClient<'_, H>,
     cache: &RefCell<OrgAccessCache>,
     now: u64,
-) -> Result<Principal, Unavailable> {
+) -> Result<Principal, Refused> {
     let Some(org_id) = claims.org_id.clone() else {
-        return Ok(combine(claims, None));
+        return match required_org {
+            Some(_) => Err(Refused::OutsideOrganization),
+            None => Ok(combine(claims, None)),
+        };
     };
+    if required_org.is_some_and(|r| r != org_id) {
+        return Err(Refused::OutsideOrganization);
+    }
     match org_access::resolve(store, workos, cache, &claims.sub, &org_id, now).await {
+        Ok(None) if required_org.is_some() => Err(Refused::OutsideOrganization),
         Ok(access) => Ok(combine(claims, Some(access))),
         // The token's own permissions still hold; only the organization's name is missing.
-        Err(_) if claims.permissions.is_some() => Ok(combine(claims, None)),
-        Err(e) => Err(e),
+        Err(_) if claims.permissions.is_some() && required_org.is_none() => Ok(combine(claims, None)),
+        Err(e) => Err(Refused::Unavailable(e)),
     }
 }
 
@@ -43,7 +63,8 @@ pub fn combine(claims: AuthkitClaims, lookup: Option<Option<OrgAccess>>) -> Prin
         user_id: claims.sub,
         organization_name: from_access(|a| a.organization_name.clone()),
         organization_id: claims.org_id,
-        role: claims.role.or_else(|| claims.roles.first().cloned()).or_else(|| from_access(|a| a.role.clone())),
+        // The primary role: the token's `role`, else the membership's, else the first of `roles`.
+        role: claims.role.clone().or_else(|| from_access(|a| a.role.clone())).or_else(|| claims.roles.first().cloned()),
         permissions: claims.permissions.or_else(|| access.map(|a| a.permissions)).unwrap_or_default(),
         workos_session_id: claims.sid,
     }
@@ -105,10 +126,11 @@ mod tests {
     }
 
     #[test]
-    fn the_first_of_roles_serves_when_role_is_absent() {
+    fn the_role_shown_is_the_primary_one() {
         let mut c = claims();
         c.roles = vec!["editor".into(), "member".into()];
-        assert_eq!(combine(c, Some(Some(access()))).role.as_deref(), Some("editor"));
+        assert_eq!(combine(c.clone(), Some(Some(access()))).role.as_deref(), Some("admin"), "the membership's primary role, not roles[0]");
+        assert_eq!(combine(c, None).role.as_deref(), Some("editor"), "the first of roles serves when nothing else says");
     }
 
     #[test]
@@ -135,15 +157,43 @@ mod tests {
         assert_eq!(combine(claims(), Some(Some(a))).name, "alice@example.com");
     }
 
-    fn resolve_during_outage(c: AuthkitClaims) -> (Result<Principal, Unavailable>, usize) {
+    fn resolve_during_outage(c: AuthkitClaims) -> (Result<Principal, Refused>, usize) {
+        resolve_with(c, None, 503, serde_json::json!({}))
+    }
+
+    /// `resolve` against a WorkOS that answers every call with `status` and `body`.
+    fn resolve_with(c: AuthkitClaims, required: Option<&str>, status: u16, body: serde_json::Value) -> (Result<Principal, Refused>, usize) {
         use crate::testing::{json_response, ScriptedHttp};
-        let http = ScriptedHttp::new(|_: &crate::http::HttpRequest| Ok(json_response(503, serde_json::json!({}))));
+        let http = ScriptedHttp::new(move |_: &crate::http::HttpRequest| Ok(json_response(status, body.clone())));
         let workos = WorkosClient { http: &http, base_url: "https://api.workos.test", client_id: "client_1", api_key: "sk_test_1", now: 0 };
         let store = crate::store::MemoryStore::default();
         let cache = RefCell::new(OrgAccessCache::default());
-        let out = futures_executor::block_on(resolve(c, &store, &workos, &cache, 1_800_000_000));
+        let out = futures_executor::block_on(resolve(c, required, &store, &workos, &cache, 1_800_000_000));
         let calls = http.requests.borrow().len();
         (out, calls)
+    }
+
+    #[test]
+    fn with_a_required_organization_only_its_active_members_get_in() {
+        let acme = Some("org_01ACME");
+        // A token for another organization, or for none: refused before any lookup, whatever it carries.
+        for org in [Some("org_01OTHER"), None] {
+            let mut c = claims();
+            c.org_id = org.map(str::to_string);
+            c.permissions = Some(vec!["image_generation".into()]);
+            let (out, calls) = resolve_with(c, acme, 200, serde_json::json!({}));
+            assert_eq!(out.unwrap_err(), Refused::OutsideOrganization, "{org:?}");
+            assert_eq!(calls, 0);
+        }
+        // The right organization but no active membership there (even with permissions in the token).
+        let mut c = claims();
+        c.permissions = Some(vec!["image_generation".into()]);
+        let none = serde_json::json!({"object":"list","data":[],"list_metadata":{"before":null,"after":null}});
+        assert_eq!(resolve_with(c, acme, 200, none).0.unwrap_err(), Refused::OutsideOrganization);
+        // During an outage the membership cannot be checked: 503, not a guess.
+        let mut c = claims();
+        c.permissions = Some(vec!["image_generation".into()]);
+        assert!(matches!(resolve_with(c, acme, 503, serde_json::json!({})).0, Err(Refused::Unavailable(_))));
     }
 
     #[test]

@@ -89,8 +89,18 @@ pub fn parse(body: &[u8]) -> Result<Message, Value> {
 /// The id to echo in an error about this object: only a well-formed one, else null.
 fn readable_id(obj: &Map<String, Value>) -> Value {
     match obj.get("id") {
-        Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
+        Some(id) if is_valid_id(id) => id.clone(),
         _ => Value::Null,
+    }
+}
+
+/// A string, or an integer that fits 64 bits (MCP: ids are strings or integers). A number
+/// beyond that would come back as a different (floating-point) number: it is refused instead.
+fn is_valid_id(id: &Value) -> bool {
+    match id {
+        Value::String(_) => true,
+        Value::Number(n) => n.is_i64() || n.is_u64(),
+        _ => false,
     }
 }
 
@@ -110,8 +120,8 @@ fn classify(mut obj: Map<String, Value>) -> Result<Message, String> {
         };
         return match id {
             None => Ok(Message::Notification { method, params }),
-            Some(id @ (Value::String(_) | Value::Number(_))) => Ok(Message::Request { id, method, params }),
-            Some(_) => Err("\"id\" must be a string or a number".into()),
+            Some(id) if is_valid_id(&id) => Ok(Message::Request { id, method, params }),
+            Some(_) => Err("\"id\" must be a string or an integer (at most 64 bits)".into()),
         };
     }
     match (obj.get("result"), obj.get("error"), &id) {

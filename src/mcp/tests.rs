@@ -165,3 +165,21 @@ fn tool_failures_are_results_not_protocol_errors() {
     assert!(r.get("error").is_none());
     assert_eq!(r["result"]["isError"], true);
 }
+
+#[test]
+fn ids_are_echoed_exactly_or_refused() {
+    let parse = |body: &str| super::parse(body.as_bytes());
+    for ok in [r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"}"#, r#"{"jsonrpc":"2.0","id":-9223372036854775808,"method":"ping"}"#] {
+        assert!(matches!(parse(ok), Ok(super::Message::Request { .. })), "{ok}");
+    }
+    for (bad, why) in [
+        (r#"{"jsonrpc":"2.0","id":18446744073709551616,"method":"ping"}"#, "beyond 64 bits"),
+        (r#"{"jsonrpc":"2.0","id":1e30,"method":"ping"}"#, "a float"),
+        (r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#, "a fraction"),
+    ] {
+        let err = parse(bad).expect_err(why);
+        assert_eq!(err["error"]["code"], -32600, "{why}");
+        assert_eq!(err["id"], serde_json::Value::Null, "{why}: never echoed as another number");
+        assert!(err["error"]["message"].as_str().unwrap().contains("integer"), "{why}");
+    }
+}

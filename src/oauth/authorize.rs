@@ -95,11 +95,21 @@ pub struct ValidRequest {
     pub params: AuthorizeParams,
 }
 
-/// Outcome of validation: a page, an error redirect, or a request to act on.
+/// An error to send back to the client at a registered redirect URI — only once the person
+/// has approved that client there (see `consent.rs`), else it is shown as a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorBack {
+    pub location: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub description: String,
+}
+
+/// Outcome of validation: a page, an error for the client, or a request to act on.
 #[derive(Debug)]
 pub enum Checked {
     Refused(Refusal),
-    ErrorRedirect(String),
+    ErrorRedirect(ErrorBack),
     Valid(Box<ValidRequest>),
 }
 
@@ -128,7 +138,12 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
     // Phase 2: errors go back to the client.
     let state = params.state.clone().filter(|s| !s.is_empty());
     let back = |code: ErrorCode, description: &str| {
-        Checked::ErrorRedirect(error_location(&redirect_uri, code, description, state.as_deref(), ctx.origin))
+        Checked::ErrorRedirect(ErrorBack {
+            location: error_location(&redirect_uri, code, description, state.as_deref(), ctx.origin),
+            client_id: client.client_id.clone(),
+            redirect_uri: redirect_uri.clone(),
+            description: description.to_string(),
+        })
     };
     if let Some(name) = &params.repeated {
         return back(ErrorCode::InvalidRequest, &format!("parameter {name} appears more than once"));
@@ -194,8 +209,12 @@ pub async fn issue_code<S: Store, H: HttpClient>(
         expires_at: ctx.now + grant::CODE_TTL,
         code: Some(PendingCode { hash: grant::hash_token(&code), challenge: req.challenge.clone(), expires_at: ctx.now + grant::CODE_TTL }),
         used_code_hash: None,
+        redeemed_at_ms: None,
         refresh_hash: None,
         previous_refresh_hash: None,
+        rotated_at_ms: None,
+        previous_retried: false,
+        superseded: Vec::new(),
         sealed: Grant::seal_secrets(&ctx.config.cookie_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
     };
     grant::save(ctx.store, &g, ctx.now).await?;

@@ -72,7 +72,11 @@ pub fn hash_secret(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub const MAX_REGISTRATION_BYTES: usize = 64 * 1024;
+/// A registration request body larger than this is refused before parsing.
+pub const MAX_REGISTRATION_BYTES: usize = 16 * 1024;
+/// What one registration may store in KV, all fields together (each registration is kept for
+/// 90 days, and anyone may register: the total is what bounds the storage a caller can take).
+pub const MAX_STORED_CLIENT_BYTES: usize = 8 * 1024;
 pub const MAX_REDIRECT_URIS: usize = 20;
 pub const MAX_CLIENT_NAME_CHARS: usize = 200;
 /// Longest `client_uri`/`logo_uri`/… and URL-form `client_id`, in bytes.
@@ -144,6 +148,10 @@ pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result
         created_at: now,
         source: ClientSource::Registered,
     };
+    let stored = serde_json::to_string(&record).map(|j| j.len()).unwrap_or(usize::MAX);
+    if stored > MAX_STORED_CLIENT_BYTES {
+        return Err(meta(format!("the registration is too large to keep ({stored} bytes; the limit is {} KiB for all fields together)", MAX_STORED_CLIENT_BYTES / 1024)));
+    }
     let response = registration_response(&record, client_secret.as_deref());
     Ok(Registration { record, client_secret, response })
 }
@@ -210,7 +218,9 @@ fn check_document_url(client_id: &str, allow_loopback: bool) -> Result<url::Url,
     if http && !(allow_loopback && loopback) {
         return Err("it must use https (http is only allowed for loopback hosts in local development)".into());
     }
-    if private && !allow_loopback {
+    // ALLOW_LOOPBACK_CLIENT_METADATA admits loopback hosts (a document served on this machine
+    // in local development) — never private or link-local ranges.
+    if private && !(allow_loopback && loopback) {
         return Err("its host is a loopback, private or link-local address".into());
     }
     if has_dot_segment(client_id) {
@@ -392,17 +402,28 @@ fn dedup(list: Vec<&str>) -> Vec<String> {
     out
 }
 
-/// At most 200 characters; no control characters, line separators or bidi overrides (they could
-/// make the consent page show something other than what the name says).
+/// At most 200 characters; no control characters, line or paragraph separators, and no
+/// invisible format characters (Unicode category Cf: bidi controls, zero-width space and
+/// joiners, soft hyphen, BOM, tag characters…) — they could make the consent page show
+/// something other than what the name says. Look-alike letters from other scripts are not
+/// refused: the consent page's trust anchor is the redirect host it shows prominently.
 fn check_client_name(name: &str) -> Result<String, String> {
     if name.chars().count() > MAX_CLIENT_NAME_CHARS {
         return Err(format!("client_name is longer than {MAX_CLIENT_NAME_CHARS} characters"));
     }
-    let invisible = |c: char| matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if name.chars().any(|c| c.is_control() || invisible(c)) {
-        return Err("client_name contains control or direction-changing characters".into());
+    if name.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format_char(c)) {
+        return Err("client_name contains control, invisible or direction-changing characters".into());
     }
     Ok(name.to_string())
+}
+
+/// Unicode general category Cf (format characters), Unicode 15.1.
+fn is_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{600}'..='\u{605}' | '\u{61c}' | '\u{6dd}' | '\u{70f}' | '\u{890}'..='\u{891}' | '\u{8e2}' | '\u{180e}'
+        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}' | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
 }
 
 /// An absolute `http://` or `https://` URL with a host, ASCII, no userinfo.

@@ -272,7 +272,11 @@ fn metadata_document_urls() {
         ("http://10.0.0.1/client.json", true, Some(false), "https"),
         ("https://[::ffff:10.0.0.1]/client.json", false, Some(false), "loopback, private"),
         ("https://[2606:4700::1111]/client.json", false, Some(true), ""),
-        ("https://10.0.0.1/client.json", true, Some(true), ""),
+        ("https://10.0.0.1/client.json", true, Some(false), "loopback, private"),
+        ("https://192.168.1.1/client.json", true, Some(false), "loopback, private"),
+        ("https://169.254.169.254/latest/meta-data", true, Some(false), "loopback, private"),
+        ("https://[fd00::1]/client.json", true, Some(false), "loopback, private"),
+        ("https://localhost/client.json", true, Some(true), ""),
         ("https://0x7f000001/client.json", false, Some(false), "loopback, private"),
     ];
     for (id, allow, want, words) in cases {
@@ -390,5 +394,31 @@ fn metadata_cache_ttls() {
     ];
     for (header, want) in cases {
         assert_eq!(metadata_cache_ttl(*header), *want, "{header:?}");
+    }
+}
+
+#[test]
+fn a_registration_is_capped_as_a_whole_not_only_per_uri() {
+    // Seven redirect URIs of 1,900 bytes each pass every per-URI rule (and the body limit) but
+    // not the total kept.
+    let uris: Vec<String> = (0..7).map(|i| format!("https://example.com/{i}/{}", "a".repeat(1900))).collect();
+    let e = reg_err(json!({"redirect_uris": uris, "token_endpoint_auth_method": "none"}));
+    assert_eq!(e.code, ErrorCode::InvalidClientMetadata);
+    assert!(e.description.contains("too large to keep"), "{}", e.description);
+    let few: Vec<String> = (0..3).map(|i| format!("https://example.com/{i}/{}", "a".repeat(1900))).collect();
+    assert!(reg(json!({"redirect_uris": few, "token_endpoint_auth_method": "none"})).is_ok(), "three long URIs fit");
+    let body = json!({"redirect_uris": ["https://claude.ai/cb"], "client_name": "x".repeat(MAX_REGISTRATION_BYTES)});
+    assert_eq!(reg_err(body).status, 413, "the request body itself is capped first");
+}
+
+#[test]
+fn invisible_format_characters_are_refused_in_client_names_like_bidi_controls() {
+    for bad in ["Cla\u{200b}ude", "\u{feff}Claude", "Cla\u{ad}ude", "Claude\u{2060}", "Claude\u{202e}edualc", "C\u{2066}laude", "Claude\u{e0041}", "Cla\u{200d}ude"] {
+        let e = reg_err(json!({"redirect_uris": ["https://claude.ai/cb"], "client_name": bad}));
+        assert_eq!(e.code, ErrorCode::InvalidClientMetadata, "{bad:?}");
+        assert!(e.description.contains("invisible"), "{bad:?}: {}", e.description);
+    }
+    for ok in ["Claude", "Café Client", "クライアント", "Zoë's MCP client (beta)"] {
+        assert!(reg(json!({"redirect_uris": ["https://claude.ai/cb"], "client_name": ok})).is_ok(), "{ok}");
     }
 }

@@ -7,7 +7,7 @@ use crate::signin::{self, Ctx, Session, SigninError, StartRequest};
 use crate::store::Store;
 use subtle::ConstantTimeEq;
 
-/// Remembers, per browser, which (user, client) pairs were approved.
+/// Remembers, per browser, which (user, client, exact redirect URI) were approved.
 pub const CONSENT_COOKIE: &str = "__Host-mcp-consent";
 pub const CONSENT_TTL: u64 = 30 * 24 * 3600;
 /// The cookie stays well under browsers' 4 KiB limit.
@@ -45,24 +45,34 @@ pub struct ConsentView {
     pub csrf: String,
     /// All redirect URIs are on this machine (worth a warning: any local program could listen).
     pub localhost_only: bool,
-    pub metadata_document: bool,
+    /// The host of the client's metadata document, when it identified itself with one.
+    pub metadata_host: Option<String>,
     /// The CSP `form-action` source the consent form's redirect needs (`cursor:`, an origin…).
     pub form_action: String,
 }
 
-type Approvals = Vec<(String, String)>;
+/// (user, client, hash of the exact redirect URI): approving `http://127.0.0.1:5555/cb` does
+/// not approve another port — a local process could otherwise receive a code silently
+/// (RFC 8252 §8.6). The hash keeps the cookie small.
+type Approvals = Vec<(String, String, String)>;
 
 fn approvals(ctx_keys: &cookies::CookieKeys, cookie: Option<&str>, now: u64) -> Approvals {
     cookie.and_then(|c| ctx_keys.open_json::<Approvals>(CONSENT_COOKIE, c, now)).unwrap_or_default()
 }
 
-fn approved(list: &Approvals, user_id: &str, client_id: &str) -> bool {
-    list.iter().any(|(u, c)| u == user_id && c == client_id)
+fn redirect_key(redirect_uri: &str) -> String {
+    super::grant::hash_token(redirect_uri)[..32].to_string()
 }
 
-fn remember(ctx_keys: &cookies::CookieKeys, mut list: Approvals, user_id: &str, client_id: &str, now: u64) -> String {
-    list.retain(|(u, c)| !(u == user_id && c == client_id));
-    list.push((user_id.to_string(), client_id.to_string()));
+fn approved(list: &Approvals, user_id: &str, client_id: &str, redirect_uri: &str) -> bool {
+    let r = redirect_key(redirect_uri);
+    list.iter().any(|(u, c, h)| u == user_id && c == client_id && *h == r)
+}
+
+fn remember(ctx_keys: &cookies::CookieKeys, mut list: Approvals, user_id: &str, client_id: &str, redirect_uri: &str, now: u64) -> String {
+    let r = redirect_key(redirect_uri);
+    list.retain(|(u, c, h)| !(u == user_id && c == client_id && *h == r));
+    list.push((user_id.to_string(), client_id.to_string(), r));
     if list.len() > MAX_REMEMBERED {
         list.drain(..list.len() - MAX_REMEMBERED);
     }
@@ -75,11 +85,27 @@ fn signin_refusal(e: &SigninError) -> Refusal {
     Refusal { status: v.status, title: v.title.to_string(), message: v.message, retry_after: v.retry_after }
 }
 
-async fn checked<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &AuthorizeParams) -> Result<ValidRequest, Next> {
+/// The valid request, or what to answer. An error goes back to the client only when the person
+/// signed in here has approved that client at that redirect URI; for anyone else it is a page
+/// (RFC 9700 §4.11.2: no open redirector through crafted `/authorize` links).
+async fn checked<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    params: &AuthorizeParams,
+    session_cookie: Option<&str>,
+    consent_cookie: Option<&str>,
+) -> Result<ValidRequest, Next> {
     match authorize::validate(ctx, params).await {
         Checked::Valid(req) => Ok(*req),
         Checked::Refused(r) => Err(Next::Page(r)),
-        Checked::ErrorRedirect(location) => Err(Next::Redirect { location, set_cookies: vec![] }),
+        Checked::ErrorRedirect(back) => {
+            let user = signin::load_session(ctx, session_cookie).await.ok().flatten().map(|(_, s)| s.principal.user_id);
+            let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
+            if user.is_some_and(|u| approved(&list, &u, &back.client_id, &back.redirect_uri)) {
+                Err(Next::Redirect { location: back.location, set_cookies: vec![] })
+            } else {
+                Err(Next::Page(Refusal::new(400, "Authorization refused", format!("The application's request is invalid: {}.", back.description))))
+            }
+        }
     }
 }
 
@@ -100,8 +126,9 @@ async fn validated_and_signed_in<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     params: &AuthorizeParams,
     session_cookie: Option<&str>,
+    consent_cookie: Option<&str>,
 ) -> Result<(ValidRequest, String, Session), Next> {
-    let req = checked(ctx, params).await?;
+    let req = checked(ctx, params, session_cookie, consent_cookie).await?;
     let (session_id, session) = signed_in(ctx, &req, session_cookie).await?;
     Ok((req, session_id, session))
 }
@@ -113,12 +140,12 @@ pub async fn begin<S: Store, H: HttpClient>(
     session_cookie: Option<&str>,
     consent_cookie: Option<&str>,
 ) -> Next {
-    let (req, session_id, session) = match validated_and_signed_in(ctx, params, session_cookie).await {
+    let (req, session_id, session) = match validated_and_signed_in(ctx, params, session_cookie, consent_cookie).await {
         Ok(found) => found,
         Err(next) => return next,
     };
     let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
-    if approved(&list, &session.principal.user_id, &req.client.client_id) {
+    if approved(&list, &session.principal.user_id, &req.client.client_id, &req.redirect_uri) {
         return hand_back_code(ctx, &req, &session_id, &session, vec![]).await;
     }
     Next::Consent(ConsentView {
@@ -128,7 +155,9 @@ pub async fn begin<S: Store, H: HttpClient>(
         hidden: req.params.pairs().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         csrf: session.csrf.clone(),
         localhost_only: req.client.redirect_uris.iter().all(|r| r.is_loopback()),
-        metadata_document: req.client.source == super::client::ClientSource::MetadataDocument,
+        metadata_host: (req.client.source == super::client::ClientSource::MetadataDocument)
+            .then(|| url::Url::parse(&req.client.client_id).ok().and_then(|u| u.host_str().map(str::to_string)))
+            .flatten(),
         form_action: form_action_source(&req.redirect_uri),
     })
 }
@@ -146,7 +175,7 @@ pub async fn decide<S: Store, H: HttpClient>(
     if origin_header.is_some_and(|o| o != ctx.origin) {
         return Next::Page(signin_refusal(&SigninError::ForeignOrigin));
     }
-    let (req, session_id, session) = match validated_and_signed_in(ctx, params, session_cookie).await {
+    let (req, session_id, session) = match validated_and_signed_in(ctx, params, session_cookie, consent_cookie).await {
         Ok(found) => found,
         Err(next) => return next,
     };
@@ -156,7 +185,7 @@ pub async fn decide<S: Store, H: HttpClient>(
     match decision {
         Some("approve") => {
             let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
-            let cookie = remember(&ctx.config.cookie_keys, list, &session.principal.user_id, &req.client.client_id, ctx.now);
+            let cookie = remember(&ctx.config.cookie_keys, list, &session.principal.user_id, &req.client.client_id, &req.redirect_uri, ctx.now);
             hand_back_code(ctx, &req, &session_id, &session, vec![cookie]).await
         }
         Some("deny") => Next::Redirect { location: authorize::denied_location(&req, ctx.origin), set_cookies: vec![] },
@@ -180,6 +209,12 @@ async fn hand_back_code<S: Store, H: HttpClient>(
     let auth = match ctx.workos().authenticate_with_refresh_token(&workos_token, org).await {
         Ok(a) => a,
         Err(e) if session_ended(&e) => {
+            // A submission sent twice (a double click) reaches here second: the first spent the
+            // session's token. It goes through WorkOS for a fresh chain, like a later
+            // authorization, and ends with its own code.
+            if signin::session_token_spent(ctx, session_id).await {
+                return fresh_signin(ctx, req, session, set_cookies).await;
+            }
             // The token is dead either way. A session this young just came back from WorkOS:
             // sending it there again could loop, so it gets a page instead.
             let _ = signin::spend_workos_refresh_token(ctx, session_id, session).await;

@@ -15,6 +15,9 @@ pub const MAX_REDIRECT_URI_BYTES: usize = 2000;
 /// Schemes that can never be a redirect target (compared case-insensitively, so the message
 /// names the real problem even for `JaVaScRiPt:`).
 const REFUSED_SCHEMES: &[&str] = &["javascript", "data", "file", "vbscript", "blob", "about", "mailto", "ftp", "ws", "wss"];
+/// Private-use schemes not in reverse-domain form that well-known MCP clients register
+/// (Cursor, VS Code). Every other non-web scheme must be reverse-domain (RFC 8252 §7.1).
+const NAMED_PRIVATE_USE_SCHEMES: &[&str] = &["cursor", "vscode", "vscode-insiders"];
 
 /// A redirect URI that passed registration rules. Holds the string exactly as registered.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -118,6 +121,13 @@ fn check(s: &str) -> Result<(), String> {
     if scheme != lower {
         return Err("has a scheme that is not lowercase".into());
     }
+    // An allow-list, not a deny-list: one link must not be able to launch an arbitrary OS
+    // protocol handler (`ms-msdt:`, `search-ms:`, `smb:`, `intent:`, `tel:` …).
+    if !is_web(scheme) && !is_private_use_scheme(scheme) {
+        return Err(format!(
+            "uses the scheme \"{scheme}\", which is not allowed: use https, http on a loopback host, or a private-use scheme in reverse-domain form such as com.example.app"
+        ));
+    }
     if s.contains('#') {
         return Err("contains a fragment (#), which redirect URIs may not have".into());
     }
@@ -216,6 +226,18 @@ fn split_authority(authority: &str) -> Result<(&str, Option<&str>), String> {
         }
     }
     Ok((host, port))
+}
+
+/// A private-use scheme an app can own: reverse-domain form (`com.example.app`: at least two
+/// labels of letters, digits and hyphens, each starting with a letter or digit), or one of
+/// [`NAMED_PRIVATE_USE_SCHEMES`].
+fn is_private_use_scheme(scheme: &str) -> bool {
+    if NAMED_PRIVATE_USE_SCHEMES.contains(&scheme) {
+        return true;
+    }
+    let labels: Vec<&str> = scheme.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| l.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// `localhost`, 127.0.0.0/8, or the IPv6 loopback address (bracketed, as in a URI).

@@ -117,8 +117,27 @@ fn registration_rules() {
         // Private-use schemes.
         ("com.example.app:/callback", true, ""),
         ("com.example.app:callback", true, ""),
-        ("my-app+x.y:///cb", true, ""),
-        ("myapp://host:1234/cb?a=b", true, ""),
+        ("com.my-app.x:///cb", true, ""),
+        ("com.myapp://host:1234/cb?a=b", true, ""),
+        ("cursor://anysphere.cursor-mcp/oauth/callback", true, ""),
+        ("vscode://vscode.github-authentication/did-authenticate", true, ""),
+        // Every other scheme is refused: an allow-list, so no OS protocol handler is reachable.
+        ("ms-msdt:/id PCWDiagnostic", false, "whitespace"),
+        ("ms-msdt:?id=PCWDiagnostic", false, "\"ms-msdt\", which is not allowed"),
+        ("search-ms:query=x", false, "\"search-ms\", which is not allowed"),
+        ("ms-officecmd:{}", false, "not allowed in a URI"),
+        ("ms-officecmd:x", false, "\"ms-officecmd\", which is not allowed"),
+        ("smb://evil.example/share", false, "\"smb\", which is not allowed"),
+        ("intent://x#Intent;end", false, "not allowed"),
+        ("intent://x/cb", false, "\"intent\", which is not allowed"),
+        ("itms-services://?action=download-manifest", false, "\"itms-services\", which is not allowed"),
+        ("chrome://settings", false, "\"chrome\", which is not allowed"),
+        ("view-source:https://example.com", false, "\"view-source\", which is not allowed"),
+        ("tel:+15555550100", false, "\"tel\", which is not allowed"),
+        ("myapp://host:1234/cb?a=b", false, "reverse-domain"),
+        ("my-app+x.y:///cb", false, "reverse-domain"),
+        ("com..example:/cb", false, "reverse-domain"),
+        ("com.-x:/cb", false, "reverse-domain"),
     ];
     for (s, ok, words) in cases {
         match RedirectUri::parse(s) {
@@ -175,7 +194,7 @@ fn display_host() {
         ("https://example.com:8443", "example.com:8443"),
         ("cursor://anysphere.cursor-mcp/oauth/callback", "cursor://anysphere.cursor-mcp"),
         ("com.example.app:/callback", "com.example.app:/callback"),
-        ("myapp:///cb", "myapp:///cb"),
+        ("app.example.x:///cb", "app.example.x:///cb"),
     ];
     for (s, want) in cases {
         assert_eq!(uri(s).display_host(), want, "{s}");

@@ -62,8 +62,12 @@ pub async fn renew<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Resu
     Ok(())
 }
 
+/// How long a metadata document that could not be used is not fetched again (KV's minimum TTL).
+pub const CIMD_FAILURE_TTL: u64 = 60;
+
 async fn metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_id: &str, url: &url::Url) -> Result<ClientRecord, OAuthError> {
-    let cache_key = keys::oauth_client_metadata(&super::grant::hash_token(client_id));
+    let url_hash = super::grant::hash_token(client_id);
+    let cache_key = keys::oauth_client_metadata(&url_hash);
     if let Some(raw) = ctx.store.get(&cache_key).await? {
         if let Ok(record) = serde_json::from_str::<ClientRecord>(&raw) {
             if record.client_id == client_id {
@@ -71,6 +75,22 @@ async fn metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_
             }
         }
     }
+    // A recent failure answers for itself: a link repeated by many browsers fetches once a minute.
+    let failure_key = keys::oauth_client_metadata_failure(&url_hash);
+    if let Some(why) = ctx.store.get(&failure_key).await? {
+        return Err(OAuthError::invalid_client(why));
+    }
+    match fetch_metadata_document(ctx, client_id, url, &cache_key).await {
+        Ok(record) => Ok(record),
+        Err(e) if e.code == super::ErrorCode::InvalidClient => {
+            let _ = ctx.store.put(&failure_key, &e.description, CIMD_FAILURE_TTL).await;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn fetch_metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_id: &str, url: &url::Url, cache_key: &str) -> Result<ClientRecord, OAuthError> {
     let request = HttpRequest::get_json(url.to_string(), Some(client::MAX_METADATA_DOCUMENT_BYTES));
     let refuse = |why: &str| OAuthError::invalid_client(format!("the client metadata document at {client_id} could not be used: {why}"));
     let response = ctx.http.send(request).await.map_err(|e| match e {
@@ -79,13 +99,18 @@ async fn metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_
         TransportError::Network(_) => refuse("it could not be fetched"),
     })?;
     if response.status != 200 {
-        return Err(refuse(&format!("the server answered HTTP {}", response.status)));
+        // The remote status is not echoed: the error must not turn us into a probe of other servers.
+        return Err(refuse("it could not be fetched"));
     }
     let record = client::validate_metadata_document(client_id, &response.body, ctx.now)?;
     let ttl = client::metadata_cache_ttl(response.header("cache-control"));
     if let Ok(json) = serde_json::to_string(&record) {
         // A cache write failing only costs a refetch next time.
-        let _ = ctx.store.put(&cache_key, &json, ttl).await;
+        let _ = ctx.store.put(cache_key, &json, ttl).await;
     }
     Ok(record)
 }
+
+#[cfg(test)]
+#[path = "registry_tests.rs"]
+mod tests;

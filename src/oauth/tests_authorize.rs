@@ -31,7 +31,7 @@ fn loopback_redirect_uris_may_change_port_only() {
 
 fn error_of(c: Checked) -> (String, Option<String>, Option<String>) {
     match c {
-        Checked::ErrorRedirect(l) => (query(&l, "error").unwrap(), query(&l, "state"), query(&l, "iss")),
+        Checked::ErrorRedirect(b) => (query(&b.location, "error").unwrap(), query(&b.location, "state"), query(&b.location, "iss")),
         other => panic!("expected an error redirect, got {other:?}"),
     }
 }
@@ -154,4 +154,52 @@ fn approval_is_remembered_and_a_second_authorization_takes_a_fresh_workos_sessio
         Next::Redirect { location, .. } => assert!(query(&location, "code").is_some()),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn an_invalid_request_for_a_client_nobody_approved_is_a_page_not_a_redirect() {
+    // Anyone can register https://evil/ and link to /authorize?…&response_type=bad: without the
+    // person's approval of that client the error must not send the browser there.
+    let w = world();
+    let (evil, _) = w.register(json!({"redirect_uris":["https://evil.example/cb"],"token_endpoint_auth_method":"none"}));
+    let p = w.params(&evil, &[("response_type", "bad"), ("redirect_uri", "https://evil.example/cb")]);
+    for session in [None, Some(w.sign_in())] {
+        match block_on(consent::begin(&w.ctx(), &p, session.as_deref(), None)) {
+            Next::Page(r) => {
+                assert_eq!(r.status, 400);
+                assert!(r.message.contains("response_type"), "{}", r.message);
+            }
+            other => panic!("signed in: {}: {other:?}", session.is_some()),
+        }
+    }
+}
+
+#[test]
+fn an_invalid_request_for_an_approved_client_goes_back_to_it() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (_, consent_cookie) = w.approve(&w.params(&c, &[]), &s);
+    let sealed = consent_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    let p = w.params(&c, &[("response_type", "bad")]);
+    match block_on(consent::begin(&w.ctx(), &p, Some(&s), Some(sealed))) {
+        Next::Redirect { location, .. } => assert_eq!(query(&location, "error").as_deref(), Some("unsupported_response_type")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn approval_is_remembered_for_the_exact_redirect_uri_only() {
+    // Approved for http://localhost:33418/…; a local process asking for another port gets the
+    // consent page again, not a silent code (RFC 8252 §8.6).
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (_, consent_cookie) = w.approve(&w.params(&c, &[]), &s);
+    let sealed = consent_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    let s2 = w.sign_in();
+    let other_port = w.params(&c, &[("redirect_uri", "http://localhost:40000/oauth/callback")]);
+    assert!(matches!(block_on(consent::begin(&w.ctx(), &other_port, Some(&s2), Some(sealed))), Next::Consent(_)));
+    let same = w.params(&c, &[]);
+    assert!(matches!(block_on(consent::begin(&w.ctx(), &same, Some(&s2), Some(sealed))), Next::Redirect { .. }));
 }

@@ -64,10 +64,17 @@ impl HttpClient for FetchClient {
                     return Err(TransportError::TooLarge);
                 }
             }
-            let body = resp.bytes().await.map_err(network)?;
-            if max.is_some_and(|m| body.len() > m) {
-                return Err(TransportError::TooLarge);
-            }
+            let body = match max {
+                // Bounded: read as a stream, stop at max + 1 whatever the framing.
+                Some(max) => match resp.stream() {
+                    Ok(stream) => crate::http::read_capped(stream, max, crate::http::Overflow::Stop).await.map_err(|e| match e {
+                        crate::http::ReadError::TooLarge => TransportError::TooLarge,
+                        crate::http::ReadError::Broken => TransportError::Network("the response body was cut off".into()),
+                    })?,
+                    Err(_) => Vec::new(), // no body
+                },
+                None => resp.bytes().await.map_err(network)?,
+            };
             Ok(HttpResponse { status, headers, body })
         };
         let timeout = request.timeout_ms.map_or(self.timeout, |ms| self.timeout.min(Duration::from_millis(ms)));

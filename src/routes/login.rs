@@ -35,13 +35,16 @@ pub async fn login_page(req: &Request, app: &App) -> Result<Response> {
     web::html(200, render(&LoginPage { return_to: &return_to, login_hint, external_auth_id }))
 }
 
-/// `POST /login`: create the one-time state and send the browser to WorkOS.
+/// `POST /login`: create the one-time state and send the browser to WorkOS. Only a same-origin
+/// form post (browsers send `Origin` on every POST) may make the Worker write a sign-in state:
+/// a cross-site or Origin-less POST is refused and writes nothing.
 pub async fn login_start(mut req: Request, app: &App) -> Result<Response> {
-    if header(&req, "Origin").is_some_and(|o| o != app.origin) {
+    if header(&req, "Origin").as_deref() != Some(app.origin.as_str()) {
         return web::signin_error(&signin::SigninError::ForeignOrigin, &[]);
     }
-    let Some(f) = form(&mut req).await else {
-        return web::error_page(400, "Bad request", "The sign-in form could not be read.", Some("/login"));
+    let f = match form(&mut req).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
     let start = StartRequest {
         return_to: f.get("return_to").map(String::as_str),
@@ -80,7 +83,10 @@ pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> 
     let pick_cookie = cookie(&req, PICK_COOKIE);
     let origin = header(&req, "Origin");
     let info = client_info(&req);
-    let f = form(&mut req).await.unwrap_or_default();
+    let f = match form(&mut req).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
     let get = |k: &str| f.get(k).map(String::as_str);
     match signin::choose_organization(&app.ctx(), pick_cookie.as_deref(), get("organization_id"), get("csrf"), origin.as_deref(), &info).await {
         Ok(done) => signed_in(app, ctx, done, &clear_cookie(PICK_COOKIE)),
@@ -138,7 +144,10 @@ pub async fn account(req: &Request, app: &App) -> Result<Response> {
 pub async fn logout(mut req: Request, app: &App) -> Result<Response> {
     let session_cookie = cookie(&req, SESSION_COOKIE);
     let origin = header(&req, "Origin");
-    let f = form(&mut req).await.unwrap_or_default();
+    let f = match form(&mut req).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
     match signin::logout(&app.ctx(), session_cookie.as_deref(), f.get("csrf").map(String::as_str), origin.as_deref()).await {
         Ok(location) => web::redirect(&location, &[&clear_cookie(SESSION_COOKIE)]),
         Err(e) => web::signin_error(&e, &[]),

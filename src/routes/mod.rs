@@ -7,6 +7,9 @@ use crate::cookies::read_cookie;
 use std::collections::HashMap;
 use worker::{Request, Result};
 
+/// How much of a too-large request body is read on (and dropped) so the sender sees the 413.
+const MAX_DISCARDED_BYTES: usize = 64 << 20;
+
 /// Browser forms here are a few hidden fields; anything bigger is not ours.
 const MAX_FORM_BYTES: usize = 8 * 1024;
 
@@ -14,13 +17,17 @@ pub(crate) fn query(req: &Request) -> Result<HashMap<String, String>> {
     Ok(req.url()?.query_pairs().into_owned().collect())
 }
 
-/// A small browser form, as pairs (repeats kept, so callers can refuse them).
-pub(crate) async fn form_pairs(req: &mut Request) -> Option<Vec<(String, String)>> {
-    let bytes = body_limited(req, MAX_FORM_BYTES).await.ok()?;
-    Some(url::form_urlencoded::parse(&bytes).into_owned().collect())
+/// A small browser form, as pairs (repeats kept, so callers can refuse them); a body that is
+/// too large or unreadable is the page to answer with (413 / 400).
+pub(crate) async fn form_pairs(req: &mut Request) -> std::result::Result<Vec<(String, String)>, Result<worker::Response>> {
+    match body_limited(req, MAX_FORM_BYTES).await {
+        Ok(bytes) => Ok(url::form_urlencoded::parse(&bytes).into_owned().collect()),
+        Err(BodyError::TooLarge) => Err(crate::web::error_page(413, "Form too large", "The form sent was larger than any form of this site.", None)),
+        Err(BodyError::Unreadable) => Err(crate::web::error_page(400, "Bad request", "The form could not be read.", None)),
+    }
 }
 
-pub(crate) async fn form(req: &mut Request) -> Option<HashMap<String, String>> {
+pub(crate) async fn form(req: &mut Request) -> std::result::Result<HashMap<String, String>, Result<worker::Response>> {
     form_pairs(req).await.map(|pairs| pairs.into_iter().collect())
 }
 
@@ -31,16 +38,19 @@ pub(crate) enum BodyError {
     Unreadable,
 }
 
-/// The request body, at most `max` bytes.
+/// The request body, at most `max` bytes: a declared `Content-Length` above it is refused
+/// before reading, and any body is read as a stream that stops at `max` + 1 bytes.
 pub(crate) async fn body_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, BodyError> {
     if header(req, "Content-Length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > max) {
         return Err(BodyError::TooLarge);
     }
-    let body = req.bytes().await.map_err(|_| BodyError::Unreadable)?;
-    if body.len() > max {
-        return Err(BodyError::TooLarge);
-    }
-    Ok(body)
+    let Ok(stream) = req.stream() else {
+        return Ok(Vec::new()); // no body at all
+    };
+    crate::http::read_capped(stream, max, crate::http::Overflow::Discard(MAX_DISCARDED_BYTES)).await.map_err(|e| match e {
+        crate::http::ReadError::TooLarge => BodyError::TooLarge,
+        crate::http::ReadError::Broken => BodyError::Unreadable,
+    })
 }
 
 /// True when the request's `Content-Type` is `media` (parameters such as `charset` ignored).

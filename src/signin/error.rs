@@ -93,7 +93,10 @@ fn workos_view(e: &WorkosError) -> ErrorView {
         WorkosError::StepUp { code, message } => return authentication_view(code, message),
         WorkosError::OrganizationSelection(_) => (403, "Choose an organization", "Your account belongs to several organizations. Sign in again to choose one.".to_string()),
         WorkosError::Malformed { .. } => (502, "WorkOS had a problem", "WorkOS sent a response we could not read. Please try again.".to_string()),
-        WorkosError::OAuth { .. } | WorkosError::Api { .. } => (502, "WorkOS refused the sign-in", format!("WorkOS refused the request: {e}")),
+        // WorkOS's own words go to the log (log_line), never onto the page.
+        WorkosError::OAuth { .. } | WorkosError::Api { .. } => {
+            (502, "WorkOS refused the sign-in", "WorkOS refused the request. Please sign in again; if it keeps happening, tell the server's administrator.".to_string())
+        }
     };
     ErrorView { status, title, message, retry_after: e.retry_after() }
 }
@@ -122,6 +125,20 @@ fn authentication_view(code: &str, message: &str) -> ErrorView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workos_refusal_page_never_quotes_workos() {
+        for e in [
+            WorkosError::OAuth { status: 400, error: "invalid_grant".into(), description: Some("Refresh token already exchanged.".into()), request_id: Some("req_1".into()) },
+            WorkosError::Api { status: 422, code: Some("invalid_request_parameters".into()), message: "Validation failed.".into(), request_id: None },
+        ] {
+            let v = SigninError::Workos(e).view();
+            assert!(v.status == 400 || v.status == 502, "{}", v.status);
+            for raw in ["invalid_grant", "already exchanged", "req_1", "invalid_request_parameters", "Validation failed"] {
+                assert!(!v.message.contains(raw), "{raw} on the page: {}", v.message);
+            }
+        }
+    }
 
     #[test]
     fn every_documented_authentication_code_gets_its_own_readable_page() {

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// Longest return path a sign-in state keeps.
+pub const MAX_RETURN_TO_BYTES: usize = 8 * 1024;
+
 #[derive(Debug, Default, Clone)]
 pub struct StartRequest<'a> {
     pub return_to: Option<&'a str>,
@@ -50,7 +53,10 @@ pub async fn start<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: StartReque
         Some(_) => return Err(SigninError::Bridge("The sign-in request from AuthKit is malformed. Start again from your application.".into())),
         None => None,
     };
-    let record = StateRecord { verifier, return_to: safe_return_path(req.return_to), created_at: ctx.now, external_auth_id };
+    // A state stays small: a return path longer than any real one (an /authorize request with
+    // every parameter at its limit fits) falls back to `/`.
+    let return_to = Some(safe_return_path(req.return_to)).filter(|r| r.len() <= MAX_RETURN_TO_BYTES).unwrap_or_else(|| "/".into());
+    let record = StateRecord { verifier, return_to, created_at: ctx.now, external_auth_id };
     let json = serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
     ctx.store.put(&keys::signin_state(&state), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
 

@@ -111,3 +111,12 @@ pub async fn spend_workos_refresh_token<S: Store, H: HttpClient>(
     let ttl = session.expires_at.saturating_sub(ctx.now).max(crate::store::KV_MIN_TTL);
     ctx.store.put(&keys::session(session_id), &json, ttl).await.map_err(SigninError::Storage)
 }
+
+/// True when the stored session's WorkOS refresh token has been handed over meanwhile (by a
+/// concurrent request of the same browser).
+pub async fn session_token_spent<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, session_id: &str) -> bool {
+    match ctx.store.get(&keys::session(session_id)).await {
+        Ok(Some(raw)) => serde_json::from_str::<Session>(&raw).is_ok_and(|s| s.refresh_token_sealed.is_empty()),
+        _ => false,
+    }
+}

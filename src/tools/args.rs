@@ -3,6 +3,9 @@
 use super::registry::{Param, ParamKind, Tool};
 use serde_json::{Map, Value};
 
+/// Unexpected argument names an error message lists by name.
+const MAX_NAMED_UNEXPECTED: usize = 5;
+
 /// Arguments that passed validation, with defaults filled in.
 #[derive(Debug, Default)]
 pub struct Args(Map<String, Value>);
@@ -30,8 +33,14 @@ pub fn validate(tool: &Tool, arguments: Option<Value>) -> Result<Args, String> {
     };
     let mut problems = Vec::new();
     let mut args = Map::new();
-    for (key, _) in given.iter().filter(|(k, _)| !tool.params.iter().any(|p| p.name == k.as_str())) {
+    // A few unexpected names are named; a flood of them is counted (the reply stays small
+    // whatever the request held).
+    let unexpected: Vec<&String> = given.keys().filter(|k| !tool.params.iter().any(|p| p.name == k.as_str())).collect();
+    for key in unexpected.iter().take(MAX_NAMED_UNEXPECTED) {
         problems.push(format!("unexpected argument \"{}\"", clip(key)));
+    }
+    if unexpected.len() > MAX_NAMED_UNEXPECTED {
+        problems.push(format!("and {} more unexpected arguments", unexpected.len() - MAX_NAMED_UNEXPECTED));
     }
     for param in tool.params {
         match given.get(param.name) {
@@ -175,5 +184,14 @@ mod tests {
         assert_eq!(e, "Invalid arguments for add: arguments must be an object, not an array.");
         let e = run("whoami", json!({"k".repeat(500): 1})).unwrap_err();
         assert!(e.len() < 200, "{e}");
+    }
+
+    #[test]
+    fn a_flood_of_arguments_gets_a_small_answer() {
+        // 10,000 unexpected arguments (~200 KB): the error names five and counts the rest.
+        let many: Map<String, Value> = (0..10_000).map(|i| (format!("argument_number_{i:05}"), json!(i))).collect();
+        let e = run("whoami", Value::Object(many)).unwrap_err();
+        assert!(e.len() < 500, "{} bytes: {e}", e.len());
+        assert!(e.contains("and 9995 more unexpected arguments"), "{e}");
     }
 }

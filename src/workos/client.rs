@@ -111,6 +111,8 @@ struct ListMetadata {
 /// Pages of memberships read at most (100 each): a person in more than 1,000 organizations is
 /// not someone a sign-in should wait for.
 pub const MAX_MEMBERSHIP_PAGES: usize = 10;
+/// No WorkOS answer we read is near this large (a list page of 100 memberships is ~100 KiB).
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// A retry waits at least this long, and WorkOS's `Retry-After` only when it is this short.
 const RETRY_DELAY_MS: u64 = 250;
 const MAX_RETRY_AFTER_MS: u64 = 2000;
@@ -303,7 +305,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     }
 
     fn get(&self, url: String) -> HttpRequest {
-        HttpRequest { method: Method::Get, url, headers: self.headers(), body: None, max_response_bytes: None, timeout_ms: None }
+        HttpRequest { method: Method::Get, url, headers: self.headers(), body: None, max_response_bytes: Some(MAX_RESPONSE_BYTES), timeout_ms: None }
     }
 
     fn post(&self, segments: &[&str], body: &Value, idempotency_key: Option<&str>) -> HttpRequest {
@@ -317,7 +319,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         if let Some(key) = idempotency_key {
             headers.push(("Idempotency-Key".into(), key.into()));
         }
-        HttpRequest { method, url, headers, body: Some(body.to_string().into_bytes()), max_response_bytes: None, timeout_ms: None }
+        HttpRequest { method, url, headers, body: Some(body.to_string().into_bytes()), max_response_bytes: Some(MAX_RESPONSE_BYTES), timeout_ms: None }
     }
 
     /// Send; a transient failure of a retryable call is tried once more within the client's
