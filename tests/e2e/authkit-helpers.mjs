@@ -4,7 +4,7 @@
 // outage), the front's `POST /authkit/oauth2/complete` controls (dev/front.mjs), and a raw
 // `POST /mcp` against the AuthKit-mode Worker.
 import assert from 'node:assert/strict';
-import { WORKOS_CONTROL } from './helpers.mjs';
+import { WORKOS_CONTROL, ALICE_ID, ACME_ORG_ID } from './helpers.mjs';
 import { readResponse, parseChallenge } from './oauth-helpers.mjs';
 
 export const AUTHKIT_WORKER_URL = process.env.AUTHKIT_WORKER_URL ?? 'http://127.0.0.1:8789';
@@ -35,12 +35,13 @@ async function call(base, method, p, body) {
 
 /**
  * A token minted by the stand-in: defaults iss = the stand-in, iat now, exp now + 300, RS256 with
- * the current key; `claims` overrides (null drops a claim). Default claims here: a subject and
- * `aud` = the resource of /mcp.
+ * the current key; `claims` overrides (null drops a claim). Default claims here: Alice as the
+ * subject, Acme as the organization (the AuthKit-mode Worker accepts only Acme's members:
+ * WORKOS_ORGANIZATION_ID) and `aud` = the resource of /mcp.
  */
 export async function mint(claims = {}, opts = {}) {
   const { token } = await call(AUTHKIT_URL, 'POST', '/__control/mint', {
-    claims: { sub: 'user_authkit_alice', aud: resourceOf('/mcp'), ...claims },
+    claims: { sub: ALICE_ID ?? 'user_authkit_alice', org_id: ACME_ORG_ID, aud: resourceOf('/mcp'), ...claims },
     ...opts,
   });
   return token;

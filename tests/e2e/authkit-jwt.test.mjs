@@ -48,7 +48,7 @@ test('a valid token is accepted: aud = the /mcp resource, the origin, the config
   await expectAccepted(await mint({ aud: ['https://other.example', resourceOf('/mcp')] }), 'aud = [other, …/mcp]');
   // Claims as AuthKit (Connect) issues them: sid app_consent_…, client_id, scope, org_id.
   await expectAccepted(await mint({
-    sid: 'app_consent_01JQ0E27WE4K1RCMH7Q094M1GJ', org_id: 'org_01HRDMC6CM357W30QMHMQ96Q0S',
+    sid: 'app_consent_01JQ0E27WE4K1RCMH7Q094M1GJ',
     client_id: 'client_01MCP', scope: 'openid profile email offline_access',
   }), 'Connect-shaped claims');
 });

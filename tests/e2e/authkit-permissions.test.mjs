@@ -93,14 +93,15 @@ test('permissions in the token win over WorkOS\'s (no elevation, no stripping)',
   assert.ok((await toolNames(granted)).includes(GATED_TOOL), 'the token\'s own permissions hold');
 });
 
-test('a user with no membership in the token\'s organization has no permissions', async () => {
+test('a user with no membership in the token\'s organization is refused (this Worker is restricted to Acme)', async () => {
+  // Without WORKOS_ORGANIZATION_ID such a caller would be let in with no permissions (native
+  // tests); with it, the membership is required.
   const tag = randomBytes(4).toString('hex');
   const frank = await workosApi('POST', '/user_management/users', { email: `frank-${tag}@example.com`, first_name: 'Frank' });
   const token = await connectToken(frank);
-  const s = (await whoami(token)).structuredContent;
-  assert.deepEqual(s.permissions, []);
-  assert.equal(s.role, null);
-  assert.ok(!(await toolNames(token)).includes(GATED_TOOL));
+  const r = await mcpCall(token, 'tools/list');
+  assert.equal(r.status, 403, r.text);
+  assert.equal(r.json?.error, 'access_denied');
 });
 
 test('steady state: after the first request, the same user\'s requests make no WorkOS call', async () => {
@@ -133,8 +134,11 @@ test('WorkOS unreachable: a cached user keeps working; an unknown one gets 503 w
     assert.equal(r.status, 503, `no copy for Ivan: ${r.status} ${r.text}`);
     assert.equal(r.json?.error, 'temporarily_unavailable');
     assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After');
-    const carrying = await connectToken(ivan, { permissions: [PERMISSION] });
-    assert.ok((await toolNames(carrying)).includes(GATED_TOOL), 'a token carrying its permissions needs no lookup');
+    // This Worker is restricted to Acme (WORKOS_ORGANIZATION_ID): the membership must be checked
+    // even when the token carries permissions, so without a copy that is a 503 too (unrestricted,
+    // such a token needs no lookup — native tests).
+    const carrying = await mcpCall(await connectToken(ivan, { permissions: [PERMISSION] }), 'tools/list');
+    assert.equal(carrying.status, 503, 'the membership cannot be checked');
   } finally {
     await control.resetFault();
   }

@@ -3,7 +3,7 @@
 // complete authorization with the SDK, and the documents the Worker must refuse.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALICE, CookieJar } from './helpers.mjs';
+import { ALICE, CookieJar, textByTestId } from './helpers.mjs';
 import {
   Browser, SdkProvider, sdkAuthorize, sdkRefresh, scopesOf, callProtected, startDocumentServer,
   authorizeRequest, expectRefusalPage, PERMISSION,
@@ -59,6 +59,8 @@ test('a loopback client metadata document: the SDK completes authorization → t
   const nav = provider.navigations[0];
   assert.equal(nav.consent?.clientName, NAME, "the consent page shows the document's client_name");
   assert.equal(nav.consent.redirectHost, new URL(docs.base).host, "the consent page shows the redirect URI's host");
+  assert.equal(textByTestId(nav.consent.html, 'consent-metadata-host'), `The application identified itself with a metadata document at ${new URL(docs.base).hostname}.`,
+    "and the metadata document's host");
   assert.ok(tokens.access_token && tokens.refresh_token, 'tokens issued');
   assert.ok(scopesOf(tokens).includes(PERMISSION), `Alice's scope: ${tokens.scope}`);
   assert.notEqual((await callProtected('/mcp', tokens.access_token)).status, 401, 'the access token works');

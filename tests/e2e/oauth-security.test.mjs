@@ -74,7 +74,8 @@ describe('redirect URI checked at /authorize before anything else (CVE-2025-4143
 
 describe('PKCE is required, S256 only (CVE-2025-4144)', () => {
   let client;
-  before(async () => { client = await registerClient(); });
+  // Errors go back to a client only once the person has approved it (else they are a page).
+  before(async () => { client = await registerClient(); await obtainCode(alice, client); });
 
   test('no code_challenge → error redirect invalid_request (state, iss), no code', async () => {
     const req = authorizeRequest(client, { code_challenge: null, code_challenge_method: null });
@@ -155,6 +156,7 @@ test('consent form without, or with a wrong or foreign csrf, or from a foreign O
 
 test('a foreign resource at /authorize → error redirect invalid_target (state, iss), no code', async () => {
   const client = await registerClient();
+  await obtainCode(alice, client); // approved: its errors go back to it
   for (const resource of ['https://evil.example/mcp', 'http://127.0.0.1:8789/mcp', 'not a url']) {
     const req = authorizeRequest(client, { resource });
     expectErrorRedirect(await alice.navigate(req.url), { redirectUri: req.redirect_uri, state: req.state, error: 'invalid_target' });
@@ -189,6 +191,9 @@ test('a code used twice: the second exchange fails and the tokens of the first s
   const got = await obtainCode(alice, client);
   const first = expectTokens(await exchangeCode(got), 'first exchange');
   assert.notEqual((await callProtected('/mcp', first.access_token)).status, 401, 'the first tokens work');
+  // A replay within 2 s counts as sent together with the first (refused, nothing revoked); a
+  // replay after that is reuse.
+  await new Promise((r) => setTimeout(r, 2500));
   expectOAuthError(await exchangeCode(got), 400, 'invalid_grant', 'second exchange');
   expectOAuthError(await refreshToken(client.client_id, first.refresh_token), 400, 'invalid_grant',
     'the refresh token from the first exchange, after the code was replayed');
