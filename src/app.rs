@@ -1,7 +1,7 @@
 //! Per-request wiring: configuration, bindings, routing, and the last-resort error mapping.
-use crate::config::{AuthMode, Config};
 use crate::auth::authkit::AuthkitKeys;
 use crate::auth::org_access::OrgAccessCache;
+use crate::config::{AuthMode, Config};
 use crate::http::{HttpClient, HttpRequest};
 use crate::oauth::access::GrantChecks;
 use crate::oauth::metadata;
@@ -32,7 +32,14 @@ pub struct App {
 
 impl App {
     pub fn ctx(&self) -> Ctx<'_, AppStore, FetchClient> {
-        Ctx { config: &self.config, store: &self.store, http: &self.http, jwks: &self.jwks, now: self.now, origin: &self.origin }
+        Ctx {
+            config: &self.config,
+            store: &self.store,
+            http: &self.http,
+            jwks: &self.jwks,
+            now: self.now,
+            origin: &self.origin,
+        }
     }
 }
 
@@ -44,7 +51,8 @@ fn is_api_path(path: &str) -> bool {
 }
 
 fn is_known(path: &str) -> bool {
-    is_api_path(path) || matches!(path, "/" | "/account" | "/login" | "/login/organization" | "/callback" | "/logout" | "/authorize")
+    is_api_path(path)
+        || matches!(path, "/" | "/account" | "/login" | "/login/organization" | "/callback" | "/logout" | "/authorize")
 }
 
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -66,7 +74,10 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Some(limiter) = crate::limits::limiter_for(method.as_ref(), &path) {
         let key = crate::limits::key_for(req.headers().get("CF-Connecting-IP").ok().flatten().as_deref());
         if !platform::within_limit(&env, limiter, key).await {
-            return web::too_many_requests(limiter.answers_with_page(), req.headers().get("Origin").ok().flatten().as_deref());
+            return web::too_many_requests(
+                limiter.answers_with_page(),
+                req.headers().get("Origin").ok().flatten().as_deref(),
+            );
         }
     }
     let app = match build(&env, &url) {
@@ -95,7 +106,11 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         (Method::Post, "/logout") => routes::login::logout(req, &app).await,
         (Method::Get | Method::Head, metadata::AS_METADATA_PATH) => routes::oauth::as_metadata(&req, &app).await,
         // In AuthKit mode AuthKit is the authorization server: ours is not offered at all.
-        (_, "/register" | "/authorize" | "/token" | "/revoke") if matches!(app.config.auth_mode, AuthMode::Authkit { .. }) => web::not_found(),
+        (_, "/register" | "/authorize" | "/token" | "/revoke")
+            if matches!(app.config.auth_mode, AuthMode::Authkit { .. }) =>
+        {
+            web::not_found()
+        }
         (Method::Post, "/register") => routes::oauth::register(req, &app).await,
         (Method::Get, "/authorize") => routes::oauth::authorize(&req, &app).await,
         (Method::Post, "/authorize") => routes::oauth::authorize_decision(req, &app).await,
@@ -116,7 +131,12 @@ fn build(env: &Env, url: &url::Url) -> std::result::Result<App, Result<Response>
     })?;
     let kv = env.kv(KV_BINDING).map_err(|_| {
         worker::console_error!("configuration error: KV binding {KV_BINDING} is missing");
-        web::error_page(500, "Server misconfigured", &format!("Configuration error: the KV namespace binding {KV_BINDING} is missing (see wrangler.toml)."), None)
+        web::error_page(
+            500,
+            "Server misconfigured",
+            &format!("Configuration error: the KV namespace binding {KV_BINDING} is missing (see wrangler.toml)."),
+            None,
+        )
     })?;
     Ok(App {
         config,
@@ -144,7 +164,9 @@ pub async fn authkit_metadata(app: &App, issuer: &str) -> Option<serde_json::Val
     }
     let request = HttpRequest::get_json(format!("{issuer}{}", metadata::AS_METADATA_PATH), Some(64 * 1024));
     let fresh = match app.http.send(request).await {
-        Ok(r) if r.status == 200 => serde_json::from_slice::<serde_json::Value>(&r.body).ok().filter(|d| d["issuer"] == issuer),
+        Ok(r) if r.status == 200 => {
+            serde_json::from_slice::<serde_json::Value>(&r.body).ok().filter(|d| d["issuer"] == issuer)
+        }
         _ => None,
     };
     match fresh {

@@ -81,7 +81,10 @@ impl Config {
             KeyError::Empty => ConfigError::Missing("COOKIE_ENCRYPTION_KEY"),
             KeyError::TooShort { index, min } => invalid(
                 "COOKIE_ENCRYPTION_KEY",
-                &format!("key #{} is shorter than {min} characters (generate one with `openssl rand -hex 32`)", index + 1),
+                &format!(
+                    "key #{} is shorter than {min} characters (generate one with `openssl rand -hex 32`)",
+                    index + 1
+                ),
             ),
         })?;
         let api_base_url = parse_base_url(get("WORKOS_API_BASE_URL").as_deref().unwrap_or(DEFAULT_API_BASE_URL))?;
@@ -96,14 +99,28 @@ impl Config {
             Some("true") => true,
             Some(_) => return Err(invalid("ALLOW_LOOPBACK_CLIENT_METADATA", "expected true or false")),
         };
-        let mcp_allowed_origins = parse_origins(get("MCP_ALLOWED_ORIGINS").as_deref().unwrap_or(DEFAULT_MCP_ALLOWED_ORIGINS))?;
+        let mcp_allowed_origins =
+            parse_origins(get("MCP_ALLOWED_ORIGINS").as_deref().unwrap_or(DEFAULT_MCP_ALLOWED_ORIGINS))?;
         let auth_mode = match get("WORKOS_AUTHKIT_DOMAIN") {
             None => AuthMode::Worker,
-            Some(domain) => AuthMode::Authkit { issuer: parse_authkit_domain(&domain)?, audience: get("WORKOS_AUTHKIT_AUDIENCE") },
+            Some(domain) => {
+                AuthMode::Authkit { issuer: parse_authkit_domain(&domain)?, audience: get("WORKOS_AUTHKIT_AUDIENCE") }
+            }
         };
-        let custom_auth_domain = get("WORKOS_CUSTOM_AUTH_DOMAIN").map(|d| parse_domain("WORKOS_CUSTOM_AUTH_DOMAIN", &d)).transpose()?;
+        let custom_auth_domain =
+            get("WORKOS_CUSTOM_AUTH_DOMAIN").map(|d| parse_domain("WORKOS_CUSTOM_AUTH_DOMAIN", &d)).transpose()?;
         let workos_tokens = WorkosTokenRules::new(&client_id, &api_base_url, custom_auth_domain.as_deref());
-        Ok(Config { client_id, api_key, cookie_keys, api_base_url, organization_id, allow_loopback_client_metadata, mcp_allowed_origins, auth_mode, workos_tokens })
+        Ok(Config {
+            client_id,
+            api_key,
+            cookie_keys,
+            api_base_url,
+            organization_id,
+            allow_loopback_client_metadata,
+            mcp_allowed_origins,
+            auth_mode,
+            workos_tokens,
+        })
     }
 }
 
@@ -113,14 +130,19 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
     if raw.trim() == "none" {
         return Ok(Vec::new());
     }
-    raw.split(',').map(str::trim).filter(|o| !o.is_empty()).map(|o| {
-        let url = url::Url::parse(o).map_err(|_| invalid(NAME, &format!("{o} is not an origin like https://example.com")))?;
-        let origin = url.origin().ascii_serialization();
-        if !matches!(url.scheme(), "http" | "https") || origin.trim_end_matches('/') != o.trim_end_matches('/') {
-            return Err(invalid(NAME, &format!("{o} is not an origin like https://example.com (no path)")));
-        }
-        Ok(origin)
-    }).collect()
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let url = url::Url::parse(o)
+                .map_err(|_| invalid(NAME, &format!("{o} is not an origin like https://example.com")))?;
+            let origin = url.origin().ascii_serialization();
+            if !matches!(url.scheme(), "http" | "https") || origin.trim_end_matches('/') != o.trim_end_matches('/') {
+                return Err(invalid(NAME, &format!("{o} is not an origin like https://example.com (no path)")));
+            }
+            Ok(origin)
+        })
+        .collect()
 }
 
 fn invalid(name: &'static str, reason: &str) -> ConfigError {
@@ -261,7 +283,10 @@ mod tests {
         assert_eq!(cfg(&base()).unwrap().mcp_allowed_origins, vec!["https://playground.ai.cloudflare.com".to_string()]);
         let mut two = base();
         two.push(("MCP_ALLOWED_ORIGINS", "https://a.example, http://localhost:6274"));
-        assert_eq!(cfg(&two).unwrap().mcp_allowed_origins, vec!["https://a.example".to_string(), "http://localhost:6274".to_string()]);
+        assert_eq!(
+            cfg(&two).unwrap().mcp_allowed_origins,
+            vec!["https://a.example".to_string(), "http://localhost:6274".to_string()]
+        );
         let mut none = base();
         none.push(("MCP_ALLOWED_ORIGINS", "none"));
         assert!(cfg(&none).unwrap().mcp_allowed_origins.is_empty());
@@ -275,11 +300,19 @@ mod tests {
     #[test]
     fn authkit_mode_is_off_by_default_and_takes_a_domain() {
         assert_eq!(cfg(&base()).unwrap().auth_mode, AuthMode::Worker);
-        for (raw, issuer) in [("acme.authkit.app", "https://acme.authkit.app"), ("https://auth.example.com/", "https://auth.example.com"), ("http://127.0.0.1:4102", "http://127.0.0.1:4102")] {
+        for (raw, issuer) in [
+            ("acme.authkit.app", "https://acme.authkit.app"),
+            ("https://auth.example.com/", "https://auth.example.com"),
+            ("http://127.0.0.1:4102", "http://127.0.0.1:4102"),
+        ] {
             let mut v = base();
             v.push(("WORKOS_AUTHKIT_DOMAIN", raw));
             v.push(("WORKOS_AUTHKIT_AUDIENCE", "client_123"));
-            assert_eq!(cfg(&v).unwrap().auth_mode, AuthMode::Authkit { issuer: issuer.into(), audience: Some("client_123".into()) }, "{raw}");
+            assert_eq!(
+                cfg(&v).unwrap().auth_mode,
+                AuthMode::Authkit { issuer: issuer.into(), audience: Some("client_123".into()) },
+                "{raw}"
+            );
         }
         for bad in ["http://acme.authkit.app", "acme.authkit.app/path", "https://acme.authkit.app?x=1", "nodot"] {
             let mut v = base();

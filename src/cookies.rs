@@ -72,7 +72,8 @@ impl CookieKeys {
         let nonce = crate::random::bytes::<NONCE_LEN>();
         // Encryption only fails for plaintexts beyond AES-GCM's 64 GiB limit; an empty
         // value never opens, so it is a safe answer for the impossible case.
-        let Ok(ciphertext) = cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: name.as_bytes() })
+        let Ok(ciphertext) =
+            cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: name.as_bytes() })
         else {
             return String::new();
         };

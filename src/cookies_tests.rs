@@ -101,7 +101,17 @@ fn garbage_input_is_refused() {
     let k = keys(NEW);
     let huge = "A".repeat(1_000_000);
     let padded = format!("{}=", k.seal(NAME, b"x", NOW + 60));
-    for junk in ["", "!", "not base64 at all", "====", "AQ", "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &huge, &padded, "é"] {
+    for junk in [
+        "",
+        "!",
+        "not base64 at all",
+        "====",
+        "AQ",
+        "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        &huge,
+        &padded,
+        "é",
+    ] {
         assert_eq!(k.open(NAME, junk, NOW), None, "{:.20}", junk);
     }
     // Right length, wrong version.
@@ -141,7 +151,10 @@ fn set_cookie_attributes() {
         set_cookie("__Host-mcp-session", "abc", 3600),
         "__Host-mcp-session=abc; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=3600"
     );
-    assert_eq!(clear_cookie("__Host-mcp-session"), "__Host-mcp-session=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0");
+    assert_eq!(
+        clear_cookie("__Host-mcp-session"),
+        "__Host-mcp-session=; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=0"
+    );
     assert!(!set_cookie("__Host-x", "v", u64::MAX).contains("Domain"));
 }
 

@@ -40,7 +40,11 @@ impl DurableObject for GrantGuard {
         // concurrent with it (see `token::refresh`).
         let arrived_ms = js_sys::Date::now() as u64;
         let _turn = Turnstile::enter(&self.turnstile).await;
-        let store = GuardedStore { storage: self.state.storage(), kv: KvStore::new(self.env.kv(KV_BINDING)?), now_ms: arrived_ms };
+        let store = GuardedStore {
+            storage: self.state.storage(),
+            kv: KvStore::new(self.env.kv(KV_BINDING)?),
+            now_ms: arrived_ms,
+        };
         match req.path().as_str() {
             "/store" => {
                 let op: StoreOp = req.json().await?;
@@ -60,7 +64,14 @@ impl DurableObject for GrantGuard {
                 };
                 let http = FetchClient::workos();
                 let jwks = isolate::workos_jwks();
-                let ctx = Ctx { config: &config, store: &store, http: &http, jwks: &jwks, now: arrived_ms / 1000, origin: &origin };
+                let ctx = Ctx {
+                    config: &config,
+                    store: &store,
+                    http: &http,
+                    jwks: &jwks,
+                    now: arrived_ms / 1000,
+                    origin: &origin,
+                };
                 let form = match Form::parse(content_type.as_deref(), &body) {
                     Ok(f) => f,
                     Err(e) => return web::oauth_error(&e),

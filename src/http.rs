@@ -44,10 +44,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// Case-insensitive header lookup.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -130,19 +127,33 @@ mod tests {
     #[test]
     fn a_body_is_read_up_to_its_limit_and_no_further() {
         let chunks = |n: usize| stream::iter((0..n).map(|_| Ok::<_, ()>(vec![b'a'; 1024])));
-        assert_eq!(block_on(read_capped(chunks(4), 4096, Overflow::Stop)).map(|b| b.len()), Ok(4096), "exactly the limit");
+        assert_eq!(
+            block_on(read_capped(chunks(4), 4096, Overflow::Stop)).map(|b| b.len()),
+            Ok(4096),
+            "exactly the limit"
+        );
         assert_eq!(block_on(read_capped(chunks(5), 4096, Overflow::Stop)), Err(ReadError::TooLarge));
         // An endless body is refused after the first chunk past the limit: it is never read to its end.
         let mut pulled = 0;
-        let endless = stream::repeat_with(|| { pulled += 1; Ok::<_, ()>(vec![b'a'; 1024]) });
+        let endless = stream::repeat_with(|| {
+            pulled += 1;
+            Ok::<_, ()>(vec![b'a'; 1024])
+        });
         assert_eq!(block_on(read_capped(endless, 4096, Overflow::Stop)), Err(ReadError::TooLarge));
         assert_eq!(pulled, 5);
         // Discarding: the rest is read (and dropped) up to the bound, then reading stops anyway.
         let mut pulled = 0;
-        let endless = stream::repeat_with(|| { pulled += 1; Ok::<_, ()>(vec![b'a'; 1024]) });
+        let endless = stream::repeat_with(|| {
+            pulled += 1;
+            Ok::<_, ()>(vec![b'a'; 1024])
+        });
         assert_eq!(block_on(read_capped(endless, 4096, Overflow::Discard(10 * 1024))), Err(ReadError::TooLarge));
         assert_eq!(pulled, 5 + 10, "ten more chunks discarded, no more");
-        assert_eq!(block_on(read_capped(chunks(8), 4096, Overflow::Discard(1 << 20))), Err(ReadError::TooLarge), "a finite rest is read to its end");
+        assert_eq!(
+            block_on(read_capped(chunks(8), 4096, Overflow::Discard(1 << 20))),
+            Err(ReadError::TooLarge),
+            "a finite rest is read to its end"
+        );
         // A sender that went away mid-body (fewer bytes than it announced).
         let cut = stream::iter(vec![Ok(vec![b'a'; 10]), Err("connection lost")]);
         assert_eq!(block_on(read_capped(cut, 4096, Overflow::Stop)), Err(ReadError::Broken));

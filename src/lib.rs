@@ -2,13 +2,13 @@
 //!
 //! Layers: `routes/` (thin handlers) → protocol cores (`signin/`, `workos/`, `cookies`, …) that
 //! never name a `worker` type → `platform/` (KV, Fetch, env) behind small traits.
+pub mod auth;
 pub mod config;
 pub mod cookies;
 pub mod http;
 pub mod limits;
 pub mod mcp;
 pub mod oauth;
-pub mod auth;
 pub mod pages;
 pub mod random;
 pub mod return_path;
@@ -25,11 +25,11 @@ pub mod testing;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
+mod grant_object;
+#[cfg(target_arch = "wasm32")]
 mod platform;
 #[cfg(target_arch = "wasm32")]
 mod routes;
-#[cfg(target_arch = "wasm32")]
-mod grant_object;
 #[cfg(target_arch = "wasm32")]
 mod session_object;
 #[cfg(target_arch = "wasm32")]

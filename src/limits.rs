@@ -60,7 +60,14 @@ mod tests {
         assert_eq!(limiter_for("POST", "/authorize"), Some(Limiter::SignIn));
         assert_eq!(limiter_for("POST", "/token"), Some(Limiter::Token));
         assert_eq!(limiter_for("POST", "/revoke"), Some(Limiter::Token));
-        for (m, p) in [("GET", "/login"), ("POST", "/mcp"), ("GET", "/sse"), ("GET", "/.well-known/oauth-authorization-server"), ("GET", "/"), ("GET", "/register")] {
+        for (m, p) in [
+            ("GET", "/login"),
+            ("POST", "/mcp"),
+            ("GET", "/sse"),
+            ("GET", "/.well-known/oauth-authorization-server"),
+            ("GET", "/"),
+            ("GET", "/register"),
+        ] {
             assert_eq!(limiter_for(m, p), None, "{m} {p}");
         }
         assert!(Limiter::SignIn.answers_with_page() && !Limiter::Token.answers_with_page());

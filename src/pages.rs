@@ -60,7 +60,11 @@ mod tests {
 
     #[test]
     fn error_page_escapes_untrusted_text() {
-        let html = render(&ErrorPage { title: "Sign-in was not completed", message: "<script>alert(1)</script>", sign_in_href: Some("/login?return_to=%2F\"x") });
+        let html = render(&ErrorPage {
+            title: "Sign-in was not completed",
+            message: "<script>alert(1)</script>",
+            sign_in_href: Some("/login?return_to=%2F\"x"),
+        });
         assert!(!html.contains("<script>alert(1)</script>"));
         assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
         assert!(!html.contains("%2F\"x"));
@@ -70,7 +74,14 @@ mod tests {
     #[test]
     fn account_page_lists_each_permission() {
         let perms = vec!["image_generation".to_string(), "a<b".to_string()];
-        let html = render(&AccountPage { name: "Alice", email: "alice@example.com", organization: "Acme", role: "admin", permissions: &perms, csrf: "tok" });
+        let html = render(&AccountPage {
+            name: "Alice",
+            email: "alice@example.com",
+            organization: "Acme",
+            role: "admin",
+            permissions: &perms,
+            csrf: "tok",
+        });
         assert!(html.contains("<li>image_generation</li>"));
         assert!(html.contains("<li>a&#60;b</li>"));
         assert!(html.contains("name=\"csrf\" value=\"tok\""));
@@ -79,8 +90,15 @@ mod tests {
     #[test]
     fn consent_page_escapes_the_client_and_carries_every_field() {
         let hidden = vec![("client_id".to_string(), "abc".to_string()), ("state".to_string(), "\"><x".to_string())];
-        let html = render(&ConsentPage { client_name: "<b>Evil</b>", redirect_host: "localhost:1234", user_email: "alice@example.com",
-            hidden: &hidden, csrf: "tok", localhost_only: true, metadata_host: None });
+        let html = render(&ConsentPage {
+            client_name: "<b>Evil</b>",
+            redirect_host: "localhost:1234",
+            user_email: "alice@example.com",
+            hidden: &hidden,
+            csrf: "tok",
+            localhost_only: true,
+            metadata_host: None,
+        });
         assert!(!html.contains("<b>Evil</b>"));
         assert!(html.contains("name=\"client_id\" value=\"abc\""));
         assert!(!html.contains("\"><x"));
@@ -92,7 +110,10 @@ mod tests {
     #[test]
     fn organization_page_offers_each_organization_escaped() {
         use crate::workos::OrganizationChoice;
-        let orgs = vec![OrganizationChoice { id: "org_1".into(), name: "Acme <Corp>".into() }, OrganizationChoice { id: "org_2".into(), name: String::new() }];
+        let orgs = vec![
+            OrganizationChoice { id: "org_1".into(), name: "Acme <Corp>".into() },
+            OrganizationChoice { id: "org_2".into(), name: String::new() },
+        ];
         let html = render(&OrganizationPage { organizations: &orgs, csrf: "tok" });
         assert!(html.contains("name=\"organization_id\" value=\"org_1\""));
         assert!(html.contains("Acme &#60;Corp&#62;") && !html.contains("<Corp>"));
@@ -103,7 +124,8 @@ mod tests {
 
     #[test]
     fn login_page_keeps_hidden_fields_escaped() {
-        let html = render(&LoginPage { return_to: "/x\"><script>", login_hint: "bob@example.com", external_auth_id: "ext_1" });
+        let html =
+            render(&LoginPage { return_to: "/x\"><script>", login_hint: "bob@example.com", external_auth_id: "ext_1" });
         assert!(!html.contains("\"><script>"));
         assert!(html.contains("value=\"bob@example.com\""));
     }

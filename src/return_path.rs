@@ -58,7 +58,8 @@ fn is_safe(input: &str) -> bool {
     for round in 0..=DECODE_ROUNDS {
         // Raw: no control or space anywhere. Decoded: no control anywhere and no space in the
         // path part; the query may carry encoded spaces (`?q=a%20b`), kept encoded as given.
-        let spaced = if round == 0 { has_control_or_space(&whole) } else { has_control_or_space(&path) || has_control(&whole) };
+        let spaced =
+            if round == 0 { has_control_or_space(&whole) } else { has_control_or_space(&path) || has_control(&whole) };
         if !starts_like_local_path(&whole) || spaced || path.contains(&b'\\') {
             return false;
         }

@@ -111,7 +111,10 @@ impl SseSession {
         if let Some(origin) = &open.cors_origin {
             h.set("Access-Control-Allow-Origin", origin)?;
             h.set("Vary", "Origin")?;
-            h.set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, Retry-After")?;
+            h.set(
+                "Access-Control-Expose-Headers",
+                "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, Retry-After",
+            )?;
         }
         Ok(resp)
     }
@@ -129,7 +132,8 @@ impl SseSession {
 
     async fn message(&self, post: Post) -> Result<Response> {
         // A session id alone grants nothing: only its own user may post to it.
-        let owner_ok = self.live.borrow().as_ref().is_some_and(|l| l.user_id == post.principal.user_id && !l.sender.is_closed());
+        let owner_ok =
+            self.live.borrow().as_ref().is_some_and(|l| l.user_id == post.principal.user_id && !l.sender.is_closed());
         if !owner_ok {
             return Response::error("unknown session", 404);
         }

@@ -79,7 +79,11 @@ impl MemoryStore {
         v
     }
     fn check(&self) -> Result<(), StoreError> {
-        if *self.fail.borrow() { Err(StoreError("injected failure".into())) } else { Ok(()) }
+        if *self.fail.borrow() {
+            Err(StoreError("injected failure".into()))
+        } else {
+            Ok(())
+        }
     }
 }
 

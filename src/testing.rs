@@ -33,9 +33,7 @@ pub fn test_jwks() -> String {
 
 /// An RS256 token over arbitrary JSON claims, signed with `key`, header `kid`.
 pub fn mint_with(key: &RsaPrivateKey, kid: &str, claims: serde_json::Value) -> String {
-    Rsa::rs256()
-        .token(&Header::empty().with_key_id(kid), &Claims::new(claims), key)
-        .expect("mint")
+    Rsa::rs256().token(&Header::empty().with_key_id(kid), &Claims::new(claims), key).expect("mint")
 }
 
 pub fn mint(claims: serde_json::Value) -> String {
@@ -54,7 +52,13 @@ pub struct ScriptedHttp<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportErr
 
 impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> ScriptedHttp<F> {
     pub fn new(handler: F) -> Self {
-        ScriptedHttp { handler, requests: RefCell::new(Vec::new()), clock_ms: Default::default(), latency_ms: Default::default(), sleeps: RefCell::default() }
+        ScriptedHttp {
+            handler,
+            requests: RefCell::new(Vec::new()),
+            clock_ms: Default::default(),
+            latency_ms: Default::default(),
+            sleeps: RefCell::default(),
+        }
     }
     /// Paths (without query) of the requests made so far.
     pub fn paths(&self) -> Vec<String> {

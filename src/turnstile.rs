@@ -69,19 +69,23 @@ mod tests {
         // The first holds the turn until released; the others queue behind it.
         {
             let (gate, log) = (Rc::clone(&gate), Rc::clone(&log));
-            spawner.spawn_local(async move {
-                let _turn = Turnstile::enter(&gate).await;
-                log.borrow_mut().push("first in");
-                let _ = release_rx.await;
-                log.borrow_mut().push("first out");
-            }).unwrap();
+            spawner
+                .spawn_local(async move {
+                    let _turn = Turnstile::enter(&gate).await;
+                    log.borrow_mut().push("first in");
+                    let _ = release_rx.await;
+                    log.borrow_mut().push("first out");
+                })
+                .unwrap();
         }
         for name in ["second", "third"] {
             let (gate, log) = (Rc::clone(&gate), Rc::clone(&log));
-            spawner.spawn_local(async move {
-                let _turn = Turnstile::enter(&gate).await;
-                log.borrow_mut().push(name);
-            }).unwrap();
+            spawner
+                .spawn_local(async move {
+                    let _turn = Turnstile::enter(&gate).await;
+                    log.borrow_mut().push(name);
+                })
+                .unwrap();
         }
         pool.run_until_stalled();
         assert_eq!(*log.borrow(), vec!["first in"]);
@@ -93,10 +97,12 @@ mod tests {
         // Free again: the next one enters at once.
         let entered = Rc::new(Cell::new(false));
         let flag = Rc::clone(&entered);
-        spawner.spawn_local(async move {
-            let _turn = Turnstile::enter(&gate).await;
-            flag.set(true);
-        }).unwrap();
+        spawner
+            .spawn_local(async move {
+                let _turn = Turnstile::enter(&gate).await;
+                flag.set(true);
+            })
+            .unwrap();
         pool.run_until_stalled();
         assert!(entered.get());
     }

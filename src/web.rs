@@ -29,7 +29,8 @@ pub fn html(status: u16, body: String) -> Result<Response> {
 /// consent form, which ends at the client's redirect URI (`cursor:`, `http://localhost:1234`…).
 pub fn html_with_form_action(status: u16, body: String, extra_form_action: &str) -> Result<Response> {
     let resp = html(status, body)?;
-    let extra: String = extra_form_action.chars().filter(|c| !c.is_whitespace() && !matches!(c, ';' | ',' | '\'' | '"')).collect();
+    let extra: String =
+        extra_form_action.chars().filter(|c| !c.is_whitespace() && !matches!(c, ';' | ',' | '\'' | '"')).collect();
     resp.headers().set("Content-Security-Policy", &csp(&format!("{FORM_ACTION} {extra}")))?;
     Ok(resp)
 }
@@ -75,7 +76,10 @@ pub fn preflight(origin: Option<&str>) -> Result<Response> {
     let resp = Response::empty()?.with_status(204);
     let h = resp.headers();
     h.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")?;
-    h.set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID")?;
+    h.set(
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID",
+    )?;
     h.set("Access-Control-Max-Age", "86400")?;
     with_cors(resp, origin)
 }
@@ -122,7 +126,12 @@ pub fn signin_error(err: &SigninError, cookies: &[&str]) -> Result<Response> {
 pub fn too_many_requests(page: bool, origin: Option<&str>) -> Result<Response> {
     let wait = crate::limits::PERIOD_SECS;
     let resp = if page {
-        error_page(429, "Too many requests", &format!("Too many sign-in attempts from your address. Please wait {wait} seconds and try again."), None)?
+        error_page(
+            429,
+            "Too many requests",
+            &format!("Too many sign-in attempts from your address. Please wait {wait} seconds and try again."),
+            None,
+        )?
     } else {
         let body = serde_json::json!({"error": "temporarily_unavailable", "error_description": format!("too many requests from this address; retry after {wait} s")});
         with_cors(json(429, &body)?, origin)?

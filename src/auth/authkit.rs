@@ -12,7 +12,9 @@
 //! A [`SharedKeys`] copy (the Worker uses the Cache API) lets a new or stale isolate take a
 //! sibling's fresh fetch instead of fetching itself.
 use crate::http::{HttpClient, HttpRequest, TransportError};
-use crate::workos::jwt::{check_time, parse_rs256, verify_rs256, JwksProblem, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES};
+use crate::workos::jwt::{
+    check_time, parse_rs256, verify_rs256, JwksProblem, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use std::cell::RefCell;
@@ -160,7 +162,8 @@ impl AuthkitKeys {
         }
         let payload = verify_rs256(&self.keys, token, MAX_TOKEN_LEN)?;
         let expires_at = check_claims(&payload, exp, now)?;
-        let raw = RawClaims::deserialize(&payload).map_err(|_| AuthkitTokenError::Malformed("claims have unexpected types".into()))?;
+        let raw = RawClaims::deserialize(&payload)
+            .map_err(|_| AuthkitTokenError::Malformed("claims have unexpected types".into()))?;
         Ok(AuthkitClaims {
             sub: raw.sub,
             sid: raw.sid,
@@ -190,9 +193,7 @@ impl AuthkitKeys {
     }
 
     fn fetched_recently(&self, now: u64) -> bool {
-        self.last_attempt
-            .max(self.fetched_at)
-            .is_some_and(|t| now < t.saturating_add(Self::MIN_REFETCH_SECS))
+        self.last_attempt.max(self.fetched_at).is_some_and(|t| now < t.saturating_add(Self::MIN_REFETCH_SECS))
     }
 }
 
@@ -311,7 +312,13 @@ async fn take_shared_copy<C: SharedKeys>(shared: &C, keys: &RefCell<AuthkitKeys>
 
 /// Fetch and load the JWKS, recording the attempt first (so a failure also rate-limits); a
 /// usable document is shared.
-async fn refresh_keys<H: HttpClient, C: SharedKeys>(http: &H, shared: &C, keys: &RefCell<AuthkitKeys>, jwks_url: &str, now: u64) -> Result<(), AuthkitTokenError> {
+async fn refresh_keys<H: HttpClient, C: SharedKeys>(
+    http: &H,
+    shared: &C,
+    keys: &RefCell<AuthkitKeys>,
+    jwks_url: &str,
+    now: u64,
+) -> Result<(), AuthkitTokenError> {
     keys.borrow_mut().last_attempt = Some(now);
     let json = fetch_jwks(http, jwks_url).await?;
     keys.borrow_mut().load(&json, now)?;

@@ -38,7 +38,12 @@ impl Authkit {
     }
 }
 
-fn check<H: HttpClient>(http: &H, keys: &RefCell<AuthkitKeys>, token: &str, now: u64) -> Result<String, AuthkitTokenError> {
+fn check<H: HttpClient>(
+    http: &H,
+    keys: &RefCell<AuthkitKeys>,
+    token: &str,
+    now: u64,
+) -> Result<String, AuthkitTokenError> {
     let aud = audiences();
     let exp = Expectations { issuer: ISSUER, audiences: &aud };
     block_on(verify_token(http, &NotShared, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
@@ -90,11 +95,20 @@ fn unknown_kid_refetches_once_for_rotated_keys() {
     assert!(check(&http, &keys, &token_for(test_key(), TEST_KID), NOW + 62).is_ok(), "the old key still verifies");
     // A second unknown kid within 60 s: no refetch.
     let stranger = token_for(other_key(), "key_unknown");
-    assert_eq!(check(&http, &keys, &stranger, NOW + 100), Err(AuthkitTokenError::UnknownKey(Some("key_unknown".into()))));
+    assert_eq!(
+        check(&http, &keys, &stranger, NOW + 100),
+        Err(AuthkitTokenError::UnknownKey(Some("key_unknown".into())))
+    );
     assert_eq!(http.requests.borrow().len(), 2);
     // After the minute: one refetch, still unknown, and again none for the next minute.
-    assert_eq!(check(&http, &keys, &stranger, NOW + 121), Err(AuthkitTokenError::UnknownKey(Some("key_unknown".into()))));
-    assert_eq!(check(&http, &keys, &stranger, NOW + 122), Err(AuthkitTokenError::UnknownKey(Some("key_unknown".into()))));
+    assert_eq!(
+        check(&http, &keys, &stranger, NOW + 121),
+        Err(AuthkitTokenError::UnknownKey(Some("key_unknown".into())))
+    );
+    assert_eq!(
+        check(&http, &keys, &stranger, NOW + 122),
+        Err(AuthkitTokenError::UnknownKey(Some("key_unknown".into())))
+    );
     assert_eq!(http.requests.borrow().len(), 3);
     // With fresh keys, a failed refetch for an unknown kid reports the outage.
     authkit.set(Jwks::Down);
@@ -142,7 +156,10 @@ fn jwks_down_without_cached_keys_is_unavailable() {
     assert!(matches!(check(&http, &keys, &token, NOW), Err(AuthkitTokenError::JwksUnavailable(_))));
     for status in [404, 500, 302] {
         authkit.set(Jwks::Status(status));
-        assert_eq!(check(&http, &keys, &token, NOW + 1), Err(AuthkitTokenError::JwksUnavailable(format!("HTTP {status}"))));
+        assert_eq!(
+            check(&http, &keys, &token, NOW + 1),
+            Err(AuthkitTokenError::JwksUnavailable(format!("HTTP {status}")))
+        );
     }
     authkit.set(Jwks::Serve("<html>maintenance</html>".into()));
     assert!(matches!(check(&http, &keys, &token, NOW + 2), Err(AuthkitTokenError::JwksUnavailable(_))));
@@ -161,7 +178,10 @@ fn transport_failures_are_unavailable() {
     ] {
         let http = ScriptedHttp::new(|_| Err(error.clone()));
         let keys = RefCell::new(AuthkitKeys::default());
-        assert_eq!(check(&http, &keys, &mint(claims(json!({}))), NOW), Err(AuthkitTokenError::JwksUnavailable(detail.into())));
+        assert_eq!(
+            check(&http, &keys, &mint(claims(json!({}))), NOW),
+            Err(AuthkitTokenError::JwksUnavailable(detail.into()))
+        );
     }
     let http = ScriptedHttp::new(|_| Ok(HttpResponse { status: 200, headers: vec![], body: vec![0xff, 0xfe] }));
     let keys = RefCell::new(AuthkitKeys::default());
@@ -239,7 +259,13 @@ impl SharedKeys for Shared {
     }
 }
 
-fn check_shared<H: HttpClient>(http: &H, shared: &Shared, keys: &RefCell<AuthkitKeys>, token: &str, now: u64) -> Result<String, AuthkitTokenError> {
+fn check_shared<H: HttpClient>(
+    http: &H,
+    shared: &Shared,
+    keys: &RefCell<AuthkitKeys>,
+    token: &str,
+    now: u64,
+) -> Result<String, AuthkitTokenError> {
     let aud = audiences();
     let exp = Expectations { issuer: ISSUER, audiences: &aud };
     block_on(verify_token(http, shared, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
@@ -268,7 +294,8 @@ fn a_shared_copy_older_than_the_ttl_is_not_taken() {
     let authkit = Authkit::serving(test_jwks());
     let http = ScriptedHttp::new(|_| authkit.answer());
     let shared = Shared::holding(test_jwks(), NOW - AuthkitKeys::TTL_SECS);
-    assert!(check_shared(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token_for(test_key(), TEST_KID), NOW).is_ok());
+    assert!(check_shared(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token_for(test_key(), TEST_KID), NOW)
+        .is_ok());
     assert_eq!(http.requests.borrow().len(), 1);
     assert_eq!(shared.copy.borrow().as_ref().map(|(_, _, at)| *at), Some(NOW), "replaced by the fresh fetch");
 }
@@ -317,4 +344,3 @@ fn an_unknown_kid_goes_to_authkit_not_to_the_shared_copy_and_shares_the_result()
     assert_eq!(http.requests.borrow().len(), 1);
     assert!(shared.copy.borrow().as_ref().is_some_and(|(_, j, at)| j.contains(new_kid) && *at == NOW + 120));
 }
-

@@ -95,7 +95,10 @@ fn expired() {
     assert!(verify(&mint(claims(json!({"exp": NOW - 60})))).is_ok(), "within the 60 s leeway");
     assert_eq!(sub(verify(&mint(claims(json!({"exp": NOW - 61}))))), Err(AuthkitTokenError::Expired));
     assert_eq!(sub(verify(&mint(claims(json!({"exp": 0}))))), Err(AuthkitTokenError::Expired));
-    assert!(matches!(verify(&mint(claims(json!({"exp": null})))), Err(AuthkitTokenError::Malformed(_))), "exp is required");
+    assert!(
+        matches!(verify(&mint(claims(json!({"exp": null})))), Err(AuthkitTokenError::Malformed(_))),
+        "exp is required"
+    );
     assert!(matches!(verify(&mint(claims(json!({"exp": "soon"})))), Err(AuthkitTokenError::Malformed(_))));
 }
 
@@ -124,7 +127,10 @@ fn wrong_issuer() {
     // An empty expectation (misconfiguration) matches nothing, not an empty `iss`.
     let token = mint(claims(json!({"iss": ""})));
     let aud = audiences();
-    assert_eq!(sub(keys().verify(&token, &Expectations { issuer: "", audiences: &aud }, NOW)), Err(AuthkitTokenError::Issuer));
+    assert_eq!(
+        sub(keys().verify(&token, &Expectations { issuer: "", audiences: &aud }, NOW)),
+        Err(AuthkitTokenError::Issuer)
+    );
 }
 
 #[test]
@@ -166,14 +172,20 @@ fn client_id_audience_when_configured_is_accepted() {
 #[test]
 fn alg_none_is_refused() {
     let payload = b64(&claims(json!({})));
-    for header in [json!({"alg": "none", "kid": TEST_KID}), json!({"alg": "none"}), json!({"alg": "None", "typ": "JWT"})] {
+    for header in
+        [json!({"alg": "none", "kid": TEST_KID}), json!({"alg": "none"}), json!({"alg": "None", "typ": "JWT"})]
+    {
         let alg = header["alg"].as_str().unwrap().to_string();
         for token in [format!("{}.{payload}.", b64(&header)), format!("{}.{payload}.AAAA", b64(&header))] {
             assert_eq!(sub(verify(&token)), Err(AuthkitTokenError::Algorithm(alg.clone())));
             let empty = AuthkitKeys::default();
             let aud = audiences();
             let exp = Expectations { issuer: ISSUER, audiences: &aud };
-            assert_eq!(sub(empty.verify(&token, &exp, NOW)), Err(AuthkitTokenError::Algorithm(alg.clone())), "before keys");
+            assert_eq!(
+                sub(empty.verify(&token, &exp, NOW)),
+                Err(AuthkitTokenError::Algorithm(alg.clone())),
+                "before keys"
+            );
         }
     }
 }
@@ -214,7 +226,11 @@ fn other_algorithms_are_refused() {
 fn tampered_payload() {
     let good = mint(claims(json!({})));
     let parts: Vec<&str> = good.split('.').collect();
-    for richer in [claims(json!({"permissions": ["everything"]})), claims(json!({"sub": "user_admin"})), claims(json!({"exp": NOW + 86_400}))] {
+    for richer in [
+        claims(json!({"permissions": ["everything"]})),
+        claims(json!({"sub": "user_admin"})),
+        claims(json!({"exp": NOW + 86_400})),
+    ] {
         let token = format!("{}.{}.{}", parts[0], b64(&richer), parts[2]);
         assert_eq!(sub(verify(&token)), Err(AuthkitTokenError::Signature));
     }
@@ -230,7 +246,11 @@ fn tampered_payload() {
 #[test]
 fn missing_subject() {
     for s in [json!(null), json!(""), json!(42), json!(["user_1"])] {
-        assert_eq!(sub(verify(&mint(claims(json!({"sub": s.clone()}))))), Err(AuthkitTokenError::MissingSubject), "{s}");
+        assert_eq!(
+            sub(verify(&mint(claims(json!({"sub": s.clone()}))))),
+            Err(AuthkitTokenError::MissingSubject),
+            "{s}"
+        );
     }
 }
 
@@ -265,7 +285,9 @@ fn malformed_tokens() {
         assert!(matches!(verify(t), Err(AuthkitTokenError::Malformed(_))), "{t:.40}");
     }
     let typed = |extra: Value| verify(&mint(claims(extra)));
-    for extra in [json!({"roles": "admin"}), json!({"permissions": "a b"}), json!({"email": 1}), json!({"scope": ["openid"]})] {
+    for extra in
+        [json!({"roles": "admin"}), json!({"permissions": "a b"}), json!({"email": 1}), json!({"scope": ["openid"]})]
+    {
         assert!(matches!(typed(extra.clone()), Err(AuthkitTokenError::Malformed(_))), "{extra}");
     }
 }
@@ -290,10 +312,14 @@ fn jwks_loading() {
     let exp = Expectations { issuer: ISSUER, audiences: &aud };
     assert_eq!(sub(k.verify(&mint(claims(json!({}))), &exp, NOW)), Err(AuthkitTokenError::NoKeys), "nothing loaded");
     // Keys beyond the cap are not looked at.
-    let many: Vec<Value> = (0..40).map(|i| jwk(if i == 39 { other_key() } else { test_key() }, &format!("k{i}"))).collect();
+    let many: Vec<Value> =
+        (0..40).map(|i| jwk(if i == 39 { other_key() } else { test_key() }, &format!("k{i}"))).collect();
     k.load(&json!({"keys": many}).to_string(), NOW).unwrap();
     assert!(k.verify(&mint_with(test_key(), "k31", claims(json!({}))), &exp, NOW).is_ok());
-    assert!(matches!(k.verify(&mint_with(other_key(), "k39", claims(json!({}))), &exp, NOW), Err(AuthkitTokenError::UnknownKey(_))));
+    assert!(matches!(
+        k.verify(&mint_with(other_key(), "k39", claims(json!({}))), &exp, NOW),
+        Err(AuthkitTokenError::UnknownKey(_))
+    ));
     // A bad document keeps the keys that work, and their age.
     k.load(&test_jwks(), NOW).unwrap();
     assert_eq!(k.load(r#"{"keys":[]}"#, NOW + 700), Err(AuthkitTokenError::NoKeys));

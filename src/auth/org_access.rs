@@ -117,16 +117,25 @@ pub async fn resolve<S: Store, H: HttpClient>(
             Ok(access)
         }
         Err(e) => {
-            let newest = [mine, shared].into_iter().flatten().filter(|e| e.younger_than(STALE_SECS, now)).max_by_key(|e| e.fetched_at);
+            let newest = [mine, shared]
+                .into_iter()
+                .flatten()
+                .filter(|e| e.younger_than(STALE_SECS, now))
+                .max_by_key(|e| e.fetched_at);
             newest.map(|e| e.access).ok_or(Unavailable(e))
         }
     }
 }
 
 /// Ask WorkOS: the active membership in `org_id`, then its roles' permissions.
-pub async fn fetch<H: HttpClient>(workos: &WorkosClient<'_, H>, user_id: &str, org_id: &str) -> Result<Option<OrgAccess>, WorkosError> {
+pub async fn fetch<H: HttpClient>(
+    workos: &WorkosClient<'_, H>,
+    user_id: &str,
+    org_id: &str,
+) -> Result<Option<OrgAccess>, WorkosError> {
     let memberships = workos.list_memberships(user_id, Some(org_id)).await?;
-    let Some(m) = memberships.iter().find(|m| m.organization_id == org_id && m.user_id == user_id && m.is_active()) else {
+    let Some(m) = memberships.iter().find(|m| m.organization_id == org_id && m.user_id == user_id && m.is_active())
+    else {
         return Ok(None);
     };
     let slugs = m.role_slugs();

@@ -28,7 +28,10 @@ impl World {
             membership: json!({"object":"organization_membership","id":"om_1","user_id":USER,"organization_id":ORG,
                                "organization_name":"Acme Corp","status":"active","role":{"slug":"admin"},"roles":[{"slug":"admin"}],
                                "user":{"object":"user","id":USER,"email":"alice@example.com","first_name":"Alice","last_name":"Liddell"}}),
-            env_roles: vec![("admin", Some(vec!["image_generation", "reports:read"])), ("member", Some(vec!["reports:read"]))],
+            env_roles: vec![
+                ("admin", Some(vec!["image_generation", "reports:read"])),
+                ("member", Some(vec!["reports:read"])),
+            ],
             org_roles: vec![],
             org_name_fails: false,
             down: false,
@@ -58,7 +61,11 @@ fn workos_http(world: &Rc<RefCell<World>>) -> ScriptedHttp<Handler> {
         match segments.as_slice() {
             ["user_management", "organization_memberships"] => {
                 let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
-                assert_eq!(q.get("statuses").map(String::as_str), Some("active,inactive,pending"), "the spec's form style, one parameter");
+                assert_eq!(
+                    q.get("statuses").map(String::as_str),
+                    Some("active,inactive,pending"),
+                    "the spec's form style, one parameter"
+                );
                 assert_eq!(q.get("user_id").map(String::as_str), Some(USER));
                 assert_eq!(q.get("organization_id").map(String::as_str), Some(ORG));
                 Ok(json_response(200, json!({"object": "list", "data": [w.membership.clone()], "list_metadata": {}})))
@@ -67,15 +74,20 @@ fn workos_http(world: &Rc<RefCell<World>>) -> ScriptedHttp<Handler> {
                 Some((s, p)) => Ok(json_response(200, role_json(s, p))),
                 None => not_found(),
             },
-            ["authorization", "organizations", org, "roles", slug] if *org == ORG => match w.org_roles.iter().find(|(s, _)| s == slug) {
-                Some((s, p)) => Ok(json_response(200, role_json(s, &Some(p.clone())))),
-                None => not_found(),
-            },
-            ["organizations", org] if *org == ORG && !w.org_name_fails => Ok(json_response(200, json!({"object": "organization", "id": ORG, "name": "Acme (by id)"}))),
-            ["organizations", _] => Ok(json_response(500, json!({}))),
-            ["user_management", "users", id] if *id == USER && !w.org_name_fails => {
-                Ok(json_response(200, json!({"object": "user", "id": USER, "email": "alice@users.test", "first_name": "Alice", "last_name": null})))
+            ["authorization", "organizations", org, "roles", slug] if *org == ORG => {
+                match w.org_roles.iter().find(|(s, _)| s == slug) {
+                    Some((s, p)) => Ok(json_response(200, role_json(s, &Some(p.clone())))),
+                    None => not_found(),
+                }
             }
+            ["organizations", org] if *org == ORG && !w.org_name_fails => {
+                Ok(json_response(200, json!({"object": "organization", "id": ORG, "name": "Acme (by id)"})))
+            }
+            ["organizations", _] => Ok(json_response(500, json!({}))),
+            ["user_management", "users", id] if *id == USER && !w.org_name_fails => Ok(json_response(
+                200,
+                json!({"object": "user", "id": USER, "email": "alice@users.test", "first_name": "Alice", "last_name": null}),
+            )),
             ["user_management", "users", _] => Ok(json_response(500, json!({}))),
             other => panic!("unexpected WorkOS call {other:?}"),
         }
@@ -131,7 +143,10 @@ fn a_custom_organization_role_is_found_when_no_environment_role_has_the_slug() {
     world.borrow_mut().org_roles = vec![("org-reviewer", vec!["image_generation"])];
     let (out, paths) = fetch_now(&world);
     assert_eq!(out.unwrap().unwrap().permissions, vec!["image_generation"]);
-    assert_eq!(paths[1..], ["/authorization/roles/org-reviewer", "/authorization/organizations/org_01ACME/roles/org-reviewer"]);
+    assert_eq!(
+        paths[1..],
+        ["/authorization/roles/org-reviewer", "/authorization/organizations/org_01ACME/roles/org-reviewer"]
+    );
 }
 
 #[test]
@@ -278,7 +293,10 @@ fn during_a_workos_outage_a_copy_up_to_fifteen_minutes_old_is_used_then_none() {
     isolate.resolve(&store, NOW).unwrap();
     world.borrow_mut().down = true;
     assert_eq!(perms(isolate.resolve(&store, NOW + STALE_SECS - 1)), vec!["image_generation", "reports:read"]);
-    assert!(matches!(isolate.resolve(&store, NOW + STALE_SECS), Err(Unavailable(WorkosError::Server { status: 503, .. }))));
+    assert!(matches!(
+        isolate.resolve(&store, NOW + STALE_SECS),
+        Err(Unavailable(WorkosError::Server { status: 503, .. }))
+    ));
 }
 
 #[test]
@@ -330,5 +348,8 @@ fn a_copy_read_from_kv_keeps_its_age_for_the_outage_limit() {
     assert_eq!(other.workos_calls(), 0);
     world.borrow_mut().down = true;
     assert!(other.resolve(&store, NOW + STALE_SECS - 1).is_ok());
-    assert!(other.resolve(&store, NOW + STALE_SECS).is_err(), "fifteen minutes after WorkOS answered, not after the KV read");
+    assert!(
+        other.resolve(&store, NOW + STALE_SECS).is_err(),
+        "fifteen minutes after WorkOS answered, not after the KV read"
+    );
 }

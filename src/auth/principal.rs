@@ -129,8 +129,16 @@ mod tests {
     fn the_role_shown_is_the_primary_one() {
         let mut c = claims();
         c.roles = vec!["editor".into(), "member".into()];
-        assert_eq!(combine(c.clone(), Some(Some(access()))).role.as_deref(), Some("admin"), "the membership's primary role, not roles[0]");
-        assert_eq!(combine(c, None).role.as_deref(), Some("editor"), "the first of roles serves when nothing else says");
+        assert_eq!(
+            combine(c.clone(), Some(Some(access()))).role.as_deref(),
+            Some("admin"),
+            "the membership's primary role, not roles[0]"
+        );
+        assert_eq!(
+            combine(c, None).role.as_deref(),
+            Some("editor"),
+            "the first of roles serves when nothing else says"
+        );
     }
 
     #[test]
@@ -162,10 +170,21 @@ mod tests {
     }
 
     /// `resolve` against a WorkOS that answers every call with `status` and `body`.
-    fn resolve_with(c: AuthkitClaims, required: Option<&str>, status: u16, body: serde_json::Value) -> (Result<Principal, Refused>, usize) {
+    fn resolve_with(
+        c: AuthkitClaims,
+        required: Option<&str>,
+        status: u16,
+        body: serde_json::Value,
+    ) -> (Result<Principal, Refused>, usize) {
         use crate::testing::{json_response, ScriptedHttp};
         let http = ScriptedHttp::new(move |_: &crate::http::HttpRequest| Ok(json_response(status, body.clone())));
-        let workos = WorkosClient { http: &http, base_url: "https://api.workos.test", client_id: "client_1", api_key: "sk_test_1", now: 0 };
+        let workos = WorkosClient {
+            http: &http,
+            base_url: "https://api.workos.test",
+            client_id: "client_1",
+            api_key: "sk_test_1",
+            now: 0,
+        };
         let store = crate::store::MemoryStore::default();
         let cache = RefCell::new(OrgAccessCache::default());
         let out = futures_executor::block_on(resolve(c, required, &store, &workos, &cache, 1_800_000_000));

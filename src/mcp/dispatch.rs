@@ -22,7 +22,12 @@ pub async fn handle<E: ToolEnv>(principal: &Principal, env: &E, message: Message
     })
 }
 
-async fn request<E: ToolEnv>(principal: &Principal, env: &E, method: &str, params: Option<Value>) -> Result<Value, McpError> {
+async fn request<E: ToolEnv>(
+    principal: &Principal,
+    env: &E,
+    method: &str,
+    params: Option<Value>,
+) -> Result<Value, McpError> {
     match method {
         "initialize" => initialize(params.as_ref()),
         "ping" => Ok(json!({})),

@@ -11,8 +11,15 @@ pub const INTERNAL_ERROR: i64 = -32603;
 /// One client message, validated as JSON-RPC 2.0.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    Request { id: Value, method: String, params: Option<Value> },
-    Notification { method: String, params: Option<Value> },
+    Request {
+        id: Value,
+        method: String,
+        params: Option<Value>,
+    },
+    Notification {
+        method: String,
+        params: Option<Value>,
+    },
     /// A client's response to a server request (we send none, so it is ignored).
     Response,
 }
@@ -46,7 +53,11 @@ impl McpError {
             McpError::InvalidParams(d) => ("Invalid params", d),
             McpError::UnknownTool(name) => ("Unknown tool", name),
         };
-        if detail.is_empty() { title.to_string() } else { format!("{title}: {detail}") }
+        if detail.is_empty() {
+            title.to_string()
+        } else {
+            format!("{title}: {detail}")
+        }
     }
 
     pub fn into_response(self, id: Value) -> Value {
@@ -71,8 +82,9 @@ pub fn parse(body: &[u8]) -> Result<Message, Value> {
     if body.len() > super::MAX_MESSAGE_BYTES {
         return Err(McpError::InvalidRequest("the message is larger than 1 MiB".into()).into_response(Value::Null));
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| McpError::Parse(format!("the body is not valid JSON ({})", json_error_kind(&e))).into_response(Value::Null))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        McpError::Parse(format!("the body is not valid JSON ({})", json_error_kind(&e))).into_response(Value::Null)
+    })?;
     match value {
         Value::Object(obj) => {
             let id = readable_id(&obj);
@@ -132,8 +144,11 @@ fn classify(mut obj: Map<String, Value>) -> Result<Message, String> {
         {
             Ok(Message::Response)
         }
-        (None, None, _) => Err("a message needs \"method\" (request or notification) or \"result\"/\"error\" (response)".into()),
-        _ => Err("a response needs a string or number \"id\" and exactly one of \"result\" or a well-formed \"error\"".into()),
+        (None, None, _) => {
+            Err("a message needs \"method\" (request or notification) or \"result\"/\"error\" (response)".into())
+        }
+        _ => Err("a response needs a string or number \"id\" and exactly one of \"result\" or a well-formed \"error\""
+            .into()),
     }
 }
 
@@ -167,7 +182,10 @@ mod tests {
         let m = parse(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#).unwrap();
         assert_eq!(m, Message::Request { id: json!(7), method: "ping".into(), params: None });
         let m = parse(br#"{"jsonrpc":"2.0","id":"a-1","method":"tools/list","params":{"cursor":"x"}}"#).unwrap();
-        assert_eq!(m, Message::Request { id: json!("a-1"), method: "tools/list".into(), params: Some(json!({"cursor":"x"})) });
+        assert_eq!(
+            m,
+            Message::Request { id: json!("a-1"), method: "tools/list".into(), params: Some(json!({"cursor":"x"})) }
+        );
         let m = parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
         assert_eq!(m, Message::Notification { method: "notifications/initialized".into(), params: None });
         assert_eq!(parse(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#).unwrap(), Message::Response);
@@ -240,7 +258,10 @@ mod tests {
     #[test]
     fn error_response_shape() {
         let e = error_response(json!("q"), -32601, "Method not found: x", Some(json!({"method": "x"})));
-        assert_eq!(e, json!({"jsonrpc":"2.0","id":"q","error":{"code":-32601,"message":"Method not found: x","data":{"method":"x"}}}));
+        assert_eq!(
+            e,
+            json!({"jsonrpc":"2.0","id":"q","error":{"code":-32601,"message":"Method not found: x","data":{"method":"x"}}})
+        );
         assert!(error_response(Value::Null, -32600, "m", None)["error"].get("data").is_none());
     }
 }

@@ -18,21 +18,36 @@ fn ask(p: &Principal, method: &str, params: Value) -> Value {
 }
 
 fn error_of(resp: &Value) -> (i64, String) {
-    (resp["error"]["code"].as_i64().unwrap_or_default(), resp["error"]["message"].as_str().unwrap_or_default().to_string())
+    (
+        resp["error"]["code"].as_i64().unwrap_or_default(),
+        resp["error"]["message"].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 fn tool_names(resp: &Value) -> Vec<String> {
-    resp["result"]["tools"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str().map(String::from)).collect()
+    resp["result"]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect()
 }
 
 #[test]
 fn initialize_negotiates_versions() {
     for v in SUPPORTED_PROTOCOL_VERSIONS {
-        let r = ask(&alice(), "initialize", json!({"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}));
+        let r = ask(
+            &alice(),
+            "initialize",
+            json!({"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+        );
         assert_eq!(r["result"]["protocolVersion"], *v);
     }
     for v in ["2026-07-28", "1999-01-01", ""] {
-        assert_eq!(ask(&alice(), "initialize", json!({"protocolVersion": v}))["result"]["protocolVersion"], LATEST_PROTOCOL_VERSION);
+        assert_eq!(
+            ask(&alice(), "initialize", json!({"protocolVersion": v}))["result"]["protocolVersion"],
+            LATEST_PROTOCOL_VERSION
+        );
     }
     let r = ask(&alice(), "initialize", json!({"protocolVersion": "2025-06-18"}));
     assert_eq!(r["jsonrpc"], "2.0");
@@ -62,8 +77,14 @@ fn versions_are_recognised() {
 
 #[test]
 fn ping_answers_empty_and_echoes_ids() {
-    assert_eq!(send(&bob(), request(json!("p-1"), "ping", None)), Some(json!({"jsonrpc": "2.0", "id": "p-1", "result": {}})));
-    assert_eq!(send(&bob(), request(json!(0), "ping", Some(json!({})))), Some(json!({"jsonrpc": "2.0", "id": 0, "result": {}})));
+    assert_eq!(
+        send(&bob(), request(json!("p-1"), "ping", None)),
+        Some(json!({"jsonrpc": "2.0", "id": "p-1", "result": {}}))
+    );
+    assert_eq!(
+        send(&bob(), request(json!(0), "ping", Some(json!({})))),
+        Some(json!({"jsonrpc": "2.0", "id": 0, "result": {}}))
+    );
 }
 
 #[test]
@@ -76,7 +97,8 @@ fn notifications_and_responses_get_no_answer() {
 
 #[test]
 fn requests_work_without_initialize_and_parse_feeds_handle() {
-    let msg = parse(br#"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"#);
+    let msg =
+        parse(br#"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"#);
     let r = send(&bob(), msg.unwrap_or(Message::Response)).unwrap_or_default();
     assert_eq!(r, json!({"jsonrpc": "2.0", "id": 42, "result": {"content": [{"type": "text", "text": "42"}]}}));
 }
@@ -88,14 +110,23 @@ fn unknown_methods_and_server_discover() {
     let r = send(&alice(), request(json!(9), "server/discover", None)).unwrap_or_default();
     let (code, message) = error_of(&r);
     assert_eq!(code, METHOD_NOT_FOUND);
-    assert!(message.contains("2024-11-05") && message.contains("2025-11-25") && message.contains("initialize"), "{message}");
+    assert!(
+        message.contains("2024-11-05") && message.contains("2025-11-25") && message.contains("initialize"),
+        "{message}"
+    );
     assert_eq!(r["id"], 9);
 }
 
 #[test]
 fn tools_list_depends_on_permissions() {
-    assert_eq!(tool_names(&ask(&alice(), "tools/list", json!({}))), vec!["add", "whoami", "generateImage", "getUserProfile"]);
-    assert_eq!(tool_names(&ask(&bob(), "tools/list", json!({"cursor": "ignored"}))), vec!["add", "whoami", "getUserProfile"]);
+    assert_eq!(
+        tool_names(&ask(&alice(), "tools/list", json!({}))),
+        vec!["add", "whoami", "generateImage", "getUserProfile"]
+    );
+    assert_eq!(
+        tool_names(&ask(&bob(), "tools/list", json!({"cursor": "ignored"}))),
+        vec!["add", "whoami", "getUserProfile"]
+    );
     let r = send(&bob(), request(json!(1), "tools/list", None)).unwrap_or_default();
     assert_eq!(tool_names(&r).len(), 3);
     assert!(r["result"].get("nextCursor").is_none());
@@ -117,7 +148,10 @@ fn visible_tool_names_follow_permissions() {
 
 #[test]
 fn list_changed_notification_shape() {
-    assert_eq!(tools_list_changed_notification(), json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}));
+    assert_eq!(
+        tools_list_changed_notification(),
+        json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+    );
 }
 
 #[test]
@@ -152,7 +186,8 @@ fn tools_call_runs_each_tool_for_alice() {
     assert_eq!(r["result"]["structuredContent"]["permissions"], json!(["image_generation", "widgets:manage"]));
     let r = ask(&alice(), "tools/call", json!({"name": "getUserProfile"}));
     assert_eq!(r["result"]["structuredContent"]["email"], "alice@example.com");
-    let r = ask(&alice(), "tools/call", json!({"name": "generateImage", "arguments": {"prompt": "sunset", "steps": 8}}));
+    let r =
+        ask(&alice(), "tools/call", json!({"name": "generateImage", "arguments": {"prompt": "sunset", "steps": 8}}));
     assert_eq!(r["result"]["content"][0]["mimeType"], "image/png");
     assert!(r["result"].get("isError").is_none());
 }
@@ -169,7 +204,10 @@ fn tool_failures_are_results_not_protocol_errors() {
 #[test]
 fn ids_are_echoed_exactly_or_refused() {
     let parse = |body: &str| super::parse(body.as_bytes());
-    for ok in [r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"}"#, r#"{"jsonrpc":"2.0","id":-9223372036854775808,"method":"ping"}"#] {
+    for ok in [
+        r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","id":-9223372036854775808,"method":"ping"}"#,
+    ] {
         assert!(matches!(parse(ok), Ok(super::Message::Request { .. })), "{ok}");
     }
     for (bad, why) in [

@@ -108,7 +108,8 @@ impl GrantChecks {
 pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     let (scheme, token) = authorization?.trim().split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(char::is_whitespace))
+        .then_some(token)
 }
 
 /// The full bearer check for a request to `path` at the deployment `issuer` (this Worker's
@@ -137,5 +138,9 @@ pub async fn authenticate<S: Store>(
             live
         }
     };
-    if live { Ok(claims) } else { Err(BearerError::Revoked) }
+    if live {
+        Ok(claims)
+    } else {
+        Err(BearerError::Revoked)
+    }
 }

@@ -27,8 +27,16 @@ pub struct AuthorizeParams {
 }
 
 impl AuthorizeParams {
-    pub const NAMES: [&'static str; 8] =
-        ["response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state", "scope", "resource"];
+    pub const NAMES: [&'static str; 8] = [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "code_challenge",
+        "code_challenge_method",
+        "state",
+        "scope",
+        "resource",
+    ];
 
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> AuthorizeParams {
         let mut p = AuthorizeParams::default();
@@ -54,8 +62,16 @@ impl AuthorizeParams {
 
     /// The parameters as (name, value) pairs, to carry them through the consent form or a sign-in.
     pub fn pairs(&self) -> Vec<(&'static str, &str)> {
-        let values = [&self.response_type, &self.client_id, &self.redirect_uri, &self.code_challenge,
-            &self.code_challenge_method, &self.state, &self.scope, &self.resource];
+        let values = [
+            &self.response_type,
+            &self.client_id,
+            &self.redirect_uri,
+            &self.code_challenge,
+            &self.code_challenge_method,
+            &self.state,
+            &self.scope,
+            &self.resource,
+        ];
         Self::NAMES.iter().zip(values).filter_map(|(n, v)| v.as_deref().map(|v| (*n, v))).collect()
     }
 
@@ -123,14 +139,24 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
     };
     let client = match registry::find(ctx, client_id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return page(400, "This client is not registered with this server. Ask the application to register again.".into()),
+        Ok(None) => {
+            return page(
+                400,
+                "This client is not registered with this server. Ask the application to register again.".into(),
+            )
+        }
         Err(e) if e.code == ErrorCode::TemporarilyUnavailable => return page(503, e.description),
         Err(e) => return page(400, e.description),
     };
     let redirect_uri = match params.redirect_uri.as_deref() {
         Some(presented) => match find_match(&client.redirect_uris, presented) {
             Some(_) => presented.to_string(),
-            None => return page(400, "The redirect URI is not registered for this client, so the request was stopped.".into()),
+            None => {
+                return page(
+                    400,
+                    "The redirect URI is not registered for this client, so the request was stopped.".into(),
+                )
+            }
         },
         None if client.redirect_uris.len() == 1 => client.redirect_uris[0].as_str().to_string(),
         None => return page(400, "The request has no redirect_uri and the client registered several.".into()),
@@ -154,10 +180,11 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
     if params.response_type.as_deref() != Some("code") {
         return back(ErrorCode::UnsupportedResponseType, "only response_type=code is supported");
     }
-    let challenge = match CodeChallenge::parse(params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
-        Ok(c) => c,
-        Err(why) => return back(ErrorCode::InvalidRequest, why),
-    };
+    let challenge =
+        match CodeChallenge::parse(params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {
+            Ok(c) => c,
+            Err(why) => return back(ErrorCode::InvalidRequest, why),
+        };
     let audience = match params.resource.as_deref() {
         None => Audience::Origin,
         Some(r) => match parse_resource(r, ctx.origin) {
@@ -169,7 +196,13 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
 }
 
 /// `redirect_uri` with `error`, `error_description`, `state` and `iss` added to its query.
-pub fn error_location(redirect_uri: &str, code: ErrorCode, description: &str, state: Option<&str>, issuer: &str) -> String {
+pub fn error_location(
+    redirect_uri: &str,
+    code: ErrorCode,
+    description: &str,
+    state: Option<&str>,
+    issuer: &str,
+) -> String {
     let mut pairs = vec![("error", code.as_str()), ("error_description", description)];
     if let Some(s) = state {
         pairs.push(("state", s));
@@ -207,7 +240,11 @@ pub async fn issue_code<S: Store, H: HttpClient>(
         audience: req.audience,
         created_at: ctx.now,
         expires_at: ctx.now + grant::CODE_TTL,
-        code: Some(PendingCode { hash: grant::hash_token(&code), challenge: req.challenge.clone(), expires_at: ctx.now + grant::CODE_TTL }),
+        code: Some(PendingCode {
+            hash: grant::hash_token(&code),
+            challenge: req.challenge.clone(),
+            expires_at: ctx.now + grant::CODE_TTL,
+        }),
         used_code_hash: None,
         redeemed_at_ms: None,
         refresh_hash: None,
@@ -229,5 +266,11 @@ pub async fn issue_code<S: Store, H: HttpClient>(
 
 /// The `access_denied` redirect for a person who said no.
 pub fn denied_location(req: &ValidRequest, issuer: &str) -> String {
-    error_location(&req.redirect_uri, ErrorCode::AccessDenied, "the user denied the request", req.state.as_deref(), issuer)
+    error_location(
+        &req.redirect_uri,
+        ErrorCode::AccessDenied,
+        "the user denied the request",
+        req.state.as_deref(),
+        issuer,
+    )
 }

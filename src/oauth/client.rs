@@ -95,21 +95,32 @@ pub struct Registration {
 /// (a secret is used only when the auth method is not `none`).
 pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result<Registration, OAuthError> {
     if body.len() > MAX_REGISTRATION_BYTES {
-        return Err(OAuthError::invalid_request(format!("the registration is larger than {} KiB", MAX_REGISTRATION_BYTES / 1024)).with_status(413));
+        return Err(OAuthError::invalid_request(format!(
+            "the registration is larger than {} KiB",
+            MAX_REGISTRATION_BYTES / 1024
+        ))
+        .with_status(413));
     }
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
         return Err(OAuthError::invalid_request("the registration body must be a JSON object"));
     };
     let meta = |d: String| OAuthError::invalid_client_metadata(d);
     let redirect_uris = redirect_uris(&obj).map_err(|p| match p {
-        UrisProblem::Missing => OAuthError::invalid_redirect_uri("redirect_uris is required and must list at least one URI"),
+        UrisProblem::Missing => {
+            OAuthError::invalid_redirect_uri("redirect_uris is required and must list at least one URI")
+        }
         UrisProblem::Shape(d) => meta(d),
-        UrisProblem::Invalid(e) => OAuthError::invalid_redirect_uri(format!("{}; the whole registration was refused", e.description)),
+        UrisProblem::Invalid(e) => {
+            OAuthError::invalid_redirect_uri(format!("{}; the whole registration was refused", e.description))
+        }
     })?;
     let method = match opt_str(&obj, "token_endpoint_auth_method").map_err(meta)? {
         None => AuthMethod::ClientSecretBasic,
         Some(m) => serde_json::from_value(json!(m)).map_err(|_| {
-            meta(format!("token_endpoint_auth_method {} is not supported (use none, client_secret_basic or client_secret_post)", quote(m)))
+            meta(format!(
+                "token_endpoint_auth_method {} is not supported (use none, client_secret_basic or client_secret_post)",
+                quote(m)
+            ))
         })?,
     };
     let grant_types = grant_types(&obj, true).map_err(meta)?;
@@ -126,11 +137,14 @@ pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result
         _ => None,
     };
     // policy_uri and tos_uri are checked but not kept: nothing shows them.
-    let [client_uri, logo_uri, policy_uri, tos_uri] = ["client_uri", "logo_uri", "policy_uri", "tos_uri"].map(|key| match opt_str(&obj, key) {
-        Ok(Some(v)) => check_web_url(v).map(|()| Some(v.to_string())).map_err(|why| meta(format!("{key} {} {why}", quote(v)))),
-        Ok(None) => Ok(None),
-        Err(d) => Err(meta(d)),
-    });
+    let [client_uri, logo_uri, policy_uri, tos_uri] =
+        ["client_uri", "logo_uri", "policy_uri", "tos_uri"].map(|key| match opt_str(&obj, key) {
+            Ok(Some(v)) => {
+                check_web_url(v).map(|()| Some(v.to_string())).map_err(|why| meta(format!("{key} {} {why}", quote(v))))
+            }
+            Ok(None) => Ok(None),
+            Err(d) => Err(meta(d)),
+        });
     let (client_uri, logo_uri, _, _) = (client_uri?, logo_uri?, policy_uri?, tos_uri?);
     if new_id.is_empty() || (method != AuthMethod::None && new_secret.is_empty()) {
         return Err(OAuthError::server_error("no client id or secret was generated"));
@@ -150,7 +164,10 @@ pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result
     };
     let stored = serde_json::to_string(&record).map(|j| j.len()).unwrap_or(usize::MAX);
     if stored > MAX_STORED_CLIENT_BYTES {
-        return Err(meta(format!("the registration is too large to keep ({stored} bytes; the limit is {} KiB for all fields together)", MAX_STORED_CLIENT_BYTES / 1024)));
+        return Err(meta(format!(
+            "the registration is too large to keep ({stored} bytes; the limit is {} KiB for all fields together)",
+            MAX_STORED_CLIENT_BYTES / 1024
+        )));
     }
     let response = registration_response(&record, client_secret.as_deref());
     Ok(Registration { record, client_secret, response })
@@ -162,7 +179,9 @@ fn registration_response(record: &ClientRecord, secret: Option<&str>) -> Value {
     add("client_id", json!(record.client_id));
     add("client_id_issued_at", json!(record.created_at));
     add("redirect_uris", json!(record.redirect_uris));
-    for (key, value) in [("client_name", &record.client_name), ("client_uri", &record.client_uri), ("logo_uri", &record.logo_uri)] {
+    for (key, value) in
+        [("client_name", &record.client_name), ("client_uri", &record.client_uri), ("logo_uri", &record.logo_uri)]
+    {
         if let Some(v) = value {
             add(key, json!(v));
         }
@@ -182,12 +201,16 @@ fn registration_response(record: &ClientRecord, secret: Option<&str>) -> Value {
 pub fn metadata_document_url(client_id: &str, allow_loopback: bool) -> Option<Result<url::Url, OAuthError>> {
     let (scheme, _) = client_id.split_once(':')?;
     let mut chars = scheme.chars();
-    let url_form = chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let url_form = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
     if !url_form {
         return None;
     }
     Some(check_document_url(client_id, allow_loopback).map_err(|why| {
-        OAuthError::invalid_client(format!("the client_id {} is not a usable client metadata document URL: {why}", quote(client_id)))
+        OAuthError::invalid_client(format!(
+            "the client_id {} is not a usable client metadata document URL: {why}",
+            quote(client_id)
+        ))
     }))
 }
 
@@ -211,7 +234,9 @@ fn check_document_url(client_id: &str, allow_loopback: bool) -> Result<url::Url,
     }
     let host = url.host().ok_or_else(|| "it has no host".to_string())?;
     let (loopback, private) = match host {
-        url::Host::Domain(d) => (is_loopback_host(d), is_loopback_host(d) || d.to_ascii_lowercase().ends_with(".localhost")),
+        url::Host::Domain(d) => {
+            (is_loopback_host(d), is_loopback_host(d) || d.to_ascii_lowercase().ends_with(".localhost"))
+        }
         url::Host::Ipv4(a) => (a.is_loopback(), is_non_public_v4(a)),
         url::Host::Ipv6(a) => (a.is_loopback(), is_non_public_v6(a)),
     };
@@ -248,7 +273,15 @@ fn has_dot_segment(raw: &str) -> bool {
 fn is_non_public_v4(a: Ipv4Addr) -> bool {
     let [first, second, ..] = a.octets();
     let cgnat = first == 100 && (64..128).contains(&second);
-    a.is_private() || a.is_loopback() || a.is_link_local() || a.is_broadcast() || a.is_multicast() || a.is_documentation() || first == 0 || first >= 240 || cgnat
+    a.is_private()
+        || a.is_loopback()
+        || a.is_link_local()
+        || a.is_broadcast()
+        || a.is_multicast()
+        || a.is_documentation()
+        || first == 0
+        || first >= 240
+        || cgnat
 }
 
 fn is_non_public_v6(a: Ipv6Addr) -> bool {
@@ -267,7 +300,12 @@ pub const MAX_METADATA_DOCUMENT_BYTES: usize = 5 * 1024;
 /// problem. Unlike DCR, optional fields are read leniently (documents are written once for many
 /// servers): unsupported grant types are dropped, unusable `client_uri`/`logo_uri` are ignored.
 pub fn validate_metadata_document(client_id_url: &str, body: &[u8], now: u64) -> Result<ClientRecord, OAuthError> {
-    let refuse = |why: String| OAuthError::invalid_client(format!("the client metadata document at {} is not valid: {why}", quote(client_id_url)));
+    let refuse = |why: String| {
+        OAuthError::invalid_client(format!(
+            "the client metadata document at {} is not valid: {why}",
+            quote(client_id_url)
+        ))
+    };
     if body.len() > MAX_METADATA_DOCUMENT_BYTES {
         return Err(refuse(format!("it is larger than {} KiB", MAX_METADATA_DOCUMENT_BYTES / 1024)));
     }
@@ -277,7 +315,9 @@ pub fn validate_metadata_document(client_id_url: &str, body: &[u8], now: u64) ->
     };
     match obj.get("client_id") {
         Some(Value::String(id)) if id == client_id_url => {}
-        Some(Value::String(_)) => return Err(refuse("its client_id does not equal the URL it was fetched from".into())),
+        Some(Value::String(_)) => {
+            return Err(refuse("its client_id does not equal the URL it was fetched from".into()))
+        }
         _ => return Err(refuse("client_id is missing or not a string".into())),
     }
     let client_name = match opt_str(&obj, "client_name").map_err(refuse)? {
@@ -387,7 +427,12 @@ fn opt_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>
 fn opt_str_array<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<Vec<&'a str>>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items.iter().map(Value::as_str).collect::<Option<Vec<_>>>().map(Some).ok_or_else(|| format!("{key} must be an array of strings")),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(|| format!("{key} must be an array of strings")),
         Some(_) => Err(format!("{key} must be an array of strings")),
     }
 }

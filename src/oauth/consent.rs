@@ -26,12 +26,20 @@ fn session_ended(e: &crate::workos::WorkosError) -> bool {
 pub enum Next {
     Page(Refusal),
     /// A redirect to the client (a code or an error), with cookies to set.
-    Redirect { location: String, set_cookies: Vec<String> },
+    Redirect {
+        location: String,
+        set_cookies: Vec<String>,
+    },
     /// Not signed in: send the person to `/login?return_to=…`.
-    SignIn { return_to: String },
+    SignIn {
+        return_to: String,
+    },
     /// Signed in, but the session's WorkOS token already seeded another grant: go through WorkOS
     /// again (silent when WorkOS still has a session), then back to `/authorize`.
-    WorkosSignIn { location: String, set_cookies: Vec<String> },
+    WorkosSignIn {
+        location: String,
+        set_cookies: Vec<String>,
+    },
     Consent(ConsentView),
 }
 
@@ -69,7 +77,14 @@ fn approved(list: &Approvals, user_id: &str, client_id: &str, redirect_uri: &str
     list.iter().any(|(u, c, h)| u == user_id && c == client_id && *h == r)
 }
 
-fn remember(ctx_keys: &cookies::CookieKeys, mut list: Approvals, user_id: &str, client_id: &str, redirect_uri: &str, now: u64) -> String {
+fn remember(
+    ctx_keys: &cookies::CookieKeys,
+    mut list: Approvals,
+    user_id: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    now: u64,
+) -> String {
     let r = redirect_key(redirect_uri);
     list.retain(|(u, c, h)| !(u == user_id && c == client_id && *h == r));
     list.push((user_id.to_string(), client_id.to_string(), r));
@@ -103,7 +118,11 @@ async fn checked<S: Store, H: HttpClient>(
             if user.is_some_and(|u| approved(&list, &u, &back.client_id, &back.redirect_uri)) {
                 Err(Next::Redirect { location: back.location, set_cookies: vec![] })
             } else {
-                Err(Next::Page(Refusal::new(400, "Authorization refused", format!("The application's request is invalid: {}.", back.description))))
+                Err(Next::Page(Refusal::new(
+                    400,
+                    "Authorization refused",
+                    format!("The application's request is invalid: {}.", back.description),
+                )))
             }
         }
     }
@@ -150,7 +169,9 @@ pub async fn begin<S: Store, H: HttpClient>(
     }
     Next::Consent(ConsentView {
         client_name: req.client.display_name().to_string(),
-        redirect_host: super::redirect_uri::RedirectUri::parse(&req.redirect_uri).map(|r| r.display_host()).unwrap_or_default(),
+        redirect_host: super::redirect_uri::RedirectUri::parse(&req.redirect_uri)
+            .map(|r| r.display_host())
+            .unwrap_or_default(),
         user_email: session.principal.email.clone(),
         hidden: req.params.pairs().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         csrf: session.csrf.clone(),
@@ -185,11 +206,22 @@ pub async fn decide<S: Store, H: HttpClient>(
     match decision {
         Some("approve") => {
             let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
-            let cookie = remember(&ctx.config.cookie_keys, list, &session.principal.user_id, &req.client.client_id, &req.redirect_uri, ctx.now);
+            let cookie = remember(
+                &ctx.config.cookie_keys,
+                list,
+                &session.principal.user_id,
+                &req.client.client_id,
+                &req.redirect_uri,
+                ctx.now,
+            );
             hand_back_code(ctx, &req, &session_id, &session, vec![cookie]).await
         }
         Some("deny") => Next::Redirect { location: authorize::denied_location(&req, ctx.origin), set_cookies: vec![] },
-        _ => Next::Page(Refusal::new(400, "Authorization refused", "The consent form was incomplete. Start again from the application.")),
+        _ => Next::Page(Refusal::new(
+            400,
+            "Authorization refused",
+            "The consent form was incomplete. Start again from the application.",
+        )),
     }
 }
 
@@ -233,17 +265,32 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         Err(e) => return Next::Page(signin_refusal(&e)),
     };
     if principal.user_id != session.principal.user_id {
-        return Next::Page(Refusal::new(400, "Authorization refused", "The signed-in user changed during authorization. Start again."));
+        return Next::Page(Refusal::new(
+            400,
+            "Authorization refused",
+            "The signed-in user changed during authorization. Start again.",
+        ));
     }
     match authorize::issue_code(ctx, req, principal, upstream_refresh).await {
         Ok(location) => Next::Redirect { location, set_cookies },
-        Err(e) => Next::Page(Refusal { status: e.status, title: "Authorization failed".into(), message: e.description, retry_after: e.retry_after }),
+        Err(e) => Next::Page(Refusal {
+            status: e.status,
+            title: "Authorization failed".into(),
+            message: e.description,
+            retry_after: e.retry_after,
+        }),
     }
 }
 
-async fn fresh_signin<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: &ValidRequest, session: &Session, mut set_cookies: Vec<String>) -> Next {
+async fn fresh_signin<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    session: &Session,
+    mut set_cookies: Vec<String>,
+) -> Next {
     let return_to = req.params.path();
-    let start = StartRequest { return_to: Some(&return_to), login_hint: Some(&session.principal.email), ..Default::default() };
+    let start =
+        StartRequest { return_to: Some(&return_to), login_hint: Some(&session.principal.email), ..Default::default() };
     match signin::start(ctx, start).await {
         Ok(started) => {
             set_cookies.push(started.set_cookie);

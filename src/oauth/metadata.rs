@@ -52,7 +52,10 @@ pub fn bearer_challenge(origin: &str, path: &str, error: Option<&str>, with_scop
     }
     if let Some(description) = error {
         // Descriptions are our own fixed strings; quotes are removed all the same.
-        h.push_str(&format!(", error=\"invalid_token\", error_description=\"{}\"", description.replace(['"', '\\'], "")));
+        h.push_str(&format!(
+            ", error=\"invalid_token\", error_description=\"{}\"",
+            description.replace(['"', '\\'], "")
+        ));
     }
     h
 }
@@ -93,7 +96,10 @@ mod tests {
     #[test]
     fn challenges_point_at_the_endpoints_own_document() {
         assert_eq!(bearer_challenge(O, "/mcp", None, true), "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", scope=\"mcp\"");
-        assert_eq!(bearer_challenge(O, "/mcp", None, false), "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"");
+        assert_eq!(
+            bearer_challenge(O, "/mcp", None, false),
+            "Bearer resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\""
+        );
         let h = bearer_challenge(O, "/sse", Some("expired \"x\""), true);
         assert!(h.ends_with(", error=\"invalid_token\", error_description=\"expired x\""), "{h}");
     }

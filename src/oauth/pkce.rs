@@ -76,10 +76,12 @@ mod tests {
     #[test]
     fn verifiers_outside_the_rfc_syntax_never_match() {
         let v = "a".repeat(129);
-        let c = CodeChallenge::parse(Some(&URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))), Some("S256")).unwrap();
+        let c =
+            CodeChallenge::parse(Some(&URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))), Some("S256")).unwrap();
         assert!(!c.verify(&v), "over 128 characters");
         let v = "a b".repeat(20);
-        let c = CodeChallenge::parse(Some(&URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))), Some("S256")).unwrap();
+        let c =
+            CodeChallenge::parse(Some(&URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))), Some("S256")).unwrap();
         assert!(!c.verify(&v), "space is not in the verifier alphabet");
     }
 }

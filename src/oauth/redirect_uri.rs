@@ -14,7 +14,8 @@ pub const MAX_REDIRECT_URI_BYTES: usize = 2000;
 
 /// Schemes that can never be a redirect target (compared case-insensitively, so the message
 /// names the real problem even for `JaVaScRiPt:`).
-const REFUSED_SCHEMES: &[&str] = &["javascript", "data", "file", "vbscript", "blob", "about", "mailto", "ftp", "ws", "wss"];
+const REFUSED_SCHEMES: &[&str] =
+    &["javascript", "data", "file", "vbscript", "blob", "about", "mailto", "ftp", "ws", "wss"];
 /// Private-use schemes not in reverse-domain form that well-known MCP clients register
 /// (Cursor, VS Code). Every other non-web scheme must be reverse-domain (RFC 8252 §7.1).
 const NAMED_PRIVATE_USE_SCHEMES: &[&str] = &["cursor", "vscode", "vscode-insiders"];
@@ -28,7 +29,8 @@ impl RedirectUri {
     /// Apply the registration rules; the error (`invalid_redirect_uri`) names the problem and
     /// quotes the URI (escaped, truncated to 100 characters).
     pub fn parse(s: &str) -> Result<RedirectUri, OAuthError> {
-        check(s).map_err(|problem| OAuthError::invalid_redirect_uri(format!("the redirect URI {} {problem}", quote(s))))?;
+        check(s)
+            .map_err(|problem| OAuthError::invalid_redirect_uri(format!("the redirect URI {} {problem}", quote(s))))?;
         Ok(RedirectUri(s.to_string()))
     }
 
@@ -47,7 +49,9 @@ impl RedirectUri {
     pub fn display_host(&self) -> String {
         match split(&self.0) {
             Ok(p) if is_web(p.scheme) => p.authority.unwrap_or_default().to_ascii_lowercase(),
-            Ok(Parts { scheme, authority: Some(a), .. }) if !a.is_empty() => format!("{scheme}://{}", a.to_ascii_lowercase()),
+            Ok(Parts { scheme, authority: Some(a), .. }) if !a.is_empty() => {
+                format!("{scheme}://{}", a.to_ascii_lowercase())
+            }
             _ => self.0.clone(),
         }
     }
@@ -139,7 +143,9 @@ fn check(s: &str) -> Result<(), String> {
             return Err(format!("has no host (an {scheme} redirect URI needs one)"));
         }
         if scheme == "http" && !is_loopback_host(parts.host) {
-            return Err("uses http with a host that is not loopback (use https, or localhost / 127.0.0.1 / [::1])".into());
+            return Err(
+                "uses http with a host that is not loopback (use https, or localhost / 127.0.0.1 / [::1])".into()
+            );
         }
     }
     Ok(())
@@ -163,7 +169,10 @@ fn check_characters(s: &str) -> Result<(), String> {
             return Err(format!("contains the character {c:?}, which is not allowed in a URI"));
         }
         // All characters so far were ASCII, so `i` is also the byte index.
-        if c == '%' && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
+        if c == '%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
             return Err("contains malformed percent-encoding".into());
         }
     }
@@ -220,7 +229,10 @@ fn split_authority(authority: &str) -> Result<(&str, Option<&str>), String> {
         (host, port)
     };
     if let Some(p) = port {
-        let valid = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= 65535);
+        let valid = !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| n <= 65535);
         if !valid {
             return Err("has an invalid port".into());
         }
@@ -237,7 +249,10 @@ fn is_private_use_scheme(scheme: &str) -> bool {
     }
     let labels: Vec<&str> = scheme.split('.').collect();
     labels.len() >= 2
-        && labels.iter().all(|l| l.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels.iter().all(|l| {
+            l.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// `localhost`, 127.0.0.0/8, or the IPv6 loopback address (bracketed, as in a URI).

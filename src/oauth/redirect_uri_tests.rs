@@ -8,9 +8,9 @@ fn uri(s: &str) -> RedirectUri {
 #[test]
 fn real_client_uris_are_accepted() {
     for s in [
-        "http://localhost:33418/oauth/callback",     // mcp-remote
-        "http://127.0.0.1:6274/oauth/callback",      // MCP Inspector
-        "http://127.0.0.1:6276/oauth/callback",      // Inspector CLI
+        "http://localhost:33418/oauth/callback", // mcp-remote
+        "http://127.0.0.1:6274/oauth/callback",  // MCP Inspector
+        "http://127.0.0.1:6276/oauth/callback",  // Inspector CLI
         "cursor://anysphere.cursor-mcp/oauth/callback",
         "https://www.cursor.com/agents/mcp/oauth/callback",
         "http://localhost:8787/callback",

@@ -35,7 +35,10 @@ async fn put<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Result<(),
 }
 
 /// The client named by `client_id`, or `None` when there is no such client.
-pub async fn find<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_id: &str) -> Result<Option<ClientRecord>, OAuthError> {
+pub async fn find<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client_id: &str,
+) -> Result<Option<ClientRecord>, OAuthError> {
     match client::metadata_document_url(client_id, ctx.config.allow_loopback_client_metadata) {
         Some(Ok(url)) => metadata_document(ctx, client_id, &url).await.map(Some),
         Some(Err(e)) => Err(e),
@@ -65,7 +68,11 @@ pub async fn renew<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Resu
 /// How long a metadata document that could not be used is not fetched again (KV's minimum TTL).
 pub const CIMD_FAILURE_TTL: u64 = 60;
 
-async fn metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_id: &str, url: &url::Url) -> Result<ClientRecord, OAuthError> {
+async fn metadata_document<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client_id: &str,
+    url: &url::Url,
+) -> Result<ClientRecord, OAuthError> {
     let url_hash = super::grant::hash_token(client_id);
     let cache_key = keys::oauth_client_metadata(&url_hash);
     if let Some(raw) = ctx.store.get(&cache_key).await? {
@@ -90,9 +97,16 @@ async fn metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_
     }
 }
 
-async fn fetch_metadata_document<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client_id: &str, url: &url::Url, cache_key: &str) -> Result<ClientRecord, OAuthError> {
+async fn fetch_metadata_document<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client_id: &str,
+    url: &url::Url,
+    cache_key: &str,
+) -> Result<ClientRecord, OAuthError> {
     let request = HttpRequest::get_json(url.to_string(), Some(client::MAX_METADATA_DOCUMENT_BYTES));
-    let refuse = |why: &str| OAuthError::invalid_client(format!("the client metadata document at {client_id} could not be used: {why}"));
+    let refuse = |why: &str| {
+        OAuthError::invalid_client(format!("the client metadata document at {client_id} could not be used: {why}"))
+    };
     let response = ctx.http.send(request).await.map_err(|e| match e {
         TransportError::Timeout => refuse("no answer within 5 seconds"),
         TransportError::TooLarge => refuse("larger than 5 KiB"),

@@ -31,7 +31,10 @@ fn remote(status: Rc<Cell<u16>>, fetches: Rc<Cell<u32>>) -> ScriptedHttp<Handler
     ScriptedHttp::new(Box::new(move |_| {
         fetches.set(fetches.get() + 1);
         Ok(match status.get() {
-            200 => json_response(200, json!({"client_id": DOC, "client_name": "Example", "redirect_uris": ["https://client.example.com/cb"]})),
+            200 => json_response(
+                200,
+                json!({"client_id": DOC, "client_name": "Example", "redirect_uris": ["https://client.example.com/cb"]}),
+            ),
             s => json_response(s, json!({"message": "teapot internals"})),
         })
     }))
@@ -40,8 +43,10 @@ fn remote(status: Rc<Cell<u16>>, fetches: Rc<Cell<u32>>) -> ScriptedHttp<Handler
 #[test]
 fn a_failed_document_is_not_fetched_again_for_a_minute_and_its_status_is_not_echoed() {
     let (status, fetches) = (Rc::new(Cell::new(418)), Rc::new(Cell::new(0)));
-    let (config, store, http, jwks) = (config(), MemoryStore::default(), remote(status.clone(), fetches.clone()), RefCell::new(JwksCache::default()));
-    let ctx = Ctx { config: &config, store: &store, http: &http, jwks: &jwks, now: NOW, origin: "https://mcp.example.com" };
+    let (config, store, http, jwks) =
+        (config(), MemoryStore::default(), remote(status.clone(), fetches.clone()), RefCell::new(JwksCache::default()));
+    let ctx =
+        Ctx { config: &config, store: &store, http: &http, jwks: &jwks, now: NOW, origin: "https://mcp.example.com" };
     let first = block_on(find(&ctx, DOC)).unwrap_err();
     assert_eq!(first.code, super::super::ErrorCode::InvalidClient);
     assert!(!first.description.contains("418") && !first.description.contains("teapot"), "{}", first.description);

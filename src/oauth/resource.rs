@@ -55,7 +55,8 @@ impl Audience {
 /// Parse a `resource` parameter against our origin. Canonical form per the MCP spec: scheme
 /// and host compared case-insensitively, no fragment, no query, a trailing slash tolerated.
 pub fn parse_resource(value: &str, origin: &str) -> Result<Audience, String> {
-    let refuse = || format!("resource {} is not this server (expected {origin}, {origin}/mcp or {origin}/sse)", shorten(value));
+    let refuse =
+        || format!("resource {} is not this server (expected {origin}, {origin}/mcp or {origin}/sse)", shorten(value));
     let url = url::Url::parse(value).map_err(|_| refuse())?;
     if url.fragment().is_some() || url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(refuse());

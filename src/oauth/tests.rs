@@ -53,36 +53,53 @@ struct Upstream {
 }
 
 fn workos(up: &Upstream) -> Handler {
-    let (role, ended, glitch, limited) = (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
+    let (role, ended, glitch, limited) =
+        (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
     let counter = Rc::new(Cell::new(0u32));
     // WorkOS rotates refresh tokens: each works once.
     let used: Rc<RefCell<std::collections::HashSet<String>>> = Rc::default();
     Box::new(move |req| {
         match glitch.get() {
-            Some(200) => return Ok(HttpResponse { status: 200, headers: vec![], body: b"<html>proxy error</html>".to_vec() }),
+            Some(200) => {
+                return Ok(HttpResponse { status: 200, headers: vec![], body: b"<html>proxy error</html>".to_vec() })
+            }
             Some(status) => return Ok(json_response(status, json!({"message": "unavailable"}))),
             None => {}
         }
         let url = url::Url::parse(&req.url).unwrap();
         let body: Value = req.body.as_ref().map(|b| serde_json::from_slice(b).unwrap()).unwrap_or(Value::Null);
-        let user = json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
+        let user =
+            json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
         let role = role.borrow().clone();
         let perms: Vec<&str> = if role == "admin" { vec!["image_generation"] } else { vec![] };
         match url.path() {
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
-            "/user_management/organization_memberships" if limited.get() => Ok(json_response(429, json!({"message":"Too Many Requests","code":"rate_limit_exceeded"}))),
-            "/user_management/organization_memberships" => Ok(json_response(200, json!({"object":"list","list_metadata":{},"data":[
-                {"object":"organization_membership","id":"om_1","user_id":ALICE,"organization_id":ACME,"organization_name":"Acme","status":"active","role":{"slug":role}}]}))),
+            "/user_management/organization_memberships" if limited.get() => {
+                Ok(json_response(429, json!({"message":"Too Many Requests","code":"rate_limit_exceeded"})))
+            }
+            "/user_management/organization_memberships" => Ok(json_response(
+                200,
+                json!({"object":"list","list_metadata":{},"data":[
+                {"object":"organization_membership","id":"om_1","user_id":ALICE,"organization_id":ACME,"organization_name":"Acme","status":"active","role":{"slug":role}}]}),
+            )),
             "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
                 if ended.get() {
-                    return Ok(json_response(400, json!({"error":"invalid_grant","error_description":"Session has ended."})));
+                    return Ok(json_response(
+                        400,
+                        json!({"error":"invalid_grant","error_description":"Session has ended."}),
+                    ));
                 }
                 if !used.borrow_mut().insert(body["refresh_token"].as_str().unwrap_or_default().to_string()) {
                     return Ok(json_response(400, json!({"message":"Invalid refresh token","code":"invalid_grant"})));
                 }
                 counter.set(counter.get() + 1);
-                let at = mint(json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 100_000,"iat":T0}));
-                Ok(json_response(200, json!({"user":user,"organization_id":ACME,"access_token":at,"refresh_token":format!("wrt-{}", counter.get())})))
+                let at = mint(
+                    json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 100_000,"iat":T0}),
+                );
+                Ok(json_response(
+                    200,
+                    json!({"user":user,"organization_id":ACME,"access_token":at,"refresh_token":format!("wrt-{}", counter.get())}),
+                ))
             }
             other => panic!("unexpected WorkOS call {other}"),
         }
@@ -100,17 +117,37 @@ struct World {
 }
 
 fn world() -> World {
-    let up = Upstream { role: Rc::new(RefCell::new("admin".into())), ended: Rc::new(Cell::new(false)), glitch: Rc::new(Cell::new(None)), memberships_limited: Rc::new(Cell::new(false)) };
+    let up = Upstream {
+        role: Rc::new(RefCell::new("admin".into())),
+        ended: Rc::new(Cell::new(false)),
+        glitch: Rc::new(Cell::new(None)),
+        memberships_limited: Rc::new(Cell::new(false)),
+    };
     let http = ScriptedHttp::new(workos(&up));
     // The clock the grant's object reads (ms): each WorkOS call takes 5 ms.
     http.clock_ms.set(T0 * 1000);
     http.latency_ms.set(5);
-    World { config: config(), store: MemoryStore::default(), http, jwks: RefCell::default(), checks: RefCell::default(), now: Cell::new(T0), up }
+    World {
+        config: config(),
+        store: MemoryStore::default(),
+        http,
+        jwks: RefCell::default(),
+        checks: RefCell::default(),
+        now: Cell::new(T0),
+        up,
+    }
 }
 
 impl World {
     fn ctx(&self) -> Ctx<'_, MemoryStore, ScriptedHttp<Handler>> {
-        Ctx { config: &self.config, store: &self.store, http: &self.http, jwks: &self.jwks, now: self.now.get(), origin: ORIGIN }
+        Ctx {
+            config: &self.config,
+            store: &self.store,
+            http: &self.http,
+            jwks: &self.jwks,
+            now: self.now.get(),
+            origin: ORIGIN,
+        }
     }
 
     fn register(&self, body: Value) -> (String, Option<String>) {
@@ -119,21 +156,40 @@ impl World {
     }
 
     fn public_client(&self) -> String {
-        self.register(json!({"redirect_uris":[REDIRECT],"client_name":"Test client","token_endpoint_auth_method":"none",
-                              "grant_types":["authorization_code","refresh_token"]})).0
+        self.register(
+            json!({"redirect_uris":[REDIRECT],"client_name":"Test client","token_endpoint_auth_method":"none",
+                              "grant_types":["authorization_code","refresh_token"]}),
+        )
+        .0
     }
 
     /// A signed-in browser: returns its session cookie.
     fn sign_in(&self) -> String {
         let now = self.now.get();
         let keys = &self.config.cookie_keys;
-        let principal = Principal { user_id: ALICE.into(), email: "alice@example.com".into(), name: "Alice Admin".into(),
-            organization_id: Some(ACME.into()), organization_name: Some("Acme".into()), role: Some("admin".into()),
-            permissions: vec!["image_generation".into()], workos_session_id: Some("session_1".into()) };
+        let principal = Principal {
+            user_id: ALICE.into(),
+            email: "alice@example.com".into(),
+            name: "Alice Admin".into(),
+            organization_id: Some(ACME.into()),
+            organization_name: Some("Acme".into()),
+            role: Some("admin".into()),
+            permissions: vec!["image_generation".into()],
+            workos_session_id: Some("session_1".into()),
+        };
         // Each sign-in is its own WorkOS session with its own (single-use) refresh token.
         let workos_refresh = format!("wrt-session-{}", crate::random::token(8));
-        let session = Session { principal, refresh_token_sealed: keys.seal(crate::signin::session::REFRESH_TOKEN_AAD, workos_refresh.as_bytes(), now + 3600),
-            csrf: "csrf-token".into(), created_at: now - 3600, expires_at: now + 3600 };
+        let session = Session {
+            principal,
+            refresh_token_sealed: keys.seal(
+                crate::signin::session::REFRESH_TOKEN_AAD,
+                workos_refresh.as_bytes(),
+                now + 3600,
+            ),
+            csrf: "csrf-token".into(),
+            created_at: now - 3600,
+            expires_at: now + 3600,
+        };
         let id = crate::random::token(16);
         block_on(self.store.put(&keys::session(&id), &serde_json::to_string(&session).unwrap(), 3600)).unwrap();
         keys.seal(SESSION_COOKIE, id.as_bytes(), now + 3600)
@@ -141,8 +197,14 @@ impl World {
 
     fn params(&self, client_id: &str, extra: &[(&str, &str)]) -> AuthorizeParams {
         let ch = challenge();
-        let mut pairs = vec![("response_type", "code"), ("client_id", client_id), ("redirect_uri", REDIRECT),
-            ("code_challenge", ch.as_str()), ("code_challenge_method", "S256"), ("state", "st-1")];
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", ch.as_str()),
+            ("code_challenge_method", "S256"),
+            ("state", "st-1"),
+        ];
         for (k, v) in extra {
             pairs.retain(|(pk, _)| pk != k);
             if !v.is_empty() {
@@ -154,8 +216,18 @@ impl World {
 
     /// Consent approved in a signed-in browser → the code (and the consent cookie).
     fn approve(&self, params: &AuthorizeParams, session: &str) -> (String, String) {
-        match block_on(consent::decide(&self.ctx(), params, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(session), None)) {
-            Next::Redirect { location, set_cookies } => (query(&location, "code").expect("code"), set_cookies[0].clone()),
+        match block_on(consent::decide(
+            &self.ctx(),
+            params,
+            Some("approve"),
+            Some("csrf-token"),
+            Some(ORIGIN),
+            Some(session),
+            None,
+        )) {
+            Next::Redirect { location, set_cookies } => {
+                (query(&location, "code").expect("code"), set_cookies[0].clone())
+            }
             other => panic!("expected a code redirect, got {other:?}"),
         }
     }
@@ -185,7 +257,13 @@ impl World {
     }
 
     fn exchange(&self, client: &str, code: &str) -> Result<TokenResponse, super::OAuthError> {
-        self.token(&[("grant_type", "authorization_code"), ("client_id", client), ("code", code), ("code_verifier", VERIFIER), ("redirect_uri", REDIRECT)])
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("code", code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
+        ])
     }
 
     fn refresh(&self, client: &str, rt: &str) -> Result<TokenResponse, super::OAuthError> {
@@ -193,7 +271,15 @@ impl World {
     }
 
     fn bearer(&self, token: &str, path: &str) -> Result<access::AccessClaims, BearerError> {
-        block_on(access::authenticate(&self.config.cookie_keys, ORIGIN, &self.store, &self.checks, Some(&format!("Bearer {token}")), path, self.now.get()))
+        block_on(access::authenticate(
+            &self.config.cookie_keys,
+            ORIGIN,
+            &self.store,
+            &self.checks,
+            Some(&format!("Bearer {token}")),
+            path,
+            self.now.get(),
+        ))
     }
 
     /// Register, sign in, approve, exchange: a client with tokens.

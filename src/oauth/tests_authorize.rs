@@ -31,7 +31,9 @@ fn loopback_redirect_uris_may_change_port_only() {
 
 fn error_of(c: Checked) -> (String, Option<String>, Option<String>) {
     match c {
-        Checked::ErrorRedirect(b) => (query(&b.location, "error").unwrap(), query(&b.location, "state"), query(&b.location, "iss")),
+        Checked::ErrorRedirect(b) => {
+            (query(&b.location, "error").unwrap(), query(&b.location, "state"), query(&b.location, "iss"))
+        }
         other => panic!("expected an error redirect, got {other:?}"),
     }
 }
@@ -66,8 +68,17 @@ fn not_signed_in_goes_to_sign_in_and_comes_back_to_the_same_request() {
     match block_on(consent::begin(&w.ctx(), &p, None, None)) {
         Next::SignIn { return_to } => {
             assert!(return_to.starts_with("/authorize?"));
-            assert_eq!(crate::return_path::safe_return_path(Some(&return_to)), return_to, "survives the return-path rule");
-            let back = AuthorizeParams::from_pairs(url::form_urlencoded::parse(return_to.split_once('?').unwrap().1.as_bytes()).collect::<Vec<_>>().iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
+            assert_eq!(
+                crate::return_path::safe_return_path(Some(&return_to)),
+                return_to,
+                "survives the return-path rule"
+            );
+            let back = AuthorizeParams::from_pairs(
+                url::form_urlencoded::parse(return_to.split_once('?').unwrap().1.as_bytes())
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(|(k, v)| (k.as_ref(), v.as_ref())),
+            );
             assert_eq!(AuthorizeParams { repeated: None, ..back }, p);
         }
         other => panic!("{other:?}"),
@@ -98,7 +109,9 @@ fn consent_needs_the_sessions_csrf_token_and_our_origin() {
     let c = w.public_client();
     let s = w.sign_in();
     let p = w.params(&c, &[]);
-    for (csrf, origin) in [(None, Some(ORIGIN)), (Some("wrong"), Some(ORIGIN)), (Some("csrf-token"), Some("https://evil.example"))] {
+    for (csrf, origin) in
+        [(None, Some(ORIGIN)), (Some("wrong"), Some(ORIGIN)), (Some("csrf-token"), Some("https://evil.example"))]
+    {
         let next = block_on(consent::decide(&w.ctx(), &p, Some("approve"), csrf, origin, Some(&s), None));
         assert!(matches!(next, Next::Page(ref r) if r.status == 403), "{csrf:?} {origin:?}: {next:?}");
     }
@@ -111,7 +124,8 @@ fn approving_with_a_changed_redirect_uri_is_refused_without_redirect() {
     let c = w.public_client();
     let s = w.sign_in();
     let p = w.params(&c, &[("redirect_uri", "https://evil.example/cb")]);
-    let next = block_on(consent::decide(&w.ctx(), &p, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(&s), None));
+    let next =
+        block_on(consent::decide(&w.ctx(), &p, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(&s), None));
     assert!(matches!(next, Next::Page(ref r) if r.status == 400), "{next:?}");
 }
 
@@ -120,7 +134,15 @@ fn deny_sends_access_denied_and_stores_nothing() {
     let w = world();
     let c = w.public_client();
     let s = w.sign_in();
-    match block_on(consent::decide(&w.ctx(), &w.params(&c, &[]), Some("deny"), Some("csrf-token"), None, Some(&s), None)) {
+    match block_on(consent::decide(
+        &w.ctx(),
+        &w.params(&c, &[]),
+        Some("deny"),
+        Some("csrf-token"),
+        None,
+        Some(&s),
+        None,
+    )) {
         Next::Redirect { location, set_cookies } => {
             assert_eq!(query(&location, "error").as_deref(), Some("access_denied"));
             assert!(set_cookies.is_empty());
@@ -161,7 +183,8 @@ fn an_invalid_request_for_a_client_nobody_approved_is_a_page_not_a_redirect() {
     // Anyone can register https://evil/ and link to /authorize?…&response_type=bad: without the
     // person's approval of that client the error must not send the browser there.
     let w = world();
-    let (evil, _) = w.register(json!({"redirect_uris":["https://evil.example/cb"],"token_endpoint_auth_method":"none"}));
+    let (evil, _) =
+        w.register(json!({"redirect_uris":["https://evil.example/cb"],"token_endpoint_auth_method":"none"}));
     let p = w.params(&evil, &[("response_type", "bad"), ("redirect_uri", "https://evil.example/cb")]);
     for session in [None, Some(w.sign_in())] {
         match block_on(consent::begin(&w.ctx(), &p, session.as_deref(), None)) {
@@ -183,7 +206,9 @@ fn an_invalid_request_for_an_approved_client_goes_back_to_it() {
     let sealed = consent_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
     let p = w.params(&c, &[("response_type", "bad")]);
     match block_on(consent::begin(&w.ctx(), &p, Some(&s), Some(sealed))) {
-        Next::Redirect { location, .. } => assert_eq!(query(&location, "error").as_deref(), Some("unsupported_response_type")),
+        Next::Redirect { location, .. } => {
+            assert_eq!(query(&location, "error").as_deref(), Some("unsupported_response_type"))
+        }
         other => panic!("{other:?}"),
     }
 }

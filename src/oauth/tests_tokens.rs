@@ -26,7 +26,8 @@ fn kv_holds_no_usable_secret() {
     let w = world();
     let (_, t) = w.connected();
     // (The browser session record is not OAuth data; it keeps the principal by design.)
-    let dump: String = w.store.map.borrow().iter().filter(|(k, _)| k.starts_with("oauth:")).map(|(_, (v, _))| v.clone()).collect();
+    let dump: String =
+        w.store.map.borrow().iter().filter(|(k, _)| k.starts_with("oauth:")).map(|(_, (v, _))| v.clone()).collect();
     for secret in [t.access_token.as_str(), t.refresh_token.as_str(), "wrt-1", "alice@example.com"] {
         assert!(!dump.contains(secret), "{secret} in KV");
     }
@@ -67,8 +68,13 @@ fn codes_are_bound_to_client_redirect_uri_and_lifetime() {
     let s = w.sign_in();
     let (code, _) = w.approve(&w.params(&c, &[]), &s);
     assert_eq!(err(w.exchange(&other, &code)), ErrorCode::InvalidGrant, "another client");
-    let wrong_redirect = [("grant_type", "authorization_code"), ("client_id", c.as_str()), ("code", code.as_str()),
-        ("code_verifier", VERIFIER), ("redirect_uri", "http://localhost:1/oauth/callback")];
+    let wrong_redirect = [
+        ("grant_type", "authorization_code"),
+        ("client_id", c.as_str()),
+        ("code", code.as_str()),
+        ("code_verifier", VERIFIER),
+        ("redirect_uri", "http://localhost:1/oauth/callback"),
+    ];
     assert_eq!(err(w.token(&wrong_redirect)), ErrorCode::InvalidGrant);
     w.now.set(T0 + super::super::grant::CODE_TTL + 1);
     assert_eq!(err(w.exchange(&c, &code)), ErrorCode::InvalidGrant, "expired");
@@ -110,7 +116,11 @@ fn a_lost_refresh_response_is_survivable_once_within_the_grace() {
     let lost = w.refresh(&c, &t1.refresh_token).unwrap();
     w.advance(30);
     let t3 = w.refresh(&c, &t1.refresh_token).expect("rt1 works once more within 60 s while rt2 is unused");
-    assert_eq!(err(w.refresh(&c, &lost.refresh_token)), ErrorCode::InvalidGrant, "the token the lost response carried is retired");
+    assert_eq!(
+        err(w.refresh(&c, &lost.refresh_token)),
+        ErrorCode::InvalidGrant,
+        "the token the lost response carried is retired"
+    );
     assert_eq!(err(w.refresh(&c, &t3.refresh_token)), ErrorCode::InvalidGrant, "…and presenting it was reuse");
 }
 
@@ -130,14 +140,28 @@ fn concurrent_uses_of_one_refresh_token_have_one_winner_and_nothing_is_revoked()
     let w = world();
     let (c, t1) = w.connected();
     let arrived = w.http.clock_ms.get() + 1;
-    let outcomes: Vec<_> = (0..20).map(|_| w.token_arriving(&[("grant_type", "refresh_token"), ("client_id", &c), ("refresh_token", &t1.refresh_token)], arrived)).collect();
+    let outcomes: Vec<_> = (0..20)
+        .map(|_| {
+            w.token_arriving(
+                &[("grant_type", "refresh_token"), ("client_id", &c), ("refresh_token", &t1.refresh_token)],
+                arrived,
+            )
+        })
+        .collect();
     let winners: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     assert_eq!(winners.len(), 1);
     for e in outcomes.iter().filter_map(|o| o.as_ref().err()) {
         assert_eq!(e.code, ErrorCode::InvalidGrant);
-        assert!(e.description.contains("already used") && !e.description.contains("revoked"), "a truthful reason: {}", e.description);
+        assert!(
+            e.description.contains("already used") && !e.description.contains("revoked"),
+            "a truthful reason: {}",
+            e.description
+        );
     }
-    assert!(w.refresh(&c, &winners[0].refresh_token).is_ok(), "the winner's token still refreshes: nothing was revoked");
+    assert!(
+        w.refresh(&c, &winners[0].refresh_token).is_ok(),
+        "the winner's token still refreshes: nothing was revoked"
+    );
 }
 
 #[test]
@@ -148,17 +172,30 @@ fn concurrent_exchanges_of_one_code_have_one_winner_and_a_later_replay_revokes()
     let (code, _) = w.approve(&w.params(&c, &[]), &s);
     // All arrive before the first is done (its redemption is stamped with the clock as it ends).
     let arrived = w.http.clock_ms.get();
-    let pairs = [("grant_type", "authorization_code"), ("client_id", c.as_str()), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("client_id", c.as_str()),
+        ("code", code.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
     let outcomes: Vec<_> = (0..50).map(|_| w.token_arriving(&pairs, arrived)).collect();
     assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "one success");
-    let concurrent = |e: &super::super::OAuthError| e.code == ErrorCode::InvalidGrant && e.description.contains("at the same time") && !e.description.contains("revoked");
+    let concurrent = |e: &super::super::OAuthError| {
+        e.code == ErrorCode::InvalidGrant
+            && e.description.contains("at the same time")
+            && !e.description.contains("revoked")
+    };
     assert_eq!(outcomes.iter().filter(|o| o.as_ref().is_err_and(concurrent)).count(), 49);
     let t = outcomes.into_iter().find_map(Result::ok).unwrap();
     assert_eq!(w.bearer(&t.access_token, "/mcp").map(|c| c.client_id), Ok(c.clone()), "the winner's tokens work");
     // Within two seconds a replay counts as sent together (refused, nothing revoked); later it
     // revokes everything issued from the code.
     let soon = w.exchange(&c, &code).unwrap_err();
-    assert!(soon.description.contains("at the same time") && !soon.description.contains("revoked"), "{}", soon.description);
+    assert!(
+        soon.description.contains("at the same time") && !soon.description.contains("revoked"),
+        "{}",
+        soon.description
+    );
     assert!(w.bearer(&t.access_token, "/mcp").is_ok());
     w.advance(3);
     let late = w.exchange(&c, &code).unwrap_err();
@@ -210,7 +247,8 @@ fn a_failure_after_workos_rotated_its_refresh_token_keeps_the_new_one_so_the_gra
     assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::TemporarilyUnavailable);
     assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::TemporarilyUnavailable, "and again");
     w.up.memberships_limited.set(false);
-    let t2 = w.refresh(&c, &t1.refresh_token).expect("the grant still refreshes: it kept WorkOS's newest refresh token");
+    let t2 =
+        w.refresh(&c, &t1.refresh_token).expect("the grant still refreshes: it kept WorkOS's newest refresh token");
     assert!(w.refresh(&c, &t2.refresh_token).is_ok());
 }
 
@@ -232,7 +270,12 @@ fn tokens_work_only_at_their_resource() {
     assert!(w.bearer(&t.access_token, "/sse").is_ok());
     assert!(w.bearer(&t.access_token, "/sse/message").is_ok());
     assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::WrongAudience);
-    let widen = [("grant_type", "refresh_token"), ("client_id", c.as_str()), ("refresh_token", t.refresh_token.as_str()), ("resource", ORIGIN)];
+    let widen = [
+        ("grant_type", "refresh_token"),
+        ("client_id", c.as_str()),
+        ("refresh_token", t.refresh_token.as_str()),
+        ("resource", ORIGIN),
+    ];
     assert_eq!(err(w.token(&widen)), ErrorCode::InvalidTarget, "a refresh cannot widen the audience");
 }
 
@@ -248,7 +291,11 @@ fn bearer_checks_read_kv_at_most_once_a_minute_per_grant() {
     *w.store.fail.borrow_mut() = false;
     assert!(w.bearer(&t.access_token, "/mcp").is_ok(), "KV back: looked up and cached again");
     // Revocation is seen once the cached answer is a minute old.
-    let form = Form::parse(Some("application/x-www-form-urlencoded"), format!("token={}&client_id={c}", t.refresh_token).as_bytes()).unwrap();
+    let form = Form::parse(
+        Some("application/x-www-form-urlencoded"),
+        format!("token={}&client_id={c}", t.refresh_token).as_bytes(),
+    )
+    .unwrap();
     let ctx = w.ctx();
     let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
     assert!(block_on(token::revoke(&ctx, &client, &form)).unwrap().is_some());
@@ -263,7 +310,9 @@ fn bad_bearer_tokens_are_refused() {
     let (_, t) = w.connected();
     assert_eq!(w.bearer("mcp_at_garbage", "/mcp").unwrap_err(), BearerError::Invalid);
     assert_eq!(w.bearer(&t.refresh_token, "/mcp").unwrap_err(), BearerError::Invalid);
-    let auth = |h: Option<&str>| block_on(access::authenticate(&w.config.cookie_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()));
+    let auth = |h: Option<&str>| {
+        block_on(access::authenticate(&w.config.cookie_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()))
+    };
     assert_eq!(auth(None).unwrap_err(), BearerError::Missing);
     assert_eq!(auth(Some("Basic abc")).unwrap_err(), BearerError::Missing);
     assert!(auth(Some(&format!("bearer {}", t.access_token))).is_ok(), "scheme is case-insensitive");
@@ -278,7 +327,11 @@ fn a_client_cannot_revoke_another_clients_tokens() {
     let other = w.public_client();
     let ctx = w.ctx();
     for token in [&t.refresh_token, &t.access_token] {
-        let form = Form::parse(Some("application/x-www-form-urlencoded"), format!("token={token}&client_id={other}").as_bytes()).unwrap();
+        let form = Form::parse(
+            Some("application/x-www-form-urlencoded"),
+            format!("token={token}&client_id={other}").as_bytes(),
+        )
+        .unwrap();
         let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
         assert_eq!(block_on(token::revoke(&ctx, &client, &form)).unwrap(), None);
     }
@@ -288,7 +341,8 @@ fn a_client_cannot_revoke_another_clients_tokens() {
 #[test]
 fn confidential_clients_must_authenticate_as_registered() {
     let w = world();
-    let (id, secret) = w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"client_secret_post"}));
+    let (id, secret) =
+        w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"client_secret_post"}));
     let secret = secret.unwrap();
     let ctx = w.ctx();
     let auth = |body: String, header: Option<&str>| {
@@ -301,7 +355,11 @@ fn confidential_clients_must_authenticate_as_registered() {
     let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")));
     let e = auth(String::new(), Some(&basic)).unwrap_err();
     assert!(e.status == 401 && e.basic_challenge, "registered for post, used basic");
-    assert_eq!(auth(format!("client_secret={secret}"), Some(&basic)).unwrap_err().code, ErrorCode::InvalidRequest, "two methods");
+    assert_eq!(
+        auth(format!("client_secret={secret}"), Some(&basic)).unwrap_err().code,
+        ErrorCode::InvalidRequest,
+        "two methods"
+    );
 }
 
 #[test]
@@ -329,7 +387,14 @@ fn a_token_is_accepted_only_by_the_deployment_that_issued_it() {
     let w = world();
     let (_, t) = w.connected();
     assert!(w.bearer(&t.access_token, "/mcp").is_ok());
-    let elsewhere = block_on(access::authenticate(&w.config.cookie_keys, "https://other.example.com", &w.store, &w.checks,
-        Some(&format!("Bearer {}", t.access_token)), "/mcp", w.now.get()));
+    let elsewhere = block_on(access::authenticate(
+        &w.config.cookie_keys,
+        "https://other.example.com",
+        &w.store,
+        &w.checks,
+        Some(&format!("Bearer {}", t.access_token)),
+        "/mcp",
+        w.now.get(),
+    ));
     assert_eq!(elsewhere.unwrap_err(), BearerError::Invalid);
 }

@@ -70,7 +70,9 @@ pub async fn authenticate_client<S: Store, H: HttpClient>(
         return Err(OAuthError::invalid_request("use one client authentication method, not two"));
     }
     let (client_id, secret, method) = match (&basic, form.get("client_id")) {
-        (Some((id, _)), Some(form_id)) if id != form_id => return Err(basic_failure("client_id does not match the Authorization header")),
+        (Some((id, _)), Some(form_id)) if id != form_id => {
+            return Err(basic_failure("client_id does not match the Authorization header"))
+        }
         (Some((id, secret)), _) => (id.as_str(), Some(secret.as_str()), AuthMethod::ClientSecretBasic),
         (None, Some(id)) => match form.get("client_secret") {
             Some(secret) => (id, Some(secret), AuthMethod::ClientSecretPost),
@@ -78,8 +80,12 @@ pub async fn authenticate_client<S: Store, H: HttpClient>(
         },
         (None, None) => return Err(OAuthError::invalid_client("client authentication is required (client_id)")),
     };
-    let unknown = || if basic.is_some() { basic_failure("unknown client") } else { OAuthError::invalid_client("unknown client") };
-    let client = registry::find(ctx, client_id).await.map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { unknown() })?.ok_or_else(unknown)?;
+    let unknown =
+        || if basic.is_some() { basic_failure("unknown client") } else { OAuthError::invalid_client("unknown client") };
+    let client = registry::find(ctx, client_id)
+        .await
+        .map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { unknown() })?
+        .ok_or_else(unknown)?;
     let ok = match (client.token_endpoint_auth_method, method, secret) {
         (AuthMethod::None, AuthMethod::None, _) => true,
         // Some public clients send Basic with an empty password.
@@ -100,23 +106,38 @@ fn basic_failure(why: &str) -> OAuthError {
 
 /// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
 fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
-    let (scheme, value) = header.trim().split_once(' ').ok_or_else(|| basic_failure("malformed Authorization header"))?;
+    let (scheme, value) =
+        header.trim().split_once(' ').ok_or_else(|| basic_failure("malformed Authorization header"))?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(basic_failure("only HTTP Basic client authentication is supported in the Authorization header"));
     }
-    let decoded = STANDARD.decode(value.trim()).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| basic_failure("malformed Basic credentials"))?;
+    let decoded = STANDARD
+        .decode(value.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| basic_failure("malformed Basic credentials"))?;
     let (id, secret) = decoded.split_once(':').ok_or_else(|| basic_failure("malformed Basic credentials"))?;
-    let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.to_string()).unwrap_or_default();
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.to_string()).unwrap_or_default()
+    };
     Ok((unescape(id), unescape(secret)))
 }
 
 fn scope_of(principal: &Principal) -> String {
-    std::iter::once(BASE_SCOPE).chain(principal.permissions.iter().map(String::as_str).filter(|p| *p != BASE_SCOPE)).collect::<Vec<_>>().join(" ")
+    std::iter::once(BASE_SCOPE)
+        .chain(principal.permissions.iter().map(String::as_str).filter(|p| *p != BASE_SCOPE))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `grant_type=authorization_code`. `arrived_ms`: when the request reached the grant's object
 /// (an exchange within [`grant::CONCURRENT_MS`] of the redemption was sent together with it).
-pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form, arrived_ms: u64) -> Result<TokenResponse, OAuthError> {
+pub async fn exchange_code<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client: &ClientRecord,
+    form: &Form,
+    arrived_ms: u64,
+) -> Result<TokenResponse, OAuthError> {
     let code = form.require("code")?;
     let invalid = || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
     let grant_id = grant::grant_id_of(code, grant::CODE_PREFIX).ok_or_else(invalid)?;
@@ -129,14 +150,18 @@ pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client:
     if g.used_code_hash.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)) {
         if g.redeemed_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) {
             // Sent together with the one that won (a double submission): refused, nothing revoked.
-            return Err(OAuthError::invalid_grant("the authorization code was already used (by a request that arrived at the same time)"));
+            return Err(OAuthError::invalid_grant(
+                "the authorization code was already used (by a request that arrived at the same time)",
+            ));
         }
         // RFC 6749 §4.1.2: a replayed code revokes everything issued from it.
         grant::revoke(ctx.store, &g.id).await?;
         return Err(OAuthError::invalid_grant("the authorization code was already used; the grant is revoked"));
     }
-    let pending = g.code.clone().filter(|c| grant::hashes_equal(&c.hash, &hash) && c.expires_at > ctx.now).ok_or_else(invalid)?;
-    let verifier = form.get("code_verifier").ok_or_else(|| OAuthError::invalid_grant("code_verifier is required (PKCE)"))?;
+    let pending =
+        g.code.clone().filter(|c| grant::hashes_equal(&c.hash, &hash) && c.expires_at > ctx.now).ok_or_else(invalid)?;
+    let verifier =
+        form.get("code_verifier").ok_or_else(|| OAuthError::invalid_grant("code_verifier is required (PKCE)"))?;
     if !pending.challenge.verify(verifier) {
         return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
     }
@@ -157,7 +182,11 @@ pub async fn exchange_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client:
 }
 
 /// A `resource` at /token may only repeat or narrow the grant's.
-fn narrowed_audience<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, form: &Form) -> Result<super::resource::Audience, OAuthError> {
+fn narrowed_audience<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    g: &Grant,
+    form: &Form,
+) -> Result<super::resource::Audience, OAuthError> {
     let Some(resource) = form.get("resource") else { return Ok(g.audience) };
     let asked = parse_resource(resource, ctx.origin).map_err(|why| OAuthError::new(ErrorCode::InvalidTarget, why))?;
     if !g.audience.contains(asked) {
@@ -166,7 +195,13 @@ fn narrowed_audience<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, fo
     Ok(asked)
 }
 
-fn respond<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, audience: super::resource::Audience, principal: &Principal, refresh_token: String) -> TokenResponse {
+fn respond<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    g: &Grant,
+    audience: super::resource::Audience,
+    principal: &Principal,
+    refresh_token: String,
+) -> TokenResponse {
     let scope = scope_of(principal);
     let claims = AccessClaims {
         issuer: ctx.origin.to_string(),
@@ -195,9 +230,17 @@ fn respond<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant, audience: su
 /// other use of a replaced token revokes the grant and everything issued from it. A request
 /// that reached the grant's object (`arrived_ms`) within [`grant::CONCURRENT_MS`] of the
 /// rotation it lost to was sent together with it: refused as "already used", nothing revoked.
-pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form, arrived_ms: u64) -> Result<TokenResponse, OAuthError> {
+pub async fn refresh<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client: &ClientRecord,
+    form: &Form,
+    arrived_ms: u64,
+) -> Result<TokenResponse, OAuthError> {
     if !client.grant_types.iter().any(|g| g == "refresh_token") {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client did not register the refresh_token grant"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client did not register the refresh_token grant",
+        ));
     }
     let presented = form.require("refresh_token")?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
@@ -208,14 +251,19 @@ pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clie
     }
     let hash = grant::hash_token(presented);
     let role = g.refresh_role(&hash);
-    let reuse = || OAuthError::invalid_grant("the refresh token was used after it had been replaced; the grant is revoked");
+    let reuse =
+        || OAuthError::invalid_grant("the refresh token was used after it had been replaced; the grant is revoked");
     match role {
         RefreshRole::Current => {}
         RefreshRole::Unknown => return Err(invalid()),
         RefreshRole::Previous if g.rotated_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) => {
-            return Err(OAuthError::invalid_grant("the refresh token was already used (by a request that arrived at the same time); use the newest one"));
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used (by a request that arrived at the same time); use the newest one",
+            ));
         }
-        RefreshRole::Previous if !g.previous_retried && g.rotated_at_ms.is_some_and(|at| arrived_ms.saturating_sub(at) <= grant::GRACE_MS) => {}
+        RefreshRole::Previous
+            if !g.previous_retried
+                && g.rotated_at_ms.is_some_and(|at| arrived_ms.saturating_sub(at) <= grant::GRACE_MS) => {}
         RefreshRole::Previous | RefreshRole::Superseded => {
             grant::revoke(ctx.store, &g.id).await?;
             return Err(reuse());
@@ -224,7 +272,11 @@ pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clie
     let audience = narrowed_audience(ctx, &g, form)?;
     let secrets = g.open_secrets(&ctx.config.cookie_keys, ctx.now).ok_or_else(invalid)?;
     let org = secrets.principal.organization_id.as_deref();
-    let auth = ctx.workos().authenticate_with_refresh_token(&secrets.workos_refresh_token, org).await.map_err(|e| upstream(SigninError::Workos(e)))?;
+    let auth = ctx
+        .workos()
+        .authenticate_with_refresh_token(&secrets.workos_refresh_token, org)
+        .await
+        .map_err(|e| upstream(SigninError::Workos(e)))?;
     // From here on WorkOS has spent the grant's refresh token: whatever fails next, the grant
     // must keep the new one, or a retry would meet invalid_grant and the grant would be lost.
     let rotated = auth.refresh_token.clone();
@@ -254,29 +306,47 @@ pub async fn refresh<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &Clie
 /// names none — such a request changes no grant and is answered without one.
 pub fn grant_of_request(keys: &crate::cookies::CookieKeys, form: &Form, now: u64) -> Option<String> {
     match form.get("grant_type") {
-        Some("authorization_code") => form.get("code").and_then(|c| grant::grant_id_of(c, grant::CODE_PREFIX)).map(str::to_string),
-        Some("refresh_token") => form.get("refresh_token").and_then(|t| grant::grant_id_of(t, grant::REFRESH_PREFIX)).map(str::to_string),
+        Some("authorization_code") => {
+            form.get("code").and_then(|c| grant::grant_id_of(c, grant::CODE_PREFIX)).map(str::to_string)
+        }
+        Some("refresh_token") => {
+            form.get("refresh_token").and_then(|t| grant::grant_id_of(t, grant::REFRESH_PREFIX)).map(str::to_string)
+        }
         Some(_) => None,
         None => {
             let token = form.get("token")?;
-            grant::grant_id_of(token, grant::REFRESH_PREFIX).map(str::to_string).or_else(|| access::open(keys, token, now).map(|c| c.grant_id))
+            grant::grant_id_of(token, grant::REFRESH_PREFIX)
+                .map(str::to_string)
+                .or_else(|| access::open(keys, token, now).map(|c| c.grant_id))
         }
     }
 }
 
 /// `POST /token`: client authentication, then the grant. Runs in the grant's object.
-pub async fn token_request<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: &Form, authorization: Option<&str>, arrived_ms: u64) -> Result<TokenResponse, OAuthError> {
+pub async fn token_request<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    form: &Form,
+    authorization: Option<&str>,
+    arrived_ms: u64,
+) -> Result<TokenResponse, OAuthError> {
     let client = authenticate_client(ctx, form, authorization).await?;
     match form.get("grant_type") {
         Some("authorization_code") => exchange_code(ctx, &client, form, arrived_ms).await,
         Some("refresh_token") => refresh(ctx, &client, form, arrived_ms).await,
-        Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "only authorization_code and refresh_token are supported")),
+        Some(_) => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "only authorization_code and refresh_token are supported",
+        )),
         None => Err(OAuthError::invalid_request("grant_type is required")),
     }
 }
 
 /// `POST /revoke`: client authentication, then [`revoke`]. Runs in the grant's object.
-pub async fn revoke_request<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: &Form, authorization: Option<&str>) -> Result<Option<String>, OAuthError> {
+pub async fn revoke_request<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    form: &Form,
+    authorization: Option<&str>,
+) -> Result<Option<String>, OAuthError> {
     let client = authenticate_client(ctx, form, authorization).await?;
     revoke(ctx, &client, form).await
 }
@@ -286,27 +356,41 @@ pub async fn revoke_request<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: 
 /// grant's usefulness.
 fn upstream(e: SigninError) -> OAuthError {
     match &e {
-        SigninError::Workos(w) if w.is_transient() => OAuthError::unavailable("WorkOS is unavailable; try again shortly", w.retry_after().or(Some(30))),
-        SigninError::Workos(WorkosError::Malformed { .. }) => OAuthError::unavailable("WorkOS answered something unreadable; try again shortly", Some(30)),
+        SigninError::Workos(w) if w.is_transient() => {
+            OAuthError::unavailable("WorkOS is unavailable; try again shortly", w.retry_after().or(Some(30)))
+        }
+        SigninError::Workos(WorkosError::Malformed { .. }) => {
+            OAuthError::unavailable("WorkOS answered something unreadable; try again shortly", Some(30))
+        }
         SigninError::Storage(_) => OAuthError::unavailable("storage is unavailable; try again shortly", Some(30)),
-        SigninError::NotInOrganization | SigninError::MembershipInactive => OAuthError::invalid_grant("the user no longer has access to this organization"),
+        SigninError::NotInOrganization | SigninError::MembershipInactive => {
+            OAuthError::invalid_grant("the user no longer has access to this organization")
+        }
         _ => OAuthError::invalid_grant("the WorkOS session has ended; authorize again"),
     }
 }
 
 /// `POST /revoke` (RFC 7009). Returns the revoked grant's id, if any. Tokens that are unknown
 /// or belong to another client are ignored (the answer is 200 either way).
-pub async fn revoke<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, client: &ClientRecord, form: &Form) -> Result<Option<String>, OAuthError> {
+pub async fn revoke<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client: &ClientRecord,
+    form: &Form,
+) -> Result<Option<String>, OAuthError> {
     let token = form.require("token")?;
     let grant_id = if let Some(id) = grant::grant_id_of(token, grant::REFRESH_PREFIX) {
         let Some(g) = grant::load(ctx.store, id, ctx.now).await? else { return Ok(None) };
         let hash = grant::hash_token(token);
-        let matches = [&g.refresh_hash, &g.previous_refresh_hash].iter().any(|h| h.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)));
+        let matches = [&g.refresh_hash, &g.previous_refresh_hash]
+            .iter()
+            .any(|h| h.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)));
         if !matches || g.client_id != client.client_id {
             return Ok(None);
         }
         g.id
-    } else if let Some(claims) = access::open(&ctx.config.cookie_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin) {
+    } else if let Some(claims) =
+        access::open(&ctx.config.cookie_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin)
+    {
         // Access tokens are self-contained; revoking one ends its grant.
         if claims.client_id != client.client_id {
             return Ok(None);

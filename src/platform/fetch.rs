@@ -58,7 +58,10 @@ impl HttpClient for FetchClient {
             let mut resp = Fetch::Request(req).send_with_signal(&signal).await.map_err(network)?;
             let status = resp.status_code();
             let headers: Vec<(String, String)> = resp.headers().entries().collect();
-            let declared = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse::<usize>().ok());
+            let declared = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.parse::<usize>().ok());
             if let (Some(max), Some(len)) = (max, declared) {
                 if len > max {
                     return Err(TransportError::TooLarge);
@@ -67,10 +70,14 @@ impl HttpClient for FetchClient {
             let body = match max {
                 // Bounded: read as a stream, stop at max + 1 whatever the framing.
                 Some(max) => match resp.stream() {
-                    Ok(stream) => crate::http::read_capped(stream, max, crate::http::Overflow::Stop).await.map_err(|e| match e {
-                        crate::http::ReadError::TooLarge => TransportError::TooLarge,
-                        crate::http::ReadError::Broken => TransportError::Network("the response body was cut off".into()),
-                    })?,
+                    Ok(stream) => crate::http::read_capped(stream, max, crate::http::Overflow::Stop).await.map_err(
+                        |e| match e {
+                            crate::http::ReadError::TooLarge => TransportError::TooLarge,
+                            crate::http::ReadError::Broken => {
+                                TransportError::Network("the response body was cut off".into())
+                            }
+                        },
+                    )?,
                     Err(_) => Vec::new(), // no body
                 },
                 None => resp.bytes().await.map_err(network)?,

@@ -49,7 +49,11 @@ pub struct AppStore {
 
 impl AppStore {
     async fn object(&self, grant_id: &str, op: &StoreOp) -> Result<Option<String>, StoreError> {
-        let mut resp = stub(&self.env, grant_id).map_err(err)?.fetch_with_request(internal_post("/store", op).map_err(err)?).await.map_err(err)?;
+        let mut resp = stub(&self.env, grant_id)
+            .map_err(err)?
+            .fetch_with_request(internal_post("/store", op).map_err(err)?)
+            .await
+            .map_err(err)?;
         match resp.status_code() {
             200 => resp.json::<Option<String>>().await.map_err(err),
             status => Err(StoreError(format!("grant object answered {status}"))),
@@ -67,7 +71,9 @@ impl Store for AppStore {
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         match keys::grant_id_of_key(key) {
-            Some(id) => self.object(id, &StoreOp::Put { key: key.into(), value: value.into(), ttl: ttl_secs }).await.map(|_| ()),
+            Some(id) => {
+                self.object(id, &StoreOp::Put { key: key.into(), value: value.into(), ttl: ttl_secs }).await.map(|_| ())
+            }
             None => self.kv.put(key, value, ttl_secs).await,
         }
     }

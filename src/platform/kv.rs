@@ -24,13 +24,7 @@ impl Store for KvStore {
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        self.kv
-            .put(key, value)
-            .map_err(err)?
-            .expiration_ttl(ttl_secs.max(KV_MIN_TTL))
-            .execute()
-            .await
-            .map_err(err)
+        self.kv.put(key, value).map_err(err)?.expiration_ttl(ttl_secs.max(KV_MIN_TTL)).execute().await.map_err(err)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

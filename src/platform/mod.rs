@@ -17,10 +17,7 @@ pub fn now() -> u64 {
 /// Read configuration from secrets and vars (`.dev.vars` locally, `wrangler secret put` in production).
 pub fn load_config(env: &Env) -> Result<Config, ConfigError> {
     Config::from_lookup(|name| {
-        env.secret(name)
-            .map(|s| s.to_string())
-            .or_else(|_| env.var(name).map(|v| v.to_string()))
-            .ok()
+        env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
     })
 }
 

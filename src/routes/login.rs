@@ -1,11 +1,11 @@
 //! `/login`, `/callback`, `/logout`, `/` (account): parse the request, call `signin`, answer.
+use super::{cookie, form, header, query};
 use crate::app::App;
 use crate::cookies::clear_cookie;
 use crate::pages::{render, AccountPage, LoginPage, OrganizationPage};
 use crate::return_path::safe_return_path;
 use crate::signin::{self, Callback, ClientInfo, Outcome, StartRequest, PICK_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE};
 use crate::web;
-use super::{cookie, form, header, query};
 use worker::{Context, Request, Response, Result};
 
 fn client_info(req: &Request) -> ClientInfo {
@@ -23,7 +23,8 @@ pub async fn login_page(req: &Request, app: &App) -> Result<Response> {
     if !external_auth_id.is_empty() {
         match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await {
             Ok(Some((_, session))) => {
-                return match signin::complete_bridge_for_session(&app.ctx(), &session.principal, external_auth_id).await {
+                return match signin::complete_bridge_for_session(&app.ctx(), &session.principal, external_auth_id).await
+                {
                     Ok(location) => web::redirect(&location, &[]),
                     Err(e) => web::signin_error(&e, &[]),
                 };
@@ -62,14 +63,20 @@ pub async fn login_start(mut req: Request, app: &App) -> Result<Response> {
 pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Result<Response> {
     let q = query(req)?;
     let get = |k: &str| q.get(k).map(String::as_str);
-    let cb = Callback { state: get("state"), code: get("code"), error: get("error"), error_description: get("error_description") };
+    let cb = Callback {
+        state: get("state"),
+        code: get("code"),
+        error: get("error"),
+        error_description: get("error_description"),
+    };
     let signin_cookie = cookie(req, SIGNIN_COOKIE);
     // The binding cookie is single-use whatever happens next.
     let clear = clear_cookie(SIGNIN_COOKIE);
     match signin::complete(&app.ctx(), cb, signin_cookie.as_deref(), &client_info(req)).await {
         Ok(Outcome::SignedIn(done)) => signed_in(app, ctx, *done, &clear),
         Ok(Outcome::ChooseOrganization(picker)) => {
-            let resp = web::html(200, render(&OrganizationPage { organizations: &picker.organizations, csrf: &picker.csrf }))?;
+            let resp =
+                web::html(200, render(&OrganizationPage { organizations: &picker.organizations, csrf: &picker.csrf }))?;
             resp.headers().append("Set-Cookie", &picker.set_cookie)?;
             resp.headers().append("Set-Cookie", &clear)?;
             Ok(resp)
@@ -88,10 +95,23 @@ pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> 
         Err(page) => return page,
     };
     let get = |k: &str| f.get(k).map(String::as_str);
-    match signin::choose_organization(&app.ctx(), pick_cookie.as_deref(), get("organization_id"), get("csrf"), origin.as_deref(), &info).await {
+    match signin::choose_organization(
+        &app.ctx(),
+        pick_cookie.as_deref(),
+        get("organization_id"),
+        get("csrf"),
+        origin.as_deref(),
+        &info,
+    )
+    .await
+    {
         Ok(done) => signed_in(app, ctx, done, &clear_cookie(PICK_COOKIE)),
         // A refused form keeps the picker (its cookie) unless it can no longer be used.
-        Err(e @ (signin::SigninError::Csrf | signin::SigninError::ForeignOrigin | signin::SigninError::OrganizationNotOffered)) => web::signin_error(&e, &[]),
+        Err(
+            e @ (signin::SigninError::Csrf
+            | signin::SigninError::ForeignOrigin
+            | signin::SigninError::OrganizationNotOffered),
+        ) => web::signin_error(&e, &[]),
         Err(e) => web::signin_error(&e, &[&clear_cookie(PICK_COOKIE)]),
     }
 }
@@ -112,7 +132,8 @@ fn send_audit_event(app: &App, ctx: &Context, event: crate::workos::AuditEvent) 
     let now = app.now;
     ctx.wait_until(async move {
         let http = crate::platform::fetch::FetchClient::workos();
-        let client = crate::workos::WorkosClient { http: &http, base_url: &base, client_id: &client_id, api_key: &api_key, now };
+        let client =
+            crate::workos::WorkosClient { http: &http, base_url: &base, client_id: &client_id, api_key: &api_key, now };
         // One key per event, kept by the client's retry: WorkOS records the event once.
         let key = crate::random::token(16);
         if let Err(e) = client.create_audit_event(&event, &key).await {
@@ -126,14 +147,17 @@ pub async fn account(req: &Request, app: &App) -> Result<Response> {
     match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await {
         Ok(Some((_, s))) => {
             let p = &s.principal;
-            web::html(200, render(&AccountPage {
-                name: &p.name,
-                email: &p.email,
-                organization: p.organization_name.as_deref().or(p.organization_id.as_deref()).unwrap_or("—"),
-                role: p.role.as_deref().unwrap_or("—"),
-                permissions: &p.permissions,
-                csrf: &s.csrf,
-            }))
+            web::html(
+                200,
+                render(&AccountPage {
+                    name: &p.name,
+                    email: &p.email,
+                    organization: p.organization_name.as_deref().or(p.organization_id.as_deref()).unwrap_or("—"),
+                    role: p.role.as_deref().unwrap_or("—"),
+                    permissions: &p.permissions,
+                    csrf: &s.csrf,
+                }),
+            )
         }
         Ok(None) => web::redirect("/login?return_to=%2F", &[]),
         Err(e) => web::signin_error(&e, &[]),
@@ -148,7 +172,9 @@ pub async fn logout(mut req: Request, app: &App) -> Result<Response> {
         Ok(f) => f,
         Err(page) => return page,
     };
-    match signin::logout(&app.ctx(), session_cookie.as_deref(), f.get("csrf").map(String::as_str), origin.as_deref()).await {
+    match signin::logout(&app.ctx(), session_cookie.as_deref(), f.get("csrf").map(String::as_str), origin.as_deref())
+        .await
+    {
         Ok(location) => web::redirect(&location, &[&clear_cookie(SESSION_COOKIE)]),
         Err(e) => web::signin_error(&e, &[]),
     }

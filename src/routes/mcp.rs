@@ -4,9 +4,9 @@ use crate::app::App;
 use crate::auth::authkit::{self, AuthkitTokenError, Expectations};
 use crate::auth::principal::Refused;
 use crate::config::AuthMode;
+use crate::mcp;
 use crate::oauth::access::{self, BearerError};
 use crate::oauth::metadata;
-use crate::mcp;
 use crate::platform::cache::CacheApiKeys;
 use crate::platform::tools::WorkerToolEnv;
 use crate::session_object;
@@ -28,10 +28,20 @@ fn metadata_suffix(path: &str) -> &'static str {
 pub async fn authenticate(req: &Request, app: &App, path: &str) -> Result<std::result::Result<Principal, Response>> {
     let authorization = header(req, "Authorization");
     let outcome = match &app.config.auth_mode {
-        AuthMode::Worker => access::authenticate(&app.config.cookie_keys, &app.origin, &app.store.kv, &app.grant_checks, authorization.as_deref(), path, app.now)
-            .await
-            .map(|claims| claims.principal),
-        AuthMode::Authkit { issuer, audience } => authkit_principal(app, issuer, audience.as_deref(), authorization.as_deref(), path).await,
+        AuthMode::Worker => access::authenticate(
+            &app.config.cookie_keys,
+            &app.origin,
+            &app.store.kv,
+            &app.grant_checks,
+            authorization.as_deref(),
+            path,
+            app.now,
+        )
+        .await
+        .map(|claims| claims.principal),
+        AuthMode::Authkit { issuer, audience } => {
+            authkit_principal(app, issuer, audience.as_deref(), authorization.as_deref(), path).await
+        }
     };
     match outcome {
         Ok(principal) => Ok(Ok(principal)),
@@ -40,7 +50,13 @@ pub async fn authenticate(req: &Request, app: &App, path: &str) -> Result<std::r
 }
 
 /// AuthKit mode: the bearer token is an AuthKit access token (JWT) for this resource.
-async fn authkit_principal(app: &App, issuer: &str, audience: Option<&str>, authorization: Option<&str>, path: &str) -> std::result::Result<Principal, BearerError> {
+async fn authkit_principal(
+    app: &App,
+    issuer: &str,
+    audience: Option<&str>,
+    authorization: Option<&str>,
+    path: &str,
+) -> std::result::Result<Principal, BearerError> {
     let token = access::bearer_token(authorization).ok_or(BearerError::Missing)?;
     // `aud` must name this server (its origin, or the resource the endpoint belongs to) or the
     // configured audience (WorkOS's default when no Resource Indicator is configured).
@@ -48,24 +64,28 @@ async fn authkit_principal(app: &App, issuer: &str, audience: Option<&str>, auth
     audiences.extend(audience.map(str::to_string));
     let expect = Expectations { issuer, audiences: &audiences };
     let jwks_url = format!("{issuer}/oauth2/jwks");
-    let claims = authkit::verify_token(&app.http, &CacheApiKeys, &app.authkit_keys, &jwks_url, token, &expect, app.now).await.map_err(|e| {
-        // The reason goes to the log only (never token contents); the client sees invalid_token.
-        worker::console_warn!("authkit token refused: {e}");
-        match e {
-            AuthkitTokenError::JwksUnavailable(_) | AuthkitTokenError::NoKeys => BearerError::Unavailable,
-            _ => BearerError::Invalid,
-        }
-    })?;
+    let claims = authkit::verify_token(&app.http, &CacheApiKeys, &app.authkit_keys, &jwks_url, token, &expect, app.now)
+        .await
+        .map_err(|e| {
+            // The reason goes to the log only (never token contents); the client sees invalid_token.
+            worker::console_warn!("authkit token refused: {e}");
+            match e {
+                AuthkitTokenError::JwksUnavailable(_) | AuthkitTokenError::NoKeys => BearerError::Unavailable,
+                _ => BearerError::Invalid,
+            }
+        })?;
     let ctx = app.ctx();
     let workos = ctx.workos();
     let required = app.config.organization_id.as_deref();
-    crate::auth::principal::resolve(claims, required, &app.store.kv, &workos, &app.org_access, app.now).await.map_err(|e| match e {
-        Refused::Unavailable(e) => {
-            worker::console_warn!("organization lookup failed and no copy is cached: {}", e.0);
-            BearerError::Unavailable
-        }
-        Refused::OutsideOrganization => BearerError::OutsideOrganization,
-    })
+    crate::auth::principal::resolve(claims, required, &app.store.kv, &workos, &app.org_access, app.now).await.map_err(
+        |e| match e {
+            Refused::Unavailable(e) => {
+                worker::console_warn!("organization lookup failed and no copy is cached: {}", e.0);
+                BearerError::Unavailable
+            }
+            Refused::OutsideOrganization => BearerError::OutsideOrganization,
+        },
+    )
 }
 
 fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
@@ -74,7 +94,10 @@ fn refusal(app: &App, path: &str, e: &BearerError) -> Result<Response> {
         return web::json(403, &serde_json::json!({"error": "access_denied", "error_description": e.description()}));
     }
     if *e == BearerError::Unavailable {
-        let resp = web::json(503, &serde_json::json!({"error": "temporarily_unavailable", "error_description": e.description()}))?;
+        let resp = web::json(
+            503,
+            &serde_json::json!({"error": "temporarily_unavailable", "error_description": e.description()}),
+        )?;
         resp.headers().set("Retry-After", "5")?;
         return Ok(resp);
     }
@@ -102,7 +125,10 @@ pub async fn handle(mut req: Request, app: &App, env: &Env, path: &str) -> Resul
     if !origin_allowed(app, origin.as_deref()) {
         // DNS-rebinding and cross-site protection (MCP transports: MUST validate Origin), before
         // anything else; no CORS headers for an origin we refuse.
-        return with_kv_reads(web::json(403, &mcp::error_response(Value::Null, -32600, "Origin not allowed", None))?, app);
+        return with_kv_reads(
+            web::json(403, &mcp::error_response(Value::Null, -32600, "Origin not allowed", None))?,
+            app,
+        );
     }
     let resp = match authenticate(&req, app, path).await? {
         Err(refused) => refused,
@@ -155,7 +181,13 @@ async fn streamable_post(req: &mut Request, app: &App, env: &Env, principal: &Pr
     }
     if let Some(v) = header(req, "MCP-Protocol-Version") {
         if !mcp::is_supported_version(&v) {
-            return protocol_error(400, &format!("unsupported MCP-Protocol-Version {v}; supported: {}", mcp::SUPPORTED_PROTOCOL_VERSIONS.join(", ")));
+            return protocol_error(
+                400,
+                &format!(
+                    "unsupported MCP-Protocol-Version {v}; supported: {}",
+                    mcp::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+                ),
+            );
         }
     }
     let body = match read_message(req).await {
@@ -190,11 +222,24 @@ fn session_id_param(req: &Request) -> Result<Option<String>> {
 }
 
 /// `GET /sse`: a new session and its stream, served by the session's Durable Object.
-async fn open_sse(req: &Request, app: &App, env: &Env, principal: Principal, origin: Option<String>) -> Result<Response> {
+async fn open_sse(
+    req: &Request,
+    app: &App,
+    env: &Env,
+    principal: Principal,
+    origin: Option<String>,
+) -> Result<Response> {
     if let Some(existing) = session_id_param(req)? {
         // A second stream for a session is refused (409 while live, 404 once gone).
-        let status = if valid_session_id(&existing) { session_stub(env, &existing)?.fetch_with_str("https://session/probe").await?.status_code() } else { 404 };
-        let resp = protocol_error(status, if status == 409 { "this session already has a stream" } else { "unknown session" })?;
+        let status = if valid_session_id(&existing) {
+            session_stub(env, &existing)?.fetch_with_str("https://session/probe").await?.status_code()
+        } else {
+            404
+        };
+        let resp = protocol_error(
+            status,
+            if status == 409 { "this session already has a stream" } else { "unknown session" },
+        )?;
         return web::with_cors(with_kv_reads(resp, app)?, origin.as_deref());
     }
     let session_id = crate::random::token(24);
@@ -222,7 +267,8 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal) -> Resu
         Err(resp) => return resp,
     };
     let post = session_object::Post { principal, body: String::from_utf8_lossy(&body).into_owned() };
-    let mut answer = session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/message", &post)?).await?;
+    let mut answer =
+        session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/message", &post)?).await?;
     match answer.status_code() {
         202 => Response::ok("Accepted").map(|r| r.with_status(202)),
         404 => protocol_error(404, "unknown session"),

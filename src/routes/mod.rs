@@ -19,11 +19,20 @@ pub(crate) fn query(req: &Request) -> Result<HashMap<String, String>> {
 
 /// A small browser form, as pairs (repeats kept, so callers can refuse them); a body that is
 /// too large or unreadable is the page to answer with (413 / 400).
-pub(crate) async fn form_pairs(req: &mut Request) -> std::result::Result<Vec<(String, String)>, Result<worker::Response>> {
+pub(crate) async fn form_pairs(
+    req: &mut Request,
+) -> std::result::Result<Vec<(String, String)>, Result<worker::Response>> {
     match body_limited(req, MAX_FORM_BYTES).await {
         Ok(bytes) => Ok(url::form_urlencoded::parse(&bytes).into_owned().collect()),
-        Err(BodyError::TooLarge) => Err(crate::web::error_page(413, "Form too large", "The form sent was larger than any form of this site.", None)),
-        Err(BodyError::Unreadable) => Err(crate::web::error_page(400, "Bad request", "The form could not be read.", None)),
+        Err(BodyError::TooLarge) => Err(crate::web::error_page(
+            413,
+            "Form too large",
+            "The form sent was larger than any form of this site.",
+            None,
+        )),
+        Err(BodyError::Unreadable) => {
+            Err(crate::web::error_page(400, "Bad request", "The form could not be read.", None))
+        }
     }
 }
 
@@ -47,10 +56,12 @@ pub(crate) async fn body_limited(req: &mut Request, max: usize) -> std::result::
     let Ok(stream) = req.stream() else {
         return Ok(Vec::new()); // no body at all
     };
-    crate::http::read_capped(stream, max, crate::http::Overflow::Discard(MAX_DISCARDED_BYTES)).await.map_err(|e| match e {
-        crate::http::ReadError::TooLarge => BodyError::TooLarge,
-        crate::http::ReadError::Broken => BodyError::Unreadable,
-    })
+    crate::http::read_capped(stream, max, crate::http::Overflow::Discard(MAX_DISCARDED_BYTES)).await.map_err(
+        |e| match e {
+            crate::http::ReadError::TooLarge => BodyError::TooLarge,
+            crate::http::ReadError::Broken => BodyError::Unreadable,
+        },
+    )
 }
 
 /// True when the request's `Content-Type` is `media` (parameters such as `charset` ignored).

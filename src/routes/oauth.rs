@@ -22,7 +22,10 @@ pub async fn as_metadata(req: &Request, app: &App) -> Result<Response> {
         AuthMode::Worker => web::json(200, &metadata::authorization_server(&app.origin))?,
         AuthMode::Authkit { issuer, .. } => match crate::app::authkit_metadata(app, issuer).await {
             Some(doc) => web::json(200, &doc)?,
-            None => web::json(502, &serde_json::json!({"error": "temporarily_unavailable", "error_description": "AuthKit's metadata could not be fetched"}))?,
+            None => web::json(
+                502,
+                &serde_json::json!({"error": "temporarily_unavailable", "error_description": "AuthKit's metadata could not be fetched"}),
+            )?,
         },
     };
     web::with_cors(resp, origin_header(req).as_deref())
@@ -36,7 +39,10 @@ pub fn resource_metadata(req: &Request, app: &App, suffix: &str) -> Result<Respo
     };
     let resp = match metadata::protected_resource(&app.origin, suffix, authorization_server) {
         Some(doc) => web::json(200, &doc)?,
-        None => web::json(404, &serde_json::json!({"error": "not_found", "error_description": "no protected resource here"}))?,
+        None => web::json(
+            404,
+            &serde_json::json!({"error": "not_found", "error_description": "no protected resource here"}),
+        )?,
     };
     web::with_cors(resp, origin_header(req).as_deref())
 }
@@ -62,7 +68,9 @@ async fn register_inner(req: &mut Request, app: &App) -> std::result::Result<ser
 /// The body, refused with 413 when `Content-Length` or the bytes exceed `max`.
 async fn read_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, OAuthError> {
     body_limited(req, max).await.map_err(|e| match e {
-        BodyError::TooLarge => OAuthError::invalid_request(format!("the body is larger than {} KiB", max / 1024)).with_status(413),
+        BodyError::TooLarge => {
+            OAuthError::invalid_request(format!("the body is larger than {} KiB", max / 1024)).with_status(413)
+        }
         BodyError::Unreadable => OAuthError::invalid_request("the body could not be read"),
     })
 }
@@ -70,8 +78,20 @@ async fn read_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<
 /// `GET /authorize`.
 pub async fn authorize(req: &Request, app: &App) -> Result<Response> {
     let url = req.url()?;
-    let params = AuthorizeParams::from_pairs(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect::<Vec<_>>().iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let next = consent::begin(&app.ctx(), &params, cookie(req, SESSION_COOKIE).as_deref(), cookie(req, CONSENT_COOKIE).as_deref()).await;
+    let params = AuthorizeParams::from_pairs(
+        url.query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    let next = consent::begin(
+        &app.ctx(),
+        &params,
+        cookie(req, SESSION_COOKIE).as_deref(),
+        cookie(req, CONSENT_COOKIE).as_deref(),
+    )
+    .await;
     answer(next)
 }
 
@@ -86,7 +106,16 @@ pub async fn authorize_decision(mut req: Request, app: &App) -> Result<Response>
     };
     let params = AuthorizeParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let next = consent::decide(&app.ctx(), &params, field("decision"), field("csrf"), origin.as_deref(), session.as_deref(), consent_cookie.as_deref()).await;
+    let next = consent::decide(
+        &app.ctx(),
+        &params,
+        field("decision"),
+        field("csrf"),
+        origin.as_deref(),
+        session.as_deref(),
+        consent_cookie.as_deref(),
+    )
+    .await;
     answer(next)
 }
 
@@ -149,7 +178,16 @@ async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str) -> 
     };
     let resp = match token::grant_of_request(&app.config.cookie_keys, &form, app.now) {
         Some(grant_id) => {
-            let resp = forward_to_grant(env, &grant_id, path, &app.origin, content_type.as_deref(), authorization.as_deref(), body).await?;
+            let resp = forward_to_grant(
+                env,
+                &grant_id,
+                path,
+                &app.origin,
+                content_type.as_deref(),
+                authorization.as_deref(),
+                body,
+            )
+            .await?;
             if path == "/revoke" && resp.status_code() == 200 {
                 // This isolate sees the revocation at once; others within a minute.
                 app.grant_checks.borrow_mut().forget(&grant_id);
@@ -159,7 +197,9 @@ async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str) -> 
         None => {
             let ctx = app.ctx();
             let outcome = if path == "/token" {
-                token::token_request(&ctx, &form, authorization.as_deref(), 0).await.and_then(|issued| serde_json::to_value(issued).map_err(|e| OAuthError::server_error(e.to_string())))
+                token::token_request(&ctx, &form, authorization.as_deref(), 0).await.and_then(|issued| {
+                    serde_json::to_value(issued).map_err(|e| OAuthError::server_error(e.to_string()))
+                })
             } else {
                 token::revoke_request(&ctx, &form, authorization.as_deref()).await.map(|_| serde_json::json!({}))
             };
@@ -173,7 +213,15 @@ async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str) -> 
 }
 
 /// The request as the client sent it, to the grant's object.
-async fn forward_to_grant(env: &Env, grant_id: &str, path: &str, origin: &str, content_type: Option<&str>, authorization: Option<&str>, body: Vec<u8>) -> Result<Response> {
+async fn forward_to_grant(
+    env: &Env,
+    grant_id: &str,
+    path: &str,
+    origin: &str,
+    content_type: Option<&str>,
+    authorization: Option<&str>,
+    body: Vec<u8>,
+) -> Result<Response> {
     let headers = worker::Headers::new();
     headers.set(crate::grant_object::ORIGIN_HEADER, origin)?;
     if let Some(ct) = content_type {
@@ -183,7 +231,9 @@ async fn forward_to_grant(env: &Env, grant_id: &str, path: &str, origin: &str, c
         headers.set("Authorization", a)?;
     }
     let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post).with_headers(headers).with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    init.with_method(worker::Method::Post)
+        .with_headers(headers)
+        .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
     let request = Request::new_with_init(&format!("https://grant{path}"), &init)?;
     crate::platform::grants::stub(env, grant_id)?.fetch_with_request(request).await
 }

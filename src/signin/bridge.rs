@@ -35,7 +35,11 @@ pub fn completion_redirect_allowed(uri: &str, mode: &AuthMode) -> bool {
 /// id there would make WorkOS try to create a second user with a taken email. So the person's
 /// `external_id` is sent; when they have none yet it is first set to their WorkOS user id — a
 /// stable value — so the completion resolves to the same WorkOS user, memberships and all.
-pub async fn complete<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, external_auth_id: &str, user: &User) -> Result<String, SigninError> {
+pub async fn complete<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    external_auth_id: &str,
+    user: &User,
+) -> Result<String, SigninError> {
     let external_id = match user.external_id.as_deref().filter(|e| !e.is_empty()) {
         Some(existing) => existing.to_string(),
         None => {
@@ -43,7 +47,12 @@ pub async fn complete<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, external_aut
             user.id.clone()
         }
     };
-    let person = BridgeUser { external_id: &external_id, email: &user.email, first_name: user.first_name.as_deref(), last_name: user.last_name.as_deref() };
+    let person = BridgeUser {
+        external_id: &external_id,
+        email: &user.email,
+        first_name: user.first_name.as_deref(),
+        last_name: user.last_name.as_deref(),
+    };
     let redirect = ctx.workos().complete_authkit_oauth2(external_auth_id, &person).await.map_err(refusal)?;
     if !completion_redirect_allowed(&redirect, &ctx.config.auth_mode) {
         return Err(SigninError::BridgeRedirectRefused(redirect.chars().take(200).collect()));
@@ -59,9 +68,13 @@ fn refusal(e: WorkosError) -> SigninError {
         _ => return SigninError::Workos(e),
     };
     let message = match code {
-        "external_auth_session_already_completed" => "This sign-in request was already completed. Start again from your application.",
+        "external_auth_session_already_completed" => {
+            "This sign-in request was already completed. Start again from your application."
+        }
         "not_found" => "This sign-in request has expired or is unknown to AuthKit. Start again from your application.",
-        "email_not_available" => "Your email address belongs to another account in AuthKit, so this sign-in cannot be completed.",
+        "email_not_available" => {
+            "Your email address belongs to another account in AuthKit, so this sign-in cannot be completed."
+        }
         "invalid_email" => "AuthKit did not accept your email address.",
         "email_change_not_allowed" => "AuthKit does not allow changing the email address of an existing account.",
         "user_consent_options_not_supported" => "AuthKit refused the consent options of this sign-in.",
@@ -79,19 +92,32 @@ mod tests {
         let worker = AuthMode::Worker;
         let authkit = AuthMode::Authkit { issuer: "https://auth.example.com".into(), audience: None };
         let local = AuthMode::Authkit { issuer: "http://127.0.0.1:4102".into(), audience: None };
-        for ok in ["https://acme.authkit.app/oauth2/continue?state=abc", "https://x.workos.com/oauth/authorize/complete?state=e"] {
+        for ok in [
+            "https://acme.authkit.app/oauth2/continue?state=abc",
+            "https://x.workos.com/oauth/authorize/complete?state=e",
+        ] {
             assert!(completion_redirect_allowed(ok, &worker), "{ok}");
         }
         assert!(completion_redirect_allowed("https://auth.example.com/oauth2/continue", &authkit));
         assert!(completion_redirect_allowed("http://127.0.0.1:4102/oauth2/continue", &local));
         for bad in [
-            "http://acme.authkit.app/x", "https://evil.example/x", "https://authkit.app.evil.example/x", "https://evilauthkit.app/x",
-            "https://user@acme.authkit.app/x", "https://acme.authkit.app:8443/x", "javascript:alert(1)", "/relative", "",
+            "http://acme.authkit.app/x",
+            "https://evil.example/x",
+            "https://authkit.app.evil.example/x",
+            "https://evilauthkit.app/x",
+            "https://user@acme.authkit.app/x",
+            "https://acme.authkit.app:8443/x",
+            "javascript:alert(1)",
+            "/relative",
+            "",
             "https://auth.example.com.evil.example/x",
         ] {
             assert!(!completion_redirect_allowed(bad, &authkit), "{bad}");
         }
-        assert!(!completion_redirect_allowed("http://127.0.0.1:4102/x", &worker), "loopback only when it is the configured domain");
+        assert!(
+            !completion_redirect_allowed("http://127.0.0.1:4102/x", &worker),
+            "loopback only when it is the configured domain"
+        );
     }
 
     use super::super::tests::{world, Scenario, ALICE};
@@ -99,10 +125,23 @@ mod tests {
 
     fn bridge_calls(external_id: Option<&str>) -> (String, Vec<(crate::http::Method, String)>) {
         let w = world(Scenario { external_id: external_id.map(str::to_string), ..Default::default() }, None);
-        let user = User { id: ALICE.into(), email: "alice@example.com".into(), first_name: Some("Alice".into()), last_name: None, email_verified: None,
-                          profile_picture_url: None, external_id: external_id.map(str::to_string) };
+        let user = User {
+            id: ALICE.into(),
+            email: "alice@example.com".into(),
+            first_name: Some("Alice".into()),
+            last_name: None,
+            email_verified: None,
+            profile_picture_url: None,
+            external_id: external_id.map(str::to_string),
+        };
         let location = block_on(complete(&w.ctx(), "ext_auth_01TEST", &user)).unwrap();
-        let calls = w.http.requests.borrow().iter().map(|r| (r.method, url::Url::parse(&r.url).unwrap().path().to_string())).collect();
+        let calls = w
+            .http
+            .requests
+            .borrow()
+            .iter()
+            .map(|r| (r.method, url::Url::parse(&r.url).unwrap().path().to_string()))
+            .collect();
         (location, calls)
     }
 
@@ -112,7 +151,10 @@ mod tests {
         // No external id yet: set it to the WorkOS user id (the fake checks the PUT body), then complete with it.
         let (location, calls) = bridge_calls(None);
         assert!(location.starts_with("https://acme.authkit.app/"));
-        assert_eq!(calls, vec![(Put, format!("/user_management/users/{ALICE}")), (Post, "/authkit/oauth2/complete".to_string())]);
+        assert_eq!(
+            calls,
+            vec![(Put, format!("/user_management/users/{ALICE}")), (Post, "/authkit/oauth2/complete".to_string())]
+        );
         // The application's own id already there: sent as is, nothing else written.
         let (_, calls) = bridge_calls(Some("crm-0042"));
         assert_eq!(calls, vec![(Post, "/authkit/oauth2/complete".to_string())]);

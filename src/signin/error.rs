@@ -13,7 +13,10 @@ pub enum SigninError {
     StateUnknown,
     CodeMissing,
     /// WorkOS redirected back with `error`.
-    Provider { error: String, description: Option<String> },
+    Provider {
+        error: String,
+        description: Option<String>,
+    },
     Workos(WorkosError),
     /// The access token WorkOS returned failed verification.
     Token(TokenError),
@@ -78,7 +81,9 @@ impl SigninError {
             SigninError::Token(e) => format!("sign-in failed: token verification: {e:?}"),
             SigninError::Storage(e) => format!("sign-in failed: {e}"),
             SigninError::Provider { error, .. } => format!("sign-in failed: provider error {error}"),
-            SigninError::BridgeRedirectRefused(to) => format!("authkit completion refused: redirect_uri outside AuthKit: {to}"),
+            SigninError::BridgeRedirectRefused(to) => {
+                format!("authkit completion refused: redirect_uri outside AuthKit: {to}")
+            }
             other => format!("sign-in refused: {other:?}"),
         }
     }
@@ -86,17 +91,40 @@ impl SigninError {
 
 fn workos_view(e: &WorkosError) -> ErrorView {
     let (status, title, message) = match e {
-        WorkosError::Unreachable { .. } => (503, "WorkOS is unreachable", "We could not reach WorkOS to finish signing you in. Please try again in a moment.".to_string()),
-        WorkosError::RateLimited { .. } => (503, "Too many sign-ins", "WorkOS is rate limiting sign-ins right now. Please try again shortly.".to_string()),
-        WorkosError::Server { .. } => (502, "WorkOS had a problem", "WorkOS answered with a server error. Please try again in a moment.".to_string()),
-        WorkosError::OAuth { error, .. } if error == "invalid_grant" => (400, "Sign-in expired", "The sign-in code has expired or was already used.".to_string()),
-        WorkosError::StepUp { code, message } => return authentication_view(code, message),
-        WorkosError::OrganizationSelection(_) => (403, "Choose an organization", "Your account belongs to several organizations. Sign in again to choose one.".to_string()),
-        WorkosError::Malformed { .. } => (502, "WorkOS had a problem", "WorkOS sent a response we could not read. Please try again.".to_string()),
-        // WorkOS's own words go to the log (log_line), never onto the page.
-        WorkosError::OAuth { .. } | WorkosError::Api { .. } => {
-            (502, "WorkOS refused the sign-in", "WorkOS refused the request. Please sign in again; if it keeps happening, tell the server's administrator.".to_string())
+        WorkosError::Unreachable { .. } => (
+            503,
+            "WorkOS is unreachable",
+            "We could not reach WorkOS to finish signing you in. Please try again in a moment.".to_string(),
+        ),
+        WorkosError::RateLimited { .. } => (
+            503,
+            "Too many sign-ins",
+            "WorkOS is rate limiting sign-ins right now. Please try again shortly.".to_string(),
+        ),
+        WorkosError::Server { .. } => (
+            502,
+            "WorkOS had a problem",
+            "WorkOS answered with a server error. Please try again in a moment.".to_string(),
+        ),
+        WorkosError::OAuth { error, .. } if error == "invalid_grant" => {
+            (400, "Sign-in expired", "The sign-in code has expired or was already used.".to_string())
         }
+        WorkosError::StepUp { code, message } => return authentication_view(code, message),
+        WorkosError::OrganizationSelection(_) => (
+            403,
+            "Choose an organization",
+            "Your account belongs to several organizations. Sign in again to choose one.".to_string(),
+        ),
+        WorkosError::Malformed { .. } => {
+            (502, "WorkOS had a problem", "WorkOS sent a response we could not read. Please try again.".to_string())
+        }
+        // WorkOS's own words go to the log (log_line), never onto the page.
+        WorkosError::OAuth { .. } | WorkosError::Api { .. } => (
+            502,
+            "WorkOS refused the sign-in",
+            "WorkOS refused the request. Please sign in again; if it keeps happening, tell the server's administrator."
+                .to_string(),
+        ),
     };
     ErrorView { status, title, message, retry_after: e.retry_after() }
 }
@@ -129,12 +157,24 @@ mod tests {
     #[test]
     fn a_workos_refusal_page_never_quotes_workos() {
         for e in [
-            WorkosError::OAuth { status: 400, error: "invalid_grant".into(), description: Some("Refresh token already exchanged.".into()), request_id: Some("req_1".into()) },
-            WorkosError::Api { status: 422, code: Some("invalid_request_parameters".into()), message: "Validation failed.".into(), request_id: None },
+            WorkosError::OAuth {
+                status: 400,
+                error: "invalid_grant".into(),
+                description: Some("Refresh token already exchanged.".into()),
+                request_id: Some("req_1".into()),
+            },
+            WorkosError::Api {
+                status: 422,
+                code: Some("invalid_request_parameters".into()),
+                message: "Validation failed.".into(),
+                request_id: None,
+            },
         ] {
             let v = SigninError::Workos(e).view();
             assert!(v.status == 400 || v.status == 502, "{}", v.status);
-            for raw in ["invalid_grant", "already exchanged", "req_1", "invalid_request_parameters", "Validation failed"] {
+            for raw in
+                ["invalid_grant", "already exchanged", "req_1", "invalid_request_parameters", "Validation failed"]
+            {
                 assert!(!v.message.contains(raw), "{raw} on the page: {}", v.message);
             }
         }
@@ -145,7 +185,8 @@ mod tests {
         let codes = crate::workos::error::AUTHENTICATION_CODES;
         let mut titles = std::collections::HashSet::new();
         for code in codes {
-            let e = SigninError::Workos(WorkosError::StepUp { code: code.to_string(), message: "raw WorkOS text".into() });
+            let e =
+                SigninError::Workos(WorkosError::StepUp { code: code.to_string(), message: "raw WorkOS text".into() });
             let v = e.view();
             assert_eq!(v.status, 403, "{code}");
             assert_ne!(v.title, "More verification needed", "{code} has a page of its own");
@@ -153,7 +194,9 @@ mod tests {
             titles.insert(v.title);
         }
         assert!(titles.len() >= 10, "distinct pages: {titles:?}");
-        let unknown = SigninError::Workos(WorkosError::StepUp { code: "brand_new".into(), message: "Do the new thing".into() }).view();
+        let unknown =
+            SigninError::Workos(WorkosError::StepUp { code: "brand_new".into(), message: "Do the new thing".into() })
+                .view();
         assert_eq!((unknown.status, unknown.title), (403, "More verification needed"));
         assert!(unknown.message.contains("Do the new thing"));
     }

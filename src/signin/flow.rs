@@ -45,19 +45,28 @@ struct StateRecord {
     external_auth_id: Option<String>,
 }
 
-pub async fn start<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: StartRequest<'_>) -> Result<Started, SigninError> {
+pub async fn start<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: StartRequest<'_>,
+) -> Result<Started, SigninError> {
     let state = random::token(32);
     let verifier = random::token(32);
     let external_auth_id = match req.external_auth_id {
         Some(id) if super::bridge::valid_external_auth_id(id) => Some(id.to_string()),
-        Some(_) => return Err(SigninError::Bridge("The sign-in request from AuthKit is malformed. Start again from your application.".into())),
+        Some(_) => {
+            return Err(SigninError::Bridge(
+                "The sign-in request from AuthKit is malformed. Start again from your application.".into(),
+            ))
+        }
         None => None,
     };
     // A state stays small: a return path longer than any real one (an /authorize request with
     // every parameter at its limit fits) falls back to `/`.
-    let return_to = Some(safe_return_path(req.return_to)).filter(|r| r.len() <= MAX_RETURN_TO_BYTES).unwrap_or_else(|| "/".into());
+    let return_to =
+        Some(safe_return_path(req.return_to)).filter(|r| r.len() <= MAX_RETURN_TO_BYTES).unwrap_or_else(|| "/".into());
     let record = StateRecord { verifier, return_to, created_at: ctx.now, external_auth_id };
-    let json = serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
+    let json =
+        serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
     ctx.store.put(&keys::signin_state(&state), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
 
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(record.verifier.as_bytes()));
@@ -134,7 +143,10 @@ pub async fn complete<S: Store, H: HttpClient>(
     let code = cb.code.filter(|c| !c.is_empty()).ok_or(SigninError::CodeMissing)?;
     let resume = Resume { return_to: record.return_to, external_auth_id: record.external_auth_id };
 
-    let exchange = ctx.workos().authenticate_with_code(code, &record.verifier, client.ip.as_deref(), client.user_agent.as_deref()).await;
+    let exchange = ctx
+        .workos()
+        .authenticate_with_code(code, &record.verifier, client.ip.as_deref(), client.user_agent.as_deref())
+        .await;
     let auth = match exchange {
         Ok(auth) => auth,
         // Several organizations and none implied: this server's own, else the person chooses.
@@ -149,7 +161,12 @@ pub async fn complete<S: Store, H: HttpClient>(
 
 /// From WorkOS's answer to a session: organization and permissions, AuthKit's bridge (before
 /// the session exists: a refused completion leaves nothing), the session, the audit event.
-pub(super) async fn finish<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, auth: AuthResponse, resume: Resume, client: &ClientInfo) -> Result<Completed, SigninError> {
+pub(super) async fn finish<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    auth: AuthResponse,
+    resume: Resume,
+    client: &ClientInfo,
+) -> Result<Completed, SigninError> {
     let user = auth.user.clone();
     let (principal, refresh_token) = resolve_principal(ctx, auth).await?;
     let location = match &resume.external_auth_id {
@@ -203,7 +220,9 @@ pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
     external_auth_id: &str,
 ) -> Result<String, SigninError> {
     if !super::bridge::valid_external_auth_id(external_auth_id) {
-        return Err(SigninError::Bridge("The sign-in request from AuthKit is malformed. Start again from your application.".into()));
+        return Err(SigninError::Bridge(
+            "The sign-in request from AuthKit is malformed. Start again from your application.".into(),
+        ));
     }
     let user = ctx.workos().get_user(&principal.user_id).await.map_err(SigninError::Workos)?;
     super::bridge::complete(ctx, external_auth_id, &user).await

@@ -10,10 +10,14 @@ pub(crate) mod session;
 mod tests;
 
 pub use error::SigninError;
-pub use flow::{complete, complete_bridge_for_session, start, Callback, Completed, Outcome, StartRequest, Started, SIGNED_IN_ACTION};
+pub use flow::{
+    complete, complete_bridge_for_session, start, Callback, Completed, Outcome, StartRequest, Started, SIGNED_IN_ACTION,
+};
 pub use organization::{choose as choose_organization, Picker, PICK_COOKIE};
 pub use principal::{resolve_principal, verify_access_token, Principal};
-pub use session::{load_session, logout, session_token_spent, spend_workos_refresh_token, workos_refresh_token, Session};
+pub use session::{
+    load_session, logout, session_token_spent, spend_workos_refresh_token, workos_refresh_token, Session,
+};
 
 use crate::config::Config;
 use crate::http::HttpClient;

@@ -41,7 +41,11 @@ fn token_aad(id: &str) -> String {
 }
 
 /// Store the paused sign-in and describe the picker.
-pub(super) async fn offer<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, pending: PendingAuthentication, resume: Resume) -> Result<Picker, SigninError> {
+pub(super) async fn offer<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    pending: PendingAuthentication,
+    resume: Resume,
+) -> Result<Picker, SigninError> {
     let id = random::token(32);
     let expires_at = ctx.now + STATE_TTL;
     let record = PickRecord {
@@ -54,7 +58,11 @@ pub(super) async fn offer<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, pending:
     let json = serde_json::to_string(&record).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
     ctx.store.put(&keys::signin_pick(&id), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
     let sealed_id = ctx.config.cookie_keys.seal(PICK_COOKIE, id.as_bytes(), expires_at);
-    Ok(Picker { set_cookie: cookies::set_cookie(PICK_COOKIE, &sealed_id, STATE_TTL), organizations: record.organizations, csrf: record.csrf })
+    Ok(Picker {
+        set_cookie: cookies::set_cookie(PICK_COOKIE, &sealed_id, STATE_TTL),
+        organizations: record.organizations,
+        csrf: record.csrf,
+    })
 }
 
 /// Resume a paused authentication in `organization_id`, which must be one WorkOS offered.
@@ -68,7 +76,12 @@ pub(super) async fn select<S: Store, H: HttpClient>(
         return Err(SigninError::NotInOrganization);
     }
     ctx.workos()
-        .authenticate_with_organization_selection(&pending.token, organization_id, client.ip.as_deref(), client.user_agent.as_deref())
+        .authenticate_with_organization_selection(
+            &pending.token,
+            organization_id,
+            client.ip.as_deref(),
+            client.user_agent.as_deref(),
+        )
         .await
         .map_err(SigninError::Workos)
 }
@@ -100,7 +113,9 @@ pub async fn choose<S: Store, H: HttpClient>(
     if !bool::from(csrf.unwrap_or("").as_bytes().ct_eq(record.csrf.as_bytes())) {
         return Err(SigninError::Csrf);
     }
-    let organization_id = organization_id.filter(|o| record.organizations.iter().any(|c| c.id == *o)).ok_or(SigninError::OrganizationNotOffered)?;
+    let organization_id = organization_id
+        .filter(|o| record.organizations.iter().any(|c| c.id == *o))
+        .ok_or(SigninError::OrganizationNotOffered)?;
     let token = ctx
         .config
         .cookie_keys

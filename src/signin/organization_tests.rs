@@ -26,7 +26,12 @@ fn grant_types(requests: &[crate::http::HttpRequest]) -> Vec<String> {
     requests
         .iter()
         .filter(|r| r.url.ends_with("/user_management/authenticate"))
-        .map(|r| serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap()["grant_type"].as_str().unwrap().to_string())
+        .map(|r| {
+            serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap()["grant_type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
@@ -35,7 +40,10 @@ fn several_organizations_show_the_picker_and_keep_the_pending_token_sealed() {
     let w = world(two_orgs(), None);
     let (state, cookie) = w.begin(Some("/authorize?client_id=x"));
     let p = picker(w.finish_outcome(&state, Some(&cookie)));
-    assert_eq!(p.organizations.iter().map(|o| (o.id.as_str(), o.name.as_str())).collect::<Vec<_>>(), vec![(ACME, "Acme"), (GLOBEX, "Globex")]);
+    assert_eq!(
+        p.organizations.iter().map(|o| (o.id.as_str(), o.name.as_str())).collect::<Vec<_>>(),
+        vec![(ACME, "Acme"), (GLOBEX, "Globex")]
+    );
     assert!(p.set_cookie.starts_with("__Host-mcp-pick="), "{}", p.set_cookie);
     assert!(!p.set_cookie.contains(PENDING));
     // Nothing in KV holds the pending token in clear, and no session exists yet.
@@ -50,12 +58,14 @@ fn several_organizations_show_the_picker_and_keep_the_pending_token_sealed() {
 
 #[test]
 fn choosing_an_organization_finishes_the_sign_in_there() {
-    for (org, role, permissions) in [(ACME, "admin", vec!["image_generation".to_string()]), (GLOBEX, "member", vec![])] {
+    for (org, role, permissions) in [(ACME, "admin", vec!["image_generation".to_string()]), (GLOBEX, "member", vec![])]
+    {
         let w = world(two_orgs(), None);
         let (state, cookie) = w.begin(Some("/authorize?client_id=x"));
         let p = picker(w.finish_outcome(&state, Some(&cookie)));
         let pick = cookie_value(&p.set_cookie);
-        let done = block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap();
+        let done =
+            block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap();
         assert_eq!(done.location, "/authorize?client_id=x", "on to where the sign-in was going");
         assert_eq!(done.principal.organization_id.as_deref(), Some(org));
         assert_eq!(done.principal.role.as_deref(), Some(role));
@@ -64,10 +74,19 @@ fn choosing_an_organization_finishes_the_sign_in_there() {
         assert_eq!(w.sessions().len(), 1);
         // Resumed with WorkOS's organization-selection grant; no second refresh was needed.
         let requests = w.http.requests.borrow();
-        assert_eq!(grant_types(&requests), vec!["authorization_code", "urn:workos:oauth:grant-type:organization-selection"]);
-        let selection = requests.iter().find(|r| r.body.as_deref().is_some_and(|b| String::from_utf8_lossy(b).contains("organization-selection"))).unwrap();
+        assert_eq!(
+            grant_types(&requests),
+            vec!["authorization_code", "urn:workos:oauth:grant-type:organization-selection"]
+        );
+        let selection = requests
+            .iter()
+            .find(|r| r.body.as_deref().is_some_and(|b| String::from_utf8_lossy(b).contains("organization-selection")))
+            .unwrap();
         let body: Value = serde_json::from_slice(selection.body.as_deref().unwrap()).unwrap();
-        assert_eq!((body["pending_authentication_token"].as_str(), body["organization_id"].as_str()), (Some(PENDING), Some(org)));
+        assert_eq!(
+            (body["pending_authentication_token"].as_str(), body["organization_id"].as_str()),
+            (Some(PENDING), Some(org))
+        );
         assert_eq!(body["client_id"], "client_test");
         // The memberships were listed for the chosen organization only.
         let listing = requests.iter().find(|r| r.url.contains("organization_memberships")).unwrap();
@@ -75,7 +94,8 @@ fn choosing_an_organization_finishes_the_sign_in_there() {
         drop(requests);
         // The picker is spent.
         assert!(w.store.keys_with_prefix("signin:pick:").is_empty());
-        let again = block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap_err();
+        let again = block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(&p.csrf), Some(ORIGIN), &client_info()))
+            .unwrap_err();
         assert_eq!(again, SigninError::PickExpired);
     }
 }
@@ -89,19 +109,33 @@ fn refused_choices_change_nothing() {
     let try_choose = |pick: Option<&str>, org: Option<&str>, csrf: Option<&str>, origin: Option<&str>| {
         block_on(choose(&w.ctx(), pick, org, csrf, origin, &client_info())).unwrap_err()
     };
-    assert_eq!(try_choose(Some(&pick), Some(ACME), Some(&p.csrf), Some("https://evil.example")), SigninError::ForeignOrigin);
+    assert_eq!(
+        try_choose(Some(&pick), Some(ACME), Some(&p.csrf), Some("https://evil.example")),
+        SigninError::ForeignOrigin
+    );
     assert_eq!(try_choose(Some(&pick), Some(ACME), Some("forged"), Some(ORIGIN)), SigninError::Csrf);
     assert_eq!(try_choose(Some(&pick), Some(ACME), None, Some(ORIGIN)), SigninError::Csrf);
-    assert_eq!(try_choose(Some(&pick), Some("org_elsewhere"), Some(&p.csrf), Some(ORIGIN)), SigninError::OrganizationNotOffered);
+    assert_eq!(
+        try_choose(Some(&pick), Some("org_elsewhere"), Some(&p.csrf), Some(ORIGIN)),
+        SigninError::OrganizationNotOffered
+    );
     assert_eq!(try_choose(Some(&pick), None, Some(&p.csrf), Some(ORIGIN)), SigninError::OrganizationNotOffered);
     assert_eq!(try_choose(None, Some(ACME), Some(&p.csrf), Some(ORIGIN)), SigninError::PickExpired);
-    assert_eq!(try_choose(Some(&cookie), Some(ACME), Some(&p.csrf), Some(ORIGIN)), SigninError::PickExpired, "a sign-in cookie is not a picker");
+    assert_eq!(
+        try_choose(Some(&cookie), Some(ACME), Some(&p.csrf), Some(ORIGIN)),
+        SigninError::PickExpired,
+        "a sign-in cookie is not a picker"
+    );
     let late = Ctx { now: NOW + STATE_TTL + 1, ..w.ctx() };
-    assert_eq!(block_on(choose(&late, Some(&pick), Some(ACME), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap_err(), SigninError::PickExpired);
+    assert_eq!(
+        block_on(choose(&late, Some(&pick), Some(ACME), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap_err(),
+        SigninError::PickExpired
+    );
     assert!(w.sessions().is_empty());
     assert_eq!(grant_types(&w.http.requests.borrow()), vec!["authorization_code"], "nothing reached WorkOS");
     // After all of that the picker still works.
-    let done = block_on(choose(&w.ctx(), Some(&pick), Some(ACME), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap();
+    let done =
+        block_on(choose(&w.ctx(), Some(&pick), Some(ACME), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap();
     assert_eq!(done.principal.user_id, ALICE);
     for e in [SigninError::PickExpired, SigninError::OrganizationNotOffered] {
         assert_eq!(e.view().status, 400);
@@ -129,7 +163,15 @@ fn a_bridge_sign_in_through_the_picker_completes_at_authkit() {
     w.external_auth_id = Some("ext_auth_01TEST".into());
     let (state, cookie) = w.begin(None);
     let p = picker(w.finish_outcome(&state, Some(&cookie)));
-    let done = block_on(choose(&w.ctx(), Some(&cookie_value(&p.set_cookie)), Some(GLOBEX), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap();
+    let done = block_on(choose(
+        &w.ctx(),
+        Some(&cookie_value(&p.set_cookie)),
+        Some(GLOBEX),
+        Some(&p.csrf),
+        Some(ORIGIN),
+        &client_info(),
+    ))
+    .unwrap();
     assert_eq!(done.location, "https://acme.authkit.app/oauth2/continue?state=abc");
     assert_eq!(done.principal.organization_id.as_deref(), Some(GLOBEX));
     assert!(block_on(complete_bridge_for_session(&w.ctx(), &done.principal, "ext_auth_01TEST2")).is_ok());
@@ -144,9 +186,18 @@ fn a_stale_pending_token_is_a_readable_expiry() {
     let key = w.store.keys_with_prefix("signin:pick:")[0].clone();
     let id = key.trim_start_matches("signin:pick:").to_string();
     let mut record: Value = serde_json::from_str(&w.store.map.borrow()[&key].0).unwrap();
-    record["pending_token_sealed"] = json!(w.config.cookie_keys.seal(&format!("kv:signin-pick:{id}"), b"pending_other", NOW + 600));
+    record["pending_token_sealed"] =
+        json!(w.config.cookie_keys.seal(&format!("kv:signin-pick:{id}"), b"pending_other", NOW + 600));
     w.store.map.borrow_mut().insert(key, (record.to_string(), 600));
-    let err = block_on(choose(&w.ctx(), Some(&cookie_value(&p.set_cookie)), Some(ACME), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap_err();
+    let err = block_on(choose(
+        &w.ctx(),
+        Some(&cookie_value(&p.set_cookie)),
+        Some(ACME),
+        Some(&p.csrf),
+        Some(ORIGIN),
+        &client_info(),
+    ))
+    .unwrap_err();
     assert!(matches!(err, SigninError::Workos(crate::workos::WorkosError::Api { status: 400, .. })), "{err:?}");
     assert!(w.sessions().is_empty());
     let _ = Callback::default();

@@ -32,9 +32,12 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
     }
     // Filter by the organization when one is known (this server's, or the one WorkOS scoped
     // the session to); otherwise every membership, page by page.
-    let known_org = ctx.config.organization_id.clone().or_else(|| auth.organization_id.clone()).or_else(|| claims.org_id.clone());
-    let memberships = ctx.workos().list_memberships(&auth.user.id, known_org.as_deref()).await.map_err(SigninError::Workos)?;
-    let membership = choose_membership(&memberships, ctx.config.organization_id.as_deref(), auth.organization_id.as_deref())?;
+    let known_org =
+        ctx.config.organization_id.clone().or_else(|| auth.organization_id.clone()).or_else(|| claims.org_id.clone());
+    let memberships =
+        ctx.workos().list_memberships(&auth.user.id, known_org.as_deref()).await.map_err(SigninError::Workos)?;
+    let membership =
+        choose_membership(&memberships, ctx.config.organization_id.as_deref(), auth.organization_id.as_deref())?;
 
     if let Some(m) = membership {
         if claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
@@ -45,7 +48,9 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
                 .map_err(SigninError::Workos)?;
             claims = verify_access_token(ctx, &auth.access_token).await?;
             if claims.sub != auth.user.id || claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
-                return Err(SigninError::Token(TokenError::Malformed("organization switch returned another scope".into())));
+                return Err(SigninError::Token(TokenError::Malformed(
+                    "organization switch returned another scope".into(),
+                )));
             }
         }
     }
@@ -76,10 +81,7 @@ fn choose_membership<'m>(
     workos_org: Option<&str>,
 ) -> Result<Option<&'m Membership>, SigninError> {
     if let Some(required) = required_org {
-        let m = memberships
-            .iter()
-            .find(|m| m.organization_id == required)
-            .ok_or(SigninError::NotInOrganization)?;
+        let m = memberships.iter().find(|m| m.organization_id == required).ok_or(SigninError::NotInOrganization)?;
         return if m.is_active() { Ok(Some(m)) } else { Err(SigninError::MembershipInactive) };
     }
     let mut active = memberships.iter().filter(|m| m.is_active());
@@ -88,7 +90,10 @@ fn choose_membership<'m>(
 }
 
 /// Verify a WorkOS access token against the (cached) JWKS; refetch once for an unknown key.
-pub async fn verify_access_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, token: &str) -> Result<AccessClaims, SigninError> {
+pub async fn verify_access_token<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    token: &str,
+) -> Result<AccessClaims, SigninError> {
     let stale = ctx.jwks.borrow().is_stale(ctx.now);
     if stale {
         // Stale keys still verify: WorkOS rotates with overlap, so a failed refresh only
@@ -101,7 +106,9 @@ pub async fn verify_access_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, t
     }
     let first = ctx.jwks.borrow().verify(token, &ctx.config.workos_tokens, ctx.now);
     match first {
-        Err(TokenError::UnknownKey(_)) if ctx.jwks.borrow_mut().should_refetch_for(peek_kid(token).as_deref(), ctx.now) => {
+        Err(TokenError::UnknownKey(_))
+            if ctx.jwks.borrow_mut().should_refetch_for(peek_kid(token).as_deref(), ctx.now) =>
+        {
             refresh_jwks(ctx).await?;
             let again = ctx.jwks.borrow().verify(token, &ctx.config.workos_tokens, ctx.now);
             again.map_err(SigninError::Token)

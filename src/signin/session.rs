@@ -97,7 +97,10 @@ pub fn workos_refresh_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, sessio
     if session.refresh_token_sealed.is_empty() {
         return None;
     }
-    ctx.config.cookie_keys.open(REFRESH_TOKEN_AAD, &session.refresh_token_sealed, ctx.now).and_then(|b| String::from_utf8(b).ok())
+    ctx.config
+        .cookie_keys
+        .open(REFRESH_TOKEN_AAD, &session.refresh_token_sealed, ctx.now)
+        .and_then(|b| String::from_utf8(b).ok())
 }
 
 /// Record that the session's WorkOS refresh token is used up. The session stays signed in.

@@ -45,8 +45,16 @@ pub(super) struct Scenario {
 
 impl Default for Scenario {
     fn default() -> Self {
-        Scenario { memberships: vec![membership(ACME, "active", "admin")], selection: None, exchange_fault: None, foreign_signer: false, jwks_down: false, org_lookup_down: false,
-                   completion: (200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})), external_id: None }
+        Scenario {
+            memberships: vec![membership(ACME, "active", "admin")],
+            selection: None,
+            exchange_fault: None,
+            foreign_signer: false,
+            jwks_down: false,
+            org_lookup_down: false,
+            completion: (200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})),
+            external_id: None,
+        }
     }
 }
 
@@ -82,7 +90,9 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
             "/sso/jwks/client_test" if s.jwks_down => Ok(json_response(503, json!({"message":"down"}))),
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
             "/organizations/org_acme" if s.org_lookup_down => Ok(json_response(500, json!({"message":"boom"}))),
-            "/organizations/org_acme" => Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme (looked up)"}))),
+            "/organizations/org_acme" => {
+                Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme (looked up)"})))
+            }
             "/authkit/oauth2/complete" => {
                 // WorkOS reads user.id as the external id: Alice's (set to her WorkOS id first).
                 assert_eq!(body["user"]["id"], s.external_id.as_deref().unwrap_or(ALICE));
@@ -90,7 +100,10 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
                 assert_eq!(body["user"]["first_name"], "Alice");
                 Ok(json_response(s.completion.0, s.completion.1.clone()))
             }
-            "/user_management/users/user_alice" if req.method == crate::http::Method::Get => Ok(json_response(200, json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"}))),
+            "/user_management/users/user_alice" if req.method == crate::http::Method::Get => Ok(json_response(
+                200,
+                json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"}),
+            )),
             "/user_management/organization_memberships" => {
                 Ok(json_response(200, json!({"object":"list","data":s.memberships,"list_metadata":{}})))
             }
@@ -99,33 +112,64 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
                     return fault.clone();
                 }
                 if let Some(orgs) = &s.selection {
-                    return Ok(json_response(403, json!({"code":"organization_selection_required","message":"The user must choose an organization to finish their authentication.",
-                        "pending_authentication_token":PENDING,"organizations":orgs,"user":user})));
+                    return Ok(json_response(
+                        403,
+                        json!({"code":"organization_selection_required","message":"The user must choose an organization to finish their authentication.",
+                        "pending_authentication_token":PENDING,"organizations":orgs,"user":user}),
+                    ));
                 }
                 assert_eq!(body["code"], "code-1");
                 let at = token(&s, json!({"sub":ALICE,"sid":"session_1","exp":NOW + 300,"iat":NOW}));
-                Ok(json_response(200, json!({"user":user,"organization_id":null,"access_token":at,"refresh_token":"rt-1"})))
+                Ok(json_response(
+                    200,
+                    json!({"user":user,"organization_id":null,"access_token":at,"refresh_token":"rt-1"}),
+                ))
             }
             "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
                 assert_eq!(body["refresh_token"], "rt-1");
                 let org = body["organization_id"].as_str().unwrap().to_string();
-                let at = token(&s, json!({"sub":ALICE,"sid":"session_1","org_id":org,"role":"admin",
-                                          "permissions":["image_generation"],"exp":NOW + 300,"iat":NOW}));
-                Ok(json_response(200, json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-2"})))
+                let at = token(
+                    &s,
+                    json!({"sub":ALICE,"sid":"session_1","org_id":org,"role":"admin",
+                                          "permissions":["image_generation"],"exp":NOW + 300,"iat":NOW}),
+                );
+                Ok(json_response(
+                    200,
+                    json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-2"}),
+                ))
             }
-            "/user_management/authenticate" if body["grant_type"] == "urn:workos:oauth:grant-type:organization-selection" => {
+            "/user_management/authenticate"
+                if body["grant_type"] == "urn:workos:oauth:grant-type:organization-selection" =>
+            {
                 if body["pending_authentication_token"] != PENDING {
-                    return Ok(json_response(400, json!({"code":"invalid_pending_authentication_token","message":"Invalid pending authentication token"})));
+                    return Ok(json_response(
+                        400,
+                        json!({"code":"invalid_pending_authentication_token","message":"Invalid pending authentication token"}),
+                    ));
                 }
                 let org = body["organization_id"].as_str().unwrap().to_string();
-                let role = s.memberships.iter().find(|m| m["organization_id"] == org.as_str()).map(|m| m["role"]["slug"].clone()).unwrap_or(Value::Null);
+                let role = s
+                    .memberships
+                    .iter()
+                    .find(|m| m["organization_id"] == org.as_str())
+                    .map(|m| m["role"]["slug"].clone())
+                    .unwrap_or(Value::Null);
                 let permissions = if role == "admin" { json!(["image_generation"]) } else { json!([]) };
-                let at = token(&s, json!({"sub":ALICE,"sid":"session_1","org_id":org,"role":role,"permissions":permissions,"exp":NOW + 300,"iat":NOW}));
-                Ok(json_response(200, json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-1"})))
+                let at = token(
+                    &s,
+                    json!({"sub":ALICE,"sid":"session_1","org_id":org,"role":role,"permissions":permissions,"exp":NOW + 300,"iat":NOW}),
+                );
+                Ok(json_response(
+                    200,
+                    json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-1"}),
+                ))
             }
             "/user_management/users/user_alice" if req.method == crate::http::Method::Put => {
                 assert_eq!(body, json!({"external_id": ALICE}), "only the external id is set");
-                Ok(json_response(200, json!({"object":"user","id":ALICE,"email":"alice@example.com","external_id":ALICE})))
+                Ok(json_response(
+                    200,
+                    json!({"object":"user","id":ALICE,"email":"alice@example.com","external_id":ALICE}),
+                ))
             }
             other => panic!("unexpected WorkOS call {other}"),
         }
@@ -141,8 +185,17 @@ pub(super) struct World<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportErr
     pub(super) external_auth_id: Option<String>,
 }
 
-pub(super) fn world(s: Scenario, org: Option<&str>) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
-    World { config: config(org), store: MemoryStore::default(), http: ScriptedHttp::new(workos(s)), jwks: RefCell::default(), external_auth_id: None }
+pub(super) fn world(
+    s: Scenario,
+    org: Option<&str>,
+) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
+    World {
+        config: config(org),
+        store: MemoryStore::default(),
+        http: ScriptedHttp::new(workos(s)),
+        jwks: RefCell::default(),
+        external_auth_id: None,
+    }
 }
 
 impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
@@ -152,7 +205,16 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
 
     /// Start a sign-in; returns (state, sealed binding cookie value).
     pub(super) fn begin(&self, return_to: Option<&str>) -> (String, String) {
-        let started = block_on(start(&self.ctx(), StartRequest { return_to, login_hint: Some("alice@example.com"), external_auth_id: self.external_auth_id.as_deref(), ..Default::default() })).unwrap();
+        let started = block_on(start(
+            &self.ctx(),
+            StartRequest {
+                return_to,
+                login_hint: Some("alice@example.com"),
+                external_auth_id: self.external_auth_id.as_deref(),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
         let url = url::Url::parse(&started.location).unwrap();
         let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.to_string();
         let cookie = cookie_value(&started.set_cookie);
@@ -206,7 +268,8 @@ fn start_stores_one_time_state_and_redirects_with_pkce() {
     let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{}", q["state"])].0).unwrap();
     use base64::Engine;
     use sha2::Digest;
-    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(rec["verifier"].as_str().unwrap()));
+    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(rec["verifier"].as_str().unwrap()));
     assert_eq!(q["code_challenge"], expected);
     assert!(started.set_cookie.starts_with("__Host-mcp-signin="));
     assert!(!cookie.contains(&state), "the state is sealed, not readable in the cookie");
@@ -218,7 +281,11 @@ fn start_refuses_unsafe_return_paths_and_passes_hints() {
     let (state, _) = w.begin(Some("//evil.example"));
     let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{state}")].0).unwrap();
     assert_eq!(rec["return_to"], "/");
-    let started = block_on(start(&w.ctx(), StartRequest { screen_hint: Some("sign-up"), login_hint: Some("a@b.c"), ..Default::default() })).unwrap();
+    let started = block_on(start(
+        &w.ctx(),
+        StartRequest { screen_hint: Some("sign-up"), login_hint: Some("a@b.c"), ..Default::default() },
+    ))
+    .unwrap();
     assert!(started.location.contains("organization_id=org_acme"));
     assert!(started.location.contains("screen_hint=sign-up"));
     assert!(started.location.contains("login_hint=a%40b.c"));
@@ -248,7 +315,10 @@ fn complete_signs_in_with_organization_permissions() {
     let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
     assert_eq!(session.principal, done.principal);
     let audit = done.audit.unwrap();
-    assert_eq!((audit.action.as_str(), audit.organization_id.as_str(), audit.actor_id.as_str()), ("user.signed_in", ACME, ALICE));
+    assert_eq!(
+        (audit.action.as_str(), audit.organization_id.as_str(), audit.actor_id.as_str()),
+        ("user.signed_in", ACME, ALICE)
+    );
     assert_eq!(audit.target_type, "user");
     assert_eq!(audit.location, "203.0.113.9");
     assert_eq!(audit.user_agent.as_deref(), Some("UA/1"));
@@ -285,7 +355,12 @@ fn state_refusals() {
     let w = world(Scenario::default(), None);
     let (state, cookie) = w.begin(None);
     let (other_state, other_cookie) = w.begin(None);
-    let missing = block_on(complete(&w.ctx(), Callback { code: Some("code-1"), ..Default::default() }, Some(&cookie), &ClientInfo::default()));
+    let missing = block_on(complete(
+        &w.ctx(),
+        Callback { code: Some("code-1"), ..Default::default() },
+        Some(&cookie),
+        &ClientInfo::default(),
+    ));
     assert_eq!(missing.unwrap_err(), SigninError::StateMissing);
     assert_eq!(w.finish(&state, None).unwrap_err(), SigninError::StateNotBound);
     assert_eq!(w.finish(&state, Some("garbage")).unwrap_err(), SigninError::StateNotBound);
@@ -299,7 +374,9 @@ fn state_refusals() {
     assert_eq!(w.sessions().len(), 1);
     // The other browser's flow is unaffected by all of this.
     w.finish(&other_state, Some(&other_cookie)).unwrap();
-    for e in [SigninError::StateMissing, SigninError::StateNotBound, SigninError::StateForeign, SigninError::StateUnknown] {
+    for e in
+        [SigninError::StateMissing, SigninError::StateNotBound, SigninError::StateForeign, SigninError::StateUnknown]
+    {
         assert_eq!(e.view().status, 400);
     }
 }
@@ -310,7 +387,12 @@ fn expired_state_is_refused_even_if_kv_still_has_it() {
     let (state, _) = w.begin(None);
     let late = Ctx { now: NOW + STATE_TTL + 1, ..w.ctx() };
     let cookie = w.config.cookie_keys.seal(SIGNIN_COOKIE, state.as_bytes(), NOW + 10 * STATE_TTL);
-    let r = block_on(complete(&late, Callback { state: Some(&state), code: Some("code-1"), ..Default::default() }, Some(&cookie), &ClientInfo::default()));
+    let r = block_on(complete(
+        &late,
+        Callback { state: Some(&state), code: Some("code-1"), ..Default::default() },
+        Some(&cookie),
+        &ClientInfo::default(),
+    ));
     assert_eq!(r.unwrap_err(), SigninError::StateUnknown);
 }
 
@@ -318,14 +400,27 @@ fn expired_state_is_refused_even_if_kv_still_has_it() {
 fn missing_code_and_provider_errors_consume_the_state() {
     let w = world(Scenario::default(), None);
     let (state, cookie) = w.begin(None);
-    let r = block_on(complete(&w.ctx(), Callback { state: Some(&state), ..Default::default() }, Some(&cookie), &ClientInfo::default()));
+    let r = block_on(complete(
+        &w.ctx(),
+        Callback { state: Some(&state), ..Default::default() },
+        Some(&cookie),
+        &ClientInfo::default(),
+    ));
     assert_eq!(r.unwrap_err(), SigninError::CodeMissing);
     assert_eq!(w.finish(&state, Some(&cookie)).unwrap_err(), SigninError::StateUnknown);
 
     let (state, cookie) = w.begin(None);
-    let cb = Callback { state: Some(&state), error: Some("access_denied"), error_description: Some("User cancelled"), ..Default::default() };
+    let cb = Callback {
+        state: Some(&state),
+        error: Some("access_denied"),
+        error_description: Some("User cancelled"),
+        ..Default::default()
+    };
     let err = block_on(complete(&w.ctx(), cb, Some(&cookie), &ClientInfo::default())).unwrap_err();
-    assert_eq!(err, SigninError::Provider { error: "access_denied".into(), description: Some("User cancelled".into()) });
+    assert_eq!(
+        err,
+        SigninError::Provider { error: "access_denied".into(), description: Some("User cancelled".into()) }
+    );
     assert!(err.view().message.contains("User cancelled"));
     assert!(w.sessions().is_empty());
 }
@@ -333,10 +428,19 @@ fn missing_code_and_provider_errors_consume_the_state() {
 #[test]
 fn workos_failures_become_clear_errors_and_write_nothing() {
     let unreachable = Err(TransportError::Timeout);
-    let limited = Ok(HttpResponse { status: 429, headers: vec![("Retry-After".into(), "7".into())], body: br#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#.to_vec() });
+    let limited = Ok(HttpResponse {
+        status: 429,
+        headers: vec![("Retry-After".into(), "7".into())],
+        body: br#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#.to_vec(),
+    });
     let bad_gateway = Ok(HttpResponse { status: 502, headers: vec![], body: b"<html>bad gateway</html>".to_vec() });
-    let bad_code = Ok(json_response(400, json!({"error":"invalid_grant","error_description":"The code 'x' has expired or is invalid."})));
-    for (fault, status, retry) in [(unreachable, 503, None), (limited, 503, Some(7)), (bad_gateway, 502, None), (bad_code, 400, None)] {
+    let bad_code = Ok(json_response(
+        400,
+        json!({"error":"invalid_grant","error_description":"The code 'x' has expired or is invalid."}),
+    ));
+    for (fault, status, retry) in
+        [(unreachable, 503, None), (limited, 503, Some(7)), (bad_gateway, 502, None), (bad_code, 400, None)]
+    {
         let w = world(Scenario { exchange_fault: Some(fault), ..Default::default() }, None);
         let (state, cookie) = w.begin(None);
         let err = w.finish(&state, Some(&cookie)).unwrap_err();
@@ -372,7 +476,8 @@ fn tampered_or_foreign_session_cookies_are_absent() {
     // A signin cookie is not a session cookie, even under the same key.
     assert!(block_on(load_session(&w.ctx(), Some(&cookie))).unwrap().is_none());
     let other = world(Scenario::default(), None);
-    let foreign_key = Config { cookie_keys: crate::cookies::CookieKeys::parse(&"z".repeat(40)).unwrap(), ..config(None) };
+    let foreign_key =
+        Config { cookie_keys: crate::cookies::CookieKeys::parse(&"z".repeat(40)).unwrap(), ..config(None) };
     let ctx = Ctx { config: &foreign_key, ..other.ctx() };
     assert!(block_on(load_session(&ctx, Some(&sc))).unwrap().is_none());
 }
@@ -384,7 +489,10 @@ fn logout_checks_origin_and_csrf_then_deletes_the_session() {
     let sc = cookie_value(&w.finish(&state, Some(&cookie)).unwrap().set_cookie);
     let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
 
-    assert_eq!(block_on(logout(&w.ctx(), Some(&sc), Some(&session.csrf), Some("https://evil.example"))).unwrap_err(), SigninError::ForeignOrigin);
+    assert_eq!(
+        block_on(logout(&w.ctx(), Some(&sc), Some(&session.csrf), Some("https://evil.example"))).unwrap_err(),
+        SigninError::ForeignOrigin
+    );
     assert_eq!(block_on(logout(&w.ctx(), Some(&sc), Some("wrong"), None)).unwrap_err(), SigninError::Csrf);
     assert_eq!(block_on(logout(&w.ctx(), Some(&sc), None, Some(ORIGIN))).unwrap_err(), SigninError::Csrf);
     assert_eq!(w.sessions().len(), 1, "refused logouts keep the session");
@@ -443,7 +551,8 @@ fn an_unnamed_membership_gets_its_organization_name_looked_up() {
 
 #[test]
 fn a_failed_organization_lookup_still_signs_in_without_a_name() {
-    let w = world(Scenario { memberships: vec![unnamed_membership()], org_lookup_down: true, ..Default::default() }, None);
+    let w =
+        world(Scenario { memberships: vec![unnamed_membership()], org_lookup_down: true, ..Default::default() }, None);
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
     assert_eq!(done.principal.organization_name, None);
@@ -479,7 +588,11 @@ fn a_completion_pointing_outside_authkit_is_refused_and_leaves_no_session() {
 
 #[test]
 fn authkit_completion_errors_get_readable_pages() {
-    for (status, code, words) in [(400, "external_auth_session_already_completed", "already completed"), (400, "email_not_available", "another account"), (404, "", "expired")] {
+    for (status, code, words) in [
+        (400, "external_auth_session_already_completed", "already completed"),
+        (400, "email_not_available", "another account"),
+        (404, "", "expired"),
+    ] {
         let w = bridge_world((status, json!({"code": code, "message": "x"})));
         let (state, cookie) = w.begin(None);
         let err = w.finish(&state, Some(&cookie)).unwrap_err();

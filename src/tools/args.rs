@@ -28,7 +28,11 @@ pub fn validate(tool: &Tool, arguments: Option<Value>) -> Result<Args, String> {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(other) => {
-            return Err(format!("Invalid arguments for {}: arguments must be an object, not {}.", tool.name, kind_of(&other)));
+            return Err(format!(
+                "Invalid arguments for {}: arguments must be an object, not {}.",
+                tool.name,
+                kind_of(&other)
+            ));
         }
     };
     let mut problems = Vec::new();
@@ -66,7 +70,12 @@ pub fn validate(tool: &Tool, arguments: Option<Value>) -> Result<Args, String> {
             let list: Vec<String> = tool.params.iter().map(|p| format!("{} ({})", p.name, p.expectation())).collect();
             format!("it accepts {}", list.join(", "))
         };
-        return Err(format!("Invalid arguments for {}: {}. {}.", tool.name, problems.join("; "), upper_first(&accepted)));
+        return Err(format!(
+            "Invalid arguments for {}: {}. {}.",
+            tool.name,
+            problems.join("; "),
+            upper_first(&accepted)
+        ));
     }
     Ok(Args(args))
 }
@@ -80,7 +89,9 @@ fn check(param: &Param, value: &Value) -> Result<Value, String> {
         },
         ParamKind::Integer { min, max, .. } => {
             // JSON Schema counts 5.0 as an integer.
-            let n = value.as_i64().or_else(|| value.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64));
+            let n = value
+                .as_i64()
+                .or_else(|| value.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64));
             match n {
                 Some(n) if (min..=max).contains(&n) => Ok(Value::from(n)),
                 _ => Err(wrong()),
@@ -88,7 +99,12 @@ fn check(param: &Param, value: &Value) -> Result<Value, String> {
         }
         ParamKind::String { min_chars, max_chars } => match value.as_str() {
             Some(s) if (min_chars..=max_chars).contains(&s.chars().count()) => Ok(value.clone()),
-            Some(s) => Err(format!("\"{}\" must be {}, not {} characters long", param.name, param.expectation(), s.chars().count())),
+            Some(s) => Err(format!(
+                "\"{}\" must be {}, not {} characters long",
+                param.name,
+                param.expectation(),
+                s.chars().count()
+            )),
             None => Err(wrong()),
         },
     }
@@ -115,7 +131,11 @@ fn describe(v: &Value) -> String {
 
 /// Argument names come from the client: keep error texts bounded.
 fn clip(s: &str) -> String {
-    if s.chars().count() <= 40 { s.to_string() } else { format!("{}…", s.chars().take(40).collect::<String>()) }
+    if s.chars().count() <= 40 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    }
 }
 
 fn upper_first(s: &str) -> String {

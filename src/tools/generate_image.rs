@@ -10,15 +10,15 @@ pub const DEFAULT_STEPS: u32 = 4;
 pub async fn run<E: ToolEnv>(env: &E, args: &Args) -> ToolResult {
     let prompt = args.string("prompt").unwrap_or_default();
     if prompt.trim().is_empty() {
-        return ToolResult::error("Invalid arguments for generateImage: \"prompt\" must describe the image; it is blank.");
+        return ToolResult::error(
+            "Invalid arguments for generateImage: \"prompt\" must describe the image; it is blank.",
+        );
     }
     let steps = args.integer("steps").and_then(|s| u32::try_from(s).ok()).unwrap_or(DEFAULT_STEPS);
     match env.generate_image(prompt, steps).await {
-        Some(Ok(image)) if !image.base64.is_empty() => ToolResult {
-            content: vec![image_block(image.base64, image.mime_type)],
-            structured: None,
-            is_error: false,
-        },
+        Some(Ok(image)) if !image.base64.is_empty() => {
+            ToolResult { content: vec![image_block(image.base64, image.mime_type)], structured: None, is_error: false }
+        }
         Some(Ok(_)) => ToolResult::error("Image generation failed: Workers AI returned no image. Please try again."),
         Some(Err(reason)) => ToolResult::error(format!("Image generation failed: {reason}. Please try again shortly.")),
         None => local_preview(prompt, steps),
@@ -59,10 +59,14 @@ mod tests {
 
     #[test]
     fn uses_workers_ai_when_bound() {
-        let env = ScriptedEnv::with_ai(Ok(GeneratedImage { base64: "/9j/4AAQ".into(), mime_type: "image/jpeg".into() }));
+        let env =
+            ScriptedEnv::with_ai(Ok(GeneratedImage { base64: "/9j/4AAQ".into(), mime_type: "image/jpeg".into() }));
         let r = block_on(run(&env, &args(json!({"prompt": "a red fox", "steps": 8}))));
         assert_eq!(env.calls(), vec!["generate_image(a red fox, 8)"]);
-        assert_eq!(r.into_json(), json!({"content": [{"type": "image", "data": "/9j/4AAQ", "mimeType": "image/jpeg"}]}));
+        assert_eq!(
+            r.into_json(),
+            json!({"content": [{"type": "image", "data": "/9j/4AAQ", "mimeType": "image/jpeg"}]})
+        );
     }
 
     #[test]
@@ -77,7 +81,10 @@ mod tests {
         let env = ScriptedEnv::with_ai(Err("Workers AI could not generate the image right now".into()));
         let r = block_on(run(&env, &args(json!({"prompt": "p"}))));
         assert!(r.is_error);
-        assert_eq!(r.content[0]["text"], "Image generation failed: Workers AI could not generate the image right now. Please try again shortly.");
+        assert_eq!(
+            r.content[0]["text"],
+            "Image generation failed: Workers AI could not generate the image right now. Please try again shortly."
+        );
         let env = ScriptedEnv::with_ai(Ok(GeneratedImage { base64: String::new(), mime_type: "image/jpeg".into() }));
         assert!(block_on(run(&env, &args(json!({"prompt": "p"})))).is_error);
     }
@@ -94,7 +101,10 @@ mod tests {
         assert_eq!(png, preview::render("a red fox", 6).unwrap_or_default());
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert_eq!(r.content[1]["type"], "text");
-        assert!(r.content[1]["text"].as_str().unwrap_or_default().starts_with("Local preview: the Workers AI binding is not configured here"));
+        assert!(r.content[1]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Local preview: the Workers AI binding is not configured here"));
     }
 
     #[test]

@@ -16,12 +16,15 @@ pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> ToolResult {
             "email_verified": user.email_verified,
             "profile_picture_url": user.profile_picture_url,
         })),
-        Err(reason) => ToolResult::error(format!("Could not fetch your WorkOS profile right now ({reason}). Please try again shortly.")),
+        Err(reason) => ToolResult::error(format!(
+            "Could not fetch your WorkOS profile right now ({reason}). Please try again shortly."
+        )),
     }
 }
 
 fn summary(u: &User) -> String {
-    let or_unset = |v: &Option<String>| v.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or("(not set)").to_string();
+    let or_unset =
+        |v: &Option<String>| v.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or("(not set)").to_string();
     let verified = match u.email_verified {
         Some(true) => "verified",
         Some(false) => "not verified",
@@ -54,10 +57,13 @@ mod tests {
         assert!(text.starts_with("Your WorkOS profile (Alice Admin):"), "{text}");
         assert!(text.contains("- Email: alice@example.com (verified)"), "{text}");
         assert!(text.contains("- Profile picture: https://example.com/alice.png"), "{text}");
-        assert_eq!(r.structured, Some(json!({
-            "id": "user_alice", "email": "alice@example.com", "first_name": "Alice", "last_name": "Admin",
-            "email_verified": true, "profile_picture_url": "https://example.com/alice.png",
-        })));
+        assert_eq!(
+            r.structured,
+            Some(json!({
+                "id": "user_alice", "email": "alice@example.com", "first_name": "Alice", "last_name": "Admin",
+                "email_verified": true, "profile_picture_url": "https://example.com/alice.png",
+            }))
+        );
     }
 
     #[test]

@@ -74,7 +74,12 @@ pub fn image_block(base64: impl Into<String>, mime_type: impl Into<String>) -> V
 }
 
 /// Run tool `name` for `principal`. Refusals, invalid arguments and failures are `isError` results.
-pub async fn call<E: ToolEnv>(principal: &Principal, env: &E, name: &str, arguments: Option<Value>) -> Result<ToolResult, CallError> {
+pub async fn call<E: ToolEnv>(
+    principal: &Principal,
+    env: &E,
+    name: &str,
+    arguments: Option<Value>,
+) -> Result<ToolResult, CallError> {
     let tool = find(name).ok_or(CallError::UnknownTool)?;
     if !permitted(principal, tool) {
         return Ok(ToolResult::error(refusal(principal, tool)));
@@ -107,8 +112,8 @@ it applies from your client's next token refresh or sign-in.",
 }
 
 #[cfg(test)]
-pub(crate) mod test_support;
-#[cfg(test)]
 mod png_tests;
+#[cfg(test)]
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;

@@ -35,9 +35,16 @@ pub struct Param {
 pub enum ParamKind {
     /// Any finite JSON number.
     Number,
-    Integer { min: i64, max: i64, default: Option<i64> },
+    Integer {
+        min: i64,
+        max: i64,
+        default: Option<i64>,
+    },
     /// Lengths count Unicode scalar values, as JSON Schema does.
-    String { min_chars: usize, max_chars: usize },
+    String {
+        min_chars: usize,
+        max_chars: usize,
+    },
 }
 
 pub const IMAGE_GENERATION: &str = "image_generation";
@@ -79,7 +86,8 @@ Returns the image itself. Requires the image_generation permission.",
             },
             Param {
                 name: "steps",
-                description: "Diffusion steps, 4–8: more steps give more detail but take longer. Defaults to 4; 8 works best.",
+                description:
+                    "Diffusion steps, 4–8: more steps give more detail but take longer. Defaults to 4; 8 works best.",
                 kind: ParamKind::Integer { min: 4, max: 8, default: Some(4) },
                 required: false,
             },
@@ -134,7 +142,9 @@ impl Param {
                 }
                 s
             }
-            ParamKind::String { min_chars, max_chars } => json!({ "type": "string", "minLength": min_chars, "maxLength": max_chars }),
+            ParamKind::String { min_chars, max_chars } => {
+                json!({ "type": "string", "minLength": min_chars, "maxLength": max_chars })
+            }
         };
         if let Some(obj) = schema.as_object_mut() {
             obj.insert("description".into(), json!(self.description));
@@ -176,10 +186,13 @@ mod tests {
         }
         let image = find("generateImage").map(Tool::input_schema).unwrap_or_default();
         assert_eq!(image["required"], json!(["prompt"]));
-        assert_eq!(image["properties"]["steps"], json!({
-            "type": "integer", "minimum": 4, "maximum": 8, "default": 4,
-            "description": "Diffusion steps, 4–8: more steps give more detail but take longer. Defaults to 4; 8 works best."
-        }));
+        assert_eq!(
+            image["properties"]["steps"],
+            json!({
+                "type": "integer", "minimum": 4, "maximum": 8, "default": 4,
+                "description": "Diffusion steps, 4–8: more steps give more detail but take longer. Defaults to 4; 8 works best."
+            })
+        );
         assert_eq!(image["properties"]["prompt"]["maxLength"], 2000);
         let add = find("add").map(Tool::input_schema).unwrap_or_default();
         assert_eq!(add["required"], json!(["a", "b"]));

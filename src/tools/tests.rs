@@ -37,7 +37,12 @@ fn refused_call_names_tool_permission_and_role_without_running_it() {
     let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "a cat"})))).expect("known tool");
     assert!(r.is_error);
     let text = r.content[0]["text"].as_str().unwrap_or_default();
-    assert!(text.starts_with("generateImage requires the image_generation permission; your role (member) does not have it."), "{text}");
+    assert!(
+        text.starts_with(
+            "generateImage requires the image_generation permission; your role (member) does not have it."
+        ),
+        "{text}"
+    );
     assert!(env.calls().is_empty(), "refused before any work");
     // Refusal comes before argument validation: the permission is the actual problem.
     let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"bad": 1})))).expect("known tool");
@@ -67,7 +72,8 @@ fn invalid_arguments_are_tool_errors() {
     let r = block_on(call(&alice(), &env, "add", Some(json!({"a": 1})))).expect("known tool");
     assert!(r.is_error);
     assert!(r.content[0]["text"].as_str().unwrap_or_default().contains("missing required argument \"b\""));
-    let r = block_on(call(&alice(), &env, "generateImage", Some(json!({"prompt": "p", "steps": 3})))).expect("known tool");
+    let r =
+        block_on(call(&alice(), &env, "generateImage", Some(json!({"prompt": "p", "steps": 3})))).expect("known tool");
     assert!(r.is_error && env.calls().is_empty());
 }
 
@@ -84,7 +90,10 @@ fn calls_reach_each_tool() {
 #[test]
 fn result_json_shape() {
     assert_eq!(ToolResult::text("hi").into_json(), json!({"content": [{"type": "text", "text": "hi"}]}));
-    assert_eq!(ToolResult::error("no").into_json(), json!({"content": [{"type": "text", "text": "no"}], "isError": true}));
+    assert_eq!(
+        ToolResult::error("no").into_json(),
+        json!({"content": [{"type": "text", "text": "no"}], "isError": true})
+    );
     assert_eq!(
         ToolResult::text("t").with_structured(json!({"k": 1})).into_json(),
         json!({"content": [{"type": "text", "text": "t"}], "structuredContent": {"k": 1}})

@@ -18,7 +18,8 @@ pub fn run(principal: &Principal) -> ToolResult {
 
 fn summary(p: &Principal) -> String {
     // AuthKit tokens may name no email (and WorkOS may not know one for the membership).
-    let who = if p.email.is_empty() || p.email == p.name { p.name.clone() } else { format!("{} <{}>", p.name, p.email) };
+    let who =
+        if p.email.is_empty() || p.email == p.name { p.name.clone() } else { format!("{} <{}>", p.name, p.email) };
     let mut lines = vec![format!("You are signed in as {who} (WorkOS user {}).", p.user_id)];
     lines.push(match (&p.organization_id, &p.organization_name) {
         (Some(id), Some(name)) => format!("Organization: {name} ({id})."),
@@ -61,18 +62,24 @@ mod tests {
         assert!(text.contains("Permissions (2): image_generation, widgets:manage."), "{text}");
         assert!(text.contains("Tools you can use: add, whoami, generateImage, getUserProfile."), "{text}");
         assert!(!text.contains("cannot use"), "{text}");
-        assert_eq!(r.structured, Some(json!({
-            "user_id": "user_alice", "email": "alice@example.com", "name": "Alice Admin",
-            "organization_id": "org_acme", "organization_name": "Acme", "role": "admin",
-            "permissions": ["image_generation", "widgets:manage"],
-        })));
+        assert_eq!(
+            r.structured,
+            Some(json!({
+                "user_id": "user_alice", "email": "alice@example.com", "name": "Alice Admin",
+                "organization_id": "org_acme", "organization_name": "Acme", "role": "admin",
+                "permissions": ["image_generation", "widgets:manage"],
+            }))
+        );
     }
 
     #[test]
     fn member_summary_names_the_missing_permission() {
         let text = run(&bob()).content[0]["text"].as_str().unwrap_or_default().to_string();
         assert!(text.contains("Permissions: none."), "{text}");
-        assert!(text.contains("Tools you cannot use: generateImage (needs the image_generation permission)."), "{text}");
+        assert!(
+            text.contains("Tools you cannot use: generateImage (needs the image_generation permission)."),
+            "{text}"
+        );
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub fn authorization_url(base_url: &str, client_id: &str, p: &AuthorizeParams<'_
         ("response_type", "code"),
         ("state", p.state),
     ];
-    let optional = [("login_hint", p.login_hint), ("organization_id", p.organization_id), ("screen_hint", p.screen_hint)];
+    let optional =
+        [("login_hint", p.login_hint), ("organization_id", p.organization_id), ("screen_hint", p.screen_hint)];
     query.extend(optional.into_iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))));
     query.sort_by_key(|(k, _)| *k);
     endpoint(base_url, &["user_management", "authorize"], &query)
@@ -72,7 +73,8 @@ fn endpoint(base_url: &str, segments: &[&str], query: &[(&str, &str)]) -> String
     let parsed = url::Url::parse(base_url).ok().filter(|u| !u.cannot_be_a_base());
     let Some(mut url) = parsed else {
         // Config validates the base URL; this keeps a bad one from panicking anyway.
-        let path: Vec<String> = segments.iter().map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect()).collect();
+        let path: Vec<String> =
+            segments.iter().map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect()).collect();
         return format!("{}/{}{}", base_url.trim_end_matches('/'), path.join("/"), query_string(query));
     };
     if let Ok(mut path) = url.path_segments_mut() {
@@ -140,7 +142,13 @@ pub struct BridgeUser<'a> {
 impl<'a, H: HttpClient> WorkosClient<'a, H> {
     /// `POST /user_management/authenticate` grant `authorization_code` (JSON; `client_secret` = API key).
     /// Not retried: WorkOS spends the code on the first request that reaches it.
-    pub async fn authenticate_with_code(&self, code: &str, code_verifier: &str, ip_address: Option<&str>, user_agent: Option<&str>) -> Result<AuthResponse, WorkosError> {
+    pub async fn authenticate_with_code(
+        &self,
+        code: &str,
+        code_verifier: &str,
+        ip_address: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<AuthResponse, WorkosError> {
         let mut body = json!({
             "grant_type": "authorization_code",
             "client_id": self.client_id,
@@ -155,7 +163,11 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     }
 
     /// Same endpoint, grant `refresh_token`, optionally switching to `organization_id`.
-    pub async fn authenticate_with_refresh_token(&self, refresh_token: &str, organization_id: Option<&str>) -> Result<AuthResponse, WorkosError> {
+    pub async fn authenticate_with_refresh_token(
+        &self,
+        refresh_token: &str,
+        organization_id: Option<&str>,
+    ) -> Result<AuthResponse, WorkosError> {
         let mut body = json!({
             "grant_type": "refresh_token",
             "client_id": self.client_id,
@@ -192,7 +204,11 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     /// `POST /authkit/oauth2/complete` (standalone Connect, "bring your own login"): tells AuthKit
     /// who signed in for `external_auth_id`; returns the `redirect_uri` to send the browser to.
     /// WorkOS finds (or creates) its user by `user.id` = the person's `external_id`.
-    pub async fn complete_authkit_oauth2(&self, external_auth_id: &str, user: &BridgeUser<'_>) -> Result<String, WorkosError> {
+    pub async fn complete_authkit_oauth2(
+        &self,
+        external_auth_id: &str,
+        user: &BridgeUser<'_>,
+    ) -> Result<String, WorkosError> {
         let mut person = json!({ "id": user.external_id, "email": user.email });
         put_opt(&mut person, "first_name", user.first_name);
         put_opt(&mut person, "last_name", user.last_name);
@@ -238,7 +254,11 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     /// `GET /user_management/organization_memberships?user_id=…[&organization_id=…]&statuses=active,inactive,pending`
     /// (the spec's `style: form, explode: false`), every status so callers can tell "inactive"
     /// from "none". Follows `list_metadata.after` for up to [`MAX_MEMBERSHIP_PAGES`] pages of 100.
-    pub async fn list_memberships(&self, user_id: &str, organization_id: Option<&str>) -> Result<Vec<Membership>, WorkosError> {
+    pub async fn list_memberships(
+        &self,
+        user_id: &str,
+        organization_id: Option<&str>,
+    ) -> Result<Vec<Membership>, WorkosError> {
         let mut all = Vec::new();
         let mut after: Option<String> = None;
         for _ in 0..MAX_MEMBERSHIP_PAGES {
@@ -273,7 +293,8 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         let role: Role = match self.call_json(self.get(environment), &[], Retry::Once).await {
             Ok(role) => role,
             Err(WorkosError::Api { status: 404, .. }) => {
-                let custom = endpoint(self.base_url, &["authorization", "organizations", organization_id, "roles", slug], &[]);
+                let custom =
+                    endpoint(self.base_url, &["authorization", "organizations", organization_id, "roles", slug], &[]);
                 self.call_json(self.get(custom), &[], Retry::Once).await?
             }
             Err(e) => return Err(e),
@@ -293,7 +314,8 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     pub async fn fetch_jwks(&self) -> Result<String, WorkosError> {
         let req = self.get(jwks_url(self.base_url, self.client_id));
         let resp = self.call(req, &[], Retry::Once).await?;
-        String::from_utf8(resp.body).map_err(|_| WorkosError::Malformed { status: resp.status, detail: "JWKS is not UTF-8".into() })
+        String::from_utf8(resp.body)
+            .map_err(|_| WorkosError::Malformed { status: resp.status, detail: "JWKS is not UTF-8".into() })
     }
 
     fn headers(&self) -> Vec<(String, String)> {
@@ -305,7 +327,14 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     }
 
     fn get(&self, url: String) -> HttpRequest {
-        HttpRequest { method: Method::Get, url, headers: self.headers(), body: None, max_response_bytes: Some(MAX_RESPONSE_BYTES), timeout_ms: None }
+        HttpRequest {
+            method: Method::Get,
+            url,
+            headers: self.headers(),
+            body: None,
+            max_response_bytes: Some(MAX_RESPONSE_BYTES),
+            timeout_ms: None,
+        }
     }
 
     fn post(&self, segments: &[&str], body: &Value, idempotency_key: Option<&str>) -> HttpRequest {
@@ -319,7 +348,14 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         if let Some(key) = idempotency_key {
             headers.push(("Idempotency-Key".into(), key.into()));
         }
-        HttpRequest { method, url, headers, body: Some(body.to_string().into_bytes()), max_response_bytes: Some(MAX_RESPONSE_BYTES), timeout_ms: None }
+        HttpRequest {
+            method,
+            url,
+            headers,
+            body: Some(body.to_string().into_bytes()),
+            max_response_bytes: Some(MAX_RESPONSE_BYTES),
+            timeout_ms: None,
+        }
     }
 
     /// Send; a transient failure of a retryable call is tried once more within the client's
@@ -343,20 +379,38 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         let scrub = |e: WorkosError| std::iter::once(&self.api_key).chain(secrets).fold(e, |e, s| e.redact(s));
         let resp = match self.http.send(req).await {
             Ok(resp) => resp,
-            Err(TransportError::Timeout) => return Err(WorkosError::Unreachable { timeout: true, detail: "timed out".into() }),
-            Err(TransportError::Network(detail)) => return Err(scrub(WorkosError::Unreachable { timeout: false, detail: clean(&detail) })),
-            Err(TransportError::TooLarge) => return Err(WorkosError::Unreachable { timeout: false, detail: "response too large".into() }),
+            Err(TransportError::Timeout) => {
+                return Err(WorkosError::Unreachable { timeout: true, detail: "timed out".into() })
+            }
+            Err(TransportError::Network(detail)) => {
+                return Err(scrub(WorkosError::Unreachable { timeout: false, detail: clean(&detail) }))
+            }
+            Err(TransportError::TooLarge) => {
+                return Err(WorkosError::Unreachable { timeout: false, detail: "response too large".into() })
+            }
         };
         if (200..300).contains(&resp.status) {
             return Ok(resp);
         }
-        let err = WorkosError::from_response(resp.status, &resp.body, resp.header("Retry-After"), resp.header("X-Request-ID"), self.now);
+        let err = WorkosError::from_response(
+            resp.status,
+            &resp.body,
+            resp.header("Retry-After"),
+            resp.header("X-Request-ID"),
+            self.now,
+        );
         Err(scrub(err))
     }
 
-    async fn call_json<T: DeserializeOwned>(&self, req: HttpRequest, secrets: &[&str], retry: Retry) -> Result<T, WorkosError> {
+    async fn call_json<T: DeserializeOwned>(
+        &self,
+        req: HttpRequest,
+        secrets: &[&str],
+        retry: Retry,
+    ) -> Result<T, WorkosError> {
         let resp = self.call(req, secrets, retry).await?;
-        serde_json::from_slice(&resp.body).map_err(|e| WorkosError::Malformed { status: resp.status, detail: describe(&e) })
+        serde_json::from_slice(&resp.body)
+            .map_err(|e| WorkosError::Malformed { status: resp.status, detail: describe(&e) })
     }
 }
 
@@ -386,7 +440,11 @@ fn describe(e: &serde_json::Error) -> String {
         Category::Io => "unreadable body".to_string(),
         Category::Data => {
             let msg = e.to_string();
-            if msg.starts_with("missing field") { msg.split(" at line").next().unwrap_or("").to_string() } else { "unexpected JSON shape".to_string() }
+            if msg.starts_with("missing field") {
+                msg.split(" at line").next().unwrap_or("").to_string()
+            } else {
+                "unexpected JSON shape".to_string()
+            }
         }
     };
     format!("{what} at line {} column {}", e.line(), e.column())

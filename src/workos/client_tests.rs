@@ -63,12 +63,22 @@ fn assert_post_headers(r: &HttpRequest) {
 
 #[test]
 fn authorization_url_is_sorted_and_encoded() {
-    let p = AuthorizeParams { redirect_uri: "https://mcp.example.com/callback?x=1", state: "st/ate+=", code_challenge: "abc-_", ..Default::default() };
+    let p = AuthorizeParams {
+        redirect_uri: "https://mcp.example.com/callback?x=1",
+        state: "st/ate+=",
+        code_challenge: "abc-_",
+        ..Default::default()
+    };
     let want = "https://api.workos.test/user_management/authorize?client_id=client_123&code_challenge=abc-_&code_challenge_method=S256\
                 &provider=authkit&redirect_uri=https%3A%2F%2Fmcp.example.com%2Fcallback%3Fx%3D1&response_type=code&state=st%2Fate%2B%3D";
     assert_eq!(authorization_url(BASE, "client_123", &p), want);
     assert_eq!(authorization_url("https://api.workos.test/", "client_123", &p), want, "trailing slash");
-    let full = AuthorizeParams { organization_id: Some("org_1"), login_hint: Some("a+b c@example.com"), screen_hint: Some("sign-up"), ..p.clone() };
+    let full = AuthorizeParams {
+        organization_id: Some("org_1"),
+        login_hint: Some("a+b c@example.com"),
+        screen_hint: Some("sign-up"),
+        ..p.clone()
+    };
     assert_eq!(
         authorization_url(BASE, "client_123", &full),
         "https://api.workos.test/user_management/authorize?client_id=client_123&code_challenge=abc-_&code_challenge_method=S256\
@@ -77,28 +87,40 @@ fn authorization_url_is_sorted_and_encoded() {
     );
     let empty = AuthorizeParams { login_hint: Some(""), ..p.clone() };
     assert_eq!(authorization_url(BASE, "client_123", &empty), want, "empty optional values are left out");
-    let round: Vec<(String, String)> = url::Url::parse(&authorization_url(BASE, "client_123", &full)).unwrap().query_pairs().into_owned().collect();
+    let round: Vec<(String, String)> =
+        url::Url::parse(&authorization_url(BASE, "client_123", &full)).unwrap().query_pairs().into_owned().collect();
     assert!(round.contains(&("login_hint".into(), "a+b c@example.com".into())));
 }
 
 #[test]
 fn logout_and_jwks_urls() {
-    assert_eq!(logout_url(BASE, "session_1", None), "https://api.workos.test/user_management/sessions/logout?session_id=session_1");
+    assert_eq!(
+        logout_url(BASE, "session_1", None),
+        "https://api.workos.test/user_management/sessions/logout?session_id=session_1"
+    );
     assert_eq!(
         logout_url("https://api.workos.test/", "session_1", Some("https://mcp.example.com/login?a=b")),
         "https://api.workos.test/user_management/sessions/logout?session_id=session_1&return_to=https%3A%2F%2Fmcp.example.com%2Flogin%3Fa%3Db"
     );
     assert_eq!(jwks_url(BASE, "client_123"), "https://api.workos.test/sso/jwks/client_123");
     assert_eq!(jwks_url("http://127.0.0.1:4100/", "client_123"), "http://127.0.0.1:4100/sso/jwks/client_123");
-    assert_eq!(jwks_url("https://proxy.example/workos/", "client_123"), "https://proxy.example/workos/sso/jwks/client_123");
-    assert_eq!(jwks_url(BASE, "a/b?c#d e"), "https://api.workos.test/sso/jwks/a%2Fb%3Fc%23d%20e", "segments are encoded");
+    assert_eq!(
+        jwks_url("https://proxy.example/workos/", "client_123"),
+        "https://proxy.example/workos/sso/jwks/client_123"
+    );
+    assert_eq!(
+        jwks_url(BASE, "a/b?c#d e"),
+        "https://api.workos.test/sso/jwks/a%2Fb%3Fc%23d%20e",
+        "segments are encoded"
+    );
     assert_eq!(jwks_url("not a url", "c"), "not a url/sso/jwks/c", "no panic on a bad base");
 }
 
 #[test]
 fn authenticate_with_code_request_and_response() {
     let h = http(|_| Ok(json_response(200, auth_json())));
-    let auth = block_on(client(&h).authenticate_with_code("code_1", "verifier_1", Some("203.0.113.42"), Some("UA/1"))).unwrap();
+    let auth = block_on(client(&h).authenticate_with_code("code_1", "verifier_1", Some("203.0.113.42"), Some("UA/1")))
+        .unwrap();
     assert_eq!(auth.user.id, "user_01E4ZCR3C56J083X43JQXF3JK5");
     assert_eq!(auth.organization_id.as_deref(), Some("org_01H945H0YD4F97JN9MATX7BYAG"));
     assert_eq!((auth.access_token.as_str(), auth.refresh_token.as_str()), ("eyJhb", "yAjhKk123"));
@@ -113,7 +135,10 @@ fn authenticate_with_code_request_and_response() {
     );
     let h = http(|_| Ok(json_response(200, auth_json())));
     block_on(client(&h).authenticate_with_code("c", "v", None, None)).unwrap();
-    assert_eq!(body_json(&only_request(&h)), json!({"grant_type":"authorization_code","client_id":"client_123","client_secret":KEY,"code":"c","code_verifier":"v"}));
+    assert_eq!(
+        body_json(&only_request(&h)),
+        json!({"grant_type":"authorization_code","client_id":"client_123","client_secret":KEY,"code":"c","code_verifier":"v"})
+    );
 }
 
 #[test]
@@ -123,8 +148,14 @@ fn authenticate_with_refresh_token_request() {
     block_on(client(&h).authenticate_with_refresh_token("rt_1", None)).unwrap();
     let reqs = h.requests.borrow();
     assert_post_headers(&reqs[0]);
-    assert_eq!(body_json(&reqs[0]), json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1","organization_id":"org_1"}));
-    assert_eq!(body_json(&reqs[1]), json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1"}));
+    assert_eq!(
+        body_json(&reqs[0]),
+        json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1","organization_id":"org_1"})
+    );
+    assert_eq!(
+        body_json(&reqs[1]),
+        json!({"grant_type":"refresh_token","client_id":"client_123","client_secret":KEY,"refresh_token":"rt_1"})
+    );
     // WorkOS documents Idempotency-Key for audit events only; a spent refresh token is not retried.
     assert_eq!(header(&reqs[0], "Idempotency-Key"), None);
 }
@@ -135,7 +166,10 @@ fn get_user_request() {
     let user = block_on(client(&h).get_user("user_01E4ZCR3C56J083X43JQXF3JK5")).unwrap();
     assert_eq!(user.display_name(), "Marcelina Davis");
     let r = only_request(&h);
-    assert_eq!((r.method, r.url.as_str()), (Method::Get, "https://api.workos.test/user_management/users/user_01E4ZCR3C56J083X43JQXF3JK5"));
+    assert_eq!(
+        (r.method, r.url.as_str()),
+        (Method::Get, "https://api.workos.test/user_management/users/user_01E4ZCR3C56J083X43JQXF3JK5")
+    );
     assert_common_headers(&r);
     assert_eq!((r.body.clone(), header(&r, "Idempotency-Key")), (None, None));
     let h = http(|_| Ok(json_response(200, user_json())));
@@ -147,7 +181,12 @@ fn get_user_request() {
 fn list_memberships_request_and_parse() {
     let item = json!({"object":"organization_membership","id":"om_1","user_id":"user_1","organization_id":"org_1","organization_name":"Acme Corp",
                       "status":"active","directory_managed":false,"role":{"slug":"admin"},"roles":[{"slug":"admin"}],"created_at":"x"});
-    let h = http(move |_| Ok(json_response(200, json!({"object":"list","data":[item.clone()],"list_metadata":{"before":null,"after":null}}))));
+    let h = http(move |_| {
+        Ok(json_response(
+            200,
+            json!({"object":"list","data":[item.clone()],"list_metadata":{"before":null,"after":null}}),
+        ))
+    });
     let list = block_on(client(&h).list_memberships("user_1", Some("org_1"))).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!((list[0].status.as_str(), list[0].role.as_ref().unwrap().slug.as_str()), ("active", "admin"));
@@ -159,13 +198,21 @@ fn list_memberships_request_and_parse() {
         "https://api.workos.test/user_management/organization_memberships?limit=100&organization_id=org_1&user_id=user_1&statuses=active,inactive,pending"
     );
     assert_eq!(reqs[1].url, "https://api.workos.test/user_management/organization_memberships?limit=100&user_id=user_1&statuses=active,inactive,pending");
-    let statuses: Vec<String> = url::Url::parse(&reqs[1].url).unwrap().query_pairs().filter(|(k, _)| k == "statuses").map(|(_, v)| v.into_owned()).collect();
+    let statuses: Vec<String> = url::Url::parse(&reqs[1].url)
+        .unwrap()
+        .query_pairs()
+        .filter(|(k, _)| k == "statuses")
+        .map(|(_, v)| v.into_owned())
+        .collect();
     assert_eq!(statuses, vec!["active,inactive,pending"]);
     assert_common_headers(&reqs[0]);
     let empty = fixed(200, &[], r#"{"object":"list","data":[]}"#);
     assert_eq!(block_on(client(&empty).list_memberships("u", None)).unwrap(), vec![]);
     let wrong = fixed(200, &[], r#"{"object":"list"}"#);
-    assert!(matches!(block_on(client(&wrong).list_memberships("u", None)), Err(WorkosError::Malformed { status: 200, .. })));
+    assert!(matches!(
+        block_on(client(&wrong).list_memberships("u", None)),
+        Err(WorkosError::Malformed { status: 200, .. })
+    ));
 }
 
 fn event(names: bool) -> AuditEvent {
@@ -220,7 +267,8 @@ fn fetch_jwks_returns_text() {
 }
 
 fn code_error(status: u16, headers: &[(&str, &str)], body: &str) -> WorkosError {
-    block_on(client(&fixed(status, headers, body)).authenticate_with_code("code_0123456789", "v", None, None)).unwrap_err()
+    block_on(client(&fixed(status, headers, body)).authenticate_with_code("code_0123456789", "v", None, None))
+        .unwrap_err()
 }
 
 #[test]
@@ -238,14 +286,26 @@ fn error_mapping() {
         WorkosError::Server { status: 503, retry_after: Some(2), request_id: Some("req_5".into()) }
     );
     assert_eq!(
-        code_error(400, &[("x-request-id", "req_6")], r#"{"error":"invalid_grant","error_description":"The code has expired or is invalid."}"#),
-        WorkosError::OAuth { status: 400, error: "invalid_grant".into(), description: Some("The code has expired or is invalid.".into()), request_id: Some("req_6".into()) }
+        code_error(
+            400,
+            &[("x-request-id", "req_6")],
+            r#"{"error":"invalid_grant","error_description":"The code has expired or is invalid."}"#
+        ),
+        WorkosError::OAuth {
+            status: 400,
+            error: "invalid_grant".into(),
+            description: Some("The code has expired or is invalid.".into()),
+            request_id: Some("req_6".into())
+        }
     );
     assert!(matches!(
         code_error(403, &[], r#"{"code":"mfa_challenge","message":"MFA needed","pending_authentication_token":"p"}"#),
         WorkosError::StepUp { ref code, .. } if code == "mfa_challenge"
     ));
-    assert!(matches!(code_error(404, &[], r#"{"message":"Not found"}"#), WorkosError::Api { status: 404, code: None, .. }));
+    assert!(matches!(
+        code_error(404, &[], r#"{"message":"Not found"}"#),
+        WorkosError::Api { status: 404, code: None, .. }
+    ));
     assert_eq!(
         code_error(404, &[], "<html>nope</html>"),
         WorkosError::Api { status: 404, code: None, message: "WorkOS returned HTTP 404".into(), request_id: None }
@@ -256,10 +316,18 @@ fn error_mapping() {
 fn bad_success_bodies_are_malformed() {
     let truncated = &auth_json().to_string()[..40];
     let e = code_error(200, &[], truncated);
-    assert!(matches!(e, WorkosError::Malformed { status: 200, ref detail } if detail.starts_with("truncated JSON")), "{e:?}");
-    assert!(matches!(code_error(200, &[], "<html>"), WorkosError::Malformed { ref detail, .. } if detail.starts_with("invalid JSON")));
+    assert!(
+        matches!(e, WorkosError::Malformed { status: 200, ref detail } if detail.starts_with("truncated JSON")),
+        "{e:?}"
+    );
+    assert!(
+        matches!(code_error(200, &[], "<html>"), WorkosError::Malformed { ref detail, .. } if detail.starts_with("invalid JSON"))
+    );
     let missing = code_error(200, &[], r#"{"access_token":"a"}"#);
-    assert!(matches!(missing, WorkosError::Malformed { ref detail, .. } if detail.starts_with("missing field `user`")), "{missing:?}");
+    assert!(
+        matches!(missing, WorkosError::Malformed { ref detail, .. } if detail.starts_with("missing field `user`")),
+        "{missing:?}"
+    );
     // A wrongly typed field must not echo its (possibly secret) value.
     let typed = code_error(200, &[], r#"{"user":{"id":"u","email":"e"},"access_token":"at","refresh_token":12345678}"#);
     assert!(matches!(typed, WorkosError::Malformed { ref detail, .. } if !detail.contains("12345678")), "{typed:?}");
@@ -268,7 +336,10 @@ fn bad_success_bodies_are_malformed() {
 #[test]
 fn transport_errors_are_unreachable() {
     let h = http(|_| Err(TransportError::Timeout));
-    assert_eq!(block_on(client(&h).get_user("u")).unwrap_err(), WorkosError::Unreachable { timeout: true, detail: "timed out".into() });
+    assert_eq!(
+        block_on(client(&h).get_user("u")).unwrap_err(),
+        WorkosError::Unreachable { timeout: true, detail: "timed out".into() }
+    );
     let h = http(|_| Err(TransportError::Network("connection refused".into())));
     let e = block_on(client(&h).fetch_jwks()).unwrap_err();
     assert_eq!(e, WorkosError::Unreachable { timeout: false, detail: "connection refused".into() });
@@ -284,7 +355,11 @@ fn secrets_never_reach_display() {
     let o = block_on(client(&h).authenticate_with_code("c", "v_secret", None, None)).unwrap_err();
     let h = http(|_| Err(TransportError::Network(format!("tls error talking with Bearer {KEY}"))));
     let n = block_on(client(&h).get_user("u")).unwrap_err();
-    let h = fixed(403, &[], &format!(r#"{{"error":"sso_required","error_description":"{KEY}","pending_authentication_token":"p"}}"#));
+    let h = fixed(
+        403,
+        &[],
+        &format!(r#"{{"error":"sso_required","error_description":"{KEY}","pending_authentication_token":"p"}}"#),
+    );
     let r = block_on(client(&h).authenticate_with_refresh_token("rt_secret", None)).unwrap_err();
     for err in [e, o, n, r] {
         let shown = err.to_string();
@@ -305,13 +380,17 @@ fn membership_page(ids: std::ops::Range<usize>, after: Option<&str>) -> Value {
 #[test]
 fn list_memberships_follows_after_and_stops() {
     let h = http(|r| {
-        let after = url::Url::parse(&r.url).unwrap().query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.into_owned());
-        Ok(json_response(200, match after.as_deref() {
-            None => membership_page(0..100, Some("om_99")),
-            Some("om_99") => membership_page(100..200, Some("om_199")),
-            Some("om_199") => membership_page(200..230, None),
-            other => panic!("unexpected cursor {other:?}"),
-        }))
+        let after =
+            url::Url::parse(&r.url).unwrap().query_pairs().find(|(k, _)| k == "after").map(|(_, v)| v.into_owned());
+        Ok(json_response(
+            200,
+            match after.as_deref() {
+                None => membership_page(0..100, Some("om_99")),
+                Some("om_99") => membership_page(100..200, Some("om_199")),
+                Some("om_199") => membership_page(200..230, None),
+                other => panic!("unexpected cursor {other:?}"),
+            },
+        ))
     });
     let all = block_on(client(&h).list_memberships("user_1", None)).unwrap();
     assert_eq!(all.len(), 230);
@@ -333,7 +412,8 @@ fn list_memberships_follows_after_and_stops() {
 #[test]
 fn organization_selection_request() {
     let h = http(|_| Ok(json_response(200, auth_json())));
-    block_on(client(&h).authenticate_with_organization_selection("pending_tok", "org_1", Some("203.0.113.42"), None)).unwrap();
+    block_on(client(&h).authenticate_with_organization_selection("pending_tok", "org_1", Some("203.0.113.42"), None))
+        .unwrap();
     let r = only_request(&h);
     assert_post_headers(&r);
     assert_eq!(
@@ -350,11 +430,20 @@ fn bridge_completion_sends_the_external_id_and_set_external_id_is_a_put() {
         _ => Ok(json_response(200, json!({"redirect_uri":"https://acme.authkit.app/x"}))),
     });
     let person = BridgeUser { external_id: "crm-42", email: "a@example.com", first_name: Some("Ann"), last_name: None };
-    assert_eq!(block_on(client(&h).complete_authkit_oauth2("ext_auth_1", &person)).unwrap(), "https://acme.authkit.app/x");
+    assert_eq!(
+        block_on(client(&h).complete_authkit_oauth2("ext_auth_1", &person)).unwrap(),
+        "https://acme.authkit.app/x"
+    );
     block_on(client(&h).set_external_id("user_1", "user_1")).unwrap();
     let reqs = h.requests.borrow();
-    assert_eq!(body_json(&reqs[0]), json!({"external_auth_id":"ext_auth_1","user":{"id":"crm-42","email":"a@example.com","first_name":"Ann"}}));
-    assert_eq!((reqs[1].method, reqs[1].url.as_str()), (Method::Put, "https://api.workos.test/user_management/users/user_1"));
+    assert_eq!(
+        body_json(&reqs[0]),
+        json!({"external_auth_id":"ext_auth_1","user":{"id":"crm-42","email":"a@example.com","first_name":"Ann"}})
+    );
+    assert_eq!(
+        (reqs[1].method, reqs[1].url.as_str()),
+        (Method::Put, "https://api.workos.test/user_management/users/user_1")
+    );
     assert_eq!(body_json(&reqs[1]), json!({"external_id":"user_1"}));
     assert_eq!(header(&reqs[1], "Content-Type"), Some("application/json"));
 }
@@ -364,12 +453,20 @@ fn sequence(answers: Vec<Result<HttpResponse, TransportError>>) -> ScriptedHttp<
     let answers = std::cell::RefCell::new(answers);
     http(move |_| {
         let mut a = answers.borrow_mut();
-        if a.len() > 1 { a.remove(0) } else { a[0].clone() }
+        if a.len() > 1 {
+            a.remove(0)
+        } else {
+            a[0].clone()
+        }
     })
 }
 
 fn status(code: u16, headers: &[(&str, &str)]) -> Result<HttpResponse, TransportError> {
-    Ok(HttpResponse { status: code, headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), body: br#"{"message":"x"}"#.to_vec() })
+    Ok(HttpResponse {
+        status: code,
+        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        body: br#"{"message":"x"}"#.to_vec(),
+    })
 }
 
 #[test]
@@ -402,7 +499,13 @@ fn transient_failures_of_idempotent_calls_are_retried_once() {
 fn what_is_not_retried() {
     let ok = || Ok(json_response(200, user_json()));
     // Not transient, a long Retry-After, or a timeout (the budget is spent).
-    for first in [status(400, &[]), status(404, &[]), status(429, &[("Retry-After", "30")]), status(503, &[("Retry-After", "60")]), Err(TransportError::Timeout)] {
+    for first in [
+        status(400, &[]),
+        status(404, &[]),
+        status(429, &[("Retry-After", "30")]),
+        status(503, &[("Retry-After", "60")]),
+        Err(TransportError::Timeout),
+    ] {
         let h = sequence(vec![first.clone(), ok()]);
         assert!(block_on(client(&h).get_user("user_1")).is_err(), "{first:?}");
         assert_eq!(h.requests.borrow().len(), 1, "{first:?}");
@@ -432,15 +535,28 @@ fn an_audit_event_is_retried_with_the_same_idempotency_key() {
     block_on(client(&h).create_audit_event(&event(true), "idem-7")).unwrap();
     let reqs = h.requests.borrow();
     assert_eq!(reqs.len(), 2);
-    assert_eq!((header(&reqs[0], "Idempotency-Key"), header(&reqs[1], "Idempotency-Key")), (Some("idem-7"), Some("idem-7")));
+    assert_eq!(
+        (header(&reqs[0], "Idempotency-Key"), header(&reqs[1], "Idempotency-Key")),
+        (Some("idem-7"), Some("idem-7"))
+    );
     assert_eq!(reqs[0].body, reqs[1].body);
 }
 
 #[test]
 fn an_audit_refusal_for_a_missing_schema_names_the_dashboard_step() {
-    let refused = WorkosError::Api { status: 400, code: Some("invalid_audit_log_event".into()), message: "Invalid Audit Log event.".into(), request_id: None };
+    let refused = WorkosError::Api {
+        status: 400,
+        code: Some("invalid_audit_log_event".into()),
+        message: "Invalid Audit Log event.".into(),
+        request_id: None,
+    };
     let line = event(true).failure_log_line(&refused);
-    assert!(line.contains("\"user.signed_in\"") && line.contains("target type \"user\"") && line.contains("WorkOS dashboard"), "{line}");
+    assert!(
+        line.contains("\"user.signed_in\"")
+            && line.contains("target type \"user\"")
+            && line.contains("WorkOS dashboard"),
+        "{line}"
+    );
     assert!(!line.contains('\n'));
     let other = event(true).failure_log_line(&WorkosError::Server { status: 503, retry_after: None, request_id: None });
     assert!(other.contains("not recorded") && !other.contains("dashboard"), "{other}");

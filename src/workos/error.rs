@@ -34,7 +34,10 @@ pub struct PendingAuthentication {
 
 impl std::fmt::Debug for PendingAuthentication {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingAuthentication").field("token", &"[redacted]").field("organizations", &self.organizations).finish()
+        f.debug_struct("PendingAuthentication")
+            .field("token", &"[redacted]")
+            .field("organizations", &self.organizations)
+            .finish()
     }
 }
 
@@ -69,7 +72,13 @@ pub const MAX_RETRY_AFTER: u64 = 3600;
 impl WorkosError {
     /// Parse a non-2xx response into the right family. `retry_after_header` is the raw
     /// `Retry-After` value; `now` (unix s) resolves HTTP-dates.
-    pub fn from_response(status: u16, body: &[u8], retry_after_header: Option<&str>, request_id: Option<&str>, now: u64) -> WorkosError {
+    pub fn from_response(
+        status: u16,
+        body: &[u8],
+        retry_after_header: Option<&str>,
+        request_id: Option<&str>,
+        now: u64,
+    ) -> WorkosError {
         let retry_after = retry_after_header.and_then(|v| parse_retry_after(v, now));
         let request_id = request_id.map(clean).filter(|s| !s.is_empty());
         // Only a JSON object counts; anything else (HTML from a proxy, plain text) is never echoed.
@@ -93,7 +102,12 @@ impl WorkosError {
         }
         match field("message") {
             Some(message) => WorkosError::Api { status, code: field("code"), message, request_id },
-            None => WorkosError::Api { status, code: field("code"), message: format!("WorkOS returned HTTP {status}"), request_id },
+            None => WorkosError::Api {
+                status,
+                code: field("code"),
+                message: format!("WorkOS returned HTTP {status}"),
+                request_id,
+            },
         }
     }
 
@@ -138,7 +152,9 @@ impl WorkosError {
                 fix(code);
                 fix(message);
             }
-            WorkosError::OrganizationSelection(pending) => pending.organizations.iter_mut().for_each(|o| fix(&mut o.name)),
+            WorkosError::OrganizationSelection(pending) => {
+                pending.organizations.iter_mut().for_each(|o| fix(&mut o.name))
+            }
         }
         self
     }
@@ -165,7 +181,10 @@ fn step_up(body: &Map<String, Value>) -> Option<WorkosError> {
 /// The pending token and the organizations (id and name, cleaned) of a selection request;
 /// `None` when either is missing (then it is only a step-up without a way forward).
 fn pending_selection(body: &Map<String, Value>) -> Option<PendingAuthentication> {
-    let token = body.get("pending_authentication_token").and_then(Value::as_str).filter(|t| !t.is_empty() && t.len() <= 1024)?;
+    let token = body
+        .get("pending_authentication_token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty() && t.len() <= 1024)?;
     let organizations: Vec<OrganizationChoice> = body
         .get("organizations")
         .and_then(Value::as_array)?
@@ -182,7 +201,10 @@ fn pending_selection(body: &Map<String, Value>) -> Option<PendingAuthentication>
 
 /// WorkOS organization ids are `org_` + an alphanumeric ULID.
 pub fn is_organization_id(id: &str) -> bool {
-    id.len() <= 64 && id.strip_prefix("org_").is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+    id.len() <= 64
+        && id
+            .strip_prefix("org_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// A string field, cleaned for one-line display.
@@ -205,7 +227,9 @@ impl std::fmt::Display for WorkosError {
         let rid = |r: &Option<String>| r.as_ref().map(|r| format!(" (request {r})")).unwrap_or_default();
         match self {
             WorkosError::Unreachable { timeout: true, .. } => write!(f, "WorkOS did not answer in time"),
-            WorkosError::Unreachable { timeout: false, detail } => write!(f, "WorkOS is unreachable: {}", clean(detail)),
+            WorkosError::Unreachable { timeout: false, detail } => {
+                write!(f, "WorkOS is unreachable: {}", clean(detail))
+            }
             WorkosError::RateLimited { retry_after, code } => {
                 write!(f, "WorkOS rate limit reached")?;
                 if let Some(c) = code {
@@ -216,7 +240,9 @@ impl std::fmt::Display for WorkosError {
                     None => Ok(()),
                 }
             }
-            WorkosError::Server { status, request_id, .. } => write!(f, "WorkOS server error HTTP {status}{}", rid(request_id)),
+            WorkosError::Server { status, request_id, .. } => {
+                write!(f, "WorkOS server error HTTP {status}{}", rid(request_id))
+            }
             WorkosError::Api { status, code, message, request_id } => match code {
                 Some(c) => write!(f, "WorkOS HTTP {status} {c}: {message}{}", rid(request_id)),
                 None => write!(f, "WorkOS HTTP {status}: {message}{}", rid(request_id)),
@@ -226,8 +252,12 @@ impl std::fmt::Display for WorkosError {
                 None => write!(f, "WorkOS HTTP {status} {error}{}", rid(request_id)),
             },
             WorkosError::StepUp { code, message } => write!(f, "WorkOS requires another step ({code}): {message}"),
-            WorkosError::OrganizationSelection(p) => write!(f, "WorkOS asks which organization to sign in to ({} offered)", p.organizations.len()),
-            WorkosError::Malformed { status, detail } => write!(f, "WorkOS sent an unreadable response (HTTP {status}): {}", clean(detail)),
+            WorkosError::OrganizationSelection(p) => {
+                write!(f, "WorkOS asks which organization to sign in to ({} offered)", p.organizations.len())
+            }
+            WorkosError::Malformed { status, detail } => {
+                write!(f, "WorkOS sent an unreadable response (HTTP {status}): {}", clean(detail))
+            }
         }
     }
 }

@@ -11,18 +11,39 @@ fn parse(status: u16, body: &str) -> WorkosError {
 fn plain_family() {
     assert_eq!(
         parse(404, r#"{"message":"User not found 'user_123'","code":"entity_not_found","entity_id":"user_123"}"#),
-        WorkosError::Api { status: 404, code: Some("entity_not_found".into()), message: "User not found 'user_123'".into(), request_id: Some("req_1".into()) }
+        WorkosError::Api {
+            status: 404,
+            code: Some("entity_not_found".into()),
+            message: "User not found 'user_123'".into(),
+            request_id: Some("req_1".into())
+        }
     );
     assert_eq!(
         parse(422, r#"{"message":"Validation failed.","code":"invalid_request_parameters"}"#),
-        WorkosError::Api { status: 422, code: Some("invalid_request_parameters".into()), message: "Validation failed.".into(), request_id: Some("req_1".into()) }
+        WorkosError::Api {
+            status: 422,
+            code: Some("invalid_request_parameters".into()),
+            message: "Validation failed.".into(),
+            request_id: Some("req_1".into())
+        }
     );
-    let with_errors = parse(422, r#"{"message":"Validation failed.","errors":[{"code":"required","field":"event.action"}]}"#);
-    assert!(matches!(with_errors, WorkosError::Api { status: 422, code: None, ref message, .. } if message == "Validation failed."));
-    assert!(matches!(parse(409, r#"{"code":"idempotency_error","message":"Key reused"}"#), WorkosError::Api { status: 409, code: Some(ref c), .. } if c == "idempotency_error"));
-    assert!(matches!(parse(400, r#"{"message":"Invalid credentials for 'a@b.c'.","code":"invalid_credentials"}"#), WorkosError::Api { status: 400, .. }));
+    let with_errors =
+        parse(422, r#"{"message":"Validation failed.","errors":[{"code":"required","field":"event.action"}]}"#);
+    assert!(
+        matches!(with_errors, WorkosError::Api { status: 422, code: None, ref message, .. } if message == "Validation failed.")
+    );
+    assert!(
+        matches!(parse(409, r#"{"code":"idempotency_error","message":"Key reused"}"#), WorkosError::Api { status: 409, code: Some(ref c), .. } if c == "idempotency_error")
+    );
+    assert!(matches!(
+        parse(400, r#"{"message":"Invalid credentials for 'a@b.c'.","code":"invalid_credentials"}"#),
+        WorkosError::Api { status: 400, .. }
+    ));
     // A 403 without step-up markers is an ordinary refusal.
-    assert!(matches!(parse(403, r#"{"message":"Forbidden","code":"forbidden"}"#), WorkosError::Api { status: 403, .. }));
+    assert!(matches!(
+        parse(403, r#"{"message":"Forbidden","code":"forbidden"}"#),
+        WorkosError::Api { status: 403, .. }
+    ));
 }
 
 #[test]
@@ -36,8 +57,13 @@ fn oauth_family() {
             request_id: Some("req_1".into())
         }
     );
-    assert!(matches!(parse(400, r#"{"error":"invalid_request","error_description":"code is required."}"#), WorkosError::OAuth { ref error, .. } if error == "invalid_request"));
-    assert!(matches!(parse(401, r#"{"error":"invalid_client"}"#), WorkosError::OAuth { status: 401, description: None, .. }));
+    assert!(
+        matches!(parse(400, r#"{"error":"invalid_request","error_description":"code is required."}"#), WorkosError::OAuth { ref error, .. } if error == "invalid_request")
+    );
+    assert!(matches!(
+        parse(401, r#"{"error":"invalid_client"}"#),
+        WorkosError::OAuth { status: 401, description: None, .. }
+    ));
     // Some OAuth-family answers carry `message` instead of `error_description`.
     assert!(matches!(parse(400, r#"{"error":"Bad Request","message":"Claim sub is reserved."}"#),
         WorkosError::OAuth { ref description, .. } if description.as_deref() == Some("Claim sub is reserved.")));
@@ -45,27 +71,49 @@ fn oauth_family() {
 
 #[test]
 fn step_up_family() {
-    let org = parse(403, r#"{"code":"organization_selection_required","message":"The user must choose an organization to finish their authentication.","pending_authentication_token":"pending_1","organizations":[{"id":"org_1","name":"A"},{"id":"not an org","name":"B"},{"id":"org_2"}],"user":{}}"#);
+    let org = parse(
+        403,
+        r#"{"code":"organization_selection_required","message":"The user must choose an organization to finish their authentication.","pending_authentication_token":"pending_1","organizations":[{"id":"org_1","name":"A"},{"id":"not an org","name":"B"},{"id":"org_2"}],"user":{}}"#,
+    );
     let pending = PendingAuthentication {
         token: "pending_1".into(),
-        organizations: vec![OrganizationChoice { id: "org_1".into(), name: "A".into() }, OrganizationChoice { id: "org_2".into(), name: String::new() }],
+        organizations: vec![
+            OrganizationChoice { id: "org_1".into(), name: "A".into() },
+            OrganizationChoice { id: "org_2".into(), name: String::new() },
+        ],
     };
     assert_eq!(org, WorkosError::OrganizationSelection(pending));
     assert!(!format!("{org:?} {org}").contains("pending_1"), "the pending token never shows: {org:?}");
     // Without a token or organizations there is no way forward: a plain step-up page.
     let bare = parse(403, r#"{"code":"organization_selection_required","message":"Choose"}"#);
     assert_eq!(bare, WorkosError::StepUp { code: "organization_selection_required".into(), message: "Choose".into() });
-    let sso = parse(403, r#"{"error":"sso_required","error_description":"Must use SSO","connection_ids":["conn_1"],"email":"a@b.c","pending_authentication_token":"p"}"#);
+    let sso = parse(
+        403,
+        r#"{"error":"sso_required","error_description":"Must use SSO","connection_ids":["conn_1"],"email":"a@b.c","pending_authentication_token":"p"}"#,
+    );
     assert_eq!(sso, WorkosError::StepUp { code: "sso_required".into(), message: "Must use SSO".into() });
-    for code in ["email_verification_required", "mfa_enrollment", "mfa_challenge", "radar_sms_challenge", "application_consent_required",
-                 "email_password_auth_disabled", "authentication_method_not_allowed", "radar_challenge", "radar_sign_up_challenge",
-                 "radar_sms_sign_in_challenge", "passkey_progressive_enrollment"] {
+    for code in [
+        "email_verification_required",
+        "mfa_enrollment",
+        "mfa_challenge",
+        "radar_sms_challenge",
+        "application_consent_required",
+        "email_password_auth_disabled",
+        "authentication_method_not_allowed",
+        "radar_challenge",
+        "radar_sign_up_challenge",
+        "radar_sms_sign_in_challenge",
+        "passkey_progressive_enrollment",
+    ] {
         let body = format!(r#"{{"code":"{code}","message":"m"}}"#);
         assert!(matches!(parse(403, &body), WorkosError::StepUp { code: ref c, .. } if c == code), "{code}");
     }
     // The same family on other 4xx: `sso_required` and `mfa_enrollment` arrive as 400 OAuth errors.
-    for body in [r#"{"error":"sso_required","error_description":"Use SSO","connection_ids":["conn_1"]}"#, r#"{"error":"mfa_enrollment","error_description":"Enroll"}"#,
-                 r#"{"code":"authentication_method_not_allowed","message":"Not allowed"}"#] {
+    for body in [
+        r#"{"error":"sso_required","error_description":"Use SSO","connection_ids":["conn_1"]}"#,
+        r#"{"error":"mfa_enrollment","error_description":"Enroll"}"#,
+        r#"{"code":"authentication_method_not_allowed","message":"Not allowed"}"#,
+    ] {
         assert!(matches!(parse(400, body), WorkosError::StepUp { .. }), "{body}");
     }
     let unknown = parse(403, r#"{"code":"new_step","pending_authentication_token":"p"}"#);
@@ -76,11 +124,23 @@ fn step_up_family() {
 
 #[test]
 fn rate_limit_family() {
-    let e = WorkosError::from_response(429, br#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#, Some("30"), None, NOW);
+    let e = WorkosError::from_response(
+        429,
+        br#"{"message":"Too many requests.","code":"rate_limit_exceeded"}"#,
+        Some("30"),
+        None,
+        NOW,
+    );
     assert_eq!(e, WorkosError::RateLimited { retry_after: Some(30), code: Some("rate_limit_exceeded".into()) });
     assert!(e.is_transient());
     assert_eq!(e.retry_after(), Some(30));
-    let oauth = WorkosError::from_response(429, br#"{"error":"too_many_requests","error_description":"slow"}"#, None, None, NOW);
+    let oauth = WorkosError::from_response(
+        429,
+        br#"{"error":"too_many_requests","error_description":"slow"}"#,
+        None,
+        None,
+        NOW,
+    );
     assert_eq!(oauth, WorkosError::RateLimited { retry_after: None, code: Some("too_many_requests".into()) });
     let dated = WorkosError::from_response(429, b"<html>", Some("Wed, 21 Oct 2015 07:28:00 GMT"), None, NOW);
     assert_eq!(dated, WorkosError::RateLimited { retry_after: Some(80), code: None });
@@ -99,7 +159,16 @@ fn server_family() {
 fn unexpected_bodies_are_never_echoed() {
     for body in ["<html>secret-ish page</html>", "", "[1,2]", "\"text\"", "{\"message\": 5}", "{trunc"] {
         let e = parse(404, body);
-        assert_eq!(e, WorkosError::Api { status: 404, code: None, message: "WorkOS returned HTTP 404".into(), request_id: Some("req_1".into()) }, "{body}");
+        assert_eq!(
+            e,
+            WorkosError::Api {
+                status: 404,
+                code: None,
+                message: "WorkOS returned HTTP 404".into(),
+                request_id: Some("req_1".into())
+            },
+            "{body}"
+        );
         assert!(!e.is_transient());
         assert_eq!(e.retry_after(), None);
     }
@@ -172,10 +241,22 @@ fn retry_after_parsing() {
     assert_eq!(parse_retry_after("Tue, 29 Feb 2000 00:01:00 GMT", 951_782_400), Some(60));
     assert_eq!(parse_retry_after("Sat, 01 Jan 2000 00:00:10 GMT", 946_684_800), Some(10));
     for bad in [
-        "", "-1", "1.5", "soon", "Wed, 21 Oct 2015 07:28:00", "Wed, 21 Oct 2015 07:28:00 UTC", "Wed 21 Oct 2015 07:28:00 GMT",
-        "Wed, 32 Oct 2015 07:28:00 GMT", "Wed, 29 Feb 2015 07:28:00 GMT", "Wed, 21 Foo 2015 07:28:00 GMT",
-        "Wed, 21 Oct 2015 24:00:00 GMT", "Wed, 21 Oct 1969 07:28:00 GMT", "Wed, 21 Oct 2015 7:28:00 GMT",
-        "Wednesday, 21-Oct-15 07:28:00 GMT", "Wed Oct 21 07:28:00 2015", "Wed, +1 Oct 2015 07:28:00 GMT",
+        "",
+        "-1",
+        "1.5",
+        "soon",
+        "Wed, 21 Oct 2015 07:28:00",
+        "Wed, 21 Oct 2015 07:28:00 UTC",
+        "Wed 21 Oct 2015 07:28:00 GMT",
+        "Wed, 32 Oct 2015 07:28:00 GMT",
+        "Wed, 29 Feb 2015 07:28:00 GMT",
+        "Wed, 21 Foo 2015 07:28:00 GMT",
+        "Wed, 21 Oct 2015 24:00:00 GMT",
+        "Wed, 21 Oct 1969 07:28:00 GMT",
+        "Wed, 21 Oct 2015 7:28:00 GMT",
+        "Wednesday, 21-Oct-15 07:28:00 GMT",
+        "Wed Oct 21 07:28:00 2015",
+        "Wed, +1 Oct 2015 07:28:00 GMT",
     ] {
         assert_eq!(parse_retry_after(bad, NOW), None, "{bad:?}");
     }

@@ -17,15 +17,23 @@ use std::borrow::Cow;
 /// The claims of a WorkOS User-Management access token we use (reference §1.4).
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 pub struct AccessClaims {
-    #[serde(default)] pub iss: Option<String>,
+    #[serde(default)]
+    pub iss: Option<String>,
     pub sub: String,
-    #[serde(default)] pub sid: Option<String>,
-    #[serde(default)] pub org_id: Option<String>,
-    #[serde(default)] pub role: Option<String>,
-    #[serde(default)] pub roles: Option<Vec<String>>,
-    #[serde(default)] pub permissions: Option<Vec<String>>,
-    #[serde(default)] pub exp: Option<u64>,
-    #[serde(default)] pub iat: Option<u64>,
+    #[serde(default)]
+    pub sid: Option<String>,
+    #[serde(default)]
+    pub org_id: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+    #[serde(default)]
+    pub permissions: Option<Vec<String>>,
+    #[serde(default)]
+    pub exp: Option<u64>,
+    #[serde(default)]
+    pub iat: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -165,7 +173,8 @@ impl JwksCache {
             Rs256Error::Signature => TokenError::BadSignature,
         })?;
         check_claims(&payload, rules, now)?;
-        AccessClaims::deserialize(&payload).map_err(|_| TokenError::Malformed("claims lack a string sub or have wrong types".into()))
+        AccessClaims::deserialize(&payload)
+            .map_err(|_| TokenError::Malformed("claims lack a string sub or have wrong types".into()))
     }
 }
 
@@ -259,9 +268,9 @@ pub fn verify_rs256(keys: &RsaKeys, token: &str, max_len: usize) -> Result<Value
     let kid = untrusted.header().key_id.as_deref();
     let key = keys.get(kid).ok_or_else(|| Rs256Error::UnknownKey(kid.map(str::to_string)))?;
     Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| match e {
-        ValidationError::InvalidSignature | ValidationError::InvalidSignatureLen { .. } | ValidationError::MalformedSignature(_) => {
-            Rs256Error::Signature
-        }
+        ValidationError::InvalidSignature
+        | ValidationError::InvalidSignatureLen { .. }
+        | ValidationError::MalformedSignature(_) => Rs256Error::Signature,
         ValidationError::AlgorithmMismatch { actual, .. } => Rs256Error::Algorithm(actual.chars().take(20).collect()),
         _ => Rs256Error::Malformed("claims are not valid JSON".into()),
     })?;
@@ -309,7 +318,11 @@ fn check_claims(payload: &Value, rules: &WorkosTokenRules, now: u64) -> Result<(
         Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(expected_aud)),
         Some(_) => false,
     };
-    if aud_ok { Ok(()) } else { Err(TokenError::WrongAudience) }
+    if aud_ok {
+        Ok(())
+    } else {
+        Err(TokenError::WrongAudience)
+    }
 }
 
 /// The (already verified) payload segment, when it is a JSON object.
@@ -338,7 +351,10 @@ fn parse_problem(e: &jwt_compact::ParseError) -> String {
 /// JWKS documents may legitimately carry encryption or other-algorithm keys).
 fn rsa_signing_key(jwk: &Value) -> Option<(Option<String>, RsaPublicKey)> {
     let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-    if field("kty") != Some("RSA") || field("use").is_some_and(|u| u != "sig") || field("alg").is_some_and(|a| a != "RS256") {
+    if field("kty") != Some("RSA")
+        || field("use").is_some_and(|u| u != "sig")
+        || field("alg").is_some_and(|a| a != "RS256")
+    {
         return None;
     }
     let modulus = b64url(field("n")?)?;
@@ -347,7 +363,8 @@ fn rsa_signing_key(jwk: &Value) -> Option<(Option<String>, RsaPublicKey)> {
     if !(MIN_MODULUS..=MAX_MODULUS).contains(&significant) || exponent.is_empty() || exponent.len() > 8 {
         return None;
     }
-    let jwk = JsonWebKey::Rsa { modulus: Cow::Owned(modulus), public_exponent: Cow::Owned(exponent), private_parts: None };
+    let jwk =
+        JsonWebKey::Rsa { modulus: Cow::Owned(modulus), public_exponent: Cow::Owned(exponent), private_parts: None };
     let key = RsaPublicKey::try_from(&jwk).ok()?;
     Some((field("kid").map(str::to_string), key))
 }

@@ -66,8 +66,16 @@ fn valid_token_yields_claims() {
 
 #[test]
 fn time_claims_with_leeway() {
-    assert_eq!(verify(&mint(claims(json!({"exp": NOW - 59})))).map(|c| c.sub), Ok("user_1".into()), "59 s past exp is within leeway");
-    assert_eq!(verify(&mint(claims(json!({"exp": NOW - 60})))).map(|c| c.sub), Ok("user_1".into()), "exactly the leeway");
+    assert_eq!(
+        verify(&mint(claims(json!({"exp": NOW - 59})))).map(|c| c.sub),
+        Ok("user_1".into()),
+        "59 s past exp is within leeway"
+    );
+    assert_eq!(
+        verify(&mint(claims(json!({"exp": NOW - 60})))).map(|c| c.sub),
+        Ok("user_1".into()),
+        "exactly the leeway"
+    );
     assert_eq!(verify(&mint(claims(json!({"exp": NOW - 61})))), Err(TokenError::Expired));
     assert_eq!(verify(&mint(claims(json!({"exp": NOW - 100_000})))), Err(TokenError::Expired));
     assert_eq!(verify(&mint(claims(json!({"exp": 0})))), Err(TokenError::Expired));
@@ -80,7 +88,10 @@ fn time_claims_with_leeway() {
     assert!(matches!(verify(&mint(json!({"sub":"u","exp":-5}))), Err(TokenError::Malformed(_))));
     assert!(matches!(verify(&mint(json!({"iss":ISS,"exp":NOW + 10}))), Err(TokenError::Malformed(_))), "missing sub");
     assert!(verify(&mint(claims(json!({"exp": NOW * 100})))).is_ok(), "far-future exp");
-    assert!(matches!(verify(&mint(claims(json!({"exp": u64::MAX})))), Err(TokenError::Malformed(_))), "beyond any clock");
+    assert!(
+        matches!(verify(&mint(claims(json!({"exp": u64::MAX})))), Err(TokenError::Malformed(_))),
+        "beyond any clock"
+    );
 }
 
 #[test]
@@ -89,8 +100,15 @@ fn issuer_rules() {
     for iss in ["https://api.workos.com", "https://api.workos.com/", ISS] {
         assert!(verify(&mint(claims(json!({"iss": iss})))).is_ok(), "{iss}");
     }
-    for iss in [json!(null), json!("https://api.workos.com/user_management/client_other"), json!("https://evil.example"),
-                json!("https://api.workos.com.evil.example"), json!("http://api.workos.com"), json!("http://localhost:4101"), json!(5)] {
+    for iss in [
+        json!(null),
+        json!("https://api.workos.com/user_management/client_other"),
+        json!("https://evil.example"),
+        json!("https://api.workos.com.evil.example"),
+        json!("http://api.workos.com"),
+        json!("http://localhost:4101"),
+        json!(5),
+    ] {
         assert_eq!(verify(&mint(claims(json!({"iss": iss})))), Err(TokenError::WrongIssuer), "{iss}");
     }
     let mut no_iss = claims(json!({}));
@@ -98,17 +116,34 @@ fn issuer_rules() {
     assert_eq!(verify(&mint(no_iss)), Err(TokenError::WrongIssuer), "iss is required");
     // A custom authentication domain, and the configured base URL (a proxy, staging).
     let custom = WorkosTokenRules::new(AUD, "https://api.workos-test.com", Some("https://auth.example.com"));
-    for iss in ["https://auth.example.com", "https://auth.example.com/user_management/client_test", "https://api.workos-test.com", ISS] {
+    for iss in [
+        "https://auth.example.com",
+        "https://auth.example.com/user_management/client_test",
+        "https://api.workos-test.com",
+        ISS,
+    ] {
         assert!(cache().verify(&mint(claims(json!({"iss": iss}))), &custom, NOW).is_ok(), "{iss}");
     }
-    assert_eq!(cache().verify(&mint(claims(json!({"iss": "http://localhost:4101"}))), &custom, NOW), Err(TokenError::WrongIssuer));
+    assert_eq!(
+        cache().verify(&mint(claims(json!({"iss": "http://localhost:4101"}))), &custom, NOW),
+        Err(TokenError::WrongIssuer)
+    );
     // Locally (a loopback API base URL) the emulator signs with its own loopback URL.
     let local = WorkosTokenRules::new(AUD, "http://127.0.0.1:4100", None);
     for iss in ["http://localhost:4101", "http://127.0.0.1:4100", "http://127.0.0.1:4100/user_management/client_test"] {
         assert!(cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW).is_ok(), "{iss}");
     }
-    for iss in ["http://evil.example:4101", "http://localhost.evil.example", "https://localhost:4101/x", "http://localhost:4101/x"] {
-        assert_eq!(cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW), Err(TokenError::WrongIssuer), "{iss}");
+    for iss in [
+        "http://evil.example:4101",
+        "http://localhost.evil.example",
+        "https://localhost:4101/x",
+        "http://localhost:4101/x",
+    ] {
+        assert_eq!(
+            cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW),
+            Err(TokenError::WrongIssuer),
+            "{iss}"
+        );
     }
 }
 
@@ -138,7 +173,10 @@ fn signature_failures() {
     // Signature bit-flipped, truncated, or removed.
     let mut sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
     sig[10] ^= 1;
-    assert_eq!(verify(&format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(&sig))), Err(TokenError::BadSignature));
+    assert_eq!(
+        verify(&format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(&sig))),
+        Err(TokenError::BadSignature)
+    );
     assert_eq!(verify(&format!("{}.{}.{}", parts[0], parts[1], &parts[2][..40])), Err(TokenError::BadSignature));
     assert_eq!(verify(&format!("{}.{}.", parts[0], parts[1])), Err(TokenError::BadSignature));
 }
@@ -152,10 +190,18 @@ fn algorithm_confusion_is_refused_before_keys() {
     let public = test_key().to_public_key();
     let mut secret = public.n().to_bytes_be();
     secret.extend(public.e().to_bytes_be());
-    let hs = Hs256.token(&Header::empty().with_key_id(TEST_KID), &Claims::new(claims(json!({}))), &Hs256Key::new(&secret)).unwrap();
+    let hs = Hs256
+        .token(&Header::empty().with_key_id(TEST_KID), &Claims::new(claims(json!({}))), &Hs256Key::new(&secret))
+        .unwrap();
     assert_eq!(verify(&hs), Err(TokenError::UnsupportedAlg("HS256".into())));
     let pem_secret = test_jwks();
-    let hs2 = Hs256.token(&Header::empty().with_key_id(TEST_KID), &Claims::new(claims(json!({}))), &Hs256Key::new(pem_secret.as_bytes())).unwrap();
+    let hs2 = Hs256
+        .token(
+            &Header::empty().with_key_id(TEST_KID),
+            &Claims::new(claims(json!({}))),
+            &Hs256Key::new(pem_secret.as_bytes()),
+        )
+        .unwrap();
     assert_eq!(verify(&hs2), Err(TokenError::UnsupportedAlg("HS256".into())));
     for alg in ["RS384", "PS256", "rs256", "ES256"] {
         let t = format!("{}.{}.AAAA", b64(&json!({"alg":alg,"kid":TEST_KID})), payload);
@@ -183,7 +229,10 @@ fn key_selection() {
     assert_eq!(two.verify(&no_kid, &rules(), NOW), Err(TokenError::UnknownKey(None)));
     assert!(two.verify(&mint(claims(json!({}))), &rules(), NOW).is_ok());
     assert!(two.verify(&mint_with(other_key(), "k2", claims(json!({}))), &rules(), NOW).is_ok());
-    assert_eq!(JwksCache::default().verify(&mint(claims(json!({}))), &rules(), NOW), Err(TokenError::UnknownKey(Some(TEST_KID.into()))));
+    assert_eq!(
+        JwksCache::default().verify(&mint(claims(json!({}))), &rules(), NOW),
+        Err(TokenError::UnknownKey(Some(TEST_KID.into())))
+    );
 }
 
 fn jwk(key: &RsaPrivateKey, kid: &str) -> Value {
@@ -199,10 +248,22 @@ fn malformed_tokens() {
     let huge = format!("{}.{}.{}", "a".repeat(20_000), "b", "c");
     let bad_header = format!("{}.{}.AAAA", URL_SAFE_NO_PAD.encode("not json"), b64(&json!({})));
     let array_payload = {
-        let t = Rsa::rs256().token(&Header::empty().with_key_id(TEST_KID), &Claims::new(json!({})), test_key()).unwrap();
+        let t =
+            Rsa::rs256().token(&Header::empty().with_key_id(TEST_KID), &Claims::new(json!({})), test_key()).unwrap();
         t.replace(&t.split('.').nth(1).unwrap().to_string(), &b64(&json!([1])))
     };
-    for t in ["", "abc", "a.b", "a.b.c.d", "!!!.!!!.!!!", "e30.e30.e30", huge.as_str(), bad_header.as_str(), "..", "ey.ey.ey"] {
+    for t in [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "!!!.!!!.!!!",
+        "e30.e30.e30",
+        huge.as_str(),
+        bad_header.as_str(),
+        "..",
+        "ey.ey.ey",
+    ] {
         assert!(matches!(verify(t), Err(TokenError::Malformed(_))), "{t:.40}");
     }
     assert!(matches!(verify(&array_payload), Err(TokenError::Malformed(_) | TokenError::BadSignature)));

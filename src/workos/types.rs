@@ -5,12 +5,17 @@ use serde::{Deserialize, Serialize};
 pub struct User {
     pub id: String,
     pub email: String,
-    #[serde(default)] pub first_name: Option<String>,
-    #[serde(default)] pub last_name: Option<String>,
-    #[serde(default)] pub email_verified: Option<bool>,
-    #[serde(default)] pub profile_picture_url: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub email_verified: Option<bool>,
+    #[serde(default)]
+    pub profile_picture_url: Option<String>,
     /// The application's own id for this person (set by the app, or by our AuthKit bridge).
-    #[serde(default)] pub external_id: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 impl User {
@@ -22,7 +27,11 @@ impl User {
             .filter(|p| !p.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        if full.is_empty() { self.email.clone() } else { full }
+        if full.is_empty() {
+            self.email.clone()
+        } else {
+            full
+        }
     }
 }
 
@@ -31,10 +40,12 @@ impl User {
 #[derive(Clone, Deserialize)]
 pub struct AuthResponse {
     pub user: User,
-    #[serde(default)] pub organization_id: Option<String>,
+    #[serde(default)]
+    pub organization_id: Option<String>,
     pub access_token: String,
     pub refresh_token: String,
-    #[serde(default)] pub authentication_method: Option<String>,
+    #[serde(default)]
+    pub authentication_method: Option<String>,
 }
 
 impl std::fmt::Debug for AuthResponse {
@@ -50,7 +61,9 @@ impl std::fmt::Debug for AuthResponse {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct RoleRef { pub slug: String }
+pub struct RoleRef {
+    pub slug: String,
+}
 
 /// An item of `GET /user_management/organization_memberships`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -58,14 +71,18 @@ pub struct Membership {
     pub id: String,
     pub user_id: String,
     pub organization_id: String,
-    #[serde(default)] pub organization_name: Option<String>,
+    #[serde(default)]
+    pub organization_name: Option<String>,
     /// `active`, `inactive` or `pending`.
     pub status: String,
-    #[serde(default)] pub role: Option<RoleRef>,
+    #[serde(default)]
+    pub role: Option<RoleRef>,
     /// All role slugs (multiple roles); older API versions and the emulator send only `role`.
-    #[serde(default)] pub roles: Option<Vec<RoleRef>>,
+    #[serde(default)]
+    pub roles: Option<Vec<RoleRef>>,
     /// The member (the spec marks it required; the emulator leaves it out).
-    #[serde(default)] pub user: Option<User>,
+    #[serde(default)]
+    pub user: Option<User>,
 }
 
 impl Membership {
@@ -139,7 +156,8 @@ impl AuditEvent {
     /// the action's schema configured in its dashboard, and refuses one without a schema
     /// (400 `invalid_audit_log_event`): that line names the dashboard step.
     pub fn failure_log_line(&self, e: &super::WorkosError) -> String {
-        let schema_refused = matches!(e, super::WorkosError::Api { status: 400, code: Some(c), .. } if c == "invalid_audit_log_event");
+        let schema_refused =
+            matches!(e, super::WorkosError::Api { status: 400, code: Some(c), .. } if c == "invalid_audit_log_event");
         if schema_refused {
             format!(
                 "audit log event {} not recorded: WorkOS refused it (invalid_audit_log_event) — create the action \"{}\" with target type \"{}\" \
@@ -179,7 +197,8 @@ mod tests {
 
     #[test]
     fn auth_response_debug_hides_tokens() {
-        let json = r#"{"user":{"id":"u","email":"e"},"access_token":"eyJ.secret.at","refresh_token":"rt_secret_value"}"#;
+        let json =
+            r#"{"user":{"id":"u","email":"e"},"access_token":"eyJ.secret.at","refresh_token":"rt_secret_value"}"#;
         let auth: AuthResponse = serde_json::from_str(json).unwrap();
         let shown = format!("{auth:?}");
         assert!(!shown.contains("secret"), "{shown}");
