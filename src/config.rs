@@ -1,5 +1,5 @@
 //! Typed configuration from the Worker's environment. Every problem names the variable.
-use crate::cookies::{CookieKeys, KeyError};
+use crate::seal::{KeyError, SealKeys};
 use crate::workos::WorkosTokenRules;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.workos.com";
@@ -7,7 +7,7 @@ pub const DEFAULT_API_BASE_URL: &str = "https://api.workos.com";
 pub struct Config {
     pub client_id: String,
     pub api_key: String,
-    pub cookie_keys: CookieKeys,
+    pub seal_keys: SealKeys,
     /// No trailing slash.
     pub api_base_url: String,
     /// Restricts sign-in to members of this organization and scopes sessions to it.
@@ -77,7 +77,7 @@ impl Config {
             return Err(invalid("WORKOS_API_KEY", "contains whitespace"));
         }
         let raw_keys = get("COOKIE_ENCRYPTION_KEY").ok_or(ConfigError::Missing("COOKIE_ENCRYPTION_KEY"))?;
-        let cookie_keys = CookieKeys::parse(&raw_keys).map_err(|e| match e {
+        let seal_keys = SealKeys::parse(&raw_keys).map_err(|e| match e {
             KeyError::Empty => ConfigError::Missing("COOKIE_ENCRYPTION_KEY"),
             KeyError::TooShort { index, min } => invalid(
                 "COOKIE_ENCRYPTION_KEY",
@@ -113,7 +113,7 @@ impl Config {
         Ok(Config {
             client_id,
             api_key,
-            cookie_keys,
+            seal_keys,
             api_base_url,
             organization_id,
             allow_loopback_client_metadata,

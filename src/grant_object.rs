@@ -10,13 +10,13 @@
 //! (creating a grant). The alarm clears the object when its grant expires.
 //!
 //! [`AppStore`]: crate::platform::grants::AppStore
-use crate::app::KV_BINDING;
+use crate::context::Ctx;
 use crate::oauth::token::{self, Form};
 use crate::platform::grants::{GuardedStore, StoreOp};
+use crate::platform::kv::KV_BINDING;
 use crate::platform::{self, fetch::FetchClient, isolate, kv::KvStore};
-use crate::signin::Ctx;
+use crate::responses as web;
 use crate::turnstile::Turnstile;
-use crate::web;
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 

@@ -2,16 +2,20 @@
 //!
 //! Layers: `routes/` (thin handlers) → protocol cores (`signin/`, `workos/`, `cookies`, …) that
 //! never name a `worker` type → `platform/` (KV, Fetch, env) behind small traits.
-pub mod auth;
+pub mod authkit;
 pub mod config;
+pub mod context;
 pub mod cookies;
-pub mod http;
 pub mod limits;
 pub mod mcp;
 pub mod oauth;
+pub mod outbound;
 pub mod pages;
+pub mod principal;
 pub mod random;
 pub mod return_path;
+pub mod route_table;
+pub mod seal;
 pub mod signin;
 pub mod store;
 pub mod time;
@@ -23,26 +27,26 @@ pub mod workos;
 pub mod testing;
 
 #[cfg(target_arch = "wasm32")]
-mod app;
-#[cfg(target_arch = "wasm32")]
 mod grant_object;
 #[cfg(target_arch = "wasm32")]
 mod platform;
 #[cfg(target_arch = "wasm32")]
+mod responses;
+#[cfg(target_arch = "wasm32")]
+mod router;
+#[cfg(target_arch = "wasm32")]
 mod routes;
 #[cfg(target_arch = "wasm32")]
 mod session_object;
-#[cfg(target_arch = "wasm32")]
-mod web;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
 async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> worker::Result<worker::Response> {
-    match app::handle(req, env, ctx).await {
+    match router::handle(req, env, ctx).await {
         Ok(resp) => Ok(resp),
         Err(e) => {
             worker::console_error!("unhandled error: {e}");
-            web::error_page(500, "Something went wrong", "The server could not handle this request.", None)
+            responses::error_page(500, "Something went wrong", "The server could not handle this request.", None)
         }
     }
 }

@@ -8,7 +8,7 @@
 //! ends the session.
 use crate::mcp;
 use crate::platform::{self, tools::WorkerToolEnv};
-use crate::signin::Principal;
+use crate::principal::Principal;
 use futures_channel::mpsc::{unbounded, UnboundedSender};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;

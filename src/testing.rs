@@ -1,6 +1,6 @@
 //! Test support shared by the native unit tests: an RSA test key that mints WorkOS-like RS256
 //! access tokens and its JWKS, and a scripted [`HttpClient`].
-use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::outbound::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jwt_compact::alg::Rsa;
 use jwt_compact::{AlgorithmExt, Claims, Header};

@@ -1,10 +1,10 @@
 //! Property tests of the security rules (proptest): generated inputs, including hostile ones,
 //! against what each rule promises.
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use mcp_authkit_worker::cookies::CookieKeys;
 use mcp_authkit_worker::oauth::pkce::CodeChallenge;
 use mcp_authkit_worker::oauth::redirect_uri::{matches, RedirectUri};
 use mcp_authkit_worker::return_path::safe_return_path;
+use mcp_authkit_worker::seal::SealKeys;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -154,12 +154,12 @@ proptest! {
     fn a_sealed_cookie_opens_only_with_its_key_and_unmodified(
         payload in prop::collection::vec(any::<u8>(), 0..300), at in any::<usize>(), replacement in any::<u8>(),
     ) {
-        let sealer = CookieKeys::parse(KEY_A).unwrap();
+        let sealer = SealKeys::parse(KEY_A).unwrap();
         let sealed = sealer.seal("__Host-s", &payload, NOW + 600);
         prop_assert_eq!(sealer.open("__Host-s", &sealed, NOW), Some(payload.clone()));
-        let rotated = CookieKeys::parse(&format!("{KEY_B},{KEY_A}")).unwrap();
+        let rotated = SealKeys::parse(&format!("{KEY_B},{KEY_A}")).unwrap();
         prop_assert_eq!(rotated.open("__Host-s", &sealed, NOW), Some(payload.clone()), "an older key still opens");
-        prop_assert!(CookieKeys::parse(KEY_B).unwrap().open("__Host-s", &sealed, NOW).is_none(), "another key");
+        prop_assert!(SealKeys::parse(KEY_B).unwrap().open("__Host-s", &sealed, NOW).is_none(), "another key");
         prop_assert!(sealer.open("__Host-t", &sealed, NOW).is_none(), "another cookie name");
         prop_assert!(sealer.open("__Host-s", &sealed, NOW + 600).is_none(), "expired");
 

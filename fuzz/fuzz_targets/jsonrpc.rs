@@ -3,8 +3,9 @@
 #![no_main]
 use futures_executor::block_on;
 use libfuzzer_sys::fuzz_target;
-use mcp_authkit_worker::mcp::{self, GeneratedImage, Message, ToolEnv};
-use mcp_authkit_worker::signin::Principal;
+use mcp_authkit_worker::mcp::{self, Message};
+use mcp_authkit_worker::tools::{GeneratedImage, ToolEnv};
+use mcp_authkit_worker::principal::Principal;
 use mcp_authkit_worker::workos::User;
 
 struct Env;
@@ -39,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
             let answer = block_on(mcp::handle(&principal, &Env, message));
             assert_eq!(answer.is_some(), id.is_some(), "requests, and only requests, are answered");
             if let (Some(answer), Some(id)) = (answer, id) {
-                assert_eq!(answer["id"], id);
+                assert_eq!(Some(&answer["id"]), serde_json::to_value(&id).ok().as_ref(), "the id echoed");
                 assert!(answer.get("result").is_some() != answer.get("error").is_some());
             }
         }

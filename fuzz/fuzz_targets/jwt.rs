@@ -3,7 +3,7 @@
 //! path is exercised. libFuzzer cannot forge RS256, so nothing verifies.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mcp_authkit_worker::auth::{AuthkitKeys, Expectations};
+use mcp_authkit_worker::authkit::{AuthkitKeys, Expectations};
 use mcp_authkit_worker::workos::jwt::{parse_rs256, peek_kid, verify_rs256, RsaKeys};
 use mcp_authkit_worker::workos::{JwksCache, WorkosTokenRules};
 

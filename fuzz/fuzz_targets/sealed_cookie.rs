@@ -2,17 +2,18 @@
 //! did not seal; sealing arbitrary payloads always opens back to the same bytes.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mcp_authkit_worker::cookies::{read_cookie, CookieKeys};
+use mcp_authkit_worker::cookies::read_cookie;
+use mcp_authkit_worker::seal::SealKeys;
 
 const NOW: u64 = 1_800_000_000;
 
 fuzz_target!(|data: &[u8]| {
-    let keys = CookieKeys::parse("fuzz-key-0123456789abcdef0123456789abcdef").expect("key");
+    let keys = SealKeys::parse("fuzz-key-0123456789abcdef0123456789abcdef").expect("key");
     if let Ok(text) = std::str::from_utf8(data) {
         // Arbitrary values: libFuzzer cannot forge AES-GCM, so nothing opens.
         assert!(keys.open("__Host-session", text, NOW).is_none(), "an unsealed value opened");
         let _ = read_cookie(Some(text), "__Host-session");
-        let _ = CookieKeys::parse(text);
+        let _ = SealKeys::parse(text);
     }
     // Round trip, and binding to name and time. (Values over 8 KiB are refused on opening by
     // design; browsers keep 4 KiB per cookie.)

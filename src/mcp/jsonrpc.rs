@@ -1,18 +1,13 @@
 //! JSON-RPC 2.0 framing as MCP uses it: one message per HTTP body (batches were removed in
 //! 2025-06-18), ids that are strings or numbers, and the standard error codes.
-use serde_json::{json, Map, Value};
-
-pub const PARSE_ERROR: i64 = -32700;
-pub const INVALID_REQUEST: i64 = -32600;
-pub const METHOD_NOT_FOUND: i64 = -32601;
-pub const INVALID_PARAMS: i64 = -32602;
-pub const INTERNAL_ERROR: i64 = -32603;
+use super::model::{error_response, ErrorCode, RequestId};
+use serde_json::{Map, Value};
 
 /// One client message, validated as JSON-RPC 2.0.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Request {
-        id: Value,
+        id: RequestId,
         method: String,
         params: Option<Value>,
     },
@@ -33,15 +28,18 @@ pub enum McpError {
     InvalidParams(String),
     /// `tools/call` for a name that is not in the registry (a protocol error, unlike a refusal).
     UnknownTool(String),
+    /// The server could not write its answer.
+    Internal(String),
 }
 
 impl McpError {
-    pub fn code(&self) -> i64 {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            McpError::Parse(_) => PARSE_ERROR,
-            McpError::InvalidRequest(_) => INVALID_REQUEST,
-            McpError::MethodNotFound(_) => METHOD_NOT_FOUND,
-            McpError::InvalidParams(_) | McpError::UnknownTool(_) => INVALID_PARAMS,
+            McpError::Parse(_) => ErrorCode::PARSE_ERROR,
+            McpError::InvalidRequest(_) => ErrorCode::INVALID_REQUEST,
+            McpError::MethodNotFound(_) => ErrorCode::METHOD_NOT_FOUND,
+            McpError::InvalidParams(_) | McpError::UnknownTool(_) => ErrorCode::INVALID_PARAMS,
+            McpError::Internal(_) => ErrorCode::INTERNAL_ERROR,
         }
     }
 
@@ -52,6 +50,7 @@ impl McpError {
             McpError::MethodNotFound(d) => ("Method not found", d),
             McpError::InvalidParams(d) => ("Invalid params", d),
             McpError::UnknownTool(name) => ("Unknown tool", name),
+            McpError::Internal(d) => ("Internal error", d),
         };
         if detail.is_empty() {
             title.to_string()
@@ -60,30 +59,18 @@ impl McpError {
         }
     }
 
-    pub fn into_response(self, id: Value) -> Value {
+    pub fn into_response(self, id: RequestId) -> Value {
         error_response(id, self.code(), &self.message(), None)
     }
-}
-
-pub fn error_response(id: Value, code: i64, message: &str, data: Option<Value>) -> Value {
-    let mut error = json!({ "code": code, "message": message });
-    if let (Some(data), Some(obj)) = (data, error.as_object_mut()) {
-        obj.insert("data".into(), data);
-    }
-    json!({ "jsonrpc": "2.0", "id": id, "error": error })
-}
-
-pub fn result_response(id: Value, result: Value) -> Value {
-    json!({ "jsonrpc": "2.0", "id": id, "result": result })
 }
 
 /// Parse one HTTP body. `Err` is the complete JSON-RPC error response (sent with HTTP 400).
 pub fn parse(body: &[u8]) -> Result<Message, Value> {
     if body.len() > super::MAX_MESSAGE_BYTES {
-        return Err(McpError::InvalidRequest("the message is larger than 1 MiB".into()).into_response(Value::Null));
+        return Err(McpError::InvalidRequest("the message is larger than 1 MiB".into()).into_response(RequestId::Null));
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        McpError::Parse(format!("the body is not valid JSON ({})", json_error_kind(&e))).into_response(Value::Null)
+        McpError::Parse(format!("the body is not valid JSON ({})", json_error_kind(&e))).into_response(RequestId::Null)
     })?;
     match value {
         Value::Object(obj) => {
@@ -93,27 +80,15 @@ pub fn parse(body: &[u8]) -> Result<Message, Value> {
         Value::Array(_) => Err(McpError::InvalidRequest(
             "batch requests (JSON arrays) are not supported: MCP removed JSON-RPC batching in protocol 2025-06-18; send one message per request".into(),
         )
-        .into_response(Value::Null)),
-        _ => Err(McpError::InvalidRequest("a JSON-RPC message must be a JSON object".into()).into_response(Value::Null)),
+        .into_response(RequestId::Null)),
+        _ => Err(McpError::InvalidRequest("a JSON-RPC message must be a JSON object".into()).into_response(RequestId::Null)),
     }
 }
 
-/// The id to echo in an error about this object: only a well-formed one, else null.
-fn readable_id(obj: &Map<String, Value>) -> Value {
-    match obj.get("id") {
-        Some(id) if is_valid_id(id) => id.clone(),
-        _ => Value::Null,
-    }
-}
-
-/// A string, or an integer that fits 64 bits (MCP: ids are strings or integers). A number
-/// beyond that would come back as a different (floating-point) number: it is refused instead.
-fn is_valid_id(id: &Value) -> bool {
-    match id {
-        Value::String(_) => true,
-        Value::Number(n) => n.is_i64() || n.is_u64(),
-        _ => false,
-    }
+/// The id to echo in an error about this object: only a well-formed one (a string, or an
+/// integer that fits 64 bits), else null.
+fn readable_id(obj: &Map<String, Value>) -> RequestId {
+    obj.get("id").and_then(RequestId::from_json).unwrap_or(RequestId::Null)
 }
 
 fn classify(mut obj: Map<String, Value>) -> Result<Message, String> {
@@ -132,8 +107,10 @@ fn classify(mut obj: Map<String, Value>) -> Result<Message, String> {
         };
         return match id {
             None => Ok(Message::Notification { method, params }),
-            Some(id) if is_valid_id(&id) => Ok(Message::Request { id, method, params }),
-            Some(_) => Err("\"id\" must be a string or an integer (at most 64 bits)".into()),
+            Some(id) => match RequestId::from_json(&id) {
+                Some(id) => Ok(Message::Request { id, method, params }),
+                None => Err("\"id\" must be a string or an integer (at most 64 bits)".into()),
+            },
         };
     }
     match (obj.get("result"), obj.get("error"), &id) {
@@ -165,6 +142,10 @@ fn json_error_kind(e: &serde_json::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    const PARSE_ERROR: i64 = ErrorCode::PARSE_ERROR.0;
+    const INVALID_REQUEST: i64 = ErrorCode::INVALID_REQUEST.0;
 
     fn err(body: &str) -> Value {
         match parse(body.as_bytes()) {
@@ -180,11 +161,15 @@ mod tests {
     #[test]
     fn parses_requests_notifications_and_responses() {
         let m = parse(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#).unwrap();
-        assert_eq!(m, Message::Request { id: json!(7), method: "ping".into(), params: None });
+        assert_eq!(m, Message::Request { id: RequestId::Integer(7), method: "ping".into(), params: None });
         let m = parse(br#"{"jsonrpc":"2.0","id":"a-1","method":"tools/list","params":{"cursor":"x"}}"#).unwrap();
         assert_eq!(
             m,
-            Message::Request { id: json!("a-1"), method: "tools/list".into(), params: Some(json!({"cursor":"x"})) }
+            Message::Request {
+                id: RequestId::String("a-1".into()),
+                method: "tools/list".into(),
+                params: Some(json!({"cursor":"x"}))
+            }
         );
         let m = parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
         assert_eq!(m, Message::Notification { method: "notifications/initialized".into(), params: None });
@@ -257,11 +242,16 @@ mod tests {
 
     #[test]
     fn error_response_shape() {
-        let e = error_response(json!("q"), -32601, "Method not found: x", Some(json!({"method": "x"})));
+        let e = error_response(
+            RequestId::String("q".into()),
+            ErrorCode::METHOD_NOT_FOUND,
+            "Method not found: x",
+            Some(json!({"method": "x"})),
+        );
         assert_eq!(
             e,
             json!({"jsonrpc":"2.0","id":"q","error":{"code":-32601,"message":"Method not found: x","data":{"method":"x"}}})
         );
-        assert!(error_response(Value::Null, -32600, "m", None)["error"].get("data").is_none());
+        assert!(error_response(RequestId::Null, ErrorCode::INVALID_REQUEST, "m", None)["error"].get("data").is_none());
     }
 }

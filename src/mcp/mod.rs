@@ -3,25 +3,29 @@
 //! through [`ToolEnv`], so everything here is tested natively.
 mod dispatch;
 mod jsonrpc;
+pub mod model;
 
 #[cfg(test)]
-mod tests;
+mod dispatch_tests;
 
 pub use dispatch::handle;
-pub use jsonrpc::{error_response, parse, McpError, Message};
-pub use jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR};
+pub use jsonrpc::{parse, McpError, Message};
+pub use model::{error_response, ErrorCode, ProtocolVersion, RequestId};
 
-use crate::signin::Principal;
+use crate::principal::Principal;
 
-/// Newest first; `initialize` answers with the client's version when it is listed here.
-pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
-pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 pub const SERVER_NAME: &str = "mcp-authkit-worker";
 
+/// `initialize` answers with the client's version when it is one of [`ProtocolVersion::ALL`].
 pub fn is_supported_version(v: &str) -> bool {
-    SUPPORTED_PROTOCOL_VERSIONS.contains(&v)
+    ProtocolVersion::parse(v).is_some()
+}
+
+/// "2025-11-25, 2025-06-18, …" (newest first), for error messages.
+pub fn supported_versions() -> String {
+    ProtocolVersion::ALL.map(ProtocolVersion::as_str).join(", ")
 }
 
 /// The names of the tools this principal may see (for list_changed decisions).
@@ -31,22 +35,10 @@ pub fn visible_tool_names(principal: &Principal) -> Vec<&'static str> {
 
 /// The notification the SSE transport sends when a session's visible tools changed.
 pub fn tools_list_changed_notification() -> serde_json::Value {
-    serde_json::json!({ "jsonrpc": "2.0", "method": "notifications/tools/list_changed" })
-}
-
-/// What tools need from the platform. Error strings are shown to the user as they are, so
-/// implementations return readable messages without internal details or secrets.
-#[allow(async_fn_in_trait)]
-pub trait ToolEnv {
-    /// Workers AI (`@cf/black-forest-labs/flux-1-schnell`) when this deployment has the AI
-    /// binding; `None` without it (local dev, tests) — then the tool renders a local PNG preview.
-    async fn generate_image(&self, prompt: &str, steps: u32) -> Option<Result<GeneratedImage, String>>;
-    /// The user's WorkOS record, fetched with the server's API key (never the client's token).
-    async fn workos_user(&self, user_id: &str) -> Result<crate::workos::User, String>;
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct GeneratedImage {
-    pub base64: String,
-    pub mime_type: String,
+    let n = model::Notification {
+        jsonrpc: model::JsonRpcVersion,
+        method: "notifications/tools/list_changed",
+        params: None,
+    };
+    serde_json::to_value(n).unwrap_or_default()
 }

@@ -9,8 +9,8 @@
 //! a minute instead of one per request.
 use super::grant;
 use super::resource::Audience;
-use crate::cookies::CookieKeys;
-use crate::signin::Principal;
+use crate::principal::Principal;
+use crate::seal::SealKeys;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -37,12 +37,12 @@ pub struct AccessClaims {
     pub expires_at: u64,
 }
 
-pub fn issue(keys: &CookieKeys, claims: &AccessClaims) -> String {
+pub fn issue(keys: &SealKeys, claims: &AccessClaims) -> String {
     format!("{ACCESS_PREFIX}{}", keys.seal_json(ACCESS_AAD, claims, claims.expires_at))
 }
 
 /// The claims of a token we issued, if it is intact and unexpired.
-pub fn open(keys: &CookieKeys, token: &str, now: u64) -> Option<AccessClaims> {
+pub fn open(keys: &SealKeys, token: &str, now: u64) -> Option<AccessClaims> {
     keys.open_json(ACCESS_AAD, token.strip_prefix(ACCESS_PREFIX)?, now)
 }
 
@@ -115,7 +115,7 @@ pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
 /// The full bearer check for a request to `path` at the deployment `issuer` (this Worker's
 /// origin). `checks` is the isolate's cache; it is never borrowed across the KV read.
 pub async fn authenticate<S: Store>(
-    keys: &CookieKeys,
+    keys: &SealKeys,
     issuer: &str,
     store: &S,
     checks: &std::cell::RefCell<GrantChecks>,

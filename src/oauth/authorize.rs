@@ -7,8 +7,9 @@ use super::pkce::CodeChallenge;
 use super::redirect_uri::find_match;
 use super::resource::{parse_resource, Audience};
 use super::{registry, ErrorCode, OAuthError};
-use crate::http::HttpClient;
-use crate::signin::{Ctx, Principal};
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
+use crate::principal::Principal;
 use crate::store::Store;
 
 /// The authorization parameters, from the query (GET) or the consent form (POST).
@@ -252,7 +253,7 @@ pub async fn issue_code<S: Store, H: HttpClient>(
         rotated_at_ms: None,
         previous_retried: false,
         superseded: Vec::new(),
-        sealed: Grant::seal_secrets(&ctx.config.cookie_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
+        sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
     };
     grant::save(ctx.store, &g, ctx.now).await?;
     registry::renew(ctx.store, &req.client, ctx.now).await?;

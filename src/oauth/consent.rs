@@ -1,9 +1,10 @@
 //! The browser side of `/authorize`: who is signed in, whether this browser already approved
 //! the client, the consent form (CSRF-protected), and handing a code back to the client.
 use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
+use crate::context::Ctx;
 use crate::cookies;
-use crate::http::HttpClient;
-use crate::signin::{self, Ctx, Session, SigninError, StartRequest};
+use crate::outbound::HttpClient;
+use crate::signin::{self, Session, SigninError, StartRequest};
 use crate::store::Store;
 use subtle::ConstantTimeEq;
 
@@ -64,7 +65,7 @@ pub struct ConsentView {
 /// (RFC 8252 §8.6). The hash keeps the cookie small.
 type Approvals = Vec<(String, String, String)>;
 
-fn approvals(ctx_keys: &cookies::CookieKeys, cookie: Option<&str>, now: u64) -> Approvals {
+fn approvals(ctx_keys: &crate::seal::SealKeys, cookie: Option<&str>, now: u64) -> Approvals {
     cookie.and_then(|c| ctx_keys.open_json::<Approvals>(CONSENT_COOKIE, c, now)).unwrap_or_default()
 }
 
@@ -78,7 +79,7 @@ fn approved(list: &Approvals, user_id: &str, client_id: &str, redirect_uri: &str
 }
 
 fn remember(
-    ctx_keys: &cookies::CookieKeys,
+    ctx_keys: &crate::seal::SealKeys,
     mut list: Approvals,
     user_id: &str,
     client_id: &str,
@@ -114,7 +115,7 @@ async fn checked<S: Store, H: HttpClient>(
         Checked::Refused(r) => Err(Next::Page(r)),
         Checked::ErrorRedirect(back) => {
             let user = signin::load_session(ctx, session_cookie).await.ok().flatten().map(|(_, s)| s.principal.user_id);
-            let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
+            let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
             if user.is_some_and(|u| approved(&list, &u, &back.client_id, &back.redirect_uri)) {
                 Err(Next::Redirect { location: back.location, set_cookies: vec![] })
             } else {
@@ -163,7 +164,7 @@ pub async fn begin<S: Store, H: HttpClient>(
         Ok(found) => found,
         Err(next) => return next,
     };
-    let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
+    let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
     if approved(&list, &session.principal.user_id, &req.client.client_id, &req.redirect_uri) {
         return hand_back_code(ctx, &req, &session_id, &session, vec![]).await;
     }
@@ -205,9 +206,9 @@ pub async fn decide<S: Store, H: HttpClient>(
     }
     match decision {
         Some("approve") => {
-            let list = approvals(&ctx.config.cookie_keys, consent_cookie, ctx.now);
+            let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
             let cookie = remember(
-                &ctx.config.cookie_keys,
+                &ctx.config.seal_keys,
                 list,
                 &session.principal.user_id,
                 &req.client.client_id,
@@ -244,7 +245,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
             // A submission sent twice (a double click) reaches here second: the first spent the
             // session's token. It goes through WorkOS for a fresh chain, like a later
             // authorization, and ends with its own code.
-            if signin::session_token_spent(ctx, session_id).await {
+            if spent_meanwhile(ctx, session_id).await {
                 return fresh_signin(ctx, req, session, set_cookies).await;
             }
             // The token is dead either way. A session this young just came back from WorkOS:
@@ -280,6 +281,21 @@ async fn hand_back_code<S: Store, H: HttpClient>(
             retry_after: e.retry_after,
         }),
     }
+}
+
+/// Whether a concurrent request of this browser took the session's WorkOS token. WorkOS
+/// refused ours because that request spent it, but its note in the session may still be on its
+/// way (it is written right after WorkOS answers it): looked for a few times, for at most 1.5 s.
+async fn spent_meanwhile<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, session_id: &str) -> bool {
+    for wait_ms in [0, 100, 200, 400, 800] {
+        if wait_ms > 0 {
+            ctx.http.sleep(wait_ms).await;
+        }
+        if signin::session_token_spent(ctx, session_id).await {
+            return true;
+        }
+    }
+    false
 }
 
 async fn fresh_signin<S: Store, H: HttpClient>(

@@ -10,8 +10,8 @@
 use super::pkce::CodeChallenge;
 use super::resource::Audience;
 use super::OAuthError;
-use crate::cookies::CookieKeys;
-use crate::signin::Principal;
+use crate::principal::Principal;
+use crate::seal::SealKeys;
 use crate::store::{keys, Store};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -126,11 +126,11 @@ fn secrets_aad(grant_id: &str) -> String {
 }
 
 impl Grant {
-    pub fn seal_secrets(keys: &CookieKeys, grant_id: &str, secrets: &GrantSecrets, expires_at: u64) -> String {
+    pub fn seal_secrets(keys: &SealKeys, grant_id: &str, secrets: &GrantSecrets, expires_at: u64) -> String {
         keys.seal_json(&secrets_aad(grant_id), secrets, expires_at)
     }
 
-    pub fn open_secrets(&self, keys: &CookieKeys, now: u64) -> Option<GrantSecrets> {
+    pub fn open_secrets(&self, keys: &SealKeys, now: u64) -> Option<GrantSecrets> {
         keys.open_json(&secrets_aad(&self.id), &self.sealed, now)
     }
 

@@ -45,6 +45,15 @@ pub fn protected_resource(origin: &str, suffix: &str, authorization_server: &str
 }
 
 /// `WWW-Authenticate` for a refused MCP request at `path` (RFC 6750 §3, RFC 9728 §5.1).
+/// The protected resource an MCP endpoint belongs to, as a suffix of the origin: `/mcp`, or
+/// `/sse` (also for `/sse/message`).
+pub fn resource_suffix(path: &str) -> &'static str {
+    match path {
+        "/mcp" => "/mcp",
+        _ => "/sse",
+    }
+}
+
 pub fn bearer_challenge(origin: &str, path: &str, error: Option<&str>, with_scope: bool) -> String {
     let mut h = format!("Bearer resource_metadata=\"{origin}{PRM_PATH}{path}\"");
     if with_scope {

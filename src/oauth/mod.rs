@@ -16,4 +16,4 @@ pub mod token;
 pub use error::{ErrorCode, OAuthError};
 
 #[cfg(test)]
-mod tests;
+mod flow_tests;

@@ -2,8 +2,8 @@
 //! named by a Client ID Metadata Document URL (fetched, validated, cached in KV).
 use super::client::{self, ClientRecord, Registration};
 use super::OAuthError;
-use crate::http::{HttpClient, HttpRequest, TransportError};
-use crate::signin::Ctx;
+use crate::context::Ctx;
+use crate::outbound::{HttpClient, HttpRequest, TransportError};
 use crate::store::{keys, Store};
 
 /// A registration nobody uses for this long disappears (each authorization renews it).

@@ -2,7 +2,7 @@
 //! without echoing what the other server answered.
 use super::*;
 use crate::config::Config;
-use crate::http::HttpResponse;
+use crate::outbound::HttpResponse;
 use crate::store::MemoryStore;
 use crate::testing::{json_response, ScriptedHttp};
 use crate::workos::JwksCache;
@@ -24,7 +24,7 @@ fn config() -> Config {
     .unwrap()
 }
 
-type Handler = Box<dyn Fn(&crate::http::HttpRequest) -> Result<HttpResponse, TransportError>>;
+type Handler = Box<dyn Fn(&crate::outbound::HttpRequest) -> Result<HttpResponse, TransportError>>;
 
 /// A remote server answering `status` (with the document when 200); counts fetches.
 fn remote(status: Rc<Cell<u16>>, fetches: Rc<Cell<u32>>) -> ScriptedHttp<Handler> {

@@ -4,8 +4,10 @@ use super::client::{AuthMethod, ClientRecord};
 use super::grant::{self, Grant, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
 use super::{registry, ErrorCode, OAuthError};
-use crate::http::HttpClient;
-use crate::signin::{self, Ctx, Principal, SigninError};
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
+use crate::principal::Principal;
+use crate::signin::{self, SigninError};
 use crate::store::Store;
 use crate::workos::WorkosError;
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -169,7 +171,7 @@ pub async fn exchange_code<S: Store, H: HttpClient>(
         return Err(OAuthError::invalid_grant("redirect_uri differs from the one the code was issued to"));
     }
     let audience = narrowed_audience(ctx, &g, form)?;
-    let secrets = g.open_secrets(&ctx.config.cookie_keys, ctx.now).ok_or_else(invalid)?;
+    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid)?;
     let refresh = grant::new_token(grant::REFRESH_PREFIX, &g.id);
     g.code = None;
     g.used_code_hash = Some(hash);
@@ -214,7 +216,7 @@ fn respond<S: Store, H: HttpClient>(
         expires_at: ctx.now + grant::ACCESS_TTL,
     };
     TokenResponse {
-        access_token: access::issue(&ctx.config.cookie_keys, &claims),
+        access_token: access::issue(&ctx.config.seal_keys, &claims),
         token_type: "Bearer",
         expires_in: grant::ACCESS_TTL,
         refresh_token,
@@ -270,7 +272,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
         }
     }
     let audience = narrowed_audience(ctx, &g, form)?;
-    let secrets = g.open_secrets(&ctx.config.cookie_keys, ctx.now).ok_or_else(invalid)?;
+    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid)?;
     let org = secrets.principal.organization_id.as_deref();
     let auth = ctx
         .workos()
@@ -284,7 +286,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
         Ok(resolved) => resolved,
         Err(e) => {
             let kept = GrantSecrets { principal: secrets.principal, workos_refresh_token: rotated };
-            g.sealed = Grant::seal_secrets(&ctx.config.cookie_keys, &g.id, &kept, g.expires_at);
+            g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &kept, g.expires_at);
             grant::save(ctx.store, &g, ctx.now).await?;
             return Err(upstream(e));
         }
@@ -296,7 +298,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
     g.rotate(role, grant::hash_token(&refresh), ctx.http.now_ms());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token };
-    g.sealed = Grant::seal_secrets(&ctx.config.cookie_keys, &g.id, &secrets, g.expires_at);
+    g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
     grant::save(ctx.store, &g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
 }
@@ -304,7 +306,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
 /// Which grant a `/token` or `/revoke` request is about, read from the token it presents
 /// (codes and refresh tokens name their grant; an access token is opened). `None` when it
 /// names none — such a request changes no grant and is answered without one.
-pub fn grant_of_request(keys: &crate::cookies::CookieKeys, form: &Form, now: u64) -> Option<String> {
+pub fn grant_of_request(keys: &crate::seal::SealKeys, form: &Form, now: u64) -> Option<String> {
     match form.get("grant_type") {
         Some("authorization_code") => {
             form.get("code").and_then(|c| grant::grant_id_of(c, grant::CODE_PREFIX)).map(str::to_string)
@@ -388,8 +390,7 @@ pub async fn revoke<S: Store, H: HttpClient>(
             return Ok(None);
         }
         g.id
-    } else if let Some(claims) =
-        access::open(&ctx.config.cookie_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin)
+    } else if let Some(claims) = access::open(&ctx.config.seal_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin)
     {
         // Access tokens are self-contained; revoking one ends its grant.
         if claims.client_id != client.client_id {

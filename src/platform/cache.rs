@@ -3,7 +3,7 @@
 //!
 //! Best effort by design: the Cache API is per location, may evict at any time, and is a no-op
 //! where Cloudflare offers none (e.g. a `*.workers.dev` route) — each isolate then fetches for itself.
-use crate::auth::authkit::{AuthkitKeys, SharedKeys};
+use crate::authkit::{AuthkitKeys, SharedKeys};
 use worker::{Cache, Headers, Response};
 
 /// Header carrying when the JWKS was fetched (unix seconds).

@@ -1,5 +1,5 @@
 //! [`HttpClient`] over the Fetch API, with a hard timeout (AbortController + timer race).
-use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use crate::outbound::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
 use futures_util::future::{select, Either};
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect};
@@ -70,14 +70,14 @@ impl HttpClient for FetchClient {
             let body = match max {
                 // Bounded: read as a stream, stop at max + 1 whatever the framing.
                 Some(max) => match resp.stream() {
-                    Ok(stream) => crate::http::read_capped(stream, max, crate::http::Overflow::Stop).await.map_err(
-                        |e| match e {
-                            crate::http::ReadError::TooLarge => TransportError::TooLarge,
-                            crate::http::ReadError::Broken => {
+                    Ok(stream) => crate::outbound::read_capped(stream, max, crate::outbound::Overflow::Stop)
+                        .await
+                        .map_err(|e| match e {
+                            crate::outbound::ReadError::TooLarge => TransportError::TooLarge,
+                            crate::outbound::ReadError::Broken => {
                                 TransportError::Network("the response body was cut off".into())
                             }
-                        },
-                    )?,
+                        })?,
                     Err(_) => Vec::new(), // no body
                 },
                 None => resp.bytes().await.map_err(network)?,

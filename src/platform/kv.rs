@@ -1,6 +1,9 @@
 //! [`Store`] over a Workers KV namespace.
 use crate::store::{Store, StoreError, KV_MIN_TTL};
 
+/// The KV namespace binding (wrangler.toml).
+pub const KV_BINDING: &str = "OAUTH_KV";
+
 /// A KV namespace that counts its reads (reported in `Server-Timing`, for the benchmark).
 pub struct KvStore {
     pub kv: worker::kv::KvStore,

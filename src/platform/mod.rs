@@ -1,4 +1,5 @@
 //! The Worker side of each boundary: KV, Fetch, Cache API, environment, clock.
+pub mod app;
 pub mod cache;
 pub mod fetch;
 pub mod grants;

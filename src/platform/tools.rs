@@ -1,7 +1,7 @@
 //! [`ToolEnv`] on Workers: the Workers AI binding (optional) and WorkOS with the API key.
 use crate::config::Config;
-use crate::mcp::{GeneratedImage, ToolEnv};
 use crate::platform::fetch::FetchClient;
+use crate::tools::{GeneratedImage, ToolEnv};
 use crate::workos::{User, WorkosClient};
 use worker::Env;
 

@@ -1,12 +1,12 @@
 //! `/login`, `/callback`, `/logout`, `/` (account): parse the request, call `signin`, answer.
-use super::{cookie, form, header, query};
-use crate::app::App;
+use super::{cookie, error::RouteError, form, header, query, Answer};
 use crate::cookies::clear_cookie;
 use crate::pages::{render, AccountPage, LoginPage, OrganizationPage};
+use crate::platform::app::App;
+use crate::responses as web;
 use crate::return_path::safe_return_path;
 use crate::signin::{self, Callback, ClientInfo, Outcome, StartRequest, PICK_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE};
-use crate::web;
-use worker::{Context, Request, Response, Result};
+use worker::{Context, Request};
 
 fn client_info(req: &Request) -> ClientInfo {
     ClientInfo { ip: header(req, "CF-Connecting-IP"), user_agent: header(req, "User-Agent") }
@@ -15,52 +15,41 @@ fn client_info(req: &Request) -> ClientInfo {
 /// `GET /login`: the sign-in page (no state is created until the button is pressed).
 /// With `external_auth_id` (AuthKit's "bring your own login") a signed-in browser completes the
 /// AuthKit request at once; otherwise the id rides along through the sign-in.
-pub async fn login_page(req: &Request, app: &App) -> Result<Response> {
+pub async fn login_page(req: &Request, app: &App) -> Answer {
     let q = query(req)?;
     let return_to = safe_return_path(q.get("return_to").map(String::as_str));
     let login_hint = q.get("login_hint").map(String::as_str).unwrap_or("");
     let external_auth_id = q.get("external_auth_id").map(String::as_str).unwrap_or("");
     if !external_auth_id.is_empty() {
-        match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await {
-            Ok(Some((_, session))) => {
-                return match signin::complete_bridge_for_session(&app.ctx(), &session.principal, external_auth_id).await
-                {
-                    Ok(location) => web::redirect(&location, &[]),
-                    Err(e) => web::signin_error(&e, &[]),
-                };
-            }
-            Ok(None) => {}
-            Err(e) => return web::signin_error(&e, &[]),
+        if let Some((_, session)) = signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await? {
+            let location =
+                signin::complete_bridge_for_session(&app.ctx(), &session.principal, external_auth_id).await?;
+            return Ok(web::redirect(&location, &[])?);
         }
     }
-    web::html(200, render(&LoginPage { return_to: &return_to, login_hint, external_auth_id }))
+    Ok(web::html(200, render(&LoginPage { return_to: &return_to, login_hint, external_auth_id }))?)
 }
 
 /// `POST /login`: create the one-time state and send the browser to WorkOS. Only a same-origin
 /// form post (browsers send `Origin` on every POST) may make the Worker write a sign-in state:
 /// a cross-site or Origin-less POST is refused and writes nothing.
-pub async fn login_start(mut req: Request, app: &App) -> Result<Response> {
+pub async fn login_start(mut req: Request, app: &App) -> Answer {
     if header(&req, "Origin").as_deref() != Some(app.origin.as_str()) {
-        return web::signin_error(&signin::SigninError::ForeignOrigin, &[]);
+        return Err(signin::SigninError::ForeignOrigin.into());
     }
-    let f = match form(&mut req).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
+    let f = form(&mut req).await?;
     let start = StartRequest {
         return_to: f.get("return_to").map(String::as_str),
         login_hint: f.get("login_hint").map(String::as_str).filter(|h| !h.is_empty()),
         screen_hint: f.get("screen_hint").map(String::as_str),
         external_auth_id: f.get("external_auth_id").map(String::as_str).filter(|h| !h.is_empty()),
     };
-    match signin::start(&app.ctx(), start).await {
-        Ok(started) => web::redirect(&started.location, &[&started.set_cookie]),
-        Err(e) => web::signin_error(&e, &[]),
-    }
+    let started = signin::start(&app.ctx(), start).await?;
+    Ok(web::redirect(&started.location, &[&started.set_cookie])?)
 }
 
 /// `GET /callback`: verify state, exchange the code, create the session, redirect.
-pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Result<Response> {
+pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Answer {
     let q = query(req)?;
     let get = |k: &str| q.get(k).map(String::as_str);
     let cb = Callback {
@@ -72,30 +61,29 @@ pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Result<Respons
     let signin_cookie = cookie(req, SIGNIN_COOKIE);
     // The binding cookie is single-use whatever happens next.
     let clear = clear_cookie(SIGNIN_COOKIE);
-    match signin::complete(&app.ctx(), cb, signin_cookie.as_deref(), &client_info(req)).await {
-        Ok(Outcome::SignedIn(done)) => signed_in(app, ctx, *done, &clear),
-        Ok(Outcome::ChooseOrganization(picker)) => {
+    let outcome = signin::complete(&app.ctx(), cb, signin_cookie.as_deref(), &client_info(req))
+        .await
+        .map_err(|e| RouteError::signin(e, vec![clear.clone()]))?;
+    match outcome {
+        Outcome::SignedIn(done) => signed_in(app, ctx, *done, &clear),
+        Outcome::ChooseOrganization(picker) => {
             let resp =
                 web::html(200, render(&OrganizationPage { organizations: &picker.organizations, csrf: &picker.csrf }))?;
             resp.headers().append("Set-Cookie", &picker.set_cookie)?;
             resp.headers().append("Set-Cookie", &clear)?;
             Ok(resp)
         }
-        Err(e) => web::signin_error(&e, &[&clear]),
     }
 }
 
 /// `POST /login/organization`: the organization picker's choice finishes the sign-in.
-pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> Result<Response> {
+pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> Answer {
     let pick_cookie = cookie(&req, PICK_COOKIE);
     let origin = header(&req, "Origin");
     let info = client_info(&req);
-    let f = match form(&mut req).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
+    let f = form(&mut req).await?;
     let get = |k: &str| f.get(k).map(String::as_str);
-    match signin::choose_organization(
+    let chosen = signin::choose_organization(
         &app.ctx(),
         pick_cookie.as_deref(),
         get("organization_id"),
@@ -103,25 +91,25 @@ pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> 
         origin.as_deref(),
         &info,
     )
-    .await
-    {
+    .await;
+    match chosen {
         Ok(done) => signed_in(app, ctx, done, &clear_cookie(PICK_COOKIE)),
         // A refused form keeps the picker (its cookie) unless it can no longer be used.
         Err(
             e @ (signin::SigninError::Csrf
             | signin::SigninError::ForeignOrigin
             | signin::SigninError::OrganizationNotOffered),
-        ) => web::signin_error(&e, &[]),
-        Err(e) => web::signin_error(&e, &[&clear_cookie(PICK_COOKIE)]),
+        ) => Err(e.into()),
+        Err(e) => Err(RouteError::signin(e, vec![clear_cookie(PICK_COOKIE)])),
     }
 }
 
 /// Signed in: the audit event goes out after the response; the browser goes on.
-fn signed_in(app: &App, ctx: &Context, done: signin::Completed, clear: &str) -> Result<Response> {
+fn signed_in(app: &App, ctx: &Context, done: signin::Completed, clear: &str) -> Answer {
     if let Some(event) = done.audit {
         send_audit_event(app, ctx, event);
     }
-    web::redirect(&done.location, &[&done.set_cookie, clear])
+    Ok(web::redirect(&done.location, &[&done.set_cookie, clear])?)
 }
 
 /// The audit log never delays or fails a sign-in: it runs after the response, errors are logged.
@@ -143,11 +131,11 @@ fn send_audit_event(app: &App, ctx: &Context, event: crate::workos::AuditEvent) 
 }
 
 /// `GET /`: who is signed in.
-pub async fn account(req: &Request, app: &App) -> Result<Response> {
-    match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await {
-        Ok(Some((_, s))) => {
+pub async fn account(req: &Request, app: &App) -> Answer {
+    match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await? {
+        Some((_, s)) => {
             let p = &s.principal;
-            web::html(
+            Ok(web::html(
                 200,
                 render(&AccountPage {
                     name: &p.name,
@@ -157,25 +145,18 @@ pub async fn account(req: &Request, app: &App) -> Result<Response> {
                     permissions: &p.permissions,
                     csrf: &s.csrf,
                 }),
-            )
+            )?)
         }
-        Ok(None) => web::redirect("/login?return_to=%2F", &[]),
-        Err(e) => web::signin_error(&e, &[]),
+        None => Ok(web::redirect("/login?return_to=%2F", &[])?),
     }
 }
 
 /// `POST /logout`: end our session and WorkOS's.
-pub async fn logout(mut req: Request, app: &App) -> Result<Response> {
+pub async fn logout(mut req: Request, app: &App) -> Answer {
     let session_cookie = cookie(&req, SESSION_COOKIE);
     let origin = header(&req, "Origin");
-    let f = match form(&mut req).await {
-        Ok(f) => f,
-        Err(page) => return page,
-    };
-    match signin::logout(&app.ctx(), session_cookie.as_deref(), f.get("csrf").map(String::as_str), origin.as_deref())
-        .await
-    {
-        Ok(location) => web::redirect(&location, &[&clear_cookie(SESSION_COOKIE)]),
-        Err(e) => web::signin_error(&e, &[]),
-    }
+    let f = form(&mut req).await?;
+    let csrf = f.get("csrf").map(String::as_str);
+    let location = signin::logout(&app.ctx(), session_cookie.as_deref(), csrf, origin.as_deref()).await?;
+    Ok(web::redirect(&location, &[&clear_cookie(SESSION_COOKIE)])?)
 }

@@ -1,11 +1,16 @@
 //! Thin HTTP handlers, one file per audience, and the request helpers they share.
+pub mod error;
 pub mod login;
 pub mod mcp;
 pub mod oauth;
 
 use crate::cookies::read_cookie;
+use error::RouteError;
 use std::collections::HashMap;
-use worker::{Request, Result};
+use worker::{Request, Response, Result};
+
+/// What every handler returns.
+pub type Answer = std::result::Result<Response, RouteError>;
 
 /// How much of a too-large request body is read on (and dropped) so the sender sees the 413.
 const MAX_DISCARDED_BYTES: usize = 64 << 20;
@@ -18,25 +23,16 @@ pub(crate) fn query(req: &Request) -> Result<HashMap<String, String>> {
 }
 
 /// A small browser form, as pairs (repeats kept, so callers can refuse them); a body that is
-/// too large or unreadable is the page to answer with (413 / 400).
-pub(crate) async fn form_pairs(
-    req: &mut Request,
-) -> std::result::Result<Vec<(String, String)>, Result<worker::Response>> {
+/// too large (413) or unreadable (400) is refused with a page.
+pub(crate) async fn form_pairs(req: &mut Request) -> std::result::Result<Vec<(String, String)>, RouteError> {
     match body_limited(req, MAX_FORM_BYTES).await {
         Ok(bytes) => Ok(url::form_urlencoded::parse(&bytes).into_owned().collect()),
-        Err(BodyError::TooLarge) => Err(crate::web::error_page(
-            413,
-            "Form too large",
-            "The form sent was larger than any form of this site.",
-            None,
-        )),
-        Err(BodyError::Unreadable) => {
-            Err(crate::web::error_page(400, "Bad request", "The form could not be read.", None))
-        }
+        Err(BodyError::TooLarge) => Err(RouteError::Form { status: 413 }),
+        Err(BodyError::Unreadable) => Err(RouteError::Form { status: 400 }),
     }
 }
 
-pub(crate) async fn form(req: &mut Request) -> std::result::Result<HashMap<String, String>, Result<worker::Response>> {
+pub(crate) async fn form(req: &mut Request) -> std::result::Result<HashMap<String, String>, RouteError> {
     form_pairs(req).await.map(|pairs| pairs.into_iter().collect())
 }
 
@@ -56,10 +52,10 @@ pub(crate) async fn body_limited(req: &mut Request, max: usize) -> std::result::
     let Ok(stream) = req.stream() else {
         return Ok(Vec::new()); // no body at all
     };
-    crate::http::read_capped(stream, max, crate::http::Overflow::Discard(MAX_DISCARDED_BYTES)).await.map_err(
+    crate::outbound::read_capped(stream, max, crate::outbound::Overflow::Discard(MAX_DISCARDED_BYTES)).await.map_err(
         |e| match e {
-            crate::http::ReadError::TooLarge => BodyError::TooLarge,
-            crate::http::ReadError::Broken => BodyError::Unreadable,
+            crate::outbound::ReadError::TooLarge => BodyError::TooLarge,
+            crate::outbound::ReadError::Broken => BodyError::Unreadable,
         },
     )
 }

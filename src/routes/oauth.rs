@@ -1,68 +1,56 @@
 //! `/.well-known/*`, `/register`, `/authorize`, `/token`, `/revoke`: parse, call `oauth`, answer.
-use super::{body_limited, cookie, form_pairs, has_media_type, header, BodyError};
-use crate::app::App;
+use super::{body_limited, cookie, form_pairs, has_media_type, header, Answer, BodyError};
+use crate::authkit::metadata::authkit_metadata;
 use crate::config::AuthMode;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::oauth::consent::{self, Next, CONSENT_COOKIE};
 use crate::oauth::token::{self, Form};
 use crate::oauth::{metadata, registry, OAuthError};
 use crate::pages::{render, ConsentPage};
+use crate::platform::app::App;
+use crate::responses as web;
 use crate::signin::SESSION_COOKIE;
-use crate::web;
 use worker::{Env, Request, Response, Result};
-
-fn origin_header(req: &Request) -> Option<String> {
-    header(req, "Origin")
-}
 
 /// `GET /.well-known/oauth-authorization-server`: ours, or in AuthKit mode AuthKit's own RFC 8414
 /// document (fetched and cached per isolate; the OpenID one lacks registration and CIMD fields).
-pub async fn as_metadata(req: &Request, app: &App) -> Result<Response> {
-    let resp = match &app.config.auth_mode {
-        AuthMode::Worker => web::json(200, &metadata::authorization_server(&app.origin))?,
-        AuthMode::Authkit { issuer, .. } => match crate::app::authkit_metadata(app, issuer).await {
-            Some(doc) => web::json(200, &doc)?,
-            None => web::json(
-                502,
-                &serde_json::json!({"error": "temporarily_unavailable", "error_description": "AuthKit's metadata could not be fetched"}),
-            )?,
-        },
-    };
-    web::with_cors(resp, origin_header(req).as_deref())
+pub async fn as_metadata(app: &App) -> Answer {
+    match &app.config.auth_mode {
+        AuthMode::Worker => Ok(web::json(200, &metadata::authorization_server(&app.origin))?),
+        AuthMode::Authkit { issuer, .. } => {
+            match authkit_metadata(&app.http, &app.authkit_metadata, issuer, app.now).await {
+                Some(doc) => Ok(web::json(200, &doc)?),
+                None => Err(OAuthError::unavailable("AuthKit's metadata could not be fetched", None)
+                    .with_status(502)
+                    .into()),
+            }
+        }
+    }
 }
 
 /// `GET /.well-known/oauth-protected-resource[/mcp|/sse]`.
-pub fn resource_metadata(req: &Request, app: &App, suffix: &str) -> Result<Response> {
+pub fn resource_metadata(app: &App, path: &str) -> Answer {
     let authorization_server = match &app.config.auth_mode {
         AuthMode::Worker => app.origin.as_str(),
         AuthMode::Authkit { issuer, .. } => issuer.as_str(),
     };
-    let resp = match metadata::protected_resource(&app.origin, suffix, authorization_server) {
-        Some(doc) => web::json(200, &doc)?,
-        None => web::json(
+    let suffix = path.strip_prefix(metadata::PRM_PATH).unwrap_or("");
+    match metadata::protected_resource(&app.origin, suffix, authorization_server) {
+        Some(doc) => Ok(web::json(200, &doc)?),
+        None => Ok(web::json(
             404,
             &serde_json::json!({"error": "not_found", "error_description": "no protected resource here"}),
-        )?,
-    };
-    web::with_cors(resp, origin_header(req).as_deref())
+        )?),
+    }
 }
 
 /// `POST /register` (RFC 7591).
-pub async fn register(mut req: Request, app: &App) -> Result<Response> {
-    let origin = origin_header(&req);
-    let resp = match register_inner(&mut req, app).await {
-        Ok(body) => web::json(201, &body)?,
-        Err(e) => web::oauth_error(&e)?,
-    };
-    web::with_cors(resp, origin.as_deref())
-}
-
-async fn register_inner(req: &mut Request, app: &App) -> std::result::Result<serde_json::Value, OAuthError> {
-    if !has_media_type(req, "application/json") {
-        return Err(OAuthError::invalid_request("the body must be application/json").with_status(415));
+pub async fn register(mut req: Request, app: &App) -> Answer {
+    if !has_media_type(&req, "application/json") {
+        return Err(OAuthError::invalid_request("the body must be application/json").with_status(415).into());
     }
-    let body = read_limited(req, crate::oauth::client::MAX_REGISTRATION_BYTES).await?;
-    Ok(registry::register(&app.store, &body, app.now).await?.response)
+    let body = read_limited(&mut req, crate::oauth::client::MAX_REGISTRATION_BYTES).await?;
+    Ok(web::json(201, &registry::register(&app.store, &body, app.now).await?.response)?)
 }
 
 /// The body, refused with 413 when `Content-Length` or the bytes exceed `max`.
@@ -76,7 +64,7 @@ async fn read_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<
 }
 
 /// `GET /authorize`.
-pub async fn authorize(req: &Request, app: &App) -> Result<Response> {
+pub async fn authorize(req: &Request, app: &App) -> Answer {
     let url = req.url()?;
     let params = AuthorizeParams::from_pairs(
         url.query_pairs()
@@ -96,14 +84,11 @@ pub async fn authorize(req: &Request, app: &App) -> Result<Response> {
 }
 
 /// `POST /authorize` (the consent form).
-pub async fn authorize_decision(mut req: Request, app: &App) -> Result<Response> {
+pub async fn authorize_decision(mut req: Request, app: &App) -> Answer {
     let session = cookie(&req, SESSION_COOKIE);
     let consent_cookie = cookie(&req, CONSENT_COOKIE);
-    let origin = origin_header(&req);
-    let pairs = match form_pairs(&mut req).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
+    let origin = header(&req, "Origin");
+    let pairs = form_pairs(&mut req).await?;
     let params = AuthorizeParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let next = consent::decide(
@@ -119,24 +104,17 @@ pub async fn authorize_decision(mut req: Request, app: &App) -> Result<Response>
     answer(next)
 }
 
-fn answer(next: Next) -> Result<Response> {
+fn answer(next: Next) -> Answer {
     match next {
-        Next::Page(r) => {
-            worker::console_warn!("authorize refused ({}): {}", r.status, r.message);
-            let resp = web::error_page(r.status, &r.title, &r.message, None)?;
-            if let Some(secs) = r.retry_after {
-                resp.headers().set("Retry-After", &secs.to_string())?;
-            }
-            Ok(resp)
-        }
-        Next::Redirect { location, set_cookies } => web::found(&location, &set_cookies),
+        Next::Page(refusal) => Err(refusal.into()),
+        Next::Redirect { location, set_cookies } => Ok(web::found(&location, &set_cookies)?),
         Next::SignIn { return_to } => {
             let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &return_to).finish();
-            web::redirect(&format!("/login?{q}"), &[])
+            Ok(web::redirect(&format!("/login?{q}"), &[])?)
         }
         Next::WorkosSignIn { location, set_cookies } => {
             let cookies: Vec<&str> = set_cookies.iter().map(String::as_str).collect();
-            web::redirect(&location, &cookies)
+            Ok(web::redirect(&location, &cookies)?)
         }
         Next::Consent(v) => {
             let body = render(&ConsentPage {
@@ -148,68 +126,44 @@ fn answer(next: Next) -> Result<Response> {
                 localhost_only: v.localhost_only,
                 metadata_host: v.metadata_host.as_deref(),
             });
-            web::html_with_form_action(200, body, &v.form_action)
+            Ok(web::html_with_form_action(200, body, &v.form_action)?)
         }
     }
 }
 
-/// `POST /token`: the grant's object runs it (one operation at a time per grant); a request
+/// `POST /token` and `POST /revoke` (RFC 7009: 200 for any token, once the client is
+/// authenticated): the grant's object runs them (one operation at a time per grant); a request
 /// naming no grant is answered here.
-pub async fn token(req: Request, app: &App, env: &Env) -> Result<Response> {
-    grant_operation(req, app, env, "/token").await
-}
-
-/// `POST /revoke` (RFC 7009): 200 for any token, once the client is authenticated.
-pub async fn revoke(req: Request, app: &App, env: &Env) -> Result<Response> {
-    grant_operation(req, app, env, "/revoke").await
-}
-
-async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str) -> Result<Response> {
-    let origin = origin_header(&req);
+pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str) -> Answer {
     let content_type = header(&req, "Content-Type");
     let authorization = header(&req, "Authorization");
-    let body = match read_limited(&mut req, token::MAX_FORM_BYTES).await {
-        Ok(b) => b,
-        Err(e) => return web::with_cors(web::oauth_error(&e)?, origin.as_deref()),
-    };
-    let form = match Form::parse(content_type.as_deref(), &body) {
-        Ok(f) => f,
-        Err(e) => return web::with_cors(web::oauth_error(&e)?, origin.as_deref()),
-    };
-    let resp = match token::grant_of_request(&app.config.cookie_keys, &form, app.now) {
-        Some(grant_id) => {
-            let resp = forward_to_grant(
-                env,
-                &grant_id,
-                path,
-                &app.origin,
-                content_type.as_deref(),
-                authorization.as_deref(),
-                body,
-            )
-            .await?;
-            if path == "/revoke" && resp.status_code() == 200 {
-                // This isolate sees the revocation at once; others within a minute.
-                app.grant_checks.borrow_mut().forget(&grant_id);
-            }
-            resp
+    let body = read_limited(&mut req, token::MAX_FORM_BYTES).await?;
+    let form = Form::parse(content_type.as_deref(), &body)?;
+    if let Some(grant_id) = token::grant_of_request(&app.config.seal_keys, &form, app.now) {
+        let resp = forward_to_grant(
+            env,
+            &grant_id,
+            path,
+            &app.origin,
+            content_type.as_deref(),
+            authorization.as_deref(),
+            body,
+        )
+        .await?;
+        if path == "/revoke" && resp.status_code() == 200 {
+            // This isolate sees the revocation at once; others within a minute.
+            app.grant_checks.borrow_mut().forget(&grant_id);
         }
-        None => {
-            let ctx = app.ctx();
-            let outcome = if path == "/token" {
-                token::token_request(&ctx, &form, authorization.as_deref(), 0).await.and_then(|issued| {
-                    serde_json::to_value(issued).map_err(|e| OAuthError::server_error(e.to_string()))
-                })
-            } else {
-                token::revoke_request(&ctx, &form, authorization.as_deref()).await.map(|_| serde_json::json!({}))
-            };
-            match outcome {
-                Ok(body) => web::json(200, &body)?,
-                Err(e) => web::oauth_error(&e)?,
-            }
-        }
+        return Ok(resp);
+    }
+    let ctx = app.ctx();
+    let body = if path == "/token" {
+        serde_json::to_value(token::token_request(&ctx, &form, authorization.as_deref(), 0).await?)?
+    } else {
+        token::revoke_request(&ctx, &form, authorization.as_deref()).await?;
+        serde_json::json!({})
     };
-    web::with_cors(resp, origin.as_deref())
+    Ok(web::json(200, &body)?)
 }
 
 /// The request as the client sent it, to the grant's object.

@@ -1,9 +1,10 @@
 //! AuthKit's "bring your own login" (standalone Connect): AuthKit sends the person to our
 //! `/login?external_auth_id=…`; once they are signed in here we tell AuthKit who they are
 //! (`POST /authkit/oauth2/complete`) and follow the `redirect_uri` it returns — only to AuthKit.
-use super::{Ctx, SigninError};
+use super::SigninError;
 use crate::config::AuthMode;
-use crate::http::HttpClient;
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
 use crate::store::Store;
 use crate::workos::{BridgeUser, User, WorkosError};
 
@@ -120,10 +121,10 @@ mod tests {
         );
     }
 
-    use super::super::tests::{world, Scenario, ALICE};
+    use super::super::flow_tests::{world, Scenario, ALICE};
     use futures_executor::block_on;
 
-    fn bridge_calls(external_id: Option<&str>) -> (String, Vec<(crate::http::Method, String)>) {
+    fn bridge_calls(external_id: Option<&str>) -> (String, Vec<(crate::outbound::Method, String)>) {
         let w = world(Scenario { external_id: external_id.map(str::to_string), ..Default::default() }, None);
         let user = User {
             id: ALICE.into(),
@@ -147,7 +148,7 @@ mod tests {
 
     #[test]
     fn the_completion_names_the_person_by_external_id_set_first_when_missing() {
-        use crate::http::Method::{Post, Put};
+        use crate::outbound::Method::{Post, Put};
         // No external id yet: set it to the WorkOS user id (the fake checks the PUT body), then complete with it.
         let (location, calls) = bridge_calls(None);
         assert!(location.starts_with("https://acme.authkit.app/"));

@@ -1,14 +1,15 @@
 //! Starting a sign-in (state + PKCE + redirect to WorkOS) and completing it at `/callback` —
 //! or, for a person in several organizations, at the organization picker (`organization.rs`).
+use super::finish::{finish, Completed, Resume};
 use super::organization::{self, Picker};
-use super::principal::{resolve_principal, Principal};
-use super::session::create_session;
-use super::{ClientInfo, Ctx, SigninError, SIGNIN_COOKIE, STATE_TTL};
-use crate::http::HttpClient;
+use super::{ClientInfo, SigninError, SIGNIN_COOKIE, STATE_TTL};
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
+use crate::principal::Principal;
 use crate::return_path::safe_return_path;
 use crate::store::{keys, Store};
 use crate::workos::client::authorization_url;
-use crate::workos::{AuditEvent, AuthResponse, AuthorizeParams, WorkosError};
+use crate::workos::{AuthorizeParams, WorkosError};
 use crate::{cookies, random};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
@@ -83,7 +84,7 @@ pub async fn start<S: Store, H: HttpClient>(
             screen_hint: req.screen_hint.filter(|h| matches!(*h, "sign-in" | "sign-up")),
         },
     );
-    let sealed = ctx.config.cookie_keys.seal(SIGNIN_COOKIE, state.as_bytes(), ctx.now + STATE_TTL);
+    let sealed = ctx.config.seal_keys.seal(SIGNIN_COOKIE, state.as_bytes(), ctx.now + STATE_TTL);
     Ok(Started { location, set_cookie: cookies::set_cookie(SIGNIN_COOKIE, &sealed, STATE_TTL) })
 }
 
@@ -100,31 +101,11 @@ pub struct Callback<'a> {
     pub error_description: Option<&'a str>,
 }
 
-#[derive(Debug)]
-pub struct Completed {
-    pub location: String,
-    pub set_cookie: String,
-    pub principal: Principal,
-    /// To be sent in the background (only when an organization is known).
-    pub audit: Option<AuditEvent>,
-}
-
 /// How `/callback` ends: signed in, or the person must first pick an organization.
 #[derive(Debug)]
 pub enum Outcome {
     SignedIn(Box<Completed>),
     ChooseOrganization(Picker),
-}
-
-/// The audit action recorded for every sign-in (the README's dashboard step creates it).
-pub const SIGNED_IN_ACTION: &str = "user.signed_in";
-
-/// Where a sign-in goes once WorkOS has answered: kept through the organization picker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct Resume {
-    pub return_to: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_auth_id: Option<String>,
 }
 
 pub async fn complete<S: Store, H: HttpClient>(
@@ -159,36 +140,6 @@ pub async fn complete<S: Store, H: HttpClient>(
     finish(ctx, auth, resume, client).await.map(|done| Outcome::SignedIn(Box::new(done)))
 }
 
-/// From WorkOS's answer to a session: organization and permissions, AuthKit's bridge (before
-/// the session exists: a refused completion leaves nothing), the session, the audit event.
-pub(super) async fn finish<S: Store, H: HttpClient>(
-    ctx: &Ctx<'_, S, H>,
-    auth: AuthResponse,
-    resume: Resume,
-    client: &ClientInfo,
-) -> Result<Completed, SigninError> {
-    let user = auth.user.clone();
-    let (principal, refresh_token) = resolve_principal(ctx, auth).await?;
-    let location = match &resume.external_auth_id {
-        Some(id) => super::bridge::complete(ctx, id, &user).await?,
-        None => resume.return_to,
-    };
-    let set_cookie = create_session(ctx, &principal, &refresh_token).await?;
-    let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
-        organization_id: org.clone(),
-        action: SIGNED_IN_ACTION.into(),
-        occurred_at: crate::time::iso8601(ctx.now),
-        actor_id: principal.user_id.clone(),
-        actor_name: Some(principal.name.clone()),
-        target_type: "user".into(),
-        target_id: principal.user_id.clone(),
-        target_name: Some(principal.name.clone()),
-        location: client.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
-        user_agent: client.user_agent.clone(),
-    });
-    Ok(Completed { location, set_cookie, principal, audit })
-}
-
 /// Check the state against this browser's binding cookie, then consume it (one-time).
 async fn take_state<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
@@ -197,7 +148,7 @@ async fn take_state<S: Store, H: HttpClient>(
 ) -> Result<StateRecord, SigninError> {
     let state = state.filter(|s| !s.is_empty()).ok_or(SigninError::StateMissing)?;
     let bound = signin_cookie
-        .and_then(|c| ctx.config.cookie_keys.open(SIGNIN_COOKIE, c, ctx.now))
+        .and_then(|c| ctx.config.seal_keys.open(SIGNIN_COOKIE, c, ctx.now))
         .ok_or(SigninError::StateNotBound)?;
     if !bool::from(bound.as_slice().ct_eq(state.as_bytes())) {
         return Err(SigninError::StateForeign);

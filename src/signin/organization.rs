@@ -5,9 +5,10 @@
 //! The pending token is a credential. It waits in KV for at most 10 minutes, sealed (AEAD under
 //! the cookie key, bound to the record's id), and is spent once; the browser holds only the
 //! record's id, sealed, in `__Host-mcp-pick`. The form carries the record's CSRF token.
-use super::flow::{finish, Completed, Resume};
-use super::{ClientInfo, Ctx, SigninError, STATE_TTL};
-use crate::http::HttpClient;
+use super::finish::{finish, Completed, Resume};
+use super::{ClientInfo, SigninError, STATE_TTL};
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
 use crate::store::{keys, Store, StoreError};
 use crate::workos::{AuthResponse, OrganizationChoice, PendingAuthentication};
 use crate::{cookies, random};
@@ -49,7 +50,7 @@ pub(super) async fn offer<S: Store, H: HttpClient>(
     let id = random::token(32);
     let expires_at = ctx.now + STATE_TTL;
     let record = PickRecord {
-        pending_token_sealed: ctx.config.cookie_keys.seal(&token_aad(&id), pending.token.as_bytes(), expires_at),
+        pending_token_sealed: ctx.config.seal_keys.seal(&token_aad(&id), pending.token.as_bytes(), expires_at),
         organizations: pending.organizations,
         resume,
         csrf: random::token(32),
@@ -57,7 +58,7 @@ pub(super) async fn offer<S: Store, H: HttpClient>(
     };
     let json = serde_json::to_string(&record).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
     ctx.store.put(&keys::signin_pick(&id), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
-    let sealed_id = ctx.config.cookie_keys.seal(PICK_COOKIE, id.as_bytes(), expires_at);
+    let sealed_id = ctx.config.seal_keys.seal(PICK_COOKIE, id.as_bytes(), expires_at);
     Ok(Picker {
         set_cookie: cookies::set_cookie(PICK_COOKIE, &sealed_id, STATE_TTL),
         organizations: record.organizations,
@@ -100,7 +101,7 @@ pub async fn choose<S: Store, H: HttpClient>(
         return Err(SigninError::ForeignOrigin);
     }
     let id = pick_cookie
-        .and_then(|c| ctx.config.cookie_keys.open(PICK_COOKIE, c, ctx.now))
+        .and_then(|c| ctx.config.seal_keys.open(PICK_COOKIE, c, ctx.now))
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or(SigninError::PickExpired)?;
     let key = keys::signin_pick(&id);
@@ -118,7 +119,7 @@ pub async fn choose<S: Store, H: HttpClient>(
         .ok_or(SigninError::OrganizationNotOffered)?;
     let token = ctx
         .config
-        .cookie_keys
+        .seal_keys
         .open(&token_aad(&id), &record.pending_token_sealed, ctx.now)
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or(SigninError::PickExpired)?;

@@ -1,5 +1,7 @@
 //! The organization picker: WorkOS's `organization_selection_required` at the code exchange.
-use super::super::tests::{client_info, cookie_value, membership, world, Scenario, ACME, ALICE, NOW, ORIGIN, PENDING};
+use super::super::flow_tests::{
+    client_info, cookie_value, membership, world, Scenario, ACME, ALICE, NOW, ORIGIN, PENDING,
+};
 use super::*;
 use crate::signin::{complete_bridge_for_session, Callback, Outcome};
 use futures_executor::block_on;
@@ -22,7 +24,7 @@ fn picker(outcome: Result<Outcome, SigninError>) -> Picker {
     }
 }
 
-fn grant_types(requests: &[crate::http::HttpRequest]) -> Vec<String> {
+fn grant_types(requests: &[crate::outbound::HttpRequest]) -> Vec<String> {
     requests
         .iter()
         .filter(|r| r.url.ends_with("/user_management/authenticate"))
@@ -187,7 +189,7 @@ fn a_stale_pending_token_is_a_readable_expiry() {
     let id = key.trim_start_matches("signin:pick:").to_string();
     let mut record: Value = serde_json::from_str(&w.store.map.borrow()[&key].0).unwrap();
     record["pending_token_sealed"] =
-        json!(w.config.cookie_keys.seal(&format!("kv:signin-pick:{id}"), b"pending_other", NOW + 600));
+        json!(w.config.seal_keys.seal(&format!("kv:signin-pick:{id}"), b"pending_other", NOW + 600));
     w.store.map.borrow_mut().insert(key, (record.to_string(), 600));
     let err = block_on(choose(
         &w.ctx(),

@@ -1,7 +1,8 @@
 //! Browser sessions: a KV record keyed by a random id; the cookie holds the id, sealed.
-use super::principal::Principal;
-use super::{Ctx, SigninError, SESSION_COOKIE, SESSION_TTL};
-use crate::http::HttpClient;
+use super::{SigninError, SESSION_COOKIE, SESSION_TTL};
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
+use crate::principal::Principal;
 use crate::store::{keys, Store, StoreError};
 use crate::workos::client::logout_url;
 use crate::{cookies, random};
@@ -32,14 +33,14 @@ pub(super) async fn create_session<S: Store, H: HttpClient>(
     let expires_at = ctx.now + SESSION_TTL;
     let session = Session {
         principal: principal.clone(),
-        refresh_token_sealed: ctx.config.cookie_keys.seal(REFRESH_TOKEN_AAD, refresh_token.as_bytes(), expires_at),
+        refresh_token_sealed: ctx.config.seal_keys.seal(REFRESH_TOKEN_AAD, refresh_token.as_bytes(), expires_at),
         csrf: random::token(32),
         created_at: ctx.now,
         expires_at,
     };
     let json = serde_json::to_string(&session).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
     ctx.store.put(&keys::session(&id), &json, SESSION_TTL).await.map_err(SigninError::Storage)?;
-    let sealed = ctx.config.cookie_keys.seal(SESSION_COOKIE, id.as_bytes(), expires_at);
+    let sealed = ctx.config.seal_keys.seal(SESSION_COOKIE, id.as_bytes(), expires_at);
     Ok(cookies::set_cookie(SESSION_COOKIE, &sealed, SESSION_TTL))
 }
 
@@ -50,7 +51,7 @@ pub async fn load_session<S: Store, H: HttpClient>(
     session_cookie: Option<&str>,
 ) -> Result<Option<(String, Session)>, SigninError> {
     let Some(id) = session_cookie
-        .and_then(|c| ctx.config.cookie_keys.open(SESSION_COOKIE, c, ctx.now))
+        .and_then(|c| ctx.config.seal_keys.open(SESSION_COOKIE, c, ctx.now))
         .and_then(|b| String::from_utf8(b).ok())
     else {
         return Ok(None);
@@ -98,7 +99,7 @@ pub fn workos_refresh_token<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, sessio
         return None;
     }
     ctx.config
-        .cookie_keys
+        .seal_keys
         .open(REFRESH_TOKEN_AAD, &session.refresh_token_sealed, ctx.now)
         .and_then(|b| String::from_utf8(b).ok())
 }

@@ -1,16 +1,20 @@
 //! `add`: the template's smallest tool, useful to check a connection end to end.
-use super::args::Args;
-use super::ToolResult;
+use super::CallToolResult;
+use serde::Deserialize;
 
-pub fn run(args: &Args) -> ToolResult {
-    let (Some(a), Some(b)) = (args.number("a"), args.number("b")) else {
-        return ToolResult::error("Invalid arguments for add: a and b must be numbers.");
-    };
+/// `add`'s arguments, once validated (two finite numbers).
+#[derive(Debug, Deserialize)]
+pub struct AddArgs {
+    pub a: f64,
+    pub b: f64,
+}
+
+pub fn run(AddArgs { a, b }: AddArgs) -> CallToolResult {
     let sum = a + b;
     if !sum.is_finite() {
-        return ToolResult::error(format!("The sum of {} and {} is too large to represent.", show(a), show(b)));
+        return CallToolResult::error(format!("The sum of {} and {} is too large to represent.", show(a), show(b)));
     }
-    ToolResult::text(show(sum))
+    CallToolResult::text(show(sum))
 }
 
 /// Exact integers without ".0"; other numbers in shortest round-trip form ("0.1", "2e+300") by
@@ -31,33 +35,33 @@ mod tests {
     use crate::tools::registry::find;
     use serde_json::{json, Value};
 
-    fn sum(a: Value, b: Value) -> ToolResult {
+    fn sum(a: Value, b: Value) -> CallToolResult {
         let args = validate(find("add").unwrap(), Some(json!({"a": a, "b": b}))).unwrap();
-        run(&args)
+        run(args.parse().unwrap())
     }
 
     #[test]
     fn sums_integers_without_decimal_point() {
-        assert_eq!(sum(json!(2), json!(3)), ToolResult::text("5"));
-        assert_eq!(sum(json!(2.5), json!(0.5)), ToolResult::text("3"));
-        assert_eq!(sum(json!(-0.0), json!(0)), ToolResult::text("0"));
-        assert_eq!(sum(json!(-7), json!(2)), ToolResult::text("-5"));
-        assert_eq!(sum(json!(9007199254740991_i64), json!(0)), ToolResult::text("9007199254740991"));
+        assert_eq!(sum(json!(2), json!(3)), CallToolResult::text("5"));
+        assert_eq!(sum(json!(2.5), json!(0.5)), CallToolResult::text("3"));
+        assert_eq!(sum(json!(-0.0), json!(0)), CallToolResult::text("0"));
+        assert_eq!(sum(json!(-7), json!(2)), CallToolResult::text("-5"));
+        assert_eq!(sum(json!(9007199254740991_i64), json!(0)), CallToolResult::text("9007199254740991"));
     }
 
     #[test]
     fn sums_fractions_and_large_numbers() {
-        assert_eq!(sum(json!(0.1), json!(0.2)), ToolResult::text("0.30000000000000004"));
-        assert_eq!(sum(json!(1.5), json!(1)), ToolResult::text("2.5"));
-        assert_eq!(sum(json!(1e300), json!(1e300)), ToolResult::text("2e+300"));
-        assert_eq!(sum(json!(1e-7), json!(5e-8)), ToolResult::text("1.5e-7"));
-        assert_eq!(sum(json!(1e20), json!(1e20)), ToolResult::text("2e+20"));
+        assert_eq!(sum(json!(0.1), json!(0.2)), CallToolResult::text("0.30000000000000004"));
+        assert_eq!(sum(json!(1.5), json!(1)), CallToolResult::text("2.5"));
+        assert_eq!(sum(json!(1e300), json!(1e300)), CallToolResult::text("2e+300"));
+        assert_eq!(sum(json!(1e-7), json!(5e-8)), CallToolResult::text("1.5e-7"));
+        assert_eq!(sum(json!(1e20), json!(1e20)), CallToolResult::text("2e+20"));
     }
 
     #[test]
     fn overflow_is_a_tool_error() {
         let r = sum(json!(1.7e308), json!(1.7e308));
         assert!(r.is_error);
-        assert_eq!(r.content[0]["text"], "The sum of 1.7e+308 and 1.7e+308 is too large to represent.");
+        assert_eq!(r.first_text(), "The sum of 1.7e+308 and 1.7e+308 is too large to represent.");
     }
 }

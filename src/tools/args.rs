@@ -1,6 +1,8 @@
 //! Argument validation against a tool's declared parameters. Failures are explained per
 //! argument and returned to the model as an `isError` tool result (SEP-1303), so it can retry.
 use super::registry::{Param, ParamKind, Tool};
+use super::CallToolResult;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Unexpected argument names an error message lists by name.
@@ -11,14 +13,12 @@ const MAX_NAMED_UNEXPECTED: usize = 5;
 pub struct Args(Map<String, Value>);
 
 impl Args {
-    pub fn number(&self, name: &str) -> Option<f64> {
-        self.0.get(name).and_then(Value::as_f64)
-    }
-    pub fn integer(&self, name: &str) -> Option<i64> {
-        self.0.get(name).and_then(Value::as_i64)
-    }
-    pub fn string(&self, name: &str) -> Option<&str> {
-        self.0.get(name).and_then(Value::as_str)
+    /// The arguments as the tool's own struct. Validation has already checked every field
+    /// against the registry, so a failure here means the struct and the registry disagree: an
+    /// error result naming that, never a panic.
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T, CallToolResult> {
+        serde_json::from_value(Value::Object(self.0))
+            .map_err(|e| CallToolResult::error(format!("The tool could not read its arguments ({e}).")))
     }
 }
 
@@ -146,6 +146,8 @@ fn upper_first(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::add::AddArgs;
+    use crate::tools::generate_image::GenerateImageArgs;
     use crate::tools::registry::find;
     use serde_json::json;
 
@@ -155,14 +157,13 @@ mod tests {
 
     #[test]
     fn valid_arguments_and_defaults() {
-        let a = run("add", json!({"a": 1, "b": -2.5})).unwrap();
-        assert_eq!((a.number("a"), a.number("b")), (Some(1.0), Some(-2.5)));
-        let a = run("generateImage", json!({"prompt": "a cat"})).unwrap();
-        assert_eq!((a.string("prompt"), a.integer("steps")), (Some("a cat"), Some(4)));
-        let a = run("generateImage", json!({"prompt": "a cat", "steps": 8.0})).unwrap();
-        assert_eq!(a.integer("steps"), Some(8));
-        let a = run("generateImage", json!({"prompt": "x", "steps": null})).unwrap();
-        assert_eq!(a.integer("steps"), Some(4));
+        let image = |v| run("generateImage", v).unwrap().parse::<GenerateImageArgs>().unwrap();
+        let a: AddArgs = run("add", json!({"a": 1, "b": -2.5})).unwrap().parse().unwrap();
+        assert_eq!((a.a, a.b), (1.0, -2.5));
+        let a = image(json!({"prompt": "a cat"}));
+        assert_eq!((a.prompt.as_str(), a.steps), ("a cat", 4));
+        assert_eq!(image(json!({"prompt": "a cat", "steps": 8.0})).steps, 8);
+        assert_eq!(image(json!({"prompt": "x", "steps": null})).steps, 4);
         assert!(validate(find("whoami").unwrap(), None).is_ok());
         assert!(validate(find("whoami").unwrap(), Some(Value::Null)).is_ok());
         assert!(run("whoami", json!({})).is_ok());

@@ -1,107 +1,112 @@
 //! `generateImage`: Workers AI flux-1-schnell when the deployment has the AI binding; without
 //! it (local dev, tests) a deterministic PNG rendered here, labelled as a local preview.
-use super::args::Args;
-use super::{image_block, preview, text_block, ToolResult};
-use crate::mcp::ToolEnv;
+use super::ToolEnv;
+use super::{preview, CallToolResult, Content};
 use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::Deserialize;
 
-pub const DEFAULT_STEPS: u32 = 4;
+/// `generateImage`'s arguments, once validated (1–2000 characters; 4–8 steps, 4 by default).
+#[derive(Debug, Deserialize)]
+pub struct GenerateImageArgs {
+    pub prompt: String,
+    pub steps: u32,
+}
 
-pub async fn run<E: ToolEnv>(env: &E, args: &Args) -> ToolResult {
-    let prompt = args.string("prompt").unwrap_or_default();
+pub async fn run<E: ToolEnv>(env: &E, GenerateImageArgs { prompt, steps }: GenerateImageArgs) -> CallToolResult {
     if prompt.trim().is_empty() {
-        return ToolResult::error(
+        return CallToolResult::error(
             "Invalid arguments for generateImage: \"prompt\" must describe the image; it is blank.",
         );
     }
-    let steps = args.integer("steps").and_then(|s| u32::try_from(s).ok()).unwrap_or(DEFAULT_STEPS);
-    match env.generate_image(prompt, steps).await {
+    match env.generate_image(&prompt, steps).await {
         Some(Ok(image)) if !image.base64.is_empty() => {
-            ToolResult { content: vec![image_block(image.base64, image.mime_type)], structured: None, is_error: false }
+            CallToolResult::success(vec![Content::image(image.base64, image.mime_type)])
         }
-        Some(Ok(_)) => ToolResult::error("Image generation failed: Workers AI returned no image. Please try again."),
-        Some(Err(reason)) => ToolResult::error(format!("Image generation failed: {reason}. Please try again shortly.")),
-        None => local_preview(prompt, steps),
+        Some(Ok(_)) => {
+            CallToolResult::error("Image generation failed: Workers AI returned no image. Please try again.")
+        }
+        Some(Err(reason)) => {
+            CallToolResult::error(format!("Image generation failed: {reason}. Please try again shortly."))
+        }
+        None => local_preview(&prompt, steps),
     }
 }
 
-fn local_preview(prompt: &str, steps: u32) -> ToolResult {
+fn local_preview(prompt: &str, steps: u32) -> CallToolResult {
     match preview::render(prompt, steps) {
-        Ok(png) => ToolResult {
-            content: vec![
-                image_block(STANDARD.encode(png), "image/png"),
-                text_block(format!(
-                    "Local preview: the Workers AI binding is not configured here, so this image was rendered locally \
+        Ok(png) => CallToolResult::success(vec![
+            Content::image(STANDARD.encode(png), "image/png"),
+            Content::text(format!(
+                "Local preview: the Workers AI binding is not configured here, so this image was rendered locally \
 from your prompt ({steps} steps) as a deterministic pattern, not by the flux-1-schnell model. Deploy with the AI \
 binding to generate real images."
-                )),
-            ],
-            structured: None,
-            is_error: false,
-        },
-        Err(_) => ToolResult::error("Image generation failed: the local preview could not be rendered."),
+            )),
+        ]),
+        Err(_) => CallToolResult::error("Image generation failed: the local preview could not be rendered."),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcp::GeneratedImage;
     use crate::tools::args::validate;
     use crate::tools::registry::find;
-    use crate::tools::test_support::ScriptedEnv;
+    use crate::tools::testing::ScriptedEnv;
+    use crate::tools::GeneratedImage;
     use futures_executor::block_on;
     use serde_json::{json, Value};
 
-    fn args(v: Value) -> Args {
-        validate(find("generateImage").unwrap(), Some(v)).unwrap()
+    fn args(v: Value) -> GenerateImageArgs {
+        validate(find("generateImage").unwrap(), Some(v)).unwrap().parse().unwrap()
+    }
+
+    fn wire(r: &CallToolResult) -> Value {
+        serde_json::to_value(r).unwrap()
     }
 
     #[test]
     fn uses_workers_ai_when_bound() {
         let env =
             ScriptedEnv::with_ai(Ok(GeneratedImage { base64: "/9j/4AAQ".into(), mime_type: "image/jpeg".into() }));
-        let r = block_on(run(&env, &args(json!({"prompt": "a red fox", "steps": 8}))));
+        let r = block_on(run(&env, args(json!({"prompt": "a red fox", "steps": 8}))));
         assert_eq!(env.calls(), vec!["generate_image(a red fox, 8)"]);
-        assert_eq!(
-            r.into_json(),
-            json!({"content": [{"type": "image", "data": "/9j/4AAQ", "mimeType": "image/jpeg"}]})
-        );
+        assert_eq!(wire(&r), json!({"content": [{"type": "image", "data": "/9j/4AAQ", "mimeType": "image/jpeg"}]}));
     }
 
     #[test]
     fn default_steps_is_four() {
         let env = ScriptedEnv::with_ai(Ok(GeneratedImage { base64: "x".into(), mime_type: "image/jpeg".into() }));
-        block_on(run(&env, &args(json!({"prompt": "p"}))));
+        block_on(run(&env, args(json!({"prompt": "p"}))));
         assert_eq!(env.calls(), vec!["generate_image(p, 4)"]);
     }
 
     #[test]
     fn ai_failures_are_tool_errors() {
         let env = ScriptedEnv::with_ai(Err("Workers AI could not generate the image right now".into()));
-        let r = block_on(run(&env, &args(json!({"prompt": "p"}))));
+        let r = block_on(run(&env, args(json!({"prompt": "p"}))));
         assert!(r.is_error);
         assert_eq!(
-            r.content[0]["text"],
+            r.first_text(),
             "Image generation failed: Workers AI could not generate the image right now. Please try again shortly."
         );
         let env = ScriptedEnv::with_ai(Ok(GeneratedImage { base64: String::new(), mime_type: "image/jpeg".into() }));
-        assert!(block_on(run(&env, &args(json!({"prompt": "p"})))).is_error);
+        assert!(block_on(run(&env, args(json!({"prompt": "p"})))).is_error);
     }
 
     #[test]
     fn renders_a_labelled_png_preview_without_the_binding() {
         let env = ScriptedEnv::local();
-        let r = block_on(run(&env, &args(json!({"prompt": "a red fox", "steps": 6}))));
+        let r = block_on(run(&env, args(json!({"prompt": "a red fox", "steps": 6}))));
         assert!(!r.is_error);
+        let r = wire(&r);
         assert_eq!(env.calls(), vec!["generate_image(a red fox, 6)"]);
-        assert_eq!(r.content[0]["type"], "image");
-        assert_eq!(r.content[0]["mimeType"], "image/png");
-        let png = STANDARD.decode(r.content[0]["data"].as_str().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(r["content"][0]["type"], "image");
+        assert_eq!(r["content"][0]["mimeType"], "image/png");
+        let png = STANDARD.decode(r["content"][0]["data"].as_str().unwrap_or_default()).unwrap_or_default();
         assert_eq!(png, preview::render("a red fox", 6).unwrap_or_default());
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
-        assert_eq!(r.content[1]["type"], "text");
-        assert!(r.content[1]["text"]
+        assert_eq!(r["content"][1]["type"], "text");
+        assert!(r["content"][1]["text"]
             .as_str()
             .unwrap_or_default()
             .starts_with("Local preview: the Workers AI binding is not configured here"));
@@ -110,7 +115,7 @@ mod tests {
     #[test]
     fn blank_prompts_are_refused_before_any_work() {
         let env = ScriptedEnv::local();
-        let r = block_on(run(&env, &args(json!({"prompt": "   \n"}))));
+        let r = block_on(run(&env, args(json!({"prompt": "   \n"}))));
         assert!(r.is_error);
         assert!(env.calls().is_empty());
     }

@@ -1,14 +1,14 @@
 //! `getUserProfile`: the caller's own WorkOS user record, fetched server-side with the API key
 //! (the management-API pattern); the client's token never reaches WorkOS.
-use super::ToolResult;
-use crate::mcp::ToolEnv;
-use crate::signin::Principal;
+use super::CallToolResult;
+use super::ToolEnv;
+use crate::principal::Principal;
 use crate::workos::User;
 use serde_json::json;
 
-pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> ToolResult {
+pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
     match env.workos_user(&principal.user_id).await {
-        Ok(user) => ToolResult::text(summary(&user)).with_structured(json!({
+        Ok(user) => CallToolResult::text(summary(&user)).with_structured(json!({
             "id": user.id,
             "email": user.email,
             "first_name": user.first_name,
@@ -16,7 +16,7 @@ pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> ToolResult {
             "email_verified": user.email_verified,
             "profile_picture_url": user.profile_picture_url,
         })),
-        Err(reason) => ToolResult::error(format!(
+        Err(reason) => CallToolResult::error(format!(
             "Could not fetch your WorkOS profile right now ({reason}). Please try again shortly."
         )),
     }
@@ -44,7 +44,7 @@ fn summary(u: &User) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::test_support::{alice, bob, ScriptedEnv};
+    use crate::tools::testing::{alice, bob, ScriptedEnv};
     use futures_executor::block_on;
 
     #[test]
@@ -53,12 +53,12 @@ mod tests {
         let r = block_on(run(&env, &alice()));
         assert!(!r.is_error);
         assert_eq!(env.calls(), vec!["workos_user(user_alice)"]);
-        let text = r.content[0]["text"].as_str().unwrap_or_default();
+        let text = r.first_text();
         assert!(text.starts_with("Your WorkOS profile (Alice Admin):"), "{text}");
         assert!(text.contains("- Email: alice@example.com (verified)"), "{text}");
         assert!(text.contains("- Profile picture: https://example.com/alice.png"), "{text}");
         assert_eq!(
-            r.structured,
+            r.structured_content,
             Some(json!({
                 "id": "user_alice", "email": "alice@example.com", "first_name": "Alice", "last_name": "Admin",
                 "email_verified": true, "profile_picture_url": "https://example.com/alice.png",
@@ -74,9 +74,9 @@ mod tests {
         }
         let r = block_on(run(&env, &bob()));
         assert_eq!(env.calls(), vec!["workos_user(user_bob)"]);
-        let text = r.content[0]["text"].as_str().unwrap_or_default();
+        let text = r.first_text();
         assert!(text.contains("- First name: (not set)") && text.contains("verification unknown"), "{text}");
-        assert_eq!(r.structured.as_ref().map(|s| s["first_name"].is_null()), Some(true));
+        assert_eq!(r.structured_content.as_ref().map(|s| s["first_name"].is_null()), Some(true));
     }
 
     #[test]
@@ -84,8 +84,8 @@ mod tests {
         let env = ScriptedEnv { user: Err("WorkOS did not answer".into()), ..ScriptedEnv::local() };
         let r = block_on(run(&env, &alice()));
         assert!(r.is_error);
-        assert_eq!(r.structured, None);
-        let text = r.content[0]["text"].as_str().unwrap_or_default();
+        assert_eq!(r.structured_content, None);
+        let text = r.first_text();
         assert!(text.starts_with("Could not fetch your WorkOS profile right now"), "{text}");
     }
 }

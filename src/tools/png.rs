@@ -233,3 +233,7 @@ impl BitWriter {
         self.out
     }
 }
+
+#[cfg(test)]
+#[path = "png_tests.rs"]
+mod tests;

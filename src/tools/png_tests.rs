@@ -1,6 +1,6 @@
 //! The PNG encoder and the preview, checked structurally and by inflating with another library.
-use super::png::{adler32, crc32, deflate, encode_rgb, zlib};
-use super::preview;
+use super::{adler32, crc32, deflate, encode_rgb, zlib};
+use crate::tools::preview;
 use miniz_oxide::inflate::{decompress_to_vec, decompress_to_vec_zlib};
 
 struct Chunk<'a> {

@@ -1,6 +1,7 @@
 //! Every tool, in one list: name, title, description, parameters (from which both the JSON
 //! Schema shown in `tools/list` and the argument validation are derived) and the permission it
 //! needs.
+use super::ToolDescription;
 use serde_json::{json, Map, Value};
 
 /// Which implementation runs a registry entry (see `tools::call`).
@@ -111,13 +112,13 @@ pub fn find(name: &str) -> Option<&'static Tool> {
 
 impl Tool {
     /// The `tools/list` entry.
-    pub fn describe(&self) -> Value {
-        json!({
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "inputSchema": self.input_schema(),
-        })
+    pub fn describe(&self) -> ToolDescription {
+        ToolDescription {
+            name: self.name,
+            title: self.title,
+            description: self.description,
+            input_schema: self.input_schema(),
+        }
     }
 
     pub fn input_schema(&self) -> Value {
@@ -179,7 +180,7 @@ mod tests {
     #[test]
     fn schemas_are_closed_objects() {
         for t in TOOLS {
-            let d = t.describe();
+            let d = serde_json::to_value(t.describe()).unwrap();
             assert_eq!(d["inputSchema"]["type"], "object");
             assert_eq!(d["inputSchema"]["additionalProperties"], false);
             assert!(d["title"].is_string() && d["description"].as_str().is_some_and(|s| s.len() > 20));

@@ -1,11 +1,11 @@
 //! `whoami`: the principal as this server sees it, written to answer "do I have the
 //! permissions I need?" directly.
-use super::{permitted, ToolResult, TOOLS};
-use crate::signin::Principal;
+use super::{permitted, CallToolResult, TOOLS};
+use crate::principal::Principal;
 use serde_json::json;
 
-pub fn run(principal: &Principal) -> ToolResult {
-    ToolResult::text(summary(principal)).with_structured(json!({
+pub fn run(principal: &Principal) -> CallToolResult {
+    CallToolResult::text(summary(principal)).with_structured(json!({
         "user_id": principal.user_id,
         "email": principal.email,
         "name": principal.name,
@@ -48,14 +48,14 @@ fn summary(p: &Principal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::test_support::{alice, bob};
+    use crate::tools::testing::{alice, bob};
     use serde_json::json;
 
     #[test]
     fn admin_summary_lists_permissions_and_all_tools() {
         let r = run(&alice());
         assert!(!r.is_error);
-        let text = r.content[0]["text"].as_str().unwrap();
+        let text = r.first_text();
         assert!(text.contains("Alice Admin <alice@example.com> (WorkOS user user_alice)"), "{text}");
         assert!(text.contains("Organization: Acme (org_acme)."), "{text}");
         assert!(text.contains("Role: admin."), "{text}");
@@ -63,7 +63,7 @@ mod tests {
         assert!(text.contains("Tools you can use: add, whoami, generateImage, getUserProfile."), "{text}");
         assert!(!text.contains("cannot use"), "{text}");
         assert_eq!(
-            r.structured,
+            r.structured_content,
             Some(json!({
                 "user_id": "user_alice", "email": "alice@example.com", "name": "Alice Admin",
                 "organization_id": "org_acme", "organization_name": "Acme", "role": "admin",
@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn member_summary_names_the_missing_permission() {
-        let text = run(&bob()).content[0]["text"].as_str().unwrap_or_default().to_string();
+        let text = run(&bob()).first_text().to_string();
         assert!(text.contains("Permissions: none."), "{text}");
         assert!(
             text.contains("Tools you cannot use: generateImage (needs the image_generation permission)."),
@@ -86,7 +86,7 @@ mod tests {
     fn an_unknown_email_is_not_shown_as_empty_brackets() {
         let mut p = bob();
         p.email = String::new();
-        let text = run(&p).content[0]["text"].as_str().unwrap_or_default().to_string();
+        let text = run(&p).first_text().to_string();
         assert!(text.starts_with(&format!("You are signed in as {} (WorkOS user {}).", p.name, p.user_id)), "{text}");
     }
 
@@ -95,8 +95,8 @@ mod tests {
         let mut p = bob();
         (p.organization_id, p.organization_name, p.role) = (None, None, None);
         let r = run(&p);
-        let text = r.content[0]["text"].as_str().unwrap_or_default();
+        let text = r.first_text();
         assert!(text.contains("Organization: none") && text.contains("Role: none."), "{text}");
-        assert_eq!(r.structured.as_ref().map(|s| s["organization_id"].is_null()), Some(true));
+        assert_eq!(r.structured_content.as_ref().map(|s| s["organization_id"].is_null()), Some(true));
     }
 }

@@ -1,7 +1,7 @@
 //! WorkOS calls. URL builders are pure; the rest go through the [`HttpClient`].
 use super::error::{clean, WorkosError};
 use super::types::{AuditEvent, AuthResponse, Membership, Organization, Role, User};
-use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use crate::outbound::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};

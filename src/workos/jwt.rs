@@ -5,7 +5,7 @@
 //! because `jwt-compact` would consume `exp`/`iat` into chrono types.
 //!
 //! The JWKS parsing ([`RsaKeys`]), the signature step ([`verify_rs256`]) and the time rule
-//! ([`check_time`]) are shared with the AuthKit verifier in `crate::auth::authkit`.
+//! ([`check_time`]) are shared with the AuthKit verifier in `crate::authkit::tokens`.
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jwt_compact::alg::{Rsa, RsaPublicKey};
 use jwt_compact::jwk::JsonWebKey;
@@ -179,7 +179,7 @@ impl JwksCache {
 }
 
 /// The RS256 signing keys of a JWKS document, by `kid`. Shared by the WorkOS User-Management
-/// verifier above and the AuthKit one (`crate::auth::authkit`).
+/// verifier above and the AuthKit one (`crate::authkit::tokens`).
 #[derive(Default)]
 pub struct RsaKeys(Vec<(Option<String>, RsaPublicKey)>);
 

@@ -1,4 +1,4 @@
-//! WorkOS API client over the [`crate::http::HttpClient`] boundary (Fetch API on Workers).
+//! WorkOS API client over the [`crate::outbound::HttpClient`] boundary (Fetch API on Workers).
 //! Every request follows WorkOS's OpenAPI document (`@workos/openapi-spec`); the e2e stack checks
 //! each one against it (dev/contract.mjs).
 pub mod client;

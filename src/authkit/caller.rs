@@ -2,13 +2,73 @@
 //! the Worker's own mode). What the token says wins; what it leaves out (Connect tokens carry
 //! `org_id` but, by default, no role, permissions, email or name) comes from WorkOS's
 //! management API through [`super::org_access`].
-use super::authkit::AuthkitClaims;
 use super::org_access::{self, OrgAccess, OrgAccessCache, Unavailable};
-use crate::http::HttpClient;
-use crate::signin::Principal;
+use super::tokens::{verify_token, AuthkitClaims, AuthkitKeys, AuthkitTokenError, Expectations, SharedKeys};
+use crate::context::Ctx;
+use crate::oauth::access::{bearer_token, BearerError};
+use crate::oauth::metadata::resource_suffix;
+use crate::outbound::HttpClient;
+use crate::principal::Principal;
 use crate::store::Store;
 use crate::workos::WorkosClient;
 use std::cell::RefCell;
+
+/// A refused bearer token: what the client is told, and what only the log hears (never token
+/// contents).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Denied {
+    pub error: BearerError,
+    pub log: Option<String>,
+}
+
+impl From<BearerError> for Denied {
+    fn from(error: BearerError) -> Denied {
+        Denied { error, log: None }
+    }
+}
+
+/// The per-isolate state an AuthKit bearer check uses.
+pub struct AuthkitCaches<'a, C: SharedKeys> {
+    /// The JWKS copy shared between isolates (the Worker: the Cache API).
+    pub shared: &'a C,
+    pub keys: &'a RefCell<AuthkitKeys>,
+    pub org_access: &'a RefCell<OrgAccessCache>,
+}
+
+/// AuthKit mode's bearer check for a request to `path`: the token must be an AuthKit access
+/// token for this server — `iss` the AuthKit domain, `aud` this server's origin, the resource
+/// the endpoint belongs to (`…/mcp`, `…/sse`) or the configured audience (WorkOS's default when
+/// no Resource Indicator is configured) — and then its caller is [`resolve`]d.
+pub async fn authenticate<S: Store, H: HttpClient, C: SharedKeys>(
+    ctx: &Ctx<'_, S, H>,
+    caches: &AuthkitCaches<'_, C>,
+    issuer: &str,
+    audience: Option<&str>,
+    authorization: Option<&str>,
+    path: &str,
+) -> Result<Principal, Denied> {
+    let token = bearer_token(authorization).ok_or(BearerError::Missing)?;
+    let mut audiences = vec![ctx.origin.to_string(), format!("{}{}", ctx.origin, resource_suffix(path))];
+    audiences.extend(audience.map(str::to_string));
+    let expect = Expectations { issuer, audiences: &audiences };
+    let jwks_url = format!("{issuer}/oauth2/jwks");
+    let claims =
+        verify_token(ctx.http, caches.shared, caches.keys, &jwks_url, token, &expect, ctx.now).await.map_err(|e| {
+            let error = match e {
+                AuthkitTokenError::JwksUnavailable(_) | AuthkitTokenError::NoKeys => BearerError::Unavailable,
+                _ => BearerError::Invalid,
+            };
+            Denied { error, log: Some(format!("authkit token refused: {e}")) }
+        })?;
+    let required = ctx.config.organization_id.as_deref();
+    resolve(claims, required, ctx.store, &ctx.workos(), caches.org_access, ctx.now).await.map_err(|e| match e {
+        Refused::Unavailable(e) => Denied {
+            error: BearerError::Unavailable,
+            log: Some(format!("organization lookup failed and no copy is cached: {}", e.0)),
+        },
+        Refused::OutsideOrganization => BearerError::OutsideOrganization.into(),
+    })
+}
 
 /// Why a verified AuthKit token does not make a caller.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,7 +237,7 @@ mod tests {
         body: serde_json::Value,
     ) -> (Result<Principal, Refused>, usize) {
         use crate::testing::{json_response, ScriptedHttp};
-        let http = ScriptedHttp::new(move |_: &crate::http::HttpRequest| Ok(json_response(status, body.clone())));
+        let http = ScriptedHttp::new(move |_: &crate::outbound::HttpRequest| Ok(json_response(status, body.clone())));
         let workos = WorkosClient {
             http: &http,
             base_url: "https://api.workos.test",

@@ -11,7 +11,7 @@
 //! [`AuthkitKeys::MIN_REFETCH_SECS`] otherwise (stale refresh, unknown `kid`, outage retries).
 //! A [`SharedKeys`] copy (the Worker uses the Cache API) lets a new or stale isolate take a
 //! sibling's fresh fetch instead of fetching itself.
-use crate::http::{HttpClient, HttpRequest, TransportError};
+use crate::outbound::{HttpClient, HttpRequest, TransportError};
 use crate::workos::jwt::{
     check_time, parse_rs256, verify_rs256, JwksProblem, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES,
 };
@@ -344,9 +344,9 @@ pub async fn fetch_jwks<H: HttpClient>(http: &H, jwks_url: &str) -> Result<Strin
 }
 
 #[cfg(test)]
-#[path = "authkit_tests.rs"]
+#[path = "tokens_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "authkit_fetch_tests.rs"]
+#[path = "tokens_fetch_tests.rs"]
 mod fetch_tests;

@@ -1,25 +1,13 @@
 //! From a WorkOS authentication response to a verified principal: organization, role,
 //! permissions. WorkOS's code exchange is usually not organization-scoped, so when an
 //! organization applies we switch the session to it with a refresh (WorkOS's own mechanism).
-use super::{Ctx, SigninError};
-use crate::http::HttpClient;
+use super::SigninError;
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
+use crate::principal::Principal;
 use crate::store::Store;
 use crate::workos::jwt::peek_kid;
 use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Principal {
-    pub user_id: String,
-    pub email: String,
-    pub name: String,
-    pub organization_id: Option<String>,
-    pub organization_name: Option<String>,
-    pub role: Option<String>,
-    pub permissions: Vec<String>,
-    /// WorkOS session id (`sid`), used to end the WorkOS session at logout.
-    pub workos_session_id: Option<String>,
-}
 
 /// Returns the principal and the newest WorkOS refresh token.
 pub async fn resolve_principal<S: Store, H: HttpClient>(

@@ -1,6 +1,6 @@
 //! Principals and a scripted [`ToolEnv`] shared by the tool and MCP dispatch tests.
-use crate::mcp::{GeneratedImage, ToolEnv};
-use crate::signin::Principal;
+use crate::principal::Principal;
+use crate::tools::{GeneratedImage, ToolEnv};
 use crate::workos::User;
 use std::cell::RefCell;
 

@@ -6,8 +6,10 @@ use super::consent::{self, Next, CONSENT_COOKIE};
 use super::token::{self, Form, TokenResponse};
 use super::{authorize, registry, ErrorCode};
 use crate::config::Config;
-use crate::http::{HttpRequest, HttpResponse, TransportError};
-use crate::signin::{Ctx, Principal, Session, SESSION_COOKIE};
+use crate::context::Ctx;
+use crate::outbound::{HttpRequest, HttpResponse, TransportError};
+use crate::principal::Principal;
+use crate::signin::{Session, SESSION_COOKIE};
 use crate::store::{keys, MemoryStore, Store};
 use crate::testing::{json_response, mint, test_jwks, ScriptedHttp};
 use crate::workos::JwksCache;
@@ -166,7 +168,7 @@ impl World {
     /// A signed-in browser: returns its session cookie.
     fn sign_in(&self) -> String {
         let now = self.now.get();
-        let keys = &self.config.cookie_keys;
+        let keys = &self.config.seal_keys;
         let principal = Principal {
             user_id: ALICE.into(),
             email: "alice@example.com".into(),
@@ -272,7 +274,7 @@ impl World {
 
     fn bearer(&self, token: &str, path: &str) -> Result<access::AccessClaims, BearerError> {
         block_on(access::authenticate(
-            &self.config.cookie_keys,
+            &self.config.seal_keys,
             ORIGIN,
             &self.store,
             &self.checks,
@@ -295,7 +297,7 @@ fn query(location: &str, name: &str) -> Option<String> {
     url::Url::parse(location).ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
-#[path = "tests_authorize.rs"]
+#[path = "authorize_tests.rs"]
 mod authorize_tests;
-#[path = "tests_tokens.rs"]
+#[path = "token_tests.rs"]
 mod token_tests;

@@ -1,10 +1,14 @@
 //! The sign-in flow end to end against an in-memory store and a scripted WorkOS.
 use super::*;
-use crate::http::{HttpRequest, HttpResponse, TransportError};
+use crate::config::Config;
+use crate::context::Ctx;
+use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::store::MemoryStore;
 use crate::testing::{json_response, mint, mint_with, test_jwks, ScriptedHttp};
+use crate::workos::JwksCache;
 use futures_executor::block_on;
 use serde_json::{json, Value};
+use std::cell::RefCell;
 
 pub(super) const NOW: u64 = 1_795_000_000;
 pub(super) const ORIGIN: &str = "https://mcp.example.com";
@@ -100,7 +104,7 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
                 assert_eq!(body["user"]["first_name"], "Alice");
                 Ok(json_response(s.completion.0, s.completion.1.clone()))
             }
-            "/user_management/users/user_alice" if req.method == crate::http::Method::Get => Ok(json_response(
+            "/user_management/users/user_alice" if req.method == crate::outbound::Method::Get => Ok(json_response(
                 200,
                 json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"}),
             )),
@@ -164,7 +168,7 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
                     json!({"user":user,"organization_id":org,"access_token":at,"refresh_token":"rt-1"}),
                 ))
             }
-            "/user_management/users/user_alice" if req.method == crate::http::Method::Put => {
+            "/user_management/users/user_alice" if req.method == crate::outbound::Method::Put => {
                 assert_eq!(body, json!({"external_id": ALICE}), "only the external id is set");
                 Ok(json_response(
                     200,
@@ -366,7 +370,7 @@ fn state_refusals() {
     assert_eq!(w.finish(&state, Some("garbage")).unwrap_err(), SigninError::StateNotBound);
     assert_eq!(w.finish(&state, Some(&other_cookie)).unwrap_err(), SigninError::StateForeign);
     // A state that never existed but is "bound" (sealed by us) is unknown.
-    let forged = w.config.cookie_keys.seal(SIGNIN_COOKIE, b"never-issued", NOW + 60);
+    let forged = w.config.seal_keys.seal(SIGNIN_COOKIE, b"never-issued", NOW + 60);
     assert_eq!(w.finish("never-issued", Some(&forged)).unwrap_err(), SigninError::StateUnknown);
     // The legitimate pair works once, then is a replay.
     w.finish(&state, Some(&cookie)).unwrap();
@@ -386,7 +390,7 @@ fn expired_state_is_refused_even_if_kv_still_has_it() {
     let w = world(Scenario::default(), None);
     let (state, _) = w.begin(None);
     let late = Ctx { now: NOW + STATE_TTL + 1, ..w.ctx() };
-    let cookie = w.config.cookie_keys.seal(SIGNIN_COOKIE, state.as_bytes(), NOW + 10 * STATE_TTL);
+    let cookie = w.config.seal_keys.seal(SIGNIN_COOKIE, state.as_bytes(), NOW + 10 * STATE_TTL);
     let r = block_on(complete(
         &late,
         Callback { state: Some(&state), code: Some("code-1"), ..Default::default() },
@@ -476,8 +480,7 @@ fn tampered_or_foreign_session_cookies_are_absent() {
     // A signin cookie is not a session cookie, even under the same key.
     assert!(block_on(load_session(&w.ctx(), Some(&cookie))).unwrap().is_none());
     let other = world(Scenario::default(), None);
-    let foreign_key =
-        Config { cookie_keys: crate::cookies::CookieKeys::parse(&"z".repeat(40)).unwrap(), ..config(None) };
+    let foreign_key = Config { seal_keys: crate::seal::SealKeys::parse(&"z".repeat(40)).unwrap(), ..config(None) };
     let ctx = Ctx { config: &foreign_key, ..other.ctx() };
     assert!(block_on(load_session(&ctx, Some(&sc))).unwrap().is_none());
 }

@@ -11,7 +11,7 @@
 //! A role change in WorkOS therefore reaches tool calls within about [`KV_FRESH_SECS`] + [`MEMORY_SECS`]
 //! (the lifetime of a WorkOS access token, whose permission claims are as old). While WorkOS is
 //! unreachable, an answer up to [`STALE_SECS`] old is used; with none, the caller answers 503.
-use crate::http::HttpClient;
+use crate::outbound::HttpClient;
 use crate::store::{keys, Store, KV_MIN_TTL};
 use crate::workos::{WorkosClient, WorkosError};
 use serde::{Deserialize, Serialize};

@@ -60,15 +60,30 @@ pub fn oauth_error(e: &crate::oauth::OAuthError) -> Result<Response> {
 }
 
 /// CORS for endpoints browser-based MCP clients call (bearer tokens, no cookies): echo the
-/// Origin, expose the headers clients must read.
+/// Origin, expose the headers clients must read. An answer that already names its origin (a
+/// Durable Object's stream) is left as it is.
 pub fn with_cors(resp: Response, origin: Option<&str>) -> Result<Response> {
-    if let Some(origin) = origin {
-        let h = resp.headers();
-        h.set("Access-Control-Allow-Origin", origin)?;
-        h.append("Vary", "Origin")?;
-        h.set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, Retry-After")?;
+    let Some(origin) = origin else {
+        return Ok(resp);
+    };
+    if resp.headers().has("Access-Control-Allow-Origin")? {
+        return Ok(resp);
     }
+    let resp = writable(resp)?;
+    let h = resp.headers();
+    h.set("Access-Control-Allow-Origin", origin)?;
+    h.append("Vary", "Origin")?;
+    h.set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, Retry-After")?;
     Ok(resp)
+}
+
+/// The response with headers of its own: one fetched from a Durable Object has immutable ones.
+pub fn writable(resp: Response) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in resp.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    Ok(resp.with_headers(headers))
 }
 
 /// The answer to a CORS preflight.
@@ -122,8 +137,8 @@ pub fn signin_error(err: &SigninError, cookies: &[&str]) -> Result<Response> {
     Ok(resp)
 }
 
-/// 429 with `Retry-After`: a page for people, an OAuth error body (CORS-readable) for clients.
-pub fn too_many_requests(page: bool, origin: Option<&str>) -> Result<Response> {
+/// 429 with `Retry-After`: a page for people, an OAuth error body for clients.
+pub fn too_many_requests(page: bool) -> Result<Response> {
     let wait = crate::limits::PERIOD_SECS;
     let resp = if page {
         error_page(
@@ -134,7 +149,7 @@ pub fn too_many_requests(page: bool, origin: Option<&str>) -> Result<Response> {
         )?
     } else {
         let body = serde_json::json!({"error": "temporarily_unavailable", "error_description": format!("too many requests from this address; retry after {wait} s")});
-        with_cors(json(429, &body)?, origin)?
+        json(429, &body)?
     };
     resp.headers().set("Retry-After", &wait.to_string())?;
     Ok(resp)

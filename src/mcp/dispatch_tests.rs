@@ -1,11 +1,16 @@
 //! Dispatch tests: every method, version negotiation, gating through `tools/list` and
 //! `tools/call`, and the shapes the transports forward.
 use super::*;
-use crate::tools::test_support::{alice, bob, ScriptedEnv};
+use crate::tools::testing::{alice, bob, ScriptedEnv};
 use futures_executor::block_on;
 use serde_json::{json, Value};
 
+const INVALID_PARAMS: i64 = ErrorCode::INVALID_PARAMS.0;
+const METHOD_NOT_FOUND: i64 = ErrorCode::METHOD_NOT_FOUND.0;
+const LATEST_PROTOCOL_VERSION: &str = ProtocolVersion::LATEST.as_str();
+
 fn request(id: Value, method: &str, params: Option<Value>) -> Message {
+    let id = RequestId::from_json(&id).expect("a valid id");
     Message::Request { id, method: method.into(), params }
 }
 
@@ -35,13 +40,13 @@ fn tool_names(resp: &Value) -> Vec<String> {
 
 #[test]
 fn initialize_negotiates_versions() {
-    for v in SUPPORTED_PROTOCOL_VERSIONS {
+    for v in ProtocolVersion::ALL.map(ProtocolVersion::as_str) {
         let r = ask(
             &alice(),
             "initialize",
             json!({"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
         );
-        assert_eq!(r["result"]["protocolVersion"], *v);
+        assert_eq!(r["result"]["protocolVersion"], v);
     }
     for v in ["2026-07-28", "1999-01-01", ""] {
         assert_eq!(
@@ -72,7 +77,7 @@ fn initialize_without_a_version_is_invalid_params() {
 fn versions_are_recognised() {
     assert!(is_supported_version("2024-11-05") && is_supported_version(LATEST_PROTOCOL_VERSION));
     assert!(!is_supported_version("2026-07-28") && !is_supported_version("2025-11-25 "));
-    assert_eq!(SUPPORTED_PROTOCOL_VERSIONS[0], LATEST_PROTOCOL_VERSION);
+    assert_eq!(ProtocolVersion::ALL[0].as_str(), LATEST_PROTOCOL_VERSION);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The outbound-HTTP boundary. Protocol cores build `HttpRequest`s and read `HttpResponse`s;
-//! the Worker implements [`HttpClient`] with the Fetch API (`platform::fetch`), tests with doubles.
+//! Outbound HTTP: the boundary every call the Worker makes goes through (WorkOS, AuthKit, client
+//! metadata documents). Protocol cores build `HttpRequest`s and read `HttpResponse`s; the Worker
+//! implements [`HttpClient`] with the Fetch API (`platform::fetch`), tests with doubles.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {

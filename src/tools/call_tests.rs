@@ -1,6 +1,6 @@
 //! The permission rule and `tools::call` routing (each tool's behaviour is tested in its file).
-use super::test_support::{alice, bob, ScriptedEnv};
 use super::*;
+use crate::tools::testing::{alice, bob, ScriptedEnv};
 use futures_executor::block_on;
 use serde_json::json;
 
@@ -36,7 +36,7 @@ fn refused_call_names_tool_permission_and_role_without_running_it() {
     let env = ScriptedEnv::local();
     let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "a cat"})))).expect("known tool");
     assert!(r.is_error);
-    let text = r.content[0]["text"].as_str().unwrap_or_default();
+    let text = r.first_text();
     assert!(
         text.starts_with(
             "generateImage requires the image_generation permission; your role (member) does not have it."
@@ -46,7 +46,7 @@ fn refused_call_names_tool_permission_and_role_without_running_it() {
     assert!(env.calls().is_empty(), "refused before any work");
     // Refusal comes before argument validation: the permission is the actual problem.
     let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"bad": 1})))).expect("known tool");
-    assert!(r.content[0]["text"].as_str().unwrap_or_default().contains("image_generation permission"));
+    assert!(r.first_text().contains("image_generation permission"));
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn invalid_arguments_are_tool_errors() {
     let env = ScriptedEnv::local();
     let r = block_on(call(&alice(), &env, "add", Some(json!({"a": 1})))).expect("known tool");
     assert!(r.is_error);
-    assert!(r.content[0]["text"].as_str().unwrap_or_default().contains("missing required argument \"b\""));
+    assert!(r.first_text().contains("missing required argument \"b\""));
     let r =
         block_on(call(&alice(), &env, "generateImage", Some(json!({"prompt": "p", "steps": 3})))).expect("known tool");
     assert!(r.is_error && env.calls().is_empty());
@@ -81,21 +81,26 @@ fn invalid_arguments_are_tool_errors() {
 fn calls_reach_each_tool() {
     let env = ScriptedEnv::local();
     let run = |name: &str, args| block_on(call(&alice(), &env, name, args)).expect("known tool");
-    assert_eq!(run("add", Some(json!({"a": 2, "b": 3}))), ToolResult::text("5"));
-    assert_eq!(run("whoami", None).structured.map(|s| s["user_id"].clone()), Some(json!("user_alice")));
-    assert_eq!(run("getUserProfile", Some(json!({}))).structured.map(|s| s["id"].clone()), Some(json!("user_alice")));
-    assert_eq!(run("generateImage", Some(json!({"prompt": "p"}))).content[0]["mimeType"], "image/png");
+    assert_eq!(run("add", Some(json!({"a": 2, "b": 3}))), CallToolResult::text("5"));
+    assert_eq!(run("whoami", None).structured_content.map(|s| s["user_id"].clone()), Some(json!("user_alice")));
+    assert_eq!(
+        run("getUserProfile", Some(json!({}))).structured_content.map(|s| s["id"].clone()),
+        Some(json!("user_alice"))
+    );
+    let image = serde_json::to_value(run("generateImage", Some(json!({"prompt": "p"})))).unwrap();
+    assert_eq!(image["content"][0]["mimeType"], "image/png");
 }
 
 #[test]
 fn result_json_shape() {
-    assert_eq!(ToolResult::text("hi").into_json(), json!({"content": [{"type": "text", "text": "hi"}]}));
+    let wire = |r: CallToolResult| serde_json::to_value(r).unwrap();
+    assert_eq!(wire(CallToolResult::text("hi")), json!({"content": [{"type": "text", "text": "hi"}]}));
     assert_eq!(
-        ToolResult::error("no").into_json(),
+        wire(CallToolResult::error("no")),
         json!({"content": [{"type": "text", "text": "no"}], "isError": true})
     );
     assert_eq!(
-        ToolResult::text("t").with_structured(json!({"k": 1})).into_json(),
+        wire(CallToolResult::text("t").with_structured(json!({"k": 1}))),
         json!({"content": [{"type": "text", "text": "t"}], "structuredContent": {"k": 1}})
     );
 }

@@ -1,8 +1,8 @@
 //! [`verify_token`]: JWKS fetching, caching, rotation and outages, served by [`ScriptedHttp`].
 use super::tests::{audiences, b64, claims, jwk, other_key, ISSUER, NOW};
 use super::*;
-use crate::http::Method;
-use crate::http::{HttpResponse, TransportError};
+use crate::outbound::Method;
+use crate::outbound::{HttpResponse, TransportError};
 use crate::testing::{json_response, mint, mint_with, test_jwks, test_key, ScriptedHttp, TEST_KID};
 use futures_executor::block_on;
 use serde_json::json;

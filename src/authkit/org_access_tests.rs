@@ -1,5 +1,5 @@
 use super::*;
-use crate::http::{HttpRequest, HttpResponse, TransportError};
+use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::store::MemoryStore;
 use crate::testing::{json_response, ScriptedHttp};
 use futures_executor::block_on;

@@ -311,7 +311,7 @@ fn bad_bearer_tokens_are_refused() {
     assert_eq!(w.bearer("mcp_at_garbage", "/mcp").unwrap_err(), BearerError::Invalid);
     assert_eq!(w.bearer(&t.refresh_token, "/mcp").unwrap_err(), BearerError::Invalid);
     let auth = |h: Option<&str>| {
-        block_on(access::authenticate(&w.config.cookie_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()))
+        block_on(access::authenticate(&w.config.seal_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()))
     };
     assert_eq!(auth(None).unwrap_err(), BearerError::Missing);
     assert_eq!(auth(Some("Basic abc")).unwrap_err(), BearerError::Missing);
@@ -388,7 +388,7 @@ fn a_token_is_accepted_only_by_the_deployment_that_issued_it() {
     let (_, t) = w.connected();
     assert!(w.bearer(&t.access_token, "/mcp").is_ok());
     let elsewhere = block_on(access::authenticate(
-        &w.config.cookie_keys,
+        &w.config.seal_keys,
         "https://other.example.com",
         &w.store,
         &w.checks,

@@ -1,0 +1,37 @@
+//! What a protocol core needs from the outside world for one request: configuration, storage,
+//! outbound HTTP, the isolate's JWKS cache, the clock and the Worker's own origin. Built by the
+//! Worker (`app.rs`, the grant object) from its bindings and by tests from doubles.
+use crate::config::Config;
+use crate::outbound::HttpClient;
+use crate::store::Store;
+use crate::workos::{JwksCache, WorkosClient};
+use std::cell::RefCell;
+
+/// Everything a flow needs from the outside world for one request.
+pub struct Ctx<'a, S: Store, H: HttpClient> {
+    pub config: &'a Config,
+    pub store: &'a S,
+    pub http: &'a H,
+    /// The per-isolate JWKS cache (never borrowed across an `.await`).
+    pub jwks: &'a RefCell<JwksCache>,
+    /// Unix seconds.
+    pub now: u64,
+    /// The Worker's own origin, e.g. `https://mcp.example.com`.
+    pub origin: &'a str,
+}
+
+impl<S: Store, H: HttpClient> Ctx<'_, S, H> {
+    pub fn workos(&self) -> WorkosClient<'_, H> {
+        WorkosClient {
+            http: self.http,
+            base_url: &self.config.api_base_url,
+            client_id: &self.config.client_id,
+            api_key: &self.config.api_key,
+            now: self.now,
+        }
+    }
+
+    pub fn callback_url(&self) -> String {
+        format!("{}/callback", self.origin)
+    }
+}

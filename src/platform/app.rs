@@ -1,0 +1,60 @@
+//! What a handler needs, built once per request from the environment: configuration, the
+//! store, the WorkOS client's transport and the per-isolate caches.
+use super::{fetch::FetchClient, grants::AppStore, isolate, kv::KvStore};
+use crate::authkit::metadata::AuthkitMetadata;
+use crate::authkit::org_access::OrgAccessCache;
+use crate::authkit::AuthkitKeys;
+use crate::config::Config;
+use crate::context::Ctx;
+use crate::oauth::access::GrantChecks;
+use crate::workos::JwksCache;
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::Env;
+
+pub struct App {
+    pub config: Config,
+    /// KV, with grant records kept by their Durable Objects (`platform::grants`).
+    pub store: AppStore,
+    pub http: FetchClient,
+    pub jwks: Rc<RefCell<JwksCache>>,
+    pub grant_checks: Rc<RefCell<GrantChecks>>,
+    pub authkit_keys: Rc<RefCell<AuthkitKeys>>,
+    pub authkit_metadata: Rc<RefCell<AuthkitMetadata>>,
+    pub org_access: Rc<RefCell<OrgAccessCache>>,
+    pub origin: String,
+    pub now: u64,
+}
+
+impl App {
+    /// Configuration and bindings; a problem is named (for a page and a log line).
+    pub fn build(env: &Env, url: &url::Url) -> Result<App, String> {
+        let config = super::load_config(env).map_err(|e| e.to_string())?;
+        let kv = env.kv(super::kv::KV_BINDING).map_err(|_| {
+            format!("the KV namespace binding {} is missing (see wrangler.toml)", super::kv::KV_BINDING)
+        })?;
+        Ok(App {
+            config,
+            store: AppStore { kv: KvStore::new(kv), env: env.clone() },
+            http: FetchClient::workos(),
+            jwks: isolate::workos_jwks(),
+            grant_checks: isolate::grant_checks(),
+            authkit_keys: isolate::authkit_keys(),
+            authkit_metadata: isolate::authkit_metadata(),
+            org_access: isolate::org_access(),
+            origin: url.origin().ascii_serialization(),
+            now: super::now(),
+        })
+    }
+
+    pub fn ctx(&self) -> Ctx<'_, AppStore, FetchClient> {
+        Ctx {
+            config: &self.config,
+            store: &self.store,
+            http: &self.http,
+            jwks: &self.jwks,
+            now: self.now,
+            origin: &self.origin,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The entry: find the route in [`crate::route_table`], answer what the table answers by itself
+//! (404, 405, preflights, HEAD without side effects, rate limits, AuthKit mode's missing
+//! endpoints), call the handler, turn its error into a response, add CORS for the route's
+//! audience.
+use crate::platform::{self, app::App};
+use crate::responses as web;
+use crate::route_table::{self, Audience, Handler, Route};
+use crate::routes::{error::RouteError, header, login, mcp, oauth};
+use worker::{Context, Env, Request, Response, Result};
+
+/// What is added to every answer of a route once its handler is done.
+#[derive(Default)]
+struct Finish {
+    /// The Origin to allow (CORS), when the route's audience may read it.
+    cors: Option<String>,
+    /// The MCP endpoints report their KV reads (`Server-Timing`; the benchmark reads it).
+    kv_reads: Option<u32>,
+}
+
+pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let url = req.url()?;
+    let Some(route) = route_table::find(url.path()) else {
+        return web::not_found();
+    };
+    let mut finish = Finish::default();
+    let resp = match dispatch(route, req, &env, &ctx, &url, &mut finish).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response()?,
+    };
+    let resp = match finish.kv_reads {
+        Some(reads) => {
+            let resp = web::writable(resp)?;
+            resp.headers().set("Server-Timing", &format!("kv;desc=\"reads={reads}\""))?;
+            resp
+        }
+        None => resp,
+    };
+    web::with_cors(resp, finish.cors.as_deref())
+}
+
+async fn dispatch(
+    route: &Route,
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    url: &url::Url,
+    finish: &mut Finish,
+) -> std::result::Result<Response, RouteError> {
+    let method = req.method().to_string();
+    let origin = header(&req, "Origin");
+    if route.audience == Audience::Api {
+        finish.cors = origin.clone();
+        if method == "OPTIONS" {
+            return Ok(web::preflight(origin.as_deref())?);
+        }
+    }
+    let handler = route.handler_for(&method);
+    if handler == Some(Handler::HeadOnly) {
+        return head_only(route);
+    }
+    if let Some(limiter) = route.limiter_for(&method) {
+        let key = crate::limits::key_for(header(&req, "CF-Connecting-IP").as_deref());
+        if !platform::within_limit(env, limiter, key).await {
+            return Err(RouteError::RateLimited { page: limiter.answers_with_page() });
+        }
+    }
+    let app = App::build(env, url).map_err(RouteError::Misconfigured)?;
+    if route.audience == Audience::Mcp {
+        let allowed = mcp::origin_allowed(&app, origin.as_deref());
+        if allowed {
+            finish.cors = origin.clone();
+        }
+        if method == "OPTIONS" {
+            // A preflight from an origin the endpoint would refuse is refused too.
+            return match allowed {
+                true => Ok(web::preflight(origin.as_deref())?),
+                false => Err(RouteError::mcp(403, "Origin not allowed")),
+            };
+        }
+    }
+    // In AuthKit mode AuthKit is the authorization server: ours is not offered at all.
+    if route.worker_mode_only && app.config.auth_mode != crate::config::AuthMode::Worker {
+        return Err(RouteError::NotFound);
+    }
+    let Some(handler) = handler else {
+        return Err(RouteError::MethodNotAllowed { allow: route.allow() });
+    };
+    let path = url.path();
+    let answer = match handler {
+        Handler::Account => login::account(&req, &app).await,
+        Handler::LoginPage => login::login_page(&req, &app).await,
+        Handler::LoginStart => login::login_start(req, &app).await,
+        Handler::Callback => login::callback(&req, &app, ctx).await,
+        Handler::ChooseOrganization => login::choose_organization(req, &app, ctx).await,
+        Handler::Logout => login::logout(req, &app).await,
+        Handler::AsMetadata => oauth::as_metadata(&app).await,
+        Handler::ResourceMetadata => oauth::resource_metadata(&app, path),
+        Handler::Register => oauth::register(req, &app).await,
+        Handler::Authorize => oauth::authorize(&req, &app).await,
+        Handler::AuthorizeDecision => oauth::authorize_decision(req, &app).await,
+        Handler::Token | Handler::Revoke => oauth::grant_operation(req, &app, env, path).await,
+        Handler::Mcp => mcp::handle(req, &app, env, path).await,
+        Handler::HeadOnly => head_only(route),
+    };
+    if route.audience == Audience::Mcp {
+        finish.kv_reads = Some(app.store.kv.reads.get());
+    }
+    answer
+}
+
+/// HEAD where a GET would act: the resource is there, nothing happens.
+fn head_only(route: &Route) -> std::result::Result<Response, RouteError> {
+    let media = if route.audience == Audience::Mcp { "text/event-stream" } else { "text/html; charset=utf-8" };
+    Ok(web::head_only(media)?)
+}

@@ -1,0 +1,61 @@
+//! The end every sign-in shares (at `/callback`, or after the organization picker): WorkOS's
+//! answer becomes a principal, a session and an audit event.
+use super::resolve::resolve_principal;
+use super::session::create_session;
+use super::{ClientInfo, SigninError};
+use crate::context::Ctx;
+use crate::outbound::HttpClient;
+use crate::principal::Principal;
+use crate::store::Store;
+use crate::workos::{AuditEvent, AuthResponse};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug)]
+pub struct Completed {
+    pub location: String,
+    pub set_cookie: String,
+    pub principal: Principal,
+    /// To be sent in the background (only when an organization is known).
+    pub audit: Option<AuditEvent>,
+}
+
+/// The audit action recorded for every sign-in (the README's dashboard step creates it).
+pub const SIGNED_IN_ACTION: &str = "user.signed_in";
+
+/// Where a sign-in goes once WorkOS has answered: kept through the organization picker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct Resume {
+    pub return_to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_auth_id: Option<String>,
+}
+
+/// From WorkOS's answer to a session: organization and permissions, AuthKit's bridge (before
+/// the session exists: a refused completion leaves nothing), the session, the audit event.
+pub(super) async fn finish<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    auth: AuthResponse,
+    resume: Resume,
+    client: &ClientInfo,
+) -> Result<Completed, SigninError> {
+    let user = auth.user.clone();
+    let (principal, refresh_token) = resolve_principal(ctx, auth).await?;
+    let location = match &resume.external_auth_id {
+        Some(id) => super::bridge::complete(ctx, id, &user).await?,
+        None => resume.return_to,
+    };
+    let set_cookie = create_session(ctx, &principal, &refresh_token).await?;
+    let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
+        organization_id: org.clone(),
+        action: SIGNED_IN_ACTION.into(),
+        occurred_at: crate::time::iso8601(ctx.now),
+        actor_id: principal.user_id.clone(),
+        actor_name: Some(principal.name.clone()),
+        target_type: "user".into(),
+        target_id: principal.user_id.clone(),
+        target_name: Some(principal.name.clone()),
+        location: client.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
+        user_agent: client.user_agent.clone(),
+    });
+    Ok(Completed { location, set_cookie, principal, audit })
+}
