@@ -16,6 +16,7 @@ pub mod random;
 pub mod return_path;
 pub mod route_table;
 pub mod seal;
+pub mod secret;
 pub mod signin;
 pub mod store;
 pub mod time;

@@ -10,6 +10,7 @@ use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
+use crate::secret::Secret;
 use crate::store::Store;
 
 /// The authorization parameters, from the query (GET) or the consent form (POST).
@@ -228,7 +229,7 @@ pub async fn issue_code<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
     principal: Principal,
-    workos_refresh_token: String,
+    workos_refresh_token: Secret<String>,
 ) -> Result<String, OAuthError> {
     let id = grant::new_grant_id();
     let code = grant::new_token(grant::CODE_PREFIX, &id);

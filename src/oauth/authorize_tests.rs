@@ -94,7 +94,7 @@ fn a_signed_in_browser_sees_consent_with_the_redirect_host() {
         Next::Consent(v) => {
             assert_eq!(v.client_name, "Test client");
             assert_eq!(v.redirect_host, "localhost:33418");
-            assert_eq!(v.csrf, "csrf-token");
+            assert_eq!(v.csrf.as_str(), "csrf-token");
             assert!(v.localhost_only);
             assert!(v.hidden.iter().any(|(k, val)| k == "client_id" && val == &c));
         }

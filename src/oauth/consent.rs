@@ -51,7 +51,7 @@ pub struct ConsentView {
     pub user_email: String,
     /// Every authorization parameter, to be posted back unchanged.
     pub hidden: Vec<(String, String)>,
-    pub csrf: String,
+    pub csrf: crate::secret::Secret<String>,
     /// All redirect URIs are on this machine (worth a warning: any local program could listen).
     pub localhost_only: bool,
     /// The host of the client's metadata document, when it identified itself with one.
@@ -201,7 +201,7 @@ pub async fn decide<S: Store, H: HttpClient>(
         Ok(found) => found,
         Err(next) => return next,
     };
-    if !bool::from(csrf.unwrap_or("").as_bytes().ct_eq(session.csrf.as_bytes())) {
+    if !bool::from(csrf.unwrap_or("").as_bytes().ct_eq(session.csrf.as_str().as_bytes())) {
         return Next::Page(signin_refusal(&SigninError::Csrf));
     }
     match decision {

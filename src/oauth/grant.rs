@@ -12,6 +12,7 @@ use super::resource::Audience;
 use super::OAuthError;
 use crate::principal::Principal;
 use crate::seal::SealKeys;
+use crate::secret::Secret;
 use crate::store::{keys, Store};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -93,7 +94,7 @@ pub enum RefreshRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrantSecrets {
     pub principal: Principal,
-    pub workos_refresh_token: String,
+    pub workos_refresh_token: Secret<String>,
 }
 
 pub fn hash_token(token: &str) -> String {

@@ -7,6 +7,7 @@ use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
+use crate::secret::Secret;
 use crate::signin::{self, SigninError};
 use crate::store::Store;
 use crate::workos::WorkosError;
@@ -53,10 +54,10 @@ impl Form {
 /// The RFC 6749 §5.1 success body.
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
-    pub access_token: String,
+    pub access_token: Secret<String>,
     pub token_type: &'static str,
     pub expires_in: u64,
-    pub refresh_token: String,
+    pub refresh_token: Secret<String>,
     pub scope: String,
 }
 
@@ -216,10 +217,10 @@ fn respond<S: Store, H: HttpClient>(
         expires_at: ctx.now + grant::ACCESS_TTL,
     };
     TokenResponse {
-        access_token: access::issue(&ctx.config.seal_keys, &claims),
+        access_token: access::issue(&ctx.config.seal_keys, &claims).into(),
         token_type: "Bearer",
         expires_in: grant::ACCESS_TTL,
-        refresh_token,
+        refresh_token: refresh_token.into(),
         scope,
     }
 }
@@ -276,7 +277,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
     let org = secrets.principal.organization_id.as_deref();
     let auth = ctx
         .workos()
-        .authenticate_with_refresh_token(&secrets.workos_refresh_token, org)
+        .authenticate_with_refresh_token(secrets.workos_refresh_token.as_str(), org)
         .await
         .map_err(|e| upstream(SigninError::Workos(e)))?;
     // From here on WorkOS has spent the grant's refresh token: whatever fails next, the grant

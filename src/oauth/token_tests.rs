@@ -12,11 +12,11 @@ fn err(r: Result<TokenResponse, super::super::OAuthError>) -> ErrorCode {
 fn a_code_becomes_tokens_with_the_users_permissions_as_scope() {
     let w = world();
     let (_, t) = w.connected();
-    assert!(t.access_token.starts_with("mcp_at_") && t.refresh_token.starts_with("mcp_rt_"));
+    assert!(t.access_token.as_str().starts_with("mcp_at_") && t.refresh_token.as_str().starts_with("mcp_rt_"));
     assert_eq!(t.token_type, "Bearer");
     assert_eq!(t.expires_in, 3600);
     assert_eq!(t.scope, "mcp image_generation");
-    let claims = w.bearer(&t.access_token, "/mcp").unwrap();
+    let claims = w.bearer(t.access_token.as_str(), "/mcp").unwrap();
     assert_eq!(claims.principal.user_id, ALICE);
     assert_eq!(claims.principal.permissions, vec!["image_generation".to_string()]);
 }
@@ -56,8 +56,8 @@ fn a_reused_code_revokes_the_grant_and_its_tokens() {
     let t = w.exchange(&c, &code).unwrap();
     w.advance(3);
     assert_eq!(err(w.exchange(&c, &code)), ErrorCode::InvalidGrant);
-    assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::InvalidGrant);
-    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Revoked);
+    assert_eq!(err(w.refresh(&c, t.refresh_token.as_str())), ErrorCode::InvalidGrant);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }
 
 #[test]
@@ -85,14 +85,14 @@ fn reusing_a_replaced_refresh_token_revokes_the_grant_and_everything_issued_from
     // T1 → T2 → T3, then T1 again: reuse. T3 and its access token die with the grant.
     let w = world();
     let (c, t1) = w.connected();
-    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
     assert_ne!(t2.refresh_token, t1.refresh_token);
-    let t3 = w.refresh(&c, &t2.refresh_token).unwrap();
-    let e = w.refresh(&c, &t1.refresh_token).unwrap_err();
+    let t3 = w.refresh(&c, t2.refresh_token.as_str()).unwrap();
+    let e = w.refresh(&c, t1.refresh_token.as_str()).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidGrant);
     assert!(e.description.contains("revoked"), "{}", e.description);
-    assert_eq!(err(w.refresh(&c, &t3.refresh_token)), ErrorCode::InvalidGrant, "the newest token dies too");
-    assert_eq!(w.bearer(&t3.access_token, "/mcp").unwrap_err(), BearerError::Revoked);
+    assert_eq!(err(w.refresh(&c, t3.refresh_token.as_str())), ErrorCode::InvalidGrant, "the newest token dies too");
+    assert_eq!(w.bearer(t3.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }
 
 #[test]
@@ -100,12 +100,16 @@ fn a_thief_replaying_the_old_token_cannot_keep_the_grant_alive() {
     // The client refreshed T1 → T2 and has not used T2 yet; a thief holding T1 uses it twice.
     let w = world();
     let (c, t1) = w.connected();
-    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
     w.advance(3);
-    let stolen = w.refresh(&c, &t1.refresh_token).expect("the one grace use (it looks like a lost response)");
-    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant, "the second replay is reuse");
+    let stolen = w.refresh(&c, t1.refresh_token.as_str()).expect("the one grace use (it looks like a lost response)");
+    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::InvalidGrant, "the second replay is reuse");
     for t in [&t2, &stolen] {
-        assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::InvalidGrant, "the grant is gone for everyone");
+        assert_eq!(
+            err(w.refresh(&c, t.refresh_token.as_str())),
+            ErrorCode::InvalidGrant,
+            "the grant is gone for everyone"
+        );
     }
 }
 
@@ -113,25 +117,25 @@ fn a_thief_replaying_the_old_token_cannot_keep_the_grant_alive() {
 fn a_lost_refresh_response_is_survivable_once_within_the_grace() {
     let w = world();
     let (c, t1) = w.connected();
-    let lost = w.refresh(&c, &t1.refresh_token).unwrap();
+    let lost = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
     w.advance(30);
-    let t3 = w.refresh(&c, &t1.refresh_token).expect("rt1 works once more within 60 s while rt2 is unused");
+    let t3 = w.refresh(&c, t1.refresh_token.as_str()).expect("rt1 works once more within 60 s while rt2 is unused");
     assert_eq!(
-        err(w.refresh(&c, &lost.refresh_token)),
+        err(w.refresh(&c, lost.refresh_token.as_str())),
         ErrorCode::InvalidGrant,
         "the token the lost response carried is retired"
     );
-    assert_eq!(err(w.refresh(&c, &t3.refresh_token)), ErrorCode::InvalidGrant, "…and presenting it was reuse");
+    assert_eq!(err(w.refresh(&c, t3.refresh_token.as_str())), ErrorCode::InvalidGrant, "…and presenting it was reuse");
 }
 
 #[test]
 fn after_the_grace_the_replaced_token_is_reuse() {
     let w = world();
     let (c, t1) = w.connected();
-    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
     w.advance(61);
-    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant);
-    assert_eq!(err(w.refresh(&c, &t2.refresh_token)), ErrorCode::InvalidGrant, "grant revoked");
+    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t2.refresh_token.as_str())), ErrorCode::InvalidGrant, "grant revoked");
 }
 
 #[test]
@@ -143,7 +147,7 @@ fn concurrent_uses_of_one_refresh_token_have_one_winner_and_nothing_is_revoked()
     let outcomes: Vec<_> = (0..20)
         .map(|_| {
             w.token_arriving(
-                &[("grant_type", "refresh_token"), ("client_id", &c), ("refresh_token", &t1.refresh_token)],
+                &[("grant_type", "refresh_token"), ("client_id", &c), ("refresh_token", t1.refresh_token.as_str())],
                 arrived,
             )
         })
@@ -159,7 +163,7 @@ fn concurrent_uses_of_one_refresh_token_have_one_winner_and_nothing_is_revoked()
         );
     }
     assert!(
-        w.refresh(&c, &winners[0].refresh_token).is_ok(),
+        w.refresh(&c, winners[0].refresh_token.as_str()).is_ok(),
         "the winner's token still refreshes: nothing was revoked"
     );
 }
@@ -187,7 +191,11 @@ fn concurrent_exchanges_of_one_code_have_one_winner_and_a_later_replay_revokes()
     };
     assert_eq!(outcomes.iter().filter(|o| o.as_ref().is_err_and(concurrent)).count(), 49);
     let t = outcomes.into_iter().find_map(Result::ok).unwrap();
-    assert_eq!(w.bearer(&t.access_token, "/mcp").map(|c| c.client_id), Ok(c.clone()), "the winner's tokens work");
+    assert_eq!(
+        w.bearer(t.access_token.as_str(), "/mcp").map(|c| c.client_id),
+        Ok(c.clone()),
+        "the winner's tokens work"
+    );
     // Within two seconds a replay counts as sent together (refused, nothing revoked); later it
     // revokes everything issued from the code.
     let soon = w.exchange(&c, &code).unwrap_err();
@@ -196,11 +204,11 @@ fn concurrent_exchanges_of_one_code_have_one_winner_and_a_later_replay_revokes()
         "{}",
         soon.description
     );
-    assert!(w.bearer(&t.access_token, "/mcp").is_ok());
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
     w.advance(3);
     let late = w.exchange(&c, &code).unwrap_err();
     assert!(late.description.contains("revoked"), "{}", late.description);
-    assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t.refresh_token.as_str())), ErrorCode::InvalidGrant);
 }
 
 #[test]
@@ -208,9 +216,9 @@ fn refresh_reads_the_current_role_from_workos() {
     let w = world();
     let (c, t1) = w.connected();
     *w.up.role.borrow_mut() = "member".into();
-    let t2 = w.refresh(&c, &t1.refresh_token).unwrap();
+    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
     assert_eq!(t2.scope, "mcp");
-    assert!(w.bearer(&t2.access_token, "/mcp").unwrap().principal.permissions.is_empty());
+    assert!(w.bearer(t2.access_token.as_str(), "/mcp").unwrap().principal.permissions.is_empty());
 }
 
 #[test]
@@ -218,9 +226,9 @@ fn an_ended_workos_session_makes_refresh_fail_with_invalid_grant_and_changes_not
     let w = world();
     let (c, t1) = w.connected();
     w.up.ended.set(true);
-    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::InvalidGrant);
     w.up.ended.set(false);
-    assert!(w.refresh(&c, &t1.refresh_token).is_ok(), "the grant was not half-updated");
+    assert!(w.refresh(&c, t1.refresh_token.as_str()).is_ok(), "the grant was not half-updated");
 }
 
 #[test]
@@ -229,12 +237,12 @@ fn a_workos_glitch_during_refresh_is_temporarily_unavailable_and_changes_nothing
     let (c, t1) = w.connected();
     for status in [200, 429, 500, 502, 503] {
         w.up.glitch.set(Some(status));
-        let e = w.refresh(&c, &t1.refresh_token).expect_err("refused");
+        let e = w.refresh(&c, t1.refresh_token.as_str()).expect_err("refused");
         assert_eq!(e.code, ErrorCode::TemporarilyUnavailable, "WorkOS {status} (200: a body that is not JSON)");
         assert!(e.retry_after.is_some(), "with Retry-After");
     }
     w.up.glitch.set(None);
-    assert!(w.refresh(&c, &t1.refresh_token).is_ok(), "the same refresh token works once WorkOS is healthy");
+    assert!(w.refresh(&c, t1.refresh_token.as_str()).is_ok(), "the same refresh token works once WorkOS is healthy");
 }
 
 #[test]
@@ -244,12 +252,13 @@ fn a_failure_after_workos_rotated_its_refresh_token_keeps_the_new_one_so_the_gra
     // WorkOS answers the refresh (and spends its old refresh token), then rate-limits the
     // membership lookup that follows.
     w.up.memberships_limited.set(true);
-    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::TemporarilyUnavailable);
-    assert_eq!(err(w.refresh(&c, &t1.refresh_token)), ErrorCode::TemporarilyUnavailable, "and again");
+    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::TemporarilyUnavailable);
+    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::TemporarilyUnavailable, "and again");
     w.up.memberships_limited.set(false);
-    let t2 =
-        w.refresh(&c, &t1.refresh_token).expect("the grant still refreshes: it kept WorkOS's newest refresh token");
-    assert!(w.refresh(&c, &t2.refresh_token).is_ok());
+    let t2 = w
+        .refresh(&c, t1.refresh_token.as_str())
+        .expect("the grant still refreshes: it kept WorkOS's newest refresh token");
+    assert!(w.refresh(&c, t2.refresh_token.as_str()).is_ok());
 }
 
 #[test]
@@ -257,7 +266,7 @@ fn another_clients_refresh_token_is_refused() {
     let w = world();
     let (_, t) = w.connected();
     let other = w.public_client();
-    assert_eq!(err(w.refresh(&other, &t.refresh_token)), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&other, t.refresh_token.as_str())), ErrorCode::InvalidGrant);
 }
 
 #[test]
@@ -267,9 +276,9 @@ fn tokens_work_only_at_their_resource() {
     let s = w.sign_in();
     let (code, _) = w.approve(&w.params(&c, &[("resource", "https://mcp.example.com/sse")]), &s);
     let t = w.exchange(&c, &code).unwrap();
-    assert!(w.bearer(&t.access_token, "/sse").is_ok());
-    assert!(w.bearer(&t.access_token, "/sse/message").is_ok());
-    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::WrongAudience);
+    assert!(w.bearer(t.access_token.as_str(), "/sse").is_ok());
+    assert!(w.bearer(t.access_token.as_str(), "/sse/message").is_ok());
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::WrongAudience);
     let widen = [
         ("grant_type", "refresh_token"),
         ("client_id", c.as_str()),
@@ -283,25 +292,25 @@ fn tokens_work_only_at_their_resource() {
 fn bearer_checks_read_kv_at_most_once_a_minute_per_grant() {
     let w = world();
     let (c, t) = w.connected();
-    assert!(w.bearer(&t.access_token, "/mcp").is_ok());
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
     *w.store.fail.borrow_mut() = true;
-    assert!(w.bearer(&t.access_token, "/mcp").is_ok(), "answered from the isolate cache");
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "answered from the isolate cache");
     w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
-    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Unavailable);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Unavailable);
     *w.store.fail.borrow_mut() = false;
-    assert!(w.bearer(&t.access_token, "/mcp").is_ok(), "KV back: looked up and cached again");
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "KV back: looked up and cached again");
     // Revocation is seen once the cached answer is a minute old.
     let form = Form::parse(
         Some("application/x-www-form-urlencoded"),
-        format!("token={}&client_id={c}", t.refresh_token).as_bytes(),
+        format!("token={}&client_id={c}", t.refresh_token.as_str()).as_bytes(),
     )
     .unwrap();
     let ctx = w.ctx();
     let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
     assert!(block_on(token::revoke(&ctx, &client, &form)).unwrap().is_some());
-    assert!(w.bearer(&t.access_token, "/mcp").is_ok(), "still cached");
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "still cached");
     w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
-    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Revoked);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }
 
 #[test]
@@ -309,15 +318,15 @@ fn bad_bearer_tokens_are_refused() {
     let w = world();
     let (_, t) = w.connected();
     assert_eq!(w.bearer("mcp_at_garbage", "/mcp").unwrap_err(), BearerError::Invalid);
-    assert_eq!(w.bearer(&t.refresh_token, "/mcp").unwrap_err(), BearerError::Invalid);
+    assert_eq!(w.bearer(t.refresh_token.as_str(), "/mcp").unwrap_err(), BearerError::Invalid);
     let auth = |h: Option<&str>| {
         block_on(access::authenticate(&w.config.seal_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()))
     };
     assert_eq!(auth(None).unwrap_err(), BearerError::Missing);
     assert_eq!(auth(Some("Basic abc")).unwrap_err(), BearerError::Missing);
-    assert!(auth(Some(&format!("bearer {}", t.access_token))).is_ok(), "scheme is case-insensitive");
+    assert!(auth(Some(&format!("bearer {}", t.access_token.as_str()))).is_ok(), "scheme is case-insensitive");
     w.now.set(w.now.get() + super::super::grant::ACCESS_TTL);
-    assert_eq!(w.bearer(&t.access_token, "/mcp").unwrap_err(), BearerError::Invalid, "expired");
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Invalid, "expired");
 }
 
 #[test]
@@ -326,7 +335,7 @@ fn a_client_cannot_revoke_another_clients_tokens() {
     let (c, t) = w.connected();
     let other = w.public_client();
     let ctx = w.ctx();
-    for token in [&t.refresh_token, &t.access_token] {
+    for token in [t.refresh_token.as_str(), t.access_token.as_str()] {
         let form = Form::parse(
             Some("application/x-www-form-urlencoded"),
             format!("token={token}&client_id={other}").as_bytes(),
@@ -335,7 +344,7 @@ fn a_client_cannot_revoke_another_clients_tokens() {
         let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
         assert_eq!(block_on(token::revoke(&ctx, &client, &form)).unwrap(), None);
     }
-    assert!(w.refresh(&c, &t.refresh_token).is_ok());
+    assert!(w.refresh(&c, t.refresh_token.as_str()).is_ok());
 }
 
 #[test]
@@ -378,7 +387,7 @@ fn a_client_that_did_not_register_refresh_cannot_refresh() {
     let s = w.sign_in();
     let (code, _) = w.approve(&w.params(&c, &[]), &s);
     let t = w.exchange(&c, &code).unwrap();
-    assert_eq!(err(w.refresh(&c, &t.refresh_token)), ErrorCode::UnauthorizedClient);
+    assert_eq!(err(w.refresh(&c, t.refresh_token.as_str())), ErrorCode::UnauthorizedClient);
 }
 
 #[test]
@@ -386,13 +395,13 @@ fn a_token_is_accepted_only_by_the_deployment_that_issued_it() {
     // Two deployments sharing COOKIE_ENCRYPTION_KEY: the other one's token is not ours.
     let w = world();
     let (_, t) = w.connected();
-    assert!(w.bearer(&t.access_token, "/mcp").is_ok());
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
     let elsewhere = block_on(access::authenticate(
         &w.config.seal_keys,
         "https://other.example.com",
         &w.store,
         &w.checks,
-        Some(&format!("Bearer {}", t.access_token)),
+        Some(&format!("Bearer {}", t.access_token.as_str())),
         "/mcp",
         w.now.get(),
     ));

@@ -67,8 +67,10 @@ pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Answer {
     match outcome {
         Outcome::SignedIn(done) => signed_in(app, ctx, *done, &clear),
         Outcome::ChooseOrganization(picker) => {
-            let resp =
-                web::html(200, render(&OrganizationPage { organizations: &picker.organizations, csrf: &picker.csrf }))?;
+            let resp = web::html(
+                200,
+                render(&OrganizationPage { organizations: &picker.organizations, csrf: picker.csrf.as_str() }),
+            )?;
             resp.headers().append("Set-Cookie", &picker.set_cookie)?;
             resp.headers().append("Set-Cookie", &clear)?;
             Ok(resp)
@@ -143,7 +145,7 @@ pub async fn account(req: &Request, app: &App) -> Answer {
                     organization: p.organization_name.as_deref().or(p.organization_id.as_deref()).unwrap_or("—"),
                     role: p.role.as_deref().unwrap_or("—"),
                     permissions: &p.permissions,
-                    csrf: &s.csrf,
+                    csrf: s.csrf.as_str(),
                 }),
             )?)
         }

@@ -122,7 +122,7 @@ fn answer(next: Next) -> Answer {
                 redirect_host: &v.redirect_host,
                 user_email: &v.user_email,
                 hidden: &v.hidden,
-                csrf: &v.csrf,
+                csrf: v.csrf.as_str(),
                 localhost_only: v.localhost_only,
                 metadata_host: v.metadata_host.as_deref(),
             });

@@ -39,7 +39,7 @@ pub struct Started {
 /// The one-time state record in KV.
 #[derive(Debug, Serialize, Deserialize)]
 struct StateRecord {
-    verifier: String,
+    verifier: crate::secret::Secret<String>,
     return_to: String,
     created_at: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,12 +65,12 @@ pub async fn start<S: Store, H: HttpClient>(
     // every parameter at its limit fits) falls back to `/`.
     let return_to =
         Some(safe_return_path(req.return_to)).filter(|r| r.len() <= MAX_RETURN_TO_BYTES).unwrap_or_else(|| "/".into());
-    let record = StateRecord { verifier, return_to, created_at: ctx.now, external_auth_id };
+    let record = StateRecord { verifier: verifier.into(), return_to, created_at: ctx.now, external_auth_id };
     let json =
         serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
     ctx.store.put(&keys::signin_state(&state), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
 
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(record.verifier.as_bytes()));
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(record.verifier.as_str().as_bytes()));
     let callback = ctx.callback_url();
     let location = authorization_url(
         &ctx.config.api_base_url,
@@ -126,7 +126,7 @@ pub async fn complete<S: Store, H: HttpClient>(
 
     let exchange = ctx
         .workos()
-        .authenticate_with_code(code, &record.verifier, client.ip.as_deref(), client.user_agent.as_deref())
+        .authenticate_with_code(code, record.verifier.as_str(), client.ip.as_deref(), client.user_agent.as_deref())
         .await;
     let auth = match exchange {
         Ok(auth) => auth,

@@ -493,14 +493,14 @@ fn logout_checks_origin_and_csrf_then_deletes_the_session() {
     let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
 
     assert_eq!(
-        block_on(logout(&w.ctx(), Some(&sc), Some(&session.csrf), Some("https://evil.example"))).unwrap_err(),
+        block_on(logout(&w.ctx(), Some(&sc), Some(session.csrf.as_str()), Some("https://evil.example"))).unwrap_err(),
         SigninError::ForeignOrigin
     );
     assert_eq!(block_on(logout(&w.ctx(), Some(&sc), Some("wrong"), None)).unwrap_err(), SigninError::Csrf);
     assert_eq!(block_on(logout(&w.ctx(), Some(&sc), None, Some(ORIGIN))).unwrap_err(), SigninError::Csrf);
     assert_eq!(w.sessions().len(), 1, "refused logouts keep the session");
 
-    let location = block_on(logout(&w.ctx(), Some(&sc), Some(&session.csrf), Some(ORIGIN))).unwrap();
+    let location = block_on(logout(&w.ctx(), Some(&sc), Some(session.csrf.as_str()), Some(ORIGIN))).unwrap();
     assert!(location.starts_with("https://api.workos.test/user_management/sessions/logout?"), "{location}");
     assert!(location.contains("session_id=session_1"));
     assert!(location.contains("return_to=https%3A%2F%2Fmcp.example.com%2Flogin"));

@@ -9,6 +9,7 @@ use super::finish::{finish, Completed, Resume};
 use super::{ClientInfo, SigninError, STATE_TTL};
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
+use crate::secret::Secret;
 use crate::store::{keys, Store, StoreError};
 use crate::workos::{AuthResponse, OrganizationChoice, PendingAuthentication};
 use crate::{cookies, random};
@@ -23,7 +24,7 @@ pub const PICK_COOKIE: &str = "__Host-mcp-pick";
 pub struct Picker {
     pub set_cookie: String,
     pub organizations: Vec<OrganizationChoice>,
-    pub csrf: String,
+    pub csrf: crate::secret::Secret<String>,
 }
 
 /// The KV record behind a picker.
@@ -50,7 +51,7 @@ pub(super) async fn offer<S: Store, H: HttpClient>(
     let id = random::token(32);
     let expires_at = ctx.now + STATE_TTL;
     let record = PickRecord {
-        pending_token_sealed: ctx.config.seal_keys.seal(&token_aad(&id), pending.token.as_bytes(), expires_at),
+        pending_token_sealed: ctx.config.seal_keys.seal(&token_aad(&id), pending.token.as_str().as_bytes(), expires_at),
         organizations: pending.organizations,
         resume,
         csrf: random::token(32),
@@ -62,7 +63,7 @@ pub(super) async fn offer<S: Store, H: HttpClient>(
     Ok(Picker {
         set_cookie: cookies::set_cookie(PICK_COOKIE, &sealed_id, STATE_TTL),
         organizations: record.organizations,
-        csrf: record.csrf,
+        csrf: Secret::new(record.csrf),
     })
 }
 
@@ -78,7 +79,7 @@ pub(super) async fn select<S: Store, H: HttpClient>(
     }
     ctx.workos()
         .authenticate_with_organization_selection(
-            &pending.token,
+            pending.token.as_str(),
             organization_id,
             client.ip.as_deref(),
             client.user_agent.as_deref(),
@@ -125,7 +126,7 @@ pub async fn choose<S: Store, H: HttpClient>(
         .ok_or(SigninError::PickExpired)?;
     // One attempt per picker, whatever its outcome (WorkOS's token is one-time too).
     ctx.store.delete(&key).await.map_err(SigninError::Storage)?;
-    let pending = PendingAuthentication { token, organizations: record.organizations };
+    let pending = PendingAuthentication { token: Secret::new(token), organizations: record.organizations };
     let auth = select(ctx, &pending, organization_id, client).await?;
     finish(ctx, auth, record.resume, client).await
 }

@@ -67,7 +67,8 @@ fn choosing_an_organization_finishes_the_sign_in_there() {
         let p = picker(w.finish_outcome(&state, Some(&cookie)));
         let pick = cookie_value(&p.set_cookie);
         let done =
-            block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap();
+            block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(p.csrf.as_str()), Some(ORIGIN), &client_info()))
+                .unwrap();
         assert_eq!(done.location, "/authorize?client_id=x", "on to where the sign-in was going");
         assert_eq!(done.principal.organization_id.as_deref(), Some(org));
         assert_eq!(done.principal.role.as_deref(), Some(role));
@@ -96,8 +97,9 @@ fn choosing_an_organization_finishes_the_sign_in_there() {
         drop(requests);
         // The picker is spent.
         assert!(w.store.keys_with_prefix("signin:pick:").is_empty());
-        let again = block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(&p.csrf), Some(ORIGIN), &client_info()))
-            .unwrap_err();
+        let again =
+            block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(p.csrf.as_str()), Some(ORIGIN), &client_info()))
+                .unwrap_err();
         assert_eq!(again, SigninError::PickExpired);
     }
 }
@@ -112,32 +114,33 @@ fn refused_choices_change_nothing() {
         block_on(choose(&w.ctx(), pick, org, csrf, origin, &client_info())).unwrap_err()
     };
     assert_eq!(
-        try_choose(Some(&pick), Some(ACME), Some(&p.csrf), Some("https://evil.example")),
+        try_choose(Some(&pick), Some(ACME), Some(p.csrf.as_str()), Some("https://evil.example")),
         SigninError::ForeignOrigin
     );
     assert_eq!(try_choose(Some(&pick), Some(ACME), Some("forged"), Some(ORIGIN)), SigninError::Csrf);
     assert_eq!(try_choose(Some(&pick), Some(ACME), None, Some(ORIGIN)), SigninError::Csrf);
     assert_eq!(
-        try_choose(Some(&pick), Some("org_elsewhere"), Some(&p.csrf), Some(ORIGIN)),
+        try_choose(Some(&pick), Some("org_elsewhere"), Some(p.csrf.as_str()), Some(ORIGIN)),
         SigninError::OrganizationNotOffered
     );
-    assert_eq!(try_choose(Some(&pick), None, Some(&p.csrf), Some(ORIGIN)), SigninError::OrganizationNotOffered);
-    assert_eq!(try_choose(None, Some(ACME), Some(&p.csrf), Some(ORIGIN)), SigninError::PickExpired);
+    assert_eq!(try_choose(Some(&pick), None, Some(p.csrf.as_str()), Some(ORIGIN)), SigninError::OrganizationNotOffered);
+    assert_eq!(try_choose(None, Some(ACME), Some(p.csrf.as_str()), Some(ORIGIN)), SigninError::PickExpired);
     assert_eq!(
-        try_choose(Some(&cookie), Some(ACME), Some(&p.csrf), Some(ORIGIN)),
+        try_choose(Some(&cookie), Some(ACME), Some(p.csrf.as_str()), Some(ORIGIN)),
         SigninError::PickExpired,
         "a sign-in cookie is not a picker"
     );
     let late = Ctx { now: NOW + STATE_TTL + 1, ..w.ctx() };
     assert_eq!(
-        block_on(choose(&late, Some(&pick), Some(ACME), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap_err(),
+        block_on(choose(&late, Some(&pick), Some(ACME), Some(p.csrf.as_str()), Some(ORIGIN), &client_info()))
+            .unwrap_err(),
         SigninError::PickExpired
     );
     assert!(w.sessions().is_empty());
     assert_eq!(grant_types(&w.http.requests.borrow()), vec!["authorization_code"], "nothing reached WorkOS");
     // After all of that the picker still works.
-    let done =
-        block_on(choose(&w.ctx(), Some(&pick), Some(ACME), Some(&p.csrf), Some(ORIGIN), &client_info())).unwrap();
+    let done = block_on(choose(&w.ctx(), Some(&pick), Some(ACME), Some(p.csrf.as_str()), Some(ORIGIN), &client_info()))
+        .unwrap();
     assert_eq!(done.principal.user_id, ALICE);
     for e in [SigninError::PickExpired, SigninError::OrganizationNotOffered] {
         assert_eq!(e.view().status, 400);
@@ -169,7 +172,7 @@ fn a_bridge_sign_in_through_the_picker_completes_at_authkit() {
         &w.ctx(),
         Some(&cookie_value(&p.set_cookie)),
         Some(GLOBEX),
-        Some(&p.csrf),
+        Some(p.csrf.as_str()),
         Some(ORIGIN),
         &client_info(),
     ))
@@ -195,7 +198,7 @@ fn a_stale_pending_token_is_a_readable_expiry() {
         &w.ctx(),
         Some(&cookie_value(&p.set_cookie)),
         Some(ACME),
-        Some(&p.csrf),
+        Some(p.csrf.as_str()),
         Some(ORIGIN),
         &client_info(),
     ))

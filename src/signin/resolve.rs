@@ -5,6 +5,7 @@ use super::SigninError;
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
+use crate::secret::Secret;
 use crate::store::Store;
 use crate::workos::jwt::peek_kid;
 use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError};
@@ -13,8 +14,8 @@ use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError};
 pub async fn resolve_principal<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     mut auth: AuthResponse,
-) -> Result<(Principal, String), SigninError> {
-    let mut claims = verify_access_token(ctx, &auth.access_token).await?;
+) -> Result<(Principal, Secret<String>), SigninError> {
+    let mut claims = verify_access_token(ctx, auth.access_token.as_str()).await?;
     if claims.sub != auth.user.id {
         return Err(SigninError::Token(TokenError::Malformed("sub does not match the user".into())));
     }
@@ -31,10 +32,10 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
         if claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
             auth = ctx
                 .workos()
-                .authenticate_with_refresh_token(&auth.refresh_token, Some(&m.organization_id))
+                .authenticate_with_refresh_token(auth.refresh_token.as_str(), Some(&m.organization_id))
                 .await
                 .map_err(SigninError::Workos)?;
-            claims = verify_access_token(ctx, &auth.access_token).await?;
+            claims = verify_access_token(ctx, auth.access_token.as_str()).await?;
             if claims.sub != auth.user.id || claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
                 return Err(SigninError::Token(TokenError::Malformed(
                     "organization switch returned another scope".into(),

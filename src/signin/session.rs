@@ -3,6 +3,7 @@ use super::{SigninError, SESSION_COOKIE, SESSION_TTL};
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
+use crate::secret::Secret;
 use crate::store::{keys, Store, StoreError};
 use crate::workos::client::logout_url;
 use crate::{cookies, random};
@@ -18,7 +19,7 @@ pub struct Session {
     /// WorkOS refresh token, sealed with the cookie key: a KV dump alone does not yield it.
     pub refresh_token_sealed: String,
     /// Per-session CSRF token for state-changing forms.
-    pub csrf: String,
+    pub csrf: Secret<String>,
     pub created_at: u64,
     pub expires_at: u64,
 }
@@ -27,14 +28,18 @@ pub struct Session {
 pub(super) async fn create_session<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     principal: &Principal,
-    refresh_token: &str,
+    refresh_token: &Secret<String>,
 ) -> Result<String, SigninError> {
     let id = random::token(32);
     let expires_at = ctx.now + SESSION_TTL;
     let session = Session {
         principal: principal.clone(),
-        refresh_token_sealed: ctx.config.seal_keys.seal(REFRESH_TOKEN_AAD, refresh_token.as_bytes(), expires_at),
-        csrf: random::token(32),
+        refresh_token_sealed: ctx.config.seal_keys.seal(
+            REFRESH_TOKEN_AAD,
+            refresh_token.as_str().as_bytes(),
+            expires_at,
+        ),
+        csrf: Secret::new(random::token(32)),
         created_at: ctx.now,
         expires_at,
     };
@@ -81,7 +86,7 @@ pub async fn logout<S: Store, H: HttpClient>(
         return Ok(signed_out);
     };
     let presented = csrf.unwrap_or("");
-    if !bool::from(presented.as_bytes().ct_eq(session.csrf.as_bytes())) {
+    if !bool::from(presented.as_bytes().ct_eq(session.csrf.as_str().as_bytes())) {
         return Err(SigninError::Csrf);
     }
     ctx.store.delete(&keys::session(&id)).await.map_err(SigninError::Storage)?;

@@ -26,19 +26,10 @@ pub enum WorkosError {
 
 /// A paused authentication: the token that resumes it (a credential: never shown, logged or
 /// stored in clear) and the organizations WorkOS offers.
-#[derive(Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PendingAuthentication {
-    pub token: String,
+    pub token: crate::secret::Secret<String>,
     pub organizations: Vec<OrganizationChoice>,
-}
-
-impl std::fmt::Debug for PendingAuthentication {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingAuthentication")
-            .field("token", &"[redacted]")
-            .field("organizations", &self.organizations)
-            .finish()
-    }
 }
 
 /// Organizations a picker offers at most (WorkOS lists every membership).
@@ -196,7 +187,7 @@ fn pending_selection(body: &Map<String, Value>) -> Option<PendingAuthentication>
         })
         .take(MAX_ORGANIZATION_CHOICES)
         .collect();
-    (!organizations.is_empty()).then(|| PendingAuthentication { token: token.to_string(), organizations })
+    (!organizations.is_empty()).then(|| PendingAuthentication { token: token.into(), organizations })
 }
 
 /// WorkOS organization ids are `org_` + an alphanumeric ULID.

@@ -1,4 +1,5 @@
 //! Request/response shapes of the WorkOS endpoints we call (serde; unknown fields ignored).
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -36,28 +37,16 @@ impl User {
 }
 
 /// `POST /user_management/authenticate` 200 body (code and refresh grants).
-/// `Debug` is written by hand so the tokens never reach a log.
-#[derive(Clone, Deserialize)]
+/// The tokens are [`Secret`]s: they never reach a log.
+#[derive(Debug, Clone, Deserialize)]
 pub struct AuthResponse {
     pub user: User,
     #[serde(default)]
     pub organization_id: Option<String>,
-    pub access_token: String,
-    pub refresh_token: String,
+    pub access_token: Secret<String>,
+    pub refresh_token: Secret<String>,
     #[serde(default)]
     pub authentication_method: Option<String>,
-}
-
-impl std::fmt::Debug for AuthResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthResponse")
-            .field("user", &self.user)
-            .field("organization_id", &self.organization_id)
-            .field("access_token", &"[redacted]")
-            .field("refresh_token", &"[redacted]")
-            .field("authentication_method", &self.authentication_method)
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
