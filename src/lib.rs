@@ -6,6 +6,7 @@ pub mod authkit;
 pub mod config;
 pub mod context;
 pub mod cookies;
+pub mod ids;
 pub mod limits;
 pub mod mcp;
 pub mod oauth;

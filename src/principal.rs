@@ -1,12 +1,13 @@
 //! Who is calling: the signed-in person as every layer sees them — sign-in sessions, OAuth grants
 //! and access tokens, AuthKit tokens, the MCP tools. Built by `signin::resolve` (the Worker's own
 //! sign-in) or `authkit::caller` (AuthKit's tokens); the tools gate on its permissions.
+use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 /// The caller, with the organization standing the tools are gated on.
 pub struct Principal {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub name: String,
     pub organization_id: Option<String>,

@@ -38,7 +38,7 @@ pub struct Post {
 type Sender = UnboundedSender<std::result::Result<Vec<u8>, worker::Error>>;
 
 struct Live {
-    user_id: String,
+    user_id: crate::ids::UserId,
     visible_tools: Vec<&'static str>,
     sender: Sender,
 }

@@ -120,7 +120,7 @@ pub fn combine(claims: AuthkitClaims, lookup: Option<Option<OrgAccess>>) -> Prin
     Principal {
         name: name.or_else(|| email.clone()).unwrap_or_else(|| claims.sub.clone()),
         email: email.unwrap_or_default(),
-        user_id: claims.sub,
+        user_id: claims.sub.into(),
         organization_name: from_access(|a| a.organization_name.clone()),
         organization_id: claims.org_id,
         // The primary role: the token's `role`, else the membership's, else the first of `roles`.

@@ -9,6 +9,7 @@
 //! a minute instead of one per request.
 use super::grant;
 use super::resource::Audience;
+use crate::ids::{ClientId, GrantId};
 use crate::principal::Principal;
 use crate::seal::SealKeys;
 use crate::store::Store;
@@ -28,8 +29,8 @@ pub struct AccessClaims {
     /// `COOKIE_ENCRYPTION_KEY` do not accept each other's tokens.
     #[serde(default)]
     pub issuer: String,
-    pub grant_id: String,
-    pub client_id: String,
+    pub grant_id: GrantId,
+    pub client_id: ClientId,
     pub audience: Audience,
     pub principal: Principal,
     pub scope: String,
@@ -128,13 +129,13 @@ pub async fn authenticate<S: Store>(
     if !claims.audience.admits(path) {
         return Err(BearerError::WrongAudience);
     }
-    let cached = checks.borrow().fresh(&claims.grant_id, now);
+    let cached = checks.borrow().fresh(claims.grant_id.as_str(), now);
     let live = match cached {
         Some(live) => live,
         None => {
             let grant = grant::load(store, &claims.grant_id, now).await.map_err(|_| BearerError::Unavailable)?;
-            let live = grant.is_some_and(|g| g.client_id == claims.client_id && g.refresh_hash.is_some());
-            checks.borrow_mut().remember(&claims.grant_id, live, now);
+            let live = grant.is_some_and(|g| g.client_id == claims.client_id && g.is_active());
+            checks.borrow_mut().remember(claims.grant_id.as_str(), live, now);
             live
         }
     };

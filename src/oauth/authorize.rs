@@ -2,10 +2,12 @@
 //! as a page and never redirects (CVE-2025-4143) — then everything else, whose failures go
 //! back to the client as `error` redirects carrying `state` and `iss` (RFC 9207).
 use super::client::ClientRecord;
-use super::grant::{self, Grant, GrantSecrets, PendingCode};
+use super::grant::{self, Grant, GrantPhase, GrantSecrets, PendingCode};
 use super::pkce::CodeChallenge;
 use super::redirect_uri::find_match;
+use super::redirect_uri::RedirectUri;
 use super::resource::{parse_resource, Audience};
+use super::types::{new_grant_id, AuthorizationCode};
 use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
@@ -106,7 +108,8 @@ impl Refusal {
 #[derive(Debug, Clone)]
 pub struct ValidRequest {
     pub client: ClientRecord,
-    pub redirect_uri: String,
+    /// As presented (a loopback one may differ from the registered one in its port).
+    pub redirect_uri: RedirectUri,
     pub state: Option<String>,
     pub challenge: CodeChallenge,
     pub audience: Audience,
@@ -152,7 +155,7 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
     };
     let redirect_uri = match params.redirect_uri.as_deref() {
         Some(presented) => match find_match(&client.redirect_uris, presented) {
-            Some(_) => presented.to_string(),
+            Some(_) => RedirectUri::matched(presented),
             None => {
                 return page(
                     400,
@@ -160,16 +163,16 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
                 )
             }
         },
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].as_str().to_string(),
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
         None => return page(400, "The request has no redirect_uri and the client registered several.".into()),
     };
     // Phase 2: errors go back to the client.
     let state = params.state.clone().filter(|s| !s.is_empty());
     let back = |code: ErrorCode, description: &str| {
         Checked::ErrorRedirect(ErrorBack {
-            location: error_location(&redirect_uri, code, description, state.as_deref(), ctx.origin),
-            client_id: client.client_id.clone(),
-            redirect_uri: redirect_uri.clone(),
+            location: error_location(redirect_uri.as_str(), code, description, state.as_deref(), ctx.origin),
+            client_id: client.client_id.to_string(),
+            redirect_uri: redirect_uri.to_string(),
             description: description.to_string(),
         })
     };
@@ -231,8 +234,8 @@ pub async fn issue_code<S: Store, H: HttpClient>(
     principal: Principal,
     workos_refresh_token: Secret<String>,
 ) -> Result<String, OAuthError> {
-    let id = grant::new_grant_id();
-    let code = grant::new_token(grant::CODE_PREFIX, &id);
+    let id = new_grant_id();
+    let code = AuthorizationCode::new(&id);
     let secrets = GrantSecrets { principal, workos_refresh_token };
     let g = Grant {
         id: id.clone(),
@@ -242,34 +245,29 @@ pub async fn issue_code<S: Store, H: HttpClient>(
         audience: req.audience,
         created_at: ctx.now,
         expires_at: ctx.now + grant::CODE_TTL,
-        code: Some(PendingCode {
-            hash: grant::hash_token(&code),
-            challenge: req.challenge.clone(),
-            expires_at: ctx.now + grant::CODE_TTL,
-        }),
-        used_code_hash: None,
-        redeemed_at_ms: None,
-        refresh_hash: None,
-        previous_refresh_hash: None,
-        rotated_at_ms: None,
-        previous_retried: false,
-        superseded: Vec::new(),
+        phase: GrantPhase::Pending {
+            code: PendingCode {
+                hash: code.hash(),
+                challenge: req.challenge.clone(),
+                expires_at: ctx.now + grant::CODE_TTL,
+            },
+        },
         sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
     };
     grant::save(ctx.store, &g, ctx.now).await?;
     registry::renew(ctx.store, &req.client, ctx.now).await?;
-    let mut pairs = vec![("code", code.as_str())];
+    let mut pairs = vec![("code", code.expose())];
     if let Some(s) = &req.state {
         pairs.push(("state", s));
     }
     pairs.push(("iss", ctx.origin));
-    Ok(with_query(&req.redirect_uri, &pairs))
+    Ok(with_query(req.redirect_uri.as_str(), &pairs))
 }
 
 /// The `access_denied` redirect for a person who said no.
 pub fn denied_location(req: &ValidRequest, issuer: &str) -> String {
     error_location(
-        &req.redirect_uri,
+        req.redirect_uri.as_str(),
         ErrorCode::AccessDenied,
         "the user denied the request",
         req.state.as_deref(),

@@ -2,12 +2,12 @@
 //! Metadata Documents (draft-ietf-oauth-client-id-metadata-document, MCP 2025-11-25).
 //! Validation only — storage and fetching live in `registry.rs`.
 use super::redirect_uri::{is_loopback_host, quote, RedirectUri};
+use super::types::TokenHash;
 use super::OAuthError;
+use crate::ids::ClientId;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::net::{Ipv4Addr, Ipv6Addr};
-use subtle::ConstantTimeEq;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,9 +36,9 @@ pub enum ClientSource {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientRecord {
-    pub client_id: String,
+    pub client_id: ClientId,
     /// hex(SHA-256(secret)) — never the secret itself.
-    pub client_secret_hash: Option<String>,
+    pub client_secret_hash: Option<TokenHash>,
     pub redirect_uris: Vec<RedirectUri>,
     pub client_name: Option<String>,
     pub client_uri: Option<String>,
@@ -53,8 +53,7 @@ impl ClientRecord {
     /// Constant-time comparison of hex(SHA-256(presented)) with the stored hash; false when the
     /// client has no secret.
     pub fn verify_secret(&self, presented: &str) -> bool {
-        let hash = hash_secret(presented);
-        self.client_secret_hash.as_ref().is_some_and(|stored| bool::from(hash.as_bytes().ct_eq(stored.as_bytes())))
+        self.client_secret_hash.as_ref().is_some_and(|stored| stored.matches(&TokenHash::of(presented)))
     }
 
     pub fn is_public(&self) -> bool {
@@ -65,11 +64,6 @@ impl ClientRecord {
     pub fn display_name(&self) -> &str {
         self.client_name.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or("Unknown client")
     }
-}
-
-/// Lowercase hex SHA-256.
-pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A registration request body larger than this is refused before parsing.
@@ -151,8 +145,8 @@ pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result
     }
     let client_secret = (method != AuthMethod::None).then(|| new_secret.to_string());
     let record = ClientRecord {
-        client_id: new_id.to_string(),
-        client_secret_hash: client_secret.as_deref().map(hash_secret),
+        client_id: ClientId::new(new_id.to_string()),
+        client_secret_hash: client_secret.as_deref().map(TokenHash::of),
         redirect_uris,
         client_name,
         client_uri,
@@ -344,7 +338,7 @@ pub fn validate_metadata_document(client_id_url: &str, body: &[u8], now: u64) ->
         _ => None,
     };
     Ok(ClientRecord {
-        client_id: client_id_url.to_string(),
+        client_id: ClientId::new(client_id_url.to_string()),
         client_secret_hash: None,
         redirect_uris,
         client_name: Some(client_name),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::oauth::types::TokenHash;
 use crate::oauth::ErrorCode;
 
 const NOW: u64 = 1_760_000_000;
@@ -16,12 +17,12 @@ fn reg_err(body: Value) -> OAuthError {
 
 #[test]
 fn hash_and_verify_secret() {
-    assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(TokenHash::of("abc").as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     let r = reg(json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]})).unwrap().record;
     assert!(r.verify_secret("secret-1"));
     assert!(!r.verify_secret("secret-2"));
     assert!(!r.verify_secret(""));
-    assert!(!r.verify_secret(&hash_secret("secret-1")));
+    assert!(!r.verify_secret(TokenHash::of("secret-1").as_str()));
     let public = ClientRecord { client_secret_hash: None, ..r.clone() };
     assert!(!public.verify_secret(""));
     assert!(!public.verify_secret("secret-1"));
@@ -83,7 +84,7 @@ fn confidential_registration_with_defaults() {
     assert_eq!(r.record.token_endpoint_auth_method, AuthMethod::ClientSecretBasic);
     assert_eq!(r.record.grant_types, vec!["authorization_code"]);
     assert_eq!(r.client_secret.as_deref(), Some("secret-1"));
-    assert_eq!(r.record.client_secret_hash.as_deref(), Some(hash_secret("secret-1").as_str()));
+    assert_eq!(r.record.client_secret_hash, Some(TokenHash::of("secret-1")));
     assert_eq!(
         r.response,
         json!({

@@ -70,7 +70,7 @@ fn approvals(ctx_keys: &crate::seal::SealKeys, cookie: Option<&str>, now: u64) -
 }
 
 fn redirect_key(redirect_uri: &str) -> String {
-    super::grant::hash_token(redirect_uri)[..32].to_string()
+    super::types::TokenHash::of(redirect_uri).as_str()[..32].to_string()
 }
 
 fn approved(list: &Approvals, user_id: &str, client_id: &str, redirect_uri: &str) -> bool {
@@ -116,7 +116,7 @@ async fn checked<S: Store, H: HttpClient>(
         Checked::ErrorRedirect(back) => {
             let user = signin::load_session(ctx, session_cookie).await.ok().flatten().map(|(_, s)| s.principal.user_id);
             let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
-            if user.is_some_and(|u| approved(&list, &u, &back.client_id, &back.redirect_uri)) {
+            if user.is_some_and(|u| approved(&list, u.as_str(), &back.client_id, &back.redirect_uri)) {
                 Err(Next::Redirect { location: back.location, set_cookies: vec![] })
             } else {
                 Err(Next::Page(Refusal::new(
@@ -165,22 +165,20 @@ pub async fn begin<S: Store, H: HttpClient>(
         Err(next) => return next,
     };
     let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
-    if approved(&list, &session.principal.user_id, &req.client.client_id, &req.redirect_uri) {
+    if approved(&list, session.principal.user_id.as_str(), req.client.client_id.as_str(), req.redirect_uri.as_str()) {
         return hand_back_code(ctx, &req, &session_id, &session, vec![]).await;
     }
     Next::Consent(ConsentView {
         client_name: req.client.display_name().to_string(),
-        redirect_host: super::redirect_uri::RedirectUri::parse(&req.redirect_uri)
-            .map(|r| r.display_host())
-            .unwrap_or_default(),
+        redirect_host: req.redirect_uri.display_host(),
         user_email: session.principal.email.clone(),
         hidden: req.params.pairs().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         csrf: session.csrf.clone(),
         localhost_only: req.client.redirect_uris.iter().all(|r| r.is_loopback()),
         metadata_host: (req.client.source == super::client::ClientSource::MetadataDocument)
-            .then(|| url::Url::parse(&req.client.client_id).ok().and_then(|u| u.host_str().map(str::to_string)))
+            .then(|| url::Url::parse(req.client.client_id.as_str()).ok().and_then(|u| u.host_str().map(str::to_string)))
             .flatten(),
-        form_action: form_action_source(&req.redirect_uri),
+        form_action: form_action_source(req.redirect_uri.as_str()),
     })
 }
 
@@ -210,9 +208,9 @@ pub async fn decide<S: Store, H: HttpClient>(
             let cookie = remember(
                 &ctx.config.seal_keys,
                 list,
-                &session.principal.user_id,
-                &req.client.client_id,
-                &req.redirect_uri,
+                session.principal.user_id.as_str(),
+                req.client.client_id.as_str(),
+                req.redirect_uri.as_str(),
                 ctx.now,
             );
             hand_back_code(ctx, &req, &session_id, &session, vec![cookie]).await

@@ -154,7 +154,7 @@ impl World {
 
     fn register(&self, body: Value) -> (String, Option<String>) {
         let r = block_on(registry::register(&self.store, body.to_string().as_bytes(), self.now.get())).unwrap();
-        (r.record.client_id.clone(), r.client_secret.clone())
+        (r.record.client_id.to_string(), r.client_secret.clone())
     }
 
     fn public_client(&self) -> String {

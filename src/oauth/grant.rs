@@ -8,15 +8,16 @@
 //! operation at a time (`grant_object.rs`), so those steps are linearizable; the record is
 //! mirrored to KV for the bearer check.
 use super::pkce::CodeChallenge;
+use super::redirect_uri::RedirectUri;
 use super::resource::Audience;
+use super::types::TokenHash;
 use super::OAuthError;
+use crate::ids::{ClientId, GrantId, UserId};
 use crate::principal::Principal;
 use crate::seal::SealKeys;
 use crate::secret::Secret;
 use crate::store::{keys, Store};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// Authorization codes live 10 minutes.
 pub const CODE_TTL: u64 = 600;
@@ -34,50 +35,154 @@ pub const CONCURRENT_MS: u64 = 2_000;
 /// Hashes of older refresh tokens kept to recognise their reuse.
 const MAX_SUPERSEDED: usize = 16;
 
-pub const CODE_PREFIX: &str = "mcp_code_";
-pub const REFRESH_PREFIX: &str = "mcp_rt_";
-const GRANT_ID_BYTES: usize = 16;
-const SECRET_BYTES: usize = 32;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingCode {
-    pub hash: String,
+    pub hash: TokenHash,
     pub challenge: CodeChallenge,
     pub expires_at: u64,
 }
 
+/// A grant's refresh tokens once its code is exchanged (hashes only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshChain {
+    pub current: TokenHash,
+    /// The token before the current one: accepted once more within [`GRACE_MS`] of its
+    /// rotation, while the current one is unused.
+    pub previous: Option<TokenHash>,
+    /// When the current token replaced the previous one (ms).
+    pub rotated_at_ms: Option<u64>,
+    /// The previous token's one grace use is spent.
+    pub previous_retried: bool,
+    /// Older tokens: presenting one is reuse.
+    pub superseded: Vec<TokenHash>,
+}
+
+impl RefreshChain {
+    fn new(current: TokenHash) -> RefreshChain {
+        RefreshChain { current, previous: None, rotated_at_ms: None, previous_retried: false, superseded: Vec::new() }
+    }
+}
+
+/// Where a grant is in its life.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantPhase {
+    /// Issued with a one-time code that has not been exchanged.
+    Pending { code: PendingCode },
+    /// The code was exchanged (its hash kept: a replay revokes the grant); refresh tokens from
+    /// here on.
+    Active { used_code: TokenHash, redeemed_at_ms: Option<u64>, refresh: RefreshChain },
+}
+
+/// What one user allowed one client. Stored as [`GrantRecord`] (the KV bytes of every grant
+/// written so far).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "GrantRecord", try_from = "GrantRecord")]
 pub struct Grant {
-    pub id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub id: GrantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     /// The redirect URI the code was sent to (it must be repeated exactly if sent at /token).
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     pub audience: Audience,
     pub created_at: u64,
     pub expires_at: u64,
-    /// Until exchanged.
-    pub code: Option<PendingCode>,
-    /// After exchange: a second use of the code is recognised and revokes the grant.
-    pub used_code_hash: Option<String>,
-    /// When the code was redeemed (ms): an exchange that arrived before then was concurrent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redeemed_at_ms: Option<u64>,
-    pub refresh_hash: Option<String>,
-    /// The refresh token before the current one: accepted once more within [`GRACE_MS`] of its
-    /// rotation, while the current one is unused.
-    pub previous_refresh_hash: Option<String>,
-    /// When the current refresh token replaced the previous one (ms).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rotated_at_ms: Option<u64>,
-    /// The previous token's one grace use is spent.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub previous_retried: bool,
-    /// Hashes of older refresh tokens: presenting one is reuse.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub superseded: Vec<String>,
+    pub phase: GrantPhase,
     /// Sealed [`GrantSecrets`].
     pub sealed: String,
+}
+
+/// A grant as KV and the grant's object store it: the phase spread over optional fields.
+#[derive(Serialize, Deserialize)]
+struct GrantRecord {
+    id: GrantId,
+    client_id: ClientId,
+    user_id: UserId,
+    redirect_uri: RedirectUri,
+    audience: Audience,
+    created_at: u64,
+    expires_at: u64,
+    code: Option<PendingCode>,
+    used_code_hash: Option<TokenHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redeemed_at_ms: Option<u64>,
+    refresh_hash: Option<TokenHash>,
+    previous_refresh_hash: Option<TokenHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotated_at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    previous_retried: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    superseded: Vec<TokenHash>,
+    sealed: String,
+}
+
+impl From<Grant> for GrantRecord {
+    fn from(g: Grant) -> GrantRecord {
+        let mut r = GrantRecord {
+            id: g.id,
+            client_id: g.client_id,
+            user_id: g.user_id,
+            redirect_uri: g.redirect_uri,
+            audience: g.audience,
+            created_at: g.created_at,
+            expires_at: g.expires_at,
+            code: None,
+            used_code_hash: None,
+            redeemed_at_ms: None,
+            refresh_hash: None,
+            previous_refresh_hash: None,
+            rotated_at_ms: None,
+            previous_retried: false,
+            superseded: Vec::new(),
+            sealed: g.sealed,
+        };
+        match g.phase {
+            GrantPhase::Pending { code } => r.code = Some(code),
+            GrantPhase::Active { used_code, redeemed_at_ms, refresh } => {
+                r.used_code_hash = Some(used_code);
+                r.redeemed_at_ms = redeemed_at_ms;
+                r.refresh_hash = Some(refresh.current);
+                r.previous_refresh_hash = refresh.previous;
+                r.rotated_at_ms = refresh.rotated_at_ms;
+                r.previous_retried = refresh.previous_retried;
+                r.superseded = refresh.superseded;
+            }
+        }
+        r
+    }
+}
+
+impl TryFrom<GrantRecord> for Grant {
+    type Error = &'static str;
+
+    fn try_from(r: GrantRecord) -> Result<Grant, &'static str> {
+        let phase = match (r.code, r.used_code_hash, r.refresh_hash) {
+            (Some(code), None, None) => GrantPhase::Pending { code },
+            (None, Some(used_code), Some(current)) => GrantPhase::Active {
+                used_code,
+                redeemed_at_ms: r.redeemed_at_ms,
+                refresh: RefreshChain {
+                    current,
+                    previous: r.previous_refresh_hash,
+                    rotated_at_ms: r.rotated_at_ms,
+                    previous_retried: r.previous_retried,
+                    superseded: r.superseded,
+                },
+            },
+            _ => return Err("a grant is either waiting for its code or has a refresh token"),
+        };
+        Ok(Grant {
+            id: r.id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            redirect_uri: r.redirect_uri,
+            audience: r.audience,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            phase,
+            sealed: r.sealed,
+        })
+    }
 }
 
 /// Which refresh token of a grant was presented.
@@ -97,37 +202,12 @@ pub struct GrantSecrets {
     pub workos_refresh_token: Secret<String>,
 }
 
-pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn hashes_equal(a: &str, b: &str) -> bool {
-    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-pub fn new_grant_id() -> String {
-    crate::random::token(GRANT_ID_BYTES)
-}
-
-/// A fresh `<prefix><grant id>.<secret>` token.
-pub fn new_token(prefix: &str, grant_id: &str) -> String {
-    format!("{prefix}{grant_id}.{}", crate::random::token(SECRET_BYTES))
-}
-
-/// The grant id inside a token of this kind, if the token is well-formed.
-pub fn grant_id_of<'t>(token: &'t str, prefix: &str) -> Option<&'t str> {
-    let (id, secret) = token.strip_prefix(prefix)?.split_once('.')?;
-    let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (ok(id, 22) && ok(secret, 43)).then_some(id)
-}
-
-fn secrets_aad(grant_id: &str) -> String {
+fn secrets_aad(grant_id: &GrantId) -> String {
     format!("kv:oauth-grant:{grant_id}")
 }
 
 impl Grant {
-    pub fn seal_secrets(keys: &SealKeys, grant_id: &str, secrets: &GrantSecrets, expires_at: u64) -> String {
+    pub fn seal_secrets(keys: &SealKeys, grant_id: &GrantId, secrets: &GrantSecrets, expires_at: u64) -> String {
         keys.seal_json(&secrets_aad(grant_id), secrets, expires_at)
     }
 
@@ -135,42 +215,66 @@ impl Grant {
         keys.open_json(&secrets_aad(&self.id), &self.sealed, now)
     }
 
+    /// The code was exchanged: refresh tokens may be used (the bearer check's condition).
+    pub fn is_active(&self) -> bool {
+        matches!(self.phase, GrantPhase::Active { .. })
+    }
+
+    /// The code exchange: from here on `refresh` is the grant's refresh token.
+    pub fn redeem(&mut self, used_code: TokenHash, at_ms: u64, refresh: TokenHash) {
+        self.phase = GrantPhase::Active { used_code, redeemed_at_ms: Some(at_ms), refresh: RefreshChain::new(refresh) };
+    }
+
     /// Which of this grant's refresh tokens `hash` is.
-    pub fn refresh_role(&self, hash: &str) -> RefreshRole {
-        let is = |h: &Option<String>| h.as_deref().is_some_and(|h| hashes_equal(h, hash));
-        if is(&self.refresh_hash) {
+    pub fn refresh_role(&self, hash: &TokenHash) -> RefreshRole {
+        let GrantPhase::Active { refresh, .. } = &self.phase else { return RefreshRole::Unknown };
+        if refresh.current.matches(hash) {
             RefreshRole::Current
-        } else if is(&self.previous_refresh_hash) {
+        } else if refresh.previous.as_ref().is_some_and(|p| p.matches(hash)) {
             RefreshRole::Previous
-        } else if self.superseded.iter().any(|h| hashes_equal(h, hash)) {
+        } else if refresh.superseded.iter().any(|h| h.matches(hash)) {
             RefreshRole::Superseded
         } else {
             RefreshRole::Unknown
         }
     }
 
+    /// When the current refresh token replaced the previous one (ms).
+    pub fn rotated_at_ms(&self) -> Option<u64> {
+        match &self.phase {
+            GrantPhase::Active { refresh, .. } => refresh.rotated_at_ms,
+            GrantPhase::Pending { .. } => None,
+        }
+    }
+
+    /// The previous token's one grace use is spent.
+    pub fn previous_retried(&self) -> bool {
+        matches!(&self.phase, GrantPhase::Active { refresh, .. } if refresh.previous_retried)
+    }
+
     /// Install `new_hash` as the current refresh token at `at_ms`. A rotation from the current
     /// token keeps it as the previous one (with a fresh grace); the previous token's grace use
     /// keeps it previous, grace spent, and retires the token it had been replaced by.
-    pub fn rotate(&mut self, from: RefreshRole, new_hash: String, at_ms: u64) {
+    pub fn rotate(&mut self, from: RefreshRole, new_hash: TokenHash, at_ms: u64) {
+        let GrantPhase::Active { refresh: chain, .. } = &mut self.phase else { return };
         let retired = match from {
             RefreshRole::Previous => {
-                self.previous_retried = true;
-                self.refresh_hash.take()
+                chain.previous_retried = true;
+                Some(std::mem::replace(&mut chain.current, new_hash))
             }
             _ => {
-                self.previous_retried = false;
-                std::mem::replace(&mut self.previous_refresh_hash, self.refresh_hash.take())
+                chain.previous_retried = false;
+                let replaced = std::mem::replace(&mut chain.current, new_hash);
+                chain.previous.replace(replaced)
             }
         };
         if let Some(old) = retired {
-            self.superseded.push(old);
-            if self.superseded.len() > MAX_SUPERSEDED {
-                self.superseded.remove(0);
+            chain.superseded.push(old);
+            if chain.superseded.len() > MAX_SUPERSEDED {
+                chain.superseded.remove(0);
             }
         }
-        self.refresh_hash = Some(new_hash);
-        self.rotated_at_ms = Some(at_ms);
+        chain.rotated_at_ms = Some(at_ms);
     }
 
     /// Seconds KV should keep the record.
@@ -179,22 +283,22 @@ impl Grant {
     }
 }
 
-pub async fn load<S: Store>(store: &S, grant_id: &str, now: u64) -> Result<Option<Grant>, OAuthError> {
-    let Some(raw) = store.get(&keys::oauth_grant(grant_id)).await? else { return Ok(None) };
+pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<Option<Grant>, OAuthError> {
+    let Some(raw) = store.get(&keys::oauth_grant(grant_id.as_str())).await? else { return Ok(None) };
     match serde_json::from_str::<Grant>(&raw) {
-        Ok(g) if g.expires_at > now && g.id == grant_id => Ok(Some(g)),
+        Ok(g) if g.expires_at > now && g.id == *grant_id => Ok(Some(g)),
         _ => Ok(None),
     }
 }
 
 pub async fn save<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<(), OAuthError> {
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
-    store.put(&keys::oauth_grant(&grant.id), &json, grant.ttl(now)).await?;
+    store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)).await?;
     Ok(())
 }
 
-pub async fn revoke<S: Store>(store: &S, grant_id: &str) -> Result<(), OAuthError> {
-    store.delete(&keys::oauth_grant(grant_id)).await?;
+pub async fn revoke<S: Store>(store: &S, grant_id: &GrantId) -> Result<(), OAuthError> {
+    store.delete(&keys::oauth_grant(grant_id.as_str())).await?;
     Ok(())
 }
 
@@ -202,21 +306,49 @@ pub async fn revoke<S: Store>(store: &S, grant_id: &str) -> Result<(), OAuthErro
 mod tests {
     use super::*;
 
+    /// Grants as earlier versions wrote them to KV: they read back into their phase and are
+    /// written again byte for byte.
     #[test]
-    fn tokens_carry_their_grant_id_and_nothing_else_parses() {
-        let id = new_grant_id();
-        let t = new_token(REFRESH_PREFIX, &id);
-        assert_eq!(grant_id_of(&t, REFRESH_PREFIX), Some(id.as_str()));
-        assert_eq!(grant_id_of(&t, CODE_PREFIX), None, "a refresh token is not a code");
-        for bad in ["", "mcp_rt_", "mcp_rt_abc.def", &t[..t.len() - 1], &format!("{t}x"), &t.replace('.', ":")] {
-            assert_eq!(grant_id_of(bad, REFRESH_PREFIX), None, "{bad}");
+    fn stored_bytes_are_those_of_earlier_grants() {
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let pending = format!(
+            r#"{{"id":"g1","client_id":"c1","user_id":"user_a","redirect_uri":"https://app.example/cb","audience":"mcp","created_at":1,"expires_at":601,"code":{{"hash":"aa","challenge":"{challenge}","expires_at":601}},"used_code_hash":null,"refresh_hash":null,"previous_refresh_hash":null,"sealed":"s"}}"#
+        );
+        let active = r#"{"id":"g1","client_id":"c1","user_id":"user_a","redirect_uri":"https://app.example/cb","audience":"origin","created_at":1,"expires_at":99,"code":null,"used_code_hash":"aa","redeemed_at_ms":5,"refresh_hash":"cc","previous_refresh_hash":"bb","rotated_at_ms":7,"previous_retried":true,"superseded":["b0"],"sealed":"s"}"#;
+        for raw in [pending.as_str(), active] {
+            let g: Grant = serde_json::from_str(raw).unwrap();
+            assert_eq!(serde_json::to_string(&g).unwrap(), raw);
         }
+        let g: Grant = serde_json::from_str(active).unwrap();
+        assert!(g.is_active());
+        assert_eq!(g.refresh_role(&serde_json::from_str(r#""bb""#).unwrap()), RefreshRole::Previous);
+        assert_eq!(g.rotated_at_ms(), Some(7));
+        assert!(g.previous_retried());
+        let g: Grant = serde_json::from_str(&pending).unwrap();
+        assert!(matches!(g.phase, GrantPhase::Pending { .. }) && !g.is_active());
     }
 
     #[test]
-    fn hashes_are_hex_sha256_and_compare_exactly() {
-        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert!(hashes_equal(&hash_token("a"), &hash_token("a")));
-        assert!(!hashes_equal(&hash_token("a"), &hash_token("b")));
+    fn a_record_in_no_phase_does_not_load() {
+        let neither = r#"{"id":"g1","client_id":"c1","user_id":"u","redirect_uri":"https://app.example/cb","audience":"mcp","created_at":1,"expires_at":2,"code":null,"used_code_hash":null,"refresh_hash":null,"previous_refresh_hash":null,"sealed":"s"}"#;
+        assert!(serde_json::from_str::<Grant>(neither).is_err());
+    }
+
+    #[test]
+    fn rotation_keeps_one_previous_and_retires_the_rest() {
+        let h = |s: &str| TokenHash::of(s);
+        let mut g: Grant = serde_json::from_str(r#"{"id":"g1","client_id":"c1","user_id":"u","redirect_uri":"https://app.example/cb","audience":"mcp","created_at":1,"expires_at":2,"code":null,"used_code_hash":"aa","refresh_hash":"x","previous_refresh_hash":null,"sealed":"s"}"#).unwrap();
+        g.redeem(h("code"), 1, h("r1"));
+        g.rotate(RefreshRole::Current, h("r2"), 10);
+        assert_eq!((g.refresh_role(&h("r2")), g.refresh_role(&h("r1"))), (RefreshRole::Current, RefreshRole::Previous));
+        // The previous token's grace use: it stays previous (grace spent), r2 is retired.
+        g.rotate(RefreshRole::Previous, h("r3"), 20);
+        assert_eq!(g.refresh_role(&h("r2")), RefreshRole::Superseded);
+        assert_eq!(g.refresh_role(&h("r1")), RefreshRole::Previous);
+        assert!(g.previous_retried());
+        g.rotate(RefreshRole::Current, h("r4"), 30);
+        assert_eq!(g.refresh_role(&h("r1")), RefreshRole::Superseded);
+        assert_eq!(g.refresh_role(&h("r3")), RefreshRole::Previous);
+        assert!(!g.previous_retried());
     }
 }

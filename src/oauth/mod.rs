@@ -12,6 +12,7 @@ pub mod redirect_uri;
 pub mod registry;
 pub mod resource;
 pub mod token;
+pub mod types;
 
 pub use error::{ErrorCode, OAuthError};
 

@@ -28,6 +28,12 @@ pub struct RedirectUri(String);
 impl RedirectUri {
     /// Apply the registration rules; the error (`invalid_redirect_uri`) names the problem and
     /// quotes the URI (escaped, truncated to 100 characters).
+    /// A presented URI that [`find_match`] accepted for a registered one (exact, or loopback
+    /// with another port, which itself passed the rules).
+    pub(crate) fn matched(presented: &str) -> RedirectUri {
+        RedirectUri(presented.to_string())
+    }
+
     pub fn parse(s: &str) -> Result<RedirectUri, OAuthError> {
         check(s)
             .map_err(|problem| OAuthError::invalid_redirect_uri(format!("the redirect URI {} {problem}", quote(s))))?;

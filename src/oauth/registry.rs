@@ -30,7 +30,7 @@ pub async fn register<S: Store>(store: &S, body: &[u8], now: u64) -> Result<Regi
 async fn put<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Result<(), OAuthError> {
     let json = serde_json::to_string(&StoredClient { record: record.clone(), renewed_at: now })
         .map_err(|e| OAuthError::server_error(e.to_string()))?;
-    store.put(&keys::oauth_client(&record.client_id), &json, CLIENT_TTL).await?;
+    store.put(&keys::oauth_client(record.client_id.as_str()), &json, CLIENT_TTL).await?;
     Ok(())
 }
 
@@ -57,7 +57,7 @@ pub async fn renew<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Resu
     if record.source != client::ClientSource::Registered {
         return Ok(());
     }
-    let Some(raw) = store.get(&keys::oauth_client(&record.client_id)).await? else { return Ok(()) };
+    let Some(raw) = store.get(&keys::oauth_client(record.client_id.as_str())).await? else { return Ok(()) };
     let renewed_at = serde_json::from_str::<StoredClient>(&raw).map(|s| s.renewed_at).unwrap_or(0);
     if now.saturating_sub(renewed_at) >= RENEW_AFTER {
         put(store, record, now).await?;
@@ -73,8 +73,8 @@ async fn metadata_document<S: Store, H: HttpClient>(
     client_id: &str,
     url: &url::Url,
 ) -> Result<ClientRecord, OAuthError> {
-    let url_hash = super::grant::hash_token(client_id);
-    let cache_key = keys::oauth_client_metadata(&url_hash);
+    let url_hash = super::types::TokenHash::of(client_id);
+    let cache_key = keys::oauth_client_metadata(url_hash.as_str());
     if let Some(raw) = ctx.store.get(&cache_key).await? {
         if let Ok(record) = serde_json::from_str::<ClientRecord>(&raw) {
             if record.client_id == client_id {
@@ -83,7 +83,7 @@ async fn metadata_document<S: Store, H: HttpClient>(
         }
     }
     // A recent failure answers for itself: a link repeated by many browsers fetches once a minute.
-    let failure_key = keys::oauth_client_metadata_failure(&url_hash);
+    let failure_key = keys::oauth_client_metadata_failure(url_hash.as_str());
     if let Some(why) = ctx.store.get(&failure_key).await? {
         return Err(OAuthError::invalid_client(why));
     }

@@ -1,10 +1,12 @@
 //! `/token` and `/revoke`: form parsing, client authentication, the two grants, revocation.
 use super::access::{self, AccessClaims};
 use super::client::{AuthMethod, ClientRecord};
-use super::grant::{self, Grant, GrantSecrets, RefreshRole};
+use super::grant::{self, Grant, GrantPhase, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
+use super::types::{AuthorizationCode, GrantType, RefreshToken, TokenHash};
 use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
+use crate::ids::GrantId;
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
 use crate::secret::Secret;
@@ -143,42 +145,41 @@ pub async fn exchange_code<S: Store, H: HttpClient>(
 ) -> Result<TokenResponse, OAuthError> {
     let code = form.require("code")?;
     let invalid = || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
-    let grant_id = grant::grant_id_of(code, grant::CODE_PREFIX).ok_or_else(invalid)?;
-    let mut g = grant::load(ctx.store, grant_id, ctx.now).await?.ok_or_else(invalid)?;
-    let hash = grant::hash_token(code);
+    let grant_id = AuthorizationCode::parse(code).ok_or_else(invalid)?;
+    let mut g = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid)?;
+    let hash = TokenHash::of(code);
     // Verify code and client before acting on the grant (a stranger cannot revoke it).
     if g.client_id != client.client_id {
         return Err(invalid());
     }
-    if g.used_code_hash.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)) {
-        if g.redeemed_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) {
-            // Sent together with the one that won (a double submission): refused, nothing revoked.
-            return Err(OAuthError::invalid_grant(
-                "the authorization code was already used (by a request that arrived at the same time)",
-            ));
+    let pending = match &g.phase {
+        GrantPhase::Pending { code } if code.hash.matches(&hash) && code.expires_at > ctx.now => code.clone(),
+        GrantPhase::Pending { .. } => return Err(invalid()),
+        GrantPhase::Active { used_code, redeemed_at_ms, .. } if used_code.matches(&hash) => {
+            if redeemed_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) {
+                // Sent together with the one that won (a double submission): refused, nothing revoked.
+                return Err(OAuthError::invalid_grant(
+                    "the authorization code was already used (by a request that arrived at the same time)",
+                ));
+            }
+            // RFC 6749 §4.1.2: a replayed code revokes everything issued from it.
+            grant::revoke(ctx.store, &g.id).await?;
+            return Err(OAuthError::invalid_grant("the authorization code was already used; the grant is revoked"));
         }
-        // RFC 6749 §4.1.2: a replayed code revokes everything issued from it.
-        grant::revoke(ctx.store, &g.id).await?;
-        return Err(OAuthError::invalid_grant("the authorization code was already used; the grant is revoked"));
-    }
-    let pending =
-        g.code.clone().filter(|c| grant::hashes_equal(&c.hash, &hash) && c.expires_at > ctx.now).ok_or_else(invalid)?;
+        GrantPhase::Active { .. } => return Err(invalid()),
+    };
     let verifier =
         form.get("code_verifier").ok_or_else(|| OAuthError::invalid_grant("code_verifier is required (PKCE)"))?;
     if !pending.challenge.verify(verifier) {
         return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
     }
-    if form.get("redirect_uri").is_some_and(|r| r != g.redirect_uri) {
+    if form.get("redirect_uri").is_some_and(|r| r != g.redirect_uri.as_str()) {
         return Err(OAuthError::invalid_grant("redirect_uri differs from the one the code was issued to"));
     }
     let audience = narrowed_audience(ctx, &g, form)?;
     let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid)?;
-    let refresh = grant::new_token(grant::REFRESH_PREFIX, &g.id);
-    g.code = None;
-    g.used_code_hash = Some(hash);
-    g.redeemed_at_ms = Some(ctx.http.now_ms());
-    g.refresh_hash = Some(grant::hash_token(&refresh));
-    g.previous_refresh_hash = None;
+    let refresh = RefreshToken::new(&g.id);
+    g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     grant::save(ctx.store, &g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
@@ -203,7 +204,7 @@ fn respond<S: Store, H: HttpClient>(
     g: &Grant,
     audience: super::resource::Audience,
     principal: &Principal,
-    refresh_token: String,
+    refresh_token: RefreshToken,
 ) -> TokenResponse {
     let scope = scope_of(principal);
     let claims = AccessClaims {
@@ -220,7 +221,7 @@ fn respond<S: Store, H: HttpClient>(
         access_token: access::issue(&ctx.config.seal_keys, &claims).into(),
         token_type: "Bearer",
         expires_in: grant::ACCESS_TTL,
-        refresh_token: refresh_token.into(),
+        refresh_token: refresh_token.into_secret(),
         scope,
     }
 }
@@ -247,26 +248,26 @@ pub async fn refresh<S: Store, H: HttpClient>(
     }
     let presented = form.require("refresh_token")?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    let grant_id = grant::grant_id_of(presented, grant::REFRESH_PREFIX).ok_or_else(invalid)?;
-    let mut g = grant::load(ctx.store, grant_id, ctx.now).await?.ok_or_else(invalid)?;
+    let grant_id = RefreshToken::parse(presented).ok_or_else(invalid)?;
+    let mut g = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid)?;
     if g.client_id != client.client_id {
         return Err(invalid());
     }
-    let hash = grant::hash_token(presented);
+    let hash = TokenHash::of(presented);
     let role = g.refresh_role(&hash);
     let reuse =
         || OAuthError::invalid_grant("the refresh token was used after it had been replaced; the grant is revoked");
     match role {
         RefreshRole::Current => {}
         RefreshRole::Unknown => return Err(invalid()),
-        RefreshRole::Previous if g.rotated_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) => {
+        RefreshRole::Previous if g.rotated_at_ms().is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) => {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used (by a request that arrived at the same time); use the newest one",
             ));
         }
         RefreshRole::Previous
-            if !g.previous_retried
-                && g.rotated_at_ms.is_some_and(|at| arrived_ms.saturating_sub(at) <= grant::GRACE_MS) => {}
+            if !g.previous_retried()
+                && g.rotated_at_ms().is_some_and(|at| arrived_ms.saturating_sub(at) <= grant::GRACE_MS) => {}
         RefreshRole::Previous | RefreshRole::Superseded => {
             grant::revoke(ctx.store, &g.id).await?;
             return Err(reuse());
@@ -295,8 +296,8 @@ pub async fn refresh<S: Store, H: HttpClient>(
     if principal.user_id != g.user_id {
         return Err(invalid());
     }
-    let refresh = grant::new_token(grant::REFRESH_PREFIX, &g.id);
-    g.rotate(role, grant::hash_token(&refresh), ctx.http.now_ms());
+    let refresh = RefreshToken::new(&g.id);
+    g.rotate(role, refresh.hash(), ctx.http.now_ms());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
@@ -307,20 +308,14 @@ pub async fn refresh<S: Store, H: HttpClient>(
 /// Which grant a `/token` or `/revoke` request is about, read from the token it presents
 /// (codes and refresh tokens name their grant; an access token is opened). `None` when it
 /// names none — such a request changes no grant and is answered without one.
-pub fn grant_of_request(keys: &crate::seal::SealKeys, form: &Form, now: u64) -> Option<String> {
-    match form.get("grant_type") {
-        Some("authorization_code") => {
-            form.get("code").and_then(|c| grant::grant_id_of(c, grant::CODE_PREFIX)).map(str::to_string)
-        }
-        Some("refresh_token") => {
-            form.get("refresh_token").and_then(|t| grant::grant_id_of(t, grant::REFRESH_PREFIX)).map(str::to_string)
-        }
-        Some(_) => None,
+pub fn grant_of_request(keys: &crate::seal::SealKeys, form: &Form, now: u64) -> Option<GrantId> {
+    match form.get("grant_type").map(GrantType::parse) {
+        Some(Some(GrantType::AuthorizationCode)) => form.get("code").and_then(AuthorizationCode::parse),
+        Some(Some(GrantType::RefreshToken)) => form.get("refresh_token").and_then(RefreshToken::parse),
+        Some(None) => None,
         None => {
             let token = form.get("token")?;
-            grant::grant_id_of(token, grant::REFRESH_PREFIX)
-                .map(str::to_string)
-                .or_else(|| access::open(keys, token, now).map(|c| c.grant_id))
+            RefreshToken::parse(token).or_else(|| access::open(keys, token, now).map(|c| c.grant_id))
         }
     }
 }
@@ -333,10 +328,10 @@ pub async fn token_request<S: Store, H: HttpClient>(
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
     let client = authenticate_client(ctx, form, authorization).await?;
-    match form.get("grant_type") {
-        Some("authorization_code") => exchange_code(ctx, &client, form, arrived_ms).await,
-        Some("refresh_token") => refresh(ctx, &client, form, arrived_ms).await,
-        Some(_) => Err(OAuthError::new(
+    match form.get("grant_type").map(GrantType::parse) {
+        Some(Some(GrantType::AuthorizationCode)) => exchange_code(ctx, &client, form, arrived_ms).await,
+        Some(Some(GrantType::RefreshToken)) => refresh(ctx, &client, form, arrived_ms).await,
+        Some(None) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "only authorization_code and refresh_token are supported",
         )),
@@ -349,7 +344,7 @@ pub async fn revoke_request<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     form: &Form,
     authorization: Option<&str>,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<GrantId>, OAuthError> {
     let client = authenticate_client(ctx, form, authorization).await?;
     revoke(ctx, &client, form).await
 }
@@ -379,15 +374,12 @@ pub async fn revoke<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     client: &ClientRecord,
     form: &Form,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<GrantId>, OAuthError> {
     let token = form.require("token")?;
-    let grant_id = if let Some(id) = grant::grant_id_of(token, grant::REFRESH_PREFIX) {
-        let Some(g) = grant::load(ctx.store, id, ctx.now).await? else { return Ok(None) };
-        let hash = grant::hash_token(token);
-        let matches = [&g.refresh_hash, &g.previous_refresh_hash]
-            .iter()
-            .any(|h| h.as_deref().is_some_and(|h| grant::hashes_equal(h, &hash)));
-        if !matches || g.client_id != client.client_id {
+    let grant_id = if let Some(id) = RefreshToken::parse(token) {
+        let Some(g) = grant::load(ctx.store, &id, ctx.now).await? else { return Ok(None) };
+        let role = g.refresh_role(&TokenHash::of(token));
+        if !matches!(role, RefreshRole::Current | RefreshRole::Previous) || g.client_id != client.client_id {
             return Ok(None);
         }
         g.id

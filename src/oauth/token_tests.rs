@@ -192,7 +192,7 @@ fn concurrent_exchanges_of_one_code_have_one_winner_and_a_later_replay_revokes()
     assert_eq!(outcomes.iter().filter(|o| o.as_ref().is_err_and(concurrent)).count(), 49);
     let t = outcomes.into_iter().find_map(Result::ok).unwrap();
     assert_eq!(
-        w.bearer(t.access_token.as_str(), "/mcp").map(|c| c.client_id),
+        w.bearer(t.access_token.as_str(), "/mcp").map(|c| c.client_id.to_string()),
         Ok(c.clone()),
         "the winner's tokens work"
     );
@@ -356,7 +356,7 @@ fn confidential_clients_must_authenticate_as_registered() {
     let ctx = w.ctx();
     let auth = |body: String, header: Option<&str>| {
         let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
-        block_on(token::authenticate_client(&ctx, &form, header)).map(|c| c.client_id)
+        block_on(token::authenticate_client(&ctx, &form, header)).map(|c| c.client_id.to_string())
     };
     assert_eq!(auth(format!("client_id={id}&client_secret={secret}"), None).unwrap(), id);
     assert_eq!(auth(format!("client_id={id}&client_secret=wrong"), None).unwrap_err().status, 401);

@@ -2,6 +2,7 @@
 use super::{body_limited, cookie, form_pairs, has_media_type, header, Answer, BodyError};
 use crate::authkit::metadata::authkit_metadata;
 use crate::config::AuthMode;
+use crate::ids::GrantId;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::oauth::consent::{self, Next, CONSENT_COOKIE};
 use crate::oauth::token::{self, Form};
@@ -152,7 +153,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
         .await?;
         if path == "/revoke" && resp.status_code() == 200 {
             // This isolate sees the revocation at once; others within a minute.
-            app.grant_checks.borrow_mut().forget(&grant_id);
+            app.grant_checks.borrow_mut().forget(grant_id.as_str());
         }
         return Ok(resp);
     }
@@ -169,7 +170,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
 /// The request as the client sent it, to the grant's object.
 async fn forward_to_grant(
     env: &Env,
-    grant_id: &str,
+    grant_id: &GrantId,
     path: &str,
     origin: &str,
     content_type: Option<&str>,
@@ -189,5 +190,5 @@ async fn forward_to_grant(
         .with_headers(headers)
         .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
     let request = Request::new_with_init(&format!("https://grant{path}"), &init)?;
-    crate::platform::grants::stub(env, grant_id)?.fetch_with_request(request).await
+    crate::platform::grants::stub(env, grant_id.as_str())?.fetch_with_request(request).await
 }

@@ -175,6 +175,6 @@ pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
             "The sign-in request from AuthKit is malformed. Start again from your application.".into(),
         ));
     }
-    let user = ctx.workos().get_user(&principal.user_id).await.map_err(SigninError::Workos)?;
+    let user = ctx.workos().get_user(principal.user_id.as_str()).await.map_err(SigninError::Workos)?;
     super::bridge::complete(ctx, external_auth_id, &user).await
 }

@@ -50,7 +50,7 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
     // The primary role: WorkOS's `role` claim, else the membership's `role` (not `roles[0]`).
     let role = claims.role.clone().or_else(|| membership.and_then(|m| m.primary_role().map(str::to_string)));
     let principal = Principal {
-        user_id: auth.user.id.clone(),
+        user_id: auth.user.id.as_str().into(),
         email: auth.user.email.clone(),
         name: auth.user.display_name(),
         organization_id: membership.map(|m| m.organization_id.clone()),

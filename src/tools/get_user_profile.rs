@@ -7,7 +7,7 @@ use crate::workos::User;
 use serde_json::json;
 
 pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
-    match env.workos_user(&principal.user_id).await {
+    match env.workos_user(principal.user_id.as_str()).await {
         Ok(user) => CallToolResult::text(summary(&user)).with_structured(json!({
             "id": user.id,
             "email": user.email,
