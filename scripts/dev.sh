@@ -30,7 +30,8 @@ start_emulator() {
   exit 1
 }
 
-wrangler=(node_modules/.bin/wrangler dev --env local --ip 127.0.0.1 --port 8788)
+# The project's own configuration, as plain `npx wrangler dev` uses it (Workers AI is not bound locally).
+wrangler=(node_modules/.bin/wrangler dev --ip 127.0.0.1 --port 8788)
 if [ -f .dev.vars ]; then
   if grep -Eq '^WORKOS_API_BASE_URL=.*(127\.0\.0\.1|localhost):4100' .dev.vars; then start_emulator; else
     echo "==> .dev.vars found: the Worker will talk to real WorkOS (no emulator)"

@@ -15,6 +15,14 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# `scripts/test.sh` checks formatting and lints.
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    step "adding Rust component $component"
+    rustup component add "$component"
+  fi
+done
+
 installed_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }
 
 if [ "$(installed_version worker-build)" != "$WORKER_BUILD_VERSION" ]; then

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test: native unit tests (cargo test), then end-to-end tests against the built
-# Worker under `wrangler dev` + the WorkOS emulator + Chromium (tests/e2e/run.mjs), then a short
-# fuzz pass of every target (scripts/fuzz.sh).
+# Runs every test: formatting, lints and the import-loop check, native unit tests (cargo test),
+# then end-to-end tests against the built Worker under `wrangler dev` + the WorkOS emulator +
+# Chromium (tests/e2e/run.mjs), then a short fuzz pass of every target (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+
+echo "==> formatting, lints and import loops"
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+node scripts/import-loops.mjs
 
 echo "==> native unit tests (cargo test)"
 cargo test --quiet

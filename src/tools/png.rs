@@ -1,6 +1,6 @@
 //! A small PNG encoder for the local image preview: 8-bit RGB, the Sub filter on every row, and
-//! a zlib stream with one fixed-Huffman deflate block (greedy LZ77 over hash chains). Filtered
-//! flat-shaded images are mostly zero runs and repeated rows, so this keeps them a few KB.
+//! a zlib stream with one fixed-Huffman deflate block whose matches repeat the pixel before or
+//! the row above (no match search). The preview is flat-shaded, so this keeps it a few KB.
 
 const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
 
@@ -22,7 +22,7 @@ pub fn encode_rgb(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>, &'stat
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // bit depth 8, truecolour, deflate, adaptive filters, no interlace
     let mut png = SIGNATURE.to_vec();
     chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &zlib(&filtered));
+    chunk(&mut png, b"IDAT", &zlib(&filtered, row + 1));
     chunk(&mut png, b"IEND", &[]);
     Ok(png)
 }
@@ -73,9 +73,9 @@ pub fn adler32(data: &[u8]) -> u32 {
 }
 
 /// zlib (RFC 1950): header, deflate stream, Adler-32 of the uncompressed data.
-pub fn zlib(data: &[u8]) -> Vec<u8> {
+pub fn zlib(data: &[u8], row: usize) -> Vec<u8> {
     let mut out = vec![0x78, 0x01]; // deflate, 32 KiB window, no dictionary; (0x7801 % 31 == 0)
-    out.extend_from_slice(&deflate(data));
+    out.extend_from_slice(&deflate(data, row));
     out.extend_from_slice(&adler32(data).to_be_bytes());
     out
 }
@@ -89,97 +89,39 @@ const DIST_BASE: [u16; 30] = [
 ];
 const DIST_EXTRA: [u8; 30] =
     [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-
 const MIN_MATCH: usize = 3;
 const MAX_MATCH: usize = 258;
-const WINDOW: usize = 32_768;
-const HASH_BITS: u32 = 14;
-const NONE: u32 = u32::MAX;
-// Speed over ratio (the image is a few KB either way): walk at most 8 candidates, stop at a
-// 64-byte match, and index only the ends of matches longer than 16 bytes.
-const MAX_CHAIN: usize = 8;
-const NICE: usize = 64;
-const MAX_INSERT: usize = 16;
+const MAX_DISTANCE: usize = 32_768;
 
-/// Raw deflate (RFC 1951): a single final block with the fixed Huffman codes.
-pub fn deflate(data: &[u8]) -> Vec<u8> {
+/// Raw deflate (RFC 1951): one final fixed-Huffman block whose matches only ever repeat the
+/// pixel before (distance 3) or the byte a row above (distance `row`, when it is within the
+/// window) — no match search. Sub-filtered, flat-shaded rows are mostly zero runs and repeats
+/// of the row above, so the preview stays a few KB.
+pub fn deflate(data: &[u8], row: usize) -> Vec<u8> {
     let mut bits = BitWriter::default();
     bits.put(1, 1); // BFINAL
     bits.put(1, 2); // BTYPE = 01, fixed Huffman
-    let mut chains = Chains { data, head: vec![NONE; 1 << HASH_BITS], prev: vec![NONE; WINDOW] };
+    let distances = [3, row];
     let mut i = 0;
     while i < data.len() {
-        let (len, dist) = chains.longest_match(i);
+        let run = |d: usize| {
+            if d == 0 || d > i || d > MAX_DISTANCE {
+                return 0;
+            }
+            data[i..].iter().zip(&data[i - d..]).take(MAX_MATCH).take_while(|(a, b)| a == b).count()
+        };
+        let (len, dist) = distances.iter().map(|&d| (run(d), d)).max().unwrap_or((0, 0));
         if len >= MIN_MATCH {
             put_length(&mut bits, len);
             put_distance(&mut bits, dist);
-            // Indexing every position of a long match costs time for little gain: keep its ends.
-            if len <= MAX_INSERT {
-                (i..i + len).for_each(|j| chains.insert(j));
-            } else {
-                chains.insert(i);
-                (i + len - 3..i + len).for_each(|j| chains.insert(j));
-            }
             i += len;
         } else {
             put_symbol(&mut bits, u16::from(data[i]));
-            chains.insert(i);
             i += 1;
         }
     }
     put_symbol(&mut bits, 256); // end of block
     bits.finish()
-}
-
-/// Hash chains over 3-byte prefixes: `head[h]` is the newest position with hash h, `prev` links
-/// each position (modulo the window) to the previous one with the same hash.
-struct Chains<'a> {
-    data: &'a [u8],
-    head: Vec<u32>,
-    prev: Vec<u32>,
-}
-
-impl Chains<'_> {
-    fn hash(&self, i: usize) -> usize {
-        let d = self.data;
-        let v = u32::from(d[i]) << 16 | u32::from(d[i + 1]) << 8 | u32::from(d[i + 2]);
-        (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
-    }
-
-    fn insert(&mut self, i: usize) {
-        if i + MIN_MATCH <= self.data.len() {
-            let h = self.hash(i);
-            self.prev[i % WINDOW] = self.head[h];
-            self.head[h] = i as u32;
-        }
-    }
-
-    /// The longest earlier match for position `i`: (length, distance), length 0 when none.
-    fn longest_match(&self, i: usize) -> (usize, usize) {
-        let data = self.data;
-        if i + MIN_MATCH > data.len() {
-            return (0, 0);
-        }
-        let max = (data.len() - i).min(MAX_MATCH);
-        let (mut best_len, mut best_dist) = (0, 0);
-        let mut candidate = self.head[self.hash(i)];
-        for _ in 0..MAX_CHAIN {
-            let c = candidate as usize;
-            // Ring entries get overwritten: stop at the window edge or at a link that does not go back.
-            if candidate == NONE || c >= i || i - c > WINDOW {
-                break;
-            }
-            let len = data[c..].iter().zip(&data[i..i + max]).take_while(|(a, b)| a == b).count();
-            if len > best_len {
-                (best_len, best_dist) = (len, i - c);
-                if len >= max.min(NICE) {
-                    break;
-                }
-            }
-            candidate = self.prev[c % WINDOW];
-        }
-        (best_len, best_dist)
-    }
 }
 
 /// A literal/length symbol in the fixed code (RFC 1951 §3.2.6); Huffman codes go MSB first.
@@ -193,16 +135,16 @@ fn put_symbol(bits: &mut BitWriter, symbol: u16) {
     bits.put_reversed(u32::from(code), len);
 }
 
-fn put_length(bits: &mut BitWriter, len: usize) {
-    let k = LENGTH_BASE.iter().rposition(|&b| usize::from(b) <= len).unwrap_or(0);
-    put_symbol(bits, 257 + k as u16);
-    bits.put((len - usize::from(LENGTH_BASE[k])) as u32, u32::from(LENGTH_EXTRA[k]));
-}
-
 fn put_distance(bits: &mut BitWriter, dist: usize) {
     let k = DIST_BASE.iter().rposition(|&b| usize::from(b) <= dist).unwrap_or(0);
     bits.put_reversed(k as u32, 5);
     bits.put((dist - usize::from(DIST_BASE[k])) as u32, u32::from(DIST_EXTRA[k]));
+}
+
+fn put_length(bits: &mut BitWriter, len: usize) {
+    let k = LENGTH_BASE.iter().rposition(|&b| usize::from(b) <= len).unwrap_or(0);
+    put_symbol(bits, 257 + k as u16);
+    bits.put((len - usize::from(LENGTH_BASE[k])) as u32, u32::from(LENGTH_EXTRA[k]));
 }
 
 #[derive(Default)]

@@ -94,9 +94,11 @@ fn deflate_round_trips_through_another_inflater() {
         noisy,
     ];
     for data in cases {
-        let packed = deflate(&data);
-        assert_eq!(decompress_to_vec(&packed).expect("inflate"), data, "len {}", data.len());
-        assert_eq!(decompress_to_vec_zlib(&zlib(&data)).expect("inflate zlib"), data);
+        for row in [0, 1, 4, 12, 769, 40_000] {
+            let packed = deflate(&data, row);
+            assert_eq!(decompress_to_vec(&packed).expect("inflate"), data, "len {} row {row}", data.len());
+            assert_eq!(decompress_to_vec_zlib(&zlib(&data, row)).expect("inflate zlib"), data);
+        }
     }
 }
 
