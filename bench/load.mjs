@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Load benchmarks against local `wrangler dev` (workerd) — not a test: nothing is asserted and
-// the test command does not run it. Figures are for this machine; README "Load" records them.
+// the test command does not run it. Figures are for this machine; docs/performance.md ("Load") records them.
 //
 //   node bench/load.mjs [--scenario all|sse|rate|max|refresh] [--minutes 5]
 //                       [--sessions 1000] [--rate 500] [--clients 50]

@@ -1,14 +1,14 @@
 // A stand-in for an AuthKit domain (`https://<sub>.authkit.app`, WorkOS Connect as the MCP
 // authorization server) on 127.0.0.1:4102, for local development and the end-to-end tests. The
 // WorkOS emulator has no AuthKit-domain endpoints; this serves exactly the ones the Worker reads,
-// following /work/shared/reference/workos-api.md §2:
+// following WorkOS's documented AuthKit endpoints:
 //
-//  * GET /.well-known/oauth-authorization-server — the RFC 8414 document (§2.1), issuer and
+//  * GET /.well-known/oauth-authorization-server — the RFC 8414 document, issuer and
 //    endpoints on this origin;
-//  * GET /.well-known/openid-configuration — the OIDC document (§2.1: a different field set,
+//  * GET /.well-known/openid-configuration — the OIDC document (a different field set,
 //    without registration_endpoint, client_id_metadata_document_supported, code_challenge_methods_supported);
 //  * GET /oauth2/jwks — the public RSA keys (generated at start; `kid` per key);
-//  * GET /oauth2/userinfo — 401 {"error":"unauthorized"} (§2.1; no token is ever accepted here);
+//  * GET /oauth2/userinfo — 401 {"error":"unauthorized"} (no token is ever accepted here);
 //  * GET /oauth2/continue?state=… — where a "bring your own login" completion sends the browser
 //    (the front's POST /authkit/oauth2/complete answers with this URL): a tiny 200 page; visits
 //    are recorded.
@@ -35,7 +35,7 @@ import http from 'node:http';
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { readBody, sendJson as sendJsonRaw } from './http-json.mjs';
 
-const DEFAULT_LIFETIME_S = 300; // Connect tokens: exp - iat = 300 (reference §2.2)
+const DEFAULT_LIFETIME_S = 300; // Connect tokens: exp - iat = 300
 
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 

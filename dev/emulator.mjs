@@ -15,8 +15,7 @@
 //
 // Seeded: organizations Acme and Globex; Alice (Acme admin, with image_generation), Bob (Acme
 // member) and Carol (Acme admin and Globex member — the organization picker's user).
-// Seeding follows what was found to work with emulator 0.14.0
-// (/work/shared/reference/workos-emulator.md, "Seeding"): users come from dev/workos-seed.yaml;
+// Seeding follows what was found to work with emulator 0.14.0: users come from dev/workos-seed.yaml;
 // permission, roles, role permissions, organization and memberships via the management API (the
 // seed file cannot reference generated user ids). The emulator is in-memory, so every start is
 // fresh and seeding is never repeated against the same instance. A real sign-in round trip then

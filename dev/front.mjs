@@ -46,7 +46,7 @@ function endToEnd(raw) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The body WorkOS sends for an injected status (reference §0.1). */
+/** The body WorkOS sends for an injected status. */
 function faultBody(status) {
   if (status === 429) return { message: 'Too many requests.', code: 'rate_limit_exceeded' };
   if (status >= 500) return { message: 'Internal Server Error' };

@@ -1,12 +1,12 @@
 // Where the WorkOS emulator answers differently from production WorkOS (its OpenAPI document and
-// /work/shared/reference/workos-api.md), the front (dev/front.mjs) answers as production does.
+// its API reference), the front (dev/front.mjs) answers as production does.
 // Each correction is a handler `(request) → answer | null` (null: forward to the emulator as is):
 //
 //  * POST /user_management/authenticate, grant authorization_code — the emulator never scopes a
 //    code exchange to an organization. WorkOS does: the organization named at authorize
 //    (`organization_id`), else the user's only active membership; a user with several active
 //    memberships gets 403 `organization_selection_required` with a `pending_authentication_token`
-//    and the `organizations` to choose from (reference §1.2).
+//    and the `organizations` to choose from.
 //  * the same endpoint, grant urn:workos:oauth:grant-type:organization-selection — the emulator
 //    knows no pending tokens (it never issues them): the front finishes its own, once, within
 //    10 minutes; an unknown token → 400 `invalid_pending_authentication_token`, an organization
@@ -17,10 +17,10 @@
 //    `directory_managed` (both required by the document) and `organization_name` (which WorkOS
 //    sends): the front fills them in.
 //  * POST /audit_logs/events — the emulator wants a non-spec body; the front is a stand-in
-//    (reference §5: 401/422/400/404/200, Idempotency-Key for 24 h) that also validates each event
+//    (401/422/400/404/200, Idempotency-Key for 24 h) that also validates each event
 //    against the action's schema "configured in the dashboard" (`auditSchemas`): an action
 //    without one, or a target type it does not list, is 400 `invalid_audit_log_event`.
-//  * POST /authkit/oauth2/complete — missing from the emulator: a stand-in (reference §3) that,
+//  * POST /authkit/oauth2/complete — missing from the emulator: a stand-in that,
 //    like WorkOS, reads `user.id` as the person's external id and upserts by it: the user with
 //    that `external_id`, else a new user — refused with 400 `email_not_available` when another
 //    user already has the email.

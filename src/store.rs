@@ -1,4 +1,4 @@
-//! The KV boundary. Every key the Worker writes is built here (the README's KV table mirrors
+//! The KV boundary. Every key the Worker writes is built here (docs/architecture.md's KV table mirrors
 //! this module), and every flow talks to a [`Store`], so flows are tested with [`MemoryStore`].
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! What a user may do in an organization, read from WorkOS's management API — for AuthKit
 //! (Connect) access tokens, which by default carry `org_id` but no role or permissions
-//! (reference §2.3), so that tool gating works the same in both modes.
+//!, so that tool gating works the same in both modes.
 //!
 //! Lookup: the user's membership in the organization (`GET /user_management/organization_memberships`),
 //! then the permissions of each of its roles (`GET /authorization/roles/{slug}`, falling back to

@@ -25,7 +25,7 @@ pub(super) fn audiences() -> Vec<String> {
     vec![RESOURCE.to_string()]
 }
 
-/// A Connect access token's claims (reference §2.3), merged with `extra` (null removes).
+/// A Connect access token's claims, merged with `extra` (null removes).
 pub(super) fn claims(extra: Value) -> Value {
     let mut c = json!({"iss": ISSUER, "aud": RESOURCE, "sub": "user_01JQ", "org_id": "org_01HR",
                        "sid": "app_consent_01JQ", "jti": "01JQ0E27", "client_id": "client_mcp",

@@ -1,6 +1,6 @@
 //! A person in several organizations: WorkOS answers the code exchange with
 //! `organization_selection_required`; the picker page lets them choose, and the choice resumes
-//! the sign-in with the organization-selection grant (reference §1.2).
+//! the sign-in with the organization-selection grant.
 //!
 //! The pending token is a credential. It waits in KV for at most 10 minutes, sealed (AEAD under
 //! the cookie key, bound to the record's id), and is spent once; the browser holds only the

@@ -35,7 +35,7 @@ pub struct PendingAuthentication {
 /// Organizations a picker offers at most (WorkOS lists every membership).
 pub const MAX_ORGANIZATION_CHOICES: usize = 100;
 
-/// Codes of the authentication family (reference §0.1 family 3 and the spec's 403 list for
+/// Codes of the authentication family (WorkOS's third error family and the OpenAPI document's 403 list for
 /// `/user_management/authenticate`), recognised on any 4xx.
 pub const AUTHENTICATION_CODES: &[&str] = &[
     "application_consent_required",

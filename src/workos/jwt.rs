@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// The claims of a WorkOS User-Management access token we use (reference §1.4).
+/// The claims of a WorkOS User-Management access token we use.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 pub struct AccessClaims {
     #[serde(default)]
