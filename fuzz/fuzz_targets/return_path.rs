@@ -1,5 +1,5 @@
-//! The return-path rule: whatever comes in, what goes out is "/" or the input unchanged, and
-//! never a location that leaves the site.
+//! The return-path rule: whatever comes in, what goes out is "/" or the input (its non-ASCII
+//! characters percent-encoded), and never a location that leaves the site.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mcp_authkit_worker::return_path::safe_return_path;
@@ -7,7 +7,8 @@ use mcp_authkit_worker::return_path::safe_return_path;
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let out = safe_return_path(Some(text));
-    assert!(out == "/" || out == text);
+    assert!(out == "/" || out == ascii_only(text), "{text:?} became {out:?}");
+    assert!(out.is_ascii());
     assert!(out.starts_with('/'));
     assert!(!out.starts_with("//") && !out.contains('\\'));
     assert!(!out.chars().any(|c| c.is_control()));
@@ -18,3 +19,16 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(resolved.scheme(), "https");
     }
 });
+
+/// The input with each non-ASCII character written as `%XX` escapes of its UTF-8 bytes.
+fn ascii_only(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_string()
+            } else {
+                c.to_string().bytes().map(|b| format!("%{b:02X}")).collect()
+            }
+        })
+        .collect()
+}
