@@ -19,6 +19,33 @@ pub struct AccountPage<'a> {
     pub role: &'a str,
     pub permissions: &'a [String],
     pub csrf: &'a str,
+    /// `None` in AuthKit mode (AuthKit keeps the grants).
+    pub apps: Option<&'a [AppRow]>,
+}
+
+/// A connected app as the account page shows it.
+pub struct AppRow {
+    pub grant_id: String,
+    pub name: String,
+    /// The host it redirects to, or "this computer".
+    pub redirects_to: String,
+    pub authorized: String,
+    pub last_used: String,
+    pub permissions: String,
+}
+
+impl AppRow {
+    pub fn new(app: &crate::oauth::connected::ConnectedApp) -> AppRow {
+        let day = |t: u64| crate::time::iso8601(t)[..16].replace('T', " ") + " UTC";
+        AppRow {
+            grant_id: app.grant_id.to_string(),
+            name: app.client_name.clone(),
+            redirects_to: app.redirect_host.clone().unwrap_or_else(|| "this computer".to_string()),
+            authorized: day(app.authorized_at),
+            last_used: day(app.last_used_at),
+            permissions: if app.permissions.is_empty() { "none".to_string() } else { app.permissions.join(", ") },
+        }
+    }
 }
 
 #[derive(Template)]
@@ -81,10 +108,45 @@ mod tests {
             role: "admin",
             permissions: &perms,
             csrf: "tok",
+            apps: None,
         });
         assert!(html.contains("<li>image_generation</li>"));
         assert!(html.contains("<li>a&#60;b</li>"));
         assert!(html.contains("name=\"csrf\" value=\"tok\""));
+    }
+
+    #[test]
+    fn account_page_lists_connected_apps_each_with_its_revoke_form() {
+        let app = crate::oauth::connected::ConnectedApp {
+            grant_id: crate::ids::GrantId::new("g_1"),
+            client_name: "<i>Tool</i>".into(),
+            redirect_host: None,
+            authorized_at: 1_795_357_445,
+            last_used_at: 1_795_361_045,
+            permissions: vec!["image_generation".into()],
+        };
+        let rows = [AppRow::new(&app)];
+        let page = |apps| {
+            render(&AccountPage {
+                name: "A",
+                email: "a@example.com",
+                organization: "Acme",
+                role: "admin",
+                permissions: &[],
+                csrf: "tok",
+                apps,
+            })
+        };
+        let html = page(Some(&rows));
+        assert!(html.contains("&#60;i&#62;Tool&#60;/i&#62;") && !html.contains("<i>Tool"));
+        assert!(
+            html.contains("this computer")
+                && html.contains("2026-11-22 14:24 UTC")
+                && html.contains("2026-11-22 15:24 UTC")
+        );
+        assert!(html.contains("name=\"grant_id\" value=\"g_1\"") && html.contains("action=\"/account/apps/revoke\""));
+        assert!(page(Some(&[])).contains("data-testid=\"apps-none\""));
+        assert!(!page(None).contains("Connected apps"), "AuthKit mode has no apps of ours");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub enum Audience {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handler {
     Account,
+    RevokeApp,
     LoginPage,
     LoginStart,
     Callback,
@@ -64,6 +65,7 @@ use Handler as H;
 pub static ROUTES: &[Route] = &[
     page("/", &[("GET", H::Account)], false),
     page("/account", &[("GET", H::Account)], false),
+    Route { worker_mode_only: true, ..page("/account/apps/revoke", &[("POST", H::RevokeApp)], false) },
     Route {
         limited: &[("POST", Limiter::SignIn)],
         ..page("/login", &[("GET", H::LoginPage), ("POST", H::LoginStart)], false)

@@ -88,6 +88,7 @@ async fn dispatch(
     let path = url.path();
     let answer = match handler {
         Handler::Account => login::account(&req, &app).await,
+        Handler::RevokeApp => login::revoke_app(req, &app).await,
         Handler::LoginPage => login::login_page(&req, &app).await,
         Handler::LoginStart => login::login_start(req, &app).await,
         Handler::Callback => login::callback(&req, &app, ctx).await,

@@ -18,6 +18,9 @@ pub trait Store {
     /// `ttl_secs` is at least 60 (KV's minimum); callers pass real lifetimes.
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// The keys that start with `prefix` (KV lists are eventually consistent: a key written a
+    /// moment ago elsewhere may be missing for up to a minute).
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
 }
 
 /// KV key layout — one function per kind of record.
@@ -54,6 +57,14 @@ pub mod keys {
     /// The grant id of a grant key (grant records are kept by their grant's Durable Object).
     pub fn grant_id_of_key(key: &str) -> Option<&str> {
         key.strip_prefix(GRANT_PREFIX).filter(|id| !id.is_empty())
+    }
+    /// A user's grants, for the account page (written with each grant, same lifetime; never read
+    /// by the bearer check).
+    pub fn user_grant(user_id: &str, grant_id: &str) -> String {
+        format!("{}{grant_id}", user_grants_prefix(user_id))
+    }
+    pub fn user_grants_prefix(user_id: &str) -> String {
+        format!("oauth:user-grant:{user_id}:")
     }
     /// A user's role and permissions in an organization, read from WorkOS (AuthKit mode).
     pub fn org_access(org_id: &str, user_id: &str) -> String {
@@ -101,5 +112,9 @@ impl Store for MemoryStore {
         self.check()?;
         self.map.borrow_mut().remove(key);
         Ok(())
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.check()?;
+        Ok(self.keys_with_prefix(prefix))
     }
 }

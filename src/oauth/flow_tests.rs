@@ -299,5 +299,7 @@ fn query(location: &str, name: &str) -> Option<String> {
 
 #[path = "authorize_tests.rs"]
 mod authorize_tests;
+#[path = "connected_tests.rs"]
+mod connected_tests;
 #[path = "token_tests.rs"]
 mod token_tests;

@@ -291,10 +291,18 @@ pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<O
     }
 }
 
+/// Write the grant, and its entry in its user's index (the account page lists grants by it).
 pub async fn save<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<(), OAuthError> {
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
     store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)).await?;
+    let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
+    store.put(&index, grant.client_id.as_str(), grant.ttl(now)).await?;
     Ok(())
+}
+
+/// The shape of a grant id (what [`super::types::new_grant_id`] makes): 22 URL-safe characters.
+pub fn is_grant_id(id: &str) -> bool {
+    id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub async fn revoke<S: Store>(store: &S, grant_id: &GrantId) -> Result<(), OAuthError> {

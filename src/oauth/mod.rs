@@ -3,6 +3,7 @@
 pub mod access;
 pub mod authorize;
 pub mod client;
+pub mod connected;
 pub mod consent;
 pub mod error;
 pub mod grant;

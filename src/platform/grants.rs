@@ -84,6 +84,11 @@ impl Store for AppStore {
             None => self.kv.delete(key).await,
         }
     }
+
+    /// Listing never covers grant records (their keys are not listed by prefix anywhere).
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.kv.list(prefix).await
+    }
 }
 
 /// The store inside a grant's object: its own storage for grant keys (mirrored to KV).
@@ -139,5 +144,9 @@ impl Store for GuardedStore {
         }
         self.storage.delete(key).await.map_err(err)?;
         self.kv.delete(key).await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.kv.list(prefix).await
     }
 }

@@ -33,4 +33,21 @@ impl Store for KvStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.kv.delete(key).await.map_err(err)
     }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut names = Vec::new();
+        let mut cursor = None;
+        loop {
+            let mut request = self.kv.list().prefix(prefix.to_string());
+            if let Some(c) = cursor.take() {
+                request = request.cursor(c);
+            }
+            let page = request.execute().await.map_err(err)?;
+            names.extend(page.keys.into_iter().map(|k| k.name));
+            match page.cursor.filter(|c| !page.list_complete && !c.is_empty()) {
+                Some(c) => cursor = Some(c),
+                None => return Ok(names),
+            }
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! `/login`, `/callback`, `/logout`, `/` (account): parse the request, call `signin`, answer.
 use super::{cookie, error::RouteError, form, header, query, Answer};
+use crate::config::AuthMode;
 use crate::cookies::clear_cookie;
-use crate::pages::{render, AccountPage, LoginPage, OrganizationPage};
+use crate::oauth::authorize::Refusal;
+use crate::oauth::{connected, OAuthError};
+use crate::pages::{render, AccountPage, AppRow, LoginPage, OrganizationPage};
 use crate::platform::app::App;
 use crate::responses as web;
 use crate::return_path::safe_return_path;
@@ -132,11 +135,23 @@ fn send_audit_event(app: &App, ctx: &Context, event: crate::workos::AuditEvent) 
     });
 }
 
-/// `GET /`: who is signed in.
+/// `GET /`: who is signed in, and (the Worker being the authorization server) the MCP clients
+/// they have authorized.
 pub async fn account(req: &Request, app: &App) -> Answer {
     match signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await? {
         Some((_, s)) => {
             let p = &s.principal;
+            let apps = match app.config.auth_mode {
+                AuthMode::Worker => Some(
+                    connected::list(&app.ctx(), &p.user_id)
+                        .await
+                        .map_err(unavailable)?
+                        .iter()
+                        .map(AppRow::new)
+                        .collect::<Vec<_>>(),
+                ),
+                AuthMode::Authkit { .. } => None,
+            };
             Ok(web::html(
                 200,
                 render(&AccountPage {
@@ -146,11 +161,42 @@ pub async fn account(req: &Request, app: &App) -> Answer {
                     role: p.role.as_deref().unwrap_or("—"),
                     permissions: &p.permissions,
                     csrf: s.csrf.as_str(),
+                    apps: apps.as_deref(),
                 }),
             )?)
         }
         None => Ok(web::redirect("/login?return_to=%2F", &[])?),
     }
+}
+
+/// `POST /account/apps/revoke`: the person takes an app's access away (same origin, CSRF token),
+/// then sees the account page without it.
+pub async fn revoke_app(mut req: Request, app: &App) -> Answer {
+    let session_cookie = cookie(&req, SESSION_COOKIE);
+    let origin = header(&req, "Origin");
+    let f = form(&mut req).await?;
+    let ctx = app.ctx();
+    let csrf = f.get("csrf").map(String::as_str);
+    let Some((_, session)) = signin::form_session(&ctx, session_cookie.as_deref(), csrf, origin.as_deref()).await?
+    else {
+        return Ok(web::redirect("/login?return_to=%2F", &[])?);
+    };
+    let grant_id = f.get("grant_id").map(String::as_str).unwrap_or_default();
+    if connected::revoke(&ctx, &session.principal.user_id, grant_id).await.map_err(unavailable)? {
+        // This isolate refuses the grant's tokens at once; others within a minute.
+        app.grant_checks.borrow_mut().forget(grant_id);
+    }
+    Ok(web::redirect("/", &[])?)
+}
+
+/// Storage trouble behind the account page: a page saying so.
+fn unavailable(e: OAuthError) -> RouteError {
+    RouteError::Refused(Refusal {
+        status: e.status,
+        title: "Try again shortly".into(),
+        message: "Your connected apps could not be read or changed just now.".into(),
+        retry_after: e.retry_after,
+    })
 }
 
 /// `POST /logout`: end our session and WorkOS's.

@@ -16,7 +16,7 @@ pub use flow::{complete, complete_bridge_for_session, start, Callback, Outcome, 
 pub use organization::{choose as choose_organization, Picker, PICK_COOKIE};
 pub use resolve::{resolve_principal, verify_access_token};
 pub use session::{
-    load_session, logout, session_token_spent, spend_workos_refresh_token, workos_refresh_token, Session,
+    form_session, load_session, logout, session_token_spent, spend_workos_refresh_token, workos_refresh_token, Session,
 };
 
 /// Cookie binding a sign-in state to the browser that started it.

@@ -70,6 +70,27 @@ pub async fn load_session<S: Store, H: HttpClient>(
     }
 }
 
+/// The session behind a form of the account page (`POST /logout`, revoking an app): the post
+/// must come from this origin and carry the session's CSRF token. `None` when signed out.
+pub async fn form_session<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    session_cookie: Option<&str>,
+    csrf: Option<&str>,
+    origin_header: Option<&str>,
+) -> Result<Option<(String, Session)>, SigninError> {
+    if origin_header.is_some_and(|o| o != ctx.origin) {
+        return Err(SigninError::ForeignOrigin);
+    }
+    let Some((id, session)) = load_session(ctx, session_cookie).await? else {
+        return Ok(None);
+    };
+    let presented = csrf.unwrap_or("");
+    if !bool::from(presented.as_bytes().ct_eq(session.csrf.as_str().as_bytes())) {
+        return Err(SigninError::Csrf);
+    }
+    Ok(Some((id, session)))
+}
+
 /// `POST /logout`: same-origin, CSRF token checked, then the session is deleted.
 /// Returns where to send the browser (WorkOS's logout URL when there is a WorkOS session).
 pub async fn logout<S: Store, H: HttpClient>(
@@ -78,17 +99,10 @@ pub async fn logout<S: Store, H: HttpClient>(
     csrf: Option<&str>,
     origin_header: Option<&str>,
 ) -> Result<String, SigninError> {
-    if origin_header.is_some_and(|o| o != ctx.origin) {
-        return Err(SigninError::ForeignOrigin);
-    }
     let signed_out = format!("{}/login", ctx.origin);
-    let Some((id, session)) = load_session(ctx, session_cookie).await? else {
+    let Some((id, session)) = form_session(ctx, session_cookie, csrf, origin_header).await? else {
         return Ok(signed_out);
     };
-    let presented = csrf.unwrap_or("");
-    if !bool::from(presented.as_bytes().ct_eq(session.csrf.as_str().as_bytes())) {
-        return Err(SigninError::Csrf);
-    }
     ctx.store.delete(&keys::session(&id)).await.map_err(SigninError::Storage)?;
     Ok(match &session.principal.workos_session_id {
         Some(sid) => logout_url(&ctx.config.api_base_url, sid, Some(&signed_out)),

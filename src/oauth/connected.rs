@@ -1,0 +1,97 @@
+//! Connected apps: the MCP clients a person has authorized (for the account page), and taking
+//! one's access away. A grant is found through its user's index in KV
+//! (`oauth:user-grant:<user>:<grant>`, written with the grant and living as long) — an index the
+//! bearer check never reads.
+use super::grant::{self, Grant, GrantPhase};
+use super::{registry, OAuthError};
+use crate::context::Ctx;
+use crate::ids::{GrantId, UserId};
+use crate::outbound::HttpClient;
+use crate::store::{keys, Store};
+
+/// Apps listed at most (a person with more sees the most recently used).
+pub const MAX_LISTED: usize = 50;
+
+/// One authorized MCP client, as the account page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectedApp {
+    pub grant_id: GrantId,
+    pub client_name: String,
+    /// The host its redirect URI points to; `None` when that is this computer (loopback).
+    pub redirect_host: Option<String>,
+    /// Unix seconds.
+    pub authorized_at: u64,
+    /// Unix seconds: the code exchange or the latest refresh.
+    pub last_used_at: u64,
+    /// What its tokens carry now (refreshed with the grant).
+    pub permissions: Vec<String>,
+}
+
+/// The apps `user` has authorized and not revoked, most recently used first. A grant still
+/// waiting for its code exchange is not listed (nothing holds a token yet).
+pub async fn list<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    user: &UserId,
+) -> Result<Vec<ConnectedApp>, OAuthError> {
+    let prefix = keys::user_grants_prefix(user.as_str());
+    let mut apps = Vec::new();
+    for key in ctx.store.list(&prefix).await? {
+        let Some(id) = key.strip_prefix(&prefix).filter(|id| grant::is_grant_id(id)) else { continue };
+        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
+            // Revoked or expired: its index entry goes too.
+            ctx.store.delete(&key).await?;
+            continue;
+        };
+        if g.user_id != *user {
+            continue;
+        }
+        if let Some(app) = describe(ctx, &g).await? {
+            apps.push(app);
+        }
+    }
+    apps.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at).then_with(|| a.client_name.cmp(&b.client_name)));
+    apps.truncate(MAX_LISTED);
+    Ok(apps)
+}
+
+async fn describe<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant) -> Result<Option<ConnectedApp>, OAuthError> {
+    let GrantPhase::Active { redeemed_at_ms, refresh, .. } = &g.phase else { return Ok(None) };
+    let last_used_ms = refresh.rotated_at_ms.or(*redeemed_at_ms).unwrap_or(g.created_at * 1000);
+    // A client that can no longer be found (an expired registration) is still listed: its
+    // grant works until revoked.
+    let client_name = match registry::find(ctx, g.client_id.as_str()).await {
+        Ok(Some(client)) => client.display_name().to_string(),
+        _ => "Unknown client".to_string(),
+    };
+    let permissions =
+        g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal.permissions).unwrap_or_default();
+    Ok(Some(ConnectedApp {
+        grant_id: g.id.clone(),
+        client_name,
+        redirect_host: (!g.redirect_uri.is_loopback()).then(|| g.redirect_uri.display_host()),
+        authorized_at: g.created_at,
+        last_used_at: last_used_ms / 1000,
+        permissions,
+    }))
+}
+
+/// `user` takes an app's access away: the grant and everything issued from it are revoked (by
+/// the grant's own object, in line with any refresh). False when there is no such grant of
+/// theirs — nothing changes then.
+pub async fn revoke<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    user: &UserId,
+    grant_id: &str,
+) -> Result<bool, OAuthError> {
+    if !grant::is_grant_id(grant_id) {
+        return Ok(false);
+    }
+    let id = GrantId::new(grant_id);
+    let Some(g) = grant::load(ctx.store, &id, ctx.now).await? else { return Ok(false) };
+    if g.user_id != *user {
+        return Ok(false);
+    }
+    grant::revoke(ctx.store, &id).await?;
+    ctx.store.delete(&keys::user_grant(user.as_str(), id.as_str())).await?;
+    Ok(true)
+}

@@ -1,0 +1,107 @@
+//! Connected apps: the account page's list of a person's grants, and revoking one there.
+use super::super::connected::{self, MAX_LISTED};
+use super::super::grant;
+use super::*;
+use crate::ids::{GrantId, UserId};
+
+fn apps(w: &World, user: &str) -> Vec<connected::ConnectedApp> {
+    block_on(connected::list(&w.ctx(), &UserId::new(user))).unwrap()
+}
+
+fn grant_of(t: &TokenResponse) -> GrantId {
+    super::super::types::RefreshToken::parse(t.refresh_token.as_str()).unwrap()
+}
+
+#[test]
+fn each_authorized_client_is_listed_with_what_its_tokens_carry_now() {
+    let w = world();
+    assert!(apps(&w, ALICE).is_empty());
+    let (_, t1) = w.connected();
+    w.advance(60);
+    let (c2, t2) = w.connected();
+    let listed = apps(&w, ALICE);
+    assert_eq!(listed.len(), 2);
+    // Most recently used first; a loopback redirect is "this computer".
+    assert_eq!(listed[0].grant_id, grant_of(&t2));
+    assert_eq!(listed[1].grant_id, grant_of(&t1));
+    assert_eq!(listed[0].client_name, "Test client");
+    assert_eq!(listed[0].redirect_host, None);
+    assert_eq!(listed[0].authorized_at, T0 + 60);
+    assert_eq!(listed[0].permissions, vec!["image_generation".to_string()]);
+    // A refresh is a use, and carries the role WorkOS reports now.
+    w.advance(120);
+    *w.up.role.borrow_mut() = "member".into();
+    w.refresh(&c2, t2.refresh_token.as_str()).unwrap();
+    let listed = apps(&w, ALICE);
+    assert_eq!(listed[0].last_used_at, T0 + 180);
+    assert!(listed[0].permissions.is_empty(), "{:?}", listed[0].permissions);
+    assert!(apps(&w, "user_bob").is_empty(), "nobody else sees them");
+}
+
+#[test]
+fn a_grant_waiting_for_its_code_is_not_an_app_yet() {
+    let w = world();
+    let client = w.public_client();
+    let session = w.sign_in();
+    let (code, _) = w.approve(&w.params(&client, &[]), &session);
+    assert!(apps(&w, ALICE).is_empty());
+    w.exchange(&client, &code).unwrap();
+    assert_eq!(apps(&w, ALICE).len(), 1);
+}
+
+#[test]
+fn revoking_ends_the_grant_and_everything_issued_from_it_and_only_for_its_owner() {
+    let w = world();
+    let (c1, t1) = w.connected();
+    let (c2, t2) = w.connected();
+    let g1 = grant_of(&t1);
+    // Someone else's grant, a malformed id, an unknown one: nothing changes.
+    for (user, id) in [("user_bob", g1.as_str()), (ALICE, "../etc"), (ALICE, "AAAAAAAAAAAAAAAAAAAAAA")] {
+        assert!(!block_on(connected::revoke(&w.ctx(), &UserId::new(user), id)).unwrap(), "{user} {id}");
+    }
+    assert_eq!(apps(&w, ALICE).len(), 2);
+    assert!(block_on(connected::revoke(&w.ctx(), &UserId::new(ALICE), g1.as_str())).unwrap());
+    let listed = apps(&w, ALICE);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].grant_id, grant_of(&t2));
+    assert_eq!(w.refresh(&c1, t1.refresh_token.as_str()).unwrap_err().code, ErrorCode::InvalidGrant);
+    w.advance(61); // the bearer check's per-isolate window
+    assert_eq!(w.bearer(t1.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
+    assert!(w.bearer(t2.access_token.as_str(), "/mcp").is_ok(), "the other app keeps working");
+    assert!(w.refresh(&c2, t2.refresh_token.as_str()).is_ok());
+    assert!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).len() == 1, "its index entry went too");
+}
+
+#[test]
+fn index_entries_of_grants_that_are_gone_are_dropped_when_listed() {
+    let w = world();
+    let (_, t) = w.connected();
+    let g = grant_of(&t);
+    block_on(grant::revoke(&w.store, &g)).unwrap(); // e.g. a client revoking its own token
+    assert_eq!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).len(), 1);
+    assert!(apps(&w, ALICE).is_empty());
+    assert!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).is_empty());
+}
+
+#[test]
+fn the_most_recently_used_are_listed_when_there_are_too_many() {
+    let w = world();
+    let mut newest = None;
+    for _ in 0..=MAX_LISTED {
+        w.advance(1);
+        newest = Some(grant_of(&w.connected().1));
+    }
+    let listed = apps(&w, ALICE);
+    assert_eq!(listed.len(), MAX_LISTED);
+    assert_eq!(Some(listed[0].grant_id.clone()), newest);
+    assert_eq!(listed.last().map(|a| a.last_used_at), Some(T0 + 2), "the oldest one is left out");
+}
+
+#[test]
+fn listing_fails_cleanly_when_storage_does() {
+    let w = world();
+    w.connected();
+    *w.store.fail.borrow_mut() = true;
+    let e = block_on(connected::list(&w.ctx(), &UserId::new(ALICE))).unwrap_err();
+    assert_eq!(e.code, ErrorCode::TemporarilyUnavailable);
+}
