@@ -22,11 +22,14 @@
 //    Audit schemas: GET /__control/audit-schemas; PUT /__control/audit-schemas {action, targets}
 //    ({targets: null} removes the action's schema).
 //    Contract: GET /__control/contract → {operations: [{operation, callers, count}], violations, probes}.
+//    Webhooks (dev/webhooks.mjs): PUT /__control/webhook {url, secret}; POST /__control/webhook/send
+//    {event, data, id?, signature?} → the Worker's answer; GET /__control/webhook/deliveries.
 import http, { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readBody, sendJson } from './http-json.mjs';
 import { loadContract } from './contract.mjs';
 import { createCorrections } from './workos-corrections.mjs';
+import { createWebhooks } from './webhooks.mjs';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Not part of WorkOS's API: the emulator's own health check. */
@@ -110,6 +113,7 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
   const probes = [];          // deliberate violations (X-Contract: expect-violation), found or missed
   const requests = [];        // last MAX_REQUESTS_KEPT non-control requests
   let fault = { mode: 'ok' };
+  const webhooks = createWebhooks({ log });
 
   const control = {
     ...corrections.control,
@@ -208,6 +212,9 @@ export function createFront({ upstream, apiKey, log = () => {}, logRequests = fa
       case 'POST /__control/authkit/next-completion': return attempt(async () => ({ next: control.setNextCompletion(await jsonBody()) }));
       case 'GET /__control/authkit/completions': return sendJson(res, 200, { completions: control.completions() });
       case 'DELETE /__control/authkit/completions': return sendJson(res, 200, { cleared: control.clearCompletions() });
+      case 'PUT /__control/webhook': return attempt(async () => webhooks.setEndpoint(await jsonBody()));
+      case 'POST /__control/webhook/send': return attempt(async () => webhooks.send(await jsonBody()));
+      case 'GET /__control/webhook/deliveries': return sendJson(res, 200, { deliveries: webhooks.deliveries() });
       default: return sendJson(res, 404, { message: `no control endpoint ${route}` });
     }
   }

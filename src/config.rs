@@ -20,7 +20,13 @@ pub struct Config {
     pub auth_mode: AuthMode,
     /// The issuers and audience a WorkOS sign-in access token must name.
     pub workos_tokens: WorkosTokenRules,
+    /// The secret WorkOS signs webhook deliveries with; without it `/webhooks/workos` is 404.
+    pub webhook_secret: Option<String>,
 }
+
+/// Shorter webhook secrets are refused (WorkOS's are long random strings; a short one is a typo
+/// or a placeholder).
+pub const MIN_WEBHOOK_SECRET_CHARS: usize = 16;
 
 /// The Worker as authorization server (default), or AuthKit (`WORKOS_AUTHKIT_DOMAIN`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +116,16 @@ impl Config {
         let custom_auth_domain =
             get("WORKOS_CUSTOM_AUTH_DOMAIN").map(|d| parse_domain("WORKOS_CUSTOM_AUTH_DOMAIN", &d)).transpose()?;
         let workos_tokens = WorkosTokenRules::new(&client_id, &api_base_url, custom_auth_domain.as_deref());
+        let webhook_secret = match get("WORKOS_WEBHOOK_SECRET").map(|s| s.trim().to_string()) {
+            None => None,
+            Some(s) if s.chars().count() >= MIN_WEBHOOK_SECRET_CHARS => Some(s),
+            Some(_) => {
+                return Err(invalid(
+                    "WORKOS_WEBHOOK_SECRET",
+                    &format!("at least {MIN_WEBHOOK_SECRET_CHARS} characters (copy it from the WorkOS dashboard)"),
+                ))
+            }
+        };
         Ok(Config {
             client_id,
             api_key,
@@ -120,6 +136,7 @@ impl Config {
             mcp_allowed_origins,
             auth_mode,
             workos_tokens,
+            webhook_secret,
         })
     }
 }
@@ -276,6 +293,17 @@ mod tests {
         let mut bad = base();
         bad.push(("ALLOW_LOOPBACK_CLIENT_METADATA", "yes"));
         assert_eq!(cfg(&bad).err().unwrap().variable(), "ALLOW_LOOPBACK_CLIENT_METADATA");
+    }
+
+    #[test]
+    fn the_webhook_endpoint_exists_only_with_a_real_secret() {
+        assert_eq!(cfg(&base()).unwrap().webhook_secret, None);
+        let mut on = base();
+        on.push(("WORKOS_WEBHOOK_SECRET", " whsec_0123456789abcdef "));
+        assert_eq!(cfg(&on).unwrap().webhook_secret.as_deref(), Some("whsec_0123456789abcdef"));
+        let mut short = base();
+        short.push(("WORKOS_WEBHOOK_SECRET", "secret"));
+        assert_eq!(cfg(&short).err().unwrap().variable(), "WORKOS_WEBHOOK_SECRET");
     }
 
     #[test]

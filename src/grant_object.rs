@@ -7,12 +7,14 @@
 //!
 //! Requests: `/token` and `/revoke` carry the client's form as sent (the Worker has only read
 //! it to find the grant); `/store` is a storage operation from the Worker's [`AppStore`]
-//! (creating a grant). The alarm clears the object when its grant expires.
+//! (creating a grant); `/change` is what a WorkOS event does to the grant (revoke it, or record
+//! the user's new access). The alarm clears the object when its grant expires.
 //!
 //! [`AppStore`]: crate::platform::grants::AppStore
 use crate::context::Ctx;
 use crate::oauth::token::{self, Form};
-use crate::platform::grants::{GuardedStore, StoreOp};
+use crate::oauth::workos_events;
+use crate::platform::grants::{ChangeRequest, GuardedStore, StoreOp};
 use crate::platform::kv::KV_BINDING;
 use crate::platform::{self, fetch::FetchClient, isolate, kv::KvStore};
 use crate::responses as web;
@@ -46,6 +48,16 @@ impl DurableObject for GrantGuard {
             now_ms: arrived_ms,
         };
         match req.path().as_str() {
+            "/change" => {
+                let request: ChangeRequest = req.json().await?;
+                let now = arrived_ms / 1000;
+                match workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
+                    .await
+                {
+                    Ok(changed) => Response::from_json(&changed),
+                    Err(e) => Response::error(e.description, 503),
+                }
+            }
             "/store" => {
                 let op: StoreOp = req.json().await?;
                 match store.apply(op).await {

@@ -33,6 +33,7 @@ pub enum Handler {
     AuthorizeDecision,
     Token,
     Revoke,
+    WorkosWebhook,
     Mcp,
     /// HEAD where a GET would act (consume or start a sign-in, open a stream): the resource is
     /// there, nothing happens.
@@ -83,6 +84,8 @@ pub static ROUTES: &[Route] = &[
     api(PathMatch::Exact("/register"), &[("POST", H::Register)], &[("POST", Limiter::Register)], true),
     api(PathMatch::Exact("/token"), &[("POST", H::Token)], &[("POST", Limiter::Token)], true),
     api(PathMatch::Exact("/revoke"), &[("POST", H::Revoke)], &[("POST", Limiter::Token)], true),
+    // WorkOS events (both modes); answers 404 without WORKOS_WEBHOOK_SECRET.
+    api(PathMatch::Exact("/webhooks/workos"), &[("POST", H::WorkosWebhook)], &[], false),
     mcp("/mcp", &[("POST", H::Mcp)], false),
     mcp("/sse", &[("GET", H::Mcp)], true),
     mcp("/sse/message", &[("POST", H::Mcp)], false),

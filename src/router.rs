@@ -5,7 +5,7 @@
 use crate::platform::{self, app::App};
 use crate::responses as web;
 use crate::route_table::{self, Audience, Handler, Route};
-use crate::routes::{error::RouteError, header, login, mcp, oauth};
+use crate::routes::{error::RouteError, header, login, mcp, oauth, webhooks};
 use worker::{Context, Env, Request, Response, Result};
 
 /// What is added to every answer of a route once its handler is done.
@@ -100,6 +100,7 @@ async fn dispatch(
         Handler::Authorize => oauth::authorize(&req, &app).await,
         Handler::AuthorizeDecision => oauth::authorize_decision(req, &app).await,
         Handler::Token | Handler::Revoke => oauth::grant_operation(req, &app, env, path).await,
+        Handler::WorkosWebhook => webhooks::workos(req, &app, env).await,
         Handler::Mcp => mcp::handle(req, &app, env, path).await,
         Handler::HeadOnly => head_only(route),
     };

@@ -64,7 +64,17 @@ pub mod keys {
         format!("{}{grant_id}", user_grants_prefix(user_id))
     }
     pub fn user_grants_prefix(user_id: &str) -> String {
-        format!("oauth:user-grant:{user_id}:")
+        format!("{USER_GRANTS_PREFIX}{user_id}:")
+    }
+    /// Every user's grants (a role change looks through them).
+    pub const USER_GRANTS_PREFIX: &str = "oauth:user-grant:";
+    /// (user id, grant id) of a [`user_grant`] key.
+    pub fn user_grant_parts(key: &str) -> Option<(&str, &str)> {
+        key.strip_prefix(USER_GRANTS_PREFIX)?.rsplit_once(':').filter(|(u, g)| !u.is_empty() && !g.is_empty())
+    }
+    /// A WorkOS event already applied (its id; a day).
+    pub fn webhook_event(event_id: &str) -> String {
+        format!("webhook:event:{event_id}")
     }
     /// A user's role and permissions in an organization, read from WorkOS (AuthKit mode).
     pub fn org_access(org_id: &str, user_id: &str) -> String {

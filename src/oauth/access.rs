@@ -7,7 +7,7 @@
 //! within that window. The trade-off: a revoked token may work for up to a minute on an
 //! isolate that checked the grant just before; in exchange a busy client costs one KV read
 //! a minute instead of one per request.
-use super::grant;
+use super::grant::{self, CurrentAccess};
 use super::resource::Audience;
 use crate::ids::{ClientId, GrantId};
 use crate::principal::Principal;
@@ -78,28 +78,36 @@ impl BearerError {
     }
 }
 
-/// Per-isolate memory of grant lookups: grant id → (checked at, grant still exists).
+/// What a look at a grant found: whether its tokens still work, and the access a WorkOS event
+/// reported since they were issued (applied over theirs).
+#[derive(Debug, Clone, PartialEq, Default)]
+struct GrantLook {
+    live: bool,
+    access: Option<CurrentAccess>,
+}
+
+/// Per-isolate memory of grant lookups: grant id → (checked at, what was found).
 #[derive(Default)]
 pub struct GrantChecks {
-    seen: HashMap<String, (u64, bool)>,
+    seen: HashMap<String, (u64, GrantLook)>,
 }
 
 impl GrantChecks {
-    fn fresh(&self, grant_id: &str, now: u64) -> Option<bool> {
-        self.seen.get(grant_id).filter(|(at, _)| now < at + GRANT_CHECK_SECS).map(|(_, live)| *live)
+    fn fresh(&self, grant_id: &str, now: u64) -> Option<GrantLook> {
+        self.seen.get(grant_id).filter(|(at, _)| now < at + GRANT_CHECK_SECS).map(|(_, look)| look.clone())
     }
 
-    fn remember(&mut self, grant_id: &str, live: bool, now: u64) {
+    fn remember(&mut self, grant_id: &str, look: GrantLook, now: u64) {
         if self.seen.len() >= MAX_CACHED_GRANTS {
             self.seen.retain(|_, (at, _)| now < *at + GRANT_CHECK_SECS);
             if self.seen.len() >= MAX_CACHED_GRANTS {
                 self.seen.clear();
             }
         }
-        self.seen.insert(grant_id.to_string(), (now, live));
+        self.seen.insert(grant_id.to_string(), (now, look));
     }
 
-    /// Forget a grant (after this isolate revoked it, so the next request sees it at once).
+    /// Forget a grant (after this isolate revoked or changed it, so the next request sees it at once).
     pub fn forget(&mut self, grant_id: &str) {
         self.seen.remove(grant_id);
     }
@@ -130,18 +138,29 @@ pub async fn authenticate<S: Store>(
         return Err(BearerError::WrongAudience);
     }
     let cached = checks.borrow().fresh(claims.grant_id.as_str(), now);
-    let live = match cached {
-        Some(live) => live,
+    let look = match cached {
+        Some(look) => look,
         None => {
             let grant = grant::load(store, &claims.grant_id, now).await.map_err(|_| BearerError::Unavailable)?;
-            let live = grant.is_some_and(|g| g.client_id == claims.client_id && g.is_active());
-            checks.borrow_mut().remember(claims.grant_id.as_str(), live, now);
-            live
+            let look = match grant {
+                Some(g) if g.client_id == claims.client_id && g.is_active() => {
+                    GrantLook { live: true, access: g.access }
+                }
+                _ => GrantLook::default(),
+            };
+            checks.borrow_mut().remember(claims.grant_id.as_str(), look.clone(), now);
+            look
         }
     };
-    if live {
-        Ok(claims)
-    } else {
-        Err(BearerError::Revoked)
+    if !look.live {
+        return Err(BearerError::Revoked);
     }
+    let mut claims = claims;
+    // A role changed in WorkOS after the token was issued: what WorkOS reported wins over the
+    // token's copy, until a refresh carries it.
+    if let Some(access) = look.access.filter(|a| a.at >= claims.issued_at) {
+        claims.principal.role = access.role;
+        claims.principal.permissions = access.permissions;
+    }
+    Ok(claims)
 }

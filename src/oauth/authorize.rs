@@ -252,6 +252,7 @@ pub async fn issue_code<S: Store, H: HttpClient>(
                 expires_at: ctx.now + grant::CODE_TTL,
             },
         },
+        access: None,
         sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
     };
     grant::save(ctx.store, &g, ctx.now).await?;

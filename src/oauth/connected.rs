@@ -7,6 +7,7 @@ use super::{registry, OAuthError};
 use crate::context::Ctx;
 use crate::ids::{GrantId, UserId};
 use crate::outbound::HttpClient;
+use crate::principal::Principal;
 use crate::store::{keys, Store};
 
 /// Apps listed at most (a person with more sees the most recently used).
@@ -33,19 +34,9 @@ pub async fn list<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
 ) -> Result<Vec<ConnectedApp>, OAuthError> {
-    let prefix = keys::user_grants_prefix(user.as_str());
     let mut apps = Vec::new();
-    for key in ctx.store.list(&prefix).await? {
-        let Some(id) = key.strip_prefix(&prefix).filter(|id| grant::is_grant_id(id)) else { continue };
-        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
-            // Revoked or expired: its index entry goes too.
-            ctx.store.delete(&key).await?;
-            continue;
-        };
-        if g.user_id != *user {
-            continue;
-        }
-        if let Some(app) = describe(ctx, &g).await? {
+    for (g, principal) in user_grants(ctx, user).await? {
+        if let Some(app) = describe(ctx, &g, principal).await? {
             apps.push(app);
         }
     }
@@ -54,7 +45,33 @@ pub async fn list<S: Store, H: HttpClient>(
     Ok(apps)
 }
 
-async fn describe<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant) -> Result<Option<ConnectedApp>, OAuthError> {
+/// `user`'s grants, each with the principal its tokens were issued for (`None` if its secrets no
+/// longer open). Index entries whose grant is gone (revoked, expired) are dropped on the way.
+pub async fn user_grants<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    user: &UserId,
+) -> Result<Vec<(Grant, Option<Principal>)>, OAuthError> {
+    let prefix = keys::user_grants_prefix(user.as_str());
+    let mut grants = Vec::new();
+    for key in ctx.store.list(&prefix).await? {
+        let Some(id) = key.strip_prefix(&prefix).filter(|id| grant::is_grant_id(id)) else { continue };
+        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
+            ctx.store.delete(&key).await?;
+            continue;
+        };
+        if g.user_id == *user {
+            let principal = g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal);
+            grants.push((g, principal));
+        }
+    }
+    Ok(grants)
+}
+
+async fn describe<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    g: &Grant,
+    principal: Option<Principal>,
+) -> Result<Option<ConnectedApp>, OAuthError> {
     let GrantPhase::Active { redeemed_at_ms, refresh, .. } = &g.phase else { return Ok(None) };
     let last_used_ms = refresh.rotated_at_ms.or(*redeemed_at_ms).unwrap_or(g.created_at * 1000);
     // A client that can no longer be found (an expired registration) is still listed: its
@@ -63,8 +80,11 @@ async fn describe<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, g: &Grant) -> Re
         Ok(Some(client)) => client.display_name().to_string(),
         _ => "Unknown client".to_string(),
     };
-    let permissions =
-        g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal.permissions).unwrap_or_default();
+    // What its tokens carry now: a WorkOS event's news wins over what they were issued with.
+    let permissions = match &g.access {
+        Some(access) => access.permissions.clone(),
+        None => principal.map(|p| p.permissions).unwrap_or_default(),
+    };
     Ok(Some(ConnectedApp {
         grant_id: g.id.clone(),
         client_name,

@@ -52,11 +52,16 @@ struct Upstream {
     glitch: Rc<Cell<Option<u16>>>,
     /// When set, only membership lookups answer 429 (after WorkOS has rotated the refresh token).
     memberships_limited: Rc<Cell<bool>>,
+    /// Alice is no longer a member of Acme.
+    removed: Rc<Cell<bool>>,
+    /// The admin role no longer carries image_generation.
+    admin_without_images: Rc<Cell<bool>>,
 }
 
 fn workos(up: &Upstream) -> Handler {
     let (role, ended, glitch, limited) =
         (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
+    let (removed, admin_without_images) = (up.removed.clone(), up.admin_without_images.clone());
     let counter = Rc::new(Cell::new(0u32));
     // WorkOS rotates refresh tokens: each works once.
     let used: Rc<RefCell<std::collections::HashSet<String>>> = Rc::default();
@@ -73,11 +78,15 @@ fn workos(up: &Upstream) -> Handler {
         let user =
             json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
         let role = role.borrow().clone();
-        let perms: Vec<&str> = if role == "admin" { vec!["image_generation"] } else { vec![] };
+        let perms: Vec<&str> =
+            if role == "admin" && !admin_without_images.get() { vec!["image_generation"] } else { vec![] };
         match url.path() {
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
             "/user_management/organization_memberships" if limited.get() => {
                 Ok(json_response(429, json!({"message":"Too Many Requests","code":"rate_limit_exceeded"})))
+            }
+            "/user_management/organization_memberships" if removed.get() => {
+                Ok(json_response(200, json!({"object":"list","list_metadata":{},"data":[]})))
             }
             "/user_management/organization_memberships" => Ok(json_response(
                 200,
@@ -103,6 +112,16 @@ fn workos(up: &Upstream) -> Handler {
                     json!({"user":user,"organization_id":ACME,"access_token":at,"refresh_token":format!("wrt-{}", counter.get())}),
                 ))
             }
+            path if path.starts_with("/authorization/roles/") => {
+                let slug = path.trim_start_matches("/authorization/roles/");
+                let perms: Vec<&str> =
+                    if slug == "admin" && !admin_without_images.get() { vec!["image_generation"] } else { vec![] };
+                Ok(json_response(200, json!({"object":"role","slug":slug,"permissions":perms})))
+            }
+            "/organizations/org_acme" => {
+                Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme"})))
+            }
+            path if path == format!("/user_management/users/{ALICE}") => Ok(json_response(200, user)),
             other => panic!("unexpected WorkOS call {other}"),
         }
     })
@@ -124,6 +143,8 @@ fn world() -> World {
         ended: Rc::new(Cell::new(false)),
         glitch: Rc::new(Cell::new(None)),
         memberships_limited: Rc::new(Cell::new(false)),
+        removed: Rc::new(Cell::new(false)),
+        admin_without_images: Rc::new(Cell::new(false)),
     };
     let http = ScriptedHttp::new(workos(&up));
     // The clock the grant's object reads (ms): each WorkOS call takes 5 ms.
@@ -303,3 +324,5 @@ mod authorize_tests;
 mod connected_tests;
 #[path = "token_tests.rs"]
 mod token_tests;
+#[path = "workos_events_tests.rs"]
+mod workos_events_tests;

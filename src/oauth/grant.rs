@@ -63,6 +63,17 @@ impl RefreshChain {
     }
 }
 
+/// What a WorkOS event reported the user may now do (their role or its permissions changed
+/// after the grant's tokens were issued). The bearer check applies it over the tokens' own
+/// copy; the next refresh reads the same from WorkOS and clears it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentAccess {
+    pub role: Option<String>,
+    pub permissions: Vec<String>,
+    /// Unix seconds: tokens issued before then carry the old access.
+    pub at: u64,
+}
+
 /// Where a grant is in its life.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GrantPhase {
@@ -87,6 +98,8 @@ pub struct Grant {
     pub created_at: u64,
     pub expires_at: u64,
     pub phase: GrantPhase,
+    /// Set by a WorkOS event (see [`CurrentAccess`]).
+    pub access: Option<CurrentAccess>,
     /// Sealed [`GrantSecrets`].
     pub sealed: String,
 }
@@ -113,6 +126,8 @@ struct GrantRecord {
     previous_retried: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     superseded: Vec<TokenHash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    current_access: Option<CurrentAccess>,
     sealed: String,
 }
 
@@ -134,6 +149,7 @@ impl From<Grant> for GrantRecord {
             rotated_at_ms: None,
             previous_retried: false,
             superseded: Vec::new(),
+            current_access: g.access,
             sealed: g.sealed,
         };
         match g.phase {
@@ -180,6 +196,7 @@ impl TryFrom<GrantRecord> for Grant {
             created_at: r.created_at,
             expires_at: r.expires_at,
             phase,
+            access: r.current_access,
             sealed: r.sealed,
         })
     }

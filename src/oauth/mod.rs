@@ -14,6 +14,7 @@ pub mod registry;
 pub mod resource;
 pub mod token;
 pub mod types;
+pub mod workos_events;
 
 pub use error::{ErrorCode, OAuthError};
 

@@ -298,6 +298,8 @@ pub async fn refresh<S: Store, H: HttpClient>(
     }
     let refresh = RefreshToken::new(&g.id);
     g.rotate(role, refresh.hash(), ctx.http.now_ms());
+    // The new tokens carry what WorkOS says now.
+    g.access = None;
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);

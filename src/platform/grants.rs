@@ -8,6 +8,9 @@
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
 //!   everything else to KV.
 use super::kv::KvStore;
+use crate::ids::{GrantId, UserId};
+use crate::oauth::workos_events::{GrantChange, GrantOwner};
+use crate::oauth::OAuthError;
 use crate::store::{keys, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use worker::{Env, Method, Request, RequestInit};
@@ -148,5 +151,34 @@ impl Store for GuardedStore {
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.kv.list(prefix).await
+    }
+}
+
+/// A change a WorkOS event makes to one grant, sent to the grant's object (`/change`).
+#[derive(Serialize, Deserialize)]
+pub struct ChangeRequest {
+    pub grant_id: GrantId,
+    pub user_id: UserId,
+    pub change: GrantChange,
+}
+
+/// The grants' owner on Workers: each grant's Durable Object.
+pub struct GrantObjects<'a> {
+    pub env: &'a Env,
+}
+
+impl GrantOwner for GrantObjects<'_> {
+    async fn change(&self, grant: &GrantId, user: &UserId, change: &GrantChange) -> Result<bool, OAuthError> {
+        let unavailable = |e: worker::Error| OAuthError::unavailable(format!("grant object: {e}"), Some(30));
+        let body = ChangeRequest { grant_id: grant.clone(), user_id: user.clone(), change: change.clone() };
+        let mut resp = stub(self.env, grant.as_str())
+            .map_err(unavailable)?
+            .fetch_with_request(internal_post("/change", &body).map_err(unavailable)?)
+            .await
+            .map_err(unavailable)?;
+        match resp.status_code() {
+            200 => resp.json::<bool>().await.map_err(unavailable),
+            status => Err(OAuthError::unavailable(format!("grant object answered {status}"), Some(30))),
+        }
     }
 }

@@ -3,6 +3,7 @@ pub mod error;
 pub mod login;
 pub mod mcp;
 pub mod oauth;
+pub mod webhooks;
 
 use crate::cookies::read_cookie;
 use error::RouteError;

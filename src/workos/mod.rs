@@ -1,10 +1,12 @@
 //! WorkOS API client over the [`crate::outbound::HttpClient`] boundary (Fetch API on Workers).
 //! Every request follows WorkOS's OpenAPI document (`@workos/openapi-spec`); the e2e stack checks
 //! each one against it (dev/contract.mjs).
+pub mod access;
 pub mod client;
 pub mod error;
 pub mod jwt;
 pub mod types;
+pub mod webhook;
 
 pub use client::{AuthorizeParams, BridgeUser, WorkosClient};
 pub use error::{PendingAuthentication, WorkosError};

@@ -12,8 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { WORKER_URL, kvKeys, worker } from './helpers.mjs';
 import { authorizeRequest, url, ORIGIN } from './oauth-helpers.mjs';
 
-/** A fresh client address for this test (wrangler dev passes CF-Connecting-IP through). */
-const address = () => `198.51.100.${randomBytes(1)[0]}`;
+/**
+ * A client address no other request of this file used (wrangler dev passes CF-Connecting-IP
+ * through): /login and /authorize share a limiter, so a repeated address could find its bucket
+ * already emptied by another test.
+ */
+let nextAddress = randomBytes(2).readUInt16BE(0);
+const address = () => { const n = nextAddress++ % 65536; return `10.77.${n >> 8}.${n & 255}`; };
 
 /**
  * Sends requests from one address, 25 at a time, until one is refused with 429 (or `max` were

@@ -30,6 +30,8 @@ export const WORKER_PORT = 8788;
 export const WORKER_URL = `http://127.0.0.1:${WORKER_PORT}`;
 export const AUTHKIT_WORKER_PORT = 8789;
 export const AUTHKIT_WORKER_URL = `http://127.0.0.1:${AUTHKIT_WORKER_PORT}`;
+/** What WorkOS would sign webhook deliveries with, for this run. */
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 const READY_TIMEOUT_MS = 15 * 60 * 1000; // the first build compiles the whole crate to Wasm
 const PROGRESS_EVERY_MS = 30 * 1000;
 const BROKEN_AFTER_MS = 20 * 1000;       // /login answering, but not 200, for this long = broken Worker
@@ -71,6 +73,8 @@ function writeWorkerEnv(dir, workosUrl, extra = {}, name = 'worker.env') {
     `COOKIE_ENCRYPTION_KEY=${randomBytes(32).toString('hex')}`,
     // Local development only: the CIMD tests serve client metadata documents on http://127.0.0.1.
     'ALLOW_LOOPBACK_CLIENT_METADATA=true',
+    // The front signs the WorkOS events it sends with it (dev/webhooks.mjs).
+    `WORKOS_WEBHOOK_SECRET=${WEBHOOK_SECRET}`,
     ...Object.entries(extra).map(([k, v]) => `${k}=${v}`),
     '',
   ].join('\n'), { mode: 0o600 });
@@ -243,6 +247,7 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
         ACME_ORG_ID: stack.seeded.organizationId,
         GLOBEX_ORG_ID: stack.seeded.globexOrganizationId,
         E2E_ARTIFACTS: artifacts,
+        WEBHOOK_SECRET,
         // The Worker's local KV (wrangler dev --persist-to), for tests that check what was stored.
         WORKER_STATE_DIR: path.join(tmp, 'state'),
       },

@@ -1,0 +1,236 @@
+//! WorkOS events change access now, not at the next refresh (`POST /webhooks/workos`).
+//!
+//! A delivery is checked first (`WorkOS-Signature`, see [`crate::workos::webhook`]); anything
+//! that fails the check changes nothing. Each event is applied once: its id is remembered for a
+//! day (`webhook:event:<id>`), so WorkOS's retries change nothing more. What an event does:
+//!
+//! - `user.deleted`: every grant of the user ends;
+//! - `organization_membership.deleted`: the user's grants in that organization end;
+//! - `organization_membership.updated`: the membership is read again from WorkOS — not an
+//!   active member any more: those grants end; otherwise their role and permissions are
+//!   recorded on each grant, and the bearer check applies them over the tokens' own copy;
+//! - `session.revoked`: the grants that came from that WorkOS session end;
+//! - `role.updated` / `organization_role.updated`: every grant whose user holds that role is
+//!   re-read as for a membership update.
+//!
+//! A grant is changed by its owner ([`GrantOwner`]: on Workers, the grant's Durable Object), in
+//! line with its refreshes. In AuthKit mode, where AuthKit keeps the grants, the cached
+//! membership lookups of the user are dropped instead, so the next request reads WorkOS again.
+use super::connected::user_grants;
+use super::grant::{self, CurrentAccess, Grant};
+use super::OAuthError;
+use crate::context::Ctx;
+use crate::ids::{GrantId, UserId};
+use crate::outbound::HttpClient;
+use crate::store::{keys, Store};
+use crate::workos::access::fetch;
+use crate::workos::webhook::{self, AccessChange, Event, Refusal};
+use serde::{Deserialize, Serialize};
+
+/// How long an event id is remembered (WorkOS retries failed deliveries for up to a few days;
+/// a retry after a success arrives within minutes).
+pub const REMEMBER_EVENTS_SECS: u64 = 24 * 3600;
+/// Grants a role change looks through at most (the index of all users' grants).
+pub const MAX_SCANNED_GRANTS: usize = 1000;
+
+/// What happens to one grant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum GrantChange {
+    Revoke,
+    Access(CurrentAccess),
+}
+
+/// Where grants live: a change runs there, in line with the grant's other operations.
+#[allow(async_fn_in_trait)]
+pub trait GrantOwner {
+    /// Apply `change` to `grant` if it is `user`'s; false when there is no such grant.
+    async fn change(&self, grant: &GrantId, user: &UserId, change: &GrantChange) -> Result<bool, OAuthError>;
+}
+
+/// One change applied to one grant in `store` (what the owner runs).
+pub async fn change_grant<S: Store>(
+    store: &S,
+    id: &GrantId,
+    user: &UserId,
+    change: &GrantChange,
+    now: u64,
+) -> Result<bool, OAuthError> {
+    let Some(mut g) = grant::load(store, id, now).await? else { return Ok(false) };
+    if g.user_id != *user {
+        return Ok(false);
+    }
+    match change {
+        GrantChange::Revoke => {
+            grant::revoke(store, id).await?;
+            store.delete(&keys::user_grant(user.as_str(), id.as_str())).await?;
+        }
+        GrantChange::Access(access) => {
+            g.access = Some(access.clone());
+            grant::save(store, &g, now).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// Why a delivery changed nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Undelivered {
+    /// The signature check failed (401).
+    Refused(Refusal),
+    /// Signed, but not an event (400).
+    Malformed,
+    /// Storage or WorkOS failed (503: WorkOS retries the delivery).
+    Unavailable(String),
+}
+
+/// What a delivery did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Received {
+    /// The event was delivered before: nothing was done again.
+    pub duplicate: bool,
+    /// Grants whose tokens stopped working or changed (this isolate forgets its look at them).
+    pub changed: Vec<GrantId>,
+}
+
+/// Check and apply one delivery.
+pub async fn receive<S: Store, H: HttpClient, O: GrantOwner>(
+    ctx: &Ctx<'_, S, H>,
+    owner: &O,
+    secret: &str,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<Received, Undelivered> {
+    webhook::verify(signature, body, secret, ctx.http.now_ms()).map_err(Undelivered::Refused)?;
+    let event = Event::parse(body).ok_or(Undelivered::Malformed)?;
+    let seen = keys::webhook_event(&event.id);
+    let unavailable = |e: OAuthError| Undelivered::Unavailable(e.description);
+    if ctx.store.get(&seen).await.map_err(|e| Undelivered::Unavailable(e.0))?.is_some() {
+        return Ok(Received { duplicate: true, changed: Vec::new() });
+    }
+    let changed = apply(ctx, owner, &event.access_change()).await.map_err(unavailable)?;
+    ctx.store.put(&seen, &event.event, REMEMBER_EVENTS_SECS).await.map_err(|e| Undelivered::Unavailable(e.0))?;
+    Ok(Received { duplicate: false, changed })
+}
+
+/// Apply what an event means; returns the grants changed.
+pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
+    ctx: &Ctx<'_, S, H>,
+    owner: &O,
+    change: &AccessChange,
+) -> Result<Vec<GrantId>, OAuthError> {
+    let in_org = |org: &str| {
+        let org = org.to_string();
+        move |g: &(Grant, Option<crate::principal::Principal>)| {
+            g.1.as_ref().and_then(|p| p.organization_id.as_deref()) == Some(org.as_str())
+        }
+    };
+    match change {
+        AccessChange::None => Ok(Vec::new()),
+        AccessChange::UserDeleted { user_id } => {
+            let user = UserId::new(user_id.as_str());
+            let grants = user_grants(ctx, &user).await?;
+            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke).await
+        }
+        AccessChange::MembershipDeleted { user_id, organization_id } => {
+            forget_cached_access(ctx, user_id, organization_id).await;
+            let user = UserId::new(user_id.as_str());
+            let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(in_org(organization_id)).collect();
+            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke).await
+        }
+        AccessChange::MembershipUpdated { user_id, organization_id } => {
+            forget_cached_access(ctx, user_id, organization_id).await;
+            let user = UserId::new(user_id.as_str());
+            let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(in_org(organization_id)).collect();
+            reread(ctx, owner, &user, organization_id, grants.iter().map(|(g, _)| &g.id)).await
+        }
+        AccessChange::SessionRevoked { session_id, user_id: Some(user_id) } => {
+            let user = UserId::new(user_id.as_str());
+            let from_session = |g: &(Grant, Option<crate::principal::Principal>)| {
+                g.1.as_ref().and_then(|p| p.workos_session_id.as_deref()) == Some(session_id.as_str())
+            };
+            let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(from_session).collect();
+            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke).await
+        }
+        // Without the user, the session's grants cannot be found; they end at their next refresh
+        // (WorkOS refuses the ended session's refresh token).
+        AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
+        AccessChange::RoleUpdated { slug, organization_id } => {
+            let mut changed = Vec::new();
+            for (user, org, ids) in holders_of_role(ctx, slug, organization_id.as_deref()).await? {
+                forget_cached_access(ctx, user.as_str(), &org).await;
+                changed.extend(reread(ctx, owner, &user, &org, ids.iter()).await?);
+            }
+            Ok(changed)
+        }
+    }
+}
+
+async fn change_all<'a, O: GrantOwner>(
+    owner: &O,
+    user: &UserId,
+    ids: impl Iterator<Item = &'a GrantId>,
+    change: &GrantChange,
+) -> Result<Vec<GrantId>, OAuthError> {
+    let mut changed = Vec::new();
+    for id in ids {
+        if owner.change(id, user, change).await? {
+            changed.push(id.clone());
+        }
+    }
+    Ok(changed)
+}
+
+/// Read the user's standing in `org` from WorkOS and record it on each grant (or end them).
+async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
+    ctx: &Ctx<'_, S, H>,
+    owner: &O,
+    user: &UserId,
+    org: &str,
+    ids: impl Iterator<Item = &'a GrantId>,
+) -> Result<Vec<GrantId>, OAuthError> {
+    let ids: Vec<&GrantId> = ids.collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let change = match fetch(&ctx.workos(), user.as_str(), org).await {
+        Ok(Some(access)) => {
+            GrantChange::Access(CurrentAccess { role: access.role, permissions: access.permissions, at: ctx.now })
+        }
+        Ok(None) => GrantChange::Revoke,
+        Err(e) => return Err(OAuthError::unavailable(format!("WorkOS could not be asked: {e}"), Some(30))),
+    };
+    change_all(owner, user, ids.into_iter(), &change).await
+}
+
+/// Every (user, organization, grants) whose grants were issued with role `slug` (in `org`, for
+/// an organization's own role), from the index of all users' grants.
+async fn holders_of_role<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    slug: &str,
+    org: Option<&str>,
+) -> Result<Vec<(UserId, String, Vec<GrantId>)>, OAuthError> {
+    let mut found: Vec<(UserId, String, Vec<GrantId>)> = Vec::new();
+    let all = ctx.store.list(keys::USER_GRANTS_PREFIX).await?;
+    for key in all.iter().take(MAX_SCANNED_GRANTS) {
+        let Some((user, id)) = keys::user_grant_parts(key) else { continue };
+        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else { continue };
+        let Some(p) = g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal) else { continue };
+        let (Some(role), Some(grant_org)) = (p.role.as_deref(), p.organization_id.clone()) else { continue };
+        let role_matches = g.access.as_ref().and_then(|a| a.role.as_deref()).unwrap_or(role) == slug;
+        if !role_matches || org.is_some_and(|o| o != grant_org) || g.user_id != user {
+            continue;
+        }
+        match found.iter_mut().find(|(u, o, _)| u.as_str() == user && *o == grant_org) {
+            Some((_, _, ids)) => ids.push(g.id.clone()),
+            None => found.push((UserId::new(user), grant_org, vec![g.id.clone()])),
+        }
+    }
+    Ok(found)
+}
+
+/// AuthKit mode's shared copy of the user's standing (best effort: it is fresh for 5 minutes
+/// at most anyway).
+async fn forget_cached_access<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, user: &str, org: &str) {
+    let _ = ctx.store.delete(&keys::org_access(org, user)).await;
+}

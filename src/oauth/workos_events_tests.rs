@@ -1,0 +1,161 @@
+//! WorkOS events applied to grants: signed deliveries only, once each, with the effect each
+//! event promises (see `workos_events.rs`).
+use super::super::grant;
+use super::super::workos_events::{change_grant, receive, GrantChange, GrantOwner, Received, Undelivered};
+use super::*;
+use crate::ids::{GrantId, UserId};
+use crate::workos::webhook::{signature, Refusal};
+
+const SECRET: &str = "whsec_test_0123456789abcdef";
+
+/// The grants' owner natively: the change runs on the world's store.
+struct Owner<'a>(&'a World);
+
+impl GrantOwner for Owner<'_> {
+    async fn change(
+        &self,
+        grant: &GrantId,
+        user: &UserId,
+        change: &GrantChange,
+    ) -> Result<bool, super::super::OAuthError> {
+        change_grant(&self.0.store, grant, user, change, self.0.now.get()).await
+    }
+}
+
+fn signed(w: &World, body: &str, at_ms: u64) -> Result<Received, Undelivered> {
+    let header = format!("t={at_ms}, v1={}", signature(SECRET, &at_ms.to_string(), body.as_bytes()));
+    block_on(receive(&w.ctx(), &Owner(w), SECRET, Some(&header), body.as_bytes()))
+}
+
+fn deliver(w: &World, id: &str, event: &str, data: Value) -> Result<Received, Undelivered> {
+    signed(w, &json!({"id": id, "event": event, "data": data}).to_string(), w.http.clock_ms.get())
+}
+
+fn membership() -> Value {
+    json!({"object":"organization_membership","id":"om_1","user_id":ALICE,"organization_id":ACME,"status":"active","role":{"slug":"member"}})
+}
+
+/// The bearer check as a request after the window (every isolate has looked again).
+fn later_bearer(w: &World, token: &str) -> Result<access::AccessClaims, BearerError> {
+    w.advance(access::GRANT_CHECK_SECS + 1);
+    w.bearer(token, "/mcp")
+}
+
+#[test]
+fn a_demotion_reaches_the_bearer_check_without_a_refresh_and_the_next_refresh_carries_it() {
+    let w = world();
+    let (c, t) = w.connected();
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap().principal.permissions, vec!["image_generation"]);
+    *w.up.role.borrow_mut() = "member".into();
+    let got = deliver(&w, "event_1", "organization_membership.updated", membership()).unwrap();
+    assert_eq!(got.changed.len(), 1);
+    let claims = later_bearer(&w, t.access_token.as_str()).unwrap();
+    assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("member"), 0));
+    // The refresh reads the same from WorkOS; the grant's note is cleared.
+    let t2 = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    assert_eq!(t2.scope, "mcp");
+    let g = block_on(grant::load(&w.store, &GrantId::new(got.changed[0].as_str()), w.now.get())).unwrap().unwrap();
+    assert_eq!(g.access, None);
+}
+
+#[test]
+fn removal_from_the_organization_and_deleted_users_end_the_grants() {
+    let w = world();
+    let (c, t) = w.connected();
+    w.up.removed.set(true);
+    let got = deliver(&w, "event_2", "organization_membership.deleted", membership()).unwrap();
+    assert_eq!(got.changed.len(), 1);
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Revoked);
+    assert_eq!(w.refresh(&c, t.refresh_token.as_str()).unwrap_err().code, ErrorCode::InvalidGrant);
+
+    let w = world();
+    let (_, t1) = w.connected();
+    let (_, t2) = w.connected();
+    let got = deliver(&w, "event_3", "user.deleted", json!({"object":"user","id":ALICE})).unwrap();
+    assert_eq!(got.changed.len(), 2);
+    assert_eq!(later_bearer(&w, t1.access_token.as_str()).unwrap_err(), BearerError::Revoked);
+    assert_eq!(w.bearer(t2.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
+}
+
+#[test]
+fn an_update_that_finds_no_active_membership_ends_the_grants() {
+    let w = world();
+    let (_, t) = w.connected();
+    w.up.removed.set(true);
+    deliver(&w, "event_4", "organization_membership.updated", membership()).unwrap();
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Revoked);
+}
+
+#[test]
+fn a_revoked_session_ends_the_grants_that_came_from_it() {
+    let w = world();
+    let (_, t) = w.connected();
+    let other = deliver(&w, "event_5", "session.revoked", json!({"object":"session","id":"session_9","user_id":ALICE}));
+    assert!(other.unwrap().changed.is_empty(), "another session's revocation changes nothing");
+    deliver(&w, "event_6", "session.revoked", json!({"object":"session","id":"session_1","user_id":ALICE})).unwrap();
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Revoked);
+}
+
+#[test]
+fn a_role_losing_a_permission_reaches_every_holder() {
+    let w = world();
+    let (_, t) = w.connected();
+    w.up.admin_without_images.set(true);
+    let got = deliver(&w, "event_7", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!(got.changed.len(), 1);
+    assert!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions.is_empty());
+    // Another role's change touches no admin.
+    let got = deliver(&w, "event_8", "role.updated", json!({"object":"role","slug":"viewer"})).unwrap();
+    assert!(got.changed.is_empty());
+}
+
+#[test]
+fn a_redelivered_event_changes_nothing_more() {
+    let w = world();
+    let (_, t) = w.connected();
+    *w.up.role.borrow_mut() = "member".into();
+    assert!(!deliver(&w, "event_9", "organization_membership.updated", membership()).unwrap().duplicate);
+    // Promoted again (a later event), then WorkOS retries the first one.
+    *w.up.role.borrow_mut() = "admin".into();
+    deliver(&w, "event_10", "organization_membership.updated", membership()).unwrap();
+    let again = deliver(&w, "event_9", "organization_membership.updated", membership()).unwrap();
+    assert!(again.duplicate && again.changed.is_empty());
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions, vec!["image_generation"]);
+}
+
+#[test]
+fn unsigned_forged_stale_or_malformed_deliveries_change_nothing() {
+    let w = world();
+    let (_, t) = w.connected();
+    *w.up.role.borrow_mut() = "member".into();
+    let body = json!({"id":"event_11","event":"user.deleted","data":{"id":ALICE}}).to_string();
+    let now = w.http.clock_ms.get();
+    let refused = |r: Result<Received, Undelivered>| match r {
+        Err(Undelivered::Refused(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(refused(block_on(receive(&w.ctx(), &Owner(&w), SECRET, None, body.as_bytes()))), Refusal::Malformed);
+    let forged = format!("t={now}, v1={}", signature("another-secret-entirely", &now.to_string(), body.as_bytes()));
+    assert_eq!(
+        refused(block_on(receive(&w.ctx(), &Owner(&w), SECRET, Some(&forged), body.as_bytes()))),
+        Refusal::Forged
+    );
+    assert_eq!(refused(signed(&w, &body, now - 10 * 60 * 1000)), Refusal::Stale);
+    assert_eq!(signed(&w, "{\"no\":\"event\"}", now), Err(Undelivered::Malformed));
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions, vec!["image_generation"]);
+    assert!(w.store.keys_with_prefix("webhook:event:").is_empty(), "nothing remembered either");
+}
+
+#[test]
+fn when_workos_cannot_be_asked_the_delivery_fails_and_is_not_remembered() {
+    let w = world();
+    w.connected();
+    w.up.glitch.set(Some(503));
+    let r = deliver(&w, "event_12", "organization_membership.updated", membership());
+    assert!(matches!(r, Err(Undelivered::Unavailable(_))), "{r:?}");
+    w.up.glitch.set(None);
+    assert!(
+        !deliver(&w, "event_12", "organization_membership.updated", membership()).unwrap().duplicate,
+        "the retry is applied"
+    );
+}

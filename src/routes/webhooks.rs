@@ -1,0 +1,40 @@
+//! `POST /webhooks/workos`: WorkOS events that change access (see `oauth::workos_events`).
+use super::{body_limited, error::RouteError, header, Answer, BodyError};
+use crate::oauth::workos_events::{self, Undelivered};
+use crate::platform::app::App;
+use crate::platform::grants::GrantObjects;
+use crate::responses as web;
+use crate::workos::webhook::MAX_BODY_BYTES;
+use serde_json::json;
+use worker::{Env, Request};
+
+pub async fn workos(mut req: Request, app: &App, env: &Env) -> Answer {
+    // Without a secret there is no endpoint: nothing unsigned is ever accepted.
+    let Some(secret) = app.config.webhook_secret.as_deref() else { return Err(RouteError::NotFound) };
+    let signature = header(&req, "WorkOS-Signature");
+    let body = match body_limited(&mut req, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return Ok(web::json(413, &json!({"error": "payload_too_large"}))?),
+        Err(BodyError::Unreadable) => return Ok(web::json(400, &json!({"error": "unreadable_body"}))?),
+    };
+    let owner = GrantObjects { env };
+    match workos_events::receive(&app.ctx(), &owner, secret, signature.as_deref(), &body).await {
+        Ok(received) => {
+            // This isolate applies the change at once; others within the bearer check's minute.
+            let mut checks = app.grant_checks.borrow_mut();
+            received.changed.iter().for_each(|id| checks.forget(id.as_str()));
+            Ok(web::json(200, &json!({"received": true, "duplicate": received.duplicate}))?)
+        }
+        Err(Undelivered::Refused(why)) => {
+            worker::console_warn!("webhook refused: {why:?}");
+            Ok(web::json(401, &json!({"error": "invalid_signature"}))?)
+        }
+        Err(Undelivered::Malformed) => Ok(web::json(400, &json!({"error": "invalid_event"}))?),
+        Err(Undelivered::Unavailable(why)) => {
+            worker::console_warn!("webhook not applied (WorkOS will retry): {why}");
+            let resp = web::json(503, &json!({"error": "temporarily_unavailable"}))?;
+            resp.headers().set("Retry-After", "30")?;
+            Ok(resp)
+        }
+    }
+}

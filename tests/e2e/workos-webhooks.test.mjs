@@ -1,0 +1,108 @@
+// WorkOS events change access now, not at the next refresh: the front (dev/webhooks.mjs) sends
+// events to the Worker's POST /webhooks/workos signed with this run's secret, as WorkOS would —
+// and forged, stale, unsigned or repeated ones. No token is refreshed in these tests: what changes
+// is what the bearer check lets the same token do (within its one-minute window; at once here,
+// where the isolate that takes the event also serves the requests).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALICE, BOB, ALICE_ID, BOB_ID, ACME_ORG_ID, WORKER_URL, WORKOS_CONTROL } from './helpers.mjs';
+import { membership, setRole, callProtected, waitUntilRefused, refreshToken } from './oauth-helpers.mjs';
+import { ALL_TOOLS, GATED_TOOL, accessToken, openSession, request, initialize, notification, expectResult, sleep } from './mcp-helpers.mjs';
+
+const LIST_CHANGED = 'notifications/tools/list_changed';
+const WINDOW_MS = 70000;
+let restore;
+let session;
+
+async function control(method, path, body) {
+  const res = await fetch(new URL(path, WORKOS_CONTROL), {
+    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** WorkOS delivers `event`; the Worker's answer ({id, status, body}). */
+const deliver = (event, data, opts = {}) => control('POST', '/__control/webhook/send', { event, data, ...opts });
+
+before(async () => {
+  assert.ok(process.env.WEBHOOK_SECRET && ALICE_ID && BOB_ID && ACME_ORG_ID, 'run under tests/e2e/run.mjs');
+  await control('PUT', '/__control/webhook', { url: `${WORKER_URL}/webhooks/workos`, secret: process.env.WEBHOOK_SECRET });
+});
+
+after(async () => {
+  await session?.close().catch(() => {});
+  if (restore) await setRole(restore, 'admin');
+});
+
+const names = (result) => result.tools.map((t) => t.name).sort();
+
+test('Alice demoted in WorkOS: generateImage leaves tools/list with the same token, and her SSE session hears list_changed', async () => {
+  const m = await membership(ALICE_ID, ACME_ORG_ID);
+  assert.equal(m.role?.slug, 'admin', 'Alice starts as admin');
+  const { token } = await accessToken(ALICE, '/sse');
+  session = await openSession(token);
+  const init = initialize();
+  expectResult(await session.call(init), init.id);
+  assert.equal((await session.post(notification('notifications/initialized'))).status, 202);
+  const list1 = request('tools/list');
+  assert.deepEqual(names(expectResult(await session.call(list1), list1.id)), ALL_TOOLS);
+
+  restore = m.id;
+  const demoted = await setRole(m.id, 'member');
+  const answer = await deliver('organization_membership.updated', demoted);
+  assert.equal(answer.status, 200, answer.body);
+  assert.deepEqual(JSON.parse(answer.body), { received: true, duplicate: false });
+
+  // The same token, no refresh: the next message is answered with Alice's new access, and the
+  // stream first says the list changed.
+  const deadline = Date.now() + WINDOW_MS;
+  let result;
+  let arrived;
+  for (;;) {
+    const before = session.stream.events.length;
+    const list = request('tools/list');
+    result = expectResult(await session.call(list), list.id);
+    arrived = session.stream.events.slice(before);
+    if (!names(result).includes(GATED_TOOL) || Date.now() > deadline) break;
+    await sleep(2000);
+  }
+  assert.deepEqual(names(result), ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'generateImage is gone');
+  assert.equal(arrived[0]?.json?.method, LIST_CHANGED, `list_changed before the answer: ${session.stream.describe()}`);
+
+  // Promoted back: the event brings generateImage back, again without a refresh.
+  const promoted = await setRole(m.id, 'admin');
+  restore = undefined;
+  assert.equal((await deliver('organization_membership.updated', promoted)).status, 200);
+  const list = request('tools/list');
+  assert.deepEqual(names(expectResult(await session.call(list), list.id)), ALL_TOOLS);
+});
+
+test('Bob removed from Acme: his token is refused, and refreshing it fails', async () => {
+  const { token, tokens, provider } = await accessToken(BOB, '/mcp');
+  assert.equal((await callProtected('/mcp', token)).status, 200);
+  const removed = { object: 'organization_membership', id: 'om_removed_bob', user_id: BOB_ID, organization_id: ACME_ORG_ID, status: 'inactive', role: { slug: 'member' } };
+  assert.equal((await deliver('organization_membership.deleted', removed)).status, 200);
+  assert.equal((await waitUntilRefused('/mcp', token, WINDOW_MS)).status, 401, 'the token is refused');
+  const refreshed = await refreshToken(provider.clientInformation().client_id, tokens.refresh_token);
+  assert.equal(refreshed.status, 400);
+  assert.equal(refreshed.json?.error, 'invalid_grant');
+});
+
+test('forged, stale or unsigned deliveries are refused and change nothing; a repeated event is applied once', async () => {
+  const { token } = await accessToken(BOB, '/mcp');
+  for (const signature of ['forged', 'stale', 'none']) {
+    const answer = await deliver('user.deleted', { object: 'user', id: BOB_ID }, { signature });
+    assert.equal(answer.status, 401, `${signature}: ${answer.body}`);
+    assert.deepEqual(JSON.parse(answer.body), { error: 'invalid_signature' });
+  }
+  assert.equal((await callProtected('/mcp', token)).status, 200, 'Bob\'s token still works');
+  const first = await deliver('user.created', { object: 'user', id: 'user_unrelated' });
+  assert.deepEqual(JSON.parse(first.body), { received: true, duplicate: false });
+  const again = await deliver('user.created', { object: 'user', id: 'user_unrelated' }, { id: first.id });
+  assert.equal(again.status, 200);
+  assert.deepEqual(JSON.parse(again.body), { received: true, duplicate: true });
+  const { deliveries } = await control('GET', '/__control/webhook/deliveries');
+  assert.ok(deliveries.filter((d) => d.signature !== 'valid').every((d) => d.status === 401));
+});
