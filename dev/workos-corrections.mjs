@@ -30,7 +30,7 @@ const PENDING_TTL_MS = 10 * 60 * 1000;
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const ORGANIZATION_SELECTION = 'urn:workos:oauth:grant-type:organization-selection';
 /** The audit actions and target types a WorkOS dashboard would have configured (README). */
-export const DEFAULT_AUDIT_SCHEMAS = { 'user.signed_in': ['user'] };
+export const DEFAULT_AUDIT_SCHEMAS = { 'user.signed_in': ['user'], 'mcp.tool.called': ['mcp_tool'], 'mcp.tool.denied': ['mcp_tool'] };
 
 const isMissing = (v) => v === undefined || v === null || v === '';
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -22,6 +22,18 @@ pub struct Config {
     pub workos_tokens: WorkosTokenRules,
     /// The secret WorkOS signs webhook deliveries with; without it `/webhooks/workos` is 404.
     pub webhook_secret: Option<String>,
+    /// Which tool calls go to WorkOS's audit log (`AUDIT_TOOL_CALLS`).
+    pub audit_tool_calls: ToolAuditPolicy,
+}
+
+/// `AUDIT_TOOL_CALLS`: `gated` (default) records calls of permission-gated tools and every
+/// refusal for a missing permission; `all` every tool call; `off` none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ToolAuditPolicy {
+    All,
+    #[default]
+    Gated,
+    Off,
 }
 
 /// Shorter webhook secrets are refused (WorkOS's are long random strings; a short one is a typo
@@ -126,6 +138,12 @@ impl Config {
                 ))
             }
         };
+        let audit_tool_calls = match get("AUDIT_TOOL_CALLS").as_deref() {
+            None | Some("gated") => ToolAuditPolicy::Gated,
+            Some("all") => ToolAuditPolicy::All,
+            Some("off") => ToolAuditPolicy::Off,
+            Some(_) => return Err(invalid("AUDIT_TOOL_CALLS", "expected all, gated or off")),
+        };
         Ok(Config {
             client_id,
             api_key,
@@ -137,6 +155,7 @@ impl Config {
             auth_mode,
             workos_tokens,
             webhook_secret,
+            audit_tool_calls,
         })
     }
 }
@@ -293,6 +312,21 @@ mod tests {
         let mut bad = base();
         bad.push(("ALLOW_LOOPBACK_CLIENT_METADATA", "yes"));
         assert_eq!(cfg(&bad).err().unwrap().variable(), "ALLOW_LOOPBACK_CLIENT_METADATA");
+    }
+
+    #[test]
+    fn tool_calls_are_audited_gated_unless_said_otherwise() {
+        assert_eq!(cfg(&base()).unwrap().audit_tool_calls, ToolAuditPolicy::Gated);
+        for (value, policy) in
+            [("all", ToolAuditPolicy::All), ("gated", ToolAuditPolicy::Gated), ("off", ToolAuditPolicy::Off)]
+        {
+            let mut vars = base();
+            vars.push(("AUDIT_TOOL_CALLS", value));
+            assert_eq!(cfg(&vars).unwrap().audit_tool_calls, policy);
+        }
+        let mut bad = base();
+        bad.push(("AUDIT_TOOL_CALLS", "everything"));
+        assert_eq!(cfg(&bad).err().unwrap().variable(), "AUDIT_TOOL_CALLS");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! from closing an idle stream and notices a client that went away (the send fails), which
 //! ends the session.
 use crate::mcp;
-use crate::platform::{self, tools::WorkerToolEnv};
+use crate::platform::audit::Background;
+use crate::platform::tools::{ToolAudit, WorkerToolEnv};
+use crate::platform::{self};
 use crate::principal::Principal;
 use futures_channel::mpsc::{unbounded, UnboundedSender};
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,8 @@ pub struct Open {
 #[derive(Serialize, Deserialize)]
 pub struct Post {
     pub principal: Principal,
+    /// Who posted it (for the audit log of tool use).
+    pub caller: crate::tools::audit::Caller,
     pub body: String,
 }
 
@@ -45,6 +49,7 @@ struct Live {
 
 #[durable_object(fetch)]
 pub struct SseSession {
+    state: State,
     env: Env,
     live: Rc<RefCell<Option<Live>>>,
     /// Once a stream ended, the session id stays dead (no resurrection by a new GET).
@@ -56,8 +61,8 @@ fn event(name: &str, data: &str) -> Vec<u8> {
 }
 
 impl DurableObject for SseSession {
-    fn new(_state: State, env: Env) -> Self {
-        SseSession { env, live: Rc::new(RefCell::new(None)), ended: Rc::new(RefCell::new(false)) }
+    fn new(state: State, env: Env) -> Self {
+        SseSession { state, env, live: Rc::new(RefCell::new(None)), ended: Rc::new(RefCell::new(false)) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -154,7 +159,8 @@ impl SseSession {
             Ok(c) => c,
             Err(e) => return Response::error(format!("configuration error: {e}"), 500),
         };
-        let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now() };
+        let audit = Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone() });
+        let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
         if let Some(response) = mcp::handle(&post.principal, &tools, message).await {
             if !self.push(event("message", &response.to_string())) {
                 return Response::error("the session's stream has closed", 404);

@@ -1,5 +1,6 @@
 //! The Worker side of each boundary: KV, Fetch, Cache API, environment, clock.
 pub mod app;
+pub mod audit;
 pub mod cache;
 pub mod fetch;
 pub mod grants;

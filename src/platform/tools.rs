@@ -1,7 +1,13 @@
 //! [`ToolEnv`] on Workers: the Workers AI binding (optional) and WorkOS with the API key.
 use crate::config::Config;
+use crate::context::Ctx;
+use crate::oauth::registry;
+use crate::platform::audit::{self, Background};
 use crate::platform::fetch::FetchClient;
-use crate::tools::{GeneratedImage, ToolEnv};
+use crate::platform::{isolate, kv};
+use crate::principal::Principal;
+use crate::tools::audit::{event, Caller};
+use crate::tools::{GeneratedImage, Tool, ToolEnv, ToolUse};
 use crate::workos::{User, WorkosClient};
 use worker::Env;
 
@@ -12,6 +18,13 @@ pub struct WorkerToolEnv<'a> {
     pub env: &'a Env,
     pub config: &'a Config,
     pub now: u64,
+    /// Where tool use is recorded from (WorkOS audit log, after the response).
+    pub audit: Option<ToolAudit<'a>>,
+}
+
+pub struct ToolAudit<'a> {
+    pub background: Background<'a>,
+    pub caller: Caller,
 }
 
 #[derive(serde::Serialize)]
@@ -51,5 +64,32 @@ impl ToolEnv for WorkerToolEnv<'_> {
             worker::console_warn!("workos get user: {e}");
             "WorkOS did not answer".to_string()
         })
+    }
+
+    async fn tool_used(&self, principal: &Principal, tool: &'static Tool, used: ToolUse) {
+        let Some(audit) = &self.audit else { return };
+        let policy = self.config.audit_tool_calls;
+        if event(policy, principal, tool, used, &audit.caller, self.now).is_none() {
+            return;
+        }
+        let mut caller = audit.caller.clone();
+        caller.client_name = match &caller.client_id {
+            Some(id) => self.client_name(id).await,
+            None => None,
+        };
+        if let Some(e) = event(policy, principal, tool, used, &caller, self.now) {
+            audit::send_later(audit.background, self.config, e, self.now);
+        }
+    }
+}
+
+impl WorkerToolEnv<'_> {
+    /// The registered (or metadata-document) name of an MCP client; none when it cannot be read.
+    async fn client_name(&self, client_id: &str) -> Option<String> {
+        let store = kv::KvStore::new(self.env.kv(kv::KV_BINDING).ok()?);
+        let http = FetchClient::workos();
+        let jwks = isolate::workos_jwks();
+        let ctx = Ctx { config: self.config, store: &store, http: &http, jwks: &jwks, now: self.now, origin: "" };
+        registry::find(&ctx, client_id).await.ok().flatten().map(|c| c.display_name().to_string())
     }
 }

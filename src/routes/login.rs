@@ -6,6 +6,7 @@ use crate::oauth::authorize::Refusal;
 use crate::oauth::{connected, OAuthError};
 use crate::pages::{render, AccountPage, AppRow, LoginPage, OrganizationPage};
 use crate::platform::app::App;
+use crate::platform::audit::{self, Background};
 use crate::responses as web;
 use crate::return_path::safe_return_path;
 use crate::signin::{self, Callback, ClientInfo, Outcome, StartRequest, PICK_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE};
@@ -112,27 +113,9 @@ pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> 
 /// Signed in: the audit event goes out after the response; the browser goes on.
 fn signed_in(app: &App, ctx: &Context, done: signin::Completed, clear: &str) -> Answer {
     if let Some(event) = done.audit {
-        send_audit_event(app, ctx, event);
+        audit::send_later(Background::Request(ctx), &app.config, event, app.now);
     }
     Ok(web::redirect(&done.location, &[&done.set_cookie, clear])?)
-}
-
-/// The audit log never delays or fails a sign-in: it runs after the response, errors are logged.
-fn send_audit_event(app: &App, ctx: &Context, event: crate::workos::AuditEvent) {
-    let base = app.config.api_base_url.clone();
-    let client_id = app.config.client_id.clone();
-    let api_key = app.config.api_key.clone();
-    let now = app.now;
-    ctx.wait_until(async move {
-        let http = crate::platform::fetch::FetchClient::workos();
-        let client =
-            crate::workos::WorkosClient { http: &http, base_url: &base, client_id: &client_id, api_key: &api_key, now };
-        // One key per event, kept by the client's retry: WorkOS records the event once.
-        let key = crate::random::token(16);
-        if let Err(e) = client.create_audit_event(&event, &key).await {
-            worker::console_warn!("{}", event.failure_log_line(&e));
-        }
-    });
 }
 
 /// `GET /`: who is signed in, and (the Worker being the authorization server) the MCP clients

@@ -7,17 +7,23 @@ use crate::mcp::{self, ErrorCode};
 use crate::oauth::access::{self, BearerError};
 use crate::oauth::metadata::{self, resource_suffix};
 use crate::platform::app::App;
+use crate::platform::audit::Background;
 use crate::platform::cache::CacheApiKeys;
-use crate::platform::tools::WorkerToolEnv;
+use crate::platform::tools::{ToolAudit, WorkerToolEnv};
 use crate::principal::Principal;
 use crate::responses as web;
 use crate::session_object;
+use crate::tools::audit::Caller;
 use serde_json::Value;
-use worker::{Env, Method, Request, RequestInit, Response, Result};
+use worker::{Context, Env, Method, Request, RequestInit, Response, Result};
 
-/// Check the bearer token for `path`: who is calling, or the refusal (401 with its challenge,
-/// 403, 503).
-pub async fn authenticate(req: &Request, app: &App, path: &str) -> std::result::Result<Principal, RouteError> {
+/// Check the bearer token for `path`: who is calling (and, for the Worker's own tokens, with
+/// which MCP client), or the refusal (401 with its challenge, 403, 503).
+pub async fn authenticate(
+    req: &Request,
+    app: &App,
+    path: &str,
+) -> std::result::Result<(Principal, Option<String>), RouteError> {
     let authorization = header(req, "Authorization");
     let outcome = match &app.config.auth_mode {
         // Grants are read from KV's mirror: no Durable Object hop on the hot path.
@@ -31,11 +37,13 @@ pub async fn authenticate(req: &Request, app: &App, path: &str) -> std::result::
             app.now,
         )
         .await
-        .map(|claims| claims.principal)
+        .map(|claims| (claims.principal, Some(claims.client_id.to_string())))
         .map_err(Denied::from),
         AuthMode::Authkit { issuer, audience } => {
             let caches = AuthkitCaches { shared: &CacheApiKeys, keys: &app.authkit_keys, org_access: &app.org_access };
-            caller::authenticate(&app.ctx(), &caches, issuer, audience.as_deref(), authorization.as_deref(), path).await
+            caller::authenticate(&app.ctx(), &caches, issuer, audience.as_deref(), authorization.as_deref(), path)
+                .await
+                .map(|principal| (principal, None))
         }
     };
     outcome.map_err(|denied| {
@@ -61,20 +69,26 @@ pub fn origin_allowed(app: &App, origin: Option<&str>) -> bool {
 }
 
 /// `/mcp`, `/sse`, `/sse/message`: Origin check, bearer check, then the transport.
-pub async fn handle(mut req: Request, app: &App, env: &Env, path: &str) -> Answer {
+pub async fn handle(mut req: Request, app: &App, env: &Env, ctx: &Context, path: &str) -> Answer {
     let origin = header(&req, "Origin");
     if !origin_allowed(app, origin.as_deref()) {
         // DNS-rebinding and cross-site protection (MCP transports: MUST validate Origin), before
         // anything else; no CORS headers for an origin we refuse.
         return Err(RouteError::mcp(403, "Origin not allowed"));
     }
-    let principal = authenticate(&req, app, path).await?;
+    let (principal, client_id) = authenticate(&req, app, path).await?;
+    let caller = Caller {
+        client_id,
+        client_name: None,
+        ip: header(&req, "CF-Connecting-IP"),
+        user_agent: header(&req, "User-Agent"),
+    };
     match (req.method(), path) {
-        (Method::Post, "/mcp") => streamable_post(&mut req, app, env, &principal).await,
+        (Method::Post, "/mcp") => streamable_post(&mut req, app, env, ctx, &principal, caller).await,
         (_, "/mcp") => Err(wrong_method("POST")),
         (Method::Get, "/sse") => open_sse(&req, env, principal, origin).await,
         (_, "/sse") => Err(wrong_method("GET")),
-        (Method::Post, "/sse/message") => sse_message(&mut req, env, principal).await,
+        (Method::Post, "/sse/message") => sse_message(&mut req, env, principal, caller).await,
         _ => Err(wrong_method("POST")),
     }
 }
@@ -97,7 +111,14 @@ async fn read_message(req: &mut Request) -> std::result::Result<Vec<u8>, RouteEr
 }
 
 /// Streamable HTTP, stateless: one JSON-RPC message in, its response out (JSON), no session.
-async fn streamable_post(req: &mut Request, app: &App, env: &Env, principal: &Principal) -> Answer {
+async fn streamable_post(
+    req: &mut Request,
+    app: &App,
+    env: &Env,
+    ctx: &Context,
+    principal: &Principal,
+    caller: Caller,
+) -> Answer {
     let accept = header(req, "Accept").unwrap_or_default().to_ascii_lowercase();
     let both = accept.contains("application/json") && accept.contains("text/event-stream");
     if !both && !accept.contains("*/*") {
@@ -117,7 +138,8 @@ async fn streamable_post(req: &mut Request, app: &App, env: &Env, principal: &Pr
         Ok(m) => m,
         Err(error) => return Ok(web::json(400, &error)?),
     };
-    let tools = WorkerToolEnv { env, config: &app.config, now: app.now };
+    let audit = Some(ToolAudit { background: Background::Request(ctx), caller });
+    let tools = WorkerToolEnv { env, config: &app.config, now: app.now, audit };
     Ok(match mcp::handle(principal, &tools, message).await {
         Some(response) => web::json(200, &response)?,
         None => Response::empty()?.with_status(202),
@@ -162,7 +184,7 @@ fn valid_session_id(id: &str) -> bool {
 }
 
 /// `POST /sse/message?sessionId=…`: 202, the response arrives on the stream.
-async fn sse_message(req: &mut Request, env: &Env, principal: Principal) -> Answer {
+async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller: Caller) -> Answer {
     if !has_media_type(req, "application/json") {
         return Err(RouteError::mcp(415, "Content-Type must be application/json"));
     }
@@ -173,7 +195,7 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal) -> Answ
         return Err(RouteError::mcp(404, "unknown session"));
     }
     let body = read_message(req).await?;
-    let post = session_object::Post { principal, body: String::from_utf8_lossy(&body).into_owned() };
+    let post = session_object::Post { principal, caller, body: String::from_utf8_lossy(&body).into_owned() };
     let mut answer =
         session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/message", &post)?).await?;
     match answer.status_code() {

@@ -56,6 +56,7 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
         target_name: Some(principal.name.clone()),
         location: client.ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
         user_agent: client.user_agent.clone(),
+        metadata: Vec::new(),
     });
     Ok(Completed { location, set_cookie, principal, audit })
 }

@@ -1,7 +1,7 @@
 //! One permission rule ([`permitted`]) that both `tools/list` and `tools/call` apply, and
 //! `tools/call` itself: find the tool, check the permission, validate the arguments, run it.
 use super::registry::{find, Tool, ToolId, TOOLS};
-use super::{add, args, generate_image, get_user_profile, whoami, CallToolResult, ToolEnv};
+use super::{add, args, generate_image, get_user_profile, whoami, CallToolResult, ToolEnv, ToolUse};
 use crate::principal::Principal;
 use serde_json::Value;
 
@@ -31,13 +31,14 @@ pub async fn call<E: ToolEnv>(
 ) -> Result<CallToolResult, CallError> {
     let tool = find(name).ok_or(CallError::UnknownTool)?;
     if !permitted(principal, tool) {
+        env.tool_used(principal, tool, ToolUse::Denied).await;
         return Ok(CallToolResult::error(refusal(principal, tool)));
     }
     let args = match args::validate(tool, arguments) {
         Ok(a) => a,
         Err(explanation) => return Ok(CallToolResult::error(explanation)),
     };
-    Ok(match tool.id {
+    let result = match tool.id {
         ToolId::Add => match args.parse() {
             Ok(a) => add::run(a),
             Err(e) => e,
@@ -48,7 +49,9 @@ pub async fn call<E: ToolEnv>(
             Err(e) => e,
         },
         ToolId::GetUserProfile => get_user_profile::run(env, principal).await,
-    })
+    };
+    env.tool_used(principal, tool, ToolUse::Called { failed: result.is_error }).await;
+    Ok(result)
 }
 
 /// "generateImage requires the image_generation permission; your role (member) does not have it. …"

@@ -43,7 +43,7 @@ fn refused_call_names_tool_permission_and_role_without_running_it() {
         ),
         "{text}"
     );
-    assert!(env.calls().is_empty(), "refused before any work");
+    assert_eq!(env.calls(), vec!["tool_used(user_bob, generateImage, Denied)"], "refused before any work");
     // Refusal comes before argument validation: the permission is the actual problem.
     let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"bad": 1})))).expect("known tool");
     assert!(r.first_text().contains("image_generation permission"));
@@ -58,6 +58,18 @@ fn refusal_wording_without_role_or_with_organization() {
     let mut p = alice();
     p.permissions.clear();
     assert!(refusal(&p, tool).contains("your role (admin) in Acme does not have it"));
+}
+
+#[test]
+fn each_run_and_each_refusal_is_reported_once_invalid_arguments_are_not() {
+    let env = ScriptedEnv::local();
+    block_on(call(&alice(), &env, "add", Some(json!({"a": 1, "b": 2})))).unwrap();
+    block_on(call(&alice(), &env, "add", Some(json!({"a": 1})))).unwrap();
+    block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "p"})))).unwrap();
+    assert_eq!(
+        env.calls(),
+        vec!["tool_used(user_alice, add, Called { failed: false })", "tool_used(user_bob, generateImage, Denied)"]
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! ([`permitted`]) that both `tools/list` and `tools/call` apply.
 mod add;
 mod args;
+pub mod audit;
 mod call;
 mod env;
 mod generate_image;
@@ -13,7 +14,7 @@ mod result;
 mod whoami;
 
 pub use call::{call, permitted, refusal, visible, CallError};
-pub use env::{GeneratedImage, ToolEnv};
+pub use env::{GeneratedImage, ToolEnv, ToolUse};
 pub use registry::{find, Param, ParamKind, Tool, ToolId, TOOLS};
 pub use result::{CallToolResult, Content, ToolDescription};
 

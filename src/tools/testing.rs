@@ -71,4 +71,7 @@ impl ToolEnv for ScriptedEnv {
         self.calls.borrow_mut().push(format!("workos_user({user_id})"));
         self.user.clone()
     }
+    async fn tool_used(&self, principal: &Principal, tool: &'static crate::tools::Tool, used: crate::tools::ToolUse) {
+        self.calls.borrow_mut().push(format!("tool_used({}, {}, {used:?})", principal.user_id, tool.name));
+    }
 }

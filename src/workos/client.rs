@@ -469,17 +469,20 @@ fn audit_body(e: &AuditEvent) -> Value {
     };
     let mut context = json!({ "location": e.location });
     put_opt(&mut context, "user_agent", e.user_agent.as_deref());
-    json!({
-        "organization_id": e.organization_id,
-        "event": {
-            "action": e.action,
-            "occurred_at": e.occurred_at,
-            "version": 1,
-            "actor": target("user", &e.actor_id, e.actor_name.as_deref()),
-            "targets": [target(&e.target_type, &e.target_id, e.target_name.as_deref())],
-            "context": context,
-        }
-    })
+    let mut event = json!({
+        "action": e.action,
+        "occurred_at": e.occurred_at,
+        "version": 1,
+        "actor": target("user", &e.actor_id, e.actor_name.as_deref()),
+        "targets": [target(&e.target_type, &e.target_id, e.target_name.as_deref())],
+        "context": context,
+    });
+    if let (false, Some(obj)) = (e.metadata.is_empty(), event.as_object_mut()) {
+        let metadata: Map<String, Value> =
+            e.metadata.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
+        obj.insert("metadata".into(), Value::Object(metadata));
+    }
+    json!({ "organization_id": e.organization_id, "event": event })
 }
 
 #[cfg(test)]

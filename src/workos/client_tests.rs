@@ -227,6 +227,7 @@ fn event(names: bool) -> AuditEvent {
         target_name: names.then(|| "Jon Smith".into()),
         location: "1.1.1.1".into(),
         user_agent: names.then(|| "Chrome/104.0.0.0".into()),
+        metadata: Vec::new(),
     }
 }
 
@@ -252,6 +253,11 @@ fn create_audit_event_request() {
     );
     let no_body = fixed(200, &[], "");
     assert_eq!(block_on(client(&no_body).create_audit_event(&event(true), "k")), Ok(()), "any 2xx body is fine");
+    // Event metadata, when there is some, goes in the event.
+    let with_metadata = AuditEvent { metadata: vec![("mcp_client_id".into(), "c_1".into())], ..event(false) };
+    let h2 = http(|_| Ok(json_response(201, json!({"success": true}))));
+    block_on(client(&h2).create_audit_event(&with_metadata, "idem-3")).unwrap();
+    assert_eq!(body_json(&h2.requests.borrow()[0])["event"]["metadata"], json!({"mcp_client_id": "c_1"}));
 }
 
 #[test]

@@ -138,6 +138,8 @@ pub struct AuditEvent {
     /// Client IP (required by WorkOS).
     pub location: String,
     pub user_agent: Option<String>,
+    /// The event's own metadata (string values; WorkOS allows 50 keys of ≤ 40 characters).
+    pub metadata: Vec<(String, String)>,
 }
 
 impl AuditEvent {

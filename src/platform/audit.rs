@@ -1,0 +1,40 @@
+//! Sending WorkOS audit-log events after the response: they never delay or fail what they
+//! record (a sign-in, a tool call); a failure is logged, naming the dashboard step when WorkOS
+//! refuses an action it has no schema for.
+use crate::config::Config;
+use crate::platform::fetch::FetchClient;
+use crate::workos::{AuditEvent, WorkosClient};
+use std::future::Future;
+
+/// What keeps a request's background work alive once it has answered.
+#[derive(Clone, Copy)]
+pub enum Background<'a> {
+    /// A Worker request.
+    Request(&'a worker::Context),
+    /// A Durable Object's request.
+    Object(&'a worker::State),
+}
+
+impl Background<'_> {
+    pub fn wait_until(&self, work: impl Future<Output = ()> + 'static) {
+        match self {
+            Background::Request(ctx) => ctx.wait_until(work),
+            Background::Object(state) => state.wait_until(work),
+        }
+    }
+}
+
+/// Send `event` after the response, with one idempotency key that the client's retry reuses.
+pub fn send_later(background: Background<'_>, config: &Config, event: AuditEvent, now: u64) {
+    let base = config.api_base_url.clone();
+    let client_id = config.client_id.clone();
+    let api_key = config.api_key.clone();
+    background.wait_until(async move {
+        let http = FetchClient::workos();
+        let client = WorkosClient { http: &http, base_url: &base, client_id: &client_id, api_key: &api_key, now };
+        let key = crate::random::token(16);
+        if let Err(e) = client.create_audit_event(&event, &key).await {
+            worker::console_warn!("{}", event.failure_log_line(&e));
+        }
+    });
+}
