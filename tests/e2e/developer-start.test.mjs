@@ -111,6 +111,9 @@ test('plain `npx wrangler dev` starts the Worker offline, without a Cloudflare l
   assert.equal(start.status, 303);
   assert.ok(start.headers.get('location').startsWith(`${WORKOS_URL}/user_management/authorize?`), start.headers.get('location'));
   assert.ok(start.headers.get('location').includes('client_id=client_01LOCALEMULATOR'));
+  // No WORKOS_WEBHOOK_SECRET in this .dev.vars: there is no webhook endpoint at all.
+  const hook = await fetch(`${BASE}/webhooks/workos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(hook.status, 404);
   // The production limits apply (the e2e Worker's are ten times wider): ten registrations a
   // minute from one address. The limiter counts in fixed one-minute windows, so of 21 sent at
   // once at least 11 fall into one window: some are refused, never the first ten.
