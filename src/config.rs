@@ -24,6 +24,8 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// Which tool calls go to WorkOS's audit log (`AUDIT_TOOL_CALLS`).
     pub audit_tool_calls: ToolAuditPolicy,
+    /// The server's one origin (`PUBLIC_ORIGIN`); requests for other hosts are refused.
+    pub public_origin: Option<String>,
 }
 
 /// `AUDIT_TOOL_CALLS`: `gated` (default) records calls of permission-gated tools and every
@@ -144,6 +146,9 @@ impl Config {
             Some("off") => ToolAuditPolicy::Off,
             Some(_) => return Err(invalid("AUDIT_TOOL_CALLS", "expected all, gated or off")),
         };
+        let public_origin = get("PUBLIC_ORIGIN")
+            .map(|o| crate::origin::parse_public_origin(&o).map_err(|why| invalid("PUBLIC_ORIGIN", &why)))
+            .transpose()?;
         Ok(Config {
             client_id,
             api_key,
@@ -156,6 +161,7 @@ impl Config {
             workos_tokens,
             webhook_secret,
             audit_tool_calls,
+            public_origin,
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod limits;
 pub mod mcp;
 pub mod oauth;
+pub mod origin;
 pub mod outbound;
 pub mod pages;
 pub mod principal;

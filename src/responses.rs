@@ -163,6 +163,14 @@ pub fn head_only(content_type: &str) -> Result<Response> {
     Ok(resp)
 }
 
+/// 421: a request for a host this server does not answer (the host is not repeated back).
+pub fn misdirected() -> Result<Response> {
+    json(
+        421,
+        &serde_json::json!({"error": "misdirected_request", "error_description": "This server does not answer for that host."}),
+    )
+}
+
 pub fn not_found() -> Result<Response> {
     error_page(404, "Not found", "There is nothing at this address.", None)
 }

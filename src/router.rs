@@ -2,6 +2,7 @@
 //! (404, 405, preflights, HEAD without side effects, rate limits, AuthKit mode's missing
 //! endpoints), call the handler, turn its error into a response, add CORS for the route's
 //! audience.
+use crate::origin::server_origin;
 use crate::platform::{self, app::App};
 use crate::responses as web;
 use crate::route_table::{self, Audience, Handler, Route};
@@ -19,11 +20,19 @@ struct Finish {
 
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let url = req.url()?;
+    // Before anything else: a request for a host this server does not answer (DNS rebinding).
+    let public_origin = platform::public_origin(&env);
+    let request_origin = url.origin().ascii_serialization();
+    let origin =
+        match server_origin(public_origin.as_deref(), &request_origin, header(&req, "CF-Connecting-IP").as_deref()) {
+            Ok(origin) => origin,
+            Err(_) => return web::misdirected(),
+        };
     let Some(route) = route_table::find(url.path()) else {
         return web::not_found();
     };
     let mut finish = Finish::default();
-    let resp = match dispatch(route, req, &env, &ctx, &url, &mut finish).await {
+    let resp = match dispatch(route, req, &env, &ctx, &url, origin, &mut finish).await {
         Ok(resp) => resp,
         Err(e) => e.into_response()?,
     };
@@ -44,6 +53,7 @@ async fn dispatch(
     env: &Env,
     ctx: &Context,
     url: &url::Url,
+    our_origin: String,
     finish: &mut Finish,
 ) -> std::result::Result<Response, RouteError> {
     let method = req.method().to_string();
@@ -64,7 +74,7 @@ async fn dispatch(
             return Err(RouteError::RateLimited { page: limiter.answers_with_page() });
         }
     }
-    let app = App::build(env, url).map_err(RouteError::Misconfigured)?;
+    let app = App::build(env, our_origin).map_err(RouteError::Misconfigured)?;
     if route.audience == Audience::Mcp {
         let allowed = mcp::origin_allowed(&app, origin.as_deref());
         if allowed {

@@ -28,7 +28,8 @@ pub struct App {
 
 impl App {
     /// Configuration and bindings; a problem is named (for a page and a log line).
-    pub fn build(env: &Env, url: &url::Url) -> Result<App, String> {
+    /// `origin`: the server's origin for this request (see `crate::origin`).
+    pub fn build(env: &Env, origin: String) -> Result<App, String> {
         let config = super::load_config(env).map_err(|e| e.to_string())?;
         let kv = env.kv(super::kv::KV_BINDING).map_err(|_| {
             format!("the KV namespace binding {} is missing (see wrangler.toml)", super::kv::KV_BINDING)
@@ -42,9 +43,22 @@ impl App {
             authkit_keys: isolate::authkit_keys(),
             authkit_metadata: isolate::authkit_metadata(),
             org_access: isolate::org_access(),
-            origin: url.origin().ascii_serialization(),
+            origin,
             now: super::now(),
         })
+    }
+
+    /// The same, reading grants from KV's mirror instead of their objects: for looking through
+    /// many grants (the account page, WorkOS events), never for changing one.
+    pub fn kv_ctx(&self) -> Ctx<'_, KvStore, FetchClient> {
+        Ctx {
+            config: &self.config,
+            store: &self.store.kv,
+            http: &self.http,
+            jwks: &self.jwks,
+            now: self.now,
+            origin: &self.origin,
+        }
     }
 
     pub fn ctx(&self) -> Ctx<'_, AppStore, FetchClient> {

@@ -16,6 +16,13 @@ pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
+/// `PUBLIC_ORIGIN`, when set and valid (an invalid value is reported by [`load_config`]).
+pub fn public_origin(env: &Env) -> Option<String> {
+    let raw =
+        env.secret("PUBLIC_ORIGIN").map(|s| s.to_string()).or_else(|_| env.var("PUBLIC_ORIGIN").map(|v| v.to_string()));
+    raw.ok().and_then(|r| crate::origin::parse_public_origin(&r).ok())
+}
+
 /// Read configuration from secrets and vars (`.dev.vars` locally, `wrangler secret put` in production).
 pub fn load_config(env: &Env) -> Result<Config, ConfigError> {
     Config::from_lookup(|name| {

@@ -93,12 +93,13 @@ pub async fn handle(mut req: Request, app: &App, env: &Env, ctx: &Context, path:
     }
 }
 
-/// 405 as a JSON-RPC error, with `Allow`.
+/// 405 as a JSON-RPC error, with `Allow`. The message names the status: clients that only see
+/// the body (the SDK's error text) decide on it whether to fall back to the other transport.
 fn wrong_method(allow: &'static str) -> RouteError {
     RouteError::Mcp {
         status: 405,
         code: ErrorCode::INVALID_REQUEST,
-        message: format!("use {allow} here"),
+        message: format!("405 Method Not Allowed: use {allow} here"),
         allow: Some(allow),
     }
 }
