@@ -52,6 +52,16 @@ if [ "${1:-}" = "--fuzz" ]; then
   fi
 fi
 
+# The official MCP conformance suite and its Node 22 (from the npm registry), kept apart from the
+# project's own packages: only the tests use them.
+if [ "${1:-}" = "--test" ]; then
+  lock=tests/conformance/package-lock.json
+  if [ ! -f tests/conformance/node_modules/.package-lock.json ] || [ "$lock" -nt tests/conformance/node_modules/.package-lock.json ]; then
+    step "installing the MCP conformance suite and Node 22 for it (tests/conformance)"
+    npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
+  fi
+fi
+
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
   step "installing Debian's chromium for the browser tests"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

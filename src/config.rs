@@ -14,6 +14,9 @@ pub struct Config {
     pub organization_id: Option<String>,
     /// Local development only: accept `http://localhost` Client ID Metadata Document URLs.
     pub allow_loopback_client_metadata: bool,
+    /// The MCP conformance suite's fixture tools, resources and prompts (test-only; served only
+    /// when the server's own origin is a loopback host, see `App::conformance_fixtures`).
+    pub mcp_conformance_fixtures: bool,
     /// Browser origins (besides the Worker's own) allowed to call the MCP endpoints.
     pub mcp_allowed_origins: Vec<String>,
     /// Who issues the MCP bearer tokens.
@@ -114,11 +117,13 @@ impl Config {
                 return Err(invalid("WORKOS_ORGANIZATION_ID", "expected an id like org_01…"));
             }
         }
-        let allow_loopback_client_metadata = match get("ALLOW_LOOPBACK_CLIENT_METADATA").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => return Err(invalid("ALLOW_LOOPBACK_CLIENT_METADATA", "expected true or false")),
+        let flag = |name: &'static str| match get(name).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(invalid(name, "expected true or false")),
         };
+        let allow_loopback_client_metadata = flag("ALLOW_LOOPBACK_CLIENT_METADATA")?;
+        let mcp_conformance_fixtures = flag("MCP_CONFORMANCE_FIXTURES")?;
         let mcp_allowed_origins =
             parse_origins(get("MCP_ALLOWED_ORIGINS").as_deref().unwrap_or(DEFAULT_MCP_ALLOWED_ORIGINS))?;
         let auth_mode = match get("WORKOS_AUTHKIT_DOMAIN") {
@@ -156,6 +161,7 @@ impl Config {
             api_base_url,
             organization_id,
             allow_loopback_client_metadata,
+            mcp_conformance_fixtures,
             mcp_allowed_origins,
             auth_mode,
             workos_tokens,
@@ -318,6 +324,17 @@ mod tests {
         let mut bad = base();
         bad.push(("ALLOW_LOOPBACK_CLIENT_METADATA", "yes"));
         assert_eq!(cfg(&bad).err().unwrap().variable(), "ALLOW_LOOPBACK_CLIENT_METADATA");
+    }
+
+    #[test]
+    fn conformance_fixtures_are_off_unless_set_to_true() {
+        assert!(!cfg(&base()).unwrap().mcp_conformance_fixtures);
+        let mut on = base();
+        on.push(("MCP_CONFORMANCE_FIXTURES", "true"));
+        assert!(cfg(&on).unwrap().mcp_conformance_fixtures);
+        let mut bad = base();
+        bad.push(("MCP_CONFORMANCE_FIXTURES", "1"));
+        assert_eq!(cfg(&bad).err().unwrap().variable(), "MCP_CONFORMANCE_FIXTURES");
     }
 
     #[test]

@@ -62,6 +62,15 @@ pub fn oauth_error(e: &crate::oauth::OAuthError) -> Result<Response> {
 /// CORS for endpoints browser-based MCP clients call (bearer tokens, no cookies): echo the
 /// Origin, expose the headers clients must read. An answer that already names its origin (a
 /// Durable Object's stream) is left as it is.
+/// JSON-RPC messages as one `text/event-stream` body (`event: message`, one per event), in order.
+pub fn event_stream<'a>(messages: impl Iterator<Item = &'a serde_json::Value>) -> Result<Response> {
+    let body: String = messages.map(|m| format!("event: message\ndata: {m}\n\n")).collect();
+    let resp = Response::ok(body)?;
+    resp.headers().set("Content-Type", "text/event-stream")?;
+    resp.headers().set("Cache-Control", "no-store")?;
+    Ok(resp)
+}
+
 pub fn with_cors(resp: Response, origin: Option<&str>) -> Result<Response> {
     let Some(origin) = origin else {
         return Ok(resp);

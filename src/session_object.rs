@@ -37,6 +37,9 @@ pub struct Post {
     /// Who posted it (for the audit log of tool use).
     pub caller: crate::tools::audit::Caller,
     pub body: String,
+    /// Serve the conformance fixtures (decided by the Worker, see `App::conformance_fixtures`).
+    #[serde(default)]
+    pub fixtures: bool,
 }
 
 type Sender = UnboundedSender<std::result::Result<Vec<u8>, worker::Error>>;
@@ -45,6 +48,10 @@ struct Live {
     user_id: crate::ids::UserId,
     visible_tools: Vec<&'static str>,
     sender: Sender,
+    /// Set by `logging/setLevel` on this session.
+    log_level: crate::tools::LogLevel,
+    /// What `account://me` said when last seen, while the client is subscribed to it.
+    account_watch: Option<serde_json::Value>,
 }
 
 #[durable_object(fetch)]
@@ -95,6 +102,8 @@ impl SseSession {
             user_id: open.principal.user_id.clone(),
             visible_tools: mcp::visible_tool_names(&open.principal),
             sender: sender.clone(),
+            log_level: mcp::Options::default().log_level,
+            account_watch: None,
         });
         let (live, ended) = (self.live.clone(), self.ended.clone());
         wasm_bindgen_futures::spawn_local(async move {
@@ -146,23 +155,50 @@ impl SseSession {
             Ok(m) => m,
             Err(error) => return Response::from_json(&error).map(|r| r.with_status(400)),
         };
+        // What changed for this person since their last message (a role change, a WorkOS event):
+        // the tool list, and the account resource if they subscribed to it.
         let visible = mcp::visible_tool_names(&post.principal);
-        let changed = self.live.borrow_mut().as_mut().is_some_and(|l| {
-            let changed = l.visible_tools != visible;
-            l.visible_tools = visible;
-            changed
-        });
-        if changed {
+        let account = mcp::account_resource(&post.principal);
+        let (tools_changed, account_changed, log_level) = self
+            .live
+            .borrow_mut()
+            .as_mut()
+            .map(|l| {
+                let tools_changed = l.visible_tools != visible;
+                l.visible_tools = visible;
+                let account_changed = l.account_watch.as_ref().is_some_and(|seen| *seen != account);
+                if l.account_watch.is_some() {
+                    l.account_watch = Some(account.clone());
+                }
+                (tools_changed, account_changed, l.log_level)
+            })
+            .unwrap_or_default();
+        if tools_changed {
             self.push(event("message", &mcp::tools_list_changed_notification().to_string()));
         }
+        if account_changed {
+            self.push(event("message", &mcp::account_updated_notification().to_string()));
+        }
+        let watch = mcp::account_subscription(&message);
         let config = match platform::load_config(&self.env) {
             Ok(c) => c,
             Err(e) => return Response::error(format!("configuration error: {e}"), 500),
         };
         let audit = Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone() });
         let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
-        if let Some(response) = mcp::handle(&post.principal, &tools, message).await {
-            if !self.push(event("message", &response.to_string())) {
+        let options = mcp::Options { log_level, ..mcp::Options::for_server(post.fixtures) };
+        if let Some(reply) = mcp::handle(&post.principal, &tools, message, &options).await {
+            if let Some(l) = self.live.borrow_mut().as_mut().filter(|_| reply.response.get("result").is_some()) {
+                l.log_level = reply.log_level.unwrap_or(l.log_level);
+                match watch {
+                    Some(true) => l.account_watch = Some(account),
+                    Some(false) => l.account_watch = None,
+                    None => {}
+                }
+            }
+            let messages = reply.notifications.iter().chain([&reply.response]);
+            // In order; once the stream is gone the rest is not sent.
+            if !messages.into_iter().all(|m| self.push(event("message", &m.to_string()))) {
                 return Response::error("the session's stream has closed", 404);
             }
         }

@@ -2,6 +2,7 @@
 //! `tools/call`, and the shapes the transports forward.
 use super::*;
 use crate::tools::testing::{alice, bob, ScriptedEnv};
+use crate::tools::LogLevel;
 use futures_executor::block_on;
 use serde_json::{json, Value};
 
@@ -15,7 +16,12 @@ fn request(id: Value, method: &str, params: Option<Value>) -> Message {
 }
 
 fn send(p: &Principal, message: Message) -> Option<Value> {
-    block_on(handle(p, &ScriptedEnv::local(), message))
+    block_on(handle(p, &ScriptedEnv::local(), message, &Options::default())).map(|r| r.response)
+}
+
+fn reply(p: &Principal, method: &str, params: Value, fixtures: bool) -> Reply {
+    let options = Options::for_server(fixtures);
+    block_on(handle(p, &ScriptedEnv::local(), request(json!(1), method, Some(params)), &options)).expect("a request")
 }
 
 fn ask(p: &Principal, method: &str, params: Value) -> Value {
@@ -57,7 +63,10 @@ fn initialize_negotiates_versions() {
     let r = ask(&alice(), "initialize", json!({"protocolVersion": "2025-06-18"}));
     assert_eq!(r["jsonrpc"], "2.0");
     assert_eq!(r["id"], 1);
-    assert_eq!(r["result"]["capabilities"], json!({"tools": {"listChanged": true}}));
+    assert_eq!(r["result"]["capabilities"]["tools"], json!({"listChanged": true}));
+    for capability in ["resources", "prompts", "logging", "completions"] {
+        assert!(r["result"]["capabilities"][capability].is_object(), "{capability}");
+    }
     assert_eq!(r["result"]["serverInfo"], json!({"name": "mcp-authkit-worker", "version": env!("CARGO_PKG_VERSION")}));
     let instructions = r["result"]["instructions"].as_str().unwrap_or_default();
     assert!(instructions.contains("WorkOS permissions") && instructions.contains("whoami"), "{instructions}");
@@ -105,13 +114,16 @@ fn requests_work_without_initialize_and_parse_feeds_handle() {
     let msg =
         parse(br#"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"add","arguments":{"a":40,"b":2}}}"#);
     let r = send(&bob(), msg.unwrap_or(Message::Response)).unwrap_or_default();
-    assert_eq!(r, json!({"jsonrpc": "2.0", "id": 42, "result": {"content": [{"type": "text", "text": "42"}]}}));
+    assert_eq!(
+        r,
+        json!({"jsonrpc": "2.0", "id": 42, "result": {"content": [{"type": "text", "text": "42"}], "structuredContent": {"sum": 42}}})
+    );
 }
 
 #[test]
 fn unknown_methods_and_server_discover() {
-    let (code, message) = error_of(&ask(&alice(), "resources/list", json!({})));
-    assert_eq!((code, message.as_str()), (METHOD_NOT_FOUND, "Method not found: resources/list"));
+    let (code, message) = error_of(&ask(&alice(), "sampling/createMessage", json!({})));
+    assert_eq!((code, message.as_str()), (METHOD_NOT_FOUND, "Method not found: sampling/createMessage"));
     let r = send(&alice(), request(json!(9), "server/discover", None)).unwrap_or_default();
     let (code, message) = error_of(&r);
     assert_eq!(code, METHOD_NOT_FOUND);
@@ -201,7 +213,7 @@ fn tools_call_runs_each_tool_for_alice() {
 fn tool_failures_are_results_not_protocol_errors() {
     let env = ScriptedEnv { user: Err("WorkOS did not answer".into()), ..ScriptedEnv::local() };
     let call = request(json!(5), "tools/call", Some(json!({"name": "getUserProfile"})));
-    let r = block_on(handle(&alice(), &env, call)).unwrap_or_default();
+    let r = block_on(handle(&alice(), &env, call, &Options::default())).map(|r| r.response).unwrap_or_default();
     assert!(r.get("error").is_none());
     assert_eq!(r["result"]["isError"], true);
 }
@@ -224,5 +236,164 @@ fn ids_are_echoed_exactly_or_refused() {
         assert_eq!(err["error"]["code"], -32600, "{why}");
         assert_eq!(err["id"], serde_json::Value::Null, "{why}: never echoed as another number");
         assert!(err["error"]["message"].as_str().unwrap().contains("integer"), "{why}");
+    }
+}
+
+#[test]
+fn set_level_answers_empty_and_reports_the_level() {
+    let r = reply(&alice(), "logging/setLevel", json!({"level": "warning"}), false);
+    assert_eq!(r.response["result"], json!({}));
+    assert_eq!(r.log_level, Some(crate::tools::LogLevel::Warning));
+    for bad in [json!({}), json!({"level": "loud"}), json!({"level": 3})] {
+        let r = reply(&alice(), "logging/setLevel", bad.clone(), false);
+        assert_eq!(error_of(&r.response).0, INVALID_PARAMS, "{bad}");
+        assert_eq!(r.log_level, None);
+    }
+}
+
+#[test]
+fn progress_and_logs_come_before_the_response_with_the_callers_token() {
+    let call = |params: Value, log_level| {
+        let options = Options { log_level, ..Options::default() };
+        block_on(handle(&alice(), &ScriptedEnv::local(), request(json!(1), "tools/call", Some(params)), &options))
+            .expect("a request")
+    };
+    let params =
+        json!({"name": "generateImage", "arguments": {"prompt": "a fox"}, "_meta": {"progressToken": "tok-1"}});
+    let r = call(params.clone(), LogLevel::Info);
+    let methods: Vec<&str> = r.notifications.iter().filter_map(|n| n["method"].as_str()).collect();
+    assert_eq!(methods, vec!["notifications/progress", "notifications/message", "notifications/progress"]);
+    assert_eq!(r.notifications[0]["params"]["progressToken"], "tok-1");
+    assert_eq!(
+        r.notifications[2]["params"],
+        json!({"progressToken": "tok-1", "progress": 1.0, "total": 1.0, "message": "done"})
+    );
+    assert_eq!(r.notifications[1]["params"]["logger"], "mcp-authkit-worker");
+    assert_eq!(r.notifications[1]["params"]["level"], "notice");
+    assert_eq!(r.notifications[1]["jsonrpc"], "2.0");
+    // By default only warnings and worse are sent: the preview notice is not.
+    let r = call(params, LogLevel::default());
+    assert!(r.notifications.iter().all(|n| n["method"] == "notifications/progress"));
+    // An integer token is echoed as an integer; no token, no progress (and a plain answer).
+    let r = call(
+        json!({"name": "generateImage", "arguments": {"prompt": "x"}, "_meta": {"progressToken": 7}}),
+        LogLevel::Info,
+    );
+    assert_eq!(r.notifications[0]["params"]["progressToken"], 7);
+    let r = call(json!({"name": "generateImage", "arguments": {"prompt": "x"}}), LogLevel::default());
+    assert!(r.notifications.is_empty());
+    assert!(reply(&alice(), "tools/list", json!({}), false).notifications.is_empty());
+}
+
+#[test]
+fn account_subscriptions_are_recognised() {
+    let sub = |method: &str, uri: &str| account_subscription(&request(json!(1), method, Some(json!({"uri": uri}))));
+    assert_eq!(sub("resources/subscribe", "account://me"), Some(true));
+    assert_eq!(sub("resources/unsubscribe", "account://me"), Some(false));
+    assert_eq!(sub("resources/subscribe", "test://watched-resource"), None);
+    assert_eq!(sub("resources/read", "account://me"), None);
+    assert_eq!(account_updated_notification()["params"]["uri"], "account://me");
+}
+
+#[test]
+fn resources_list_read_templates_and_subscribe() {
+    let r = ask(&bob(), "resources/list", json!({}));
+    assert_eq!(r["result"]["resources"][0]["uri"], "account://me");
+    assert_eq!(r["result"]["resources"].as_array().map(Vec::len), Some(1), "no fixtures by default");
+    let r = ask(&bob(), "resources/templates/list", json!({}));
+    assert_eq!(r["result"]["resourceTemplates"][0]["uriTemplate"], "account://tools/{name}");
+    let r = ask(&bob(), "resources/read", json!({"uri": "account://me"}));
+    assert_eq!(r["result"]["contents"][0]["mimeType"], "application/json");
+    assert!(r["result"]["contents"][0]["text"].as_str().unwrap_or_default().contains("user_bob"));
+    let r = ask(&bob(), "resources/read", json!({"uri": "account://nope"}));
+    assert_eq!(r["error"]["code"], INVALID_PARAMS);
+    assert_eq!(r["error"]["data"], json!({"uri": "account://nope"}));
+    assert_eq!(ask(&bob(), "resources/subscribe", json!({"uri": "account://me"}))["result"], json!({}));
+    assert_eq!(ask(&bob(), "resources/unsubscribe", json!({"uri": "account://me"}))["result"], json!({}));
+    assert_eq!(error_of(&ask(&bob(), "resources/subscribe", json!({"uri": "x://y"}))).0, INVALID_PARAMS);
+    assert_eq!(error_of(&ask(&bob(), "resources/read", json!({}))).0, INVALID_PARAMS);
+}
+
+#[test]
+fn prompts_and_completion() {
+    let r = ask(&alice(), "prompts/list", json!({}));
+    let names: Vec<&str> =
+        r["result"]["prompts"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, vec!["generate-image", "access-review"]);
+    let r = ask(&alice(), "prompts/get", json!({"name": "generate-image", "arguments": {"subject": "a fox"}}));
+    assert_eq!(r["result"]["messages"][0]["role"], "user");
+    assert_eq!(r["result"]["messages"][0]["content"]["type"], "text");
+    assert_eq!(error_of(&ask(&alice(), "prompts/get", json!({"name": "generate-image"}))).0, INVALID_PARAMS);
+    assert_eq!(
+        error_of(&ask(&alice(), "prompts/get", json!({"name": "access-review", "arguments": 3}))).0,
+        INVALID_PARAMS
+    );
+    let c = ask(
+        &alice(),
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "generate-image"}, "argument": {"name": "style", "value": "water"}}),
+    );
+    assert_eq!(c["result"], json!({"completion": {"values": ["watercolor"], "total": 1, "hasMore": false}}));
+    let c = ask(
+        &bob(),
+        "completion/complete",
+        json!({"ref": {"type": "ref/resource", "uri": "account://tools/{name}"}, "argument": {"name": "name", "value": "who"}}),
+    );
+    assert_eq!(c["result"]["completion"]["values"], json!(["whoami"]));
+    // A prompt bob cannot see has nothing to complete.
+    let c = ask(
+        &bob(),
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "generate-image"}, "argument": {"name": "style", "value": ""}}),
+    );
+    assert_eq!(error_of(&c).0, INVALID_PARAMS);
+    assert_eq!(error_of(&ask(&bob(), "completion/complete", json!({"ref": {"type": "ref/prompt"}}))).0, INVALID_PARAMS);
+}
+
+#[test]
+fn conformance_fixtures_only_when_enabled() {
+    let on = reply(&alice(), "tools/list", json!({}), true).response;
+    assert!(tool_names(&on).iter().any(|n| n == "test_simple_text"));
+    assert!(!tool_names(&ask(&alice(), "tools/list", json!({}))).iter().any(|n| n.starts_with("test_")));
+    let off = ask(&alice(), "tools/call", json!({"name": "test_simple_text"}));
+    assert_eq!(error_of(&off), (INVALID_PARAMS, "Unknown tool: test_simple_text".to_string()));
+    let r = reply(
+        &alice(),
+        "tools/call",
+        json!({"name": "test_tool_with_progress", "_meta": {"progressToken": "progress-test-1"}}),
+        true,
+    );
+    assert_eq!(r.notifications.len(), 3);
+    assert_eq!(r.response["result"]["content"][0]["text"], "progress-test-1");
+    let r = reply(&alice(), "tools/call", json!({"name": "test_tool_with_logging", "arguments": {}}), true);
+    assert_eq!(r.notifications.iter().filter(|n| n["method"] == "notifications/message").count(), 3);
+    let r = reply(&alice(), "resources/read", json!({"uri": "test://static-binary"}), true).response;
+    assert!(r["result"]["contents"][0]["blob"].is_string());
+    let r = reply(
+        &alice(),
+        "prompts/get",
+        json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "v1", "arg2": "v2"}}),
+        true,
+    )
+    .response;
+    assert!(r["result"]["messages"][0]["content"]["text"].as_str().unwrap_or_default().contains("arg1='v1'"));
+    let c = reply(&alice(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "test_prompt_with_arguments"}, "argument": {"name": "arg1", "value": "test"}}), true).response;
+    assert_eq!(c["result"]["completion"]["values"], json!([]));
+}
+
+#[test]
+fn every_listed_tool_has_a_description_and_an_object_schema_and_a_conformant_name() {
+    let r = reply(&alice(), "tools/list", json!({}), true).response;
+    for tool in r["result"]["tools"].as_array().into_iter().flatten() {
+        let name = tool["name"].as_str().unwrap_or_default();
+        assert!(
+            !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)),
+            "{name}"
+        );
+        assert!(tool["description"].as_str().is_some_and(|d| !d.is_empty()), "{name}");
+        assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
+        assert!(tool["annotations"]["readOnlyHint"].is_boolean(), "{name}");
     }
 }

@@ -28,6 +28,8 @@ pub enum McpError {
     InvalidParams(String),
     /// `tools/call` for a name that is not in the registry (a protocol error, unlike a refusal).
     UnknownTool(String),
+    /// `resources/read` of a URI this server does not have (its `data` names the URI).
+    ResourceNotFound(String),
     /// The server could not write its answer.
     Internal(String),
 }
@@ -38,7 +40,9 @@ impl McpError {
             McpError::Parse(_) => ErrorCode::PARSE_ERROR,
             McpError::InvalidRequest(_) => ErrorCode::INVALID_REQUEST,
             McpError::MethodNotFound(_) => ErrorCode::METHOD_NOT_FOUND,
-            McpError::InvalidParams(_) | McpError::UnknownTool(_) => ErrorCode::INVALID_PARAMS,
+            McpError::InvalidParams(_) | McpError::UnknownTool(_) | McpError::ResourceNotFound(_) => {
+                ErrorCode::INVALID_PARAMS
+            }
             McpError::Internal(_) => ErrorCode::INTERNAL_ERROR,
         }
     }
@@ -50,6 +54,7 @@ impl McpError {
             McpError::MethodNotFound(d) => ("Method not found", d),
             McpError::InvalidParams(d) => ("Invalid params", d),
             McpError::UnknownTool(name) => ("Unknown tool", name),
+            McpError::ResourceNotFound(uri) => ("Resource not found", uri),
             McpError::Internal(d) => ("Internal error", d),
         };
         if detail.is_empty() {
@@ -60,7 +65,11 @@ impl McpError {
     }
 
     pub fn into_response(self, id: RequestId) -> Value {
-        error_response(id, self.code(), &self.message(), None)
+        let data = match &self {
+            McpError::ResourceNotFound(uri) => Some(serde_json::json!({ "uri": uri })),
+            _ => None,
+        };
+        error_response(id, self.code(), &self.message(), data)
     }
 }
 

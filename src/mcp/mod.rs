@@ -2,13 +2,16 @@
 //! (`routes/mcp.rs`, the SSE session object) call [`parse`] and [`handle`]; tool I/O enters
 //! through [`ToolEnv`], so everything here is tested natively.
 mod dispatch;
+mod fixtures;
 mod jsonrpc;
 pub mod model;
+mod prompts;
+mod resources;
 
 #[cfg(test)]
 mod dispatch_tests;
 
-pub use dispatch::handle;
+pub use dispatch::{handle, Options, Reply};
 pub use jsonrpc::{parse, McpError, Message};
 pub use model::{error_response, ErrorCode, ProtocolVersion, RequestId};
 
@@ -39,6 +42,33 @@ pub fn tools_list_changed_notification() -> serde_json::Value {
         jsonrpc: model::JsonRpcVersion,
         method: "notifications/tools/list_changed",
         params: None,
+    };
+    serde_json::to_value(n).unwrap_or_default()
+}
+
+/// What `account://me` says for this principal (a session compares it to notice changes).
+pub fn account_resource(principal: &Principal) -> serde_json::Value {
+    crate::tools::whoami::profile(principal)
+}
+
+/// `Some(true)` for `resources/subscribe` to `account://me`, `Some(false)` for unsubscribe.
+pub fn account_subscription(message: &Message) -> Option<bool> {
+    let Message::Request { method, params, .. } = message else { return None };
+    let about_account =
+        params.as_ref().and_then(|p| p.get("uri")).and_then(serde_json::Value::as_str) == Some(resources::ACCOUNT_URI);
+    match method.as_str() {
+        "resources/subscribe" if about_account => Some(true),
+        "resources/unsubscribe" if about_account => Some(false),
+        _ => None,
+    }
+}
+
+/// `notifications/resources/updated` for `account://me`.
+pub fn account_updated_notification() -> serde_json::Value {
+    let n = model::Notification {
+        jsonrpc: model::JsonRpcVersion,
+        method: "notifications/resources/updated",
+        params: Some(serde_json::json!({ "uri": resources::ACCOUNT_URI })),
     };
     serde_json::to_value(n).unwrap_or_default()
 }

@@ -5,7 +5,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-pub use crate::tools::{CallToolResult, Content, ToolDescription};
+pub use crate::tools::{CallToolResult, Content, ResourceContents, ToolDescription};
 
 /// A JSON-RPC request id as MCP allows it: a string or an integer (64-bit), echoed exactly.
 /// `Null` only in errors about a message whose id could not be read.
@@ -145,14 +145,42 @@ pub struct InitializeResult {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServerCapabilities {
-    pub tools: ToolsCapability,
+    pub tools: ListChanged,
+    pub resources: ResourcesCapability,
+    pub prompts: ListChanged,
+    pub logging: Empty,
+    pub completions: Empty,
+}
+
+impl ServerCapabilities {
+    pub const fn all() -> ServerCapabilities {
+        ServerCapabilities {
+            tools: ListChanged { list_changed: true },
+            resources: ResourcesCapability { subscribe: true, list_changed: false },
+            prompts: ListChanged { list_changed: false },
+            logging: Empty {},
+            completions: Empty {},
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolsCapability {
+pub struct ListChanged {
     pub list_changed: bool,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcesCapability {
+    pub subscribe: bool,
+    pub list_changed: bool,
+}
+
+/// `{}`: a capability without options, and the result of `ping`, `logging/setLevel` and
+/// `resources/(un)subscribe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Empty {}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Implementation {
@@ -164,6 +192,57 @@ pub struct Implementation {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ListToolsResult {
     pub tools: Vec<ToolDescription>,
+}
+
+/// A `resources/list` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub uri: &'static str,
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub mime_type: &'static str,
+}
+
+/// A `resources/templates/list` entry (RFC 6570 URI template).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceTemplate {
+    pub uri_template: &'static str,
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub mime_type: &'static str,
+}
+
+/// A `prompts/list` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prompt {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub arguments: &'static [PromptArgument],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromptArgument {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub required: bool,
+}
+
+/// One message of `prompts/get`'s result: a content block (text, image, embedded resource).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromptMessage {
+    pub role: &'static str,
+    pub content: Content,
+}
+
+impl PromptMessage {
+    pub fn user(content: Content) -> PromptMessage {
+        PromptMessage { role: "user", content }
+    }
 }
 
 /// A JSON-RPC error response as JSON (for transports that answer without a request id).
@@ -219,13 +298,15 @@ mod tests {
         assert_eq!(ProtocolVersion::parse("2026-07-28"), None);
         let init = InitializeResult {
             protocol_version: ProtocolVersion::LATEST,
-            capabilities: ServerCapabilities { tools: ToolsCapability { list_changed: true } },
+            capabilities: ServerCapabilities::all(),
             server_info: Implementation { name: "s", version: "1" },
             instructions: "i",
         };
         assert_eq!(
             serde_json::to_value(init).unwrap(),
-            json!({"protocolVersion": "2025-11-25", "capabilities": {"tools": {"listChanged": true}},
+            json!({"protocolVersion": "2025-11-25", "capabilities": {"tools": {"listChanged": true},
+                   "resources": {"subscribe": true, "listChanged": false}, "prompts": {"listChanged": false},
+                   "logging": {}, "completions": {}},
                    "serverInfo": {"name": "s", "version": "1"}, "instructions": "i"})
         );
     }

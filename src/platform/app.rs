@@ -71,4 +71,14 @@ impl App {
             origin: &self.origin,
         }
     }
+
+    /// The conformance fixtures: only when configured and only on a loopback origin (local
+    /// development and tests), so a deployment cannot serve them even with the flag set.
+    pub fn conformance_fixtures(&self) -> bool {
+        self.config.mcp_conformance_fixtures
+            && url::Url::parse(&self.origin)
+                .ok()
+                .and_then(|u| u.host_str().map(crate::origin::is_loopback_host))
+                .unwrap_or(false)
+    }
 }

@@ -88,7 +88,9 @@ pub async fn handle(mut req: Request, app: &App, env: &Env, ctx: &Context, path:
         (_, "/mcp") => Err(wrong_method("POST")),
         (Method::Get, "/sse") => open_sse(&req, env, principal, origin).await,
         (_, "/sse") => Err(wrong_method("GET")),
-        (Method::Post, "/sse/message") => sse_message(&mut req, env, principal, caller).await,
+        (Method::Post, "/sse/message") => {
+            sse_message(&mut req, env, principal, caller, app.conformance_fixtures()).await
+        }
         _ => Err(wrong_method("POST")),
     }
 }
@@ -139,12 +141,26 @@ async fn streamable_post(
         Ok(m) => m,
         Err(error) => return Ok(web::json(400, &error)?),
     };
+    let initialize = matches!(&message, mcp::Message::Request { method, .. } if method == "initialize");
     let audit = Some(ToolAudit { background: Background::Request(ctx), caller });
     let tools = WorkerToolEnv { env, config: &app.config, now: app.now, audit };
-    Ok(match mcp::handle(principal, &tools, message).await {
-        Some(response) => web::json(200, &response)?,
-        None => Response::empty()?.with_status(202),
-    })
+    let options = mcp::Options::for_server(app.conformance_fixtures());
+    let Some(reply) = mcp::handle(principal, &tools, message, &options).await else {
+        return Ok(Response::empty()?.with_status(202));
+    };
+    // Notifications sent while the request ran (progress, log messages) go before its response
+    // on an event stream, when the client accepts one; otherwise the response alone, as JSON.
+    let resp = if reply.notifications.is_empty() || !accept.contains("text/event-stream") {
+        web::json(200, &reply.response)?
+    } else {
+        web::event_stream(reply.notifications.iter().chain([&reply.response]))?
+    };
+    if initialize {
+        // A correlation id for the client's connection: the server keeps nothing under it, so
+        // any id (or none) is served alike, and DELETE answers 405.
+        resp.headers().set("Mcp-Session-Id", &crate::random::token(24))?;
+    }
+    Ok(resp)
 }
 
 fn session_stub(env: &Env, session_id: &str) -> Result<worker::Stub> {
@@ -185,7 +201,7 @@ fn valid_session_id(id: &str) -> bool {
 }
 
 /// `POST /sse/message?sessionId=…`: 202, the response arrives on the stream.
-async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller: Caller) -> Answer {
+async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller: Caller, fixtures: bool) -> Answer {
     if !has_media_type(req, "application/json") {
         return Err(RouteError::mcp(415, "Content-Type must be application/json"));
     }
@@ -196,7 +212,8 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
         return Err(RouteError::mcp(404, "unknown session"));
     }
     let body = read_message(req).await?;
-    let post = session_object::Post { principal, caller, body: String::from_utf8_lossy(&body).into_owned() };
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let post = session_object::Post { principal, caller, body, fixtures };
     let mut answer =
         session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/message", &post)?).await?;
     match answer.status_code() {

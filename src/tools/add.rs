@@ -1,6 +1,7 @@
 //! `add`: the template's smallest tool, useful to check a connection end to end.
 use super::CallToolResult;
 use serde::Deserialize;
+use serde_json::{json, Value};
 
 /// `add`'s arguments, once validated (two finite numbers).
 #[derive(Debug, Deserialize)]
@@ -14,13 +15,33 @@ pub fn run(AddArgs { a, b }: AddArgs) -> CallToolResult {
     if !sum.is_finite() {
         return CallToolResult::error(format!("The sum of {} and {} is too large to represent.", show(a), show(b)));
     }
-    CallToolResult::text(show(sum))
+    CallToolResult::text(show(sum)).with_structured(json!({ "sum": number(sum) }))
+}
+
+/// Integers as JSON integers (`5`, not `5.0`), like the text.
+fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < EXACT {
+        json!(n as i64)
+    } else {
+        json!(n)
+    }
+}
+
+/// `{"sum": number}`.
+pub fn output_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": { "sum": { "type": "number", "description": "a + b" } },
+        "required": ["sum"],
+        "additionalProperties": false,
+    })
 }
 
 /// Exact integers without ".0"; other numbers in shortest round-trip form ("0.1", "2e+300") by
 /// serde_json's formatter, which the Worker links anyway (core's float formatting is larger).
+const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact
+
 fn show(n: f64) -> String {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact
     if n.fract() == 0.0 && n.abs() < EXACT {
         format!("{}", n as i64)
     } else {
@@ -42,26 +63,36 @@ mod tests {
 
     #[test]
     fn sums_integers_without_decimal_point() {
-        assert_eq!(sum(json!(2), json!(3)), CallToolResult::text("5"));
-        assert_eq!(sum(json!(2.5), json!(0.5)), CallToolResult::text("3"));
-        assert_eq!(sum(json!(-0.0), json!(0)), CallToolResult::text("0"));
-        assert_eq!(sum(json!(-7), json!(2)), CallToolResult::text("-5"));
-        assert_eq!(sum(json!(9007199254740991_i64), json!(0)), CallToolResult::text("9007199254740991"));
+        assert_eq!(sum(json!(2), json!(3)).first_text(), "5");
+        assert_eq!(sum(json!(2.5), json!(0.5)).first_text(), "3");
+        assert_eq!(sum(json!(-0.0), json!(0)).first_text(), "0");
+        assert_eq!(sum(json!(-7), json!(2)).first_text(), "-5");
+        assert_eq!(sum(json!(9007199254740991_i64), json!(0)).first_text(), "9007199254740991");
     }
 
     #[test]
     fn sums_fractions_and_large_numbers() {
-        assert_eq!(sum(json!(0.1), json!(0.2)), CallToolResult::text("0.30000000000000004"));
-        assert_eq!(sum(json!(1.5), json!(1)), CallToolResult::text("2.5"));
-        assert_eq!(sum(json!(1e300), json!(1e300)), CallToolResult::text("2e+300"));
-        assert_eq!(sum(json!(1e-7), json!(5e-8)), CallToolResult::text("1.5e-7"));
-        assert_eq!(sum(json!(1e20), json!(1e20)), CallToolResult::text("2e+20"));
+        assert_eq!(sum(json!(0.1), json!(0.2)).first_text(), "0.30000000000000004");
+        assert_eq!(sum(json!(1.5), json!(1)).first_text(), "2.5");
+        assert_eq!(sum(json!(1e300), json!(1e300)).first_text(), "2e+300");
+        assert_eq!(sum(json!(1e-7), json!(5e-8)).first_text(), "1.5e-7");
+        assert_eq!(sum(json!(1e20), json!(1e20)).first_text(), "2e+20");
+    }
+
+    #[test]
+    fn the_sum_is_also_structured_content_matching_the_output_schema() {
+        let r = sum(json!(2.5), json!(-1));
+        assert_eq!(r.structured_content, Some(json!({"sum": 1.5})));
+        assert_eq!(serde_json::to_string(&sum(json!(2), json!(3)).structured_content).unwrap(), r#"{"sum":5}"#);
+        let schema = output_schema();
+        assert_eq!(schema["required"], json!(["sum"]));
+        assert_eq!(schema["properties"]["sum"]["type"], "number");
     }
 
     #[test]
     fn overflow_is_a_tool_error() {
         let r = sum(json!(1.7e308), json!(1.7e308));
-        assert!(r.is_error);
+        assert!(r.is_error && r.structured_content.is_none());
         assert_eq!(r.first_text(), "The sum of 1.7e+308 and 1.7e+308 is too large to represent.");
     }
 }

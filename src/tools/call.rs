@@ -1,7 +1,7 @@
 //! One permission rule ([`permitted`]) that both `tools/list` and `tools/call` apply, and
 //! `tools/call` itself: find the tool, check the permission, validate the arguments, run it.
 use super::registry::{find, Tool, ToolId, TOOLS};
-use super::{add, args, generate_image, get_user_profile, whoami, CallToolResult, ToolEnv, ToolUse};
+use super::{add, args, generate_image, get_user_profile, whoami, CallToolResult, Notices, ToolEnv, ToolUse};
 use crate::principal::Principal;
 use serde_json::Value;
 
@@ -28,6 +28,7 @@ pub async fn call<E: ToolEnv>(
     env: &E,
     name: &str,
     arguments: Option<Value>,
+    notices: &Notices,
 ) -> Result<CallToolResult, CallError> {
     let tool = find(name).ok_or(CallError::UnknownTool)?;
     if !permitted(principal, tool) {
@@ -45,7 +46,7 @@ pub async fn call<E: ToolEnv>(
         },
         ToolId::Whoami => whoami::run(principal),
         ToolId::GenerateImage => match args.parse() {
-            Ok(a) => generate_image::run(env, a).await,
+            Ok(a) => generate_image::run(env, a, notices).await,
             Err(e) => e,
         },
         ToolId::GetUserProfile => get_user_profile::run(env, principal).await,

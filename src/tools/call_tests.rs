@@ -2,7 +2,7 @@
 use super::*;
 use crate::tools::testing::{alice, bob, ScriptedEnv};
 use futures_executor::block_on;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn names(p: &Principal) -> Vec<&'static str> {
     visible(p).map(|t| t.name).collect()
@@ -34,7 +34,8 @@ fn every_permission_named_in_the_registry_is_a_slug() {
 #[test]
 fn refused_call_names_tool_permission_and_role_without_running_it() {
     let env = ScriptedEnv::local();
-    let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "a cat"})))).expect("known tool");
+    let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "a cat"})), &Notices::none()))
+        .expect("known tool");
     assert!(r.is_error);
     let text = r.first_text();
     assert!(
@@ -45,7 +46,8 @@ fn refused_call_names_tool_permission_and_role_without_running_it() {
     );
     assert_eq!(env.calls(), vec!["tool_used(user_bob, generateImage, Denied)"], "refused before any work");
     // Refusal comes before argument validation: the permission is the actual problem.
-    let r = block_on(call(&bob(), &env, "generateImage", Some(json!({"bad": 1})))).expect("known tool");
+    let r =
+        block_on(call(&bob(), &env, "generateImage", Some(json!({"bad": 1})), &Notices::none())).expect("known tool");
     assert!(r.first_text().contains("image_generation permission"));
 }
 
@@ -63,9 +65,9 @@ fn refusal_wording_without_role_or_with_organization() {
 #[test]
 fn each_run_and_each_refusal_is_reported_once_invalid_arguments_are_not() {
     let env = ScriptedEnv::local();
-    block_on(call(&alice(), &env, "add", Some(json!({"a": 1, "b": 2})))).unwrap();
-    block_on(call(&alice(), &env, "add", Some(json!({"a": 1})))).unwrap();
-    block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "p"})))).unwrap();
+    block_on(call(&alice(), &env, "add", Some(json!({"a": 1, "b": 2})), &Notices::none())).unwrap();
+    block_on(call(&alice(), &env, "add", Some(json!({"a": 1})), &Notices::none())).unwrap();
+    block_on(call(&bob(), &env, "generateImage", Some(json!({"prompt": "p"})), &Notices::none())).unwrap();
     assert_eq!(
         env.calls(),
         vec!["tool_used(user_alice, add, Called { failed: false })", "tool_used(user_bob, generateImage, Denied)"]
@@ -75,25 +77,25 @@ fn each_run_and_each_refusal_is_reported_once_invalid_arguments_are_not() {
 #[test]
 fn unknown_tools_are_a_protocol_error() {
     let env = ScriptedEnv::local();
-    assert_eq!(block_on(call(&alice(), &env, "deleteEverything", None)), Err(CallError::UnknownTool));
+    assert_eq!(block_on(call(&alice(), &env, "deleteEverything", None, &Notices::none())), Err(CallError::UnknownTool));
 }
 
 #[test]
 fn invalid_arguments_are_tool_errors() {
     let env = ScriptedEnv::local();
-    let r = block_on(call(&alice(), &env, "add", Some(json!({"a": 1})))).expect("known tool");
+    let r = block_on(call(&alice(), &env, "add", Some(json!({"a": 1})), &Notices::none())).expect("known tool");
     assert!(r.is_error);
     assert!(r.first_text().contains("missing required argument \"b\""));
-    let r =
-        block_on(call(&alice(), &env, "generateImage", Some(json!({"prompt": "p", "steps": 3})))).expect("known tool");
+    let r = block_on(call(&alice(), &env, "generateImage", Some(json!({"prompt": "p", "steps": 3})), &Notices::none()))
+        .expect("known tool");
     assert!(r.is_error && env.calls().is_empty());
 }
 
 #[test]
 fn calls_reach_each_tool() {
     let env = ScriptedEnv::local();
-    let run = |name: &str, args| block_on(call(&alice(), &env, name, args)).expect("known tool");
-    assert_eq!(run("add", Some(json!({"a": 2, "b": 3}))), CallToolResult::text("5"));
+    let run = |name: &str, args| block_on(call(&alice(), &env, name, args, &Notices::none())).expect("known tool");
+    assert_eq!(run("add", Some(json!({"a": 2, "b": 3}))), CallToolResult::text("5").with_structured(json!({"sum": 5})));
     assert_eq!(run("whoami", None).structured_content.map(|s| s["user_id"].clone()), Some(json!("user_alice")));
     assert_eq!(
         run("getUserProfile", Some(json!({}))).structured_content.map(|s| s["id"].clone()),
@@ -114,5 +116,82 @@ fn result_json_shape() {
     assert_eq!(
         wire(CallToolResult::text("t").with_structured(json!({"k": 1}))),
         json!({"content": [{"type": "text", "text": "t"}], "structuredContent": {"k": 1}})
+    );
+}
+
+/// The subset of JSON Schema the output schemas use: `type` (one or a list), `properties`,
+/// `required`, `additionalProperties: false`, `items`.
+fn conforms(value: &Value, schema: &Value) -> Result<(), String> {
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let actual = kind(value);
+    if !types.is_empty() && !types.iter().any(|t| *t == actual || (*t == "number" && actual == "integer")) {
+        return Err(format!("{value} is {actual}, schema says {types:?}"));
+    }
+    if let (Value::Object(obj), Some(props)) = (value, schema["properties"].as_object()) {
+        for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            obj.get(name).ok_or(format!("missing {name}"))?;
+        }
+        for (name, v) in obj {
+            match props.get(name) {
+                Some(s) => conforms(v, s).map_err(|e| format!("{name}: {e}"))?,
+                None if schema["additionalProperties"] == json!(false) => return Err(format!("unexpected {name}")),
+                None => {}
+            }
+        }
+    }
+    if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+        items.iter().try_for_each(|v| conforms(v, s))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn structured_results_match_the_declared_output_schema_and_only_declaring_tools_return_them() {
+    let env = ScriptedEnv::local();
+    for principal in [alice(), bob()] {
+        for tool in TOOLS {
+            let args = match tool.name {
+                "add" => Some(json!({"a": 1.5, "b": 2})),
+                "generateImage" => Some(json!({"prompt": "a fox"})),
+                _ => None,
+            };
+            let r = block_on(call(&principal, &env, tool.name, args, &Notices::none())).expect("known tool");
+            match (tool.output_schema, &r.structured_content) {
+                (Some(schema), Some(value)) => {
+                    conforms(value, &schema()).unwrap_or_else(|e| panic!("{}: {e}", tool.name));
+                }
+                (Some(_), None) => {
+                    assert!(r.is_error, "{} declares an output schema: success must be structured", tool.name)
+                }
+                (None, Some(_)) => panic!("{} returns structuredContent without declaring its schema", tool.name),
+                (None, None) => {}
+            }
+        }
+    }
+    let mut nobody = bob();
+    (nobody.organization_id, nobody.organization_name, nobody.role) = (None, None, None);
+    let whoami = find("whoami").and_then(|t| t.output_schema).map(|s| s()).unwrap_or_default();
+    let r = block_on(call(&nobody, &env, "whoami", None, &Notices::none())).expect("known tool");
+    conforms(r.structured_content.as_ref().unwrap_or(&Value::Null), &whoami).unwrap();
+    assert!(
+        conforms(
+            &json!({"sum": "3"}),
+            &crate::tools::registry::find("add").and_then(|t| t.output_schema).map(|s| s()).unwrap_or_default()
+        )
+        .is_err(),
+        "the checker can fail"
     );
 }

@@ -4,7 +4,7 @@ use super::CallToolResult;
 use super::ToolEnv;
 use crate::principal::Principal;
 use crate::workos::User;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
     match env.workos_user(principal.user_id.as_str()).await {
@@ -20,6 +20,24 @@ pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
             "Could not fetch your WorkOS profile right now ({reason}). Please try again shortly."
         )),
     }
+}
+
+/// The shape of `structuredContent`: the WorkOS user record's public fields.
+pub fn output_schema() -> Value {
+    let text = json!({ "type": ["string", "null"] });
+    json!({
+        "type": "object",
+        "properties": {
+            "id": { "type": "string", "description": "WorkOS user id" },
+            "email": { "type": "string" },
+            "first_name": text,
+            "last_name": text,
+            "email_verified": { "type": ["boolean", "null"] },
+            "profile_picture_url": text,
+        },
+        "required": ["id", "email", "first_name", "last_name", "email_verified", "profile_picture_url"],
+        "additionalProperties": false,
+    })
 }
 
 fn summary(u: &User) -> String {

@@ -7,16 +7,18 @@ mod call;
 mod env;
 mod generate_image;
 mod get_user_profile;
-mod png;
+mod notices;
+pub mod png;
 mod preview;
 pub mod registry;
 mod result;
-mod whoami;
+pub mod whoami;
 
 pub use call::{call, permitted, refusal, visible, CallError};
 pub use env::{GeneratedImage, ToolEnv, ToolUse};
+pub use notices::{LogLevel, Notice, Notices};
 pub use registry::{find, Param, ParamKind, Tool, ToolId, TOOLS};
-pub use result::{CallToolResult, Content, ToolDescription};
+pub use result::{CallToolResult, Content, ResourceBody, ResourceContents, ToolAnnotations, ToolDescription};
 
 #[cfg(test)]
 pub(crate) mod testing;

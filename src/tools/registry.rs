@@ -1,7 +1,7 @@
 //! Every tool, in one list: name, title, description, parameters (from which both the JSON
 //! Schema shown in `tools/list` and the argument validation are derived) and the permission it
 //! needs.
-use super::ToolDescription;
+use super::{ToolAnnotations, ToolDescription};
 use serde_json::{json, Map, Value};
 
 /// Which implementation runs a registry entry (see `tools::call`).
@@ -22,6 +22,12 @@ pub struct Tool {
     pub params: &'static [Param],
     /// The WorkOS permission slug a principal must hold; `None` = every signed-in user.
     pub permission: Option<&'static str>,
+    /// Changes nothing anywhere (every tool here is idempotent and non-destructive).
+    pub read_only: bool,
+    /// Reaches a service beyond this server (Workers AI, WorkOS).
+    pub open_world: bool,
+    /// The JSON Schema of the result's `structuredContent`, when the tool returns one.
+    pub output_schema: Option<fn() -> Value>,
 }
 
 #[derive(Debug)]
@@ -61,6 +67,9 @@ pub static TOOLS: &[Tool] = &[
             Param { name: "b", description: "The second number.", kind: ParamKind::Number, required: true },
         ],
         permission: None,
+        read_only: true,
+        open_world: false,
+        output_schema: Some(super::add::output_schema),
     },
     Tool {
         id: ToolId::Whoami,
@@ -71,6 +80,9 @@ role and the permissions that role grants, and which tools those permissions unl
 have the permissions a task needs.",
         params: &[],
         permission: None,
+        read_only: true,
+        open_world: false,
+        output_schema: Some(super::whoami::output_schema),
     },
     Tool {
         id: ToolId::GenerateImage,
@@ -94,6 +106,9 @@ Returns the image itself. Requires the image_generation permission.",
             },
         ],
         permission: Some(IMAGE_GENERATION),
+        read_only: true,
+        open_world: true,
+        output_schema: None,
     },
     Tool {
         id: ToolId::GetUserProfile,
@@ -103,6 +118,9 @@ Returns the image itself. Requires the image_generation permission.",
 verified, profile picture URL), as the WorkOS User Management API reports it now.",
         params: &[],
         permission: None,
+        read_only: true,
+        open_world: true,
+        output_schema: Some(super::get_user_profile::output_schema),
     },
 ];
 
@@ -118,6 +136,14 @@ impl Tool {
             title: self.title,
             description: self.description,
             input_schema: self.input_schema(),
+            output_schema: self.output_schema.map(|schema| schema()),
+            annotations: ToolAnnotations {
+                title: self.title,
+                read_only_hint: self.read_only,
+                destructive_hint: !self.read_only,
+                idempotent_hint: true,
+                open_world_hint: self.open_world,
+            },
         }
     }
 

@@ -16,6 +16,44 @@ pub enum Content {
         #[serde(rename = "mimeType")]
         mime_type: String,
     },
+    Audio {
+        /// Base64.
+        data: String,
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+    },
+    /// A resource's contents, embedded.
+    Resource {
+        resource: ResourceContents,
+    },
+}
+
+/// What `resources/read` returns for one URI, and what a `resource` content block embeds:
+/// text, or binary data as base64 (`blob`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceContents {
+    pub uri: String,
+    pub mime_type: &'static str,
+    #[serde(flatten)]
+    pub body: ResourceBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceBody {
+    Text(String),
+    /// Base64.
+    Blob(String),
+}
+
+impl ResourceContents {
+    pub fn text(uri: impl Into<String>, mime_type: &'static str, text: impl Into<String>) -> Self {
+        ResourceContents { uri: uri.into(), mime_type, body: ResourceBody::Text(text.into()) }
+    }
+    pub fn blob(uri: impl Into<String>, mime_type: &'static str, base64: impl Into<String>) -> Self {
+        ResourceContents { uri: uri.into(), mime_type, body: ResourceBody::Blob(base64.into()) }
+    }
 }
 
 impl Content {
@@ -31,7 +69,7 @@ impl Content {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Content::Text { text } => Some(text),
-            Content::Image { .. } => None,
+            _ => None,
         }
     }
 }
@@ -80,4 +118,23 @@ pub struct ToolDescription {
     pub title: &'static str,
     pub description: &'static str,
     pub input_schema: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
+    pub annotations: ToolAnnotations,
+}
+
+/// Hints for clients about what a tool does (MCP `ToolAnnotations`); clients may show them or
+/// ask before a destructive call, never rely on them for security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolAnnotations {
+    pub title: &'static str,
+    /// Changes nothing outside the server's answer.
+    pub read_only_hint: bool,
+    /// May delete or overwrite (meaningful when not read-only).
+    pub destructive_hint: bool,
+    /// Calling again with the same arguments has no further effect.
+    pub idempotent_hint: bool,
+    /// Reaches beyond this server (Workers AI, WorkOS).
+    pub open_world_hint: bool,
 }

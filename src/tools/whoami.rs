@@ -2,10 +2,15 @@
 //! permissions I need?" directly.
 use super::{permitted, CallToolResult, TOOLS};
 use crate::principal::Principal;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub fn run(principal: &Principal) -> CallToolResult {
-    CallToolResult::text(summary(principal)).with_structured(json!({
+    CallToolResult::text(summary(principal)).with_structured(profile(principal))
+}
+
+/// Who the principal is, as JSON (the tool's `structuredContent`, the `account://me` resource).
+pub fn profile(principal: &Principal) -> Value {
+    json!({
         "user_id": principal.user_id,
         "email": principal.email,
         "name": principal.name,
@@ -13,10 +18,29 @@ pub fn run(principal: &Principal) -> CallToolResult {
         "organization_name": principal.organization_name,
         "role": principal.role,
         "permissions": principal.permissions,
-    }))
+    })
 }
 
-fn summary(p: &Principal) -> String {
+/// The shape of `structuredContent` (ids and names are null outside an organization).
+pub fn output_schema() -> Value {
+    let nullable = json!({ "type": ["string", "null"] });
+    json!({
+        "type": "object",
+        "properties": {
+            "user_id": { "type": "string", "description": "WorkOS user id" },
+            "email": { "type": "string" },
+            "name": { "type": "string" },
+            "organization_id": nullable,
+            "organization_name": nullable,
+            "role": nullable,
+            "permissions": { "type": "array", "items": { "type": "string" }, "description": "WorkOS permission slugs" },
+        },
+        "required": ["user_id", "email", "name", "organization_id", "organization_name", "role", "permissions"],
+        "additionalProperties": false,
+    })
+}
+
+pub fn summary(p: &Principal) -> String {
     // AuthKit tokens may name no email (and WorkOS may not know one for the membership).
     let who =
         if p.email.is_empty() || p.email == p.name { p.name.clone() } else { format!("{} <{}>", p.name, p.email) };

@@ -45,7 +45,7 @@ function pingOfSize(size, id = 7) {
   return body;
 }
 
-test('initialize negotiates each supported version, answers with server info and capabilities, issues no session', async () => {
+test('initialize negotiates each supported version, answers with server info and capabilities and a correlation Mcp-Session-Id', async () => {
   for (const version of PROTOCOL_VERSIONS) {
     const msg = initialize(version);
     const r = await mcpPost(alice, msg);
@@ -53,7 +53,7 @@ test('initialize negotiates each supported version, answers with server info and
     assert.equal(result.protocolVersion, version, `the client's supported version ${version} is kept`);
     assert.ok(result.serverInfo?.name && result.serverInfo?.version, `serverInfo: ${JSON.stringify(result.serverInfo)}`);
     assert.deepEqual(result.capabilities?.tools, { listChanged: true }, 'capabilities.tools.listChanged');
-    assert.equal(r.headers.get('mcp-session-id'), null, 'stateless: no Mcp-Session-Id');
+    assert.match(r.headers.get('mcp-session-id') ?? '', /^[\x21-\x7e]{32}$/, 'a visible-ASCII Mcp-Session-Id');
   }
   const future = initialize('2099-01-01');
   const r = await mcpPost(alice, future);
@@ -133,7 +133,7 @@ test('unknown method → -32601 with the request id; server/discover → -32601 
   const err = expectRpcError(expectJson(await mcpPost(alice, unknown), 'unknown method'), JSONRPC.methodNotFound, { id: unknown.id });
   assert.match(err.message, /tools\/frobnicate|not found/i, `the message names the method: ${err.message}`);
 
-  for (const m of ['resources/list', 'prompts/list']) {
+  for (const m of ['sampling/createMessage', 'tasks/list']) {
     const msg = request(m);
     expectRpcError(expectJson(await mcpPost(alice, msg), m), JSONRPC.methodNotFound, { id: msg.id, what: m });
   }
@@ -277,4 +277,35 @@ test('responses carry Server-Timing with the KV read count; the bearer check rea
   assert.ok(reads.reduce((a, b) => a + b, 0) <= 1, `warm requests read KV (almost) never: ${reads}`);
   const refused = await mcpPost(alice, request('ping'), { headers: { origin: 'https://evil.example' } });
   assert.ok(Number.isInteger(refused.kvReads), 'refusals carry it too');
+});
+
+test('a call with a progress token streams its progress before its result on the POST itself', async () => {
+  const msg = request('tools/call', { name: GATED_TOOL, arguments: { prompt: 'a lighthouse' }, _meta: { progressToken: 'p-42' } });
+  const r = await mcpPost(alice, msg);
+  assert.equal(r.status, 200, short(r.text));
+  assert.match(r.headers.get('content-type') ?? '', /^text\/event-stream/, 'an event stream');
+  const events = r.text.split('\n\n').filter((e) => e.trim()).map((e) => JSON.parse(e.split('\n').find((l) => l.startsWith('data: ')).slice(6)));
+  assert.deepEqual(events.map((e) => e.method ?? 'response'), ['notifications/progress', 'notifications/progress', 'response']);
+  assert.deepEqual(events.filter((e) => e.method === 'notifications/progress').map((e) => [e.params.progressToken, e.params.progress]), [['p-42', 0], ['p-42', 1]]);
+  assert.equal(events[2].id, msg.id);
+  assert.equal(events[2].result.content[0].type, 'image');
+  // A call that reports nothing is answered with the JSON response alone.
+  const plain = await mcpPost(alice, request('tools/call', { name: 'add', arguments: { a: 1, b: 2 }, _meta: { progressToken: 1 } }));
+  assert.match(plain.headers.get('content-type') ?? '', /application\/json/);
+  assert.deepEqual(expectJson(plain, 'add').result.structuredContent, { sum: 3 });
+});
+
+test('resources, prompts, completion and logging/setLevel answer over /mcp; the conformance fixtures are off', async () => {
+  const ask = async (method, params) => expectJson(await mcpPost(alice, request(method, params)), method);
+  assert.deepEqual((await ask('logging/setLevel', { level: 'debug' })).result, {});
+  const me = await ask('resources/read', { uri: 'account://me' });
+  assert.equal(JSON.parse(me.result.contents[0].text).email, 'alice@example.com');
+  assert.deepEqual((await ask('resources/list', {})).result.resources.map((x) => x.uri), ['account://me']);
+  const prompt = await ask('prompts/get', { name: 'generate-image', arguments: { subject: 'a fox' } });
+  assert.match(prompt.result.messages[0].content.text, /a fox/);
+  const done = await ask('completion/complete', { ref: { type: 'ref/prompt', name: 'generate-image' }, argument: { name: 'style', value: 'pix' } });
+  assert.deepEqual(done.result.completion.values, ['pixel art']);
+  const missing = await ask('resources/read', { uri: 'test://static-text' });
+  assert.equal(missing.error?.code, JSONRPC.invalidParams);
+  assert.ok(!(await ask('tools/list', {})).result.tools.some((t) => t.name.startsWith('test_')));
 });

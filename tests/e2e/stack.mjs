@@ -64,7 +64,7 @@ export function logFile(dir, name) {
 }
 
 /** The env file wrangler loads as the Worker's secrets (and only it: no .dev.vars, no process env). */
-function writeWorkerEnv(dir, workosUrl, extra = {}, name = 'worker.env') {
+export function writeWorkerEnv(dir, workosUrl, extra = {}, name = 'worker.env') {
   const file = path.join(dir, name);
   writeFileSync(file, [
     `WORKOS_CLIENT_ID=${CLIENT_ID}`,
@@ -85,7 +85,7 @@ function writeWorkerEnv(dir, workosUrl, extra = {}, name = 'worker.env') {
  * The project's wrangler.toml without its [build] section and with `main` made absolute: a
  * Worker started from it runs the existing build/ as is.
  */
-function writePrebuiltConfig(dir) {
+export function writePrebuiltConfig(dir) {
   const lines = readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8').split('\n');
   const out = [];
   let inBuild = false;
@@ -99,7 +99,7 @@ function writePrebuiltConfig(dir) {
   return file;
 }
 
-function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config } = {}) {
+export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config } = {}) {
   const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--env', 'local',
     ...(config ? ['--config', config] : []),
     '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', persistDir,
@@ -120,7 +120,7 @@ function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config } 
 }
 
 /** Resolves once GET /login answers 200; throws a readable reason otherwise. */
-async function waitForWorker(wrangler, log, say, workerUrl = WORKER_URL) {
+export async function waitForWorker(wrangler, log, say, workerUrl = WORKER_URL) {
   const t0 = Date.now();
   let lastProgress = t0;
   let brokenSince = null;

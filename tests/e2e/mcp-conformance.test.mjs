@@ -1,0 +1,91 @@
+// The official MCP conformance suite (@modelcontextprotocol/conformance, pinned in
+// tests/conformance/package.json with the Node 22 it needs) against the built Worker:
+//
+//   * a third Worker under `wrangler dev` on 127.0.0.1:8791 with MCP_CONFORMANCE_FIXTURES=true
+//     (the suite's fixture tools, resources and prompts next to the product's own), on the same
+//     WorkOS stack as the other tests;
+//   * a loopback proxy on localhost:8792 in front of it that passes every request through as it
+//     is (Host and Origin included: the suite's DNS-rebinding probe must reach the Worker) and adds
+//     `Authorization: Bearer <token>` to /mcp requests that have none — the suite cannot sign in;
+//   * the token comes from our own OAuth flow through the proxy (discovery, registration, sign-in
+//     at the WorkOS emulator, consent, PKCE code exchange), like any MCP client's;
+//   * `conformance server --requirements 2025-11-25` must pass, with only the scenarios listed
+//     (with their reason) in tests/conformance/expected-failures.yml allowed to fail.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { spawn } from 'node:child_process';
+import { ROOT, logFile, writeWorkerEnv, writePrebuiltConfig, startWrangler, waitForWorker } from './stack.mjs';
+import { stopChild } from '../../dev/child.mjs';
+
+const WORKER_PORT = 8791;
+const PROXY_PORT = 8792;
+const PROXY_URL = `http://localhost:${PROXY_PORT}`;
+const SUITE = path.join(ROOT, 'tests/conformance');
+const NODE22 = path.join(SUITE, 'node_modules/.bin/node');
+const CLI = path.join(SUITE, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
+const ARTIFACTS = path.join(ROOT, 'target/e2e-artifacts');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcp-conformance-'));
+const log = logFile(ARTIFACTS, 'wrangler-conformance.log');
+
+let wrangler;
+let proxy;
+let token = null;
+
+after(async () => {
+  await stopChild(wrangler);
+  await new Promise((r) => (proxy ? proxy.close(r) : r()));
+  await log.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Everything through, as it came; a bearer added to /mcp requests without one. */
+function startProxy() {
+  proxy = http.createServer((req, res) => {
+    const headers = { ...req.headers };
+    if (token && new URL(req.url, PROXY_URL).pathname === '/mcp' && !headers.authorization) {
+      headers.authorization = `Bearer ${token}`;
+    }
+    const upstream = http.request({ host: '127.0.0.1', port: WORKER_PORT, method: req.method, path: req.url, headers }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', (err) => { res.writeHead(502); res.end(String(err)); });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => proxy.listen(PROXY_PORT, '127.0.0.1', resolve));
+}
+
+/** Runs `node args` (Node `bin`), resolving with the exit code and the output. */
+function run(bin, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+test('the official MCP conformance suite (2025-11-25 requirements) passes against /mcp', { timeout: 12 * 60 * 1000 }, async () => {
+  assert.ok(existsSync(NODE22) && existsSync(CLI), 'the suite is installed (scripts/setup.sh --test)');
+  const envFile = writeWorkerEnv(tmp, process.env.WORKOS_URL, { MCP_CONFORMANCE_FIXTURES: 'true' });
+  wrangler = startWrangler(envFile, path.join(tmp, 'state'), log, { port: WORKER_PORT, config: writePrebuiltConfig(tmp) });
+  await waitForWorker(wrangler, log, () => {}, `http://127.0.0.1:${WORKER_PORT}`);
+  await startProxy();
+
+  // A real token for the proxy's origin, by the SDK's own OAuth client (in a process whose
+  // WORKER_URL is the proxy: the e2e helpers read it once).
+  const script = "const { accessToken } = await import('./tests/e2e/mcp-helpers.mjs'); process.stdout.write('TOKEN=' + (await accessToken()).token);";
+  const signin = await run(process.execPath, ['--input-type=module', '-e', script], { WORKER_URL: PROXY_URL });
+  token = signin.output.match(/TOKEN=(\S+)/)?.[1] ?? null;
+  assert.ok(token, `a token through our OAuth flow:\n${signin.output.slice(-2000)}`);
+
+  const suite = await run(NODE22, [CLI, 'server', '--url', `${PROXY_URL}/mcp`, '--requirements', '2025-11-25',
+    '--expected-failures', path.join(SUITE, 'expected-failures.yml'), '-o', path.join(ARTIFACTS, 'conformance')]);
+  console.log(suite.output.split('\n').filter((l) => /✓|✗|passed|failed|Unexpected|Stale|Expected|scenario/i.test(l)).join('\n'));
+  assert.equal(suite.code, 0, `the suite failed:\n${suite.output.slice(-6000)}`);
+});
