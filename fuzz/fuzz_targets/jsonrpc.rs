@@ -37,11 +37,18 @@ fuzz_target!(|data: &[u8]| {
                 Message::Request { id, .. } => Some(id.clone()),
                 _ => None,
             };
-            let answer = block_on(mcp::handle(&principal, &Env, message));
-            assert_eq!(answer.is_some(), id.is_some(), "requests, and only requests, are answered");
-            if let (Some(answer), Some(id)) = (answer, id) {
+            // With the fixtures and every log level: the widest surface.
+            let options = mcp::Options::for_server(true);
+            let reply = block_on(mcp::handle(&principal, &Env, message, &options));
+            assert_eq!(reply.is_some(), id.is_some(), "requests, and only requests, are answered");
+            if let (Some(reply), Some(id)) = (reply, id) {
+                let answer = &reply.response;
                 assert_eq!(Some(&answer["id"]), serde_json::to_value(&id).ok().as_ref(), "the id echoed");
                 assert!(answer.get("result").is_some() != answer.get("error").is_some());
+                for n in &reply.notifications {
+                    assert_eq!(n["jsonrpc"], "2.0");
+                    assert!(n.get("id").is_none(), "notifications carry no id");
+                }
             }
         }
     }

@@ -1,7 +1,8 @@
 // Live permissions on an open legacy-SSE session: Alice opens a session as admin, is demoted to
 // member in WorkOS (the emulator's management API), her client refreshes its token (the refresh
 // re-reads her role), and the next message posted with the new token first puts
-// `notifications/tools/list_changed` on the stream, then a tools/list without generateImage.
+// `notifications/tools/list_changed` (and, as she subscribed to it, `notifications/resources/updated`
+// for account://me) on the stream, then a tools/list without generateImage.
 // Promoted back, the same happens the other way. The role is restored afterwards (tests share
 // the emulator).
 import { test, after } from 'node:test';
@@ -14,6 +15,7 @@ import {
 } from './mcp-helpers.mjs';
 
 const LIST_CHANGED = 'notifications/tools/list_changed';
+const UPDATED = 'notifications/resources/updated';
 let restore; // the membership id to put back to admin
 let session;
 
@@ -37,6 +39,8 @@ test('Alice demoted while her SSE session is open: list_changed before the respo
   const list1 = request('tools/list');
   assert.deepEqual(names(expectResult(await session.call(list1), list1.id)), ALL_TOOLS, 'as admin: all four tools');
   assert.equal(session.stream.notifications(LIST_CHANGED).length, 0, 'no list_changed yet');
+  const subscribe = request('resources/subscribe', { uri: 'account://me' });
+  assert.deepEqual(expectResult(await session.call(subscribe), subscribe.id), {}, 'subscribed to account://me');
 
   // Same permissions, new token (a plain refresh): no notification.
   const same = await sdkRefresh(provider, url('/sse'));
@@ -53,8 +57,9 @@ test('Alice demoted while her SSE session is open: list_changed before the respo
   const list3 = request('tools/list');
   const result3 = expectResult(await session.call(list3, { token: demoted.access_token }), list3.id);
   const arrived = session.stream.events.slice(before);
-  assert.deepEqual(arrived.map((e) => e.json?.method ?? `response ${e.json?.id}`), [LIST_CHANGED, `response ${list3.id}`],
-    `list_changed first, then the response: ${session.stream.describe()}`);
+  assert.deepEqual(arrived.map((e) => e.json?.method ?? `response ${e.json?.id}`), [LIST_CHANGED, UPDATED, `response ${list3.id}`],
+    `list_changed and the subscribed account resource's update first, then the response: ${session.stream.describe()}`);
+  assert.deepEqual(arrived[1].json.params, { uri: 'account://me' });
   assert.equal(arrived[0].json.id, undefined, 'list_changed is a notification (no id)');
   assert.deepEqual(names(result3), ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'the list lacks generateImage');
 
@@ -71,5 +76,6 @@ test('Alice demoted while her SSE session is open: list_changed before the respo
   const list4 = request('tools/list');
   assert.deepEqual(names(expectResult(await session.call(list4, { token: promoted.access_token }), list4.id)), ALL_TOOLS);
   assert.equal(session.stream.notifications(LIST_CHANGED).length, 2, 'a second list_changed');
+  assert.equal(session.stream.notifications(UPDATED).length, 2, 'and a second update of account://me');
   assert.equal(provider.navigations.length, 1, 'all without a new sign-in');
 });
