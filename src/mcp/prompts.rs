@@ -51,8 +51,7 @@ pub fn get(
     arguments: &Map<String, Value>,
     fixtures_on: bool,
 ) -> Result<(String, Vec<PromptMessage>), McpError> {
-    let prompt = PROMPTS.iter().chain(if fixtures_on { fixtures::PROMPTS } else { &[] }).find(|p| p.name == name);
-    let Some(prompt) = prompt.filter(|p| visible(principal, p.name)) else {
+    let Some(prompt) = list(principal, fixtures_on).into_iter().find(|p| p.name == name) else {
         return Err(McpError::InvalidParams(format!("unknown prompt {name:?}")));
     };
     let mut args = Map::new();
