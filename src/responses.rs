@@ -68,6 +68,8 @@ pub fn event_stream<'a>(messages: impl Iterator<Item = &'a serde_json::Value>) -
     let resp = Response::ok(body)?;
     resp.headers().set("Content-Type", "text/event-stream")?;
     resp.headers().set("Cache-Control", "no-store")?;
+    // Proxies must pass each event on as it comes.
+    resp.headers().set("X-Accel-Buffering", "no")?;
     Ok(resp)
 }
 
@@ -102,7 +104,7 @@ pub fn preflight(origin: Option<&str>) -> Result<Response> {
     h.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")?;
     h.set(
         "Access-Control-Allow-Headers",
-        "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID",
+        "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID",
     )?;
     h.set("Access-Control-Max-Age", "86400")?;
     with_cors(resp, origin)

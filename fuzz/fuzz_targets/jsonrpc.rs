@@ -1,9 +1,11 @@
-//! JSON-RPC parsing and MCP dispatch: any body gets a JSON-RPC answer (or none, for
-//! notifications), never a panic; answers echo the request id.
+//! JSON-RPC parsing and MCP dispatch, in both revisions: any body gets a JSON-RPC answer (or
+//! none, for notifications), never a panic; answers echo the request id. The 2026-07-28 path
+//! gets the headers a conforming client would send for the body, so it reaches dispatch.
 #![no_main]
 use futures_executor::block_on;
 use libfuzzer_sys::fuzz_target;
-use mcp_authkit_worker::mcp::{self, Message};
+use mcp_authkit_worker::mcp::{self, modern, Message};
+use mcp_authkit_worker::seal::SealKeys;
 use mcp_authkit_worker::tools::{GeneratedImage, ToolEnv};
 use mcp_authkit_worker::principal::Principal;
 use mcp_authkit_worker::workos::User;
@@ -37,18 +39,31 @@ fuzz_target!(|data: &[u8]| {
                 Message::Request { id, .. } => Some(id.clone()),
                 _ => None,
             };
-            // With the fixtures and every log level: the widest surface.
-            let options = mcp::Options::for_server(true);
-            let reply = block_on(mcp::handle(&principal, &Env, message, &options));
-            assert_eq!(reply.is_some(), id.is_some(), "requests, and only requests, are answered");
-            if let (Some(reply), Some(id)) = (reply, id) {
-                let answer = &reply.response;
-                assert_eq!(Some(&answer["id"]), serde_json::to_value(&id).ok().as_ref(), "the id echoed");
-                assert!(answer.get("result").is_some() != answer.get("error").is_some());
-                for n in &reply.notifications {
+            let check = |response: &serde_json::Value, notifications: &[serde_json::Value]| {
+                let id = id.as_ref().expect("only requests are answered");
+                assert_eq!(Some(&response["id"]), serde_json::to_value(id).ok().as_ref(), "the id echoed");
+                assert!(response.get("result").is_some() != response.get("error").is_some());
+                for n in notifications {
                     assert_eq!(n["jsonrpc"], "2.0");
                     assert!(n.get("id").is_none(), "notifications carry no id");
                 }
+            };
+            // 2026-07-28, with the fixtures (input-required rounds, sealed state).
+            if let Message::Request { method, params, .. } = &message {
+                let target = params.as_ref().and_then(|p| p.get("name").or_else(|| p.get("uri"))).and_then(|v| v.as_str());
+                let headers = modern::Headers { protocol_version: Some("2026-07-28"), method: Some(method), name: target };
+                let keys = SealKeys::parse("fuzz-key-fuzz-key-fuzz-key-fuzz-key").expect("a key");
+                let cx = modern::Context { fixtures: true, keys: &keys, now: 1_000 };
+                let answer = block_on(modern::handle(&principal, &Env, message.clone(), &headers, &cx)).expect("answered");
+                assert!(matches!(answer.status, 200 | 400 | 404));
+                check(&answer.response, &answer.notifications);
+            }
+            // 2025-11-25 and earlier, with the fixtures and every log level: the widest surface.
+            let options = mcp::Options::for_server(true);
+            let reply = block_on(mcp::handle(&principal, &Env, message, &options));
+            assert_eq!(reply.is_some(), id.is_some(), "requests, and only requests, are answered");
+            if let Some(reply) = reply {
+                check(&reply.response, &reply.notifications);
             }
         }
     }

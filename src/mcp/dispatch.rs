@@ -13,7 +13,7 @@ use crate::tools::{self, CallError, LogLevel, Notice, Notices, ToolEnv};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-const INSTRUCTIONS: &str = "Tools are gated on your WorkOS permissions: tools/list shows only the tools \
+pub(super) const INSTRUCTIONS: &str = "Tools are gated on your WorkOS permissions: tools/list shows only the tools \
 your organization role allows. Call whoami to see your organization, role and permissions.";
 
 /// How this server answers: whether the conformance fixtures are served, and the lowest log
@@ -67,7 +67,7 @@ pub async fn handle<E: ToolEnv>(principal: &Principal, env: &E, message: Message
     Some(Reply { notifications, response, log_level })
 }
 
-fn notification(notice: Notice, progress_token: Option<&Value>) -> Value {
+pub(super) fn notification(notice: Notice, progress_token: Option<&Value>) -> Value {
     let (method, params) = match notice {
         Notice::Progress { progress, total, message } => {
             let mut p = json!({ "progressToken": progress_token, "progress": progress });
@@ -88,7 +88,7 @@ fn notification(notice: Notice, progress_token: Option<&Value>) -> Value {
     serde_json::to_value(Notification { jsonrpc: JsonRpcVersion, method, params: Some(params) }).unwrap_or_default()
 }
 
-async fn request<E: ToolEnv>(
+pub(super) async fn request<E: ToolEnv>(
     principal: &Principal,
     env: &E,
     method: &str,
@@ -135,8 +135,10 @@ async fn request<E: ToolEnv>(
             wire(json!({ "description": description, "messages": messages }))
         }
         "completion/complete" => complete(principal, params.as_ref(), fixtures_on).and_then(wire),
+        // The legacy SSE transport speaks 2024-11-05 … 2025-11-25 only; /mcp serves discovery.
         "server/discover" => Err(McpError::MethodNotFound(format!(
-            "server/discover — this server speaks MCP {}; send initialize instead",
+            "server/discover — this transport speaks MCP {} (send initialize); \
+             POST /mcp with the 2026-07-28 _meta to discover",
             version_range()
         ))),
         other => Err(McpError::MethodNotFound(other.to_string())),

@@ -79,7 +79,12 @@ pub const PROMPTS: &[Prompt] = &[
 ];
 
 pub fn tools() -> impl Iterator<Item = ToolDescription> {
-    TOOLS.iter().map(|&(name, description)| ToolDescription {
+    describe(TOOLS)
+}
+
+/// Fixture tools take no arguments and change nothing.
+pub fn describe(tools: &'static [(&'static str, &'static str)]) -> impl Iterator<Item = ToolDescription> {
+    tools.iter().map(|&(name, description)| ToolDescription {
         name,
         title: name,
         description,

@@ -32,6 +32,17 @@ pub enum McpError {
     ResourceNotFound(String),
     /// The server could not write its answer.
     Internal(String),
+    /// 2026-07-28: an `MCP-Protocol-Version`, `Mcp-Method` or `Mcp-Name` header that is missing
+    /// or disagrees with the body.
+    HeaderMismatch(String),
+    /// 2026-07-28: the request needs client capabilities its `_meta` does not declare
+    /// (`data.requiredCapabilities`, e.g. `{"sampling": {}}`).
+    MissingCapability(Value),
+    /// 2026-07-28: a protocol version this server does not speak (`data.supported`, `requested`).
+    UnsupportedVersion {
+        requested: String,
+        supported: Vec<&'static str>,
+    },
 }
 
 impl McpError {
@@ -44,6 +55,9 @@ impl McpError {
                 ErrorCode::INVALID_PARAMS
             }
             McpError::Internal(_) => ErrorCode::INTERNAL_ERROR,
+            McpError::HeaderMismatch(_) => ErrorCode::HEADER_MISMATCH,
+            McpError::MissingCapability(_) => ErrorCode::MISSING_CAPABILITY,
+            McpError::UnsupportedVersion { .. } => ErrorCode::UNSUPPORTED_VERSION,
         }
     }
 
@@ -56,6 +70,17 @@ impl McpError {
             McpError::UnknownTool(name) => ("Unknown tool", name),
             McpError::ResourceNotFound(uri) => ("Resource not found", uri),
             McpError::Internal(d) => ("Internal error", d),
+            McpError::HeaderMismatch(d) => ("Header mismatch", d),
+            McpError::MissingCapability(required) => {
+                return format!("Missing required client capability: {}", required);
+            }
+            McpError::UnsupportedVersion { requested, supported } => {
+                return format!(
+                    "Unsupported protocol version {requested}: this endpoint speaks {} (send _meta), \
+                     and 2025-11-25 through 2024-11-05 (send initialize)",
+                    supported.join(", ")
+                );
+            }
         };
         if detail.is_empty() {
             title.to_string()
@@ -67,6 +92,10 @@ impl McpError {
     pub fn into_response(self, id: RequestId) -> Value {
         let data = match &self {
             McpError::ResourceNotFound(uri) => Some(serde_json::json!({ "uri": uri })),
+            McpError::MissingCapability(required) => Some(serde_json::json!({ "requiredCapabilities": required })),
+            McpError::UnsupportedVersion { requested, supported } => {
+                Some(serde_json::json!({ "supported": supported, "requested": requested }))
+            }
             _ => None,
         };
         error_response(id, self.code(), &self.message(), data)

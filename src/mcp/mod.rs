@@ -3,17 +3,23 @@
 //! through [`ToolEnv`], so everything here is tested natively.
 mod dispatch;
 mod fixtures;
+mod fixtures_modern;
+mod input_required;
 mod jsonrpc;
 pub mod model;
+pub mod modern;
 mod prompts;
 mod resources;
 
 #[cfg(test)]
 mod dispatch_tests;
+#[cfg(test)]
+mod modern_tests;
 
 pub use dispatch::{handle, Options, Reply};
 pub use jsonrpc::{parse, McpError, Message};
 pub use model::{error_response, ErrorCode, ProtocolVersion, RequestId};
+pub use modern::{era, Era};
 
 use crate::principal::Principal;
 

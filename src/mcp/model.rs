@@ -51,6 +51,10 @@ impl ErrorCode {
     pub const METHOD_NOT_FOUND: ErrorCode = ErrorCode(-32601);
     pub const INVALID_PARAMS: ErrorCode = ErrorCode(-32602);
     pub const INTERNAL_ERROR: ErrorCode = ErrorCode(-32603);
+    // 2026-07-28
+    pub const HEADER_MISMATCH: ErrorCode = ErrorCode(-32020);
+    pub const MISSING_CAPABILITY: ErrorCode = ErrorCode(-32021);
+    pub const UNSUPPORTED_VERSION: ErrorCode = ErrorCode(-32022);
 }
 
 /// The `error` member of a JSON-RPC error response.

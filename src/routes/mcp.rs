@@ -3,7 +3,7 @@
 use super::{body_limited, error::RouteError, has_media_type, header, Answer, BodyError};
 use crate::authkit::caller::{self, AuthkitCaches, Denied};
 use crate::config::AuthMode;
-use crate::mcp::{self, ErrorCode};
+use crate::mcp::{self, modern, ErrorCode};
 use crate::oauth::access::{self, BearerError};
 use crate::oauth::metadata::{self, resource_suffix};
 use crate::platform::app::App;
@@ -130,37 +130,54 @@ async fn streamable_post(
     if !has_media_type(req, "application/json") {
         return Err(RouteError::mcp(415, "Content-Type must be application/json"));
     }
-    if let Some(v) = header(req, "MCP-Protocol-Version") {
-        if !mcp::is_supported_version(&v) {
-            let message = format!("unsupported MCP-Protocol-Version {v}; supported: {}", mcp::supported_versions());
-            return Err(RouteError::mcp(400, message));
-        }
-    }
     let body = read_message(req).await?;
     let message = match mcp::parse(&body) {
         Ok(m) => m,
         Err(error) => return Ok(web::json(400, &error)?),
     };
-    let initialize = matches!(&message, mcp::Message::Request { method, .. } if method == "initialize");
+    let protocol_version = header(req, "MCP-Protocol-Version");
     let audit = Some(ToolAudit { background: Background::Request(ctx), caller });
     let tools = WorkerToolEnv { env, config: &app.config, now: app.now, audit };
+    if mcp::era(protocol_version.as_deref(), &message) == mcp::Era::Modern {
+        let (method, name) = (header(req, "Mcp-Method"), header(req, "Mcp-Name"));
+        let headers = modern::Headers {
+            protocol_version: protocol_version.as_deref(),
+            method: method.as_deref(),
+            name: name.as_deref(),
+        };
+        let cx = modern::Context { fixtures: app.conformance_fixtures(), keys: &app.config.seal_keys, now: app.now };
+        let Some(answer) = modern::handle(principal, &tools, message, &headers, &cx).await else {
+            return Ok(Response::empty()?.with_status(202));
+        };
+        return respond(answer.status, &answer.notifications, &answer.response, &accept);
+    }
+    if let Some(v) = protocol_version {
+        if !mcp::is_supported_version(&v) {
+            let message = format!("unsupported MCP-Protocol-Version {v}; supported: {}", mcp::supported_versions());
+            return Err(RouteError::mcp(400, message));
+        }
+    }
+    let initialize = matches!(&message, mcp::Message::Request { method, .. } if method == "initialize");
     let options = mcp::Options::for_server(app.conformance_fixtures());
     let Some(reply) = mcp::handle(principal, &tools, message, &options).await else {
         return Ok(Response::empty()?.with_status(202));
     };
-    // Notifications sent while the request ran (progress, log messages) go before its response
-    // on an event stream, when the client accepts one; otherwise the response alone, as JSON.
-    let resp = if reply.notifications.is_empty() || !accept.contains("text/event-stream") {
-        web::json(200, &reply.response)?
-    } else {
-        web::event_stream(reply.notifications.iter().chain([&reply.response]))?
-    };
+    let resp = respond(200, &reply.notifications, &reply.response, &accept)?;
     if initialize {
         // A correlation id for the client's connection: the server keeps nothing under it, so
         // any id (or none) is served alike, and DELETE answers 405.
         resp.headers().set("Mcp-Session-Id", &crate::random::token(24))?;
     }
     Ok(resp)
+}
+
+/// Notifications sent while the request ran (progress, log messages) go before its response on
+/// an event stream, when the client accepts one; otherwise the response alone, as JSON.
+fn respond(status: u16, notifications: &[Value], response: &Value, accept: &str) -> Answer {
+    if notifications.is_empty() || !accept.contains("text/event-stream") {
+        return Ok(web::json(status, response)?);
+    }
+    Ok(web::event_stream(notifications.iter().chain([response]))?.with_status(status))
 }
 
 fn session_stub(env: &Env, session_id: &str) -> Result<worker::Stub> {

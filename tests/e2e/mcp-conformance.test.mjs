@@ -10,8 +10,10 @@
 //   * the token comes from our own OAuth flow through the proxy (discovery, registration, sign-in
 //     at the WorkOS emulator, consent, PKCE code exchange), like any MCP client's;
 //   * `conformance server --requirements 2025-11-25` must pass, with only the scenarios listed
-//     (with their reason) in tests/conformance/expected-failures.yml allowed to fail.
-import { test, after } from 'node:test';
+//     (with their reason) in tests/conformance/expected-failures.yml allowed to fail;
+//   * `conformance server --requirements 2026-07-28` (the stateless revision, on the same /mcp)
+//     must pass with nothing listed.
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
@@ -70,7 +72,7 @@ function run(bin, args, env = {}) {
   });
 }
 
-test('the official MCP conformance suite (2025-11-25 requirements) passes against /mcp', { timeout: 12 * 60 * 1000 }, async () => {
+before(async () => {
   assert.ok(existsSync(NODE22) && existsSync(CLI), 'the suite is installed (scripts/setup.sh --test)');
   const envFile = writeWorkerEnv(tmp, process.env.WORKOS_URL, { MCP_CONFORMANCE_FIXTURES: 'true' });
   wrangler = startWrangler(envFile, path.join(tmp, 'state'), log, { port: WORKER_PORT, config: writePrebuiltConfig(tmp) });
@@ -83,9 +85,23 @@ test('the official MCP conformance suite (2025-11-25 requirements) passes agains
   const signin = await run(process.execPath, ['--input-type=module', '-e', script], { WORKER_URL: PROXY_URL });
   token = signin.output.match(/TOKEN=(\S+)/)?.[1] ?? null;
   assert.ok(token, `a token through our OAuth flow:\n${signin.output.slice(-2000)}`);
+});
 
-  const suite = await run(NODE22, [CLI, 'server', '--url', `${PROXY_URL}/mcp`, '--requirements', '2025-11-25',
-    '--expected-failures', path.join(SUITE, 'expected-failures.yml'), '-o', path.join(ARTIFACTS, 'conformance')]);
-  console.log(suite.output.split('\n').filter((l) => /✓|✗|passed|failed|Unexpected|Stale|Expected|scenario/i.test(l)).join('\n'));
-  assert.equal(suite.code, 0, `the suite failed:\n${suite.output.slice(-6000)}`);
+/** Runs the suite's server scenarios for one revision; the output's verdict lines are printed. */
+async function suite(requirements, extra = []) {
+  const out = path.join(ARTIFACTS, `conformance-${requirements}`);
+  const r = await run(NODE22, [CLI, 'server', '--url', `${PROXY_URL}/mcp`, '--requirements', requirements, ...extra, '-o', out]);
+  console.log(r.output.split('\n').filter((l) => /✓|✗|passed|failed|Unexpected|Stale|Expected|scenario/i.test(l)).join('\n'));
+  return r;
+}
+
+test('the official MCP conformance suite (2025-11-25 requirements) passes against /mcp', { timeout: 12 * 60 * 1000 }, async () => {
+  const r = await suite('2025-11-25', ['--expected-failures', path.join(SUITE, 'expected-failures.yml')]);
+  assert.equal(r.code, 0, `the suite failed:\n${r.output.slice(-6000)}`);
+});
+
+test('the official MCP conformance suite (2026-07-28 requirements, stateless) passes against the same /mcp', { timeout: 12 * 60 * 1000 }, async () => {
+  const r = await suite('2026-07-28');
+  assert.equal(r.code, 0, `the suite failed:\n${r.output.slice(-6000)}`);
+  assert.match(r.output, /server-stateless/, 'the stateless scenarios ran');
 });

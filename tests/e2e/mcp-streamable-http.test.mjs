@@ -199,6 +199,7 @@ test('body size: exactly 1 MiB is read; one byte more → 413 (with Content-Leng
 });
 
 test('MCP-Protocol-Version: each supported version accepted, anything else → 400', async () => {
+  // (2026-07-28 is spoken too, but only with its _meta: see mcp-stateless.test.mjs.)
   for (const v of PROTOCOL_VERSIONS) {
     const msg = request('ping');
     expectResult(expectJson(await mcpPost(alice, msg, { headers: { 'mcp-protocol-version': v } }), `version ${v}`), msg.id);

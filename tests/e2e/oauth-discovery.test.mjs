@@ -57,6 +57,7 @@ const PREFLIGHTS = [
   ['/token', 'POST', 'content-type, authorization'],
   ['/revoke', 'POST', 'content-type, authorization'],
   ['/mcp', 'POST', 'authorization, content-type, mcp-protocol-version, mcp-session-id'],
+  ['/mcp', 'POST', 'authorization, content-type, mcp-protocol-version, mcp-method, mcp-name'], // 2026-07-28
   ['/mcp', 'GET', 'authorization, mcp-protocol-version, mcp-session-id, last-event-id'],
   ['/sse', 'GET', 'authorization, last-event-id'],
   ['/sse/message', 'POST', 'authorization, content-type, mcp-protocol-version'],
