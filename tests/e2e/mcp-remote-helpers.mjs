@@ -67,16 +67,17 @@ export async function startBrowserHook(loginHint) {
 }
 
 /**
- * Starts `mcp-remote <serverUrl> <callbackPort> --transport <mode>` under an SDK stdio client
+ * Starts `mcp-remote <serverUrl> <callbackPort> --transport <mode> [--protocol <protocol>]` under an SDK stdio client
  * and connects (initialize through the proxy; OAuth happens on the way). Returns
  * {client, transport, stderr()}; mcp-remote's stderr also goes to target/e2e-artifacts/.
  */
-export async function runMcpRemote({ serverUrl, mode, callbackPort, configDir, home, hook, wrapper, logName }) {
+export async function runMcpRemote({ serverUrl, mode, protocol, callbackPort, configDir, home, hook, wrapper, logName }) {
   const log = createWriteStream(artifact(logName));
   const lines = [];
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [PROXY, serverUrl, String(callbackPort), '--transport', mode, '--auth-timeout', '60'],
+    args: [PROXY, serverUrl, String(callbackPort), '--transport', mode, ...(protocol ? ['--protocol', protocol] : []),
+      '--auth-timeout', '60'],
     cwd: path.dirname(configDir),
     stderr: 'pipe',
     env: {

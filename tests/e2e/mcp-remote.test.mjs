@@ -40,10 +40,18 @@ const MODES = [
   // mcp-remote's default: Streamable HTTP first. On /sse the authenticated POST gets 405, and it
   // falls back to GET /sse — what the Worker's 405 on POST /sse is for.
   { mode: 'http-first', path: '/sse', connectedWith: 'SSEClientTransport' },
+  // Dual-era: `--protocol auto` asks server/discover first. /mcp answers it (2026-07-28), so
+  // mcp-remote answers the local handshake itself and sends every request the stateless way...
+  { mode: 'http-only', protocol: 'auto', path: '/mcp', connectedWith: 'StreamableHTTPClientTransport', modern: true },
+  // ...while the legacy SSE transport does not know it (-32601), so mcp-remote stays 2025-11-25.
+  { mode: 'sse-only', protocol: 'auto', path: '/sse', connectedWith: 'SSEClientTransport', modern: false },
 ];
 
-for (const { mode, path: endpoint, connectedWith } of MODES) {
-  describe(`mcp-remote ${MCP_REMOTE_VERSION} --transport ${mode} on ${endpoint}`, () => {
+const MODERN_LOG = /Remote server speaks MCP 2026-07-28/;
+
+for (const { mode, protocol, path: endpoint, connectedWith, modern } of MODES) {
+  const name = `${mode}${protocol ? `-${protocol}` : ''}`;
+  describe(`mcp-remote ${MCP_REMOTE_VERSION} --transport ${mode}${protocol ? ` --protocol ${protocol}` : ''} on ${endpoint}`, () => {
     let tmp;
     let configDir;
     let home;
@@ -53,7 +61,7 @@ for (const { mode, path: endpoint, connectedWith } of MODES) {
     const running = [];
 
     before(async () => {
-      tmp = mkdtempSync(path.join(os.tmpdir(), `mcp-remote-e2e-${mode}-`));
+      tmp = mkdtempSync(path.join(os.tmpdir(), `mcp-remote-e2e-${name}-`));
       configDir = path.join(tmp, 'config');
       home = path.join(tmp, 'home');
       mkdirSync(configDir);
@@ -72,14 +80,14 @@ for (const { mode, path: endpoint, connectedWith } of MODES) {
 
     const start = async (logName) => {
       const r = await runMcpRemote({
-        serverUrl: url(endpoint), mode, callbackPort, configDir, home, hook, wrapper, logName,
+        serverUrl: url(endpoint), mode, protocol, callbackPort, configDir, home, hook, wrapper, logName,
       });
       running.push(r);
       return r;
     };
 
     test('signs in through the (stand-in) browser and completes tools/call', async () => {
-      const r = await start(`mcp-remote-${mode}-1.log`);
+      const r = await start(`mcp-remote-${name}-1.log`);
       await Promise.all(hook.opened.map((o) => o.done));
 
       // The OAuth went through the browser once: sign-in, consent naming mcp-remote's loopback
@@ -100,6 +108,9 @@ for (const { mode, path: endpoint, connectedWith } of MODES) {
 
       assert.match(r.stderr(), new RegExp(`Connected to remote server using ${connectedWith}`),
         `mcp-remote connected with ${connectedWith}`);
+      if (protocol) {
+        assert.equal(MODERN_LOG.test(r.stderr()), modern, `--protocol auto ${modern ? 'bridged to 2026-07-28' : 'stayed 2025-11-25'}`);
+      }
       const { tools } = await r.client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), ALL_TOOLS, 'Alice sees all four tools through mcp-remote');
 
@@ -123,7 +134,7 @@ for (const { mode, path: endpoint, connectedWith } of MODES) {
 
     test('a second run with the same config dir reuses the stored tokens: no browser', async () => {
       const before = hook.opened.length;
-      const r = await start(`mcp-remote-${mode}-2.log`);
+      const r = await start(`mcp-remote-${name}-2.log`);
       const sum = await r.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } });
       assert.match(expectToolOk(sum, 'add on the second run'), /\b3\b/);
       assert.equal(hook.opened.length, before, 'no browser opened the second time');

@@ -128,7 +128,7 @@ test('a batch (JSON array) and malformed messages → 400 with -32600', async ()
   }
 });
 
-test('unknown method → -32601 with the request id; server/discover → -32601 saying to send initialize', async () => {
+test('unknown method → -32601 with the request id; a bare server/discover → 400 saying what 2026-07-28 needs', async () => {
   const unknown = request('tools/frobnicate', {});
   const err = expectRpcError(expectJson(await mcpPost(alice, unknown), 'unknown method'), JSONRPC.methodNotFound, { id: unknown.id });
   assert.match(err.message, /tools\/frobnicate|not found/i, `the message names the method: ${err.message}`);
@@ -138,11 +138,14 @@ test('unknown method → -32601 with the request id; server/discover → -32601 
     expectRpcError(expectJson(await mcpPost(alice, msg), m), JSONRPC.methodNotFound, { id: msg.id, what: m });
   }
 
-  // A client of the newer stateless era probes with server/discover before falling back: a clear error, not a hang.
+  // server/discover is 2026-07-28's (answered in mcp-stateless.test.mjs); sent without that
+  // revision's header and _meta it gets a clear 400, not a hang.
   const discover = request('server/discover', {});
   const started = Date.now();
-  const d = expectRpcError(expectJson(await mcpPost(alice, discover), 'server/discover'), JSONRPC.methodNotFound, { id: discover.id });
-  assert.match(d.message, /initialize/, `server/discover: the message says to send initialize: ${d.message}`);
+  const r = await mcpPost(alice, discover);
+  assert.equal(r.status, 400);
+  const d = expectRpcError(r.json, -32020, { id: discover.id });
+  assert.match(d.message, /MCP-Protocol-Version/, `server/discover: the message names the header: ${d.message}`);
   assert.ok(Date.now() - started < 10000, 'answered promptly');
 });
 
