@@ -52,12 +52,12 @@ if [ "${1:-}" = "--fuzz" ]; then
   fi
 fi
 
-# The official MCP conformance suite and its Node 22 (from the npm registry), kept apart from the
-# project's own packages: only the tests use them.
+# The official MCP conformance suite, the MCP Inspector CLI and the Node 22 they need (from the npm
+# registry), kept apart from the project's own packages: only the tests use them.
 if [ "${1:-}" = "--test" ]; then
   lock=tests/conformance/package-lock.json
   if [ ! -f tests/conformance/node_modules/.package-lock.json ] || [ "$lock" -nt tests/conformance/node_modules/.package-lock.json ]; then
-    step "installing the MCP conformance suite and Node 22 for it (tests/conformance)"
+    step "installing the MCP conformance suite, the Inspector CLI and Node 22 for them (tests/conformance)"
     npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
   fi
 fi
