@@ -24,6 +24,9 @@ async function freshPage() {
   await context.route(`${EVIL}/**`, (route) => { evilHits.push(route.request().url()); return route.abort(); });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
+  // A first navigation of a fresh browser on a loaded 2-core machine once took over 20 s in CI
+  // (the same request takes ~0.1 s); a real hang still fails, after 45 s.
+  page.setDefaultNavigationTimeout(45000);
   const requests = [];
   page.on('request', (r) => { if (r.isNavigationRequest()) requests.push(r.url()); });
   return { context, page, evilHits, requests };
