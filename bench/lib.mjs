@@ -34,3 +34,62 @@ export async function startBenchStack({ say, logRequests = false }) {
     throw err;
   }
 }
+
+/** Median of numbers. */
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+/**
+ * The no-op Worker (bench/noop) under `wrangler dev` on `port`: resolves {url, stop()} once it
+ * answers a POST.
+ */
+export async function startNoop({ port, log }) {
+  const { spawnNode, stopChild, eachLine } = await import('../dev/child.mjs');
+  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--config', path.join(ROOT, 'bench/noop/wrangler.toml'),
+    '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false'], {
+    cwd: ROOT, group: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' },
+  });
+  eachLine(child.stdout, log);
+  eachLine(child.stderr, log);
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    try {
+      const r = await fetch(url, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
+      if (r.ok && (await r.json()).result) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) { await stopChild(child); throw new Error('the no-op Worker did not start within 60 s'); }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, stop: () => stopChild(child) };
+}
+
+/**
+ * The deploy bundle of the built Worker (`wrangler deploy --dry-run`, nothing uploaded) and its
+ * start-up profile (`wrangler check startup`, `runs` times). Busy is the profile's sampled time
+ * outside `(idle)`; span is the profile's duration. Resolves {upload: {kib, gzipKib}, runs: [{busyMs, spanMs}]}.
+ */
+export async function startupProfile({ config, dir, runs }) {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const wrangler = path.join(ROOT, 'node_modules/.bin/wrangler');
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' };
+  const bundle = path.join(dir, 'worker.bundle');
+  const deploy = execFileSync(wrangler, ['deploy', '--dry-run', '--outfile', bundle, '--config', config],
+    { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = deploy.match(/Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/);
+  const upload = m ? { kib: Number(m[1]), gzipKib: Number(m[2]) } : null;
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const out = path.join(dir, `startup-${i}.cpuprofile`);
+    execFileSync(wrangler, ['check', 'startup', '--worker', bundle, '--outfile', out, '--config', config],
+      { cwd: dir, env, stdio: 'ignore' });
+    const p = JSON.parse(readFileSync(out, 'utf8'));
+    const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    const busyUs = p.samples.reduce((sum, id, k) => sum + (idle.has(id) ? 0 : p.timeDeltas[k]), 0);
+    results.push({ busyMs: busyUs / 1000, spanMs: (p.endTime - p.startTime) / 1000 });
+  }
+  return { upload, runs: results };
+}

@@ -2,11 +2,13 @@
 // Benchmark of the MCP endpoints against local `wrangler dev` — not a test: nothing is asserted
 // and the test command does not run it.
 //
-//   node bench/mcp.mjs [--duration 10] [--connections 4] [--round-trips 300]
+//   node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5]
 //
-//   --duration N      seconds of Streamable HTTP load (default 10)
-//   --connections N   concurrent connections for it (default 4)
+//   --duration N      seconds of Streamable HTTP load, for this Worker and for the no-op (default 10)
+//   --connections N   concurrent connections for it (default 16)
 //   --round-trips N   legacy-SSE round trips (default 300)
+//   --flows N         full OAuth flows timed, discovery → token with sign-in (default 5)
+//   --startup-runs N  start-up profiles (`wrangler check startup`) taken (default 5)
 //
 // What it does:
 // 1. starts the same stack as `node tests/e2e/run.mjs` (tests/e2e/stack.mjs: the WorkOS emulator
@@ -20,35 +22,52 @@
 // 4. legacy SSE: opens one session (GET /sse), then, one after another, POSTs `tools/call add` to
 //    /sse/message and times until its response event arrives on the stream;
 // 5. prints requests/s, p50/p99 latency and KV reads per request (from the Worker's
-//    `Server-Timing: kv;desc="reads=N"` header: average and max) as a compact table.
+//    `Server-Timing: kv;desc="reads=N"` header: average and max) as a compact table;
+// 6. the same load against a no-op Worker (bench/noop: reads the body, answers a fixed result)
+//    under `wrangler dev` on 127.0.0.1:8796, and this Worker's throughput and p99 as a fraction of it;
+// 7. the full OAuth flow (discovery → registration → sign-in at the emulator → consent → token)
+//    --flows times: median and fastest;
+// 8. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
+//    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span).
 // Figures are for this machine and `wrangler dev` (workerd, local KV, the release
 // build that scripts/build.sh makes); they compare runs on one machine, they do not predict production.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { percentile, startBenchStack } from './lib.mjs';
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, readFileSync, rmSync, createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { median, percentile, startBenchStack, startNoop, startupProfile } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '16' },
     'round-trips': { type: 'string', default: '300' },
+    flows: { type: 'string', default: '5' },
+    'startup-runs': { type: 'string', default: '5' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
-  console.log('usage: node bench/mcp.mjs [--duration 10] [--connections 4] [--round-trips 300]');
+  console.log('usage: node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5]');
   process.exit(0);
 }
 const DURATION_S = Number(opts.duration);
 const CONNECTIONS = Number(opts.connections);
 const ROUND_TRIPS = Number(opts['round-trips']);
-for (const [name, v] of [['duration', DURATION_S], ['connections', CONNECTIONS], ['round-trips', ROUND_TRIPS]]) {
+const FLOWS = Number(opts.flows);
+const STARTUP_RUNS = Number(opts['startup-runs']);
+for (const [name, v] of [['duration', DURATION_S], ['connections', CONNECTIONS], ['round-trips', ROUND_TRIPS],
+  ['flows', FLOWS], ['startup-runs', STARTUP_RUNS]]) {
   if (!Number.isInteger(v) || v < 1) { console.error(`--${name} must be a positive integer`); process.exit(2); }
 }
 
 const say = (line) => console.log(`bench: ${line}`);
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
+const NOOP_PORT = 8796;
 
 
 const readsOf = (value) => {
@@ -108,6 +127,43 @@ async function benchStreamable(mcp, token) {
     errors: result.errors + result.timeouts + result.non2xx + bad,
     note: firstBad,
   };
+}
+
+/** The same load against the no-op Worker; every answer checked. */
+async function benchNoop(url) {
+  let bad = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [{
+      method: 'POST',
+      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }),
+      onResponse: (status, resBody) => { if (status !== 200 || !resBody.includes('"text":"5"')) bad++; },
+    }],
+  });
+  return {
+    name: `no-op Worker, the same load (${CONNECTIONS} conn, ${DURATION_S} s)`,
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    kv: kvStats(),
+    errors: result.errors + result.timeouts + result.non2xx + bad,
+  };
+}
+
+/** FLOWS complete OAuth flows for new clients (each: discovery, DCR, sign-in, consent, token). */
+async function benchFlows(mcp) {
+  const times = [];
+  for (let i = 0; i < FLOWS; i++) {
+    const start = performance.now();
+    const { token } = await mcp.accessToken('alice@example.com', '/mcp');
+    if (!token) throw new Error('a flow ended without a token');
+    times.push(performance.now() - start);
+  }
+  return times;
 }
 
 /** The first WARMUP requests on a fresh token, one after another. */
@@ -215,10 +271,45 @@ async function main() {
     say(`legacy SSE: ${ROUND_TRIPS} round trips on one session`);
     const sse = await benchSse(mcp, sseToken);
 
+    say('the no-op Worker: the same load');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const noopLog = createWriteStream(path.join(ARTIFACTS, 'wrangler-noop.log'));
+    const noop = await startNoop({ port: NOOP_PORT, log: (line) => noopLog.write(`${line}\n`) });
+    let floor;
+    try {
+      floor = await benchNoop(noop.url);
+    } finally {
+      await noop.stop();
+      noopLog.end();
+    }
+
+    say(`OAuth: ${FLOWS} full flows`);
+    const flows = await benchFlows(mcp);
+
+    say(`size and start-up (${STARTUP_RUNS} profiles)`);
+    const wasm = readFileSync(path.join(ROOT, 'build/index_bg.wasm'));
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-startup-'));
+    let startup;
+    try {
+      const { writePrebuiltConfig } = await import('../tests/e2e/stack.mjs');
+      startup = await startupProfile({ config: writePrebuiltConfig(tmp), dir: tmp, runs: STARTUP_RUNS });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+
     console.log('');
     console.log(`MCP benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, `
       + `${os.cpus().length}× ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, wrangler dev (local workerd) on ${testEnv.WORKER_URL}`);
-    printTable([warm, http, sse]);
+    printTable([warm, http, floor, sse]);
+    const pct = (a, b) => `${((100 * a) / b).toFixed(0)}%`;
+    console.log('');
+    console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99`);
+    console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows).toFixed(0)} ms, fastest ${Math.min(...flows).toFixed(0)} ms (${FLOWS} flows)`);
+    console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `
+      + (startup.upload ? `${startup.upload.kib} KiB, gzip ${startup.upload.gzipKib} KiB` : 'not reported by wrangler'));
+    console.log(`start-up (${STARTUP_RUNS} profiles): busy median ${median(startup.runs.map((r) => r.busyMs)).toFixed(1)} ms, `
+      + `span median ${median(startup.runs.map((r) => r.spanMs)).toFixed(1)} ms `
+      + `(busy ${startup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')})`);
     return 0;
   } catch (err) {
     console.error(`bench: ${err.stack ?? err.message}`);
