@@ -22,6 +22,7 @@ pub mod secret;
 pub mod signin;
 pub mod store;
 pub mod time;
+pub mod timing;
 pub mod tools;
 pub mod turnstile;
 pub mod workos;

@@ -14,11 +14,15 @@ use worker::{Context, Env, Request, Response, Result};
 struct Finish {
     /// The Origin to allow (CORS), when the route's audience may read it.
     cors: Option<String>,
-    /// The MCP endpoints report their KV reads (`Server-Timing`; the benchmark reads it).
-    kv_reads: Option<u32>,
+    /// `Server-Timing`: the MCP endpoints report their KV reads (the benchmark reads them), the
+    /// sign-in and authorization endpoints where their time went ([`crate::timing`]).
+    server_timing: Option<String>,
+    /// When the request arrived (ms, the Workers clock).
+    started: f64,
 }
 
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let started = js_sys::Date::now();
     let url = req.url()?;
     // Before anything else: a request for a host this server does not answer (DNS rebinding).
     let public_origin = platform::public_origin(&env);
@@ -31,15 +35,16 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let Some(route) = route_table::find(url.path()) else {
         return web::not_found();
     };
-    let mut finish = Finish::default();
+    let mut finish = Finish { started, ..Finish::default() };
     let resp = match dispatch(route, req, &env, &ctx, &url, origin, &mut finish).await {
         Ok(resp) => resp,
         Err(e) => e.into_response()?,
     };
-    let resp = match finish.kv_reads {
-        Some(reads) => {
+    let resp = match finish.server_timing {
+        Some(timing) => {
             let resp = web::writable(resp)?;
-            resp.headers().set("Server-Timing", &format!("kv;desc=\"reads={reads}\""))?;
+            // Appended: a grant object's answer (`/token`) brings its own.
+            resp.headers().append("Server-Timing", &timing)?;
             resp
         }
         None => resp,
@@ -115,7 +120,17 @@ async fn dispatch(
         Handler::HeadOnly => head_only(route),
     };
     if route.audience == Audience::Mcp {
-        finish.kv_reads = Some(app.store.kv.reads.get());
+        finish.server_timing = Some(format!("kv;desc=\"reads={}\"", app.timings.kv_reads()));
+    } else if matches!(
+        handler,
+        Handler::LoginStart
+            | Handler::Callback
+            | Handler::ChooseOrganization
+            | Handler::Authorize
+            | Handler::AuthorizeDecision
+            | Handler::Token
+    ) {
+        finish.server_timing = Some(app.timings.header(js_sys::Date::now() - finish.started));
     }
     answer
 }

@@ -7,6 +7,7 @@ use crate::authkit::AuthkitKeys;
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::oauth::access::GrantChecks;
+use crate::timing::Timings;
 use crate::workos::JwksCache;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,6 +25,8 @@ pub struct App {
     pub org_access: Rc<RefCell<OrgAccessCache>>,
     pub origin: String,
     pub now: u64,
+    /// The request's outbound calls and KV operations (`Server-Timing`).
+    pub timings: Rc<Timings>,
 }
 
 impl App {
@@ -34,10 +37,11 @@ impl App {
         let kv = env.kv(super::kv::KV_BINDING).map_err(|_| {
             format!("the KV namespace binding {} is missing (see wrangler.toml)", super::kv::KV_BINDING)
         })?;
+        let timings = Rc::new(Timings::default());
         Ok(App {
             config,
-            store: AppStore { kv: KvStore::new(kv), env: env.clone() },
-            http: FetchClient::workos(),
+            store: AppStore { kv: KvStore::timed(kv, timings.clone()), env: env.clone() },
+            http: FetchClient::workos_timed(timings.clone()),
             jwks: isolate::workos_jwks(),
             grant_checks: isolate::grant_checks(),
             authkit_keys: isolate::authkit_keys(),
@@ -45,6 +49,7 @@ impl App {
             org_access: isolate::org_access(),
             origin,
             now: super::now(),
+            timings,
         })
     }
 

@@ -1,17 +1,26 @@
 //! [`HttpClient`] over the Fetch API, with a hard timeout (AbortController + timer race).
 use crate::outbound::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use crate::timing::Timings;
 use futures_util::future::{select, Either};
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect};
 
 pub struct FetchClient {
     pub timeout: Duration,
+    /// Each call's duration, for `Server-Timing` (see [`crate::timing`]).
+    pub timings: Rc<Timings>,
 }
 
 impl FetchClient {
     /// WorkOS calls give up after 5 s (the Ruby app's setting; a sign-in should not hang).
     pub fn workos() -> FetchClient {
-        FetchClient { timeout: Duration::from_secs(5) }
+        FetchClient::workos_timed(Rc::default())
+    }
+
+    /// The same, recording each call's duration in `timings`.
+    pub fn workos_timed(timings: Rc<Timings>) -> FetchClient {
+        FetchClient { timeout: Duration::from_secs(5), timings }
     }
 }
 
@@ -33,6 +42,21 @@ impl HttpClient for FetchClient {
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let started = js_sys::Date::now();
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+        };
+        let url = request.url.clone();
+        let outcome = self.send_now(request).await;
+        self.timings.call(method, &url, js_sys::Date::now() - started);
+        outcome
+    }
+}
+
+impl FetchClient {
+    async fn send_now(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let headers = Headers::new();
         for (k, v) in &request.headers {
             headers.append(k, v).map_err(network)?;

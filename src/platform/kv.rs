@@ -1,18 +1,32 @@
 //! [`Store`] over a Workers KV namespace.
 use crate::store::{Store, StoreError, KV_MIN_TTL};
+use crate::timing::Timings;
+use std::rc::Rc;
 
 /// The KV namespace binding (wrangler.toml).
 pub const KV_BINDING: &str = "OAUTH_KV";
 
-/// A KV namespace that counts its reads (reported in `Server-Timing`, for the benchmark).
+/// A KV namespace that counts and times its operations (reported in `Server-Timing`).
 pub struct KvStore {
     pub kv: worker::kv::KvStore,
-    pub reads: std::cell::Cell<u32>,
+    pub timings: Rc<Timings>,
 }
 
 impl KvStore {
     pub fn new(kv: worker::kv::KvStore) -> KvStore {
-        KvStore { kv, reads: std::cell::Cell::new(0) }
+        KvStore::timed(kv, Rc::default())
+    }
+
+    pub fn timed(kv: worker::kv::KvStore, timings: Rc<Timings>) -> KvStore {
+        KvStore { kv, timings }
+    }
+
+    /// `op`, timed as a read or a write.
+    async fn timed_op<T>(&self, write: bool, op: impl std::future::Future<Output = T>) -> T {
+        let started = js_sys::Date::now();
+        let out = op.await;
+        self.timings.kv(write, js_sys::Date::now() - started);
+        out
     }
 }
 
@@ -22,16 +36,16 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 impl Store for KvStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.reads.set(self.reads.get() + 1);
-        self.kv.get(key).text().await.map_err(err)
+        self.timed_op(false, async { self.kv.get(key).text().await.map_err(err) }).await
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        self.kv.put(key, value).map_err(err)?.expiration_ttl(ttl_secs.max(KV_MIN_TTL)).execute().await.map_err(err)
+        let put = self.kv.put(key, value).map_err(err)?.expiration_ttl(ttl_secs.max(KV_MIN_TTL));
+        self.timed_op(true, async { put.execute().await.map_err(err) }).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.kv.delete(key).await.map_err(err)
+        self.timed_op(true, async { self.kv.delete(key).await.map_err(err) }).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

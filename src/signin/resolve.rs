@@ -9,6 +9,7 @@ use crate::secret::Secret;
 use crate::store::Store;
 use crate::workos::jwt::peek_kid;
 use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError};
+use futures_util::future::join;
 
 /// Returns the principal and the newest WorkOS refresh token.
 pub async fn resolve_principal<S: Store, H: HttpClient>(
@@ -28,22 +29,28 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
     let membership =
         choose_membership(&memberships, ctx.config.organization_id.as_deref(), auth.organization_id.as_deref())?;
 
-    if let Some(m) = membership {
-        if claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
-            auth = ctx
-                .workos()
-                .authenticate_with_refresh_token(auth.refresh_token.as_str(), Some(&m.organization_id))
-                .await
-                .map_err(SigninError::Workos)?;
-            claims = verify_access_token(ctx, auth.access_token.as_str()).await?;
+    // The organization's name (the membership's, else one WorkOS call) is read while the session
+    // is switched to that organization.
+    let organization_name = match membership {
+        Some(m) if claims.org_id.as_deref() != Some(m.organization_id.as_str()) => {
+            let switch = async {
+                let switched = ctx
+                    .workos()
+                    .authenticate_with_refresh_token(auth.refresh_token.as_str(), Some(&m.organization_id))
+                    .await
+                    .map_err(SigninError::Workos)?;
+                let switched_claims = verify_access_token(ctx, switched.access_token.as_str()).await?;
+                Ok::<_, SigninError>((switched, switched_claims))
+            };
+            let (switched, name) = join(switch, ctx.workos().organization_name(m)).await;
+            (auth, claims) = switched?;
             if claims.sub != auth.user.id || claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
                 return Err(SigninError::Token(TokenError::Malformed(
                     "organization switch returned another scope".into(),
                 )));
             }
+            name
         }
-    }
-    let organization_name = match membership {
         Some(m) => ctx.workos().organization_name(m).await,
         None => None,
     };

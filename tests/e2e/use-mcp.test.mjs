@@ -76,18 +76,34 @@ after(async () => {
 
 /**
  * Plays the person in the sign-in popup: the sign-in page (if not signed in yet), then consent.
- * On a 401 the SDK's transport starts an authorization and then use-mcp starts another in the
- * same popup (a second PKCE verifier replaces the first); a person sees the popup load twice and
- * acts on the second page, so the test waits for the hook to be done opening it ("Waiting for
- * callback") and for the popup to show the last authorization request (its `state`).
+ * On a 401 the SDK's transport starts an authorization and then use-mcp starts another (a second
+ * PKCE verifier replaces the first). Both open the popup by the same window name, which means
+ * "load this in that popup"; a person acts on what it shows last. Chromium, though, forgets a
+ * window's name once it has gone to another site, so whether the second request lands in the
+ * popup, in a second one, or loses to the first navigation depends on timing. The test therefore
+ * waits for the hook to be done ("Waiting for callback") and loads the last authorization request
+ * in the popup itself — what the named window is for.
  */
-async function signInAndAllow(page, popup) {
-  popup.setDefaultTimeout(30000);
+async function signInAndAllow(page, popups) {
   await page.waitForFunction(() => window.mcp?.log.some((l) => l.includes('Waiting for callback')), null, { timeout: 30000 });
   const last = await page.evaluate(() => window.authUrls.at(-1));
+  assert.ok(last.startsWith(`${WORKER}/authorize?`), `the hook opened the Worker's /authorize: ${last}`);
+  let popup;
+  for (const deadline = Date.now() + 10000; !popup && Date.now() < deadline;) {
+    popup = popups.filter((p) => !p.isClosed()).at(-1);
+    if (!popup) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(popup, 'the hook opened a popup');
   const state = new URL(last).searchParams.get('state');
-  assert.ok(last.startsWith(`${WORKER}/authorize?`) && state, `the hook opened the Worker's /authorize: ${last}`);
-  await popup.waitForURL((u) => u.href.includes(state));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await popup.waitForLoadState().catch(() => {});
+    popup = popups.find((p) => !p.isClosed() && p.url().includes(state)) ?? popup;
+    if (popup.url().includes(state)) break;
+    // An earlier request's navigation may still land and interrupt this one: then again.
+    await popup.goto(last).catch(() => {});
+  }
+  assert.ok(popup.url().includes(state), `the popup shows the last authorization request: ${popup.url()}`);
+  popup.setDefaultTimeout(30000);
   await popup.waitForLoadState();
   const signIn = popup.getByTestId(TESTID.signIn);
   const allow = popup.getByTestId('consent-approve');
@@ -125,9 +141,10 @@ for (const { transport, endpoint, connected, fellBack } of CASES) {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      const popup = context.waitForEvent('page', { timeout: 30000 });
+      const popups = [];
+      context.on('page', (p) => popups.push(p));
       await page.goto(`${PAGE_ORIGIN}/?transport=${transport}&url=${encodeURIComponent(`${WORKER}${endpoint}`)}`);
-      await signInAndAllow(page, await popup);
+      await signInAndAllow(page, popups);
 
       // (On the way to SSE, `auto` may pass through 'failed' for a moment: the hook reports the
       // closing of the Streamable HTTP attempt before the fallback connects.)

@@ -1,0 +1,109 @@
+//! Where a request's time went, for the `Server-Timing` header of the sign-in and authorization
+//! endpoints (`/login`, `/callback`, `/authorize`, `/token`; the benchmark and the browser's
+//! developer tools read it): each outbound call with its method and path (ids masked), and KV
+//! as one entry with its read and write counts. Only I/O is timed: the Workers clock stands
+//! still while the Worker computes.
+use std::cell::{Cell, RefCell};
+
+/// The calls and KV operations of one request.
+#[derive(Debug, Default)]
+pub struct Timings {
+    calls: RefCell<Vec<(String, f64)>>,
+    kv_reads: Cell<u32>,
+    kv_writes: Cell<u32>,
+    kv_ms: Cell<f64>,
+}
+
+impl Timings {
+    /// An outbound call to `url` that took `ms`.
+    pub fn call(&self, method: &str, url: &str, ms: f64) {
+        self.calls.borrow_mut().push((format!("{method} {}", masked_path(url)), ms));
+    }
+
+    /// A KV read (`write: false`) or write/delete that took `ms`.
+    pub fn kv(&self, write: bool, ms: f64) {
+        let count = if write { &self.kv_writes } else { &self.kv_reads };
+        count.set(count.get() + 1);
+        self.kv_ms.set(self.kv_ms.get() + ms);
+    }
+
+    pub fn kv_reads(&self) -> u32 {
+        self.kv_reads.get()
+    }
+
+    /// `fetch;desc="POST /user_management/authenticate";dur=41, kv;desc="reads=2 writes=1";dur=3,
+    /// total;dur=47` — calls in the order they were made, then KV, then `total_ms`.
+    pub fn header(&self, total_ms: f64) -> String {
+        let mut parts: Vec<String> =
+            self.calls.borrow().iter().map(|(desc, ms)| format!("fetch;desc=\"{desc}\";dur={}", round(*ms))).collect();
+        parts.push(format!(
+            "kv;desc=\"reads={} writes={}\";dur={}",
+            self.kv_reads.get(),
+            self.kv_writes.get(),
+            round(self.kv_ms.get())
+        ));
+        parts.push(format!("total;dur={}", round(total_ms)));
+        parts.join(", ")
+    }
+}
+
+fn round(ms: f64) -> String {
+    format!("{:.1}", ms.max(0.0))
+}
+
+/// The URL's path with id-like segments (`user_01H…`, `org_…`, `client_…`) as `{id}`, and no
+/// query: the header names endpoints, never identifiers or codes.
+fn masked_path(url: &str) -> String {
+    let path = url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|s| {
+            let id_like = s.len() >= 12
+                && s.bytes().any(|b| b.is_ascii_digit())
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if id_like {
+                "{id}"
+            } else {
+                s
+            }
+        })
+        .collect();
+    segments.join("/").chars().filter(|c| *c != '"' && *c != '\\').collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lists_calls_in_order_then_kv_then_total() {
+        let t = Timings::default();
+        t.call("POST", "https://api.workos.com/user_management/authenticate", 41.26);
+        t.call("GET", "https://api.workos.com/organizations/org_01HXYZABCDEFGH?x=secret", 12.0);
+        t.kv(false, 1.0);
+        t.kv(false, 0.5);
+        t.kv(true, 2.0);
+        assert_eq!(t.kv_reads(), 2);
+        assert_eq!(
+            t.header(60.0),
+            "fetch;desc=\"POST /user_management/authenticate\";dur=41.3, \
+             fetch;desc=\"GET /organizations/{id}\";dur=12.0, kv;desc=\"reads=2 writes=1\";dur=3.5, total;dur=60.0"
+        );
+    }
+
+    #[test]
+    fn ids_codes_and_queries_never_appear() {
+        for (url, path) in [
+            ("https://api.workos.com/user_management/users/user_01HABCDEFGHJKM", "/user_management/users/{id}"),
+            ("https://api.workos.com/sso/jwks/client_01HABCDEFGHJKM", "/sso/jwks/{id}"),
+            (
+                "https://api.workos.com/user_management/organization_memberships?user_id=u",
+                "/user_management/organization_memberships",
+            ),
+            ("https://a.example/x/0123456789abcdef0123", "/x/{id}"),
+            ("not a url", ""),
+        ] {
+            assert_eq!(masked_path(url), path, "{url}");
+        }
+    }
+}
