@@ -166,6 +166,34 @@ async function benchFlows(mcp) {
   return times;
 }
 
+/**
+ * One authorization by hand, each HTTP hop timed, with the Worker's `Server-Timing` breakdown:
+ * registration, /authorize → WorkOS → /callback → consent → code, then the token exchange.
+ */
+async function flowBreakdown(oauth) {
+  const rows = [];
+  const start = performance.now();
+  const t0 = performance.now();
+  const client = await oauth.registerClient();
+  rows.push({ step: 'POST /register', ms: performance.now() - t0, timing: '' });
+  const browser = new oauth.Browser();
+  const fetchHop = browser.jar.fetch.bind(browser.jar);
+  browser.jar.fetch = async (u, init = {}) => {
+    const t = performance.now();
+    const res = await fetchHop(u, init);
+    const where = new URL(u);
+    const who = where.origin === oauth.ORIGIN ? '' : 'WorkOS ';
+    rows.push({ step: `${init.method ?? 'GET'} ${who}${where.pathname}`, ms: performance.now() - t, timing: res.headers.get('server-timing') ?? '' });
+    return res;
+  };
+  const got = await oauth.obtainCode(browser, client);
+  const t1 = performance.now();
+  const tokens = await oauth.exchangeCode(got);
+  rows.push({ step: 'POST /token', ms: performance.now() - t1, timing: tokens.headers.get('server-timing') ?? '' });
+  if (tokens.status !== 200) throw new Error(`token exchange: ${tokens.status} ${tokens.text}`);
+  return { rows, total: performance.now() - start };
+}
+
 /** The first WARMUP requests on a fresh token, one after another. */
 const WARMUP = 20;
 async function benchSequentialWarmup(mcp, token) {
@@ -283,8 +311,9 @@ async function main() {
       noopLog.end();
     }
 
-    say(`OAuth: ${FLOWS} full flows`);
+    say(`OAuth: ${FLOWS} full flows, then one by hand with each hop's breakdown`);
     const flows = await benchFlows(mcp);
+    const breakdown = await flowBreakdown(started.oauth);
 
     say(`size and start-up (${STARTUP_RUNS} profiles)`);
     const wasm = readFileSync(path.join(ROOT, 'build/index_bg.wasm'));
@@ -305,6 +334,8 @@ async function main() {
     console.log('');
     console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99`);
     console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows).toFixed(0)} ms, fastest ${Math.min(...flows).toFixed(0)} ms (${FLOWS} flows)`);
+    console.log(`one authorization by hand (registration → code → token), ${breakdown.total.toFixed(0)} ms, each hop and its Server-Timing:`);
+    for (const r of breakdown.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
     console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `
       + (startup.upload ? `${startup.upload.kib} KiB, gzip ${startup.upload.gzipKib} KiB` : 'not reported by wrangler'));
     console.log(`start-up (${STARTUP_RUNS} profiles): busy median ${median(startup.runs.map((r) => r.busyMs)).toFixed(1)} ms, `

@@ -71,7 +71,7 @@ impl DurableObject for GrantGuard {
                 let content_type = req.headers().get("Content-Type")?;
                 let authorization = req.headers().get("Authorization")?;
                 let body = req.bytes().await?;
-                let config = match platform::load_config(&self.env) {
+                let config = match platform::config(&self.env) {
                     Ok(c) => c,
                     Err(e) => return Response::error(format!("configuration error: {e}"), 500),
                 };

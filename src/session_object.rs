@@ -180,7 +180,7 @@ impl SseSession {
             self.push(event("message", &mcp::account_updated_notification().to_string()));
         }
         let watch = mcp::account_subscription(&message);
-        let config = match platform::load_config(&self.env) {
+        let config = match platform::config(&self.env) {
             Ok(c) => c,
             Err(e) => return Response::error(format!("configuration error: {e}"), 500),
         };

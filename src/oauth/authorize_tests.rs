@@ -61,12 +61,22 @@ fn later_errors_redirect_with_state_and_iss() {
 }
 
 #[test]
-fn not_signed_in_goes_to_sign_in_and_comes_back_to_the_same_request() {
+fn not_signed_in_goes_straight_to_workos_and_comes_back_to_the_same_request() {
     let w = world();
     let c = w.public_client();
     let p = w.params(&c, &[("resource", "https://mcp.example.com/mcp")]);
     match block_on(consent::begin(&w.ctx(), &p, None, None)) {
-        Next::SignIn { return_to } => {
+        Next::WorkosSignIn { location, set_cookies } => {
+            // No sign-in page of ours: WorkOS at once, with the state bound to this browser.
+            assert!(location.contains("/user_management/authorize"), "{location}");
+            assert!(query(&location, "login_hint").is_none(), "nobody is presumed");
+            assert!(set_cookies.iter().any(|c| c.starts_with("__Host-mcp-signin=")));
+            let state = query(&location, "state").expect("a state");
+            let record: serde_json::Value = serde_json::from_str(
+                &block_on(w.store.get(&crate::store::keys::signin_state(&state))).unwrap().expect("the one-time state"),
+            )
+            .unwrap();
+            let return_to = record["return_to"].as_str().unwrap().to_string();
             assert!(return_to.starts_with("/authorize?"));
             assert_eq!(
                 crate::return_path::safe_return_path(Some(&return_to)),

@@ -6,6 +6,7 @@ use crate::cookies;
 use crate::outbound::HttpClient;
 use crate::signin::{self, Session, SigninError, StartRequest};
 use crate::store::Store;
+use futures_util::future::join;
 use subtle::ConstantTimeEq;
 
 /// Remembers, per browser, which (user, client, exact redirect URI) were approved.
@@ -31,12 +32,10 @@ pub enum Next {
         location: String,
         set_cookies: Vec<String>,
     },
-    /// Not signed in: send the person to `/login?return_to=…`.
-    SignIn {
-        return_to: String,
-    },
-    /// Signed in, but the session's WorkOS token already seeded another grant: go through WorkOS
-    /// again (silent when WorkOS still has a session), then back to `/authorize`.
+    /// To WorkOS to sign in, then back to `/authorize`: when not signed in (straight from the
+    /// authorization request, no sign-in page: the one deliberate click is consent), or signed
+    /// in but with a WorkOS token that already seeded another grant (silent when WorkOS still has
+    /// a session). Login CSRF: the one-time state in KV is bound to this browser's sealed cookie.
     WorkosSignIn {
         location: String,
         set_cookies: Vec<String>,
@@ -136,7 +135,7 @@ async fn signed_in<S: Store, H: HttpClient>(
 ) -> Result<(String, Session), Next> {
     match signin::load_session(ctx, session_cookie).await {
         Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(Next::SignIn { return_to: req.params.path() }),
+        Ok(None) => Err(to_workos(ctx, &req.params.path(), None, Vec::new()).await),
         Err(e) => Err(Next::Page(signin_refusal(&e))),
     }
 }
@@ -256,10 +255,13 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         }
         Err(e) => return Next::Page(signin_refusal(&SigninError::Workos(e))),
     };
-    if let Err(e) = signin::spend_workos_refresh_token(ctx, session_id, session).await {
+    // The session notes its token as spent while the new one is read (role, permissions).
+    let (spent, resolved) =
+        join(signin::spend_workos_refresh_token(ctx, session_id, session), signin::resolve_principal(ctx, auth)).await;
+    if let Err(e) = spent {
         return Next::Page(signin_refusal(&e));
     }
-    let (principal, upstream_refresh) = match signin::resolve_principal(ctx, auth).await {
+    let (principal, upstream_refresh) = match resolved {
         Ok(p) => p,
         Err(e) => return Next::Page(signin_refusal(&e)),
     };
@@ -300,11 +302,19 @@ async fn fresh_signin<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
     session: &Session,
+    set_cookies: Vec<String>,
+) -> Next {
+    to_workos(ctx, &req.params.path(), Some(&session.principal.email), set_cookies).await
+}
+
+/// A new sign-in at WorkOS that comes back to `return_to`.
+async fn to_workos<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    return_to: &str,
+    login_hint: Option<&str>,
     mut set_cookies: Vec<String>,
 ) -> Next {
-    let return_to = req.params.path();
-    let start =
-        StartRequest { return_to: Some(&return_to), login_hint: Some(&session.principal.email), ..Default::default() };
+    let start = StartRequest { return_to: Some(return_to), login_hint, ..Default::default() };
     match signin::start(ctx, start).await {
         Ok(started) => {
             set_cookies.push(started.set_cookie);

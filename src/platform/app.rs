@@ -14,7 +14,7 @@ use std::rc::Rc;
 use worker::Env;
 
 pub struct App {
-    pub config: Config,
+    pub config: Rc<Config>,
     /// KV, with grant records kept by their Durable Objects (`platform::grants`).
     pub store: AppStore,
     pub http: FetchClient,
@@ -33,7 +33,7 @@ impl App {
     /// Configuration and bindings; a problem is named (for a page and a log line).
     /// `origin`: the server's origin for this request (see `crate::origin`).
     pub fn build(env: &Env, origin: String) -> Result<App, String> {
-        let config = super::load_config(env).map_err(|e| e.to_string())?;
+        let config = super::config(env).map_err(|e| e.to_string())?;
         let kv = env.kv(super::kv::KV_BINDING).map_err(|_| {
             format!("the KV namespace binding {} is missing (see wrangler.toml)", super::kv::KV_BINDING)
         })?;

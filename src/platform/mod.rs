@@ -9,6 +9,8 @@ pub mod kv;
 pub mod tools;
 
 use crate::config::{Config, ConfigError};
+use std::cell::RefCell;
+use std::rc::Rc;
 use worker::Env;
 
 /// Unix seconds from the platform clock (`std::time` is unavailable on wasm32-unknown-unknown).
@@ -16,18 +18,37 @@ pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
-/// `PUBLIC_ORIGIN`, when set and valid (an invalid value is reported by [`load_config`]).
-pub fn public_origin(env: &Env) -> Option<String> {
-    let raw =
-        env.secret("PUBLIC_ORIGIN").map(|s| s.to_string()).or_else(|_| env.var("PUBLIC_ORIGIN").map(|v| v.to_string()));
-    raw.ok().and_then(|r| crate::origin::parse_public_origin(&r).ok())
+thread_local! {
+    /// The configuration, parsed at the isolate's first request (never at start-up): an
+    /// isolate's secrets and vars do not change, a new deployment or secret is a new isolate.
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+    static PUBLIC_ORIGIN: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
 }
 
-/// Read configuration from secrets and vars (`.dev.vars` locally, `wrangler secret put` in production).
-pub fn load_config(env: &Env) -> Result<Config, ConfigError> {
-    Config::from_lookup(|name| {
+/// `PUBLIC_ORIGIN`, when set and valid (an invalid value is reported by [`config`]); read once
+/// per isolate.
+pub fn public_origin(env: &Env) -> Option<String> {
+    if let Some(known) = PUBLIC_ORIGIN.with(|p| p.borrow().clone()) {
+        return known;
+    }
+    let raw =
+        env.secret("PUBLIC_ORIGIN").map(|s| s.to_string()).or_else(|_| env.var("PUBLIC_ORIGIN").map(|v| v.to_string()));
+    let parsed = raw.ok().and_then(|r| crate::origin::parse_public_origin(&r).ok());
+    PUBLIC_ORIGIN.with(|p| *p.borrow_mut() = Some(parsed.clone()));
+    parsed
+}
+
+/// The configuration from secrets and vars (`.dev.vars` locally, `wrangler secret put` in
+/// production), parsed once per isolate; a problem is parsed (and named) again each time.
+pub fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
+    if let Some(known) = CONFIG.with(|c| c.borrow().clone()) {
+        return Ok(known);
+    }
+    let parsed = Rc::new(Config::from_lookup(|name| {
         env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
-    })
+    })?);
+    CONFIG.with(|c| *c.borrow_mut() = Some(parsed.clone()));
+    Ok(parsed)
 }
 
 /// True when the caller may go on: the limiter's bucket for `key` is not yet full. A missing

@@ -109,10 +109,6 @@ fn answer(next: Next) -> Answer {
     match next {
         Next::Page(refusal) => Err(refusal.into()),
         Next::Redirect { location, set_cookies } => Ok(web::found(&location, &set_cookies)?),
-        Next::SignIn { return_to } => {
-            let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", &return_to).finish();
-            Ok(web::redirect(&format!("/login?{q}"), &[])?)
-        }
         Next::WorkosSignIn { location, set_cookies } => {
             let cookies: Vec<&str> = set_cookies.iter().map(String::as_str).collect();
             Ok(web::redirect(&location, &cookies)?)

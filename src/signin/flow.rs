@@ -12,6 +12,7 @@ use crate::workos::client::authorization_url;
 use crate::workos::{AuthorizeParams, WorkosError};
 use crate::{cookies, random};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -114,20 +115,37 @@ pub async fn complete<S: Store, H: HttpClient>(
     signin_cookie: Option<&str>,
     client: &ClientInfo,
 ) -> Result<Outcome, SigninError> {
-    let record = take_state(ctx, cb.state, signin_cookie).await?;
-    if let Some(error) = cb.error {
-        return Err(SigninError::Provider {
-            error: error.chars().take(100).collect(),
-            description: cb.error_description.map(|d| d.chars().take(300).collect()),
-        });
-    }
-    let code = cb.code.filter(|c| !c.is_empty()).ok_or(SigninError::CodeMissing)?;
+    let (record, key) = read_state(ctx, cb.state, signin_cookie).await?;
+    // A state is good for one attempt, whatever its outcome: it is deleted before any answer,
+    // and, when there is a code to exchange, while WorkOS exchanges it.
+    let consume = ctx.store.delete(&key);
+    let usable = record.and_then(|record| {
+        if let Some(error) = cb.error {
+            return Err(SigninError::Provider {
+                error: error.chars().take(100).collect(),
+                description: cb.error_description.map(|d| d.chars().take(300).collect()),
+            });
+        }
+        let code = cb.code.filter(|c| !c.is_empty()).ok_or(SigninError::CodeMissing)?;
+        Ok((record, code))
+    });
+    let (record, code) = match usable {
+        Ok(usable) => usable,
+        Err(e) => {
+            consume.await.map_err(SigninError::Storage)?;
+            return Err(e);
+        }
+    };
     let resume = Resume { return_to: record.return_to, external_auth_id: record.external_auth_id };
-
-    let exchange = ctx
-        .workos()
-        .authenticate_with_code(code, record.verifier.as_str(), client.ip.as_deref(), client.user_agent.as_deref())
-        .await;
+    let workos = ctx.workos();
+    let exchange = workos.authenticate_with_code(
+        code,
+        record.verifier.as_str(),
+        client.ip.as_deref(),
+        client.user_agent.as_deref(),
+    );
+    let (consumed, exchange) = join(consume, exchange).await;
+    consumed.map_err(SigninError::Storage)?;
     let auth = match exchange {
         Ok(auth) => auth,
         // Several organizations and none implied: this server's own, else the person chooses.
@@ -140,12 +158,14 @@ pub async fn complete<S: Store, H: HttpClient>(
     finish(ctx, auth, resume, client).await.map(|done| Outcome::SignedIn(Box::new(done)))
 }
 
-/// Check the state against this browser's binding cookie, then consume it (one-time).
-async fn take_state<S: Store, H: HttpClient>(
+/// Check the state against this browser's binding cookie and read it: the record (or why it
+/// cannot be used) and its key, which the caller deletes (one-time). A state that is not this
+/// browser's is neither read nor deleted.
+async fn read_state<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     state: Option<&str>,
     signin_cookie: Option<&str>,
-) -> Result<StateRecord, SigninError> {
+) -> Result<(Result<StateRecord, SigninError>, String), SigninError> {
     let state = state.filter(|s| !s.is_empty()).ok_or(SigninError::StateMissing)?;
     let bound = signin_cookie
         .and_then(|c| ctx.config.seal_keys.open(SIGNIN_COOKIE, c, ctx.now))
@@ -155,16 +175,16 @@ async fn take_state<S: Store, H: HttpClient>(
     }
     let key = keys::signin_state(state);
     let raw = ctx.store.get(&key).await.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?;
-    // Delete before any further work: a state is good for one attempt, whatever its outcome.
-    ctx.store.delete(&key).await.map_err(SigninError::Storage)?;
-    let record: StateRecord = serde_json::from_str(&raw).map_err(|_| SigninError::StateUnknown)?;
-    if ctx.now.saturating_sub(record.created_at) > STATE_TTL {
-        return Err(SigninError::StateUnknown);
-    }
-    Ok(record)
+    let record =
+        serde_json::from_str::<StateRecord>(&raw).map_err(|_| SigninError::StateUnknown).and_then(|r| {
+            match ctx.now.saturating_sub(r.created_at) > STATE_TTL {
+                true => Err(SigninError::StateUnknown),
+                false => Ok(r),
+            }
+        });
+    Ok((record, key))
 }
 
-/// `/login?external_auth_id=…` in a browser that is already signed in: complete at once.
 pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     principal: &Principal,

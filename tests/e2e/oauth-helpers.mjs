@@ -1,8 +1,9 @@
 // Shared pieces of the OAuth end-to-end tests (the Worker as OAuth 2.1 authorization server):
 //
 //  * the Worker's OAuth contract in one place (metadata documents, the 401 challenge, paths);
-//  * `Browser` — a cookie-jar "browser" that follows redirects by hand through /authorize,
-//    /login, the emulator's sign-in (user chosen by `login_hint`), /callback and the consent form;
+//  * `Browser` — a cookie-jar "browser" that follows redirects by hand through /authorize (or
+//    /login), the emulator's sign-in (the user chosen by `login_hint`, which the browser adds as
+//    the person picking their account), /callback and the consent form;
 //  * `SdkProvider` — an `OAuthClientProvider` for `@modelcontextprotocol/sdk` whose
 //    `redirectToAuthorization` drives that browser and captures the code, plus `sdkAuthorize` /
 //    `sdkRefresh` that run the SDK's own `auth()` (discovery → DCR/CIMD → authorize → token, refresh);
@@ -155,13 +156,15 @@ export class Browser {
    * @param {(fields: object) => object} [opts.editConsent] changes the consent form before it is posted
    * @param {object} [opts.consentHeaders] headers of the consent POST (default: Origin of the Worker)
    * @returns {Promise<{hops: object[], responses: Response[], consent: object|null, consentPages: number,
-   *   signInPosted: number, redirect: URL|null, params: object|null, page: object|null}>}
+   *   signInPosted: number, signInPages: number, redirect: URL|null, params: object|null, page: object|null}>}
+   *   `signInPosted`: sign-ins at WorkOS (its authorize endpoint reached); `signInPages`: our /login
+   *   pages answered on the way (none from /authorize: it goes to WorkOS directly);
    *   `consent`: the last consent page seen; `responses[i]` answered `hops[i]`;
    *   `redirect`/`params`: where the browser was sent outside the Worker and WorkOS (the client);
    *   `page`: the page it stopped at otherwise ({status, url, html, response}).
    */
   async navigate(start, { decision = 'approve', editConsent, consentHeaders } = {}) {
-    const out = { hops: [], consent: null, consentPages: 0, signInPosted: 0, pickers: 0, redirect: null, params: null, page: null, responses: [] };
+    const out = { hops: [], consent: null, consentPages: 0, signInPosted: 0, signInPages: 0, pickers: 0, redirect: null, params: null, page: null, responses: [] };
     let req = { method: 'GET', url: new URL(start, ORIGIN).href };
     for (let i = 0; i < MAX_HOPS; i++) {
       const res = await this.jar.fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
@@ -177,6 +180,11 @@ export class Browser {
           out.response = res;
           return out;
         }
+        if (next.origin === WORKOS_ORIGIN && next.pathname === '/user_management/authorize') {
+          // At WorkOS's sign-in the person picks their account (the emulator takes login_hint).
+          if (++out.signInPosted > 3) throw new Error(`sign-in loop: ${Browser.describe(out.hops)}`);
+          if (!next.searchParams.has('login_hint')) next.searchParams.set('login_hint', this.loginHint);
+        }
         req = { method: 'GET', url: next.href };
         continue;
       }
@@ -185,7 +193,7 @@ export class Browser {
       const atWorker = here.origin === ORIGIN && req.method === 'GET' && res.status === 200;
       if (atWorker && here.pathname === '/login') {
         // The sign-in page: press its button, as the chosen user.
-        if (++out.signInPosted > 3) throw new Error(`sign-in loop: ${Browser.describe(out.hops)}`);
+        if (++out.signInPages > 3) throw new Error(`sign-in page loop: ${Browser.describe(out.hops)}`);
         const fields = { ...formFields(html, '/login'), login_hint: this.loginHint };
         req = {
           method: 'POST',

@@ -49,7 +49,8 @@ test('the SDK as Alice: discovery → DCR → consent → token → refresh (rot
   assert.equal(authz.get('resource'), url('/mcp'), 'the SDK asked for the /mcp resource');
   assert.equal(authz.get('code_challenge_method'), 'S256');
   const [nav] = provider.navigations;
-  assert.equal(nav.signInPosted, 1, 'signed in once (through /login and the emulator)');
+  assert.equal(nav.signInPosted, 1, 'signed in once at the emulator');
+  assert.equal(nav.signInPages, 0, 'straight from /authorize to WorkOS: no sign-in page of ours');
   assert.ok(nav.consent, 'a consent page was shown (first time for this browser and client)');
   assert.equal(nav.consent.clientName, provider.clientMetadata.client_name, 'the consent page names the client');
   assert.equal(nav.consent.redirectHost, 'localhost:33418', "the consent page shows the redirect URI's host");
@@ -108,7 +109,7 @@ test('the same browser authorizing the same client again skips consent; another 
   const again = await sdkAuthorize(provider);
   const nav = provider.navigations[1];
   assert.equal(nav.consent, null, `no consent page the second time; hops: ${Browser.describe(nav.hops)}`);
-  assert.equal(nav.signInPosted, 0, 'no sign-in page either: the browser is still signed in');
+  assert.equal(nav.signInPages, 0, 'no sign-in page either: the browser is still signed in');
   assert.ok(again.access_token, 'and the code it brought back works');
 
   // Another browser (same user): consent is remembered per browser, not per client.
