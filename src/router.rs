@@ -41,12 +41,16 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Err(e) => e.into_response()?,
     };
     let resp = match finish.server_timing {
-        Some(timing) => {
-            let resp = web::writable(resp)?;
-            // Appended: a grant object's answer (`/token`) brings its own.
-            resp.headers().append("Server-Timing", &timing)?;
-            resp
-        }
+        // Appended: a grant object's answer (`/token`) brings its own. Our own responses take it
+        // as they are; one from a Durable Object has immutable headers and is copied first.
+        Some(timing) => match resp.headers().append("Server-Timing", &timing) {
+            Ok(()) => resp,
+            Err(_) => {
+                let resp = web::writable(resp)?;
+                resp.headers().append("Server-Timing", &timing)?;
+                resp
+            }
+        },
         None => resp,
     };
     web::with_cors(resp, finish.cors.as_deref())
