@@ -185,6 +185,7 @@ async fn read_state<S: Store, H: HttpClient>(
     Ok((record, key))
 }
 
+/// `/login?external_auth_id=…` in a browser that is already signed in: complete at once.
 pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     principal: &Principal,
