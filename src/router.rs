@@ -134,7 +134,7 @@ async fn dispatch(
             | Handler::AuthorizeDecision
             | Handler::Token
     ) {
-        finish.server_timing = Some(app.timings.header(js_sys::Date::now() - finish.started));
+        finish.server_timing = Some(app.timings.header("total", js_sys::Date::now() - finish.started));
     }
     answer
 }

@@ -32,8 +32,9 @@ impl Timings {
     }
 
     /// `fetch;desc="POST /user_management/authenticate";dur=41, kv;desc="reads=2 writes=1";dur=3,
-    /// total;dur=47` — calls in the order they were made, then KV, then `total_ms`.
-    pub fn header(&self, total_ms: f64) -> String {
+    /// total;dur=47` — calls in the order they were made, then KV, then `total_ms` under
+    /// `total_name` (`total` for the request, `grant` for a grant object's part of it).
+    pub fn header(&self, total_name: &str, total_ms: f64) -> String {
         let mut parts: Vec<String> =
             self.calls.borrow().iter().map(|(desc, ms)| format!("fetch;desc=\"{desc}\";dur={}", round(*ms))).collect();
         parts.push(format!(
@@ -42,7 +43,7 @@ impl Timings {
             self.kv_writes.get(),
             round(self.kv_ms.get())
         ));
-        parts.push(format!("total;dur={}", round(total_ms)));
+        parts.push(format!("{total_name};dur={}", round(total_ms)));
         parts.join(", ")
     }
 }
@@ -85,10 +86,11 @@ mod tests {
         t.kv(true, 2.0);
         assert_eq!(t.kv_reads(), 2);
         assert_eq!(
-            t.header(60.0),
+            t.header("total", 60.0),
             "fetch;desc=\"POST /user_management/authenticate\";dur=41.3, \
              fetch;desc=\"GET /organizations/{id}\";dur=12.0, kv;desc=\"reads=2 writes=1\";dur=3.5, total;dur=60.0"
         );
+        assert!(t.header("grant", 7.0).ends_with(", grant;dur=7.0"));
     }
 
     #[test]
