@@ -75,7 +75,7 @@ after(async () => {
 });
 
 /**
- * Plays the person in the sign-in popup: the sign-in page (if not signed in yet), then consent.
+ * Plays the person in the sign-in popup: WorkOS's sign-in (the emulator's, no page), then consent.
  * On a 401 the SDK's transport starts an authorization and then use-mcp starts another (a second
  * PKCE verifier replaces the first). Both open the popup by the same window name, which means
  * "load this in that popup"; a person acts on what it shows last. Chromium, though, forgets a
@@ -105,15 +105,12 @@ async function signInAndAllow(page, popups) {
   assert.ok(popup.url().includes(state), `the popup shows the last authorization request: ${popup.url()}`);
   popup.setDefaultTimeout(30000);
   await popup.waitForLoadState();
-  const signIn = popup.getByTestId(TESTID.signIn);
+  // /authorize sends a signed-out browser straight to WorkOS (the emulator signs in Alice when no
+  // login_hint is given), so the one page of ours the person sees is consent.
   const allow = popup.getByTestId('consent-approve');
-  await signIn.or(allow).first().waitFor();
-  if (await signIn.isVisible()) {
-    // The person picks their account (the emulator signs in whoever login_hint names).
-    await popup.locator('input[name="login_hint"]').evaluate((el, email) => { el.value = email; }, ALICE);
-    await signIn.click();
-    await allow.waitFor();
-  }
+  await allow.waitFor();
+  assert.equal(await popup.getByTestId(TESTID.signIn).count(), 0, 'no sign-in page of ours on the way');
+  assert.match(await popup.locator('main').innerText(), new RegExp(ALICE.replace('.', '\\.')), 'consent names Alice');
   assert.equal(await popup.getByTestId('consent-client-name').textContent(), 'use-mcp e2e page');
   const consoleLines = [];
   popup.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
