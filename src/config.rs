@@ -182,7 +182,7 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(|o| {
-            let url = url::Url::parse(o)
+            let url = crate::uri::parse(o)
                 .map_err(|_| invalid(NAME, &format!("{o} is not an origin like https://example.com")))?;
             let origin = url.origin().ascii_serialization();
             if !matches!(url.scheme(), "http" | "https") || origin.trim_end_matches('/') != o.trim_end_matches('/') {
@@ -207,7 +207,7 @@ fn parse_authkit_domain(raw: &str) -> Result<String, ConfigError> {
 fn parse_domain(name: &'static str, raw: &str) -> Result<String, ConfigError> {
     let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
     let origin = parse_url(name, &with_scheme)?;
-    let url = url::Url::parse(&origin).map_err(|_| invalid(name, "not a domain like auth.example.com"))?;
+    let url = crate::uri::parse(&origin).map_err(|_| invalid(name, "not a domain like auth.example.com"))?;
     if url.path() != "/" || url.host_str().is_none_or(|h| !h.contains('.') && h != "localhost") {
         return Err(invalid(name, "expected a domain like auth.example.com (no path)"));
     }
@@ -220,7 +220,7 @@ fn parse_base_url(raw: &str) -> Result<String, ConfigError> {
 }
 
 fn parse_url(name: &'static str, raw: &str) -> Result<String, ConfigError> {
-    let url = url::Url::parse(raw).map_err(|_| invalid(name, "not an absolute URL"))?;
+    let url = crate::uri::parse(raw).map_err(|_| invalid(name, "not an absolute URL"))?;
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
         "https" => {}

@@ -25,6 +25,7 @@ pub mod time;
 pub mod timing;
 pub mod tools;
 pub mod turnstile;
+pub mod uri;
 pub mod workos;
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ fn is_loopback_ip(ip: &str) -> bool {
 
 /// `PUBLIC_ORIGIN` as configured: `https://host[:port]` (or `http` on a loopback host), no path.
 pub fn parse_public_origin(raw: &str) -> Result<String, String> {
-    let url = url::Url::parse(raw.trim()).map_err(|_| "not a URL".to_string())?;
+    let url = crate::uri::parse(raw.trim()).map_err(|_| "not a URL".to_string())?;
     let origin = url.origin().ascii_serialization();
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err("an origin only: scheme://host[:port], no path".into());

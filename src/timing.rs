@@ -55,7 +55,7 @@ fn round(ms: f64) -> String {
 /// The URL's path with id-like segments (`user_01H…`, `org_…`, `client_…`) as `{id}`, and no
 /// query: the header names endpoints, never identifiers or codes.
 fn masked_path(url: &str) -> String {
-    let path = url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
+    let path = crate::uri::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
     let segments: Vec<&str> = path
         .split('/')
         .map(|s| {

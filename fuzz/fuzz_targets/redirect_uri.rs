@@ -1,4 +1,5 @@
-//! Redirect-URI registration rules and exact matching. Input: `registered \n presented`.
+//! Redirect-URI registration rules and exact matching, and the guarded URL parser every outside
+//! URL goes through (`uri::parse`, over `url` with ASCII-only IDNA). Input: `registered \n presented`.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mcp_authkit_worker::oauth::redirect_uri::{matches, RedirectUri};
@@ -6,6 +7,9 @@ use mcp_authkit_worker::oauth::redirect_uri::{matches, RedirectUri};
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (registered, presented) = text.split_once('\n').unwrap_or((text, text));
+    if let Ok(url) = mcp_authkit_worker::uri::parse(registered) {
+        assert!(url.as_str().is_ascii(), "{registered:?} parsed to {url}");
+    }
     let Ok(r) = RedirectUri::parse(registered) else { return };
     let _ = r.display_host();
     assert!(matches(&r, r.as_str()), "a registered URI matches itself");

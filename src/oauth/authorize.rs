@@ -217,7 +217,7 @@ pub fn error_location(
 }
 
 fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
-    match url::Url::parse(base) {
+    match crate::uri::parse(base) {
         Ok(mut url) => {
             url.query_pairs_mut().extend_pairs(pairs);
             url.to_string()

@@ -222,7 +222,7 @@ fn check_document_url(client_id: &str, allow_loopback: bool) -> Result<url::Url,
     if client_id.contains('#') {
         return Err("it must not have a fragment".into());
     }
-    let url = url::Url::parse(client_id).map_err(|e| format!("it is not a valid URL ({e})"))?;
+    let url = crate::uri::parse(client_id).map_err(|e| format!("it is not a valid URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("it must not contain userinfo".into());
     }
@@ -473,7 +473,7 @@ fn check_web_url(s: &str) -> Result<(), &'static str> {
     if !s.chars().all(|c| c.is_ascii_graphic()) || !(s.starts_with("https://") || s.starts_with("http://")) {
         return Err("must be an absolute http or https URL");
     }
-    let url = url::Url::parse(s).map_err(|_| "must be an absolute http or https URL")?;
+    let url = crate::uri::parse(s).map_err(|_| "must be an absolute http or https URL")?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err("has no host");
     }

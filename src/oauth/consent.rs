@@ -175,7 +175,9 @@ pub async fn begin<S: Store, H: HttpClient>(
         csrf: session.csrf.clone(),
         localhost_only: req.client.redirect_uris.iter().all(|r| r.is_loopback()),
         metadata_host: (req.client.source == super::client::ClientSource::MetadataDocument)
-            .then(|| url::Url::parse(req.client.client_id.as_str()).ok().and_then(|u| u.host_str().map(str::to_string)))
+            .then(|| {
+                crate::uri::parse(req.client.client_id.as_str()).ok().and_then(|u| u.host_str().map(str::to_string))
+            })
             .flatten(),
         form_action: form_action_source(req.redirect_uri.as_str()),
     })
@@ -326,7 +328,7 @@ async fn to_workos<S: Store, H: HttpClient>(
 
 /// `https://host:port` for web redirect URIs, `scheme:` for private-use schemes.
 fn form_action_source(redirect_uri: &str) -> String {
-    match url::Url::parse(redirect_uri) {
+    match crate::uri::parse(redirect_uri) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
         Ok(u) => format!("{}:", u.scheme()),
         Err(_) => String::new(),

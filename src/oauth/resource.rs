@@ -57,7 +57,7 @@ impl Audience {
 pub fn parse_resource(value: &str, origin: &str) -> Result<Audience, String> {
     let refuse =
         || format!("resource {} is not this server (expected {origin}, {origin}/mcp or {origin}/sse)", shorten(value));
-    let url = url::Url::parse(value).map_err(|_| refuse())?;
+    let url = crate::uri::parse(value).map_err(|_| refuse())?;
     if url.fragment().is_some() || url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(refuse());
     }

@@ -81,7 +81,7 @@ impl App {
     /// development and tests), so a deployment cannot serve them even with the flag set.
     pub fn conformance_fixtures(&self) -> bool {
         self.config.mcp_conformance_fixtures
-            && url::Url::parse(&self.origin)
+            && crate::uri::parse(&self.origin)
                 .ok()
                 .and_then(|u| u.host_str().map(crate::origin::is_loopback_host))
                 .unwrap_or(false)

@@ -16,7 +16,7 @@ pub fn valid_external_auth_id(id: &str) -> bool {
 /// Where completion may send the browser: `https` on `*.workos.com`, `*.authkit.app`, or the
 /// configured AuthKit domain (same origin; a loopback stand-in in tests).
 pub fn completion_redirect_allowed(uri: &str, mode: &AuthMode) -> bool {
-    let Ok(url) = url::Url::parse(uri) else { return false };
+    let Ok(url) = crate::uri::parse(uri) else { return false };
     if !url.username().is_empty() || url.password().is_some() {
         return false;
     }
@@ -141,7 +141,7 @@ mod tests {
             .requests
             .borrow()
             .iter()
-            .map(|r| (r.method, url::Url::parse(&r.url).unwrap().path().to_string()))
+            .map(|r| (r.method, crate::uri::parse(&r.url).unwrap().path().to_string()))
             .collect();
         (location, calls)
     }

@@ -70,7 +70,7 @@ pub fn jwks_url(base_url: &str, client_id: &str) -> String {
 /// `base` + percent-encoded path segments + form-encoded query (space → `+`, like the SDKs).
 /// A base path prefix (e.g. a proxy's `/workos/`) is kept; a trailing slash is not doubled.
 fn endpoint(base_url: &str, segments: &[&str], query: &[(&str, &str)]) -> String {
-    let parsed = url::Url::parse(base_url).ok().filter(|u| !u.cannot_be_a_base());
+    let parsed = crate::uri::parse(base_url).ok().filter(|u| !u.cannot_be_a_base());
     let Some(mut url) = parsed else {
         // Config validates the base URL; this keeps a bad one from panicking anyway.
         let path: Vec<String> =
