@@ -48,8 +48,11 @@ impl Timings {
     }
 }
 
+/// Milliseconds to one decimal, by integer arithmetic (`{:.1}` links core's exact float
+/// formatting, about 10 KB of Wasm, for this one header).
 fn round(ms: f64) -> String {
-    format!("{:.1}", ms.max(0.0))
+    let tenths = (ms.max(0.0) * 10.0).round() as u64;
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 /// The URL's path with id-like segments (`user_01H…`, `org_…`, `client_…`) as `{id}`, and no
@@ -91,6 +94,15 @@ mod tests {
              fetch;desc=\"GET /organizations/{id}\";dur=12.0, kv;desc=\"reads=2 writes=1\";dur=3.5, total;dur=60.0"
         );
         assert!(t.header("grant", 7.0).ends_with(", grant;dur=7.0"));
+    }
+
+    #[test]
+    fn durations_have_one_decimal_and_are_never_negative() {
+        for (ms, shown) in
+            [(0.0, "0.0"), (0.04, "0.0"), (0.05, "0.1"), (12.96, "13.0"), (1234.56, "1234.6"), (-3.0, "0.0")]
+        {
+            assert_eq!(round(ms), shown, "{ms}");
+        }
     }
 
     #[test]
