@@ -2,6 +2,7 @@
 //! `jwks \n token`; tokens are also checked against a fixed real key set, so the signature
 //! path is exercised. libFuzzer cannot forge RS256, so nothing verifies.
 #![no_main]
+use futures_executor::block_on;
 use libfuzzer_sys::fuzz_target;
 use mcp_authkit_worker::authkit::{AuthkitKeys, Expectations};
 use mcp_authkit_worker::workos::jwt::{parse_rs256, peek_kid, verify_rs256, RsaKeys};
@@ -19,15 +20,15 @@ fuzz_target!(|data: &[u8]| {
     let _ = peek_kid(token);
 
     let keys = RsaKeys::parse(JWKS).expect("fixture JWKS");
-    assert!(verify_rs256(&keys, token, 8 * 1024).is_err(), "a forged token verified");
+    assert!(block_on(verify_rs256(&keys, token, 8 * 1024)).is_err(), "a forged token verified");
     let mut workos = JwksCache::default();
     workos.load(JWKS, NOW).expect("fixture JWKS");
-    assert!(workos.verify(token, &WorkosTokenRules::new("client_fuzz", "https://api.workos.com", None), NOW).is_err());
+    assert!(block_on(workos.verify(token, &WorkosTokenRules::new("client_fuzz", "https://api.workos.com", None), NOW)).is_err());
     let mut authkit = AuthkitKeys::default();
     authkit.load(JWKS, NOW).expect("fixture JWKS");
     let audiences = ["https://mcp.example.com/mcp".to_string()];
     let exp = Expectations { issuer: "https://acme.authkit.app", audiences: &audiences };
-    assert!(authkit.verify(token, &exp, NOW).is_err());
+    assert!(block_on(authkit.verify(token, &exp, NOW)).is_err());
     // Arbitrary key sets load or are refused cleanly.
     let _ = AuthkitKeys::default().load(jwks, NOW);
 });

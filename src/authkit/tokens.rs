@@ -13,7 +13,7 @@
 //! sibling's fresh fetch instead of fetching itself.
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
 use crate::workos::jwt::{
-    check_time, parse_rs256, verify_rs256, JwksProblem, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES,
+    check_time, parse_rs256, JwksProblem, Prepared, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -153,30 +153,25 @@ impl AuthkitKeys {
         }
     }
 
-    /// Pure check against loaded keys.
-    pub fn verify(&self, token: &str, exp: &Expectations<'_>, now: u64) -> Result<AuthkitClaims, AuthkitTokenError> {
+    /// Check against loaded keys. With the keys in a `RefCell`, call [`Self::prepare`] under the
+    /// borrow and [`verify_prepared`] after.
+    pub async fn verify(
+        &self,
+        token: &str,
+        exp: &Expectations<'_>,
+        now: u64,
+    ) -> Result<AuthkitClaims, AuthkitTokenError> {
+        verify_prepared(self.prepare(token)?, exp, now).await
+    }
+
+    /// The synchronous part: parse, `alg`, the key by `kid`.
+    pub fn prepare<'t>(&self, token: &'t str) -> Result<Prepared<'t>, AuthkitTokenError> {
         if !self.has_keys() {
             // The algorithm is still judged first, so `none`/HS256 never read "no keys".
             parse_rs256(token, MAX_TOKEN_LEN)?;
             return Err(AuthkitTokenError::NoKeys);
         }
-        let payload = verify_rs256(&self.keys, token, MAX_TOKEN_LEN)?;
-        let expires_at = check_claims(&payload, exp, now)?;
-        let raw = RawClaims::deserialize(&payload)
-            .map_err(|_| AuthkitTokenError::Malformed("claims have unexpected types".into()))?;
-        Ok(AuthkitClaims {
-            sub: raw.sub,
-            sid: raw.sid,
-            org_id: raw.org_id,
-            role: raw.role,
-            roles: raw.roles.unwrap_or_default(),
-            permissions: raw.permissions,
-            email: raw.email,
-            name: raw.name,
-            client_id: raw.client_id,
-            scope: raw.scope,
-            expires_at,
-        })
+        Ok(self.keys.prepare(token, MAX_TOKEN_LEN)?)
     }
 
     /// Stale keys are refreshed; with keys in hand (even stale ones), at most once per
@@ -195,6 +190,31 @@ impl AuthkitKeys {
     fn fetched_recently(&self, now: u64) -> bool {
         self.last_attempt.max(self.fetched_at).is_some_and(|t| now < t.saturating_add(Self::MIN_REFETCH_SECS))
     }
+}
+
+/// The rest of [`AuthkitKeys::verify`]: the signature, then the claims.
+pub async fn verify_prepared(
+    prepared: Prepared<'_>,
+    exp: &Expectations<'_>,
+    now: u64,
+) -> Result<AuthkitClaims, AuthkitTokenError> {
+    let payload = prepared.check_signature().await?;
+    let expires_at = check_claims(&payload, exp, now)?;
+    let raw = RawClaims::deserialize(&payload)
+        .map_err(|_| AuthkitTokenError::Malformed("claims have unexpected types".into()))?;
+    Ok(AuthkitClaims {
+        sub: raw.sub,
+        sid: raw.sid,
+        org_id: raw.org_id,
+        role: raw.role,
+        roles: raw.roles.unwrap_or_default(),
+        permissions: raw.permissions,
+        email: raw.email,
+        name: raw.name,
+        client_id: raw.client_id,
+        scope: raw.scope,
+        expires_at,
+    })
 }
 
 /// The claims we read, typed; `exp` is read (and checked) by [`check_time`].
@@ -290,14 +310,15 @@ pub async fn verify_token<H: HttpClient, C: SharedKeys>(
             }
         }
     }
-    let first = keys.borrow().verify(token, exp, now);
-    match first {
+    let first = keys.borrow().prepare(token);
+    let prepared = match first {
         Err(AuthkitTokenError::UnknownKey(_)) if keys.borrow().may_refetch_for_unknown_key(now) => {
             refresh_keys(http, shared, keys, jwks_url, now).await?;
-            keys.borrow().verify(token, exp, now)
+            keys.borrow().prepare(token)?
         }
-        other => other,
-    }
+        other => other?,
+    };
+    verify_prepared(prepared, exp, now).await
 }
 
 /// Load the shared copy when it is fresh and newer than ours; true when it was loaded.

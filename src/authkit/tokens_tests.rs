@@ -2,6 +2,7 @@
 use super::*;
 use crate::testing::{jwks_for, mint, mint_with, test_jwks, test_key, TEST_KID};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use futures_executor::block_on;
 use jwt_compact::alg::{Hs256, Hs256Key, Rsa};
 use jwt_compact::{AlgorithmExt, Claims, Header};
 use rsa::pkcs1::EncodeRsaPublicKey;
@@ -49,7 +50,7 @@ fn keys() -> AuthkitKeys {
 }
 
 fn verify_with(token: &str, audiences: &[String]) -> Result<AuthkitClaims, AuthkitTokenError> {
-    keys().verify(token, &Expectations { issuer: ISSUER, audiences }, NOW)
+    block_on(keys().verify(token, &Expectations { issuer: ISSUER, audiences }, NOW))
 }
 
 fn verify(token: &str) -> Result<AuthkitClaims, AuthkitTokenError> {
@@ -128,7 +129,7 @@ fn wrong_issuer() {
     let token = mint(claims(json!({"iss": ""})));
     let aud = audiences();
     assert_eq!(
-        sub(keys().verify(&token, &Expectations { issuer: "", audiences: &aud }, NOW)),
+        sub(block_on(keys().verify(&token, &Expectations { issuer: "", audiences: &aud }, NOW))),
         Err(AuthkitTokenError::Issuer)
     );
 }
@@ -182,7 +183,7 @@ fn alg_none_is_refused() {
             let aud = audiences();
             let exp = Expectations { issuer: ISSUER, audiences: &aud };
             assert_eq!(
-                sub(empty.verify(&token, &exp, NOW)),
+                sub(block_on(empty.verify(&token, &exp, NOW))),
                 Err(AuthkitTokenError::Algorithm(alg.clone())),
                 "before keys"
             );
@@ -264,9 +265,9 @@ fn unknown_kid_and_key_selection() {
     two.load(&two_key_jwks(), NOW).unwrap();
     let aud = audiences();
     let exp = Expectations { issuer: ISSUER, audiences: &aud };
-    assert_eq!(sub(two.verify(&no_kid, &exp, NOW)), Err(AuthkitTokenError::UnknownKey(None)), "ambiguous");
-    assert!(two.verify(&mint(claims(json!({}))), &exp, NOW).is_ok());
-    assert!(two.verify(&mint_with(other_key(), "key_2", claims(json!({}))), &exp, NOW).is_ok());
+    assert_eq!(sub(block_on(two.verify(&no_kid, &exp, NOW))), Err(AuthkitTokenError::UnknownKey(None)), "ambiguous");
+    assert!(block_on(two.verify(&mint(claims(json!({}))), &exp, NOW)).is_ok());
+    assert!(block_on(two.verify(&mint_with(other_key(), "key_2", claims(json!({}))), &exp, NOW)).is_ok());
 }
 
 pub(super) fn jwk(key: &RsaPrivateKey, kid: &str) -> Value {
@@ -310,20 +311,24 @@ fn jwks_loading() {
     assert_eq!(k.load(&json!({"keys": [big]}).to_string(), NOW), Err(AuthkitTokenError::NoKeys));
     let aud = audiences();
     let exp = Expectations { issuer: ISSUER, audiences: &aud };
-    assert_eq!(sub(k.verify(&mint(claims(json!({}))), &exp, NOW)), Err(AuthkitTokenError::NoKeys), "nothing loaded");
+    assert_eq!(
+        sub(block_on(k.verify(&mint(claims(json!({}))), &exp, NOW))),
+        Err(AuthkitTokenError::NoKeys),
+        "nothing loaded"
+    );
     // Keys beyond the cap are not looked at.
     let many: Vec<Value> =
         (0..40).map(|i| jwk(if i == 39 { other_key() } else { test_key() }, &format!("k{i}"))).collect();
     k.load(&json!({"keys": many}).to_string(), NOW).unwrap();
-    assert!(k.verify(&mint_with(test_key(), "k31", claims(json!({}))), &exp, NOW).is_ok());
+    assert!(block_on(k.verify(&mint_with(test_key(), "k31", claims(json!({}))), &exp, NOW)).is_ok());
     assert!(matches!(
-        k.verify(&mint_with(other_key(), "k39", claims(json!({}))), &exp, NOW),
+        block_on(k.verify(&mint_with(other_key(), "k39", claims(json!({}))), &exp, NOW)),
         Err(AuthkitTokenError::UnknownKey(_))
     ));
     // A bad document keeps the keys that work, and their age.
     k.load(&test_jwks(), NOW).unwrap();
     assert_eq!(k.load(r#"{"keys":[]}"#, NOW + 700), Err(AuthkitTokenError::NoKeys));
-    assert!(k.verify(&mint(claims(json!({}))), &exp, NOW).is_ok());
+    assert!(block_on(k.verify(&mint(claims(json!({}))), &exp, NOW)).is_ok());
     assert!(k.is_stale(NOW + 700));
 }
 

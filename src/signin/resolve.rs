@@ -7,7 +7,7 @@ use crate::outbound::HttpClient;
 use crate::principal::Principal;
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::workos::jwt::peek_kid;
+use crate::workos::jwt::{peek_kid, verify_prepared};
 use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError};
 use futures_util::future::join;
 
@@ -100,17 +100,19 @@ pub async fn verify_access_token<S: Store, H: HttpClient>(
             }
         }
     }
-    let first = ctx.jwks.borrow().verify(token, &ctx.config.workos_tokens, ctx.now);
-    match first {
+    // The cache is borrowed for the synchronous part only, never across an `.await`.
+    let first = ctx.jwks.borrow().prepare(token);
+    let prepared = match first {
         Err(TokenError::UnknownKey(_))
             if ctx.jwks.borrow_mut().should_refetch_for(peek_kid(token).as_deref(), ctx.now) =>
         {
             refresh_jwks(ctx).await?;
-            let again = ctx.jwks.borrow().verify(token, &ctx.config.workos_tokens, ctx.now);
-            again.map_err(SigninError::Token)
+            let again = ctx.jwks.borrow().prepare(token);
+            again.map_err(SigninError::Token)?
         }
-        other => other.map_err(SigninError::Token),
-    }
+        other => other.map_err(SigninError::Token)?,
+    };
+    verify_prepared(prepared, &ctx.config.workos_tokens, ctx.now).await.map_err(SigninError::Token)
 }
 
 async fn refresh_jwks<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>) -> Result<(), SigninError> {

@@ -1,4 +1,11 @@
-//! Access-token verification against WorkOS's JWKS (RS256 only, via `jwt-compact`).
+//! Access-token verification against WorkOS's JWKS (RS256 only; `jwt-compact` parses).
+//!
+//! The RSA signature itself is checked by [`signature_ok`]: in the Worker by WebCrypto
+//! (`crypto.subtle.verify`, native code, in `platform::webcrypto`), so no big-integer RSA is
+//! compiled into the Wasm; natively (tests, fuzzing) by `jwt-compact`'s `rsa` backend.
+//! Verification is split so a per-isolate key cache in a `RefCell` is never borrowed across the
+//! `.await`: [`RsaKeys::prepare`] (parse, `alg`, key by `kid`) under the borrow, then the
+//! signature and the claims.
 //!
 //! Time is always the caller's `now` (unix seconds): the system clock panics on wasm32, and
 //! tests need to move it. Claims are read from the verified payload with serde directly,
@@ -7,12 +14,9 @@
 //! The JWKS parsing ([`RsaKeys`]), the signature step ([`verify_rs256`]) and the time rule
 //! ([`check_time`]) are shared with the AuthKit verifier in `crate::authkit::tokens`.
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use jwt_compact::alg::{Rsa, RsaPublicKey};
-use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::{AlgorithmExt, Empty, UntrustedToken, ValidationError};
+use jwt_compact::UntrustedToken;
 use serde::Deserialize;
 use serde_json::Value;
-use std::borrow::Cow;
 
 /// The claims of a WorkOS User-Management access token we use.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -164,24 +168,72 @@ impl JwksCache {
     }
 
     /// Verify signature (RS256 only), `exp`/`nbf` with 60 s leeway, `iss` (one WorkOS uses), and
-    /// — when `aud` is present — that it contains the client id. Returns the claims.
-    pub fn verify(&self, token: &str, rules: &WorkosTokenRules, now: u64) -> Result<AccessClaims, TokenError> {
-        let payload = verify_rs256(&self.keys, token, MAX_TOKEN_LEN).map_err(|e| match e {
+    /// — when `aud` is present — that it contains the client id. Returns the claims. With the
+    /// cache in a `RefCell`, call [`Self::prepare`] under the borrow and [`verify_prepared`] after.
+    pub async fn verify(&self, token: &str, rules: &WorkosTokenRules, now: u64) -> Result<AccessClaims, TokenError> {
+        verify_prepared(self.prepare(token)?, rules, now).await
+    }
+
+    /// The synchronous part: parse, `alg`, the key by `kid`.
+    pub fn prepare<'t>(&self, token: &'t str) -> Result<Prepared<'t>, TokenError> {
+        self.keys.prepare(token, MAX_TOKEN_LEN).map_err(TokenError::from)
+    }
+}
+
+/// The rest of [`JwksCache::verify`]: the signature, then the claims.
+pub async fn verify_prepared(
+    prepared: Prepared<'_>,
+    rules: &WorkosTokenRules,
+    now: u64,
+) -> Result<AccessClaims, TokenError> {
+    let payload = prepared.check_signature().await.map_err(TokenError::from)?;
+    check_claims(&payload, rules, now)?;
+    AccessClaims::deserialize(&payload)
+        .map_err(|_| TokenError::Malformed("claims lack a string sub or have wrong types".into()))
+}
+
+impl From<Rs256Error> for TokenError {
+    fn from(e: Rs256Error) -> Self {
+        match e {
             Rs256Error::Malformed(m) => TokenError::Malformed(m),
             Rs256Error::Algorithm(a) => TokenError::UnsupportedAlg(a),
             Rs256Error::UnknownKey(kid) => TokenError::UnknownKey(kid),
             Rs256Error::Signature => TokenError::BadSignature,
-        })?;
-        check_claims(&payload, rules, now)?;
-        AccessClaims::deserialize(&payload)
-            .map_err(|_| TokenError::Malformed("claims lack a string sub or have wrong types".into()))
+        }
     }
 }
 
 /// The RS256 signing keys of a JWKS document, by `kid`. Shared by the WorkOS User-Management
 /// verifier above and the AuthKit one (`crate::authkit::tokens`).
 #[derive(Default)]
-pub struct RsaKeys(Vec<(Option<String>, RsaPublicKey)>);
+pub struct RsaKeys(Vec<RsaKey>);
+
+/// An RSA public key for RS256, as its JWK fields decoded (big-endian, modulus without leading
+/// zeros), checked when the JWKS is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaKey {
+    pub kid: Option<String>,
+    pub modulus: Vec<u8>,
+    pub exponent: Vec<u8>,
+}
+
+/// A token whose header says RS256 and names a key we hold: what the signature step needs.
+#[derive(Debug)]
+pub struct Prepared<'t> {
+    pub token: &'t str,
+    pub key: RsaKey,
+}
+
+impl Prepared<'_> {
+    /// Checks the signature; returns the payload (a JSON object), whose claims are the caller's
+    /// to check.
+    pub async fn check_signature(&self) -> Result<Value, Rs256Error> {
+        if !signature_ok(&self.key, self.token).await {
+            return Err(Rs256Error::Signature);
+        }
+        payload_json(self.token).ok_or_else(|| Rs256Error::Malformed("payload is not a JSON object".into()))
+    }
+}
 
 /// Why a JWKS document yielded no keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,11 +263,11 @@ impl RsaKeys {
         }
         let doc: Value = serde_json::from_str(jwks_json).map_err(|_| JwksProblem::NotJson)?;
         let list = doc.get("keys").and_then(Value::as_array).ok_or(JwksProblem::NoKeysArray)?;
-        let mut keys: Vec<(Option<String>, RsaPublicKey)> = Vec::new();
+        let mut keys: Vec<RsaKey> = Vec::new();
         for jwk in list.iter().take(MAX_KEYS) {
-            let Some((kid, key)) = rsa_signing_key(jwk) else { continue };
-            if !keys.iter().any(|(k, _)| *k == kid) {
-                keys.push((kid, key));
+            let Some(key) = rsa_signing_key(jwk) else { continue };
+            if !keys.iter().any(|k| k.kid == key.kid) {
+                keys.push(key);
             }
         }
         if keys.is_empty() {
@@ -229,12 +281,20 @@ impl RsaKeys {
     }
 
     /// The key for `kid`; a token without `kid` may use the only key of a one-key JWKS.
-    pub fn get(&self, kid: Option<&str>) -> Option<&RsaPublicKey> {
+    pub fn get(&self, kid: Option<&str>) -> Option<&RsaKey> {
         match kid {
-            Some(kid) => self.0.iter().find(|(k, _)| k.as_deref() == Some(kid)).map(|(_, key)| key),
-            None if self.0.len() == 1 => self.0.first().map(|(_, key)| key),
+            Some(kid) => self.0.iter().find(|k| k.kid.as_deref() == Some(kid)),
+            None if self.0.len() == 1 => self.0.first(),
             None => None,
         }
+    }
+
+    /// [`parse_rs256`], then the key by `kid`: everything but the signature, synchronously.
+    pub fn prepare<'t>(&self, token: &'t str, max_len: usize) -> Result<Prepared<'t>, Rs256Error> {
+        let untrusted = parse_rs256(token, max_len)?;
+        let kid = untrusted.header().key_id.as_deref();
+        let key = self.get(kid).ok_or_else(|| Rs256Error::UnknownKey(kid.map(str::to_string)))?;
+        Ok(Prepared { token, key: key.clone() })
     }
 }
 
@@ -261,21 +321,37 @@ pub fn parse_rs256(token: &str, max_len: usize) -> Result<UntrustedToken<'_>, Rs
     Ok(untrusted)
 }
 
-/// [`parse_rs256`], then the key by `kid` and the signature. Returns the verified payload
-/// (a JSON object); claims are the caller's to check.
-pub fn verify_rs256(keys: &RsaKeys, token: &str, max_len: usize) -> Result<Value, Rs256Error> {
-    let untrusted = parse_rs256(token, max_len)?;
-    let kid = untrusted.header().key_id.as_deref();
-    let key = keys.get(kid).ok_or_else(|| Rs256Error::UnknownKey(kid.map(str::to_string)))?;
-    Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| match e {
-        ValidationError::InvalidSignature
-        | ValidationError::InvalidSignatureLen { .. }
-        | ValidationError::MalformedSignature(_) => Rs256Error::Signature,
-        ValidationError::AlgorithmMismatch { actual, .. } => Rs256Error::Algorithm(actual.chars().take(20).collect()),
-        _ => Rs256Error::Malformed("claims are not valid JSON".into()),
-    })?;
-    payload_json(token).ok_or_else(|| Rs256Error::Malformed("payload is not a JSON object".into()))
+/// [`RsaKeys::prepare`] and [`Prepared::check_signature`] in one (no `RefCell` in between).
+pub async fn verify_rs256(keys: &RsaKeys, token: &str, max_len: usize) -> Result<Value, Rs256Error> {
+    keys.prepare(token, max_len)?.check_signature().await
 }
+
+/// Whether `token`'s RS256 signature (PKCS#1 v1.5, SHA-256) verifies under `key`: natively with
+/// `jwt-compact`'s `rsa` backend.
+#[cfg(not(target_arch = "wasm32"))]
+async fn signature_ok(key: &RsaKey, token: &str) -> bool {
+    use jwt_compact::alg::{Rsa, RsaPublicKey, RsaSignature};
+    use jwt_compact::jwk::JsonWebKey;
+    use jwt_compact::{Algorithm, AlgorithmSignature};
+    use std::borrow::Cow;
+    let jwk = JsonWebKey::Rsa {
+        modulus: Cow::Borrowed(&key.modulus),
+        public_exponent: Cow::Borrowed(&key.exponent),
+        private_parts: None,
+    };
+    let Some((signed, signature)) = token.rsplit_once('.') else { return false };
+    let (Ok(public), Some(signature)) = (
+        RsaPublicKey::try_from(&jwk),
+        URL_SAFE_NO_PAD.decode(signature).ok().and_then(|s| RsaSignature::try_from_slice(&s).ok()),
+    ) else {
+        return false;
+    };
+    Rsa::rs256().verify_signature(&signature, &public, signed.as_bytes())
+}
+
+/// In the Worker: WebCrypto.
+#[cfg(target_arch = "wasm32")]
+use crate::platform::webcrypto::rs256_signature_ok as signature_ok;
 
 /// Why `exp`/`nbf` refuse a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,11 +361,19 @@ pub enum TimeError {
     NotYetValid,
 }
 
-/// `exp` (required) and `nbf` (optional), each with [`LEEWAY_SECS`]; returns `exp`.
+/// The last second of the year 9999: later "times" are not dates any clock will reach.
+const LAST_UNIX_TIME: u64 = 253_402_300_799;
+
+/// `exp` (required) and `nbf` (optional), each with [`LEEWAY_SECS`], unix times up to the year
+/// 9999; returns `exp`.
 pub fn check_time(payload: &Value, now: u64) -> Result<u64, TimeError> {
     let number = |name: &str| match payload.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| TimeError::Malformed(format!("{name} is not a unix time"))),
+        Some(v) => v
+            .as_u64()
+            .filter(|t| *t <= LAST_UNIX_TIME)
+            .map(Some)
+            .ok_or_else(|| TimeError::Malformed(format!("{name} is not a unix time"))),
     };
     let exp = number("exp")?.ok_or_else(|| TimeError::Malformed("missing exp".into()))?;
     if now > exp.saturating_add(LEEWAY_SECS) {
@@ -348,8 +432,9 @@ fn parse_problem(e: &jwt_compact::ParseError) -> String {
 }
 
 /// An RSA key meant for RS256 signatures, or `None` for anything else (skipped, not fatal:
-/// JWKS documents may legitimately carry encryption or other-algorithm keys).
-fn rsa_signing_key(jwk: &Value) -> Option<(Option<String>, RsaPublicKey)> {
+/// JWKS documents may legitimately carry encryption or other-algorithm keys). The modulus is
+/// 2048–4096 bits; the exponent an odd number from 3 to 2³³ − 1 (what RSA libraries accept).
+fn rsa_signing_key(jwk: &Value) -> Option<RsaKey> {
     let field = |name: &str| jwk.get(name).and_then(Value::as_str);
     if field("kty") != Some("RSA")
         || field("use").is_some_and(|u| u != "sig")
@@ -357,16 +442,19 @@ fn rsa_signing_key(jwk: &Value) -> Option<(Option<String>, RsaPublicKey)> {
     {
         return None;
     }
-    let modulus = b64url(field("n")?)?;
+    let mut modulus = b64url(field("n")?)?;
     let exponent = b64url(field("e")?)?;
-    let significant = modulus.iter().skip_while(|b| **b == 0).count();
-    if !(MIN_MODULUS..=MAX_MODULUS).contains(&significant) || exponent.is_empty() || exponent.len() > 8 {
+    let leading = modulus.iter().take_while(|b| **b == 0).count();
+    modulus.drain(..leading);
+    if !(MIN_MODULUS..=MAX_MODULUS).contains(&modulus.len()) || modulus.last().is_some_and(|b| b % 2 == 0) {
         return None;
     }
-    let jwk =
-        JsonWebKey::Rsa { modulus: Cow::Owned(modulus), public_exponent: Cow::Owned(exponent), private_parts: None };
-    let key = RsaPublicKey::try_from(&jwk).ok()?;
-    Some((field("kid").map(str::to_string), key))
+    let significant: Vec<u8> = exponent.iter().copied().skip_while(|b| *b == 0).collect();
+    let e = (significant.len() <= 8).then(|| significant.iter().fold(0u64, |e, b| (e << 8) | u64::from(*b)))?;
+    if e < 3 || e % 2 == 0 || e >= 1 << 33 {
+        return None;
+    }
+    Some(RsaKey { kid: field("kid").map(str::to_string), modulus, exponent: significant })
 }
 
 /// base64url, tolerating `=` padding some JWKS publishers add.

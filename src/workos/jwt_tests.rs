@@ -1,7 +1,8 @@
 use super::*;
 use crate::testing::{jwks_for, mint, mint_with, test_jwks, test_key, TEST_KID};
-use jwt_compact::alg::{Hs256, Hs256Key};
-use jwt_compact::{Claims, Header};
+use futures_executor::block_on;
+use jwt_compact::alg::{Hs256, Hs256Key, Rsa};
+use jwt_compact::{AlgorithmExt, Claims, Header};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use serde_json::json;
@@ -36,7 +37,7 @@ fn claims(extra: Value) -> Value {
 }
 
 fn verify(token: &str) -> Result<AccessClaims, TokenError> {
-    cache().verify(token, &rules(), NOW)
+    block_on(cache().verify(token, &rules(), NOW))
 }
 
 fn b64(v: &Value) -> String {
@@ -122,16 +123,16 @@ fn issuer_rules() {
         "https://api.workos-test.com",
         ISS,
     ] {
-        assert!(cache().verify(&mint(claims(json!({"iss": iss}))), &custom, NOW).is_ok(), "{iss}");
+        assert!(block_on(cache().verify(&mint(claims(json!({"iss": iss}))), &custom, NOW)).is_ok(), "{iss}");
     }
     assert_eq!(
-        cache().verify(&mint(claims(json!({"iss": "http://localhost:4101"}))), &custom, NOW),
+        block_on(cache().verify(&mint(claims(json!({"iss": "http://localhost:4101"}))), &custom, NOW)),
         Err(TokenError::WrongIssuer)
     );
     // Locally (a loopback API base URL) the emulator signs with its own loopback URL.
     let local = WorkosTokenRules::new(AUD, "http://127.0.0.1:4100", None);
     for iss in ["http://localhost:4101", "http://127.0.0.1:4100", "http://127.0.0.1:4100/user_management/client_test"] {
-        assert!(cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW).is_ok(), "{iss}");
+        assert!(block_on(cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW)).is_ok(), "{iss}");
     }
     for iss in [
         "http://evil.example:4101",
@@ -140,7 +141,7 @@ fn issuer_rules() {
         "http://localhost:4101/x",
     ] {
         assert_eq!(
-            cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW),
+            block_on(cache().verify(&mint(claims(json!({"iss": iss}))), &local, NOW)),
             Err(TokenError::WrongIssuer),
             "{iss}"
         );
@@ -209,7 +210,7 @@ fn algorithm_confusion_is_refused_before_keys() {
     }
     // Even with an empty cache, the alg is judged first.
     let empty = JwksCache::default();
-    assert_eq!(empty.verify(&none, &rules(), NOW), Err(TokenError::UnsupportedAlg("none".into())));
+    assert_eq!(block_on(empty.verify(&none, &rules(), NOW)), Err(TokenError::UnsupportedAlg("none".into())));
 }
 
 #[test]
@@ -226,11 +227,11 @@ fn key_selection() {
     // Two keys: a token without kid is ambiguous.
     let mut two = JwksCache::default();
     two.load(&two_key_jwks(), NOW).unwrap();
-    assert_eq!(two.verify(&no_kid, &rules(), NOW), Err(TokenError::UnknownKey(None)));
-    assert!(two.verify(&mint(claims(json!({}))), &rules(), NOW).is_ok());
-    assert!(two.verify(&mint_with(other_key(), "k2", claims(json!({}))), &rules(), NOW).is_ok());
+    assert_eq!(block_on(two.verify(&no_kid, &rules(), NOW)), Err(TokenError::UnknownKey(None)));
+    assert!(block_on(two.verify(&mint(claims(json!({}))), &rules(), NOW)).is_ok());
+    assert!(block_on(two.verify(&mint_with(other_key(), "k2", claims(json!({}))), &rules(), NOW)).is_ok());
     assert_eq!(
-        JwksCache::default().verify(&mint(claims(json!({}))), &rules(), NOW),
+        block_on(JwksCache::default().verify(&mint(claims(json!({}))), &rules(), NOW)),
         Err(TokenError::UnknownKey(Some(TEST_KID.into())))
     );
 }
@@ -302,10 +303,10 @@ fn jwks_parsing() {
     let n = m["n"].as_str().unwrap().to_string();
     m.insert("n".into(), json!(format!("{n}==")));
     c.load(&json!({"keys":[{"kty":"oct","k":"AAAA"}, lenient]}).to_string(), NOW).unwrap();
-    assert!(c.verify(&mint(claims(json!({}))), &rules(), NOW).is_ok());
+    assert!(block_on(c.verify(&mint(claims(json!({}))), &rules(), NOW)).is_ok());
     // A bad document keeps the keys that work.
     assert!(c.load("{}", NOW + 1).is_err());
-    assert!(c.verify(&mint(claims(json!({}))), &rules(), NOW).is_ok());
+    assert!(block_on(c.verify(&mint(claims(json!({}))), &rules(), NOW)).is_ok());
 }
 
 #[test]
