@@ -291,6 +291,10 @@ fn jwks_parsing() {
         json!({"n": URL_SAFE_NO_PAD.encode([0xffu8; 128])}),
         json!({"e":""}),
         json!({"n": null}),
+        json!({"e": URL_SAFE_NO_PAD.encode([1u8])}),
+        json!({"e": URL_SAFE_NO_PAD.encode([2u8])}),
+        json!({"e": URL_SAFE_NO_PAD.encode([2u8, 0, 0, 0, 1])}),
+        json!({"n": URL_SAFE_NO_PAD.encode([0xfeu8; 256])}),
     ] {
         assert!(matches!(c.load(&with(skipped.clone()), NOW), Err(TokenError::BadJwks(_))), "{skipped}");
     }
