@@ -42,28 +42,78 @@ export const median = (xs) => {
 };
 
 /**
- * The no-op Worker (bench/noop) under `wrangler dev` on `port`: resolves {url, stop()} once it
- * answers a POST.
+ * `wrangler dev --config <config>` (the project's pinned wrangler) on 127.0.0.1:`port`, extra
+ * arguments after; resolves {url, stop()} once `ready(url)` resolves true (polled, 60 s at most).
  */
-export async function startNoop({ port, log }) {
+async function startWranglerDev({ config, port, args = [], log, ready, what }) {
   const { spawnNode, stopChild, eachLine } = await import('../dev/child.mjs');
-  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--config', path.join(ROOT, 'bench/noop/wrangler.toml'),
-    '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false'], {
+  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--config', config,
+    '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', ...args], {
     cwd: ROOT, group: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' },
   });
   eachLine(child.stdout, log);
   eachLine(child.stderr, log);
-  const url = `http://127.0.0.1:${port}/`;
+  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60000;
   for (;;) {
     try {
-      const r = await fetch(url, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
-      if (r.ok && (await r.json()).result) break;
+      if (await ready(url)) break;
     } catch { /* not up yet */ }
-    if (Date.now() > deadline) { await stopChild(child); throw new Error('the no-op Worker did not start within 60 s'); }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`${what} did not start within 60 s (its wrangler log says why)`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   return { url, stop: () => stopChild(child) };
+}
+
+/**
+ * The no-op Worker (bench/noop) under `wrangler dev` on `port`: resolves {url, stop()} once it
+ * answers a POST.
+ */
+export async function startNoop({ port, log }) {
+  const noop = await startWranglerDev({
+    config: path.join(ROOT, 'bench/noop/wrangler.toml'), port, log, what: 'the no-op Worker',
+    ready: async (base) => {
+      const r = await fetch(`${base}/`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
+      return r.ok && Boolean((await r.json()).result);
+    },
+  });
+  return { ...noop, url: `${noop.url}/` };
+}
+
+/**
+ * bench/template's npm packages (its package-lock.json): `npm ci` when node_modules is missing or
+ * was installed from another lock (the lock's SHA-256 is kept in node_modules after an install).
+ */
+export async function ensureTemplateInstalled({ say }) {
+  const { createHash } = await import('node:crypto');
+  const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const dir = path.join(ROOT, 'bench/template');
+  const stamp = path.join(dir, 'node_modules/.bench-lock-sha256');
+  const lock = createHash('sha256').update(readFileSync(path.join(dir, 'package-lock.json'))).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === lock) return;
+  say('installing bench/template\'s npm packages (npm ci)');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  writeFileSync(stamp, `${lock}\n`);
+}
+
+/**
+ * The TypeScript template's reconstruction (bench/template) under `wrangler dev` on `port`, with
+ * local KV and Durable Objects in `persistTo`; `vars` are passed as --var (WorkOS's address, the
+ * secrets). Resolves {url, stop()} once its authorization-server metadata answers.
+ */
+export function startTemplate({ port, log, vars, persistTo }) {
+  return startWranglerDev({
+    config: path.join(ROOT, 'bench/template/wrangler.toml'), port, log, what: 'the template Worker',
+    args: ['--persist-to', persistTo, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+    ready: async (base) => {
+      const r = await fetch(`${base}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(5000) });
+      return r.ok && (await r.json()).issuer === base;
+    },
+  });
 }
 
 /**

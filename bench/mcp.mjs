@@ -2,13 +2,14 @@
 // Benchmark of the MCP endpoints against local `wrangler dev` — not a test: nothing is asserted
 // and the test command does not run it.
 //
-//   node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5]
+//   node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5] [--no-template]
 //
-//   --duration N      seconds of Streamable HTTP load, for this Worker and for the no-op (default 10)
+//   --duration N      seconds of Streamable HTTP load, for this Worker, the no-op and the template (default 10)
 //   --connections N   concurrent connections for it (default 16)
 //   --round-trips N   legacy-SSE round trips (default 300)
-//   --flows N         full OAuth flows timed, discovery → token with sign-in (default 5)
-//   --startup-runs N  start-up profiles (`wrangler check startup`) taken (default 5)
+//   --flows N         full OAuth flows timed, discovery → token with sign-in, on each side (default 5)
+//   --startup-runs N  start-up profiles (`wrangler check startup`) taken of each Worker (default 5)
+//   --no-template     leave out the TypeScript template (bench/template)
 //
 // What it does:
 // 1. starts the same stack as `node tests/e2e/run.mjs` (tests/e2e/stack.mjs: the WorkOS emulator
@@ -25,10 +26,23 @@
 //    `Server-Timing: kv;desc="reads=N"` header: average and max) as a compact table;
 // 6. the same load against a no-op Worker (bench/noop: reads the body, answers a fixed result)
 //    under `wrangler dev` on 127.0.0.1:8796, and this Worker's throughput and p99 as a fraction of it;
-// 7. the full OAuth flow (discovery → registration → sign-in at the emulator → consent → token)
-//    --flows times: median and fastest;
-// 8. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
-//    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span).
+// 7. the TypeScript system this Worker replaces — bench/template, our reconstruction of Cloudflare's
+//    remote-mcp-authkit template (workers-oauth-provider, agents' McpAgent, @workos-inc/node, hono;
+//    its npm packages installed by `npm ci` when missing or when its lock changed) — under
+//    `wrangler dev` on 127.0.0.1:8797 against the same emulator: a token for Alice by the same
+//    SDK `auth()` (its approval page pressed by the same kind of cookie-jar browser), one MCP
+//    session (initialize + notifications/initialized: its /mcp wants the Mcp-Session-Id on every
+//    later request), 20 sequential calls, then the same autocannon load in that session, every
+//    response checked (200 + the sum);
+// 8. the full OAuth flow (discovery → registration → sign-in at the emulator → consent → token)
+//    --flows times on each side: median and fastest; after each flow (not timed with it) the new
+//    token's first calls: initialize, notifications/initialized and the first `tools/call add`;
+//    then one authorization by hand on each side, each HTTP hop timed, and the WorkOS requests it
+//    caused (the front's request log: the browser's sign-in and the Worker's own calls);
+// 9. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
+//    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
+//    for this Worker, the template and the no-op;
+// 10. a side-by-side table: measure | this Worker | TS template | no-op.
 // Figures are for this machine and `wrangler dev` (workerd, local KV, the release
 // build that scripts/build.sh makes); they compare runs on one machine, they do not predict production.
 import os from 'node:os';
@@ -36,9 +50,13 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { median, percentile, startBenchStack, startNoop, startupProfile } from './lib.mjs';
+import {
+  median, percentile, startBenchStack, startNoop, startupProfile, ensureTemplateInstalled, startTemplate,
+} from './lib.mjs';
+import { templateClient } from './template-client.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -47,11 +65,12 @@ const { values: opts } = parseArgs({
     'round-trips': { type: 'string', default: '300' },
     flows: { type: 'string', default: '5' },
     'startup-runs': { type: 'string', default: '5' },
+    'no-template': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
-  console.log('usage: node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5]');
+  console.log('usage: node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5] [--no-template]');
   process.exit(0);
 }
 const DURATION_S = Number(opts.duration);
@@ -59,6 +78,7 @@ const CONNECTIONS = Number(opts.connections);
 const ROUND_TRIPS = Number(opts['round-trips']);
 const FLOWS = Number(opts.flows);
 const STARTUP_RUNS = Number(opts['startup-runs']);
+const TEMPLATE = !opts['no-template'];
 for (const [name, v] of [['duration', DURATION_S], ['connections', CONNECTIONS], ['round-trips', ROUND_TRIPS],
   ['flows', FLOWS], ['startup-runs', STARTUP_RUNS]]) {
   if (!Number.isInteger(v) || v < 1) { console.error(`--${name} must be a positive integer`); process.exit(2); }
@@ -68,6 +88,8 @@ const say = (line) => console.log(`bench: ${line}`);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
 const NOOP_PORT = 8796;
+const TEMPLATE_PORT = 8797;
+const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
 
 
 const readsOf = (value) => {
@@ -87,14 +109,16 @@ function kvStats() {
   };
 }
 
-/** POST /mcp `tools/call add` under autocannon; each response's status, body and Server-Timing checked. */
-async function benchStreamable(mcp, token) {
-  const kv = kvStats();
+/**
+ * POST /mcp `tools/call add` under autocannon; each response's status and body checked (200, a
+ * result, the sum). `serverTiming`: count KV reads from Server-Timing (this Worker only).
+ */
+async function benchStreamable({ origin, token, headers = {}, name, serverTiming = true }) {
+  const kv = serverTiming ? kvStats() : null;
   let bad = 0;
   let firstBad;
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
   const result = await autocannon({
-    url: `${mcp.ORIGIN}/mcp`,
+    url: `${origin}/mcp`,
     connections: CONNECTIONS,
     duration: DURATION_S,
     requests: [{
@@ -104,12 +128,11 @@ async function benchStreamable(mcp, token) {
         authorization: `Bearer ${token}`,
         accept: 'application/json, text/event-stream',
         'content-type': 'application/json',
-        'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION,
+        ...headers,
       },
-      body,
-      onResponse: (status, resBody, _ctx, headers) => {
-        const timing = Object.entries(headers).find(([k]) => k.toLowerCase() === 'server-timing')?.[1];
-        kv.add(readsOf(timing));
+      body: ADD_BODY,
+      onResponse: (status, resBody, _ctx, resHeaders) => {
+        if (kv) kv.add(readsOf(Object.entries(resHeaders).find(([k]) => k.toLowerCase() === 'server-timing')?.[1]));
         if (status !== 200 || !resBody.includes('"result"') || !resBody.includes('"text":"5"')) {
           bad++;
           firstBad ??= `${status} ${resBody.slice(0, 200)}`;
@@ -118,7 +141,7 @@ async function benchStreamable(mcp, token) {
     }],
   });
   return {
-    name: `POST /mcp tools/call add (autocannon, ${CONNECTIONS} conn, ${DURATION_S} s)`,
+    name: `${name} (autocannon, ${CONNECTIONS} conn, ${DURATION_S} s)`,
     requests: result.requests.total,
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -139,7 +162,7 @@ async function benchNoop(url) {
     requests: [{
       method: 'POST',
       headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }),
+      body: ADD_BODY,
       onResponse: (status, resBody) => { if (status !== 200 || !resBody.includes('"text":"5"')) bad++; },
     }],
   });
@@ -149,21 +172,71 @@ async function benchNoop(url) {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    kv: kvStats(),
+    kv: null,
     errors: result.errors + result.timeouts + result.non2xx + bad,
   };
 }
 
-/** FLOWS complete OAuth flows for new clients (each: discovery, DCR, sign-in, consent, token). */
-async function benchFlows(mcp) {
+/**
+ * FLOWS complete OAuth flows for new clients (`flow()` → a token; each: discovery, DCR, sign-in,
+ * consent, token), timed; after each, not timed with it, `firstCalls(token)` → {initializeMs,
+ * initializedMs, callMs} (it throws on a wrong answer). Returns {times, first: [...]}.
+ */
+async function benchFlows({ flow, firstCalls }) {
   const times = [];
+  const first = [];
   for (let i = 0; i < FLOWS; i++) {
     const start = performance.now();
-    const { token } = await mcp.accessToken('alice@example.com', '/mcp');
+    const token = await flow();
     if (!token) throw new Error('a flow ended without a token');
     times.push(performance.now() - start);
+    first.push(await firstCalls(token));
   }
-  return times;
+  return { times, first };
+}
+
+const timed = async (fn) => {
+  const t = performance.now();
+  const r = await fn();
+  return { r, ms: performance.now() - t };
+};
+
+/**
+ * A new token's first calls on this Worker, as an MCP client makes them: initialize, then
+ * notifications/initialized and `tools/call add` with the Mcp-Session-Id and MCP-Protocol-Version.
+ */
+async function ourFirstCalls(mcp, token) {
+  const init = await timed(() => mcp.mcpPost(token, mcp.initialize()));
+  if (init.r.status !== 200 || !init.r.json?.result) throw new Error(`initialize: ${init.r.status} ${init.r.text.slice(0, 200)}`);
+  const session = init.r.headers.get('mcp-session-id');
+  const headers = { 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION, ...(session ? { 'mcp-session-id': session } : {}) };
+  const done = await timed(() => mcp.mcpPost(token, mcp.notification('notifications/initialized'), { headers }));
+  if (done.r.status !== 202) throw new Error(`notifications/initialized: ${done.r.status} ${done.r.text.slice(0, 200)}`);
+  const call = await timed(() => mcp.mcpPost(token, mcp.callTool('add', { a: 2, b: 3 }), { headers }));
+  if (call.r.status !== 200 || call.r.json?.result?.content?.[0]?.text !== '5') {
+    throw new Error(`first tools/call: ${call.r.status} ${call.r.text.slice(0, 200)}`);
+  }
+  return { initializeMs: init.ms, initializedMs: done.ms, callMs: call.ms };
+}
+
+/** The same on the template: its session opened, then the first `tools/call add` in it. */
+async function templateFirstCalls(tpl, token) {
+  const { sessionId, initializeMs, initializedMs } = await tpl.openSession(token);
+  const call = await tpl.callAdd(token, sessionId, 2, 3);
+  if (!call.ok) throw new Error(`template first tools/call: ${call.answer}`);
+  return { initializeMs, initializedMs, callMs: call.ms };
+}
+
+/** The WorkOS requests that reached the front while `fn` ran: {result, browser, server, paths}. */
+async function workosRequestsDuring(control, fn) {
+  await control.clearRequests();
+  const result = await fn();
+  await new Promise((r) => setTimeout(r, 200)); // the front records a request when its connection closes
+  const seen = await control.requests();
+  // The browser's own visit to WorkOS is its sign-in (GET /user_management/authorize); the rest is the Worker's.
+  const browser = seen.filter((q) => q.method === 'GET' && q.path === '/user_management/authorize');
+  const server = seen.filter((q) => !browser.includes(q));
+  return { result, browser: browser.length, server: server.length, paths: server.map((q) => `${q.method} ${q.path}`) };
 }
 
 /**
@@ -213,6 +286,25 @@ async function benchSequentialWarmup(mcp, token) {
   return {
     name: `POST /mcp first ${WARMUP} requests of a new token (sequential)`,
     requests: WARMUP, rps: WARMUP / total, p50: percentile(times, 50), p99: percentile(times, 99), kv, errors,
+  };
+}
+
+/** The template's first WARMUP calls in a new session, one after another. */
+async function benchTemplateWarmup(tpl, token, sessionId) {
+  const times = [];
+  let errors = 0;
+  let firstBad;
+  const t0 = performance.now();
+  for (let i = 0; i < WARMUP; i++) {
+    const call = await tpl.callAdd(token, sessionId, 1, i, i + 1);
+    times.push(call.ms);
+    if (!call.ok) { errors++; firstBad ??= call.answer; }
+  }
+  const total = (performance.now() - t0) / 1000;
+  times.sort((a, b) => a - b);
+  return {
+    name: `TS template: POST /mcp first ${WARMUP} requests of a new session (sequential)`,
+    requests: WARMUP, rps: WARMUP / total, p50: percentile(times, 50), p99: percentile(times, 99), kv: null, errors, note: firstBad,
   };
 }
 
@@ -267,7 +359,7 @@ function printTable(rows) {
   const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
   const body = rows.map((r) => [
     r.name, String(r.requests), fmt(r.rps), fmt(r.p50), fmt(r.p99),
-    r.kv.n ? fmt(r.kv.avg, 3) : 'no header', r.kv.n ? String(r.kv.max) : '–', String(r.errors),
+    !r.kv ? '–' : r.kv.n ? fmt(r.kv.avg, 3) : 'no header', r.kv?.n ? String(r.kv.max) : '–', String(r.errors),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
@@ -275,27 +367,55 @@ function printTable(rows) {
   console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const b of body) console.log(line(b));
   for (const r of rows) {
-    if (r.kv.missing) console.log(`note: ${r.kv.missing} response(s) of "${r.name}" had no Server-Timing kv reads`);
+    if (r.kv?.missing) console.log(`note: ${r.kv.missing} response(s) of "${r.name}" had no Server-Timing kv reads`);
     if (r.note) console.log(`note: first bad answer of "${r.name}": ${r.note}`);
+  }
+}
+
+/** The last table: one row per measure, a column per Worker (`–` where it does not apply). */
+function printSideBySide(rows) {
+  const head = ['measure', 'this Worker', 'TS template', 'no-op'];
+  const body = rows.map((r) => head.map((_, i) => (r[i] === undefined || r[i] === null || r[i] === false ? '–' : String(r[i]))));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const b of body) console.log(line(b));
+}
+
+/** Deploy bundle and start-up profiles of the Worker configured by `config` (a temporary directory for the files). */
+async function sizeAndStartup(config) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-startup-'));
+  try {
+    return await startupProfile({ config: typeof config === 'function' ? config(tmp) : config, dir: tmp, runs: STARTUP_RUNS });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 async function main() {
   let stack;
+  let template;
+  let templateLog;
+  let templateState;
   try {
+    if (TEMPLATE) await ensureTemplateInstalled({ say });
     const started = await startBenchStack({ say });
     stack = started.stack;
     const { testEnv, mcp } = started;
+    const { control, ALICE } = await import('../tests/e2e/helpers.mjs');
     say('signing in as Alice (OAuth through the emulator) for O/mcp and O/sse');
-    const httpToken = (await mcp.accessToken('alice@example.com', '/mcp')).token;
-    const sseToken = (await mcp.accessToken('alice@example.com', '/sse')).token;
+    const httpToken = (await mcp.accessToken(ALICE, '/mcp')).token;
+    const sseToken = (await mcp.accessToken(ALICE, '/sse')).token;
 
     // Warm-up, measured on its own: the first requests instantiate the Wasm and the bearer check
     // reads the token's grant from KV (once per grant and minute per isolate).
     const warm = await benchSequentialWarmup(mcp, httpToken);
 
     say(`Streamable HTTP: ${CONNECTIONS} connections for ${DURATION_S} s`);
-    const http = await benchStreamable(mcp, httpToken);
+    const http = await benchStreamable({
+      origin: mcp.ORIGIN, token: httpToken, headers: { 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION }, name: 'POST /mcp tools/call add',
+    });
     say(`legacy SSE: ${ROUND_TRIPS} round trips on one session`);
     const sse = await benchSse(mcp, sseToken);
 
@@ -311,41 +431,131 @@ async function main() {
       noopLog.end();
     }
 
-    say(`OAuth: ${FLOWS} full flows, then one by hand with each hop's breakdown`);
-    const flows = await benchFlows(mcp);
-    const breakdown = await flowBreakdown(started.oauth);
-
-    say(`size and start-up (${STARTUP_RUNS} profiles)`);
-    const wasm = readFileSync(path.join(ROOT, 'build/index_bg.wasm'));
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-startup-'));
-    let startup;
-    try {
-      const { writePrebuiltConfig } = await import('../tests/e2e/stack.mjs');
-      startup = await startupProfile({ config: writePrebuiltConfig(tmp), dir: tmp, runs: STARTUP_RUNS });
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
+    let tpl;
+    let tplWarm;
+    let tplHttp;
+    if (TEMPLATE) {
+      say(`the TS template (bench/template): wrangler dev on 127.0.0.1:${TEMPLATE_PORT}, against the same WorkOS emulator`);
+      const workos = new URL(testEnv.WORKOS_URL);
+      const { CLIENT_ID } = await import('../dev/emulator.mjs');
+      templateState = mkdtempSync(path.join(os.tmpdir(), 'bench-template-'));
+      templateLog = createWriteStream(path.join(ARTIFACTS, 'wrangler-template.log'));
+      template = await startTemplate({
+        port: TEMPLATE_PORT,
+        persistTo: templateState,
+        log: (line) => templateLog.write(`${line}\n`),
+        vars: {
+          WORKOS_CLIENT_ID: CLIENT_ID,
+          WORKOS_CLIENT_SECRET: 'sk_test_default', // the emulator's API key (the stack gives our Worker the same)
+          WORKOS_API_HOSTNAME: workos.hostname,
+          WORKOS_API_PORT: workos.port,
+          WORKOS_API_HTTPS: 'false',
+          COOKIE_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        },
+      });
+      tpl = await templateClient({ origin: template.url, protocolVersion: mcp.LATEST_PROTOCOL_VERSION });
+      say('TS template: signing in as Alice (the SDK\'s auth()), one MCP session, the same load in it');
+      const { token } = await tpl.accessToken(ALICE);
+      const { sessionId } = await tpl.openSession(token);
+      tplWarm = await benchTemplateWarmup(tpl, token, sessionId);
+      tplHttp = await benchStreamable({
+        origin: template.url,
+        token,
+        headers: { 'mcp-session-id': sessionId, 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION },
+        name: 'TS template: POST /mcp tools/call add, one session',
+        serverTiming: false,
+      });
     }
+
+    say(`OAuth: ${FLOWS} full flows (each followed by the new token's first calls), then one by hand with each hop's breakdown`);
+    const flows = await benchFlows({
+      flow: async () => (await mcp.accessToken(ALICE, '/mcp')).token,
+      firstCalls: (token) => ourFirstCalls(mcp, token),
+    });
+    const breakdown = await workosRequestsDuring(control, () => flowBreakdown(started.oauth));
+    let tplFlows;
+    let tplBreakdown;
+    if (TEMPLATE) {
+      say(`TS template: ${FLOWS} full flows, then one by hand`);
+      tplFlows = await benchFlows({
+        flow: async () => (await tpl.accessToken(ALICE)).token,
+        firstCalls: (token) => templateFirstCalls(tpl, token),
+      });
+      tplBreakdown = await workosRequestsDuring(control, () => tpl.authorizeByHand());
+      await template.stop();
+      template = null;
+    }
+
+    say(`size and start-up (${STARTUP_RUNS} profiles of each Worker)`);
+    const wasm = readFileSync(path.join(ROOT, 'build/index_bg.wasm'));
+    const { writePrebuiltConfig } = await import('../tests/e2e/stack.mjs');
+    const startup = await sizeAndStartup(writePrebuiltConfig);
+    const tplStartup = TEMPLATE ? await sizeAndStartup(path.join(ROOT, 'bench/template/wrangler.toml')) : null;
+    const noopStartup = await sizeAndStartup(path.join(ROOT, 'bench/noop/wrangler.toml'));
 
     console.log('');
     console.log(`MCP benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, `
-      + `${os.cpus().length}× ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, wrangler dev (local workerd) on ${testEnv.WORKER_URL}`);
-    printTable([warm, http, floor, sse]);
+      + `${os.cpus().length}× ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, wrangler dev (local workerd) on ${testEnv.WORKER_URL}`
+      + (TEMPLATE ? `, the TS template on ${tpl.origin}` : ''));
+    printTable([warm, http, floor, sse, ...(TEMPLATE ? [tplWarm, tplHttp] : [])]);
     const pct = (a, b) => `${((100 * a) / b).toFixed(0)}%`;
+    const ms = (x) => (Number.isFinite(x) ? x.toFixed(0) : '–');
+    const ms1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
     console.log('');
     console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99`);
-    console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows).toFixed(0)} ms, fastest ${Math.min(...flows).toFixed(0)} ms (${FLOWS} flows)`);
-    console.log(`one authorization by hand (registration → code → token), ${breakdown.total.toFixed(0)} ms, each hop and its Server-Timing:`);
-    for (const r of breakdown.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
+    console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows.times).toFixed(0)} ms, fastest ${Math.min(...flows.times).toFixed(0)} ms (${FLOWS} flows)`);
+    console.log(`one authorization by hand (registration → code → token), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
+    for (const r of breakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
+    console.log(`  WorkOS requests: ${breakdown.server} by the Worker (${breakdown.paths.join(', ')}), ${breakdown.browser} by the browser (sign-in)`);
     console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `
       + (startup.upload ? `${startup.upload.kib} KiB, gzip ${startup.upload.gzipKib} KiB` : 'not reported by wrangler'));
     console.log(`start-up (${STARTUP_RUNS} profiles): busy median ${median(startup.runs.map((r) => r.busyMs)).toFixed(1)} ms, `
       + `span median ${median(startup.runs.map((r) => r.spanMs)).toFixed(1)} ms `
       + `(busy ${startup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')})`);
+    if (TEMPLATE) {
+      console.log(`TS template, one authorization by hand, ${tplBreakdown.result.total.toFixed(0)} ms, each hop:`);
+      for (const r of tplBreakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms`);
+      console.log(`  WorkOS requests: ${tplBreakdown.server} by the Worker (${tplBreakdown.paths.join(', ')}), ${tplBreakdown.browser} by the browser (sign-in)`);
+      console.log(`TS template start-up (${STARTUP_RUNS} profiles): busy ${tplStartup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')} ms`);
+    }
+
+    const T = TEMPLATE;
+    const firstOf = (f, key) => median(f.first.map((x) => x[key]));
+    const firstTotal = (f) => median(f.first.map((x) => x.initializeMs + x.initializedMs + x.callMs));
+    const size = (p) => (p?.upload ? `${p.upload.kib} / ${p.upload.gzipKib}` : undefined);
+    const busy = (p) => (p ? ms1(median(p.runs.map((r) => r.busyMs))) : undefined);
+    const span = (p) => (p ? ms1(median(p.runs.map((r) => r.spanMs))) : undefined);
+    const hot = `tools/call add, ${CONNECTIONS} conn, ${DURATION_S} s`;
+    const byHandRequests = (b) => b.result.rows.length;
+    console.log('');
+    printSideBySide([
+      [`${hot}: req/s`, ms(http.rps), T && ms(tplHttp.rps), ms(floor.rps)],
+      [`${hot}: p50 / p99 ms`, `${http.p50} / ${http.p99}`, T && `${tplHttp.p50} / ${tplHttp.p99}`, `${floor.p50} / ${floor.p99}`],
+      [`${hot}: responses (bad)`, `${http.requests} (${http.errors})`, T && `${tplHttp.requests} (${tplHttp.errors})`, `${floor.requests} (${floor.errors})`],
+      [`${hot}: throughput, share of the no-op`, pct(http.rps, floor.rps), T && pct(tplHttp.rps, floor.rps), '100%'],
+      [`first ${WARMUP} calls of a new token, sequential: p50 ms`, ms1(warm.p50), T && ms1(tplWarm.p50)],
+      [`new token: initialize, median ms (${FLOWS})`, ms1(firstOf(flows, 'initializeMs')), T && ms1(firstOf(tplFlows, 'initializeMs'))],
+      [`new token: notifications/initialized, median ms`, ms1(firstOf(flows, 'initializedMs')), T && ms1(firstOf(tplFlows, 'initializedMs'))],
+      [`new token: first tools/call, median ms`, ms1(firstOf(flows, 'callMs')), T && ms1(firstOf(tplFlows, 'callMs'))],
+      [`new token: initialize → first result, median ms`, ms1(firstTotal(flows)), T && ms1(firstTotal(tplFlows))],
+      [`OAuth flow, SDK auth() + sign-in: median / fastest ms (${FLOWS})`, `${ms(median(flows.times))} / ${ms(Math.min(...flows.times))}`,
+        T && `${ms(median(tplFlows.times))} / ${ms(Math.min(...tplFlows.times))}`],
+      ['one authorization by hand: ms', ms(breakdown.result.total), T && ms(tplBreakdown.result.total)],
+      ['one authorization by hand: HTTP requests (browser hops)', `${byHandRequests(breakdown)} (${byHandRequests(breakdown) - 2})`,
+        T && `${byHandRequests(tplBreakdown)} (${tplBreakdown.result.browserHops})`],
+      ['one authorization by hand: WorkOS calls by the Worker', breakdown.server, T && tplBreakdown.server],
+      ['deploy bundle (wrangler --dry-run): KiB / gzip KiB', size(startup), T && size(tplStartup), size(noopStartup)],
+      [`start-up (wrangler check startup): busy median ms (${STARTUP_RUNS})`, busy(startup), T && busy(tplStartup), busy(noopStartup)],
+      ['start-up: span median ms', span(startup), T && span(tplStartup), span(noopStartup)],
+    ]);
     return 0;
   } catch (err) {
     console.error(`bench: ${err.stack ?? err.message}`);
     return 1;
   } finally {
+    await template?.stop();
+    templateLog?.end();
+    if (templateState) rmSync(templateState, { recursive: true, force: true });
     await stack?.stop();
   }
 }
