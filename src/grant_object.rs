@@ -16,7 +16,7 @@ use crate::oauth::token::{self, Form};
 use crate::oauth::workos_events;
 use crate::platform::grants::{ChangeRequest, GuardedStore, StoreOp};
 use crate::platform::kv::KV_BINDING;
-use crate::platform::{self, fetch::FetchClient, isolate, kv::KvStore};
+use crate::platform::{self, fetch::FetchClient, isolate, json_body, kv::KvStore};
 use crate::responses as web;
 use crate::timing::Timings;
 use crate::turnstile::Turnstile;
@@ -50,7 +50,7 @@ impl DurableObject for GrantGuard {
         };
         match req.path().as_str() {
             "/change" => {
-                let request: ChangeRequest = req.json().await?;
+                let request: ChangeRequest = json_body(req.text()).await?;
                 let now = arrived_ms / 1000;
                 match workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
                     .await
@@ -60,7 +60,7 @@ impl DurableObject for GrantGuard {
                 }
             }
             "/store" => {
-                let op: StoreOp = req.json().await?;
+                let op: StoreOp = json_body(req.text()).await?;
                 match store.apply(op).await {
                     Ok(value) => Response::from_json(&value),
                     Err(e) => Response::error(e.0, 503),

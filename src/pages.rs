@@ -1,6 +1,10 @@
 //! HTML pages (askama templates in `static/`, auto-escaped). Pure: rendering only.
 use askama::Template;
 
+/// The pages' style sheet, inlined into each page by `base.html`. A constant rather than an
+/// askama `include`, which would copy it into every template's code (five copies in the Wasm).
+pub const STYLE: &str = include_str!("../static/style.css");
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {

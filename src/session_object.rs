@@ -9,7 +9,7 @@
 use crate::mcp;
 use crate::platform::audit::Background;
 use crate::platform::tools::{ToolAudit, WorkerToolEnv};
-use crate::platform::{self};
+use crate::platform::{self, json_body};
 use crate::principal::Principal;
 use futures_channel::mpsc::{unbounded, UnboundedSender};
 use serde::{Deserialize, Serialize};
@@ -75,9 +75,9 @@ impl DurableObject for SseSession {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let path = req.path();
         match path.as_str() {
-            "/open" => self.open(req.json().await?),
+            "/open" => self.open(json_body(req.text()).await?),
             "/probe" => Response::empty().map(|r| r.with_status(if self.is_live() { 409 } else { 404 })),
-            "/message" => self.message(req.json().await?).await,
+            "/message" => self.message(json_body(req.text()).await?).await,
             _ => Response::error("not found", 404),
         }
     }

@@ -107,9 +107,11 @@ pub fn parse(body: &[u8]) -> Result<Message, Value> {
     if body.len() > super::MAX_MESSAGE_BYTES {
         return Err(McpError::InvalidRequest("the message is larger than 1 MiB".into()).into_response(RequestId::Null));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        McpError::Parse(format!("the body is not valid JSON ({})", json_error_kind(&e))).into_response(RequestId::Null)
-    })?;
+    let not_json =
+        |kind: &str| McpError::Parse(format!("the body is not valid JSON ({kind})")).into_response(RequestId::Null);
+    // JSON text is UTF-8; parsing from `str` everywhere keeps one serde_json reader in the Wasm.
+    let text = std::str::from_utf8(body).map_err(|_| not_json("not UTF-8"))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| not_json(json_error_kind(&e)))?;
     match value {
         Value::Object(obj) => {
             let id = readable_id(&obj);

@@ -95,7 +95,8 @@ pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result
         ))
         .with_status(413));
     }
-    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+    let Some(Value::Object(obj)) = std::str::from_utf8(body).ok().and_then(|s| serde_json::from_str::<Value>(s).ok())
+    else {
         return Err(OAuthError::invalid_request("the registration body must be a JSON object"));
     };
     let meta = |d: String| OAuthError::invalid_client_metadata(d);

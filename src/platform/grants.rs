@@ -58,7 +58,7 @@ impl AppStore {
             .await
             .map_err(err)?;
         match resp.status_code() {
-            200 => resp.json::<Option<String>>().await.map_err(err),
+            200 => super::json_body::<Option<String>>(resp.text()).await.map_err(err),
             status => Err(StoreError(format!("grant object answered {status}"))),
         }
     }
@@ -177,7 +177,7 @@ impl GrantOwner for GrantObjects<'_> {
             .await
             .map_err(unavailable)?;
         match resp.status_code() {
-            200 => resp.json::<bool>().await.map_err(unavailable),
+            200 => super::json_body::<bool>(resp.text()).await.map_err(unavailable),
             status => Err(OAuthError::unavailable(format!("grant object answered {status}"), Some(30))),
         }
     }

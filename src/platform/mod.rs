@@ -14,6 +14,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
 
+/// A request or response body parsed with serde_json: `json_body(req.text()).await`. The
+/// `worker` crate's own `json()` goes through serde_wasm_bindgen, which puts a second
+/// deserializer for every type in the Wasm and crosses into JavaScript for every field.
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    text: impl std::future::Future<Output = worker::Result<String>>,
+) -> worker::Result<T> {
+    Ok(serde_json::from_str(&text.await?)?)
+}
+
 /// Unix seconds from the platform clock (`std::time` is unavailable on wasm32-unknown-unknown).
 pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64

@@ -236,7 +236,7 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
     match answer.status_code() {
         202 => Ok(Response::ok("Accepted")?.with_status(202)),
         404 => Err(RouteError::mcp(404, "unknown session")),
-        400 => Ok(web::json(400, &answer.json::<Value>().await.unwrap_or(Value::Null))?),
+        400 => Ok(web::json(400, &crate::platform::json_body::<Value>(answer.text()).await.unwrap_or(Value::Null))?),
         status => Err(RouteError::mcp(status, "the session could not take the message")),
     }
 }
