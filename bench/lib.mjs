@@ -1,4 +1,5 @@
-// Shared by the benchmarks: the e2e stack started for a benchmark, and a percentile.
+// Shared by the benchmarks: the e2e stack started for a benchmark, the no-op and template Workers
+// (bench/noop, bench/template) under `wrangler dev`, deploy size and start-up profiles, a percentile.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack } from '../tests/e2e/stack.mjs';

@@ -50,6 +50,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -372,6 +373,15 @@ function printTable(rows) {
   }
 }
 
+/** The commit measured (`-dirty`: with uncommitted changes in the work tree, which the build includes). */
+function revision() {
+  try {
+    return `at ${execFileSync('git', ['describe', '--always', '--dirty'], { cwd: ROOT, encoding: 'utf8' }).trim()}`;
+  } catch {
+    return 'not in git';
+  }
+}
+
 /** The last table: one row per measure, a column per Worker (`–` where it does not apply). */
 function printSideBySide(rows) {
   const head = ['measure', 'this Worker', 'TS template', 'no-op'];
@@ -494,7 +504,7 @@ async function main() {
     const noopStartup = await sizeAndStartup(path.join(ROOT, 'bench/noop/wrangler.toml'));
 
     console.log('');
-    console.log(`MCP benchmark — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, `
+    console.log(`MCP benchmark — ${new Date().toISOString().slice(0, 10)}, ${revision()}, node ${process.version}, `
       + `${os.cpus().length}× ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, wrangler dev (local workerd) on ${testEnv.WORKER_URL}`
       + (TEMPLATE ? `, the TS template on ${tpl.origin}` : ''));
     printTable([warm, http, floor, sse, ...(TEMPLATE ? [tplWarm, tplHttp] : [])]);
