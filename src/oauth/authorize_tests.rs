@@ -238,3 +238,16 @@ fn approval_is_remembered_for_the_exact_redirect_uri_only() {
     let same = w.params(&c, &[]);
     assert!(matches!(block_on(consent::begin(&w.ctx(), &same, Some(&s2), Some(sealed))), Next::Redirect { .. }));
 }
+
+#[test]
+fn approval_asks_workos_for_the_refresh_and_the_memberships_together_and_nothing_more() {
+    let w = world();
+    let client = w.public_client();
+    let s = w.sign_in();
+    let before = w.http.paths().len();
+    w.approve(&w.params(&client, &[]), &s);
+    // (The JWKS is fetched too: this world's isolate has not verified a token yet.)
+    let asked: Vec<String> =
+        w.http.paths()[before..].iter().filter(|p| !p.starts_with("/sso/jwks/")).cloned().collect();
+    assert_eq!(asked, ["/user_management/authenticate", "/user_management/organization_memberships"]);
+}

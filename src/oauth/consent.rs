@@ -238,7 +238,9 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         return fresh_signin(ctx, req, session, set_cookies).await;
     };
     let org = session.principal.organization_id.as_deref();
-    let auth = match ctx.workos().authenticate_with_refresh_token(&workos_token, org).await {
+    let user = session.principal.user_id.as_str();
+    let (refreshed, prefetched) = signin::refresh_with_memberships(ctx, &workos_token, user, org).await;
+    let auth = match refreshed {
         Ok(a) => a,
         Err(e) if session_ended(&e) => {
             // A submission sent twice (a double click) reaches here second: the first spent the
@@ -258,8 +260,11 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         Err(e) => return Next::Page(signin_refusal(&SigninError::Workos(e))),
     };
     // The session notes its token as spent while the new one is read (role, permissions).
-    let (spent, resolved) =
-        join(signin::spend_workos_refresh_token(ctx, session_id, session), signin::resolve_principal(ctx, auth)).await;
+    let (spent, resolved) = join(
+        signin::spend_workos_refresh_token(ctx, session_id, session),
+        signin::resolve_principal(ctx, auth, prefetched),
+    )
+    .await;
     if let Err(e) = spent {
         return Next::Page(signin_refusal(&e));
     }

@@ -276,15 +276,13 @@ pub async fn refresh<S: Store, H: HttpClient>(
     let audience = narrowed_audience(ctx, &g, form)?;
     let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid)?;
     let org = secrets.principal.organization_id.as_deref();
-    let auth = ctx
-        .workos()
-        .authenticate_with_refresh_token(secrets.workos_refresh_token.as_str(), org)
-        .await
-        .map_err(|e| upstream(SigninError::Workos(e)))?;
+    let (auth, prefetched) =
+        signin::refresh_with_memberships(ctx, secrets.workos_refresh_token.as_str(), g.user_id.as_str(), org).await;
+    let auth = auth.map_err(|e| upstream(SigninError::Workos(e)))?;
     // From here on WorkOS has spent the grant's refresh token: whatever fails next, the grant
     // must keep the new one, or a retry would meet invalid_grant and the grant would be lost.
     let rotated = auth.refresh_token.clone();
-    let (principal, workos_refresh_token) = match signin::resolve_principal(ctx, auth).await {
+    let (principal, workos_refresh_token) = match signin::resolve_principal(ctx, auth, prefetched).await {
         Ok(resolved) => resolved,
         Err(e) => {
             let kept = GrantSecrets { principal: secrets.principal, workos_refresh_token: rotated };

@@ -407,3 +407,17 @@ fn a_token_is_accepted_only_by_the_deployment_that_issued_it() {
     ));
     assert_eq!(elsewhere.unwrap_err(), BearerError::Invalid);
 }
+
+#[test]
+fn a_refresh_asks_workos_for_the_refresh_and_the_memberships_together_and_nothing_more() {
+    let w = world();
+    let (c, t1) = w.connected();
+    let before = w.http.paths().len();
+    w.refresh(&c, t1.refresh_token.as_str()).unwrap();
+    // The memberships are asked for while WorkOS refreshes (the grant knows user and
+    // organization), and that answer is the one used: no second lookup.
+    assert_eq!(
+        w.http.paths()[before..],
+        ["/user_management/authenticate", "/user_management/organization_memberships"]
+    );
+}

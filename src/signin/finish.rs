@@ -39,7 +39,7 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
     client: &ClientInfo,
 ) -> Result<Completed, SigninError> {
     let user = auth.user.clone();
-    let (principal, refresh_token) = resolve_principal(ctx, auth).await?;
+    let (principal, refresh_token) = resolve_principal(ctx, auth, None).await?;
     let location = match &resume.external_auth_id {
         Some(id) => super::bridge::complete(ctx, id, &user).await?,
         None => resume.return_to,

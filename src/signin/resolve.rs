@@ -8,13 +8,38 @@ use crate::principal::Principal;
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::workos::jwt::{peek_kid, verify_prepared};
-use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError};
+use crate::workos::{AccessClaims, AuthResponse, Membership, TokenError, WorkosError};
 use futures_util::future::join;
 
-/// Returns the principal and the newest WorkOS refresh token.
+/// A user's memberships in one organization, asked for while WorkOS refreshed their session
+/// (the user and organization are known before the answer: the session's or the grant's).
+pub struct Prefetched {
+    user_id: String,
+    organization_id: String,
+    memberships: Result<Vec<Membership>, WorkosError>,
+}
+
+/// WorkOS's refresh of `refresh_token` (scoped to `organization_id`), and at the same time the
+/// memberships [`resolve_principal`] will read: one round trip to WorkOS instead of two in a row.
+pub async fn refresh_with_memberships<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    refresh_token: &str,
+    user_id: &str,
+    organization_id: Option<&str>,
+) -> (Result<AuthResponse, WorkosError>, Option<Prefetched>) {
+    let workos = ctx.workos();
+    let refresh = workos.authenticate_with_refresh_token(refresh_token, organization_id);
+    let Some(org) = organization_id else { return (refresh.await, None) };
+    let (auth, memberships) = join(refresh, workos.list_memberships(user_id, Some(org))).await;
+    (auth, Some(Prefetched { user_id: user_id.to_string(), organization_id: org.to_string(), memberships }))
+}
+
+/// Returns the principal and the newest WorkOS refresh token. `prefetched` memberships are used
+/// when they are the user's in the organization that applies; otherwise WorkOS is asked.
 pub async fn resolve_principal<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     mut auth: AuthResponse,
+    prefetched: Option<Prefetched>,
 ) -> Result<(Principal, Secret<String>), SigninError> {
     let mut claims = verify_access_token(ctx, auth.access_token.as_str()).await?;
     if claims.sub != auth.user.id {
@@ -24,8 +49,13 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
     // the session to); otherwise every membership, page by page.
     let known_org =
         ctx.config.organization_id.clone().or_else(|| auth.organization_id.clone()).or_else(|| claims.org_id.clone());
-    let memberships =
-        ctx.workos().list_memberships(&auth.user.id, known_org.as_deref()).await.map_err(SigninError::Workos)?;
+    let memberships = match prefetched {
+        Some(p) if p.user_id == auth.user.id && known_org.as_deref() == Some(p.organization_id.as_str()) => {
+            p.memberships
+        }
+        _ => ctx.workos().list_memberships(&auth.user.id, known_org.as_deref()).await,
+    }
+    .map_err(SigninError::Workos)?;
     let membership =
         choose_membership(&memberships, ctx.config.organization_id.as_deref(), auth.organization_id.as_deref())?;
 
