@@ -251,3 +251,30 @@ fn approval_asks_workos_for_the_refresh_and_the_memberships_together_and_nothing
         w.http.paths()[before..].iter().filter(|p| !p.starts_with("/sso/jwks/")).cloned().collect();
     assert_eq!(asked, ["/user_management/authenticate", "/user_management/organization_memberships"]);
 }
+
+#[test]
+fn a_session_signed_in_moments_ago_hands_its_standing_and_workos_token_to_the_grant() {
+    let w = world();
+    let client = w.public_client();
+    let s = w.sign_in_ago(30);
+    let before = w.http.paths().len();
+    let (code, _) = w.approve(&w.params(&client, &[]), &s);
+    assert_eq!(w.http.paths()[before..], [] as [String; 0], "no WorkOS call: the sign-in just verified all of it");
+    let tokens = w.exchange(&client, &code).unwrap();
+    // The grant refreshes with the session's own WorkOS refresh token.
+    let before = w.http.requests.borrow().len();
+    w.refresh(&client, tokens.refresh_token.as_str()).unwrap();
+    let sent = String::from_utf8(w.http.requests.borrow()[before].body.clone().unwrap()).unwrap();
+    assert!(sent.contains("wrt-session-"), "{sent}");
+    // The session's token is spent: this browser's next authorization goes through WorkOS.
+    let again = block_on(consent::decide(
+        &w.ctx(),
+        &w.params(&client, &[]),
+        Some("approve"),
+        Some("csrf-token"),
+        Some(ORIGIN),
+        Some(&s),
+        None,
+    ));
+    assert!(matches!(&again, Next::WorkosSignIn { location, .. } if location.contains("/user_management/authorize")), "{again:?}");
+}

@@ -1,9 +1,11 @@
 //! The browser side of `/authorize`: who is signed in, whether this browser already approved
 //! the client, the consent form (CSRF-protected), and handing a code back to the client.
 use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
+use super::OAuthError;
 use crate::context::Ctx;
 use crate::cookies;
 use crate::outbound::HttpClient;
+use crate::secret::Secret;
 use crate::signin::{self, Session, SigninError, StartRequest};
 use crate::store::Store;
 use futures_util::future::join;
@@ -14,8 +16,10 @@ pub const CONSENT_COOKIE: &str = "__Host-mcp-consent";
 pub const CONSENT_TTL: u64 = 30 * 24 * 3600;
 /// The cookie stays well under browsers' 4 KiB limit.
 const MAX_REMEMBERED: usize = 12;
-/// Sessions younger than this are not sent back to WorkOS (loop guard).
-const FRESH_SESSION_SECS: u64 = 60;
+/// A session signed in at most this long ago hands its principal and WorkOS refresh token to the
+/// grant without asking WorkOS again: what it verified is as fresh as a bearer token's standing
+/// (also up to 60 s), and WorkOS's events revoke grants that change meanwhile.
+const HANDOVER_SECS: u64 = 60;
 
 /// WorkOS refused the refresh token itself (expired, revoked, reused): the WorkOS session is over.
 fn session_ended(e: &crate::workos::WorkosError) -> bool {
@@ -237,6 +241,21 @@ async fn hand_back_code<S: Store, H: HttpClient>(
     let Some(workos_token) = signin::workos_refresh_token(ctx, session) else {
         return fresh_signin(ctx, req, session, set_cookies).await;
     };
+    if ctx.now.saturating_sub(session.created_at) <= HANDOVER_SECS {
+        // Signed in moments ago: the standing WorkOS just vouched for, and its refresh token, go
+        // to the grant as they are (no second refresh). The session notes the token as spent
+        // while the code is issued.
+        let principal = session.principal.clone();
+        let (spent, issued) = join(
+            signin::spend_workos_refresh_token(ctx, session_id, session),
+            authorize::issue_code(ctx, req, principal, Secret::new(workos_token)),
+        )
+        .await;
+        if let Err(e) = spent {
+            return Next::Page(signin_refusal(&e));
+        }
+        return code_or_refusal(issued, set_cookies);
+    }
     let org = session.principal.organization_id.as_deref();
     let user = session.principal.user_id.as_str();
     let (refreshed, prefetched) = signin::refresh_with_memberships(ctx, &workos_token, user, org).await;
@@ -249,12 +268,10 @@ async fn hand_back_code<S: Store, H: HttpClient>(
             if spent_meanwhile(ctx, session_id).await {
                 return fresh_signin(ctx, req, session, set_cookies).await;
             }
-            // The token is dead either way. A session this young just came back from WorkOS:
-            // sending it there again could loop, so it gets a page instead.
+            // The token is dead either way. The session is older than HANDOVER_SECS (a younger
+            // one hands its token over without asking WorkOS), so going back to WorkOS cannot
+            // loop: the new session it brings is young.
             let _ = signin::spend_workos_refresh_token(ctx, session_id, session).await;
-            if ctx.now.saturating_sub(session.created_at) <= FRESH_SESSION_SECS {
-                return Next::Page(signin_refusal(&SigninError::Workos(e)));
-            }
             return fresh_signin(ctx, req, session, set_cookies).await;
         }
         Err(e) => return Next::Page(signin_refusal(&SigninError::Workos(e))),
@@ -279,7 +296,12 @@ async fn hand_back_code<S: Store, H: HttpClient>(
             "The signed-in user changed during authorization. Start again.",
         ));
     }
-    match authorize::issue_code(ctx, req, principal, upstream_refresh).await {
+    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh).await, set_cookies)
+}
+
+/// The redirect back to the client with its code, or the page saying why there is none.
+fn code_or_refusal(issued: Result<String, OAuthError>, set_cookies: Vec<String>) -> Next {
+    match issued {
         Ok(location) => Next::Redirect { location, set_cookies },
         Err(e) => Next::Page(Refusal {
             status: e.status,

@@ -188,6 +188,11 @@ impl World {
 
     /// A signed-in browser: returns its session cookie.
     fn sign_in(&self) -> String {
+        self.sign_in_ago(3600)
+    }
+
+    /// A browser signed in `age` seconds ago (see `consent::HANDOVER_SECS`).
+    fn sign_in_ago(&self, age: u64) -> String {
         let now = self.now.get();
         let keys = &self.config.seal_keys;
         let principal = Principal {
@@ -210,7 +215,7 @@ impl World {
                 now + 3600,
             ),
             csrf: "csrf-token".into(),
-            created_at: now - 3600,
+            created_at: now - age,
             expires_at: now + 3600,
         };
         let id = crate::random::token(16);
