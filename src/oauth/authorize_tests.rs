@@ -276,5 +276,8 @@ fn a_session_signed_in_moments_ago_hands_its_standing_and_workos_token_to_the_gr
         Some(&s),
         None,
     ));
-    assert!(matches!(&again, Next::WorkosSignIn { location, .. } if location.contains("/user_management/authorize")), "{again:?}");
+    assert!(
+        matches!(&again, Next::WorkosSignIn { location, .. } if location.contains("/user_management/authorize")),
+        "{again:?}"
+    );
 }

@@ -40,7 +40,9 @@ impl Store for KvStore {
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        let put = self.kv.put(key, value).map_err(err)?.expiration_ttl(ttl_secs.max(KV_MIN_TTL));
+        // As bytes: the same stored value, and `put`'s generic path would bring serde_wasm_bindgen
+        // and float formatting into the Wasm for a string.
+        let put = self.kv.put_bytes(key, value.as_bytes()).map_err(err)?.expiration_ttl(ttl_secs.max(KV_MIN_TTL));
         self.timed_op(true, async { put.execute().await.map_err(err) }).await
     }
 
