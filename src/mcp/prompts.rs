@@ -99,10 +99,11 @@ you need more detail.",
     Ok((prompt.description.to_string(), messages))
 }
 
-/// Completion of `generate-image`'s `style`: the known styles containing `value` (case-insensitive).
+/// Completion of `generate-image`'s `style`: the known styles containing `value` (ASCII
+/// case-insensitive: the styles are ASCII, and Unicode case tables would cost the Wasm ~10 KB).
 pub fn complete_style(value: &str) -> Vec<String> {
-    let needle = value.to_lowercase();
-    STYLES.iter().filter(|s| s.to_lowercase().contains(&needle)).map(|s| s.to_string()).collect()
+    let needle = value.to_ascii_lowercase();
+    STYLES.iter().filter(|s| s.to_ascii_lowercase().contains(&needle)).map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]

@@ -138,9 +138,10 @@ fn clip(s: &str) -> String {
     }
 }
 
+/// The first letter in upper case (parameter names are ASCII; others are left as they are).
 fn upper_first(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next().map(|f| std::iter::once(f.to_ascii_uppercase()).chain(c).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]
