@@ -3,6 +3,7 @@
 //! Layers: `routes/` (thin handlers) → protocol cores (`signin/`, `workos/`, `cookies`, …) that
 //! never name a `worker` type → `platform/` (KV, Fetch, env) behind small traits.
 pub mod authkit;
+pub mod b64;
 pub mod config;
 pub mod context;
 pub mod cookies;

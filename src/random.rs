@@ -1,5 +1,5 @@
 //! Randomness for state, ids and nonces (getrandom: `crypto.getRandomValues` on Workers).
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use crate::b64::URL_SAFE_NO_PAD;
 
 /// Fill `buf` from the platform CSPRNG. There is no sensible fallback if the platform has no
 /// randomness, so this is the one deliberate panic: it cannot be reached from request input.

@@ -7,9 +7,9 @@
 //! purpose never opens as another.
 //! Keys come from `COOKIE_ENCRYPTION_KEY` (comma-separated; the first seals, all open) through
 //! HKDF-SHA256, so any string of enough entropy works as a key.
+use crate::b64::URL_SAFE_NO_PAD;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hkdf::Hkdf;
 use sha2::Sha256;
 

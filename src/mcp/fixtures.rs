@@ -4,10 +4,10 @@
 //! product's own, through the same dispatch, so the suite exercises the real protocol paths
 //! (content types, logging, progress, resources, prompts, completion). Never on by default.
 use super::model::{Prompt, PromptArgument, PromptMessage, Resource, ResourceTemplate};
+use crate::b64::STANDARD;
 use crate::tools::{
     png, CallToolResult, Content, LogLevel, Notices, ResourceContents, ToolAnnotations, ToolDescription,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Map, Value};
 
 const TOOLS: &[(&str, &str)] = &[

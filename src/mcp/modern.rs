@@ -13,10 +13,10 @@ use super::input_required::Round;
 use super::jsonrpc::{McpError, Message};
 use super::model::{result_response, ProtocolVersion, RequestId};
 use super::{fixtures_modern, SERVER_NAME};
+use crate::b64::STANDARD;
 use crate::principal::Principal;
 use crate::seal::SealKeys;
 use crate::tools::{LogLevel, Notices, ToolEnv};
-use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Map, Value};
 
 /// The stateless revisions this server speaks (newest first).

@@ -1,5 +1,5 @@
 //! PKCE (RFC 7636), S256 only: `plain` and a missing method are refused at `/authorize`.
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use crate::b64::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 

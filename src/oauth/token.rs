@@ -5,6 +5,7 @@ use super::grant::{self, Grant, GrantPhase, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
 use super::types::{AuthorizationCode, GrantType, RefreshToken, TokenHash};
 use super::{registry, ErrorCode, OAuthError};
+use crate::b64::STANDARD;
 use crate::context::Ctx;
 use crate::ids::GrantId;
 use crate::outbound::HttpClient;
@@ -13,7 +14,6 @@ use crate::secret::Secret;
 use crate::signin::{self, SigninError};
 use crate::store::Store;
 use crate::workos::WorkosError;
-use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::Serialize;
 use std::collections::HashMap;
 

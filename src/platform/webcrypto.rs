@@ -1,7 +1,7 @@
 //! RS256 signatures checked by the runtime's WebCrypto (`crypto.subtle`): native code, and no
 //! big-integer RSA in the Wasm. The protocol core (`workos::jwt`) decides everything else.
+use crate::b64::URL_SAFE_NO_PAD;
 use crate::workos::jwt::RsaKey;
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};

@@ -3,6 +3,7 @@
 use super::finish::{finish, Completed, Resume};
 use super::organization::{self, Picker};
 use super::{ClientInfo, SigninError, SIGNIN_COOKIE, STATE_TTL};
+use crate::b64::URL_SAFE_NO_PAD;
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
@@ -11,7 +12,6 @@ use crate::store::{keys, Store};
 use crate::workos::client::authorization_url;
 use crate::workos::{AuthorizeParams, WorkosError};
 use crate::{cookies, random};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

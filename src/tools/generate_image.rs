@@ -2,7 +2,7 @@
 //! it (local dev, tests) a deterministic PNG rendered here, labelled as a local preview.
 use super::{preview, CallToolResult, Content};
 use super::{LogLevel, Notices, ToolEnv};
-use base64::{engine::general_purpose::STANDARD, Engine};
+use crate::b64::STANDARD;
 use serde::Deserialize;
 
 /// `generateImage`'s arguments, once validated (1–2000 characters; 4–8 steps, 4 by default).

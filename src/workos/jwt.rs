@@ -13,7 +13,7 @@
 //!
 //! The JWKS parsing ([`RsaKeys`]), the signature step ([`verify_rs256`]) and the time rule
 //! ([`check_time`]) are shared with the AuthKit verifier in `crate::authkit::tokens`.
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use crate::b64::URL_SAFE_NO_PAD;
 use jwt_compact::UntrustedToken;
 use serde::Deserialize;
 use serde_json::Value;
