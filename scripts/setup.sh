@@ -37,7 +37,7 @@ fi
 
 # npm ci only when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm packages (wrangler, esbuild, workos CLI, playwright-core, MCP SDK)"
+  step "installing npm packages (wrangler, esbuild, binaryen, workos CLI, playwright-core, MCP SDK)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
