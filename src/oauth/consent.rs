@@ -132,28 +132,22 @@ async fn checked<S: Store, H: HttpClient>(
     }
 }
 
-async fn signed_in<S: Store, H: HttpClient>(
-    ctx: &Ctx<'_, S, H>,
-    req: &ValidRequest,
-    session_cookie: Option<&str>,
-) -> Result<(String, Session), Next> {
-    match signin::load_session(ctx, session_cookie).await {
-        Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(to_workos(ctx, &req.params.path(), None, Vec::new()).await),
-        Err(e) => Err(Next::Page(signin_refusal(&e))),
-    }
-}
-
-/// The request is valid and the browser signed in — or what to answer instead.
+/// The request is valid and the browser signed in — or what to answer instead. The client and
+/// the session are read at the same time.
 async fn validated_and_signed_in<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     params: &AuthorizeParams,
     session_cookie: Option<&str>,
     consent_cookie: Option<&str>,
 ) -> Result<(ValidRequest, String, Session), Next> {
-    let req = checked(ctx, params, session_cookie, consent_cookie).await?;
-    let (session_id, session) = signed_in(ctx, &req, session_cookie).await?;
-    Ok((req, session_id, session))
+    let (req, session) =
+        join(checked(ctx, params, session_cookie, consent_cookie), signin::load_session(ctx, session_cookie)).await;
+    let req = req?;
+    match session {
+        Ok(Some((session_id, session))) => Ok((req, session_id, session)),
+        Ok(None) => Err(to_workos(ctx, &req.params.path(), None, Vec::new()).await),
+        Err(e) => Err(Next::Page(signin_refusal(&e))),
+    }
 }
 
 /// `GET /authorize`.
