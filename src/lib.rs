@@ -44,6 +44,8 @@ mod router;
 mod routes;
 #[cfg(target_arch = "wasm32")]
 mod session_object;
+#[cfg(target_arch = "wasm32")]
+mod webcrypto;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

@@ -7,7 +7,6 @@ pub mod grants;
 pub mod isolate;
 pub mod kv;
 pub mod tools;
-pub mod webcrypto;
 
 use crate::config::{Config, ConfigError};
 use std::cell::RefCell;

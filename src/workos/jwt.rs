@@ -1,7 +1,7 @@
 //! Access-token verification against WorkOS's JWKS (RS256 only; `jwt-compact` parses).
 //!
 //! The RSA signature itself is checked by [`signature_ok`]: in the Worker by WebCrypto
-//! (`crypto.subtle.verify`, native code, in `platform::webcrypto`), so no big-integer RSA is
+//! (`crypto.subtle.verify`, native code, in `crate::webcrypto`), so no big-integer RSA is
 //! compiled into the Wasm; natively (tests, fuzzing) by `jwt-compact`'s `rsa` backend.
 //! Verification is split so a per-isolate key cache in a `RefCell` is never borrowed across the
 //! `.await`: [`RsaKeys::prepare`] (parse, `alg`, key by `kid`) under the borrow, then the
@@ -349,9 +349,11 @@ async fn signature_ok(key: &RsaKey, token: &str) -> bool {
     Rsa::rs256().verify_signature(&signature, &public, signed.as_bytes())
 }
 
-/// In the Worker: WebCrypto.
+/// In the Worker: WebCrypto (`crate::webcrypto`).
 #[cfg(target_arch = "wasm32")]
-use crate::platform::webcrypto::rs256_signature_ok as signature_ok;
+async fn signature_ok(key: &RsaKey, token: &str) -> bool {
+    crate::webcrypto::rs256_signature_ok(&key.modulus, &key.exponent, token).await
+}
 
 /// Why `exp`/`nbf` refuse a token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! RS256 signatures checked by the runtime's WebCrypto (`crypto.subtle`): native code, and no
-//! big-integer RSA in the Wasm. The protocol core (`workos::jwt`) decides everything else.
+//! big-integer RSA in the Wasm. The protocol core (`workos::jwt`) decides everything else; this
+//! leaf module (wasm32 only) imports none of it, so no core depends on `platform/`.
 use crate::b64::URL_SAFE_NO_PAD;
-use crate::workos::jwt::RsaKey;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
@@ -10,36 +10,41 @@ use wasm_bindgen_futures::JsFuture;
 /// Imported keys kept per isolate: a JWKS holds a few keys and rotates rarely.
 const KEPT_KEYS: usize = 8;
 
+/// An RSA key (modulus, exponent) and its imported `CryptoKey`.
+type Imported = (Vec<u8>, Vec<u8>, JsValue);
+
 thread_local! {
-    static IMPORTED: RefCell<Vec<(RsaKey, JsValue)>> = const { RefCell::new(Vec::new()) };
+    static IMPORTED: RefCell<Vec<Imported>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Whether `token`'s RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) verifies under `key`.
-/// Anything WebCrypto refuses (a key it will not import, a malformed signature) is `false`.
-pub async fn rs256_signature_ok(key: &RsaKey, token: &str) -> bool {
+/// Whether `token`'s RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) verifies under the RSA key
+/// (`modulus`, `exponent`: big-endian). Anything WebCrypto refuses (a key it will not import, a
+/// malformed signature) is `false`.
+pub async fn rs256_signature_ok(modulus: &[u8], exponent: &[u8], token: &str) -> bool {
     let Some((signed, signature)) = token.rsplit_once('.') else { return false };
     let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else { return false };
-    verify(key, signed.as_bytes(), &signature).await.unwrap_or(false)
+    verify(modulus, exponent, signed.as_bytes(), &signature).await.unwrap_or(false)
 }
 
-async fn verify(key: &RsaKey, message: &[u8], signature: &[u8]) -> Result<bool, JsValue> {
+async fn verify(modulus: &[u8], exponent: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, JsValue> {
     let subtle = Reflect::get(&Reflect::get(&js_sys::global(), &"crypto".into())?, &"subtle".into())?;
-    let crypto_key = imported(&subtle, key).await?;
+    let crypto_key = imported(&subtle, modulus, exponent).await?;
     let args = Array::of4(&algorithm()?, &crypto_key, &Uint8Array::from(signature), &Uint8Array::from(message));
     Ok(call(&subtle, "verify", &args).await?.as_bool().unwrap_or(false))
 }
 
-/// The `CryptoKey` for `key`, imported once per isolate.
-async fn imported(subtle: &JsValue, key: &RsaKey) -> Result<JsValue, JsValue> {
-    if let Some(found) = IMPORTED.with(|k| k.borrow().iter().find(|(known, _)| known == key).map(|(_, c)| c.clone())) {
+/// The `CryptoKey` for the key, imported once per isolate.
+async fn imported(subtle: &JsValue, modulus: &[u8], exponent: &[u8]) -> Result<JsValue, JsValue> {
+    let known = |k: &Vec<Imported>| k.iter().find(|(n, e, _)| n == modulus && e == exponent).map(|(_, _, c)| c.clone());
+    if let Some(found) = IMPORTED.with(|k| known(&k.borrow())) {
         return Ok(found);
     }
     let jwk = Object::new();
     for (name, value) in [
         ("kty", "RSA".to_string()),
         ("alg", "RS256".to_string()),
-        ("n", URL_SAFE_NO_PAD.encode(&key.modulus)),
-        ("e", URL_SAFE_NO_PAD.encode(&key.exponent)),
+        ("n", URL_SAFE_NO_PAD.encode(modulus)),
+        ("e", URL_SAFE_NO_PAD.encode(exponent)),
     ] {
         Reflect::set(&jwk, &name.into(), &value.into())?;
     }
@@ -51,7 +56,7 @@ async fn imported(subtle: &JsValue, key: &RsaKey) -> Result<JsValue, JsValue> {
         if k.len() >= KEPT_KEYS {
             k.remove(0);
         }
-        k.push((key.clone(), crypto_key.clone()));
+        k.push((modulus.to_vec(), exponent.to_vec(), crypto_key.clone()));
     });
     Ok(crypto_key)
 }
