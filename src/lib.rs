@@ -8,6 +8,7 @@ pub mod config;
 pub mod context;
 pub mod cookies;
 pub mod ids;
+pub mod json;
 pub mod limits;
 pub mod mcp;
 pub mod oauth;

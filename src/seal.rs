@@ -116,7 +116,7 @@ impl SealKeys {
     }
 
     pub fn open_json<T: serde::de::DeserializeOwned>(&self, purpose: &str, sealed: &str, now: u64) -> Option<T> {
-        serde_json::from_str(std::str::from_utf8(&self.open(purpose, sealed, now)?).ok()?).ok()
+        crate::json::from_bytes(&self.open(purpose, sealed, now)?)
     }
 }
 

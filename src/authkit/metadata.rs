@@ -38,10 +38,7 @@ pub async fn authkit_metadata<H: HttpClient>(
     }
     let request = HttpRequest::get_json(format!("{issuer}{AS_METADATA_PATH}"), Some(MAX_DOCUMENT_BYTES));
     let fetched = match http.send(request).await {
-        Ok(r) if r.status == 200 => std::str::from_utf8(&r.body)
-            .ok()
-            .and_then(|s| serde_json::from_str::<Value>(s).ok())
-            .filter(|d| d["issuer"] == issuer),
+        Ok(r) if r.status == 200 => crate::json::from_bytes::<Value>(&r.body).filter(|d| d["issuer"] == issuer),
         _ => None,
     };
     let mut cache = cache.borrow_mut();

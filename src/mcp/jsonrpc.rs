@@ -109,7 +109,7 @@ pub fn parse(body: &[u8]) -> Result<Message, Value> {
     }
     let not_json =
         |kind: &str| McpError::Parse(format!("the body is not valid JSON ({kind})")).into_response(RequestId::Null);
-    // JSON text is UTF-8; parsing from `str` everywhere keeps one serde_json reader in the Wasm.
+    // From `str`, as everywhere (see `crate::json`), with the reason named.
     let text = std::str::from_utf8(body).map_err(|_| not_json("not UTF-8"))?;
     let value: Value = serde_json::from_str(text).map_err(|e| not_json(json_error_kind(&e)))?;
     match value {

@@ -95,8 +95,7 @@ pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result
         ))
         .with_status(413));
     }
-    let Some(Value::Object(obj)) = std::str::from_utf8(body).ok().and_then(|s| serde_json::from_str::<Value>(s).ok())
-    else {
+    let Some(Value::Object(obj)) = crate::json::from_bytes::<Value>(body) else {
         return Err(OAuthError::invalid_request("the registration body must be a JSON object"));
     };
     let meta = |d: String| OAuthError::invalid_client_metadata(d);

@@ -409,7 +409,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         retry: Retry,
     ) -> Result<T, WorkosError> {
         let resp = self.call(req, secrets, retry).await?;
-        // JSON text is UTF-8; parsing from `str` everywhere keeps one serde_json reader in the Wasm.
+        // From `str`, as everywhere (see `crate::json`), with the reason named.
         let text = std::str::from_utf8(&resp.body)
             .map_err(|_| WorkosError::Malformed { status: resp.status, detail: "invalid JSON (not UTF-8)".into() })?;
         serde_json::from_str(text).map_err(|e| WorkosError::Malformed { status: resp.status, detail: describe(&e) })

@@ -73,8 +73,8 @@ impl WorkosError {
         let retry_after = retry_after_header.and_then(|v| parse_retry_after(v, now));
         let request_id = request_id.map(clean).filter(|s| !s.is_empty());
         // Only a JSON object counts; anything else (HTML from a proxy, plain text) is never echoed.
-        let json = match std::str::from_utf8(body).map(serde_json::from_str::<Value>) {
-            Ok(Ok(Value::Object(map))) => Some(map),
+        let json = match crate::json::from_bytes::<Value>(body) {
+            Some(Value::Object(map)) => Some(map),
             _ => None,
         };
         let field = |name: &str| json.as_ref().and_then(|m| text(m, name));

@@ -414,8 +414,8 @@ fn check_claims(payload: &Value, rules: &WorkosTokenRules, now: u64) -> Result<(
 /// The (already verified) payload segment, when it is a JSON object.
 fn payload_json(token: &str) -> Option<Value> {
     let bytes = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
-    match serde_json::from_str(std::str::from_utf8(&bytes).ok()?) {
-        Ok(v @ Value::Object(_)) => Some(v),
+    match crate::json::from_bytes(&bytes) {
+        Some(v @ Value::Object(_)) => Some(v),
         _ => None,
     }
 }
@@ -470,7 +470,7 @@ pub fn peek_kid(token: &str) -> Option<String> {
         return None;
     }
     let header = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
-    let header: Value = serde_json::from_str(std::str::from_utf8(&header).ok()?).ok()?;
+    let header: Value = crate::json::from_bytes(&header)?;
     header.get("kid")?.as_str().map(str::to_string)
 }
 

@@ -98,9 +98,7 @@ pub enum AccessChange {
 impl Event {
     /// Parse a verified body.
     pub fn parse(body: &[u8]) -> Option<Event> {
-        serde_json::from_str::<Event>(std::str::from_utf8(body).ok()?)
-            .ok()
-            .filter(|e| !e.id.is_empty() && e.id.len() <= 128)
+        crate::json::from_bytes::<Event>(body).filter(|e| !e.id.is_empty() && e.id.len() <= 128)
     }
 
     pub fn access_change(&self) -> AccessChange {
