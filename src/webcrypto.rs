@@ -17,13 +17,11 @@ thread_local! {
     static IMPORTED: RefCell<Vec<Imported>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Whether `token`'s RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) verifies under the RSA key
-/// (`modulus`, `exponent`: big-endian). Anything WebCrypto refuses (a key it will not import, a
-/// malformed signature) is `false`.
-pub async fn rs256_signature_ok(modulus: &[u8], exponent: &[u8], token: &str) -> bool {
-    let Some((signed, signature)) = token.rsplit_once('.') else { return false };
-    let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else { return false };
-    verify(modulus, exponent, signed.as_bytes(), &signature).await.unwrap_or(false)
+/// Whether `signature` is the RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) of `message` under
+/// the RSA key (`modulus`, `exponent`: big-endian). Anything WebCrypto refuses (a key it will not
+/// import, a malformed signature) is `false`.
+pub async fn rs256_signature_ok(modulus: &[u8], exponent: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    verify(modulus, exponent, message, signature).await.unwrap_or(false)
 }
 
 async fn verify(modulus: &[u8], exponent: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, JsValue> {

@@ -5,7 +5,8 @@
 use futures_executor::block_on;
 use libfuzzer_sys::fuzz_target;
 use mcp_authkit_worker::authkit::{AuthkitKeys, Expectations};
-use mcp_authkit_worker::workos::jwt::{parse_rs256, peek_kid, verify_rs256, RsaKeys};
+use mcp_authkit_worker::workos::jwt::peek_kid;
+use mcp_authkit_worker::workos::rs256::{parse_rs256, verify_rs256, RsaKeys};
 use mcp_authkit_worker::workos::{JwksCache, WorkosTokenRules};
 
 /// A real 2048-bit public key (its private half is not kept anywhere).

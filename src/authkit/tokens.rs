@@ -12,9 +12,8 @@
 //! A [`SharedKeys`] copy (the Worker uses the Cache API) lets a new or stale isolate take a
 //! sibling's fresh fetch instead of fetching itself.
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
-use crate::workos::jwt::{
-    check_time, parse_rs256, JwksProblem, Prepared, Rs256Error, RsaKeys, TimeError, MAX_JWKS_BYTES,
-};
+use crate::workos::jwt::{check_time, TimeError};
+use crate::workos::rs256::{parse_rs256, JwksProblem, Prepared, Rs256Error, RsaKeys, MAX_JWKS_BYTES};
 use serde::Deserialize;
 use serde_json::Value;
 use std::cell::RefCell;

@@ -1,20 +1,14 @@
-//! Access-token verification against WorkOS's JWKS (RS256 only; `jwt-compact` parses).
-//!
-//! The RSA signature itself is checked by [`signature_ok`]: in the Worker by WebCrypto
-//! (`crypto.subtle.verify`, native code, in `crate::webcrypto`), so no big-integer RSA is
-//! compiled into the Wasm; natively (tests, fuzzing) by `jwt-compact`'s `rsa` backend.
-//! Verification is split so a per-isolate key cache in a `RefCell` is never borrowed across the
-//! `.await`: [`RsaKeys::prepare`] (parse, `alg`, key by `kid`) under the borrow, then the
-//! signature and the claims.
+//! Access-token verification against WorkOS's JWKS: the RS256 step in [`super::rs256`], then
+//! the claims. With the cache in a `RefCell`, [`JwksCache::prepare`] runs under the borrow and
+//! [`verify_prepared`] after it.
 //!
 //! Time is always the caller's `now` (unix seconds): the system clock panics on wasm32, and
 //! tests need to move it. Claims are read from the verified payload with serde directly,
 //! because `jwt-compact` would consume `exp`/`iat` into chrono types.
 //!
-//! The JWKS parsing ([`RsaKeys`]), the signature step ([`verify_rs256`]) and the time rule
-//! ([`check_time`]) are shared with the AuthKit verifier in `crate::authkit::tokens`.
+//! The time rule ([`check_time`]) is shared with the AuthKit verifier in `crate::authkit::tokens`.
+use super::rs256::{Prepared, Rs256Error, RsaKeys};
 use crate::b64::URL_SAFE_NO_PAD;
-use jwt_compact::UntrustedToken;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -62,13 +56,6 @@ pub enum TokenError {
 pub const LEEWAY_SECS: u64 = 60;
 /// WorkOS tokens are ~1 KiB (templates cap claims at 3 KiB); refuse huge input before parsing.
 const MAX_TOKEN_LEN: usize = 16 * 1024;
-/// More keys than any real rotation needs; bounds the work a hostile JWKS can cause.
-const MAX_KEYS: usize = 32;
-/// A JWKS of `MAX_KEYS` 4096-bit keys with certificates stays well below this.
-pub const MAX_JWKS_BYTES: usize = 64 * 1024;
-/// RSA modulus size accepted, in bytes (2048–4096 bits).
-const MIN_MODULUS: usize = 256;
-const MAX_MODULUS: usize = 512;
 
 /// What a WorkOS User-Management access token must say about who issued it and for whom.
 ///
@@ -203,158 +190,6 @@ impl From<Rs256Error> for TokenError {
     }
 }
 
-/// The RS256 signing keys of a JWKS document, by `kid`. Shared by the WorkOS User-Management
-/// verifier above and the AuthKit one (`crate::authkit::tokens`).
-#[derive(Default)]
-pub struct RsaKeys(Vec<RsaKey>);
-
-/// An RSA public key for RS256, as its JWK fields decoded (big-endian, modulus without leading
-/// zeros), checked when the JWKS is loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RsaKey {
-    pub kid: Option<String>,
-    pub modulus: Vec<u8>,
-    pub exponent: Vec<u8>,
-}
-
-/// A token whose header says RS256 and names a key we hold: what the signature step needs.
-#[derive(Debug)]
-pub struct Prepared<'t> {
-    pub token: &'t str,
-    pub key: RsaKey,
-}
-
-impl Prepared<'_> {
-    /// Checks the signature; returns the payload (a JSON object), whose claims are the caller's
-    /// to check.
-    pub async fn check_signature(&self) -> Result<Value, Rs256Error> {
-        if !signature_ok(&self.key, self.token).await {
-            return Err(Rs256Error::Signature);
-        }
-        payload_json(self.token).ok_or_else(|| Rs256Error::Malformed("payload is not a JSON object".into()))
-    }
-}
-
-/// Why a JWKS document yielded no keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JwksProblem {
-    TooLarge,
-    NotJson,
-    NoKeysArray,
-    NoUsableKey,
-}
-
-impl JwksProblem {
-    pub fn describe(self) -> &'static str {
-        match self {
-            JwksProblem::TooLarge => "JWKS too large",
-            JwksProblem::NotJson => "not JSON",
-            JwksProblem::NoKeysArray => "no \"keys\" array",
-            JwksProblem::NoUsableKey => "no usable RS256 signing key",
-        }
-    }
-}
-
-impl RsaKeys {
-    /// The usable keys of a JWKS (at most `MAX_KEYS` entries looked at; the first key per `kid` wins).
-    pub fn parse(jwks_json: &str) -> Result<Self, JwksProblem> {
-        if jwks_json.len() > MAX_JWKS_BYTES {
-            return Err(JwksProblem::TooLarge);
-        }
-        let doc: Value = serde_json::from_str(jwks_json).map_err(|_| JwksProblem::NotJson)?;
-        let list = doc.get("keys").and_then(Value::as_array).ok_or(JwksProblem::NoKeysArray)?;
-        let mut keys: Vec<RsaKey> = Vec::new();
-        for jwk in list.iter().take(MAX_KEYS) {
-            let Some(key) = rsa_signing_key(jwk) else { continue };
-            if !keys.iter().any(|k| k.kid == key.kid) {
-                keys.push(key);
-            }
-        }
-        if keys.is_empty() {
-            return Err(JwksProblem::NoUsableKey);
-        }
-        Ok(RsaKeys(keys))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The key for `kid`; a token without `kid` may use the only key of a one-key JWKS.
-    pub fn get(&self, kid: Option<&str>) -> Option<&RsaKey> {
-        match kid {
-            Some(kid) => self.0.iter().find(|k| k.kid.as_deref() == Some(kid)),
-            None if self.0.len() == 1 => self.0.first(),
-            None => None,
-        }
-    }
-
-    /// [`parse_rs256`], then the key by `kid`: everything but the signature, synchronously.
-    pub fn prepare<'t>(&self, token: &'t str, max_len: usize) -> Result<Prepared<'t>, Rs256Error> {
-        let untrusted = parse_rs256(token, max_len)?;
-        let kid = untrusted.header().key_id.as_deref();
-        let key = self.get(kid).ok_or_else(|| Rs256Error::UnknownKey(kid.map(str::to_string)))?;
-        Ok(Prepared { token, key: key.clone() })
-    }
-}
-
-/// Why a token failed the RS256 signature step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rs256Error {
-    Malformed(String),
-    /// `alg` other than RS256 (incl. `none`, HS256); at most 20 characters of it.
-    Algorithm(String),
-    UnknownKey(Option<String>),
-    Signature,
-}
-
-/// Parse a compact JWT and check the header, then `alg` (RS256 only, decided on the header alone,
-/// before any key is touched: no algorithm confusion is possible).
-pub fn parse_rs256(token: &str, max_len: usize) -> Result<UntrustedToken<'_>, Rs256Error> {
-    if token.len() > max_len {
-        return Err(Rs256Error::Malformed("token too long".into()));
-    }
-    let untrusted = UntrustedToken::new(token).map_err(|e| Rs256Error::Malformed(parse_problem(&e)))?;
-    if untrusted.algorithm() != "RS256" {
-        return Err(Rs256Error::Algorithm(untrusted.algorithm().chars().take(20).collect()));
-    }
-    Ok(untrusted)
-}
-
-/// [`RsaKeys::prepare`] and [`Prepared::check_signature`] in one (no `RefCell` in between).
-pub async fn verify_rs256(keys: &RsaKeys, token: &str, max_len: usize) -> Result<Value, Rs256Error> {
-    keys.prepare(token, max_len)?.check_signature().await
-}
-
-/// Whether `token`'s RS256 signature (PKCS#1 v1.5, SHA-256) verifies under `key`: natively with
-/// `jwt-compact`'s `rsa` backend.
-#[cfg(not(target_arch = "wasm32"))]
-async fn signature_ok(key: &RsaKey, token: &str) -> bool {
-    use jwt_compact::alg::{Rsa, RsaPublicKey, RsaSignature};
-    use jwt_compact::jwk::JsonWebKey;
-    use jwt_compact::{Algorithm, AlgorithmSignature};
-    use std::borrow::Cow;
-    let jwk = JsonWebKey::Rsa {
-        modulus: Cow::Borrowed(&key.modulus),
-        public_exponent: Cow::Borrowed(&key.exponent),
-        private_parts: None,
-    };
-    let Some((signed, signature)) = token.rsplit_once('.') else { return false };
-    let (Ok(public), Some(signature)) = (
-        RsaPublicKey::try_from(&jwk),
-        URL_SAFE_NO_PAD.decode(signature).ok().and_then(|s| RsaSignature::try_from_slice(&s).ok()),
-    ) else {
-        return false;
-    };
-    Rsa::rs256().verify_signature(&signature, &public, signed.as_bytes())
-}
-
-/// In the Worker: WebCrypto (`crate::webcrypto`).
-#[cfg(target_arch = "wasm32")]
-async fn signature_ok(key: &RsaKey, token: &str) -> bool {
-    crate::webcrypto::rs256_signature_ok(&key.modulus, &key.exponent, token).await
-}
-
 /// Why `exp`/`nbf` refuse a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimeError {
@@ -409,59 +244,6 @@ fn check_claims(payload: &Value, rules: &WorkosTokenRules, now: u64) -> Result<(
     } else {
         Err(TokenError::WrongAudience)
     }
-}
-
-/// The (already verified) payload segment, when it is a JSON object.
-fn payload_json(token: &str) -> Option<Value> {
-    let bytes = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
-    match crate::json::from_bytes(&bytes) {
-        Some(v @ Value::Object(_)) => Some(v),
-        _ => None,
-    }
-}
-
-/// A fixed description per parse failure (serde messages could quote token content).
-fn parse_problem(e: &jwt_compact::ParseError) -> String {
-    use jwt_compact::ParseError as P;
-    match e {
-        P::InvalidTokenStructure => "not three dot-separated parts",
-        P::InvalidBase64Encoding => "not base64url",
-        P::MalformedHeader(_) => "header is not valid JSON",
-        P::UnsupportedContentType(_) => "unsupported cty",
-        _ => "unparseable token",
-    }
-    .to_string()
-}
-
-/// An RSA key meant for RS256 signatures, or `None` for anything else (skipped, not fatal:
-/// JWKS documents may legitimately carry encryption or other-algorithm keys). The modulus is
-/// 2048–4096 bits; the exponent an odd number from 3 to 2³³ − 1 (what RSA libraries accept).
-fn rsa_signing_key(jwk: &Value) -> Option<RsaKey> {
-    let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-    if field("kty") != Some("RSA")
-        || field("use").is_some_and(|u| u != "sig")
-        || field("alg").is_some_and(|a| a != "RS256")
-    {
-        return None;
-    }
-    let mut modulus = b64url(field("n")?)?;
-    let exponent = b64url(field("e")?)?;
-    let leading = modulus.iter().take_while(|b| **b == 0).count();
-    modulus.drain(..leading);
-    if !(MIN_MODULUS..=MAX_MODULUS).contains(&modulus.len()) || modulus.last().is_some_and(|b| b % 2 == 0) {
-        return None;
-    }
-    let significant: Vec<u8> = exponent.iter().copied().skip_while(|b| *b == 0).collect();
-    let e = (significant.len() <= 8).then(|| significant.iter().fold(0u64, |e, b| (e << 8) | u64::from(*b)))?;
-    if e < 3 || e % 2 == 0 || e >= 1 << 33 {
-        return None;
-    }
-    Some(RsaKey { kid: field("kid").map(str::to_string), modulus, exponent: significant })
-}
-
-/// base64url, tolerating `=` padding some JWKS publishers add.
-fn b64url(s: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()
 }
 
 /// The `kid` in a token header without verifying anything (to decide on a refetch).
