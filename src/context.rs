@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::outbound::HttpClient;
 use crate::store::Store;
-use crate::workos::{JwksCache, WorkosClient};
+use crate::workos::{JwksCache, OrgNames, WorkosClient};
 use std::cell::RefCell;
 
 /// Everything a flow needs from the outside world for one request.
@@ -14,6 +14,8 @@ pub struct Ctx<'a, S: Store, H: HttpClient> {
     pub http: &'a H,
     /// The per-isolate JWKS cache (never borrowed across an `.await`).
     pub jwks: &'a RefCell<JwksCache>,
+    /// The per-isolate organization names (never borrowed across an `.await`).
+    pub org_names: &'a RefCell<OrgNames>,
     /// Unix seconds.
     pub now: u64,
     /// The Worker's own origin, e.g. `https://mcp.example.com`.

@@ -43,9 +43,11 @@ impl DurableObject for GrantGuard {
         // concurrent with it (see `token::refresh`).
         let arrived_ms = js_sys::Date::now() as u64;
         let _turn = Turnstile::enter(&self.turnstile).await;
+        // The object's WorkOS calls and KV operations, for the Server-Timing of `/token`.
+        let timings = Rc::new(Timings::default());
         let store = GuardedStore {
             storage: self.state.storage(),
-            kv: KvStore::new(self.env.kv(KV_BINDING)?),
+            kv: KvStore::timed(self.env.kv(KV_BINDING)?, timings.clone()),
             now_ms: arrived_ms,
         };
         match req.path().as_str() {
@@ -75,14 +77,15 @@ impl DurableObject for GrantGuard {
                     Ok(c) => c,
                     Err(e) => return Response::error(format!("configuration error: {e}"), 500),
                 };
-                let timings = Rc::new(Timings::default());
                 let http = FetchClient::workos_timed(timings.clone());
                 let jwks = isolate::workos_jwks();
+                let org_names = isolate::org_names();
                 let ctx = Ctx {
                     config: &config,
                     store: &store,
                     http: &http,
                     jwks: &jwks,
+                    org_names: &org_names,
                     now: arrived_ms / 1000,
                     origin: &origin,
                 };
@@ -95,7 +98,7 @@ impl DurableObject for GrantGuard {
                         Ok(issued) => web::json(200, &serde_json::to_value(issued)?),
                         Err(e) => web::oauth_error(&e),
                     }?;
-                    // The grant object's own calls (the WorkOS refresh), named apart from the front's.
+                    // The grant object's own calls (the WorkOS refresh, KV), named apart from the front's.
                     let timing = timings.header("grant", js_sys::Date::now() - arrived_ms as f64);
                     resp.headers().set("Server-Timing", &timing)?;
                     Ok(resp)

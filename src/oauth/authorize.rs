@@ -14,6 +14,7 @@ use crate::outbound::HttpClient;
 use crate::principal::Principal;
 use crate::secret::Secret;
 use crate::store::Store;
+use futures_util::future::join;
 
 /// The authorization parameters, from the query (GET) or the consent form (POST).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -255,8 +256,11 @@ pub async fn issue_code<S: Store, H: HttpClient>(
         access: None,
         sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
     };
-    grant::save(ctx.store, &g, ctx.now).await?;
-    registry::renew(ctx.store, &req.client, ctx.now).await?;
+    // The client's registration is renewed (a KV read, a write once a day) while the grant is saved.
+    let (saved, renewed) =
+        join(grant::save(ctx.store, &g, ctx.now), registry::renew(ctx.store, &req.client, ctx.now)).await;
+    saved?;
+    renewed?;
     let mut pairs = vec![("code", code.expose())];
     if let Some(s) = &req.state {
         pairs.push(("state", s));

@@ -273,7 +273,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
     // The session notes its token as spent while the new one is read (role, permissions).
     let (spent, resolved) = join(
         signin::spend_workos_refresh_token(ctx, session_id, session),
-        signin::resolve_principal(ctx, auth, prefetched),
+        signin::resolve_principal(ctx, auth, signin::Source::Refresh(prefetched)),
     )
     .await;
     if let Err(e) = spent {

@@ -12,7 +12,7 @@ use crate::principal::Principal;
 use crate::signin::{Session, SESSION_COOKIE};
 use crate::store::{keys, MemoryStore, Store};
 use crate::testing::{json_response, mint, test_jwks, ScriptedHttp};
-use crate::workos::JwksCache;
+use crate::workos::{JwksCache, OrgNames};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use futures_executor::block_on;
 use serde_json::{json, Value};
@@ -132,6 +132,7 @@ struct World {
     store: MemoryStore,
     http: ScriptedHttp<Handler>,
     jwks: RefCell<JwksCache>,
+    pub(super) org_names: RefCell<OrgNames>,
     checks: RefCell<GrantChecks>,
     now: Cell<u64>,
     up: Upstream,
@@ -155,6 +156,7 @@ fn world() -> World {
         store: MemoryStore::default(),
         http,
         jwks: RefCell::default(),
+        org_names: RefCell::default(),
         checks: RefCell::default(),
         now: Cell::new(T0),
         up,
@@ -168,6 +170,7 @@ impl World {
             store: &self.store,
             http: &self.http,
             jwks: &self.jwks,
+            org_names: &self.org_names,
             now: self.now.get(),
             origin: ORIGIN,
         }

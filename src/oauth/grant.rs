@@ -308,12 +308,18 @@ pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<O
     }
 }
 
-/// Write the grant, and its entry in its user's index (the account page lists grants by it).
+/// Write the grant, and at the same time its entry in its user's index (the account page lists
+/// grants by it). Either failing fails the save; the caller's retry writes both again.
 pub async fn save<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<(), OAuthError> {
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
-    store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)).await?;
     let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
-    store.put(&index, grant.client_id.as_str(), grant.ttl(now)).await?;
+    let (record, indexed) = futures_util::future::join(
+        store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)),
+        store.put(&index, grant.client_id.as_str(), grant.ttl(now)),
+    )
+    .await;
+    record?;
+    indexed?;
     Ok(())
 }
 

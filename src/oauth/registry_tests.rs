@@ -45,8 +45,15 @@ fn a_failed_document_is_not_fetched_again_for_a_minute_and_its_status_is_not_ech
     let (status, fetches) = (Rc::new(Cell::new(418)), Rc::new(Cell::new(0)));
     let (config, store, http, jwks) =
         (config(), MemoryStore::default(), remote(status.clone(), fetches.clone()), RefCell::new(JwksCache::default()));
-    let ctx =
-        Ctx { config: &config, store: &store, http: &http, jwks: &jwks, now: NOW, origin: "https://mcp.example.com" };
+    let ctx = Ctx {
+        config: &config,
+        store: &store,
+        http: &http,
+        jwks: &jwks,
+        org_names: &Default::default(),
+        now: NOW,
+        origin: "https://mcp.example.com",
+    };
     let first = block_on(find(&ctx, DOC)).unwrap_err();
     assert_eq!(first.code, super::super::ErrorCode::InvalidClient);
     assert!(!first.description.contains("418") && !first.description.contains("teapot"), "{}", first.description);

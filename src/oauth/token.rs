@@ -282,15 +282,16 @@ pub async fn refresh<S: Store, H: HttpClient>(
     // From here on WorkOS has spent the grant's refresh token: whatever fails next, the grant
     // must keep the new one, or a retry would meet invalid_grant and the grant would be lost.
     let rotated = auth.refresh_token.clone();
-    let (principal, workos_refresh_token) = match signin::resolve_principal(ctx, auth, prefetched).await {
-        Ok(resolved) => resolved,
-        Err(e) => {
-            let kept = GrantSecrets { principal: secrets.principal, workos_refresh_token: rotated };
-            g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &kept, g.expires_at);
-            grant::save(ctx.store, &g, ctx.now).await?;
-            return Err(upstream(e));
-        }
-    };
+    let (principal, workos_refresh_token) =
+        match signin::resolve_principal(ctx, auth, signin::Source::Refresh(prefetched)).await {
+            Ok(resolved) => resolved,
+            Err(e) => {
+                let kept = GrantSecrets { principal: secrets.principal, workos_refresh_token: rotated };
+                g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &kept, g.expires_at);
+                grant::save(ctx.store, &g, ctx.now).await?;
+                return Err(upstream(e));
+            }
+        };
     if principal.user_id != g.user_id {
         return Err(invalid());
     }

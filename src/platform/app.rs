@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::context::Ctx;
 use crate::oauth::access::GrantChecks;
 use crate::timing::Timings;
-use crate::workos::JwksCache;
+use crate::workos::{JwksCache, OrgNames};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
@@ -19,6 +19,7 @@ pub struct App {
     pub store: AppStore,
     pub http: FetchClient,
     pub jwks: Rc<RefCell<JwksCache>>,
+    pub org_names: Rc<RefCell<OrgNames>>,
     pub grant_checks: Rc<RefCell<GrantChecks>>,
     pub authkit_keys: Rc<RefCell<AuthkitKeys>>,
     pub authkit_metadata: Rc<RefCell<AuthkitMetadata>>,
@@ -43,6 +44,7 @@ impl App {
             store: AppStore { kv: KvStore::timed(kv, timings.clone()), env: env.clone() },
             http: FetchClient::workos_timed(timings.clone()),
             jwks: isolate::workos_jwks(),
+            org_names: isolate::org_names(),
             grant_checks: isolate::grant_checks(),
             authkit_keys: isolate::authkit_keys(),
             authkit_metadata: isolate::authkit_metadata(),
@@ -61,6 +63,7 @@ impl App {
             store: &self.store.kv,
             http: &self.http,
             jwks: &self.jwks,
+            org_names: &self.org_names,
             now: self.now,
             origin: &self.origin,
         }
@@ -72,6 +75,7 @@ impl App {
             store: &self.store,
             http: &self.http,
             jwks: &self.jwks,
+            org_names: &self.org_names,
             now: self.now,
             origin: &self.origin,
         }

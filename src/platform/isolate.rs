@@ -5,13 +5,15 @@ use crate::authkit::metadata::AuthkitMetadata;
 use crate::authkit::org_access::OrgAccessCache;
 use crate::authkit::AuthkitKeys;
 use crate::oauth::access::GrantChecks;
-use crate::workos::JwksCache;
+use crate::workos::{JwksCache, OrgNames};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 thread_local! {
     /// WorkOS's JWKS (each request would otherwise fetch it).
     static JWKS: Rc<RefCell<JwksCache>> = Rc::new(RefCell::new(JwksCache::default()));
+    /// Organization names (a scoped sign-in then needs no call beyond the code exchange).
+    static ORG_NAMES: Rc<RefCell<OrgNames>> = Rc::new(RefCell::new(OrgNames::default()));
     /// AuthKit's JWKS (AuthKit mode).
     static AUTHKIT_KEYS: Rc<RefCell<AuthkitKeys>> = Rc::new(RefCell::new(AuthkitKeys::default()));
     /// AuthKit's RFC 8414 document (AuthKit mode).
@@ -24,6 +26,10 @@ thread_local! {
 
 pub fn workos_jwks() -> Rc<RefCell<JwksCache>> {
     JWKS.with(Rc::clone)
+}
+
+pub fn org_names() -> Rc<RefCell<OrgNames>> {
+    ORG_NAMES.with(Rc::clone)
 }
 
 pub fn authkit_keys() -> Rc<RefCell<AuthkitKeys>> {

@@ -88,8 +88,16 @@ impl WorkerToolEnv<'_> {
     async fn client_name(&self, client_id: &str) -> Option<String> {
         let store = kv::KvStore::new(self.env.kv(kv::KV_BINDING).ok()?);
         let http = FetchClient::workos();
-        let jwks = isolate::workos_jwks();
-        let ctx = Ctx { config: self.config, store: &store, http: &http, jwks: &jwks, now: self.now, origin: "" };
+        let (jwks, org_names) = (isolate::workos_jwks(), isolate::org_names());
+        let ctx = Ctx {
+            config: self.config,
+            store: &store,
+            http: &http,
+            jwks: &jwks,
+            org_names: &org_names,
+            now: self.now,
+            origin: "",
+        };
         registry::find(&ctx, client_id).await.ok().flatten().map(|c| c.display_name().to_string())
     }
 }

@@ -1,6 +1,6 @@
 //! The end every sign-in shares (at `/callback`, or after the organization picker): WorkOS's
 //! answer becomes a principal, a session and an audit event.
-use super::resolve::resolve_principal;
+use super::resolve::{resolve_principal, Source};
 use super::session::create_session;
 use super::{ClientInfo, SigninError};
 use crate::context::Ctx;
@@ -39,7 +39,7 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
     client: &ClientInfo,
 ) -> Result<Completed, SigninError> {
     let user = auth.user.clone();
-    let (principal, refresh_token) = resolve_principal(ctx, auth, None).await?;
+    let (principal, refresh_token) = resolve_principal(ctx, auth, Source::SignIn).await?;
     let location = match &resume.external_auth_id {
         Some(id) => super::bridge::complete(ctx, id, &user).await?,
         None => resume.return_to,

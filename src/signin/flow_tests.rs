@@ -5,7 +5,7 @@ use crate::context::Ctx;
 use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::store::MemoryStore;
 use crate::testing::{json_response, mint, mint_with, test_jwks, ScriptedHttp};
-use crate::workos::JwksCache;
+use crate::workos::{JwksCache, OrgNames};
 use futures_executor::block_on;
 use serde_json::{json, Value};
 use std::cell::RefCell;
@@ -14,6 +14,7 @@ pub(super) const NOW: u64 = 1_795_000_000;
 pub(super) const ORIGIN: &str = "https://mcp.example.com";
 pub(super) const ALICE: &str = "user_alice";
 pub(super) const ACME: &str = "org_acme";
+pub(super) const GLOBEX: &str = "org_globex";
 
 fn config(org: Option<&str>) -> Config {
     Config::from_lookup(|n| match n {
@@ -45,6 +46,9 @@ pub(super) struct Scenario {
     pub(super) completion: (u16, Value),
     /// Alice's `external_id` in WorkOS (none by default).
     pub(super) external_id: Option<String>,
+    /// The code exchange is scoped to an organization: these claims (`org_id`, `role`, …) join
+    /// the token and its `org_id` is the answer's `organization_id`.
+    pub(super) scoped_exchange: Option<Value>,
 }
 
 impl Default for Scenario {
@@ -58,6 +62,7 @@ impl Default for Scenario {
             org_lookup_down: false,
             completion: (200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})),
             external_id: None,
+            scoped_exchange: None,
         }
     }
 }
@@ -93,9 +98,14 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
         match url.path() {
             "/sso/jwks/client_test" if s.jwks_down => Ok(json_response(503, json!({"message":"down"}))),
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
-            "/organizations/org_acme" if s.org_lookup_down => Ok(json_response(500, json!({"message":"boom"}))),
+            p if p.starts_with("/organizations/") && s.org_lookup_down => {
+                Ok(json_response(500, json!({"message":"boom"})))
+            }
             "/organizations/org_acme" => {
                 Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme (looked up)"})))
+            }
+            "/organizations/org_globex" => {
+                Ok(json_response(200, json!({"object":"organization","id":GLOBEX,"name":"Globex (looked up)"})))
             }
             "/authkit/oauth2/complete" => {
                 // WorkOS reads user.id as the external id: Alice's (set to her WorkOS id first).
@@ -123,10 +133,13 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
                     ));
                 }
                 assert_eq!(body["code"], "code-1");
-                let at = token(&s, json!({"sub":ALICE,"sid":"session_1","exp":NOW + 300,"iat":NOW}));
+                let mut claims = json!({"sub":ALICE,"sid":"session_1","exp":NOW + 300,"iat":NOW});
+                let scoped = s.scoped_exchange.clone().unwrap_or(json!({}));
+                claims.as_object_mut().unwrap().extend(scoped.as_object().unwrap().clone());
+                let at = token(&s, claims);
                 Ok(json_response(
                     200,
-                    json!({"user":user,"organization_id":null,"access_token":at,"refresh_token":"rt-1"}),
+                    json!({"user":user,"organization_id":scoped["org_id"],"access_token":at,"refresh_token":"rt-1"}),
                 ))
             }
             "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
@@ -185,6 +198,7 @@ pub(super) struct World<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportErr
     pub(super) store: MemoryStore,
     pub(super) http: ScriptedHttp<F>,
     jwks: RefCell<JwksCache>,
+    pub(super) org_names: RefCell<OrgNames>,
     /// Set to start sign-ins as AuthKit bridge requests.
     pub(super) external_auth_id: Option<String>,
 }
@@ -198,13 +212,22 @@ pub(super) fn world(
         store: MemoryStore::default(),
         http: ScriptedHttp::new(workos(s)),
         jwks: RefCell::default(),
+        org_names: RefCell::default(),
         external_auth_id: None,
     }
 }
 
 impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
     pub(super) fn ctx(&self) -> Ctx<'_, MemoryStore, ScriptedHttp<F>> {
-        Ctx { config: &self.config, store: &self.store, http: &self.http, jwks: &self.jwks, now: NOW, origin: ORIGIN }
+        Ctx {
+            config: &self.config,
+            store: &self.store,
+            http: &self.http,
+            jwks: &self.jwks,
+            org_names: &self.org_names,
+            now: NOW,
+            origin: ORIGIN,
+        }
     }
 
     /// Start a sign-in; returns (state, sealed binding cookie value).
@@ -561,6 +584,83 @@ fn a_failed_organization_lookup_still_signs_in_without_a_name() {
     assert_eq!(done.principal.organization_name, None);
     assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
     assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
+}
+
+/// WorkOS scoped the code exchange to Acme (one active membership), the token carrying the role
+/// and permissions.
+fn scoped_to_acme(role: bool) -> Scenario {
+    let mut claims = json!({"org_id": ACME, "permissions": ["image_generation"]});
+    if role {
+        claims["role"] = json!("admin");
+    }
+    Scenario { scoped_exchange: Some(claims), ..Default::default() }
+}
+
+fn count(w: &World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>, path: &str) -> usize {
+    w.http.paths().iter().filter(|p| p.as_str() == path).count()
+}
+
+#[test]
+fn a_scoped_sign_in_takes_its_standing_from_the_token_and_names_the_organization_once() {
+    let w = world(scoped_to_acme(true), None);
+    for round in 0..2 {
+        let (state, cookie) = w.begin(None);
+        let done = w.finish(&state, Some(&cookie)).unwrap();
+        assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
+        assert_eq!(done.principal.organization_name.as_deref(), Some("Acme (looked up)"));
+        assert_eq!(done.principal.role.as_deref(), Some("admin"));
+        assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
+        assert_eq!(done.audit.as_ref().map(|a| a.organization_id.as_str()), Some(ACME));
+        assert_eq!(count(&w, "/user_management/authenticate"), round + 1, "the code exchange only, no switch");
+    }
+    assert_eq!(count(&w, "/user_management/organization_memberships"), 0);
+    assert_eq!(count(&w, "/organizations/org_acme"), 1, "the second sign-in used the isolate's copy");
+    // A name learnt from a membership serves the next scoped sign-in too.
+    let fresh = world(scoped_to_acme(true), None);
+    fresh.org_names.borrow_mut().remember(ACME, "Acme", NOW - 1);
+    let (state, cookie) = fresh.begin(None);
+    assert_eq!(fresh.finish(&state, Some(&cookie)).unwrap().principal.organization_name.as_deref(), Some("Acme"));
+    assert_eq!(count(&fresh, "/organizations/org_acme"), 0);
+}
+
+#[test]
+fn a_scoped_sign_in_meets_this_servers_organization_rule() {
+    // Scoped to this server's organization: nothing more to ask.
+    let ours = world(scoped_to_acme(true), Some(ACME));
+    let (state, cookie) = ours.begin(None);
+    assert_eq!(ours.finish(&state, Some(&cookie)).unwrap().principal.organization_id.as_deref(), Some(ACME));
+    assert_eq!(count(&ours, "/user_management/organization_memberships"), 0);
+    // Scoped elsewhere: the memberships are read, and Alice is not in Globex.
+    let theirs = world(scoped_to_acme(true), Some(GLOBEX));
+    let (state, cookie) = theirs.begin(None);
+    assert_eq!(theirs.finish(&state, Some(&cookie)).unwrap_err(), SigninError::NotInOrganization);
+    assert_eq!(count(&theirs, "/user_management/organization_memberships"), 1);
+    assert!(theirs.sessions().is_empty());
+}
+
+#[test]
+fn a_scoped_token_without_a_role_falls_back_to_the_membership() {
+    let w = world(scoped_to_acme(false), None);
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(count(&w, "/user_management/organization_memberships"), 1);
+    assert_eq!(done.principal.role.as_deref(), Some("admin"), "the membership's role");
+    assert_eq!(done.principal.organization_name.as_deref(), Some("Acme"), "the membership's name");
+    assert_eq!(count(&w, "/organizations/org_acme"), 0);
+}
+
+#[test]
+fn a_scoped_sign_in_whose_name_cannot_be_read_still_signs_in() {
+    let w = world(Scenario { org_lookup_down: true, ..scoped_to_acme(true) }, None);
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!((done.principal.organization_id.as_deref(), done.principal.organization_name), (Some(ACME), None));
+    // Nothing was remembered: the next sign-in asks again (as often: a 500 is retried once).
+    let asked = count(&w, "/organizations/org_acme");
+    assert!(asked >= 1);
+    let (state, cookie) = w.begin(None);
+    w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(count(&w, "/organizations/org_acme"), 2 * asked);
 }
 
 fn bridge_world(completion: (u16, Value)) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {

@@ -14,7 +14,7 @@ pub use error::SigninError;
 pub use finish::{Completed, SIGNED_IN_ACTION};
 pub use flow::{complete, complete_bridge_for_session, start, Callback, Outcome, StartRequest, Started};
 pub use organization::{choose as choose_organization, Picker, PICK_COOKIE};
-pub use resolve::{refresh_with_memberships, resolve_principal, verify_access_token, Prefetched};
+pub use resolve::{refresh_with_memberships, resolve_principal, verify_access_token, Prefetched, Source};
 pub use session::{
     form_session, load_session, logout, session_token_spent, spend_workos_refresh_token, workos_refresh_token, Session,
 };

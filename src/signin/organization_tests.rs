@@ -1,13 +1,11 @@
 //! The organization picker: WorkOS's `organization_selection_required` at the code exchange.
 use super::super::flow_tests::{
-    client_info, cookie_value, membership, world, Scenario, ACME, ALICE, NOW, ORIGIN, PENDING,
+    client_info, cookie_value, membership, world, Scenario, ACME, ALICE, GLOBEX, NOW, ORIGIN, PENDING,
 };
 use super::*;
 use crate::signin::{complete_bridge_for_session, Callback, Outcome};
 use futures_executor::block_on;
 use serde_json::{json, Value};
-
-const GLOBEX: &str = "org_globex";
 
 fn two_orgs() -> Scenario {
     Scenario {
@@ -91,9 +89,12 @@ fn choosing_an_organization_finishes_the_sign_in_there() {
             (Some(PENDING), Some(org))
         );
         assert_eq!(body["client_id"], "client_test");
-        // The memberships were listed for the chosen organization only.
-        let listing = requests.iter().find(|r| r.url.contains("organization_memberships")).unwrap();
-        assert!(listing.url.contains(&format!("organization_id={org}")), "{}", listing.url);
+        // The session WorkOS scoped to the chosen organization speaks for the membership: none
+        // was listed; the organization's name was read once.
+        assert!(!requests.iter().any(|r| r.url.contains("organization_memberships")));
+        let names = if org == ACME { "Acme (looked up)" } else { "Globex (looked up)" };
+        assert_eq!(done.principal.organization_name.as_deref(), Some(names));
+        assert_eq!(requests.iter().filter(|r| r.url.contains(&format!("/organizations/{org}"))).count(), 1);
         drop(requests);
         // The picker is spent.
         assert!(w.store.keys_with_prefix("signin:pick:").is_empty());

@@ -1,6 +1,8 @@
 //! From a WorkOS authentication response to a verified principal: organization, role,
-//! permissions. WorkOS's code exchange is usually not organization-scoped, so when an
-//! organization applies we switch the session to it with a refresh (WorkOS's own mechanism).
+//! permissions. A code exchange WorkOS scoped to an organization speaks for the membership
+//! (WorkOS scopes only through an active one, and the token carries the role and permissions);
+//! otherwise the memberships are read, and when an organization applies we switch the session to
+//! it with a refresh (WorkOS's own mechanism).
 use super::SigninError;
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
@@ -34,17 +36,46 @@ pub async fn refresh_with_memberships<S: Store, H: HttpClient>(
     (auth, Some(Prefetched { user_id: user_id.to_string(), organization_id: org.to_string(), memberships }))
 }
 
-/// Returns the principal and the newest WorkOS refresh token. `prefetched` memberships are used
-/// when they are the user's in the organization that applies; otherwise WorkOS is asked.
+/// Where a WorkOS answer came from, which says what it already proves.
+pub enum Source {
+    /// A sign-in: the code exchange, or its organization selection.
+    SignIn,
+    /// A refresh, with the memberships asked for at the same time when the organization was known.
+    Refresh(Option<Prefetched>),
+}
+
+/// Returns the principal and the newest WorkOS refresh token. A sign-in WorkOS scoped to the
+/// organization that applies needs no membership lookup; `prefetched` memberships are used when
+/// they are the user's in the organization that applies; otherwise WorkOS is asked.
 pub async fn resolve_principal<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     mut auth: AuthResponse,
-    prefetched: Option<Prefetched>,
+    source: Source,
 ) -> Result<(Principal, Secret<String>), SigninError> {
     let mut claims = verify_access_token(ctx, auth.access_token.as_str()).await?;
     if claims.sub != auth.user.id {
         return Err(SigninError::Token(TokenError::Malformed("sub does not match the user".into())));
     }
+    let prefetched = match source {
+        Source::SignIn => {
+            if let Some(org) = scoped_signin(&auth, &claims, ctx.config.organization_id.as_deref()) {
+                let name = organization_name(ctx, org, None).await;
+                let principal = Principal {
+                    user_id: auth.user.id.as_str().into(),
+                    email: auth.user.email.clone(),
+                    name: auth.user.display_name(),
+                    organization_id: Some(org.to_string()),
+                    organization_name: name,
+                    role: claims.role,
+                    permissions: claims.permissions.unwrap_or_default(),
+                    workos_session_id: claims.sid,
+                };
+                return Ok((principal, auth.refresh_token));
+            }
+            None
+        }
+        Source::Refresh(prefetched) => prefetched,
+    };
     // Filter by the organization when one is known (this server's, or the one WorkOS scoped
     // the session to); otherwise every membership, page by page.
     let known_org =
@@ -72,7 +103,8 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
                 let switched_claims = verify_access_token(ctx, switched.access_token.as_str()).await?;
                 Ok::<_, SigninError>((switched, switched_claims))
             };
-            let (switched, name) = join(switch, ctx.workos().organization_name(m)).await;
+            let name = organization_name(ctx, &m.organization_id, m.organization_name.as_deref());
+            let (switched, name) = join(switch, name).await;
             (auth, claims) = switched?;
             if claims.sub != auth.user.id || claims.org_id.as_deref() != Some(m.organization_id.as_str()) {
                 return Err(SigninError::Token(TokenError::Malformed(
@@ -81,7 +113,7 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
             }
             name
         }
-        Some(m) => ctx.workos().organization_name(m).await,
+        Some(m) => organization_name(ctx, &m.organization_id, m.organization_name.as_deref()).await,
         None => None,
     };
     // The primary role: WorkOS's `role` claim, else the membership's `role` (not `roles[0]`).
@@ -97,6 +129,35 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
         workos_session_id: claims.sid,
     };
     Ok((principal, auth.refresh_token))
+}
+
+/// The organization a sign-in's token is scoped to, when that settles the organization rule:
+/// WorkOS's answer and the verified token name the same one, it is this server's (if set), and
+/// the token carries the role (else the membership's is needed).
+fn scoped_signin<'a>(auth: &AuthResponse, claims: &'a AccessClaims, required_org: Option<&str>) -> Option<&'a str> {
+    let org = claims.org_id.as_deref()?;
+    let agreed = auth.organization_id.as_deref() == Some(org) && required_org.is_none_or(|r| r == org);
+    (agreed && claims.role.is_some()).then_some(org)
+}
+
+/// An organization's name: the membership's (then remembered), else the isolate's copy, else
+/// WorkOS's (remembered). It is only shown, so a failed lookup is `None`, not an error.
+async fn organization_name<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    organization_id: &str,
+    from_membership: Option<&str>,
+) -> Option<String> {
+    if let Some(name) = from_membership {
+        ctx.org_names.borrow_mut().remember(organization_id, name, ctx.now);
+        return Some(name.to_string());
+    }
+    let known = ctx.org_names.borrow().get(organization_id, ctx.now);
+    if known.is_some() {
+        return known;
+    }
+    let name = ctx.workos().get_organization(organization_id).await.ok()?.name;
+    ctx.org_names.borrow_mut().remember(organization_id, &name, ctx.now);
+    Some(name)
 }
 
 /// The organization rule: with `WORKOS_ORGANIZATION_ID` the user must hold an active

@@ -10,7 +10,7 @@ import {
   WORKOS_URL, WORKOS_CONTROL, CAROL, CAROL_ID, ACME_ORG_ID, GLOBEX_ORG_ID, TESTID, PATHS, COOKIE,
   launchChromium, artifact, worker, control, waitFor, signIn, account, organizationChoices, beginSignIn, CookieJar,
 } from './helpers.mjs';
-import { Browser, SdkProvider, sdkAuthorize, url } from './oauth-helpers.mjs';
+import { Browser, SdkProvider, sdkAuthorize, url, clientWithTokens, expectTokens, refreshToken } from './oauth-helpers.mjs';
 import { GATED_TOOL, mcpPost } from './mcp-helpers.mjs';
 import { AUTHKIT_WORKER_URL, akUrl } from './authkit-helpers.mjs';
 import { loadContract } from '../../dev/contract.mjs';
@@ -154,11 +154,14 @@ test('with WORKOS_ORGANIZATION_ID set (the AuthKit-mode Worker: Acme) Carol goes
 // ---- requests as the document says -----------------------------------------------------------------
 
 test('memberships are asked for with the spec\'s statuses form, filtered by the organization when known', async () => {
+  const listings = async () => (await control.requests()).filter((r) => r.path === '/user_management/organization_memberships');
   await control.clearRequests();
-  await signIn('alice@example.com');
-  const listings = (await control.requests()).filter((r) => r.path === '/user_management/organization_memberships');
-  assert.ok(listings.length >= 1, 'the sign-in listed memberships');
-  for (const r of listings) {
+  const { client, tokens } = await clientWithTokens(new Browser());
+  assert.deepEqual(await listings(), [], 'WorkOS scoped the sign-in to Acme: its token speaks for the membership');
+  expectTokens(await refreshToken(client.client_id, tokens.refresh_token), 'refresh');
+  const listed = await listings();
+  assert.ok(listed.length >= 1, 'the refresh listed memberships');
+  for (const r of listed) {
     const q = new URLSearchParams(r.query);
     assert.deepEqual(q.getAll('statuses'), ['active,inactive,pending']);
     assert.equal(q.get('organization_id'), ACME_ORG_ID, 'WorkOS scoped the session to Acme: filtered by it');
