@@ -1,7 +1,7 @@
 //! `/authorize`: the client and its redirect URI are checked first — a failure there is shown
 //! as a page and never redirects (CVE-2025-4143) — then everything else, whose failures go
 //! back to the client as `error` redirects carrying `state` and `iss` (RFC 9207).
-use super::client::ClientRecord;
+use super::client::{ClientAuth, ClientRecord};
 use super::grant::{self, Grant, GrantPhase, GrantSecrets, PendingCode};
 use super::pkce::CodeChallenge;
 use super::redirect_uri::find_match;
@@ -109,6 +109,8 @@ impl Refusal {
 #[derive(Debug, Clone)]
 pub struct ValidRequest {
     pub client: ClientRecord,
+    /// When the client's registration was last renewed, as read with it.
+    pub renewal: registry::Renewal,
     /// As presented (a loopback one may differ from the registered one in its port).
     pub redirect_uri: RedirectUri,
     pub state: Option<String>,
@@ -143,8 +145,8 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
     let Some(client_id) = params.client_id.as_deref().filter(|c| !c.is_empty()) else {
         return page(400, "The request names no client (client_id is missing).".into());
     };
-    let client = match registry::find(ctx, client_id).await {
-        Ok(Some(c)) => c,
+    let (client, renewal) = match registry::find_with_renewal(ctx, client_id).await {
+        Ok(Some(found)) => found,
         Ok(None) => {
             return page(
                 400,
@@ -198,7 +200,15 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
             Err(why) => return back(ErrorCode::InvalidTarget, &why),
         },
     };
-    Checked::Valid(Box::new(ValidRequest { client, redirect_uri, state, challenge, audience, params: params.clone() }))
+    Checked::Valid(Box::new(ValidRequest {
+        client,
+        renewal,
+        redirect_uri,
+        state,
+        challenge,
+        audience,
+        params: params.clone(),
+    }))
 }
 
 /// `redirect_uri` with `error`, `error_description`, `state` and `iss` added to its query.
@@ -251,14 +261,15 @@ pub async fn issue_code<S: Store, H: HttpClient>(
                 hash: code.hash(),
                 challenge: req.challenge.clone(),
                 expires_at: ctx.now + grant::CODE_TTL,
+                client_auth: Some(ClientAuth::of(&req.client)),
             },
         },
         access: None,
         sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
     };
-    // The client's registration is renewed (a KV read, a write once a day) while the grant is saved.
+    // The client's registration is renewed (a KV write once a day) while the grant is saved.
     let (saved, renewed) =
-        join(grant::save(ctx.store, &g, ctx.now), registry::renew(ctx.store, &req.client, ctx.now)).await;
+        join(grant::save(ctx.store, &g, ctx.now), registry::renew(ctx.store, &req.client, req.renewal, ctx.now)).await;
     saved?;
     renewed?;
     let mut pairs = vec![("code", code.expose())];

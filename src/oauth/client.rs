@@ -49,11 +49,30 @@ pub struct ClientRecord {
     pub source: ClientSource,
 }
 
-impl ClientRecord {
+/// How a client authenticates at `/token`, as it registered (a pending grant keeps a copy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientAuth {
+    pub method: AuthMethod,
+    /// hex(SHA-256(secret)) — never the secret itself.
+    pub secret_hash: Option<TokenHash>,
+}
+
+impl ClientAuth {
+    pub fn of(client: &ClientRecord) -> ClientAuth {
+        ClientAuth { method: client.token_endpoint_auth_method, secret_hash: client.client_secret_hash.clone() }
+    }
+
     /// Constant-time comparison of hex(SHA-256(presented)) with the stored hash; false when the
     /// client has no secret.
     pub fn verify_secret(&self, presented: &str) -> bool {
-        self.client_secret_hash.as_ref().is_some_and(|stored| stored.matches(&TokenHash::of(presented)))
+        self.secret_hash.as_ref().is_some_and(|stored| stored.matches(&TokenHash::of(presented)))
+    }
+}
+
+impl ClientRecord {
+    /// See [`ClientAuth::verify_secret`].
+    pub fn verify_secret(&self, presented: &str) -> bool {
+        ClientAuth::of(self).verify_secret(presented)
     }
 
     pub fn is_public(&self) -> bool {

@@ -273,12 +273,7 @@ impl World {
     fn token_arriving(&self, pairs: &[(&str, &str)], arrived_ms: u64) -> Result<TokenResponse, super::OAuthError> {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
         let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes())?;
-        let ctx = self.ctx();
-        let client = block_on(token::authenticate_client(&ctx, &form, None))?;
-        match form.get("grant_type") {
-            Some("authorization_code") => block_on(token::exchange_code(&ctx, &client, &form, arrived_ms)),
-            _ => block_on(token::refresh(&ctx, &client, &form, arrived_ms)),
-        }
+        block_on(token::token_request(&self.ctx(), &form, None, arrived_ms))
     }
 
     /// Moves both clocks (s and ms) on.

@@ -7,6 +7,7 @@
 //! redemption, refresh rotation, revocation — runs in the grant's own Durable Object, one
 //! operation at a time (`grant_object.rs`), so those steps are linearizable; the record is
 //! mirrored to KV for the bearer check.
+use super::client::ClientAuth;
 use super::pkce::CodeChallenge;
 use super::redirect_uri::RedirectUri;
 use super::resource::Audience;
@@ -40,6 +41,10 @@ pub struct PendingCode {
     pub hash: TokenHash,
     pub challenge: CodeChallenge,
     pub expires_at: u64,
+    /// How the client authenticates, as registered when the code was issued (the exchange,
+    /// moments later, needs no second read of the registration). Absent from older grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<ClientAuth>,
 }
 
 /// A grant's refresh tokens once its code is exchanged (hashes only).
@@ -230,6 +235,14 @@ impl Grant {
 
     pub fn open_secrets(&self, keys: &SealKeys, now: u64) -> Option<GrantSecrets> {
         keys.open_json(&secrets_aad(&self.id), &self.sealed, now)
+    }
+
+    /// How the client authenticates, kept while the code waits (see [`PendingCode::client_auth`]).
+    pub fn client_auth(&self) -> Option<&ClientAuth> {
+        match &self.phase {
+            GrantPhase::Pending { code } => code.client_auth.as_ref(),
+            GrantPhase::Active { .. } => None,
+        }
     }
 
     /// The code was exchanged: refresh tokens may be used (the bearer check's condition).

@@ -39,26 +39,48 @@ pub async fn find<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     client_id: &str,
 ) -> Result<Option<ClientRecord>, OAuthError> {
+    Ok(find_with_renewal(ctx, client_id).await?.map(|(record, _)| record))
+}
+
+/// When a registration's KV entry was last renewed, as read with it (`None`: not a registered
+/// client, or not known); [`renew`] needs no second read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Renewal(Option<u64>);
+
+/// [`find`], with what [`renew`] needs.
+pub async fn find_with_renewal<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client_id: &str,
+) -> Result<Option<(ClientRecord, Renewal)>, OAuthError> {
     match client::metadata_document_url(client_id, ctx.config.allow_loopback_client_metadata) {
-        Some(Ok(url)) => metadata_document(ctx, client_id, &url).await.map(Some),
+        Some(Ok(url)) => Ok(Some((metadata_document(ctx, client_id, &url).await?, Renewal(None)))),
         Some(Err(e)) => Err(e),
         None => {
             if client_id.is_empty() || client_id.len() > 64 {
                 return Ok(None);
             }
             let Some(raw) = ctx.store.get(&keys::oauth_client(client_id)).await? else { return Ok(None) };
-            Ok(serde_json::from_str::<StoredClient>(&raw).ok().map(|s| s.record).filter(|r| r.client_id == client_id))
+            Ok(serde_json::from_str::<StoredClient>(&raw)
+                .ok()
+                .filter(|s| s.record.client_id == client_id)
+                .map(|s| (s.record, Renewal(Some(s.renewed_at)))))
         }
     }
 }
 
-/// Keep an in-use registration alive (at most one KV write a day per client).
-pub async fn renew<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Result<(), OAuthError> {
+/// Keep an in-use registration alive (at most one KV write a day per client). `renewal` is
+/// what was read with the record; without it, the entry is read again.
+pub async fn renew<S: Store>(store: &S, record: &ClientRecord, renewal: Renewal, now: u64) -> Result<(), OAuthError> {
     if record.source != client::ClientSource::Registered {
         return Ok(());
     }
-    let Some(raw) = store.get(&keys::oauth_client(record.client_id.as_str())).await? else { return Ok(()) };
-    let renewed_at = serde_json::from_str::<StoredClient>(&raw).map(|s| s.renewed_at).unwrap_or(0);
+    let renewed_at = match renewal.0 {
+        Some(at) => at,
+        None => {
+            let Some(raw) = store.get(&keys::oauth_client(record.client_id.as_str())).await? else { return Ok(()) };
+            serde_json::from_str::<StoredClient>(&raw).map(|s| s.renewed_at).unwrap_or(0)
+        }
+    };
     if now.saturating_sub(renewed_at) >= RENEW_AFTER {
         put(store, record, now).await?;
     }

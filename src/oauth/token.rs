@@ -1,13 +1,13 @@
 //! `/token` and `/revoke`: form parsing, client authentication, the two grants, revocation.
 use super::access::{self, AccessClaims};
-use super::client::{AuthMethod, ClientRecord};
+use super::client::{AuthMethod, ClientAuth, ClientRecord};
 use super::grant::{self, Grant, GrantPhase, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
 use super::types::{AuthorizationCode, GrantType, RefreshToken, TokenHash};
 use super::{registry, ErrorCode, OAuthError};
 use crate::b64::STANDARD;
 use crate::context::Ctx;
-use crate::ids::GrantId;
+use crate::ids::{ClientId, GrantId};
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
 use crate::secret::Secret;
@@ -70,39 +70,73 @@ pub async fn authenticate_client<S: Store, H: HttpClient>(
     form: &Form,
     authorization: Option<&str>,
 ) -> Result<ClientRecord, OAuthError> {
-    let basic = authorization.map(parse_basic).transpose()?;
-    if basic.is_some() && form.get("client_secret").is_some() {
-        return Err(OAuthError::invalid_request("use one client authentication method, not two"));
-    }
-    let (client_id, secret, method) = match (&basic, form.get("client_id")) {
-        (Some((id, _)), Some(form_id)) if id != form_id => {
-            return Err(basic_failure("client_id does not match the Authorization header"))
+    Credentials::presented(form, authorization)?.authenticate(ctx).await
+}
+
+/// A client's credentials as presented (HTTP Basic, or the form), before anything is looked up.
+struct Credentials {
+    client_id: String,
+    secret: Option<String>,
+    method: AuthMethod,
+    /// Sent as HTTP Basic: a refusal then carries the `WWW-Authenticate: Basic` challenge.
+    basic: bool,
+}
+
+impl Credentials {
+    fn presented(form: &Form, authorization: Option<&str>) -> Result<Credentials, OAuthError> {
+        let basic = authorization.map(parse_basic).transpose()?;
+        if basic.is_some() && form.get("client_secret").is_some() {
+            return Err(OAuthError::invalid_request("use one client authentication method, not two"));
         }
-        (Some((id, secret)), _) => (id.as_str(), Some(secret.as_str()), AuthMethod::ClientSecretBasic),
-        (None, Some(id)) => match form.get("client_secret") {
-            Some(secret) => (id, Some(secret), AuthMethod::ClientSecretPost),
-            None => (id, None, AuthMethod::None),
-        },
-        (None, None) => return Err(OAuthError::invalid_client("client authentication is required (client_id)")),
-    };
-    let unknown =
-        || if basic.is_some() { basic_failure("unknown client") } else { OAuthError::invalid_client("unknown client") };
-    let client = registry::find(ctx, client_id)
-        .await
-        .map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { unknown() })?
-        .ok_or_else(unknown)?;
-    let ok = match (client.token_endpoint_auth_method, method, secret) {
-        (AuthMethod::None, AuthMethod::None, _) => true,
-        // Some public clients send Basic with an empty password.
-        (AuthMethod::None, AuthMethod::ClientSecretBasic, Some("")) => true,
-        (registered, used, Some(secret)) if registered == used => client.verify_secret(secret),
-        _ => false,
-    };
-    if !ok {
-        let why = "client authentication failed (wrong secret or not the method the client registered)";
-        return Err(if basic.is_some() { basic_failure(why) } else { OAuthError::invalid_client(why) });
+        let (client_id, secret, method) = match (basic, form.get("client_id")) {
+            (Some((id, _)), Some(form_id)) if id != form_id => {
+                return Err(basic_failure("client_id does not match the Authorization header"))
+            }
+            (Some((id, secret)), _) => (id, Some(secret), AuthMethod::ClientSecretBasic),
+            (None, Some(id)) => match form.get("client_secret") {
+                Some(secret) => (id.to_string(), Some(secret.to_string()), AuthMethod::ClientSecretPost),
+                None => (id.to_string(), None, AuthMethod::None),
+            },
+            (None, None) => return Err(OAuthError::invalid_client("client authentication is required (client_id)")),
+        };
+        Ok(Credentials { client_id, secret, method, basic: method == AuthMethod::ClientSecretBasic })
     }
-    Ok(client)
+
+    fn refusal(&self, why: &str) -> OAuthError {
+        if self.basic {
+            basic_failure(why)
+        } else {
+            OAuthError::invalid_client(why)
+        }
+    }
+
+    /// The registration, read from the registry, and the credentials checked against it.
+    async fn authenticate<S: Store, H: HttpClient>(self, ctx: &Ctx<'_, S, H>) -> Result<ClientRecord, OAuthError> {
+        let client = registry::find(ctx, &self.client_id)
+            .await
+            .map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { self.refusal("unknown client") })?
+            .ok_or_else(|| self.refusal("unknown client"))?;
+        self.check(&ClientAuth::of(&client))?;
+        Ok(client)
+    }
+
+    /// The credentials against how the client registered to authenticate (the secret compared
+    /// in constant time).
+    fn check(&self, registered: &ClientAuth) -> Result<(), OAuthError> {
+        let ok = match (registered.method, self.method, self.secret.as_deref()) {
+            (AuthMethod::None, AuthMethod::None, _) => true,
+            // Some public clients send Basic with an empty password.
+            (AuthMethod::None, AuthMethod::ClientSecretBasic, Some("")) => true,
+            (method, used, Some(secret)) if method == used => registered.verify_secret(secret),
+            _ => false,
+        };
+        match ok {
+            true => Ok(()),
+            false => {
+                Err(self.refusal("client authentication failed (wrong secret or not the method the client registered)"))
+            }
+        }
+    }
 }
 
 fn basic_failure(why: &str) -> OAuthError {
@@ -135,6 +169,16 @@ fn scope_of(principal: &Principal) -> String {
         .join(" ")
 }
 
+fn invalid_code() -> OAuthError {
+    OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
+}
+
+/// The grant a presented code names, if it is there.
+async fn grant_of_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: &Form) -> Result<Grant, OAuthError> {
+    let grant_id = AuthorizationCode::parse(form.require("code")?).ok_or_else(invalid_code)?;
+    grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid_code)
+}
+
 /// `grant_type=authorization_code`. `arrived_ms`: when the request reached the grant's object
 /// (an exchange within [`grant::CONCURRENT_MS`] of the redemption was sent together with it).
 pub async fn exchange_code<S: Store, H: HttpClient>(
@@ -143,13 +187,23 @@ pub async fn exchange_code<S: Store, H: HttpClient>(
     form: &Form,
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
+    let g = grant_of_code(ctx, form).await?;
+    redeem_code(ctx, &client.client_id, g, form, arrived_ms).await
+}
+
+/// The code exchange for an authenticated client and the grant its code names.
+async fn redeem_code<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client_id: &ClientId,
+    mut g: Grant,
+    form: &Form,
+    arrived_ms: u64,
+) -> Result<TokenResponse, OAuthError> {
     let code = form.require("code")?;
-    let invalid = || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
-    let grant_id = AuthorizationCode::parse(code).ok_or_else(invalid)?;
-    let mut g = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid)?;
+    let invalid = invalid_code;
     let hash = TokenHash::of(code);
     // Verify code and client before acting on the grant (a stranger cannot revoke it).
-    if g.client_id != client.client_id {
+    if g.client_id != *client_id {
         return Err(invalid());
     }
     let pending = match &g.phase {
@@ -328,8 +382,21 @@ pub async fn token_request<S: Store, H: HttpClient>(
     authorization: Option<&str>,
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
-    let client = authenticate_client(ctx, form, authorization).await?;
-    match form.get("grant_type").map(GrantType::parse) {
+    let credentials = Credentials::presented(form, authorization)?;
+    let grant_type = form.get("grant_type").map(GrantType::parse);
+    if grant_type == Some(Some(GrantType::AuthorizationCode)) {
+        // A pending grant keeps how its client authenticates, as read when the code was issued
+        // moments ago: the registration is not read again. Anything else takes the general path.
+        if let Ok(g) = grant_of_code(ctx, form).await {
+            if let Some(auth) = g.client_auth().filter(|_| g.client_id.as_str() == credentials.client_id) {
+                credentials.check(auth)?;
+                let client_id = g.client_id.clone();
+                return redeem_code(ctx, &client_id, g, form, arrived_ms).await;
+            }
+        }
+    }
+    let client = credentials.authenticate(ctx).await?;
+    match grant_type {
         Some(Some(GrantType::AuthorizationCode)) => exchange_code(ctx, &client, form, arrived_ms).await,
         Some(Some(GrantType::RefreshToken)) => refresh(ctx, &client, form, arrived_ms).await,
         Some(None) => Err(OAuthError::new(

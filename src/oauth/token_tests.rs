@@ -421,3 +421,59 @@ fn a_refresh_asks_workos_for_the_refresh_and_the_memberships_together_and_nothin
         ["/user_management/authenticate", "/user_management/organization_memberships"]
     );
 }
+
+#[test]
+fn a_code_exchange_authenticates_the_client_from_what_its_grant_kept() {
+    // A confidential client: the grant keeps its method and secret hash, not the secret.
+    let w = world();
+    let (id, secret) =
+        w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"client_secret_post"}));
+    let secret = secret.unwrap();
+    let exchange = |code: &str, secret: &str| {
+        w.token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", id.as_str()),
+            ("client_secret", secret),
+            ("code", code),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", REDIRECT),
+        ])
+    };
+    let (code, _) = w.approve(&w.params(&id, &[]), &w.sign_in());
+    let grant_key = w.store.keys_with_prefix("oauth:grant:")[0].clone();
+    let kept: Value = serde_json::from_str(&w.store.map.borrow()[&grant_key].0).unwrap();
+    assert_eq!(kept["code"]["client_auth"]["method"], "client_secret_post");
+    assert!(!kept.to_string().contains(&secret), "the secret itself is not kept");
+    // The registration is not read again: the exchange works without it…
+    let registration = w.store.map.borrow_mut().remove(&keys::oauth_client(&id)).unwrap();
+    let wrong = exchange(&code, "wrong").map(|_| ()).unwrap_err();
+    assert_eq!((wrong.code, wrong.status), (ErrorCode::InvalidClient, 401));
+    assert!(exchange(&code, &secret).is_ok(), "a refused secret spent nothing");
+    // …and once redeemed, the grant keeps no copy: a refresh reads the registration.
+    let after: Value = serde_json::from_str(&w.store.map.borrow()[&grant_key].0).unwrap();
+    assert!(after["code"].is_null());
+    w.store.map.borrow_mut().insert(keys::oauth_client(&id), registration);
+
+    // A grant from before the copy was kept (none in its code) reads the registration.
+    let (code, _) = w.approve(&w.params(&id, &[]), &w.sign_in());
+    let key = w.store.keys_with_prefix("oauth:grant:").into_iter().find(|k| *k != grant_key).unwrap();
+    let mut older: Value = serde_json::from_str(&w.store.map.borrow()[&key].0).unwrap();
+    older["code"].as_object_mut().unwrap().remove("client_auth");
+    w.store.map.borrow_mut().get_mut(&key).unwrap().0 = older.to_string();
+    let registration = w.store.map.borrow_mut().remove(&keys::oauth_client(&id)).unwrap();
+    assert_eq!(err(exchange(&code, &secret)), ErrorCode::InvalidClient, "no registration, no copy: unknown client");
+    w.store.map.borrow_mut().insert(keys::oauth_client(&id), registration);
+    assert_eq!(err(exchange(&code, "wrong")), ErrorCode::InvalidClient);
+    assert!(exchange(&code, &secret).is_ok());
+}
+
+#[test]
+fn a_code_presented_by_another_client_is_refused_as_before() {
+    let w = world();
+    let c = w.public_client();
+    let other = w.public_client();
+    let (code, _) = w.approve(&w.params(&c, &[]), &w.sign_in());
+    assert_eq!(err(w.exchange(&other, &code)), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.exchange("no-such-client", &code)), ErrorCode::InvalidClient);
+    assert!(w.exchange(&c, &code).is_ok(), "the code is still good for its own client");
+}
