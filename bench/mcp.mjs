@@ -2,9 +2,11 @@
 // Benchmark of the MCP endpoints against local `wrangler dev` — not a test: nothing is asserted
 // and the test command does not run it.
 //
-//   node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5] [--no-template]
+//   node bench/mcp.mjs [--duration 10] [--rounds 3] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5] [--no-template]
 //
-//   --duration N      seconds of Streamable HTTP load, for this Worker, the no-op and the template (default 10)
+//   --duration N      seconds of Streamable HTTP load per round, for this Worker, the no-op and the template (default 10)
+//   --rounds N        rounds of load on this Worker and the no-op, taken in turn (default 3): the machine's
+//                     drift falls on both alike; medians are reported
 //   --connections N   concurrent connections for it (default 16)
 //   --round-trips N   legacy-SSE round trips (default 300)
 //   --flows N         full OAuth flows timed, discovery → token with sign-in, on each side (default 5)
@@ -17,15 +19,18 @@
 //    KV) — so nothing else may hold those ports; logs go to target/bench-artifacts/;
 // 2. obtains access tokens for Alice through the real OAuth flow (the SDK's `auth()` with the
 //    cookie-jar browser from tests/e2e/oauth-helpers.mjs): one for O/mcp, one for O/sse;
-// 3. Streamable HTTP: 20 sequential warm-up requests (the first reads the grant from KV), then
-//    autocannon (programmatic) sends authenticated `tools/call add` to POST /mcp
-//    for --duration seconds over --connections connections, every response checked (200 + result);
+// 3. Streamable HTTP: 20 sequential warm-up requests (the first reads the grant from KV; KV reads
+//    per request are counted here), then autocannon (programmatic) sends authenticated
+//    `tools/call add` to POST /mcp for --duration seconds over --connections connections, every
+//    response checked (200 + the sum) exactly as the no-op's are, in --rounds rounds taken in turn
+//    with the no-op Worker's (step 6);
 // 4. legacy SSE: opens one session (GET /sse), then, one after another, POSTs `tools/call add` to
 //    /sse/message and times until its response event arrives on the stream;
 // 5. prints requests/s, p50/p99 latency and KV reads per request (from the Worker's
 //    `Server-Timing: kv;desc="reads=N"` header: average and max) as a compact table;
 // 6. the same load against a no-op Worker (bench/noop: reads the body, answers a fixed result)
-//    under `wrangler dev` on 127.0.0.1:8796, and this Worker's throughput and p99 as a fraction of it;
+//    under `wrangler dev` on 127.0.0.1:8796, round for round with this Worker's, and this Worker's
+//    median throughput and p99 as a fraction of the no-op's;
 // 7. the TypeScript system this Worker replaces — bench/template, our reconstruction of Cloudflare's
 //    remote-mcp-authkit template (workers-oauth-provider, agents' McpAgent, @workos-inc/node, hono;
 //    its npm packages installed by `npm ci` when missing or when its lock changed) — under
@@ -35,10 +40,11 @@
 //    later request), 20 sequential calls, then the same autocannon load in that session, every
 //    response checked (200 + the sum);
 // 8. the full OAuth flow (discovery → registration → sign-in at the emulator → consent → token)
-//    --flows times on each side: median and fastest; after each flow (not timed with it) the new
-//    token's first calls: initialize, notifications/initialized and the first `tools/call add`;
-//    then one authorization by hand on each side, each HTTP hop timed, and the WorkOS requests it
-//    caused (the front's request log: the browser's sign-in and the Worker's own calls);
+//    --flows times on each side, the two sides in turn: median and fastest; after each flow (not
+//    timed with it) the new token's first calls: initialize, notifications/initialized and the
+//    first `tools/call add`; then three authorizations by hand on each side, in turn, each HTTP
+//    hop timed, the one of median total shown with the WorkOS requests it caused (the front's
+//    request log: the browser's sign-in and the Worker's own calls);
 // 9. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
 //    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
 //    for this Worker, the template and the no-op;
@@ -62,6 +68,7 @@ import { templateClient } from './template-client.mjs';
 const { values: opts } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '16' },
     'round-trips': { type: 'string', default: '300' },
     flows: { type: 'string', default: '5' },
@@ -71,16 +78,17 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.help) {
-  console.log('usage: node bench/mcp.mjs [--duration 10] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5] [--no-template]');
+  console.log('usage: node bench/mcp.mjs [--duration 10] [--rounds 3] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5] [--no-template]');
   process.exit(0);
 }
 const DURATION_S = Number(opts.duration);
+const ROUNDS = Number(opts.rounds);
 const CONNECTIONS = Number(opts.connections);
 const ROUND_TRIPS = Number(opts['round-trips']);
 const FLOWS = Number(opts.flows);
 const STARTUP_RUNS = Number(opts['startup-runs']);
 const TEMPLATE = !opts['no-template'];
-for (const [name, v] of [['duration', DURATION_S], ['connections', CONNECTIONS], ['round-trips', ROUND_TRIPS],
+for (const [name, v] of [['duration', DURATION_S], ['rounds', ROUNDS], ['connections', CONNECTIONS], ['round-trips', ROUND_TRIPS],
   ['flows', FLOWS], ['startup-runs', STARTUP_RUNS]]) {
   if (!Number.isInteger(v) || v < 1) { console.error(`--${name} must be a positive integer`); process.exit(2); }
 }
@@ -92,11 +100,6 @@ const NOOP_PORT = 8796;
 const TEMPLATE_PORT = 8797;
 const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
 
-
-const readsOf = (value) => {
-  const m = String(value ?? '').match(/kv\s*;[^,]*desc="?reads=(\d+)/);
-  return m ? Number(m[1]) : undefined;
-};
 
 /** Running KV-read statistics from Server-Timing headers. */
 function kvStats() {
@@ -111,11 +114,11 @@ function kvStats() {
 }
 
 /**
- * POST /mcp `tools/call add` under autocannon; each response's status and body checked (200, a
- * result, the sum). `serverTiming`: count KV reads from Server-Timing (this Worker only).
+ * POST /mcp `tools/call add` under autocannon; each response's status and body checked (200, the
+ * sum) as the no-op's are: the load generator shares the machine, so it does the same work for
+ * every Worker.
  */
-async function benchStreamable({ origin, token, headers = {}, name, serverTiming = true }) {
-  const kv = serverTiming ? kvStats() : null;
+async function benchStreamable({ origin, token, headers = {}, name }) {
   let bad = 0;
   let firstBad;
   const result = await autocannon({
@@ -132,9 +135,8 @@ async function benchStreamable({ origin, token, headers = {}, name, serverTiming
         ...headers,
       },
       body: ADD_BODY,
-      onResponse: (status, resBody, _ctx, resHeaders) => {
-        if (kv) kv.add(readsOf(Object.entries(resHeaders).find(([k]) => k.toLowerCase() === 'server-timing')?.[1]));
-        if (status !== 200 || !resBody.includes('"result"') || !resBody.includes('"text":"5"')) {
+      onResponse: (status, resBody) => {
+        if (status !== 200 || !resBody.includes('"text":"5"')) {
           bad++;
           firstBad ??= `${status} ${resBody.slice(0, 200)}`;
         }
@@ -147,9 +149,24 @@ async function benchStreamable({ origin, token, headers = {}, name, serverTiming
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    kv,
+    kv: null,
     errors: result.errors + result.timeouts + result.non2xx + bad,
     note: firstBad,
+  };
+}
+
+/** Rounds of one load, combined: total requests and errors, median req/s, p50 and p99. */
+function combineRounds(rounds, name) {
+  return {
+    name: `${name} (${CONNECTIONS} conn, ${rounds.length} rounds of ${DURATION_S} s, medians)`,
+    requests: rounds.reduce((n, r) => n + r.requests, 0),
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    kv: null,
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    note: rounds.find((r) => r.note)?.note,
+    each: rounds.map((r) => Math.round(r.rps)),
   };
 }
 
@@ -179,21 +196,33 @@ async function benchNoop(url) {
 }
 
 /**
- * FLOWS complete OAuth flows for new clients (`flow()` → a token; each: discovery, DCR, sign-in,
- * consent, token), timed; after each, not timed with it, `firstCalls(token)` → {initializeMs,
- * initializedMs, callMs} (it throws on a wrong answer). Returns {times, first: [...]}.
+ * FLOWS complete OAuth flows for new clients on each side, the sides in turn (`flow()` → a token;
+ * each: discovery, DCR, sign-in, consent, token), timed; after each, not timed with it,
+ * `firstCalls(token)` → {initializeMs, initializedMs, callMs} (it throws on a wrong answer).
+ * Returns, per side, {times, first: [...]}.
  */
-async function benchFlows({ flow, firstCalls }) {
-  const times = [];
-  const first = [];
+async function benchFlowsInTurn(sides) {
+  const out = sides.map(() => ({ times: [], first: [] }));
   for (let i = 0; i < FLOWS; i++) {
-    const start = performance.now();
-    const token = await flow();
-    if (!token) throw new Error('a flow ended without a token');
-    times.push(performance.now() - start);
-    first.push(await firstCalls(token));
+    for (const [k, { flow, firstCalls }] of sides.entries()) {
+      const start = performance.now();
+      const token = await flow();
+      if (!token) throw new Error('a flow ended without a token');
+      out[k].times.push(performance.now() - start);
+      out[k].first.push(await firstCalls(token));
+    }
   }
-  return { times, first };
+  return out;
+}
+
+/** Authorizations by hand made BY_HAND times per side, in turn; per side the one of median total. */
+const BY_HAND = 3;
+async function byHandInTurn(control, sides) {
+  const runs = sides.map(() => []);
+  for (let i = 0; i < BY_HAND; i++) {
+    for (const [k, byHand] of sides.entries()) runs[k].push(await workosRequestsDuring(control, byHand));
+  }
+  return runs.map((r) => [...r].sort((a, b) => a.result.total - b.result.total)[Math.floor(r.length / 2)]);
 }
 
 const timed = async (fn) => {
@@ -422,24 +451,27 @@ async function main() {
     // reads the token's grant from KV (once per grant and minute per isolate).
     const warm = await benchSequentialWarmup(mcp, httpToken);
 
-    say(`Streamable HTTP: ${CONNECTIONS} connections for ${DURATION_S} s`);
-    const http = await benchStreamable({
-      origin: mcp.ORIGIN, token: httpToken, headers: { 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION }, name: 'POST /mcp tools/call add',
-    });
-    say(`legacy SSE: ${ROUND_TRIPS} round trips on one session`);
-    const sse = await benchSse(mcp, sseToken);
-
-    say('the no-op Worker: the same load');
     mkdirSync(ARTIFACTS, { recursive: true });
     const noopLog = createWriteStream(path.join(ARTIFACTS, 'wrangler-noop.log'));
     const noop = await startNoop({ port: NOOP_PORT, log: (line) => noopLog.write(`${line}\n`) });
-    let floor;
+    const ours = [];
+    const floors = [];
     try {
-      floor = await benchNoop(noop.url);
+      for (let round = 1; round <= ROUNDS; round++) {
+        say(`Streamable HTTP, round ${round} of ${ROUNDS}: this Worker, then the no-op Worker, ${CONNECTIONS} connections for ${DURATION_S} s each`);
+        ours.push(await benchStreamable({
+          origin: mcp.ORIGIN, token: httpToken, headers: { 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION }, name: 'POST /mcp tools/call add',
+        }));
+        floors.push(await benchNoop(noop.url));
+      }
     } finally {
       await noop.stop();
       noopLog.end();
     }
+    const http = combineRounds(ours, 'POST /mcp tools/call add');
+    const floor = combineRounds(floors, 'no-op Worker, the same load');
+    say(`legacy SSE: ${ROUND_TRIPS} round trips on one session`);
+    const sse = await benchSse(mcp, sseToken);
 
     let tpl;
     let tplWarm;
@@ -473,25 +505,20 @@ async function main() {
         token,
         headers: { 'mcp-session-id': sessionId, 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION },
         name: 'TS template: POST /mcp tools/call add, one session',
-        serverTiming: false,
       });
     }
 
-    say(`OAuth: ${FLOWS} full flows (each followed by the new token's first calls), then one by hand with each hop's breakdown`);
-    const flows = await benchFlows({
-      flow: async () => (await mcp.accessToken(ALICE, '/mcp')).token,
-      firstCalls: (token) => ourFirstCalls(mcp, token),
-    });
-    const breakdown = await workosRequestsDuring(control, () => flowBreakdown(started.oauth));
-    let tplFlows;
-    let tplBreakdown;
+    say(`OAuth: ${FLOWS} full flows on each side, in turn (each followed by the new token's first calls), `
+      + `then ${BY_HAND} by hand on each side with each hop's breakdown`);
+    const [flows, tplFlows] = await benchFlowsInTurn([
+      { flow: async () => (await mcp.accessToken(ALICE, '/mcp')).token, firstCalls: (token) => ourFirstCalls(mcp, token) },
+      ...(TEMPLATE ? [{ flow: async () => (await tpl.accessToken(ALICE)).token, firstCalls: (token) => templateFirstCalls(tpl, token) }] : []),
+    ]);
+    const [breakdown, tplBreakdown] = await byHandInTurn(control, [
+      () => flowBreakdown(started.oauth),
+      ...(TEMPLATE ? [() => tpl.authorizeByHand()] : []),
+    ]);
     if (TEMPLATE) {
-      say(`TS template: ${FLOWS} full flows, then one by hand`);
-      tplFlows = await benchFlows({
-        flow: async () => (await tpl.accessToken(ALICE)).token,
-        firstCalls: (token) => templateFirstCalls(tpl, token),
-      });
-      tplBreakdown = await workosRequestsDuring(control, () => tpl.authorizeByHand());
       await template.stop();
       template = null;
     }
@@ -512,9 +539,10 @@ async function main() {
     const ms = (x) => (Number.isFinite(x) ? x.toFixed(0) : '–');
     const ms1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
     console.log('');
-    console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99`);
+    console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99 `
+      + `(medians of ${ROUNDS} rounds each; req/s by round: this Worker ${http.each.join(', ')}, the no-op ${floor.each.join(', ')})`);
     console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows.times).toFixed(0)} ms, fastest ${Math.min(...flows.times).toFixed(0)} ms (${FLOWS} flows)`);
-    console.log(`one authorization by hand (registration → code → token), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
+    console.log(`one authorization by hand (registration → code → token; the median of ${BY_HAND}), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
     for (const r of breakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
     console.log(`  WorkOS requests: ${breakdown.server} by the Worker (${breakdown.paths.join(', ')}), ${breakdown.browser} by the browser (sign-in)`);
     console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `
@@ -523,7 +551,7 @@ async function main() {
       + `span median ${median(startup.runs.map((r) => r.spanMs)).toFixed(1)} ms `
       + `(busy ${startup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')})`);
     if (TEMPLATE) {
-      console.log(`TS template, one authorization by hand, ${tplBreakdown.result.total.toFixed(0)} ms, each hop:`);
+      console.log(`TS template, one authorization by hand (the median of ${BY_HAND}), ${tplBreakdown.result.total.toFixed(0)} ms, each hop:`);
       for (const r of tplBreakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms`);
       console.log(`  WorkOS requests: ${tplBreakdown.server} by the Worker (${tplBreakdown.paths.join(', ')}), ${tplBreakdown.browser} by the browser (sign-in)`);
       console.log(`TS template start-up (${STARTUP_RUNS} profiles): busy ${tplStartup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')} ms`);
@@ -535,7 +563,7 @@ async function main() {
     const size = (p) => (p?.upload ? `${p.upload.kib} / ${p.upload.gzipKib}` : undefined);
     const busy = (p) => (p ? ms1(median(p.runs.map((r) => r.busyMs))) : undefined);
     const span = (p) => (p ? ms1(median(p.runs.map((r) => r.spanMs))) : undefined);
-    const hot = `tools/call add, ${CONNECTIONS} conn, ${DURATION_S} s`;
+    const hot = `tools/call add, ${CONNECTIONS} conn`;
     const byHandRequests = (b) => b.result.rows.length;
     console.log('');
     printSideBySide([
@@ -550,7 +578,7 @@ async function main() {
       [`new token: initialize → first result, median ms`, ms1(firstTotal(flows)), T && ms1(firstTotal(tplFlows))],
       [`OAuth flow, SDK auth() + sign-in: median / fastest ms (${FLOWS})`, `${ms(median(flows.times))} / ${ms(Math.min(...flows.times))}`,
         T && `${ms(median(tplFlows.times))} / ${ms(Math.min(...tplFlows.times))}`],
-      ['one authorization by hand: ms', ms(breakdown.result.total), T && ms(tplBreakdown.result.total)],
+      [`one authorization by hand: ms (median of ${BY_HAND})`, ms(breakdown.result.total), T && ms(tplBreakdown.result.total)],
       ['one authorization by hand: HTTP requests (browser hops)', `${byHandRequests(breakdown)} (${byHandRequests(breakdown) - 2})`,
         T && `${byHandRequests(tplBreakdown)} (${tplBreakdown.result.browserHops})`],
       ['one authorization by hand: WorkOS calls by the Worker', breakdown.server, T && tplBreakdown.server],
@@ -558,6 +586,8 @@ async function main() {
       [`start-up (wrangler check startup): busy median ms (${STARTUP_RUNS})`, busy(startup), T && busy(tplStartup), busy(noopStartup)],
       ['start-up: span median ms', span(startup), T && span(tplStartup), span(noopStartup)],
     ]);
+    console.log(`(tools/call add: this Worker and the no-op, medians of ${ROUNDS} rounds of ${DURATION_S} s taken in turn; `
+      + `the TS template, one round of ${DURATION_S} s. OAuth flows: the two sides in turn.)`);
     return 0;
   } catch (err) {
     console.error(`bench: ${err.stack ?? err.message}`);
