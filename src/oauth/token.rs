@@ -181,29 +181,33 @@ async fn grant_of_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: &Form
 
 /// `grant_type=authorization_code`. `arrived_ms`: when the request reached the grant's object
 /// (an exchange within [`grant::CONCURRENT_MS`] of the redemption was sent together with it).
-pub async fn exchange_code<S: Store, H: HttpClient>(
+///
+/// A pending grant keeps how its client authenticates, as read when the code was issued moments
+/// ago: the registration is not read again. Without that copy (an older grant), or when the code
+/// names no grant or another client's, the registration is read, as for any grant; client
+/// authentication is decided before anything about the code is told.
+async fn exchange_code<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
-    client: &ClientRecord,
+    credentials: Credentials,
     form: &Form,
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
-    let g = grant_of_code(ctx, form).await?;
-    redeem_code(ctx, &client.client_id, g, form, arrived_ms).await
-}
-
-/// The code exchange for an authenticated client and the grant its code names.
-async fn redeem_code<S: Store, H: HttpClient>(
-    ctx: &Ctx<'_, S, H>,
-    client_id: &ClientId,
-    mut g: Grant,
-    form: &Form,
-    arrived_ms: u64,
-) -> Result<TokenResponse, OAuthError> {
+    let found = grant_of_code(ctx, form).await;
+    let kept =
+        found.as_ref().ok().and_then(|g| g.client_auth().filter(|_| g.client_id.as_str() == credentials.client_id));
+    let client_id = match kept {
+        Some(auth) => {
+            credentials.check(auth)?;
+            ClientId::new(credentials.client_id)
+        }
+        None => credentials.authenticate(ctx).await?.client_id,
+    };
+    let mut g = found?;
     let code = form.require("code")?;
     let invalid = invalid_code;
     let hash = TokenHash::of(code);
     // Verify code and client before acting on the grant (a stranger cannot revoke it).
-    if g.client_id != *client_id {
+    if g.client_id != client_id {
         return Err(invalid());
     }
     let pending = match &g.phase {
@@ -383,27 +387,22 @@ pub async fn token_request<S: Store, H: HttpClient>(
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
     let credentials = Credentials::presented(form, authorization)?;
-    let grant_type = form.get("grant_type").map(GrantType::parse);
-    if grant_type == Some(Some(GrantType::AuthorizationCode)) {
-        // A pending grant keeps how its client authenticates, as read when the code was issued
-        // moments ago: the registration is not read again. Anything else takes the general path.
-        if let Ok(g) = grant_of_code(ctx, form).await {
-            if let Some(auth) = g.client_auth().filter(|_| g.client_id.as_str() == credentials.client_id) {
-                credentials.check(auth)?;
-                let client_id = g.client_id.clone();
-                return redeem_code(ctx, &client_id, g, form, arrived_ms).await;
-            }
-        }
-    }
-    let client = credentials.authenticate(ctx).await?;
-    match grant_type {
-        Some(Some(GrantType::AuthorizationCode)) => exchange_code(ctx, &client, form, arrived_ms).await,
-        Some(Some(GrantType::RefreshToken)) => refresh(ctx, &client, form, arrived_ms).await,
+    let grant_type = match form.get("grant_type").map(GrantType::parse) {
+        Some(Some(t)) => Ok(t),
         Some(None) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "only authorization_code and refresh_token are supported",
         )),
         None => Err(OAuthError::invalid_request("grant_type is required")),
+    };
+    match grant_type {
+        Ok(GrantType::AuthorizationCode) => exchange_code(ctx, credentials, form, arrived_ms).await,
+        Ok(GrantType::RefreshToken) => refresh(ctx, &credentials.authenticate(ctx).await?, form, arrived_ms).await,
+        // The client is authenticated before the grant type is refused.
+        Err(e) => {
+            credentials.authenticate(ctx).await?;
+            Err(e)
+        }
     }
 }
 
