@@ -12,6 +12,9 @@ pub struct Timings {
     kv_reads: Cell<u32>,
     kv_writes: Cell<u32>,
     kv_ms: Cell<f64>,
+    /// Requests to grant objects (Durable Objects) and their time.
+    objects: Cell<u32>,
+    objects_ms: Cell<f64>,
 }
 
 impl Timings {
@@ -27,13 +30,20 @@ impl Timings {
         self.kv_ms.set(self.kv_ms.get() + ms);
     }
 
+    /// A request to a grant's Durable Object (its storage, its KV mirror) that took `ms`.
+    pub fn object(&self, ms: f64) {
+        self.objects.set(self.objects.get() + 1);
+        self.objects_ms.set(self.objects_ms.get() + ms);
+    }
+
     pub fn kv_reads(&self) -> u32 {
         self.kv_reads.get()
     }
 
     /// `fetch;desc="POST /user_management/authenticate";dur=41, kv;desc="reads=2 writes=1";dur=3,
-    /// total;dur=47` — calls in the order they were made, then KV, then `total_ms` under
-    /// `total_name` (`total` for the request, `grant` for a grant object's part of it).
+    /// total;dur=47` — calls in the order they were made, then KV, then the requests to grant
+    /// objects (`grant-object;desc="requests=1";dur=6`, only when there were any), then
+    /// `total_ms` under `total_name` (`total` for the request, `grant` for a grant object's part of it).
     pub fn header(&self, total_name: &str, total_ms: f64) -> String {
         let mut parts: Vec<String> =
             self.calls.borrow().iter().map(|(desc, ms)| format!("fetch;desc=\"{desc}\";dur={}", round(*ms))).collect();
@@ -43,6 +53,13 @@ impl Timings {
             self.kv_writes.get(),
             round(self.kv_ms.get())
         ));
+        if self.objects.get() > 0 {
+            parts.push(format!(
+                "grant-object;desc=\"requests={}\";dur={}",
+                self.objects.get(),
+                round(self.objects_ms.get())
+            ));
+        }
         parts.push(format!("{total_name};dur={}", round(total_ms)));
         parts.join(", ")
     }
@@ -94,6 +111,16 @@ mod tests {
              fetch;desc=\"GET /organizations/{id}\";dur=12.0, kv;desc=\"reads=2 writes=1\";dur=3.5, total;dur=60.0"
         );
         assert!(t.header("grant", 7.0).ends_with(", grant;dur=7.0"));
+        // Requests to grant objects come after KV, counted and timed together.
+        t.object(6.0);
+        t.object(2.25);
+        assert!(
+            t.header("total", 70.0).ends_with(
+                "kv;desc=\"reads=2 writes=1\";dur=3.5, grant-object;desc=\"requests=2\";dur=8.3, total;dur=70.0"
+            ),
+            "{}",
+            t.header("total", 70.0)
+        );
     }
 
     #[test]

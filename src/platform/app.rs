@@ -41,7 +41,7 @@ impl App {
         let timings = Rc::new(Timings::default());
         Ok(App {
             config,
-            store: AppStore { kv: KvStore::timed(kv, timings.clone()), env: env.clone() },
+            store: AppStore { kv: KvStore::timed(kv, timings.clone()), env: env.clone(), timings: timings.clone() },
             http: FetchClient::workos_timed(timings.clone()),
             jwks: isolate::workos_jwks(),
             org_names: isolate::org_names(),

@@ -12,7 +12,9 @@ use crate::ids::{GrantId, UserId};
 use crate::oauth::workos_events::{GrantChange, GrantOwner};
 use crate::oauth::OAuthError;
 use crate::store::{keys, Store, StoreError};
+use crate::timing::Timings;
 use serde::{Deserialize, Serialize};
+use std::rc::Rc;
 use worker::{Env, Method, Request, RequestInit};
 
 pub const BINDING: &str = "GRANT_GUARD";
@@ -48,15 +50,17 @@ pub fn internal_post(path: &str, body: &impl Serialize) -> worker::Result<Reques
 pub struct AppStore {
     pub kv: KvStore,
     pub env: Env,
+    /// Where the requests to grant objects are timed (`Server-Timing`).
+    pub timings: Rc<Timings>,
 }
 
 impl AppStore {
     async fn object(&self, grant_id: &str, op: &StoreOp) -> Result<Option<String>, StoreError> {
-        let mut resp = stub(&self.env, grant_id)
-            .map_err(err)?
-            .fetch_with_request(internal_post("/store", op).map_err(err)?)
-            .await
-            .map_err(err)?;
+        let started = js_sys::Date::now();
+        let sent =
+            stub(&self.env, grant_id).map_err(err)?.fetch_with_request(internal_post("/store", op).map_err(err)?).await;
+        self.timings.object(js_sys::Date::now() - started);
+        let mut resp = sent.map_err(err)?;
         match resp.status_code() {
             200 => super::json_body::<Option<String>>(resp.text()).await.map_err(err),
             status => Err(StoreError(format!("grant object answered {status}"))),

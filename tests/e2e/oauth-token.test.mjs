@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ALICE } from './helpers.mjs';
 import {
   url, Browser, registerClient, obtainCode, exchangeCode, refreshToken, tokenRequest, clientWithTokens,
-  expectTokens, expectOAuthError, callProtected,
+  expectTokens, expectOAuthError, callProtected, ORIGIN,
 } from './oauth-helpers.mjs';
 
 const browser = new Browser({ loginHint: ALICE });
@@ -132,5 +132,32 @@ describe('confidential clients', () => {
     const g2 = await obtainCode(browser, c);
     const t = expectTokens(await exchange(g2, { client_id: c.client_id, client_secret: c.client_secret }), 'client_secret_post');
     assert.notEqual((await callProtected('/mcp', t.access_token)).status, 401);
+  });
+});
+
+describe('Server-Timing', () => {
+  test('each authorization step says where its time went: WorkOS calls, KV, the grant object; no ids', async () => {
+    const client = await registerClient();
+    const got = await obtainCode(new Browser({ loginHint: ALICE }), client);
+    const timing = (method, path, status) => {
+      const i = got.nav.hops.findIndex((h) => h.method === method && h.url.startsWith(ORIGIN) && new URL(h.url).pathname === path && h.status === status);
+      assert.ok(i >= 0, `${method} ${path} → ${status} among ${Browser.describe(got.nav.hops)}`);
+      return got.nav.responses[i].headers.get('server-timing') ?? '';
+    };
+    const ms = '[0-9]+\\.[0-9]';
+    // The sign-in: the code exchange — a scoped sign-in lists no memberships; only an isolate's
+    // first sign-in reads the JWKS and the organization's name — then KV and the total.
+    const callback = timing('GET', '/callback', 303);
+    const firstInIsolate = `(fetch;desc="GET /(sso/jwks|organizations)/\\{id\\}";dur=${ms}, )*`;
+    assert.match(callback, new RegExp(`^fetch;desc="POST /user_management/authenticate";dur=${ms}, ${firstInIsolate}kv;desc="reads=1 writes=2";dur=${ms}, total;dur=${ms}$`));
+    // The consent: the code is issued into the grant's own object.
+    assert.match(timing('POST', '/authorize', 302), new RegExp(`grant-object;desc="requests=1";dur=${ms}, total;dur=${ms}$`));
+    // The exchange, in the grant's object: its two writes, and no read of the client's registration.
+    const token = await exchangeCode(got);
+    expectTokens(token, 'code exchange');
+    assert.match(token.headers.get('server-timing') ?? '', new RegExp(`^kv;desc="reads=0 writes=2";dur=${ms}, grant;dur=${ms}`));
+    for (const h of [callback, token.headers.get('server-timing')]) {
+      assert.ok(!h.includes(got.code) && !/(user|org|client)_[0-9A-Z]{8}/.test(h), `no ids in ${h}`);
+    }
   });
 });
