@@ -59,18 +59,9 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
     let prefetched = match source {
         Source::SignIn => {
             if let Some(org) = scoped_signin(&auth, &claims, ctx.config.organization_id.as_deref()) {
-                let name = organization_name(ctx, org, None).await;
-                let principal = Principal {
-                    user_id: auth.user.id.as_str().into(),
-                    email: auth.user.email.clone(),
-                    name: auth.user.display_name(),
-                    organization_id: Some(org.to_string()),
-                    organization_name: name,
-                    role: claims.role,
-                    permissions: claims.permissions.unwrap_or_default(),
-                    workos_session_id: claims.sid,
-                };
-                return Ok((principal, auth.refresh_token));
+                let org = org.to_string();
+                let name = organization_name(ctx, &org, None).await;
+                return Ok((principal_of(&auth, claims, Some((org, name)), None), auth.refresh_token));
             }
             None
         }
@@ -116,19 +107,32 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
         Some(m) => organization_name(ctx, &m.organization_id, m.organization_name.as_deref()).await,
         None => None,
     };
-    // The primary role: WorkOS's `role` claim, else the membership's `role` (not `roles[0]`).
-    let role = claims.role.clone().or_else(|| membership.and_then(|m| m.primary_role().map(str::to_string)));
-    let principal = Principal {
+    let organization = membership.map(|m| (m.organization_id.clone(), organization_name));
+    let membership_role = membership.and_then(|m| m.primary_role().map(str::to_string));
+    Ok((principal_of(&auth, claims, organization, membership_role), auth.refresh_token))
+}
+
+/// The principal for WorkOS's verified answer in `organization` (id, name), or in none. Role and
+/// permissions count only within an organization; the primary role is WorkOS's `role` claim,
+/// else the membership's `role` (not `roles[0]`).
+fn principal_of(
+    auth: &AuthResponse,
+    claims: AccessClaims,
+    organization: Option<(String, Option<String>)>,
+    membership_role: Option<String>,
+) -> Principal {
+    let in_organization = organization.is_some();
+    let (organization_id, organization_name) = organization.map_or((None, None), |(id, name)| (Some(id), name));
+    Principal {
         user_id: auth.user.id.as_str().into(),
         email: auth.user.email.clone(),
         name: auth.user.display_name(),
-        organization_id: membership.map(|m| m.organization_id.clone()),
+        organization_id,
         organization_name,
-        role: membership.and(role),
-        permissions: if membership.is_some() { claims.permissions.unwrap_or_default() } else { Vec::new() },
+        role: if in_organization { claims.role.or(membership_role) } else { None },
+        permissions: if in_organization { claims.permissions.unwrap_or_default() } else { Vec::new() },
         workos_session_id: claims.sid,
-    };
-    Ok((principal, auth.refresh_token))
+    }
 }
 
 /// The organization a sign-in's token is scoped to, when that settles the organization rule:
