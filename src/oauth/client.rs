@@ -70,11 +70,6 @@ impl ClientAuth {
 }
 
 impl ClientRecord {
-    /// See [`ClientAuth::verify_secret`].
-    pub fn verify_secret(&self, presented: &str) -> bool {
-        ClientAuth::of(self).verify_secret(presented)
-    }
-
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == AuthMethod::None
     }

@@ -19,11 +19,12 @@ fn reg_err(body: Value) -> OAuthError {
 fn hash_and_verify_secret() {
     assert_eq!(TokenHash::of("abc").as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     let r = reg(json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]})).unwrap().record;
-    assert!(r.verify_secret("secret-1"));
-    assert!(!r.verify_secret("secret-2"));
-    assert!(!r.verify_secret(""));
-    assert!(!r.verify_secret(TokenHash::of("secret-1").as_str()));
-    let public = ClientRecord { client_secret_hash: None, ..r.clone() };
+    let auth = ClientAuth::of(&r);
+    assert!(auth.verify_secret("secret-1"));
+    assert!(!auth.verify_secret("secret-2"));
+    assert!(!auth.verify_secret(""));
+    assert!(!auth.verify_secret(TokenHash::of("secret-1").as_str()));
+    let public = ClientAuth::of(&ClientRecord { client_secret_hash: None, ..r.clone() });
     assert!(!public.verify_secret(""));
     assert!(!public.verify_secret("secret-1"));
 }
