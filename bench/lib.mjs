@@ -1,5 +1,7 @@
 // Shared by the benchmarks: the e2e stack started for a benchmark, the no-op and template Workers
 // (bench/noop, bench/template) under `wrangler dev`, deploy size and start-up profiles, a percentile.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack } from '../tests/e2e/stack.mjs';
@@ -33,6 +35,42 @@ export async function startBenchStack({ say, logRequests = false }) {
   } catch (err) {
     await stack.stop();
     throw err;
+  }
+}
+
+/**
+ * CPU time used so far (ms, user + system) by the `wrangler dev` that serves 127.0.0.1:`port`,
+ * per process: `proxy`, the workerd listening on the port (wrangler's dev proxy, which every
+ * request passes); `runtime`, the other workerd wrangler started, which runs the Worker; and
+ * `wrangler`, its Node process. Read from Linux's /proc; null where that cannot be done.
+ */
+export function devCpuMs(port) {
+  try {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const listening = new Set();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        if (cols[1]?.endsWith(hex) && cols[3] === '0A') listening.add(`socket:[${cols[9]}]`);
+      }
+    }
+    const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    const fds = (pid) => { try { return readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } }); } catch { return []; } };
+    const proxy = pids.find((pid) => fds(pid).some((l) => listening.has(l)));
+    if (!proxy) return null;
+    const ticksPerS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+    const stat = (pid) => {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return { ppid: f[1], ms: ((Number(f[11]) + Number(f[12])) * 1000) / ticksPerS };
+    };
+    const wrangler = stat(proxy).ppid;
+    const isWorkerd = (pid) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'workerd'; } catch { return false; } };
+    const runtime = pids.find((pid) => pid !== proxy && isWorkerd(pid) && stat(pid).ppid === wrangler);
+    if (!runtime) return null;
+    return { proxy: stat(proxy).ms, runtime: stat(runtime).ms, wrangler: stat(wrangler).ms };
+  } catch {
+    return null;
   }
 }
 

@@ -30,7 +30,9 @@
 //    `Server-Timing: kv;desc="reads=N"` header: average and max) as a compact table;
 // 6. the same load against a no-op Worker (bench/noop: reads the body, answers a fixed result)
 //    under `wrangler dev` on 127.0.0.1:8796, round for round with this Worker's, and this Worker's
-//    median throughput and p99 as a fraction of the no-op's;
+//    median throughput and p99 as a fraction of the no-op's; with each load, the CPU per call of
+//    the processes of each `wrangler dev` (Linux /proc: the workerd running the Worker, the
+//    workerd of wrangler's dev proxy that every request passes, wrangler's Node process);
 // 7. the TypeScript system this Worker replaces — bench/template, our reconstruction of Cloudflare's
 //    remote-mcp-authkit template (workers-oauth-provider, agents' McpAgent, @workos-inc/node, hono;
 //    its npm packages installed by `npm ci` when missing or when its lock changed) — under
@@ -61,7 +63,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  median, percentile, startBenchStack, startNoop, startupProfile, ensureTemplateInstalled, startTemplate,
+  devCpuMs, median, percentile, startBenchStack, startNoop, startupProfile, ensureTemplateInstalled, startTemplate,
 } from './lib.mjs';
 import { templateClient } from './template-client.mjs';
 
@@ -121,7 +123,7 @@ function kvStats() {
 async function benchStreamable({ origin, token, headers = {}, name }) {
   let bad = 0;
   let firstBad;
-  const result = await autocannon({
+  const [result, cpu] = await withCpu(origin, () => autocannon({
     url: `${origin}/mcp`,
     connections: CONNECTIONS,
     duration: DURATION_S,
@@ -142,9 +144,10 @@ async function benchStreamable({ origin, token, headers = {}, name }) {
         }
       },
     }],
-  });
+  }));
   return {
     name: `${name} (autocannon, ${CONNECTIONS} conn, ${DURATION_S} s)`,
+    cpu,
     requests: result.requests.total,
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -153,6 +156,22 @@ async function benchStreamable({ origin, token, headers = {}, name }) {
     errors: result.errors + result.timeouts + result.non2xx + bad,
     note: firstBad,
   };
+}
+
+/**
+ * `load()` (an autocannon run) with the CPU its `wrangler dev` (serving `url`) spent meanwhile,
+ * per request and process ({runtime, proxy, wrangler} ms, or null off Linux): [result, cpu].
+ */
+async function withCpu(url, load) {
+  const port = Number(new URL(url).port);
+  const before = devCpuMs(port);
+  const result = await load();
+  const after = devCpuMs(port);
+  const n = result.requests.total;
+  const cpu = before && after && n
+    ? Object.fromEntries(Object.keys(before).map((k) => [k, (after[k] - before[k]) / n]))
+    : null;
+  return [result, cpu];
 }
 
 /** Rounds of one load, combined: total requests and errors, median req/s, p50 and p99. */
@@ -167,13 +186,16 @@ function combineRounds(rounds, name) {
     errors: rounds.reduce((n, r) => n + r.errors, 0),
     note: rounds.find((r) => r.note)?.note,
     each: rounds.map((r) => Math.round(r.rps)),
+    cpu: rounds.every((r) => r.cpu)
+      ? Object.fromEntries(Object.keys(rounds[0].cpu).map((k) => [k, median(rounds.map((r) => r.cpu[k]))]))
+      : null,
   };
 }
 
 /** The same load against the no-op Worker; every answer checked. */
 async function benchNoop(url) {
   let bad = 0;
-  const result = await autocannon({
+  const [result, cpu] = await withCpu(url, () => autocannon({
     url,
     connections: CONNECTIONS,
     duration: DURATION_S,
@@ -183,9 +205,10 @@ async function benchNoop(url) {
       body: ADD_BODY,
       onResponse: (status, resBody) => { if (status !== 200 || !resBody.includes('"text":"5"')) bad++; },
     }],
-  });
+  }));
   return {
     name: `no-op Worker, the same load (${CONNECTIONS} conn, ${DURATION_S} s)`,
+    cpu,
     requests: result.requests.total,
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -538,9 +561,14 @@ async function main() {
     const pct = (a, b) => `${((100 * a) / b).toFixed(0)}%`;
     const ms = (x) => (Number.isFinite(x) ? x.toFixed(0) : '–');
     const ms1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+    const cpuMs = (r, ...keys) => (r?.cpu ? keys.map((k) => r.cpu[k].toFixed(3)).join(' + ') : '–');
     console.log('');
     console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99 `
       + `(medians of ${ROUNDS} rounds each; req/s by round: this Worker ${http.each.join(', ')}, the no-op ${floor.each.join(', ')})`);
+    if (http.cpu && floor.cpu) {
+      console.log(`hot path CPU per call (medians): the Worker's workerd ${http.cpu.runtime.toFixed(3)} ms against the no-op's ${floor.cpu.runtime.toFixed(3)} ms; `
+        + `wrangler's dev proxy ${http.cpu.proxy.toFixed(3)} / ${floor.cpu.proxy.toFixed(3)} ms and wrangler ${http.cpu.wrangler.toFixed(3)} / ${floor.cpu.wrangler.toFixed(3)} ms, which share the cores`);
+    }
     console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows.times).toFixed(0)} ms, fastest ${Math.min(...flows.times).toFixed(0)} ms (${FLOWS} flows)`);
     console.log(`one authorization by hand (registration → code → token; the median of ${BY_HAND}), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
     for (const r of breakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
@@ -571,6 +599,8 @@ async function main() {
       [`${hot}: p50 / p99 ms`, `${http.p50} / ${http.p99}`, T && `${tplHttp.p50} / ${tplHttp.p99}`, `${floor.p50} / ${floor.p99}`],
       [`${hot}: responses (bad)`, `${http.requests} (${http.errors})`, T && `${tplHttp.requests} (${tplHttp.errors})`, `${floor.requests} (${floor.errors})`],
       [`${hot}: throughput, share of the no-op`, pct(http.rps, floor.rps), T && pct(tplHttp.rps, floor.rps), '100%'],
+      [`${hot}: CPU per call, the Worker's workerd, ms`, cpuMs(http, 'runtime'), T && cpuMs(tplHttp, 'runtime'), cpuMs(floor, 'runtime')],
+      [`${hot}: CPU per call, wrangler's proxy + wrangler, ms`, cpuMs(http, 'proxy', 'wrangler'), T && cpuMs(tplHttp, 'proxy', 'wrangler'), cpuMs(floor, 'proxy', 'wrangler')],
       [`first ${WARMUP} calls of a new token, sequential: p50 ms`, ms1(warm.p50), T && ms1(tplWarm.p50)],
       [`new token: initialize, median ms (${FLOWS})`, ms1(firstOf(flows, 'initializeMs')), T && ms1(firstOf(tplFlows, 'initializeMs'))],
       [`new token: notifications/initialized, median ms`, ms1(firstOf(flows, 'initializedMs')), T && ms1(firstOf(tplFlows, 'initializedMs'))],

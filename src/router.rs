@@ -120,7 +120,7 @@ async fn dispatch(
         Handler::AuthorizeDecision => oauth::authorize_decision(req, &app).await,
         Handler::Token | Handler::Revoke => oauth::grant_operation(req, &app, env, path).await,
         Handler::WorkosWebhook => webhooks::workos(req, &app, env).await,
-        Handler::Mcp => mcp::handle(req, &app, env, ctx, path).await,
+        Handler::Mcp => mcp::handle(req, &app, env, ctx, path, origin).await,
         Handler::HeadOnly => head_only(route),
     };
     if route.audience == Audience::Mcp {

@@ -259,10 +259,17 @@ pub fn error_response(id: RequestId, code: ErrorCode, message: &str, data: Optio
     serde_json::to_value(response).unwrap_or(Value::Null)
 }
 
-/// A JSON-RPC result response as JSON.
-pub fn result_response<R: Serialize>(id: RequestId, result: R) -> Value {
-    let response = JsonRpcResponse { jsonrpc: JsonRpcVersion, id, outcome: Outcome::Result(result) };
-    serde_json::to_value(response).unwrap_or(Value::Null)
+/// A JSON-RPC result response as JSON: the result moved in, not copied (what
+/// [`JsonRpcResponse`] would serialize).
+pub fn result_response(id: RequestId, result: Value) -> Value {
+    let id = match id {
+        RequestId::String(v) => Value::String(v),
+        RequestId::Integer(v) => Value::from(v),
+        RequestId::Unsigned(v) => Value::from(v),
+        RequestId::Null => Value::Null,
+    };
+    let fields = [("jsonrpc", Value::from("2.0")), ("id", id), ("result", result)];
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 #[cfg(test)]
@@ -281,7 +288,19 @@ mod tests {
             json!({"jsonrpc": "2.0", "id": "a", "result": {}})
         );
         assert_eq!(error_response(RequestId::Null, ErrorCode::PARSE_ERROR, "p", Some(json!(1)))["id"], Value::Null);
-        assert_eq!(result_response(RequestId::Unsigned(u64::MAX), ())["id"], json!(u64::MAX), "echoed exactly");
+        assert_eq!(
+            result_response(RequestId::Unsigned(u64::MAX), Value::Null)["id"],
+            json!(u64::MAX),
+            "echoed exactly"
+        );
+        // Built by hand, it is what the typed response serializes to.
+        for id in
+            [RequestId::String("s".into()), RequestId::Integer(-3), RequestId::Unsigned(u64::MAX), RequestId::Null]
+        {
+            let result = json!({"content": [{"type": "text", "text": "5"}], "isError": false});
+            let typed = JsonRpcResponse { jsonrpc: JsonRpcVersion, id: id.clone(), outcome: Outcome::Result(&result) };
+            assert_eq!(result_response(id, result.clone()), serde_json::to_value(typed).unwrap());
+        }
     }
 
     #[test]

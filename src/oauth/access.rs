@@ -22,6 +22,8 @@ const ACCESS_AAD: &str = "oauth-access-token";
 pub const GRANT_CHECK_SECS: u64 = 60;
 /// Bound on the per-isolate cache.
 const MAX_CACHED_GRANTS: usize = 10_000;
+/// Bound on the per-isolate memory of opened tokens.
+const MAX_OPENED_TOKENS: usize = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -86,10 +88,17 @@ struct GrantLook {
     access: Option<CurrentAccess>,
 }
 
-/// Per-isolate memory of grant lookups: grant id → (checked at, what was found).
+/// Per-isolate memory of the bearer check: grant lookups, grant id → (checked at, what was
+/// found); and the tokens already opened, the SHA-256 of the token → its claims.
+///
+/// Opening a token (base64, AES-256-GCM and JSON, all in Wasm) was the largest part of an
+/// authenticated MCP request. Only tokens that opened are remembered, under their digest (so no
+/// token is kept, and a lookup compares digests, not secrets); each use still checks the expiry,
+/// the issuer, the audience and the grant.
 #[derive(Default)]
 pub struct GrantChecks {
     seen: HashMap<String, (u64, GrantLook)>,
+    opened: HashMap<[u8; 32], AccessClaims>,
 }
 
 impl GrantChecks {
@@ -107,6 +116,24 @@ impl GrantChecks {
         self.seen.insert(grant_id.to_string(), (now, look));
     }
 
+    /// The claims of `token`, opened once per isolate while it is unexpired.
+    fn open(&mut self, keys: &SealKeys, token: &str, now: u64) -> Option<AccessClaims> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        if let Some(claims) = self.opened.get(&digest) {
+            return (now < claims.expires_at).then(|| claims.clone());
+        }
+        let claims = open(keys, token, now)?;
+        if self.opened.len() >= MAX_OPENED_TOKENS {
+            self.opened.retain(|_, c| now < c.expires_at);
+            if self.opened.len() >= MAX_OPENED_TOKENS {
+                self.opened.clear();
+            }
+        }
+        self.opened.insert(digest, claims.clone());
+        Some(claims)
+    }
+
     /// Forget a grant (after this isolate revoked or changed it, so the next request sees it at once).
     pub fn forget(&mut self, grant_id: &str) {
         self.seen.remove(grant_id);
@@ -117,8 +144,12 @@ impl GrantChecks {
 pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     let (scheme, token) = authorization?.trim().split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(char::is_whitespace))
-        .then_some(token)
+    // Whitespace inside refuses it; an ASCII token (every token we issue) is looked at byte by byte.
+    let spaced = match token.is_ascii() {
+        true => token.bytes().any(|b| matches!(b, b'\t'..=b'\r' | b' ')),
+        false => token.contains(char::is_whitespace),
+    };
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !spaced).then_some(token)
 }
 
 /// The full bearer check for a request to `path` at the deployment `issuer` (this Worker's
@@ -133,7 +164,8 @@ pub async fn authenticate<S: Store>(
     now: u64,
 ) -> Result<AccessClaims, BearerError> {
     let token = bearer_token(authorization).ok_or(BearerError::Missing)?;
-    let claims = open(keys, token, now).filter(|c| c.issuer == issuer).ok_or(BearerError::Invalid)?;
+    let opened = checks.borrow_mut().open(keys, token, now);
+    let claims = opened.filter(|c| c.issuer == issuer).ok_or(BearerError::Invalid)?;
     if !claims.audience.admits(path) {
         return Err(BearerError::WrongAudience);
     }

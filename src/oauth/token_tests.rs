@@ -325,8 +325,43 @@ fn bad_bearer_tokens_are_refused() {
     assert_eq!(auth(None).unwrap_err(), BearerError::Missing);
     assert_eq!(auth(Some("Basic abc")).unwrap_err(), BearerError::Missing);
     assert!(auth(Some(&format!("bearer {}", t.access_token.as_str()))).is_ok(), "scheme is case-insensitive");
+    for spaced in ["Bearer a\tb", "Bearer a\x0bb", "Bearer a b", "Bearer a\u{a0}b", "Bearer é\u{2003}b", "Bearer "] {
+        assert_eq!(access::bearer_token(Some(spaced)), None, "{spaced:?}");
+    }
+    assert_eq!(access::bearer_token(Some(" Bearer  é1 ")), Some("é1"));
     w.now.set(w.now.get() + super::super::grant::ACCESS_TTL);
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Invalid, "expired");
+}
+
+#[test]
+fn an_isolate_opens_each_token_once() {
+    let w = world();
+    let (_, t) = w.connected();
+    let token = t.access_token.as_str();
+    let with_keys = |keys: &crate::seal::SealKeys, token: &str| {
+        let header = format!("Bearer {token}");
+        block_on(access::authenticate(keys, ORIGIN, &w.store, &w.checks, Some(&header), "/mcp", w.now.get()))
+    };
+    let other_keys = crate::seal::SealKeys::parse("another key and not the deployment's own one").unwrap();
+    assert_eq!(with_keys(&other_keys, token).unwrap_err(), BearerError::Invalid, "not yet opened here");
+    assert!(w.bearer(token, "/mcp").is_ok());
+    // Now remembered: keys that could not open it are not needed again.
+    assert_eq!(with_keys(&other_keys, token).unwrap().principal.user_id, ALICE);
+    // Only that exact token: one character changed is opened (and refused) anew.
+    let last = token.chars().last().unwrap();
+    let altered = format!("{}{}", &token[..token.len() - 1], if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(w.bearer(&altered, "/mcp").unwrap_err(), BearerError::Invalid);
+    // The memory is bounded: after a thousand other tokens, the first is opened again.
+    let claims = w.bearer(token, "/mcp").unwrap();
+    for i in 0..1_000 {
+        let other = access::AccessClaims { scope: format!("mcp {i}"), ..claims.clone() };
+        assert!(w.bearer(&access::issue(&w.config.seal_keys, &other), "/mcp").is_ok());
+    }
+    assert_eq!(with_keys(&other_keys, token).unwrap_err(), BearerError::Invalid, "forgotten, so opened anew");
+    // A remembered token still expires.
+    assert!(w.bearer(token, "/mcp").is_ok());
+    w.now.set(w.now.get() + super::super::grant::ACCESS_TTL);
+    assert_eq!(with_keys(&other_keys, token).unwrap_err(), BearerError::Invalid, "expired");
 }
 
 #[test]

@@ -68,9 +68,16 @@ pub fn origin_allowed(app: &App, origin: Option<&str>) -> bool {
     origin.is_none_or(|o| o == app.origin || app.config.mcp_allowed_origins.iter().any(|a| a == o))
 }
 
-/// `/mcp`, `/sse`, `/sse/message`: Origin check, bearer check, then the transport.
-pub async fn handle(mut req: Request, app: &App, env: &Env, ctx: &Context, path: &str) -> Answer {
-    let origin = header(&req, "Origin");
+/// `/mcp`, `/sse`, `/sse/message`: Origin check (`origin`: the request's `Origin` header), bearer
+/// check, then the transport.
+pub async fn handle(
+    mut req: Request,
+    app: &App,
+    env: &Env,
+    ctx: &Context,
+    path: &str,
+    origin: Option<String>,
+) -> Answer {
     if !origin_allowed(app, origin.as_deref()) {
         // DNS-rebinding and cross-site protection (MCP transports: MUST validate Origin), before
         // anything else; no CORS headers for an origin we refuse.

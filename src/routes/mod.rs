@@ -45,10 +45,18 @@ pub(crate) enum BodyError {
 }
 
 /// The request body, at most `max` bytes: a declared `Content-Length` above it is refused
-/// before reading, and any body is read as a stream that stops at `max` + 1 bytes.
+/// before reading. A body within a declared length is read whole, in one call into the runtime
+/// (the runtime delivers exactly the declared bytes: the framing is its length); one without
+/// (chunked) is read as a stream that stops at `max` + 1 bytes.
 pub(crate) async fn body_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, BodyError> {
-    if header(req, "Content-Length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > max) {
-        return Err(BodyError::TooLarge);
+    match header(req, "Content-Length").map(|l| l.parse::<usize>()) {
+        Some(Ok(declared)) if declared > max => return Err(BodyError::TooLarge),
+        Some(Ok(_)) => {
+            let body = req.bytes().await.map_err(|_| BodyError::Unreadable)?;
+            // Checked again all the same: the limit never rests on the declaration alone.
+            return if body.len() > max { Err(BodyError::TooLarge) } else { Ok(body) };
+        }
+        _ => {}
     }
     let Ok(stream) = req.stream() else {
         return Ok(Vec::new()); // no body at all
