@@ -268,8 +268,11 @@ pub fn result_response(id: RequestId, result: Value) -> Value {
         RequestId::Unsigned(v) => Value::from(v),
         RequestId::Null => Value::Null,
     };
-    let fields = [("jsonrpc", Value::from("2.0")), ("id", id), ("result", result)];
-    Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    let mut fields = serde_json::Map::new();
+    fields.insert("jsonrpc".into(), Value::from("2.0"));
+    fields.insert("id".into(), id);
+    fields.insert("result".into(), result);
+    Value::Object(fields)
 }
 
 #[cfg(test)]

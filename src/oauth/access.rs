@@ -22,8 +22,9 @@ const ACCESS_AAD: &str = "oauth-access-token";
 pub const GRANT_CHECK_SECS: u64 = 60;
 /// Bound on the per-isolate cache.
 const MAX_CACHED_GRANTS: usize = 10_000;
-/// Bound on the per-isolate memory of opened tokens.
-const MAX_OPENED_TOKENS: usize = 1_000;
+/// Bound on the per-isolate memory of opened tokens (looked through in order: a busy isolate
+/// serves a few clients at a time).
+pub(crate) const MAX_OPENED_TOKENS: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -98,7 +99,7 @@ struct GrantLook {
 #[derive(Default)]
 pub struct GrantChecks {
     seen: HashMap<String, (u64, GrantLook)>,
-    opened: HashMap<[u8; 32], AccessClaims>,
+    opened: Vec<([u8; 32], AccessClaims)>,
 }
 
 impl GrantChecks {
@@ -120,17 +121,17 @@ impl GrantChecks {
     fn open(&mut self, keys: &SealKeys, token: &str, now: u64) -> Option<AccessClaims> {
         use sha2::Digest;
         let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-        if let Some(claims) = self.opened.get(&digest) {
+        if let Some((_, claims)) = self.opened.iter().find(|(d, _)| *d == digest) {
             return (now < claims.expires_at).then(|| claims.clone());
         }
         let claims = open(keys, token, now)?;
         if self.opened.len() >= MAX_OPENED_TOKENS {
-            self.opened.retain(|_, c| now < c.expires_at);
+            self.opened.retain(|(_, c)| now < c.expires_at);
             if self.opened.len() >= MAX_OPENED_TOKENS {
                 self.opened.clear();
             }
         }
-        self.opened.insert(digest, claims.clone());
+        self.opened.push((digest, claims.clone()));
         Some(claims)
     }
 
