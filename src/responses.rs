@@ -37,27 +37,11 @@ pub fn html_with_form_action(status: u16, body: String, extra_form_action: &str)
 
 /// A JSON answer that must not be cached (tokens, registrations, errors).
 pub fn json(status: u16, value: &serde_json::Value) -> Result<Response> {
-    let body = serde_json::to_vec(value)?;
-    // A copy of the isolate's set: one call into the runtime instead of one per header (this is
-    // every `/mcp` answer).
-    let headers = JSON_HEADERS.with(worker::worker_sys::web_sys::Headers::new_with_headers)?;
-    Ok(Response::from_bytes(body)?.with_status(status).with_headers(Headers(headers)))
-}
-
-thread_local! {
-    /// The headers of every JSON answer, made once per isolate.
-    static JSON_HEADERS: worker::worker_sys::web_sys::Headers = {
-        let h = Headers::new();
-        for (name, value) in [
-            ("Content-Type", "application/json"),
-            ("Cache-Control", "no-store"),
-            ("Pragma", "no-cache"),
-            ("X-Content-Type-Options", "nosniff"),
-        ] {
-            let _ = h.set(name, value); // valid names and values: cannot fail
-        }
-        h.0
-    };
+    let resp = Response::from_json(value)?.with_status(status);
+    resp.headers().set("Cache-Control", "no-store")?;
+    resp.headers().set("Pragma", "no-cache")?;
+    resp.headers().set("X-Content-Type-Options", "nosniff")?;
+    Ok(resp)
 }
 
 /// An RFC 6749 error answer (with `WWW-Authenticate: Basic` after failed Basic client auth).
