@@ -93,9 +93,9 @@ struct GrantLook {
 /// found); and the tokens already opened, the SHA-256 of the token → its claims.
 ///
 /// Opening a token (base64, AES-256-GCM and JSON, all in Wasm) took about 7 % of the isolate's
-/// time under `tools/call` load (docs/performance.md). Only tokens that opened are remembered, under their digest (so no
-/// token is kept, and a lookup compares digests, not secrets); each use still checks the expiry,
-/// the issuer, the audience and the grant.
+/// time under `tools/call` load (docs/performance.md). Only tokens that opened are remembered,
+/// under their digest (so no token is kept, and a lookup compares digests, not secrets); each use
+/// still checks the expiry, the issuer, the audience and the grant.
 #[derive(Default)]
 pub struct GrantChecks {
     seen: HashMap<String, (u64, GrantLook)>,
