@@ -24,7 +24,10 @@ pub fn read_cookie<'a>(cookie_header: Option<&'a str>, name: &str) -> Option<&'a
     cookie_header?
         .split(';')
         .filter_map(|pair| pair.split_once('='))
-        .find(|(n, _)| !n.trim().is_empty() && n.trim() == name)
+        .find(|(n, _)| {
+            let n = n.trim();
+            !n.is_empty() && n == name
+        })
         .map(|(_, v)| v.trim())
 }
 
