@@ -17,10 +17,13 @@ if [ -z "$WASM_BINDGEN_BIN" ] || [ ! -x "$ESBUILD_BIN" ] || [ ! -f node_modules/
 fi
 mode=--release
 [ "${1:-}" = "--dev" ] && mode=--dev
+# WASM_KEEP_NAMES=1 (bench/profile.mjs): a release build that keeps function names, for profiles;
+# not for deploying (no wasm-opt, names kept: about 35 % larger).
+if [ -n "${WASM_KEEP_NAMES:-}" ]; then export CARGO_PROFILE_RELEASE_STRIP=none; fi
 worker-build "$mode"
 
 wasm=build/index_bg.wasm
-if [ "$mode" = --release ]; then
+if [ "$mode" = --release ] && [ -z "${WASM_KEEP_NAMES:-}" ]; then
   # wasm-opt from npm's binaryen (Debian's is too old for what rustc emits), with the features
   # rustc enables for wasm32 and the exception handling wasm-bindgen's glue uses (named: the
   # stripped module has no target_features section). -O1:
