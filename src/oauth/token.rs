@@ -204,15 +204,14 @@ async fn exchange_code<S: Store, H: HttpClient>(
     };
     let mut g = found?;
     let code = form.require("code")?;
-    let invalid = invalid_code;
     let hash = TokenHash::of(code);
     // Verify code and client before acting on the grant (a stranger cannot revoke it).
     if g.client_id != client_id {
-        return Err(invalid());
+        return Err(invalid_code());
     }
     let pending = match &g.phase {
         GrantPhase::Pending { code } if code.hash.matches(&hash) && code.expires_at > ctx.now => code.clone(),
-        GrantPhase::Pending { .. } => return Err(invalid()),
+        GrantPhase::Pending { .. } => return Err(invalid_code()),
         GrantPhase::Active { used_code, redeemed_at_ms, .. } if used_code.matches(&hash) => {
             if redeemed_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) {
                 // Sent together with the one that won (a double submission): refused, nothing revoked.
@@ -224,7 +223,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
             grant::revoke(ctx.store, &g.id).await?;
             return Err(OAuthError::invalid_grant("the authorization code was already used; the grant is revoked"));
         }
-        GrantPhase::Active { .. } => return Err(invalid()),
+        GrantPhase::Active { .. } => return Err(invalid_code()),
     };
     let verifier =
         form.get("code_verifier").ok_or_else(|| OAuthError::invalid_grant("code_verifier is required (PKCE)"))?;
@@ -235,7 +234,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
         return Err(OAuthError::invalid_grant("redirect_uri differs from the one the code was issued to"));
     }
     let audience = narrowed_audience(ctx, &g, form)?;
-    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid)?;
+    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid_code)?;
     let refresh = RefreshToken::new(&g.id);
     g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
