@@ -189,6 +189,13 @@ impl World {
         .0
     }
 
+    /// A confidential client (`client_secret_post`): its id and secret.
+    fn confidential_client(&self) -> (String, String) {
+        let (id, secret) =
+            self.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"client_secret_post"}));
+        (id, secret.expect("a confidential client is given a secret"))
+    }
+
     /// A signed-in browser: returns its session cookie.
     fn sign_in(&self) -> String {
         self.sign_in_ago(3600)

@@ -385,9 +385,7 @@ fn a_client_cannot_revoke_another_clients_tokens() {
 #[test]
 fn confidential_clients_must_authenticate_as_registered() {
     let w = world();
-    let (id, secret) =
-        w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"client_secret_post"}));
-    let secret = secret.unwrap();
+    let (id, secret) = w.confidential_client();
     let ctx = w.ctx();
     let auth = |body: String, header: Option<&str>| {
         let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
@@ -461,9 +459,7 @@ fn a_refresh_asks_workos_for_the_refresh_and_the_memberships_together_and_nothin
 fn a_code_exchange_authenticates_the_client_from_what_its_grant_kept() {
     // A confidential client: the grant keeps its method and secret hash, not the secret.
     let w = world();
-    let (id, secret) =
-        w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"client_secret_post"}));
-    let secret = secret.unwrap();
+    let (id, secret) = w.confidential_client();
     let exchange = |code: &str, secret: &str| {
         w.token(&[
             ("grant_type", "authorization_code"),
