@@ -2,7 +2,7 @@
 //! error pages. The one place that turns errors into HTTP.
 use crate::pages::{render, ErrorPage};
 use crate::signin::SigninError;
-use worker::{Headers, Response, Result};
+use worker::{Headers, Response, ResponseBody, Result};
 
 const FORM_ACTION: &str = "'self' https: http://127.0.0.1:* http://localhost:*";
 
@@ -37,10 +37,17 @@ pub fn html_with_form_action(status: u16, body: String, extra_form_action: &str)
 
 /// A JSON answer that must not be cached (tokens, registrations, errors).
 pub fn json(status: u16, value: &serde_json::Value) -> Result<Response> {
-    let resp = Response::from_json(value)?.with_status(status);
-    resp.headers().set("Cache-Control", "no-store")?;
-    resp.headers().set("Pragma", "no-cache")?;
-    resp.headers().set("X-Content-Type-Options", "nosniff")?;
+    json_text(status, serde_json::to_string(value)?)
+}
+
+/// The same, for JSON already written as text (an MCP reply).
+pub fn json_text(status: u16, text: String) -> Result<Response> {
+    let resp = Response::from_body(ResponseBody::Body(text.into_bytes()))?.with_status(status);
+    let h = resp.headers();
+    h.set("Content-Type", "application/json")?;
+    h.set("Cache-Control", "no-store")?;
+    h.set("Pragma", "no-cache")?;
+    h.set("X-Content-Type-Options", "nosniff")?;
     Ok(resp)
 }
 
@@ -63,7 +70,7 @@ pub fn oauth_error(e: &crate::oauth::OAuthError) -> Result<Response> {
 /// Origin, expose the headers clients must read. An answer that already names its origin (a
 /// Durable Object's stream) is left as it is.
 /// JSON-RPC messages as one `text/event-stream` body (`event: message`, one per event), in order.
-pub fn event_stream<'a>(messages: impl Iterator<Item = &'a serde_json::Value>) -> Result<Response> {
+pub fn event_stream(messages: impl Iterator<Item = String>) -> Result<Response> {
     let body: String = messages.map(|m| format!("event: message\ndata: {m}\n\n")).collect();
     let resp = Response::ok(body)?;
     resp.headers().set("Content-Type", "text/event-stream")?;

@@ -188,7 +188,7 @@ impl SseSession {
         let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
         let options = mcp::Options { log_level, ..mcp::Options::for_server(post.fixtures) };
         if let Some(reply) = mcp::handle(&post.principal, &tools, message, &options).await {
-            if let Some(l) = self.live.borrow_mut().as_mut().filter(|_| reply.response.get("result").is_some()) {
+            if let Some(l) = self.live.borrow_mut().as_mut().filter(|_| reply.succeeded) {
                 l.log_level = reply.log_level.unwrap_or(l.log_level);
                 match watch {
                     Some(true) => l.account_watch = Some(account),
@@ -196,9 +196,9 @@ impl SseSession {
                     None => {}
                 }
             }
-            let messages = reply.notifications.iter().chain([&reply.response]);
+            let mut messages = reply.notifications.iter().map(serde_json::Value::to_string).chain([reply.response]);
             // In order; once the stream is gone the rest is not sent.
-            if !messages.into_iter().all(|m| self.push(event("message", &m.to_string()))) {
+            if !messages.all(|m| self.push(event("message", &m))) {
                 return Response::error("the session's stream has closed", 404);
             }
         }

@@ -4,7 +4,7 @@
 //! before its response; the transport decides how to send them.
 use super::jsonrpc::{McpError, Message};
 use super::model::{
-    result_response, Empty, Implementation, InitializeResult, JsonRpcVersion, ListToolsResult, Notification,
+    result_text, Empty, Implementation, InitializeResult, JsonRpcVersion, ListToolsResult, Notification,
     ProtocolVersion, ServerCapabilities,
 };
 use super::{fixtures, prompts, resources, SERVER_NAME};
@@ -37,7 +37,11 @@ impl Options {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub notifications: Vec<Value>,
-    pub response: Value,
+    /// The JSON-RPC response as JSON text, serialized once: a tool's result straight from its
+    /// type, with the envelope written around it.
+    pub response: String,
+    /// A result (not an error).
+    pub succeeded: bool,
     /// The level a successful `logging/setLevel` asked for (a session keeps it).
     pub log_level: Option<LogLevel>,
 }
@@ -55,16 +59,22 @@ pub async fn handle<E: ToolEnv>(principal: &Principal, env: &E, message: Message
     let outcome = match method.as_str() {
         "logging/setLevel" => set_level(params.as_ref()).map(|level| {
             log_level = Some(level);
-            json!({})
+            "{}".to_string()
         }),
-        _ => request(principal, env, &method, params, options, progress_token.as_ref(), &notices).await,
+        // The hot path: a tool's result goes to JSON text once, without a `Value` between.
+        "tools/call" => call(principal, env, params, options.fixtures, progress_token.as_ref(), &notices)
+            .await
+            .and_then(|result| text(&result)),
+        _ => request(principal, env, &method, params, options, progress_token.as_ref(), &notices)
+            .await
+            .and_then(|result| text(&result)),
     };
-    let response = match outcome {
-        Ok(result) => result_response(id, result),
-        Err(e) => e.into_response(id),
+    let (succeeded, response) = match outcome {
+        Ok(result) => (true, result_text(&id, &result)),
+        Err(e) => (false, e.into_response(id).to_string()),
     };
     let notifications = notices.take().into_iter().map(|n| notification(n, progress_token.as_ref())).collect();
-    Some(Reply { notifications, response, log_level })
+    Some(Reply { notifications, response, succeeded, log_level })
 }
 
 pub(super) fn notification(notice: Notice, progress_token: Option<&Value>) -> Value {
@@ -148,6 +158,11 @@ pub(super) async fn request<E: ToolEnv>(
 /// A result as JSON (the types here always serialize; a failure would be a JSON-RPC internal error).
 fn wire(result: impl Serialize) -> Result<Value, McpError> {
     serde_json::to_value(result).map_err(|e| McpError::Internal(e.to_string()))
+}
+
+/// A result as JSON text (failing as [`wire`] would).
+fn text(result: &impl Serialize) -> Result<String, McpError> {
+    serde_json::to_string(result).map_err(|e| McpError::Internal(e.to_string()))
 }
 
 fn string_param(params: Option<&Value>, key: &str, method: &str) -> Result<String, McpError> {

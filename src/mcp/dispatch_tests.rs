@@ -15,8 +15,17 @@ fn request(id: Value, method: &str, params: Option<Value>) -> Message {
     Message::Request { id, method: method.into(), params }
 }
 
+impl Reply {
+    /// The response as JSON, which says a result exactly when `succeeded` does.
+    fn json(&self) -> Value {
+        let v: Value = serde_json::from_str(&self.response).expect("the response is JSON");
+        assert_eq!(self.succeeded, v.get("result").is_some(), "{v}");
+        v
+    }
+}
+
 fn send(p: &Principal, message: Message) -> Option<Value> {
-    block_on(handle(p, &ScriptedEnv::local(), message, &Options::default())).map(|r| r.response)
+    block_on(handle(p, &ScriptedEnv::local(), message, &Options::default())).map(|r| r.json())
 }
 
 fn reply(p: &Principal, method: &str, params: Value, fixtures: bool) -> Reply {
@@ -213,7 +222,7 @@ fn tools_call_runs_each_tool_for_alice() {
 fn tool_failures_are_results_not_protocol_errors() {
     let env = ScriptedEnv { user: Err("WorkOS did not answer".into()), ..ScriptedEnv::local() };
     let call = request(json!(5), "tools/call", Some(json!({"name": "getUserProfile"})));
-    let r = block_on(handle(&alice(), &env, call, &Options::default())).map(|r| r.response).unwrap_or_default();
+    let r = block_on(handle(&alice(), &env, call, &Options::default())).map(|r| r.json()).unwrap_or_default();
     assert!(r.get("error").is_none());
     assert_eq!(r["result"]["isError"], true);
 }
@@ -242,11 +251,11 @@ fn ids_are_echoed_exactly_or_refused() {
 #[test]
 fn set_level_answers_empty_and_reports_the_level() {
     let r = reply(&alice(), "logging/setLevel", json!({"level": "warning"}), false);
-    assert_eq!(r.response["result"], json!({}));
+    assert_eq!(r.json()["result"], json!({}));
     assert_eq!(r.log_level, Some(crate::tools::LogLevel::Warning));
     for bad in [json!({}), json!({"level": "loud"}), json!({"level": 3})] {
         let r = reply(&alice(), "logging/setLevel", bad.clone(), false);
-        assert_eq!(error_of(&r.response).0, INVALID_PARAMS, "{bad}");
+        assert_eq!(error_of(&r.json()).0, INVALID_PARAMS, "{bad}");
         assert_eq!(r.log_level, None);
     }
 }
@@ -352,7 +361,7 @@ fn prompts_and_completion() {
 
 #[test]
 fn conformance_fixtures_only_when_enabled() {
-    let on = reply(&alice(), "tools/list", json!({}), true).response;
+    let on = reply(&alice(), "tools/list", json!({}), true).json();
     assert!(tool_names(&on).iter().any(|n| n == "test_simple_text"));
     assert!(!tool_names(&ask(&alice(), "tools/list", json!({}))).iter().any(|n| n.starts_with("test_")));
     let off = ask(&alice(), "tools/call", json!({"name": "test_simple_text"}));
@@ -364,10 +373,10 @@ fn conformance_fixtures_only_when_enabled() {
         true,
     );
     assert_eq!(r.notifications.len(), 3);
-    assert_eq!(r.response["result"]["content"][0]["text"], "progress-test-1");
+    assert_eq!(r.json()["result"]["content"][0]["text"], "progress-test-1");
     let r = reply(&alice(), "tools/call", json!({"name": "test_tool_with_logging", "arguments": {}}), true);
     assert_eq!(r.notifications.iter().filter(|n| n["method"] == "notifications/message").count(), 3);
-    let r = reply(&alice(), "resources/read", json!({"uri": "test://static-binary"}), true).response;
+    let r = reply(&alice(), "resources/read", json!({"uri": "test://static-binary"}), true).json();
     assert!(r["result"]["contents"][0]["blob"].is_string());
     let r = reply(
         &alice(),
@@ -375,15 +384,15 @@ fn conformance_fixtures_only_when_enabled() {
         json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "v1", "arg2": "v2"}}),
         true,
     )
-    .response;
+    .json();
     assert!(r["result"]["messages"][0]["content"]["text"].as_str().unwrap_or_default().contains("arg1='v1'"));
-    let c = reply(&alice(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "test_prompt_with_arguments"}, "argument": {"name": "arg1", "value": "test"}}), true).response;
+    let c = reply(&alice(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "test_prompt_with_arguments"}, "argument": {"name": "arg1", "value": "test"}}), true).json();
     assert_eq!(c["result"]["completion"]["values"], json!([]));
 }
 
 #[test]
 fn every_listed_tool_has_a_description_and_an_object_schema_and_a_conformant_name() {
-    let r = reply(&alice(), "tools/list", json!({}), true).response;
+    let r = reply(&alice(), "tools/list", json!({}), true).json();
     for tool in r["result"]["tools"].as_array().into_iter().flatten() {
         let name = tool["name"].as_str().unwrap_or_default();
         assert!(

@@ -275,6 +275,19 @@ pub fn result_response(id: RequestId, result: Value) -> Value {
     Value::Object(fields)
 }
 
+/// A JSON-RPC result response as JSON text, written around a result already serialized: what
+/// [`JsonRpcResponse`] would serialize to, without serializing the result a second time.
+pub fn result_text(id: &RequestId, result: &str) -> String {
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
+    let mut out = String::with_capacity(result.len() + id.len() + 32);
+    out.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    out.push_str(&id);
+    out.push_str(r#","result":"#);
+    out.push_str(result);
+    out.push('}');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +315,9 @@ mod tests {
         {
             let result = json!({"content": [{"type": "text", "text": "5"}], "isError": false});
             let typed = JsonRpcResponse { jsonrpc: JsonRpcVersion, id: id.clone(), outcome: Outcome::Result(&result) };
-            assert_eq!(result_response(id, result.clone()), serde_json::to_value(typed).unwrap());
+            assert_eq!(result_response(id.clone(), result.clone()), serde_json::to_value(&typed).unwrap());
+            let text = result_text(&id, &result.to_string());
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), serde_json::to_value(&typed).unwrap(), "{text}");
         }
     }
 

@@ -156,7 +156,7 @@ async fn streamable_post(
         let Some(answer) = modern::handle(principal, &tools, message, &headers, &cx).await else {
             return Ok(Response::empty()?.with_status(202));
         };
-        return respond(answer.status, &answer.notifications, &answer.response, &accept);
+        return respond(answer.status, &answer.notifications, answer.response.to_string(), &accept);
     }
     if let Some(v) = protocol_version {
         if !mcp::is_supported_version(&v) {
@@ -169,7 +169,7 @@ async fn streamable_post(
     let Some(reply) = mcp::handle(principal, &tools, message, &options).await else {
         return Ok(Response::empty()?.with_status(202));
     };
-    let resp = respond(200, &reply.notifications, &reply.response, &accept)?;
+    let resp = respond(200, &reply.notifications, reply.response, &accept)?;
     if initialize {
         // A correlation id for the client's connection: the server keeps nothing under it, so
         // any id (or none) is served alike, and DELETE answers 405.
@@ -180,11 +180,11 @@ async fn streamable_post(
 
 /// Notifications sent while the request ran (progress, log messages) go before its response on
 /// an event stream, when the client accepts one; otherwise the response alone, as JSON.
-fn respond(status: u16, notifications: &[Value], response: &Value, accept: &str) -> Answer {
+fn respond(status: u16, notifications: &[Value], response: String, accept: &str) -> Answer {
     if notifications.is_empty() || !accept.contains("text/event-stream") {
-        return Ok(web::json(status, response)?);
+        return Ok(web::json_text(status, response)?);
     }
-    Ok(web::event_stream(notifications.iter().chain([response]))?.with_status(status))
+    Ok(web::event_stream(notifications.iter().map(Value::to_string).chain([response]))?.with_status(status))
 }
 
 fn session_stub(env: &Env, session_id: &str) -> Result<worker::Stub> {
