@@ -53,7 +53,8 @@ pub async fn handle<E: ToolEnv>(principal: &Principal, env: &E, message: Message
         // `notifications/initialized`, cancellations, client responses: nothing to answer.
         return None;
     };
-    let progress_token = params.as_ref().and_then(|p| p.pointer("/_meta/progressToken")).cloned();
+    // Looked up by key (a JSON pointer would unescape each step, on every request).
+    let progress_token = params.as_ref().and_then(|p| p.get("_meta")?.get("progressToken")).cloned();
     let notices = Notices::new(progress_token.is_some(), Some(options.log_level));
     let mut log_level = None;
     let outcome = match method.as_str() {
