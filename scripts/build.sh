@@ -20,7 +20,12 @@ mode=--release
 # WASM_KEEP_NAMES=1 (bench/profile.mjs): a release build that keeps function names, for profiles;
 # not for deploying (no wasm-opt, names kept: about 35 % larger).
 if [ -n "${WASM_KEEP_NAMES:-}" ]; then export CARGO_PROFILE_RELEASE_STRIP=none; fi
-worker-build "$mode"
+# WORKER_FEATURES: cargo features of the build. The tests and scripts/dev.sh set
+# `conformance-fixtures` (the MCP conformance suite's fixtures, Cargo.toml); a plain
+# `wrangler deploy` builds without them.
+cargo_features=()
+if [ -n "${WORKER_FEATURES:-}" ]; then cargo_features=(--features "$WORKER_FEATURES"); fi
+worker-build "$mode" "${cargo_features[@]}"
 
 wasm=build/index_bg.wasm
 if [ "$mode" = --release ] && [ -z "${WASM_KEEP_NAMES:-}" ]; then

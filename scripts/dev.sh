@@ -51,6 +51,9 @@ else
   wrangler+=(--env-file "$envfile")
 fi
 echo "==> starting the Worker with wrangler dev (the first build takes a few minutes)"
+# Local builds keep the MCP conformance suite's fixtures (MCP_CONFORMANCE_FIXTURES=true serves
+# them); `wrangler deploy` builds without. WORKER_FEATURES= (empty) builds as deployed.
+export WORKER_FEATURES="${WORKER_FEATURES-conformance-fixtures}"
 "${wrangler[@]}" &
 children+=($!)
 wait -n "${children[@]}"

@@ -10,6 +10,7 @@ echo "==> formatting, lints and import loops"
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet --lib --features conformance-fixtures --target wasm32-unknown-unknown -- -D warnings
 node scripts/import-loops.mjs
 
 echo "==> native unit tests (cargo test)"

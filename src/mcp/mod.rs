@@ -2,8 +2,17 @@
 //! (`routes/mcp.rs`, the SSE session object) call [`parse`] and [`handle`]; tool I/O enters
 //! through [`ToolEnv`], so everything here is tested natively.
 mod dispatch;
+// The conformance suite's fixtures: in the tests and in builds with the `conformance-fixtures`
+// feature (local development); a deployed build has empty stand-ins (see `no_fixtures.rs`).
+#[cfg(any(test, feature = "conformance-fixtures"))]
 mod fixtures;
+#[cfg(not(any(test, feature = "conformance-fixtures")))]
+#[path = "no_fixtures.rs"]
+mod fixtures;
+#[cfg(any(test, feature = "conformance-fixtures"))]
 mod fixtures_modern;
+#[cfg(not(any(test, feature = "conformance-fixtures")))]
+use fixtures as fixtures_modern;
 mod input_required;
 mod jsonrpc;
 pub mod model;

@@ -81,10 +81,12 @@ impl App {
         }
     }
 
-    /// The conformance fixtures: only when configured and only on a loopback origin (local
-    /// development and tests), so a deployment cannot serve them even with the flag set.
+    /// The conformance fixtures: only in a build that has them (`conformance-fixtures`), when
+    /// configured, and only on a loopback origin (local development and tests), so a deployment
+    /// cannot serve them even with the flag set.
     pub fn conformance_fixtures(&self) -> bool {
-        self.config.mcp_conformance_fixtures
+        cfg!(feature = "conformance-fixtures")
+            && self.config.mcp_conformance_fixtures
             && crate::uri::parse(&self.origin)
                 .ok()
                 .and_then(|u| u.host_str().map(crate::origin::is_loopback_host))

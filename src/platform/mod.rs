@@ -56,6 +56,12 @@ pub fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
     let parsed = Rc::new(Config::from_lookup(|name| {
         env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
     })?);
+    if parsed.mcp_conformance_fixtures && !cfg!(feature = "conformance-fixtures") {
+        worker::console_warn!(
+            "MCP_CONFORMANCE_FIXTURES is set, but this build has no fixtures: build with \
+             WORKER_FEATURES=conformance-fixtures (scripts/dev.sh and the tests do)"
+        );
+    }
     CONFIG.with(|c| *c.borrow_mut() = Some(parsed.clone()));
     Ok(parsed)
 }

@@ -112,6 +112,8 @@ export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, co
       CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
       WRANGLER_SEND_METRICS: 'false',
       FORCE_COLOR: '0',
+      // The build (scripts/build.sh, run by wrangler) with the MCP conformance suite's fixtures.
+      WORKER_FEATURES: 'conformance-fixtures',
     },
   });
   eachLine(child.stdout, log.write);
