@@ -33,10 +33,11 @@ if [ "$mode" = --release ] && [ -z "${WASM_KEEP_NAMES:-}" ]; then
   # rustc enables for wasm32 and the exception handling wasm-bindgen's glue uses (named: the
   # stripped module has no target_features section). -O1:
   # measured on this Worker, it makes the gzip smaller, while -Os/-Oz/-O2 make the raw file
-  # smaller but the gzip larger (docs/performance.md).
+  # smaller but the gzip larger (docs/performance.md); merging identical functions
+  # (--duplicate-function-elimination) saves 0.3 KB more.
   features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-mutable-globals
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-exception-handling)
-  node node_modules/binaryen/bin/wasm-opt -O1 "${features[@]}" "$wasm" -o "$wasm.opt"
+  node node_modules/binaryen/bin/wasm-opt -O1 --duplicate-function-elimination "${features[@]}" "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"
   # Without custom sections (names of the glue, producers, features): none is read at run time.
   node scripts/strip-wasm.mjs "$wasm"
