@@ -18,7 +18,8 @@ export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math
  * helpers read them when first imported).
  */
 export async function startBenchStack({ say, logRequests = false }) {
-  const stack = createStack({ artifacts: path.join(ROOT, 'target/bench-artifacts'), say, logRequests, authkitWorker: false });
+  // The Worker as `wrangler deploy` builds it (no conformance fixtures): its deploy bundle is measured.
+  const stack = createStack({ artifacts: path.join(ROOT, 'target/bench-artifacts'), say, logRequests, authkitWorker: false, features: '' });
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
     process.once(sig, async () => {
       say(`${sig}: stopping everything`);

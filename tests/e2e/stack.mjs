@@ -99,7 +99,7 @@ export function writePrebuiltConfig(dir) {
   return file;
 }
 
-export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config } = {}) {
+export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config, features = 'conformance-fixtures' } = {}) {
   const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--env', 'local',
     ...(config ? ['--config', config] : []),
     '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', persistDir,
@@ -112,8 +112,9 @@ export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, co
       CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
       WRANGLER_SEND_METRICS: 'false',
       FORCE_COLOR: '0',
-      // The build (scripts/build.sh, run by wrangler) with the MCP conformance suite's fixtures.
-      WORKER_FEATURES: 'conformance-fixtures',
+      // The build's cargo features (scripts/build.sh, run by wrangler): the tests' build has the
+      // MCP conformance suite's fixtures; the benchmark's is the deployed one (none).
+      WORKER_FEATURES: features,
     },
   });
   eachLine(child.stdout, log.write);
@@ -176,10 +177,12 @@ export async function waitForWorker(wrangler, log, say, workerUrl = WORKER_URL) 
  * @param {boolean} [opts.logRequests] the front logs every WorkOS request (to workos-stack.log)
  * @param {object} [opts.workerEnv] extra variables for the Worker's env file
  * @param {boolean} [opts.authkitWorker] also start the AuthKit-mode Worker on 8789 (default true)
+ * @param {string} [opts.features] the build's cargo features (default: the conformance fixtures;
+ *   '' builds as `wrangler deploy` does)
  * @returns {{start: () => Promise<{workerUrl: string, workosUrl: string, authkitWorkerUrl?: string, authkitUrl: string, seeded: object, testEnv: object}>,
  *   stop: () => Promise<void>}}
  */
-export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {}, authkitWorker = true }) {
+export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {}, authkitWorker = true, features }) {
   mkdirSync(artifacts, { recursive: true });
   const stackLog = logFile(artifacts, 'workos-stack.log');
   const wranglerLog = logFile(artifacts, 'wrangler.log');
@@ -210,7 +213,7 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
       });
       const envFile = writeWorkerEnv(tmp, stack.url, workerEnv);
       say(`starting the Worker: wrangler dev on ${WORKER_URL} (runs the build first; the first build can take minutes)`);
-      wrangler = startWrangler(envFile, path.join(tmp, 'state'), wranglerLog);
+      wrangler = startWrangler(envFile, path.join(tmp, 'state'), wranglerLog, { features });
       say(`Worker ready after ${await waitForWorker(wrangler, wranglerLog, say)}`);
       if (authkitWorker) {
         // Same WorkOS variables, plus AuthKit mode against the stand-in; WorkOS's default
