@@ -5,9 +5,9 @@
 use futures_executor::block_on;
 use libfuzzer_sys::fuzz_target;
 use mcp_authkit_worker::mcp::{self, modern, Message};
+use mcp_authkit_worker::principal::Principal;
 use mcp_authkit_worker::seal::SealKeys;
 use mcp_authkit_worker::tools::{GeneratedImage, ToolEnv};
-use mcp_authkit_worker::principal::Principal;
 use mcp_authkit_worker::workos::User;
 
 struct Env;
@@ -50,11 +50,14 @@ fuzz_target!(|data: &[u8]| {
             };
             // 2026-07-28, with the fixtures (input-required rounds, sealed state).
             if let Message::Request { method, params, .. } = &message {
-                let target = params.as_ref().and_then(|p| p.get("name").or_else(|| p.get("uri"))).and_then(|v| v.as_str());
-                let headers = modern::Headers { protocol_version: Some("2026-07-28"), method: Some(method), name: target };
+                let target =
+                    params.as_ref().and_then(|p| p.get("name").or_else(|| p.get("uri"))).and_then(|v| v.as_str());
+                let headers =
+                    modern::Headers { protocol_version: Some("2026-07-28"), method: Some(method), name: target };
                 let keys = SealKeys::parse("fuzz-key-fuzz-key-fuzz-key-fuzz-key").expect("a key");
                 let cx = modern::Context { fixtures: true, keys: &keys, now: 1_000 };
-                let answer = block_on(modern::handle(&principal, &Env, message.clone(), &headers, &cx)).expect("answered");
+                let answer =
+                    block_on(modern::handle(&principal, &Env, message.clone(), &headers, &cx)).expect("answered");
                 assert!(matches!(answer.status, 200 | 400 | 404));
                 check(&answer.response, &answer.notifications);
             }
@@ -63,7 +66,10 @@ fuzz_target!(|data: &[u8]| {
             let reply = block_on(mcp::handle(&principal, &Env, message, &options));
             assert_eq!(reply.is_some(), id.is_some(), "requests, and only requests, are answered");
             if let Some(reply) = reply {
-                check(&reply.response, &reply.notifications);
+                // The response is JSON text, written once; it says a result when `succeeded` does.
+                let response: serde_json::Value = serde_json::from_str(&reply.response).expect("the response is JSON");
+                assert_eq!(reply.succeeded, response.get("result").is_some());
+                check(&response, &reply.notifications);
             }
         }
     }
