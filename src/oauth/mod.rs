@@ -3,6 +3,7 @@
 pub mod access;
 pub mod authorize;
 pub mod client;
+pub mod client_document;
 pub mod connected;
 pub mod consent;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Where clients come from: registered through `/register` (stored in KV, secret hashed) or
 //! named by a Client ID Metadata Document URL (fetched, validated, cached in KV).
 use super::client::{self, ClientRecord, Registration};
+use super::client_document;
 use super::OAuthError;
 use crate::context::Ctx;
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
@@ -52,7 +53,7 @@ pub async fn find_with_renewal<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     client_id: &str,
 ) -> Result<Option<(ClientRecord, Renewal)>, OAuthError> {
-    match client::metadata_document_url(client_id, ctx.config.allow_loopback_client_metadata) {
+    match client_document::metadata_document_url(client_id, ctx.config.allow_loopback_client_metadata) {
         Some(Ok(url)) => Ok(Some((metadata_document(ctx, client_id, &url).await?, Renewal(None)))),
         Some(Err(e)) => Err(e),
         None => {
@@ -125,7 +126,7 @@ async fn fetch_metadata_document<S: Store, H: HttpClient>(
     url: &url::Url,
     cache_key: &str,
 ) -> Result<ClientRecord, OAuthError> {
-    let request = HttpRequest::get_json(url.to_string(), Some(client::MAX_METADATA_DOCUMENT_BYTES));
+    let request = HttpRequest::get_json(url.to_string(), Some(client_document::MAX_METADATA_DOCUMENT_BYTES));
     let refuse = |why: &str| {
         OAuthError::invalid_client(format!("the client metadata document at {client_id} could not be used: {why}"))
     };
@@ -138,8 +139,8 @@ async fn fetch_metadata_document<S: Store, H: HttpClient>(
         // The remote status is not echoed: the error must not turn us into a probe of other servers.
         return Err(refuse("it could not be fetched"));
     }
-    let record = client::validate_metadata_document(client_id, &response.body, ctx.now)?;
-    let ttl = client::metadata_cache_ttl(response.header("cache-control"));
+    let record = client_document::validate_metadata_document(client_id, &response.body, ctx.now)?;
+    let ttl = client_document::metadata_cache_ttl(response.header("cache-control"));
     if let Ok(json) = serde_json::to_string(&record) {
         // A cache write failing only costs a refetch next time.
         let _ = ctx.store.put(cache_key, &json, ttl).await;
