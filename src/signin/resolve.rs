@@ -144,22 +144,22 @@ fn scoped_signin<'a>(auth: &AuthResponse, claims: &'a AccessClaims, required_org
     (agreed && claims.role.is_some()).then_some(org)
 }
 
-/// An organization's name: the membership's (then remembered), else the isolate's copy, else
-/// WorkOS's (remembered). It is only shown, so a failed lookup is `None`, not an error.
+/// An organization's name as [`WorkosClient::organization_name`] reads it, with this isolate's
+/// copy first when no membership carried it; whatever is read is remembered.
+///
+/// [`WorkosClient::organization_name`]: crate::workos::WorkosClient::organization_name
 async fn organization_name<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     organization_id: &str,
     from_membership: Option<&str>,
 ) -> Option<String> {
-    if let Some(name) = from_membership {
-        ctx.org_names.borrow_mut().remember(organization_id, name, ctx.now);
-        return Some(name.to_string());
+    if from_membership.is_none() {
+        let known = ctx.org_names.borrow().get(organization_id, ctx.now);
+        if known.is_some() {
+            return known;
+        }
     }
-    let known = ctx.org_names.borrow().get(organization_id, ctx.now);
-    if known.is_some() {
-        return known;
-    }
-    let name = ctx.workos().get_organization(organization_id).await.ok()?.name;
+    let name = ctx.workos().organization_name(organization_id, from_membership).await?;
     ctx.org_names.borrow_mut().remember(organization_id, &name, ctx.now);
     Some(name)
 }

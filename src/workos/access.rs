@@ -39,7 +39,7 @@ pub async fn fetch<H: HttpClient>(
             }
         }
     }
-    let organization_name = workos.organization_name(m).await;
+    let organization_name = workos.organization_name(&m.organization_id, m.organization_name.as_deref()).await;
     // The member's email and name likewise (Connect tokens carry neither by default); only shown.
     let user = match &m.user {
         Some(user) => Some(user.clone()),

@@ -241,13 +241,13 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         self.call_json(req, &[], Retry::Once).await
     }
 
-    /// The name of a membership's organization: the membership's own `organization_name`, else
-    /// `GET /organizations/{id}` (older API versions and the emulator leave the name out). The
-    /// name is only shown, so a failed lookup is `None`, not an error.
-    pub async fn organization_name(&self, membership: &Membership) -> Option<String> {
-        match &membership.organization_name {
-            Some(name) => Some(name.clone()),
-            None => self.get_organization(&membership.organization_id).await.ok().map(|o| o.name),
+    /// An organization's name: the one a membership carried (`from_membership`), else
+    /// `GET /organizations/{id}` (older API versions and the emulator leave it out of
+    /// memberships). The name is only shown, so a failed lookup is `None`, not an error.
+    pub async fn organization_name(&self, organization_id: &str, from_membership: Option<&str>) -> Option<String> {
+        match from_membership {
+            Some(name) => Some(name.to_string()),
+            None => self.get_organization(organization_id).await.ok().map(|o| o.name),
         }
     }
 
