@@ -173,10 +173,15 @@ fn invalid_code() -> OAuthError {
     OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
 }
 
-/// The grant a presented code names, if it is there.
-async fn grant_of_code<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, form: &Form) -> Result<Grant, OAuthError> {
-    let grant_id = AuthorizationCode::parse(form.require("code")?).ok_or_else(invalid_code)?;
-    grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid_code)
+/// The grant a presented code names, if it is there, with the code.
+async fn grant_of_code<'f, S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    form: &'f Form,
+) -> Result<(Grant, &'f str), OAuthError> {
+    let code = form.require("code")?;
+    let grant_id = AuthorizationCode::parse(code).ok_or_else(invalid_code)?;
+    let grant = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid_code)?;
+    Ok((grant, code))
 }
 
 /// `grant_type=authorization_code`. `arrived_ms`: when the request reached the grant's object
@@ -193,8 +198,10 @@ async fn exchange_code<S: Store, H: HttpClient>(
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
     let found = grant_of_code(ctx, form).await;
-    let kept =
-        found.as_ref().ok().and_then(|g| g.client_auth().filter(|_| g.client_id.as_str() == credentials.client_id));
+    let kept = found
+        .as_ref()
+        .ok()
+        .and_then(|(g, _)| g.client_auth().filter(|_| g.client_id.as_str() == credentials.client_id));
     let client_id = match kept {
         Some(auth) => {
             credentials.check(auth)?;
@@ -202,8 +209,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
         }
         None => credentials.authenticate(ctx).await?.client_id,
     };
-    let mut g = found?;
-    let code = form.require("code")?;
+    let (mut g, code) = found?;
     let hash = TokenHash::of(code);
     // Verify code and client before acting on the grant (a stranger cannot revoke it).
     if g.client_id != client_id {
