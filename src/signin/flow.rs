@@ -9,7 +9,7 @@ use crate::outbound::HttpClient;
 use crate::principal::Principal;
 use crate::return_path::safe_return_path;
 use crate::store::{keys, Store};
-use crate::workos::client::authorization_url;
+use crate::workos::urls::authorization_url;
 use crate::workos::{AuthorizeParams, WorkosError};
 use crate::{cookies, random};
 use futures_util::future::join;

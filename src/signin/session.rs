@@ -5,7 +5,7 @@ use crate::outbound::HttpClient;
 use crate::principal::Principal;
 use crate::secret::Secret;
 use crate::store::{keys, Store, StoreError};
-use crate::workos::client::logout_url;
+use crate::workos::urls::logout_url;
 use crate::{cookies, random};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;

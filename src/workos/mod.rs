@@ -8,10 +8,12 @@ pub mod jwt;
 pub mod org_names;
 pub mod rs256;
 pub mod types;
+pub mod urls;
 pub mod webhook;
 
-pub use client::{AuthorizeParams, BridgeUser, WorkosClient};
+pub use client::{BridgeUser, WorkosClient};
 pub use error::{PendingAuthentication, WorkosError};
 pub use jwt::{AccessClaims, JwksCache, TokenError, WorkosTokenRules};
 pub use org_names::OrgNames;
 pub use types::{AuditEvent, AuthResponse, Membership, Organization, OrganizationChoice, Role, User};
+pub use urls::AuthorizeParams;
