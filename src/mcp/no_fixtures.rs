@@ -1,7 +1,7 @@
 //! The conformance fixtures' place in a build without them (the default: `wrangler deploy`
 //! builds this). They are test scaffolding for the official MCP conformance suite, served only
 //! on a loopback origin, so a deployed Worker could never answer with them; leaving them out
-//! saves about 11 KB of gzip. The tests, `scripts/dev.sh` and the fuzz targets build with the
+//! saves about 10 KB of gzip. The tests, `scripts/dev.sh` and the fuzz targets build with the
 //! `conformance-fixtures` feature (see `mcp/fixtures.rs` and `mcp/fixtures_modern.rs`).
 use super::input_required::Round;
 use super::jsonrpc::McpError;
