@@ -12,7 +12,8 @@
 //!
 //! [`AppStore`]: crate::platform::grants::AppStore
 use crate::context::Ctx;
-use crate::oauth::token::{self, Form};
+use crate::oauth::form::Form;
+use crate::oauth::token;
 use crate::oauth::workos_events;
 use crate::platform::grants::{ChangeRequest, GuardedStore, StoreOp};
 use crate::platform::kv::KV_BINDING;

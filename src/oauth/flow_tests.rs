@@ -3,8 +3,9 @@
 use super::access::{self, BearerError, GrantChecks};
 use super::authorize::{AuthorizeParams, Checked};
 use super::consent::{self, Next, CONSENT_COOKIE};
-use super::token::{self, Form, TokenResponse};
-use super::{authorize, registry, ErrorCode};
+use super::form::Form;
+use super::token::{self, TokenResponse};
+use super::{authorize, client_auth, registry, ErrorCode};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::outbound::{HttpRequest, HttpResponse, TransportError};

@@ -3,10 +3,12 @@
 pub mod access;
 pub mod authorize;
 pub mod client;
+pub mod client_auth;
 pub mod client_document;
 pub mod connected;
 pub mod consent;
 pub mod error;
+pub mod form;
 pub mod grant;
 pub mod metadata;
 pub mod pkce;

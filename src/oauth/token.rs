@@ -1,11 +1,13 @@
-//! `/token` and `/revoke`: form parsing, client authentication, the two grants, revocation.
+//! `/token` and `/revoke`: form parsing, the two grants, revocation (client authentication:
+//! `client_auth.rs`).
 use super::access::{self, AccessClaims};
-use super::client::{AuthMethod, ClientAuth, ClientRecord};
+use super::client::ClientRecord;
+use super::client_auth::{authenticate_client, Credentials};
+use super::form::Form;
 use super::grant::{self, Grant, GrantPhase, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
 use super::types::{AuthorizationCode, GrantType, RefreshToken, TokenHash};
-use super::{registry, ErrorCode, OAuthError};
-use crate::b64::STANDARD;
+use super::{ErrorCode, OAuthError};
 use crate::context::Ctx;
 use crate::ids::{ClientId, GrantId};
 use crate::outbound::HttpClient;
@@ -15,43 +17,9 @@ use crate::signin::{self, SigninError};
 use crate::store::Store;
 use crate::workos::WorkosError;
 use serde::Serialize;
-use std::collections::HashMap;
 
-/// Bodies above this are refused before parsing.
-pub const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Every token carries this scope; the rest are the user's WorkOS permissions.
 pub const BASE_SCOPE: &str = "mcp";
-
-/// An `application/x-www-form-urlencoded` body with every parameter at most once.
-#[derive(Debug, Default)]
-pub struct Form(HashMap<String, String>);
-
-impl Form {
-    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Form, OAuthError> {
-        let media = content_type.and_then(|c| c.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
-        if media.as_deref() != Some("application/x-www-form-urlencoded") {
-            return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
-        }
-        if body.len() > MAX_FORM_BYTES {
-            return Err(OAuthError::invalid_request("the body is too large").with_status(413));
-        }
-        let mut map = HashMap::new();
-        for (k, v) in url::form_urlencoded::parse(body) {
-            if map.insert(k.to_string(), v.to_string()).is_some() {
-                return Err(OAuthError::invalid_request(format!("parameter {k} appears more than once")));
-            }
-        }
-        Ok(Form(map))
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
-    }
-
-    fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
-    }
-}
 
 /// The RFC 6749 §5.1 success body.
 #[derive(Debug, Serialize)]
@@ -61,105 +29,6 @@ pub struct TokenResponse {
     pub expires_in: u64,
     pub refresh_token: Secret<String>,
     pub scope: String,
-}
-
-/// Client authentication exactly as the client registered: public clients send only
-/// `client_id`; confidential ones HTTP Basic or `client_secret_post`, whichever they chose.
-pub async fn authenticate_client<S: Store, H: HttpClient>(
-    ctx: &Ctx<'_, S, H>,
-    form: &Form,
-    authorization: Option<&str>,
-) -> Result<ClientRecord, OAuthError> {
-    Credentials::presented(form, authorization)?.authenticate(ctx).await
-}
-
-/// A client's credentials as presented (HTTP Basic, or the form), before anything is looked up.
-struct Credentials {
-    client_id: String,
-    secret: Option<String>,
-    method: AuthMethod,
-    /// Sent as HTTP Basic: a refusal then carries the `WWW-Authenticate: Basic` challenge.
-    basic: bool,
-}
-
-impl Credentials {
-    fn presented(form: &Form, authorization: Option<&str>) -> Result<Credentials, OAuthError> {
-        let basic = authorization.map(parse_basic).transpose()?;
-        if basic.is_some() && form.get("client_secret").is_some() {
-            return Err(OAuthError::invalid_request("use one client authentication method, not two"));
-        }
-        let (client_id, secret, method) = match (basic, form.get("client_id")) {
-            (Some((id, _)), Some(form_id)) if id != form_id => {
-                return Err(basic_failure("client_id does not match the Authorization header"))
-            }
-            (Some((id, secret)), _) => (id, Some(secret), AuthMethod::ClientSecretBasic),
-            (None, Some(id)) => match form.get("client_secret") {
-                Some(secret) => (id.to_string(), Some(secret.to_string()), AuthMethod::ClientSecretPost),
-                None => (id.to_string(), None, AuthMethod::None),
-            },
-            (None, None) => return Err(OAuthError::invalid_client("client authentication is required (client_id)")),
-        };
-        Ok(Credentials { client_id, secret, method, basic: method == AuthMethod::ClientSecretBasic })
-    }
-
-    fn refusal(&self, why: &str) -> OAuthError {
-        if self.basic {
-            basic_failure(why)
-        } else {
-            OAuthError::invalid_client(why)
-        }
-    }
-
-    /// The registration, read from the registry, and the credentials checked against it.
-    async fn authenticate<S: Store, H: HttpClient>(self, ctx: &Ctx<'_, S, H>) -> Result<ClientRecord, OAuthError> {
-        let client = registry::find(ctx, &self.client_id)
-            .await
-            .map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { self.refusal("unknown client") })?
-            .ok_or_else(|| self.refusal("unknown client"))?;
-        self.check(&ClientAuth::of(&client))?;
-        Ok(client)
-    }
-
-    /// The credentials against how the client registered to authenticate (the secret compared
-    /// in constant time).
-    fn check(&self, registered: &ClientAuth) -> Result<(), OAuthError> {
-        let ok = match (registered.method, self.method, self.secret.as_deref()) {
-            (AuthMethod::None, AuthMethod::None, _) => true,
-            // Some public clients send Basic with an empty password.
-            (AuthMethod::None, AuthMethod::ClientSecretBasic, Some("")) => true,
-            (method, used, Some(secret)) if method == used => registered.verify_secret(secret),
-            _ => false,
-        };
-        match ok {
-            true => Ok(()),
-            false => {
-                Err(self.refusal("client authentication failed (wrong secret or not the method the client registered)"))
-            }
-        }
-    }
-}
-
-fn basic_failure(why: &str) -> OAuthError {
-    OAuthError { basic_challenge: true, ..OAuthError::invalid_client(why) }
-}
-
-/// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
-fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
-    let (scheme, value) =
-        header.trim().split_once(' ').ok_or_else(|| basic_failure("malformed Authorization header"))?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(basic_failure("only HTTP Basic client authentication is supported in the Authorization header"));
-    }
-    let decoded = STANDARD
-        .decode(value.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| basic_failure("malformed Basic credentials"))?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(|| basic_failure("malformed Basic credentials"))?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.to_string()).unwrap_or_default()
-    };
-    Ok((unescape(id), unescape(secret)))
 }
 
 fn scope_of(principal: &Principal) -> String {

@@ -306,7 +306,7 @@ fn bearer_checks_read_kv_at_most_once_a_minute_per_grant() {
     )
     .unwrap();
     let ctx = w.ctx();
-    let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
+    let client = block_on(client_auth::authenticate_client(&ctx, &form, None)).unwrap();
     assert!(block_on(token::revoke(&ctx, &client, &form)).unwrap().is_some());
     assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "still cached");
     w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
@@ -376,7 +376,7 @@ fn a_client_cannot_revoke_another_clients_tokens() {
             format!("token={token}&client_id={other}").as_bytes(),
         )
         .unwrap();
-        let client = block_on(token::authenticate_client(&ctx, &form, None)).unwrap();
+        let client = block_on(client_auth::authenticate_client(&ctx, &form, None)).unwrap();
         assert_eq!(block_on(token::revoke(&ctx, &client, &form)).unwrap(), None);
     }
     assert!(w.refresh(&c, t.refresh_token.as_str()).is_ok());
@@ -389,7 +389,7 @@ fn confidential_clients_must_authenticate_as_registered() {
     let ctx = w.ctx();
     let auth = |body: String, header: Option<&str>| {
         let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
-        block_on(token::authenticate_client(&ctx, &form, header)).map(|c| c.client_id.to_string())
+        block_on(client_auth::authenticate_client(&ctx, &form, header)).map(|c| c.client_id.to_string())
     };
     assert_eq!(auth(format!("client_id={id}&client_secret={secret}"), None).unwrap(), id);
     assert_eq!(auth(format!("client_id={id}&client_secret=wrong"), None).unwrap_err().status, 401);

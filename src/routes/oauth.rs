@@ -5,7 +5,8 @@ use crate::config::AuthMode;
 use crate::ids::GrantId;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::oauth::consent::{self, Next, CONSENT_COOKIE};
-use crate::oauth::token::{self, Form};
+use crate::oauth::form::{self as token_form, Form};
+use crate::oauth::token;
 use crate::oauth::{metadata, registry, OAuthError};
 use crate::pages::{render, ConsentPage};
 use crate::platform::app::App;
@@ -134,7 +135,7 @@ fn answer(next: Next) -> Answer {
 pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str) -> Answer {
     let content_type = header(&req, "Content-Type");
     let authorization = header(&req, "Authorization");
-    let body = read_limited(&mut req, token::MAX_FORM_BYTES).await?;
+    let body = read_limited(&mut req, token_form::MAX_FORM_BYTES).await?;
     let form = Form::parse(content_type.as_deref(), &body)?;
     if let Some(grant_id) = token::grant_of_request(&app.config.seal_keys, &form, app.now) {
         let resp = forward_to_grant(
