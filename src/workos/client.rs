@@ -5,7 +5,7 @@ use super::urls::{endpoint, jwks_url};
 use crate::outbound::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 pub const USER_AGENT: &str = "mcp-authkit-worker/0.1";
 /// The grant that finishes an authentication paused by `organization_selection_required`.
@@ -230,7 +230,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
     /// `POST /audit_logs/events` with an `Idempotency-Key`: one key per event, the same on the
     /// retry, so WorkOS records the event once however many times it arrives.
     pub async fn create_audit_event(&self, event: &AuditEvent, idempotency_key: &str) -> Result<(), WorkosError> {
-        let req = self.post(&["audit_logs", "events"], &audit_body(event), Some(idempotency_key));
+        let req = self.post(&["audit_logs", "events"], &event.request_body(), Some(idempotency_key));
         // Any 2xx: the spec says 200 `{"success":true}`, SDK tests mock 201; the body adds nothing.
         self.call(req, &[], Retry::Once).await.map(|_| ())
     }
@@ -381,35 +381,6 @@ fn put_opt(body: &mut Value, key: &str, value: Option<&str>) {
     if let (Some(map), Some(v)) = (body.as_object_mut(), value.filter(|v| !v.is_empty())) {
         map.insert(key.into(), Value::String(v.into()));
     }
-}
-
-/// Reference §5: `{organization_id, event: {action, occurred_at, version, actor, targets, context}}`.
-fn audit_body(e: &AuditEvent) -> Value {
-    let target = |kind: &str, id: &str, name: Option<&str>| {
-        let mut m = Map::new();
-        m.insert("id".into(), id.into());
-        m.insert("type".into(), kind.into());
-        if let Some(n) = name.filter(|n| !n.is_empty()) {
-            m.insert("name".into(), n.into());
-        }
-        Value::Object(m)
-    };
-    let mut context = json!({ "location": e.location });
-    put_opt(&mut context, "user_agent", e.user_agent.as_deref());
-    let mut event = json!({
-        "action": e.action,
-        "occurred_at": e.occurred_at,
-        "version": 1,
-        "actor": target("user", &e.actor_id, e.actor_name.as_deref()),
-        "targets": [target(&e.target_type, &e.target_id, e.target_name.as_deref())],
-        "context": context,
-    });
-    if let (false, Some(obj)) = (e.metadata.is_empty(), event.as_object_mut()) {
-        let metadata: Map<String, Value> =
-            e.metadata.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
-        obj.insert("metadata".into(), Value::Object(metadata));
-    }
-    json!({ "organization_id": e.organization_id, "event": event })
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Request/response shapes of the WorkOS endpoints we call (serde; unknown fields ignored).
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct User {
@@ -121,8 +122,7 @@ pub struct Organization {
     pub name: String,
 }
 
-/// What our audit event says (serialised by the client into the spec's
-/// `{organization_id, event: {action, occurred_at, version, actor, targets, context}}`).
+/// What our audit event says ([`AuditEvent::request_body`] writes it in the spec's shape).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {
     pub organization_id: String,
@@ -143,6 +143,39 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// `POST /audit_logs/events`'s body (reference §5):
+    /// `{organization_id, event: {action, occurred_at, version, actor, targets, context}}`.
+    pub fn request_body(&self) -> Value {
+        let target = |kind: &str, id: &str, name: Option<&str>| {
+            let mut m = Map::new();
+            m.insert("id".into(), id.into());
+            m.insert("type".into(), kind.into());
+            if let Some(n) = name.filter(|n| !n.is_empty()) {
+                m.insert("name".into(), n.into());
+            }
+            Value::Object(m)
+        };
+        let mut context = Map::new();
+        context.insert("location".into(), self.location.as_str().into());
+        if let Some(agent) = self.user_agent.as_deref().filter(|a| !a.is_empty()) {
+            context.insert("user_agent".into(), agent.into());
+        }
+        let mut event = json!({
+            "action": self.action,
+            "occurred_at": self.occurred_at,
+            "version": 1,
+            "actor": target("user", &self.actor_id, self.actor_name.as_deref()),
+            "targets": [target(&self.target_type, &self.target_id, self.target_name.as_deref())],
+            "context": context,
+        });
+        if let (false, Some(obj)) = (self.metadata.is_empty(), event.as_object_mut()) {
+            let metadata: Map<String, Value> =
+                self.metadata.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
+            obj.insert("metadata".into(), Value::Object(metadata));
+        }
+        json!({ "organization_id": self.organization_id, "event": event })
+    }
+
     /// One log line for an event WorkOS did not record. WorkOS validates every event against
     /// the action's schema configured in its dashboard, and refuses one without a schema
     /// (400 `invalid_audit_log_event`): that line names the dashboard step.
