@@ -96,7 +96,7 @@ impl DurableObject for GrantGuard {
                 };
                 if path == "/token" {
                     let resp = match token::token_request(&ctx, &form, authorization.as_deref(), arrived_ms).await {
-                        Ok(issued) => web::json(200, &serde_json::to_value(issued)?),
+                        Ok(issued) => web::json(200, &issued),
                         Err(e) => web::oauth_error(&e),
                     }?;
                     // The grant object's own calls (the WorkOS refresh, KV), named apart from the front's.

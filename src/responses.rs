@@ -35,8 +35,9 @@ pub fn html_with_form_action(status: u16, body: String, extra_form_action: &str)
     Ok(resp)
 }
 
-/// A JSON answer that must not be cached (tokens, registrations, errors).
-pub fn json(status: u16, value: &serde_json::Value) -> Result<Response> {
+/// A JSON answer that must not be cached (tokens, registrations, errors): any value that
+/// serializes, written once (a typed answer needs no `Value` first).
+pub fn json(status: u16, value: &(impl serde::Serialize + ?Sized)) -> Result<Response> {
     json_text(status, serde_json::to_string(value)?)
 }
 

@@ -155,13 +155,11 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
         return Ok(resp);
     }
     let ctx = app.ctx();
-    let body = if path == "/token" {
-        serde_json::to_value(token::token_request(&ctx, &form, authorization.as_deref(), 0).await?)?
-    } else {
-        token::revoke_request(&ctx, &form, authorization.as_deref()).await?;
-        serde_json::json!({})
-    };
-    Ok(web::json(200, &body)?)
+    if path == "/token" {
+        return Ok(web::json(200, &token::token_request(&ctx, &form, authorization.as_deref(), 0).await?)?);
+    }
+    token::revoke_request(&ctx, &form, authorization.as_deref()).await?;
+    Ok(web::json(200, &serde_json::json!({}))?)
 }
 
 /// The request as the client sent it, to the grant's object.
