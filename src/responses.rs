@@ -119,8 +119,8 @@ pub fn preflight(origin: Option<&str>) -> Result<Response> {
 }
 
 /// 302 to a client's redirect URI (codes and OAuth errors), cookies appended one by one.
-pub fn found(location: &str, cookies: &[String]) -> Result<Response> {
-    redirect_with(302, location, cookies.iter().map(String::as_str))
+pub fn found(location: &str, cookies: &[&str]) -> Result<Response> {
+    redirect_with(302, location, cookies.iter().copied())
 }
 
 /// 303 with `Location` and one `Set-Cookie` per cookie (appended, never merged: every cookie arrives).

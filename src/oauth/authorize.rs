@@ -88,6 +88,14 @@ impl AuthorizeParams {
         }
         format!("/authorize?{}", q.finish())
     }
+
+    /// The parameters of a sign-in's return path, when it is an authorization request (what
+    /// [`Self::path`] made, or any `/authorize?…` a browser was sent back to).
+    pub fn of_return_path(path: &str) -> Option<AuthorizeParams> {
+        let query = path.strip_prefix("/authorize?")?.split('#').next().unwrap_or_default();
+        let pairs: Vec<_> = url::form_urlencoded::parse(query.as_bytes()).collect();
+        Some(Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
+    }
 }
 
 /// Refusals that must not redirect: shown to the person as a page.

@@ -281,3 +281,50 @@ fn a_session_signed_in_moments_ago_hands_its_standing_and_workos_token_to_the_gr
         "{again:?}"
     );
 }
+
+#[test]
+fn a_sign_ins_return_path_reads_back_as_the_authorization_request() {
+    let w = world();
+    let p = w.params("client-1", &[("scope", "mcp image_generation"), ("resource", "https://mcp.example.com/mcp")]);
+    assert_eq!(AuthorizeParams::of_return_path(&p.path()), Some(p.clone()));
+    assert_eq!(AuthorizeParams::of_return_path(&format!("{}#top", p.path())), Some(p));
+    for other in ["/", "/authorize", "/authorizex?client_id=a", "/login?return_to=%2Fauthorize%3Fa%3Db"] {
+        assert_eq!(AuthorizeParams::of_return_path(other), None, "{other}");
+    }
+}
+
+#[test]
+fn a_sign_in_that_just_finished_is_answered_as_authorize_would_with_its_new_session() {
+    let w = world();
+    let c = w.public_client();
+    let p = w.params(&c, &[]);
+    // The session record in hand (the sign-in has just written it): not read from KV.
+    let session = w.session_record(0);
+    match block_on(consent::begin_signed_in(&w.ctx(), &p, "session-just-made", &session, None)) {
+        Next::Consent(v) => {
+            assert_eq!(v.client_name, "Test client");
+            assert_eq!(v.user_email, "alice@example.com");
+            assert_eq!(v.csrf.as_str(), "csrf-token");
+            assert!(v.hidden.iter().any(|(k, val)| k == "state" && val == "st-1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(w.store.keys_with_prefix("oauth:grant:").is_empty(), "showing consent grants nothing");
+    // A client this browser approved before: the code at once, with the sign-in's standing.
+    let (_, consent_cookie) = w.approve(&p, &w.sign_in());
+    let sealed = consent_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    let before = w.http.paths().len();
+    let fresh = w.session_record(0);
+    let code = match block_on(consent::begin_signed_in(&w.ctx(), &p, "another-session", &fresh, Some(sealed))) {
+        Next::Redirect { location, .. } => query(&location, "code").expect("a code"),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(w.http.paths()[before..], [] as [String; 0], "no WorkOS call: the sign-in just verified all of it");
+    assert!(w.exchange(&c, &code).is_ok());
+    // An invalid request: back to a client this person approved, a page for any other.
+    let bad = w.params(&c, &[("response_type", "bad")]);
+    let back = block_on(consent::begin_signed_in(&w.ctx(), &bad, "s", &w.session_record(0), Some(sealed)));
+    assert!(matches!(&back, Next::Redirect { location, .. } if location.contains("error=unsupported_response_type")));
+    let page = block_on(consent::begin_signed_in(&w.ctx(), &bad, "s", &w.session_record(0), None));
+    assert!(matches!(&page, Next::Page(r) if r.status == 400), "{page:?}");
+}

@@ -4,6 +4,7 @@ use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
 use super::OAuthError;
 use crate::context::Ctx;
 use crate::cookies;
+use crate::ids::UserId;
 use crate::outbound::HttpClient;
 use crate::secret::Secret;
 use crate::signin::{self, Session, SigninError, StartRequest};
@@ -104,20 +105,32 @@ fn signin_refusal(e: &SigninError) -> Refusal {
     Refusal { status: v.status, title: v.title.to_string(), message: v.message, retry_after: v.retry_after }
 }
 
+/// Who is signed in, for the answer to an invalid request: known already, or read from the
+/// session cookie when needed.
+enum SignedIn<'a> {
+    Known(&'a UserId),
+    Cookie(Option<&'a str>),
+}
+
 /// The valid request, or what to answer. An error goes back to the client only when the person
 /// signed in here has approved that client at that redirect URI; for anyone else it is a page
 /// (RFC 9700 §4.11.2: no open redirector through crafted `/authorize` links).
 async fn checked<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     params: &AuthorizeParams,
-    session_cookie: Option<&str>,
+    signed_in: SignedIn<'_>,
     consent_cookie: Option<&str>,
 ) -> Result<ValidRequest, Next> {
     match authorize::validate(ctx, params).await {
         Checked::Valid(req) => Ok(*req),
         Checked::Refused(r) => Err(Next::Page(r)),
         Checked::ErrorRedirect(back) => {
-            let user = signin::load_session(ctx, session_cookie).await.ok().flatten().map(|(_, s)| s.principal.user_id);
+            let user = match signed_in {
+                SignedIn::Known(user) => Some(user.clone()),
+                SignedIn::Cookie(session_cookie) => {
+                    signin::load_session(ctx, session_cookie).await.ok().flatten().map(|(_, s)| s.principal.user_id)
+                }
+            };
             let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
             if user.is_some_and(|u| approved(&list, u.as_str(), &back.client_id, &back.redirect_uri)) {
                 Err(Next::Redirect { location: back.location, set_cookies: vec![] })
@@ -140,8 +153,11 @@ async fn validated_and_signed_in<S: Store, H: HttpClient>(
     session_cookie: Option<&str>,
     consent_cookie: Option<&str>,
 ) -> Result<(ValidRequest, String, Session), Next> {
-    let (req, session) =
-        join(checked(ctx, params, session_cookie, consent_cookie), signin::load_session(ctx, session_cookie)).await;
+    let (req, session) = join(
+        checked(ctx, params, SignedIn::Cookie(session_cookie), consent_cookie),
+        signin::load_session(ctx, session_cookie),
+    )
+    .await;
     let req = req?;
     match session {
         Ok(Some((session_id, session))) => Ok((req, session_id, session)),
@@ -157,13 +173,41 @@ pub async fn begin<S: Store, H: HttpClient>(
     session_cookie: Option<&str>,
     consent_cookie: Option<&str>,
 ) -> Next {
-    let (req, session_id, session) = match validated_and_signed_in(ctx, params, session_cookie, consent_cookie).await {
-        Ok(found) => found,
-        Err(next) => return next,
-    };
+    match validated_and_signed_in(ctx, params, session_cookie, consent_cookie).await {
+        Ok((req, session_id, session)) => consent_or_code(ctx, &req, &session_id, &session, consent_cookie).await,
+        Err(next) => next,
+    }
+}
+
+/// `/authorize`'s answer for a browser whose sign-in has just finished (at `/callback`, or after
+/// the organization picker), served in that same answer: the consent page, or the code when this
+/// browser approved the client before. It saves the browser a redirect back to `/authorize`, and
+/// the session it would read there is the one just made.
+pub async fn begin_signed_in<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    params: &AuthorizeParams,
+    session_id: &str,
+    session: &Session,
+    consent_cookie: Option<&str>,
+) -> Next {
+    match checked(ctx, params, SignedIn::Known(&session.principal.user_id), consent_cookie).await {
+        Ok(req) => consent_or_code(ctx, &req, session_id, session, consent_cookie).await,
+        Err(next) => next,
+    }
+}
+
+/// A valid request from a signed-in browser: the code at once if this browser approved the
+/// client at that redirect URI before, else the consent page.
+async fn consent_or_code<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    session_id: &str,
+    session: &Session,
+    consent_cookie: Option<&str>,
+) -> Next {
     let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
     if approved(&list, session.principal.user_id.as_str(), req.client.client_id.as_str(), req.redirect_uri.as_str()) {
-        return hand_back_code(ctx, &req, &session_id, &session, vec![]).await;
+        return hand_back_code(ctx, req, session_id, session, vec![]).await;
     }
     Next::Consent(ConsentView {
         client_name: req.client.display_name().to_string(),

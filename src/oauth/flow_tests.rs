@@ -205,6 +205,15 @@ impl World {
     /// A browser signed in `age` seconds ago (see `consent::HANDOVER_SECS`).
     fn sign_in_ago(&self, age: u64) -> String {
         let now = self.now.get();
+        let session = self.session_record(age);
+        let id = crate::random::token(16);
+        block_on(self.store.put(&keys::session(&id), &serde_json::to_string(&session).unwrap(), 3600)).unwrap();
+        self.config.seal_keys.seal(SESSION_COOKIE, id.as_bytes(), now + 3600)
+    }
+
+    /// Alice's session record from a sign-in `age` seconds ago (not stored).
+    fn session_record(&self, age: u64) -> Session {
+        let now = self.now.get();
         let keys = &self.config.seal_keys;
         let principal = Principal {
             user_id: ALICE.into(),
@@ -218,7 +227,7 @@ impl World {
         };
         // Each sign-in is its own WorkOS session with its own (single-use) refresh token.
         let workos_refresh = format!("wrt-session-{}", crate::random::token(8));
-        let session = Session {
+        Session {
             principal,
             refresh_token_sealed: keys.seal(
                 crate::signin::session::REFRESH_TOKEN_AAD,
@@ -228,10 +237,7 @@ impl World {
             csrf: "csrf-token".into(),
             created_at: now - age,
             expires_at: now + 3600,
-        };
-        let id = crate::random::token(16);
-        block_on(self.store.put(&keys::session(&id), &serde_json::to_string(&session).unwrap(), 3600)).unwrap();
-        keys.seal(SESSION_COOKIE, id.as_bytes(), now + 3600)
+        }
     }
 
     fn params(&self, client_id: &str, extra: &[(&str, &str)]) -> AuthorizeParams {

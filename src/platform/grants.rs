@@ -138,11 +138,19 @@ impl Store for GuardedStore {
             return self.kv.put(key, value, ttl_secs).await;
         }
         let expires_at_ms = self.now_ms + ttl_secs * 1000;
-        // The object first (the truth), then the mirror; a failed mirror write fails the
-        // operation, and the client retries the whole of it.
-        self.storage.put(key, Stored { value: value.to_string(), expires_at_ms }).await.map_err(err)?;
-        self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs)).await.map_err(err)?;
-        self.kv.put(key, value, ttl_secs).await
+        // The record (the truth), its alarm and the mirror are written at once; any failure
+        // fails the operation, and the client retries the whole of it. A mirror written ahead
+        // of a record that failed describes nothing that went out: the operation answered an
+        // error, and its retry writes both again.
+        let (stored, alarm, mirrored) = futures_util::future::join3(
+            self.storage.put(key, Stored { value: value.to_string(), expires_at_ms }),
+            self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs)),
+            self.kv.put(key, value, ttl_secs),
+        )
+        .await;
+        stored.map_err(err)?;
+        alarm.map_err(err)?;
+        mirrored
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -2,7 +2,8 @@
 use super::{cookie, error::RouteError, form, header, query, Answer};
 use crate::config::AuthMode;
 use crate::cookies::clear_cookie;
-use crate::oauth::authorize::Refusal;
+use crate::oauth::authorize::{AuthorizeParams, Refusal};
+use crate::oauth::consent::{self, CONSENT_COOKIE};
 use crate::oauth::{connected, OAuthError};
 use crate::pages::{render, AccountPage, AppRow, LoginPage, OrganizationPage};
 use crate::platform::app::App;
@@ -69,7 +70,7 @@ pub async fn callback(req: &Request, app: &App, ctx: &Context) -> Answer {
         .await
         .map_err(|e| RouteError::signin(e, vec![clear.clone()]))?;
     match outcome {
-        Outcome::SignedIn(done) => signed_in(app, ctx, *done, &clear),
+        Outcome::SignedIn(done) => signed_in(req, app, ctx, *done, &clear).await,
         Outcome::ChooseOrganization(picker) => {
             let resp = web::html(
                 200,
@@ -99,7 +100,7 @@ pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> 
     )
     .await;
     match chosen {
-        Ok(done) => signed_in(app, ctx, done, &clear_cookie(PICK_COOKIE)),
+        Ok(done) => signed_in(&req, app, ctx, done, &clear_cookie(PICK_COOKIE)).await,
         // A refused form keeps the picker (its cookie) unless it can no longer be used.
         Err(
             e @ (signin::SigninError::Csrf
@@ -110,12 +111,30 @@ pub async fn choose_organization(mut req: Request, app: &App, ctx: &Context) -> 
     }
 }
 
-/// Signed in: the audit event goes out after the response; the browser goes on.
-fn signed_in(app: &App, ctx: &Context, done: signin::Completed, clear: &str) -> Answer {
+/// Signed in: the audit event goes out after the response; the browser goes on. A sign-in that
+/// an authorization request started is answered here as `/authorize` would answer it (the
+/// consent page, or the code for a client this browser approved before), with the new session:
+/// one redirect fewer, and no KV read of the session just written.
+async fn signed_in(req: &Request, app: &App, ctx: &Context, done: signin::Completed, clear: &str) -> Answer {
     if let Some(event) = done.audit {
         audit::send_later(Background::Request(ctx), &app.config, event, app.now);
     }
-    Ok(web::redirect(&done.location, &[&done.set_cookie, clear])?)
+    let first = [done.set_cookie.as_str(), clear];
+    match AuthorizeParams::of_return_path(&done.location) {
+        Some(params) if app.config.auth_mode == AuthMode::Worker => {
+            let consent_cookie = cookie(req, CONSENT_COOKIE);
+            let next = consent::begin_signed_in(
+                &app.ctx(),
+                &params,
+                &done.session_id,
+                &done.session,
+                consent_cookie.as_deref(),
+            )
+            .await;
+            super::oauth::answer_with(next, &first)
+        }
+        _ => Ok(web::redirect(&done.location, &first)?),
+    }
 }
 
 /// `GET /`: who is signed in, and (the Worker being the authorization server) the MCP clients

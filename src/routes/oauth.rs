@@ -1,4 +1,5 @@
 //! `/.well-known/*`, `/register`, `/authorize`, `/token`, `/revoke`: parse, call `oauth`, answer.
+use super::error::RouteError;
 use super::{body_limited, cookie, form_pairs, has_media_type, header, Answer, BodyError};
 use crate::authkit::metadata::authkit_metadata;
 use crate::config::AuthMode;
@@ -107,12 +108,23 @@ pub async fn authorize_decision(mut req: Request, app: &App) -> Answer {
 }
 
 fn answer(next: Next) -> Answer {
-    match next {
-        Next::Page(refusal) => Err(refusal.into()),
-        Next::Redirect { location, set_cookies } => Ok(web::found(&location, &set_cookies)?),
+    answer_with(next, &[])
+}
+
+/// What `/authorize` answers, with `first` cookies set before its own (the session of a sign-in
+/// that has just finished, when `/callback` answers for `/authorize`).
+pub(super) fn answer_with(next: Next, first: &[&str]) -> Answer {
+    fn with_first<'a>(first: &[&'a str], own: &'a [String]) -> Vec<&'a str> {
+        first.iter().copied().chain(own.iter().map(String::as_str)).collect()
+    }
+    let resp = match next {
+        Next::Page(refusal) if first.is_empty() => return Err(refusal.into()),
+        Next::Page(refusal) => RouteError::Refused(refusal).into_response()?,
+        Next::Redirect { location, set_cookies } => {
+            return Ok(web::found(&location, &with_first(first, &set_cookies))?)
+        }
         Next::WorkosSignIn { location, set_cookies } => {
-            let cookies: Vec<&str> = set_cookies.iter().map(String::as_str).collect();
-            Ok(web::redirect(&location, &cookies)?)
+            return Ok(web::redirect(&location, &with_first(first, &set_cookies))?)
         }
         Next::Consent(v) => {
             let body = render(&ConsentPage {
@@ -124,9 +136,13 @@ fn answer(next: Next) -> Answer {
                 localhost_only: v.localhost_only,
                 metadata_host: v.metadata_host.as_deref(),
             });
-            Ok(web::html_with_form_action(200, body, &v.form_action)?)
+            web::html_with_form_action(200, body, &v.form_action)?
         }
+    };
+    for c in first {
+        resp.headers().append("Set-Cookie", c)?;
     }
+    Ok(resp)
 }
 
 /// `POST /token` and `POST /revoke` (RFC 7009: 200 for any token, once the client is

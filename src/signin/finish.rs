@@ -1,11 +1,10 @@
 //! The end every sign-in shares (at `/callback`, or after the organization picker): WorkOS's
 //! answer becomes a principal, a session and an audit event.
 use super::resolve::{resolve_principal, Source};
-use super::session::create_session;
+use super::session::{create_session, Session};
 use super::{ClientInfo, SigninError};
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
-use crate::principal::Principal;
 use crate::store::Store;
 use crate::workos::{AuditEvent, AuthResponse};
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct Completed {
     pub location: String,
     pub set_cookie: String,
-    pub principal: Principal,
+    /// The new session's id and record: a page served with this answer needs no KV read for it.
+    pub session_id: String,
+    pub session: Session,
     /// To be sent in the background (only when an organization is known).
     pub audit: Option<AuditEvent>,
 }
@@ -44,7 +45,7 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
         Some(id) => super::bridge::complete(ctx, id, &user).await?,
         None => resume.return_to,
     };
-    let set_cookie = create_session(ctx, &principal, &refresh_token).await?;
+    let created = create_session(ctx, &principal, &refresh_token).await?;
     let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
         organization_id: org.clone(),
         action: SIGNED_IN_ACTION.into(),
@@ -58,5 +59,5 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
         user_agent: client.user_agent.clone(),
         metadata: Vec::new(),
     });
-    Ok(Completed { location, set_cookie, principal, audit })
+    Ok(Completed { location, set_cookie: created.set_cookie, session_id: created.id, session: created.session, audit })
 }

@@ -324,11 +324,11 @@ fn complete_signs_in_with_organization_permissions() {
     let (state, cookie) = w.begin(Some("/account?tab=1"));
     let done = w.finish(&state, Some(&cookie)).unwrap();
     assert_eq!(done.location, "/account?tab=1");
-    assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
-    assert_eq!(done.principal.role.as_deref(), Some("admin"));
-    assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
-    assert_eq!(done.principal.name, "Alice Admin");
-    assert_eq!(done.principal.workos_session_id.as_deref(), Some("session_1"));
+    assert_eq!(done.session.principal.organization_id.as_deref(), Some(ACME));
+    assert_eq!(done.session.principal.role.as_deref(), Some("admin"));
+    assert_eq!(done.session.principal.permissions, vec!["image_generation".to_string()]);
+    assert_eq!(done.session.principal.name, "Alice Admin");
+    assert_eq!(done.session.principal.workos_session_id.as_deref(), Some("session_1"));
     // The code exchange is not org-scoped, so the organization switch (refresh) happened.
     assert_eq!(w.http.paths().iter().filter(|p| *p == "/user_management/authenticate").count(), 2);
     // State consumed; one session stored, holding the newest refresh token sealed (not in clear).
@@ -340,7 +340,7 @@ fn complete_signs_in_with_organization_permissions() {
     // The cookie loads the session.
     let sc = cookie_value(&done.set_cookie);
     let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
-    assert_eq!(session.principal, done.principal);
+    assert_eq!(session.principal, done.session.principal);
     let audit = done.audit.unwrap();
     assert_eq!(
         (audit.action.as_str(), audit.organization_id.as_str(), audit.actor_id.as_str()),
@@ -356,8 +356,8 @@ fn user_without_membership_signs_in_without_organization_or_audit() {
     let w = world(Scenario { memberships: vec![membership(ACME, "inactive", "admin")], ..Default::default() }, None);
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
-    assert_eq!(done.principal.organization_id, None);
-    assert!(done.principal.permissions.is_empty());
+    assert_eq!(done.session.principal.organization_id, None);
+    assert!(done.session.principal.permissions.is_empty());
     assert!(done.audit.is_none());
 }
 
@@ -572,7 +572,7 @@ fn an_unnamed_membership_gets_its_organization_name_looked_up() {
     let w = world(Scenario { memberships: vec![unnamed_membership()], ..Default::default() }, None);
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
-    assert_eq!(done.principal.organization_name.as_deref(), Some("Acme (looked up)"));
+    assert_eq!(done.session.principal.organization_name.as_deref(), Some("Acme (looked up)"));
 }
 
 #[test]
@@ -581,9 +581,9 @@ fn a_failed_organization_lookup_still_signs_in_without_a_name() {
         world(Scenario { memberships: vec![unnamed_membership()], org_lookup_down: true, ..Default::default() }, None);
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
-    assert_eq!(done.principal.organization_name, None);
-    assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
-    assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
+    assert_eq!(done.session.principal.organization_name, None);
+    assert_eq!(done.session.principal.organization_id.as_deref(), Some(ACME));
+    assert_eq!(done.session.principal.permissions, vec!["image_generation".to_string()]);
 }
 
 /// WorkOS scoped the code exchange to Acme (one active membership), the token carrying the role
@@ -606,10 +606,10 @@ fn a_scoped_sign_in_takes_its_standing_from_the_token_and_names_the_organization
     for round in 0..2 {
         let (state, cookie) = w.begin(None);
         let done = w.finish(&state, Some(&cookie)).unwrap();
-        assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
-        assert_eq!(done.principal.organization_name.as_deref(), Some("Acme (looked up)"));
-        assert_eq!(done.principal.role.as_deref(), Some("admin"));
-        assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
+        assert_eq!(done.session.principal.organization_id.as_deref(), Some(ACME));
+        assert_eq!(done.session.principal.organization_name.as_deref(), Some("Acme (looked up)"));
+        assert_eq!(done.session.principal.role.as_deref(), Some("admin"));
+        assert_eq!(done.session.principal.permissions, vec!["image_generation".to_string()]);
         assert_eq!(done.audit.as_ref().map(|a| a.organization_id.as_str()), Some(ACME));
         assert_eq!(count(&w, "/user_management/authenticate"), round + 1, "the code exchange only, no switch");
     }
@@ -619,7 +619,10 @@ fn a_scoped_sign_in_takes_its_standing_from_the_token_and_names_the_organization
     let fresh = world(scoped_to_acme(true), None);
     fresh.org_names.borrow_mut().remember(ACME, "Acme", NOW - 1);
     let (state, cookie) = fresh.begin(None);
-    assert_eq!(fresh.finish(&state, Some(&cookie)).unwrap().principal.organization_name.as_deref(), Some("Acme"));
+    assert_eq!(
+        fresh.finish(&state, Some(&cookie)).unwrap().session.principal.organization_name.as_deref(),
+        Some("Acme")
+    );
     assert_eq!(count(&fresh, "/organizations/org_acme"), 0);
 }
 
@@ -628,7 +631,7 @@ fn a_scoped_sign_in_meets_this_servers_organization_rule() {
     // Scoped to this server's organization: nothing more to ask.
     let ours = world(scoped_to_acme(true), Some(ACME));
     let (state, cookie) = ours.begin(None);
-    assert_eq!(ours.finish(&state, Some(&cookie)).unwrap().principal.organization_id.as_deref(), Some(ACME));
+    assert_eq!(ours.finish(&state, Some(&cookie)).unwrap().session.principal.organization_id.as_deref(), Some(ACME));
     assert_eq!(count(&ours, "/user_management/organization_memberships"), 0);
     // Scoped elsewhere: the memberships are read, and Alice is not in Globex.
     let theirs = world(scoped_to_acme(true), Some(GLOBEX));
@@ -644,8 +647,8 @@ fn a_scoped_token_without_a_role_falls_back_to_the_membership() {
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
     assert_eq!(count(&w, "/user_management/organization_memberships"), 1);
-    assert_eq!(done.principal.role.as_deref(), Some("admin"), "the membership's role");
-    assert_eq!(done.principal.organization_name.as_deref(), Some("Acme"), "the membership's name");
+    assert_eq!(done.session.principal.role.as_deref(), Some("admin"), "the membership's role");
+    assert_eq!(done.session.principal.organization_name.as_deref(), Some("Acme"), "the membership's name");
     assert_eq!(count(&w, "/organizations/org_acme"), 0);
 }
 
@@ -654,7 +657,10 @@ fn a_scoped_sign_in_whose_name_cannot_be_read_still_signs_in() {
     let w = world(Scenario { org_lookup_down: true, ..scoped_to_acme(true) }, None);
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
-    assert_eq!((done.principal.organization_id.as_deref(), done.principal.organization_name), (Some(ACME), None));
+    assert_eq!(
+        (done.session.principal.organization_id.as_deref(), done.session.principal.organization_name),
+        (Some(ACME), None)
+    );
     // Nothing was remembered: the next sign-in asks again (as often: a 500 is retried once).
     let asked = count(&w, "/organizations/org_acme");
     assert!(asked >= 1);
@@ -711,8 +717,8 @@ fn a_signed_in_browser_completes_the_bridge_at_once() {
     let w = world(Scenario::default(), None);
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
-    let location = block_on(complete_bridge_for_session(&w.ctx(), &done.principal, "ext_auth_01TEST")).unwrap();
+    let location = block_on(complete_bridge_for_session(&w.ctx(), &done.session.principal, "ext_auth_01TEST")).unwrap();
     assert!(location.starts_with("https://acme.authkit.app/"));
-    let bad = block_on(complete_bridge_for_session(&w.ctx(), &done.principal, "bad id")).unwrap_err();
+    let bad = block_on(complete_bridge_for_session(&w.ctx(), &done.session.principal, "bad id")).unwrap_err();
     assert!(matches!(bad, SigninError::Bridge(_)));
 }

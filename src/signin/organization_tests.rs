@@ -18,7 +18,7 @@ fn two_orgs() -> Scenario {
 fn picker(outcome: Result<Outcome, SigninError>) -> Picker {
     match outcome.unwrap() {
         Outcome::ChooseOrganization(p) => p,
-        Outcome::SignedIn(d) => panic!("expected the picker, signed in as {:?}", d.principal),
+        Outcome::SignedIn(d) => panic!("expected the picker, signed in as {:?}", d.session.principal),
     }
 }
 
@@ -68,9 +68,9 @@ fn choosing_an_organization_finishes_the_sign_in_there() {
             block_on(choose(&w.ctx(), Some(&pick), Some(org), Some(p.csrf.as_str()), Some(ORIGIN), &client_info()))
                 .unwrap();
         assert_eq!(done.location, "/authorize?client_id=x", "on to where the sign-in was going");
-        assert_eq!(done.principal.organization_id.as_deref(), Some(org));
-        assert_eq!(done.principal.role.as_deref(), Some(role));
-        assert_eq!(done.principal.permissions, permissions);
+        assert_eq!(done.session.principal.organization_id.as_deref(), Some(org));
+        assert_eq!(done.session.principal.role.as_deref(), Some(role));
+        assert_eq!(done.session.principal.permissions, permissions);
         assert_eq!(done.audit.as_ref().map(|a| a.organization_id.as_str()), Some(org));
         assert_eq!(w.sessions().len(), 1);
         // Resumed with WorkOS's organization-selection grant; no second refresh was needed.
@@ -93,7 +93,7 @@ fn choosing_an_organization_finishes_the_sign_in_there() {
         // was listed; the organization's name was read once.
         assert!(!requests.iter().any(|r| r.url.contains("organization_memberships")));
         let names = if org == ACME { "Acme (looked up)" } else { "Globex (looked up)" };
-        assert_eq!(done.principal.organization_name.as_deref(), Some(names));
+        assert_eq!(done.session.principal.organization_name.as_deref(), Some(names));
         assert_eq!(requests.iter().filter(|r| r.url.contains(&format!("/organizations/{org}"))).count(), 1);
         drop(requests);
         // The picker is spent.
@@ -142,7 +142,7 @@ fn refused_choices_change_nothing() {
     // After all of that the picker still works.
     let done = block_on(choose(&w.ctx(), Some(&pick), Some(ACME), Some(p.csrf.as_str()), Some(ORIGIN), &client_info()))
         .unwrap();
-    assert_eq!(done.principal.user_id, ALICE);
+    assert_eq!(done.session.principal.user_id, ALICE);
     for e in [SigninError::PickExpired, SigninError::OrganizationNotOffered] {
         assert_eq!(e.view().status, 400);
     }
@@ -153,8 +153,8 @@ fn the_configured_organization_is_chosen_without_asking() {
     let w = world(two_orgs(), Some(ACME));
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
-    assert_eq!(done.principal.organization_id.as_deref(), Some(ACME));
-    assert_eq!(done.principal.permissions, vec!["image_generation".to_string()]);
+    assert_eq!(done.session.principal.organization_id.as_deref(), Some(ACME));
+    assert_eq!(done.session.principal.permissions, vec!["image_generation".to_string()]);
     assert!(w.store.keys_with_prefix("signin:pick:").is_empty());
     // A configured organization WorkOS does not offer is "not a member", not a picker.
     let w = world(two_orgs(), Some("org_other"));
@@ -179,8 +179,8 @@ fn a_bridge_sign_in_through_the_picker_completes_at_authkit() {
     ))
     .unwrap();
     assert_eq!(done.location, "https://acme.authkit.app/oauth2/continue?state=abc");
-    assert_eq!(done.principal.organization_id.as_deref(), Some(GLOBEX));
-    assert!(block_on(complete_bridge_for_session(&w.ctx(), &done.principal, "ext_auth_01TEST2")).is_ok());
+    assert_eq!(done.session.principal.organization_id.as_deref(), Some(GLOBEX));
+    assert!(block_on(complete_bridge_for_session(&w.ctx(), &done.session.principal, "ext_auth_01TEST2")).is_ok());
 }
 
 #[test]

@@ -24,12 +24,20 @@ pub struct Session {
     pub expires_at: u64,
 }
 
-/// Store a new session and return the `Set-Cookie` for it.
+/// A session just stored: its `Set-Cookie`, its id and its record (what reading the cookie back
+/// would give, without the KV read).
+pub(super) struct NewSession {
+    pub set_cookie: String,
+    pub id: String,
+    pub session: Session,
+}
+
+/// Store a new session.
 pub(super) async fn create_session<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     principal: &Principal,
     refresh_token: &Secret<String>,
-) -> Result<String, SigninError> {
+) -> Result<NewSession, SigninError> {
     let id = random::token(32);
     let expires_at = ctx.now + SESSION_TTL;
     let session = Session {
@@ -46,7 +54,7 @@ pub(super) async fn create_session<S: Store, H: HttpClient>(
     let json = serde_json::to_string(&session).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
     ctx.store.put(&keys::session(&id), &json, SESSION_TTL).await.map_err(SigninError::Storage)?;
     let sealed = ctx.config.seal_keys.seal(SESSION_COOKIE, id.as_bytes(), expires_at);
-    Ok(cookies::set_cookie(SESSION_COOKIE, &sealed, SESSION_TTL))
+    Ok(NewSession { set_cookie: cookies::set_cookie(SESSION_COOKIE, &sealed, SESSION_TTL), id, session })
 }
 
 /// The session named by the (sealed) session cookie, if it opens and is still live.

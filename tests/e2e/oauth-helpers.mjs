@@ -216,7 +216,10 @@ export class Browser {
         };
         continue;
       }
-      if (atWorker && here.pathname === '/authorize') {
+      // Consent: at /authorize, or served by the answer that finished a sign-in (/callback,
+      // the organization picker's POST) for the authorization request that started it.
+      const consentHere = here.origin === ORIGIN && res.status === 200 && html.includes(`data-testid="${CONSENT_TESTID.approve}"`);
+      if (consentHere) {
         out.consent = parseConsent(html, res, req.url);
         if (++out.consentPages > 3) throw new Error(`consent loop: ${Browser.describe(out.hops)}`);
         if (decision === null) {
