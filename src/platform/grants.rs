@@ -3,7 +3,8 @@
 //! that change a grant one at a time; KV holds a mirror for the bearer check, which must cost no
 //! Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
 //!
-//! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV;
+//! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV; a
+//!   grant record the Worker writes (a new grant) goes to its KV mirror at the same time;
 //! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
 //!   everything else to KV.
@@ -13,6 +14,7 @@ use crate::oauth::workos_events::{GrantChange, GrantOwner};
 use crate::oauth::OAuthError;
 use crate::store::{keys, Store, StoreError};
 use crate::timing::Timings;
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 use worker::{Env, Method, Request, RequestInit};
@@ -76,18 +78,28 @@ impl Store for AppStore {
         }
     }
 
+    /// A grant record goes to its object and, at the same time, to its KV mirror (a grant the
+    /// Worker creates costs one object request's time). A failure of either fails the put; a
+    /// mirror written beside a record that failed describes nothing that went out.
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         match keys::grant_id_of_key(key) {
             Some(id) => {
-                self.object(id, &StoreOp::Put { key: key.into(), value: value.into(), ttl: ttl_secs }).await.map(|_| ())
+                let op = StoreOp::Put { key: key.into(), value: value.into(), ttl: ttl_secs };
+                let (stored, mirrored) = join(self.object(id, &op), self.kv.put(key, value, ttl_secs)).await;
+                stored?;
+                mirrored
             }
             None => self.kv.put(key, value, ttl_secs).await,
         }
     }
 
+    /// A grant record leaves its object first (the truth), then its KV mirror.
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match keys::grant_id_of_key(key) {
-            Some(id) => self.object(id, &StoreOp::Delete { key: key.into() }).await.map(|_| ()),
+            Some(id) => {
+                self.object(id, &StoreOp::Delete { key: key.into() }).await?;
+                self.kv.delete(key).await
+            }
             None => self.kv.delete(key).await,
         }
     }
@@ -114,13 +126,23 @@ struct Stored {
 }
 
 impl GuardedStore {
-    /// Run one operation sent by [`AppStore`].
+    /// Run one operation sent by [`AppStore`] on the object's own storage (the Worker writes
+    /// the KV mirror of what it sends).
     pub async fn apply(&self, op: StoreOp) -> Result<Option<String>, StoreError> {
         match op {
             StoreOp::Get { key } => self.get(&key).await,
-            StoreOp::Put { key, value, ttl } => self.put(&key, &value, ttl).await.map(|()| None),
-            StoreOp::Delete { key } => self.delete(&key).await.map(|()| None),
+            StoreOp::Put { key, value, ttl } => self.keep(&key, &value, ttl).await.map(|()| None),
+            StoreOp::Delete { key } => self.storage.delete(&key).await.map(|_| None).map_err(err),
         }
+    }
+
+    /// A grant record and its alarm, in the object's storage.
+    async fn keep(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        let stored = Stored { value: value.to_string(), expires_at_ms: self.now_ms + ttl_secs * 1000 };
+        let (stored, alarm) =
+            join(self.storage.put(key, stored), self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs))).await;
+        stored.map_err(err)?;
+        alarm.map_err(err)
     }
 }
 
@@ -137,19 +159,12 @@ impl Store for GuardedStore {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.put(key, value, ttl_secs).await;
         }
-        let expires_at_ms = self.now_ms + ttl_secs * 1000;
-        // The record (the truth), its alarm and the mirror are written at once; any failure
-        // fails the operation, and the client retries the whole of it. A mirror written ahead
-        // of a record that failed describes nothing that went out: the operation answered an
-        // error, and its retry writes both again.
-        let (stored, alarm, mirrored) = futures_util::future::join3(
-            self.storage.put(key, Stored { value: value.to_string(), expires_at_ms }),
-            self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs)),
-            self.kv.put(key, value, ttl_secs),
-        )
-        .await;
-        stored.map_err(err)?;
-        alarm.map_err(err)?;
+        // The record (the truth) with its alarm, and the mirror, are written at once; either
+        // failing fails the operation, and the client retries the whole of it. A mirror written
+        // beside a record that failed describes nothing that went out: the operation answered
+        // an error, and its retry writes both again.
+        let (stored, mirrored) = join(self.keep(key, value, ttl_secs), self.kv.put(key, value, ttl_secs)).await;
+        stored?;
         mirrored
     }
 
