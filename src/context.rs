@@ -1,7 +1,8 @@
 //! What a protocol core needs from the outside world for one request: configuration, storage,
-//! outbound HTTP, the isolate's JWKS cache, the clock and the Worker's own origin. Built by the
+//! outbound HTTP, the isolate's caches, the clock and the Worker's own origin. Built by the
 //! Worker (`app.rs`, the grant object) from its bindings and by tests from doubles.
 use crate::config::Config;
+use crate::oauth::client_copies::ClientCopies;
 use crate::outbound::HttpClient;
 use crate::store::Store;
 use crate::workos::{JwksCache, OrgNames, WorkosClient};
@@ -16,6 +17,8 @@ pub struct Ctx<'a, S: Store, H: HttpClient> {
     pub jwks: &'a RefCell<JwksCache>,
     /// The per-isolate organization names (never borrowed across an `.await`).
     pub org_names: &'a RefCell<OrgNames>,
+    /// The per-isolate copies of registered clients (never borrowed across an `.await`).
+    pub clients: &'a RefCell<ClientCopies>,
     /// Unix seconds.
     pub now: u64,
     /// The Worker's own origin, e.g. `https://mcp.example.com`.

@@ -277,7 +277,7 @@ pub async fn issue_code<S: Store, H: HttpClient>(
     };
     // The client's registration is renewed (a KV write once a day) while the grant is saved.
     let (saved, renewed) =
-        join(grant::save(ctx.store, &g, ctx.now), registry::renew(ctx.store, &req.client, req.renewal, ctx.now)).await;
+        join(grant::save(ctx.store, &g, ctx.now), registry::renew(ctx, &req.client, req.renewal)).await;
     saved?;
     renewed?;
     let mut pairs = vec![("code", code.expose())];

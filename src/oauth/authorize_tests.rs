@@ -328,3 +328,19 @@ fn a_sign_in_that_just_finished_is_answered_as_authorize_would_with_its_new_sess
     let page = block_on(consent::begin_signed_in(&w.ctx(), &bad, "s", &w.session_record(0), None));
     assert!(matches!(&page, Next::Page(r) if r.status == 400), "{page:?}");
 }
+
+#[test]
+fn an_authorizations_hops_read_the_registration_once_per_isolate_for_a_minute() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    // Registered in this isolate: with KV's record taken away, the isolate's copy still answers.
+    let registration = w.store.map.borrow_mut().remove(&keys::oauth_client(&c)).unwrap();
+    assert!(matches!(block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s), None)), Next::Consent(_)));
+    // A minute on, the copy is not used: KV is read, and without the record the client is unknown.
+    w.advance(client_copies::FRESH_SECS);
+    let s = w.sign_in();
+    assert!(matches!(validate(&w, &w.params(&c, &[])), Checked::Refused(r) if r.status == 400));
+    w.store.map.borrow_mut().insert(keys::oauth_client(&c), registration);
+    assert!(matches!(block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s), None)), Next::Consent(_)));
+}

@@ -5,9 +5,10 @@ use super::authorize::{AuthorizeParams, Checked};
 use super::consent::{self, Next, CONSENT_COOKIE};
 use super::form::Form;
 use super::token::{self, TokenResponse};
-use super::{authorize, client_auth, registry, ErrorCode};
+use super::{authorize, client_auth, client_copies, registry, ErrorCode};
 use crate::config::Config;
 use crate::context::Ctx;
+use crate::oauth::client_copies::ClientCopies;
 use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::principal::Principal;
 use crate::signin::{Session, SESSION_COOKIE};
@@ -134,6 +135,7 @@ struct World {
     http: ScriptedHttp<Handler>,
     jwks: RefCell<JwksCache>,
     pub(super) org_names: RefCell<OrgNames>,
+    pub(super) clients: RefCell<ClientCopies>,
     checks: RefCell<GrantChecks>,
     now: Cell<u64>,
     up: Upstream,
@@ -158,6 +160,7 @@ fn world() -> World {
         http,
         jwks: RefCell::default(),
         org_names: RefCell::default(),
+        clients: RefCell::default(),
         checks: RefCell::default(),
         now: Cell::new(T0),
         up,
@@ -172,13 +175,14 @@ impl World {
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,
+            clients: &self.clients,
             now: self.now.get(),
             origin: ORIGIN,
         }
     }
 
     fn register(&self, body: Value) -> (String, Option<String>) {
-        let r = block_on(registry::register(&self.store, body.to_string().as_bytes(), self.now.get())).unwrap();
+        let r = block_on(registry::register(&self.ctx(), body.to_string().as_bytes())).unwrap();
         (r.record.client_id.to_string(), r.client_secret.clone())
     }
 

@@ -20,18 +20,20 @@ struct StoredClient {
 }
 
 /// `POST /register`: validate, store, and return the one-time response.
-pub async fn register<S: Store>(store: &S, body: &[u8], now: u64) -> Result<Registration, OAuthError> {
+pub async fn register<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, body: &[u8]) -> Result<Registration, OAuthError> {
     let id = crate::random::token(16);
     let secret = crate::random::token(32);
-    let registration = client::register(body, now, &id, &secret)?;
-    put(store, &registration.record, now).await?;
+    let registration = client::register(body, ctx.now, &id, &secret)?;
+    put(ctx, &registration.record).await?;
     Ok(registration)
 }
 
-async fn put<S: Store>(store: &S, record: &ClientRecord, now: u64) -> Result<(), OAuthError> {
-    let json = serde_json::to_string(&StoredClient { record: record.clone(), renewed_at: now })
+/// Store `record` as renewed now (and keep this isolate's copy).
+async fn put<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, record: &ClientRecord) -> Result<(), OAuthError> {
+    let json = serde_json::to_string(&StoredClient { record: record.clone(), renewed_at: ctx.now })
         .map_err(|e| OAuthError::server_error(e.to_string()))?;
-    store.put(&keys::oauth_client(record.client_id.as_str()), &json, CLIENT_TTL).await?;
+    ctx.store.put(&keys::oauth_client(record.client_id.as_str()), &json, CLIENT_TTL).await?;
+    ctx.clients.borrow_mut().remember(record, ctx.now, ctx.now);
     Ok(())
 }
 
@@ -60,30 +62,40 @@ pub async fn find_with_renewal<S: Store, H: HttpClient>(
             if client_id.is_empty() || client_id.len() > 64 {
                 return Ok(None);
             }
+            let copy = ctx.clients.borrow().get(client_id, ctx.now);
+            if let Some((record, renewed_at)) = copy {
+                return Ok(Some((record, Renewal(Some(renewed_at)))));
+            }
             let Some(raw) = ctx.store.get(&keys::oauth_client(client_id)).await? else { return Ok(None) };
-            Ok(serde_json::from_str::<StoredClient>(&raw)
-                .ok()
-                .filter(|s| s.record.client_id == client_id)
-                .map(|s| (s.record, Renewal(Some(s.renewed_at)))))
+            let found = serde_json::from_str::<StoredClient>(&raw).ok().filter(|s| s.record.client_id == client_id);
+            if let Some(s) = &found {
+                ctx.clients.borrow_mut().remember(&s.record, s.renewed_at, ctx.now);
+            }
+            Ok(found.map(|s| (s.record, Renewal(Some(s.renewed_at)))))
         }
     }
 }
 
 /// Keep an in-use registration alive (at most one KV write a day per client). `renewal` is
 /// what was read with the record; without it, the entry is read again.
-pub async fn renew<S: Store>(store: &S, record: &ClientRecord, renewal: Renewal, now: u64) -> Result<(), OAuthError> {
+pub async fn renew<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    record: &ClientRecord,
+    renewal: Renewal,
+) -> Result<(), OAuthError> {
     if record.source != client::ClientSource::Registered {
         return Ok(());
     }
     let renewed_at = match renewal.0 {
         Some(at) => at,
         None => {
-            let Some(raw) = store.get(&keys::oauth_client(record.client_id.as_str())).await? else { return Ok(()) };
+            let key = keys::oauth_client(record.client_id.as_str());
+            let Some(raw) = ctx.store.get(&key).await? else { return Ok(()) };
             serde_json::from_str::<StoredClient>(&raw).map(|s| s.renewed_at).unwrap_or(0)
         }
     };
-    if now.saturating_sub(renewed_at) >= RENEW_AFTER {
-        put(store, record, now).await?;
+    if ctx.now.saturating_sub(renewed_at) >= RENEW_AFTER {
+        put(ctx, record).await?;
     }
     Ok(())
 }

@@ -51,6 +51,7 @@ fn a_failed_document_is_not_fetched_again_for_a_minute_and_its_status_is_not_ech
         http: &http,
         jwks: &jwks,
         org_names: &Default::default(),
+        clients: &Default::default(),
         now: NOW,
         origin: "https://mcp.example.com",
     };
@@ -81,31 +82,33 @@ fn stored(store: &MemoryStore, client_id: &str) -> (u64, u64) {
 fn a_registration_in_use_is_renewed_at_most_once_a_day_from_what_was_read_with_it() {
     let store = MemoryStore::default();
     let body = json!({"redirect_uris": ["https://app.example.com/cb"], "token_endpoint_auth_method": "none"});
-    let record = block_on(register(&store, body.to_string().as_bytes(), NOW)).unwrap().record;
-    let id = record.client_id.to_string();
     let (http, jwks) = (remote(Rc::new(Cell::new(200)), Rc::new(Cell::new(0))), RefCell::new(JwksCache::default()));
     let (config, org_names) = (config(), RefCell::default());
+    // Each request in its own isolate: what is read comes from KV.
     let ctx = |now| Ctx {
         config: &config,
         store: &store,
         http: &http,
         jwks: &jwks,
         org_names: &org_names,
+        clients: Box::leak(Box::default()),
         now,
         origin: "https://mcp.example.com",
     };
+    let record = block_on(register(&ctx(NOW), body.to_string().as_bytes())).unwrap().record;
+    let id = record.client_id.to_string();
     // An hour later: read with its renewal, and not written again.
     let (found, renewal) = block_on(find_with_renewal(&ctx(NOW + 3600), &id)).unwrap().unwrap();
     assert_eq!((found.client_id.as_str(), renewal), (id.as_str(), Renewal(Some(NOW))));
     store.map.borrow_mut().get_mut(&keys::oauth_client(&id)).unwrap().1 = 1;
-    block_on(renew(&store, &found, renewal, NOW + 3600)).unwrap();
+    block_on(renew(&ctx(NOW + 3600), &found, renewal)).unwrap();
     assert_eq!(stored(&store, &id), (NOW, 1), "renewed less than a day ago: untouched");
     // A day after its last renewal: written again with a full lifetime.
     let later = NOW + 24 * 3600;
     let (found, renewal) = block_on(find_with_renewal(&ctx(later), &id)).unwrap().unwrap();
-    block_on(renew(&store, &found, renewal, later)).unwrap();
+    block_on(renew(&ctx(later), &found, renewal)).unwrap();
     assert_eq!(stored(&store, &id), (later, CLIENT_TTL));
     // Without what was read, the entry is read again (and is fresh now).
-    block_on(renew(&store, &found, Renewal(None), later + 60)).unwrap();
+    block_on(renew(&ctx(later + 60), &found, Renewal(None))).unwrap();
     assert_eq!(stored(&store, &id), (later, CLIENT_TTL));
 }

@@ -7,6 +7,7 @@ use crate::authkit::AuthkitKeys;
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::oauth::access::GrantChecks;
+use crate::oauth::client_copies::ClientCopies;
 use crate::timing::Timings;
 use crate::workos::{JwksCache, OrgNames};
 use std::cell::RefCell;
@@ -20,6 +21,7 @@ pub struct App {
     pub http: FetchClient,
     pub jwks: Rc<RefCell<JwksCache>>,
     pub org_names: Rc<RefCell<OrgNames>>,
+    pub clients: Rc<RefCell<ClientCopies>>,
     pub grant_checks: Rc<RefCell<GrantChecks>>,
     pub authkit_keys: Rc<RefCell<AuthkitKeys>>,
     pub authkit_metadata: Rc<RefCell<AuthkitMetadata>>,
@@ -45,6 +47,7 @@ impl App {
             http: FetchClient::workos_timed(timings.clone()),
             jwks: isolate::workos_jwks(),
             org_names: isolate::org_names(),
+            clients: isolate::client_copies(),
             grant_checks: isolate::grant_checks(),
             authkit_keys: isolate::authkit_keys(),
             authkit_metadata: isolate::authkit_metadata(),
@@ -64,6 +67,7 @@ impl App {
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,
+            clients: &self.clients,
             now: self.now,
             origin: &self.origin,
         }
@@ -76,6 +80,7 @@ impl App {
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,
+            clients: &self.clients,
             now: self.now,
             origin: &self.origin,
         }

@@ -5,6 +5,7 @@ use crate::authkit::metadata::AuthkitMetadata;
 use crate::authkit::org_access::OrgAccessCache;
 use crate::authkit::AuthkitKeys;
 use crate::oauth::access::GrantChecks;
+use crate::oauth::client_copies::ClientCopies;
 use crate::workos::{JwksCache, OrgNames};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,6 +15,8 @@ thread_local! {
     static JWKS: Rc<RefCell<JwksCache>> = Rc::new(RefCell::new(JwksCache::default()));
     /// Organization names (a scoped sign-in then needs no call beyond the code exchange).
     static ORG_NAMES: Rc<RefCell<OrgNames>> = Rc::new(RefCell::new(OrgNames::default()));
+    /// Registered clients (an authorization's hops read a registration once).
+    static CLIENTS: Rc<RefCell<ClientCopies>> = Rc::new(RefCell::new(ClientCopies::default()));
     /// AuthKit's JWKS (AuthKit mode).
     static AUTHKIT_KEYS: Rc<RefCell<AuthkitKeys>> = Rc::new(RefCell::new(AuthkitKeys::default()));
     /// AuthKit's RFC 8414 document (AuthKit mode).
@@ -30,6 +33,10 @@ pub fn workos_jwks() -> Rc<RefCell<JwksCache>> {
 
 pub fn org_names() -> Rc<RefCell<OrgNames>> {
     ORG_NAMES.with(Rc::clone)
+}
+
+pub fn client_copies() -> Rc<RefCell<ClientCopies>> {
+    CLIENTS.with(Rc::clone)
 }
 
 pub fn authkit_keys() -> Rc<RefCell<AuthkitKeys>> {

@@ -53,7 +53,7 @@ pub async fn register(mut req: Request, app: &App) -> Answer {
         return Err(OAuthError::invalid_request("the body must be application/json").with_status(415).into());
     }
     let body = read_limited(&mut req, crate::oauth::client::MAX_REGISTRATION_BYTES).await?;
-    Ok(web::json(201, &registry::register(&app.store, &body, app.now).await?.response)?)
+    Ok(web::json(201, &registry::register(&app.ctx(), &body).await?.response)?)
 }
 
 /// The body, refused with 413 when `Content-Length` or the bytes exceed `max`.
