@@ -2,7 +2,7 @@
 //! outbound HTTP, the isolate's caches, the clock and the Worker's own origin. Built by the
 //! Worker (`app.rs`, the grant object) from its bindings and by tests from doubles.
 use crate::config::Config;
-use crate::oauth::client_copies::ClientCopies;
+use crate::kv_copies::KvCopies;
 use crate::outbound::HttpClient;
 use crate::store::Store;
 use crate::workos::{JwksCache, OrgNames, WorkosClient};
@@ -17,8 +17,9 @@ pub struct Ctx<'a, S: Store, H: HttpClient> {
     pub jwks: &'a RefCell<JwksCache>,
     /// The per-isolate organization names (never borrowed across an `.await`).
     pub org_names: &'a RefCell<OrgNames>,
-    /// The per-isolate copies of registered clients (never borrowed across an `.await`).
-    pub clients: &'a RefCell<ClientCopies>,
+    /// The per-isolate copies of KV records that do not change, such as registered clients
+    /// (never borrowed across an `.await`).
+    pub copies: &'a RefCell<KvCopies>,
     /// Unix seconds.
     pub now: u64,
     /// The Worker's own origin, e.g. `https://mcp.example.com`.

@@ -81,14 +81,14 @@ impl DurableObject for GrantGuard {
                 let http = FetchClient::workos_timed(timings.clone());
                 let jwks = isolate::workos_jwks();
                 let org_names = isolate::org_names();
-                let clients = isolate::client_copies();
+                let copies = isolate::kv_copies();
                 let ctx = Ctx {
                     config: &config,
                     store: &store,
                     http: &http,
                     jwks: &jwks,
                     org_names: &org_names,
-                    clients: &clients,
+                    copies: &copies,
                     now: arrived_ms / 1000,
                     origin: &origin,
                 };

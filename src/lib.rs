@@ -9,6 +9,7 @@ pub mod context;
 pub mod cookies;
 pub mod ids;
 pub mod json;
+pub mod kv_copies;
 pub mod limits;
 pub mod mcp;
 pub mod oauth;

@@ -116,7 +116,7 @@ async fn dispatch(
         Handler::AsMetadata => oauth::as_metadata(&app).await,
         Handler::ResourceMetadata => oauth::resource_metadata(&app, path),
         Handler::Register => oauth::register(req, &app).await,
-        Handler::Authorize => oauth::authorize(&req, &app).await,
+        Handler::Authorize => oauth::authorize(&req, &app, ctx).await,
         Handler::AuthorizeDecision => oauth::authorize_decision(req, &app).await,
         Handler::Token | Handler::Revoke => oauth::grant_operation(req, &app, env, path).await,
         Handler::WorkosWebhook => webhooks::workos(req, &app, env).await,

@@ -18,6 +18,20 @@ pub trait Store {
     /// `ttl_secs` is at least 60 (KV's minimum); callers pass real lifetimes.
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Write `key` only if nothing is there, and with it (at the same time) the `also` entries;
+    /// false, writing nothing, when `key` is taken. Atomic where the store runs one operation at
+    /// a time (a grant's object, the in-memory store); this default's read-then-write is not, so
+    /// KV is never asked for a key that must not be overwritten.
+    async fn put_new(&self, key: &str, value: &str, ttl_secs: u64, also: &[(&str, &str)]) -> Result<bool, StoreError> {
+        if self.get(key).await?.is_some() {
+            return Ok(false);
+        }
+        let companions = futures_util::future::try_join_all(also.iter().map(|(k, v)| self.put(k, v, ttl_secs)));
+        let (record, companions) = futures_util::future::join(self.put(key, value, ttl_secs), companions).await;
+        record?;
+        companions?;
+        Ok(true)
+    }
     /// The keys that start with `prefix` (KV lists are eventually consistent: a key written a
     /// moment ago elsewhere may be missing for up to a minute).
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;

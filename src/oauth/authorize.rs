@@ -10,6 +10,7 @@ use super::resource::{parse_resource, Audience};
 use super::types::{new_grant_id, AuthorizationCode};
 use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
+use crate::ids::GrantId;
 use crate::outbound::HttpClient;
 use crate::principal::Principal;
 use crate::secret::Secret;
@@ -246,40 +247,66 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
-/// Create the grant with a one-time code and return where to send the browser.
+/// The id the grant from this session for this request will have. The consent page knows it,
+/// so the grant's object can be readied while the person reads. It cannot be guessed without
+/// the session id (a secret); a second grant for the very same request (the form sent twice)
+/// takes a random id instead.
+pub fn grant_id_for(session_id: &str, req: &ValidRequest) -> GrantId {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"mcp-grant-id\n")
+        .chain_update(session_id)
+        .chain_update(b"\n")
+        .chain_update(req.params.path())
+        .finalize();
+    GrantId::new(crate::b64::URL_SAFE_NO_PAD.encode(&digest[..16]))
+}
+
+/// Create the grant (as `id`, or a random id if that is taken) with a one-time code, and return
+/// where to send the browser.
 pub async fn issue_code<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
     principal: Principal,
     workos_refresh_token: Secret<String>,
+    id: GrantId,
 ) -> Result<String, OAuthError> {
-    let id = new_grant_id();
-    let code = AuthorizationCode::new(&id);
     let secrets = GrantSecrets { principal, workos_refresh_token };
-    let g = Grant {
-        id: id.clone(),
-        client_id: req.client.client_id.clone(),
-        user_id: secrets.principal.user_id.clone(),
-        redirect_uri: req.redirect_uri.clone(),
-        audience: req.audience,
-        created_at: ctx.now,
-        expires_at: ctx.now + grant::CODE_TTL,
-        phase: GrantPhase::Pending {
-            code: PendingCode {
-                hash: code.hash(),
-                challenge: req.challenge.clone(),
-                expires_at: ctx.now + grant::CODE_TTL,
-                client_auth: Some(ClientAuth::of(&req.client)),
+    let pending = |id: GrantId| {
+        let code = AuthorizationCode::new(&id);
+        let g = Grant {
+            id: id.clone(),
+            client_id: req.client.client_id.clone(),
+            user_id: secrets.principal.user_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            audience: req.audience,
+            created_at: ctx.now,
+            expires_at: ctx.now + grant::CODE_TTL,
+            phase: GrantPhase::Pending {
+                code: PendingCode {
+                    hash: code.hash(),
+                    challenge: req.challenge.clone(),
+                    expires_at: ctx.now + grant::CODE_TTL,
+                    client_auth: Some(ClientAuth::of(&req.client)),
+                },
             },
-        },
-        access: None,
-        sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
+            access: None,
+            sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
+        };
+        (g, code)
     };
-    // The client's registration is renewed (a KV write once a day) while the grant is saved.
-    let (saved, renewed) =
-        join(grant::save(ctx.store, &g, ctx.now), registry::renew(ctx, &req.client, req.renewal)).await;
-    saved?;
+    let (g, mut code) = pending(id);
+    // The client's registration is renewed (a KV write once a day) while the grant is created.
+    let (created, renewed) =
+        join(grant::create(ctx.store, &g, ctx.now), registry::renew(ctx, &req.client, req.renewal)).await;
     renewed?;
+    if !created? {
+        let (g, again) = pending(new_grant_id());
+        if !grant::create(ctx.store, &g, ctx.now).await? {
+            return Err(OAuthError::server_error("a new grant id was already taken"));
+        }
+        code = again;
+    }
     let mut pairs = vec![("code", code.expose())];
     if let Some(s) = &req.state {
         pairs.push(("state", s));

@@ -337,10 +337,48 @@ fn an_authorizations_hops_read_the_registration_once_per_isolate_for_a_minute() 
     // Registered in this isolate: with KV's record taken away, the isolate's copy still answers.
     let registration = w.store.map.borrow_mut().remove(&keys::oauth_client(&c)).unwrap();
     assert!(matches!(block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s), None)), Next::Consent(_)));
-    // A minute on, the copy is not used: KV is read, and without the record the client is unknown.
-    w.advance(client_copies::FRESH_SECS);
+    // Used again half a minute on; a minute after it was read (a use does not extend it), KV is
+    // read, and without the record the client is unknown.
+    w.advance(crate::kv_copies::FRESH_SECS / 2);
+    assert!(matches!(validate(&w, &w.params(&c, &[])), Checked::Valid(_)));
+    w.advance(crate::kv_copies::FRESH_SECS / 2);
     let s = w.sign_in();
     assert!(matches!(validate(&w, &w.params(&c, &[])), Checked::Refused(r) if r.status == 400));
     w.store.map.borrow_mut().insert(keys::oauth_client(&c), registration);
     assert!(matches!(block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s), None)), Next::Consent(_)));
+}
+
+#[test]
+fn the_consent_page_knows_its_grants_id_and_a_form_sent_twice_makes_a_second_grant() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let p = w.params(&c, &[]);
+    let Next::Consent(view) = block_on(consent::begin(&w.ctx(), &p, Some(&s), None)) else { panic!("consent") };
+    // Derived from the session and the request: the same page shown again names the same id;
+    // another request, or another session, another id.
+    let Next::Consent(again) = block_on(consent::begin(&w.ctx(), &p, Some(&s), None)) else { panic!("consent") };
+    assert_eq!(again.grant_id, view.grant_id);
+    assert!(super::super::grant::is_grant_id(view.grant_id.as_str()), "{}", view.grant_id);
+    let other = w.params(&c, &[("state", "st-2")]);
+    let Next::Consent(v2) = block_on(consent::begin(&w.ctx(), &other, Some(&s), None)) else { panic!("consent") };
+    assert_ne!(v2.grant_id, view.grant_id);
+    let Next::Consent(v3) = block_on(consent::begin(&w.ctx(), &p, Some(&w.sign_in()), None)) else { panic!("consent") };
+    assert_ne!(v3.grant_id, view.grant_id);
+    // Approved: the grant has that id.
+    let (code, _) = w.approve(&p, &s);
+    assert!(code.starts_with(&format!("mcp_code_{}.", view.grant_id)), "{code}");
+    // The same form sent twice at once (both past the session's check): the second grant takes
+    // a random id, and the first is not overwritten.
+    let first = w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())].clone();
+    let Checked::Valid(req) = validate(&w, &p) else { panic!("valid") };
+    let principal = w.session_record(0).principal;
+    let issued =
+        block_on(authorize::issue_code(&w.ctx(), &req, principal, "wrt-x".to_string().into(), view.grant_id.clone()));
+    let second = query(&issued.unwrap(), "code").unwrap();
+    assert!(!second.starts_with(&format!("mcp_code_{}.", view.grant_id)), "{second}");
+    assert_eq!(w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())], first);
+    assert_eq!(w.store.keys_with_prefix("oauth:grant:").len(), 2);
+    assert_eq!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).len(), 2, "each grant indexed");
+    assert!(w.exchange(&c, &code).is_ok());
 }

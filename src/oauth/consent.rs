@@ -4,7 +4,7 @@ use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
 use super::OAuthError;
 use crate::context::Ctx;
 use crate::cookies;
-use crate::ids::UserId;
+use crate::ids::{GrantId, UserId};
 use crate::outbound::HttpClient;
 use crate::secret::Secret;
 use crate::signin::{self, Session, SigninError, StartRequest};
@@ -62,6 +62,8 @@ pub struct ConsentView {
     pub metadata_host: Option<String>,
     /// The CSP `form-action` source the consent form's redirect needs (`cursor:`, an origin…).
     pub form_action: String,
+    /// The id the grant will have if the person approves (not shown: its object can be readied).
+    pub grant_id: GrantId,
 }
 
 /// (user, client, hash of the exact redirect URI): approving `http://127.0.0.1:5555/cb` does
@@ -222,6 +224,7 @@ async fn consent_or_code<S: Store, H: HttpClient>(
             })
             .flatten(),
         form_action: form_action_source(req.redirect_uri.as_str()),
+        grant_id: authorize::grant_id_for(session_id, req),
     })
 }
 
@@ -286,7 +289,13 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         let principal = session.principal.clone();
         let (spent, issued) = join(
             signin::spend_workos_refresh_token(ctx, session_id, session),
-            authorize::issue_code(ctx, req, principal, Secret::new(workos_token)),
+            authorize::issue_code(
+                ctx,
+                req,
+                principal,
+                Secret::new(workos_token),
+                authorize::grant_id_for(session_id, req),
+            ),
         )
         .await;
         if let Err(e) = spent {
@@ -334,7 +343,8 @@ async fn hand_back_code<S: Store, H: HttpClient>(
             "The signed-in user changed during authorization. Start again.",
         ));
     }
-    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh).await, set_cookies)
+    let id = authorize::grant_id_for(session_id, req);
+    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id).await, set_cookies)
 }
 
 /// The redirect back to the client with its code, or the page saying why there is none.

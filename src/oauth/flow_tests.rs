@@ -5,10 +5,10 @@ use super::authorize::{AuthorizeParams, Checked};
 use super::consent::{self, Next, CONSENT_COOKIE};
 use super::form::Form;
 use super::token::{self, TokenResponse};
-use super::{authorize, client_auth, client_copies, registry, ErrorCode};
+use super::{authorize, client_auth, registry, ErrorCode};
 use crate::config::Config;
 use crate::context::Ctx;
-use crate::oauth::client_copies::ClientCopies;
+use crate::kv_copies::KvCopies;
 use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::principal::Principal;
 use crate::signin::{Session, SESSION_COOKIE};
@@ -135,7 +135,7 @@ struct World {
     http: ScriptedHttp<Handler>,
     jwks: RefCell<JwksCache>,
     pub(super) org_names: RefCell<OrgNames>,
-    pub(super) clients: RefCell<ClientCopies>,
+    pub(super) copies: RefCell<KvCopies>,
     checks: RefCell<GrantChecks>,
     now: Cell<u64>,
     up: Upstream,
@@ -160,7 +160,7 @@ fn world() -> World {
         http,
         jwks: RefCell::default(),
         org_names: RefCell::default(),
-        clients: RefCell::default(),
+        copies: RefCell::default(),
         checks: RefCell::default(),
         now: Cell::new(T0),
         up,
@@ -175,7 +175,7 @@ impl World {
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,
-            clients: &self.clients,
+            copies: &self.copies,
             now: self.now.get(),
             origin: ORIGIN,
         }

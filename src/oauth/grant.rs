@@ -336,6 +336,16 @@ pub async fn save<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<(), OA
     Ok(())
 }
 
+/// Write a new grant and its user's index entry, unless its id is taken: false then, and
+/// nothing written. Where grants live in their own objects, the object runs the check and the
+/// writes as one operation.
+pub async fn create<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<bool, OAuthError> {
+    let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
+    let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
+    let also = [(index.as_str(), grant.client_id.as_str())];
+    Ok(store.put_new(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now), &also).await?)
+}
+
 /// The shape of a grant id (what [`super::types::new_grant_id`] makes): 22 URL-safe characters.
 pub fn is_grant_id(id: &str) -> bool {
     id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -4,7 +4,6 @@ pub mod access;
 pub mod authorize;
 pub mod client;
 pub mod client_auth;
-pub mod client_copies;
 pub mod client_document;
 pub mod connected;
 pub mod consent;

@@ -32,8 +32,9 @@ pub async fn register<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, body: &[u8])
 async fn put<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, record: &ClientRecord) -> Result<(), OAuthError> {
     let json = serde_json::to_string(&StoredClient { record: record.clone(), renewed_at: ctx.now })
         .map_err(|e| OAuthError::server_error(e.to_string()))?;
-    ctx.store.put(&keys::oauth_client(record.client_id.as_str()), &json, CLIENT_TTL).await?;
-    ctx.clients.borrow_mut().remember(record, ctx.now, ctx.now);
+    let key = keys::oauth_client(record.client_id.as_str());
+    ctx.store.put(&key, &json, CLIENT_TTL).await?;
+    ctx.copies.borrow_mut().remember(&key, &json, ctx.now + CLIENT_TTL, ctx.now);
     Ok(())
 }
 
@@ -62,14 +63,20 @@ pub async fn find_with_renewal<S: Store, H: HttpClient>(
             if client_id.is_empty() || client_id.len() > 64 {
                 return Ok(None);
             }
-            let copy = ctx.clients.borrow().get(client_id, ctx.now);
-            if let Some((record, renewed_at)) = copy {
-                return Ok(Some((record, Renewal(Some(renewed_at)))));
-            }
-            let Some(raw) = ctx.store.get(&keys::oauth_client(client_id)).await? else { return Ok(None) };
+            // A registration does not change once made (its `renewed_at` moves at most daily):
+            // this isolate's copy, if it has one, saves the read.
+            let key = keys::oauth_client(client_id);
+            let copy = ctx.copies.borrow().get(&key, ctx.now).map(str::to_string);
+            let (raw, read) = match copy {
+                Some(raw) => (raw, false),
+                None => match ctx.store.get(&key).await? {
+                    Some(raw) => (raw, true),
+                    None => return Ok(None),
+                },
+            };
             let found = serde_json::from_str::<StoredClient>(&raw).ok().filter(|s| s.record.client_id == client_id);
-            if let Some(s) = &found {
-                ctx.clients.borrow_mut().remember(&s.record, s.renewed_at, ctx.now);
+            if let Some(s) = found.as_ref().filter(|_| read) {
+                ctx.copies.borrow_mut().remember(&key, &raw, s.renewed_at + CLIENT_TTL, ctx.now);
             }
             Ok(found.map(|s| (s.record, Renewal(Some(s.renewed_at)))))
         }

@@ -51,7 +51,7 @@ fn a_failed_document_is_not_fetched_again_for_a_minute_and_its_status_is_not_ech
         http: &http,
         jwks: &jwks,
         org_names: &Default::default(),
-        clients: &Default::default(),
+        copies: &Default::default(),
         now: NOW,
         origin: "https://mcp.example.com",
     };
@@ -91,7 +91,7 @@ fn a_registration_in_use_is_renewed_at_most_once_a_day_from_what_was_read_with_i
         http: &http,
         jwks: &jwks,
         org_names: &org_names,
-        clients: Box::leak(Box::default()),
+        copies: Box::leak(Box::default()),
         now,
         origin: "https://mcp.example.com",
     };

@@ -493,7 +493,7 @@ fn a_code_exchange_authenticates_the_client_from_what_its_grant_kept() {
     w.store.map.borrow_mut().get_mut(&key).unwrap().0 = older.to_string();
     let registration = w.store.map.borrow_mut().remove(&keys::oauth_client(&id)).unwrap();
     // (In an isolate without its own copy of the registration.)
-    *w.clients.borrow_mut() = Default::default();
+    *w.copies.borrow_mut() = Default::default();
     assert_eq!(err(exchange(&code, &secret)), ErrorCode::InvalidClient, "no registration, no copy: unknown client");
     w.store.map.borrow_mut().insert(keys::oauth_client(&id), registration);
     assert_eq!(err(exchange(&code, "wrong")), ErrorCode::InvalidClient);

@@ -6,8 +6,8 @@ use crate::authkit::org_access::OrgAccessCache;
 use crate::authkit::AuthkitKeys;
 use crate::config::Config;
 use crate::context::Ctx;
+use crate::kv_copies::KvCopies;
 use crate::oauth::access::GrantChecks;
-use crate::oauth::client_copies::ClientCopies;
 use crate::timing::Timings;
 use crate::workos::{JwksCache, OrgNames};
 use std::cell::RefCell;
@@ -21,7 +21,7 @@ pub struct App {
     pub http: FetchClient,
     pub jwks: Rc<RefCell<JwksCache>>,
     pub org_names: Rc<RefCell<OrgNames>>,
-    pub clients: Rc<RefCell<ClientCopies>>,
+    pub copies: Rc<RefCell<KvCopies>>,
     pub grant_checks: Rc<RefCell<GrantChecks>>,
     pub authkit_keys: Rc<RefCell<AuthkitKeys>>,
     pub authkit_metadata: Rc<RefCell<AuthkitMetadata>>,
@@ -47,7 +47,7 @@ impl App {
             http: FetchClient::workos_timed(timings.clone()),
             jwks: isolate::workos_jwks(),
             org_names: isolate::org_names(),
-            clients: isolate::client_copies(),
+            copies: isolate::kv_copies(),
             grant_checks: isolate::grant_checks(),
             authkit_keys: isolate::authkit_keys(),
             authkit_metadata: isolate::authkit_metadata(),
@@ -67,7 +67,7 @@ impl App {
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,
-            clients: &self.clients,
+            copies: &self.copies,
             now: self.now,
             origin: &self.origin,
         }
@@ -80,7 +80,7 @@ impl App {
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,
-            clients: &self.clients,
+            copies: &self.copies,
             now: self.now,
             origin: &self.origin,
         }

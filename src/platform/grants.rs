@@ -29,9 +29,35 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum StoreOp {
-    Get { key: String },
-    Put { key: String, value: String, ttl: u64 },
-    Delete { key: String },
+    Get {
+        key: String,
+    },
+    Put {
+        key: String,
+        value: String,
+        ttl: u64,
+    },
+    /// `put_new`: the record unless its key is taken, and with it the `also` KV entries.
+    Create {
+        key: String,
+        value: String,
+        ttl: u64,
+        also: Vec<(String, String)>,
+    },
+    Delete {
+        key: String,
+    },
+}
+
+/// Ready a grant's object before it is asked to create the grant (while the person reads the
+/// consent page): a new object's first request is its slowest. It reads the record's key, which
+/// writes nothing; sent after the answer.
+pub fn warm(env: &Env, grant_id: &str, ctx: &worker::Context) {
+    let op = StoreOp::Get { key: keys::oauth_grant(grant_id) };
+    let (Ok(stub), Ok(req)) = (stub(env, grant_id), internal_post("/store", &op)) else { return };
+    ctx.wait_until(async move {
+        let _ = stub.fetch_with_request(req).await;
+    });
 }
 
 /// The object that keeps `grant_id`.
@@ -93,6 +119,17 @@ impl Store for AppStore {
         }
     }
 
+    /// A new grant record is created by its object, which also writes its mirror and the `also`
+    /// entries once it has checked that the key is free.
+    async fn put_new(&self, key: &str, value: &str, ttl_secs: u64, also: &[(&str, &str)]) -> Result<bool, StoreError> {
+        let Some(id) = keys::grant_id_of_key(key) else {
+            return Err(StoreError(format!("put_new of {key}: only a grant's object can create without a race")));
+        };
+        let also = also.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let op = StoreOp::Create { key: key.into(), value: value.into(), ttl: ttl_secs, also };
+        Ok(self.object(id, &op).await?.is_some())
+    }
+
     /// A grant record leaves its object first (the truth), then its KV mirror.
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match keys::grant_id_of_key(key) {
@@ -127,11 +164,17 @@ struct Stored {
 
 impl GuardedStore {
     /// Run one operation sent by [`AppStore`] on the object's own storage (the Worker writes
-    /// the KV mirror of what it sends).
+    /// the KV mirror of what it puts; a grant the object creates, it mirrors itself).
     pub async fn apply(&self, op: StoreOp) -> Result<Option<String>, StoreError> {
         match op {
             StoreOp::Get { key } => self.get(&key).await,
             StoreOp::Put { key, value, ttl } => self.keep(&key, &value, ttl).await.map(|()| None),
+            // (In the object, one operation at a time: the check and the writes are atomic.)
+            StoreOp::Create { key, value, ttl, also } => {
+                let also: Vec<(&str, &str)> = also.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let created = self.put_new(&key, &value, ttl, &also).await?;
+                Ok(created.then(|| "created".to_string()))
+            }
             StoreOp::Delete { key } => self.storage.delete(&key).await.map(|_| None).map_err(err),
         }
     }

@@ -4,8 +4,8 @@
 use crate::authkit::metadata::AuthkitMetadata;
 use crate::authkit::org_access::OrgAccessCache;
 use crate::authkit::AuthkitKeys;
+use crate::kv_copies::KvCopies;
 use crate::oauth::access::GrantChecks;
-use crate::oauth::client_copies::ClientCopies;
 use crate::workos::{JwksCache, OrgNames};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,8 +15,8 @@ thread_local! {
     static JWKS: Rc<RefCell<JwksCache>> = Rc::new(RefCell::new(JwksCache::default()));
     /// Organization names (a scoped sign-in then needs no call beyond the code exchange).
     static ORG_NAMES: Rc<RefCell<OrgNames>> = Rc::new(RefCell::new(OrgNames::default()));
-    /// Registered clients (an authorization's hops read a registration once).
-    static CLIENTS: Rc<RefCell<ClientCopies>> = Rc::new(RefCell::new(ClientCopies::default()));
+    /// KV records that do not change (an authorization's hops read a registration once).
+    static KV_COPIES: Rc<RefCell<KvCopies>> = Rc::new(RefCell::new(KvCopies::default()));
     /// AuthKit's JWKS (AuthKit mode).
     static AUTHKIT_KEYS: Rc<RefCell<AuthkitKeys>> = Rc::new(RefCell::new(AuthkitKeys::default()));
     /// AuthKit's RFC 8414 document (AuthKit mode).
@@ -35,8 +35,8 @@ pub fn org_names() -> Rc<RefCell<OrgNames>> {
     ORG_NAMES.with(Rc::clone)
 }
 
-pub fn client_copies() -> Rc<RefCell<ClientCopies>> {
-    CLIENTS.with(Rc::clone)
+pub fn kv_copies() -> Rc<RefCell<KvCopies>> {
+    KV_COPIES.with(Rc::clone)
 }
 
 pub fn authkit_keys() -> Rc<RefCell<AuthkitKeys>> {

@@ -88,14 +88,14 @@ impl WorkerToolEnv<'_> {
     async fn client_name(&self, client_id: &str) -> Option<String> {
         let store = kv::KvStore::new(self.env.kv(kv::KV_BINDING).ok()?);
         let http = FetchClient::workos();
-        let (jwks, org_names, clients) = (isolate::workos_jwks(), isolate::org_names(), isolate::client_copies());
+        let (jwks, org_names, copies) = (isolate::workos_jwks(), isolate::org_names(), isolate::kv_copies());
         let ctx = Ctx {
             config: self.config,
             store: &store,
             http: &http,
             jwks: &jwks,
             org_names: &org_names,
-            clients: &clients,
+            copies: &copies,
             now: self.now,
             origin: "",
         };

@@ -11,9 +11,10 @@ use crate::oauth::token;
 use crate::oauth::{metadata, registry, OAuthError};
 use crate::pages::{render, ConsentPage};
 use crate::platform::app::App;
+use crate::platform::grants;
 use crate::responses as web;
 use crate::signin::SESSION_COOKIE;
-use worker::{Env, Request, Response, Result};
+use worker::{Context, Env, Request, Response, Result};
 
 /// `GET /.well-known/oauth-authorization-server`: ours, or in AuthKit mode AuthKit's own RFC 8414
 /// document (fetched and cached per isolate; the OpenID one lacks registration and CIMD fields).
@@ -67,7 +68,7 @@ async fn read_limited(req: &mut Request, max: usize) -> std::result::Result<Vec<
 }
 
 /// `GET /authorize`.
-pub async fn authorize(req: &Request, app: &App) -> Answer {
+pub async fn authorize(req: &Request, app: &App, ctx: &Context) -> Answer {
     let url = req.url()?;
     let params = AuthorizeParams::from_pairs(
         url.query_pairs()
@@ -83,7 +84,7 @@ pub async fn authorize(req: &Request, app: &App) -> Answer {
         cookie(req, CONSENT_COOKIE).as_deref(),
     )
     .await;
-    answer(next)
+    answer(next, app, ctx)
 }
 
 /// `POST /authorize` (the consent form).
@@ -104,16 +105,25 @@ pub async fn authorize_decision(mut req: Request, app: &App) -> Answer {
         consent_cookie.as_deref(),
     )
     .await;
-    answer(next)
-}
-
-fn answer(next: Next) -> Answer {
     answer_with(next, &[])
 }
 
-/// What `/authorize` answers, with `first` cookies set before its own (the session of a sign-in
-/// that has just finished, when `/callback` answers for `/authorize`).
-pub(super) fn answer_with(next: Next, first: &[&str]) -> Answer {
+/// What `GET /authorize` answers. With the consent page, the grant's object is readied while
+/// the person reads it (after the answer; see `grants::warm`).
+fn answer(next: Next, app: &App, ctx: &Context) -> Answer {
+    answer_first(next, app, ctx, &[])
+}
+
+/// The same, with `first` cookies set before its own (the session of a sign-in that has just
+/// finished, when `/callback` answers for `/authorize`).
+pub(super) fn answer_first(next: Next, app: &App, ctx: &Context, first: &[&str]) -> Answer {
+    if let Next::Consent(v) = &next {
+        grants::warm(&app.store.env, v.grant_id.as_str(), ctx);
+    }
+    answer_with(next, first)
+}
+
+fn answer_with(next: Next, first: &[&str]) -> Answer {
     fn with_first<'a>(first: &[&'a str], own: &'a [String]) -> Vec<&'a str> {
         first.iter().copied().chain(own.iter().map(String::as_str)).collect()
     }

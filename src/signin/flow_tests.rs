@@ -2,7 +2,7 @@
 use super::*;
 use crate::config::Config;
 use crate::context::Ctx;
-use crate::oauth::client_copies::ClientCopies;
+use crate::kv_copies::KvCopies;
 use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::store::MemoryStore;
 use crate::testing::{json_response, mint, mint_with, test_jwks, ScriptedHttp};
@@ -200,7 +200,7 @@ pub(super) struct World<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportErr
     pub(super) http: ScriptedHttp<F>,
     jwks: RefCell<JwksCache>,
     pub(super) org_names: RefCell<OrgNames>,
-    pub(super) clients: RefCell<ClientCopies>,
+    pub(super) copies: RefCell<KvCopies>,
     /// Set to start sign-ins as AuthKit bridge requests.
     pub(super) external_auth_id: Option<String>,
 }
@@ -215,7 +215,7 @@ pub(super) fn world(
         http: ScriptedHttp::new(workos(s)),
         jwks: RefCell::default(),
         org_names: RefCell::default(),
-        clients: RefCell::default(),
+        copies: RefCell::default(),
         external_auth_id: None,
     }
 }
@@ -228,7 +228,7 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,
-            clients: &self.clients,
+            copies: &self.copies,
             now: NOW,
             origin: ORIGIN,
         }
