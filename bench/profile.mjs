@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A CPU profile of the hot path — not a test, and not run by the test command.
 //
-//   node bench/profile.mjs [--duration 6] [--connections 16] [--top 30]
+//   node bench/profile.mjs [--duration 6] [--connections 16] [--top 30] [--flows N]
 //
 // Starts the benchmark's stack with a release build that keeps function names
 // (WASM_KEEP_NAMES=1, see scripts/build.sh; the next ordinary build rebuilds), signs Alice in,
@@ -9,6 +9,9 @@
 // the Worker's isolate, driven over the DevTools protocol through `wrangler dev`'s inspector
 // (127.0.0.1:9229). The runtime answers that protocol only while requests are flowing, so the
 // profiler is started during a first burst of load and stopped during a last one.
+//
+// With --flows N it profiles sign-ins instead: N complete OAuth flows (the MCP SDK's auth(),
+// sign-in at the emulator, consent, token), one after another, written to flows.cpuprofile.
 //
 // Writes target/bench-artifacts/hot.cpuprofile (open it in Chrome DevTools or speedscope) and
 // prints where the isolate's samples went: by kind (this Worker's Wasm, the JS glue, the
@@ -28,6 +31,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '6' },
     connections: { type: 'string', default: '16' },
     top: { type: 'string', default: '30' },
+    flows: { type: 'string', default: '0' },
   },
 });
 const say = (m) => console.error(`profile: ${m}`);
@@ -102,6 +106,26 @@ function summarize(profile, top) {
   for (const [k, t] of rust.sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k.slice(0, 150)}`);
 }
 
+/** `count` OAuth flows (`flow()` → a token) under the profiler; the first two start it. */
+async function profileFlows(session, flow, count) {
+  say(`profiling ${count} OAuth flows, one after another`);
+  const starting = (async () => { await flow(); await flow(); })();
+  session.fire('Profiler.enable');
+  session.fire('Profiler.setSamplingInterval', { interval: 100 });
+  session.fire('Profiler.start');
+  await starting;
+  for (let i = 0; i < count; i++) await flow();
+  const stopping = flow();
+  const stopped = await session.send('Profiler.stop');
+  await stopping;
+  session.close();
+  const out = path.join(ROOT, 'target/bench-artifacts/flows.cpuprofile');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(stopped.result.profile));
+  say(`profile written to ${path.relative(ROOT, out)}`);
+  summarize(stopped.result.profile, Number(opts.top));
+}
+
 async function main() {
   process.env.WASM_KEEP_NAMES = '1';
   const { stack, mcp } = await startBenchStack({ say });
@@ -123,6 +147,10 @@ async function main() {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }),
     });
     const session = await inspector(9229);
+    if (Number(opts.flows) > 0) {
+      await profileFlows(session, () => mcp.accessToken(ALICE, '/mcp'), Number(opts.flows));
+      return;
+    }
     say('profiling: a burst to start the profiler, the measured load, a burst to stop it');
     const before = load(3);
     session.fire('Profiler.enable');

@@ -3,8 +3,7 @@
 //! that change a grant one at a time; KV holds a mirror for the bearer check, which must cost no
 //! Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
 //!
-//! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV; a
-//!   grant record the Worker writes (a new grant) goes to its KV mirror at the same time;
+//! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV;
 //! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
 //!   everything else to KV.
@@ -104,16 +103,10 @@ impl Store for AppStore {
         }
     }
 
-    /// A grant record goes to its object and, at the same time, to its KV mirror (a grant the
-    /// Worker creates costs one object request's time). A failure of either fails the put; a
-    /// mirror written beside a record that failed describes nothing that went out.
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         match keys::grant_id_of_key(key) {
             Some(id) => {
-                let op = StoreOp::Put { key: key.into(), value: value.into(), ttl: ttl_secs };
-                let (stored, mirrored) = join(self.object(id, &op), self.kv.put(key, value, ttl_secs)).await;
-                stored?;
-                mirrored
+                self.object(id, &StoreOp::Put { key: key.into(), value: value.into(), ttl: ttl_secs }).await.map(|_| ())
             }
             None => self.kv.put(key, value, ttl_secs).await,
         }
@@ -130,13 +123,9 @@ impl Store for AppStore {
         Ok(self.object(id, &op).await?.is_some())
     }
 
-    /// A grant record leaves its object first (the truth), then its KV mirror.
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match keys::grant_id_of_key(key) {
-            Some(id) => {
-                self.object(id, &StoreOp::Delete { key: key.into() }).await?;
-                self.kv.delete(key).await
-            }
+            Some(id) => self.object(id, &StoreOp::Delete { key: key.into() }).await.map(|_| ()),
             None => self.kv.delete(key).await,
         }
     }
@@ -163,19 +152,18 @@ struct Stored {
 }
 
 impl GuardedStore {
-    /// Run one operation sent by [`AppStore`] on the object's own storage (the Worker writes
-    /// the KV mirror of what it puts; a grant the object creates, it mirrors itself).
+    /// Run one operation sent by [`AppStore`].
     pub async fn apply(&self, op: StoreOp) -> Result<Option<String>, StoreError> {
         match op {
             StoreOp::Get { key } => self.get(&key).await,
-            StoreOp::Put { key, value, ttl } => self.keep(&key, &value, ttl).await.map(|()| None),
+            StoreOp::Put { key, value, ttl } => self.put(&key, &value, ttl).await.map(|()| None),
             // (In the object, one operation at a time: the check and the writes are atomic.)
             StoreOp::Create { key, value, ttl, also } => {
                 let also: Vec<(&str, &str)> = also.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                 let created = self.put_new(&key, &value, ttl, &also).await?;
                 Ok(created.then(|| "created".to_string()))
             }
-            StoreOp::Delete { key } => self.storage.delete(&key).await.map(|_| None).map_err(err),
+            StoreOp::Delete { key } => self.delete(&key).await.map(|()| None),
         }
     }
 
