@@ -26,7 +26,12 @@ pub trait Store {
         if self.get(key).await?.is_some() {
             return Ok(false);
         }
-        let companions = futures_util::future::try_join_all(also.iter().map(|(k, v)| self.put(k, v, ttl_secs)));
+        let companions = async {
+            for (k, v) in also {
+                self.put(k, v, ttl_secs).await?;
+            }
+            Ok::<(), StoreError>(())
+        };
         let (record, companions) = futures_util::future::join(self.put(key, value, ttl_secs), companions).await;
         record?;
         companions?;
