@@ -35,7 +35,7 @@ pub const MAX_SCANNED_GRANTS: usize = 1000;
 
 /// What happens to one grant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum GrantChange {
     Revoke,
     Access(CurrentAccess),

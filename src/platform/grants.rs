@@ -26,7 +26,7 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 /// One storage operation sent to a grant's object.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StoreOp {
     Get {
         key: String,
