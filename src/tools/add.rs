@@ -29,12 +29,14 @@ fn number(n: f64) -> Value {
 
 /// `{"sum": number}`.
 pub fn output_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": { "sum": { "type": "number", "description": "a + b" } },
-        "required": ["sum"],
-        "additionalProperties": false,
-    })
+    super::registry::schema(
+        r#"{
+            "type": "object",
+            "properties": { "sum": { "type": "number", "description": "a + b" } },
+            "required": ["sum"],
+            "additionalProperties": false
+        }"#,
+    )
 }
 
 /// Exact integers without ".0"; other numbers in shortest round-trip form ("0.1", "2e+300") by

@@ -24,20 +24,21 @@ pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
 
 /// The shape of `structuredContent`: the WorkOS user record's public fields.
 pub fn output_schema() -> Value {
-    let text = json!({ "type": ["string", "null"] });
-    json!({
-        "type": "object",
-        "properties": {
-            "id": { "type": "string", "description": "WorkOS user id" },
-            "email": { "type": "string" },
-            "first_name": text,
-            "last_name": text,
-            "email_verified": { "type": ["boolean", "null"] },
-            "profile_picture_url": text,
-        },
-        "required": ["id", "email", "first_name", "last_name", "email_verified", "profile_picture_url"],
-        "additionalProperties": false,
-    })
+    super::registry::schema(
+        r#"{
+            "type": "object",
+            "properties": {
+                "id": { "type": "string", "description": "WorkOS user id" },
+                "email": { "type": "string" },
+                "first_name": { "type": ["string", "null"] },
+                "last_name": { "type": ["string", "null"] },
+                "email_verified": { "type": ["boolean", "null"] },
+                "profile_picture_url": { "type": ["string", "null"] }
+            },
+            "required": ["id", "email", "first_name", "last_name", "email_verified", "profile_picture_url"],
+            "additionalProperties": false
+        }"#,
+    )
 }
 
 fn summary(u: &User) -> String {

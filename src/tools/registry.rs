@@ -148,7 +148,11 @@ impl Tool {
     }
 
     pub fn input_schema(&self) -> Value {
-        let properties: Map<String, Value> = self.params.iter().map(|p| (p.name.to_string(), p.schema())).collect();
+        // Inserted one by one: collecting into a map sorts first (a sort linked for nothing).
+        let mut properties = Map::new();
+        for p in self.params {
+            properties.insert(p.name.to_string(), p.schema());
+        }
         let required: Vec<&str> = self.params.iter().filter(|p| p.required).map(|p| p.name).collect();
         let mut schema = json!({ "type": "object", "properties": properties, "additionalProperties": false });
         if let (false, Some(obj)) = (required.is_empty(), schema.as_object_mut()) {
@@ -156,6 +160,13 @@ impl Tool {
         }
         schema
     }
+}
+
+/// A tool's output schema, kept as JSON text: read when `tools/list` asks (each schema built by
+/// `json!` was kilobytes of code; as text it is data, which compresses). Every schema is parsed in
+/// this module's tests.
+pub fn schema(text: &'static str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
 impl Param {
@@ -226,5 +237,19 @@ mod tests {
         assert_eq!(add["properties"]["a"]["type"], "number");
         let whoami = find("whoami").map(Tool::input_schema).unwrap_or_default();
         assert_eq!(whoami, json!({"type": "object", "properties": {}, "additionalProperties": false}));
+    }
+
+    #[test]
+    fn every_output_schema_parses_to_a_closed_object_naming_what_it_requires() {
+        for t in TOOLS {
+            let Some(schema) = t.output_schema.map(|s| s()) else { continue };
+            assert_eq!(schema["type"], "object", "{}", t.name);
+            assert_eq!(schema["additionalProperties"], false, "{}", t.name);
+            let required = schema["required"].as_array().unwrap_or_else(|| panic!("{}: required", t.name));
+            for r in required {
+                assert!(schema["properties"].get(r.as_str().unwrap_or_default()).is_some(), "{}: {r}", t.name);
+            }
+        }
+        assert_eq!(schema("not json"), Value::Null);
     }
 }

@@ -23,21 +23,22 @@ pub fn profile(principal: &Principal) -> Value {
 
 /// The shape of `structuredContent` (ids and names are null outside an organization).
 pub fn output_schema() -> Value {
-    let nullable = json!({ "type": ["string", "null"] });
-    json!({
-        "type": "object",
-        "properties": {
-            "user_id": { "type": "string", "description": "WorkOS user id" },
-            "email": { "type": "string" },
-            "name": { "type": "string" },
-            "organization_id": nullable,
-            "organization_name": nullable,
-            "role": nullable,
-            "permissions": { "type": "array", "items": { "type": "string" }, "description": "WorkOS permission slugs" },
-        },
-        "required": ["user_id", "email", "name", "organization_id", "organization_name", "role", "permissions"],
-        "additionalProperties": false,
-    })
+    super::registry::schema(
+        r#"{
+            "type": "object",
+            "properties": {
+                "user_id": { "type": "string", "description": "WorkOS user id" },
+                "email": { "type": "string" },
+                "name": { "type": "string" },
+                "organization_id": { "type": ["string", "null"] },
+                "organization_name": { "type": ["string", "null"] },
+                "role": { "type": ["string", "null"] },
+                "permissions": { "type": "array", "items": { "type": "string" }, "description": "WorkOS permission slugs" }
+            },
+            "required": ["user_id", "email", "name", "organization_id", "organization_name", "role", "permissions"],
+            "additionalProperties": false
+        }"#,
+    )
 }
 
 pub fn summary(p: &Principal) -> String {

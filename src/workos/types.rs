@@ -169,8 +169,11 @@ impl AuditEvent {
             "context": context,
         });
         if let (false, Some(obj)) = (self.metadata.is_empty(), event.as_object_mut()) {
-            let metadata: Map<String, Value> =
-                self.metadata.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
+            // Inserted one by one: collecting into a map sorts first (a sort linked for nothing).
+            let mut metadata = Map::new();
+            for (k, v) in &self.metadata {
+                metadata.insert(k.clone(), Value::from(v.as_str()));
+            }
             obj.insert("metadata".into(), Value::Object(metadata));
         }
         json!({ "organization_id": self.organization_id, "event": event })

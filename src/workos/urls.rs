@@ -16,20 +16,24 @@ pub struct AuthorizeParams<'a> {
 
 /// `{base}/user_management/authorize?client_id&code_challenge&code_challenge_method=S256&…&provider=authkit&redirect_uri&response_type=code&state`
 /// (keys sorted alphabetically, as the Node SDK sends them; empty optional values are left out).
-pub fn authorization_url(base_url: &str, client_id: &str, p: &AuthorizeParams<'_>) -> String {
-    let mut query = vec![
-        ("client_id", client_id),
-        ("code_challenge", p.code_challenge),
-        ("code_challenge_method", "S256"),
-        ("provider", "authkit"),
-        ("redirect_uri", p.redirect_uri),
-        ("response_type", "code"),
-        ("state", p.state),
-    ];
-    let optional =
-        [("login_hint", p.login_hint), ("organization_id", p.organization_id), ("screen_hint", p.screen_hint)];
-    query.extend(optional.into_iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))));
-    query.sort_by_key(|(k, _)| *k);
+pub fn authorization_url<'a>(base_url: &str, client_id: &'a str, p: &AuthorizeParams<'a>) -> String {
+    // Listed in that order (no sort to link); an optional value absent or empty is left out.
+    let optional = |v: Option<&'a str>| v.filter(|v| !v.is_empty());
+    let query: Vec<(&str, &str)> = [
+        ("client_id", Some(client_id)),
+        ("code_challenge", Some(p.code_challenge)),
+        ("code_challenge_method", Some("S256")),
+        ("login_hint", optional(p.login_hint)),
+        ("organization_id", optional(p.organization_id)),
+        ("provider", Some("authkit")),
+        ("redirect_uri", Some(p.redirect_uri)),
+        ("response_type", Some("code")),
+        ("screen_hint", optional(p.screen_hint)),
+        ("state", Some(p.state)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
     endpoint(base_url, &["user_management", "authorize"], &query)
 }
 
