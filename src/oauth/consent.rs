@@ -1,9 +1,10 @@
 //! The browser side of `/authorize`: who is signed in, whether this browser already approved
 //! the client, the consent form (CSRF-protected), and handing a code back to the client.
+use super::approvals::{approvals, approved, remember};
+pub use super::approvals::{CONSENT_COOKIE, CONSENT_TTL};
 use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
 use super::OAuthError;
 use crate::context::Ctx;
-use crate::cookies;
 use crate::ids::{GrantId, UserId};
 use crate::outbound::HttpClient;
 use crate::secret::Secret;
@@ -12,11 +13,6 @@ use crate::store::Store;
 use futures_util::future::join;
 use subtle::ConstantTimeEq;
 
-/// Remembers, per browser, which (user, client, exact redirect URI) were approved.
-pub const CONSENT_COOKIE: &str = "__Host-mcp-consent";
-pub const CONSENT_TTL: u64 = 30 * 24 * 3600;
-/// The cookie stays well under browsers' 4 KiB limit.
-const MAX_REMEMBERED: usize = 12;
 /// A session signed in at most this long ago hands its principal and WorkOS refresh token to the
 /// grant without asking WorkOS again: what it verified is as fresh as a bearer token's standing
 /// (also up to 60 s), and WorkOS's events revoke grants that change meanwhile.
@@ -64,42 +60,6 @@ pub struct ConsentView {
     pub form_action: String,
     /// The id the grant will have if the person approves (not shown: its object can be readied).
     pub grant_id: GrantId,
-}
-
-/// (user, client, hash of the exact redirect URI): approving `http://127.0.0.1:5555/cb` does
-/// not approve another port — a local process could otherwise receive a code silently
-/// (RFC 8252 §8.6). The hash keeps the cookie small.
-type Approvals = Vec<(String, String, String)>;
-
-fn approvals(ctx_keys: &crate::seal::SealKeys, cookie: Option<&str>, now: u64) -> Approvals {
-    cookie.and_then(|c| ctx_keys.open_json::<Approvals>(CONSENT_COOKIE, c, now)).unwrap_or_default()
-}
-
-fn redirect_key(redirect_uri: &str) -> String {
-    super::types::TokenHash::of(redirect_uri).as_str()[..32].to_string()
-}
-
-fn approved(list: &Approvals, user_id: &str, client_id: &str, redirect_uri: &str) -> bool {
-    let r = redirect_key(redirect_uri);
-    list.iter().any(|(u, c, h)| u == user_id && c == client_id && *h == r)
-}
-
-fn remember(
-    ctx_keys: &crate::seal::SealKeys,
-    mut list: Approvals,
-    user_id: &str,
-    client_id: &str,
-    redirect_uri: &str,
-    now: u64,
-) -> String {
-    let r = redirect_key(redirect_uri);
-    list.retain(|(u, c, h)| !(u == user_id && c == client_id && *h == r));
-    list.push((user_id.to_string(), client_id.to_string(), r));
-    if list.len() > MAX_REMEMBERED {
-        list.drain(..list.len() - MAX_REMEMBERED);
-    }
-    let sealed = ctx_keys.seal_json(CONSENT_COOKIE, &list, now + CONSENT_TTL);
-    cookies::set_cookie(CONSENT_COOKIE, &sealed, CONSENT_TTL)
 }
 
 fn signin_refusal(e: &SigninError) -> Refusal {

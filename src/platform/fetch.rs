@@ -4,7 +4,7 @@ use crate::timing::Timings;
 use futures_util::future::{select, Either};
 use std::rc::Rc;
 use std::time::Duration;
-use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect};
+use worker::{AbortController, Delay, Fetch, Headers};
 
 pub struct FetchClient {
     pub timeout: Duration,
@@ -61,18 +61,13 @@ impl FetchClient {
         for (k, v) in &request.headers {
             headers.append(k, v).map_err(network)?;
         }
-        let mut init = RequestInit::new();
-        init.with_method(match request.method {
-            Method::Get => worker::Method::Get,
-            Method::Post => worker::Method::Post,
-            Method::Put => worker::Method::Put,
-        })
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
-        if let Some(body) = &request.body {
-            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-        }
-        let req = Request::new_with_init(&request.url, &init).map_err(network)?;
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+        };
+        let body = request.body.as_ref().map(|b| js_sys::Uint8Array::from(b.as_slice()).into());
+        let req = super::outgoing(&request.url, method, &headers, body.as_ref(), true).map_err(network)?;
 
         let max = request.max_response_bytes;
         let controller = AbortController::default();

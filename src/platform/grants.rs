@@ -16,7 +16,7 @@ use crate::timing::Timings;
 use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use worker::{Env, Method, Request, RequestInit};
+use worker::{Env, Request};
 
 pub const BINDING: &str = "GRANT_GUARD";
 
@@ -68,9 +68,8 @@ pub fn stub(env: &Env, grant_id: &str) -> worker::Result<worker::Stub> {
 pub fn internal_post(path: &str, body: &impl Serialize) -> worker::Result<Request> {
     let headers = worker::Headers::new();
     headers.set("Content-Type", "application/json")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
-    Request::new_with_init(&format!("https://grant{path}"), &init)
+    let body = serde_json::to_string(body)?.into();
+    super::outgoing(&format!("https://grant{path}"), "POST", &headers, Some(&body), false)
 }
 
 /// The Worker's store: KV, with grant records kept by their objects.

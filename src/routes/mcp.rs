@@ -15,7 +15,7 @@ use crate::responses as web;
 use crate::session_object;
 use crate::tools::audit::Caller;
 use serde_json::Value;
-use worker::{Context, Env, Method, Request, RequestInit, Response, Result};
+use worker::{Context, Env, Method, Request, Response, Result};
 
 /// Check the bearer token for `path`: who is calling (and, for the Worker's own tokens, with
 /// which MCP client), or the refusal (401 with its challenge, 403, 503).
@@ -194,9 +194,7 @@ fn session_stub(env: &Env, session_id: &str) -> Result<worker::Stub> {
 fn internal_post(url: &str, body: &impl serde::Serialize) -> Result<Request> {
     let headers = worker::Headers::new();
     headers.set("Content-Type", "application/json")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
-    Request::new_with_init(url, &init)
+    crate::platform::outgoing(url, "POST", &headers, Some(&serde_json::to_string(body)?.into()), false)
 }
 
 fn session_id_param(req: &Request) -> Result<Option<String>> {

@@ -206,10 +206,7 @@ async fn forward_to_grant(
     if let Some(a) = authorization {
         headers.set("Authorization", a)?;
     }
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_headers(headers)
-        .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-    let request = Request::new_with_init(&format!("https://grant{path}"), &init)?;
+    let body = js_sys::Uint8Array::from(body.as_slice()).into();
+    let request = crate::platform::outgoing(&format!("https://grant{path}"), "POST", &headers, Some(&body), false)?;
     crate::platform::grants::stub(env, grant_id.as_str())?.fetch_with_request(request).await
 }

@@ -24,8 +24,9 @@ pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
 
 /// The shape of `structuredContent`: the WorkOS user record's public fields.
 pub fn output_schema() -> Value {
-    super::registry::schema(
-        r#"{
+    // JSON text, read when `tools/list` asks: built by `json!` it was kilobytes of code.
+    crate::json::from_bytes(
+        br#"{
             "type": "object",
             "properties": {
                 "id": { "type": "string", "description": "WorkOS user id" },
@@ -39,6 +40,7 @@ pub fn output_schema() -> Value {
             "additionalProperties": false
         }"#,
     )
+    .unwrap_or_default()
 }
 
 fn summary(u: &User) -> String {
