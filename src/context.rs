@@ -2,7 +2,7 @@
 //! outbound HTTP, the isolate's caches, the clock and the Worker's own origin. Built by the
 //! Worker (`app.rs`, the grant object) from its bindings and by tests from doubles.
 use crate::config::Config;
-use crate::kv_copies::KvCopies;
+use crate::copies::KvCopies;
 use crate::outbound::HttpClient;
 use crate::store::Store;
 use crate::workos::{JwksCache, OrgNames, WorkosClient};

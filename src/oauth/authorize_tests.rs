@@ -339,9 +339,9 @@ fn an_authorizations_hops_read_the_registration_once_per_isolate_for_a_minute() 
     assert!(matches!(block_on(consent::begin(&w.ctx(), &w.params(&c, &[]), Some(&s), None)), Next::Consent(_)));
     // Used again half a minute on; a minute after it was read (a use does not extend it), KV is
     // read, and without the record the client is unknown.
-    w.advance(crate::kv_copies::FRESH_SECS / 2);
+    w.advance(crate::copies::KvCopies::FRESH_SECS / 2);
     assert!(matches!(validate(&w, &w.params(&c, &[])), Checked::Valid(_)));
-    w.advance(crate::kv_copies::FRESH_SECS / 2);
+    w.advance(crate::copies::KvCopies::FRESH_SECS / 2);
     let s = w.sign_in();
     assert!(matches!(validate(&w, &w.params(&c, &[])), Checked::Refused(r) if r.status == 400));
     w.store.map.borrow_mut().insert(keys::oauth_client(&c), registration);

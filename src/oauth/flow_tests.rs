@@ -8,7 +8,7 @@ use super::token::{self, TokenResponse};
 use super::{authorize, client_auth, registry, ErrorCode};
 use crate::config::Config;
 use crate::context::Ctx;
-use crate::kv_copies::KvCopies;
+use crate::copies::KvCopies;
 use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::principal::Principal;
 use crate::signin::{Session, SESSION_COOKIE};

@@ -6,7 +6,7 @@ use crate::authkit::org_access::OrgAccessCache;
 use crate::authkit::AuthkitKeys;
 use crate::config::Config;
 use crate::context::Ctx;
-use crate::kv_copies::KvCopies;
+use crate::copies::KvCopies;
 use crate::oauth::access::GrantChecks;
 use crate::timing::Timings;
 use crate::workos::{JwksCache, OrgNames};

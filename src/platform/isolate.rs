@@ -4,7 +4,7 @@
 use crate::authkit::metadata::AuthkitMetadata;
 use crate::authkit::org_access::OrgAccessCache;
 use crate::authkit::AuthkitKeys;
-use crate::kv_copies::KvCopies;
+use crate::copies::KvCopies;
 use crate::oauth::access::GrantChecks;
 use crate::workos::{JwksCache, OrgNames};
 use std::cell::RefCell;

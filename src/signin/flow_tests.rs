@@ -2,7 +2,7 @@
 use super::*;
 use crate::config::Config;
 use crate::context::Ctx;
-use crate::kv_copies::KvCopies;
+use crate::copies::KvCopies;
 use crate::outbound::{HttpRequest, HttpResponse, TransportError};
 use crate::store::MemoryStore;
 use crate::testing::{json_response, mint, mint_with, test_jwks, ScriptedHttp};
@@ -621,7 +621,7 @@ fn a_scoped_sign_in_takes_its_standing_from_the_token_and_names_the_organization
     assert_eq!(count(&w, "/organizations/org_acme"), 1, "the second sign-in used the isolate's copy");
     // A name learnt from a membership serves the next scoped sign-in too.
     let fresh = world(scoped_to_acme(true), None);
-    fresh.org_names.borrow_mut().remember(ACME, "Acme", NOW - 1);
+    fresh.org_names.borrow_mut().remember(ACME, "Acme", u64::MAX, NOW - 1);
     let (state, cookie) = fresh.begin(None);
     assert_eq!(
         fresh.finish(&state, Some(&cookie)).unwrap().session.principal.organization_name.as_deref(),

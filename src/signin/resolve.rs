@@ -154,13 +154,13 @@ async fn organization_name<S: Store, H: HttpClient>(
     from_membership: Option<&str>,
 ) -> Option<String> {
     if from_membership.is_none() {
-        let known = ctx.org_names.borrow().get(organization_id, ctx.now);
+        let known = ctx.org_names.borrow().get(organization_id, ctx.now).map(str::to_string);
         if known.is_some() {
             return known;
         }
     }
     let name = ctx.workos().organization_name(organization_id, from_membership).await?;
-    ctx.org_names.borrow_mut().remember(organization_id, &name, ctx.now);
+    ctx.org_names.borrow_mut().remember(organization_id, &name, u64::MAX, ctx.now);
     Some(name)
 }
 
