@@ -64,12 +64,9 @@ pub fn stub(env: &Env, grant_id: &str) -> worker::Result<worker::Stub> {
     env.durable_object(BINDING)?.id_from_name(grant_id)?.get_stub()
 }
 
-/// A JSON POST to an object (the URL's host is irrelevant; the path names the operation).
-pub fn internal_post(path: &str, body: &impl Serialize) -> worker::Result<Request> {
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    let body = serde_json::to_string(body)?.into();
-    super::outgoing(&format!("https://grant{path}"), "POST", &headers, Some(&body), false)
+/// A JSON POST to a grant's object; `path` names the operation.
+fn internal_post(path: &str, body: &impl Serialize) -> worker::Result<Request> {
+    super::object_post(&format!("https://grant{path}"), body)
 }
 
 /// The Worker's store: KV, with grant records kept by their objects.

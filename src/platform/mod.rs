@@ -48,6 +48,13 @@ pub fn outgoing(
     Ok(worker::Request::from(request))
 }
 
+/// A JSON POST to a Durable Object (the URL's host is irrelevant; the path names the operation).
+pub fn object_post(url: &str, body: &impl serde::Serialize) -> worker::Result<worker::Request> {
+    let headers = worker::Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    outgoing(url, "POST", &headers, Some(&serde_json::to_string(body)?.into()), false)
+}
+
 /// Unix seconds from the platform clock (`std::time` is unavailable on wasm32-unknown-unknown).
 pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64

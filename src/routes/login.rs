@@ -131,7 +131,7 @@ async fn signed_in(req: &Request, app: &App, ctx: &Context, done: signin::Comple
                 consent_cookie.as_deref(),
             )
             .await;
-            super::oauth::answer_first(next, app, ctx, &first)
+            super::oauth::answer(next, app, ctx, &first)
         }
         _ => Ok(web::redirect(&done.location, &first)?),
     }

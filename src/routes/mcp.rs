@@ -191,12 +191,6 @@ fn session_stub(env: &Env, session_id: &str) -> Result<worker::Stub> {
     env.durable_object(session_object::BINDING)?.id_from_name(session_id)?.get_stub()
 }
 
-fn internal_post(url: &str, body: &impl serde::Serialize) -> Result<Request> {
-    let headers = worker::Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    crate::platform::outgoing(url, "POST", &headers, Some(&serde_json::to_string(body)?.into()), false)
-}
-
 fn session_id_param(req: &Request) -> Result<Option<String>> {
     Ok(req.url()?.query_pairs().find(|(k, _)| k == "sessionId").map(|(_, v)| v.into_owned()))
 }
@@ -215,7 +209,9 @@ async fn open_sse(req: &Request, env: &Env, principal: Principal, origin: Option
     }
     let session_id = crate::random::token(24);
     let open = session_object::Open { session_id: session_id.clone(), principal, cors_origin: origin };
-    Ok(session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/open", &open)?).await?)
+    Ok(session_stub(env, &session_id)?
+        .fetch_with_request(crate::platform::object_post("https://session/open", &open)?)
+        .await?)
 }
 
 fn valid_session_id(id: &str) -> bool {
@@ -236,8 +232,9 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
     let body = read_message(req).await?;
     let body = String::from_utf8_lossy(&body).into_owned();
     let post = session_object::Post { principal, caller, body, fixtures };
-    let mut answer =
-        session_stub(env, &session_id)?.fetch_with_request(internal_post("https://session/message", &post)?).await?;
+    let mut answer = session_stub(env, &session_id)?
+        .fetch_with_request(crate::platform::object_post("https://session/message", &post)?)
+        .await?;
     match answer.status_code() {
         202 => Ok(Response::ok("Accepted")?.with_status(202)),
         404 => Err(RouteError::mcp(404, "unknown session")),

@@ -84,7 +84,7 @@ pub async fn authorize(req: &Request, app: &App, ctx: &Context) -> Answer {
         cookie(req, CONSENT_COOKIE).as_deref(),
     )
     .await;
-    answer(next, app, ctx)
+    answer(next, app, ctx, &[])
 }
 
 /// `POST /authorize` (the consent form).
@@ -108,15 +108,11 @@ pub async fn authorize_decision(mut req: Request, app: &App) -> Answer {
     answer_with(next, &[])
 }
 
-/// What `GET /authorize` answers. With the consent page, the grant's object is readied while
-/// the person reads it (after the answer; see `grants::warm`).
-fn answer(next: Next, app: &App, ctx: &Context) -> Answer {
-    answer_first(next, app, ctx, &[])
-}
-
-/// The same, with `first` cookies set before its own (the session of a sign-in that has just
-/// finished, when `/callback` answers for `/authorize`).
-pub(super) fn answer_first(next: Next, app: &App, ctx: &Context, first: &[&str]) -> Answer {
+/// What `GET /authorize` answers, with `first` cookies set before its own (the session of a
+/// sign-in that has just finished, when `/callback` answers for `/authorize`). With the consent
+/// page, the grant's object is readied while the person reads it (after the answer; see
+/// `grants::warm`).
+pub(super) fn answer(next: Next, app: &App, ctx: &Context, first: &[&str]) -> Answer {
     if let Next::Consent(v) = &next {
         grants::warm(&app.store.env, v.grant_id.as_str(), ctx);
     }

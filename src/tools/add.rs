@@ -28,18 +28,12 @@ fn number(n: f64) -> Value {
 }
 
 /// `{"sum": number}`.
-pub fn output_schema() -> Value {
-    // JSON text, read when `tools/list` asks: built by `json!` it was kilobytes of code.
-    crate::json::from_bytes(
-        br#"{
-            "type": "object",
-            "properties": { "sum": { "type": "number", "description": "a + b" } },
-            "required": ["sum"],
-            "additionalProperties": false
-        }"#,
-    )
-    .unwrap_or_default()
-}
+pub const OUTPUT_SCHEMA: &str = r#"{
+    "type": "object",
+    "properties": { "sum": { "type": "number", "description": "a + b" } },
+    "required": ["sum"],
+    "additionalProperties": false
+}"#;
 
 /// Exact integers without ".0"; other numbers in shortest round-trip form ("0.1", "2e+300") by
 /// serde_json's formatter, which the Worker links anyway (core's float formatting is larger).
@@ -88,7 +82,7 @@ mod tests {
         let r = sum(json!(2.5), json!(-1));
         assert_eq!(r.structured_content, Some(json!({"sum": 1.5})));
         assert_eq!(serde_json::to_string(&sum(json!(2), json!(3)).structured_content).unwrap(), r#"{"sum":5}"#);
-        let schema = output_schema();
+        let schema = super::super::registry::find("add").and_then(|t| t.output_schema_value()).unwrap_or_default();
         assert_eq!(schema["required"], json!(["sum"]));
         assert_eq!(schema["properties"]["sum"]["type"], "number");
     }

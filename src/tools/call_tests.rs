@@ -169,9 +169,9 @@ fn structured_results_match_the_declared_output_schema_and_only_declaring_tools_
                 _ => None,
             };
             let r = block_on(call(&principal, &env, tool.name, args, &Notices::none())).expect("known tool");
-            match (tool.output_schema, &r.structured_content) {
+            match (tool.output_schema_value(), &r.structured_content) {
                 (Some(schema), Some(value)) => {
-                    conforms(value, &schema()).unwrap_or_else(|e| panic!("{}: {e}", tool.name));
+                    conforms(value, &schema).unwrap_or_else(|e| panic!("{}: {e}", tool.name));
                 }
                 (Some(_), None) => {
                     assert!(r.is_error, "{} declares an output schema: success must be structured", tool.name)
@@ -183,13 +183,13 @@ fn structured_results_match_the_declared_output_schema_and_only_declaring_tools_
     }
     let mut nobody = bob();
     (nobody.organization_id, nobody.organization_name, nobody.role) = (None, None, None);
-    let whoami = find("whoami").and_then(|t| t.output_schema).map(|s| s()).unwrap_or_default();
+    let whoami = find("whoami").and_then(Tool::output_schema_value).unwrap_or_default();
     let r = block_on(call(&nobody, &env, "whoami", None, &Notices::none())).expect("known tool");
     conforms(r.structured_content.as_ref().unwrap_or(&Value::Null), &whoami).unwrap();
     assert!(
         conforms(
             &json!({"sum": "3"}),
-            &crate::tools::registry::find("add").and_then(|t| t.output_schema).map(|s| s()).unwrap_or_default()
+            &crate::tools::registry::find("add").and_then(Tool::output_schema_value).unwrap_or_default()
         )
         .is_err(),
         "the checker can fail"

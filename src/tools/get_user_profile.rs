@@ -4,7 +4,7 @@ use super::CallToolResult;
 use super::ToolEnv;
 use crate::principal::Principal;
 use crate::workos::User;
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
     match env.workos_user(principal.user_id.as_str()).await {
@@ -23,25 +23,19 @@ pub async fn run<E: ToolEnv>(env: &E, principal: &Principal) -> CallToolResult {
 }
 
 /// The shape of `structuredContent`: the WorkOS user record's public fields.
-pub fn output_schema() -> Value {
-    // JSON text, read when `tools/list` asks: built by `json!` it was kilobytes of code.
-    crate::json::from_bytes(
-        br#"{
-            "type": "object",
-            "properties": {
-                "id": { "type": "string", "description": "WorkOS user id" },
-                "email": { "type": "string" },
-                "first_name": { "type": ["string", "null"] },
-                "last_name": { "type": ["string", "null"] },
-                "email_verified": { "type": ["boolean", "null"] },
-                "profile_picture_url": { "type": ["string", "null"] }
-            },
-            "required": ["id", "email", "first_name", "last_name", "email_verified", "profile_picture_url"],
-            "additionalProperties": false
-        }"#,
-    )
-    .unwrap_or_default()
-}
+pub const OUTPUT_SCHEMA: &str = r#"{
+    "type": "object",
+    "properties": {
+        "id": { "type": "string", "description": "WorkOS user id" },
+        "email": { "type": "string" },
+        "first_name": { "type": ["string", "null"] },
+        "last_name": { "type": ["string", "null"] },
+        "email_verified": { "type": ["boolean", "null"] },
+        "profile_picture_url": { "type": ["string", "null"] }
+    },
+    "required": ["id", "email", "first_name", "last_name", "email_verified", "profile_picture_url"],
+    "additionalProperties": false
+}"#;
 
 fn summary(u: &User) -> String {
     let or_unset =

@@ -26,8 +26,9 @@ pub struct Tool {
     pub read_only: bool,
     /// Reaches a service beyond this server (Workers AI, WorkOS).
     pub open_world: bool,
-    /// The JSON Schema of the result's `structuredContent`, when the tool returns one.
-    pub output_schema: Option<fn() -> Value>,
+    /// The JSON Schema of the result's `structuredContent`, when the tool returns one, as JSON
+    /// text (see [`Tool::output_schema_value`]).
+    pub output_schema: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -69,7 +70,7 @@ pub static TOOLS: &[Tool] = &[
         permission: None,
         read_only: true,
         open_world: false,
-        output_schema: Some(super::add::output_schema),
+        output_schema: Some(super::add::OUTPUT_SCHEMA),
     },
     Tool {
         id: ToolId::Whoami,
@@ -82,7 +83,7 @@ have the permissions a task needs.",
         permission: None,
         read_only: true,
         open_world: false,
-        output_schema: Some(super::whoami::output_schema),
+        output_schema: Some(super::whoami::OUTPUT_SCHEMA),
     },
     Tool {
         id: ToolId::GenerateImage,
@@ -120,7 +121,7 @@ verified, profile picture URL), as the WorkOS User Management API reports it now
         permission: None,
         read_only: true,
         open_world: true,
-        output_schema: Some(super::get_user_profile::output_schema),
+        output_schema: Some(super::get_user_profile::OUTPUT_SCHEMA),
     },
 ];
 
@@ -136,7 +137,7 @@ impl Tool {
             title: self.title,
             description: self.description,
             input_schema: self.input_schema(),
-            output_schema: self.output_schema.map(|schema| schema()),
+            output_schema: self.output_schema_value(),
             annotations: ToolAnnotations {
                 title: self.title,
                 read_only_hint: self.read_only,
@@ -145,6 +146,13 @@ impl Tool {
                 open_world_hint: self.open_world,
             },
         }
+    }
+
+    /// The output schema, read from its text when `tools/list` asks (built by `json!`, each
+    /// schema was kilobytes of code; as text it is data, which compresses). Every one is parsed
+    /// in this module's tests.
+    pub fn output_schema_value(&self) -> Option<Value> {
+        self.output_schema.and_then(|text| crate::json::from_bytes(text.as_bytes()))
     }
 
     pub fn input_schema(&self) -> Value {
@@ -235,7 +243,8 @@ mod tests {
     #[test]
     fn every_output_schema_parses_to_a_closed_object_naming_what_it_requires() {
         for t in TOOLS {
-            let Some(schema) = t.output_schema.map(|s| s()) else { continue };
+            let Some(text) = t.output_schema else { continue };
+            let schema = t.output_schema_value().unwrap_or_else(|| panic!("{}: {text}", t.name));
             assert_eq!(schema["type"], "object", "{}", t.name);
             assert_eq!(schema["additionalProperties"], false, "{}", t.name);
             let required = schema["required"].as_array().unwrap_or_else(|| panic!("{}: required", t.name));

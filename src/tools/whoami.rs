@@ -22,26 +22,20 @@ pub fn profile(principal: &Principal) -> Value {
 }
 
 /// The shape of `structuredContent` (ids and names are null outside an organization).
-pub fn output_schema() -> Value {
-    // JSON text, read when `tools/list` asks: built by `json!` it was kilobytes of code.
-    crate::json::from_bytes(
-        br#"{
-            "type": "object",
-            "properties": {
-                "user_id": { "type": "string", "description": "WorkOS user id" },
-                "email": { "type": "string" },
-                "name": { "type": "string" },
-                "organization_id": { "type": ["string", "null"] },
-                "organization_name": { "type": ["string", "null"] },
-                "role": { "type": ["string", "null"] },
-                "permissions": { "type": "array", "items": { "type": "string" }, "description": "WorkOS permission slugs" }
-            },
-            "required": ["user_id", "email", "name", "organization_id", "organization_name", "role", "permissions"],
-            "additionalProperties": false
-        }"#,
-    )
-    .unwrap_or_default()
-}
+pub const OUTPUT_SCHEMA: &str = r#"{
+    "type": "object",
+    "properties": {
+        "user_id": { "type": "string", "description": "WorkOS user id" },
+        "email": { "type": "string" },
+        "name": { "type": "string" },
+        "organization_id": { "type": ["string", "null"] },
+        "organization_name": { "type": ["string", "null"] },
+        "role": { "type": ["string", "null"] },
+        "permissions": { "type": "array", "items": { "type": "string" }, "description": "WorkOS permission slugs" }
+    },
+    "required": ["user_id", "email", "name", "organization_id", "organization_name", "role", "permissions"],
+    "additionalProperties": false
+}"#;
 
 pub fn summary(p: &Principal) -> String {
     // AuthKit tokens may name no email (and WorkOS may not know one for the membership).
