@@ -86,7 +86,7 @@ pub async fn resolve<S: Store, H: HttpClient>(
     };
     // A KV failure only costs the shared copy: WorkOS is asked instead.
     let shared = match store.get(&key).await {
-        Ok(Some(text)) => serde_json::from_str::<Entry>(&text).ok(),
+        Ok(Some(text)) => crate::json::from_str::<Entry>(&text).ok(),
         _ => None,
     };
     if let Some(entry) = shared.as_ref().filter(|e| e.younger_than(KV_FRESH_SECS, now)) {

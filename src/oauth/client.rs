@@ -17,6 +17,13 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
+    /// The method a registration names, by its registered name.
+    pub fn named(name: &str) -> Option<AuthMethod> {
+        [AuthMethod::None, AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost]
+            .into_iter()
+            .find(|m| m.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::None => "none",
@@ -123,7 +130,7 @@ pub fn register(body: &[u8], now: u64, new_id: &str, new_secret: &str) -> Result
     })?;
     let method = match opt_str(&obj, "token_endpoint_auth_method").map_err(meta)? {
         None => AuthMethod::ClientSecretBasic,
-        Some(m) => serde_json::from_value(json!(m)).map_err(|_| {
+        Some(m) => AuthMethod::named(m).ok_or_else(|| {
             meta(format!(
                 "token_endpoint_auth_method {} is not supported (use none, client_secret_basic or client_secret_post)",
                 quote(m)

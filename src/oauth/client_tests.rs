@@ -280,8 +280,11 @@ fn record_round_trips_through_json() {
     assert_eq!(json["source"], "registered");
     assert_eq!(json["redirect_uris"], json!(["cursor://anysphere.cursor-mcp/oauth/callback"]));
     assert_eq!(serde_json::from_value::<ClientRecord>(json).unwrap(), r);
-    assert_eq!(serde_json::to_value(AuthMethod::None).unwrap(), "none");
-    assert_eq!(serde_json::to_value(AuthMethod::ClientSecretPost).unwrap(), "client_secret_post");
+    for m in [AuthMethod::None, AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost] {
+        assert_eq!(serde_json::to_value(m).unwrap(), m.as_str(), "stored as its registered name");
+        assert_eq!(AuthMethod::named(m.as_str()), Some(m));
+    }
+    assert_eq!(AuthMethod::named("private_key_jwt"), None);
     assert_eq!(serde_json::to_value(ClientSource::MetadataDocument).unwrap(), "metadata_document");
 }
 

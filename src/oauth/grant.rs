@@ -315,7 +315,7 @@ impl Grant {
 
 pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<Option<Grant>, OAuthError> {
     let Some(raw) = store.get(&keys::oauth_grant(grant_id.as_str())).await? else { return Ok(None) };
-    match serde_json::from_str::<Grant>(&raw) {
+    match crate::json::from_str::<Grant>(&raw) {
         Ok(g) if g.expires_at > now && g.id == *grant_id => Ok(Some(g)),
         _ => Ok(None),
     }

@@ -74,7 +74,7 @@ pub async fn find_with_renewal<S: Store, H: HttpClient>(
                     None => return Ok(None),
                 },
             };
-            let found = serde_json::from_str::<StoredClient>(&raw).ok().filter(|s| s.record.client_id == client_id);
+            let found = crate::json::from_str::<StoredClient>(&raw).ok().filter(|s| s.record.client_id == client_id);
             if let Some(s) = found.as_ref().filter(|_| read) {
                 ctx.copies.borrow_mut().remember(&key, &raw, s.renewed_at + CLIENT_TTL, ctx.now);
             }
@@ -98,7 +98,7 @@ pub async fn renew<S: Store, H: HttpClient>(
         None => {
             let key = keys::oauth_client(record.client_id.as_str());
             let Some(raw) = ctx.store.get(&key).await? else { return Ok(()) };
-            serde_json::from_str::<StoredClient>(&raw).map(|s| s.renewed_at).unwrap_or(0)
+            crate::json::from_str::<StoredClient>(&raw).map(|s| s.renewed_at).unwrap_or(0)
         }
     };
     if ctx.now.saturating_sub(renewed_at) >= RENEW_AFTER {
@@ -118,7 +118,7 @@ async fn metadata_document<S: Store, H: HttpClient>(
     let url_hash = super::types::TokenHash::of(client_id);
     let cache_key = keys::oauth_client_metadata(url_hash.as_str());
     if let Some(raw) = ctx.store.get(&cache_key).await? {
-        if let Ok(record) = serde_json::from_str::<ClientRecord>(&raw) {
+        if let Ok(record) = crate::json::from_str::<ClientRecord>(&raw) {
             if record.client_id == client_id {
                 return Ok(record);
             }

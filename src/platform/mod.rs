@@ -19,7 +19,7 @@ use worker::{web_sys, Env};
 pub async fn json_body<T: serde::de::DeserializeOwned>(
     text: impl std::future::Future<Output = worker::Result<String>>,
 ) -> worker::Result<T> {
-    Ok(serde_json::from_str(&text.await?)?)
+    Ok(crate::json::from_str(&text.await?)?)
 }
 
 /// A request to send (to WorkOS, or to a Durable Object), built on the runtime's own

@@ -175,13 +175,12 @@ async fn read_state<S: Store, H: HttpClient>(
     }
     let key = keys::signin_state(state);
     let raw = ctx.store.get(&key).await.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?;
-    let record =
-        serde_json::from_str::<StateRecord>(&raw).map_err(|_| SigninError::StateUnknown).and_then(|r| {
-            match ctx.now.saturating_sub(r.created_at) > STATE_TTL {
-                true => Err(SigninError::StateUnknown),
-                false => Ok(r),
-            }
-        });
+    let record = crate::json::from_str::<StateRecord>(&raw).map_err(|_| SigninError::StateUnknown).and_then(|r| {
+        match ctx.now.saturating_sub(r.created_at) > STATE_TTL {
+            true => Err(SigninError::StateUnknown),
+            false => Ok(r),
+        }
+    });
     Ok((record, key))
 }
 

@@ -107,7 +107,7 @@ pub async fn choose<S: Store, H: HttpClient>(
         .ok_or(SigninError::PickExpired)?;
     let key = keys::signin_pick(&id);
     let raw = ctx.store.get(&key).await.map_err(SigninError::Storage)?.ok_or(SigninError::PickExpired)?;
-    let record: PickRecord = serde_json::from_str(&raw).map_err(|_| SigninError::PickExpired)?;
+    let record: PickRecord = crate::json::from_str(&raw).map_err(|_| SigninError::PickExpired)?;
     if ctx.now.saturating_sub(record.created_at) > STATE_TTL {
         return Err(SigninError::PickExpired);
     }

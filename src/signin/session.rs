@@ -72,7 +72,7 @@ pub async fn load_session<S: Store, H: HttpClient>(
     let Some(raw) = ctx.store.get(&keys::session(&id)).await.map_err(SigninError::Storage)? else {
         return Ok(None);
     };
-    match serde_json::from_str::<Session>(&raw) {
+    match crate::json::from_str::<Session>(&raw) {
         Ok(s) if s.expires_at > ctx.now => Ok(Some((id, s))),
         _ => Ok(None),
     }
@@ -147,7 +147,7 @@ pub async fn spend_workos_refresh_token<S: Store, H: HttpClient>(
 /// concurrent request of the same browser).
 pub async fn session_token_spent<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, session_id: &str) -> bool {
     match ctx.store.get(&keys::session(session_id)).await {
-        Ok(Some(raw)) => serde_json::from_str::<Session>(&raw).is_ok_and(|s| s.refresh_token_sealed.is_empty()),
+        Ok(Some(raw)) => crate::json::from_str::<Session>(&raw).is_ok_and(|s| s.refresh_token_sealed.is_empty()),
         _ => false,
     }
 }

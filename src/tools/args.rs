@@ -17,7 +17,7 @@ impl Args {
     /// against the registry, so a failure here means the struct and the registry disagree: an
     /// error result naming that, never a panic.
     pub fn parse<T: DeserializeOwned>(self) -> Result<T, CallToolResult> {
-        serde_json::from_value(Value::Object(self.0))
+        crate::json::from_value(Value::Object(self.0))
             .map_err(|e| CallToolResult::error(format!("The tool could not read its arguments ({e}).")))
     }
 }

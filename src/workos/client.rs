@@ -337,7 +337,7 @@ impl<'a, H: HttpClient> WorkosClient<'a, H> {
         // From `str`, as everywhere (see `crate::json`), with the reason named.
         let text = std::str::from_utf8(&resp.body)
             .map_err(|_| WorkosError::Malformed { status: resp.status, detail: "invalid JSON (not UTF-8)".into() })?;
-        serde_json::from_str(text).map_err(|e| WorkosError::Malformed { status: resp.status, detail: describe(&e) })
+        crate::json::from_str(text).map_err(|e| WorkosError::Malformed { status: resp.status, detail: describe(&e) })
     }
 }
 
