@@ -9,7 +9,6 @@
 //! `.await`: [`RsaKeys::prepare`] (parse, `alg`, key by `kid`) under the borrow, then
 //! [`Prepared::check_signature`]. Claims are the callers'.
 use crate::b64::URL_SAFE_NO_PAD;
-use jwt_compact::UntrustedToken;
 use serde_json::Value;
 
 /// More keys than any real rotation needs; bounds the work a hostile JWKS can cause.
@@ -111,8 +110,8 @@ impl RsaKeys {
 
     /// [`parse_rs256`], then the key by `kid`: everything but the signature, synchronously.
     pub fn prepare<'t>(&self, token: &'t str, max_len: usize) -> Result<Prepared<'t>, Rs256Error> {
-        let untrusted = parse_rs256(token, max_len)?;
-        let kid = untrusted.header().key_id.as_deref();
+        let header = parse_rs256(token, max_len)?;
+        let kid = header.kid.as_deref();
         let key = self.get(kid).ok_or_else(|| Rs256Error::UnknownKey(kid.map(str::to_string)))?;
         Ok(Prepared { token, key: key.clone() })
     }
@@ -128,17 +127,45 @@ pub enum Rs256Error {
     Signature,
 }
 
+/// What a token's header says that verification needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub kid: Option<String>,
+}
+
 /// Parse a compact JWT and check the header, then `alg` (RS256 only, decided on the header alone,
-/// before any key is touched: no algorithm confusion is possible).
-pub fn parse_rs256(token: &str, max_len: usize) -> Result<UntrustedToken<'_>, Rs256Error> {
+/// before any key is touched: no algorithm confusion is possible). Three base64url parts; the
+/// header a JSON object with a string `alg`, and `kid`, `typ`, `cty` strings when present (`cty`
+/// only "JSON"); the payload is read after the signature ([`Prepared::check_signature`]).
+pub fn parse_rs256(token: &str, max_len: usize) -> Result<Header, Rs256Error> {
+    let malformed = |why: &str| Rs256Error::Malformed(why.to_string());
     if token.len() > max_len {
-        return Err(Rs256Error::Malformed("token too long".into()));
+        return Err(malformed("token too long"));
     }
-    let untrusted = UntrustedToken::new(token).map_err(|e| Rs256Error::Malformed(parse_problem(&e)))?;
-    if untrusted.algorithm() != "RS256" {
-        return Err(Rs256Error::Algorithm(untrusted.algorithm().chars().take(20).collect()));
+    let [header, payload, signature] = token.split('.').collect::<Vec<_>>()[..] else {
+        return Err(malformed("not three dot-separated parts"));
+    };
+    let decoded = [header, payload, signature].map(|part| URL_SAFE_NO_PAD.decode(part));
+    let [Ok(header), Ok(_), Ok(_)] = decoded else {
+        return Err(malformed("not base64url"));
+    };
+    let Some(Value::Object(header)) = crate::json::from_bytes::<Value>(&header) else {
+        return Err(malformed("header is not valid JSON"));
+    };
+    let text = |name: &str| match header.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(malformed("header is not valid JSON")),
+    };
+    let (alg, kid, _typ, cty) = (text("alg")?, text("kid")?, text("typ")?, text("cty")?);
+    if cty.is_some_and(|c| !c.eq_ignore_ascii_case("json")) {
+        return Err(malformed("unsupported cty"));
     }
-    Ok(untrusted)
+    match alg {
+        Some("RS256") => Ok(Header { kid: kid.map(str::to_string) }),
+        Some(alg) => Err(Rs256Error::Algorithm(alg.chars().take(20).collect())),
+        None => Err(malformed("header is not valid JSON")),
+    }
 }
 
 /// [`RsaKeys::prepare`] and [`Prepared::check_signature`] in one (no `RefCell` in between).
@@ -180,19 +207,6 @@ fn payload_json(token: &str) -> Option<Value> {
     }
 }
 
-/// A fixed description per parse failure (serde messages could quote token content).
-fn parse_problem(e: &jwt_compact::ParseError) -> String {
-    use jwt_compact::ParseError as P;
-    match e {
-        P::InvalidTokenStructure => "not three dot-separated parts",
-        P::InvalidBase64Encoding => "not base64url",
-        P::MalformedHeader(_) => "header is not valid JSON",
-        P::UnsupportedContentType(_) => "unsupported cty",
-        _ => "unparseable token",
-    }
-    .to_string()
-}
-
 /// An RSA key meant for RS256 signatures, or `None` for anything else (skipped, not fatal:
 /// JWKS documents may legitimately carry encryption or other-algorithm keys). The modulus is
 /// 2048–4096 bits; the exponent an odd number from 3 to 2³³ − 1 (what RSA libraries accept).
@@ -222,4 +236,64 @@ fn rsa_signing_key(jwk: &Value) -> Option<RsaKey> {
 /// base64url, tolerating `=` padding some JWKS publishers add.
 fn b64url(s: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{mint, TEST_KID};
+
+    fn with_header(header: &str) -> String {
+        format!("{}.e30.AAAA", URL_SAFE_NO_PAD.encode(header))
+    }
+
+    fn parse(token: &str) -> Result<Header, Rs256Error> {
+        parse_rs256(token, 1024)
+    }
+
+    fn malformed(why: &str) -> Result<Header, Rs256Error> {
+        Err(Rs256Error::Malformed(why.into()))
+    }
+
+    #[test]
+    fn a_signed_token_names_its_key() {
+        let token = mint(serde_json::json!({"sub": "u"}));
+        assert_eq!(parse_rs256(&token, 8192), Ok(Header { kid: Some(TEST_KID.into()) }));
+        assert_eq!(
+            parse(&with_header(r#"{"alg":"RS256","typ":"JWT","cty":"json","x5t":1}"#)),
+            Ok(Header { kid: None })
+        );
+        assert_eq!(parse(&with_header(r#"{"alg":"RS256","kid":null,"cty":"JSON"}"#)), Ok(Header { kid: None }));
+    }
+
+    #[test]
+    fn only_rs256_is_accepted_and_decided_on_the_header_alone() {
+        for alg in ["none", "HS256", "RS512", "rs256"] {
+            let token = with_header(&format!(r#"{{"alg":"{alg}","kid":"{TEST_KID}"}}"#));
+            assert_eq!(parse(&token), Err(Rs256Error::Algorithm(alg.into())), "{alg}");
+        }
+        let long = with_header(&format!(r#"{{"alg":"{}"}}"#, "A".repeat(100)));
+        assert_eq!(parse(&long), Err(Rs256Error::Algorithm("A".repeat(20))), "named, cut to 20 characters");
+    }
+
+    #[test]
+    fn malformed_tokens_are_named_by_what_is_wrong() {
+        let json = "header is not valid JSON";
+        for (token, expected) in [
+            ("a.b".to_string(), malformed("not three dot-separated parts")),
+            ("e30.e30.e30.e30".to_string(), malformed("not three dot-separated parts")),
+            ("e30.e30.!!!".to_string(), malformed("not base64url")),
+            ("e30.e=.e30".to_string(), malformed("not base64url")),
+            (with_header("not json"), malformed(json)),
+            (with_header(r#"["RS256"]"#), malformed(json)),
+            (with_header(r#"{"kid":"k"}"#), malformed(json)),
+            (with_header(r#"{"alg":256}"#), malformed(json)),
+            (with_header(r#"{"alg":"RS256","kid":7}"#), malformed(json)),
+            (with_header(r#"{"alg":"RS256","typ":["JWT"]}"#), malformed(json)),
+            (with_header(r#"{"alg":"RS256","cty":"cbor"}"#), malformed("unsupported cty")),
+            (with_header(&format!(r#"{{"alg":"RS256","kid":"{}"}}"#, "k".repeat(1024))), malformed("token too long")),
+        ] {
+            assert_eq!(parse(&token), expected, "{token:.60}");
+        }
+    }
 }
