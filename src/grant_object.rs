@@ -48,7 +48,8 @@ impl DurableObject for GrantGuard {
         let timings = Rc::new(Timings::default());
         let store = GuardedStore {
             storage: self.state.storage(),
-            kv: KvStore::timed(self.env.kv(KV_BINDING)?, timings.clone()),
+            kv: KvStore::bound(&self.env, timings.clone())
+                .ok_or_else(|| worker::Error::RustError(format!("the KV namespace binding {KV_BINDING} is missing")))?,
             now_ms: arrived_ms,
         };
         match req.path().as_str() {

@@ -37,13 +37,13 @@ impl App {
     /// `origin`: the server's origin for this request (see `crate::origin`).
     pub fn build(env: &Env, origin: String) -> Result<App, String> {
         let config = super::config(env).map_err(|e| e.to_string())?;
-        let kv = env.kv(super::kv::KV_BINDING).map_err(|_| {
+        let timings = Rc::new(Timings::default());
+        let kv = KvStore::bound(env, timings.clone()).ok_or_else(|| {
             format!("the KV namespace binding {} is missing (see wrangler.toml)", super::kv::KV_BINDING)
         })?;
-        let timings = Rc::new(Timings::default());
         Ok(App {
             config,
-            store: AppStore { kv: KvStore::timed(kv, timings.clone()), env: env.clone(), timings: timings.clone() },
+            store: AppStore { kv, env: env.clone(), timings: timings.clone() },
             http: FetchClient::workos_timed(timings.clone()),
             jwks: isolate::workos_jwks(),
             org_names: isolate::org_names(),

@@ -140,11 +140,27 @@ pub struct GuardedStore {
     pub now_ms: u64,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A record in the object's storage: `{value, expires_at_ms}` (a string, and the Unix ms after
+/// which the record counts as gone), a plain object read and written by field name.
 struct Stored {
     value: String,
-    /// Unix ms after which the record counts as gone.
     expires_at_ms: u64,
+}
+
+impl Stored {
+    fn to_js(&self) -> wasm_bindgen::JsValue {
+        super::js::object(&[
+            ("value", self.value.as_str().into()),
+            ("expires_at_ms", (self.expires_at_ms as f64).into()),
+        ])
+    }
+
+    /// `None` for anything else than such an object (nothing stored is read as no record).
+    fn from_js(stored: &wasm_bindgen::JsValue) -> Option<Stored> {
+        let value = super::js::field(stored, "value").as_string()?;
+        let expires_at_ms = super::js::field(stored, "expires_at_ms").as_f64().filter(|ms| *ms >= 0.0)? as u64;
+        Some(Stored { value, expires_at_ms })
+    }
 }
 
 impl GuardedStore {
@@ -166,8 +182,11 @@ impl GuardedStore {
     /// A grant record and its alarm, in the object's storage.
     async fn keep(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         let stored = Stored { value: value.to_string(), expires_at_ms: self.now_ms + ttl_secs * 1000 };
-        let (stored, alarm) =
-            join(self.storage.put(key, stored), self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs))).await;
+        let (stored, alarm) = join(
+            self.storage.put_raw(key, stored.to_js()),
+            self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs)),
+        )
+        .await;
         stored.map_err(err)?;
         alarm.map_err(err)
     }
@@ -178,8 +197,10 @@ impl Store for GuardedStore {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.get(key).await;
         }
-        let stored: Option<Stored> = self.storage.get(key).await.map_err(err)?;
-        Ok(stored.filter(|s| s.expires_at_ms > self.now_ms).map(|s| s.value))
+        let stored = self.storage.as_raw().get(key).map_err(super::js::message).map_err(StoreError)?;
+        let stored =
+            wasm_bindgen_futures::JsFuture::from(stored).await.map_err(super::js::message).map_err(StoreError)?;
+        Ok(Stored::from_js(&stored).filter(|s| s.expires_at_ms > self.now_ms).map(|s| s.value))
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {

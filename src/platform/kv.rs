@@ -1,24 +1,29 @@
-//! [`Store`] over a Workers KV namespace.
+//! [`Store`] over a Workers KV namespace, called on the binding's own object
+//! (`get`, `put`, `delete`, `list`; see `super::js`).
+use super::js;
 use crate::store::{Store, StoreError, KV_MIN_TTL};
 use crate::timing::Timings;
 use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The KV namespace binding (wrangler.toml).
 pub const KV_BINDING: &str = "OAUTH_KV";
 
 /// A KV namespace that counts and times its operations (reported in `Server-Timing`).
 pub struct KvStore {
-    pub kv: worker::kv::KvStore,
+    namespace: JsValue,
     pub timings: Rc<Timings>,
 }
 
 impl KvStore {
-    pub fn new(kv: worker::kv::KvStore) -> KvStore {
-        KvStore::timed(kv, Rc::default())
+    /// The namespace bound as [`KV_BINDING`], or `None` when the binding is missing.
+    pub fn bound(env: &worker::Env, timings: Rc<Timings>) -> Option<KvStore> {
+        Some(KvStore { namespace: js::binding(env, KV_BINDING)?, timings })
     }
 
-    pub fn timed(kv: worker::kv::KvStore, timings: Rc<Timings>) -> KvStore {
-        KvStore { kv, timings }
+    /// `namespace.method(...args)`, timed as a read or a write.
+    async fn call(&self, write: bool, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
+        self.timed_op(write, js::call(&self.namespace, method, args)).await.map_err(StoreError)
     }
 
     /// `op`, timed as a read or a write.
@@ -30,39 +35,36 @@ impl KvStore {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
-}
-
 impl Store for KvStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.timed_op(false, async { self.kv.get(key).text().await.map_err(err) }).await
+        Ok(self.call(false, "get", &[key.into()]).await?.as_string())
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        // As bytes: the same stored value, and `put`'s generic path would bring serde_wasm_bindgen
-        // and float formatting into the Wasm for a string.
-        let put = self.kv.put_bytes(key, value.as_bytes()).map_err(err)?.expiration_ttl(ttl_secs.max(KV_MIN_TTL));
-        self.timed_op(true, async { put.execute().await.map_err(err) }).await
+        let options = js::object(&[("expirationTtl", (ttl_secs.max(KV_MIN_TTL) as f64).into())]);
+        self.call(true, "put", &[key.into(), value.into(), options]).await.map(drop)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.timed_op(true, async { self.kv.delete(key).await.map_err(err) }).await
+        self.call(true, "delete", &[key.into()]).await.map(drop)
     }
 
+    /// Every key name under `prefix`, page by page (`{keys: [{name}], list_complete, cursor}`).
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let mut names = Vec::new();
-        let mut cursor = None;
+        let mut cursor: Option<String> = None;
         loop {
-            let mut request = self.kv.list().prefix(prefix.to_string());
-            if let Some(c) = cursor.take() {
-                request = request.cursor(c);
-            }
-            let page = request.execute().await.map_err(err)?;
-            names.extend(page.keys.into_iter().map(|k| k.name));
-            match page.cursor.filter(|c| !page.list_complete && !c.is_empty()) {
-                Some(c) => cursor = Some(c),
-                None => return Ok(names),
+            let mut options = vec![("prefix", JsValue::from_str(prefix))];
+            options.extend(cursor.take().map(|c| ("cursor", JsValue::from(c))));
+            let page = self.call(false, "list", &[js::object(&options)]).await?;
+            let keys = js::field(&page, "keys");
+            let keys = keys.dyn_ref::<js_sys::Array>().ok_or_else(|| StoreError("KV list answered no keys".into()))?;
+            names.extend(keys.iter().filter_map(|k| js::field(&k, "name").as_string()));
+            match js::field(&page, "cursor").as_string() {
+                Some(c) if js::field(&page, "list_complete").as_bool() == Some(false) && !c.is_empty() => {
+                    cursor = Some(c)
+                }
+                _ => return Ok(names),
             }
         }
     }

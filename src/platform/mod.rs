@@ -5,6 +5,7 @@ pub mod cache;
 pub mod fetch;
 pub mod grants;
 pub mod isolate;
+pub mod js;
 pub mod kv;
 pub mod tools;
 
@@ -103,15 +104,16 @@ pub fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
 /// binding (removed from wrangler.toml) or a limiter failure lets the request through, logged:
 /// the limiter protects capacity, it must not take the service down with it.
 pub async fn within_limit(env: &Env, limiter: crate::limits::Limiter, key: String) -> bool {
-    match env.rate_limiter(limiter.binding()) {
-        Ok(binding) => match binding.limit(key).await {
-            Ok(outcome) => outcome.success,
+    match js::binding(env, limiter.binding()) {
+        // `limit({key})` answers `{success}`.
+        Some(binding) => match js::call(&binding, "limit", &[js::object(&[("key", key.into())])]).await {
+            Ok(outcome) => js::field(&outcome, "success").as_bool().unwrap_or(true),
             Err(e) => {
                 worker::console_warn!("rate limiter {} failed: {e}", limiter.binding());
                 true
             }
         },
-        Err(_) => {
+        None => {
             worker::console_warn!("rate limiter binding {} is missing (see wrangler.toml)", limiter.binding());
             true
         }

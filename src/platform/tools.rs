@@ -4,7 +4,7 @@ use crate::context::Ctx;
 use crate::oauth::registry;
 use crate::platform::audit::{self, Background};
 use crate::platform::fetch::FetchClient;
-use crate::platform::{isolate, kv};
+use crate::platform::{isolate, js, kv};
 use crate::principal::Principal;
 use crate::tools::audit::{event, Caller};
 use crate::tools::{GeneratedImage, Tool, ToolEnv, ToolUse};
@@ -27,23 +27,17 @@ pub struct ToolAudit<'a> {
     pub caller: Caller,
 }
 
-#[derive(serde::Serialize)]
-struct FluxInput<'a> {
-    prompt: &'a str,
-    steps: u32,
-}
-
-#[derive(serde::Deserialize)]
-struct FluxOutput {
-    image: String,
-}
-
 impl ToolEnv for WorkerToolEnv<'_> {
     async fn generate_image(&self, prompt: &str, steps: u32) -> Option<Result<GeneratedImage, String>> {
         // No binding (local dev, tests): the tool renders its own preview.
-        let ai = self.env.ai(AI_BINDING).ok()?;
-        Some(match ai.run::<_, FluxOutput>(IMAGE_MODEL, FluxInput { prompt, steps }).await {
-            Ok(out) => Ok(GeneratedImage { base64: out.image, mime_type: "image/jpeg".into() }),
+        let ai = js::binding(self.env, AI_BINDING)?;
+        let input = js::object(&[("prompt", prompt.into()), ("steps", steps.into())]);
+        let output = js::call(&ai, "run", &[IMAGE_MODEL.into(), input]).await;
+        // The model answers `{image}`: the JPEG in base64.
+        let image =
+            output.and_then(|out| js::field(&out, "image").as_string().ok_or_else(|| "no image in the answer".into()));
+        Some(match image {
+            Ok(base64) => Ok(GeneratedImage { base64, mime_type: "image/jpeg".into() }),
             Err(e) => {
                 worker::console_warn!("workers ai: {e}");
                 Err("Workers AI could not generate the image right now".into())
@@ -86,7 +80,7 @@ impl ToolEnv for WorkerToolEnv<'_> {
 impl WorkerToolEnv<'_> {
     /// The registered (or metadata-document) name of an MCP client; none when it cannot be read.
     async fn client_name(&self, client_id: &str) -> Option<String> {
-        let store = kv::KvStore::new(self.env.kv(kv::KV_BINDING).ok()?);
+        let store = kv::KvStore::bound(self.env, Default::default())?;
         let http = FetchClient::workos();
         let (jwks, org_names, copies) = (isolate::workos_jwks(), isolate::org_names(), isolate::kv_copies());
         let ctx = Ctx {

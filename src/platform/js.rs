@@ -1,0 +1,51 @@
+//! Calls made directly on the runtime's binding objects (KV, the rate limiters, Workers AI) and a
+//! Durable Object's storage, reading and writing their few fields by name.
+//!
+//! `worker`'s typed wrappers of these convert options and answers with `serde_wasm_bindgen`, and
+//! that converter (its serializer, its deserializer and the types it reads) cost about 6 KB of
+//! the gzipped Wasm for a dozen fields (docs/performance.md).
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The binding `name` of `env`, or `None` when it is not configured.
+pub fn binding(env: &worker::Env, name: &str) -> Option<JsValue> {
+    Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok().filter(JsValue::is_object)
+}
+
+/// `target.method(...args)`, its promise awaited; a failure as its message.
+pub async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let function = Reflect::get(target, &JsValue::from_str(method))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or_else(|| format!("{method} is not a function of the binding"))?;
+    let args: Array = args.iter().collect();
+    let answer = function.apply(target, &args).map_err(message)?;
+    JsFuture::from(Promise::resolve(&answer)).await.map_err(message)
+}
+
+/// A plain object with `fields`.
+pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (name, value) in fields {
+        // Setting a property of a fresh plain object cannot fail.
+        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+    }
+    object.into()
+}
+
+/// `value[name]`; `undefined` when it is absent or `value` is not an object.
+pub fn field(value: &JsValue, name: &str) -> JsValue {
+    if !value.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// What a thrown value says: an `Error`'s message, a thrown string, or a fixed phrase.
+pub fn message(thrown: JsValue) -> String {
+    match thrown.dyn_ref::<js_sys::Error>() {
+        Some(e) => e.message().into(),
+        None => thrown.as_string().unwrap_or_else(|| "the runtime failed the call".to_string()),
+    }
+}
