@@ -1,5 +1,5 @@
 //! Base64 through `base64ct` (RustCrypto; constant-time, strict: canonical padding and trailing
-//! bits), the implementation `jwt-compact` already brings: one base64 in the Wasm, not two.
+//! bits), the one `jwt-compact` uses too (natively, in the tests): one base64 in the Wasm.
 //! The two alphabets this server uses, with an `encode`/`decode` pair each.
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 

@@ -2,8 +2,8 @@
 //! Durable Object's storage, reading and writing their few fields by name.
 //!
 //! `worker`'s typed wrappers of these convert options and answers with `serde_wasm_bindgen`, and
-//! that converter (its serializer, its deserializer and the types it reads) cost about 6 KB of
-//! the gzipped Wasm for a dozen fields (docs/performance.md).
+//! that converter (its serializer, its deserializer and the types it reads) cost 11 KB of the
+//! gzipped Wasm for a dozen fields (docs/performance.md).
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -1,9 +1,9 @@
 //! The RS256 step shared by both token verifiers (WorkOS User-Management tokens in
 //! [`super::jwt`], AuthKit tokens in `crate::authkit::tokens`): a JWKS document's signing keys,
-//! the header and `alg` check, and the signature. `jwt-compact` parses; the RSA signature itself
-//! is checked by [`signature_ok`] — in the Worker by WebCrypto (`crypto.subtle.verify`, native
-//! code, in `crate::webcrypto`), so no big-integer RSA is compiled into the Wasm; natively
-//! (tests, fuzzing) by `jwt-compact`'s `rsa` backend.
+//! the header and `alg` check, and the signature. The compact token and its header are read here
+//! ([`parse_rs256`]); the RSA signature is checked by [`signature_ok`] — in the Worker by
+//! WebCrypto (`crypto.subtle.verify`, native code, in `crate::webcrypto`), so no big-integer RSA
+//! is compiled into the Wasm; natively (tests, fuzzing) by `jwt-compact`'s `rsa` backend.
 //!
 //! Verification is split so a per-isolate key cache in a `RefCell` is never borrowed across the
 //! `.await`: [`RsaKeys::prepare`] (parse, `alg`, key by `kid`) under the borrow, then
