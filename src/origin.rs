@@ -14,19 +14,31 @@ pub struct Misdirected {
     pub host: String,
 }
 
+/// `scheme://host[:port]` of an http(s) URL as the runtime serializes a request's URL (WHATWG:
+/// lowercase scheme and host, no default port), read off the text without parsing it; `None`
+/// for anything else (another scheme, credentials in it), which is then parsed.
+pub fn origin_of_url(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(&url[..url.len() - rest.len() + authority.len()])
+}
+
 /// The server's origin for a request whose URL has `request_origin` (`scheme://host[:port]`),
-/// from `client_ip` (`CF-Connecting-IP`).
+/// from `client_ip` (`CF-Connecting-IP`, read only when it decides).
 pub fn server_origin(
     public_origin: Option<&str>,
     request_origin: &str,
-    client_ip: Option<&str>,
+    client_ip: impl FnOnce() -> Option<String>,
 ) -> Result<String, Misdirected> {
     let host = host_of(request_origin);
     match public_origin {
         Some(pinned) if pinned.eq_ignore_ascii_case(request_origin) => Ok(pinned.to_string()),
         Some(_) => Err(Misdirected { host: host.to_string() }),
         None if is_loopback_host(host) => Ok(request_origin.to_string()),
-        None if client_ip.is_some_and(is_loopback_ip) => Err(Misdirected { host: host.to_string() }),
+        None if client_ip().is_some_and(|ip| is_loopback_ip(&ip)) => Err(Misdirected { host: host.to_string() }),
         None => Ok(request_origin.to_string()),
     }
 }
@@ -71,21 +83,21 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_taken_as_they_are_and_a_rebound_name_is_refused() {
-        let local = Some("127.0.0.1");
+        let local = || Some("127.0.0.1".to_string());
         for origin in ["http://127.0.0.1:8788", "http://localhost:8788", "http://[::1]:8788", "http://app.localhost:1"]
         {
             assert_eq!(server_origin(None, origin, local), Ok(origin.to_string()), "{origin}");
         }
         for (origin, ip) in [("http://evil.example.com:8788", "127.0.0.1"), ("http://evil.example.com", "::1")] {
             assert_eq!(
-                server_origin(None, origin, Some(ip)),
+                server_origin(None, origin, || Some(ip.to_string())),
                 Err(Misdirected { host: "evil.example.com".into() }),
                 "{origin} from {ip}"
             );
         }
         // Through Cloudflare (a public client address): the routes decide which hosts arrive.
         assert_eq!(
-            server_origin(None, "https://mcp.example.com", Some("203.0.113.7")),
+            server_origin(None, "https://mcp.example.com", || Some("203.0.113.7".into())),
             Ok("https://mcp.example.com".to_string())
         );
     }
@@ -94,12 +106,41 @@ mod tests {
     fn a_pinned_origin_is_the_only_one_answered() {
         let pinned = Some("https://mcp.example.com");
         assert_eq!(
-            server_origin(pinned, "https://mcp.example.com", Some("203.0.113.7")),
+            server_origin(pinned, "https://mcp.example.com", || Some("203.0.113.7".into())),
             Ok("https://mcp.example.com".into())
         );
-        assert_eq!(server_origin(pinned, "https://MCP.example.com", None), Ok("https://mcp.example.com".into()));
+        assert_eq!(server_origin(pinned, "https://MCP.example.com", || None), Ok("https://mcp.example.com".into()));
         for other in ["https://evil.example.com", "http://mcp.example.com", "https://mcp.example.com:8443"] {
-            assert!(server_origin(pinned, other, Some("203.0.113.7")).is_err(), "{other}");
+            assert!(server_origin(pinned, other, || Some("203.0.113.7".into())).is_err(), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_client_address_is_read_only_when_it_decides() {
+        let unread = || -> Option<String> { panic!("CF-Connecting-IP read") };
+        assert!(server_origin(Some("https://mcp.example.com"), "https://mcp.example.com", unread).is_ok());
+        assert!(server_origin(None, "http://localhost:8788", unread).is_ok());
+    }
+
+    #[test]
+    fn the_origin_read_off_a_serialized_url_is_the_parsed_one() {
+        for raw in [
+            "http://127.0.0.1:8788/mcp",
+            "http://localhost:8788/",
+            "HTTPS://MCP.Example.COM:443/a/b?c=d#e",
+            "https://mcp.example.com:8443?x=/y",
+            "http://[::1]:8788/sse/message?sessionId=1",
+            "http://[0:0:0:0:0:0:0:1]/",
+            "https://xn--bcher-kva.example/",
+            "http://app.localhost:1#frag",
+        ] {
+            let url = url::Url::parse(raw).unwrap();
+            assert_eq!(origin_of_url(url.as_str()), Some(url.origin().ascii_serialization().as_str()), "{raw}");
+        }
+        for other in
+            ["https://user:pw@mcp.example.com/", "ftp://example.com/", "file:///etc/passwd", "https:///x", "/mcp"]
+        {
+            assert_eq!(origin_of_url(other), None, "{other}");
         }
     }
 

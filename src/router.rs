@@ -2,7 +2,7 @@
 //! (404, 405, preflights, HEAD without side effects, rate limits, AuthKit mode's missing
 //! endpoints), call the handler, turn its error into a response, add CORS for the route's
 //! audience.
-use crate::origin::server_origin;
+use crate::origin::{origin_of_url, server_origin};
 use crate::platform::{self, app::App};
 use crate::responses as web;
 use crate::route_table::{self, Audience, Handler, Route};
@@ -23,20 +23,26 @@ struct Finish {
 
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = js_sys::Date::now();
-    let url = req.url()?;
     // Before anything else: a request for a host this server does not answer (DNS rebinding).
+    // The runtime's URL is already serialized: its origin is read off the text (and the path
+    // was, by `worker`), not parsed again.
     let public_origin = platform::public_origin(&env);
-    let request_origin = url.origin().ascii_serialization();
-    let origin =
-        match server_origin(public_origin.as_deref(), &request_origin, header(&req, "CF-Connecting-IP").as_deref()) {
-            Ok(origin) => origin,
-            Err(_) => return web::misdirected(),
-        };
-    let Some(route) = route_table::find(url.path()) else {
+    let raw_url = req.inner().url();
+    let request_origin = match origin_of_url(&raw_url) {
+        Some(origin) => origin.to_string(),
+        None => req.url()?.origin().ascii_serialization(),
+    };
+    let client_ip = || header(&req, "CF-Connecting-IP");
+    let origin = match server_origin(public_origin.as_deref(), &request_origin, client_ip) {
+        Ok(origin) => origin,
+        Err(_) => return web::misdirected(),
+    };
+    let path = req.path();
+    let Some(route) = route_table::find(&path) else {
         return web::not_found();
     };
     let mut finish = Finish { started, ..Finish::default() };
-    let resp = match dispatch(route, req, &env, &ctx, &url, origin, &mut finish).await {
+    let resp = match dispatch(route, req, &env, &ctx, &path, origin, &mut finish).await {
         Ok(resp) => resp,
         Err(e) => e.into_response()?,
     };
@@ -61,7 +67,7 @@ async fn dispatch(
     req: Request,
     env: &Env,
     ctx: &Context,
-    url: &url::Url,
+    path: &str,
     our_origin: String,
     finish: &mut Finish,
 ) -> std::result::Result<Response, RouteError> {
@@ -104,7 +110,6 @@ async fn dispatch(
     let Some(handler) = handler else {
         return Err(RouteError::MethodNotAllowed { allow: route.allow() });
     };
-    let path = url.path();
     let answer = match handler {
         Handler::Account => login::account(&req, &app).await,
         Handler::RevokeApp => login::revoke_app(req, &app).await,

@@ -184,7 +184,8 @@ impl SseSession {
             Ok(c) => c,
             Err(e) => return Response::error(format!("configuration error: {e}"), 500),
         };
-        let audit = Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone() });
+        let audit =
+            Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone(), headers: None });
         let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
         let options = mcp::Options { log_level, ..mcp::Options::for_server(post.fixtures) };
         if let Some(reply) = mcp::handle(&post.principal, &tools, message, &options).await {

@@ -25,6 +25,16 @@ pub struct WorkerToolEnv<'a> {
 pub struct ToolAudit<'a> {
     pub background: Background<'a>,
     pub caller: Caller,
+    /// The request's headers, when the caller's address and user agent are still to be read
+    /// from them: only for a use that is recorded (two header reads fewer on every other call).
+    pub headers: Option<&'a worker::Headers>,
+}
+
+/// `caller` with the address (`CF-Connecting-IP`) and user agent of the request with `headers`.
+pub fn seen_from(mut caller: Caller, headers: &worker::Headers) -> Caller {
+    caller.ip = headers.get("CF-Connecting-IP").ok().flatten();
+    caller.user_agent = headers.get("User-Agent").ok().flatten();
+    caller
 }
 
 impl ToolEnv for WorkerToolEnv<'_> {
@@ -66,7 +76,10 @@ impl ToolEnv for WorkerToolEnv<'_> {
         if event(policy, principal, tool, used, &audit.caller, self.now).is_none() {
             return;
         }
-        let mut caller = audit.caller.clone();
+        let mut caller = match &audit.headers {
+            Some(headers) => seen_from(audit.caller.clone(), headers),
+            None => audit.caller.clone(),
+        };
         caller.client_name = match &caller.client_id {
             Some(id) => self.client_name(id).await,
             None => None,

@@ -9,7 +9,7 @@ use crate::oauth::metadata::{self, resource_suffix};
 use crate::platform::app::App;
 use crate::platform::audit::Background;
 use crate::platform::cache::CacheApiKeys;
-use crate::platform::tools::{ToolAudit, WorkerToolEnv};
+use crate::platform::tools::{seen_from, ToolAudit, WorkerToolEnv};
 use crate::principal::Principal;
 use crate::responses as web;
 use crate::session_object;
@@ -84,18 +84,16 @@ pub async fn handle(
         return Err(RouteError::mcp(403, "Origin not allowed"));
     }
     let (principal, client_id) = authenticate(&req, app, path).await?;
-    let caller = Caller {
-        client_id,
-        client_name: None,
-        ip: header(&req, "CF-Connecting-IP"),
-        user_agent: header(&req, "User-Agent"),
-    };
+    // The address and user agent are read when a use is recorded (streamable HTTP), or sent
+    // along with the message to the SSE session's object.
+    let caller = Caller { client_id, client_name: None, ip: None, user_agent: None };
     match (req.method(), path) {
         (Method::Post, "/mcp") => streamable_post(&mut req, app, env, ctx, &principal, caller).await,
         (_, "/mcp") => Err(wrong_method("POST")),
         (Method::Get, "/sse") => open_sse(&req, env, principal, origin).await,
         (_, "/sse") => Err(wrong_method("GET")),
         (Method::Post, "/sse/message") => {
+            let caller = seen_from(caller, req.headers());
             sse_message(&mut req, env, principal, caller, app.conformance_fixtures()).await
         }
         _ => Err(wrong_method("POST")),
@@ -143,7 +141,7 @@ async fn streamable_post(
         Err(error) => return Ok(web::json(400, &error)?),
     };
     let protocol_version = header(req, "MCP-Protocol-Version");
-    let audit = Some(ToolAudit { background: Background::Request(ctx), caller });
+    let audit = Some(ToolAudit { background: Background::Request(ctx), caller, headers: Some(req.headers()) });
     let tools = WorkerToolEnv { env, config: &app.config, now: app.now, audit };
     if mcp::era(protocol_version.as_deref(), &message) == mcp::Era::Modern {
         let (method, name) = (header(req, "Mcp-Method"), header(req, "Mcp-Name"));
