@@ -16,7 +16,6 @@ use crate::oauth::form::Form;
 use crate::oauth::token;
 use crate::oauth::workos_events;
 use crate::platform::grants::{ChangeRequest, GuardedStore, StoreOp};
-use crate::platform::kv::KV_BINDING;
 use crate::platform::{self, fetch::FetchClient, isolate, json_body, kv::KvStore};
 use crate::responses as web;
 use crate::timing::Timings;
@@ -48,8 +47,7 @@ impl DurableObject for GrantGuard {
         let timings = Rc::new(Timings::default());
         let store = GuardedStore {
             storage: self.state.storage(),
-            kv: KvStore::bound(&self.env, timings.clone())
-                .ok_or_else(|| worker::Error::RustError(format!("the KV namespace binding {KV_BINDING} is missing")))?,
+            kv: KvStore::bound(&self.env, timings.clone()).map_err(worker::Error::RustError)?,
             now_ms: arrived_ms,
         };
         match req.path().as_str() {

@@ -38,9 +38,7 @@ impl App {
     pub fn build(env: &Env, origin: String) -> Result<App, String> {
         let config = super::config(env).map_err(|e| e.to_string())?;
         let timings = Rc::new(Timings::default());
-        let kv = KvStore::bound(env, timings.clone()).ok_or_else(|| {
-            format!("the KV namespace binding {} is missing (see wrangler.toml)", super::kv::KV_BINDING)
-        })?;
+        let kv = KvStore::bound(env, timings.clone())?;
         Ok(App {
             config,
             store: AppStore { kv, env: env.clone(), timings: timings.clone() },

@@ -197,9 +197,8 @@ impl Store for GuardedStore {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.get(key).await;
         }
-        let stored = self.storage.as_raw().get(key).map_err(super::js::message).map_err(StoreError)?;
-        let stored =
-            wasm_bindgen_futures::JsFuture::from(stored).await.map_err(super::js::message).map_err(StoreError)?;
+        let read = self.storage.as_raw().get(key).map_err(super::js::message).map_err(StoreError)?;
+        let stored = super::js::settled(read).await.map_err(StoreError)?;
         Ok(Stored::from_js(&stored).filter(|s| s.expires_at_ms > self.now_ms).map(|s| s.value))
     }
 

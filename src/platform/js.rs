@@ -21,7 +21,12 @@ pub async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<Js
         .ok_or_else(|| format!("{method} is not a function of the binding"))?;
     let args: Array = args.iter().collect();
     let answer = function.apply(target, &args).map_err(message)?;
-    JsFuture::from(Promise::resolve(&answer)).await.map_err(message)
+    settled(Promise::resolve(&answer)).await
+}
+
+/// What `promise` settles to; a rejection as its message.
+pub async fn settled(promise: Promise) -> Result<JsValue, String> {
+    JsFuture::from(promise).await.map_err(message)
 }
 
 /// A plain object with `fields`.

@@ -16,9 +16,12 @@ pub struct KvStore {
 }
 
 impl KvStore {
-    /// The namespace bound as [`KV_BINDING`], or `None` when the binding is missing.
-    pub fn bound(env: &worker::Env, timings: Rc<Timings>) -> Option<KvStore> {
-        Some(KvStore { namespace: js::binding(env, KV_BINDING)?, timings })
+    /// The namespace bound as [`KV_BINDING`], or the problem named when the binding is missing.
+    pub fn bound(env: &worker::Env, timings: Rc<Timings>) -> Result<KvStore, String> {
+        match js::binding(env, KV_BINDING) {
+            Some(namespace) => Ok(KvStore { namespace, timings }),
+            None => Err(format!("the KV namespace binding {KV_BINDING} is missing (see wrangler.toml)")),
+        }
     }
 
     /// `namespace.method(...args)`, timed as a read or a write.

@@ -93,7 +93,7 @@ impl ToolEnv for WorkerToolEnv<'_> {
 impl WorkerToolEnv<'_> {
     /// The registered (or metadata-document) name of an MCP client; none when it cannot be read.
     async fn client_name(&self, client_id: &str) -> Option<String> {
-        let store = kv::KvStore::bound(self.env, Default::default())?;
+        let store = kv::KvStore::bound(self.env, Default::default()).ok()?;
         let http = FetchClient::workos();
         let (jwks, org_names, copies) = (isolate::workos_jwks(), isolate::org_names(), isolate::kv_copies());
         let ctx = Ctx {
