@@ -51,8 +51,13 @@ mod webcrypto;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
-async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> worker::Result<worker::Response> {
-    match router::handle(req, env, ctx).await {
+async fn fetch(
+    req: worker::worker_sys::web_sys::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+) -> worker::Result<worker::Response> {
+    platform::js::without_cf(&req);
+    match router::handle(req.into(), env, ctx).await {
         Ok(resp) => Ok(resp),
         Err(e) => {
             worker::console_error!("unhandled error: {e}");
