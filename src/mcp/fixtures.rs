@@ -122,6 +122,9 @@ fn wav_base64() -> String {
     STANDARD.encode(wav)
 }
 
+/// The unlisted fixture that panics.
+const TRAP: &str = "test_worker_trap";
+
 /// Runs fixture tool `name`; `None` when there is none by that name.
 pub fn call(name: &str, progress_token: Option<&Value>, notices: &Notices) -> Option<CallToolResult> {
     let image = || Content::image(png_base64(), "image/png");
@@ -167,6 +170,9 @@ pub fn call(name: &str, progress_token: Option<&Value>, notices: &Notices) -> Op
             CallToolResult::text(token)
         }
         "test_error_handling" => CallToolResult::error("This tool intentionally returns an error for testing"),
+        // Not listed: the end-to-end tests call it to see the Worker recover from a trap (a
+        // panic aborts the Wasm instance; the next request gets a new one: scripts/plain-entry.mjs).
+        TRAP => panic!("{TRAP}: a deliberate panic"),
         _ => return None,
     })
 }
@@ -242,6 +248,13 @@ mod tests {
         assert_eq!(n.take().len(), 3);
         assert!(call("test_error_handling", None, &n).unwrap().is_error);
         assert!(call("add", None, &n).is_none());
+    }
+
+    #[test]
+    fn the_trap_is_callable_but_never_listed() {
+        assert!(tools().all(|t| t.name != TRAP));
+        let n = Notices::new(false, None);
+        assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(TRAP, None, &n))).is_err());
     }
 
     #[test]

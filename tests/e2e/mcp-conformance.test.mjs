@@ -105,3 +105,33 @@ test('the official MCP conformance suite (2026-07-28 requirements, stateless) pa
   assert.equal(r.code, 0, `the suite failed:\n${r.output.slice(-6000)}`);
   assert.match(r.output, /server-stateless/, 'the stateless scenarios ran');
 });
+
+test('a request that traps the Wasm instance fails alone: the next request is served by a new instance', async () => {
+  // `test_worker_trap` (an unlisted fixture) panics: the build aborts on panic, so the Wasm
+  // instance traps. The entry (scripts/plain-entry.mjs) marks it broken and the next request
+  // re-creates it first, as worker-build's own entry does.
+  const call = (id, name) => fetch(`${PROXY_URL}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const before = await call(1, 'test_simple_text');
+  assert.equal(before.status, 200, 'the fixtures answer');
+  await before.text();
+  const trapped = await call(2, 'test_worker_trap');
+  assert.equal(trapped.status, 500, 'the trapped request fails');
+  await trapped.text();
+  const after = await call(3, 'test_simple_text');
+  assert.equal(after.status, 200, 'the next request is answered');
+  assert.match((await after.json()).result.content[0].text, /simple text response/);
+  for (let i = 0; i < 50 && !/Reinitializing Wasm application/.test(log.tail(400)); i++) await new Promise((r) => setTimeout(r, 100));
+  const tail = log.tail(400);
+  assert.match(tail, /test_worker_trap: a deliberate panic/, 'the panic was logged');
+  assert.match(tail, /Reinitializing Wasm application/, 'the instance was re-created');
+});
