@@ -26,9 +26,6 @@ if [ -n "${WASM_KEEP_NAMES:-}" ]; then export CARGO_PROFILE_RELEASE_STRIP=none; 
 cargo_features=()
 if [ -n "${WORKER_FEATURES:-}" ]; then cargo_features=(--features "$WORKER_FEATURES"); fi
 worker-build "$mode" "${cargo_features[@]}"
-# The fetch handler as a plain object instead of worker-build's per-request Proxy (same panic
-# recovery; see the script).
-node scripts/plain-entry.mjs build/index.js
 
 wasm=build/index_bg.wasm
 if [ "$mode" = --release ] && [ -z "${WASM_KEEP_NAMES:-}" ]; then

@@ -171,7 +171,7 @@ pub fn call(name: &str, progress_token: Option<&Value>, notices: &Notices) -> Op
         }
         "test_error_handling" => CallToolResult::error("This tool intentionally returns an error for testing"),
         // Not listed: the end-to-end tests call it to see the Worker recover from a trap (a
-        // panic aborts the Wasm instance; the next request gets a new one: scripts/plain-entry.mjs).
+        // panic aborts the Wasm instance; worker-build's entry gives the next request a new one).
         TRAP => panic!("{TRAP}: a deliberate panic"),
         _ => return None,
     })

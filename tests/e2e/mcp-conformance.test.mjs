@@ -108,8 +108,8 @@ test('the official MCP conformance suite (2026-07-28 requirements, stateless) pa
 
 test('a request that traps the Wasm instance fails alone: the next request is served by a new instance', async () => {
   // `test_worker_trap` (an unlisted fixture) panics: the build aborts on panic, so the Wasm
-  // instance traps. The entry (scripts/plain-entry.mjs) marks it broken and the next request
-  // re-creates it first, as worker-build's own entry does.
+  // instance traps. worker-build's entry marks it broken and re-creates it before the next
+  // request (its panic recovery).
   const call = (id, name) => fetch(`${PROXY_URL}/mcp`, {
     method: 'POST',
     headers: {
