@@ -123,6 +123,57 @@ export async function startNoop({ port, log }) {
   return { ...noop, url: `${noop.url}/` };
 }
 
+/** The operations bench/storage's Worker makes, one per request, by path. */
+export const STORAGE_OPS = ['kv-get', 'kv-put', 'kv-delete', 'do-new', 'do-live', 'do-put', 'do-alarm'];
+
+/**
+ * What one local storage operation costs (bench/storage under `wrangler dev` on `port`, its KV
+ * and Durable Objects in `persistTo`): for each of STORAGE_OPS, `requests` sequential requests
+ * that make it, less as many that make none, in `rounds` rounds that take every operation in
+ * turn (the machine's drift falls on all); CPU per operation of the runtime's workerd and of
+ * wrangler's dev proxy (`devCpuMs`), and wall time. `do-put` and `do-alarm` include their
+ * request to the (live) object: subtract `do-live` for the operation alone.
+ * Resolves {op: {runtime, proxy, wallMs}}, or null when /proc cannot be read.
+ */
+export async function storageCosts({ port, log, persistTo, requests = 150, rounds = 5 }) {
+  const server = await startWranglerDev({
+    config: path.join(ROOT, 'bench/storage/wrangler.toml'), port, log, what: 'the storage-cost Worker',
+    args: ['--persist-to', persistTo],
+    ready: async (base) => (await fetch(`${base}/none`, { signal: AbortSignal.timeout(5000) })).ok,
+  });
+  try {
+    const ops = ['none', ...STORAGE_OPS];
+    const sum = Object.fromEntries(ops.map((op) => [op, { runtime: 0, proxy: 0, wallMs: 0 }]));
+    const batch = Math.ceil(requests / rounds);
+    const run = async (op, n) => {
+      const before = devCpuMs(port);
+      const start = performance.now();
+      for (let i = 0; i < n; i++) {
+        const r = await fetch(`${server.url}/${op}`);
+        if (!r.ok) throw new Error(`storage-cost Worker: /${op} answered ${r.status}`);
+        await r.arrayBuffer();
+      }
+      const wallMs = performance.now() - start;
+      await new Promise((r) => setTimeout(r, 100));
+      const after = devCpuMs(port);
+      return before && after ? { runtime: after.runtime - before.runtime, proxy: after.proxy - before.proxy, wallMs } : null;
+    };
+    for (const op of ops) await run(op, 5); // every path once before anything counts
+    for (let round = 0; round < rounds; round++) {
+      for (const op of ops) {
+        const c = await run(op, batch);
+        if (!c) return null;
+        for (const k of ['runtime', 'proxy', 'wallMs']) sum[op][k] += c[k] / (batch * rounds);
+      }
+    }
+    return Object.fromEntries(STORAGE_OPS.map((op) => [op, {
+      runtime: sum[op].runtime - sum.none.runtime, proxy: sum[op].proxy - sum.none.proxy, wallMs: sum[op].wallMs - sum.none.wallMs,
+    }]));
+  } finally {
+    await server.stop();
+  }
+}
+
 /**
  * bench/template's npm packages (its package-lock.json): `npm ci` when node_modules is missing or
  * was installed from another lock (the lock's SHA-256 is kept in node_modules after an install).

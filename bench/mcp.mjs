@@ -44,9 +44,13 @@
 // 8. the full OAuth flow (discovery → registration → sign-in at the emulator → consent → token)
 //    --flows times on each side, the two sides in turn: median and fastest; after each flow (not
 //    timed with it) the new token's first calls: initialize, notifications/initialized and the
-//    first `tools/call add`; then three authorizations by hand on each side, in turn, each HTTP
-//    hop timed, the one of median total shown with the WorkOS requests it caused (the front's
-//    request log: the browser's sign-in and the Worker's own calls);
+//    first `tools/call add`; the CPU each side's `wrangler dev` spent per flow (its workerd and
+//    its dev proxy); then three authorizations by hand on each side, in turn, each HTTP hop
+//    timed, the one of median total shown with the WorkOS requests it caused (the front's
+//    request log: the browser's sign-in and the Worker's own calls) and, for this Worker, the
+//    KV and Durable Object operations its `Server-Timing` reported; then what one local KV or
+//    Durable Object operation costs under `wrangler dev` (bench/storage on 127.0.0.1:8795: each
+//    kind of operation 150 times, against requests that make none);
 // 9. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
 //    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
 //    for this Worker, the template and the no-op;
@@ -63,7 +67,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  devCpuMs, median, percentile, startBenchStack, startNoop, startupProfile, ensureTemplateInstalled, startTemplate,
+  devCpuMs, median, percentile, startBenchStack, startNoop, startupProfile, ensureTemplateInstalled, startTemplate, storageCosts,
 } from './lib.mjs';
 import { templateClient } from './template-client.mjs';
 
@@ -100,6 +104,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
 const NOOP_PORT = 8796;
 const TEMPLATE_PORT = 8797;
+const STORAGE_PORT = 8795;
 const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
 
 
@@ -222,16 +227,29 @@ async function benchNoop(url) {
  * FLOWS complete OAuth flows for new clients on each side, the sides in turn (`flow()` → a token;
  * each: discovery, DCR, sign-in, consent, token), timed; after each, not timed with it,
  * `firstCalls(token)` → {initializeMs, initializedMs, callMs} (it throws on a wrong answer).
- * Returns, per side, {times, first: [...]}.
+ * Each side's `wrangler dev` on `port` is read for the CPU its processes spent on the flows
+ * (`devCpuMs`; each flow's answer may leave background work, so the reading after it waits
+ * FLOW_SETTLE_MS, which is not in the flow's time). Returns, per side, {times, first: [...],
+ * cpu: {runtime, proxy} per flow, or null}.
  */
+const FLOW_SETTLE_MS = 100;
 async function benchFlowsInTurn(sides) {
-  const out = sides.map(() => ({ times: [], first: [] }));
+  const out = sides.map(() => ({ times: [], first: [], cpu: { runtime: 0, proxy: 0 } }));
   for (let i = 0; i < FLOWS; i++) {
-    for (const [k, { flow, firstCalls }] of sides.entries()) {
+    for (const [k, { flow, firstCalls, port }] of sides.entries()) {
+      const before = devCpuMs(port);
       const start = performance.now();
       const token = await flow();
       if (!token) throw new Error('a flow ended without a token');
       out[k].times.push(performance.now() - start);
+      await new Promise((r) => setTimeout(r, FLOW_SETTLE_MS));
+      const after = devCpuMs(port);
+      if (before && after && out[k].cpu) {
+        out[k].cpu.runtime += (after.runtime - before.runtime) / FLOWS;
+        out[k].cpu.proxy += (after.proxy - before.proxy) / FLOWS;
+      } else {
+        out[k].cpu = null;
+      }
       out[k].first.push(await firstCalls(token));
     }
   }
@@ -300,8 +318,11 @@ async function flowBreakdown(oauth) {
   const rows = [];
   const start = performance.now();
   const t0 = performance.now();
-  const client = await oauth.registerClient();
-  rows.push({ step: 'POST /register', ms: performance.now() - t0, timing: '' });
+  const body = { client_name: `bench ${oauth.random(4)}`, redirect_uris: [oauth.DEFAULT_REDIRECT], token_endpoint_auth_method: 'none' };
+  const registered = await oauth.register(body);
+  rows.push({ step: 'POST /register', ms: performance.now() - t0, timing: registered.headers.get('server-timing') ?? '' });
+  if (registered.status !== 201) throw new Error(`registration: ${registered.status} ${registered.text}`);
+  const client = { ...registered.json, redirect_uri: oauth.DEFAULT_REDIRECT };
   const browser = new oauth.Browser();
   const fetchHop = browser.jar.fetch.bind(browser.jar);
   browser.jar.fetch = async (u, init = {}) => {
@@ -318,6 +339,23 @@ async function flowBreakdown(oauth) {
   rows.push({ step: 'POST /token', ms: performance.now() - t1, timing: tokens.headers.get('server-timing') ?? '' });
   if (tokens.status !== 200) throw new Error(`token exchange: ${tokens.status} ${tokens.text}`);
   return { rows, total: performance.now() - start };
+}
+
+/**
+ * The storage operations the Worker reported over the hops of `rows` (its `Server-Timing`: `kv`
+ * reads and writes, deletes counted as writes, from the Worker and from the grant's object, and
+ * `grant-object` requests): {reads, writes, objectRequests}.
+ */
+function storageTotals(rows) {
+  const totals = { reads: 0, writes: 0, objectRequests: 0 };
+  for (const { timing } of rows) {
+    for (const m of timing.matchAll(/kv;desc="reads=(\d+) writes=(\d+)"/g)) {
+      totals.reads += Number(m[1]);
+      totals.writes += Number(m[2]);
+    }
+    for (const m of timing.matchAll(/grant-object;desc="requests=(\d+)"/g)) totals.objectRequests += Number(m[1]);
+  }
+  return totals;
 }
 
 /** The first WARMUP requests on a fresh token, one after another. */
@@ -534,8 +572,14 @@ async function main() {
     say(`OAuth: ${FLOWS} full flows on each side, in turn (each followed by the new token's first calls), `
       + `then ${BY_HAND} by hand on each side with each hop's breakdown`);
     const [flows, tplFlows] = await benchFlowsInTurn([
-      { flow: async () => (await mcp.accessToken(ALICE, '/mcp')).token, firstCalls: (token) => ourFirstCalls(mcp, token) },
-      ...(TEMPLATE ? [{ flow: async () => (await tpl.accessToken(ALICE)).token, firstCalls: (token) => templateFirstCalls(tpl, token) }] : []),
+      {
+        flow: async () => (await mcp.accessToken(ALICE, '/mcp')).token,
+        firstCalls: (token) => ourFirstCalls(mcp, token),
+        port: Number(new URL(testEnv.WORKER_URL).port),
+      },
+      ...(TEMPLATE ? [{
+        flow: async () => (await tpl.accessToken(ALICE)).token, firstCalls: (token) => templateFirstCalls(tpl, token), port: TEMPLATE_PORT,
+      }] : []),
     ]);
     const [breakdown, tplBreakdown] = await byHandInTurn(control, [
       () => flowBreakdown(started.oauth),
@@ -545,6 +589,11 @@ async function main() {
       await template.stop();
       template = null;
     }
+    say('what one local KV or Durable Object operation costs (bench/storage)');
+    const storageState = mkdtempSync(path.join(os.tmpdir(), 'bench-storage-'));
+    const storageLog = createWriteStream(path.join(ARTIFACTS, 'wrangler-storage.log'));
+    const storage = await storageCosts({ port: STORAGE_PORT, persistTo: storageState, log: (line) => storageLog.write(`${line}\n`) })
+      .finally(() => rmSync(storageState, { recursive: true, force: true }));
 
     say(`size and start-up (${STARTUP_RUNS} profiles of each Worker)`);
     const wasm = readFileSync(path.join(ROOT, 'build/index_bg.wasm'));
@@ -573,6 +622,15 @@ async function main() {
     console.log(`one authorization by hand (registration → code → token; the median of ${BY_HAND}), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
     for (const r of breakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
     console.log(`  WorkOS requests: ${breakdown.server} by the Worker (${breakdown.paths.join(', ')}), ${breakdown.browser} by the browser (sign-in)`);
+    const ops = storageTotals(breakdown.result.rows);
+    console.log(`  storage, as the Worker's Server-Timing reports it: KV reads ${ops.reads}, KV writes ${ops.writes} (deletes included), `
+      + `requests to grants' Durable Objects ${ops.objectRequests} (what the object does at POST /authorize is not reported)`);
+    if (storage) {
+      const op = (k) => `${storage[k].runtime.toFixed(2)} + ${storage[k].proxy.toFixed(2)}`;
+      console.log('local storage under wrangler dev (bench/storage), CPU per operation, the runtime\'s workerd + wrangler\'s proxy, ms: '
+        + `KV get ${op('kv-get')}, put ${op('kv-put')}, delete ${op('kv-delete')}; a Durable Object's first request ${op('do-new')}, `
+        + `a request to a live object ${op('do-live')}, with a storage put ${op('do-put')}, with an alarm set ${op('do-alarm')}`);
+    }
     console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `
       + (startup.upload ? `${startup.upload.kib} KiB, gzip ${startup.upload.gzipKib} KiB` : 'not reported by wrangler'));
     console.log(`start-up (${STARTUP_RUNS} profiles): busy median ${median(startup.runs.map((r) => r.busyMs)).toFixed(1)} ms, `
@@ -593,6 +651,7 @@ async function main() {
     const span = (p) => (p ? ms1(median(p.runs.map((r) => r.spanMs))) : undefined);
     const hot = `tools/call add, ${CONNECTIONS} conn`;
     const byHandRequests = (b) => b.result.rows.length;
+    const flowCpu = (f) => (f.cpu ? `${ms1(f.cpu.runtime)} / ${ms1(f.cpu.proxy)}` : 'not read');
     console.log('');
     printSideBySide([
       [`${hot}: req/s`, ms(http.rps), T && ms(tplHttp.rps), ms(floor.rps)],
@@ -608,6 +667,7 @@ async function main() {
       [`new token: initialize → first result, median ms`, ms1(firstTotal(flows)), T && ms1(firstTotal(tplFlows))],
       [`OAuth flow, SDK auth() + sign-in: median / fastest ms (${FLOWS})`, `${ms(median(flows.times))} / ${ms(Math.min(...flows.times))}`,
         T && `${ms(median(tplFlows.times))} / ${ms(Math.min(...tplFlows.times))}`],
+      ['OAuth flow: CPU per flow, the Worker\'s workerd / wrangler\'s proxy, ms', flowCpu(flows), T && flowCpu(tplFlows)],
       [`one authorization by hand: ms (median of ${BY_HAND})`, ms(breakdown.result.total), T && ms(tplBreakdown.result.total)],
       ['one authorization by hand: HTTP requests (browser hops)', `${byHandRequests(breakdown)} (${byHandRequests(breakdown) - 2})`,
         T && `${byHandRequests(tplBreakdown)} (${tplBreakdown.result.browserHops})`],

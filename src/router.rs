@@ -132,7 +132,8 @@ async fn dispatch(
         finish.server_timing = Some(format!("kv;desc=\"reads={}\"", app.timings.kv_reads()));
     } else if matches!(
         handler,
-        Handler::LoginStart
+        Handler::Register
+            | Handler::LoginStart
             | Handler::Callback
             | Handler::ChooseOrganization
             | Handler::Authorize

@@ -1,0 +1,40 @@
+// What one storage operation costs under `wrangler dev` (bench/mcp.mjs prints it beside the
+// OAuth flow): each request makes at most one operation, named by its path. Local KV and
+// Durable Objects are simulated by workerd itself (SQLite and files), so their CPU is the
+// runtime's, not the calling Worker's.
+const VALUE = 'x'.repeat(800); // about a grant record's size
+
+export class Store {
+  constructor(state) {
+    this.storage = state.storage;
+  }
+
+  async fetch(request) {
+    const op = new URL(request.url).pathname;
+    if (op === '/put') await this.storage.put('record', { value: VALUE, expires_at_ms: Date.now() + 3600e3 });
+    if (op === '/alarm') await this.storage.setAlarm(Date.now() + 3600e3);
+    return new Response('ok');
+  }
+
+  async alarm() {}
+}
+
+export default {
+  async fetch(request, env) {
+    const op = new URL(request.url).pathname;
+    const fresh = crypto.randomUUID();
+    const object = (name) => env.STORE.get(env.STORE.idFromName(name));
+    switch (op) {
+      case '/none': break;
+      case '/kv-get': await env.KV.get('present'); break;
+      case '/kv-put': await env.KV.put(`k:${fresh}`, VALUE, { expirationTtl: 3600 }); break;
+      case '/kv-delete': await env.KV.delete(`k:${fresh}`); break;
+      case '/do-new': await (await object(fresh).fetch('https://store/')).text(); break;
+      case '/do-live': await (await object('live').fetch('https://store/')).text(); break;
+      case '/do-put': await (await object('live').fetch('https://store/put')).text(); break;
+      case '/do-alarm': await (await object('live').fetch('https://store/alarm')).text(); break;
+      default: return new Response('unknown operation', { status: 404 });
+    }
+    return new Response('ok');
+  },
+};
