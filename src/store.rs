@@ -18,17 +18,24 @@ pub trait Store {
     /// `ttl_secs` is at least 60 (KV's minimum); callers pass real lifetimes.
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
-    /// Write `key` only if nothing is there, and with it (at the same time) the `also` entries;
-    /// false, writing nothing, when `key` is taken. Atomic where the store runs one operation at
-    /// a time (a grant's object, the in-memory store); this default's read-then-write is not, so
-    /// KV is never asked for a key that must not be overwritten.
-    async fn put_new(&self, key: &str, value: &str, ttl_secs: u64, also: &[(&str, &str)]) -> Result<bool, StoreError> {
+    /// Write `key` only if nothing is there, and with it (at the same time) the `also` entries,
+    /// which live `also_ttl_secs`; false, writing nothing, when `key` is taken. Atomic where the
+    /// store runs one operation at a time (a grant's object, the in-memory store); this default's
+    /// read-then-write is not, so KV is never asked for a key that must not be overwritten.
+    async fn put_new(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: u64,
+        also: &[(&str, &str)],
+        also_ttl_secs: u64,
+    ) -> Result<bool, StoreError> {
         if self.get(key).await?.is_some() {
             return Ok(false);
         }
         let companions = async {
             for (k, v) in also {
-                self.put(k, v, ttl_secs).await?;
+                self.put(k, v, also_ttl_secs).await?;
             }
             Ok::<(), StoreError>(())
         };

@@ -292,6 +292,7 @@ pub async fn issue_code<S: Store, H: HttpClient>(
             },
             access: None,
             sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
+            indexed_until: grant::first_index_expiry(ctx.now),
         };
         (g, code)
     };

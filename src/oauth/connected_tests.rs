@@ -105,3 +105,27 @@ fn listing_fails_cleanly_when_storage_does() {
     let e = block_on(connected::list(&w.ctx(), &UserId::new(ALICE))).unwrap_err();
     assert_eq!(e.code, ErrorCode::TemporarilyUnavailable);
 }
+
+/// The user's index entry for a grant is written at the approval, for the code's lifetime, the
+/// refresh token's and a week: redeeming the code writes it no more, nor do the refreshes of the
+/// first week; a later refresh writes it again, a week ahead of the grant's new lifetime.
+#[test]
+fn a_grant_writes_its_index_entry_at_the_approval_then_about_once_a_week() {
+    use super::super::grant::{CODE_TTL, INDEX_SLACK, REFRESH_TTL};
+    let w = world();
+    let (client, t) = w.connected();
+    let index = keys::user_grant(ALICE, grant_of(&t).as_str());
+    let entry_ttl = || w.store.map.borrow().get(&index).map(|(_, ttl)| *ttl);
+    assert_eq!(entry_ttl(), Some(CODE_TTL + REFRESH_TTL + INDEX_SLACK), "written once, at the approval");
+
+    // A mark on the entry shows whether a refresh writes it.
+    w.store.map.borrow_mut().get_mut(&index).unwrap().1 = 1;
+    w.advance(6 * 24 * 3600);
+    let t = w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    assert_eq!(entry_ttl(), Some(1), "a refresh within the entry's lifetime leaves it");
+
+    w.advance(2 * 24 * 3600);
+    w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    assert_eq!(entry_ttl(), Some(REFRESH_TTL + INDEX_SLACK), "the grant would have outlived it");
+    assert_eq!(apps(&w, ALICE).len(), 1);
+}

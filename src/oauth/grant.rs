@@ -26,6 +26,10 @@ pub const CODE_TTL: u64 = 600;
 pub const ACCESS_TTL: u64 = 3600;
 /// A grant (and its refresh token) lives 30 days after its last refresh.
 pub const REFRESH_TTL: u64 = 30 * 24 * 3600;
+/// A user's index entry for a grant outlives the grant by up to this long: a grant in use
+/// (each refresh extends it) writes its entry again about once in this period, not at every
+/// refresh. A new grant's entry is written once for the code's and the refresh token's lifetimes.
+pub const INDEX_SLACK: u64 = 7 * 24 * 3600;
 /// The refresh token just replaced is accepted once more within this long (a lost response).
 pub const GRACE_MS: u64 = 60_000;
 /// A code or refresh token presented again within this long after the operation that spent it
@@ -107,6 +111,9 @@ pub struct Grant {
     pub access: Option<CurrentAccess>,
     /// Sealed [`GrantSecrets`].
     pub sealed: String,
+    /// When the user's index entry for this grant expires (unix seconds; 0 for grants written
+    /// before this was kept): [`save`] writes the entry again only when the grant would outlive it.
+    pub indexed_until: u64,
 }
 
 /// A grant as KV and the grant's object store it: the phase spread over optional fields.
@@ -134,6 +141,12 @@ struct GrantRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     current_access: Option<CurrentAccess>,
     sealed: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    indexed_until: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl From<Grant> for GrantRecord {
@@ -156,6 +169,7 @@ impl From<Grant> for GrantRecord {
             superseded: Vec::new(),
             current_access: g.access,
             sealed: g.sealed,
+            indexed_until: g.indexed_until,
         };
         match g.phase {
             GrantPhase::Pending { code } => r.code = Some(code),
@@ -203,6 +217,7 @@ impl TryFrom<GrantRecord> for Grant {
             phase,
             access: r.current_access,
             sealed: r.sealed,
+            indexed_until: r.indexed_until,
         })
     }
 }
@@ -321,29 +336,37 @@ pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<O
     }
 }
 
-/// Write the grant, and at the same time its entry in its user's index (the account page lists
-/// grants by it). Either failing fails the save; the caller's retry writes both again.
-pub async fn save<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<(), OAuthError> {
+/// Write the grant. Its entry in its user's index (the account page and WorkOS's events find
+/// grants by it) is written first when the grant would outlive it, to last [`INDEX_SLACK`]
+/// longer than the grant: the record notes that only once the entry is written, so a failed
+/// save leaves a record whose next save writes the entry again.
+pub async fn save<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
+    if grant.expires_at > grant.indexed_until {
+        let until = grant.expires_at + INDEX_SLACK;
+        let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
+        store.put(&index, grant.client_id.as_str(), until.saturating_sub(now)).await?;
+        grant.indexed_until = until;
+    }
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
-    let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
-    let (record, indexed) = futures_util::future::join(
-        store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)),
-        store.put(&index, grant.client_id.as_str(), grant.ttl(now)),
-    )
-    .await;
-    record?;
-    indexed?;
-    Ok(())
+    Ok(store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)).await?)
 }
 
-/// Write a new grant and its user's index entry, unless its id is taken: false then, and
-/// nothing written. Where grants live in their own objects, the object runs the check and the
-/// writes as one operation.
+/// The index entry's expiry for a grant created `now`: its code's lifetime, then its refresh
+/// token's and [`INDEX_SLACK`], so that neither redeeming the code nor the refreshes of the
+/// first week write the entry again.
+pub fn first_index_expiry(now: u64) -> u64 {
+    now + CODE_TTL + REFRESH_TTL + INDEX_SLACK
+}
+
+/// Write a new grant and its user's index entry (until the grant's `indexed_until`), unless its
+/// id is taken: false then, and nothing written. Where grants live in their own objects, the
+/// object runs the check and the writes as one operation.
 pub async fn create<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<bool, OAuthError> {
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
     let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
     let also = [(index.as_str(), grant.client_id.as_str())];
-    Ok(store.put_new(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now), &also).await?)
+    let index_ttl = grant.indexed_until.saturating_sub(now).max(grant.ttl(now));
+    Ok(store.put_new(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now), &also, index_ttl).await?)
 }
 
 /// The shape of a grant id (what [`super::types::new_grant_id`] makes): 22 URL-safe characters.

@@ -45,3 +45,58 @@ fn rotation_keeps_one_previous_and_retires_the_rest() {
     assert_eq!(g.refresh_role(&h("r3")), RefreshRole::Previous);
     assert!(!g.previous_retried());
 }
+
+/// A store whose writes of users' index entries fail (the rest is a [`MemoryStore`]).
+#[derive(Default)]
+struct IndexDown(crate::store::MemoryStore);
+
+impl Store for IndexDown {
+    async fn get(&self, key: &str) -> Result<Option<String>, crate::store::StoreError> {
+        self.0.get(key).await
+    }
+    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), crate::store::StoreError> {
+        match key.starts_with(keys::USER_GRANTS_PREFIX) {
+            true => Err(crate::store::StoreError("index down".into())),
+            false => self.0.put(key, value, ttl_secs).await,
+        }
+    }
+    async fn delete(&self, key: &str) -> Result<(), crate::store::StoreError> {
+        self.0.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, crate::store::StoreError> {
+        self.0.list(prefix).await
+    }
+}
+
+/// A grant that would outlive its index entry writes the entry first, and notes it only once it
+/// is written: a save whose entry could not be written writes no record, and the next save
+/// writes the entry. A grant written before the entry's expiry was kept writes it too.
+#[test]
+fn a_save_writes_the_index_entry_first_when_the_grant_would_outlive_it() {
+    use futures_executor::block_on;
+    let earlier = r#"{"id":"g1","client_id":"c1","user_id":"user_a","redirect_uri":"https://app.example/cb","audience":"mcp","created_at":1,"expires_at":5000,"code":null,"used_code_hash":"aa","refresh_hash":"x","previous_refresh_hash":null,"sealed":"s"}"#;
+    let mut g: Grant = serde_json::from_str(earlier).unwrap();
+    assert_eq!(g.indexed_until, 0, "kept by no earlier record");
+    let (now, record, index) = (100, keys::oauth_grant("g1"), keys::user_grant("user_a", "g1"));
+
+    let down = IndexDown::default();
+    assert!(block_on(save(&down, &mut g.clone(), now)).is_err());
+    assert!(down.0.map.borrow().is_empty(), "no record without its entry");
+
+    let store = crate::store::MemoryStore::default();
+    block_on(save(&store, &mut g, now)).unwrap();
+    assert_eq!(g.indexed_until, 5000 + INDEX_SLACK);
+    assert_eq!(store.map.borrow()[&index], ("c1".to_string(), 5000 + INDEX_SLACK - now));
+    let kept: Grant = serde_json::from_str(&store.map.borrow()[&record].0).unwrap();
+    assert_eq!(kept.indexed_until, 5000 + INDEX_SLACK);
+
+    // Extended within the entry's lifetime: the record alone is written.
+    store.map.borrow_mut().remove(&index);
+    g.expires_at = 5000 + INDEX_SLACK;
+    block_on(save(&store, &mut g, now + 10)).unwrap();
+    assert!(!store.map.borrow().contains_key(&index), "the entry is not written again");
+    // Past it: the entry again, a slack ahead.
+    g.expires_at += 1;
+    block_on(save(&store, &mut g, now + 20)).unwrap();
+    assert_eq!(store.map.borrow()[&index].1, 5000 + 2 * INDEX_SLACK + 1 - (now + 20));
+}

@@ -113,7 +113,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
     let refresh = RefreshToken::new(&g.id);
     g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
-    grant::save(ctx.store, &g, ctx.now).await?;
+    grant::save(ctx.store, &mut g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
 }
 
@@ -220,7 +220,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
             Err(e) => {
                 let kept = GrantSecrets { principal: secrets.principal, workos_refresh_token: rotated };
                 g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &kept, g.expires_at);
-                grant::save(ctx.store, &g, ctx.now).await?;
+                grant::save(ctx.store, &mut g, ctx.now).await?;
                 return Err(upstream(e));
             }
         };
@@ -234,7 +234,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
-    grant::save(ctx.store, &g, ctx.now).await?;
+    grant::save(ctx.store, &mut g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
 }
 

@@ -67,7 +67,7 @@ pub async fn change_grant<S: Store>(
         }
         GrantChange::Access(access) => {
             g.access = Some(access.clone());
-            grant::save(store, &g, now).await?;
+            grant::save(store, &mut g, now).await?;
         }
     }
     Ok(true)

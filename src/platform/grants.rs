@@ -36,12 +36,15 @@ pub enum StoreOp {
         value: String,
         ttl: u64,
     },
-    /// `put_new`: the record unless its key is taken, and with it the `also` KV entries.
+    /// `put_new`: the record unless its key is taken, and with it the `also` KV entries, which
+    /// live `also_ttl` (absent, from a Worker older than the field: the record's `ttl`).
     Create {
         key: String,
         value: String,
         ttl: u64,
         also: Vec<(String, String)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        also_ttl: Option<u64>,
     },
     Delete {
         key: String,
@@ -110,12 +113,25 @@ impl Store for AppStore {
 
     /// A new grant record is created by its object, which also writes its mirror and the `also`
     /// entries once it has checked that the key is free.
-    async fn put_new(&self, key: &str, value: &str, ttl_secs: u64, also: &[(&str, &str)]) -> Result<bool, StoreError> {
+    async fn put_new(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: u64,
+        also: &[(&str, &str)],
+        also_ttl_secs: u64,
+    ) -> Result<bool, StoreError> {
         let Some(id) = keys::grant_id_of_key(key) else {
             return Err(StoreError(format!("put_new of {key}: only a grant's object can create without a race")));
         };
         let also = also.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let op = StoreOp::Create { key: key.into(), value: value.into(), ttl: ttl_secs, also };
+        let op = StoreOp::Create {
+            key: key.into(),
+            value: value.into(),
+            ttl: ttl_secs,
+            also,
+            also_ttl: Some(also_ttl_secs),
+        };
         Ok(self.object(id, &op).await?.is_some())
     }
 
@@ -170,9 +186,9 @@ impl GuardedStore {
             StoreOp::Get { key } => self.get(&key).await,
             StoreOp::Put { key, value, ttl } => self.put(&key, &value, ttl).await.map(|()| None),
             // (In the object, one operation at a time: the check and the writes are atomic.)
-            StoreOp::Create { key, value, ttl, also } => {
+            StoreOp::Create { key, value, ttl, also, also_ttl } => {
                 let also: Vec<(&str, &str)> = also.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                let created = self.put_new(&key, &value, ttl, &also).await?;
+                let created = self.put_new(&key, &value, ttl, &also, also_ttl.unwrap_or(ttl)).await?;
                 Ok(created.then(|| "created".to_string()))
             }
             StoreOp::Delete { key } => self.delete(&key).await.map(|()| None),
