@@ -28,7 +28,8 @@ pub const ACCESS_TTL: u64 = 3600;
 pub const REFRESH_TTL: u64 = 30 * 24 * 3600;
 /// A user's index entry for a grant outlives the grant by up to this long: a grant in use
 /// (each refresh extends it) writes its entry again about once in this period, not at every
-/// refresh. A new grant's entry is written once for the code's and the refresh token's lifetimes.
+/// refresh. A new grant's entry is written once, for the code's and the refresh token's
+/// lifetimes and this.
 pub const INDEX_SLACK: u64 = 7 * 24 * 3600;
 /// The refresh token just replaced is accepted once more within this long (a lost response).
 pub const GRACE_MS: u64 = 60_000;
