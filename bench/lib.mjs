@@ -75,6 +75,20 @@ export function devCpuMs(port) {
   }
 }
 
+/**
+ * `fn()`, and the CPU the `wrangler dev` serving 127.0.0.1:`port` spent meanwhile, read
+ * `settleMs` after it (for background work its answers left): [result, {runtime, proxy,
+ * wrangler} ms in all, or null where /proc cannot be read].
+ */
+export async function cpuDuring(port, fn, { settleMs = 0 } = {}) {
+  const before = devCpuMs(port);
+  const result = await fn();
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+  const after = devCpuMs(port);
+  const spent = before && after ? Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]])) : null;
+  return [result, spent];
+}
+
 /** Median of numbers. */
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -146,17 +160,16 @@ export async function storageCosts({ port, log, persistTo, requests = 150, round
     const sum = Object.fromEntries(ops.map((op) => [op, { runtime: 0, proxy: 0, wallMs: 0 }]));
     const batch = Math.ceil(requests / rounds);
     const run = async (op, n) => {
-      const before = devCpuMs(port);
-      const start = performance.now();
-      for (let i = 0; i < n; i++) {
-        const r = await fetch(`${server.url}/${op}`);
-        if (!r.ok) throw new Error(`storage-cost Worker: /${op} answered ${r.status}`);
-        await r.arrayBuffer();
-      }
-      const wallMs = performance.now() - start;
-      await new Promise((r) => setTimeout(r, 100));
-      const after = devCpuMs(port);
-      return before && after ? { runtime: after.runtime - before.runtime, proxy: after.proxy - before.proxy, wallMs } : null;
+      const [wallMs, spent] = await cpuDuring(port, async () => {
+        const start = performance.now();
+        for (let i = 0; i < n; i++) {
+          const r = await fetch(`${server.url}/${op}`);
+          if (!r.ok) throw new Error(`storage-cost Worker: /${op} answered ${r.status}`);
+          await r.arrayBuffer();
+        }
+        return performance.now() - start;
+      }, { settleMs: 100 });
+      return spent ? { runtime: spent.runtime, proxy: spent.proxy, wallMs } : null;
     };
     for (const op of ops) await run(op, 5); // every path once before anything counts
     for (let round = 0; round < rounds; round++) {

@@ -67,7 +67,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
-  devCpuMs, median, percentile, startBenchStack, startNoop, startupProfile, ensureTemplateInstalled, startTemplate, storageCosts,
+  cpuDuring, median, percentile, startBenchStack, startNoop, startupProfile, ensureTemplateInstalled, startTemplate, storageCosts,
 } from './lib.mjs';
 import { templateClient } from './template-client.mjs';
 
@@ -168,14 +168,9 @@ async function benchStreamable({ origin, token, headers = {}, name }) {
  * per request and process ({runtime, proxy, wrangler} ms, or null off Linux): [result, cpu].
  */
 async function withCpu(url, load) {
-  const port = Number(new URL(url).port);
-  const before = devCpuMs(port);
-  const result = await load();
-  const after = devCpuMs(port);
+  const [result, spent] = await cpuDuring(Number(new URL(url).port), load);
   const n = result.requests.total;
-  const cpu = before && after && n
-    ? Object.fromEntries(Object.keys(before).map((k) => [k, (after[k] - before[k]) / n]))
-    : null;
+  const cpu = spent && n ? Object.fromEntries(Object.entries(spent).map(([k, ms]) => [k, ms / n])) : null;
   return [result, cpu];
 }
 
@@ -228,7 +223,7 @@ async function benchNoop(url) {
  * each: discovery, DCR, sign-in, consent, token), timed; after each, not timed with it,
  * `firstCalls(token)` → {initializeMs, initializedMs, callMs} (it throws on a wrong answer).
  * Each side's `wrangler dev` on `port` is read for the CPU its processes spent on the flows
- * (`devCpuMs`; each flow's answer may leave background work, so the reading after it waits
+ * (`cpuDuring`; each flow's answer may leave background work, so the reading after it waits
  * FLOW_SETTLE_MS, which is not in the flow's time). Returns, per side, {times, first: [...],
  * cpu: {runtime, proxy} per flow, or null}.
  */
@@ -237,16 +232,16 @@ async function benchFlowsInTurn(sides) {
   const out = sides.map(() => ({ times: [], first: [], cpu: { runtime: 0, proxy: 0 } }));
   for (let i = 0; i < FLOWS; i++) {
     for (const [k, { flow, firstCalls, port }] of sides.entries()) {
-      const before = devCpuMs(port);
-      const start = performance.now();
-      const token = await flow();
+      const [token, spent] = await cpuDuring(port, async () => {
+        const start = performance.now();
+        const got = await flow();
+        out[k].times.push(performance.now() - start);
+        return got;
+      }, { settleMs: FLOW_SETTLE_MS });
       if (!token) throw new Error('a flow ended without a token');
-      out[k].times.push(performance.now() - start);
-      await new Promise((r) => setTimeout(r, FLOW_SETTLE_MS));
-      const after = devCpuMs(port);
-      if (before && after && out[k].cpu) {
-        out[k].cpu.runtime += (after.runtime - before.runtime) / FLOWS;
-        out[k].cpu.proxy += (after.proxy - before.proxy) / FLOWS;
+      if (spent && out[k].cpu) {
+        out[k].cpu.runtime += spent.runtime / FLOWS;
+        out[k].cpu.proxy += spent.proxy / FLOWS;
       } else {
         out[k].cpu = null;
       }

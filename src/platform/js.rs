@@ -65,11 +65,8 @@ pub fn message(thrown: JsValue) -> String {
 /// it is.
 pub fn without_cf(request: &JsValue) {
     thread_local! {
-        static CF: (JsValue, Object) = {
-            let absent = Object::new();
-            let _ = Reflect::set(&absent, &JsValue::from_str("value"), &JsValue::UNDEFINED);
-            (JsValue::from_str("cf"), absent)
-        };
+        static CF: (JsValue, Object) =
+            (JsValue::from_str("cf"), object(&[("value", JsValue::UNDEFINED)]).unchecked_into());
     }
     if let Some(request) = request.dyn_ref::<Object>() {
         CF.with(|(name, absent)| {
