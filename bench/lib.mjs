@@ -1,9 +1,10 @@
 // Shared by the benchmarks: the e2e stack started for a benchmark, the no-op and template Workers
-// (bench/noop, bench/template) under `wrangler dev`, deploy size and start-up profiles, a percentile.
-import { execFileSync } from 'node:child_process';
+// (bench/noop, bench/noop-rs, bench/template) under `wrangler dev`, deploy size and start-up profiles, a percentile.
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createStack } from '../tests/e2e/stack.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -123,12 +124,25 @@ async function startWranglerDev({ config, port, args = [], log, ready, what }) {
 }
 
 /**
- * The no-op Worker (bench/noop) under `wrangler dev` on `port`: resolves {url, stop()} once it
- * answers a POST.
+ * The no-op Worker under `wrangler dev` on `port`: bench/noop (JavaScript), or with `rust`
+ * bench/noop-rs (the same in Rust on `worker`, built first by its build.sh: about a minute the
+ * first time, seconds after).
+ * Resolves {url, stop()} once it answers a POST.
  */
-export async function startNoop({ port, log }) {
+export async function startNoop({ port, log, rust = false }) {
+  if (rust) {
+    try {
+      const built = await promisify(execFile)('bash', [path.join(ROOT, 'bench/noop-rs/build.sh')], { cwd: ROOT, maxBuffer: 1 << 24 });
+      log(`${built.stdout}${built.stderr}`);
+    } catch (err) {
+      throw new Error(`bench/noop-rs/build.sh failed: ${String(err.stderr ?? err.message).slice(-500)}`);
+    }
+  }
   const noop = await startWranglerDev({
-    config: path.join(ROOT, 'bench/noop/wrangler.toml'), port, log, what: 'the no-op Worker',
+    config: path.join(ROOT, rust ? 'bench/noop-rs/wrangler.toml' : 'bench/noop/wrangler.toml'),
+    port,
+    log,
+    what: rust ? 'the Rust no-op Worker' : 'the no-op Worker',
     ready: async (base) => {
       const r = await fetch(`${base}/`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5000) });
       return r.ok && Boolean((await r.json()).result);

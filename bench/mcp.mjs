@@ -28,11 +28,15 @@
 //    /sse/message and times until its response event arrives on the stream;
 // 5. prints requests/s, p50/p99 latency and KV reads per request (from the Worker's
 //    `Server-Timing: kv;desc="reads=N"` header: average and max) as a compact table;
-// 6. the same load against a no-op Worker (bench/noop: reads the body, answers a fixed result)
-//    under `wrangler dev` on 127.0.0.1:8796, round for round with this Worker's, and this Worker's
+// 6. the same load (the same request: the bearer token and protocol version header too) against
+//    a no-op Worker (bench/noop: reads the body, answers a fixed result) under `wrangler dev` on
+//    127.0.0.1:8796, round for round with this Worker's, and this Worker's
 //    median throughput and p99 as a fraction of the no-op's; with each load, the CPU per call of
 //    the processes of each `wrangler dev` (Linux /proc: the workerd running the Worker, the
-//    workerd of wrangler's dev proxy that every request passes, wrangler's Node process);
+//    workerd of wrangler's dev proxy that every request passes, wrangler's Node process); and the
+//    same again against bench/noop-rs, the no-op in Rust on `worker` (built as this Worker is, on
+//    127.0.0.1:8794): what a worker-rs Worker costs before it does anything of its own, and
+//    this Worker's share of its throughput beside the JS no-op's;
 // 7. the TypeScript system this Worker replaces — bench/template, our reconstruction of Cloudflare's
 //    remote-mcp-authkit template (workers-oauth-provider, agents' McpAgent, @workos-inc/node, hono;
 //    its npm packages installed by `npm ci` when missing or when its lock changed) — under
@@ -53,8 +57,8 @@
 //    kind of operation 150 times, against requests that make none);
 // 9. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
 //    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
-//    for this Worker, the template and the no-op;
-// 10. a side-by-side table: measure | this Worker | TS template | no-op.
+//    for this Worker, the template and the two no-ops;
+// 10. a side-by-side table: measure | this Worker | TS template | no-op | Rust no-op.
 // Figures are for this machine and `wrangler dev` (workerd, local KV, the release
 // build that scripts/build.sh makes); they compare runs on one machine, they do not predict production.
 import os from 'node:os';
@@ -103,6 +107,7 @@ const say = (line) => console.log(`bench: ${line}`);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
 const NOOP_PORT = 8796;
+const RUST_NOOP_PORT = 8794;
 const TEMPLATE_PORT = 8797;
 const STORAGE_PORT = 8795;
 const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
@@ -192,8 +197,12 @@ function combineRounds(rounds, name) {
   };
 }
 
-/** The same load against the no-op Worker; every answer checked. */
-async function benchNoop(url) {
+/**
+ * The same load against a no-op Worker (`name`): the same request, headers included (the
+ * bearer token and protocol version it ignores still pass the dev proxy and the runtime), every
+ * answer checked.
+ */
+async function benchNoop(url, name, headers) {
   let bad = 0;
   const [result, cpu] = await withCpu(url, () => autocannon({
     url,
@@ -201,13 +210,13 @@ async function benchNoop(url) {
     duration: DURATION_S,
     requests: [{
       method: 'POST',
-      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
       body: ADD_BODY,
       onResponse: (status, resBody) => { if (status !== 200 || !resBody.includes('"text":"5"')) bad++; },
     }],
   }));
   return {
-    name: `no-op Worker, the same load (${CONNECTIONS} conn, ${DURATION_S} s)`,
+    name: `${name}, the same load (${CONNECTIONS} conn, ${DURATION_S} s)`,
     cpu,
     requests: result.requests.total,
     rps: result.requests.average,
@@ -469,7 +478,7 @@ function revision() {
 
 /** The last table: one row per measure, a column per Worker (`–` where it does not apply). */
 function printSideBySide(rows) {
-  const head = ['measure', 'this Worker', 'TS template', 'no-op'];
+  const head = ['measure', 'this Worker', 'TS template', 'no-op', 'Rust no-op'];
   const body = rows.map((r) => head.map((_, i) => (r[i] === undefined || r[i] === null || r[i] === false ? '–' : String(r[i]))));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
@@ -510,22 +519,29 @@ async function main() {
     mkdirSync(ARTIFACTS, { recursive: true });
     const noopLog = createWriteStream(path.join(ARTIFACTS, 'wrangler-noop.log'));
     const noop = await startNoop({ port: NOOP_PORT, log: (line) => noopLog.write(`${line}\n`) });
+    let rustNoop;
     const ours = [];
     const floors = [];
+    const rustFloors = [];
     try {
+      say('the Rust no-op Worker (bench/noop-rs): its build, then wrangler dev');
+      rustNoop = await startNoop({ port: RUST_NOOP_PORT, rust: true, log: (line) => noopLog.write(`rust: ${line}\n`) });
+      const version = { 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION };
+      const sameRequest = { authorization: `Bearer ${httpToken}`, ...version };
       for (let round = 1; round <= ROUNDS; round++) {
-        say(`Streamable HTTP, round ${round} of ${ROUNDS}: this Worker, then the no-op Worker, ${CONNECTIONS} connections for ${DURATION_S} s each`);
-        ours.push(await benchStreamable({
-          origin: mcp.ORIGIN, token: httpToken, headers: { 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION }, name: 'POST /mcp tools/call add',
-        }));
-        floors.push(await benchNoop(noop.url));
+        say(`Streamable HTTP, round ${round} of ${ROUNDS}: this Worker, the no-op Worker, the Rust no-op, ${CONNECTIONS} connections for ${DURATION_S} s each`);
+        ours.push(await benchStreamable({ origin: mcp.ORIGIN, token: httpToken, headers: version, name: 'POST /mcp tools/call add' }));
+        floors.push(await benchNoop(noop.url, 'no-op Worker', sameRequest));
+        rustFloors.push(await benchNoop(rustNoop.url, 'Rust no-op Worker', sameRequest));
       }
     } finally {
       await noop.stop();
+      await rustNoop?.stop();
       noopLog.end();
     }
     const http = combineRounds(ours, 'POST /mcp tools/call add');
     const floor = combineRounds(floors, 'no-op Worker, the same load');
+    const rustFloor = combineRounds(rustFloors, 'Rust no-op Worker, the same load');
     say(`legacy SSE: ${ROUND_TRIPS} round trips on one session`);
     const sse = await benchSse(mcp, sseToken);
 
@@ -596,12 +612,13 @@ async function main() {
     const startup = await sizeAndStartup(writePrebuiltConfig);
     const tplStartup = TEMPLATE ? await sizeAndStartup(path.join(ROOT, 'bench/template/wrangler.toml')) : null;
     const noopStartup = await sizeAndStartup(path.join(ROOT, 'bench/noop/wrangler.toml'));
+    const rustNoopStartup = await sizeAndStartup(path.join(ROOT, 'bench/noop-rs/wrangler.toml'));
 
     console.log('');
     console.log(`MCP benchmark — ${new Date().toISOString().slice(0, 10)}, ${revision()}, node ${process.version}, `
       + `${os.cpus().length}× ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, wrangler dev (local workerd) on ${testEnv.WORKER_URL}`
       + (TEMPLATE ? `, the TS template on ${tpl.origin}` : ''));
-    printTable([warm, http, floor, sse, ...(TEMPLATE ? [tplWarm, tplHttp] : [])]);
+    printTable([warm, http, floor, rustFloor, sse, ...(TEMPLATE ? [tplWarm, tplHttp] : [])]);
     const pct = (a, b) => `${((100 * a) / b).toFixed(0)}%`;
     const ms = (x) => (Number.isFinite(x) ? x.toFixed(0) : '–');
     const ms1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
@@ -609,9 +626,12 @@ async function main() {
     console.log('');
     console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99 `
       + `(medians of ${ROUNDS} rounds each; req/s by round: this Worker ${http.each.join(', ')}, the no-op ${floor.each.join(', ')})`);
-    if (http.cpu && floor.cpu) {
-      console.log(`hot path CPU per call (medians): the Worker's workerd ${http.cpu.runtime.toFixed(3)} ms against the no-op's ${floor.cpu.runtime.toFixed(3)} ms; `
-        + `wrangler's dev proxy ${http.cpu.proxy.toFixed(3)} / ${floor.cpu.proxy.toFixed(3)} ms and wrangler ${http.cpu.wrangler.toFixed(3)} / ${floor.cpu.wrangler.toFixed(3)} ms, which share the cores`);
+    console.log(`hot path against the Rust no-op (a worker-rs Worker's floor): this Worker ${pct(http.rps, rustFloor.rps)} of its throughput; `
+      + `the Rust no-op ${pct(rustFloor.rps, floor.rps)} of the no-op's (req/s by round: ${rustFloor.each.join(', ')})`);
+    if (http.cpu && floor.cpu && rustFloor.cpu) {
+      const three = (k) => `${http.cpu[k].toFixed(3)} / ${floor.cpu[k].toFixed(3)} / ${rustFloor.cpu[k].toFixed(3)} ms`;
+      console.log(`hot path CPU per call (medians), this Worker / the no-op / the Rust no-op: the Worker's workerd ${three('runtime')}; `
+        + `wrangler's dev proxy ${three('proxy')} and wrangler ${three('wrangler')}, which share the cores`);
     }
     console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows.times).toFixed(0)} ms, fastest ${Math.min(...flows.times).toFixed(0)} ms (${FLOWS} flows)`);
     console.log(`one authorization by hand (registration → code → token; the median of ${BY_HAND}), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
@@ -649,12 +669,15 @@ async function main() {
     const flowCpu = (f) => (f.cpu ? `${ms1(f.cpu.runtime)} / ${ms1(f.cpu.proxy)}` : 'not read');
     console.log('');
     printSideBySide([
-      [`${hot}: req/s`, ms(http.rps), T && ms(tplHttp.rps), ms(floor.rps)],
-      [`${hot}: p50 / p99 ms`, `${http.p50} / ${http.p99}`, T && `${tplHttp.p50} / ${tplHttp.p99}`, `${floor.p50} / ${floor.p99}`],
-      [`${hot}: responses (bad)`, `${http.requests} (${http.errors})`, T && `${tplHttp.requests} (${tplHttp.errors})`, `${floor.requests} (${floor.errors})`],
-      [`${hot}: throughput, share of the no-op`, pct(http.rps, floor.rps), T && pct(tplHttp.rps, floor.rps), '100%'],
-      [`${hot}: CPU per call, the Worker's workerd, ms`, cpuMs(http, 'runtime'), T && cpuMs(tplHttp, 'runtime'), cpuMs(floor, 'runtime')],
-      [`${hot}: CPU per call, wrangler's proxy + wrangler, ms`, cpuMs(http, 'proxy', 'wrangler'), T && cpuMs(tplHttp, 'proxy', 'wrangler'), cpuMs(floor, 'proxy', 'wrangler')],
+      [`${hot}: req/s`, ms(http.rps), T && ms(tplHttp.rps), ms(floor.rps), ms(rustFloor.rps)],
+      [`${hot}: p50 / p99 ms`, `${http.p50} / ${http.p99}`, T && `${tplHttp.p50} / ${tplHttp.p99}`, `${floor.p50} / ${floor.p99}`, `${rustFloor.p50} / ${rustFloor.p99}`],
+      [`${hot}: responses (bad)`, `${http.requests} (${http.errors})`, T && `${tplHttp.requests} (${tplHttp.errors})`, `${floor.requests} (${floor.errors})`,
+        `${rustFloor.requests} (${rustFloor.errors})`],
+      [`${hot}: throughput, share of the no-op`, pct(http.rps, floor.rps), T && pct(tplHttp.rps, floor.rps), '100%', pct(rustFloor.rps, floor.rps)],
+      [`${hot}: throughput, share of the Rust no-op`, pct(http.rps, rustFloor.rps), T && pct(tplHttp.rps, rustFloor.rps), pct(floor.rps, rustFloor.rps), '100%'],
+      [`${hot}: CPU per call, the Worker's workerd, ms`, cpuMs(http, 'runtime'), T && cpuMs(tplHttp, 'runtime'), cpuMs(floor, 'runtime'), cpuMs(rustFloor, 'runtime')],
+      [`${hot}: CPU per call, wrangler's proxy + wrangler, ms`, cpuMs(http, 'proxy', 'wrangler'), T && cpuMs(tplHttp, 'proxy', 'wrangler'), cpuMs(floor, 'proxy', 'wrangler'),
+        cpuMs(rustFloor, 'proxy', 'wrangler')],
       [`first ${WARMUP} calls of a new token, sequential: p50 ms`, ms1(warm.p50), T && ms1(tplWarm.p50)],
       [`new token: initialize, median ms (${FLOWS})`, ms1(firstOf(flows, 'initializeMs')), T && ms1(firstOf(tplFlows, 'initializeMs'))],
       [`new token: notifications/initialized, median ms`, ms1(firstOf(flows, 'initializedMs')), T && ms1(firstOf(tplFlows, 'initializedMs'))],
@@ -667,11 +690,11 @@ async function main() {
       ['one authorization by hand: HTTP requests (browser hops)', `${byHandRequests(breakdown)} (${byHandRequests(breakdown) - 2})`,
         T && `${byHandRequests(tplBreakdown)} (${tplBreakdown.result.browserHops})`],
       ['one authorization by hand: WorkOS calls by the Worker', breakdown.server, T && tplBreakdown.server],
-      ['deploy bundle (wrangler --dry-run): KiB / gzip KiB', size(startup), T && size(tplStartup), size(noopStartup)],
-      [`start-up (wrangler check startup): busy median ms (${STARTUP_RUNS})`, busy(startup), T && busy(tplStartup), busy(noopStartup)],
-      ['start-up: span median ms', span(startup), T && span(tplStartup), span(noopStartup)],
+      ['deploy bundle (wrangler --dry-run): KiB / gzip KiB', size(startup), T && size(tplStartup), size(noopStartup), size(rustNoopStartup)],
+      [`start-up (wrangler check startup): busy median ms (${STARTUP_RUNS})`, busy(startup), T && busy(tplStartup), busy(noopStartup), busy(rustNoopStartup)],
+      ['start-up: span median ms', span(startup), T && span(tplStartup), span(noopStartup), span(rustNoopStartup)],
     ]);
-    console.log(`(tools/call add: this Worker and the no-op, medians of ${ROUNDS} rounds of ${DURATION_S} s taken in turn; `
+    console.log(`(tools/call add: this Worker and the two no-ops, medians of ${ROUNDS} rounds of ${DURATION_S} s taken in turn; `
       + `the TS template, one round of ${DURATION_S} s. OAuth flows: the two sides in turn.)`);
     return 0;
   } catch (err) {
