@@ -2,7 +2,7 @@
 # Builds the Worker (build/index.js + build/index_bg.wasm) with worker-build, using the
 # cargo-installed wasm-bindgen and npm's esbuild so worker-build downloads nothing.
 # worker-build's own wasm-opt step is off (Cargo.toml metadata: it would download binaryen from
-# GitHub); the release build runs npm's binaryen below instead.
+# GitHub); the release build runs npm's binaryen instead (scripts/optimize-wasm.sh).
 # wrangler runs this as its [build] command; `scripts/build.sh --dev` makes a debug build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,18 +29,7 @@ worker-build "$mode" "${cargo_features[@]}"
 
 wasm=build/index_bg.wasm
 if [ "$mode" = --release ] && [ -z "${WASM_KEEP_NAMES:-}" ]; then
-  # wasm-opt from npm's binaryen (Debian's is too old for what rustc emits), with the features
-  # rustc enables for wasm32 and the exception handling wasm-bindgen's glue uses (named: the
-  # stripped module has no target_features section). -O1:
-  # measured on this Worker, it makes the gzip smaller, while -Os/-Oz/-O2 make the raw file
-  # smaller but the gzip larger (docs/performance.md); merging identical functions
-  # (--duplicate-function-elimination) saves 0.3 KB more.
-  features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-mutable-globals
-    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-exception-handling)
-  node node_modules/binaryen/bin/wasm-opt -O1 --duplicate-function-elimination "${features[@]}" "$wasm" -o "$wasm.opt"
-  mv "$wasm.opt" "$wasm"
-  # Without custom sections (names of the glue, producers, features): none is read at run time.
-  node scripts/strip-wasm.mjs "$wasm"
+  bash scripts/optimize-wasm.sh "$wasm"
 fi
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
