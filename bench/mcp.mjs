@@ -35,7 +35,7 @@
 //    the processes of each `wrangler dev` (Linux /proc: the workerd running the Worker, the
 //    workerd of wrangler's dev proxy that every request passes, wrangler's Node process); and the
 //    same again against bench/noop-rs, the no-op in Rust on `worker` (built as this Worker is, on
-//    127.0.0.1:8794): what a worker-rs Worker costs before it does anything of its own, and
+//    127.0.0.1:8798): what a worker-rs Worker costs before it does anything of its own, and
 //    this Worker's share of its throughput beside the JS no-op's;
 // 7. the TypeScript system this Worker replaces — bench/template, our reconstruction of Cloudflare's
 //    remote-mcp-authkit template (workers-oauth-provider, agents' McpAgent, @workos-inc/node, hono;
@@ -107,7 +107,7 @@ const say = (line) => console.log(`bench: ${line}`);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
 const NOOP_PORT = 8796;
-const RUST_NOOP_PORT = 8794;
+const RUST_NOOP_PORT = 8798;
 const TEMPLATE_PORT = 8797;
 const STORAGE_PORT = 8795;
 const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
