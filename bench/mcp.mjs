@@ -126,26 +126,22 @@ function kvStats() {
 }
 
 /**
- * POST /mcp `tools/call add` under autocannon; each response's status and body checked (200, the
- * sum) as the no-op's are: the load generator shares the machine, so it does the same work for
- * every Worker.
+ * `tools/call add` POSTed to `url` under autocannon, with `headers` beside the JSON ones; each
+ * response's status and body checked (200, the sum). Every Worker gets the same load: this one,
+ * the template (its session in `headers`) and the no-ops (the very request this Worker gets: the
+ * bearer token and protocol version they ignore still pass the dev proxy and the runtime). The
+ * load generator shares the machine, so it does the same work for each.
  */
-async function benchStreamable({ origin, token, headers = {}, name }) {
+async function benchLoad({ url, headers, name }) {
   let bad = 0;
   let firstBad;
-  const [result, cpu] = await withCpu(origin, () => autocannon({
-    url: `${origin}/mcp`,
+  const [result, cpu] = await withCpu(url, () => autocannon({
+    url,
     connections: CONNECTIONS,
     duration: DURATION_S,
     requests: [{
       method: 'POST',
-      path: '/mcp',
-      headers: {
-        authorization: `Bearer ${token}`,
-        accept: 'application/json, text/event-stream',
-        'content-type': 'application/json',
-        ...headers,
-      },
+      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
       body: ADD_BODY,
       onResponse: (status, resBody) => {
         if (status !== 200 || !resBody.includes('"text":"5"')) {
@@ -194,36 +190,6 @@ function combineRounds(rounds, name) {
     cpu: rounds.every((r) => r.cpu)
       ? Object.fromEntries(Object.keys(rounds[0].cpu).map((k) => [k, median(rounds.map((r) => r.cpu[k]))]))
       : null,
-  };
-}
-
-/**
- * The same load against a no-op Worker (`name`): the same request, headers included (the
- * bearer token and protocol version it ignores still pass the dev proxy and the runtime), every
- * answer checked.
- */
-async function benchNoop(url, name, headers) {
-  let bad = 0;
-  const [result, cpu] = await withCpu(url, () => autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    requests: [{
-      method: 'POST',
-      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
-      body: ADD_BODY,
-      onResponse: (status, resBody) => { if (status !== 200 || !resBody.includes('"text":"5"')) bad++; },
-    }],
-  }));
-  return {
-    name: `${name}, the same load (${CONNECTIONS} conn, ${DURATION_S} s)`,
-    cpu,
-    requests: result.requests.total,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    kv: null,
-    errors: result.errors + result.timeouts + result.non2xx + bad,
   };
 }
 
@@ -526,13 +492,12 @@ async function main() {
     try {
       say('the Rust no-op Worker (bench/noop-rs): its build, then wrangler dev');
       rustNoop = await startNoop({ port: RUST_NOOP_PORT, rust: true, log: (line) => noopLog.write(`rust: ${line}\n`) });
-      const version = { 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION };
-      const sameRequest = { authorization: `Bearer ${httpToken}`, ...version };
+      const headers = { authorization: `Bearer ${httpToken}`, 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION };
       for (let round = 1; round <= ROUNDS; round++) {
         say(`Streamable HTTP, round ${round} of ${ROUNDS}: this Worker, the no-op Worker, the Rust no-op, ${CONNECTIONS} connections for ${DURATION_S} s each`);
-        ours.push(await benchStreamable({ origin: mcp.ORIGIN, token: httpToken, headers: version, name: 'POST /mcp tools/call add' }));
-        floors.push(await benchNoop(noop.url, 'no-op Worker', sameRequest));
-        rustFloors.push(await benchNoop(rustNoop.url, 'Rust no-op Worker', sameRequest));
+        ours.push(await benchLoad({ url: `${mcp.ORIGIN}/mcp`, headers, name: 'POST /mcp tools/call add' }));
+        floors.push(await benchLoad({ url: noop.url, headers, name: 'no-op Worker' }));
+        rustFloors.push(await benchLoad({ url: rustNoop.url, headers, name: 'Rust no-op Worker' }));
       }
     } finally {
       await noop.stop();
@@ -572,10 +537,9 @@ async function main() {
       const { token } = await tpl.accessToken(ALICE);
       const { sessionId } = await tpl.openSession(token);
       tplWarm = await benchTemplateWarmup(tpl, token, sessionId);
-      tplHttp = await benchStreamable({
-        origin: template.url,
-        token,
-        headers: { 'mcp-session-id': sessionId, 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION },
+      tplHttp = await benchLoad({
+        url: `${template.url}/mcp`,
+        headers: { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION },
         name: 'TS template: POST /mcp tools/call add, one session',
       });
     }
