@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createStack } from '../tests/e2e/stack.mjs';
+import { createStack, wranglerDev } from '../tests/e2e/stack.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -98,11 +98,12 @@ export const median = (xs) => {
 
 /**
  * `wrangler dev --config <config>` (the project's pinned wrangler) on 127.0.0.1:`port`, extra
- * arguments after; resolves {url, stop()} once `ready(url)` resolves true (polled, 60 s at most).
+ * arguments after (`inspector: false`: without wrangler's DevTools inspector); resolves
+ * {url, stop()} once `ready(url)` resolves true (polled, 60 s at most).
  */
-async function startWranglerDev({ config, port, args = [], log, ready, what }) {
+async function startWranglerDev({ config, port, args = [], log, ready, what, inspector = true }) {
   const { spawnNode, stopChild, eachLine } = await import('../dev/child.mjs');
-  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--config', config,
+  const child = spawnNode([...wranglerDev(inspector), '--config', config,
     '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', ...args], {
     cwd: ROOT, group: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' },
   });
@@ -152,26 +153,32 @@ export async function startNoop({ port, log, rust = false }) {
 }
 
 /** The operations bench/storage's Worker makes, one per request, by path. */
-export const STORAGE_OPS = ['kv-get', 'kv-put', 'kv-delete', 'do-new', 'do-live', 'do-put', 'do-alarm'];
+export const STORAGE_OPS = ['kv-get', 'kv-put', 'kv-delete', 'do-new', 'do-live', 'do-put', 'do-alarm', 'fetch'];
 
 /**
  * What one local storage operation costs (bench/storage under `wrangler dev` on `port`, its KV
  * and Durable Objects in `persistTo`): for each of STORAGE_OPS, `requests` sequential requests
  * that make it, less as many that make none, in `rounds` rounds that take every operation in
- * turn (the machine's drift falls on all); CPU per operation of the runtime's workerd and of
- * wrangler's dev proxy (`devCpuMs`), and wall time. `do-put` and `do-alarm` include their
- * request to the (live) object: subtract `do-live` for the operation alone.
- * Resolves {op: {runtime, proxy, wallMs}}, or null when /proc cannot be read.
+ * turn (the machine's drift falls on all); CPU per operation of the runtime's workerd, of
+ * wrangler's dev proxy and of wrangler's Node process (`devCpuMs`), and wall time. `do-put` and
+ * `do-alarm` include their request to the (live) object: subtract `do-live` for the operation
+ * alone. `fetch` is an outbound request to a server of this process that answers at once.
+ * `inspector: false`: without wrangler's DevTools inspector (dev/wrangler-dev-no-inspector.mjs).
+ * Resolves {op: {runtime, proxy, wrangler, wallMs}}, or null when /proc cannot be read.
  */
-export async function storageCosts({ port, log, persistTo, requests = 150, rounds = 5 }) {
+export async function storageCosts({ port, log, persistTo, requests = 150, rounds = 5, inspector = true }) {
+  const { createServer } = await import('node:http');
+  const target = createServer((_, res) => res.end('ok'));
+  await new Promise((resolve) => target.listen(0, '127.0.0.1', resolve));
   const server = await startWranglerDev({
-    config: path.join(ROOT, 'bench/storage/wrangler.toml'), port, log, what: 'the storage-cost Worker',
-    args: ['--persist-to', persistTo],
+    config: path.join(ROOT, 'bench/storage/wrangler.toml'), port, log, what: 'the storage-cost Worker', inspector,
+    args: ['--persist-to', persistTo, '--var', `FETCH_URL:http://127.0.0.1:${target.address().port}/`],
     ready: async (base) => (await fetch(`${base}/none`, { signal: AbortSignal.timeout(5000) })).ok,
-  });
+  }).catch((err) => { target.close(); throw err; });
   try {
     const ops = ['none', ...STORAGE_OPS];
-    const sum = Object.fromEntries(ops.map((op) => [op, { runtime: 0, proxy: 0, wallMs: 0 }]));
+    const KEYS = ['runtime', 'proxy', 'wrangler', 'wallMs'];
+    const sum = Object.fromEntries(ops.map((op) => [op, Object.fromEntries(KEYS.map((k) => [k, 0]))]));
     const batch = Math.ceil(requests / rounds);
     const run = async (op, n) => {
       const [wallMs, spent] = await cpuDuring(port, async () => {
@@ -183,21 +190,20 @@ export async function storageCosts({ port, log, persistTo, requests = 150, round
         }
         return performance.now() - start;
       }, { settleMs: 100 });
-      return spent ? { runtime: spent.runtime, proxy: spent.proxy, wallMs } : null;
+      return spent ? { ...spent, wallMs } : null;
     };
     for (const op of ops) await run(op, 5); // every path once before anything counts
     for (let round = 0; round < rounds; round++) {
       for (const op of ops) {
         const c = await run(op, batch);
         if (!c) return null;
-        for (const k of ['runtime', 'proxy', 'wallMs']) sum[op][k] += c[k] / (batch * rounds);
+        for (const k of KEYS) sum[op][k] += c[k] / (batch * rounds);
       }
     }
-    return Object.fromEntries(STORAGE_OPS.map((op) => [op, {
-      runtime: sum[op].runtime - sum.none.runtime, proxy: sum[op].proxy - sum.none.proxy, wallMs: sum[op].wallMs - sum.none.wallMs,
-    }]));
+    return Object.fromEntries(STORAGE_OPS.map((op) => [op, Object.fromEntries(KEYS.map((k) => [k, sum[op][k] - sum.none[k]]))]));
   } finally {
     await server.stop();
+    target.close();
   }
 }
 
@@ -223,9 +229,9 @@ export async function ensureTemplateInstalled({ say }) {
  * local KV and Durable Objects in `persistTo`; `vars` are passed as --var (WorkOS's address, the
  * secrets). Resolves {url, stop()} once its authorization-server metadata answers.
  */
-export function startTemplate({ port, log, vars, persistTo }) {
+export function startTemplate({ port, log, vars, persistTo, inspector = true }) {
   return startWranglerDev({
-    config: path.join(ROOT, 'bench/template/wrangler.toml'), port, log, what: 'the template Worker',
+    config: path.join(ROOT, 'bench/template/wrangler.toml'), port, log, what: 'the template Worker', inspector,
     args: ['--persist-to', persistTo, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     ready: async (base) => {
       const r = await fetch(`${base}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(5000) });

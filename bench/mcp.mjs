@@ -48,13 +48,17 @@
 // 8. the full OAuth flow (discovery → registration → sign-in at the emulator → consent → token)
 //    --flows times on each side, the two sides in turn: median and fastest; after each flow (not
 //    timed with it) the new token's first calls: initialize, notifications/initialized and the
-//    first `tools/call add`; the CPU each side's `wrangler dev` spent per flow (its workerd and
-//    its dev proxy); then three authorizations by hand on each side, in turn, each HTTP hop
-//    timed, the one of median total shown with the WorkOS requests it caused (the front's
-//    request log: the browser's sign-in and the Worker's own calls) and, for this Worker, the
-//    KV and Durable Object operations its `Server-Timing` reported; then what one local KV or
-//    Durable Object operation costs under `wrangler dev` (bench/storage on 127.0.0.1:8795: each
-//    kind of operation 150 times, against requests that make none);
+//    first `tools/call add`; the CPU each side's `wrangler dev` spent per flow (its workerd, its
+//    dev proxy, wrangler's Node process); then three authorizations by hand on each side, in
+//    turn, each HTTP hop timed, the one of median total shown with the WorkOS requests it caused
+//    (the front's request log: the browser's sign-in and the Worker's own calls) and, for this
+//    Worker, the KV and Durable Object operations its `Server-Timing` reported; then the flows
+//    again with both Workers restarted without wrangler's DevTools inspector
+//    (dev/wrangler-dev-no-inspector.mjs: the same engine; the `wrangler dev` command relays the
+//    DevTools events of every subrequest to wrangler's processes, which production does not);
+//    then what one local KV or Durable Object operation, or an outbound request, costs, with and
+//    without the inspector (bench/storage on 127.0.0.1:8795: each kind 150 times, against
+//    requests that make none);
 // 9. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
 //    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
 //    for this Worker, the template and the two no-ops;
@@ -200,11 +204,11 @@ function combineRounds(rounds, name) {
  * Each side's `wrangler dev` on `port` is read for the CPU its processes spent on the flows
  * (`cpuDuring`; each flow's answer may leave background work, so the reading after it waits
  * FLOW_SETTLE_MS, which is not in the flow's time). Returns, per side, {times, first: [...],
- * cpu: {runtime, proxy} per flow, or null}.
+ * cpu: {runtime, proxy, wrangler} per flow, or null}.
  */
 const FLOW_SETTLE_MS = 100;
 async function benchFlowsInTurn(sides) {
-  const out = sides.map(() => ({ times: [], first: [], cpu: { runtime: 0, proxy: 0 } }));
+  const out = sides.map(() => ({ times: [], first: [], cpu: { runtime: 0, proxy: 0, wrangler: 0 } }));
   for (let i = 0; i < FLOWS; i++) {
     for (const [k, { flow, firstCalls, port }] of sides.entries()) {
       const [token, spent] = await cpuDuring(port, async () => {
@@ -215,8 +219,7 @@ async function benchFlowsInTurn(sides) {
       }, { settleMs: FLOW_SETTLE_MS });
       if (!token) throw new Error('a flow ended without a token');
       if (spent && out[k].cpu) {
-        out[k].cpu.runtime += spent.runtime / FLOWS;
-        out[k].cpu.proxy += spent.proxy / FLOWS;
+        for (const key of Object.keys(out[k].cpu)) out[k].cpu[key] += spent[key] / FLOWS;
       } else {
         out[k].cpu = null;
       }
@@ -468,6 +471,7 @@ async function main() {
   let template;
   let templateLog;
   let templateState;
+  let templateOptions;
   try {
     if (TEMPLATE) await ensureTemplateInstalled({ say });
     const started = await startBenchStack({ say });
@@ -519,7 +523,7 @@ async function main() {
       const { CLIENT_ID } = await import('../dev/emulator.mjs');
       templateState = mkdtempSync(path.join(os.tmpdir(), 'bench-template-'));
       templateLog = createWriteStream(path.join(ARTIFACTS, 'wrangler-template.log'));
-      template = await startTemplate({
+      templateOptions = {
         port: TEMPLATE_PORT,
         persistTo: templateState,
         log: (line) => templateLog.write(`${line}\n`),
@@ -531,7 +535,8 @@ async function main() {
           WORKOS_API_HTTPS: 'false',
           COOKIE_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
         },
-      });
+      };
+      template = await startTemplate(templateOptions);
       tpl = await templateClient({ origin: template.url, protocolVersion: mcp.LATEST_PROTOCOL_VERSION });
       say('TS template: signing in as Alice (the SDK\'s auth()), one MCP session, the same load in it');
       const { token } = await tpl.accessToken(ALICE);
@@ -546,7 +551,7 @@ async function main() {
 
     say(`OAuth: ${FLOWS} full flows on each side, in turn (each followed by the new token's first calls), `
       + `then ${BY_HAND} by hand on each side with each hop's breakdown`);
-    const [flows, tplFlows] = await benchFlowsInTurn([
+    const flowSides = [
       {
         flow: async () => (await mcp.accessToken(ALICE, '/mcp')).token,
         firstCalls: (token) => ourFirstCalls(mcp, token),
@@ -555,20 +560,36 @@ async function main() {
       ...(TEMPLATE ? [{
         flow: async () => (await tpl.accessToken(ALICE)).token, firstCalls: (token) => templateFirstCalls(tpl, token), port: TEMPLATE_PORT,
       }] : []),
-    ]);
+    ];
+    const [flows, tplFlows] = await benchFlowsInTurn(flowSides);
     const [breakdown, tplBreakdown] = await byHandInTurn(control, [
       () => flowBreakdown(started.oauth),
       ...(TEMPLATE ? [() => tpl.authorizeByHand()] : []),
     ]);
+    // The same flows with both Workers on wrangler's dev engine without its DevTools inspector
+    // (dev/wrangler-dev-no-inspector.mjs): under `wrangler dev` each subrequest (a WorkOS call,
+    // a Durable Object request) also costs wrangler's processes the relay of its DevTools
+    // events, which production does not have (bench/storage's `fetch` and object rows).
+    say(`OAuth: the ${FLOWS} flows on each side again, both Workers without wrangler's DevTools inspector`);
+    await stack.restartWorker({ inspector: false });
+    if (TEMPLATE) {
+      await template.stop();
+      template = await startTemplate({ ...templateOptions, inspector: false });
+    }
+    const [quietFlows, quietTplFlows] = await benchFlowsInTurn(flowSides);
     if (TEMPLATE) {
       await template.stop();
       template = null;
     }
-    say('what one local KV or Durable Object operation costs (bench/storage)');
-    const storageState = mkdtempSync(path.join(os.tmpdir(), 'bench-storage-'));
+    say('what one local KV or Durable Object operation, or outbound request, costs (bench/storage), with and without the inspector');
     const storageLog = createWriteStream(path.join(ARTIFACTS, 'wrangler-storage.log'));
-    const storage = await storageCosts({ port: STORAGE_PORT, persistTo: storageState, log: (line) => storageLog.write(`${line}\n`) })
-      .finally(() => rmSync(storageState, { recursive: true, force: true }));
+    const storageRun = async (inspector) => {
+      const storageState = mkdtempSync(path.join(os.tmpdir(), 'bench-storage-'));
+      return storageCosts({ port: STORAGE_PORT, persistTo: storageState, inspector, log: (line) => storageLog.write(`${line}\n`) })
+        .finally(() => rmSync(storageState, { recursive: true, force: true }));
+    };
+    const storage = await storageRun(true);
+    const quietStorage = await storageRun(false);
 
     say(`size and start-up (${STARTUP_RUNS} profiles of each Worker)`);
     const wasm = readFileSync(path.join(ROOT, 'build/index_bg.wasm'));
@@ -598,17 +619,21 @@ async function main() {
         + `wrangler's dev proxy ${three('proxy')} and wrangler ${three('wrangler')}, which share the cores`);
     }
     console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows.times).toFixed(0)} ms, fastest ${Math.min(...flows.times).toFixed(0)} ms (${FLOWS} flows)`);
+    console.log(`OAuth flow without wrangler's DevTools inspector: median ${median(quietFlows.times).toFixed(0)} ms, fastest ${Math.min(...quietFlows.times).toFixed(0)} ms`
+      + (TEMPLATE ? `; the TS template's ${median(quietTplFlows.times).toFixed(0)} / ${Math.min(...quietTplFlows.times).toFixed(0)} ms` : ''));
     console.log(`one authorization by hand (registration → code → token; the median of ${BY_HAND}), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
     for (const r of breakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
     console.log(`  WorkOS requests: ${breakdown.server} by the Worker (${breakdown.paths.join(', ')}), ${breakdown.browser} by the browser (sign-in)`);
     const ops = storageTotals(breakdown.result.rows);
     console.log(`  storage, as the Worker's Server-Timing reports it: KV reads ${ops.reads}, KV writes ${ops.writes} (deletes included), `
       + `requests to grants' Durable Objects ${ops.objectRequests} (what the object does at POST /authorize is not reported)`);
-    if (storage) {
-      const op = (k) => `${storage[k].runtime.toFixed(2)} + ${storage[k].proxy.toFixed(2)}`;
-      console.log('local storage under wrangler dev (bench/storage), CPU per operation, the runtime\'s workerd + wrangler\'s proxy, ms: '
+    for (const [costs, how] of [[storage, 'under wrangler dev'], [quietStorage, 'without wrangler\'s DevTools inspector']]) {
+      if (!costs) continue;
+      const op = (k) => `${costs[k].runtime.toFixed(2)} + ${costs[k].proxy.toFixed(2)} + ${costs[k].wrangler.toFixed(2)}`;
+      console.log(`local storage ${how} (bench/storage), CPU per operation, the runtime's workerd + wrangler's proxy + wrangler, ms: `
         + `KV get ${op('kv-get')}, put ${op('kv-put')}, delete ${op('kv-delete')}; a Durable Object's first request ${op('do-new')}, `
-        + `a request to a live object ${op('do-live')}, with a storage put ${op('do-put')}, with an alarm set ${op('do-alarm')}`);
+        + `a request to a live object ${op('do-live')}, with a storage put ${op('do-put')}, with an alarm set ${op('do-alarm')}; `
+        + `an outbound request ${op('fetch')}`);
     }
     console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `
       + (startup.upload ? `${startup.upload.kib} KiB, gzip ${startup.upload.gzipKib} KiB` : 'not reported by wrangler'));
@@ -630,7 +655,7 @@ async function main() {
     const span = (p) => (p ? ms1(median(p.runs.map((r) => r.spanMs))) : undefined);
     const hot = `tools/call add, ${CONNECTIONS} conn`;
     const byHandRequests = (b) => b.result.rows.length;
-    const flowCpu = (f) => (f.cpu ? `${ms1(f.cpu.runtime)} / ${ms1(f.cpu.proxy)}` : 'not read');
+    const flowCpu = (f) => (f.cpu ? `${ms1(f.cpu.runtime)} / ${ms1(f.cpu.proxy)} / ${ms1(f.cpu.wrangler)}` : 'not read');
     console.log('');
     printSideBySide([
       [`${hot}: req/s`, ms(http.rps), T && ms(tplHttp.rps), ms(floor.rps), ms(rustFloor.rps)],
@@ -649,7 +674,10 @@ async function main() {
       [`new token: initialize → first result, median ms`, ms1(firstTotal(flows)), T && ms1(firstTotal(tplFlows))],
       [`OAuth flow, SDK auth() + sign-in: median / fastest ms (${FLOWS})`, `${ms(median(flows.times))} / ${ms(Math.min(...flows.times))}`,
         T && `${ms(median(tplFlows.times))} / ${ms(Math.min(...tplFlows.times))}`],
-      ['OAuth flow: CPU per flow, the Worker\'s workerd / wrangler\'s proxy, ms', flowCpu(flows), T && flowCpu(tplFlows)],
+      ['OAuth flow: CPU per flow, the Worker\'s workerd / wrangler\'s proxy / wrangler, ms', flowCpu(flows), T && flowCpu(tplFlows)],
+      [`OAuth flow, no DevTools inspector: median / fastest ms (${FLOWS})`, `${ms(median(quietFlows.times))} / ${ms(Math.min(...quietFlows.times))}`,
+        T && `${ms(median(quietTplFlows.times))} / ${ms(Math.min(...quietTplFlows.times))}`],
+      ['OAuth flow, no DevTools inspector: CPU per flow, the same three, ms', flowCpu(quietFlows), T && flowCpu(quietTplFlows)],
       [`one authorization by hand: ms (median of ${BY_HAND})`, ms(breakdown.result.total), T && ms(tplBreakdown.result.total)],
       ['one authorization by hand: HTTP requests (browser hops)', `${byHandRequests(breakdown)} (${byHandRequests(breakdown) - 2})`,
         T && `${byHandRequests(tplBreakdown)} (${tplBreakdown.result.browserHops})`],

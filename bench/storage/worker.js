@@ -1,7 +1,8 @@
 // What one storage operation costs under `wrangler dev` (bench/mcp.mjs prints it beside the
 // OAuth flow): each request makes at most one operation, named by its path. Local KV and
 // Durable Objects are simulated by workerd itself (SQLite and files), so their CPU is the
-// runtime's, not the calling Worker's.
+// runtime's, not the calling Worker's. `/fetch` is a plain outbound request (to FETCH_URL, a
+// server the benchmark runs): what any subrequest costs, storage or not.
 const VALUE = 'x'.repeat(800); // about a grant record's size
 
 export class Store {
@@ -33,6 +34,7 @@ export default {
       case '/do-live': await (await object('live').fetch('https://store/')).text(); break;
       case '/do-put': await (await object('live').fetch('https://store/put')).text(); break;
       case '/do-alarm': await (await object('live').fetch('https://store/alarm')).text(); break;
+      case '/fetch': await (await fetch(env.FETCH_URL)).text(); break;
       default: return new Response('unknown operation', { status: 404 });
     }
     return new Response('ok');

@@ -99,8 +99,17 @@ export function writePrebuiltConfig(dir) {
   return file;
 }
 
-export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config, features = 'conformance-fixtures' } = {}) {
-  const child = spawnNode([path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev', '--env', 'local',
+/**
+ * The node arguments that start `wrangler dev` (the project's pinned wrangler); with
+ * `inspector: false` the same engine without wrangler's DevTools inspector
+ * (dev/wrangler-dev-no-inspector.mjs, for the benchmark). Its arguments follow.
+ */
+export const wranglerDev = (inspector = true) => (inspector
+  ? [path.join(ROOT, 'node_modules/.bin/wrangler'), 'dev']
+  : [path.join(ROOT, 'dev/wrangler-dev-no-inspector.mjs')]);
+
+export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, config, features = 'conformance-fixtures', inspector = true } = {}) {
+  const child = spawnNode([...wranglerDev(inspector), '--env', 'local',
     ...(config ? ['--config', config] : []),
     '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile, '--persist-to', persistDir,
     '--show-interactive-dev-session=false', '--log-level', 'log'], {
@@ -180,7 +189,9 @@ export async function waitForWorker(wrangler, log, say, workerUrl = WORKER_URL) 
  * @param {string} [opts.features] the build's cargo features (default: the conformance fixtures;
  *   '' builds as `wrangler deploy` does)
  * @returns {{start: () => Promise<{workerUrl: string, workosUrl: string, authkitWorkerUrl?: string, authkitUrl: string, seeded: object, testEnv: object}>,
- *   stop: () => Promise<void>}}
+ *   restartWorker: (opts: {inspector: boolean}) => Promise<void>, stop: () => Promise<void>}}
+ *   (`restartWorker`: the Worker again on its port, with its env file, local state and build as
+ *   they are, with or without wrangler's DevTools inspector; after `start()`)
  */
 export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {}, authkitWorker = true, features }) {
   mkdirSync(artifacts, { recursive: true });
@@ -191,6 +202,7 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
   let stack;
   let wrangler;
   let authkitWrangler;
+  let envFile;
   let stopping;
   const stop = () => (stopping ??= (async () => {
     if (wrangler) say('stopping the Worker(s) (wrangler dev)');
@@ -211,7 +223,7 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
           if (!/^(front|emulator|authkit): /.test(line)) say(line);
         },
       });
-      const envFile = writeWorkerEnv(tmp, stack.url, workerEnv);
+      envFile = writeWorkerEnv(tmp, stack.url, workerEnv);
       say(`starting the Worker: wrangler dev on ${WORKER_URL} (runs the build first; the first build can take minutes)`);
       wrangler = startWrangler(envFile, path.join(tmp, 'state'), wranglerLog, { features });
       say(`Worker ready after ${await waitForWorker(wrangler, wranglerLog, say)}`);
@@ -260,5 +272,11 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
   };
   /** The front's contract report (dev/contract.mjs): operations exercised, violations, probes. */
   const contract = () => stack?.control.contract();
-  return { start, stop, contract };
+  const restartWorker = async ({ inspector }) => {
+    await stopChild(wrangler);
+    say(`restarting the Worker on ${WORKER_URL} ${inspector ? 'under wrangler dev' : 'without wrangler\'s DevTools inspector'}`);
+    wrangler = startWrangler(envFile, path.join(tmp, 'state'), wranglerLog, { features, config: writePrebuiltConfig(tmp), inspector });
+    say(`Worker ready after ${await waitForWorker(wrangler, wranglerLog, say)}`);
+  };
+  return { start, restartWorker, stop, contract };
 }
