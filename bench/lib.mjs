@@ -243,7 +243,9 @@ export function startTemplate({ port, log, vars, persistTo, inspector = true }) 
 /**
  * The deploy bundle of the built Worker (`wrangler deploy --dry-run`, nothing uploaded) and its
  * start-up profile (`wrangler check startup`, `runs` times). Busy is the profile's sampled time
- * outside `(idle)`; span is the profile's duration. Resolves {upload: {kib, gzipKib}, runs: [{busyMs, spanMs}]}.
+ * outside `(idle)`; span is the profile's duration; samples, how many the profile holds (a start-up
+ * of a few milliseconds gets few: busy is as coarse as they are). Resolves {upload: {kib, gzipKib},
+ * runs: [{busyMs, spanMs, samples}]}.
  */
 export async function startupProfile({ config, dir, runs }) {
   const { execFileSync } = await import('node:child_process');
@@ -263,7 +265,7 @@ export async function startupProfile({ config, dir, runs }) {
     const p = JSON.parse(readFileSync(out, 'utf8'));
     const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
     const busyUs = p.samples.reduce((sum, id, k) => sum + (idle.has(id) ? 0 : p.timeDeltas[k]), 0);
-    results.push({ busyMs: busyUs / 1000, spanMs: (p.endTime - p.startTime) / 1000 });
+    results.push({ busyMs: busyUs / 1000, spanMs: (p.endTime - p.startTime) / 1000, samples: p.samples.length });
   }
   return { upload, runs: results };
 }

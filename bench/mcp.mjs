@@ -639,12 +639,13 @@ async function main() {
       + (startup.upload ? `${startup.upload.kib} KiB, gzip ${startup.upload.gzipKib} KiB` : 'not reported by wrangler'));
     console.log(`start-up (${STARTUP_RUNS} profiles): busy median ${median(startup.runs.map((r) => r.busyMs)).toFixed(1)} ms, `
       + `span median ${median(startup.runs.map((r) => r.spanMs)).toFixed(1)} ms `
-      + `(busy ${startup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')})`);
+      + `(busy ${startup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')}; samples per profile ${startup.runs.map((r) => r.samples).join(', ')})`);
     if (TEMPLATE) {
       console.log(`TS template, one authorization by hand (the median of ${BY_HAND}), ${tplBreakdown.result.total.toFixed(0)} ms, each hop:`);
       for (const r of tplBreakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms`);
       console.log(`  WorkOS requests: ${tplBreakdown.server} by the Worker (${tplBreakdown.paths.join(', ')}), ${tplBreakdown.browser} by the browser (sign-in)`);
-      console.log(`TS template start-up (${STARTUP_RUNS} profiles): busy ${tplStartup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')} ms`);
+      console.log(`TS template start-up (${STARTUP_RUNS} profiles): busy ${tplStartup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')} ms `
+        + `(samples per profile ${tplStartup.runs.map((r) => r.samples).join(', ')})`);
     }
 
     const T = TEMPLATE;
