@@ -111,6 +111,37 @@ pub mod keys {
 /// KV refuses expirations under 60 s.
 pub const KV_MIN_TTL: u64 = 60;
 
+/// KV takes one write to a key per second: a second write (or delete) of the key within the
+/// second is refused with 429 (Cloudflare's documented limit, which local KV does not enforce).
+/// Flows do write a key again moments later (the sign-in's state is deleted when WorkOS sends
+/// the browser back; a grant's KV copy is written when its code is issued and again when the code
+/// is redeemed), so such a refusal is waited out: the write is tried once more after this long.
+pub const SAME_KEY_RETRY_MS: u64 = 1_100;
+
+/// Whether KV refused a write for writing the key again within the second (the runtime's message
+/// names the status, e.g. "KV PUT failed: 429 Too Many Requests").
+pub fn refused_same_key_write(e: &StoreError) -> bool {
+    e.0.contains("429 Too Many Requests") || e.0.contains("failed: 429")
+}
+
+/// `write()`, and once more after `sleep(SAME_KEY_RETRY_MS)` when KV refused it for writing the
+/// same key twice within a second; any other failure is returned at once.
+pub async fn waiting_out_same_key<W, F, S, G>(write: W, sleep: S) -> Result<(), StoreError>
+where
+    W: Fn() -> F,
+    F: std::future::Future<Output = Result<(), StoreError>>,
+    S: FnOnce(u64) -> G,
+    G: std::future::Future<Output = ()>,
+{
+    match write().await {
+        Err(e) if refused_same_key_write(&e) => {
+            sleep(SAME_KEY_RETRY_MS).await;
+            write().await
+        }
+        done => done,
+    }
+}
+
 /// In-memory store for native tests (ignores TTLs; tests control time explicitly).
 #[derive(Default)]
 pub struct MemoryStore {
@@ -152,5 +183,66 @@ impl Store for MemoryStore {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.check()?;
         Ok(self.keys_with_prefix(prefix))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_kvs_same_key_refusal_is_waited_out() {
+        // What the runtime's KV binding throws for a second write of a key within the second.
+        for refused in ["KV PUT failed: 429 Too Many Requests", "KV DELETE failed: 429 Too Many Requests"] {
+            assert!(refused_same_key_write(&StoreError(refused.into())), "{refused}");
+        }
+        // Anything else fails at once, as before: an outage, a value too large, a bad key.
+        for other in [
+            "KV PUT failed: 500 Internal Server Error",
+            "KV PUT failed: 413 Value length of 26214401 exceeds limit of 26214400.",
+            "KV PUT failed: 414 UTF-8 encoded length of 600 exceeds key length limit of 512.",
+            "put is not a function of the binding",
+            "injected failure",
+        ] {
+            assert!(!refused_same_key_write(&StoreError(other.into())), "{other}");
+        }
+        // Waited out: more than the second the limit counts in, but not much more.
+        assert!((1_000..2_000).contains(&SAME_KEY_RETRY_MS));
+    }
+
+    /// A write whose first `refusals` attempts fail with `error`; the attempts and the sleeps.
+    fn attempts(refusals: usize, error: &str) -> (Result<(), StoreError>, usize, Vec<u64>) {
+        let tried = RefCell::new(0);
+        let slept = RefCell::new(Vec::new());
+        let write = || {
+            *tried.borrow_mut() += 1;
+            let failed = *tried.borrow() <= refusals;
+            let error = StoreError(error.to_string());
+            async move {
+                if failed {
+                    Err(error)
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        let sleep = |ms| {
+            slept.borrow_mut().push(ms);
+            async {}
+        };
+        let done = futures_executor::block_on(waiting_out_same_key(write, sleep));
+        (done, tried.into_inner(), slept.into_inner())
+    }
+
+    #[test]
+    fn a_write_refused_for_the_same_key_is_tried_once_more_a_second_later() {
+        const REFUSED: &str = "KV PUT failed: 429 Too Many Requests";
+        assert_eq!(attempts(0, REFUSED), (Ok(()), 1, vec![]));
+        assert_eq!(attempts(1, REFUSED), (Ok(()), 2, vec![SAME_KEY_RETRY_MS]));
+        // Refused again: the second refusal is the answer (no third attempt, no longer wait).
+        assert_eq!(attempts(2, REFUSED), (Err(StoreError(REFUSED.into())), 2, vec![SAME_KEY_RETRY_MS]));
+        // Another failure is not waited on.
+        let outage = "KV PUT failed: 500 Internal Server Error";
+        assert_eq!(attempts(1, outage), (Err(StoreError(outage.into())), 1, vec![]));
     }
 }

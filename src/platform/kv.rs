@@ -1,7 +1,7 @@
 //! [`Store`] over a Workers KV namespace, called on the binding's own object
 //! (`get`, `put`, `delete`, `list`; see `super::js`).
 use super::js;
-use crate::store::{Store, StoreError, KV_MIN_TTL};
+use crate::store::{waiting_out_same_key, Store, StoreError, KV_MIN_TTL};
 use crate::timing::Timings;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -29,6 +29,13 @@ impl KvStore {
         self.timed_op(write, js::call(&self.namespace, method, args)).await.map_err(StoreError)
     }
 
+    /// A write (`put`, `delete`), tried once more a second later when KV refused it for writing
+    /// the same key twice within a second (see [`crate::store::SAME_KEY_RETRY_MS`]).
+    async fn write(&self, method: &str, args: &[JsValue]) -> Result<(), StoreError> {
+        let write = || async { self.call(true, method, args).await.map(drop) };
+        waiting_out_same_key(write, |ms| worker::Delay::from(std::time::Duration::from_millis(ms))).await
+    }
+
     /// `op`, timed as a read or a write.
     async fn timed_op<T>(&self, write: bool, op: impl std::future::Future<Output = T>) -> T {
         let started = js_sys::Date::now();
@@ -45,11 +52,11 @@ impl Store for KvStore {
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         let options = js::object(&[("expirationTtl", (ttl_secs.max(KV_MIN_TTL) as f64).into())]);
-        self.call(true, "put", &[key.into(), value.into(), options]).await.map(drop)
+        self.write("put", &[key.into(), value.into(), options]).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.call(true, "delete", &[key.into()]).await.map(drop)
+        self.write("delete", &[key.into()]).await
     }
 
     /// Every key name under `prefix`, page by page (`{keys: [{name}], list_complete, cursor}`).
