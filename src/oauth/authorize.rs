@@ -262,15 +262,25 @@ pub fn grant_id_for(session_id: &str, req: &ValidRequest) -> GrantId {
     GrantId::new(crate::b64::URL_SAFE_NO_PAD.encode(&digest[..16]))
 }
 
-/// Create the grant (as `id`, or a random id if that is taken) with a one-time code, and return
-/// where to send the browser.
+/// What [`issue_code`] does when the grant's id is taken already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfTaken {
+    /// The grant takes a random id instead.
+    NewId,
+    /// No grant (the WorkOS token was kept for the grant with this id, which has it already).
+    Refuse,
+}
+
+/// Create the grant (as `id`; if that is taken, as `if_taken` says) with a one-time code, and
+/// return where to send the browser; `None` when `id` was taken and `if_taken` is `Refuse`.
 pub async fn issue_code<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
     principal: Principal,
     workos_refresh_token: Secret<String>,
     id: GrantId,
-) -> Result<String, OAuthError> {
+    if_taken: IfTaken,
+) -> Result<Option<String>, OAuthError> {
     let secrets = GrantSecrets { principal, workos_refresh_token };
     let pending = |id: GrantId| {
         let code = AuthorizationCode::new(&id);
@@ -302,6 +312,9 @@ pub async fn issue_code<S: Store, H: HttpClient>(
         join(grant::create(ctx.store, &g, ctx.now), registry::renew(ctx, &req.client, req.renewal)).await;
     renewed?;
     if !created? {
+        if if_taken == IfTaken::Refuse {
+            return Ok(None);
+        }
         let (g, again) = pending(new_grant_id());
         if !grant::create(ctx.store, &g, ctx.now).await? {
             return Err(OAuthError::server_error("a new grant id was already taken"));
@@ -313,7 +326,7 @@ pub async fn issue_code<S: Store, H: HttpClient>(
         pairs.push(("state", s));
     }
     pairs.push(("iss", ctx.origin));
-    Ok(with_query(req.redirect_uri.as_str(), &pairs))
+    Ok(Some(with_query(req.redirect_uri.as_str(), &pairs)))
 }
 
 /// The `access_denied` redirect for a person who said no.

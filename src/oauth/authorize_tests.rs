@@ -282,6 +282,59 @@ fn a_session_signed_in_moments_ago_hands_its_standing_and_workos_token_to_the_gr
     );
 }
 
+/// The consent form for `params` sent in the browser signed in with `session`.
+fn approve_again(w: &World, params: &AuthorizeParams, session: &str) -> Next {
+    block_on(consent::decide(&w.ctx(), params, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(session), None))
+}
+
+fn goes_to_workos(next: &Next) -> bool {
+    matches!(next, Next::WorkosSignIn { location, .. } if location.contains("/user_management/authorize"))
+}
+
+#[test]
+fn the_sign_in_an_authorization_started_hands_its_token_to_that_grant_alone_and_writes_no_session() {
+    let w = world();
+    let client = w.public_client();
+    let p = w.params(&client, &[]);
+    let s = w.sign_in_for(&p, 5);
+    let sessions = || -> Vec<String> {
+        w.store.keys_with_prefix("session:").iter().map(|k| w.store.map.borrow()[k].0.clone()).collect()
+    };
+    let before = (sessions(), w.http.paths().len());
+    let (code, _) = w.approve(&p, &s);
+    assert_eq!(sessions(), before.0, "the session record is not written (KV: one write to a key per second)");
+    assert_eq!(w.http.paths()[before.1..], [] as [String; 0], "no WorkOS call: the sign-in just verified all of it");
+    let tokens = w.exchange(&client, &code).unwrap();
+    let sent = w.http.requests.borrow().len();
+    w.refresh(&client, tokens.refresh_token.as_str()).unwrap();
+    let body = String::from_utf8(w.http.requests.borrow()[sent].body.clone().unwrap()).unwrap();
+    assert!(body.contains("wrt-session-"), "the grant refreshes with the session's token: {body}");
+    // The form sent again: its grant is made, so this submission gets its own sign-in, and no
+    // second grant takes the token.
+    let again = approve_again(&w, &p, &s);
+    assert!(goes_to_workos(&again), "{again:?}");
+    // Another request from this browser: its own sign-in too.
+    let other = approve_again(&w, &w.params(&client, &[("state", "st-2")]), &s);
+    assert!(goes_to_workos(&other), "{other:?}");
+    assert_eq!(w.store.keys_with_prefix("oauth:grant:").len(), 1, "one grant holds the token");
+    assert_eq!(sessions(), before.0, "and the session is never written");
+}
+
+#[test]
+fn a_kept_token_is_not_refreshed_once_its_sign_in_is_older_than_the_handover() {
+    let w = world();
+    let client = w.public_client();
+    let p = w.params(&client, &[]);
+    // Read for longer than a minute: the token may have seeded this request's grant already (the
+    // same form sent again), so it is not refreshed; a new sign-in re-reads who the person is.
+    let s = w.sign_in_for(&p, 61);
+    let before = w.http.paths().len();
+    let next = approve_again(&w, &p, &s);
+    assert!(goes_to_workos(&next), "{next:?}");
+    assert_eq!(w.http.paths()[before..], [] as [String; 0], "no refresh at WorkOS");
+    assert!(w.store.keys_with_prefix("oauth:grant:").is_empty());
+}
+
 #[test]
 fn a_sign_ins_return_path_reads_back_as_the_authorization_request() {
     let w = world();
@@ -373,9 +426,15 @@ fn the_consent_page_knows_its_grants_id_and_a_form_sent_twice_makes_a_second_gra
     let first = w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())].clone();
     let Checked::Valid(req) = validate(&w, &p) else { panic!("valid") };
     let principal = w.session_record(0).principal;
-    let issued =
-        block_on(authorize::issue_code(&w.ctx(), &req, principal, "wrt-x".to_string().into(), view.grant_id.clone()));
-    let second = query(&issued.unwrap(), "code").unwrap();
+    let issued = block_on(authorize::issue_code(
+        &w.ctx(),
+        &req,
+        principal,
+        "wrt-x".to_string().into(),
+        view.grant_id.clone(),
+        authorize::IfTaken::NewId,
+    ));
+    let second = query(&issued.unwrap().unwrap(), "code").unwrap();
     assert!(!second.starts_with(&format!("mcp_code_{}.", view.grant_id)), "{second}");
     assert_eq!(w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())], first);
     assert_eq!(w.store.keys_with_prefix("oauth:grant:").len(), 2);

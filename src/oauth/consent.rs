@@ -2,7 +2,7 @@
 //! the client, the consent form (CSRF-protected), and handing a code back to the client.
 use super::approvals::{approvals, approved, remember};
 pub use super::approvals::{CONSENT_COOKIE, CONSENT_TTL};
-use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
+use super::authorize::{self, AuthorizeParams, Checked, IfTaken, Refusal, ValidRequest};
 use super::OAuthError;
 use crate::context::Ctx;
 use crate::ids::{GrantId, UserId};
@@ -242,7 +242,31 @@ async fn hand_back_code<S: Store, H: HttpClient>(
     let Some(workos_token) = signin::workos_refresh_token(ctx, session) else {
         return fresh_signin(ctx, req, session, set_cookies).await;
     };
-    if ctx.now.saturating_sub(session.created_at) <= HANDOVER_SECS {
+    let young = ctx.now.saturating_sub(session.created_at) <= HANDOVER_SECS;
+    match signin::handover(session, &req.params.path()) {
+        // The sign-in this request started: its token goes to this request's grant, as it is.
+        // Only that grant can take it, and its object creates it once, so the session (written a
+        // moment ago: KV takes one write to a key per second) is not written. A submission sent
+        // twice finds the grant made and goes through WorkOS for its own chain.
+        signin::Handover::ThisRequest if young => {
+            let id = authorize::grant_id_for(session_id, req);
+            let token = Secret::new(workos_token);
+            let issued = authorize::issue_code(ctx, req, session.principal.clone(), token, id, IfTaken::Refuse).await;
+            return match issued {
+                Ok(None) => fresh_signin(ctx, req, session, set_cookies).await,
+                issued => code_or_refusal(issued, set_cookies),
+            };
+        }
+        // Kept for another request; or for this one, but the sign-in is older than
+        // HANDOVER_SECS, and its token may have seeded this request's grant already (the form
+        // sent again later): refreshing it would end that grant's chain. A new sign-in (silent
+        // while WorkOS keeps its session) brings this request its own token.
+        signin::Handover::ThisRequest | signin::Handover::OtherRequest => {
+            return fresh_signin(ctx, req, session, set_cookies).await;
+        }
+        signin::Handover::Open => {}
+    }
+    if young {
         // Signed in moments ago: the standing WorkOS just vouched for, and its refresh token, go
         // to the grant as they are (no second refresh). The session notes the token as spent
         // while the code is issued.
@@ -255,6 +279,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
                 principal,
                 Secret::new(workos_token),
                 authorize::grant_id_for(session_id, req),
+                IfTaken::NewId,
             ),
         )
         .await;
@@ -304,13 +329,14 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         ));
     }
     let id = authorize::grant_id_for(session_id, req);
-    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id).await, set_cookies)
+    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id, IfTaken::NewId).await, set_cookies)
 }
 
 /// The redirect back to the client with its code, or the page saying why there is none.
-fn code_or_refusal(issued: Result<String, OAuthError>, set_cookies: Vec<String>) -> Next {
+fn code_or_refusal(issued: Result<Option<String>, OAuthError>, set_cookies: Vec<String>) -> Next {
     match issued {
-        Ok(location) => Next::Redirect { location, set_cookies },
+        Ok(Some(location)) => Next::Redirect { location, set_cookies },
+        Ok(None) => Next::Page(Refusal::new(500, "Authorization failed", "The authorization could not be recorded.")),
         Err(e) => Next::Page(Refusal {
             status: e.status,
             title: "Authorization failed".into(),

@@ -208,8 +208,19 @@ impl World {
 
     /// A browser signed in `age` seconds ago (see `consent::HANDOVER_SECS`).
     fn sign_in_ago(&self, age: u64) -> String {
+        self.store_session(self.session_record(age))
+    }
+
+    /// A browser whose sign-in the request `params` started, `age` seconds ago: the WorkOS token
+    /// is kept for that request (`Session::handover_for`).
+    fn sign_in_for(&self, params: &AuthorizeParams, age: u64) -> String {
+        let handover_for = Some(crate::signin::handover_digest(&params.path()));
+        self.store_session(Session { handover_for, ..self.session_record(age) })
+    }
+
+    /// `session` stored under a new id: its cookie.
+    fn store_session(&self, session: Session) -> String {
         let now = self.now.get();
-        let session = self.session_record(age);
         let id = crate::random::token(16);
         block_on(self.store.put(&keys::session(&id), &serde_json::to_string(&session).unwrap(), 3600)).unwrap();
         self.config.seal_keys.seal(SESSION_COOKIE, id.as_bytes(), now + 3600)
@@ -241,6 +252,7 @@ impl World {
             csrf: "csrf-token".into(),
             created_at: now - age,
             expires_at: now + 3600,
+            handover_for: None,
         }
     }
 

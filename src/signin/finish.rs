@@ -1,7 +1,7 @@
 //! The end every sign-in shares (at `/callback`, or after the organization picker): WorkOS's
 //! answer becomes a principal, a session and an audit event.
 use super::resolve::{resolve_principal, Source};
-use super::session::{create_session, Session};
+use super::session::{create_session, handover_digest, Session};
 use super::{ClientInfo, SigninError};
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
@@ -45,7 +45,9 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
         Some(id) => super::bridge::complete(ctx, id, &user).await?,
         None => resume.return_to,
     };
-    let created = create_session(ctx, &principal, &refresh_token).await?;
+    // A sign-in an authorization request started keeps its WorkOS token for that request.
+    let handover_for = location.starts_with("/authorize?").then(|| handover_digest(&location));
+    let created = create_session(ctx, &principal, &refresh_token, handover_for).await?;
     let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
         organization_id: org.clone(),
         action: SIGNED_IN_ACTION.into(),

@@ -323,6 +323,28 @@ fn start_refuses_unsafe_return_paths_and_passes_hints() {
 }
 
 #[test]
+fn a_sign_in_an_authorization_request_started_keeps_its_token_for_that_request() {
+    let w = world(Scenario::default(), None);
+    let authorize = "/authorize?response_type=code&client_id=c-1&state=st-1";
+    let (state, cookie) = w.begin(Some(authorize));
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.location, authorize);
+    let kept = Some(crate::signin::handover_digest(authorize));
+    assert_eq!(done.session.handover_for, kept);
+    let stored: Session =
+        serde_json::from_str(&w.store.map.borrow()[&format!("session:{}", done.session_id)].0).unwrap();
+    assert_eq!(stored.handover_for, kept, "the stored record says so too");
+    assert_eq!(crate::signin::handover(&stored, authorize), crate::signin::Handover::ThisRequest);
+    assert_eq!(crate::signin::handover(&stored, "/authorize?state=st-2"), crate::signin::Handover::OtherRequest);
+    // Any other sign-in keeps nothing: the first grant takes its token and notes it spent.
+    let (state, cookie) = w.begin(Some("/account"));
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.session.handover_for, None);
+    assert_eq!(crate::signin::handover(&done.session, authorize), crate::signin::Handover::Open);
+    assert!(!w.store.map.borrow()[&format!("session:{}", done.session_id)].0.contains("handover_for"));
+}
+
+#[test]
 fn complete_signs_in_with_organization_permissions() {
     let w = world(Scenario::default(), None);
     let (state, cookie) = w.begin(Some("/account?tab=1"));

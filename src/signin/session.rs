@@ -22,6 +22,44 @@ pub struct Session {
     pub csrf: Secret<String>,
     pub created_at: u64,
     pub expires_at: u64,
+    /// When an authorization request started this sign-in: that request's digest
+    /// ([`handover_digest`] of its `/authorize` path). The WorkOS token is then kept for that
+    /// request's grant alone, whose object creates it once, so handing the token over writes
+    /// nothing to this record (written a moment ago: KV takes one write to a key per second);
+    /// any other request signs in again for its own token. Absent: the first grant to take
+    /// the token notes it as spent here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover_for: Option<String>,
+}
+
+/// The digest that names an authorization request in [`Session::handover_for`]: of its
+/// `/authorize` path, as the sign-in's return path carries it.
+pub fn handover_digest(authorize_path: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(b"mcp-handover\n").chain_update(authorize_path).finalize();
+    crate::b64::URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// Who may take a session's WorkOS token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handover {
+    /// Not kept for any request: the first grant takes it and notes it as spent.
+    Open,
+    /// Kept for this very request.
+    ThisRequest,
+    /// Kept for another request.
+    OtherRequest,
+}
+
+/// Whether the request at `authorize_path` may take `session`'s WorkOS token.
+pub fn handover(session: &Session, authorize_path: &str) -> Handover {
+    match &session.handover_for {
+        None => Handover::Open,
+        Some(kept) if bool::from(kept.as_bytes().ct_eq(handover_digest(authorize_path).as_bytes())) => {
+            Handover::ThisRequest
+        }
+        Some(_) => Handover::OtherRequest,
+    }
 }
 
 /// A session just stored: its `Set-Cookie`, its id and its record (what reading the cookie back
@@ -32,11 +70,12 @@ pub(super) struct NewSession {
     pub session: Session,
 }
 
-/// Store a new session.
+/// Store a new session (`handover_for`: see [`Session::handover_for`]).
 pub(super) async fn create_session<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     principal: &Principal,
     refresh_token: &Secret<String>,
+    handover_for: Option<String>,
 ) -> Result<NewSession, SigninError> {
     let id = random::token(32);
     let expires_at = ctx.now + SESSION_TTL;
@@ -50,6 +89,7 @@ pub(super) async fn create_session<S: Store, H: HttpClient>(
         csrf: Secret::new(random::token(32)),
         created_at: ctx.now,
         expires_at,
+        handover_for,
     };
     let json = serde_json::to_string(&session).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
     ctx.store.put(&keys::session(&id), &json, SESSION_TTL).await.map_err(SigninError::Storage)?;
