@@ -22,15 +22,17 @@ const address = () => { const n = nextAddress++ % 65536; return `10.77.${n >> 8}
 
 /**
  * Sends requests from one address, 25 at a time, until one is refused with 429 (or `max` were
- * sent); the statuses in order.
+ * sent): the statuses in order, and the first refusal's Retry-After.
  */
 async function untilRefused(max, send) {
   const statuses = [];
+  let retryAfter;
   while (statuses.length < max && !statuses.includes(429)) {
     const batch = await Promise.all(Array.from({ length: 25 }, () => send()));
     statuses.push(...batch.map((r) => r.status));
+    retryAfter ??= batch.find((r) => r.status === 429)?.headers.get('retry-after');
   }
-  return statuses;
+  return { statuses, retryAfter };
 }
 
 // The local limits (wrangler.toml [env.local]): register 100, sign-in 300, token 600 a minute.
@@ -44,13 +46,12 @@ for (const [what, limit, send] of [
     const ip = address();
     // The limiter counts in fixed one-minute windows: a burst that straddles a window boundary
     // may pass up to twice the limit before the first refusal, never less than the limit.
-    const statuses = await untilRefused(2 * limit + 50, () => send(ip));
+    const { statuses, retryAfter } = await untilRefused(2 * limit + 50, () => send(ip));
     const first = statuses.indexOf(429);
     assert.ok(first >= limit - 25, `no refusal before the limit (first 429 at request ${first + 1})`);
     assert.ok(first >= 0 && first < 2 * limit + 25, `refused after ${limit} in a minute (first 429 at ${first + 1})`);
-    const refused = await send(ip);
-    assert.equal(refused.status, 429);
-    assert.equal(refused.headers.get('retry-after'), '60');
+    // (Read from the refusal itself: a request sent after it may fall in the next window.)
+    assert.equal(retryAfter, '60');
     const other = await send(address());
     assert.notEqual(other.status, 429, 'another address is not affected');
   });
