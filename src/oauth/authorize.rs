@@ -262,71 +262,97 @@ pub fn grant_id_for(session_id: &str, req: &ValidRequest) -> GrantId {
     GrantId::new(crate::b64::URL_SAFE_NO_PAD.encode(&digest[..16]))
 }
 
-/// What [`issue_code`] does when the grant's id is taken already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IfTaken {
-    /// The grant takes a random id instead.
-    NewId,
-    /// No grant (the WorkOS token was kept for the grant with this id, which has it already).
-    Refuse,
-}
-
-/// Create the grant (as `id`; if that is taken, as `if_taken` says) with a one-time code, and
-/// return where to send the browser; `None` when `id` was taken and `if_taken` is `Refuse`.
+/// Create the grant (as `id`, or a random id if that is taken) with a one-time code, and return
+/// where to send the browser.
 pub async fn issue_code<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
     principal: Principal,
     workos_refresh_token: Secret<String>,
     id: GrantId,
-    if_taken: IfTaken,
+) -> Result<String, OAuthError> {
+    let secrets = GrantSecrets { principal, workos_refresh_token };
+    let code = match create_pending(ctx, req, &secrets, id).await? {
+        Some(code) => code,
+        None => {
+            let (g, code) = pending_grant(ctx, req, &secrets, new_grant_id());
+            if !grant::create(ctx.store, &g, ctx.now).await? {
+                return Err(OAuthError::server_error("a new grant id was already taken"));
+            }
+            code
+        }
+    };
+    Ok(code_location(ctx, req, &code))
+}
+
+/// Create the grant as `id` alone (the WorkOS token was kept for the grant with this id) with a
+/// one-time code, and return where to send the browser; `None`, creating nothing, when a grant
+/// has that id already.
+pub async fn issue_code_as<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    principal: Principal,
+    workos_refresh_token: Secret<String>,
+    id: GrantId,
 ) -> Result<Option<String>, OAuthError> {
     let secrets = GrantSecrets { principal, workos_refresh_token };
-    let pending = |id: GrantId| {
-        let code = AuthorizationCode::new(&id);
-        let g = Grant {
-            id: id.clone(),
-            client_id: req.client.client_id.clone(),
-            user_id: secrets.principal.user_id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
-            audience: req.audience,
-            created_at: ctx.now,
-            expires_at: ctx.now + grant::CODE_TTL,
-            phase: GrantPhase::Pending {
-                code: PendingCode {
-                    hash: code.hash(),
-                    challenge: req.challenge.clone(),
-                    expires_at: ctx.now + grant::CODE_TTL,
-                    client_auth: Some(ClientAuth::of(&req.client)),
-                },
+    Ok(create_pending(ctx, req, &secrets, id).await?.map(|code| code_location(ctx, req, &code)))
+}
+
+/// The pending grant `id` for `req`, and its code.
+fn pending_grant<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    secrets: &GrantSecrets,
+    id: GrantId,
+) -> (Grant, AuthorizationCode) {
+    let code = AuthorizationCode::new(&id);
+    let g = Grant {
+        id: id.clone(),
+        client_id: req.client.client_id.clone(),
+        user_id: secrets.principal.user_id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        audience: req.audience,
+        created_at: ctx.now,
+        expires_at: ctx.now + grant::CODE_TTL,
+        phase: GrantPhase::Pending {
+            code: PendingCode {
+                hash: code.hash(),
+                challenge: req.challenge.clone(),
+                expires_at: ctx.now + grant::CODE_TTL,
+                client_auth: Some(ClientAuth::of(&req.client)),
             },
-            access: None,
-            sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, &secrets, ctx.now + grant::REFRESH_TTL),
-            indexed_until: grant::first_index_expiry(ctx.now),
-        };
-        (g, code)
+        },
+        access: None,
+        sealed: Grant::seal_secrets(&ctx.config.seal_keys, &id, secrets, ctx.now + grant::REFRESH_TTL),
+        indexed_until: grant::first_index_expiry(ctx.now),
     };
-    let (g, mut code) = pending(id);
-    // The client's registration is renewed (a KV write once a day) while the grant is created.
+    (g, code)
+}
+
+/// The pending grant `id` created, with the client's registration renewed meanwhile (a KV write
+/// once a day): its code, or `None` when a grant has that id already.
+async fn create_pending<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    secrets: &GrantSecrets,
+    id: GrantId,
+) -> Result<Option<AuthorizationCode>, OAuthError> {
+    let (g, code) = pending_grant(ctx, req, secrets, id);
     let (created, renewed) =
         join(grant::create(ctx.store, &g, ctx.now), registry::renew(ctx, &req.client, req.renewal)).await;
     renewed?;
-    if !created? {
-        if if_taken == IfTaken::Refuse {
-            return Ok(None);
-        }
-        let (g, again) = pending(new_grant_id());
-        if !grant::create(ctx.store, &g, ctx.now).await? {
-            return Err(OAuthError::server_error("a new grant id was already taken"));
-        }
-        code = again;
-    }
+    Ok(created?.then_some(code))
+}
+
+/// The client's redirect URI with the code, its state and the issuer.
+fn code_location<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, req: &ValidRequest, code: &AuthorizationCode) -> String {
     let mut pairs = vec![("code", code.expose())];
     if let Some(s) = &req.state {
         pairs.push(("state", s));
     }
     pairs.push(("iss", ctx.origin));
-    Ok(Some(with_query(req.redirect_uri.as_str(), &pairs)))
+    with_query(req.redirect_uri.as_str(), &pairs)
 }
 
 /// The `access_denied` redirect for a person who said no.

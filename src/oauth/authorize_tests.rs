@@ -134,8 +134,7 @@ fn approving_with_a_changed_redirect_uri_is_refused_without_redirect() {
     let c = w.public_client();
     let s = w.sign_in();
     let p = w.params(&c, &[("redirect_uri", "https://evil.example/cb")]);
-    let next =
-        block_on(consent::decide(&w.ctx(), &p, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(&s), None));
+    let next = w.submit_approval(&p, &s);
     assert!(matches!(next, Next::Page(ref r) if r.status == 400), "{next:?}");
 }
 
@@ -267,24 +266,8 @@ fn a_session_signed_in_moments_ago_hands_its_standing_and_workos_token_to_the_gr
     let sent = String::from_utf8(w.http.requests.borrow()[before].body.clone().unwrap()).unwrap();
     assert!(sent.contains("wrt-session-"), "{sent}");
     // The session's token is spent: this browser's next authorization goes through WorkOS.
-    let again = block_on(consent::decide(
-        &w.ctx(),
-        &w.params(&client, &[]),
-        Some("approve"),
-        Some("csrf-token"),
-        Some(ORIGIN),
-        Some(&s),
-        None,
-    ));
-    assert!(
-        matches!(&again, Next::WorkosSignIn { location, .. } if location.contains("/user_management/authorize")),
-        "{again:?}"
-    );
-}
-
-/// The consent form for `params` sent in the browser signed in with `session`.
-fn approve_again(w: &World, params: &AuthorizeParams, session: &str) -> Next {
-    block_on(consent::decide(&w.ctx(), params, Some("approve"), Some("csrf-token"), Some(ORIGIN), Some(session), None))
+    let again = w.submit_approval(&w.params(&client, &[]), &s);
+    assert!(goes_to_workos(&again), "{again:?}");
 }
 
 fn goes_to_workos(next: &Next) -> bool {
@@ -311,10 +294,10 @@ fn the_sign_in_an_authorization_started_hands_its_token_to_that_grant_alone_and_
     assert!(body.contains("wrt-session-"), "the grant refreshes with the session's token: {body}");
     // The form sent again: its grant is made, so this submission gets its own sign-in, and no
     // second grant takes the token.
-    let again = approve_again(&w, &p, &s);
+    let again = w.submit_approval(&p, &s);
     assert!(goes_to_workos(&again), "{again:?}");
     // Another request from this browser: its own sign-in too.
-    let other = approve_again(&w, &w.params(&client, &[("state", "st-2")]), &s);
+    let other = w.submit_approval(&w.params(&client, &[("state", "st-2")]), &s);
     assert!(goes_to_workos(&other), "{other:?}");
     assert_eq!(w.store.keys_with_prefix("oauth:grant:").len(), 1, "one grant holds the token");
     assert_eq!(sessions(), before.0, "and the session is never written");
@@ -329,7 +312,7 @@ fn a_kept_token_is_not_refreshed_once_its_sign_in_is_older_than_the_handover() {
     // same form sent again), so it is not refreshed; a new sign-in re-reads who the person is.
     let s = w.sign_in_for(&p, 61);
     let before = w.http.paths().len();
-    let next = approve_again(&w, &p, &s);
+    let next = w.submit_approval(&p, &s);
     assert!(goes_to_workos(&next), "{next:?}");
     assert_eq!(w.http.paths()[before..], [] as [String; 0], "no refresh at WorkOS");
     assert!(w.store.keys_with_prefix("oauth:grant:").is_empty());
@@ -426,15 +409,9 @@ fn the_consent_page_knows_its_grants_id_and_a_form_sent_twice_makes_a_second_gra
     let first = w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())].clone();
     let Checked::Valid(req) = validate(&w, &p) else { panic!("valid") };
     let principal = w.session_record(0).principal;
-    let issued = block_on(authorize::issue_code(
-        &w.ctx(),
-        &req,
-        principal,
-        "wrt-x".to_string().into(),
-        view.grant_id.clone(),
-        authorize::IfTaken::NewId,
-    ));
-    let second = query(&issued.unwrap().unwrap(), "code").unwrap();
+    let issued =
+        block_on(authorize::issue_code(&w.ctx(), &req, principal, "wrt-x".to_string().into(), view.grant_id.clone()));
+    let second = query(&issued.unwrap(), "code").unwrap();
     assert!(!second.starts_with(&format!("mcp_code_{}.", view.grant_id)), "{second}");
     assert_eq!(w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())], first);
     assert_eq!(w.store.keys_with_prefix("oauth:grant:").len(), 2);

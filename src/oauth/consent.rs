@@ -2,7 +2,7 @@
 //! the client, the consent form (CSRF-protected), and handing a code back to the client.
 use super::approvals::{approvals, approved, remember};
 pub use super::approvals::{CONSENT_COOKIE, CONSENT_TTL};
-use super::authorize::{self, AuthorizeParams, Checked, IfTaken, Refusal, ValidRequest};
+use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
 use super::OAuthError;
 use crate::context::Ctx;
 use crate::ids::{GrantId, UserId};
@@ -251,10 +251,10 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         signin::Handover::ThisRequest if young => {
             let id = authorize::grant_id_for(session_id, req);
             let token = Secret::new(workos_token);
-            let issued = authorize::issue_code(ctx, req, session.principal.clone(), token, id, IfTaken::Refuse).await;
-            return match issued {
+            return match authorize::issue_code_as(ctx, req, session.principal.clone(), token, id).await {
+                Ok(Some(location)) => Next::Redirect { location, set_cookies },
                 Ok(None) => fresh_signin(ctx, req, session, set_cookies).await,
-                issued => code_or_refusal(issued, set_cookies),
+                Err(e) => code_or_refusal(Err(e), set_cookies),
             };
         }
         // Kept for another request; or for this one, but the sign-in is older than
@@ -279,7 +279,6 @@ async fn hand_back_code<S: Store, H: HttpClient>(
                 principal,
                 Secret::new(workos_token),
                 authorize::grant_id_for(session_id, req),
-                IfTaken::NewId,
             ),
         )
         .await;
@@ -329,14 +328,13 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         ));
     }
     let id = authorize::grant_id_for(session_id, req);
-    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id, IfTaken::NewId).await, set_cookies)
+    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id).await, set_cookies)
 }
 
 /// The redirect back to the client with its code, or the page saying why there is none.
-fn code_or_refusal(issued: Result<Option<String>, OAuthError>, set_cookies: Vec<String>) -> Next {
+fn code_or_refusal(issued: Result<String, OAuthError>, set_cookies: Vec<String>) -> Next {
     match issued {
-        Ok(Some(location)) => Next::Redirect { location, set_cookies },
-        Ok(None) => Next::Page(Refusal::new(500, "Authorization failed", "The authorization could not be recorded.")),
+        Ok(location) => Next::Redirect { location, set_cookies },
         Err(e) => Next::Page(Refusal {
             status: e.status,
             title: "Authorization failed".into(),

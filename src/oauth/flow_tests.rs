@@ -275,9 +275,9 @@ impl World {
         AuthorizeParams::from_pairs(pairs)
     }
 
-    /// Consent approved in a signed-in browser → the code (and the consent cookie).
-    fn approve(&self, params: &AuthorizeParams, session: &str) -> (String, String) {
-        match block_on(consent::decide(
+    /// The consent form for `params` approved in the browser signed in with `session`: the answer.
+    fn submit_approval(&self, params: &AuthorizeParams, session: &str) -> Next {
+        block_on(consent::decide(
             &self.ctx(),
             params,
             Some("approve"),
@@ -285,7 +285,12 @@ impl World {
             Some(ORIGIN),
             Some(session),
             None,
-        )) {
+        ))
+    }
+
+    /// Consent approved in a signed-in browser → the code (and the consent cookie).
+    fn approve(&self, params: &AuthorizeParams, session: &str) -> (String, String) {
+        match self.submit_approval(params, session) {
             Next::Redirect { location, set_cookies } => {
                 (query(&location, "code").expect("code"), set_cookies[0].clone())
             }
