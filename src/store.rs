@@ -30,23 +30,36 @@ pub trait Store {
         also: &[(&str, &str)],
         also_ttl_secs: u64,
     ) -> Result<bool, StoreError> {
-        if self.get(key).await?.is_some() {
-            return Ok(false);
-        }
-        let companions = async {
-            for (k, v) in also {
-                self.put(k, v, also_ttl_secs).await?;
-            }
-            Ok::<(), StoreError>(())
-        };
-        let (record, companions) = futures_util::future::join(self.put(key, value, ttl_secs), companions).await;
-        record?;
-        companions?;
-        Ok(true)
+        put_new_with(self, key, self.put(key, value, ttl_secs), also, also_ttl_secs).await
     }
     /// The keys that start with `prefix` (KV lists are eventually consistent: a key written a
     /// moment ago elsewhere may be missing for up to a minute).
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// `put_new`'s steps with the record written by `record` (a future not started until the key is
+/// found free): unless `key` is taken, the record and the `also` entries (put with
+/// `also_ttl_secs`) at the same time.
+pub async fn put_new_with<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    record: impl std::future::Future<Output = Result<(), StoreError>>,
+    also: &[(&str, &str)],
+    also_ttl_secs: u64,
+) -> Result<bool, StoreError> {
+    if store.get(key).await?.is_some() {
+        return Ok(false);
+    }
+    let companions = async {
+        for (k, v) in also {
+            store.put(k, v, also_ttl_secs).await?;
+        }
+        Ok::<(), StoreError>(())
+    };
+    let (record, companions) = futures_util::future::join(record, companions).await;
+    record?;
+    companions?;
+    Ok(true)
 }
 
 /// KV key layout — one function per kind of record.

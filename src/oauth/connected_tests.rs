@@ -2,14 +2,10 @@
 use super::super::connected::{self, MAX_LISTED};
 use super::super::grant;
 use super::*;
-use crate::ids::{GrantId, UserId};
+use crate::ids::UserId;
 
 fn apps(w: &World, user: &str) -> Vec<connected::ConnectedApp> {
     block_on(connected::list(&w.ctx(), &UserId::new(user))).unwrap()
-}
-
-fn grant_of(t: &TokenResponse) -> GrantId {
-    super::super::types::RefreshToken::parse(t.refresh_token.as_str()).unwrap()
 }
 
 #[test]

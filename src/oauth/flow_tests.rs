@@ -352,6 +352,11 @@ impl World {
     }
 }
 
+/// The grant that issued `t`.
+fn grant_of(t: &TokenResponse) -> crate::ids::GrantId {
+    super::types::RefreshToken::parse(t.refresh_token.as_str()).unwrap()
+}
+
 fn query(location: &str, name: &str) -> Option<String> {
     url::Url::parse(location).ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }

@@ -214,7 +214,11 @@ async fn holders_of_role<S: Store, H: HttpClient>(
     let all = ctx.store.list(keys::USER_GRANTS_PREFIX).await?;
     for key in all.iter().take(MAX_SCANNED_GRANTS) {
         let Some((user, id)) = keys::user_grant_parts(key) else { continue };
-        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else { continue };
+        // An entry whose grant is gone (revoked, expired) is dropped, as the account page does.
+        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
+            ctx.store.delete(key).await?;
+            continue;
+        };
         let Some(p) = g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal) else { continue };
         let (Some(role), Some(grant_org)) = (p.role.as_deref(), p.organization_id.clone()) else { continue };
         let role_matches = g.access.as_ref().and_then(|a| a.role.as_deref()).unwrap_or(role) == slug;

@@ -110,6 +110,35 @@ fn a_role_losing_a_permission_reaches_every_holder() {
 }
 
 #[test]
+fn an_event_reaches_a_grant_whose_code_is_not_yet_exchanged() {
+    let w = world();
+    let client = w.public_client();
+    let session = w.sign_in();
+    let (code, _) = w.approve(&w.params(&client, &[]), &session);
+    let got = deliver(&w, "event_11", "user.deleted", json!({"object":"user","id":ALICE})).unwrap();
+    assert_eq!(got.changed.len(), 1, "the waiting grant is found by its user's index");
+    assert_eq!(w.exchange(&client, &code).unwrap_err().code, ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn a_role_event_drops_the_index_entries_of_grants_that_are_gone() {
+    let w = world();
+    let (_, t) = w.connected();
+    let (_, gone) = w.connected();
+    let gone_id = grant_of(&gone);
+    // Its record expired (or was revoked elsewhere); its user's index entry is still there.
+    block_on(grant::revoke(&w.store, &gone_id)).unwrap();
+    let entry = crate::store::keys::user_grant(ALICE, gone_id.as_str());
+    assert!(block_on(w.store.get(&entry)).unwrap().is_some());
+    w.up.admin_without_images.set(true);
+    let got =
+        deliver(&w, "event_12", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!(got.changed.len(), 1, "the live grant is changed");
+    assert!(block_on(w.store.get(&entry)).unwrap().is_none(), "the gone grant's entry is dropped");
+    assert!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions.is_empty());
+}
+
+#[test]
 fn a_redelivered_event_changes_nothing_more() {
     let w = world();
     let (_, t) = w.connected();

@@ -56,25 +56,17 @@ impl App {
         })
     }
 
-    /// The same, reading grants from KV's mirror instead of their objects: for looking through
-    /// many grants (the account page, WorkOS events), never for changing one.
-    pub fn kv_ctx(&self) -> Ctx<'_, KvStore, FetchClient> {
-        Ctx {
-            config: &self.config,
-            store: &self.store.kv,
-            http: &self.http,
-            jwks: &self.jwks,
-            org_names: &self.org_names,
-            copies: &self.copies,
-            now: self.now,
-            origin: &self.origin,
-        }
+    /// The request's context over the Worker's store.
+    pub fn ctx(&self) -> Ctx<'_, AppStore, FetchClient> {
+        self.ctx_over(&self.store)
     }
 
-    pub fn ctx(&self) -> Ctx<'_, AppStore, FetchClient> {
+    /// The same over another store: [`AppStore::mirror_first`] for looking through many grants
+    /// (the account page, WorkOS events), never for changing one.
+    pub fn ctx_over<'a, S: crate::store::Store>(&'a self, store: &'a S) -> Ctx<'a, S, FetchClient> {
         Ctx {
             config: &self.config,
-            store: &self.store,
+            store,
             http: &self.http,
             jwks: &self.jwks,
             org_names: &self.org_names,

@@ -4,14 +4,18 @@
 //! Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
 //!
 //! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV;
+//! - [`MirrorFirst`] (the Worker, looking through many grants): grant keys are read from KV's
+//!   mirror, or from the grant's object when the mirror has none;
 //! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
-//!   everything else to KV.
+//!   everything else to KV. A new grant is not mirrored: no token can name it until its code is
+//!   exchanged, and the exchange writes the mirror. KV takes one write to a key per second, and
+//!   the exchange usually follows the approval within one.
 use super::kv::KvStore;
 use crate::ids::{GrantId, UserId};
 use crate::oauth::workos_events::{GrantChange, GrantOwner};
 use crate::oauth::OAuthError;
-use crate::store::{keys, Store, StoreError};
+use crate::store::{keys, put_new_with, Store, StoreError};
 use crate::timing::Timings;
 use futures_util::future::join;
 use serde::{Deserialize, Serialize};
@@ -148,6 +152,52 @@ impl Store for AppStore {
     }
 }
 
+impl AppStore {
+    /// This store for looking through many grants (the account page, WorkOS events): see
+    /// [`MirrorFirst`].
+    pub fn mirror_first(&self) -> MirrorFirst<'_> {
+        MirrorFirst(self)
+    }
+}
+
+/// The Worker's store reading a grant from KV's mirror (no Durable Object hop per grant), and
+/// from the grant's object only when the mirror has none: a grant still waiting for its code
+/// exchange, or one that is gone (its user's index entry is then dropped). Writes go where
+/// [`AppStore`] sends them.
+pub struct MirrorFirst<'a>(&'a AppStore);
+
+impl Store for MirrorFirst<'_> {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self.0.kv.get(key).await? {
+            None if keys::grant_id_of_key(key).is_some() => self.0.get(key).await,
+            found => Ok(found),
+        }
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        self.0.put(key, value, ttl_secs).await
+    }
+
+    async fn put_new(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: u64,
+        also: &[(&str, &str)],
+        also_ttl_secs: u64,
+    ) -> Result<bool, StoreError> {
+        self.0.put_new(key, value, ttl_secs, also, also_ttl_secs).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.0.list(prefix).await
+    }
+}
+
 /// The store inside a grant's object: its own storage for grant keys (mirrored to KV).
 pub struct GuardedStore {
     pub storage: worker::Storage,
@@ -229,6 +279,23 @@ impl Store for GuardedStore {
         let (stored, mirrored) = join(self.keep(key, value, ttl_secs), self.kv.put(key, value, ttl_secs)).await;
         stored?;
         mirrored
+    }
+
+    /// A new grant: its record and alarm, and the `also` entries (its user's index), but no
+    /// mirror (see the module's notes). Looking through grants finds it by the index, in the
+    /// object ([`MirrorFirst`]).
+    async fn put_new(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: u64,
+        also: &[(&str, &str)],
+        also_ttl_secs: u64,
+    ) -> Result<bool, StoreError> {
+        if keys::grant_id_of_key(key).is_none() {
+            return Err(StoreError(format!("put_new of {key}: only grant records are created here")));
+        }
+        put_new_with(self, key, self.keep(key, value, ttl_secs), also, also_ttl_secs).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

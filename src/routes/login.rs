@@ -145,7 +145,7 @@ pub async fn account(req: &Request, app: &App) -> Answer {
             let p = &s.principal;
             let apps = match app.config.auth_mode {
                 AuthMode::Worker => Some(
-                    connected::list(&app.kv_ctx(), &p.user_id)
+                    connected::list(&app.ctx_over(&app.store.mirror_first()), &p.user_id)
                         .await
                         .map_err(unavailable)?
                         .iter()

@@ -18,8 +18,10 @@ pub async fn workos(mut req: Request, app: &App, env: &Env) -> Answer {
         Err(BodyError::Unreadable) => return Ok(web::json(400, &json!({"error": "unreadable_body"}))?),
     };
     let owner = GrantObjects { env };
-    // Grants are looked through in KV's mirror; each change goes to the grant's own object.
-    match workos_events::receive(&app.kv_ctx(), &owner, secret, signature.as_deref(), &body).await {
+    // Grants are looked through in KV's mirror (their objects for grants it lacks); each change
+    // goes to the grant's own object.
+    let listing = app.store.mirror_first();
+    match workos_events::receive(&app.ctx_over(&listing), &owner, secret, signature.as_deref(), &body).await {
         Ok(received) => {
             // This isolate applies the change at once; others within the bearer check's minute.
             let mut checks = app.grant_checks.borrow_mut();

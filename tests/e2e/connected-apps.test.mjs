@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ALICE, WORKER_URL, TESTID, PATHS, launchChromium, artifact, worker } from './helpers.mjs';
-import { Browser, SdkProvider, sdkAuthorize, refreshToken, expectOAuthError, waitUntilRefused, callProtected, url } from './oauth-helpers.mjs';
+import { Browser, SdkProvider, sdkAuthorize, refreshToken, expectOAuthError, waitUntilRefused, callProtected, url, registerClient, obtainCode, exchangeCode, expectTokens } from './oauth-helpers.mjs';
 import { mcpRemoteSandbox, runMcpRemote } from './mcp-remote-helpers.mjs';
 import { expectToolOk } from './mcp-helpers.mjs';
 
@@ -117,4 +117,17 @@ test('revoking needs this origin and the session\'s CSRF token; someone else\'s 
   assert.equal(r.status, 303);
   assert.equal((await callProtected('/mcp', tokens.access_token)).status, 200, 'Alice\'s app is untouched');
   assert.equal((await refreshToken(provider.clientInformation().client_id, tokens.refresh_token)).status, 200, 'and still refreshes');
+});
+
+test('a grant waiting for its code exchange is not listed, and is listed once the code is exchanged', async () => {
+  const browser = new Browser({ loginHint: ALICE });
+  const got = await obtainCode(browser, await registerClient({ client_name: `Waiting app ${Date.now()}` }));
+  const grant = got.code.match(/^mcp_code_([A-Za-z0-9_-]{22})\./)?.[1];
+  assert.ok(grant, 'a code names its grant');
+  const listed = async () => (await browser.navigate(url('/'))).page?.html?.includes(`value="${grant}"`);
+  // The page looks for the waiting grant in its object (it has no KV mirror yet) and keeps its
+  // index entry, so the exchange that follows makes it appear.
+  assert.equal(await listed(), false, 'not listed while its code waits');
+  expectTokens(await exchangeCode(got), 'the code exchange after the account page');
+  assert.equal(await listed(), true, 'listed once exchanged');
 });

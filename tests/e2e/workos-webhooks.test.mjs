@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, BOB, ALICE_ID, BOB_ID, ACME_ORG_ID, WORKER_URL, WORKOS_CONTROL } from './helpers.mjs';
-import { membership, setRole, callProtected, waitUntilRefused, refreshToken } from './oauth-helpers.mjs';
+import { membership, setRole, callProtected, waitUntilRefused, refreshToken, Browser, registerClient, obtainCode, exchangeCode, expectOAuthError } from './oauth-helpers.mjs';
 import { ALL_TOOLS, GATED_TOOL, accessToken, openSession, request, initialize, notification, expectResult, sleep } from './mcp-helpers.mjs';
 
 const LIST_CHANGED = 'notifications/tools/list_changed';
@@ -79,15 +79,18 @@ test('Alice demoted in WorkOS: generateImage leaves tools/list with the same tok
   assert.deepEqual(names(expectResult(await session.call(list), list.id)), ALL_TOOLS);
 });
 
-test('Bob removed from Acme: his token is refused, and refreshing it fails', async () => {
+test('Bob removed from Acme: his token is refused, refreshing it fails, and a code not yet exchanged is void', async () => {
   const { token, tokens, provider } = await accessToken(BOB, '/mcp');
   assert.equal((await callProtected('/mcp', token)).status, 200);
+  // A grant whose code is still waiting (it has no KV mirror yet: the event finds it in its object).
+  const waiting = await obtainCode(new Browser({ loginHint: BOB }), await registerClient());
   const removed = { object: 'organization_membership', id: 'om_removed_bob', user_id: BOB_ID, organization_id: ACME_ORG_ID, status: 'inactive', role: { slug: 'member' } };
   assert.equal((await deliver('organization_membership.deleted', removed)).status, 200);
   assert.equal((await waitUntilRefused('/mcp', token, WINDOW_MS)).status, 401, 'the token is refused');
   const refreshed = await refreshToken(provider.clientInformation().client_id, tokens.refresh_token);
   assert.equal(refreshed.status, 400);
   assert.equal(refreshed.json?.error, 'invalid_grant');
+  expectOAuthError(await exchangeCode(waiting), 400, 'invalid_grant', 'the waiting code after the event');
 });
 
 test('forged, stale or unsigned deliveries are refused and change nothing; a repeated event is applied once', async () => {
