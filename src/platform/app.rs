@@ -41,7 +41,7 @@ impl App {
         let kv = KvStore::bound(env, timings.clone())?;
         Ok(App {
             config,
-            store: AppStore { kv, env: env.clone(), timings: timings.clone() },
+            store: AppStore { kv, env: env.clone(), timings: timings.clone(), mirror_first: false },
             http: FetchClient::workos_timed(timings.clone()),
             jwks: isolate::workos_jwks(),
             org_names: isolate::org_names(),

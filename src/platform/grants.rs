@@ -3,9 +3,9 @@
 //! that change a grant one at a time; KV holds a mirror for the bearer check, which must cost no
 //! Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
 //!
-//! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV;
-//! - [`MirrorFirst`] (the Worker, looking through many grants): grant keys are read from KV's
-//!   mirror, or from the grant's object when the mirror has none;
+//! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV
+//!   (looking through many grants, it reads them from KV's mirror first:
+//!   [`AppStore::mirror_first`]);
 //! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
 //!   everything else to KV. A new grant is not mirrored: no token can name it until its code is
@@ -82,9 +82,20 @@ pub struct AppStore {
     pub env: Env,
     /// Where the requests to grant objects are timed (`Server-Timing`).
     pub timings: Rc<Timings>,
+    /// Grants are read from KV's mirror, and from their objects only when the mirror has none
+    /// (see [`AppStore::mirror_first`]).
+    pub mirror_first: bool,
 }
 
 impl AppStore {
+    /// This store for looking through many grants (the account page, WorkOS events): a grant is
+    /// read from KV's mirror (no Durable Object hop per grant), and from its object only when the
+    /// mirror has none: a grant still waiting for its code exchange, or one that is gone (its
+    /// user's index entry is then dropped). Writes go where they always do.
+    pub fn mirror_first(&self) -> AppStore {
+        AppStore { kv: self.kv.clone(), env: self.env.clone(), timings: self.timings.clone(), mirror_first: true }
+    }
+
     async fn object(&self, grant_id: &str, op: &StoreOp) -> Result<Option<String>, StoreError> {
         let started = js_sys::Date::now();
         let sent =
@@ -100,10 +111,13 @@ impl AppStore {
 
 impl Store for AppStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        match keys::grant_id_of_key(key) {
-            Some(id) => self.object(id, &StoreOp::Get { key: key.into() }).await,
-            None => self.kv.get(key).await,
+        let Some(id) = keys::grant_id_of_key(key) else { return self.kv.get(key).await };
+        if self.mirror_first {
+            if let Some(mirrored) = self.kv.get(key).await? {
+                return Ok(Some(mirrored));
+            }
         }
+        self.object(id, &StoreOp::Get { key: key.into() }).await
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
@@ -149,52 +163,6 @@ impl Store for AppStore {
     /// Listing never covers grant records (their keys are not listed by prefix anywhere).
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.kv.list(prefix).await
-    }
-}
-
-impl AppStore {
-    /// This store for looking through many grants (the account page, WorkOS events): see
-    /// [`MirrorFirst`].
-    pub fn mirror_first(&self) -> MirrorFirst<'_> {
-        MirrorFirst(self)
-    }
-}
-
-/// The Worker's store reading a grant from KV's mirror (no Durable Object hop per grant), and
-/// from the grant's object only when the mirror has none: a grant still waiting for its code
-/// exchange, or one that is gone (its user's index entry is then dropped). Writes go where
-/// [`AppStore`] sends them.
-pub struct MirrorFirst<'a>(&'a AppStore);
-
-impl Store for MirrorFirst<'_> {
-    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        match self.0.kv.get(key).await? {
-            None if keys::grant_id_of_key(key).is_some() => self.0.get(key).await,
-            found => Ok(found),
-        }
-    }
-
-    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        self.0.put(key, value, ttl_secs).await
-    }
-
-    async fn put_new(
-        &self,
-        key: &str,
-        value: &str,
-        ttl_secs: u64,
-        also: &[(&str, &str)],
-        also_ttl_secs: u64,
-    ) -> Result<bool, StoreError> {
-        self.0.put_new(key, value, ttl_secs, also, also_ttl_secs).await
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0.delete(key).await
-    }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        self.0.list(prefix).await
     }
 }
 
@@ -283,7 +251,7 @@ impl Store for GuardedStore {
 
     /// A new grant: its record and alarm, and the `also` entries (its user's index), but no
     /// mirror (see the module's notes). Looking through grants finds it by the index, in the
-    /// object ([`MirrorFirst`]).
+    /// object ([`AppStore::mirror_first`]).
     async fn put_new(
         &self,
         key: &str,

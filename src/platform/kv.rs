@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 pub const KV_BINDING: &str = "OAUTH_KV";
 
 /// A KV namespace that counts and times its operations (reported in `Server-Timing`).
+#[derive(Clone)]
 pub struct KvStore {
     namespace: JsValue,
     pub timings: Rc<Timings>,
