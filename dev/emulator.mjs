@@ -224,6 +224,39 @@ export async function startWorkosStack({ port = 4100, emulatorPort = 4101, authk
   }
 }
 
+const READY_LINE = 'WORKOS_STACK_READY';
+
+/**
+ * The same stack in a process of its own (this file's command line), for a caller whose own
+ * event loop must not serve WorkOS's requests (the benchmark: production's WorkOS answers on
+ * other machines, and a front in the measuring process would charge each WorkOS request it
+ * serves — the OpenAPI check, the stand-ins — to the client's timings). Its controls are the
+ * front's HTTP ones; `control.contract()` is a promise here.
+ * @returns {Promise<{url: string, seeded: object, authkitUrl: string, control: {contract: () => Promise<object>},
+ *   stop: () => Promise<void>, exited: Promise<{code: number|null, signal: string|null}>}>}
+ */
+export async function startWorkosStackProcess({ log = () => {}, logRequests = false } = {}) {
+  const args = [fileURLToPath(import.meta.url), '--ready-line', ...(logRequests ? ['--log-requests'] : [])];
+  const child = spawnNode(args);
+  const ready = new Promise((resolve, reject) => {
+    const onLine = (line) => {
+      if (line.startsWith(`${READY_LINE} `)) resolve(JSON.parse(line.slice(READY_LINE.length + 1)));
+      else log(line);
+    };
+    eachLine(child.stdout, onLine);
+    eachLine(child.stderr, onLine);
+    child.exited.then(({ code, signal }) => reject(new Error(`the WorkOS stack's process exited (${signal ?? code}) before it was ready`)));
+  });
+  try {
+    const { url, seeded, authkitUrl } = await ready;
+    const contract = async () => (await fetch(`${url}/__control/contract`)).json();
+    return { url, seeded, authkitUrl, control: { contract }, stop: () => stopChild(child), exited: child.exited };
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+}
+
 async function main() {
   const log = (line) => console.log(line);
   let stack;
@@ -246,6 +279,10 @@ async function main() {
   } catch (err) {
     console.error(`WorkOS emulator stack failed to start: ${err.message}`);
     process.exit(1);
+  }
+  // --ready-line: one line for a parent process that started the stack (startWorkosStackProcess).
+  if (process.argv.includes('--ready-line')) {
+    log(`${READY_LINE} ${JSON.stringify({ url: stack.url, seeded: stack.seeded, authkitUrl: stack.authkitUrl })}`);
   }
   stack.exited.then(async ({ code, signal }) => {
     if (stopping) return;

@@ -22,7 +22,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startWorkosStack, assertPortFree, CLIENT_ID } from '../../dev/emulator.mjs';
+import { startWorkosStack, startWorkosStackProcess, assertPortFree, CLIENT_ID } from '../../dev/emulator.mjs';
 import { spawnNode, stopChild, eachLine } from '../../dev/child.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -188,12 +188,15 @@ export async function waitForWorker(wrangler, log, say, workerUrl = WORKER_URL) 
  * @param {boolean} [opts.authkitWorker] also start the AuthKit-mode Worker on 8789 (default true)
  * @param {string} [opts.features] the build's cargo features (default: the conformance fixtures;
  *   '' builds as `wrangler deploy` does)
+ * @param {boolean} [opts.workosProcess] the WorkOS stack in a process of its own
+ *   (`startWorkosStackProcess`; the benchmark) rather than in this one (default false; then
+ *   `contract()` answers at once, else it is a promise)
  * @returns {{start: () => Promise<{workerUrl: string, workosUrl: string, authkitWorkerUrl?: string, authkitUrl: string, seeded: object, testEnv: object}>,
  *   restartWorker: (opts: {inspector: boolean}) => Promise<void>, stop: () => Promise<void>}}
  *   (`restartWorker`: the Worker again on its port, with its env file, local state and build as
  *   they are, with or without wrangler's DevTools inspector; after `start()`)
  */
-export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {}, authkitWorker = true, features }) {
+export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {}, authkitWorker = true, features, workosProcess = false }) {
   mkdirSync(artifacts, { recursive: true });
   const stackLog = logFile(artifacts, 'workos-stack.log');
   const wranglerLog = logFile(artifacts, 'wrangler.log');
@@ -216,7 +219,7 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
       await assertPortFree(WORKER_PORT, '127.0.0.1');
       if (authkitWorker) await assertPortFree(AUTHKIT_WORKER_PORT, '127.0.0.1');
       say('starting the WorkOS stack (emulator + front)');
-      stack = await startWorkosStack({
+      stack = await (workosProcess ? startWorkosStackProcess : startWorkosStack)({
         logRequests,
         log: (line) => {
           stackLog.write(line);
