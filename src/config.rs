@@ -27,6 +27,8 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// Which tool calls go to WorkOS's audit log (`AUDIT_TOOL_CALLS`).
     pub audit_tool_calls: ToolAuditPolicy,
+    /// Sign-ins go to WorkOS's audit log (`AUDIT_SIGN_INS`: `on`, the default, or `off`).
+    pub audit_sign_ins: bool,
     /// The server's one origin (`PUBLIC_ORIGIN`); requests for other hosts are refused.
     pub public_origin: Option<String>,
 }
@@ -151,6 +153,11 @@ impl Config {
             Some("off") => ToolAuditPolicy::Off,
             Some(_) => return Err(invalid("AUDIT_TOOL_CALLS", "expected all, gated or off")),
         };
+        let audit_sign_ins = match get("AUDIT_SIGN_INS").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(invalid("AUDIT_SIGN_INS", "expected on or off")),
+        };
         let public_origin = get("PUBLIC_ORIGIN")
             .map(|o| crate::origin::parse_public_origin(&o).map_err(|why| invalid("PUBLIC_ORIGIN", &why)))
             .transpose()?;
@@ -167,6 +174,7 @@ impl Config {
             workos_tokens,
             webhook_secret,
             audit_tool_calls,
+            audit_sign_ins,
             public_origin,
         })
     }

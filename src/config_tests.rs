@@ -101,6 +101,19 @@ fn conformance_fixtures_are_off_unless_set_to_true() {
 }
 
 #[test]
+fn sign_ins_are_audited_unless_turned_off() {
+    assert!(cfg(&base()).unwrap().audit_sign_ins);
+    for (value, on) in [("on", true), ("off", false)] {
+        let mut vars = base();
+        vars.push(("AUDIT_SIGN_INS", value));
+        assert_eq!(cfg(&vars).unwrap().audit_sign_ins, on);
+    }
+    let mut bad = base();
+    bad.push(("AUDIT_SIGN_INS", "false"));
+    assert_eq!(cfg(&bad).err().unwrap().variable(), "AUDIT_SIGN_INS");
+}
+
+#[test]
 fn tool_calls_are_audited_gated_unless_said_otherwise() {
     assert_eq!(cfg(&base()).unwrap().audit_tool_calls, ToolAuditPolicy::Gated);
     for (value, policy) in

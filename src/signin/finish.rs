@@ -48,7 +48,7 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
     // A sign-in an authorization request started keeps its WorkOS token for that request.
     let handover_for = location.starts_with("/authorize?").then(|| handover_digest(&location));
     let created = create_session(ctx, &principal, &refresh_token, handover_for).await?;
-    let audit = principal.organization_id.as_ref().map(|org| AuditEvent {
+    let audit = principal.organization_id.as_ref().filter(|_| ctx.config.audit_sign_ins).map(|org| AuditEvent {
         organization_id: org.clone(),
         action: SIGNED_IN_ACTION.into(),
         occurred_at: crate::time::iso8601(ctx.now),

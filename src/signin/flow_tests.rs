@@ -378,6 +378,16 @@ fn complete_signs_in_with_organization_permissions() {
 }
 
 #[test]
+fn with_sign_in_audit_off_a_sign_in_records_no_event() {
+    let mut w = world(Scenario::default(), None);
+    w.config.audit_sign_ins = false;
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.session.principal.organization_id.as_deref(), Some(ACME));
+    assert!(done.audit.is_none());
+}
+
+#[test]
 fn user_without_membership_signs_in_without_organization_or_audit() {
     let w = world(Scenario { memberships: vec![membership(ACME, "inactive", "admin")], ..Default::default() }, None);
     let (state, cookie) = w.begin(None);
