@@ -15,8 +15,9 @@
 //
 // What it does:
 // 1. starts the same stack as `node tests/e2e/run.mjs` (tests/e2e/stack.mjs: the WorkOS emulator
-//    and front on 4100/4101, the Worker under `wrangler dev` on 127.0.0.1:8788 with fresh local
-//    KV) — so nothing else may hold those ports; logs go to target/bench-artifacts/;
+//    and front on 4100/4101, here in a process of their own, as WorkOS runs elsewhere; the Worker
+//    under `wrangler dev` on 127.0.0.1:8788 with fresh local KV) — so nothing else may hold those
+//    ports; logs go to target/bench-artifacts/;
 // 2. obtains access tokens for Alice through the real OAuth flow (the SDK's `auth()` with the
 //    cookie-jar browser from tests/e2e/oauth-helpers.mjs): one for O/mcp, one for O/sse;
 // 3. Streamable HTTP: 20 sequential warm-up requests (the first reads the grant from KV; KV reads
@@ -56,6 +57,8 @@
 //    again with both Workers restarted without wrangler's DevTools inspector
 //    (dev/wrangler-dev-no-inspector.mjs: the same engine; the `wrangler dev` command relays the
 //    DevTools events of every subrequest to wrangler's processes, which production does not);
+//    then a third time, without the inspector and with this Worker's sign-in audit event left
+//    out (AUDIT_SIGN_INS=off: the template sends none, and WorkOS's stand-in shares the machine);
 //    then what one local KV or Durable Object operation, or an outbound request, costs, with and
 //    without the inspector (bench/storage on 127.0.0.1:8795: each kind 150 times, against
 //    requests that make none);
@@ -577,6 +580,12 @@ async function main() {
       template = await startTemplate({ ...templateOptions, inspector: false });
     }
     const [quietFlows, quietTplFlows] = await benchFlowsInTurn(flowSides);
+    // And once more with the same work on both sides: this Worker sends each sign-in to WorkOS's
+    // audit log (after the answer), which the template does not do, and here WorkOS's stand-in
+    // shares the machine; AUDIT_SIGN_INS=off leaves the event out.
+    say(`OAuth: the ${FLOWS} flows on each side again without the inspector, this Worker with AUDIT_SIGN_INS=off`);
+    await stack.restartWorker({ inspector: false, env: { AUDIT_SIGN_INS: 'off' } });
+    const [unauditedFlows, unauditedTplFlows] = await benchFlowsInTurn(flowSides);
     if (TEMPLATE) {
       await template.stop();
       template = null;
@@ -621,6 +630,8 @@ async function main() {
     console.log(`OAuth flow (discovery → token, sign-in included): median ${median(flows.times).toFixed(0)} ms, fastest ${Math.min(...flows.times).toFixed(0)} ms (${FLOWS} flows)`);
     console.log(`OAuth flow without wrangler's DevTools inspector: median ${median(quietFlows.times).toFixed(0)} ms, fastest ${Math.min(...quietFlows.times).toFixed(0)} ms`
       + (TEMPLATE ? `; the TS template's ${median(quietTplFlows.times).toFixed(0)} / ${Math.min(...quietTplFlows.times).toFixed(0)} ms` : ''));
+    console.log(`OAuth flow without the inspector, and without the sign-in's audit event (AUDIT_SIGN_INS=off; the template sends none): median ${median(unauditedFlows.times).toFixed(0)} ms, fastest ${Math.min(...unauditedFlows.times).toFixed(0)} ms`
+      + (TEMPLATE ? `; the TS template's ${median(unauditedTplFlows.times).toFixed(0)} / ${Math.min(...unauditedTplFlows.times).toFixed(0)} ms` : ''));
     console.log(`one authorization by hand (registration → code → token; the median of ${BY_HAND}), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
     for (const r of breakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
     console.log(`  WorkOS requests: ${breakdown.server} by the Worker (${breakdown.paths.join(', ')}), ${breakdown.browser} by the browser (sign-in)`);
@@ -679,6 +690,8 @@ async function main() {
       [`OAuth flow, no DevTools inspector: median / fastest ms (${FLOWS})`, `${ms(median(quietFlows.times))} / ${ms(Math.min(...quietFlows.times))}`,
         T && `${ms(median(quietTplFlows.times))} / ${ms(Math.min(...quietTplFlows.times))}`],
       ['OAuth flow, no DevTools inspector: CPU per flow, the same three, ms', flowCpu(quietFlows), T && flowCpu(quietTplFlows)],
+      [`OAuth flow, no inspector, AUDIT_SIGN_INS=off: median / fastest ms (${FLOWS})`, `${ms(median(unauditedFlows.times))} / ${ms(Math.min(...unauditedFlows.times))}`,
+        T && `${ms(median(unauditedTplFlows.times))} / ${ms(Math.min(...unauditedTplFlows.times))}`],
       [`one authorization by hand: ms (median of ${BY_HAND})`, ms(breakdown.result.total), T && ms(tplBreakdown.result.total)],
       ['one authorization by hand: HTTP requests (browser hops)', `${byHandRequests(breakdown)} (${byHandRequests(breakdown) - 2})`,
         T && `${byHandRequests(tplBreakdown)} (${tplBreakdown.result.browserHops})`],

@@ -192,9 +192,10 @@ export async function waitForWorker(wrangler, log, say, workerUrl = WORKER_URL) 
  *   (`startWorkosStackProcess`; the benchmark) rather than in this one (default false; then
  *   `contract()` answers at once, else it is a promise)
  * @returns {{start: () => Promise<{workerUrl: string, workosUrl: string, authkitWorkerUrl?: string, authkitUrl: string, seeded: object, testEnv: object}>,
- *   restartWorker: (opts: {inspector: boolean}) => Promise<void>, stop: () => Promise<void>}}
- *   (`restartWorker`: the Worker again on its port, with its env file, local state and build as
- *   they are, with or without wrangler's DevTools inspector; after `start()`)
+ *   restartWorker: (opts: {inspector: boolean, env?: object}) => Promise<void>, stop: () => Promise<void>}}
+ *   (`restartWorker`: the Worker again on its port, with its local state and build as they are,
+ *   with or without wrangler's DevTools inspector, and with its env file or, given `env`, a new
+ *   one with those variables added (and a new cookie key); after `start()`)
  */
 export function createStack({ artifacts, say = () => {}, logRequests = true, workerEnv = {}, authkitWorker = true, features, workosProcess = false }) {
   mkdirSync(artifacts, { recursive: true });
@@ -275,10 +276,12 @@ export function createStack({ artifacts, say = () => {}, logRequests = true, wor
   };
   /** The front's contract report (dev/contract.mjs): operations exercised, violations, probes. */
   const contract = () => stack?.control.contract();
-  const restartWorker = async ({ inspector }) => {
+  const restartWorker = async ({ inspector, env }) => {
     await stopChild(wrangler);
-    say(`restarting the Worker on ${WORKER_URL} ${inspector ? 'under wrangler dev' : 'without wrangler\'s DevTools inspector'}`);
-    wrangler = startWrangler(envFile, path.join(tmp, 'state'), wranglerLog, { features, config: writePrebuiltConfig(tmp), inspector });
+    const vars = env ? ` with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+    say(`restarting the Worker on ${WORKER_URL} ${inspector ? 'under wrangler dev' : 'without wrangler\'s DevTools inspector'}${vars}`);
+    const file = env ? writeWorkerEnv(tmp, stack.url, { ...workerEnv, ...env }, 'worker-restarted.env') : envFile;
+    wrangler = startWrangler(file, path.join(tmp, 'state'), wranglerLog, { features, config: writePrebuiltConfig(tmp), inspector });
     say(`Worker ready after ${await waitForWorker(wrangler, wranglerLog, say)}`);
   };
   return { start, restartWorker, stop, contract };
