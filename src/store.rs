@@ -68,6 +68,11 @@ pub mod keys {
     pub fn signin_state(state: &str) -> String {
         format!("signin:state:{state}")
     }
+    /// The mark that a sign-in state was used (10 minutes): a key of its own, since KV takes one
+    /// write to a key per second and `/callback` often follows the state's write within one.
+    pub fn signin_state_used(state: &str) -> String {
+        format!("signin:used:{state}")
+    }
     /// A sign-in paused for the organization picker (10 minutes; WorkOS's token sealed).
     pub fn signin_pick(id: &str) -> String {
         format!("signin:pick:{id}")

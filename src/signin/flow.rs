@@ -115,10 +115,12 @@ pub async fn complete<S: Store, H: HttpClient>(
     signin_cookie: Option<&str>,
     client: &ClientInfo,
 ) -> Result<Outcome, SigninError> {
-    let (record, key) = read_state(ctx, cb.state, signin_cookie).await?;
-    // A state is good for one attempt, whatever its outcome: it is deleted before any answer,
-    // and, when there is a code to exchange, while WorkOS exchanges it.
-    let consume = ctx.store.delete(&key);
+    let (record, used) = read_state(ctx, cb.state, signin_cookie).await?;
+    // A state is good for one attempt, whatever its outcome: it is marked used before any
+    // answer, and, when there is a code to exchange, while WorkOS exchanges it. The mark is a key
+    // of its own: KV takes one write to a key per second, and a WorkOS that still has a session
+    // sends the browser back within one of the state's write, so deleting the state would wait.
+    let consume = ctx.store.put(&used, "1", STATE_TTL);
     let usable = record.and_then(|record| {
         if let Some(error) = cb.error {
             return Err(SigninError::Provider {
@@ -159,8 +161,8 @@ pub async fn complete<S: Store, H: HttpClient>(
 }
 
 /// Check the state against this browser's binding cookie and read it: the record (or why it
-/// cannot be used) and its key, which the caller deletes (one-time). A state that is not this
-/// browser's is neither read nor deleted.
+/// cannot be used) and the key of its used mark, which the caller writes (one-time). A state
+/// that is not this browser's is not read, nor marked; one already marked reads as unknown.
 async fn read_state<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     state: Option<&str>,
@@ -173,15 +175,19 @@ async fn read_state<S: Store, H: HttpClient>(
     if !bool::from(bound.as_slice().ct_eq(state.as_bytes())) {
         return Err(SigninError::StateForeign);
     }
-    let key = keys::signin_state(state);
-    let raw = ctx.store.get(&key).await.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?;
+    let (raw, used) =
+        join(ctx.store.get(&keys::signin_state(state)), ctx.store.get(&keys::signin_state_used(state))).await;
+    let raw = raw.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?;
+    if used.map_err(SigninError::Storage)?.is_some() {
+        return Err(SigninError::StateUnknown);
+    }
     let record = crate::json::from_str::<StateRecord>(&raw).map_err(|_| SigninError::StateUnknown).and_then(|r| {
         match ctx.now.saturating_sub(r.created_at) > STATE_TTL {
             true => Err(SigninError::StateUnknown),
             false => Ok(r),
         }
     });
-    Ok((record, key))
+    Ok((record, keys::signin_state_used(state)))
 }
 
 /// `/login?external_auth_id=…` in a browser that is already signed in: complete at once.

@@ -267,6 +267,12 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
     pub(super) fn sessions(&self) -> Vec<String> {
         self.store.keys_with_prefix("session:")
     }
+
+    /// The sign-in states marked used: the one just used, and no other sign-in key written.
+    pub(super) fn used_states(&self) -> Vec<String> {
+        let written = self.store.keys_with_prefix("signin:");
+        written.into_iter().filter(|k| !k.starts_with("signin:state:")).collect()
+    }
 }
 
 pub(super) fn client_info() -> ClientInfo {
@@ -357,8 +363,9 @@ fn complete_signs_in_with_organization_permissions() {
     assert_eq!(done.session.principal.workos_session_id.as_deref(), Some("session_1"));
     // The code exchange is not org-scoped, so the organization switch (refresh) happened.
     assert_eq!(w.http.paths().iter().filter(|p| *p == "/user_management/authenticate").count(), 2);
-    // State consumed; one session stored, holding the newest refresh token sealed (not in clear).
-    assert!(w.store.keys_with_prefix("signin:").is_empty());
+    // State marked used (its own key); one session stored, holding the newest refresh token
+    // sealed (not in clear).
+    assert_eq!(w.used_states(), vec![crate::store::keys::signin_state_used(&state)]);
     let sessions = w.sessions();
     assert_eq!(sessions.len(), 1);
     let stored = w.store.map.borrow()[&sessions[0]].0.clone();
@@ -511,7 +518,8 @@ fn workos_failures_become_clear_errors_and_write_nothing() {
         let view = err.view();
         assert_eq!((view.status, view.retry_after), (status, retry), "{err:?}");
         assert!(!err.log_line().contains("sk_test_secret"));
-        assert!(w.sessions().is_empty() && w.store.keys_with_prefix("signin:").is_empty());
+        assert!(w.sessions().is_empty());
+        assert_eq!(w.used_states(), vec![crate::store::keys::signin_state_used(&state)], "the state is used up");
     }
 }
 

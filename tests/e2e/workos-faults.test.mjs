@@ -29,7 +29,11 @@ for (const mode of ['malformed', 'truncated']) {
     assert.match(`${title} ${message}`, /WorkOS/);
     assert.notEqual((await account(jar)).status, 200, 'no session was created');
     assert.deepEqual(await kvKeys('session:'), sessions, 'KV: no session record');
-    assert.deepEqual(await kvKeys('signin:state:'), states, 'KV: the one-time state is gone, nothing else left');
+    // The one-time state is marked used (a key of its own), nothing else is left; its URL again is refused.
+    const state = new URL(callbackUrl).searchParams.get('state');
+    assert.deepEqual(await kvKeys('signin:state:'), [...states, `signin:state:${state}`].sort(), 'KV: no other state');
+    assert.ok((await kvKeys('signin:used:')).includes(`signin:used:${state}`), 'KV: the state is marked used');
+    assert.equal((await jar.fetch(callbackUrl)).status, 400, 'the used state is refused');
     const again = await signIn(ALICE);
     assert.equal((await account(again.jar)).status, 200, 'signed in once WorkOS is healthy');
     assert.equal((await kvKeys('session:')).length, sessions.length + 1, 'KV: now one session record more (the check sees KV)');
