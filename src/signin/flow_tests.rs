@@ -268,7 +268,7 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
         self.store.keys_with_prefix("session:")
     }
 
-    /// The sign-in states marked used: the one just used, and no other sign-in key written.
+    /// The sign-in keys written besides the states themselves (used marks, picker records).
     pub(super) fn used_states(&self) -> Vec<String> {
         let written = self.store.keys_with_prefix("signin:");
         written.into_iter().filter(|k| !k.starts_with("signin:state:")).collect()
