@@ -175,8 +175,8 @@ async fn read_state<S: Store, H: HttpClient>(
     if !bool::from(bound.as_slice().ct_eq(state.as_bytes())) {
         return Err(SigninError::StateForeign);
     }
-    let (raw, used) =
-        join(ctx.store.get(&keys::signin_state(state)), ctx.store.get(&keys::signin_state_used(state))).await;
+    let used_key = keys::signin_state_used(state);
+    let (raw, used) = join(ctx.store.get(&keys::signin_state(state)), ctx.store.get(&used_key)).await;
     let raw = raw.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?;
     if used.map_err(SigninError::Storage)?.is_some() {
         return Err(SigninError::StateUnknown);
@@ -187,7 +187,7 @@ async fn read_state<S: Store, H: HttpClient>(
             false => Ok(r),
         }
     });
-    Ok((record, keys::signin_state_used(state)))
+    Ok((record, used_key))
 }
 
 /// `/login?external_auth_id=…` in a browser that is already signed in: complete at once.

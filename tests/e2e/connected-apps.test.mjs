@@ -13,7 +13,8 @@ import { Browser, SdkProvider, sdkAuthorize, refreshToken, expectOAuthError, wai
 import { mcpRemoteSandbox, runMcpRemote } from './mcp-remote-helpers.mjs';
 import { expectToolOk } from './mcp-helpers.mjs';
 
-const grantOf = (refresh) => refresh.match(/^mcp_rt_([A-Za-z0-9_-]{22})\./)?.[1];
+/** The grant a token names: a refresh token (`mcp_rt_…`), or with kind 'code' an authorization code. */
+const grantOf = (token, kind = 'rt') => token.match(new RegExp(`^mcp_${kind}_([A-Za-z0-9_-]{22})\\.`))?.[1];
 
 let chromium;
 let sandbox;
@@ -122,7 +123,7 @@ test('revoking needs this origin and the session\'s CSRF token; someone else\'s 
 test('a grant waiting for its code exchange is not listed, and is listed once the code is exchanged', async () => {
   const browser = new Browser({ loginHint: ALICE });
   const got = await obtainCode(browser, await registerClient({ client_name: `Waiting app ${Date.now()}` }));
-  const grant = got.code.match(/^mcp_code_([A-Za-z0-9_-]{22})\./)?.[1];
+  const grant = grantOf(got.code, 'code');
   assert.ok(grant, 'a code names its grant');
   const listed = async () => (await browser.navigate(url('/'))).page?.html?.includes(`value="${grant}"`);
   // The page looks for the waiting grant in its object (it has no KV mirror yet) and keeps its
