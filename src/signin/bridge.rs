@@ -121,7 +121,7 @@ mod tests {
         );
     }
 
-    use super::super::flow_tests::{world, Scenario, ALICE};
+    use super::super::test_world::{world, Scenario, ALICE};
     use futures_executor::block_on;
 
     fn bridge_calls(external_id: Option<&str>) -> (String, Vec<(crate::outbound::Method, String)>) {

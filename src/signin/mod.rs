@@ -7,8 +7,14 @@ mod flow;
 #[cfg(test)]
 mod flow_tests;
 pub mod organization;
+#[cfg(test)]
+mod refusal_tests;
 mod resolve;
+#[cfg(test)]
+mod scoped_tests;
 pub(crate) mod session;
+#[cfg(test)]
+mod test_world;
 
 pub use error::SigninError;
 pub use finish::{Completed, SIGNED_IN_ACTION};

@@ -1,5 +1,5 @@
 //! The organization picker: WorkOS's `organization_selection_required` at the code exchange.
-use super::super::flow_tests::{
+use super::super::test_world::{
     client_info, cookie_value, membership, world, Scenario, ACME, ALICE, GLOBEX, NOW, ORIGIN, PENDING,
 };
 use super::*;
