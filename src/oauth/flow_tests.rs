@@ -363,6 +363,8 @@ fn query(location: &str, name: &str) -> Option<String> {
 
 #[path = "authorize_tests.rs"]
 mod authorize_tests;
+#[path = "bearer_tests.rs"]
+mod bearer_tests;
 #[path = "connected_tests.rs"]
 mod connected_tests;
 #[path = "token_tests.rs"]

@@ -1,0 +1,114 @@
+//! Bearer checks (the isolate's caches, refusals, the deployment a token belongs to) and `/revoke`.
+use super::*;
+
+#[test]
+fn bearer_checks_read_kv_at_most_once_a_minute_per_grant() {
+    let w = world();
+    let (c, t) = w.connected();
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
+    *w.store.fail.borrow_mut() = true;
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "answered from the isolate cache");
+    w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Unavailable);
+    *w.store.fail.borrow_mut() = false;
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "KV back: looked up and cached again");
+    // Revocation is seen once the cached answer is a minute old.
+    let form = Form::parse(
+        Some("application/x-www-form-urlencoded"),
+        format!("token={}&client_id={c}", t.refresh_token.as_str()).as_bytes(),
+    )
+    .unwrap();
+    let ctx = w.ctx();
+    let client = block_on(client_auth::authenticate_client(&ctx, &form, None)).unwrap();
+    assert!(block_on(token::revoke(&ctx, &client, &form)).unwrap().is_some());
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "still cached");
+    w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
+}
+
+#[test]
+fn bad_bearer_tokens_are_refused() {
+    let w = world();
+    let (_, t) = w.connected();
+    assert_eq!(w.bearer("mcp_at_garbage", "/mcp").unwrap_err(), BearerError::Invalid);
+    assert_eq!(w.bearer(t.refresh_token.as_str(), "/mcp").unwrap_err(), BearerError::Invalid);
+    let auth = |h: Option<&str>| {
+        block_on(access::authenticate(&w.config.seal_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()))
+    };
+    assert_eq!(auth(None).unwrap_err(), BearerError::Missing);
+    assert_eq!(auth(Some("Basic abc")).unwrap_err(), BearerError::Missing);
+    assert!(auth(Some(&format!("bearer {}", t.access_token.as_str()))).is_ok(), "scheme is case-insensitive");
+    for spaced in ["Bearer a\tb", "Bearer a\x0bb", "Bearer a b", "Bearer a\u{a0}b", "Bearer é\u{2003}b", "Bearer "] {
+        assert_eq!(access::bearer_token(Some(spaced)), None, "{spaced:?}");
+    }
+    assert_eq!(access::bearer_token(Some(" Bearer  é1 ")), Some("é1"));
+    w.now.set(w.now.get() + super::super::grant::ACCESS_TTL);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Invalid, "expired");
+}
+
+#[test]
+fn an_isolate_opens_each_token_once() {
+    let w = world();
+    let (_, t) = w.connected();
+    let token = t.access_token.as_str();
+    let with_keys = |keys: &crate::seal::SealKeys, token: &str| {
+        let header = format!("Bearer {token}");
+        block_on(access::authenticate(keys, ORIGIN, &w.store, &w.checks, Some(&header), "/mcp", w.now.get()))
+    };
+    let other_keys = crate::seal::SealKeys::parse("another key and not the deployment's own one").unwrap();
+    assert_eq!(with_keys(&other_keys, token).unwrap_err(), BearerError::Invalid, "not yet opened here");
+    assert!(w.bearer(token, "/mcp").is_ok());
+    // Now remembered: keys that could not open it are not needed again.
+    assert_eq!(with_keys(&other_keys, token).unwrap().principal.user_id, ALICE);
+    // Only that exact token: one character changed is opened (and refused) anew.
+    let last = token.chars().last().unwrap();
+    let altered = format!("{}{}", &token[..token.len() - 1], if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(w.bearer(&altered, "/mcp").unwrap_err(), BearerError::Invalid);
+    // The memory is bounded: after as many other tokens as it holds, the first is opened again.
+    let claims = w.bearer(token, "/mcp").unwrap();
+    for i in 0..access::MAX_OPENED_TOKENS {
+        let other = access::AccessClaims { scope: format!("mcp {i}"), ..claims.clone() };
+        assert!(w.bearer(&access::issue(&w.config.seal_keys, &other), "/mcp").is_ok());
+    }
+    assert_eq!(with_keys(&other_keys, token).unwrap_err(), BearerError::Invalid, "forgotten, so opened anew");
+    // A remembered token still expires.
+    assert!(w.bearer(token, "/mcp").is_ok());
+    w.now.set(w.now.get() + super::super::grant::ACCESS_TTL);
+    assert_eq!(with_keys(&other_keys, token).unwrap_err(), BearerError::Invalid, "expired");
+}
+
+#[test]
+fn a_client_cannot_revoke_another_clients_tokens() {
+    let w = world();
+    let (c, t) = w.connected();
+    let other = w.public_client();
+    let ctx = w.ctx();
+    for token in [t.refresh_token.as_str(), t.access_token.as_str()] {
+        let form = Form::parse(
+            Some("application/x-www-form-urlencoded"),
+            format!("token={token}&client_id={other}").as_bytes(),
+        )
+        .unwrap();
+        let client = block_on(client_auth::authenticate_client(&ctx, &form, None)).unwrap();
+        assert_eq!(block_on(token::revoke(&ctx, &client, &form)).unwrap(), None);
+    }
+    assert!(w.refresh(&c, t.refresh_token.as_str()).is_ok());
+}
+
+#[test]
+fn a_token_is_accepted_only_by_the_deployment_that_issued_it() {
+    // Two deployments sharing COOKIE_ENCRYPTION_KEY: the other one's token is not ours.
+    let w = world();
+    let (_, t) = w.connected();
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
+    let elsewhere = block_on(access::authenticate(
+        &w.config.seal_keys,
+        "https://other.example.com",
+        &w.store,
+        &w.checks,
+        Some(&format!("Bearer {}", t.access_token.as_str())),
+        "/mcp",
+        w.now.get(),
+    ));
+    assert_eq!(elsewhere.unwrap_err(), BearerError::Invalid);
+}
