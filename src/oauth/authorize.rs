@@ -250,14 +250,15 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
 /// The id the grant from this session for this request will have. The consent page knows it,
 /// so the grant's object can be readied while the person reads. It cannot be guessed without
 /// the session id (a secret); a second grant for the very same request (the form sent twice)
-/// takes a random id instead.
-pub fn grant_id_for(session_id: &str, req: &ValidRequest) -> GrantId {
+/// takes a random id instead. `request_path` is the request's own `/authorize` path
+/// ([`AuthorizeParams::path`]).
+pub fn grant_id_for(session_id: &str, request_path: &str) -> GrantId {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new()
         .chain_update(b"mcp-grant-id\n")
         .chain_update(session_id)
         .chain_update(b"\n")
-        .chain_update(req.params.path())
+        .chain_update(request_path)
         .finalize();
     GrantId::new(crate::b64::URL_SAFE_NO_PAD.encode(&digest[..16]))
 }

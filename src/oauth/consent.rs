@@ -184,7 +184,7 @@ async fn consent_or_code<S: Store, H: HttpClient>(
             })
             .flatten(),
         form_action: form_action_source(req.redirect_uri.as_str()),
-        grant_id: authorize::grant_id_for(session_id, req),
+        grant_id: authorize::grant_id_for(session_id, &req.params.path()),
     })
 }
 
@@ -243,13 +243,15 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         return fresh_signin(ctx, req, session, set_cookies).await;
     };
     let young = ctx.now.saturating_sub(session.created_at) <= HANDOVER_SECS;
-    match signin::handover(session, &req.params.path()) {
+    // The request's path names both the sign-in it started (the handover) and its grant's id.
+    let path = req.params.path();
+    match signin::handover(session, &path) {
         // The sign-in this request started: its token goes to this request's grant, as it is.
         // Only that grant can take it, and its object creates it once, so the session (written a
         // moment ago: KV takes one write to a key per second) is not written. A submission sent
         // twice finds the grant made and goes through WorkOS for its own chain.
         signin::Handover::ThisRequest if young => {
-            let id = authorize::grant_id_for(session_id, req);
+            let id = authorize::grant_id_for(session_id, &path);
             let token = Secret::new(workos_token);
             return match authorize::issue_code_as(ctx, req, session.principal.clone(), token, id).await {
                 Ok(Some(location)) => Next::Redirect { location, set_cookies },
@@ -278,7 +280,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
                 req,
                 principal,
                 Secret::new(workos_token),
-                authorize::grant_id_for(session_id, req),
+                authorize::grant_id_for(session_id, &path),
             ),
         )
         .await;
@@ -327,7 +329,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
             "The signed-in user changed during authorization. Start again.",
         ));
     }
-    let id = authorize::grant_id_for(session_id, req);
+    let id = authorize::grant_id_for(session_id, &path);
     code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id).await, set_cookies)
 }
 
