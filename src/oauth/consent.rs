@@ -268,6 +268,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         }
         signin::Handover::Open => {}
     }
+    let (id, token) = (authorize::grant_id_for(session_id, &path), Secret::new(workos_token));
     if young {
         // Signed in moments ago: the standing WorkOS just vouched for, and its refresh token, go
         // to the grant as they are (no second refresh). The session notes the token as spent
@@ -275,13 +276,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         let principal = session.principal.clone();
         let (spent, issued) = join(
             signin::spend_workos_refresh_token(ctx, session_id, session),
-            authorize::issue_code(
-                ctx,
-                req,
-                principal,
-                Secret::new(workos_token),
-                authorize::grant_id_for(session_id, &path),
-            ),
+            authorize::issue_code(ctx, req, principal, token, id),
         )
         .await;
         if let Err(e) = spent {
@@ -289,9 +284,23 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         }
         return code_or_refusal(issued, set_cookies);
     }
+    refresh_then_issue(ctx, req, session_id, session, token, id, set_cookies).await
+}
+
+/// A session older than HANDOVER_SECS: its WorkOS token is refreshed for the grant (a chain of
+/// its own, and the role and permissions read again), then the code is issued.
+async fn refresh_then_issue<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    req: &ValidRequest,
+    session_id: &str,
+    session: &Session,
+    workos_token: Secret<String>,
+    id: GrantId,
+    set_cookies: Vec<String>,
+) -> Next {
     let org = session.principal.organization_id.as_deref();
     let user = session.principal.user_id.as_str();
-    let (refreshed, prefetched) = signin::refresh_with_memberships(ctx, &workos_token, user, org).await;
+    let (refreshed, prefetched) = signin::refresh_with_memberships(ctx, workos_token.as_str(), user, org).await;
     let auth = match refreshed {
         Ok(a) => a,
         Err(e) if session_ended(&e) => {
@@ -329,7 +338,6 @@ async fn hand_back_code<S: Store, H: HttpClient>(
             "The signed-in user changed during authorization. Start again.",
         ));
     }
-    let id = authorize::grant_id_for(session_id, &path);
     code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id).await, set_cookies)
 }
 
