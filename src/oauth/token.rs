@@ -109,12 +109,19 @@ async fn exchange_code<S: Store, H: HttpClient>(
         return Err(OAuthError::invalid_grant("redirect_uri differs from the one the code was issued to"));
     }
     let audience = narrowed_audience(ctx, &g, form)?;
-    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid_code)?;
+    let mut principal = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid_code)?.principal;
+    // A WorkOS event that changed the person's role while the code waited: the tokens carry what
+    // it reported, not the standing sealed at the consent (the bearer check applies a change
+    // only to tokens issued before it).
+    if let Some(access) = &g.access {
+        principal.role = access.role.clone();
+        principal.permissions = access.permissions.clone();
+    }
     let refresh = RefreshToken::new(&g.id);
     g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     grant::save(ctx.store, &mut g, ctx.now).await?;
-    Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
+    Ok(respond(ctx, &g, audience, &principal, refresh))
 }
 
 /// A `resource` at /token may only repeat or narrow the grant's.

@@ -121,6 +121,22 @@ fn an_event_reaches_a_grant_whose_code_is_not_yet_exchanged() {
 }
 
 #[test]
+fn a_demotion_while_the_code_waits_is_carried_by_the_tokens_of_the_exchange() {
+    let w = world();
+    let client = w.public_client();
+    let session = w.sign_in();
+    let (code, _) = w.approve(&w.params(&client, &[]), &session);
+    *w.up.role.borrow_mut() = "member".into();
+    let got = deliver(&w, "event_13", "organization_membership.updated", membership()).unwrap();
+    assert_eq!(got.changed.len(), 1, "the waiting grant took the change");
+    w.advance(5);
+    let t = w.exchange(&client, &code).unwrap();
+    assert_eq!(t.scope, "mcp", "no permission the event took away");
+    let claims = w.bearer(t.access_token.as_str(), "/mcp").unwrap();
+    assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("member"), 0));
+}
+
+#[test]
 fn a_role_event_drops_the_index_entries_of_grants_that_are_gone() {
     let w = world();
     let (_, t) = w.connected();
