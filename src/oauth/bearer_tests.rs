@@ -112,3 +112,26 @@ fn a_token_is_accepted_only_by_the_deployment_that_issued_it() {
     ));
     assert_eq!(elsewhere.unwrap_err(), BearerError::Invalid);
 }
+
+#[test]
+fn each_endpoint_is_routed_by_the_field_it_acts_on() {
+    let w = world();
+    let (c, a) = w.connected();
+    let (_, b) = w.connected();
+    let route = |path: &str, body: String| {
+        let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
+        token::grant_of_request(&w.config.seal_keys, path, &form, w.now.get())
+    };
+    // A revocation of B's access token that also carries A's refresh token goes to B's grant,
+    // whose object revokes it: the `grant_type` fields are not /revoke's.
+    let mixed = format!(
+        "token={}&grant_type=refresh_token&refresh_token={}&client_id={c}",
+        b.access_token.as_str(),
+        a.refresh_token.as_str()
+    );
+    assert_eq!(route("/revoke", mixed.clone()), Some(grant_of(&b)));
+    assert_eq!(route("/token", mixed), Some(grant_of(&a)), "/token acts on the refresh token");
+    let only_token = format!("token={}&client_id={c}", a.refresh_token.as_str());
+    assert_eq!(route("/revoke", only_token.clone()), Some(grant_of(&a)));
+    assert_eq!(route("/token", only_token), None, "no grant_type: answered without a grant");
+}

@@ -245,18 +245,20 @@ pub async fn refresh<S: Store, H: HttpClient>(
     Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
 }
 
-/// Which grant a `/token` or `/revoke` request is about, read from the token it presents
-/// (codes and refresh tokens name their grant; an access token is opened). `None` when it
-/// names none — such a request changes no grant and is answered without one.
-pub fn grant_of_request(keys: &crate::seal::SealKeys, form: &Form, now: u64) -> Option<GrantId> {
-    match form.get("grant_type").map(GrantType::parse) {
-        Some(Some(GrantType::AuthorizationCode)) => form.get("code").and_then(AuthorizationCode::parse),
-        Some(Some(GrantType::RefreshToken)) => form.get("refresh_token").and_then(RefreshToken::parse),
-        Some(None) => None,
-        None => {
-            let token = form.get("token")?;
-            RefreshToken::parse(token).or_else(|| access::open(keys, token, now).map(|c| c.grant_id))
-        }
+/// Which grant a `/token` or `/revoke` request (`path`) is about, read from the field that
+/// endpoint acts on: at `/token` the code or refresh token its `grant_type` names, at `/revoke`
+/// the `token` (a refresh token names its grant; an access token is opened), whatever else the
+/// form holds. `None` when it names none — such a request changes no grant and is answered
+/// without one.
+pub fn grant_of_request(keys: &crate::seal::SealKeys, path: &str, form: &Form, now: u64) -> Option<GrantId> {
+    if path == "/revoke" {
+        let token = form.get("token")?;
+        return RefreshToken::parse(token).or_else(|| access::open(keys, token, now).map(|c| c.grant_id));
+    }
+    match form.get("grant_type").map(GrantType::parse)? {
+        Some(GrantType::AuthorizationCode) => form.get("code").and_then(AuthorizationCode::parse),
+        Some(GrantType::RefreshToken) => form.get("refresh_token").and_then(RefreshToken::parse),
+        None => None,
     }
 }
 

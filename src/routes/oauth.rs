@@ -159,7 +159,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
     let authorization = header(&req, "Authorization");
     let body = read_limited(&mut req, token_form::MAX_FORM_BYTES).await?;
     let form = Form::parse(content_type.as_deref(), &body)?;
-    if let Some(grant_id) = token::grant_of_request(&app.config.seal_keys, &form, app.now) {
+    if let Some(grant_id) = token::grant_of_request(&app.config.seal_keys, path, &form, app.now) {
         let resp = forward_to_grant(
             env,
             &grant_id,
