@@ -82,12 +82,19 @@ impl BearerError {
     }
 }
 
+/// Clocks of different machines may differ by a moment: a token counts as older than its grant
+/// only when it was issued more than this before the grant was made.
+const MADE_AGAIN_LEEWAY_SECS: u64 = 2;
+
 /// What a look at a grant found: whether its tokens still work, and the access a WorkOS event
 /// reported since they were issued (applied over theirs).
 #[derive(Debug, Clone, PartialEq, Default)]
 struct GrantLook {
     live: bool,
     access: Option<CurrentAccess>,
+    /// When the grant was made: a token issued before then is a revoked grant's whose id was
+    /// made again (the same sign-in approving the same request), not this grant's.
+    created_at: u64,
 }
 
 /// Per-isolate memory of the bearer check: grant lookups, grant id → (checked at, what was
@@ -201,7 +208,7 @@ pub async fn authenticate<S: Store>(
             let grant = grant::load(store, &claims.grant_id, now).await.map_err(|_| BearerError::Unavailable)?;
             let look = match grant {
                 Some(g) if g.client_id == claims.client_id && g.is_active() => {
-                    GrantLook { live: true, access: g.access }
+                    GrantLook { live: true, access: g.access, created_at: g.created_at }
                 }
                 _ => GrantLook::default(),
             };
@@ -209,7 +216,7 @@ pub async fn authenticate<S: Store>(
             look
         }
     };
-    if !look.live {
+    if !look.live || claims.issued_at + MADE_AGAIN_LEEWAY_SECS < look.created_at {
         return Err(BearerError::Revoked);
     }
     let mut claims = claims;

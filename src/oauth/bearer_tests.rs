@@ -135,3 +135,21 @@ fn each_endpoint_is_routed_by_the_field_it_acts_on() {
     assert_eq!(route("/revoke", only_token.clone()), Some(grant_of(&a)));
     assert_eq!(route("/token", only_token), None, "no grant_type: answered without a grant");
 }
+
+#[test]
+fn a_revoked_grants_tokens_stay_refused_when_its_id_is_made_again() {
+    let w = world();
+    let c = w.public_client();
+    let params = w.params(&c, &[]);
+    let s = w.sign_in_for(&params, 5);
+    let (code, _) = w.approve(&params, &s);
+    let first = w.exchange(&c, &code).unwrap();
+    block_on(super::super::grant::revoke(&w.store, &grant_of(&first))).unwrap();
+    w.advance(10);
+    // The same request approved again by the same young sign-in: the grant's id was free again.
+    let (code, _) = w.approve(&params, &s);
+    let second = w.exchange(&c, &code).unwrap();
+    assert_eq!(grant_of(&second), grant_of(&first), "the same id");
+    assert!(w.bearer(second.access_token.as_str(), "/mcp").is_ok());
+    assert_eq!(w.bearer(first.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
+}
