@@ -266,12 +266,17 @@ impl Store for GuardedStore {
         put_new_with(self, key, self.keep(key, value, ttl_secs), also, also_ttl_secs).await
     }
 
+    /// The mirror first, then the record: if the mirror's delete fails, the record is still
+    /// there and a retry (which starts from the record) deletes both. The other way round, a
+    /// failed mirror delete left a copy no retry reached (finding no record, it did nothing),
+    /// and the bearer check, which reads the copy, let the grant's tokens pass. The object runs
+    /// one operation at a time, so nothing writes the mirror again in between.
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.delete(key).await;
         }
-        self.storage.delete(key).await.map_err(err)?;
-        self.kv.delete(key).await
+        self.kv.delete(key).await?;
+        self.storage.delete(key).await.map(|_| ()).map_err(err)
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
