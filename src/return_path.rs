@@ -1,7 +1,8 @@
 //! The return-path rule: the one function that decides where a sign-in may send the browser.
 
-/// Longest return path accepted, in bytes.
-pub const MAX_LEN: usize = 2048;
+/// Longest return path accepted, in bytes: the longest URL Cloudflare accepts (16 KiB), so an
+/// `/authorize` request that arrived, re-encoded as a sign-in's return path, still fits.
+pub const MAX_LEN: usize = 16 * 1024;
 /// Percent-decoding rounds checked: servers and proxies on the way may each decode once, so
 /// `/%252F` must be judged as the `//` it can become. Deeper nesting is refused outright.
 const DECODE_ROUNDS: usize = 4;
@@ -12,7 +13,7 @@ const DECODE_ROUNDS: usize = 4;
 /// Rejected (→ `"/"`): `None`, empty, `//x`, `/\x`, `\x`, anything with a scheme or not starting with `/`,
 /// percent-encodings that decode to `/` or `\` at the start (e.g. `/%2F`, `/%5C`, `%2F%2F`), any
 /// ASCII control character or whitespace (raw, or percent-encoded like `%09`, `%0A`, `%0D`, `%00`, `%20` at the start),
-/// and inputs longer than 2048 bytes.
+/// and inputs longer than [`MAX_LEN`] bytes.
 ///
 /// Stricter than the summary above in three ways: control characters and whitespace are
 /// refused anywhere raw and anywhere in the path part after any decoding round (an encoded
@@ -119,12 +120,12 @@ fn hex(b: &u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_return_path;
+    use super::{safe_return_path, MAX_LEN};
 
     #[test]
     fn vectors() {
-        let long_ok = format!("/{}", "a".repeat(2047));
-        let long_bad = format!("/{}", "a".repeat(2999));
+        let long_ok = format!("/{}", "a".repeat(MAX_LEN - 1));
+        let long_bad = format!("/{}", "a".repeat(MAX_LEN));
         let cases: &[(Option<&str>, bool)] = &[
             // Accepted.
             (Some("/"), true),

@@ -17,9 +17,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Longest return path a sign-in state keeps.
-pub const MAX_RETURN_TO_BYTES: usize = 8 * 1024;
-
 #[derive(Debug, Default, Clone)]
 pub struct StartRequest<'a> {
     pub return_to: Option<&'a str>,
@@ -62,10 +59,12 @@ pub async fn start<S: Store, H: HttpClient>(
         }
         None => None,
     };
-    // A state stays small: a return path longer than any real one (an /authorize request with
-    // every parameter at its limit fits) falls back to `/`.
-    let return_to =
-        Some(safe_return_path(req.return_to)).filter(|r| r.len() <= MAX_RETURN_TO_BYTES).unwrap_or_else(|| "/".into());
+    // An /authorize request's own path comes back here whole, however long its parameters
+    // (up to the URL length the platform accepts); one that grew past it (non-ASCII characters
+    // percent-encoded) falls back to `/`.
+    let return_to = Some(safe_return_path(req.return_to))
+        .filter(|r| r.len() <= crate::return_path::MAX_LEN)
+        .unwrap_or_else(|| "/".into());
     let record = StateRecord { verifier: verifier.into(), return_to, created_at: ctx.now, external_auth_id };
     let json =
         serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;

@@ -54,6 +54,23 @@ fn start_refuses_unsafe_return_paths_and_passes_hints() {
 }
 
 #[test]
+fn a_long_authorization_request_comes_back_whole_after_the_sign_in() {
+    let w = world(Scenario::default(), None);
+    // A state at its limit (1024) of URL characters, each percent-encoded in the request's path.
+    let path = format!(
+        "/authorize?response_type=code&client_id=https%3A%2F%2Fclient.example%2Fmeta.json&state={}",
+        "%2F".repeat(1024)
+    );
+    assert!(path.len() > 3000);
+    let (state, _) = w.begin(Some(&path));
+    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{state}")].0).unwrap();
+    assert_eq!(rec["return_to"], path.as_str());
+    let (state, _) = w.begin(Some(&format!("{path}&x={}", "a".repeat(crate::return_path::MAX_LEN))));
+    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{state}")].0).unwrap();
+    assert_eq!(rec["return_to"], "/", "past the longest URL the platform accepts");
+}
+
+#[test]
 fn a_sign_in_an_authorization_request_started_keeps_its_token_for_that_request() {
     let w = world(Scenario::default(), None);
     let authorize = "/authorize?response_type=code&client_id=c-1&state=st-1";
