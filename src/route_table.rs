@@ -69,7 +69,9 @@ pub static ROUTES: &[Route] = &[
     Route { worker_mode_only: true, ..page("/account/apps/revoke", &[("POST", H::RevokeApp)], false) },
     Route {
         limited: &[("POST", Limiter::SignIn)],
-        ..page("/login", &[("GET", H::LoginPage), ("POST", H::LoginStart)], false)
+        // Its GET acts for AuthKit's bridge: a signed-in browser's `external_auth_id` is
+        // completed at once.
+        ..page("/login", &[("GET", H::LoginPage), ("POST", H::LoginStart)], true)
     },
     page("/login/organization", &[("POST", H::ChooseOrganization)], false),
     page("/callback", &[("GET", H::Callback)], true),
@@ -186,7 +188,8 @@ mod tests {
     fn methods_head_and_allow() {
         let login = find("/login").unwrap();
         assert_eq!(login.handler_for("GET"), Some(H::LoginPage));
-        assert_eq!(login.handler_for("HEAD"), Some(H::LoginPage), "a page's HEAD is its GET");
+        assert_eq!(find("/account").unwrap().handler_for("HEAD"), Some(H::Account), "a page's HEAD is its GET");
+        assert_eq!(login.handler_for("HEAD"), Some(H::HeadOnly), "its GET completes AuthKit's bridge");
         assert_eq!(login.handler_for("PUT"), None);
         assert_eq!(login.allow(), "GET, POST, HEAD");
         // A GET that acts is answered for HEAD without acting.

@@ -73,8 +73,12 @@ test('signed out: sign in, then the Worker completes the AuthKit request and the
     assert.ok(await sessionCookie(context), 'the Worker also signed the browser in');
     await page.screenshot({ path: artifact('authkit-bridge-continue.png'), fullPage: true });
 
-    // Signed in already: a new AuthKit request completes at once, no sign-in round trip.
+    // Signed in already: a new AuthKit request completes at once, no sign-in round trip. Its
+    // HEAD, with the same cookies, completes nothing.
     const second = await bridge.newId();
+    const head = await context.request.fetch(loginUrl(second, undefined), { method: 'HEAD', maxRedirects: 0 });
+    assert.equal(head.status(), 200, 'HEAD is answered');
+    assert.deepEqual(await completionsFor(second), [], 'HEAD completed nothing');
     const before = requests.length;
     const res = await page.goto(loginUrl(second, undefined));
     assert.ok(page.url().startsWith(CONTINUE), `ended at ${page.url()}`);
