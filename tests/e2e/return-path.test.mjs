@@ -37,3 +37,14 @@ test('a same-site path with a query is kept: /account?tab=1', async () => {
   const { raw, resolved } = await landing({ returnTo: '/account?tab=1' });
   assert.equal(resolved, worker('/account?tab=1'), `Location ${raw}`);
 });
+
+test('an authorization request longer than 2 KiB comes back whole after the sign-in and ends with its code', async () => {
+  const { Browser, registerClient, obtainCode } = await import('./oauth-helpers.mjs');
+  const client = await registerClient();
+  // A state near its limit (1024) of characters the request's path percent-encodes: the path the
+  // sign-in keeps to come back to is over 3 KiB.
+  const state = '/'.repeat(1000);
+  const got = await obtainCode(new Browser(), client, { state });
+  assert.equal(got.state, state);
+  assert.ok(got.code, 'a code for the client, not the account page');
+});
