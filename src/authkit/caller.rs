@@ -111,8 +111,11 @@ pub async fn resolve<S: Store, H: HttpClient>(
     }
 }
 
-/// `lookup`: `None` when not looked up, `Some(None)` when the user is not an active member.
+/// `lookup`: `None` when not looked up, `Some(None)` when the user is not an active member —
+/// then no role and no permissions, whatever the token still says (it was issued before the
+/// person left the organization or was deactivated there).
 pub fn combine(claims: AuthkitClaims, lookup: Option<Option<OrgAccess>>) -> Principal {
+    let not_a_member = matches!(lookup, Some(None));
     let access = lookup.flatten();
     let from_access = |f: fn(&OrgAccess) -> Option<String>| access.as_ref().and_then(f);
     let email = claims.email.clone().or_else(|| from_access(|a| a.email.clone()));
@@ -124,8 +127,18 @@ pub fn combine(claims: AuthkitClaims, lookup: Option<Option<OrgAccess>>) -> Prin
         organization_name: from_access(|a| a.organization_name.clone()),
         organization_id: claims.org_id,
         // The primary role: the token's `role`, else the membership's, else the first of `roles`.
-        role: claims.role.clone().or_else(|| from_access(|a| a.role.clone())).or_else(|| claims.roles.first().cloned()),
-        permissions: claims.permissions.or_else(|| access.map(|a| a.permissions)).unwrap_or_default(),
+        role: match not_a_member {
+            true => None,
+            false => claims
+                .role
+                .clone()
+                .or_else(|| from_access(|a| a.role.clone()))
+                .or_else(|| claims.roles.first().cloned()),
+        },
+        permissions: match not_a_member {
+            true => Vec::new(),
+            false => claims.permissions.or_else(|| access.map(|a| a.permissions)).unwrap_or_default(),
+        },
         workos_session_id: claims.sid,
     }
 }
@@ -208,6 +221,14 @@ mod tests {
         assert_eq!((p.role, p.organization_name), (None, None));
         assert_eq!(p.name, "user_01ALICE", "with no email or name, the subject");
         assert_eq!(p.email, "");
+        // A token issued before the person left still names their role and permissions.
+        let mut c = claims();
+        c.permissions = Some(vec!["image_generation".into()]);
+        c.role = Some("admin".into());
+        c.roles = vec!["admin".into()];
+        let p = combine(c, Some(None));
+        assert!(p.permissions.is_empty(), "the token's list does not outlive the membership");
+        assert_eq!(p.role, None);
     }
 
     #[test]
