@@ -344,3 +344,84 @@ fn an_unknown_kid_goes_to_authkit_not_to_the_shared_copy_and_shares_the_result()
     assert_eq!(http.requests.borrow().len(), 1);
     assert!(shared.copy.borrow().as_ref().is_some_and(|(_, j, at)| j.contains(new_kid) && *at == NOW + 120));
 }
+
+// ---- sealed copies: the Cache API is the zone's, other Workers can write to it ----------------
+
+/// A copy store in memory that anyone (a test standing for another Worker) can overwrite.
+#[derive(Default)]
+struct Zone {
+    copy: RefCell<Option<(String, SharedCopy)>>,
+}
+
+impl CopyStore for Zone {
+    async fn load(&self, jwks_url: &str) -> Option<SharedCopy> {
+        self.copy.borrow().as_ref().filter(|(u, _)| u == jwks_url).map(|(_, c)| c.clone())
+    }
+    async fn store(&self, jwks_url: &str, copy: &SharedCopy) {
+        *self.copy.borrow_mut() = Some((jwks_url.into(), copy.clone()));
+    }
+}
+
+fn deployment_keys() -> crate::seal::SealKeys {
+    crate::seal::SealKeys::parse("this deployment's cookie encryption key").unwrap()
+}
+
+fn check_sealed<H: HttpClient>(
+    http: &H,
+    shared: &Sealed<'_, Zone>,
+    token: &str,
+    now: u64,
+) -> Result<String, AuthkitTokenError> {
+    let aud = audiences();
+    let exp = Expectations { issuer: ISSUER, audiences: &aud };
+    let keys = RefCell::new(AuthkitKeys::default());
+    block_on(verify_token(http, shared, &keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
+}
+
+#[test]
+fn a_sealed_copy_serves_a_new_isolate_of_the_same_deployment() {
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let (zone, keys) = (Zone::default(), deployment_keys());
+    let shared = Sealed { copies: &zone, keys: &keys };
+    let token = token_for(test_key(), TEST_KID);
+    assert!(check_sealed(&http, &shared, &token, NOW).is_ok());
+    assert!(zone.copy.borrow().as_ref().is_some_and(|(_, c)| !c.seal.is_empty()), "stored with its seal");
+    authkit.set(Jwks::Down);
+    assert_eq!(check_sealed(&http, &shared, &token, NOW + 100), Ok("user_01JQ".into()));
+    assert_eq!(http.requests.borrow().len(), 1, "the copy served: no second fetch");
+}
+
+#[test]
+fn a_copy_another_worker_wrote_is_not_taken_and_its_keys_verify_nothing() {
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let (zone, keys) = (Zone::default(), deployment_keys());
+    let shared = Sealed { copies: &zone, keys: &keys };
+    // Another Worker on the zone puts its own signing key under the same cache URL, with a fresh
+    // time: unsealed, sealed with its own key, or this deployment's genuine seal of another copy.
+    let forged = json!({"keys": [jwk(other_key(), "key_evil")]}).to_string();
+    let minted = token_for(other_key(), "key_evil");
+    let other_deployment = crate::seal::SealKeys::parse("another deployment's cookie key and not ours").unwrap();
+    let genuine = Sealed { copies: &zone, keys: &keys };
+    block_on(genuine.store(JWKS_URL, &test_jwks(), NOW));
+    let genuine_seal = zone.copy.borrow().as_ref().unwrap().1.seal.clone();
+    for seal in
+        [String::new(), "garbage".into(), other_deployment.seal(COPY_SEAL_PURPOSE, &[0; 32], NOW + 600), genuine_seal]
+    {
+        let copy = SharedCopy { jwks: forged.clone(), fetched_at: NOW, seal };
+        *zone.copy.borrow_mut() = Some((JWKS_URL.into(), copy));
+        let before = http.requests.borrow().len();
+        assert_eq!(
+            check_sealed(&http, &shared, &minted, NOW + 1),
+            Err(AuthkitTokenError::UnknownKey(Some("key_evil".into())))
+        );
+        assert_eq!(http.requests.borrow().len(), before + 1, "AuthKit itself was asked instead");
+    }
+    // A genuine copy whose time was moved forward (to pass as fresh) is not taken either.
+    block_on(genuine.store(JWKS_URL, &test_jwks(), NOW - AuthkitKeys::TTL_SECS));
+    zone.copy.borrow_mut().as_mut().unwrap().1.fetched_at = NOW;
+    let before = http.requests.borrow().len();
+    assert!(check_sealed(&http, &shared, &token_for(test_key(), TEST_KID), NOW + 1).is_ok());
+    assert_eq!(http.requests.borrow().len(), before + 1);
+}

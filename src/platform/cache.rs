@@ -1,13 +1,17 @@
-//! [`SharedKeys`] over the Cache API of the Worker's location: AuthKit's JWKS, fetched by one
-//! isolate, serves the others (and new ones) until it is [`AuthkitKeys::TTL_SECS`] old.
+//! [`CopyStore`] over the Cache API of the Worker's location: AuthKit's JWKS, fetched by one
+//! isolate, serves the others (and new ones) until it is [`AuthkitKeys::TTL_SECS`] old. The
+//! Cache API is the zone's (every Worker on it can put any URL), so the copies are sealed
+//! ([`crate::authkit::tokens::Sealed`]).
 //!
 //! Best effort by design: the Cache API is per location, may evict at any time, and is a no-op
 //! where Cloudflare offers none (e.g. a `*.workers.dev` route) — each isolate then fetches for itself.
-use crate::authkit::{AuthkitKeys, SharedKeys};
+use crate::authkit::tokens::{CopyStore, SharedCopy};
+use crate::authkit::AuthkitKeys;
 use worker::{Cache, Headers, Response};
 
-/// Header carrying when the JWKS was fetched (unix seconds).
+/// Headers carrying when the JWKS was fetched (unix seconds) and the deployment's seal.
 const FETCHED_AT: &str = "x-jwks-fetched-at";
+const SEAL: &str = "x-jwks-seal";
 
 /// The cache key: a synthetic URL naming the JWKS URL, so nothing else in the cache can collide.
 fn key(jwks_url: &str) -> String {
@@ -17,20 +21,22 @@ fn key(jwks_url: &str) -> String {
 
 pub struct CacheApiKeys;
 
-impl SharedKeys for CacheApiKeys {
-    async fn load(&self, jwks_url: &str) -> Option<(String, u64)> {
+impl CopyStore for CacheApiKeys {
+    async fn load(&self, jwks_url: &str) -> Option<SharedCopy> {
         let mut resp = Cache::default().get(key(jwks_url), false).await.ok()??;
         let fetched_at = resp.headers().get(FETCHED_AT).ok()??.parse().ok()?;
-        let text = resp.text().await.ok()?;
-        Some((text, fetched_at))
+        let seal = resp.headers().get(SEAL).ok()??;
+        let jwks = resp.text().await.ok()?;
+        Some(SharedCopy { jwks, fetched_at, seal })
     }
 
-    async fn store(&self, jwks_url: &str, jwks: &str, fetched_at: u64) {
+    async fn store(&self, jwks_url: &str, copy: &SharedCopy) {
         let headers = Headers::new();
         let _ = headers.set("Content-Type", "application/json");
         let _ = headers.set("Cache-Control", &format!("max-age={}", AuthkitKeys::TTL_SECS));
-        let _ = headers.set(FETCHED_AT, &fetched_at.to_string());
-        let Ok(resp) = Response::ok(jwks).map(|r| r.with_headers(headers)) else {
+        let _ = headers.set(FETCHED_AT, &copy.fetched_at.to_string());
+        let _ = headers.set(SEAL, &copy.seal);
+        let Ok(resp) = Response::ok(&copy.jwks).map(|r| r.with_headers(headers)) else {
             return;
         };
         if let Err(e) = Cache::default().put(key(jwks_url), resp).await {

@@ -2,6 +2,7 @@
 //! transports.
 use super::{body_limited, error::RouteError, has_media_type, header, Answer, BodyError};
 use crate::authkit::caller::{self, AuthkitCaches, Denied};
+use crate::authkit::tokens::Sealed;
 use crate::config::AuthMode;
 use crate::mcp::{self, modern, ErrorCode};
 use crate::oauth::access::{self, BearerError};
@@ -40,7 +41,8 @@ pub async fn authenticate(
         .map(|claims| (claims.principal, Some(claims.client_id.to_string())))
         .map_err(Denied::from),
         AuthMode::Authkit { issuer, audience } => {
-            let caches = AuthkitCaches { shared: &CacheApiKeys, keys: &app.authkit_keys, org_access: &app.org_access };
+            let shared = Sealed { copies: &CacheApiKeys, keys: &app.config.seal_keys };
+            let caches = AuthkitCaches { shared: &shared, keys: &app.authkit_keys, org_access: &app.org_access };
             caller::authenticate(&app.ctx(), &caches, issuer, audience.as_deref(), authorization.as_deref(), path)
                 .await
                 .map(|principal| (principal, None))
