@@ -26,6 +26,10 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 pub struct Open {
     pub session_id: String,
     pub principal: Principal,
+    /// The MCP client whose token opened the stream (the Worker's own tokens name it; AuthKit's
+    /// do not): only that client may post to the session.
+    #[serde(default)]
+    pub client_id: Option<String>,
     /// CORS: the caller's Origin, already checked by the Worker.
     pub cors_origin: Option<String>,
 }
@@ -46,6 +50,7 @@ type Sender = UnboundedSender<std::result::Result<Vec<u8>, worker::Error>>;
 
 struct Live {
     user_id: crate::ids::UserId,
+    client_id: Option<String>,
     visible_tools: Vec<&'static str>,
     sender: Sender,
     /// Set by `logging/setLevel` on this session.
@@ -100,6 +105,7 @@ impl SseSession {
         let _ = sender.unbounded_send(Ok(event("endpoint", &endpoint)));
         *self.live.borrow_mut() = Some(Live {
             user_id: open.principal.user_id.clone(),
+            client_id: open.client_id.clone(),
             visible_tools: mcp::visible_tool_names(&open.principal),
             sender: sender.clone(),
             log_level: mcp::Options::default().log_level,
@@ -145,9 +151,11 @@ impl SseSession {
     }
 
     async fn message(&self, post: Post) -> Result<Response> {
-        // A session id alone grants nothing: only its own user may post to it.
-        let owner_ok =
-            self.live.borrow().as_ref().is_some_and(|l| l.user_id == post.principal.user_id && !l.sender.is_closed());
+        // A session id alone grants nothing: only its own user, with the client that opened it,
+        // may post to it (another client of the same person cannot answer into this stream).
+        let owner_ok = self.live.borrow().as_ref().is_some_and(|l| {
+            l.user_id == post.principal.user_id && l.client_id == post.caller.client_id && !l.sender.is_closed()
+        });
         if !owner_ok {
             return Response::error("unknown session", 404);
         }

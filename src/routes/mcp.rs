@@ -92,7 +92,7 @@ pub async fn handle(
     match (req.method(), path) {
         (Method::Post, "/mcp") => streamable_post(&mut req, app, env, ctx, &principal, caller).await,
         (_, "/mcp") => Err(wrong_method("POST")),
-        (Method::Get, "/sse") => open_sse(&req, env, principal, origin).await,
+        (Method::Get, "/sse") => open_sse(&req, env, principal, caller.client_id, origin).await,
         (_, "/sse") => Err(wrong_method("GET")),
         (Method::Post, "/sse/message") => {
             let caller = seen_from(caller, req.headers());
@@ -196,7 +196,13 @@ fn session_id_param(req: &Request) -> Result<Option<String>> {
 }
 
 /// `GET /sse`: a new session and its stream, served by the session's Durable Object.
-async fn open_sse(req: &Request, env: &Env, principal: Principal, origin: Option<String>) -> Answer {
+async fn open_sse(
+    req: &Request,
+    env: &Env,
+    principal: Principal,
+    client_id: Option<String>,
+    origin: Option<String>,
+) -> Answer {
     if let Some(existing) = session_id_param(req)? {
         // A second stream for a session is refused (409 while live, 404 once gone).
         let status = if valid_session_id(&existing) {
@@ -208,7 +214,7 @@ async fn open_sse(req: &Request, env: &Env, principal: Principal, origin: Option
         return Err(RouteError::mcp(status, message));
     }
     let session_id = crate::random::token(24);
-    let open = session_object::Open { session_id: session_id.clone(), principal, cors_origin: origin };
+    let open = session_object::Open { session_id: session_id.clone(), principal, client_id, cors_origin: origin };
     Ok(session_stub(env, &session_id)?
         .fetch_with_request(crate::platform::object_post("https://session/open", &open)?)
         .await?)

@@ -87,6 +87,11 @@ test("Bob's token on Alice's session → 404, and Alice's stream receives nothin
   const initByBob = initialize();
   assert.equal((await s.post(initByBob, { token: bob })).status, 404, 'also for initialize');
 
+  // Alice's token from another MCP client of hers: 404 too (only the client that opened it).
+  const otherClient = (await accessToken(ALICE, '/sse')).token;
+  const fromOtherClient = callTool('whoami', {});
+  assert.equal((await s.post(fromOtherClient, { token: otherClient })).status, 404, "Alice's other client → 404");
+
   // Without a token, or with Alice's token for another resource: 401.
   assert.equal((await s.post(request('ping'), { token: null })).status, 401, 'no token → 401');
   const wrongResource = await s.post(request('ping'), { token: aliceMcp });
@@ -97,7 +102,7 @@ test("Bob's token on Alice's session → 404, and Alice's stream receives nothin
   expectResult(await s.call(ping), ping.id);
   const after = s.stream.events.slice(before);
   assert.deepEqual(after.map((e) => e.json?.id), [ping.id], `only Alice's response arrived: ${s.stream.describe()}`);
-  assert.ok(!s.stream.events.some((e) => e.json?.id === intruder.id || e.json?.id === initByBob.id), 'no answer to Bob anywhere');
+  assert.ok(!s.stream.events.some((e) => [intruder.id, initByBob.id, fromOtherClient.id].includes(e.json?.id)), 'no answer to Bob or the other client anywhere');
 
   // Bob's own session works for Bob.
   const b = await session(bob);
