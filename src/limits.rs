@@ -33,9 +33,17 @@ impl Limiter {
 pub const PERIOD_SECS: u64 = 60;
 
 /// The key a caller is counted under: the client IP Cloudflare reports (one bucket for callers
-/// without one, which only happens outside Cloudflare).
+/// without one, which only happens outside Cloudflare). An IPv6 caller is counted by its /64:
+/// one subscriber usually holds a whole /64, and a bucket per address would give them 2⁶⁴.
 pub fn key_for(client_ip: Option<&str>) -> String {
-    client_ip.map(str::trim).filter(|ip| !ip.is_empty() && ip.len() <= 64).unwrap_or("unknown").to_string()
+    let ip = client_ip.map(str::trim).filter(|ip| !ip.is_empty() && ip.len() <= 64).unwrap_or("unknown");
+    match ip.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -48,5 +56,10 @@ mod tests {
         assert_eq!(key_for(Some(" 203.0.113.9 ")), "203.0.113.9");
         assert_eq!(key_for(None), "unknown");
         assert_eq!(key_for(Some(&"x".repeat(65))), "unknown");
+        // IPv6: one bucket per /64, however the address inside it is spelled.
+        assert_eq!(key_for(Some("2001:db8:1:2::1")), "2001:db8:1:2::/64");
+        assert_eq!(key_for(Some("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")), "2001:db8:1:2::/64");
+        assert_ne!(key_for(Some("2001:db8:1:3::1")), key_for(Some("2001:db8:1:2::1")));
+        assert_eq!(key_for(Some("::ffff:203.0.113.9")), "::ffff:203.0.113.9");
     }
 }

@@ -50,6 +50,8 @@ fn check_document_url(client_id: &str, allow_loopback: bool) -> Result<url::Url,
     let host = url.host().ok_or_else(|| "it has no host".to_string())?;
     let (loopback, private) = match host {
         url::Host::Domain(d) => {
+            // `localhost.` is `localhost`: a trailing dot only makes a name fully qualified.
+            let d = d.strip_suffix('.').unwrap_or(d);
             (is_loopback_host(d), is_loopback_host(d) || d.to_ascii_lowercase().ends_with(".localhost"))
         }
         url::Host::Ipv4(a) => (a.is_loopback(), is_non_public_v4(a)),
@@ -86,8 +88,10 @@ fn has_dot_segment(raw: &str) -> bool {
 }
 
 fn is_non_public_v4(a: Ipv4Addr) -> bool {
-    let [first, second, ..] = a.octets();
+    let [first, second, third, _] = a.octets();
     let cgnat = first == 100 && (64..128).contains(&second);
+    // 192.0.0.0/24 (IETF protocol assignments) and 198.18.0.0/15 (benchmarking networks).
+    let special = (first, second, third) == (192, 0, 0) || (first == 198 && (second & 0xfe) == 18);
     a.is_private()
         || a.is_loopback()
         || a.is_link_local()
@@ -97,6 +101,7 @@ fn is_non_public_v4(a: Ipv4Addr) -> bool {
         || first == 0
         || first >= 240
         || cgnat
+        || special
 }
 
 fn is_non_public_v6(a: Ipv6Addr) -> bool {
@@ -104,9 +109,26 @@ fn is_non_public_v6(a: Ipv6Addr) -> bool {
         return is_non_public_v4(v4);
     }
     let s = a.segments();
+    let v4_at = |i: usize| Ipv4Addr::from((u32::from(s[i]) << 16) | u32::from(s[i + 1]));
+    // Addresses that carry an IPv4 address a gateway turns back into it: NAT64 64:ff9b::/96,
+    // IPv4-translated ::ffff:0:a.b.c.d, 6to4 2002::/16. They are as public as what they carry.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return is_non_public_v4(v4_at(6));
+    }
+    if s[0] == 0x2002 {
+        return is_non_public_v4(v4_at(1));
+    }
     // ::, ::1 and IPv4-compatible ::a.b.c.d; unique local fc00::/7; link-local fe80::/10 and the
-    // deprecated site-local fec0::/10 (together fe80::/9).
-    s[..6].iter().all(|&x| x == 0) || a.is_multicast() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xff80) == 0xfe80
+    // deprecated site-local fec0::/10 (together fe80::/9); local-use NAT64 64:ff9b:1::/48;
+    // Teredo 2001::/32 (an IPv4 address hidden in it); documentation 2001:db8::/32; discard 100::/64.
+    s[..6].iter().all(|&x| x == 0)
+        || a.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xff80) == 0xfe80
+        || s[..3] == [0x64, 0xff9b, 1]
+        || s[..2] == [0x2001, 0]
+        || s[..2] == [0x2001, 0xdb8]
+        || s[..4] == [0x100, 0, 0, 0]
 }
 
 pub const MAX_METADATA_DOCUMENT_BYTES: usize = 5 * 1024;

@@ -74,6 +74,24 @@ fn metadata_document_urls() {
         ("https://[fd00::1]/client.json", true, Some(false), "loopback, private"),
         ("https://localhost/client.json", true, Some(true), ""),
         ("https://0x7f000001/client.json", false, Some(false), "loopback, private"),
+        // A trailing dot, reserved IPv4 ranges, and IPv6 forms that carry an IPv4 address.
+        ("https://localhost./client.json", false, Some(false), "loopback, private"),
+        ("https://app.localhost./client.json", false, Some(false), "loopback, private"),
+        ("https://192.0.0.8/client.json", false, Some(false), "loopback, private"),
+        ("https://198.18.0.1/client.json", false, Some(false), "loopback, private"),
+        ("https://198.19.255.1/client.json", false, Some(false), "loopback, private"),
+        ("https://198.20.0.1/client.json", false, Some(true), ""),
+        ("https://[64:ff9b::7f00:1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[64:ff9b::a9fe:a9fe]/client.json", false, Some(false), "loopback, private"),
+        ("https://[64:ff9b::808:808]/client.json", false, Some(true), ""),
+        ("https://[64:ff9b:1::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[::ffff:0:7f00:1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[2002:7f00:1::]/client.json", false, Some(false), "loopback, private"),
+        ("https://[2002:a00:1::]/client.json", false, Some(false), "loopback, private"),
+        ("https://[2002:808:808::]/client.json", false, Some(true), ""),
+        ("https://[2001::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[2001:db8::1]/client.json", false, Some(false), "loopback, private"),
+        ("https://[100::1]/client.json", false, Some(false), "loopback, private"),
     ];
     for (id, allow, want, words) in cases {
         let got = metadata_document_url(id, *allow);
