@@ -21,12 +21,14 @@ const DECODE_ROUNDS: usize = 4;
 /// and an encoded `\` is refused anywhere in the path part. The accepted value is the input
 /// with any non-ASCII character percent-encoded (UTF-8), so a `Location` header only ever
 /// carries ASCII (a raw fullwidth `／` could otherwise be read as `/` by some browser);
-/// decoding only serves the check.
+/// decoding only serves the check. That encoding can lengthen a path: what it returns is never
+/// longer than [`MAX_LEN`] either.
 pub fn safe_return_path(input: Option<&str>) -> String {
-    match input {
-        Some(path) if is_safe(path) => ascii_only(path),
-        _ => "/".to_string(),
-    }
+    input
+        .filter(|path| is_safe(path))
+        .map(ascii_only)
+        .filter(|path| path.len() <= MAX_LEN)
+        .unwrap_or_else(|| "/".to_string())
 }
 
 fn ascii_only(path: &str) -> String {
@@ -126,6 +128,8 @@ mod tests {
     fn vectors() {
         let long_ok = format!("/{}", "a".repeat(MAX_LEN - 1));
         let long_bad = format!("/{}", "a".repeat(MAX_LEN));
+        // Under the limit as given, past it once its non-ASCII characters are percent-encoded.
+        let grows_past = format!("/{}", "é".repeat(MAX_LEN / 3));
         let cases: &[(Option<&str>, bool)] = &[
             // Accepted.
             (Some("/"), true),
@@ -193,6 +197,7 @@ mod tests {
             (Some("/x%C2%85"), false),
             (Some("/%2525252525252F"), false),
             (Some(long_bad.as_str()), false),
+            (Some(grows_past.as_str()), false),
         ];
         assert!(cases.len() >= 30);
         for (input, accepted) in cases {

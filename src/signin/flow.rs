@@ -59,12 +59,9 @@ pub async fn start<S: Store, H: HttpClient>(
         }
         None => None,
     };
-    // An /authorize request's own path comes back here whole, however long its parameters
-    // (up to the URL length the platform accepts); one that grew past it (non-ASCII characters
-    // percent-encoded) falls back to `/`.
-    let return_to = Some(safe_return_path(req.return_to))
-        .filter(|r| r.len() <= crate::return_path::MAX_LEN)
-        .unwrap_or_else(|| "/".into());
+    // An /authorize request's own path comes back here whole, however long its parameters (up
+    // to the URL length the platform accepts, the return-path rule's limit).
+    let return_to = safe_return_path(req.return_to);
     let record = StateRecord { verifier: verifier.into(), return_to, created_at: ctx.now, external_auth_id };
     let json =
         serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
