@@ -3,7 +3,8 @@
 //! `org_id` but, by default, no role, permissions, email or name) comes from WorkOS's
 //! management API through [`super::org_access`].
 use super::org_access::{self, OrgAccess, OrgAccessCache, Unavailable};
-use super::tokens::{verify_token, AuthkitClaims, AuthkitKeys, AuthkitTokenError, Expectations, SharedKeys};
+use super::shared::SharedKeys;
+use super::tokens::{verify_token, AuthkitClaims, AuthkitKeys, AuthkitTokenError, Expectations};
 use crate::context::Ctx;
 use crate::oauth::access::{bearer_token, BearerError};
 use crate::oauth::metadata::resource_suffix;

@@ -6,6 +6,8 @@
 pub mod caller;
 pub mod metadata;
 pub mod org_access;
+pub mod shared;
 pub mod tokens;
 
-pub use tokens::{verify_token, AuthkitClaims, AuthkitKeys, AuthkitTokenError, Expectations, SharedKeys};
+pub use shared::SharedKeys;
+pub use tokens::{verify_token, AuthkitClaims, AuthkitKeys, AuthkitTokenError, Expectations};

@@ -11,8 +11,8 @@
 //! [`AuthkitKeys::MIN_REFETCH_SECS`] otherwise (stale refresh, unknown `kid`, outage retries).
 //! A [`SharedKeys`] copy (the Worker uses the Cache API) lets a new or stale isolate take a
 //! sibling's fresh fetch instead of fetching itself.
+use super::shared::SharedKeys;
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
-use crate::seal::SealKeys;
 use crate::workos::jwt::{check_time, TimeError};
 use crate::workos::rs256::{parse_rs256, JwksProblem, Prepared, Rs256Error, RsaKeys, MAX_JWKS_BYTES};
 use serde::Deserialize;
@@ -268,81 +268,6 @@ fn check_claims(payload: &Value, exp: &Expectations<'_>, now: u64) -> Result<u64
     }
 }
 
-/// A JWKS copy shared between isolates (the Worker: the Cache API of its location). Best
-/// effort both ways: a miss or a failed store only costs a fetch.
-#[allow(async_fn_in_trait)]
-pub trait SharedKeys {
-    /// The JWKS text stored for `jwks_url` and when it was fetched (unix seconds).
-    async fn load(&self, jwks_url: &str) -> Option<(String, u64)>;
-    async fn store(&self, jwks_url: &str, jwks: &str, fetched_at: u64);
-}
-
-/// One isolate's fetch as a shared store holds it: the JWKS text, when it was fetched (unix
-/// seconds), and the deployment's seal over both and the JWKS URL ([`Sealed`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SharedCopy {
-    pub jwks: String,
-    pub fetched_at: u64,
-    pub seal: String,
-}
-
-/// Where isolates leave their copies (the Worker: the Cache API of its location). Others may
-/// write there too: the Cache API belongs to the zone, and every Worker on it can put any URL.
-#[allow(async_fn_in_trait)]
-pub trait CopyStore {
-    async fn load(&self, jwks_url: &str) -> Option<SharedCopy>;
-    async fn store(&self, jwks_url: &str, copy: &SharedCopy);
-}
-
-/// [`SharedKeys`] over a [`CopyStore`] that others can write to: each copy is stored with the
-/// deployment's seal (`COOKIE_ENCRYPTION_KEY`) over the SHA-256 of its URL, time and text, and a
-/// copy whose seal does not open and match is not taken — another Worker on the zone cannot
-/// hand this one signing keys of its own.
-pub struct Sealed<'a, C> {
-    pub copies: &'a C,
-    pub keys: &'a SealKeys,
-}
-
-const COPY_SEAL_PURPOSE: &str = "authkit-jwks-copy";
-
-fn copy_digest(jwks_url: &str, jwks: &str, fetched_at: u64) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(jwks_url.as_bytes())
-        .chain_update(b"\n")
-        .chain_update(fetched_at.to_be_bytes())
-        .chain_update(jwks.as_bytes())
-        .finalize();
-    digest.into()
-}
-
-impl<C: CopyStore> SharedKeys for Sealed<'_, C> {
-    async fn load(&self, jwks_url: &str) -> Option<(String, u64)> {
-        use subtle::ConstantTimeEq;
-        let copy = self.copies.load(jwks_url).await?;
-        // The seal expires with the copy; its freshness is judged by the caller from `fetched_at`.
-        let sealed = self.keys.open(COPY_SEAL_PURPOSE, &copy.seal, copy.fetched_at)?;
-        let expected = copy_digest(jwks_url, &copy.jwks, copy.fetched_at);
-        bool::from(sealed.as_slice().ct_eq(&expected)).then_some((copy.jwks, copy.fetched_at))
-    }
-
-    async fn store(&self, jwks_url: &str, jwks: &str, fetched_at: u64) {
-        let digest = copy_digest(jwks_url, jwks, fetched_at);
-        let seal = self.keys.seal(COPY_SEAL_PURPOSE, &digest, fetched_at + AuthkitKeys::TTL_SECS);
-        self.copies.store(jwks_url, &SharedCopy { jwks: jwks.to_string(), fetched_at, seal }).await;
-    }
-}
-
-/// No sharing (native tests of the per-isolate behaviour, or a platform without a cache).
-pub struct NotShared;
-
-impl SharedKeys for NotShared {
-    async fn load(&self, _: &str) -> Option<(String, u64)> {
-        None
-    }
-    async fn store(&self, _: &str, _: &str, _: u64) {}
-}
-
 /// The full check: refresh the JWKS when stale — from a sibling isolate's fresher copy when
 /// there is one, else from AuthKit (a failed refresh with cached keys keeps using them) —,
 /// refetch from AuthKit once on an unknown `kid` at most once per MIN_REFETCH_SECS (covers key
@@ -427,3 +352,6 @@ mod tests;
 #[cfg(test)]
 #[path = "tokens_fetch_tests.rs"]
 mod fetch_tests;
+#[cfg(test)]
+#[path = "tokens_shared_tests.rs"]
+mod shared_tests;

@@ -1,11 +1,11 @@
 //! [`CopyStore`] over the Cache API of the Worker's location: AuthKit's JWKS, fetched by one
 //! isolate, serves the others (and new ones) until it is [`AuthkitKeys::TTL_SECS`] old. The
 //! Cache API is the zone's (every Worker on it can put any URL), so the copies are sealed
-//! ([`crate::authkit::tokens::Sealed`]).
+//! ([`crate::authkit::shared::Sealed`]).
 //!
 //! Best effort by design: the Cache API is per location, may evict at any time, and is a no-op
 //! where Cloudflare offers none (e.g. a `*.workers.dev` route) — each isolate then fetches for itself.
-use crate::authkit::tokens::{CopyStore, SharedCopy};
+use crate::authkit::shared::{CopyStore, SharedCopy};
 use crate::authkit::AuthkitKeys;
 use worker::{Cache, Headers, Response};
 

@@ -2,7 +2,7 @@
 //! transports.
 use super::{body_limited, error::RouteError, has_media_type, header, Answer, BodyError};
 use crate::authkit::caller::{self, AuthkitCaches, Denied};
-use crate::authkit::tokens::Sealed;
+use crate::authkit::shared::Sealed;
 use crate::config::AuthMode;
 use crate::mcp::{self, modern, ErrorCode};
 use crate::oauth::access::{self, BearerError};
