@@ -120,6 +120,12 @@ pub mod keys {
     pub fn webhook_event(event_id: &str) -> String {
         format!("webhook:event:{event_id}")
     }
+    /// When a WorkOS event last changed the user's access (unix seconds): the bearer check
+    /// refuses the user's tokens whose standing was read before then and that the event did not
+    /// reach (a grant made, or not yet listed, while it was applied).
+    pub fn access_changed(user_id: &str) -> String {
+        format!("oauth:access-changed:{user_id}")
+    }
     /// A user's role and permissions in an organization, read from WorkOS (AuthKit mode).
     pub fn org_access(org_id: &str, user_id: &str) -> String {
         format!("authz:org:{org_id}:{user_id}")

@@ -3,16 +3,17 @@
 //! An access token is self-contained: `mcp_at_` + the AEAD-sealed claims (grant, client,
 //! audience, principal, scope, expiry), so checking one costs no WorkOS call and no KV read.
 //! Revocation still has to be seen, so the grant's existence is confirmed in KV at most once
-//! per grant per [`GRANT_CHECK_SECS`] per isolate; a revoked grant stops its access tokens
-//! within that window. The trade-off: a revoked token may work for up to a minute on an
-//! isolate that checked the grant just before; in exchange a busy client costs one KV read
-//! a minute instead of one per request.
+//! per grant per [`GRANT_CHECK_SECS`] per isolate (with the user's change mark, read beside it);
+//! a revoked grant stops its access tokens within that window. The trade-off: a revoked token
+//! may work for up to a minute on an isolate that checked the grant just before; in exchange a
+//! busy client costs two KV reads a minute instead of one per request.
 use super::grant::{self, CurrentAccess};
 use super::resource::Audience;
 use crate::ids::{ClientId, GrantId};
 use crate::principal::Principal;
 use crate::seal::SealKeys;
-use crate::store::Store;
+use crate::store::{keys, Store, StoreError};
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
@@ -40,6 +41,12 @@ pub struct AccessClaims {
     pub scope: String,
     pub issued_at: u64,
     pub expires_at: u64,
+    /// When WorkOS was asked for the principal's role and permissions (unix ms): for a code's
+    /// tokens, at the sign-in (or the consent's refresh) its grant keeps
+    /// ([`grant::GrantSecrets::standing_at_ms`]); for a refresh's, at that refresh. 0 in tokens
+    /// issued before this was kept.
+    #[serde(default)]
+    pub standing_at_ms: u64,
 }
 
 pub fn issue(keys: &SealKeys, claims: &AccessClaims) -> String {
@@ -62,6 +69,10 @@ pub enum BearerError {
     WrongAudience,
     /// The grant was revoked.
     Revoked,
+    /// A WorkOS event changed the user's access after the token's standing was read, and did
+    /// not reach its grant (made, or not yet listed, while the event was applied): a refresh
+    /// reads WorkOS again.
+    Changed,
     /// The grant could not be checked (KV down) and the cache has no recent answer.
     Unavailable,
     /// AuthKit mode with `WORKOS_ORGANIZATION_ID`: a valid token, but not of an active member of
@@ -76,6 +87,7 @@ impl BearerError {
             BearerError::Invalid => "The access token is invalid or expired",
             BearerError::WrongAudience => "The access token was issued for another resource of this server",
             BearerError::Revoked => "The access token has been revoked",
+            BearerError::Changed => "The user's access changed in WorkOS after this token was issued; refresh it",
             BearerError::Unavailable => "The access token could not be checked right now",
             BearerError::OutsideOrganization => "This server accepts only active members of its organization; the token's user or organization is not one",
         }
@@ -95,6 +107,25 @@ struct GrantLook {
     /// When the grant was made: a token issued before then is a revoked grant's whose id was
     /// made again (the same sign-in approving the same request), not this grant's.
     created_at: u64,
+    /// When a WorkOS event last changed the grant's user's access (unix ms, [`note_access_changed`]).
+    changed_at_ms: Option<u64>,
+}
+
+/// How long a user's change mark is kept: past the last token whose standing it can predate (a
+/// code's token is issued up to [`grant::CODE_TTL`] after its grant, whose standing is up to
+/// [`grant::HANDOVER_SECS`] older, and lives [`grant::ACCESS_TTL`]).
+pub const CHANGE_MARK_SECS: u64 = grant::ACCESS_TTL + grant::CODE_TTL + grant::HANDOVER_SECS;
+
+/// Mark that a WorkOS event about `user` arrived at `at_ms`, before the event changes the
+/// user's grants: a grant it cannot reach (made meanwhile, or not yet in KV's listing) has its
+/// tokens whose standing is older refused by the bearer check, so that their client refreshes
+/// them. What the event records on the grants it reaches is dated `at_ms / 1000`.
+pub async fn note_access_changed<S: Store>(store: &S, user: &str, at_ms: u64) -> Result<(), StoreError> {
+    store.put(&keys::access_changed(user), &at_ms.to_string(), CHANGE_MARK_SECS).await
+}
+
+async fn access_changed_at<S: Store>(store: &S, user: &str) -> Result<Option<u64>, StoreError> {
+    Ok(store.get(&keys::access_changed(user)).await?.and_then(|at| at.parse().ok()))
 }
 
 /// Per-isolate memory of the bearer check: grant lookups, grant id → (checked at, what was
@@ -205,11 +236,17 @@ pub async fn authenticate<S: Store>(
     let look = match cached {
         Some(look) => look,
         None => {
-            let grant = grant::load(store, &claims.grant_id, now).await.map_err(|_| BearerError::Unavailable)?;
+            let user = claims.principal.user_id.as_str();
+            let (grant, changed_at_ms) =
+                join(grant::load(store, &claims.grant_id, now), access_changed_at(store, user)).await;
+            let grant = grant.map_err(|_| BearerError::Unavailable)?;
             let look = match grant {
-                Some(g) if g.client_id == claims.client_id && g.is_active() => {
-                    GrantLook { live: true, access: g.access, created_at: g.created_at }
-                }
+                Some(g) if g.client_id == claims.client_id && g.is_active() => GrantLook {
+                    live: true,
+                    access: g.access,
+                    created_at: g.created_at,
+                    changed_at_ms: changed_at_ms.map_err(|_| BearerError::Unavailable)?,
+                },
                 _ => GrantLook::default(),
             };
             checks.borrow_mut().remember(claims.grant_id.as_str(), look.clone(), now);
@@ -218,6 +255,11 @@ pub async fn authenticate<S: Store>(
     };
     if !look.live || claims.issued_at + MADE_AGAIN_LEEWAY_SECS < look.created_at {
         return Err(BearerError::Revoked);
+    }
+    // The change reached the grant when its access is recorded there (applied below).
+    let reached = |at_ms: u64| look.access.as_ref().is_some_and(|a| a.at >= at_ms / 1000);
+    if look.changed_at_ms.is_some_and(|at_ms| at_ms > claims.standing_at_ms && !reached(at_ms)) {
+        return Err(BearerError::Changed);
     }
     let mut claims = claims;
     // A role changed in WorkOS after the token was issued: what WorkOS reported wins over the
@@ -245,6 +287,7 @@ mod tests {
             scope: "mcp".into(),
             issued_at: 100,
             expires_at: 10_000,
+            standing_at_ms: 40,
         };
         let token = issue(&keys, &claims);
         let mut checks = GrantChecks::default();

@@ -12,8 +12,6 @@ use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
 use crate::ids::GrantId;
 use crate::outbound::HttpClient;
-use crate::principal::Principal;
-use crate::secret::Secret;
 use crate::store::Store;
 use futures_util::future::join;
 
@@ -268,11 +266,9 @@ pub fn grant_id_for(session_id: &str, request_path: &str) -> GrantId {
 pub async fn issue_code<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
-    principal: Principal,
-    workos_refresh_token: Secret<String>,
+    secrets: GrantSecrets,
     id: GrantId,
 ) -> Result<String, OAuthError> {
-    let secrets = GrantSecrets { principal, workos_refresh_token };
     let code = match create_pending(ctx, req, &secrets, id).await? {
         Some(code) => code,
         None => {
@@ -292,11 +288,9 @@ pub async fn issue_code<S: Store, H: HttpClient>(
 pub async fn issue_code_as<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
-    principal: Principal,
-    workos_refresh_token: Secret<String>,
+    secrets: GrantSecrets,
     id: GrantId,
 ) -> Result<Option<String>, OAuthError> {
-    let secrets = GrantSecrets { principal, workos_refresh_token };
     Ok(create_pending(ctx, req, &secrets, id).await?.map(|code| code_location(ctx, req, &code)))
 }
 

@@ -409,8 +409,12 @@ fn the_consent_page_knows_its_grants_id_and_a_form_sent_twice_makes_a_second_gra
     let first = w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())].clone();
     let Checked::Valid(req) = validate(&w, &p) else { panic!("valid") };
     let principal = w.session_record(0).principal;
-    let issued =
-        block_on(authorize::issue_code(&w.ctx(), &req, principal, "wrt-x".to_string().into(), view.grant_id.clone()));
+    let secrets = crate::oauth::grant::GrantSecrets {
+        principal,
+        workos_refresh_token: "wrt-x".to_string().into(),
+        standing_at_ms: w.now.get(),
+    };
+    let issued = block_on(authorize::issue_code(&w.ctx(), &req, secrets, view.grant_id.clone()));
     let second = query(&issued.unwrap(), "code").unwrap();
     assert!(!second.starts_with(&format!("mcp_code_{}.", view.grant_id)), "{second}");
     assert_eq!(w.store.map.borrow()[&keys::oauth_grant(view.grant_id.as_str())], first);

@@ -3,6 +3,7 @@
 use super::approvals::{approvals, approved, remember};
 pub use super::approvals::{CONSENT_COOKIE, CONSENT_TTL};
 use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
+use super::grant::{GrantSecrets, HANDOVER_SECS};
 use super::OAuthError;
 use crate::context::Ctx;
 use crate::ids::{GrantId, UserId};
@@ -12,11 +13,6 @@ use crate::signin::{self, Session, SigninError, StartRequest};
 use crate::store::Store;
 use futures_util::future::join;
 use subtle::ConstantTimeEq;
-
-/// A session signed in at most this long ago hands its principal and WorkOS refresh token to the
-/// grant without asking WorkOS again: what it verified is as fresh as a bearer token's standing
-/// (also up to 60 s), and WorkOS's events revoke grants that change meanwhile.
-const HANDOVER_SECS: u64 = 60;
 
 /// WorkOS refused the refresh token itself (expired, revoked, reused): the WorkOS session is over.
 fn session_ended(e: &crate::workos::WorkosError) -> bool {
@@ -252,8 +248,8 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         // twice finds the grant made and goes through WorkOS for its own chain.
         signin::Handover::ThisRequest if young => {
             let id = authorize::grant_id_for(session_id, &path);
-            let token = Secret::new(workos_token);
-            return match authorize::issue_code_as(ctx, req, session.principal.clone(), token, id).await {
+            let secrets = signed_in(session, Secret::new(workos_token));
+            return match authorize::issue_code_as(ctx, req, secrets, id).await {
                 Ok(Some(location)) => Next::Redirect { location, set_cookies },
                 Ok(None) => fresh_signin(ctx, req, session, set_cookies).await,
                 Err(e) => code_or_refusal(Err(e), set_cookies),
@@ -273,10 +269,9 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         // Signed in moments ago: the standing WorkOS just vouched for, and its refresh token, go
         // to the grant as they are (no second refresh). The session notes the token as spent
         // while the code is issued.
-        let principal = session.principal.clone();
         let (spent, issued) = join(
             signin::spend_workos_refresh_token(ctx, session_id, session),
-            authorize::issue_code(ctx, req, principal, token, id),
+            authorize::issue_code(ctx, req, signed_in(session, token), id),
         )
         .await;
         if let Err(e) = spent {
@@ -300,6 +295,7 @@ async fn refresh_then_issue<S: Store, H: HttpClient>(
 ) -> Next {
     let org = session.principal.organization_id.as_deref();
     let user = session.principal.user_id.as_str();
+    let asked_ms = ctx.http.now_ms();
     let (refreshed, prefetched) = signin::refresh_with_memberships(ctx, workos_token.as_str(), user, org).await;
     let auth = match refreshed {
         Ok(a) => a,
@@ -338,7 +334,17 @@ async fn refresh_then_issue<S: Store, H: HttpClient>(
             "The signed-in user changed during authorization. Start again.",
         ));
     }
-    code_or_refusal(authorize::issue_code(ctx, req, principal, upstream_refresh, id).await, set_cookies)
+    let secrets = GrantSecrets { principal, workos_refresh_token: upstream_refresh, standing_at_ms: asked_ms };
+    code_or_refusal(authorize::issue_code(ctx, req, secrets, id).await, set_cookies)
+}
+
+/// What a young session hands to a grant: the standing WorkOS vouched for at its sign-in.
+fn signed_in(session: &Session, workos_refresh_token: Secret<String>) -> GrantSecrets {
+    let standing_at_ms = match session.standing_at_ms {
+        0 => session.created_at * 1000,
+        at => at,
+    };
+    GrantSecrets { principal: session.principal.clone(), workos_refresh_token, standing_at_ms }
 }
 
 /// The redirect back to the client with its code, or the page saying why there is none.

@@ -252,6 +252,8 @@ impl World {
             csrf: "csrf-token".into(),
             created_at: now - age,
             expires_at: now + 3600,
+            // WorkOS asked 200 ms into the sign-in's second.
+            standing_at_ms: (now - age) * 1000 + 200,
             handover_for: None,
         }
     }

@@ -20,6 +20,11 @@ use crate::secret::Secret;
 use crate::store::{keys, Store};
 use serde::{Deserialize, Serialize};
 
+/// A session signed in at most this long ago hands its principal and WorkOS refresh token to the
+/// grant without asking WorkOS again: what it verified is as fresh as a bearer token's standing
+/// (also up to 60 s). A WorkOS event meanwhile finds no grant yet; it leaves a mark the bearer
+/// check reads (`store::keys::access_changed`).
+pub const HANDOVER_SECS: u64 = 60;
 /// Authorization codes live 10 minutes.
 pub const CODE_TTL: u64 = 600;
 /// Access tokens live one hour.
@@ -238,6 +243,11 @@ pub enum RefreshRole {
 pub struct GrantSecrets {
     pub principal: Principal,
     pub workos_refresh_token: Secret<String>,
+    /// When WorkOS was asked for the principal's standing (unix ms): at the sign-in (its second)
+    /// or the refresh it came from. 0 in grants made before this was kept (read as
+    /// [`HANDOVER_SECS`] before the grant was made, the oldest a sign-in it took can be).
+    #[serde(default)]
+    pub standing_at_ms: u64,
 }
 
 fn secrets_aad(grant_id: &GrantId) -> String {

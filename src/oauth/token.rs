@@ -109,7 +109,12 @@ async fn exchange_code<S: Store, H: HttpClient>(
         return Err(OAuthError::invalid_grant("redirect_uri differs from the one the code was issued to"));
     }
     let audience = narrowed_audience(ctx, &g, form)?;
-    let mut principal = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid_code)?.principal;
+    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid_code)?;
+    let standing_at_ms = match secrets.standing_at_ms {
+        0 => g.created_at.saturating_sub(grant::HANDOVER_SECS) * 1000,
+        at => at,
+    };
+    let mut principal = secrets.principal;
     // A WorkOS event that changed the person's role while the code waited: the tokens carry what
     // it reported, not the standing sealed at the consent (the bearer check applies a change
     // only to tokens issued before it).
@@ -121,7 +126,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
     g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     grant::save(ctx.store, &mut g, ctx.now).await?;
-    Ok(respond(ctx, &g, audience, &principal, refresh))
+    Ok(respond(ctx, &g, audience, &principal, standing_at_ms, refresh))
 }
 
 /// A `resource` at /token may only repeat or narrow the grant's.
@@ -138,11 +143,14 @@ fn narrowed_audience<S: Store, H: HttpClient>(
     Ok(asked)
 }
 
+/// The token response; `standing_at_ms`: when `principal`'s standing was read from WorkOS
+/// ([`AccessClaims::standing_at_ms`]).
 fn respond<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     g: &Grant,
     audience: super::resource::Audience,
     principal: &Principal,
+    standing_at_ms: u64,
     refresh_token: RefreshToken,
 ) -> TokenResponse {
     let scope = scope_of(principal);
@@ -155,6 +163,7 @@ fn respond<S: Store, H: HttpClient>(
         scope: scope.clone(),
         issued_at: ctx.now,
         expires_at: ctx.now + grant::ACCESS_TTL,
+        standing_at_ms,
     };
     TokenResponse {
         access_token: access::issue(&ctx.config.seal_keys, &claims).into(),
@@ -215,6 +224,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
     let audience = narrowed_audience(ctx, &g, form)?;
     let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid)?;
     let org = secrets.principal.organization_id.as_deref();
+    let asked_ms = ctx.http.now_ms();
     let (auth, prefetched) =
         signin::refresh_with_memberships(ctx, secrets.workos_refresh_token.as_str(), g.user_id.as_str(), org).await;
     let auth = auth.map_err(|e| upstream(SigninError::Workos(e)))?;
@@ -225,7 +235,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
         match signin::resolve_principal(ctx, auth, signin::Source::Refresh(prefetched)).await {
             Ok(resolved) => resolved,
             Err(e) => {
-                let kept = GrantSecrets { principal: secrets.principal, workos_refresh_token: rotated };
+                let kept = GrantSecrets { workos_refresh_token: rotated, ..secrets };
                 g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &kept, g.expires_at);
                 grant::save(ctx.store, &mut g, ctx.now).await?;
                 return Err(upstream(e));
@@ -239,10 +249,10 @@ pub async fn refresh<S: Store, H: HttpClient>(
     // The new tokens carry what WorkOS says now.
     g.access = None;
     g.expires_at = ctx.now + grant::REFRESH_TTL;
-    let secrets = GrantSecrets { principal, workos_refresh_token };
+    let secrets = GrantSecrets { principal, workos_refresh_token, standing_at_ms: asked_ms };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
     grant::save(ctx.store, &mut g, ctx.now).await?;
-    Ok(respond(ctx, &g, audience, &secrets.principal, refresh))
+    Ok(respond(ctx, &g, audience, &secrets.principal, secrets.standing_at_ms, refresh))
 }
 
 /// Which grant a `/token` or `/revoke` request (`path`) is about, read from the field that

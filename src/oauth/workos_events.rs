@@ -13,12 +13,18 @@
 //! - `role.updated` / `organization_role.updated`: every grant whose user holds that role is
 //!   re-read as for a membership update.
 //!
+//! An event about one user first leaves a mark (`store::keys::access_changed`): a grant the
+//! listing below cannot show (made after the sign-in it outdates, or listed late by KV) has its
+//! older tokens refused by the bearer check until a refresh reads WorkOS again.
+//!
 //! A grant is changed by its owner ([`GrantOwner`]: on Workers, the grant's Durable Object), in
 //! line with its refreshes. In AuthKit mode, where AuthKit keeps the grants, the cached
 //! membership lookups of the user are dropped instead, so the next request reads WorkOS again.
+use super::access::note_access_changed;
 use super::connected::user_grants;
 use super::grant::{self, CurrentAccess, Grant};
 use super::OAuthError;
+use crate::config::AuthMode;
 use crate::context::Ctx;
 use crate::ids::{GrantId, UserId};
 use crate::outbound::HttpClient;
@@ -125,6 +131,13 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             g.1.as_ref().and_then(|p| p.organization_id.as_deref()) == Some(org.as_str())
         }
     };
+    let at_ms = ctx.http.now_ms();
+    if let (Some(user), AuthMode::Worker) = (change.user(), &ctx.config.auth_mode) {
+        // First: the grants listed below are those KV's listing shows now; the mark reaches the
+        // others (made meanwhile, or listed up to a minute late) at the bearer check.
+        note_access_changed(ctx.store, user, at_ms).await?;
+    }
+    let at = at_ms / 1000;
     match change {
         AccessChange::None => Ok(Vec::new()),
         AccessChange::UserDeleted { user_id } => {
@@ -142,7 +155,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
             let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(in_org(organization_id)).collect();
-            reread(ctx, owner, &user, organization_id, grants.iter().map(|(g, _)| &g.id)).await
+            reread(ctx, owner, &user, organization_id, grants.iter().map(|(g, _)| &g.id), at).await
         }
         AccessChange::SessionRevoked { session_id, user_id: Some(user_id) } => {
             let user = UserId::new(user_id.as_str());
@@ -159,7 +172,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             let mut changed = Vec::new();
             for (user, org, ids) in holders_of_role(ctx, slug, organization_id.as_deref()).await? {
                 forget_cached_access(ctx, user.as_str(), &org).await;
-                changed.extend(reread(ctx, owner, &user, &org, ids.iter()).await?);
+                changed.extend(reread(ctx, owner, &user, &org, ids.iter(), at).await?);
             }
             Ok(changed)
         }
@@ -181,13 +194,15 @@ async fn change_all<'a, O: GrantOwner>(
     Ok(changed)
 }
 
-/// Read the user's standing in `org` from WorkOS and record it on each grant (or end them).
+/// Read the user's standing in `org` from WorkOS and record it on each grant, dated `at` (or
+/// end them).
 async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
     ctx: &Ctx<'_, S, H>,
     owner: &O,
     user: &UserId,
     org: &str,
     ids: impl Iterator<Item = &'a GrantId>,
+    at: u64,
 ) -> Result<Vec<GrantId>, OAuthError> {
     let ids: Vec<&GrantId> = ids.collect();
     if ids.is_empty() {
@@ -195,7 +210,7 @@ async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
     }
     let change = match fetch(&ctx.workos(), user.as_str(), org).await {
         Ok(Some(access)) => {
-            GrantChange::Access(CurrentAccess { role: access.role, permissions: access.permissions, at: ctx.now })
+            GrantChange::Access(CurrentAccess { role: access.role, permissions: access.permissions, at })
         }
         Ok(None) => GrantChange::Revoke,
         Err(e) => return Err(OAuthError::unavailable(format!("WorkOS could not be asked: {e}"), Some(30))),

@@ -137,6 +137,93 @@ fn a_demotion_while_the_code_waits_is_carried_by_the_tokens_of_the_exchange() {
 }
 
 #[test]
+fn a_demotion_before_the_grant_exists_refuses_its_first_tokens_and_the_refresh_carries_it() {
+    let w = world();
+    let client = w.public_client();
+    let params = w.params(&client, &[]);
+    // Signed in 5 s ago as admin, for this request: the consent hands that standing to the grant.
+    let session = w.sign_in_for(&params, 5);
+    *w.up.role.borrow_mut() = "member".into();
+    let got = deliver(&w, "event_14", "organization_membership.updated", membership()).unwrap();
+    assert!(got.changed.is_empty(), "no grant to change yet");
+    let event_ms = w.http.clock_ms.get();
+    w.advance(2);
+    let (code, _) = w.approve(&params, &session);
+    let t = w.exchange(&client, &code).unwrap();
+    let opened = access::open(&w.config.seal_keys, t.access_token.as_str(), w.now.get()).unwrap();
+    assert_eq!(opened.principal.role.as_deref(), Some("admin"), "sealed at the consent, from the sign-in");
+    assert!(opened.standing_at_ms < event_ms, "the sign-in's standing, older than the event");
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed);
+    // The client refreshes (WorkOS is read again), at once: the new token carries the demotion.
+    let asked_ms = w.http.clock_ms.get();
+    let t2 = w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    let claims = w.bearer(t2.access_token.as_str(), "/mcp").unwrap();
+    assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("member"), 0));
+    // Dated when the refresh asked WorkOS, not when WorkOS answered (each call takes 5 ms here).
+    assert!((asked_ms..asked_ms + 5).contains(&claims.standing_at_ms), "{asked_ms}: {}", claims.standing_at_ms);
+}
+
+#[test]
+fn a_change_mark_refuses_only_tokens_older_than_it_that_the_event_did_not_reach() {
+    let w = world();
+    let (c, t) = w.connected();
+    // Reached: the demotion is recorded on the grant, so the token works, with the new access.
+    *w.up.role.borrow_mut() = "member".into();
+    assert_eq!(deliver(&w, "event_15", "organization_membership.updated", membership()).unwrap().changed.len(), 1);
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("member"));
+    // Not reached: Alice left another organization. Her token here costs its client one refresh.
+    let globex = json!({"object":"organization_membership","id":"om_2","user_id":ALICE,"organization_id":"org_globex","status":"inactive"});
+    let left_ms = w.http.clock_ms.get();
+    assert!(deliver(&w, "event_16", "organization_membership.deleted", globex).unwrap().changed.is_empty());
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
+    let t2 = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    assert!(w.bearer(t2.access_token.as_str(), "/mcp").is_ok());
+    // Bob's tokens are not Alice's business.
+    let mark = |user: &str| block_on(w.store.get(&crate::store::keys::access_changed(user))).unwrap();
+    assert_eq!(mark(ALICE), Some(left_ms.to_string()));
+    assert_eq!(mark("user_bob"), None);
+}
+
+#[test]
+fn a_sign_in_after_the_change_is_not_refused() {
+    let w = world();
+    let (c, _) = w.connected();
+    *w.up.role.borrow_mut() = "member".into();
+    deliver(&w, "event_21", "organization_membership.updated", membership()).unwrap();
+    w.advance(1);
+    // Signed in (WorkOS read) a second after the event, and approved at once.
+    let params = w.params(&c, &[]);
+    let session = w.sign_in_for(&params, 0);
+    let (code, _) = w.approve(&params, &session);
+    let t = w.exchange(&c, &code).unwrap();
+    let opened = access::open(&w.config.seal_keys, t.access_token.as_str(), w.now.get()).unwrap();
+    assert_eq!(opened.standing_at_ms, w.now.get() * 1000 + 200, "when the sign-in asked WorkOS");
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
+}
+
+#[test]
+fn only_events_about_one_user_leave_a_mark_and_only_where_the_worker_keeps_grants() {
+    let w = world();
+    let mark = || block_on(w.store.get(&crate::store::keys::access_changed(ALICE))).unwrap();
+    deliver(&w, "event_17", "session.revoked", json!({"object":"session","id":"session_9"})).unwrap();
+    deliver(&w, "event_18", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!(mark(), None);
+    // AuthKit mode: AuthKit keeps the grants, and the bearer check reads no mark.
+    let config = crate::config::Config {
+        auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
+        ..config()
+    };
+    let ctx = Ctx { config: &config, ..w.ctx() };
+    let body = json!({"id": "event_19", "event": "user.deleted", "data": {"object":"user","id":ALICE}}).to_string();
+    let at_ms = w.http.clock_ms.get();
+    let header = format!("t={at_ms}, v1={}", signature(SECRET, &at_ms.to_string(), body.as_bytes()));
+    block_on(receive(&ctx, &Owner(&w), SECRET, Some(&header), body.as_bytes())).unwrap();
+    assert_eq!(mark(), None);
+    deliver(&w, "event_20", "user.deleted", json!({"object":"user","id":ALICE})).unwrap();
+    assert_eq!(mark(), Some(w.http.clock_ms.get().to_string()));
+}
+
+#[test]
 fn a_role_event_drops_the_index_entries_of_grants_that_are_gone() {
     let w = world();
     let (_, t) = w.connected();

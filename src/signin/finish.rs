@@ -31,11 +31,13 @@ pub(super) struct Resume {
     pub external_auth_id: Option<String>,
 }
 
-/// From WorkOS's answer to a session: organization and permissions, AuthKit's bridge (before
-/// the session exists: a refused completion leaves nothing), the session, the audit event.
+/// From WorkOS's answer to a session (asked at `asked_ms`): organization and permissions,
+/// AuthKit's bridge (before the session exists: a refused completion leaves nothing), the
+/// session, the audit event.
 pub(super) async fn finish<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     auth: AuthResponse,
+    asked_ms: u64,
     resume: Resume,
     client: &ClientInfo,
 ) -> Result<Completed, SigninError> {
@@ -47,7 +49,7 @@ pub(super) async fn finish<S: Store, H: HttpClient>(
     };
     // A sign-in an authorization request started keeps its WorkOS token for that request.
     let handover_for = location.starts_with("/authorize?").then(|| handover_digest(&location));
-    let created = create_session(ctx, &principal, &refresh_token, handover_for).await?;
+    let created = create_session(ctx, &principal, &refresh_token, handover_for, asked_ms).await?;
     let audit = principal.organization_id.as_ref().filter(|_| ctx.config.audit_sign_ins).map(|org| AuditEvent {
         organization_id: org.clone(),
         action: SIGNED_IN_ACTION.into(),

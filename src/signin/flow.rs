@@ -136,6 +136,7 @@ pub async fn complete<S: Store, H: HttpClient>(
     };
     let resume = Resume { return_to: record.return_to, external_auth_id: record.external_auth_id };
     let workos = ctx.workos();
+    let asked_ms = ctx.http.now_ms();
     let exchange = workos.authenticate_with_code(
         code,
         record.verifier.as_str(),
@@ -153,7 +154,7 @@ pub async fn complete<S: Store, H: HttpClient>(
         },
         Err(e) => return Err(SigninError::Workos(e)),
     };
-    finish(ctx, auth, resume, client).await.map(|done| Outcome::SignedIn(Box::new(done)))
+    finish(ctx, auth, asked_ms, resume, client).await.map(|done| Outcome::SignedIn(Box::new(done)))
 }
 
 /// Check the state against this browser's binding cookie and read it: the record (or why it

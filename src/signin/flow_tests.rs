@@ -96,8 +96,13 @@ fn a_sign_in_an_authorization_request_started_keeps_its_token_for_that_request()
 fn complete_signs_in_with_organization_permissions() {
     let w = world(Scenario::default(), None);
     let (state, cookie) = w.begin(Some("/account?tab=1"));
+    w.http.latency_ms.set(7);
+    let asked_ms = w.http.clock_ms.get();
     let done = w.finish(&state, Some(&cookie)).unwrap();
     assert_eq!(done.location, "/account?tab=1");
+    // Its standing dates from when WorkOS was asked, not from its answers (7 ms each here).
+    assert_eq!(done.session.standing_at_ms, asked_ms);
+    assert!(w.http.clock_ms.get() > asked_ms);
     assert_eq!(done.session.principal.organization_id.as_deref(), Some(ACME));
     assert_eq!(done.session.principal.role.as_deref(), Some("admin"));
     assert_eq!(done.session.principal.permissions, vec!["image_generation".to_string()]);

@@ -127,8 +127,9 @@ pub async fn choose<S: Store, H: HttpClient>(
     // One attempt per picker, whatever its outcome (WorkOS's token is one-time too).
     ctx.store.delete(&key).await.map_err(SigninError::Storage)?;
     let pending = PendingAuthentication { token: Secret::new(token), organizations: record.organizations };
+    let asked_ms = ctx.http.now_ms();
     let auth = select(ctx, &pending, organization_id, client).await?;
-    finish(ctx, auth, record.resume, client).await
+    finish(ctx, auth, asked_ms, record.resume, client).await
 }
 
 #[cfg(test)]

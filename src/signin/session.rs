@@ -22,6 +22,10 @@ pub struct Session {
     pub csrf: Secret<String>,
     pub created_at: u64,
     pub expires_at: u64,
+    /// When WorkOS was asked for this sign-in (unix ms): the principal's standing is WorkOS's
+    /// answer from then. 0 in sessions written before this was kept (read as `created_at`).
+    #[serde(default)]
+    pub standing_at_ms: u64,
     /// When an authorization request started this sign-in: that request's digest
     /// ([`handover_digest`] of its `/authorize` path). The WorkOS token is then kept for that
     /// request's grant alone, whose object creates it once, so handing the token over writes
@@ -76,6 +80,7 @@ pub(super) async fn create_session<S: Store, H: HttpClient>(
     principal: &Principal,
     refresh_token: &Secret<String>,
     handover_for: Option<String>,
+    standing_at_ms: u64,
 ) -> Result<NewSession, SigninError> {
     let id = random::token(32);
     let expires_at = ctx.now + SESSION_TTL;
@@ -89,6 +94,7 @@ pub(super) async fn create_session<S: Store, H: HttpClient>(
         csrf: Secret::new(random::token(32)),
         created_at: ctx.now,
         expires_at,
+        standing_at_ms,
         handover_for,
     };
     let json = serde_json::to_string(&session).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;

@@ -95,6 +95,21 @@ pub enum AccessChange {
     None,
 }
 
+impl AccessChange {
+    /// The one user whose access the change is about (a role's change is about its holders).
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            AccessChange::UserDeleted { user_id }
+            | AccessChange::MembershipDeleted { user_id, .. }
+            | AccessChange::MembershipUpdated { user_id, .. }
+            | AccessChange::SessionRevoked { user_id: Some(user_id), .. } => Some(user_id),
+            AccessChange::SessionRevoked { user_id: None, .. }
+            | AccessChange::RoleUpdated { .. }
+            | AccessChange::None => None,
+        }
+    }
+}
+
 impl Event {
     /// Parse a verified body.
     pub fn parse(body: &[u8]) -> Option<Event> {

@@ -6,8 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, BOB, ALICE_ID, BOB_ID, ACME_ORG_ID, WORKER_URL, WORKOS_CONTROL } from './helpers.mjs';
-import { membership, setRole, callProtected, waitUntilRefused, refreshToken, Browser, registerClient, obtainCode, exchangeCode, expectOAuthError } from './oauth-helpers.mjs';
-import { ALL_TOOLS, GATED_TOOL, accessToken, openSession, request, initialize, notification, expectResult, sleep } from './mcp-helpers.mjs';
+import { membership, setRole, callProtected, waitUntilRefused, refreshToken, Browser, registerClient, obtainCode, exchangeCode, expectOAuthError, authorizeRequest, expectChallenge } from './oauth-helpers.mjs';
+import { ALL_TOOLS, GATED_TOOL, accessToken, openSession, request, initialize, notification, expectResult, sleep, mcpPost } from './mcp-helpers.mjs';
 
 const LIST_CHANGED = 'notifications/tools/list_changed';
 const WINDOW_MS = 70000;
@@ -91,6 +91,36 @@ test('Bob removed from Acme: his token is refused, refreshing it fails, and a co
   assert.equal(refreshed.status, 400);
   assert.equal(refreshed.json?.error, 'invalid_grant');
   expectOAuthError(await exchangeCode(waiting), 400, 'invalid_grant', 'the waiting code after the event');
+});
+
+test('Alice demoted while her consent page is open: her first token is refused once, and its refresh carries the demotion', async () => {
+  const m = await membership(ALICE_ID, ACME_ORG_ID);
+  assert.equal(m.role?.slug, 'admin', 'Alice starts as admin');
+  const browser = new Browser({ loginHint: ALICE });
+  const client = await registerClient();
+  const req = authorizeRequest(client);
+  const nav = await browser.navigate(req.url, { decision: null });
+  assert.ok(nav.consent, 'signed in as admin, at the consent page');
+  // The event arrives before the grant exists: there is nothing for it to change yet.
+  restore = m.id;
+  const answer = await deliver('organization_membership.updated', await setRole(m.id, 'member'));
+  assert.equal(answer.status, 200, answer.body);
+  const approved = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
+  assert.equal(approved.status, 302);
+  const code = new URL(approved.headers.get('location')).searchParams.get('code');
+  const tokens = await exchangeCode({ ...req, code });
+  assert.equal(tokens.status, 200, tokens.text);
+  // The token carries the sign-in's admin standing, older than the event: refused, so the client
+  // refreshes, and WorkOS is read again.
+  expectChallenge(await callProtected('/mcp', tokens.json.access_token), '/mcp', { invalidToken: true });
+  const refreshed = await refreshToken(client.client_id, tokens.json.refresh_token);
+  assert.equal(refreshed.status, 200, refreshed.text);
+  const list = request('tools/list');
+  const r = await mcpPost(refreshed.json.access_token, list);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(names(expectResult(r.json, list.id)), ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'no generateImage');
+  await setRole(m.id, 'admin');
+  restore = undefined;
 });
 
 test('forged, stale or unsigned deliveries are refused and change nothing; a repeated event is applied once', async () => {
