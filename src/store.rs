@@ -120,7 +120,7 @@ pub mod keys {
     pub fn webhook_event(event_id: &str) -> String {
         format!("webhook:event:{event_id}")
     }
-    /// When a WorkOS event last changed the user's access (unix seconds): the bearer check
+    /// When a WorkOS event about the user last arrived (unix ms): the bearer check
     /// refuses the user's tokens whose standing was read before then and that the event did not
     /// reach (a grant made, or not yet listed, while it was applied).
     pub fn access_changed(user_id: &str) -> String {

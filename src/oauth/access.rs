@@ -12,7 +12,7 @@ use super::resource::Audience;
 use crate::ids::{ClientId, GrantId};
 use crate::principal::Principal;
 use crate::seal::SealKeys;
-use crate::store::{keys, Store, StoreError};
+use crate::store::{keys, refused_same_key_write, Store, StoreError};
 use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -121,8 +121,21 @@ pub const CHANGE_MARK_SECS: u64 = grant::ACCESS_TTL + grant::CODE_TTL + grant::H
 /// tokens whose standing is older refused by the bearer check, so that their client refreshes
 /// them. What the event records on the grants it reaches is dated `at_ms / 1000`.
 pub async fn note_access_changed<S: Store>(store: &S, user: &str, at_ms: u64) -> Result<(), StoreError> {
-    store.put(&keys::access_changed(user), &at_ms.to_string(), CHANGE_MARK_SECS).await
+    match store.put(&keys::access_changed(user), &at_ms.to_string(), CHANGE_MARK_SECS).await {
+        // Several events about one user at once (a deletion brings its memberships and sessions
+        // along): KV takes one write to a key per second, and the store has waited out one
+        // refusal already. A mark the others left within that wait stands for this one.
+        Err(e) if refused_same_key_write(&e) => match access_changed_at(store, user).await? {
+            Some(at) if at + SAME_MOMENT_MS >= at_ms => Ok(()),
+            _ => Err(e),
+        },
+        done => done,
+    }
 }
+
+/// Marks this close to each other count as one (KV's one write per key per second, and the
+/// store's one retry a little over a second later).
+const SAME_MOMENT_MS: u64 = 2 * crate::store::SAME_KEY_RETRY_MS;
 
 async fn access_changed_at<S: Store>(store: &S, user: &str) -> Result<Option<u64>, StoreError> {
     Ok(store.get(&keys::access_changed(user)).await?.and_then(|at| at.parse().ok()))
@@ -308,5 +321,45 @@ mod tests {
         assert_eq!(checks.open(&keys, &stranger, 200), None, "compared whole, the stranger's string is not the token");
         // The key is drawn per isolate: another isolate hashes the same token differently.
         assert_ne!(GrantChecks::default().hash(&token), checks.hash(&token));
+    }
+
+    /// KV refusing writes of one key, as it does a second write within a second.
+    struct Refusing(crate::store::MemoryStore, &'static str);
+
+    impl Store for Refusing {
+        async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+            self.0.get(key).await
+        }
+        async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+            match key == keys::access_changed("user_a") {
+                true => Err(StoreError(self.1.into())),
+                false => self.0.put(key, value, ttl_secs).await,
+            }
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.0.delete(key).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+            self.0.list(prefix).await
+        }
+    }
+
+    #[test]
+    fn a_mark_refused_for_its_key_stands_when_another_event_left_one_a_moment_before() {
+        use futures_executor::block_on;
+        const REFUSED: &str = "KV PUT failed: 429 Too Many Requests";
+        let at = 1_795_000_000_000;
+        let store = Refusing(crate::store::MemoryStore::default(), REFUSED);
+        let note = |store: &Refusing| block_on(note_access_changed(store, "user_a", at));
+        assert!(note(&store).is_err(), "no mark there: the event fails (and WorkOS retries it)");
+        let mark = |ms: u64| block_on(store.0.put(&keys::access_changed("user_a"), &ms.to_string(), 60)).unwrap();
+        mark(at - 2_000);
+        assert!(note(&store).is_ok(), "another event's mark from within the wait stands for this one");
+        assert_eq!(block_on(access_changed_at(&store, "user_a")).unwrap(), Some(at - 2_000));
+        mark(at - 3_000);
+        assert!(note(&store).is_err(), "older than that: it does not");
+        let other = Refusing(crate::store::MemoryStore::default(), "KV PUT failed: 500 Internal Server Error");
+        block_on(other.0.put(&keys::access_changed("user_a"), &at.to_string(), 60)).unwrap();
+        assert!(note(&other).is_err(), "only the same-key refusal");
     }
 }

@@ -153,3 +153,19 @@ fn a_revoked_grants_tokens_stay_refused_when_its_id_is_made_again() {
     assert!(w.bearer(second.access_token.as_str(), "/mcp").is_ok());
     assert_eq!(w.bearer(first.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }
+
+#[test]
+fn a_token_from_before_standing_times_were_kept_is_refused_once_its_user_has_a_mark() {
+    let w = world();
+    let (c, t) = w.connected();
+    let claims = w.bearer(t.access_token.as_str(), "/mcp").unwrap();
+    let legacy = access::issue(&w.config.seal_keys, &access::AccessClaims { standing_at_ms: 0, ..claims });
+    w.advance(access::GRANT_CHECK_SECS);
+    assert!(w.bearer(&legacy, "/mcp").is_ok(), "no mark: as before");
+    block_on(access::note_access_changed(&w.store, ALICE, w.http.clock_ms.get())).unwrap();
+    w.advance(access::GRANT_CHECK_SECS);
+    assert_eq!(w.bearer(&legacy, "/mcp").unwrap_err(), BearerError::Changed);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed, "older than the mark");
+    let fresh = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    assert!(w.bearer(fresh.access_token.as_str(), "/mcp").is_ok());
+}
