@@ -359,6 +359,10 @@ fn grant_of(t: &TokenResponse) -> crate::ids::GrantId {
     super::types::RefreshToken::parse(t.refresh_token.as_str()).unwrap()
 }
 
+fn validate(w: &World, p: &AuthorizeParams) -> Checked {
+    block_on(authorize::validate(&w.ctx(), p))
+}
+
 fn query(location: &str, name: &str) -> Option<String> {
     url::Url::parse(location).ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
@@ -369,6 +373,8 @@ mod authorize_tests;
 mod bearer_tests;
 #[path = "connected_tests.rs"]
 mod connected_tests;
+#[path = "handover_tests.rs"]
+mod handover_tests;
 #[path = "token_tests.rs"]
 mod token_tests;
 #[path = "workos_events_tests.rs"]
