@@ -172,9 +172,17 @@ pub struct MemoryStore {
     pub map: RefCell<HashMap<String, (String, u64)>>,
     /// When set, every call fails (storage-outage tests).
     pub fail: RefCell<bool>,
+    /// When set, writes of keys with this prefix fail with this error ([`Self::refuse_puts`]).
+    refused_puts: RefCell<Option<(String, String)>>,
 }
 
 impl MemoryStore {
+    /// From now on, writes of keys starting with `prefix` fail with `error` (an index that is
+    /// down, KV refusing a key's second write within a second); everything else works.
+    pub fn refuse_puts(&self, prefix: &str, error: &str) {
+        *self.refused_puts.borrow_mut() = Some((prefix.to_string(), error.to_string()));
+    }
+
     pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
         let mut v: Vec<String> = self.map.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect();
         v.sort();
@@ -196,6 +204,9 @@ impl Store for MemoryStore {
     }
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         self.check()?;
+        if let Some((_, error)) = self.refused_puts.borrow().as_ref().filter(|(prefix, _)| key.starts_with(prefix)) {
+            return Err(StoreError(error.clone()));
+        }
         self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(KV_MIN_TTL)));
         Ok(())
     }

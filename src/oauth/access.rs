@@ -323,43 +323,29 @@ mod tests {
         assert_ne!(GrantChecks::default().hash(&token), checks.hash(&token));
     }
 
-    /// KV refusing writes of one key, as it does a second write within a second.
-    struct Refusing(crate::store::MemoryStore, &'static str);
-
-    impl Store for Refusing {
-        async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-            self.0.get(key).await
-        }
-        async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-            match key == keys::access_changed("user_a") {
-                true => Err(StoreError(self.1.into())),
-                false => self.0.put(key, value, ttl_secs).await,
-            }
-        }
-        async fn delete(&self, key: &str) -> Result<(), StoreError> {
-            self.0.delete(key).await
-        }
-        async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-            self.0.list(prefix).await
-        }
-    }
-
     #[test]
     fn a_mark_refused_for_its_key_stands_when_another_event_left_one_a_moment_before() {
+        use crate::store::MemoryStore;
         use futures_executor::block_on;
-        const REFUSED: &str = "KV PUT failed: 429 Too Many Requests";
-        let at = 1_795_000_000_000;
-        let store = Refusing(crate::store::MemoryStore::default(), REFUSED);
-        let note = |store: &Refusing| block_on(note_access_changed(store, "user_a", at));
+        let (at, key) = (1_795_000_000_000, keys::access_changed("user_a"));
+        // KV refusing the key's write, as it does a second write within a second.
+        let refusing = |error: &str| {
+            let store = MemoryStore::default();
+            store.refuse_puts(&key, error);
+            store
+        };
+        // What another event wrote a moment before (past the refusal, as KV took it then).
+        let mark = |store: &MemoryStore, ms: u64| store.map.borrow_mut().insert(key.clone(), (ms.to_string(), 60));
+        let note = |store: &MemoryStore| block_on(note_access_changed(store, "user_a", at));
+        let store = refusing("KV PUT failed: 429 Too Many Requests");
         assert!(note(&store).is_err(), "no mark there: the event fails (and WorkOS retries it)");
-        let mark = |ms: u64| block_on(store.0.put(&keys::access_changed("user_a"), &ms.to_string(), 60)).unwrap();
-        mark(at - 2_000);
+        mark(&store, at - 2_000);
         assert!(note(&store).is_ok(), "another event's mark from within the wait stands for this one");
         assert_eq!(block_on(access_changed_at(&store, "user_a")).unwrap(), Some(at - 2_000));
-        mark(at - 3_000);
+        mark(&store, at - 3_000);
         assert!(note(&store).is_err(), "older than that: it does not");
-        let other = Refusing(crate::store::MemoryStore::default(), "KV PUT failed: 500 Internal Server Error");
-        block_on(other.0.put(&keys::access_changed("user_a"), &at.to_string(), 60)).unwrap();
+        let other = refusing("KV PUT failed: 500 Internal Server Error");
+        mark(&other, at);
         assert!(note(&other).is_err(), "only the same-key refusal");
     }
 }

@@ -46,28 +46,6 @@ fn rotation_keeps_one_previous_and_retires_the_rest() {
     assert!(!g.previous_retried());
 }
 
-/// A store whose writes of users' index entries fail (the rest is a [`MemoryStore`]).
-#[derive(Default)]
-struct IndexDown(crate::store::MemoryStore);
-
-impl Store for IndexDown {
-    async fn get(&self, key: &str) -> Result<Option<String>, crate::store::StoreError> {
-        self.0.get(key).await
-    }
-    async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), crate::store::StoreError> {
-        match key.starts_with(keys::USER_GRANTS_PREFIX) {
-            true => Err(crate::store::StoreError("index down".into())),
-            false => self.0.put(key, value, ttl_secs).await,
-        }
-    }
-    async fn delete(&self, key: &str) -> Result<(), crate::store::StoreError> {
-        self.0.delete(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, crate::store::StoreError> {
-        self.0.list(prefix).await
-    }
-}
-
 /// A grant that would outlive its index entry writes the entry first, and notes it only once it
 /// is written: a save whose entry could not be written writes no record, and the next save
 /// writes the entry. A grant written before the entry's expiry was kept writes it too.
@@ -79,9 +57,11 @@ fn a_save_writes_the_index_entry_first_when_the_grant_would_outlive_it() {
     assert_eq!(g.indexed_until, 0, "kept by no earlier record");
     let (now, record, index) = (100, keys::oauth_grant("g1"), keys::user_grant("user_a", "g1"));
 
-    let down = IndexDown::default();
+    // Users' index entries cannot be written.
+    let down = crate::store::MemoryStore::default();
+    down.refuse_puts(keys::USER_GRANTS_PREFIX, "index down");
     assert!(block_on(save(&down, &mut g.clone(), now)).is_err());
-    assert!(down.0.map.borrow().is_empty(), "no record without its entry");
+    assert!(down.map.borrow().is_empty(), "no record without its entry");
 
     let store = crate::store::MemoryStore::default();
     block_on(save(&store, &mut g, now)).unwrap();
