@@ -45,9 +45,20 @@ fn check<H: HttpClient>(
     token: &str,
     now: u64,
 ) -> Result<String, AuthkitTokenError> {
+    check_with(http, &NotShared, keys, token, now)
+}
+
+/// The subject of `token` as this isolate (`keys`) verifies it, with `shared` between isolates.
+pub(super) fn check_with<H: HttpClient, K: SharedKeys>(
+    http: &H,
+    shared: &K,
+    keys: &RefCell<AuthkitKeys>,
+    token: &str,
+    now: u64,
+) -> Result<String, AuthkitTokenError> {
     let aud = audiences();
     let exp = Expectations { issuer: ISSUER, audiences: &aud };
-    block_on(verify_token(http, &NotShared, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
+    block_on(verify_token(http, shared, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
 }
 
 /// A token that stays valid for a day, signed by `key` under `kid`.

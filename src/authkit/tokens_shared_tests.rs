@@ -1,7 +1,7 @@
 //! [`verify_token`] with a JWKS copy shared between isolates: taken when fresh and newer, and,
 //! through [`Sealed`], only when it carries this deployment's seal.
-use super::fetch_tests::{token_for, Authkit, Jwks, JWKS_URL};
-use super::tests::{audiences, jwk, other_key, ISSUER, NOW};
+use super::fetch_tests::{check_with, token_for, Authkit, Jwks, JWKS_URL};
+use super::tests::{jwk, other_key, NOW};
 use super::*;
 use crate::authkit::shared::{CopyStore, Sealed, SharedCopy, SharedKeys, COPY_SEAL_PURPOSE};
 use crate::testing::{test_jwks, test_key, ScriptedHttp, TEST_KID};
@@ -36,31 +36,19 @@ impl SharedKeys for Shared {
     }
 }
 
-fn check_shared<H: HttpClient>(
-    http: &H,
-    shared: &Shared,
-    keys: &RefCell<AuthkitKeys>,
-    token: &str,
-    now: u64,
-) -> Result<String, AuthkitTokenError> {
-    let aud = audiences();
-    let exp = Expectations { issuer: ISSUER, audiences: &aud };
-    block_on(verify_token(http, shared, keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
-}
-
 #[test]
 fn a_fetch_is_shared_and_a_new_isolate_takes_it_without_fetching() {
     let authkit = Authkit::serving(test_jwks());
     let http = ScriptedHttp::new(|_| authkit.answer());
     let shared = Shared::default();
     let token = token_for(test_key(), TEST_KID);
-    assert!(check_shared(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token, NOW).is_ok());
+    assert!(check_with(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token, NOW).is_ok());
     assert_eq!((http.requests.borrow().len(), shared.stores.get()), (1, 1));
     assert_eq!(shared.copy.borrow().as_ref().map(|(_, _, at)| *at), Some(NOW));
 
     let second_isolate = RefCell::new(AuthkitKeys::default());
     authkit.set(Jwks::Down);
-    assert_eq!(check_shared(&http, &shared, &second_isolate, &token, NOW + 100), Ok("user_01JQ".into()));
+    assert_eq!(check_with(&http, &shared, &second_isolate, &token, NOW + 100), Ok("user_01JQ".into()));
     assert_eq!(http.requests.borrow().len(), 1, "no fetch: the shared copy served");
     // Its age counts from the original fetch: it goes stale with it.
     assert!(second_isolate.borrow().is_stale(NOW + AuthkitKeys::TTL_SECS));
@@ -71,7 +59,7 @@ fn a_shared_copy_older_than_the_ttl_is_not_taken() {
     let authkit = Authkit::serving(test_jwks());
     let http = ScriptedHttp::new(|_| authkit.answer());
     let shared = Shared::holding(test_jwks(), NOW - AuthkitKeys::TTL_SECS);
-    assert!(check_shared(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token_for(test_key(), TEST_KID), NOW)
+    assert!(check_with(&http, &shared, &RefCell::new(AuthkitKeys::default()), &token_for(test_key(), TEST_KID), NOW)
         .is_ok());
     assert_eq!(http.requests.borrow().len(), 1);
     assert_eq!(shared.copy.borrow().as_ref().map(|(_, _, at)| *at), Some(NOW), "replaced by the fresh fetch");
@@ -83,10 +71,10 @@ fn a_stale_isolate_takes_a_siblings_newer_copy() {
     let http = ScriptedHttp::new(|_| authkit.answer());
     let keys = RefCell::new(AuthkitKeys::default());
     let token = token_for(test_key(), TEST_KID);
-    assert!(check_shared(&http, &Shared::default(), &keys, &token, NOW).is_ok());
+    assert!(check_with(&http, &Shared::default(), &keys, &token, NOW).is_ok());
     let later = NOW + AuthkitKeys::TTL_SECS + 5;
     let shared = Shared::holding(test_jwks(), later - 1);
-    assert!(check_shared(&http, &shared, &keys, &token, later).is_ok());
+    assert!(check_with(&http, &shared, &keys, &token, later).is_ok());
     assert_eq!(http.requests.borrow().len(), 1, "the sibling's refresh served");
     assert!(!keys.borrow().is_stale(later));
 }
@@ -97,13 +85,13 @@ fn a_copy_no_newer_than_ours_or_unusable_is_ignored() {
     let http = ScriptedHttp::new(|_| authkit.answer());
     let token = token_for(test_key(), TEST_KID);
     let garbage = Shared::holding("{not json".into(), NOW);
-    assert!(check_shared(&http, &garbage, &RefCell::new(AuthkitKeys::default()), &token, NOW).is_ok());
+    assert!(check_with(&http, &garbage, &RefCell::new(AuthkitKeys::default()), &token, NOW).is_ok());
     assert_eq!(http.requests.borrow().len(), 1, "garbage: fetched");
 
     let keys = RefCell::new(AuthkitKeys::default());
     keys.borrow_mut().load(&test_jwks(), NOW).unwrap();
     let same_age = Shared::holding(test_jwks(), NOW);
-    assert!(check_shared(&http, &same_age, &keys, &token, NOW + AuthkitKeys::TTL_SECS).is_ok());
+    assert!(check_with(&http, &same_age, &keys, &token, NOW + AuthkitKeys::TTL_SECS).is_ok());
     assert_eq!(http.requests.borrow().len(), 2, "not newer: fetched");
 }
 
@@ -114,10 +102,10 @@ fn an_unknown_kid_goes_to_authkit_not_to_the_shared_copy_and_shares_the_result()
     let http = ScriptedHttp::new(|_| authkit.answer());
     let shared = Shared::holding(test_jwks(), NOW);
     let keys = RefCell::new(AuthkitKeys::default());
-    assert!(check_shared(&http, &shared, &keys, &token_for(test_key(), TEST_KID), NOW).is_ok());
+    assert!(check_with(&http, &shared, &keys, &token_for(test_key(), TEST_KID), NOW).is_ok());
     assert_eq!(http.requests.borrow().len(), 0);
     authkit.set(Jwks::Serve(json!({"keys": [jwk(new_key, new_kid)]}).to_string()));
-    assert_eq!(check_shared(&http, &shared, &keys, &token_for(new_key, new_kid), NOW + 120), Ok("user_01JQ".into()));
+    assert_eq!(check_with(&http, &shared, &keys, &token_for(new_key, new_kid), NOW + 120), Ok("user_01JQ".into()));
     assert_eq!(http.requests.borrow().len(), 1);
     assert!(shared.copy.borrow().as_ref().is_some_and(|(_, j, at)| j.contains(new_kid) && *at == NOW + 120));
 }
@@ -143,16 +131,14 @@ fn deployment_keys() -> crate::seal::SealKeys {
     crate::seal::SealKeys::parse("this deployment's cookie encryption key").unwrap()
 }
 
+/// As a new isolate (no keys of its own) sharing through `shared`.
 fn check_sealed<H: HttpClient>(
     http: &H,
     shared: &Sealed<'_, Zone>,
     token: &str,
     now: u64,
 ) -> Result<String, AuthkitTokenError> {
-    let aud = audiences();
-    let exp = Expectations { issuer: ISSUER, audiences: &aud };
-    let keys = RefCell::new(AuthkitKeys::default());
-    block_on(verify_token(http, shared, &keys, JWKS_URL, token, &exp, now)).map(|c| c.sub)
+    check_with(http, shared, &RefCell::new(AuthkitKeys::default()), token, now)
 }
 
 #[test]
