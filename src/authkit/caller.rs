@@ -116,7 +116,7 @@ pub async fn resolve<S: Store, H: HttpClient>(
 /// then no role and no permissions, whatever the token still says (it was issued before the
 /// person left the organization or was deactivated there).
 pub fn combine(claims: AuthkitClaims, lookup: Option<Option<OrgAccess>>) -> Principal {
-    let not_a_member = matches!(lookup, Some(None));
+    let member = !matches!(lookup, Some(None));
     let access = lookup.flatten();
     let from_access = |f: fn(&OrgAccess) -> Option<String>| access.as_ref().and_then(f);
     let email = claims.email.clone().or_else(|| from_access(|a| a.email.clone()));
@@ -128,18 +128,18 @@ pub fn combine(claims: AuthkitClaims, lookup: Option<Option<OrgAccess>>) -> Prin
         organization_name: from_access(|a| a.organization_name.clone()),
         organization_id: claims.org_id,
         // The primary role: the token's `role`, else the membership's, else the first of `roles`.
-        role: match not_a_member {
-            true => None,
-            false => claims
-                .role
-                .clone()
-                .or_else(|| from_access(|a| a.role.clone()))
-                .or_else(|| claims.roles.first().cloned()),
-        },
-        permissions: match not_a_member {
-            true => Vec::new(),
-            false => claims.permissions.or_else(|| access.map(|a| a.permissions)).unwrap_or_default(),
-        },
+        // (A non-member has no membership to read: only the token's claims are set aside.)
+        role: claims
+            .role
+            .clone()
+            .or_else(|| from_access(|a| a.role.clone()))
+            .or_else(|| claims.roles.first().cloned())
+            .filter(|_| member),
+        permissions: claims
+            .permissions
+            .filter(|_| member)
+            .or_else(|| access.map(|a| a.permissions))
+            .unwrap_or_default(),
         workos_session_id: claims.sid,
     }
 }
