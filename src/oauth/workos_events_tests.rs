@@ -23,12 +23,26 @@ impl GrantOwner for Owner<'_> {
 }
 
 fn signed(w: &World, body: &str, at_ms: u64) -> Result<Received, Undelivered> {
-    let header = format!("t={at_ms}, v1={}", signature(SECRET, &at_ms.to_string(), body.as_bytes()));
-    block_on(receive(&w.ctx(), &Owner(w), SECRET, Some(&header), body.as_bytes()))
+    signed_to(&w.ctx(), w, body, at_ms)
 }
 
-fn deliver(w: &World, id: &str, event: &str, data: Value) -> Result<Received, Undelivered> {
-    signed(w, &json!({"id": id, "event": event, "data": data}).to_string(), w.http.clock_ms.get())
+/// `body` delivered signed at `at_ms` to the Worker configured as `ctx` says.
+fn signed_to(
+    ctx: &Ctx<'_, MemoryStore, ScriptedHttp<Handler>>,
+    w: &World,
+    body: &str,
+    at_ms: u64,
+) -> Result<Received, Undelivered> {
+    let header = format!("t={at_ms}, v1={}", signature(SECRET, &at_ms.to_string(), body.as_bytes()));
+    block_on(receive(ctx, &Owner(w), SECRET, Some(&header), body.as_bytes()))
+}
+
+fn event(id: &str, event: &str, data: Value) -> String {
+    json!({"id": id, "event": event, "data": data}).to_string()
+}
+
+fn deliver(w: &World, id: &str, event_type: &str, data: Value) -> Result<Received, Undelivered> {
+    signed(w, &event(id, event_type, data), w.http.clock_ms.get())
 }
 
 fn membership() -> Value {
@@ -214,10 +228,8 @@ fn only_events_about_one_user_leave_a_mark_and_only_where_the_worker_keeps_grant
         ..config()
     };
     let ctx = Ctx { config: &config, ..w.ctx() };
-    let body = json!({"id": "event_19", "event": "user.deleted", "data": {"object":"user","id":ALICE}}).to_string();
-    let at_ms = w.http.clock_ms.get();
-    let header = format!("t={at_ms}, v1={}", signature(SECRET, &at_ms.to_string(), body.as_bytes()));
-    block_on(receive(&ctx, &Owner(&w), SECRET, Some(&header), body.as_bytes())).unwrap();
+    let body = event("event_19", "user.deleted", json!({"object":"user","id":ALICE}));
+    signed_to(&ctx, &w, &body, w.http.clock_ms.get()).unwrap();
     assert_eq!(mark(), None);
     deliver(&w, "event_20", "user.deleted", json!({"object":"user","id":ALICE})).unwrap();
     assert_eq!(mark(), Some(w.http.clock_ms.get().to_string()));
