@@ -8,13 +8,14 @@
 //!
 //! Time is the caller's `now` (unix seconds). A steady-state request makes no network call: the
 //! JWKS is cached per isolate for [`AuthkitKeys::TTL_SECS`], and fetched at most once per
-//! [`AuthkitKeys::MIN_REFETCH_SECS`] otherwise (stale refresh, unknown `kid`, outage retries).
+//! [`KeyCache::MIN_REFETCH_SECS`] otherwise (stale refresh, unknown `kid`, outage retries).
 //! A [`SharedKeys`] copy (the Worker uses the Cache API) lets a new or stale isolate take a
 //! sibling's fresh fetch instead of fetching itself.
 use super::shared::SharedKeys;
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
 use crate::workos::jwt::{check_time, TimeError};
-use crate::workos::rs256::{parse_rs256, JwksProblem, Prepared, Rs256Error, RsaKeys, MAX_JWKS_BYTES};
+use crate::workos::key_cache::KeyCache;
+use crate::workos::rs256::{parse_rs256, JwksProblem, Prepared, Rs256Error, MAX_JWKS_BYTES};
 use serde::Deserialize;
 use serde_json::Value;
 use std::cell::RefCell;
@@ -118,39 +119,28 @@ const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Per-isolate cache of the AuthKit JWKS (`https://<domain>/oauth2/jwks`).
 #[derive(Default)]
-pub struct AuthkitKeys {
-    keys: RsaKeys,
-    fetched_at: Option<u64>,
-    /// Last fetch attempt, successful or not (rate-limits refetches and outage retries).
-    last_attempt: Option<u64>,
-}
+pub struct AuthkitKeys(KeyCache);
 
 impl AuthkitKeys {
-    pub const TTL_SECS: u64 = 600;
-    pub const MIN_REFETCH_SECS: u64 = 60;
+    pub const TTL_SECS: u64 = KeyCache::TTL_SECS;
 
     /// Replace the keys with a freshly fetched JWKS document. An unusable document leaves the
     /// previous keys in place (and the cache stale).
     pub fn load(&mut self, jwks_json: &str, now: u64) -> Result<(), AuthkitTokenError> {
-        self.keys = RsaKeys::parse(jwks_json).map_err(|p| match p {
+        self.0.load(jwks_json, now).map_err(|p| match p {
             JwksProblem::NoKeysArray | JwksProblem::NoUsableKey => AuthkitTokenError::NoKeys,
             JwksProblem::TooLarge | JwksProblem::NotJson => AuthkitTokenError::JwksUnavailable(p.describe().into()),
-        })?;
-        self.fetched_at = Some(now);
-        Ok(())
+        })
     }
 
     /// True when some key is loaded (possibly stale).
     pub fn has_keys(&self) -> bool {
-        !self.keys.is_empty()
+        self.0.has_keys()
     }
 
     /// True when no key is loaded or the keys are older than [`Self::TTL_SECS`].
     pub fn is_stale(&self, now: u64) -> bool {
-        match self.fetched_at {
-            Some(at) if self.has_keys() => now.saturating_sub(at) >= Self::TTL_SECS,
-            _ => true,
-        }
+        self.0.is_stale(now)
     }
 
     /// Check against loaded keys. With the keys in a `RefCell`, call [`Self::prepare`] under the
@@ -171,24 +161,19 @@ impl AuthkitKeys {
             parse_rs256(token, MAX_TOKEN_LEN)?;
             return Err(AuthkitTokenError::NoKeys);
         }
-        Ok(self.keys.prepare(token, MAX_TOKEN_LEN)?)
+        Ok(self.0.prepare(token, MAX_TOKEN_LEN)?)
     }
 
     /// Stale keys are refreshed; with keys in hand (even stale ones), at most once per
     /// MIN_REFETCH_SECS, so a JWKS outage costs one subrequest a minute, not one per request.
     /// Without keys every request tries: there is nothing else to verify with.
     fn should_refresh(&self, now: u64) -> bool {
-        self.is_stale(now) && (!self.has_keys() || !self.fetched_recently(now))
+        self.is_stale(now) && (!self.has_keys() || !self.0.fetched_recently(now))
     }
 
-    /// For an unknown `kid` (key rotation): allowed at most once per MIN_REFETCH_SECS, a load
-    /// counting as a fetch (right after one, the JWKS is as fresh as it gets).
+    /// For an unknown `kid` (key rotation): allowed at most once per MIN_REFETCH_SECS.
     fn may_refetch_for_unknown_key(&self, now: u64) -> bool {
-        !self.fetched_recently(now)
-    }
-
-    fn fetched_recently(&self, now: u64) -> bool {
-        self.last_attempt.max(self.fetched_at).is_some_and(|t| now < t.saturating_add(Self::MIN_REFETCH_SECS))
+        !self.0.fetched_recently(now)
     }
 }
 
@@ -308,7 +293,7 @@ async fn take_shared_copy<C: SharedKeys>(shared: &C, keys: &RefCell<AuthkitKeys>
         return false;
     };
     let fresh = fetched_at <= now && now - fetched_at < AuthkitKeys::TTL_SECS;
-    let newer = keys.borrow().fetched_at.is_none_or(|ours| fetched_at > ours);
+    let newer = keys.borrow().0.fetched_at().is_none_or(|ours| fetched_at > ours);
     fresh && newer && keys.borrow_mut().load(&jwks, fetched_at).is_ok()
 }
 
@@ -321,7 +306,7 @@ async fn refresh_keys<H: HttpClient, C: SharedKeys>(
     jwks_url: &str,
     now: u64,
 ) -> Result<(), AuthkitTokenError> {
-    keys.borrow_mut().last_attempt = Some(now);
+    keys.borrow_mut().0.note_attempt(now);
     let json = fetch_jwks(http, jwks_url).await?;
     keys.borrow_mut().load(&json, now)?;
     shared.store(jwks_url, &json, now).await;

@@ -7,7 +7,8 @@
 //! because `jwt-compact` would consume `exp`/`iat` into chrono types.
 //!
 //! The time rule ([`check_time`]) is shared with the AuthKit verifier in `crate::authkit::tokens`.
-use super::rs256::{Prepared, Rs256Error, RsaKeys};
+use super::key_cache::KeyCache;
+use super::rs256::{Prepared, Rs256Error};
 use crate::b64::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::Value;
@@ -106,51 +107,36 @@ fn is_loopback_http(url: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1") && port.bytes().all(|b| b.is_ascii_digit()) && port.len() <= 5
 }
 
-/// Parsed JWKS with its fetch time; the Worker keeps one per isolate.
+/// WorkOS's JWKS, parsed, with its fetch time; the Worker keeps one per isolate.
 #[derive(Default)]
-pub struct JwksCache {
-    keys: RsaKeys,
-    fetched_at: Option<u64>,
-    last_refetch_attempt: Option<u64>,
-}
+pub struct JwksCache(KeyCache);
 
 impl JwksCache {
-    pub const TTL_SECS: u64 = 600;
-    pub const MIN_REFETCH_SECS: u64 = 60;
+    pub const TTL_SECS: u64 = KeyCache::TTL_SECS;
 
     /// Replace the keys with a freshly fetched JWKS document (RSA `sig` keys only).
     /// An unusable document leaves the previous keys in place (and the cache stale).
     pub fn load(&mut self, jwks_json: &str, now: u64) -> Result<(), TokenError> {
-        self.keys = RsaKeys::parse(jwks_json).map_err(|p| TokenError::BadJwks(p.describe().into()))?;
-        self.fetched_at = Some(now);
-        Ok(())
+        self.0.load(jwks_json, now).map_err(|p| TokenError::BadJwks(p.describe().into()))
     }
 
     /// True when some key is loaded (possibly stale).
     pub fn has_keys(&self) -> bool {
-        !self.keys.is_empty()
+        self.0.has_keys()
     }
 
-    /// True when the cache is empty or older than TTL.
+    /// True when the cache is empty or older than its TTL.
     pub fn is_stale(&self, now: u64) -> bool {
-        match self.fetched_at {
-            Some(at) if !self.keys.is_empty() => now.saturating_sub(at) >= Self::TTL_SECS,
-            _ => true,
-        }
+        self.0.is_stale(now)
     }
 
-    /// True when a token's `kid` is unknown and a refetch is allowed (≤ once per MIN_REFETCH_SECS);
-    /// calling it records the attempt. A load counts as a fetch: right after one, the JWKS is
-    /// as fresh as it gets.
+    /// True when a token's `kid` is unknown and a refetch is allowed (≤ once per
+    /// [`KeyCache::MIN_REFETCH_SECS`]); calling it records the attempt.
     pub fn should_refetch_for(&mut self, kid: Option<&str>, now: u64) -> bool {
-        if self.keys.get(kid).is_some() {
+        if self.0.knows(kid) || self.0.fetched_recently(now) {
             return false;
         }
-        let last = self.last_refetch_attempt.max(self.fetched_at);
-        if last.is_some_and(|t| now < t.saturating_add(Self::MIN_REFETCH_SECS)) {
-            return false;
-        }
-        self.last_refetch_attempt = Some(now);
+        self.0.note_attempt(now);
         true
     }
 
@@ -163,7 +149,7 @@ impl JwksCache {
 
     /// The synchronous part: parse, `alg`, the key by `kid`.
     pub fn prepare<'t>(&self, token: &'t str) -> Result<Prepared<'t>, TokenError> {
-        self.keys.prepare(token, MAX_TOKEN_LEN).map_err(TokenError::from)
+        self.0.prepare(token, MAX_TOKEN_LEN).map_err(TokenError::from)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod client;
 pub mod error;
 pub mod jwt;
+pub mod key_cache;
 pub mod org_names;
 pub mod rs256;
 pub mod types;
