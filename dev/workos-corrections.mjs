@@ -13,6 +13,9 @@
 //    not offered → 400 `invalid_organization_id`.
 //  * GET /authorization/roles/{slug} and /authorization/organizations/{id}/roles/{slug} — the
 //    emulator leaves out `permissions`, which the document makes required: the front fills it in.
+//  * PUT /authorization/roles/{slug}/permissions — replaces an environment role's permissions;
+//    the emulator has no PUT and does the same with a POST of that body (where the document's
+//    POST adds one permission): the front sends it that, and answers the role, as WorkOS does.
 //  * GET /user_management/organization_memberships — the emulator's items lack `user` and
 //    `directory_managed` (both required by the document) and `organization_name` (which WorkOS
 //    sends): the front fills them in.
@@ -218,6 +221,13 @@ export function createCorrections({ upstream, apiKey, authkitOrigin, log = () =>
     return { status: 200, body: { ...r.json, permissions: list.json.data.map((p) => p.slug) } };
   }
 
+  /** PUT /authorization/roles/{slug}/permissions: the emulator replaces them on a POST. */
+  async function setRolePermissions(path, authorization, body) {
+    const r = await emulator('POST', path, body, authorization);
+    if (r.status !== 200) return { status: r.status, body: r.json ?? { message: r.text } };
+    return role(path.slice(0, -'/permissions'.length), authorization);
+  }
+
   /** The membership list, each item with its `user` and `directory_managed`. */
   async function memberships(url, authorization) {
     const r = await emulator('GET', url, undefined, authorization);
@@ -357,6 +367,11 @@ export function createCorrections({ upstream, apiKey, authkitOrigin, log = () =>
       }
       if (method === 'GET' && /^\/authorization\/(organizations\/[^/]+\/)?roles\/[^/]+$/.test(path)) return role(path, headers.authorization);
       if (method === 'GET' && path === '/user_management/organization_memberships') return memberships(url, headers.authorization);
+      if (method === 'PUT' && /^\/authorization\/roles\/[^/]+\/permissions$/.test(path)) {
+        const body = json();
+        if (!isObject(body)) return { status: 400, body: { code: 'bad_request', message: 'Request could not be processed.' } };
+        return setRolePermissions(path, headers.authorization, body);
+      }
       if (method === 'POST' && path === '/audit_logs/events') {
         if (headers.authorization !== `Bearer ${apiKey}`) return { status: 401, body: { message: 'Unauthorized', code: 'unauthorized' } };
         const body = json();

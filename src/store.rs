@@ -126,6 +126,11 @@ pub mod keys {
     pub fn access_changed(user_id: &str) -> String {
         format!("oauth:access-changed:{user_id}")
     }
+    /// When a WorkOS event last changed the role `slug`'s permissions (unix ms): the same rule
+    /// for the tokens issued with that role (an environment role's slug, or an organization's).
+    pub fn role_changed(slug: &str) -> String {
+        format!("oauth:role-changed:{slug}")
+    }
     /// A user's role and permissions in an organization, read from WorkOS (AuthKit mode).
     pub fn org_access(org_id: &str, user_id: &str) -> String {
         format!("authz:org:{org_id}:{user_id}")

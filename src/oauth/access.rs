@@ -3,7 +3,8 @@
 //! An access token is self-contained: `mcp_at_` + the AEAD-sealed claims (grant, client,
 //! audience, principal, scope, expiry), so checking one costs no WorkOS call and no KV read.
 //! Revocation still has to be seen, so the grant's existence is confirmed in KV at most once
-//! per grant per [`GRANT_CHECK_SECS`] per isolate (with the user's change mark, read beside it);
+//! per grant per [`GRANT_CHECK_SECS`] per isolate (with the change marks of its user and role,
+//! read beside it);
 //! a revoked grant stops its access tokens within that window. The trade-off: a revoked token
 //! may work for up to a minute on an isolate that checked the grant just before; in exchange a
 //! busy client costs two KV reads a minute instead of one per request.
@@ -107,7 +108,8 @@ struct GrantLook {
     /// When the grant was made: a token issued before then is a revoked grant's whose id was
     /// made again (the same sign-in approving the same request), not this grant's.
     created_at: u64,
-    /// When a WorkOS event last changed the grant's user's access (unix ms, [`note_access_changed`]).
+    /// When a WorkOS event last changed the access of the token's user or role (unix ms,
+    /// [`note_change`]).
     changed_at_ms: Option<u64>,
 }
 
@@ -116,16 +118,17 @@ struct GrantLook {
 /// [`grant::HANDOVER_SECS`] older, and lives [`grant::ACCESS_TTL`]).
 pub const CHANGE_MARK_SECS: u64 = grant::ACCESS_TTL + grant::CODE_TTL + grant::HANDOVER_SECS;
 
-/// Mark that a WorkOS event about `user` arrived at `at_ms`, before the event changes the
-/// user's grants: a grant it cannot reach (made meanwhile, or not yet in KV's listing) has its
-/// tokens whose standing is older refused by the bearer check, so that their client refreshes
-/// them. What the event records on the grants it reaches is dated `at_ms / 1000`.
-pub async fn note_access_changed<S: Store>(store: &S, user: &str, at_ms: u64) -> Result<(), StoreError> {
-    match store.put(&keys::access_changed(user), &at_ms.to_string(), CHANGE_MARK_SECS).await {
+/// Mark that a WorkOS event arrived at `at_ms` (`mark`: [`keys::access_changed`] for an event
+/// about one user, [`keys::role_changed`] for a role's), before the event changes the grants it
+/// finds: a grant it cannot reach (made meanwhile, or not yet in KV's listing) has its tokens
+/// whose standing is older refused by the bearer check, so that their client refreshes them.
+/// What the event records on the grants it reaches is dated `at_ms / 1000`.
+pub async fn note_change<S: Store>(store: &S, mark: &str, at_ms: u64) -> Result<(), StoreError> {
+    match store.put(mark, &at_ms.to_string(), CHANGE_MARK_SECS).await {
         // Several events about one user at once (a deletion brings its memberships and sessions
         // along): KV takes one write to a key per second, and the store has waited out one
         // refusal already. A mark the others left within that wait stands for this one.
-        Err(e) if refused_same_key_write(&e) => match access_changed_at(store, user).await? {
+        Err(e) if refused_same_key_write(&e) => match marked_at(store, mark).await? {
             Some(at) if at + SAME_MOMENT_MS >= at_ms => Ok(()),
             _ => Err(e),
         },
@@ -137,8 +140,17 @@ pub async fn note_access_changed<S: Store>(store: &S, user: &str, at_ms: u64) ->
 /// store's one retry a little over a second later).
 const SAME_MOMENT_MS: u64 = 2 * crate::store::SAME_KEY_RETRY_MS;
 
-async fn access_changed_at<S: Store>(store: &S, user: &str) -> Result<Option<u64>, StoreError> {
-    Ok(store.get(&keys::access_changed(user)).await?.and_then(|at| at.parse().ok()))
+async fn marked_at<S: Store>(store: &S, mark: &str) -> Result<Option<u64>, StoreError> {
+    Ok(store.get(mark).await?.and_then(|at| at.parse().ok()))
+}
+
+/// The later of the marks that concern a token: its user's, and its role's when it has one.
+async fn changed_at<S: Store>(store: &S, principal: &Principal) -> Result<Option<u64>, StoreError> {
+    let user_mark = keys::access_changed(principal.user_id.as_str());
+    let Some(role) = principal.role.as_deref() else { return marked_at(store, &user_mark).await };
+    let role_mark = keys::role_changed(role);
+    let (user, role) = join(marked_at(store, &user_mark), marked_at(store, &role_mark)).await;
+    Ok(user?.max(role?))
 }
 
 /// Per-isolate memory of the bearer check: grant lookups, grant id → (checked at, what was
@@ -249,9 +261,8 @@ pub async fn authenticate<S: Store>(
     let look = match cached {
         Some(look) => look,
         None => {
-            let user = claims.principal.user_id.as_str();
             let (grant, changed_at_ms) =
-                join(grant::load(store, &claims.grant_id, now), access_changed_at(store, user)).await;
+                join(grant::load(store, &claims.grant_id, now), changed_at(store, &claims.principal)).await;
             let grant = grant.map_err(|_| BearerError::Unavailable)?;
             let look = match grant {
                 Some(g) if g.client_id == claims.client_id && g.is_active() => GrantLook {
@@ -336,12 +347,12 @@ mod tests {
         };
         // What another event wrote a moment before (past the refusal, as KV took it then).
         let mark = |store: &MemoryStore, ms: u64| store.map.borrow_mut().insert(key.clone(), (ms.to_string(), 60));
-        let note = |store: &MemoryStore| block_on(note_access_changed(store, "user_a", at));
+        let note = |store: &MemoryStore| block_on(note_change(store, &key, at));
         let store = refusing("KV PUT failed: 429 Too Many Requests");
         assert!(note(&store).is_err(), "no mark there: the event fails (and WorkOS retries it)");
         mark(&store, at - 2_000);
         assert!(note(&store).is_ok(), "another event's mark from within the wait stands for this one");
-        assert_eq!(block_on(access_changed_at(&store, "user_a")).unwrap(), Some(at - 2_000));
+        assert_eq!(block_on(marked_at(&store, &key)).unwrap(), Some(at - 2_000));
         mark(&store, at - 3_000);
         assert!(note(&store).is_err(), "older than that: it does not");
         let other = refusing("KV PUT failed: 500 Internal Server Error");

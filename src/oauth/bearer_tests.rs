@@ -162,7 +162,7 @@ fn a_token_from_before_standing_times_were_kept_is_refused_once_its_user_has_a_m
     let legacy = access::issue(&w.config.seal_keys, &access::AccessClaims { standing_at_ms: 0, ..claims });
     w.advance(access::GRANT_CHECK_SECS);
     assert!(w.bearer(&legacy, "/mcp").is_ok(), "no mark: as before");
-    block_on(access::note_access_changed(&w.store, ALICE, w.http.clock_ms.get())).unwrap();
+    block_on(access::note_change(&w.store, &crate::store::keys::access_changed(ALICE), w.http.clock_ms.get())).unwrap();
     w.advance(access::GRANT_CHECK_SECS);
     assert_eq!(w.bearer(&legacy, "/mcp").unwrap_err(), BearerError::Changed);
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed, "older than the mark");

@@ -13,14 +13,15 @@
 //! - `role.updated` / `organization_role.updated`: every grant whose user holds that role is
 //!   re-read as for a membership update.
 //!
-//! An event about one user first leaves a mark (`store::keys::access_changed`): a grant the
-//! listing below cannot show (made after the sign-in it outdates, or listed late by KV) has its
-//! older tokens refused by the bearer check until a refresh reads WorkOS again.
+//! An event about one user or one role first leaves a mark (`store::keys::access_changed`,
+//! `store::keys::role_changed`): a grant the listing below cannot show (made after the sign-in
+//! it outdates, or listed late by KV) has its older tokens refused by the bearer check until a
+//! refresh reads WorkOS again.
 //!
 //! A grant is changed by its owner ([`GrantOwner`]: on Workers, the grant's Durable Object), in
 //! line with its refreshes. In AuthKit mode, where AuthKit keeps the grants, the cached
 //! membership lookups of the user are dropped instead, so the next request reads WorkOS again.
-use super::access::note_access_changed;
+use super::access::note_change;
 use super::connected::user_grants;
 use super::grant::{self, CurrentAccess, Grant};
 use super::OAuthError;
@@ -132,10 +133,10 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         }
     };
     let at_ms = ctx.http.now_ms();
-    if let (Some(user), AuthMode::Worker) = (change.user(), &ctx.config.auth_mode) {
+    if let (Some(mark), AuthMode::Worker) = (mark(change), &ctx.config.auth_mode) {
         // First: the grants listed below are those KV's listing shows now; the mark reaches the
         // others (made meanwhile, or listed up to a minute late) at the bearer check.
-        note_access_changed(ctx.store, user, at_ms).await?;
+        note_change(ctx.store, &mark, at_ms).await?;
     }
     let at = at_ms / 1000;
     match change {
@@ -176,6 +177,15 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             }
             Ok(changed)
         }
+    }
+}
+
+/// The change mark an event leaves: its user's, or its role's (none for a revoked session whose
+/// user the event does not name: that session's grants end at their next refresh anyway).
+fn mark(change: &AccessChange) -> Option<String> {
+    match change {
+        AccessChange::RoleUpdated { slug, .. } => Some(keys::role_changed(slug)),
+        _ => change.user().map(keys::access_changed),
     }
 }
 

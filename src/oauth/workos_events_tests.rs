@@ -178,6 +178,37 @@ fn a_demotion_before_the_grant_exists_refuses_its_first_tokens_and_the_refresh_c
 }
 
 #[test]
+fn a_role_change_before_the_grant_exists_refuses_its_first_tokens_and_the_refresh_carries_it() {
+    let w = world();
+    let client = w.public_client();
+    let params = w.params(&client, &[]);
+    // Signed in 5 s ago as admin, with image_generation, for this request.
+    let session = w.sign_in_for(&params, 5);
+    w.up.admin_without_images.set(true);
+    let role_event = json!({"object":"role","slug":"admin","permissions":[]});
+    assert!(deliver(&w, "event_22", "role.updated", role_event).unwrap().changed.is_empty(), "no grant yet");
+    w.advance(2);
+    let (code, _) = w.approve(&params, &session);
+    let t = w.exchange(&client, &code).unwrap();
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed);
+    let t2 = w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    let claims = w.bearer(t2.access_token.as_str(), "/mcp").unwrap();
+    assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("admin"), 0));
+}
+
+#[test]
+fn a_role_mark_concerns_only_the_tokens_of_that_role() {
+    let w = world();
+    let (_, t) = w.connected();
+    let at_ms = w.http.clock_ms.get();
+    let role_event = json!({"object":"organization_role","slug":"viewer","organization_id":ACME,"permissions":[]});
+    assert!(deliver(&w, "event_23", "organization_role.updated", role_event).unwrap().changed.is_empty());
+    let mark = |slug: &str| block_on(w.store.get(&crate::store::keys::role_changed(slug))).unwrap();
+    assert_eq!((mark("viewer"), mark("admin")), (Some(at_ms.to_string()), None));
+    assert!(later_bearer(&w, t.access_token.as_str()).is_ok(), "an admin's token is not a viewer's");
+}
+
+#[test]
 fn a_change_mark_refuses_only_tokens_older_than_it_that_the_event_did_not_reach() {
     let w = world();
     let (c, t) = w.connected();
@@ -216,7 +247,7 @@ fn a_sign_in_after_the_change_is_not_refused() {
 }
 
 #[test]
-fn only_events_about_one_user_leave_a_mark_and_only_where_the_worker_keeps_grants() {
+fn only_events_about_one_user_leave_a_user_mark_and_only_where_the_worker_keeps_grants() {
     let w = world();
     let mark = || block_on(w.store.get(&crate::store::keys::access_changed(ALICE))).unwrap();
     deliver(&w, "event_17", "session.revoked", json!({"object":"session","id":"session_9"})).unwrap();

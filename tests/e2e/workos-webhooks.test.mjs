@@ -1,17 +1,19 @@
 // WorkOS events change access now, not at the next refresh: the front (dev/webhooks.mjs) sends
 // events to the Worker's POST /webhooks/workos signed with this run's secret, as WorkOS would —
-// and forged, stale, unsigned or repeated ones. No token is refreshed in these tests: what changes
-// is what the bearer check lets the same token do (within its one-minute window; at once here,
-// where the isolate that takes the event also serves the requests).
+// and forged, stale, unsigned or repeated ones. What changes is what the bearer check lets the
+// same token do (within its one-minute window; at once here, where the isolate that takes the
+// event also serves the requests); a token whose grant the event could not reach (made after the
+// sign-in it outdates) is refused once, and its refresh reads WorkOS again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, BOB, ALICE_ID, BOB_ID, ACME_ORG_ID, WORKER_URL, WORKOS_CONTROL } from './helpers.mjs';
-import { membership, setRole, callProtected, waitUntilRefused, refreshToken, Browser, registerClient, obtainCode, exchangeCode, expectOAuthError, authorizeRequest, expectChallenge } from './oauth-helpers.mjs';
+import { PERMISSION, workosApi, membership, setRole, callProtected, waitUntilRefused, refreshToken, Browser, registerClient, obtainCode, exchangeCode, expectOAuthError, authorizeRequest, expectChallenge } from './oauth-helpers.mjs';
 import { ALL_TOOLS, GATED_TOOL, accessToken, openSession, request, initialize, notification, expectResult, sleep, mcpPost } from './mcp-helpers.mjs';
 
 const LIST_CHANGED = 'notifications/tools/list_changed';
 const WINDOW_MS = 70000;
 let restore;
+let restorePermissions = false;
 let session;
 
 async function control(method, path, body) {
@@ -34,6 +36,7 @@ before(async () => {
 after(async () => {
   await session?.close().catch(() => {});
   if (restore) await setRole(restore, 'admin');
+  if (restorePermissions) await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [PERMISSION] });
 });
 
 const names = (result) => result.tools.map((t) => t.name).sort();
@@ -93,34 +96,59 @@ test('Bob removed from Acme: his token is refused, refreshing it fails, and a co
   expectOAuthError(await exchangeCode(waiting), 400, 'invalid_grant', 'the waiting code after the event');
 });
 
-test('Alice demoted while her consent page is open: her first token is refused once, and its refresh carries the demotion', async () => {
-  const m = await membership(ALICE_ID, ACME_ORG_ID);
-  assert.equal(m.role?.slug, 'admin', 'Alice starts as admin');
+/** Alice (admin, with image_generation) signed in for a new client, at its consent page. */
+async function atConsent() {
   const browser = new Browser({ loginHint: ALICE });
   const client = await registerClient();
   const req = authorizeRequest(client);
   const nav = await browser.navigate(req.url, { decision: null });
   assert.ok(nav.consent, 'signed in as admin, at the consent page');
-  // The event arrives before the grant exists: there is nothing for it to change yet.
-  restore = m.id;
-  const answer = await deliver('organization_membership.updated', await setRole(m.id, 'member'));
-  assert.equal(answer.status, 200, answer.body);
-  const approved = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
+  return { browser, client, req, consent: nav.consent };
+}
+
+/**
+ * Approves at the consent page after an event that arrived before the grant existed: the first
+ * token carries the sign-in's standing, older than the event, so it is refused, and the client
+ * refreshes (WorkOS is read again). The tools the refreshed token lists.
+ */
+async function approvedAfterTheEvent({ browser, client, req, consent }) {
+  const approved = await browser.postConsent({ ...consent.fields, decision: 'approve' });
   assert.equal(approved.status, 302);
   const code = new URL(approved.headers.get('location')).searchParams.get('code');
   const tokens = await exchangeCode({ ...req, code });
   assert.equal(tokens.status, 200, tokens.text);
-  // The token carries the sign-in's admin standing, older than the event: refused, so the client
-  // refreshes, and WorkOS is read again.
   expectChallenge(await callProtected('/mcp', tokens.json.access_token), '/mcp', { invalidToken: true });
   const refreshed = await refreshToken(client.client_id, tokens.json.refresh_token);
   assert.equal(refreshed.status, 200, refreshed.text);
   const list = request('tools/list');
   const r = await mcpPost(refreshed.json.access_token, list);
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(names(expectResult(r.json, list.id)), ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'no generateImage');
+  return names(expectResult(r.json, list.id));
+}
+
+test('Alice demoted while her consent page is open: her first token is refused once, and its refresh carries the demotion', async () => {
+  const m = await membership(ALICE_ID, ACME_ORG_ID);
+  assert.equal(m.role?.slug, 'admin', 'Alice starts as admin');
+  const open = await atConsent();
+  // The event arrives before the grant exists: there is nothing for it to change yet.
+  restore = m.id;
+  const answer = await deliver('organization_membership.updated', await setRole(m.id, 'member'));
+  assert.equal(answer.status, 200, answer.body);
+  assert.deepEqual(await approvedAfterTheEvent(open), ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'no generateImage');
   await setRole(m.id, 'admin');
   restore = undefined;
+});
+
+test('the admin role loses image_generation while Alice\'s consent page is open: her first token is refused once, and its refresh carries the change', async () => {
+  const open = await atConsent();
+  restorePermissions = true;
+  const role = await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [] });
+  assert.deepEqual(role.permissions, [], 'WorkOS answers the role with its permissions');
+  const answer = await deliver('role.updated', role);
+  assert.equal(answer.status, 200, answer.body);
+  assert.deepEqual(await approvedAfterTheEvent(open), ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'no generateImage');
+  await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [PERMISSION] });
+  restorePermissions = false;
 });
 
 test('forged, stale or unsigned deliveries are refused and change nothing; a repeated event is applied once', async () => {
