@@ -7,7 +7,8 @@
 //! read beside it);
 //! a revoked grant stops its access tokens within that window. The trade-off: a revoked token
 //! may work for up to a minute on an isolate that checked the grant just before; in exchange a
-//! busy client costs two KV reads a minute instead of one per request.
+//! busy client costs three KV reads a minute (the grant and two marks, at once) instead of one
+//! per request.
 use super::grant::{self, CurrentAccess};
 use super::resource::Audience;
 use crate::ids::{ClientId, GrantId};
