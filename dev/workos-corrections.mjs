@@ -149,8 +149,15 @@ export function createCorrections({ upstream, apiKey, authkitOrigin, log = () =>
     return { status: 200, body: { ...r.json, permissions: list.json.data.map((p) => p.slug) } };
   }
 
-  /** PUT /authorization/roles/{slug}/permissions: the emulator replaces them on a POST. */
+  /**
+   * PUT /authorization/roles/{slug}/permissions: the emulator replaces them on a POST. It empties
+   * the list before it finds an unknown slug, so unknown ones are refused here first (404).
+   */
   async function setRolePermissions(path, authorization, body) {
+    for (const slug of body.permissions) {
+      const known = await emulator('GET', `/authorization/permissions/${encodeURIComponent(slug)}`, undefined, authorization);
+      if (known.status !== 200) return { status: known.status, body: known.json ?? { message: known.text } };
+    }
     const r = await emulator('POST', path, body, authorization);
     if (r.status !== 200) return { status: r.status, body: r.json ?? { message: r.text } };
     return role(path.slice(0, -'/permissions'.length), authorization);
@@ -297,7 +304,8 @@ export function createCorrections({ upstream, apiKey, authkitOrigin, log = () =>
       if (method === 'GET' && path === '/user_management/organization_memberships') return memberships(url, headers.authorization);
       if (method === 'PUT' && /^\/authorization\/roles\/[^/]+\/permissions$/.test(path)) {
         const body = json();
-        if (!isObject(body)) return { status: 400, body: { code: 'bad_request', message: 'Request could not be processed.' } };
+        const slugs = isObject(body) && Array.isArray(body.permissions) && body.permissions.every((p) => typeof p === 'string');
+        if (!slugs) return { status: 400, body: { code: 'bad_request', message: 'Request could not be processed.' } };
         return setRolePermissions(path, headers.authorization, body);
       }
       if (method === 'POST' && path === '/audit_logs/events') {

@@ -112,9 +112,12 @@ struct GrantLook {
     /// When a WorkOS event last changed the access of the token's user or role (unix ms,
     /// [`note_change`]).
     changed_at_ms: Option<u64>,
+    /// The role whose mark that includes (the token's): a token of the grant sealed with
+    /// another role (one issued before a refresh that changed it) looks again.
+    role: Option<String>,
 }
 
-/// How long a user's change mark is kept: past the last token whose standing it can predate (a
+/// How long a change mark is kept: past the last token whose standing it can predate (a
 /// code's token is issued up to [`grant::CODE_TTL`] after its grant, whose standing is up to
 /// [`grant::HANDOVER_SECS`] older, and lives [`grant::ACCESS_TTL`]).
 pub const CHANGE_MARK_SECS: u64 = grant::ACCESS_TTL + grant::CODE_TTL + grant::HANDOVER_SECS;
@@ -175,8 +178,12 @@ pub struct GrantChecks {
 }
 
 impl GrantChecks {
-    fn fresh(&self, grant_id: &str, now: u64) -> Option<GrantLook> {
-        self.seen.get(grant_id).filter(|(at, _)| now < at + GRANT_CHECK_SECS).map(|(_, look)| look.clone())
+    fn fresh(&self, grant_id: &str, role: Option<&str>, now: u64) -> Option<GrantLook> {
+        let usable = |look: &GrantLook| !look.live || look.role.as_deref() == role;
+        self.seen
+            .get(grant_id)
+            .filter(|(at, look)| now < at + GRANT_CHECK_SECS && usable(look))
+            .map(|(_, look)| look.clone())
     }
 
     fn remember(&mut self, grant_id: &str, look: GrantLook, now: u64) {
@@ -258,7 +265,7 @@ pub async fn authenticate<S: Store>(
     if !claims.audience.admits(path) {
         return Err(BearerError::WrongAudience);
     }
-    let cached = checks.borrow().fresh(claims.grant_id.as_str(), now);
+    let cached = checks.borrow().fresh(claims.grant_id.as_str(), claims.principal.role.as_deref(), now);
     let look = match cached {
         Some(look) => look,
         None => {
@@ -271,6 +278,7 @@ pub async fn authenticate<S: Store>(
                     access: g.access,
                     created_at: g.created_at,
                     changed_at_ms: changed_at_ms.map_err(|_| BearerError::Unavailable)?,
+                    role: claims.principal.role.clone(),
                 },
                 _ => GrantLook::default(),
             };

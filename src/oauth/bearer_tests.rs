@@ -169,3 +169,21 @@ fn a_token_from_before_standing_times_were_kept_is_refused_once_its_user_has_a_m
     let fresh = w.refresh(&c, t.refresh_token.as_str()).unwrap();
     assert!(w.bearer(fresh.access_token.as_str(), "/mcp").is_ok());
 }
+
+#[test]
+fn a_grant_looked_at_for_one_role_is_looked_at_again_for_another() {
+    let w = world();
+    let (_, t) = w.connected();
+    let claims = w.bearer(t.access_token.as_str(), "/mcp").unwrap();
+    // A token of the same grant sealed with another role (one from before a refresh changed it).
+    let mut principal = claims.principal.clone();
+    principal.role = Some("member".into());
+    let other = access::issue(&w.config.seal_keys, &access::AccessClaims { principal, ..claims });
+    assert!(w.bearer(&other, "/mcp").is_ok());
+    // That role changes, in an event that did not reach the grant. Within the minute, each token
+    // is judged by its own role's mark, whichever looked at the grant last.
+    let member = crate::store::keys::role_changed("member");
+    block_on(access::note_change(&w.store, &member, w.http.clock_ms.get())).unwrap();
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "the admin token: not that role's mark");
+    assert_eq!(w.bearer(&other, "/mcp").unwrap_err(), BearerError::Changed);
+}

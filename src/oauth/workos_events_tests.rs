@@ -150,20 +150,30 @@ fn a_demotion_while_the_code_waits_is_carried_by_the_tokens_of_the_exchange() {
     assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("member"), 0));
 }
 
+/// Alice signed in 5 s ago as admin for a new client's request (the consent hands that standing
+/// to the grant); `event` (which finds no grant yet) runs before the consent makes the grant, 2 s
+/// later. The client and its code's tokens.
+fn tokens_made_after(w: &World, event: impl FnOnce()) -> (String, TokenResponse) {
+    let client = w.public_client();
+    let params = w.params(&client, &[]);
+    let session = w.sign_in_for(&params, 5);
+    event();
+    w.advance(2);
+    let (code, _) = w.approve(&params, &session);
+    let tokens = w.exchange(&client, &code).unwrap();
+    (client, tokens)
+}
+
 #[test]
 fn a_demotion_before_the_grant_exists_refuses_its_first_tokens_and_the_refresh_carries_it() {
     let w = world();
-    let client = w.public_client();
-    let params = w.params(&client, &[]);
-    // Signed in 5 s ago as admin, for this request: the consent hands that standing to the grant.
-    let session = w.sign_in_for(&params, 5);
-    *w.up.role.borrow_mut() = "member".into();
-    let got = deliver(&w, "event_14", "organization_membership.updated", membership()).unwrap();
-    assert!(got.changed.is_empty(), "no grant to change yet");
-    let event_ms = w.http.clock_ms.get();
-    w.advance(2);
-    let (code, _) = w.approve(&params, &session);
-    let t = w.exchange(&client, &code).unwrap();
+    let mut event_ms = 0;
+    let (client, t) = tokens_made_after(&w, || {
+        *w.up.role.borrow_mut() = "member".into();
+        let got = deliver(&w, "event_14", "organization_membership.updated", membership()).unwrap();
+        assert!(got.changed.is_empty(), "no grant to change yet");
+        event_ms = w.http.clock_ms.get();
+    });
     let opened = access::open(&w.config.seal_keys, t.access_token.as_str(), w.now.get()).unwrap();
     assert_eq!(opened.principal.role.as_deref(), Some("admin"), "sealed at the consent, from the sign-in");
     assert!(opened.standing_at_ms < event_ms, "the sign-in's standing, older than the event");
@@ -180,16 +190,12 @@ fn a_demotion_before_the_grant_exists_refuses_its_first_tokens_and_the_refresh_c
 #[test]
 fn a_role_change_before_the_grant_exists_refuses_its_first_tokens_and_the_refresh_carries_it() {
     let w = world();
-    let client = w.public_client();
-    let params = w.params(&client, &[]);
-    // Signed in 5 s ago as admin, with image_generation, for this request.
-    let session = w.sign_in_for(&params, 5);
-    w.up.admin_without_images.set(true);
-    let role_event = json!({"object":"role","slug":"admin","permissions":[]});
-    assert!(deliver(&w, "event_22", "role.updated", role_event).unwrap().changed.is_empty(), "no grant yet");
-    w.advance(2);
-    let (code, _) = w.approve(&params, &session);
-    let t = w.exchange(&client, &code).unwrap();
+    let (client, t) = tokens_made_after(&w, || {
+        // The admin role loses image_generation.
+        w.up.admin_without_images.set(true);
+        let role_event = json!({"object":"role","slug":"admin","permissions":[]});
+        assert!(deliver(&w, "event_22", "role.updated", role_event).unwrap().changed.is_empty(), "no grant yet");
+    });
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed);
     let t2 = w.refresh(&client, t.refresh_token.as_str()).unwrap();
     let claims = w.bearer(t2.access_token.as_str(), "/mcp").unwrap();
@@ -247,23 +253,42 @@ fn a_sign_in_after_the_change_is_not_refused() {
 }
 
 #[test]
-fn only_events_about_one_user_leave_a_user_mark_and_only_where_the_worker_keeps_grants() {
+fn events_leave_marks_only_where_the_worker_keeps_grants() {
     let w = world();
-    let mark = || block_on(w.store.get(&crate::store::keys::access_changed(ALICE))).unwrap();
-    deliver(&w, "event_17", "session.revoked", json!({"object":"session","id":"session_9"})).unwrap();
-    deliver(&w, "event_18", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
-    assert_eq!(mark(), None);
+    let user_mark = || block_on(w.store.get(&crate::store::keys::access_changed(ALICE))).unwrap();
+    let role_mark = || block_on(w.store.get(&crate::store::keys::role_changed("admin"))).unwrap();
+    let deleted = || json!({"object":"user","id":ALICE});
+    let admin_changed = || json!({"object":"role","slug":"admin","permissions":[]});
     // AuthKit mode: AuthKit keeps the grants, and the bearer check reads no mark.
     let config = crate::config::Config {
         auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
         ..config()
     };
     let ctx = Ctx { config: &config, ..w.ctx() };
-    let body = event("event_19", "user.deleted", json!({"object":"user","id":ALICE}));
-    signed_to(&ctx, &w, &body, w.http.clock_ms.get()).unwrap();
-    assert_eq!(mark(), None);
-    deliver(&w, "event_20", "user.deleted", json!({"object":"user","id":ALICE})).unwrap();
-    assert_eq!(mark(), Some(w.http.clock_ms.get().to_string()));
+    for (id, kind, data) in [("event_17", "user.deleted", deleted()), ("event_18", "role.updated", admin_changed())] {
+        signed_to(&ctx, &w, &event(id, kind, data), w.http.clock_ms.get()).unwrap();
+    }
+    assert_eq!((user_mark(), role_mark()), (None, None));
+    // A revoked session whose user the event does not name leaves none.
+    deliver(&w, "event_19", "session.revoked", json!({"object":"session","id":"session_9"})).unwrap();
+    assert_eq!((user_mark(), role_mark()), (None, None));
+    deliver(&w, "event_20", "role.updated", admin_changed()).unwrap();
+    assert_eq!((user_mark(), role_mark()), (None, Some(w.http.clock_ms.get().to_string())));
+    deliver(&w, "event_21", "user.deleted", deleted()).unwrap();
+    assert_eq!(user_mark(), Some(w.http.clock_ms.get().to_string()));
+}
+
+#[test]
+fn the_later_of_the_user_and_role_marks_decides() {
+    let w = world();
+    let (_, t) = w.connected();
+    // A membership event reaches the grant (its access recorded there) and leaves the user's mark.
+    assert_eq!(deliver(&w, "event_24", "organization_membership.updated", membership()).unwrap().changed.len(), 1);
+    assert!(later_bearer(&w, t.access_token.as_str()).is_ok());
+    // Later, a change of the token's role that did not reach the grant (KV had not listed it).
+    let mark = crate::store::keys::role_changed("admin");
+    block_on(access::note_change(&w.store, &mark, w.http.clock_ms.get())).unwrap();
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
 }
 
 #[test]

@@ -60,6 +60,20 @@ test('through the front, a request the document does not allow is refused with t
   assert.ok(report.probes.some((p) => p.caught && /organization_memberships/.test(p.operation)), 'recorded as a caught probe');
 });
 
+test('a role\'s permissions set as WorkOS sets them (PUT): the role answered with them; an unknown permission refused, changing nothing', async () => {
+  const api = (method, path, body) => fetch(`${WORKOS_URL}${path}`, {
+    method, headers: { authorization: 'Bearer sk_test_default', 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  const refused = await api('PUT', '/authorization/roles/admin/permissions', { permissions: ['no_such_permission', 'image_generation'] });
+  assert.equal(refused.status, 404, await refused.text());
+  const role = await (await api('GET', '/authorization/roles/admin')).json();
+  assert.deepEqual(role.permissions, ['image_generation'], 'the role kept its permission');
+  const set = await api('PUT', '/authorization/roles/admin/permissions', { permissions: ['image_generation'] });
+  assert.equal(set.status, 200);
+  const answered = await set.json();
+  assert.deepEqual([answered.object, answered.slug, answered.permissions], ['role', 'admin', ['image_generation']]);
+});
+
 // ---- the organization picker ---------------------------------------------------------------------
 
 const text = (page, id) => page.getByTestId(id).textContent().then((t) => t.trim());

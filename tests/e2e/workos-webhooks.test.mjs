@@ -36,8 +36,14 @@ before(async () => {
 after(async () => {
   await session?.close().catch(() => {});
   if (restore) await setRole(restore, 'admin');
-  if (restorePermissions) await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [PERMISSION] });
+  if (restorePermissions) await restoreAdminPermissions();
 });
+
+/** The admin role's permission back, and the event saying so (the grants it reached take it). */
+async function restoreAdminPermissions() {
+  const role = await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [PERMISSION] });
+  assert.equal((await deliver('role.updated', role)).status, 200);
+}
 
 const names = (result) => result.tools.map((t) => t.name).sort();
 
@@ -147,7 +153,7 @@ test('the admin role loses image_generation while Alice\'s consent page is open:
   const answer = await deliver('role.updated', role);
   assert.equal(answer.status, 200, answer.body);
   assert.deepEqual(await approvedAfterTheEvent(open), ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'no generateImage');
-  await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [PERMISSION] });
+  await restoreAdminPermissions();
   restorePermissions = false;
 });
 
