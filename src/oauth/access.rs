@@ -109,8 +109,8 @@ struct GrantLook {
     /// When the grant was made: a token issued before then is a revoked grant's whose id was
     /// made again (the same sign-in approving the same request), not this grant's.
     created_at: u64,
-    /// When a WorkOS event last changed the access of the token's user or role (unix ms,
-    /// [`note_change`]).
+    /// When a WorkOS event last changed the access of the token's user or role, or of the role an
+    /// event since gave the grant (unix ms, [`note_change`]).
     changed_at_ms: Option<u64>,
     /// The role whose mark that includes (the token's): a token of the grant sealed with
     /// another role (one issued before a refresh that changed it) looks again.
@@ -269,19 +269,7 @@ pub async fn authenticate<S: Store>(
     let look = match cached {
         Some(look) => look,
         None => {
-            let (grant, changed_at_ms) =
-                join(grant::load(store, &claims.grant_id, now), changed_at(store, &claims.principal)).await;
-            let grant = grant.map_err(|_| BearerError::Unavailable)?;
-            let look = match grant {
-                Some(g) if g.client_id == claims.client_id && g.is_active() => GrantLook {
-                    live: true,
-                    access: g.access,
-                    created_at: g.created_at,
-                    changed_at_ms: changed_at_ms.map_err(|_| BearerError::Unavailable)?,
-                    role: claims.principal.role.clone(),
-                },
-                _ => GrantLook::default(),
-            };
+            let look = look_at_grant(store, &claims, now).await?;
             checks.borrow_mut().remember(claims.grant_id.as_str(), look.clone(), now);
             look
         }
@@ -302,6 +290,31 @@ pub async fn authenticate<S: Store>(
         claims.principal.permissions = access.permissions;
     }
     Ok(claims)
+}
+
+/// What KV holds about the token's grant now, with the change marks that concern the token.
+async fn look_at_grant<S: Store>(store: &S, claims: &AccessClaims, now: u64) -> Result<GrantLook, BearerError> {
+    let (grant, changed_at_ms) =
+        join(grant::load(store, &claims.grant_id, now), changed_at(store, &claims.principal)).await;
+    let Some(g) = grant.map_err(|_| BearerError::Unavailable)? else { return Ok(GrantLook::default()) };
+    if g.client_id != claims.client_id || !g.is_active() {
+        return Ok(GrantLook::default());
+    }
+    let mut changed_at_ms = changed_at_ms.map_err(|_| BearerError::Unavailable)?;
+    // An event since gave the grant another role (applied over the token's): that role's mark
+    // counts too. Rare, so read after the grant rather than beside it.
+    let token_role = claims.principal.role.as_deref();
+    if let Some(role) = g.access.as_ref().and_then(|a| a.role.as_deref()).filter(|r| Some(*r) != token_role) {
+        let mark = marked_at(store, &keys::role_changed(role)).await;
+        changed_at_ms = changed_at_ms.max(mark.map_err(|_| BearerError::Unavailable)?);
+    }
+    Ok(GrantLook {
+        live: true,
+        access: g.access,
+        created_at: g.created_at,
+        changed_at_ms,
+        role: token_role.map(String::from),
+    })
 }
 
 #[cfg(test)]

@@ -203,6 +203,20 @@ fn a_role_change_before_the_grant_exists_refuses_its_first_tokens_and_the_refres
 }
 
 #[test]
+fn the_mark_of_the_role_an_event_gave_the_grant_counts_too() {
+    let w = world();
+    let (_, t) = w.connected();
+    // Demoted: the event reaches the grant, which now holds the member role over the token's admin.
+    *w.up.role.borrow_mut() = "member".into();
+    assert_eq!(deliver(&w, "event_25", "organization_membership.updated", membership()).unwrap().changed.len(), 1);
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("member"));
+    // Later, the member role changes, in an event that did not reach the grant (KV had not listed it).
+    let mark = crate::store::keys::role_changed("member");
+    block_on(access::note_change(&w.store, &mark, w.http.clock_ms.get())).unwrap();
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
+}
+
+#[test]
 fn a_role_mark_concerns_only_the_tokens_of_that_role() {
     let w = world();
     let (_, t) = w.connected();
