@@ -55,6 +55,22 @@ fn later_bearer(w: &World, token: &str) -> Result<access::AccessClaims, BearerEr
     w.bearer(token, "/mcp")
 }
 
+/// Alice demoted to member in WorkOS: the event (`id`) reaches her grant, and its token then
+/// works with the new role, which is recorded there.
+fn demoted_and_reached(w: &World, id: &str, token: &str) {
+    *w.up.role.borrow_mut() = "member".into();
+    assert_eq!(deliver(w, id, "organization_membership.updated", membership()).unwrap().changed.len(), 1);
+    assert_eq!(later_bearer(w, token).unwrap().principal.role.as_deref(), Some("member"));
+}
+
+/// Later, a change of role `slug` that reached no grant (as when KV had not listed them yet):
+/// only its mark.
+fn role_changed_unreached(w: &World, slug: &str) {
+    w.advance(1);
+    let mark = crate::store::keys::role_changed(slug);
+    block_on(access::note_change(&w.store, &mark, w.http.clock_ms.get())).unwrap();
+}
+
 #[test]
 fn a_demotion_reaches_the_bearer_check_without_a_refresh_and_the_next_refresh_carries_it() {
     let w = world();
@@ -206,13 +222,9 @@ fn a_role_change_before_the_grant_exists_refuses_its_first_tokens_and_the_refres
 fn the_mark_of_the_role_an_event_gave_the_grant_counts_too() {
     let w = world();
     let (_, t) = w.connected();
-    // Demoted: the event reaches the grant, which now holds the member role over the token's admin.
-    *w.up.role.borrow_mut() = "member".into();
-    assert_eq!(deliver(&w, "event_25", "organization_membership.updated", membership()).unwrap().changed.len(), 1);
-    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("member"));
-    // Later, the member role changes, in an event that did not reach the grant (KV had not listed it).
-    let mark = crate::store::keys::role_changed("member");
-    block_on(access::note_change(&w.store, &mark, w.http.clock_ms.get())).unwrap();
+    // The grant now holds the member role over the token's admin.
+    demoted_and_reached(&w, "event_25", t.access_token.as_str());
+    role_changed_unreached(&w, "member");
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
 }
 
@@ -232,10 +244,7 @@ fn a_role_mark_concerns_only_the_tokens_of_that_role() {
 fn a_change_mark_refuses_only_tokens_older_than_it_that_the_event_did_not_reach() {
     let w = world();
     let (c, t) = w.connected();
-    // Reached: the demotion is recorded on the grant, so the token works, with the new access.
-    *w.up.role.borrow_mut() = "member".into();
-    assert_eq!(deliver(&w, "event_15", "organization_membership.updated", membership()).unwrap().changed.len(), 1);
-    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("member"));
+    demoted_and_reached(&w, "event_15", t.access_token.as_str());
     // Not reached: Alice left another organization. Her token here costs its client one refresh.
     let globex = json!({"object":"organization_membership","id":"om_2","user_id":ALICE,"organization_id":"org_globex","status":"inactive"});
     let left_ms = w.http.clock_ms.get();
@@ -299,9 +308,7 @@ fn the_later_of_the_user_and_role_marks_decides() {
     // A membership event reaches the grant (its access recorded there) and leaves the user's mark.
     assert_eq!(deliver(&w, "event_24", "organization_membership.updated", membership()).unwrap().changed.len(), 1);
     assert!(later_bearer(&w, t.access_token.as_str()).is_ok());
-    // Later, a change of the token's role that did not reach the grant (KV had not listed it).
-    let mark = crate::store::keys::role_changed("admin");
-    block_on(access::note_change(&w.store, &mark, w.http.clock_ms.get())).unwrap();
+    role_changed_unreached(&w, "admin");
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
 }
 
