@@ -179,7 +179,7 @@ async fn consent_or_code<S: Store, H: HttpClient>(
                 crate::uri::parse(req.client.client_id.as_str()).ok().and_then(|u| u.host_str().map(str::to_string))
             })
             .flatten(),
-        form_action: form_action_source(req.redirect_uri.as_str()),
+        form_action: req.redirect_uri.form_action_source(),
         grant_id: authorize::grant_id_for(session_id, &req.params.path()),
     })
 }
@@ -340,11 +340,7 @@ async fn refresh_then_issue<S: Store, H: HttpClient>(
 
 /// What a young session hands to a grant: the standing WorkOS vouched for at its sign-in.
 fn signed_in(session: &Session, workos_refresh_token: Secret<String>) -> GrantSecrets {
-    let standing_at_ms = match session.standing_at_ms {
-        0 => session.created_at * 1000,
-        at => at,
-    };
-    GrantSecrets { principal: session.principal.clone(), workos_refresh_token, standing_at_ms }
+    GrantSecrets { principal: session.principal.clone(), workos_refresh_token, standing_at_ms: session.standing_ms() }
 }
 
 /// The redirect back to the client with its code, or the page saying why there is none.
@@ -398,14 +394,5 @@ async fn to_workos<S: Store, H: HttpClient>(
             Next::WorkosSignIn { location: started.location, set_cookies }
         }
         Err(e) => Next::Page(signin_refusal(&e)),
-    }
-}
-
-/// `https://host:port` for web redirect URIs, `scheme:` for private-use schemes.
-fn form_action_source(redirect_uri: &str) -> String {
-    match crate::uri::parse(redirect_uri) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
-        Ok(u) => format!("{}:", u.scheme()),
-        Err(_) => String::new(),
     }
 }

@@ -49,6 +49,17 @@ impl RedirectUri {
         split(&self.0).is_ok_and(|p| is_web(p.scheme) && is_loopback_host(p.host))
     }
 
+    /// What the consent page's `form-action` names besides itself, since its form leads here
+    /// through a redirect: `https://host:port` for web redirect URIs, `scheme:` for private-use
+    /// schemes.
+    pub fn form_action_source(&self) -> String {
+        match crate::uri::parse(&self.0) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
+            Ok(u) => format!("{}:", u.scheme()),
+            Err(_) => String::new(),
+        }
+    }
+
     /// What the consent page shows prominently: `host[:port]` for http(s); `scheme://authority`
     /// for private-use schemes with an authority (`cursor://anysphere.cursor-mcp`); otherwise the
     /// whole URI (`com.example.app:/callback`).

@@ -23,7 +23,7 @@ pub struct Session {
     pub created_at: u64,
     pub expires_at: u64,
     /// When WorkOS was asked for this sign-in (unix ms): the principal's standing is WorkOS's
-    /// answer from then. 0 in sessions written before this was kept (read as `created_at`).
+    /// answer from then. 0 in sessions written before this was kept ([`Session::standing_ms`]).
     #[serde(default)]
     pub standing_at_ms: u64,
     /// When an authorization request started this sign-in: that request's digest
@@ -34,6 +34,17 @@ pub struct Session {
     /// the token notes it as spent here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover_for: Option<String>,
+}
+
+impl Session {
+    /// When WorkOS vouched for the principal's standing (unix ms); a session written before that
+    /// was kept reads as made then (`created_at`).
+    pub fn standing_ms(&self) -> u64 {
+        match self.standing_at_ms {
+            0 => self.created_at * 1000,
+            at => at,
+        }
+    }
 }
 
 /// The digest that names an authorization request in [`Session::handover_for`]: of its
@@ -195,5 +206,25 @@ pub async fn session_token_spent<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, s
     match ctx.store.get(&keys::session(session_id)).await {
         Ok(Some(raw)) => crate::json::from_str::<Session>(&raw).is_ok_and(|s| s.refresh_token_sealed.is_empty()),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_from_before_standing_times_were_kept_reads_as_made_at_its_sign_in() {
+        let session = |standing_at_ms| Session {
+            principal: crate::tools::testing::alice(),
+            refresh_token_sealed: String::new(),
+            csrf: Secret::new("csrf".into()),
+            created_at: 1_800_000_000,
+            expires_at: 1_800_086_400,
+            standing_at_ms,
+            handover_for: None,
+        };
+        assert_eq!(session(1_800_000_000_250).standing_ms(), 1_800_000_000_250);
+        assert_eq!(session(0).standing_ms(), 1_800_000_000_000);
     }
 }
