@@ -162,7 +162,7 @@ fn a_token_from_before_standing_times_were_kept_is_refused_once_its_user_has_a_m
     let legacy = access::issue(&w.config.seal_keys, &access::AccessClaims { standing_at_ms: 0, ..claims });
     w.advance(access::GRANT_CHECK_SECS);
     assert!(w.bearer(&legacy, "/mcp").is_ok(), "no mark: as before");
-    block_on(access::note_change(&w.store, &crate::store::keys::access_changed(ALICE), w.http.clock_ms.get())).unwrap();
+    w.mark_changed(&crate::store::keys::access_changed(ALICE));
     w.advance(access::GRANT_CHECK_SECS);
     assert_eq!(w.bearer(&legacy, "/mcp").unwrap_err(), BearerError::Changed);
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed, "older than the mark");
@@ -182,8 +182,7 @@ fn a_grant_looked_at_for_one_role_is_looked_at_again_for_another() {
     assert!(w.bearer(&other, "/mcp").is_ok());
     // That role changes, in an event that did not reach the grant. Within the minute, each token
     // is judged by its own role's mark, whichever looked at the grant last.
-    let member = crate::store::keys::role_changed("member");
-    block_on(access::note_change(&w.store, &member, w.http.clock_ms.get())).unwrap();
+    w.mark_changed(&crate::store::keys::role_changed("member"));
     assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "the admin token: not that role's mark");
     assert_eq!(w.bearer(&other, "/mcp").unwrap_err(), BearerError::Changed);
 }

@@ -333,6 +333,12 @@ impl World {
         self.token(&[("grant_type", "refresh_token"), ("client_id", client), ("refresh_token", rt)])
     }
 
+    /// A WorkOS event's change mark (`keys::access_changed`, `keys::role_changed`) left now by an
+    /// event that reached no grant (as when KV had not listed them yet).
+    fn mark_changed(&self, mark: &str) {
+        block_on(access::note_change(&self.store, mark, self.http.clock_ms.get())).unwrap();
+    }
+
     fn bearer(&self, token: &str, path: &str) -> Result<access::AccessClaims, BearerError> {
         block_on(access::authenticate(
             &self.config.seal_keys,

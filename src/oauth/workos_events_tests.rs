@@ -63,14 +63,6 @@ fn demoted_and_reached(w: &World, id: &str, token: &str) {
     assert_eq!(later_bearer(w, token).unwrap().principal.role.as_deref(), Some("member"));
 }
 
-/// Later, a change of role `slug` that reached no grant (as when KV had not listed them yet):
-/// only its mark.
-fn role_changed_unreached(w: &World, slug: &str) {
-    w.advance(1);
-    let mark = crate::store::keys::role_changed(slug);
-    block_on(access::note_change(&w.store, &mark, w.http.clock_ms.get())).unwrap();
-}
-
 #[test]
 fn a_demotion_reaches_the_bearer_check_without_a_refresh_and_the_next_refresh_carries_it() {
     let w = world();
@@ -224,7 +216,7 @@ fn the_mark_of_the_role_an_event_gave_the_grant_counts_too() {
     let (_, t) = w.connected();
     // The grant now holds the member role over the token's admin.
     demoted_and_reached(&w, "event_25", t.access_token.as_str());
-    role_changed_unreached(&w, "member");
+    w.mark_changed(&crate::store::keys::role_changed("member"));
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
 }
 
@@ -308,7 +300,7 @@ fn the_later_of_the_user_and_role_marks_decides() {
     // A membership event reaches the grant (its access recorded there) and leaves the user's mark.
     assert_eq!(deliver(&w, "event_24", "organization_membership.updated", membership()).unwrap().changed.len(), 1);
     assert!(later_bearer(&w, t.access_token.as_str()).is_ok());
-    role_changed_unreached(&w, "admin");
+    w.mark_changed(&crate::store::keys::role_changed("admin"));
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
 }
 
