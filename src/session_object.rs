@@ -195,7 +195,7 @@ impl SseSession {
         let audit =
             Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone(), headers: None });
         let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
-        let options = mcp::Options { log_level, ..mcp::Options::for_server(post.fixtures) };
+        let options = mcp::Options { log_level, session_stream: true, ..mcp::Options::for_server(post.fixtures) };
         if let Some(reply) = mcp::handle(&post.principal, &tools, message, &options).await {
             if let Some(l) = self.live.borrow_mut().as_mut().filter(|_| reply.succeeded) {
                 l.log_level = reply.log_level.unwrap_or(l.log_level);

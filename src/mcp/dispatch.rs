@@ -16,12 +16,15 @@ use serde_json::{json, Map, Value};
 pub(super) const INSTRUCTIONS: &str = "Tools are gated on your WorkOS permissions: tools/list shows only the tools \
 your organization role allows. Call whoami to see your organization, role and permissions.";
 
-/// How this server answers: whether the conformance fixtures are served, and the lowest log
-/// level sent (the session's, set by `logging/setLevel`, where there is a session).
+/// How this server answers: whether the conformance fixtures are served, the lowest log level
+/// sent (the session's, set by `logging/setLevel`, where there is a session), and whether the
+/// transport has a stream that outlives each request (a legacy SSE session's), the only place a
+/// change notification such as `notifications/tools/list_changed` can be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Options {
     pub fixtures: bool,
     pub log_level: LogLevel,
+    pub session_stream: bool,
 }
 
 impl Options {
@@ -29,7 +32,7 @@ impl Options {
     /// does); otherwise warnings and worse, unless the session set another level.
     pub fn for_server(fixtures: bool) -> Options {
         let log_level = if fixtures { LogLevel::Debug } else { LogLevel::default() };
-        Options { fixtures, log_level }
+        Options { fixtures, log_level, session_stream: false }
     }
 }
 
@@ -110,7 +113,7 @@ pub(super) async fn request<E: ToolEnv>(
 ) -> Result<Value, McpError> {
     let fixtures_on = options.fixtures;
     match method {
-        "initialize" => initialize(params.as_ref()).and_then(wire),
+        "initialize" => initialize(params.as_ref(), options.session_stream).and_then(wire),
         "ping" => wire(Empty {}),
         // Single page: a `cursor` can only be one we never issued, so it is ignored.
         "tools/list" => {
@@ -186,7 +189,8 @@ fn version_range() -> String {
     format!("{} … {}", oldest.as_str(), ProtocolVersion::LATEST.as_str())
 }
 
-fn initialize(params: Option<&Value>) -> Result<InitializeResult, McpError> {
+/// `list_changed`: whether `tools.listChanged` is promised (only where it can be kept).
+fn initialize(params: Option<&Value>, list_changed: bool) -> Result<InitializeResult, McpError> {
     let requested = params
         .and_then(|p| p.get("protocolVersion"))
         .and_then(Value::as_str)
@@ -194,7 +198,7 @@ fn initialize(params: Option<&Value>) -> Result<InitializeResult, McpError> {
     // An unsupported version gets our latest; the client then decides whether to continue.
     Ok(InitializeResult {
         protocol_version: ProtocolVersion::parse(requested).unwrap_or(ProtocolVersion::LATEST),
-        capabilities: ServerCapabilities::all(),
+        capabilities: ServerCapabilities::all(list_changed),
         server_info: Implementation { name: SERVER_NAME, version: env!("CARGO_PKG_VERSION") },
         instructions: INSTRUCTIONS,
     })

@@ -157,9 +157,11 @@ pub struct ServerCapabilities {
 }
 
 impl ServerCapabilities {
-    pub const fn all() -> ServerCapabilities {
+    /// Everything this server offers; `tools_list_changed` where the transport can send the
+    /// notification (a legacy SSE session), not on Streamable HTTP, which has no stream for it.
+    pub const fn all(tools_list_changed: bool) -> ServerCapabilities {
         ServerCapabilities {
-            tools: ListChanged { list_changed: true },
+            tools: ListChanged { list_changed: tools_list_changed },
             resources: ResourcesCapability { subscribe: true, list_changed: false },
             prompts: ListChanged { list_changed: false },
             logging: Empty {},
@@ -339,7 +341,7 @@ mod tests {
         assert_eq!(ProtocolVersion::parse("2026-07-28"), None);
         let init = InitializeResult {
             protocol_version: ProtocolVersion::LATEST,
-            capabilities: ServerCapabilities::all(),
+            capabilities: ServerCapabilities::all(true),
             server_info: Implementation { name: "s", version: "1" },
             instructions: "i",
         };

@@ -215,7 +215,8 @@ async fn answer<E: ToolEnv>(
     cx: &Context<'_>,
     notices: &Notices,
 ) -> Result<Value, McpError> {
-    let options = Options { fixtures: cx.fixtures, log_level: meta.log_level.unwrap_or_default() };
+    let options =
+        Options { fixtures: cx.fixtures, log_level: meta.log_level.unwrap_or_default(), session_stream: false };
     let token = meta.progress_token.as_ref();
     match method {
         "server/discover" => Ok(discover()),
