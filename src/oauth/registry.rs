@@ -7,7 +7,7 @@ use crate::context::Ctx;
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
 use crate::store::{keys, Store};
 
-/// A registration nobody uses for this long disappears (each authorization renews it).
+/// A registration nobody uses for this long disappears (each authorization and refresh renews it).
 pub const CLIENT_TTL: u64 = 90 * 24 * 3600;
 /// Renew at most once a day: a KV write per authorization would be wasteful.
 const RENEW_AFTER: u64 = 24 * 3600;
@@ -149,14 +149,24 @@ async fn fetch_metadata_document<S: Store, H: HttpClient>(
     let refuse = |why: &str| {
         OAuthError::invalid_client(format!("the client metadata document at {client_id} could not be used: {why}"))
     };
+    // The client's server not answering now (no answer, a network error, 5xx or 429) is not
+    // the client failing to identify itself: 503, not remembered as a failure, so a refresh
+    // meeting it is retried rather than taken for a client that is gone.
+    let unreachable = || {
+        OAuthError::unavailable(
+            format!("the client metadata document at {client_id} could not be fetched now"),
+            Some(30),
+        )
+    };
     let response = ctx.http.send(request).await.map_err(|e| match e {
-        TransportError::Timeout => refuse("no answer within 5 seconds"),
+        TransportError::Timeout | TransportError::Network(_) => unreachable(),
         TransportError::TooLarge => refuse("larger than 5 KiB"),
-        TransportError::Network(_) => refuse("it could not be fetched"),
     })?;
-    if response.status != 200 {
+    match response.status {
+        200 => {}
         // The remote status is not echoed: the error must not turn us into a probe of other servers.
-        return Err(refuse("it could not be fetched"));
+        429 | 500..=599 => return Err(unreachable()),
+        _ => return Err(refuse("it could not be fetched")),
     }
     let record = client_document::validate_metadata_document(client_id, &response.body, ctx.now)?;
     let ttl = client_document::metadata_cache_ttl(response.header("cache-control"));

@@ -2,13 +2,13 @@
 //! without echoing what the other server answered.
 use super::*;
 use crate::config::Config;
+use crate::oauth::ErrorCode;
 use crate::outbound::HttpResponse;
 use crate::store::MemoryStore;
 use crate::testing::{json_response, ScriptedHttp};
-use crate::workos::JwksCache;
 use futures_executor::block_on;
 use serde_json::json;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
 const NOW: u64 = 1_800_000_000;
@@ -40,23 +40,32 @@ fn remote(status: Rc<Cell<u16>>, fetches: Rc<Cell<u32>>) -> ScriptedHttp<Handler
     }))
 }
 
+/// A request's context in an isolate of its own (nothing kept from the last).
+fn in_isolate<'a, H: crate::outbound::HttpClient>(
+    config: &'a Config,
+    store: &'a MemoryStore,
+    http: &'a H,
+    now: u64,
+) -> Ctx<'a, MemoryStore, H> {
+    Ctx {
+        config,
+        store,
+        http,
+        jwks: Box::leak(Box::default()),
+        org_names: Box::leak(Box::default()),
+        copies: Box::leak(Box::default()),
+        now,
+        origin: "https://mcp.example.com",
+    }
+}
+
 #[test]
 fn a_failed_document_is_not_fetched_again_for_a_minute_and_its_status_is_not_echoed() {
     let (status, fetches) = (Rc::new(Cell::new(418)), Rc::new(Cell::new(0)));
-    let (config, store, http, jwks) =
-        (config(), MemoryStore::default(), remote(status.clone(), fetches.clone()), RefCell::new(JwksCache::default()));
-    let ctx = Ctx {
-        config: &config,
-        store: &store,
-        http: &http,
-        jwks: &jwks,
-        org_names: &Default::default(),
-        copies: &Default::default(),
-        now: NOW,
-        origin: "https://mcp.example.com",
-    };
+    let (config, store, http) = (config(), MemoryStore::default(), remote(status.clone(), fetches.clone()));
+    let ctx = in_isolate(&config, &store, &http, NOW);
     let first = block_on(find(&ctx, DOC)).unwrap_err();
-    assert_eq!(first.code, super::super::ErrorCode::InvalidClient);
+    assert_eq!(first.code, ErrorCode::InvalidClient);
     assert!(!first.description.contains("418") && !first.description.contains("teapot"), "{}", first.description);
     status.set(200);
     let again = block_on(find(&ctx, DOC)).unwrap_err();
@@ -72,6 +81,32 @@ fn a_failed_document_is_not_fetched_again_for_a_minute_and_its_status_is_not_ech
     assert_eq!(fetches.get(), 2, "then served from the cache");
 }
 
+#[test]
+fn a_document_server_not_answering_now_is_unavailable_and_not_remembered() {
+    let (status, fetches) = (Rc::new(Cell::new(503)), Rc::new(Cell::new(0)));
+    let (config, store) = (config(), MemoryStore::default());
+    let timeouts =
+        ScriptedHttp::new(Box::new(|_: &crate::outbound::HttpRequest| Err(TransportError::Timeout)) as Handler);
+    let failing = remote(status.clone(), fetches.clone());
+    for (http, what) in [(&failing, "503"), (&timeouts, "no answer")] {
+        for round in 0..2 {
+            let e = block_on(find(&in_isolate(&config, &store, http, NOW), DOC)).unwrap_err();
+            assert_eq!((e.code, e.status, e.retry_after), (ErrorCode::TemporarilyUnavailable, 503, Some(30)), "{what}");
+            assert!(!e.description.contains("503"), "{}", e.description);
+            assert!(store.keys_with_prefix("oauth:cimd-failed:").is_empty(), "{what}, round {round}: not remembered");
+        }
+    }
+    assert_eq!(fetches.get(), 2, "each request asks again");
+    for s in [429, 500, 502] {
+        status.set(s);
+        assert_eq!(
+            block_on(find(&in_isolate(&config, &store, &failing, NOW), DOC)).unwrap_err().code,
+            ErrorCode::TemporarilyUnavailable,
+            "{s}"
+        );
+    }
+}
+
 /// A registration's `renewed_at` and KV lifetime, as stored.
 fn stored(store: &MemoryStore, client_id: &str) -> (u64, u64) {
     let (json, ttl) = store.map.borrow()[&keys::oauth_client(client_id)].clone();
@@ -82,19 +117,9 @@ fn stored(store: &MemoryStore, client_id: &str) -> (u64, u64) {
 fn a_registration_in_use_is_renewed_at_most_once_a_day_from_what_was_read_with_it() {
     let store = MemoryStore::default();
     let body = json!({"redirect_uris": ["https://app.example.com/cb"], "token_endpoint_auth_method": "none"});
-    let (http, jwks) = (remote(Rc::new(Cell::new(200)), Rc::new(Cell::new(0))), RefCell::new(JwksCache::default()));
-    let (config, org_names) = (config(), RefCell::default());
+    let (http, config) = (remote(Rc::new(Cell::new(200)), Rc::new(Cell::new(0))), config());
     // Each request in its own isolate: what is read comes from KV.
-    let ctx = |now| Ctx {
-        config: &config,
-        store: &store,
-        http: &http,
-        jwks: &jwks,
-        org_names: &org_names,
-        copies: Box::leak(Box::default()),
-        now,
-        origin: "https://mcp.example.com",
-    };
+    let ctx = |now| in_isolate(&config, &store, &http, now);
     let record = block_on(register(&ctx(NOW), body.to_string().as_bytes())).unwrap().record;
     let id = record.client_id.to_string();
     // An hour later: read with its renewal, and not written again.
