@@ -61,12 +61,20 @@ impl Credentials {
         self,
         ctx: &Ctx<'_, S, H>,
     ) -> Result<ClientRecord, OAuthError> {
-        let client = registry::find(ctx, &self.client_id)
+        Ok(self.authenticate_with_renewal(ctx).await?.0)
+    }
+
+    /// [`Self::authenticate`], with what [`registry::renew`] needs to keep the registration.
+    pub(super) async fn authenticate_with_renewal<S: Store, H: HttpClient>(
+        self,
+        ctx: &Ctx<'_, S, H>,
+    ) -> Result<(ClientRecord, registry::Renewal), OAuthError> {
+        let (client, renewal) = registry::find_with_renewal(ctx, &self.client_id)
             .await
             .map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { self.refusal("unknown client") })?
             .ok_or_else(|| self.refusal("unknown client"))?;
         self.check(&ClientAuth::of(&client))?;
-        Ok(client)
+        Ok((client, renewal))
     }
 
     /// The credentials against how the client registered to authenticate (the secret compared

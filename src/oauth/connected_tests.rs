@@ -125,3 +125,28 @@ fn a_grant_writes_its_index_entry_at_the_approval_then_about_once_a_week() {
     assert_eq!(entry_ttl(), Some(REFRESH_TTL + INDEX_SLACK), "the grant would have outlived it");
     assert_eq!(apps(&w, ALICE).len(), 1);
 }
+
+#[test]
+fn a_client_that_keeps_refreshing_keeps_its_registration() {
+    let w = world();
+    let (c, t) = w.connected();
+    let renewed_at = || {
+        let raw = w.store.map.borrow()[&keys::oauth_client(&c)].0.clone();
+        serde_json::from_str::<Value>(&raw).unwrap()["renewed_at"].as_u64().unwrap()
+    };
+    assert_eq!(renewed_at(), T0);
+    // A refresh every 20 days, past the 90 after which an unused registration is gone: each
+    // renews it, as an authorization does.
+    const DAY: u64 = 24 * 3600;
+    let mut refresh_token = t.refresh_token.as_str().to_string();
+    for step in 1..=5 {
+        w.advance(20 * DAY);
+        refresh_token = w.refresh(&c, &refresh_token).unwrap().refresh_token.as_str().to_string();
+        assert_eq!(renewed_at(), T0 + step * 20 * DAY, "renewed by refresh {step}");
+        assert_eq!(w.store.map.borrow()[&keys::oauth_client(&c)].1, super::super::registry::CLIENT_TTL);
+    }
+    // Within a day of the last renewal, a refresh writes nothing more.
+    w.advance(3600);
+    w.refresh(&c, &refresh_token).unwrap();
+    assert_eq!(renewed_at(), T0 + 100 * DAY);
+}

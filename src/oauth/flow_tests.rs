@@ -107,7 +107,7 @@ fn workos(up: &Upstream) -> Handler {
                 }
                 counter.set(counter.get() + 1);
                 let at = mint(
-                    json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 90 * 86_400,"iat":T0}),
+                    json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
                 );
                 Ok(json_response(
                     200,

@@ -7,7 +7,7 @@ use super::form::Form;
 use super::grant::{self, Grant, GrantPhase, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
 use super::types::{AuthorizationCode, GrantType, RefreshToken, TokenHash};
-use super::{ErrorCode, OAuthError};
+use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
 use crate::ids::{ClientId, GrantId};
 use crate::outbound::HttpClient;
@@ -290,7 +290,15 @@ pub async fn token_request<S: Store, H: HttpClient>(
     };
     match grant_type {
         Ok(GrantType::AuthorizationCode) => exchange_code(ctx, credentials, form, arrived_ms).await,
-        Ok(GrantType::RefreshToken) => refresh(ctx, &credentials.authenticate(ctx).await?, form, arrived_ms).await,
+        Ok(GrantType::RefreshToken) => {
+            let (client, renewal) = credentials.authenticate_with_renewal(ctx).await?;
+            let tokens = refresh(ctx, &client, form, arrived_ms).await?;
+            // A client that refreshes is in use: its registration is kept as an authorization
+            // keeps it (a KV write a day at most). The tokens stand if that write fails; the
+            // next refresh renews it.
+            let _ = registry::renew(ctx, &client, renewal).await;
+            Ok(tokens)
+        }
         // The client is authenticated before the grant type is refused.
         Err(e) => {
             credentials.authenticate(ctx).await?;

@@ -169,7 +169,13 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
             authorization.as_deref(),
             body,
         )
-        .await?;
+        .await
+        .map_err(|e| {
+            // The grant's object failed (reset by a deploy, overloaded): an OAuth error the
+            // client can act on (503, Retry-After), not the HTML page of an unhandled error.
+            worker::console_warn!("{path}: the grant's object failed: {e}");
+            OAuthError::unavailable("the grant could not be reached; try again", Some(5))
+        })?;
         if path == "/revoke" && resp.status_code() == 200 {
             // This isolate sees the revocation at once; others within a minute.
             app.grant_checks.borrow_mut().forget(grant_id.as_str());
