@@ -13,14 +13,58 @@ pub struct Principal {
     pub organization_id: Option<String>,
     pub organization_name: Option<String>,
     pub role: Option<String>,
+    /// The membership's other roles when it has several (WorkOS's multiple roles): every role
+    /// slug but the primary `role`, in WorkOS's order. Empty for one role, the usual case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_roles: Vec<String>,
     pub permissions: Vec<String>,
     /// WorkOS session id (`sid`), used to end the WorkOS session at logout.
     pub workos_session_id: Option<String>,
 }
 
 impl Principal {
+    /// Every role the caller holds in the organization, the primary one first.
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.role.as_deref().into_iter().chain(self.other_roles.iter().map(String::as_str))
+    }
+
     /// True when the caller holds WorkOS permission `slug` (in the organization they signed in to).
     pub fn has_permission(&self, slug: &str) -> bool {
         self.permissions.iter().any(|p| p == slug)
+    }
+}
+
+/// The slugs of `all` but `primary`, in order, each once: a principal's `other_roles`.
+pub fn other_roles<'a>(primary: Option<&str>, all: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut others: Vec<String> = Vec::new();
+    for slug in all {
+        if Some(slug) != primary && !others.iter().any(|o| o == slug) {
+            others.push(slug.to_string());
+        }
+    }
+    others
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_roles_are_the_rest_in_order_once() {
+        assert_eq!(other_roles(Some("admin"), ["admin"]), Vec::<String>::new());
+        assert_eq!(other_roles(Some("member"), ["imager", "member", "imager", "auditor"]), ["imager", "auditor"]);
+        assert_eq!(other_roles(None, ["a", "b"]), ["a", "b"]);
+        let p = Principal {
+            role: Some("member".into()),
+            other_roles: vec!["imager".into()],
+            ..crate::tools::testing::alice()
+        };
+        assert_eq!(p.roles().collect::<Vec<_>>(), ["member", "imager"]);
+        // A token sealed before the field existed reads as holding its one role.
+        let mut old = serde_json::to_value(crate::tools::testing::alice()).unwrap();
+        assert!(old.get("other_roles").is_none(), "not written when empty");
+        old.as_object_mut().unwrap().remove("other_roles");
+        let read: Principal = serde_json::from_value(old).unwrap();
+        assert_eq!(read.roles().collect::<Vec<_>>(), ["admin"]);
     }
 }

@@ -30,6 +30,7 @@ fn alice() -> Principal {
         organization_id: Some("org_acme".into()),
         organization_name: Some("Acme".into()),
         role: Some("admin".into()),
+        other_roles: Vec::new(),
         permissions: vec!["image_generation".into()],
         workos_session_id: None,
     }

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         organization_id: Some("org_fuzz".into()),
         organization_name: None,
         role: Some("admin".into()),
+        other_roles: Vec::new(),
         permissions: vec!["image_generation".into()],
         workos_session_id: None,
     };

@@ -9,7 +9,7 @@ use crate::context::Ctx;
 use crate::oauth::access::{bearer_token, BearerError};
 use crate::oauth::metadata::resource_suffix;
 use crate::outbound::HttpClient;
-use crate::principal::Principal;
+use crate::principal::{other_roles, Principal};
 use crate::store::Store;
 use crate::workos::WorkosClient;
 use std::cell::RefCell;
@@ -121,20 +121,28 @@ pub fn combine(claims: AuthkitClaims, lookup: Option<Option<OrgAccess>>) -> Prin
     let from_access = |f: fn(&OrgAccess) -> Option<String>| access.as_ref().and_then(f);
     let email = claims.email.clone().or_else(|| from_access(|a| a.email.clone()));
     let name = claims.name.clone().or_else(|| from_access(|a| a.name.clone())).filter(|n| !n.trim().is_empty());
+    // The primary role: the token's `role`, else the membership's, else the first of `roles`.
+    // (A non-member has no membership to read: only the token's claims are set aside.)
+    let role = claims
+        .role
+        .clone()
+        .or_else(|| from_access(|a| a.role.clone()))
+        .or_else(|| claims.roles.first().cloned())
+        .filter(|_| member);
+    // The others: the token's `roles`, else the membership's.
+    let other_roles = match (&access, claims.roles.is_empty()) {
+        _ if !member => Vec::new(),
+        (Some(a), true) => other_roles(role.as_deref(), a.role.iter().chain(&a.other_roles).map(String::as_str)),
+        _ => other_roles(role.as_deref(), claims.roles.iter().map(String::as_str)),
+    };
     Principal {
         name: name.or_else(|| email.clone()).unwrap_or_else(|| claims.sub.clone()),
         email: email.unwrap_or_default(),
         user_id: claims.sub.into(),
         organization_name: from_access(|a| a.organization_name.clone()),
         organization_id: claims.org_id,
-        // The primary role: the token's `role`, else the membership's, else the first of `roles`.
-        // (A non-member has no membership to read: only the token's claims are set aside.)
-        role: claims
-            .role
-            .clone()
-            .or_else(|| from_access(|a| a.role.clone()))
-            .or_else(|| claims.roles.first().cloned())
-            .filter(|_| member),
+        role,
+        other_roles,
         permissions: claims
             .permissions
             .filter(|_| member)
@@ -168,6 +176,7 @@ mod tests {
         OrgAccess {
             organization_name: Some("Acme".into()),
             role: Some("admin".into()),
+            other_roles: vec![],
             permissions: vec!["image_generation".into()],
             email: Some("alice@example.com".into()),
             name: Some("Alice Liddell".into()),
@@ -209,10 +218,18 @@ mod tests {
             "the membership's primary role, not roles[0]"
         );
         assert_eq!(
-            combine(c, None).role.as_deref(),
+            combine(c.clone(), None).role.as_deref(),
             Some("editor"),
             "the first of roles serves when nothing else says"
         );
+        // The others: the token's `roles` but the primary one, else the membership's.
+        assert_eq!(combine(c.clone(), Some(Some(access()))).other_roles, ["editor", "member"]);
+        assert_eq!(combine(c.clone(), None).other_roles, ["member"]);
+        let (mut several, mut bare) = (access(), claims());
+        several.other_roles = vec!["imager".into()];
+        bare.roles = vec![];
+        assert_eq!(combine(bare, Some(Some(several))).roles().collect::<Vec<_>>(), ["admin", "imager"]);
+        assert!(combine(c, Some(None)).other_roles.is_empty(), "a non-member holds none");
     }
 
     #[test]

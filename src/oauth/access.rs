@@ -112,9 +112,10 @@ struct GrantLook {
     /// When a WorkOS event last changed the access of the token's user or role, or of the role an
     /// event since gave the grant (unix ms, [`note_change`]).
     changed_at_ms: Option<u64>,
-    /// The role whose mark that includes (the token's): a token of the grant sealed with
-    /// another role (one issued before a refresh that changed it) looks again.
+    /// The roles whose marks that includes (the token's): a token of the grant sealed with
+    /// other roles (one issued before a refresh that changed them) looks again.
     role: Option<String>,
+    other_roles: Vec<String>,
 }
 
 /// How long a change mark is kept: past the last token whose standing it can predate (a
@@ -148,13 +149,27 @@ async fn marked_at<S: Store>(store: &S, mark: &str) -> Result<Option<u64>, Store
     Ok(store.get(mark).await?.and_then(|at| at.parse().ok()))
 }
 
-/// The later of the marks that concern a token: its user's, and its role's when it has one.
+/// The later of the marks that concern a token: its user's, and its role's when it has one
+/// (and those of its other roles, when it has several: rare, so read after).
 async fn changed_at<S: Store>(store: &S, principal: &Principal) -> Result<Option<u64>, StoreError> {
     let user_mark = keys::access_changed(principal.user_id.as_str());
     let Some(role) = principal.role.as_deref() else { return marked_at(store, &user_mark).await };
     let role_mark = keys::role_changed(role);
     let (user, role) = join(marked_at(store, &user_mark), marked_at(store, &role_mark)).await;
-    Ok(user?.max(role?))
+    let latest = user?.max(role?);
+    marks_of(store, principal.other_roles.iter().map(String::as_str), latest).await
+}
+
+/// The latest of `latest` and the marks of `roles`.
+async fn marks_of<'a, S: Store>(
+    store: &S,
+    roles: impl Iterator<Item = &'a str>,
+    mut latest: Option<u64>,
+) -> Result<Option<u64>, StoreError> {
+    for role in roles {
+        latest = latest.max(marked_at(store, &keys::role_changed(role)).await?);
+    }
+    Ok(latest)
 }
 
 /// Per-isolate memory of the bearer check: grant lookups, grant id → (checked at, what was
@@ -178,8 +193,9 @@ pub struct GrantChecks {
 }
 
 impl GrantChecks {
-    fn fresh(&self, grant_id: &str, role: Option<&str>, now: u64) -> Option<GrantLook> {
-        let usable = |look: &GrantLook| !look.live || look.role.as_deref() == role;
+    fn fresh(&self, grant_id: &str, principal: &Principal, now: u64) -> Option<GrantLook> {
+        let same_roles = |look: &GrantLook| look.role == principal.role && look.other_roles == principal.other_roles;
+        let usable = |look: &GrantLook| !look.live || same_roles(look);
         self.seen
             .get(grant_id)
             .filter(|(at, look)| now < at + GRANT_CHECK_SECS && usable(look))
@@ -265,7 +281,7 @@ pub async fn authenticate<S: Store>(
     if !claims.audience.admits(path) {
         return Err(BearerError::WrongAudience);
     }
-    let cached = checks.borrow().fresh(claims.grant_id.as_str(), claims.principal.role.as_deref(), now);
+    let cached = checks.borrow().fresh(claims.grant_id.as_str(), &claims.principal, now);
     let look = match cached {
         Some(look) => look,
         None => {
@@ -286,8 +302,7 @@ pub async fn authenticate<S: Store>(
     // A role changed in WorkOS after the token was issued: what WorkOS reported wins over the
     // token's copy, until a refresh carries it.
     if let Some(access) = look.access.filter(|a| a.at >= claims.issued_at) {
-        claims.principal.role = access.role;
-        claims.principal.permissions = access.permissions;
+        access.apply_to(&mut claims.principal);
     }
     Ok(claims)
 }
@@ -300,20 +315,19 @@ async fn look_at_grant<S: Store>(store: &S, claims: &AccessClaims, now: u64) -> 
     if g.client_id != claims.client_id || !g.is_active() {
         return Ok(GrantLook::default());
     }
-    let mut changed_at_ms = changed_at_ms.map_err(|_| BearerError::Unavailable)?;
-    // An event since gave the grant another role (applied over the token's): that role's mark
-    // counts too. Rare, so read after the grant rather than beside it.
-    let token_role = claims.principal.role.as_deref();
-    if let Some(role) = g.access.as_ref().and_then(|a| a.role.as_deref()).filter(|r| Some(*r) != token_role) {
-        let mark = marked_at(store, &keys::role_changed(role)).await;
-        changed_at_ms = changed_at_ms.max(mark.map_err(|_| BearerError::Unavailable)?);
-    }
+    let changed_at_ms = changed_at_ms.map_err(|_| BearerError::Unavailable)?;
+    // An event since gave the grant other roles (applied over the token's): their marks count
+    // too. Rare, so read after the grant rather than beside it.
+    let p = &claims.principal;
+    let given = g.access.iter().flat_map(|a| a.roles()).filter(|r| !p.roles().any(|t| t == *r));
+    let changed_at_ms = marks_of(store, given, changed_at_ms).await.map_err(|_| BearerError::Unavailable)?;
     Ok(GrantLook {
         live: true,
         access: g.access,
         created_at: g.created_at,
         changed_at_ms,
-        role: token_role.map(String::from),
+        role: p.role.clone(),
+        other_roles: p.other_roles.clone(),
     })
 }
 

@@ -58,12 +58,26 @@ struct Upstream {
     removed: Rc<Cell<bool>>,
     /// The admin role no longer carries image_generation.
     admin_without_images: Rc<Cell<bool>>,
+    /// Alice also holds the `imager` role (WorkOS's multiple roles), which carries
+    /// image_generation unless `imager_without_images`.
+    imager: Rc<Cell<bool>>,
+    imager_without_images: Rc<Cell<bool>>,
 }
 
 fn workos(up: &Upstream) -> Handler {
     let (role, ended, glitch, limited) =
         (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
     let (removed, admin_without_images) = (up.removed.clone(), up.admin_without_images.clone());
+    let (imager, imager_without_images) = (up.imager.clone(), up.imager_without_images.clone());
+    let role_permissions = {
+        let (admin_without_images, imager_without_images) =
+            (admin_without_images.clone(), imager_without_images.clone());
+        move |slug: &str| match slug {
+            "admin" if !admin_without_images.get() => vec!["image_generation"],
+            "imager" if !imager_without_images.get() => vec!["image_generation"],
+            _ => vec![],
+        }
+    };
     let counter = Rc::new(Cell::new(0u32));
     // WorkOS rotates refresh tokens: each works once.
     let used: Rc<RefCell<std::collections::HashSet<String>>> = Rc::default();
@@ -80,8 +94,10 @@ fn workos(up: &Upstream) -> Handler {
         let user =
             json!({"object":"user","id":ALICE,"email":"alice@example.com","first_name":"Alice","last_name":"Admin"});
         let role = role.borrow().clone();
-        let perms: Vec<&str> =
-            if role == "admin" && !admin_without_images.get() { vec!["image_generation"] } else { vec![] };
+        let roles: Vec<&str> = std::iter::once(role.as_str()).chain(imager.get().then_some("imager")).collect();
+        let mut perms: Vec<&str> = roles.iter().flat_map(|r| role_permissions(r)).collect();
+        perms.dedup();
+        let role_refs: Vec<Value> = roles.iter().map(|r| json!({"slug": r})).collect();
         match url.path() {
             "/sso/jwks/client_test" => Ok(json_response(200, serde_json::from_str(&test_jwks()).unwrap())),
             "/user_management/organization_memberships" if limited.get() => {
@@ -93,7 +109,7 @@ fn workos(up: &Upstream) -> Handler {
             "/user_management/organization_memberships" => Ok(json_response(
                 200,
                 json!({"object":"list","list_metadata":{},"data":[
-                {"object":"organization_membership","id":"om_1","user_id":ALICE,"organization_id":ACME,"organization_name":"Acme","status":"active","role":{"slug":role}}]}),
+                {"object":"organization_membership","id":"om_1","user_id":ALICE,"organization_id":ACME,"organization_name":"Acme","status":"active","role":{"slug":role},"roles":role_refs}]}),
             )),
             "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
                 if ended.get() {
@@ -107,7 +123,7 @@ fn workos(up: &Upstream) -> Handler {
                 }
                 counter.set(counter.get() + 1);
                 let at = mint(
-                    json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
+                    json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"roles":roles,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
                 );
                 Ok(json_response(
                     200,
@@ -116,9 +132,7 @@ fn workos(up: &Upstream) -> Handler {
             }
             path if path.starts_with("/authorization/roles/") => {
                 let slug = path.trim_start_matches("/authorization/roles/");
-                let perms: Vec<&str> =
-                    if slug == "admin" && !admin_without_images.get() { vec!["image_generation"] } else { vec![] };
-                Ok(json_response(200, json!({"object":"role","slug":slug,"permissions":perms})))
+                Ok(json_response(200, json!({"object":"role","slug":slug,"permissions":role_permissions(slug)})))
             }
             "/organizations/org_acme" => {
                 Ok(json_response(200, json!({"object":"organization","id":ACME,"name":"Acme"})))
@@ -149,6 +163,8 @@ fn world() -> World {
         memberships_limited: Rc::new(Cell::new(false)),
         removed: Rc::new(Cell::new(false)),
         admin_without_images: Rc::new(Cell::new(false)),
+        imager: Rc::new(Cell::new(false)),
+        imager_without_images: Rc::new(Cell::new(false)),
     };
     let http = ScriptedHttp::new(workos(&up));
     // The clock the grant's object reads (ms): each WorkOS call takes 5 ms.
@@ -237,6 +253,7 @@ impl World {
             organization_id: Some(ACME.into()),
             organization_name: Some("Acme".into()),
             role: Some("admin".into()),
+            other_roles: Vec::new(),
             permissions: vec!["image_generation".into()],
             workos_session_id: Some("session_1".into()),
         };

@@ -84,9 +84,26 @@ impl RefreshChain {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurrentAccess {
     pub role: Option<String>,
+    /// The membership's other roles ([`crate::principal::Principal::other_roles`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_roles: Vec<String>,
     pub permissions: Vec<String>,
     /// Unix seconds: tokens issued before then carry the old access.
     pub at: u64,
+}
+
+impl CurrentAccess {
+    /// Every role it reports, the primary one first.
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.role.as_deref().into_iter().chain(self.other_roles.iter().map(String::as_str))
+    }
+
+    /// Applied over a principal's own copy (a token's, a grant's).
+    pub fn apply_to(&self, principal: &mut crate::principal::Principal) {
+        principal.role.clone_from(&self.role);
+        principal.other_roles.clone_from(&self.other_roles);
+        principal.permissions.clone_from(&self.permissions);
+    }
 }
 
 /// Where a grant is in its life.

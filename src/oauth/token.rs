@@ -119,8 +119,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
     // it reported, not the standing sealed at the consent (the bearer check applies a change
     // only to tokens issued before it).
     if let Some(access) = &g.access {
-        principal.role = access.role.clone();
-        principal.permissions = access.permissions.clone();
+        access.apply_to(&mut principal);
     }
     let refresh = RefreshToken::new(&g.id);
     g.redeem(hash, ctx.http.now_ms(), refresh.hash());

@@ -10,8 +10,8 @@
 //!   active member any more: those grants end; otherwise their role and permissions are
 //!   recorded on each grant, and the bearer check applies them over the tokens' own copy;
 //! - `session.revoked`: the grants that came from that WorkOS session end;
-//! - `role.updated` / `organization_role.updated`: every grant whose user holds that role is
-//!   re-read as for a membership update.
+//! - `role.updated` / `organization_role.updated`: every grant whose user holds that role (as
+//!   primary role or one of several) is re-read as for a membership update.
 //!
 //! An event about one user or one role first leaves a mark (`store::keys::access_changed`,
 //! `store::keys::role_changed`): a grant the listing below cannot show (made after the sign-in
@@ -219,17 +219,20 @@ async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
         return Ok(Vec::new());
     }
     let change = match fetch(&ctx.workos(), user.as_str(), org).await {
-        Ok(Some(access)) => {
-            GrantChange::Access(CurrentAccess { role: access.role, permissions: access.permissions, at })
-        }
+        Ok(Some(access)) => GrantChange::Access(CurrentAccess {
+            role: access.role,
+            other_roles: access.other_roles,
+            permissions: access.permissions,
+            at,
+        }),
         Ok(None) => GrantChange::Revoke,
         Err(e) => return Err(OAuthError::unavailable(format!("WorkOS could not be asked: {e}"), Some(30))),
     };
     change_all(owner, user, ids.into_iter(), &change).await
 }
 
-/// Every (user, organization, grants) whose grants were issued with role `slug` (in `org`, for
-/// an organization's own role), from the index of all users' grants.
+/// Every (user, organization, grants) whose grants hold role `slug`, primary or not (in `org`,
+/// for an organization's own role), from the index of all users' grants.
 async fn holders_of_role<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     slug: &str,
@@ -245,9 +248,13 @@ async fn holders_of_role<S: Store, H: HttpClient>(
             continue;
         };
         let Some(p) = g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal) else { continue };
-        let (Some(role), Some(grant_org)) = (p.role.as_deref(), p.organization_id.clone()) else { continue };
-        let role_matches = g.access.as_ref().and_then(|a| a.role.as_deref()).unwrap_or(role) == slug;
-        if !role_matches || org.is_some_and(|o| o != grant_org) || g.user_id != user {
+        let Some(grant_org) = p.organization_id.clone() else { continue };
+        // Any of its roles, as an event since reported them or else as the grant was made.
+        let holds = match &g.access {
+            Some(a) => a.roles().any(|r| r == slug),
+            None => p.roles().any(|r| r == slug),
+        };
+        if !holds || org.is_some_and(|o| o != grant_org) || g.user_id != user {
             continue;
         }
         match found.iter_mut().find(|(u, o, _)| u.as_str() == user && *o == grant_org) {

@@ -132,6 +132,29 @@ fn a_role_losing_a_permission_reaches_every_holder() {
 }
 
 #[test]
+fn a_second_role_losing_a_permission_reaches_its_holders_and_marks_their_tokens() {
+    let w = world();
+    let (c, t) = w.connected();
+    // Alice is a member who also holds `imager` (image_generation): a refresh reads both roles.
+    *w.up.role.borrow_mut() = "member".into();
+    w.up.imager.set(true);
+    let t = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    let p = w.bearer(t.access_token.as_str(), "/mcp").unwrap().principal;
+    assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 1));
+    w.up.imager_without_images.set(true);
+    let got =
+        deliver(&w, "event_9", "role.updated", json!({"object":"role","slug":"imager","permissions":[]})).unwrap();
+    assert_eq!(got.changed.len(), 1, "the grant holding imager (not as its primary role) is re-read");
+    let p = later_bearer(&w, t.access_token.as_str()).unwrap().principal;
+    assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 0));
+    // A token the event could not reach (its grant not listed yet) is refused by the mark of its
+    // second role until a refresh reads WorkOS again.
+    let t = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    w.mark_changed(&crate::store::keys::role_changed("imager"));
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
+}
+
+#[test]
 fn an_event_reaches_a_grant_whose_code_is_not_yet_exchanged() {
     let w = world();
     let client = w.public_client();

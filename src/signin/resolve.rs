@@ -6,7 +6,7 @@
 use super::SigninError;
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
-use crate::principal::Principal;
+use crate::principal::{other_roles, Principal};
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::workos::jwt::{peek_kid, verify_prepared};
@@ -108,28 +108,45 @@ pub async fn resolve_principal<S: Store, H: HttpClient>(
         None => None,
     };
     let organization = membership.map(|m| (m.organization_id.clone(), organization_name));
-    let membership_role = membership.and_then(|m| m.primary_role().map(str::to_string));
-    Ok((principal_of(&auth, claims, organization, membership_role), auth.refresh_token))
+    let membership_roles = membership.map(|m| MembershipRoles {
+        primary: m.primary_role().map(str::to_string),
+        all: m.role_slugs().into_iter().map(str::to_string).collect(),
+    });
+    Ok((principal_of(&auth, claims, organization, membership_roles), auth.refresh_token))
 }
 
-/// The principal for WorkOS's verified answer in `organization` (id, name), or in none. Role and
-/// permissions count only within an organization; the primary role is WorkOS's `role` claim,
-/// else the membership's `role` (not `roles[0]`).
+/// The roles of the membership read from WorkOS, for a token that does not carry them.
+struct MembershipRoles {
+    primary: Option<String>,
+    all: Vec<String>,
+}
+
+/// The principal for WorkOS's verified answer in `organization` (id, name), or in none. Roles
+/// and permissions count only within an organization; the primary role is WorkOS's `role`
+/// claim, else the membership's `role` (not `roles[0]`); the others are the token's `roles`,
+/// else the membership's.
 fn principal_of(
     auth: &AuthResponse,
     claims: AccessClaims,
     organization: Option<(String, Option<String>)>,
-    membership_role: Option<String>,
+    membership: Option<MembershipRoles>,
 ) -> Principal {
     let in_organization = organization.is_some();
     let (organization_id, organization_name) = organization.map_or((None, None), |(id, name)| (Some(id), name));
+    let (membership_role, membership_roles) = membership.map_or((None, Vec::new()), |m| (m.primary, m.all));
+    let role = if in_organization { claims.role.or(membership_role) } else { None };
+    let all_roles = claims.roles.unwrap_or(membership_roles);
     Principal {
         user_id: auth.user.id.as_str().into(),
         email: auth.user.email.clone(),
         name: auth.user.display_name(),
         organization_id,
         organization_name,
-        role: if in_organization { claims.role.or(membership_role) } else { None },
+        other_roles: match in_organization {
+            true => other_roles(role.as_deref(), all_roles.iter().map(String::as_str)),
+            false => Vec::new(),
+        },
+        role,
         permissions: if in_organization { claims.permissions.unwrap_or_default() } else { Vec::new() },
         workos_session_id: claims.sid,
     }

@@ -111,3 +111,21 @@ fn a_scoped_sign_in_whose_name_cannot_be_read_still_signs_in() {
     w.finish(&state, Some(&cookie)).unwrap();
     assert_eq!(count(&w, "/organizations/org_acme"), 2 * asked);
 }
+
+#[test]
+fn every_role_of_several_is_kept_from_the_token_else_from_the_membership() {
+    // The token names them (`roles`): the primary one apart, the others in order.
+    let mut scenario = scoped_to_acme(true);
+    scenario.scoped_exchange.as_mut().unwrap()["roles"] = json!(["imager", "admin"]);
+    let w = world(scenario, None);
+    let (state, cookie) = w.begin(None);
+    let p = w.finish(&state, Some(&cookie)).unwrap().session.principal;
+    assert_eq!((p.role.as_deref(), p.other_roles), (Some("admin"), vec!["imager".to_string()]));
+    // A token without them: the membership's `roles`, read from WorkOS.
+    let mut m = membership(ACME, "active", "admin");
+    m["roles"] = json!([{"slug": "admin"}, {"slug": "imager"}]);
+    let w = world(Scenario { memberships: vec![m], ..Default::default() }, None);
+    let (state, cookie) = w.begin(None);
+    let p = w.finish(&state, Some(&cookie)).unwrap().session.principal;
+    assert_eq!(p.roles().collect::<Vec<_>>(), ["admin", "imager"]);
+}

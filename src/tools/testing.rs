@@ -12,6 +12,7 @@ pub fn alice() -> Principal {
         organization_id: Some("org_acme".into()),
         organization_name: Some("Acme".into()),
         role: Some("admin".into()),
+        other_roles: Vec::new(),
         permissions: vec!["image_generation".into(), "widgets:manage".into()],
         workos_session_id: Some("session_1".into()),
     }
@@ -25,6 +26,7 @@ pub fn bob() -> Principal {
         organization_id: Some("org_acme".into()),
         organization_name: None,
         role: Some("member".into()),
+        other_roles: Vec::new(),
         permissions: Vec::new(),
         workos_session_id: None,
     }

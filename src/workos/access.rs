@@ -12,6 +12,9 @@ pub struct OrgAccess {
     pub organization_name: Option<String>,
     /// The membership's primary role (its `role`).
     pub role: Option<String>,
+    /// Its other roles, when it has several (see [`crate::principal::Principal::other_roles`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_roles: Vec<String>,
     /// Union of the permissions of all the member's roles, in first-seen order.
     pub permissions: Vec<String>,
     /// From the membership's `user` object, when WorkOS includes it.
@@ -48,6 +51,7 @@ pub async fn fetch<H: HttpClient>(
     Ok(Some(OrgAccess {
         organization_name,
         role: m.primary_role().map(str::to_string),
+        other_roles: crate::principal::other_roles(m.primary_role(), slugs.iter().copied()),
         permissions,
         email: user.as_ref().map(|u| u.email.clone()),
         name: user.as_ref().map(|u| u.display_name()),
