@@ -14,12 +14,6 @@ use crate::store::Store;
 use futures_util::future::join;
 use subtle::ConstantTimeEq;
 
-/// WorkOS refused the refresh token itself (expired, revoked, reused): the WorkOS session is over.
-fn session_ended(e: &crate::workos::WorkosError) -> bool {
-    use crate::workos::WorkosError::*;
-    matches!(e, OAuth { status: 400..=499, .. } | Api { status: 400..=499, .. })
-}
-
 /// What the route should answer.
 #[derive(Debug)]
 pub enum Next {
@@ -299,7 +293,7 @@ async fn refresh_then_issue<S: Store, H: HttpClient>(
     let (refreshed, prefetched) = signin::refresh_with_memberships(ctx, workos_token.as_str(), user, org).await;
     let auth = match refreshed {
         Ok(a) => a,
-        Err(e) if session_ended(&e) => {
+        Err(e) if e.refused_refresh() => {
             // A submission sent twice (a double click) reaches here second: the first spent the
             // session's token. It goes through WorkOS for a fresh chain, like a later
             // authorization, and ends with its own code.

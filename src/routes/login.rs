@@ -19,20 +19,28 @@ fn client_info(req: &Request) -> ClientInfo {
 
 /// `GET /login`: the sign-in page (no state is created until the button is pressed).
 /// With `external_auth_id` (AuthKit's "bring your own login") a signed-in browser completes the
-/// AuthKit request at once; otherwise the id rides along through the sign-in.
+/// AuthKit request at once (once WorkOS confirms an older session still stands; one that has
+/// ended is signed out here too); otherwise the id rides along through the sign-in.
 pub async fn login_page(req: &Request, app: &App) -> Answer {
     let q = query(req)?;
     let return_to = safe_return_path(q.get("return_to").map(String::as_str));
     let login_hint = q.get("login_hint").map(String::as_str).unwrap_or("");
     let external_auth_id = q.get("external_auth_id").map(String::as_str).unwrap_or("");
+    let mut ended = false;
     if !external_auth_id.is_empty() {
-        if let Some((_, session)) = signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await? {
-            let location =
-                signin::complete_bridge_for_session(&app.ctx(), &session.principal, external_auth_id).await?;
-            return Ok(web::redirect(&location, &[])?);
+        if let Some((id, session)) = signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await? {
+            match signin::complete_bridge_for_session(&app.ctx(), &id, &session, external_auth_id).await? {
+                Some(location) => return Ok(web::redirect(&location, &[])?),
+                // Its WorkOS session has ended: this browser signs in again.
+                None => ended = true,
+            }
         }
     }
-    Ok(web::html(200, render(&LoginPage { return_to: &return_to, login_hint, external_auth_id }))?)
+    let page = web::html(200, render(&LoginPage { return_to: &return_to, login_hint, external_auth_id }))?;
+    if ended {
+        page.headers().append("Set-Cookie", &clear_cookie(SESSION_COOKIE))?;
+    }
+    Ok(page)
 }
 
 /// `POST /login`: create the one-time state and send the browser to WorkOS. Only a same-origin

@@ -2,11 +2,11 @@
 //! or, for a person in several organizations, at the organization picker (`organization.rs`).
 use super::finish::{finish, Completed, Resume};
 use super::organization::{self, Picker};
+use super::session::{confirm_with_workos, Session};
 use super::{ClientInfo, SigninError, SIGNIN_COOKIE, STATE_TTL};
 use crate::b64::URL_SAFE_NO_PAD;
 use crate::context::Ctx;
 use crate::outbound::HttpClient;
-use crate::principal::Principal;
 use crate::return_path::safe_return_path;
 use crate::store::{keys, Store};
 use crate::workos::urls::authorization_url;
@@ -187,17 +187,32 @@ async fn read_state<S: Store, H: HttpClient>(
     Ok((record, used_key))
 }
 
-/// `/login?external_auth_id=…` in a browser that is already signed in: complete at once.
+/// How long after a sign-in its session stands on WorkOS's word at the sign-in (the same minute a
+/// Worker-mode consent hands a sign-in's standing to its grant without asking WorkOS again).
+pub const VOUCHED_SECS: u64 = 60;
+
+/// `/login?external_auth_id=…` in a browser that is already signed in: complete at once, as
+/// the person the session names. A session older than [`VOUCHED_SECS`] first has WorkOS
+/// confirm that its WorkOS session still stands ([`confirm_with_workos`], one call in place of
+/// reading the user): `None` when it has ended, and the browser must sign in again.
 pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
-    principal: &Principal,
+    session_id: &str,
+    session: &Session,
     external_auth_id: &str,
-) -> Result<String, SigninError> {
+) -> Result<Option<String>, SigninError> {
     if !super::bridge::valid_external_auth_id(external_auth_id) {
         return Err(SigninError::Bridge(
             "The sign-in request from AuthKit is malformed. Start again from your application.".into(),
         ));
     }
-    let user = ctx.workos().get_user(principal.user_id.as_str()).await.map_err(SigninError::Workos)?;
-    super::bridge::complete(ctx, external_auth_id, &user).await
+    let user = match ctx.now.saturating_sub(session.created_at) <= VOUCHED_SECS {
+        // Signed in moments ago: WorkOS has just vouched for the session.
+        true => ctx.workos().get_user(session.principal.user_id.as_str()).await.map_err(SigninError::Workos)?,
+        false => match confirm_with_workos(ctx, session_id, session).await? {
+            Some(user) => user,
+            None => return Ok(None),
+        },
+    };
+    super::bridge::complete(ctx, external_auth_id, &user).await.map(Some)
 }

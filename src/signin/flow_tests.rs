@@ -254,13 +254,51 @@ fn authkit_completion_errors_get_readable_pages() {
     }
 }
 
+/// A signed-in browser's bridge request `secs` after its sign-in: where it is sent, if anywhere.
+fn bridge_later<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>>(
+    w: &World<F>,
+    done: &Completed,
+    secs: u64,
+    external_auth_id: &str,
+) -> Result<Option<String>, SigninError> {
+    let ctx = Ctx { now: NOW + secs, ..w.ctx() };
+    block_on(complete_bridge_for_session(&ctx, &done.session_id, &done.session, external_auth_id))
+}
+
+/// A sign-in WorkOS scoped to Acme (no organization switch: the session keeps WorkOS's first
+/// refresh token, `rt-1`).
+fn scoped(session_ended: bool) -> Scenario {
+    let claims = json!({"org_id": ACME, "role": "admin", "permissions": ["image_generation"]});
+    Scenario { scoped_exchange: Some(claims), session_ended, ..Default::default() }
+}
+
 #[test]
 fn a_signed_in_browser_completes_the_bridge_at_once() {
-    let w = world(Scenario::default(), None);
+    let w = world(scoped(false), None);
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
-    let location = block_on(complete_bridge_for_session(&w.ctx(), &done.session.principal, "ext_auth_01TEST")).unwrap();
+    let location = bridge_later(&w, &done, 5, "ext_auth_01TEST").unwrap().unwrap();
     assert!(location.starts_with("https://acme.authkit.app/"));
-    let bad = block_on(complete_bridge_for_session(&w.ctx(), &done.session.principal, "bad id")).unwrap_err();
-    assert!(matches!(bad, SigninError::Bridge(_)));
+    assert!(matches!(bridge_later(&w, &done, 5, "bad id").unwrap_err(), SigninError::Bridge(_)));
+    // Later, WorkOS confirms the session still stands (a refresh) and the rotated token is kept.
+    let asked = w.http.paths().len();
+    let location = bridge_later(&w, &done, 600, "ext_auth_01TEST").unwrap().unwrap();
+    assert!(location.starts_with("https://acme.authkit.app/"));
+    // (Alice has no external id yet: it is set, a PUT, before the completion; no GET of the user.)
+    let users = "/user_management/users/user_alice";
+    assert_eq!(w.http.paths()[asked..], ["/user_management/authenticate", users, "/authkit/oauth2/complete"]);
+    let raw = w.store.map.borrow()[&crate::store::keys::session(&done.session_id)].0.clone();
+    let kept: Session = serde_json::from_str(&raw).unwrap();
+    assert_eq!(workos_refresh_token(&w.ctx(), &kept).as_deref(), Some("rt-2"), "still signed in, with the new token");
+}
+
+#[test]
+fn a_bridge_request_after_the_workos_session_ended_completes_nothing_and_signs_out() {
+    let w = world(scoped(true), None);
+    let (state, cookie) = w.begin(None);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(w.sessions().len(), 1);
+    assert_eq!(bridge_later(&w, &done, 600, "ext_auth_01TEST").unwrap(), None, "the browser signs in again");
+    assert!(!w.http.paths().iter().any(|p| p == "/authkit/oauth2/complete"), "nothing completed");
+    assert!(w.sessions().is_empty(), "the ended session is gone here too");
 }

@@ -180,7 +180,9 @@ fn a_bridge_sign_in_through_the_picker_completes_at_authkit() {
     .unwrap();
     assert_eq!(done.location, "https://acme.authkit.app/oauth2/continue?state=abc");
     assert_eq!(done.session.principal.organization_id.as_deref(), Some(GLOBEX));
-    assert!(block_on(complete_bridge_for_session(&w.ctx(), &done.session.principal, "ext_auth_01TEST2")).is_ok());
+    assert!(
+        block_on(complete_bridge_for_session(&w.ctx(), &done.session_id, &done.session, "ext_auth_01TEST2")).is_ok()
+    );
 }
 
 #[test]

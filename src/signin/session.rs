@@ -194,10 +194,45 @@ pub async fn spend_workos_refresh_token<S: Store, H: HttpClient>(
     session_id: &str,
     session: &Session,
 ) -> Result<(), SigninError> {
-    let spent = Session { refresh_token_sealed: String::new(), ..session.clone() };
-    let json = serde_json::to_string(&spent).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
+    rewrite(ctx, session_id, &Session { refresh_token_sealed: String::new(), ..session.clone() }).await
+}
+
+/// The session record written again (its other fields as they were), for the rest of its life.
+async fn rewrite<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    session_id: &str,
+    session: &Session,
+) -> Result<(), SigninError> {
+    let json = serde_json::to_string(session).map_err(|e| SigninError::Storage(StoreError(e.to_string())))?;
     let ttl = session.expires_at.saturating_sub(ctx.now).max(crate::store::KV_MIN_TTL);
     ctx.store.put(&keys::session(session_id), &json, ttl).await.map_err(SigninError::Storage)
+}
+
+/// Whether the session's WorkOS session still stands, asked of WorkOS by refreshing the
+/// session's token (the rotated one is kept in the record): the user WorkOS names, or `None`
+/// when it has ended (signed out elsewhere, revoked by an admin; the record is deleted, so this
+/// browser is signed out here too) or cannot be asked (the token was handed over to an OAuth
+/// grant): the browser signs in again, silently while WorkOS's session stands.
+pub async fn confirm_with_workos<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    session_id: &str,
+    session: &Session,
+) -> Result<Option<crate::workos::User>, SigninError> {
+    let Some(token) = workos_refresh_token(ctx, session) else { return Ok(None) };
+    let org = session.principal.organization_id.as_deref();
+    let auth = match ctx.workos().authenticate_with_refresh_token(&token, org).await {
+        Ok(auth) if auth.user.id == session.principal.user_id.as_str() => auth,
+        Err(e) if !e.refused_refresh() => return Err(SigninError::Workos(e)),
+        // Refused, or (never expected) another user's session.
+        _ => {
+            ctx.store.delete(&keys::session(session_id)).await.map_err(SigninError::Storage)?;
+            return Ok(None);
+        }
+    };
+    let sealed =
+        ctx.config.seal_keys.seal(REFRESH_TOKEN_AAD, auth.refresh_token.as_str().as_bytes(), session.expires_at);
+    rewrite(ctx, session_id, &Session { refresh_token_sealed: sealed, ..session.clone() }).await?;
+    Ok(Some(auth.user))
 }
 
 /// True when the stored session's WorkOS refresh token has been handed over meanwhile (by a

@@ -51,6 +51,8 @@ pub(super) struct Scenario {
     /// The code exchange is scoped to an organization: these claims (`org_id`, `role`, …) join
     /// the token and its `org_id` is the answer's `organization_id`.
     pub(super) scoped_exchange: Option<Value>,
+    /// Alice's WorkOS session has ended (signed out elsewhere, revoked): refreshes are refused.
+    pub(super) session_ended: bool,
 }
 
 impl Default for Scenario {
@@ -65,6 +67,7 @@ impl Default for Scenario {
             completion: (200, json!({"redirect_uri": "https://acme.authkit.app/oauth2/continue?state=abc"})),
             external_id: None,
             scoped_exchange: None,
+            session_ended: false,
         }
     }
 }
@@ -144,6 +147,9 @@ fn workos(s: Scenario) -> impl Fn(&HttpRequest) -> Result<HttpResponse, Transpor
                     json!({"user":user,"organization_id":scoped["org_id"],"access_token":at,"refresh_token":"rt-1"}),
                 ))
             }
+            "/user_management/authenticate" if body["grant_type"] == "refresh_token" && s.session_ended => Ok(
+                json_response(400, json!({"error":"invalid_grant","error_description":"Session has already ended."})),
+            ),
             "/user_management/authenticate" if body["grant_type"] == "refresh_token" => {
                 assert_eq!(body["refresh_token"], "rt-1");
                 let org = body["organization_id"].as_str().unwrap().to_string();

@@ -107,6 +107,12 @@ impl WorkosError {
         matches!(self, WorkosError::Unreachable { .. } | WorkosError::RateLimited { .. } | WorkosError::Server { .. })
     }
 
+    /// WorkOS refused a refresh token outright (4xx, not a rate limit): its session has ended
+    /// (signed out, revoked) or the token was used already.
+    pub fn refused_refresh(&self) -> bool {
+        matches!(self, WorkosError::OAuth { status: 400..=499, .. } | WorkosError::Api { status: 400..=499, .. })
+    }
+
     /// Seconds the caller should wait, when known.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
