@@ -188,6 +188,11 @@ impl MemoryStore {
         *self.refused_puts.borrow_mut() = Some((prefix.to_string(), error.to_string()));
     }
 
+    /// Writes work again (after [`Self::refuse_puts`]).
+    pub fn accept_puts(&self) {
+        self.refused_puts.borrow_mut().take();
+    }
+
     pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
         let mut v: Vec<String> = self.map.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect();
         v.sort();

@@ -366,14 +366,20 @@ pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<O
 
 /// Write the grant. Its entry in its user's index (the account page and WorkOS's events find
 /// grants by it) is written first when the grant would outlive it, to last [`INDEX_SLACK`]
-/// longer than the grant: the record notes that only once the entry is written, so a failed
-/// save leaves a record whose next save writes the entry again.
+/// longer than the grant: the record notes that only once the entry is written, so the next
+/// save writes an entry that could not be written again. While the entry written before still
+/// lives, such a failure does not stop the record: the caller's change (a refresh that WorkOS
+/// has already answered with a new token of its own) is kept. Without a live entry, nothing is
+/// written.
 pub async fn save<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
     if grant.expires_at > grant.indexed_until {
         let until = grant.expires_at + INDEX_SLACK;
         let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
-        store.put(&index, grant.client_id.as_str(), until.saturating_sub(now)).await?;
-        grant.indexed_until = until;
+        match store.put(&index, grant.client_id.as_str(), until.saturating_sub(now)).await {
+            Ok(()) => grant.indexed_until = until,
+            Err(_) if grant.indexed_until > now => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
     Ok(store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)).await?)

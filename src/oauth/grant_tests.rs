@@ -47,8 +47,9 @@ fn rotation_keeps_one_previous_and_retires_the_rest() {
 }
 
 /// A grant that would outlive its index entry writes the entry first, and notes it only once it
-/// is written: a save whose entry could not be written writes no record, and the next save
-/// writes the entry. A grant written before the entry's expiry was kept writes it too.
+/// is written: a save whose entry could not be written writes the record only while the entry
+/// written before still lives, and the next save writes the entry. A grant written before the
+/// entry's expiry was kept writes it too.
 #[test]
 fn a_save_writes_the_index_entry_first_when_the_grant_would_outlive_it() {
     use futures_executor::block_on;
@@ -75,8 +76,16 @@ fn a_save_writes_the_index_entry_first_when_the_grant_would_outlive_it() {
     g.expires_at = 5000 + INDEX_SLACK;
     block_on(save(&store, &mut g, now + 10)).unwrap();
     assert!(!store.map.borrow().contains_key(&index), "the entry is not written again");
-    // Past it: the entry again, a slack ahead.
+    // Past it, with the index down: the record is written (the entry of the last save still
+    // lives) and still notes the old entry, so the next save writes it.
     g.expires_at += 1;
+    store.refuse_puts(keys::USER_GRANTS_PREFIX, "index down");
     block_on(save(&store, &mut g, now + 20)).unwrap();
-    assert_eq!(store.map.borrow()[&index].1, 5000 + 2 * INDEX_SLACK + 1 - (now + 20));
+    let kept: Grant = serde_json::from_str(&store.map.borrow()[&record].0).unwrap();
+    assert_eq!((kept.expires_at, kept.indexed_until), (5000 + INDEX_SLACK + 1, 5000 + INDEX_SLACK));
+    assert!(!store.map.borrow().contains_key(&index));
+    // The index back: the entry again, a slack ahead.
+    store.accept_puts();
+    block_on(save(&store, &mut g, now + 30)).unwrap();
+    assert_eq!(store.map.borrow()[&index].1, 5000 + 2 * INDEX_SLACK + 1 - (now + 30));
 }
