@@ -15,7 +15,7 @@ fn bearer_checks_read_kv_at_most_once_a_minute_per_grant() {
     // Revocation is seen once the cached answer is a minute old.
     let form = Form::parse(
         Some("application/x-www-form-urlencoded"),
-        format!("token={}&client_id={c}", t.refresh_token.as_str()).as_bytes(),
+        format!("token={}&client_id={c}", t.refresh()).as_bytes(),
     )
     .unwrap();
     let ctx = w.ctx();
@@ -31,7 +31,7 @@ fn bad_bearer_tokens_are_refused() {
     let w = world();
     let (_, t) = w.connected();
     assert_eq!(w.bearer("mcp_at_garbage", "/mcp").unwrap_err(), BearerError::Invalid);
-    assert_eq!(w.bearer(t.refresh_token.as_str(), "/mcp").unwrap_err(), BearerError::Invalid);
+    assert_eq!(w.bearer(t.refresh(), "/mcp").unwrap_err(), BearerError::Invalid);
     let auth = |h: Option<&str>| {
         block_on(access::authenticate(&w.config.seal_keys, ORIGIN, &w.store, &w.checks, h, "/mcp", w.now.get()))
     };
@@ -83,7 +83,7 @@ fn a_client_cannot_revoke_another_clients_tokens() {
     let (c, t) = w.connected();
     let other = w.public_client();
     let ctx = w.ctx();
-    for token in [t.refresh_token.as_str(), t.access_token.as_str()] {
+    for token in [t.refresh(), t.access_token.as_str()] {
         let form = Form::parse(
             Some("application/x-www-form-urlencoded"),
             format!("token={token}&client_id={other}").as_bytes(),
@@ -92,7 +92,7 @@ fn a_client_cannot_revoke_another_clients_tokens() {
         let client = block_on(client_auth::authenticate_client(&ctx, &form, None)).unwrap();
         assert_eq!(block_on(token::revoke(&ctx, &client, &form)).unwrap(), None);
     }
-    assert!(w.refresh(&c, t.refresh_token.as_str()).is_ok());
+    assert!(w.refresh(&c, t.refresh()).is_ok());
 }
 
 #[test]
@@ -127,11 +127,11 @@ fn each_endpoint_is_routed_by_the_field_it_acts_on() {
     let mixed = format!(
         "token={}&grant_type=refresh_token&refresh_token={}&client_id={c}",
         b.access_token.as_str(),
-        a.refresh_token.as_str()
+        a.refresh()
     );
     assert_eq!(route("/revoke", mixed.clone()), Some(grant_of(&b)));
     assert_eq!(route("/token", mixed), Some(grant_of(&a)), "/token acts on the refresh token");
-    let only_token = format!("token={}&client_id={c}", a.refresh_token.as_str());
+    let only_token = format!("token={}&client_id={c}", a.refresh());
     assert_eq!(route("/revoke", only_token.clone()), Some(grant_of(&a)));
     assert_eq!(route("/token", only_token), None, "no grant_type: answered without a grant");
 }
@@ -166,7 +166,7 @@ fn a_token_from_before_standing_times_were_kept_is_refused_once_its_user_has_a_m
     w.advance(access::GRANT_CHECK_SECS);
     assert_eq!(w.bearer(&legacy, "/mcp").unwrap_err(), BearerError::Changed);
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed, "older than the mark");
-    let fresh = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    let fresh = w.refresh(&c, t.refresh()).unwrap();
     assert!(w.bearer(fresh.access_token.as_str(), "/mcp").is_ok());
 }
 

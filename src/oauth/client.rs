@@ -61,11 +61,19 @@ pub struct ClientAuth {
     pub method: AuthMethod,
     /// hex(SHA-256(secret)) — never the secret itself.
     pub secret_hash: Option<TokenHash>,
+    /// The client did not register the `refresh_token` grant: its code's tokens come without a
+    /// refresh token (absent, so false, in grants kept before this was).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_refresh: bool,
 }
 
 impl ClientAuth {
     pub fn of(client: &ClientRecord) -> ClientAuth {
-        ClientAuth { method: client.token_endpoint_auth_method, secret_hash: client.client_secret_hash.clone() }
+        ClientAuth {
+            method: client.token_endpoint_auth_method,
+            secret_hash: client.client_secret_hash.clone(),
+            no_refresh: !client.can_refresh(),
+        }
     }
 
     /// Constant-time comparison of hex(SHA-256(presented)) with the stored hash; false when the
@@ -76,6 +84,12 @@ impl ClientAuth {
 }
 
 impl ClientRecord {
+    /// Whether the client registered the `refresh_token` grant (RFC 7591 §2: without
+    /// `grant_types`, only `authorization_code`).
+    pub fn can_refresh(&self) -> bool {
+        self.grant_types.iter().any(|g| g == "refresh_token")
+    }
+
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == AuthMethod::None
     }

@@ -27,7 +27,7 @@ fn each_authorized_client_is_listed_with_what_its_tokens_carry_now() {
     // A refresh is a use, and carries the role WorkOS reports now.
     w.advance(120);
     *w.up.role.borrow_mut() = "member".into();
-    w.refresh(&c2, t2.refresh_token.as_str()).unwrap();
+    w.refresh(&c2, t2.refresh()).unwrap();
     let listed = apps(&w, ALICE);
     assert_eq!(listed[0].last_used_at, T0 + 180);
     assert!(listed[0].permissions.is_empty(), "{:?}", listed[0].permissions);
@@ -60,11 +60,11 @@ fn revoking_ends_the_grant_and_everything_issued_from_it_and_only_for_its_owner(
     let listed = apps(&w, ALICE);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].grant_id, grant_of(&t2));
-    assert_eq!(w.refresh(&c1, t1.refresh_token.as_str()).unwrap_err().code, ErrorCode::InvalidGrant);
+    assert_eq!(w.refresh(&c1, t1.refresh()).unwrap_err().code, ErrorCode::InvalidGrant);
     w.advance(61); // the bearer check's per-isolate window
     assert_eq!(w.bearer(t1.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
     assert!(w.bearer(t2.access_token.as_str(), "/mcp").is_ok(), "the other app keeps working");
-    assert!(w.refresh(&c2, t2.refresh_token.as_str()).is_ok());
+    assert!(w.refresh(&c2, t2.refresh()).is_ok());
     assert!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).len() == 1, "its index entry went too");
 }
 
@@ -117,11 +117,11 @@ fn a_grant_writes_its_index_entry_at_the_approval_then_about_once_a_week() {
     // A mark on the entry shows whether a refresh writes it.
     w.store.map.borrow_mut().get_mut(&index).unwrap().1 = 1;
     w.advance(6 * 24 * 3600);
-    let t = w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    let t = w.refresh(&client, t.refresh()).unwrap();
     assert_eq!(entry_ttl(), Some(1), "a refresh within the entry's lifetime leaves it");
 
     w.advance(2 * 24 * 3600);
-    w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    w.refresh(&client, t.refresh()).unwrap();
     assert_eq!(entry_ttl(), Some(REFRESH_TTL + INDEX_SLACK), "the grant would have outlived it");
     assert_eq!(apps(&w, ALICE).len(), 1);
 }
@@ -138,10 +138,10 @@ fn a_client_that_keeps_refreshing_keeps_its_registration() {
     // A refresh every 20 days, past the 90 after which an unused registration is gone: each
     // renews it, as an authorization does.
     const DAY: u64 = 24 * 3600;
-    let mut refresh_token = t.refresh_token.as_str().to_string();
+    let mut refresh_token = t.refresh().to_string();
     for step in 1..=5 {
         w.advance(20 * DAY);
-        refresh_token = w.refresh(&c, &refresh_token).unwrap().refresh_token.as_str().to_string();
+        refresh_token = w.refresh(&c, &refresh_token).unwrap().refresh().to_string();
         assert_eq!(renewed_at(), T0 + step * 20 * DAY, "renewed by refresh {step}");
         assert_eq!(w.store.map.borrow()[&keys::oauth_client(&c)].1, super::super::registry::CLIENT_TTL);
     }

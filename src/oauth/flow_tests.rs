@@ -379,7 +379,7 @@ impl World {
 
 /// The grant that issued `t`.
 fn grant_of(t: &TokenResponse) -> crate::ids::GrantId {
-    super::types::RefreshToken::parse(t.refresh_token.as_str()).unwrap()
+    super::types::RefreshToken::parse(t.refresh()).unwrap()
 }
 
 fn validate(w: &World, p: &AuthorizeParams) -> Checked {

@@ -26,7 +26,7 @@ fn a_session_signed_in_moments_ago_hands_its_standing_and_workos_token_to_the_gr
     let tokens = w.exchange(&client, &code).unwrap();
     // The grant refreshes with the session's own WorkOS refresh token.
     let before = w.http.requests.borrow().len();
-    w.refresh(&client, tokens.refresh_token.as_str()).unwrap();
+    w.refresh(&client, tokens.refresh()).unwrap();
     let sent = String::from_utf8(w.http.requests.borrow()[before].body.clone().unwrap()).unwrap();
     assert!(sent.contains("wrt-session-"), "{sent}");
     // The session's token is spent: this browser's next authorization goes through WorkOS.
@@ -53,7 +53,7 @@ fn the_sign_in_an_authorization_started_hands_its_token_to_that_grant_alone_and_
     assert_eq!(w.http.paths()[before.1..], [] as [String; 0], "no WorkOS call: the sign-in just verified all of it");
     let tokens = w.exchange(&client, &code).unwrap();
     let sent = w.http.requests.borrow().len();
-    w.refresh(&client, tokens.refresh_token.as_str()).unwrap();
+    w.refresh(&client, tokens.refresh()).unwrap();
     let body = String::from_utf8(w.http.requests.borrow()[sent].body.clone().unwrap()).unwrap();
     assert!(body.contains("wrt-session-"), "the grant refreshes with the session's token: {body}");
     // The form sent again: its grant is made, so this submission gets its own sign-in, and no

@@ -27,8 +27,18 @@ pub struct TokenResponse {
     pub access_token: Secret<String>,
     pub token_type: &'static str,
     pub expires_in: u64,
-    pub refresh_token: Secret<String>,
+    /// None for a client that did not register the `refresh_token` grant (it could not use it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret<String>>,
     pub scope: String,
+}
+
+#[cfg(test)]
+impl TokenResponse {
+    /// The refresh token, which the tests' clients registered for.
+    pub fn refresh(&self) -> &str {
+        self.refresh_token.as_ref().map(Secret::as_str).expect("a refresh token")
+    }
 }
 
 fn scope_of(principal: &Principal) -> String {
@@ -71,12 +81,16 @@ async fn exchange_code<S: Store, H: HttpClient>(
         .as_ref()
         .ok()
         .and_then(|(g, _)| g.client_auth().filter(|_| g.client_id.as_str() == credentials.client_id));
-    let client_id = match kept {
+    let (client_id, refreshes) = match kept {
         Some(auth) => {
             credentials.check(auth)?;
-            ClientId::new(credentials.client_id)
+            (ClientId::new(credentials.client_id), !auth.no_refresh)
         }
-        None => credentials.authenticate(ctx).await?.client_id,
+        None => {
+            let client = credentials.authenticate(ctx).await?;
+            let refreshes = client.can_refresh();
+            (client.client_id, refreshes)
+        }
     };
     let (mut g, code) = found?;
     let hash = TokenHash::of(code);
@@ -125,7 +139,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
     g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     grant::save(ctx.store, &mut g, ctx.now).await?;
-    Ok(respond(ctx, &g, audience, &principal, standing_at_ms, refresh))
+    Ok(respond(ctx, &g, audience, &principal, standing_at_ms, Some(refresh).filter(|_| refreshes)))
 }
 
 /// A `resource` at /token may only repeat or narrow the grant's.
@@ -150,7 +164,7 @@ fn respond<S: Store, H: HttpClient>(
     audience: super::resource::Audience,
     principal: &Principal,
     standing_at_ms: u64,
-    refresh_token: RefreshToken,
+    refresh_token: Option<RefreshToken>,
 ) -> TokenResponse {
     let scope = scope_of(principal);
     let claims = AccessClaims {
@@ -168,7 +182,7 @@ fn respond<S: Store, H: HttpClient>(
         access_token: access::issue(&ctx.config.seal_keys, &claims).into(),
         token_type: "Bearer",
         expires_in: grant::ACCESS_TTL,
-        refresh_token: refresh_token.into_secret(),
+        refresh_token: refresh_token.map(RefreshToken::into_secret),
         scope,
     }
 }
@@ -187,7 +201,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
     form: &Form,
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
-    if !client.grant_types.iter().any(|g| g == "refresh_token") {
+    if !client.can_refresh() {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             "this client did not register the refresh_token grant",
@@ -251,7 +265,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
     let secrets = GrantSecrets { principal, workos_refresh_token, standing_at_ms: asked_ms };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
     grant::save(ctx.store, &mut g, ctx.now).await?;
-    Ok(respond(ctx, &g, audience, &secrets.principal, secrets.standing_at_ms, refresh))
+    Ok(respond(ctx, &g, audience, &secrets.principal, secrets.standing_at_ms, Some(refresh)))
 }
 
 /// Which grant a `/token` or `/revoke` request (`path`) is about, read from the field that

@@ -12,7 +12,7 @@ fn err(r: Result<TokenResponse, super::super::OAuthError>) -> ErrorCode {
 fn a_code_becomes_tokens_with_the_users_permissions_as_scope() {
     let w = world();
     let (_, t) = w.connected();
-    assert!(t.access_token.as_str().starts_with("mcp_at_") && t.refresh_token.as_str().starts_with("mcp_rt_"));
+    assert!(t.access_token.as_str().starts_with("mcp_at_") && t.refresh().starts_with("mcp_rt_"));
     assert_eq!(t.token_type, "Bearer");
     assert_eq!(t.expires_in, 3600);
     assert_eq!(t.scope, "mcp image_generation");
@@ -28,7 +28,7 @@ fn kv_holds_no_usable_secret() {
     // (The browser session record is not OAuth data; it keeps the principal by design.)
     let dump: String =
         w.store.map.borrow().iter().filter(|(k, _)| k.starts_with("oauth:")).map(|(_, (v, _))| v.clone()).collect();
-    for secret in [t.access_token.as_str(), t.refresh_token.as_str(), "wrt-1", "alice@example.com"] {
+    for secret in [t.access_token.as_str(), t.refresh(), "wrt-1", "alice@example.com"] {
         assert!(!dump.contains(secret), "{secret} in KV");
     }
 }
@@ -56,7 +56,7 @@ fn a_reused_code_revokes_the_grant_and_its_tokens() {
     let t = w.exchange(&c, &code).unwrap();
     w.advance(3);
     assert_eq!(err(w.exchange(&c, &code)), ErrorCode::InvalidGrant);
-    assert_eq!(err(w.refresh(&c, t.refresh_token.as_str())), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t.refresh())), ErrorCode::InvalidGrant);
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }
 
@@ -85,13 +85,13 @@ fn reusing_a_replaced_refresh_token_revokes_the_grant_and_everything_issued_from
     // T1 → T2 → T3, then T1 again: reuse. T3 and its access token die with the grant.
     let w = world();
     let (c, t1) = w.connected();
-    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&c, t1.refresh()).unwrap();
     assert_ne!(t2.refresh_token, t1.refresh_token);
-    let t3 = w.refresh(&c, t2.refresh_token.as_str()).unwrap();
-    let e = w.refresh(&c, t1.refresh_token.as_str()).unwrap_err();
+    let t3 = w.refresh(&c, t2.refresh()).unwrap();
+    let e = w.refresh(&c, t1.refresh()).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidGrant);
     assert!(e.description.contains("revoked"), "{}", e.description);
-    assert_eq!(err(w.refresh(&c, t3.refresh_token.as_str())), ErrorCode::InvalidGrant, "the newest token dies too");
+    assert_eq!(err(w.refresh(&c, t3.refresh())), ErrorCode::InvalidGrant, "the newest token dies too");
     assert_eq!(w.bearer(t3.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }
 
@@ -100,16 +100,12 @@ fn a_thief_replaying_the_old_token_cannot_keep_the_grant_alive() {
     // The client refreshed T1 → T2 and has not used T2 yet; a thief holding T1 uses it twice.
     let w = world();
     let (c, t1) = w.connected();
-    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&c, t1.refresh()).unwrap();
     w.advance(3);
-    let stolen = w.refresh(&c, t1.refresh_token.as_str()).expect("the one grace use (it looks like a lost response)");
-    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::InvalidGrant, "the second replay is reuse");
+    let stolen = w.refresh(&c, t1.refresh()).expect("the one grace use (it looks like a lost response)");
+    assert_eq!(err(w.refresh(&c, t1.refresh())), ErrorCode::InvalidGrant, "the second replay is reuse");
     for t in [&t2, &stolen] {
-        assert_eq!(
-            err(w.refresh(&c, t.refresh_token.as_str())),
-            ErrorCode::InvalidGrant,
-            "the grant is gone for everyone"
-        );
+        assert_eq!(err(w.refresh(&c, t.refresh())), ErrorCode::InvalidGrant, "the grant is gone for everyone");
     }
 }
 
@@ -117,25 +113,25 @@ fn a_thief_replaying_the_old_token_cannot_keep_the_grant_alive() {
 fn a_lost_refresh_response_is_survivable_once_within_the_grace() {
     let w = world();
     let (c, t1) = w.connected();
-    let lost = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
+    let lost = w.refresh(&c, t1.refresh()).unwrap();
     w.advance(30);
-    let t3 = w.refresh(&c, t1.refresh_token.as_str()).expect("rt1 works once more within 60 s while rt2 is unused");
+    let t3 = w.refresh(&c, t1.refresh()).expect("rt1 works once more within 60 s while rt2 is unused");
     assert_eq!(
-        err(w.refresh(&c, lost.refresh_token.as_str())),
+        err(w.refresh(&c, lost.refresh())),
         ErrorCode::InvalidGrant,
         "the token the lost response carried is retired"
     );
-    assert_eq!(err(w.refresh(&c, t3.refresh_token.as_str())), ErrorCode::InvalidGrant, "…and presenting it was reuse");
+    assert_eq!(err(w.refresh(&c, t3.refresh())), ErrorCode::InvalidGrant, "…and presenting it was reuse");
 }
 
 #[test]
 fn after_the_grace_the_replaced_token_is_reuse() {
     let w = world();
     let (c, t1) = w.connected();
-    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&c, t1.refresh()).unwrap();
     w.advance(61);
-    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::InvalidGrant);
-    assert_eq!(err(w.refresh(&c, t2.refresh_token.as_str())), ErrorCode::InvalidGrant, "grant revoked");
+    assert_eq!(err(w.refresh(&c, t1.refresh())), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t2.refresh())), ErrorCode::InvalidGrant, "grant revoked");
 }
 
 #[test]
@@ -147,7 +143,7 @@ fn concurrent_uses_of_one_refresh_token_have_one_winner_and_nothing_is_revoked()
     let outcomes: Vec<_> = (0..20)
         .map(|_| {
             w.token_arriving(
-                &[("grant_type", "refresh_token"), ("client_id", &c), ("refresh_token", t1.refresh_token.as_str())],
+                &[("grant_type", "refresh_token"), ("client_id", &c), ("refresh_token", t1.refresh())],
                 arrived,
             )
         })
@@ -162,10 +158,7 @@ fn concurrent_uses_of_one_refresh_token_have_one_winner_and_nothing_is_revoked()
             e.description
         );
     }
-    assert!(
-        w.refresh(&c, winners[0].refresh_token.as_str()).is_ok(),
-        "the winner's token still refreshes: nothing was revoked"
-    );
+    assert!(w.refresh(&c, winners[0].refresh()).is_ok(), "the winner's token still refreshes: nothing was revoked");
 }
 
 #[test]
@@ -208,7 +201,7 @@ fn concurrent_exchanges_of_one_code_have_one_winner_and_a_later_replay_revokes()
     w.advance(3);
     let late = w.exchange(&c, &code).unwrap_err();
     assert!(late.description.contains("revoked"), "{}", late.description);
-    assert_eq!(err(w.refresh(&c, t.refresh_token.as_str())), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t.refresh())), ErrorCode::InvalidGrant);
 }
 
 #[test]
@@ -216,7 +209,7 @@ fn refresh_reads_the_current_role_from_workos() {
     let w = world();
     let (c, t1) = w.connected();
     *w.up.role.borrow_mut() = "member".into();
-    let t2 = w.refresh(&c, t1.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&c, t1.refresh()).unwrap();
     assert_eq!(t2.scope, "mcp");
     assert!(w.bearer(t2.access_token.as_str(), "/mcp").unwrap().principal.permissions.is_empty());
 }
@@ -226,9 +219,9 @@ fn an_ended_workos_session_makes_refresh_fail_with_invalid_grant_and_changes_not
     let w = world();
     let (c, t1) = w.connected();
     w.up.ended.set(true);
-    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t1.refresh())), ErrorCode::InvalidGrant);
     w.up.ended.set(false);
-    assert!(w.refresh(&c, t1.refresh_token.as_str()).is_ok(), "the grant was not half-updated");
+    assert!(w.refresh(&c, t1.refresh()).is_ok(), "the grant was not half-updated");
 }
 
 #[test]
@@ -237,12 +230,12 @@ fn a_workos_glitch_during_refresh_is_temporarily_unavailable_and_changes_nothing
     let (c, t1) = w.connected();
     for status in [200, 429, 500, 502, 503] {
         w.up.glitch.set(Some(status));
-        let e = w.refresh(&c, t1.refresh_token.as_str()).expect_err("refused");
+        let e = w.refresh(&c, t1.refresh()).expect_err("refused");
         assert_eq!(e.code, ErrorCode::TemporarilyUnavailable, "WorkOS {status} (200: a body that is not JSON)");
         assert!(e.retry_after.is_some(), "with Retry-After");
     }
     w.up.glitch.set(None);
-    assert!(w.refresh(&c, t1.refresh_token.as_str()).is_ok(), "the same refresh token works once WorkOS is healthy");
+    assert!(w.refresh(&c, t1.refresh()).is_ok(), "the same refresh token works once WorkOS is healthy");
 }
 
 #[test]
@@ -252,13 +245,11 @@ fn a_failure_after_workos_rotated_its_refresh_token_keeps_the_new_one_so_the_gra
     // WorkOS answers the refresh (and spends its old refresh token), then rate-limits the
     // membership lookup that follows.
     w.up.memberships_limited.set(true);
-    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::TemporarilyUnavailable);
-    assert_eq!(err(w.refresh(&c, t1.refresh_token.as_str())), ErrorCode::TemporarilyUnavailable, "and again");
+    assert_eq!(err(w.refresh(&c, t1.refresh())), ErrorCode::TemporarilyUnavailable);
+    assert_eq!(err(w.refresh(&c, t1.refresh())), ErrorCode::TemporarilyUnavailable, "and again");
     w.up.memberships_limited.set(false);
-    let t2 = w
-        .refresh(&c, t1.refresh_token.as_str())
-        .expect("the grant still refreshes: it kept WorkOS's newest refresh token");
-    assert!(w.refresh(&c, t2.refresh_token.as_str()).is_ok());
+    let t2 = w.refresh(&c, t1.refresh()).expect("the grant still refreshes: it kept WorkOS's newest refresh token");
+    assert!(w.refresh(&c, t2.refresh()).is_ok());
 }
 
 #[test]
@@ -266,7 +257,7 @@ fn another_clients_refresh_token_is_refused() {
     let w = world();
     let (_, t) = w.connected();
     let other = w.public_client();
-    assert_eq!(err(w.refresh(&other, t.refresh_token.as_str())), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&other, t.refresh())), ErrorCode::InvalidGrant);
 }
 
 #[test]
@@ -282,7 +273,7 @@ fn tokens_work_only_at_their_resource() {
     let widen = [
         ("grant_type", "refresh_token"),
         ("client_id", c.as_str()),
-        ("refresh_token", t.refresh_token.as_str()),
+        ("refresh_token", t.refresh()),
         ("resource", ORIGIN),
     ];
     assert_eq!(err(w.token(&widen)), ErrorCode::InvalidTarget, "a refresh cannot widen the audience");
@@ -320,13 +311,16 @@ fn the_token_form_is_strict() {
 }
 
 #[test]
-fn a_client_that_did_not_register_refresh_cannot_refresh() {
+fn a_client_that_did_not_register_refresh_gets_no_refresh_token_and_cannot_refresh() {
     let w = world();
     let (c, _) = w.register(json!({"redirect_uris":[REDIRECT],"token_endpoint_auth_method":"none"}));
     let s = w.sign_in();
     let (code, _) = w.approve(&w.params(&c, &[]), &s);
     let t = w.exchange(&c, &code).unwrap();
-    assert_eq!(err(w.refresh(&c, t.refresh_token.as_str())), ErrorCode::UnauthorizedClient);
+    assert!(t.refresh_token.is_none(), "no token it could not use (RFC 6749 §5.1: optional)");
+    assert!(serde_json::to_value(&t).unwrap().get("refresh_token").is_none(), "left out of the answer");
+    assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
+    assert_eq!(err(w.refresh(&c, "mcp_rt_anything")), ErrorCode::UnauthorizedClient);
 }
 
 #[test]
@@ -334,7 +328,7 @@ fn a_refresh_asks_workos_for_the_refresh_and_the_memberships_together_and_nothin
     let w = world();
     let (c, t1) = w.connected();
     let before = w.http.paths().len();
-    w.refresh(&c, t1.refresh_token.as_str()).unwrap();
+    w.refresh(&c, t1.refresh()).unwrap();
     // The memberships are asked for while WorkOS refreshes (the grant knows user and
     // organization), and that answer is the one used: no second lookup.
     assert_eq!(

@@ -74,7 +74,7 @@ fn a_demotion_reaches_the_bearer_check_without_a_refresh_and_the_next_refresh_ca
     let claims = later_bearer(&w, t.access_token.as_str()).unwrap();
     assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("member"), 0));
     // The refresh reads the same from WorkOS; the grant's note is cleared.
-    let t2 = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&c, t.refresh()).unwrap();
     assert_eq!(t2.scope, "mcp");
     let g = block_on(grant::load(&w.store, &GrantId::new(got.changed[0].as_str()), w.now.get())).unwrap().unwrap();
     assert_eq!(g.access, None);
@@ -88,7 +88,7 @@ fn removal_from_the_organization_and_deleted_users_end_the_grants() {
     let got = deliver(&w, "event_2", "organization_membership.deleted", membership()).unwrap();
     assert_eq!(got.changed.len(), 1);
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Revoked);
-    assert_eq!(w.refresh(&c, t.refresh_token.as_str()).unwrap_err().code, ErrorCode::InvalidGrant);
+    assert_eq!(w.refresh(&c, t.refresh()).unwrap_err().code, ErrorCode::InvalidGrant);
 
     let w = world();
     let (_, t1) = w.connected();
@@ -138,7 +138,7 @@ fn a_second_role_losing_a_permission_reaches_its_holders_and_marks_their_tokens(
     // Alice is a member who also holds `imager` (image_generation): a refresh reads both roles.
     *w.up.role.borrow_mut() = "member".into();
     w.up.imager.set(true);
-    let t = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    let t = w.refresh(&c, t.refresh()).unwrap();
     let p = w.bearer(t.access_token.as_str(), "/mcp").unwrap().principal;
     assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 1));
     w.up.imager_without_images.set(true);
@@ -149,7 +149,7 @@ fn a_second_role_losing_a_permission_reaches_its_holders_and_marks_their_tokens(
     assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 0));
     // A token the event could not reach (its grant not listed yet) is refused by the mark of its
     // second role until a refresh reads WorkOS again.
-    let t = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    let t = w.refresh(&c, t.refresh()).unwrap();
     w.mark_changed(&crate::store::keys::role_changed("imager"));
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
 }
@@ -211,7 +211,7 @@ fn a_demotion_before_the_grant_exists_refuses_its_first_tokens_and_the_refresh_c
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed);
     // The client refreshes (WorkOS is read again), at once: the new token carries the demotion.
     let asked_ms = w.http.clock_ms.get();
-    let t2 = w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&client, t.refresh()).unwrap();
     let claims = w.bearer(t2.access_token.as_str(), "/mcp").unwrap();
     assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("member"), 0));
     // Dated when the refresh asked WorkOS, not when WorkOS answered (each call takes 5 ms here).
@@ -228,7 +228,7 @@ fn a_role_change_before_the_grant_exists_refuses_its_first_tokens_and_the_refres
         assert!(deliver(&w, "event_22", "role.updated", role_event).unwrap().changed.is_empty(), "no grant yet");
     });
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Changed);
-    let t2 = w.refresh(&client, t.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&client, t.refresh()).unwrap();
     let claims = w.bearer(t2.access_token.as_str(), "/mcp").unwrap();
     assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("admin"), 0));
 }
@@ -265,7 +265,7 @@ fn a_change_mark_refuses_only_tokens_older_than_it_that_the_event_did_not_reach(
     let left_ms = w.http.clock_ms.get();
     assert!(deliver(&w, "event_16", "organization_membership.deleted", globex).unwrap().changed.is_empty());
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
-    let t2 = w.refresh(&c, t.refresh_token.as_str()).unwrap();
+    let t2 = w.refresh(&c, t.refresh()).unwrap();
     assert!(w.bearer(t2.access_token.as_str(), "/mcp").is_ok());
     // Bob's tokens are not Alice's business.
     let mark = |user: &str| block_on(w.store.get(&crate::store::keys::access_changed(user))).unwrap();
