@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Worker locally with `wrangler dev` on http://127.0.0.1:8788.
 #   no .dev.vars                      → starts WorkOS's API emulator on http://127.0.0.1:4100, seeded
-#                                       with Acme / alice (admin) / bob (member), and points the Worker at it
+#                                       with Acme and Globex, alice, bob and carol (README), and points the Worker at it
 #   .dev.vars with real credentials   → the same Worker talks to real WorkOS (no emulator)
 #   .dev.vars pointing at :4100       → the emulator is started and .dev.vars is used
 # Ctrl-C stops both.

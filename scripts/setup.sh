@@ -43,8 +43,8 @@ fi
 
 if [ "${1:-}" = "--fuzz" ]; then
   if ! rustup toolchain list | grep -q '^nightly'; then
-    echo "setup: fuzzing needs the nightly toolchain (rustup toolchain install nightly)" >&2
-    exit 1
+    step "installing the nightly toolchain (libFuzzer's instrumentation needs it)"
+    rustup toolchain install nightly --profile minimal
   fi
   if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_FUZZ_VERSION" ]; then
     step "installing cargo-fuzz $CARGO_FUZZ_VERSION from crates.io"
