@@ -26,15 +26,16 @@ impl Background<'_> {
 
 /// Send `event` after the response, with one idempotency key that the client's retry reuses.
 pub fn send_later(background: Background<'_>, config: &Config, event: AuditEvent, now: u64) {
-    let base = config.api_base_url.clone();
-    let client_id = config.client_id.clone();
-    let api_key = config.api_key.clone();
-    background.wait_until(async move {
-        let http = FetchClient::workos();
-        let client = WorkosClient { http: &http, base_url: &base, client_id: &client_id, api_key: &api_key, now };
-        let key = crate::random::token(16);
-        if let Err(e) = client.create_audit_event(&event, &key).await {
-            worker::console_warn!("{}", event.failure_log_line(&e));
-        }
-    });
+    let (base, client_id, api_key) = (config.api_base_url.clone(), config.client_id.clone(), config.api_key.clone());
+    background.wait_until(async move { send(&base, &client_id, &api_key, &event, now).await });
+}
+
+/// Send `event` now (from work that already runs after the response); a failure is logged.
+pub async fn send(base_url: &str, client_id: &str, api_key: &str, event: &AuditEvent, now: u64) {
+    let http = FetchClient::workos();
+    let client = WorkosClient { http: &http, base_url, client_id, api_key, now };
+    let key = crate::random::token(16);
+    if let Err(e) = client.create_audit_event(event, &key).await {
+        worker::console_warn!("{}", event.failure_log_line(&e));
+    }
 }

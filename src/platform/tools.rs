@@ -80,32 +80,35 @@ impl ToolEnv for WorkerToolEnv<'_> {
             Some(headers) => seen_from(audit.caller.clone(), headers),
             None => audit.caller.clone(),
         };
-        caller.client_name = match &caller.client_id {
-            Some(id) => self.client_name(id).await,
-            None => None,
-        };
-        if let Some(e) = event(policy, principal, tool, used, &caller, self.now) {
-            audit::send_later(audit.background, self.config, e, self.now);
-        }
+        // The client's name (a KV read, perhaps a metadata document's fetch) is read after the
+        // answer too, with the event written and sent.
+        let (env, principal, now) = (self.env.clone(), principal.clone(), self.now);
+        audit.background.wait_until(async move {
+            let Ok(config) = crate::platform::config(&env) else { return };
+            if let Some(id) = &caller.client_id {
+                caller.client_name = client_name(&env, &config, id, now).await;
+            }
+            if let Some(e) = event(policy, &principal, tool, used, &caller, now) {
+                audit::send(&config.api_base_url, &config.client_id, &config.api_key, &e, now).await;
+            }
+        });
     }
 }
 
-impl WorkerToolEnv<'_> {
-    /// The registered (or metadata-document) name of an MCP client; none when it cannot be read.
-    async fn client_name(&self, client_id: &str) -> Option<String> {
-        let store = kv::KvStore::bound(self.env, Default::default()).ok()?;
-        let http = FetchClient::workos();
-        let (jwks, org_names, copies) = (isolate::workos_jwks(), isolate::org_names(), isolate::kv_copies());
-        let ctx = Ctx {
-            config: self.config,
-            store: &store,
-            http: &http,
-            jwks: &jwks,
-            org_names: &org_names,
-            copies: &copies,
-            now: self.now,
-            origin: "",
-        };
-        registry::find(&ctx, client_id).await.ok().flatten().map(|c| c.display_name().to_string())
-    }
+/// The registered (or metadata-document) name of an MCP client; none when it cannot be read.
+async fn client_name(env: &Env, config: &Config, client_id: &str, now: u64) -> Option<String> {
+    let store = kv::KvStore::bound(env, Default::default()).ok()?;
+    let http = FetchClient::workos();
+    let (jwks, org_names, copies) = (isolate::workos_jwks(), isolate::org_names(), isolate::kv_copies());
+    let ctx = Ctx {
+        config,
+        store: &store,
+        http: &http,
+        jwks: &jwks,
+        org_names: &org_names,
+        copies: &copies,
+        now,
+        origin: "",
+    };
+    registry::find(&ctx, client_id).await.ok().flatten().map(|c| c.display_name().to_string())
 }
