@@ -57,7 +57,12 @@ pub async fn handle<E: ToolEnv>(principal: &Principal, env: &E, message: Message
         return None;
     };
     // Looked up by key (a JSON pointer would unescape each step, on every request).
-    let progress_token = params.as_ref().and_then(|p| p.get("_meta")?.get("progressToken")).cloned();
+    // A progress token is a string or a number (MCP's `ProgressToken`); anything else asks for none.
+    let progress_token = params
+        .as_ref()
+        .and_then(|p| p.get("_meta")?.get("progressToken"))
+        .filter(|t| t.is_string() || t.is_number())
+        .cloned();
     let notices = Notices::new(progress_token.is_some(), Some(options.log_level));
     let mut log_level = None;
     let outcome = match method.as_str() {

@@ -297,6 +297,11 @@ fn progress_and_logs_come_before_the_response_with_the_callers_token() {
     assert_eq!(r.notifications[0]["params"]["progressToken"], 7);
     let r = call(json!({"name": "generateImage", "arguments": {"prompt": "x"}}), LogLevel::default());
     assert!(r.notifications.is_empty());
+    // A token that is neither a string nor a number asks for no progress either.
+    for token in [json!(null), json!({}), json!(true), json!(["t"])] {
+        let params = json!({"name": "generateImage", "arguments": {"prompt": "x"}, "_meta": {"progressToken": token}});
+        assert!(call(params, LogLevel::default()).notifications.is_empty(), "{token}");
+    }
     assert!(reply(&alice(), "tools/list", json!({}), false).notifications.is_empty());
 }
 
