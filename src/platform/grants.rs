@@ -61,7 +61,7 @@ pub enum StoreOp {
 pub fn warm(env: &Env, grant_id: &str, ctx: &worker::Context) {
     let op = StoreOp::Get { key: keys::oauth_grant(grant_id) };
     let (Ok(stub), Ok(req)) = (stub(env, grant_id), internal_post("/store", &op)) else { return };
-    ctx.wait_until(async move {
+    super::audit::Background::Request(ctx).wait_until(async move {
         let _ = stub.fetch_with_request(req).await;
     });
 }
