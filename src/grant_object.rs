@@ -105,7 +105,7 @@ impl DurableObject for GrantGuard {
                     resp.headers().set("Server-Timing", &timing)?;
                     Ok(resp)
                 } else {
-                    match token::revoke_request(&ctx, &form, authorization.as_deref()).await {
+                    match crate::oauth::revocation::revoke_request(&ctx, &form, authorization.as_deref()).await {
                         Ok(_) => web::json(200, &serde_json::json!({})),
                         Err(e) => web::oauth_error(&e),
                     }

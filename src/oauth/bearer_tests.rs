@@ -20,7 +20,7 @@ fn bearer_checks_read_kv_at_most_once_a_minute_per_grant() {
     .unwrap();
     let ctx = w.ctx();
     let client = block_on(client_auth::authenticate_client(&ctx, &form, None)).unwrap();
-    assert!(block_on(token::revoke(&ctx, &client, &form)).unwrap().is_some());
+    assert!(block_on(super::super::revocation::revoke(&ctx, &client, &form)).unwrap().is_some());
     assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "still cached");
     w.now.set(w.now.get() + access::GRANT_CHECK_SECS);
     assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
@@ -90,7 +90,7 @@ fn a_client_cannot_revoke_another_clients_tokens() {
         )
         .unwrap();
         let client = block_on(client_auth::authenticate_client(&ctx, &form, None)).unwrap();
-        assert_eq!(block_on(token::revoke(&ctx, &client, &form)).unwrap(), None);
+        assert_eq!(block_on(super::super::revocation::revoke(&ctx, &client, &form)).unwrap(), None);
     }
     assert!(w.refresh(&c, t.refresh()).is_ok());
 }

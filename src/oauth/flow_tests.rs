@@ -400,5 +400,7 @@ mod connected_tests;
 mod handover_tests;
 #[path = "token_tests.rs"]
 mod token_tests;
+#[path = "without_grant_tests.rs"]
+mod without_grant_tests;
 #[path = "workos_events_tests.rs"]
 mod workos_events_tests;

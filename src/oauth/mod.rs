@@ -16,6 +16,7 @@ pub mod pkce;
 pub mod redirect_uri;
 pub mod registry;
 pub mod resource;
+pub mod revocation;
 pub mod token;
 pub mod types;
 pub mod workos_events;

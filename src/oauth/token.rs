@@ -2,7 +2,7 @@
 //! `client_auth.rs`).
 use super::access::{self, AccessClaims};
 use super::client::ClientRecord;
-use super::client_auth::{authenticate_client, Credentials};
+use super::client_auth::Credentials;
 use super::form::Form;
 use super::grant::{self, Grant, GrantPhase, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
@@ -57,10 +57,32 @@ async fn grant_of_code<'f, S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     form: &'f Form,
 ) -> Result<(Grant, &'f str), OAuthError> {
-    let code = form.require("code")?;
-    let grant_id = AuthorizationCode::parse(code).ok_or_else(invalid_code)?;
+    let (grant_id, code) = code_of(form)?;
     let grant = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid_code)?;
     Ok((grant, code))
+}
+
+/// The code a `grant_type=authorization_code` request presents, and the grant it names.
+fn code_of(form: &Form) -> Result<(GrantId, &str), OAuthError> {
+    let code = form.require("code")?;
+    Ok((AuthorizationCode::parse(code).ok_or_else(invalid_code)?, code))
+}
+
+/// The refresh token a `grant_type=refresh_token` request presents, and the grant it names,
+/// once `client` may refresh at all.
+fn refresh_token_of<'f>(client: &ClientRecord, form: &'f Form) -> Result<(GrantId, &'f str), OAuthError> {
+    if !client.can_refresh() {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client did not register the refresh_token grant",
+        ));
+    }
+    let presented = form.require("refresh_token")?;
+    Ok((RefreshToken::parse(presented).ok_or_else(invalid_refresh_token)?, presented))
+}
+
+fn invalid_refresh_token() -> OAuthError {
+    OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
 }
 
 /// `grant_type=authorization_code`. `arrived_ms`: when the request reached the grant's object
@@ -201,15 +223,8 @@ pub async fn refresh<S: Store, H: HttpClient>(
     form: &Form,
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
-    if !client.can_refresh() {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "this client did not register the refresh_token grant",
-        ));
-    }
-    let presented = form.require("refresh_token")?;
-    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    let grant_id = RefreshToken::parse(presented).ok_or_else(invalid)?;
+    let (grant_id, presented) = refresh_token_of(client, form)?;
+    let invalid = invalid_refresh_token;
     let mut g = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid)?;
     if g.client_id != client.client_id {
         return Err(invalid());
@@ -293,15 +308,7 @@ pub async fn token_request<S: Store, H: HttpClient>(
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
     let credentials = Credentials::presented(form, authorization)?;
-    let grant_type = match form.get("grant_type").map(GrantType::parse) {
-        Some(Some(t)) => Ok(t),
-        Some(None) => Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            "only authorization_code and refresh_token are supported",
-        )),
-        None => Err(OAuthError::invalid_request("grant_type is required")),
-    };
-    match grant_type {
+    match grant_type_of(form) {
         Ok(GrantType::AuthorizationCode) => exchange_code(ctx, credentials, form, arrived_ms).await,
         Ok(GrantType::RefreshToken) => {
             let (client, renewal) = credentials.authenticate_with_renewal(ctx).await?;
@@ -320,14 +327,40 @@ pub async fn token_request<S: Store, H: HttpClient>(
     }
 }
 
-/// `POST /revoke`: client authentication, then [`revoke`]. Runs in the grant's object.
-pub async fn revoke_request<S: Store, H: HttpClient>(
+fn grant_type_of(form: &Form) -> Result<GrantType, OAuthError> {
+    match form.get("grant_type").map(GrantType::parse) {
+        Some(Some(t)) => Ok(t),
+        Some(None) => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "only authorization_code and refresh_token are supported",
+        )),
+        None => Err(OAuthError::invalid_request("grant_type is required")),
+    }
+}
+
+/// A `/token` or `/revoke` request (`path`) that names no grant ([`grant_of_request`] found
+/// none), answered without a grant's object exactly as [`token_request`] and
+/// [`super::revocation::revoke_request`] answer it: the client authenticated, then the token
+/// request refused (a revocation whose token names nothing is fine: `Ok`, RFC 7009). Kept apart
+/// from those two, so that the Worker does not hold a second copy of the grant operations (about
+/// 10 KB of the Wasm).
+pub async fn without_grant<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
+    path: &str,
     form: &Form,
     authorization: Option<&str>,
-) -> Result<Option<GrantId>, OAuthError> {
-    let client = authenticate_client(ctx, form, authorization).await?;
-    revoke(ctx, &client, form).await
+) -> Result<(), OAuthError> {
+    let credentials = Credentials::presented(form, authorization)?;
+    if path == "/revoke" {
+        credentials.authenticate(ctx).await?;
+        return form.require("token").map(|_| ());
+    }
+    let grant_type = grant_type_of(form);
+    let client = credentials.authenticate(ctx).await?;
+    Err(match grant_type? {
+        GrantType::AuthorizationCode => code_of(form).err().unwrap_or_else(invalid_code),
+        GrantType::RefreshToken => refresh_token_of(&client, form).err().unwrap_or_else(invalid_refresh_token),
+    })
 }
 
 /// Upstream trouble during a refresh: transient — or an answer that is not WorkOS's (a proxy's
@@ -347,33 +380,4 @@ fn upstream(e: SigninError) -> OAuthError {
         }
         _ => OAuthError::invalid_grant("the WorkOS session has ended; authorize again"),
     }
-}
-
-/// `POST /revoke` (RFC 7009). Returns the revoked grant's id, if any. Tokens that are unknown
-/// or belong to another client are ignored (the answer is 200 either way).
-pub async fn revoke<S: Store, H: HttpClient>(
-    ctx: &Ctx<'_, S, H>,
-    client: &ClientRecord,
-    form: &Form,
-) -> Result<Option<GrantId>, OAuthError> {
-    let token = form.require("token")?;
-    let grant_id = if let Some(id) = RefreshToken::parse(token) {
-        let Some(g) = grant::load(ctx.store, &id, ctx.now).await? else { return Ok(None) };
-        let role = g.refresh_role(&TokenHash::of(token));
-        if !matches!(role, RefreshRole::Current | RefreshRole::Previous) || g.client_id != client.client_id {
-            return Ok(None);
-        }
-        g.id
-    } else if let Some(claims) = access::open(&ctx.config.seal_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin)
-    {
-        // Access tokens are self-contained; revoking one ends its grant.
-        if claims.client_id != client.client_id {
-            return Ok(None);
-        }
-        claims.grant_id
-    } else {
-        return Ok(None);
-    };
-    grant::revoke(ctx.store, &grant_id).await?;
-    Ok(Some(grant_id))
 }

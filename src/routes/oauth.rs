@@ -182,11 +182,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
         }
         return Ok(resp);
     }
-    let ctx = app.ctx();
-    if path == "/token" {
-        return Ok(web::json(200, &token::token_request(&ctx, &form, authorization.as_deref(), 0).await?)?);
-    }
-    token::revoke_request(&ctx, &form, authorization.as_deref()).await?;
+    token::without_grant(&app.ctx(), path, &form, authorization.as_deref()).await?;
     Ok(web::json(200, &serde_json::json!({}))?)
 }
 

@@ -192,7 +192,7 @@ async fn read_state<S: Store, H: HttpClient>(
 pub const VOUCHED_SECS: u64 = 60;
 
 /// `/login?external_auth_id=…` in a browser that is already signed in: complete at once, as
-/// the person the session names. A session older than [`VOUCHED_SECS`] first has WorkOS
+/// the person the session names. A session older than `VOUCHED_SECS` first has WorkOS
 /// confirm that its WorkOS session still stands ([`confirm_with_workos`], one call in place of
 /// reading the user): `None` when it has ended, and the browser must sign in again.
 pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
