@@ -61,9 +61,8 @@ mod tests {
         };
         assert_eq!(p.roles().collect::<Vec<_>>(), ["member", "imager"]);
         // A token sealed before the field existed reads as holding its one role.
-        let mut old = serde_json::to_value(crate::tools::testing::alice()).unwrap();
+        let old = serde_json::to_value(crate::tools::testing::alice()).unwrap();
         assert!(old.get("other_roles").is_none(), "not written when empty");
-        old.as_object_mut().unwrap().remove("other_roles");
         let read: Principal = serde_json::from_value(old).unwrap();
         assert_eq!(read.roles().collect::<Vec<_>>(), ["admin"]);
     }

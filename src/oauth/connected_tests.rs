@@ -150,3 +150,17 @@ fn a_client_that_keeps_refreshing_keeps_its_registration() {
     w.refresh(&c, &refresh_token).unwrap();
     assert_eq!(renewed_at(), T0 + 100 * DAY);
 }
+
+#[test]
+fn a_grant_first_refreshed_at_the_end_of_its_life_still_refreshes() {
+    use super::super::grant::REFRESH_TTL;
+    let w = world();
+    let client = w.public_client();
+    let session = w.sign_in();
+    let (code, _) = w.approve(&w.params(&client, &[]), &session);
+    // The code redeemed 5 minutes after the approval: the grant then lives 30 days from here.
+    w.advance(300);
+    let t = w.exchange(&client, &code).unwrap();
+    w.advance(REFRESH_TTL - 200);
+    assert!(w.refresh(&client, t.refresh()).is_ok(), "its secrets live as long as the grant");
+}

@@ -150,7 +150,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
         0 => g.created_at.saturating_sub(grant::HANDOVER_SECS) * 1000,
         at => at,
     };
-    let mut principal = secrets.principal;
+    let mut principal = secrets.principal.clone();
     // A WorkOS event that changed the person's role while the code waited: the tokens carry what
     // it reported, not the standing sealed at the consent (the bearer check applies a change
     // only to tokens issued before it).
@@ -160,6 +160,9 @@ async fn exchange_code<S: Store, H: HttpClient>(
     let refresh = RefreshToken::new(&g.id);
     g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
+    // The sealed secrets live as long as the grant (sealed at the consent, they would end up to a
+    // code's lifetime before it, and the last refresh in that gap would fail).
+    g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
     grant::save(ctx.store, &mut g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &principal, standing_at_ms, Some(refresh).filter(|_| refreshes)))
 }
