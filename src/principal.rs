@@ -25,13 +25,19 @@ pub struct Principal {
 impl Principal {
     /// Every role the caller holds in the organization, the primary one first.
     pub fn roles(&self) -> impl Iterator<Item = &str> {
-        self.role.as_deref().into_iter().chain(self.other_roles.iter().map(String::as_str))
+        roles(&self.role, &self.other_roles)
     }
 
     /// True when the caller holds WorkOS permission `slug` (in the organization they signed in to).
     pub fn has_permission(&self, slug: &str) -> bool {
         self.permissions.iter().any(|p| p == slug)
     }
+}
+
+/// A primary role and the others, the primary one first (a principal's, or what a WorkOS event
+/// reported).
+pub fn roles<'a>(primary: &'a Option<String>, others: &'a [String]) -> impl Iterator<Item = &'a str> {
+    primary.as_deref().into_iter().chain(others.iter().map(String::as_str))
 }
 
 /// The slugs of `all` but `primary`, in order, each once: a principal's `other_roles`.

@@ -9,7 +9,8 @@
 //! may work for up to a minute on an isolate that checked the grant just before; in exchange a
 //! busy client costs three KV reads a minute (the grant and two marks, at once) instead of one
 //! per request.
-use super::grant::{self, CurrentAccess};
+use super::current_access::CurrentAccess;
+use super::grant;
 use super::resource::Audience;
 use crate::ids::{ClientId, GrantId};
 use crate::principal::Principal;

@@ -69,14 +69,10 @@ fn workos(up: &Upstream) -> Handler {
         (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
     let (removed, admin_without_images) = (up.removed.clone(), up.admin_without_images.clone());
     let (imager, imager_without_images) = (up.imager.clone(), up.imager_without_images.clone());
-    let role_permissions = {
-        let (admin_without_images, imager_without_images) =
-            (admin_without_images.clone(), imager_without_images.clone());
-        move |slug: &str| match slug {
-            "admin" if !admin_without_images.get() => vec!["image_generation"],
-            "imager" if !imager_without_images.get() => vec!["image_generation"],
-            _ => vec![],
-        }
+    let role_permissions = move |slug: &str| match slug {
+        "admin" if !admin_without_images.get() => vec!["image_generation"],
+        "imager" if !imager_without_images.get() => vec!["image_generation"],
+        _ => vec![],
     };
     let counter = Rc::new(Cell::new(0u32));
     // WorkOS rotates refresh tokens: each works once.

@@ -8,6 +8,7 @@
 //! operation at a time (`grant_object.rs`), so those steps are linearizable; the record is
 //! mirrored to KV for the bearer check.
 use super::client::ClientAuth;
+use super::current_access::CurrentAccess;
 use super::pkce::CodeChallenge;
 use super::redirect_uri::RedirectUri;
 use super::resource::Audience;
@@ -75,34 +76,6 @@ pub struct RefreshChain {
 impl RefreshChain {
     fn new(current: TokenHash) -> RefreshChain {
         RefreshChain { current, previous: None, rotated_at_ms: None, previous_retried: false, superseded: Vec::new() }
-    }
-}
-
-/// What a WorkOS event reported the user may now do (their role or its permissions changed
-/// after the grant's tokens were issued). The bearer check applies it over the tokens' own
-/// copy; the next refresh reads the same from WorkOS and clears it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CurrentAccess {
-    pub role: Option<String>,
-    /// The membership's other roles ([`crate::principal::Principal::other_roles`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub other_roles: Vec<String>,
-    pub permissions: Vec<String>,
-    /// Unix seconds: tokens issued before then carry the old access.
-    pub at: u64,
-}
-
-impl CurrentAccess {
-    /// Every role it reports, the primary one first.
-    pub fn roles(&self) -> impl Iterator<Item = &str> {
-        self.role.as_deref().into_iter().chain(self.other_roles.iter().map(String::as_str))
-    }
-
-    /// Applied over a principal's own copy (a token's, a grant's).
-    pub fn apply_to(&self, principal: &mut crate::principal::Principal) {
-        principal.role.clone_from(&self.role);
-        principal.other_roles.clone_from(&self.other_roles);
-        principal.permissions.clone_from(&self.permissions);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod client_document;
 pub mod connected;
 pub mod consent;
+pub mod current_access;
 pub mod error;
 pub mod form;
 pub mod grant;

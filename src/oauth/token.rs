@@ -227,10 +227,9 @@ pub async fn refresh<S: Store, H: HttpClient>(
     arrived_ms: u64,
 ) -> Result<TokenResponse, OAuthError> {
     let (grant_id, presented) = refresh_token_of(client, form)?;
-    let invalid = invalid_refresh_token;
-    let mut g = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid)?;
+    let mut g = grant::load(ctx.store, &grant_id, ctx.now).await?.ok_or_else(invalid_refresh_token)?;
     if g.client_id != client.client_id {
-        return Err(invalid());
+        return Err(invalid_refresh_token());
     }
     let hash = TokenHash::of(presented);
     let role = g.refresh_role(&hash);
@@ -238,7 +237,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
         || OAuthError::invalid_grant("the refresh token was used after it had been replaced; the grant is revoked");
     match role {
         RefreshRole::Current => {}
-        RefreshRole::Unknown => return Err(invalid()),
+        RefreshRole::Unknown => return Err(invalid_refresh_token()),
         RefreshRole::Previous if g.rotated_at_ms().is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) => {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used (by a request that arrived at the same time); use the newest one",
@@ -253,7 +252,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
         }
     }
     let audience = narrowed_audience(ctx, &g, form)?;
-    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid)?;
+    let secrets = g.open_secrets(&ctx.config.seal_keys, ctx.now).ok_or_else(invalid_refresh_token)?;
     let org = secrets.principal.organization_id.as_deref();
     let asked_ms = ctx.http.now_ms();
     let (auth, prefetched) =
@@ -273,7 +272,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
             }
         };
     if principal.user_id != g.user_id {
-        return Err(invalid());
+        return Err(invalid_refresh_token());
     }
     let refresh = RefreshToken::new(&g.id);
     g.rotate(role, refresh.hash(), ctx.http.now_ms());

@@ -23,7 +23,8 @@
 //! membership lookups of the user are dropped instead, so the next request reads WorkOS again.
 use super::access::note_change;
 use super::connected::user_grants;
-use super::grant::{self, CurrentAccess, Grant};
+use super::current_access::CurrentAccess;
+use super::grant::{self, Grant};
 use super::OAuthError;
 use crate::config::AuthMode;
 use crate::context::Ctx;
