@@ -158,7 +158,7 @@ export async function startNoop({ port, log, rust = false }) {
 }
 
 /** The operations bench/storage's Worker makes, one per request, by path. */
-export const STORAGE_OPS = ['kv-get', 'kv-put', 'kv-delete', 'do-new', 'do-live', 'do-put', 'do-alarm', 'fetch'];
+export const STORAGE_OPS = ['kv-get', 'kv-put', 'kv-delete', 'do-new', 'do-live', 'do-rpc', 'do-put', 'do-alarm', 'fetch'];
 
 /**
  * What one local storage operation costs (bench/storage under `wrangler dev` on `port`, its KV
@@ -167,7 +167,8 @@ export const STORAGE_OPS = ['kv-get', 'kv-put', 'kv-delete', 'do-new', 'do-live'
  * turn (the machine's drift falls on all); CPU per operation of the runtime's workerd, of
  * wrangler's dev proxy and of wrangler's Node process (`devCpuMs`), and wall time. `do-put` and
  * `do-alarm` include their request to the (live) object: subtract `do-live` for the operation
- * alone. `fetch` is an outbound request to a server of this process that answers at once.
+ * alone. `do-rpc` calls a method of the live object by Workers RPC instead of sending it a request
+ * (as the product Worker calls its grant objects). `fetch` is an outbound request to a server of this process that answers at once.
  * `inspector: false`: without wrangler's DevTools inspector (dev/wrangler-dev-no-inspector.mjs).
  * Resolves {op: {runtime, proxy, wrangler, wallMs}}, or null when /proc cannot be read.
  */

@@ -86,7 +86,7 @@ export function printReport({
     const op = (k) => `${costs[k].runtime.toFixed(2)} + ${costs[k].proxy.toFixed(2)} + ${costs[k].wrangler.toFixed(2)}`;
     console.log(`local storage ${how} (bench/storage), CPU per operation, the runtime's workerd + wrangler's proxy + wrangler, ms: `
       + `KV get ${op('kv-get')}, put ${op('kv-put')}, delete ${op('kv-delete')}; a Durable Object's first request ${op('do-new')}, `
-      + `a request to a live object ${op('do-live')}, with a storage put ${op('do-put')}, with an alarm set ${op('do-alarm')}; `
+      + `a request to a live object ${op('do-live')}, a method of it called by RPC ${op('do-rpc')}, with a storage put ${op('do-put')}, with an alarm set ${op('do-alarm')}; `
       + `an outbound request ${op('fetch')}`);
   }
   console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `

@@ -5,26 +5,32 @@
 //! wherever in the world they were sent from; KV (eventually consistent, no compare-and-swap)
 //! only mirrors the record for the bearer check.
 //!
-//! Requests: `/token` and `/revoke` carry the client's form as sent (the Worker has only read
-//! it to find the grant); `/store` is a storage operation from the Worker's [`AppStore`]
-//! (creating a grant); `/change` is what a WorkOS event does to the grant (revoke it, or record
-//! the user's new access). The alarm clears the object when its grant expires.
+//! The Worker calls the object's methods by Workers RPC (no HTTP request is made: no `Request`
+//! or `Response` is built for the operation, and under `wrangler dev` no DevTools network events):
+//! `store` is a storage operation from the Worker's [`AppStore`] (creating a grant), `change` is
+//! what a WorkOS event does to the grant (revoke it, or record the user's new access), and
+//! `request` runs `/token` or `/revoke` with the client's form as sent (the Worker has only read
+//! it to find the grant). The runtime offers RPC on classes derived from its `DurableObject`;
+//! `src/worker.mjs` makes this one so. Its `fetch` answers 404. The alarm clears the object when
+//! its grant expires.
 //!
 //! [`AppStore`]: crate::platform::grants::AppStore
 use crate::context::Ctx;
 use crate::oauth::form::Form;
 use crate::oauth::token;
 use crate::oauth::workos_events;
-use crate::platform::grants::{ChangeRequest, GuardedStore, StoreOp};
-use crate::platform::{self, fetch::FetchClient, isolate, json_body, kv::KvStore};
+use crate::platform::grants::{ChangeRequest, GuardedStore};
+use crate::platform::{self, fetch::FetchClient, isolate, kv::KvStore};
 use crate::responses as web;
 use crate::timing::Timings;
 use crate::turnstile::Turnstile;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use worker::worker_sys::web_sys;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
-
-/// The Worker's origin (the issuer of the tokens), set by the Worker on requests to the object.
-pub const ORIGIN_HEADER: &str = "X-Mcp-Origin";
 
 #[durable_object(alarm)]
 pub struct GrantGuard {
@@ -38,86 +44,181 @@ impl DurableObject for GrantGuard {
         GrantGuard { state, env, turnstile: Rc::new(Turnstile::default()) }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        // When the request reached the object: one that arrived before a change it lost to was
-        // concurrent with it (see `token::refresh`).
-        let arrived_ms = js_sys::Date::now() as u64;
-        let _turn = Turnstile::enter(&self.turnstile).await;
-        // The object's WorkOS calls and KV operations, for the Server-Timing of `/token`.
-        let timings = Rc::new(Timings::default());
-        let store = GuardedStore {
-            storage: self.state.storage(),
-            kv: KvStore::bound(&self.env, timings.clone()).map_err(worker::Error::RustError)?,
-            now_ms: arrived_ms,
-        };
-        match req.path().as_str() {
-            "/change" => {
-                let request: ChangeRequest = json_body(req.text()).await?;
-                let now = arrived_ms / 1000;
-                match workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
-                    .await
-                {
-                    Ok(changed) => Response::from_json(&changed),
-                    Err(e) => Response::error(e.description, 503),
-                }
-            }
-            "/store" => {
-                let op: StoreOp = json_body(req.text()).await?;
-                match store.apply(op).await {
-                    Ok(value) => Response::from_json(&value),
-                    Err(e) => Response::error(e.0, 503),
-                }
-            }
-            path @ ("/token" | "/revoke") => {
-                let origin = req.headers().get(ORIGIN_HEADER)?.unwrap_or_default();
-                let content_type = req.headers().get("Content-Type")?;
-                let authorization = req.headers().get("Authorization")?;
-                let body = req.bytes().await?;
-                let config = match platform::config(&self.env) {
-                    Ok(c) => c,
-                    Err(e) => return Response::error(format!("configuration error: {e}"), 500),
-                };
-                let http = FetchClient::workos_timed(timings.clone());
-                let jwks = isolate::workos_jwks();
-                let org_names = isolate::org_names();
-                let copies = isolate::kv_copies();
-                let ctx = Ctx {
-                    config: &config,
-                    store: &store,
-                    http: &http,
-                    jwks: &jwks,
-                    org_names: &org_names,
-                    copies: &copies,
-                    now: arrived_ms / 1000,
-                    origin: &origin,
-                };
-                let form = match Form::parse(content_type.as_deref(), &body) {
-                    Ok(f) => f,
-                    Err(e) => return web::oauth_error(&e),
-                };
-                if path == "/token" {
-                    let resp = match token::token_request(&ctx, &form, authorization.as_deref(), arrived_ms).await {
-                        Ok(issued) => web::json(200, &issued),
-                        Err(e) => web::oauth_error(&e),
-                    }?;
-                    // The grant object's own calls (the WorkOS refresh, KV), named apart from the front's.
-                    let timing = timings.header("grant", js_sys::Date::now() - arrived_ms as f64);
-                    resp.headers().set("Server-Timing", &timing)?;
-                    Ok(resp)
-                } else {
-                    match crate::oauth::revocation::revoke_request(&ctx, &form, authorization.as_deref()).await {
-                        Ok(_) => web::json(200, &serde_json::json!({})),
-                        Err(e) => web::oauth_error(&e),
-                    }
-                }
-            }
-            _ => Response::error("not found", 404),
-        }
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        Response::error("not found: the grant object is called by RPC", 404)
     }
 
     async fn alarm(&self) -> Result<Response> {
         // The grant has expired: nothing of it remains (KV's copy expires on its own TTL).
         self.state.storage().delete_all().await?;
         Response::ok("cleared")
+    }
+}
+
+/// A refusal of an RPC call: the caller reads its message.
+fn refused(message: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&message.to_string()).into()
+}
+
+/// What a call needs of the object, owned: its work outlives the borrow of the object.
+struct Call {
+    storage: worker::Storage,
+    env: Env,
+    /// When the call reached the object: one that arrived before a change it lost to was
+    /// concurrent with it (see `token::refresh`).
+    arrived_ms: u64,
+}
+
+impl Call {
+    /// The store for this call, whose WorkOS calls and KV operations are timed in `timings`.
+    fn store(self, timings: &Rc<Timings>) -> std::result::Result<GuardedStore, JsValue> {
+        Ok(GuardedStore {
+            storage: self.storage,
+            kv: KvStore::bound(&self.env, timings.clone()).map_err(refused)?,
+            now_ms: self.arrived_ms,
+        })
+    }
+}
+
+type Work = Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>;
+
+/// The promise of a call's `work`, run in the object's turn: one operation at a time, in
+/// arrival order. Boxed: the runtime's glue for a promise is then compiled once, not once for
+/// each method (about 1 KB of the gzipped Wasm each).
+fn in_turn(object: &GrantGuard, work: Box<dyn FnOnce(Call) -> Work>) -> js_sys::Promise {
+    let call =
+        Call { storage: object.state.storage(), env: object.env.clone(), arrived_ms: js_sys::Date::now() as u64 };
+    let turnstile = object.turnstile.clone();
+    let work: Work = Box::pin(async move {
+        let _turn = Turnstile::enter(&turnstile).await;
+        work(call).await
+    });
+    wasm_bindgen_futures::future_to_promise(work)
+}
+
+/// The methods the Worker calls (see the module's comment).
+#[wasm_bindgen]
+impl GrantGuard {
+    /// A [`StoreOp`](crate::platform::grants::StoreOp) (JSON); its result: the value read (for
+    /// a creation, a value when it was made), or `null`.
+    pub fn store(&self, op: String) -> js_sys::Promise {
+        in_turn(
+            self,
+            Box::new(move |call| {
+                Box::pin(async move {
+                    let store = call.store(&Rc::default())?;
+                    let value =
+                        store.apply(crate::json::from_str(&op).map_err(refused)?).await.map_err(|e| refused(e.0))?;
+                    Ok(value.map_or(JsValue::NULL, JsValue::from))
+                })
+            }),
+        )
+    }
+
+    /// A [`ChangeRequest`] (JSON); whether the grant changed (`"true"` or `"false"`).
+    pub fn change(&self, request: String) -> js_sys::Promise {
+        in_turn(
+            self,
+            Box::new(move |call| {
+                Box::pin(async move {
+                    let now = call.arrived_ms / 1000;
+                    let store = call.store(&Rc::default())?;
+                    let request: ChangeRequest = crate::json::from_str(&request).map_err(refused)?;
+                    let changed =
+                        workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
+                            .await
+                            .map_err(|e| refused(e.description))?;
+                    Ok(JsValue::from_str(if changed { "true" } else { "false" }))
+                })
+            }),
+        )
+    }
+
+    /// `/token` or `/revoke` (`path`) as the client sent it, for the Worker at `origin` (the
+    /// issuer of the tokens): the answer for the client.
+    pub fn request(
+        &self,
+        path: String,
+        origin: String,
+        content_type: Option<String>,
+        authorization: Option<String>,
+        body: Vec<u8>,
+    ) -> js_sys::Promise {
+        in_turn(
+            self,
+            Box::new(move |call| {
+                Box::pin(async move {
+                    let arrived_ms = call.arrived_ms;
+                    let env = call.env.clone();
+                    // The object's WorkOS calls and KV operations, for the Server-Timing of `/token`.
+                    let timings = Rc::new(Timings::default());
+                    let store = call.store(&timings)?;
+                    let answer = grant_request(
+                        &path,
+                        &origin,
+                        &env,
+                        &store,
+                        &timings,
+                        arrived_ms,
+                        content_type,
+                        authorization,
+                        &body,
+                    );
+                    answer.await.map(|resp| web_sys::Response::from(resp).into()).map_err(refused)
+                })
+            }),
+        )
+    }
+}
+
+/// `/token` or `/revoke` in the object (see [`GrantGuard::request`]).
+#[allow(clippy::too_many_arguments)]
+async fn grant_request(
+    path: &str,
+    origin: &str,
+    env: &Env,
+    store: &GuardedStore,
+    timings: &Rc<Timings>,
+    arrived_ms: u64,
+    content_type: Option<String>,
+    authorization: Option<String>,
+    body: &[u8],
+) -> Result<Response> {
+    let config = match platform::config(env) {
+        Ok(c) => c,
+        Err(e) => return Response::error(format!("configuration error: {e}"), 500),
+    };
+    let http = FetchClient::workos_timed(timings.clone());
+    let jwks = isolate::workos_jwks();
+    let org_names = isolate::org_names();
+    let copies = isolate::kv_copies();
+    let ctx = Ctx {
+        config: &config,
+        store,
+        http: &http,
+        jwks: &jwks,
+        org_names: &org_names,
+        copies: &copies,
+        now: arrived_ms / 1000,
+        origin,
+    };
+    let form = match Form::parse(content_type.as_deref(), body) {
+        Ok(f) => f,
+        Err(e) => return web::oauth_error(&e),
+    };
+    if path == "/token" {
+        let resp = match token::token_request(&ctx, &form, authorization.as_deref(), arrived_ms).await {
+            Ok(issued) => web::json(200, &issued),
+            Err(e) => web::oauth_error(&e),
+        }?;
+        // The grant object's own calls (the WorkOS refresh, KV), named apart from the front's.
+        let timing = timings.header("grant", js_sys::Date::now() - arrived_ms as f64);
+        resp.headers().set("Server-Timing", &timing)?;
+        Ok(resp)
+    } else {
+        match crate::oauth::revocation::revoke_request(&ctx, &form, authorization.as_deref()).await {
+            Ok(_) => web::json(200, &serde_json::json!({})),
+            Err(e) => web::oauth_error(&e),
+        }
     }
 }

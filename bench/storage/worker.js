@@ -2,12 +2,21 @@
 // OAuth flow): each request makes at most one operation, named by its path. Local KV and
 // Durable Objects are simulated by workerd itself (SQLite and files), so their CPU is the
 // runtime's, not the calling Worker's. `/fetch` is a plain outbound request (to FETCH_URL, a
-// server the benchmark runs): what any subrequest costs, storage or not.
+// server the benchmark runs): what any subrequest costs, storage or not. `/do-rpc` calls a method
+// of the live object by Workers RPC (as the product Worker calls its grant objects), where
+// `/do-live` sends it a request.
+import { DurableObject } from 'cloudflare:workers';
+
 const VALUE = 'x'.repeat(800); // about a grant record's size
 
-export class Store {
-  constructor(state) {
+export class Store extends DurableObject {
+  constructor(state, env) {
+    super(state, env);
     this.storage = state.storage;
+  }
+
+  async ping(text) {
+    return text.length;
   }
 
   async fetch(request) {
@@ -32,6 +41,7 @@ export default {
       case '/kv-delete': await env.KV.delete(`k:${fresh}`); break;
       case '/do-new': await (await object(fresh).fetch('https://store/')).text(); break;
       case '/do-live': await (await object('live').fetch('https://store/')).text(); break;
+      case '/do-rpc': await object('live').ping(VALUE); break;
       case '/do-put': await (await object('live').fetch('https://store/put')).text(); break;
       case '/do-alarm': await (await object('live').fetch('https://store/alarm')).text(); break;
       case '/fetch': await (await fetch(env.FETCH_URL)).text(); break;

@@ -20,7 +20,8 @@ use crate::timing::Timings;
 use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use worker::{Env, Request};
+use wasm_bindgen::JsValue;
+use worker::Env;
 
 pub const BINDING: &str = "GRANT_GUARD";
 
@@ -56,24 +57,26 @@ pub enum StoreOp {
 }
 
 /// Ready a grant's object before it is asked to create the grant (while the person reads the
-/// consent page): a new object's first request is its slowest. It reads the record's key, which
+/// consent page): a new object's first call is its slowest. It reads the record's key, which
 /// writes nothing; sent after the answer.
 pub fn warm(env: &Env, grant_id: &str, ctx: &worker::Context) {
-    let op = StoreOp::Get { key: keys::oauth_grant(grant_id) };
-    let (Ok(stub), Ok(req)) = (stub(env, grant_id), internal_post("/store", &op)) else { return };
+    let Ok(stub) = stub(env, grant_id) else { return };
+    let op = JsValue::from(serialized(&StoreOp::Get { key: keys::oauth_grant(grant_id) }));
     super::audit::Background::Request(ctx).wait_until(async move {
-        let _ = stub.fetch_with_request(req).await;
+        let _ = super::js::call(&stub, "store", &[op]).await;
     });
 }
 
-/// The object that keeps `grant_id`.
-pub fn stub(env: &Env, grant_id: &str) -> worker::Result<worker::Stub> {
-    env.durable_object(BINDING)?.id_from_name(grant_id)?.get_stub()
+/// The object that keeps `grant_id`, to call its methods (Workers RPC; `GrantGuard`'s
+/// `#[wasm_bindgen]` methods).
+pub fn stub(env: &Env, grant_id: &str) -> worker::Result<JsValue> {
+    Ok(env.durable_object(BINDING)?.id_from_name(grant_id)?.get_stub()?.into_rpc())
 }
 
-/// A JSON POST to a grant's object; `path` names the operation.
-fn internal_post(path: &str, body: &impl Serialize) -> worker::Result<Request> {
-    super::object_post(&format!("https://grant{path}"), body)
+/// An operation's argument, as the object reads it (JSON).
+fn serialized(value: &impl Serialize) -> String {
+    // The operations are plain structs of strings and numbers: they always serialize.
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// The Worker's store: KV, with grant records kept by their objects.
@@ -98,14 +101,10 @@ impl AppStore {
 
     async fn object(&self, grant_id: &str, op: &StoreOp) -> Result<Option<String>, StoreError> {
         let started = js_sys::Date::now();
-        let sent =
-            stub(&self.env, grant_id).map_err(err)?.fetch_with_request(internal_post("/store", op).map_err(err)?).await;
+        let stub = stub(&self.env, grant_id).map_err(err)?;
+        let answer = super::js::call(&stub, "store", &[serialized(op).into()]).await;
         self.timings.object(js_sys::Date::now() - started);
-        let mut resp = sent.map_err(err)?;
-        match resp.status_code() {
-            200 => super::json_body::<Option<String>>(resp.text()).await.map_err(err),
-            status => Err(StoreError(format!("grant object answered {status}"))),
-        }
+        Ok(answer.map_err(|e| StoreError(format!("grant object: {e}")))?.as_string())
     }
 }
 
@@ -284,7 +283,7 @@ impl Store for GuardedStore {
     }
 }
 
-/// A change a WorkOS event makes to one grant, sent to the grant's object (`/change`).
+/// A change a WorkOS event makes to one grant, sent to the grant's object (its `change`).
 #[derive(Serialize, Deserialize)]
 pub struct ChangeRequest {
     pub grant_id: GrantId,
@@ -299,16 +298,10 @@ pub struct GrantObjects<'a> {
 
 impl GrantOwner for GrantObjects<'_> {
     async fn change(&self, grant: &GrantId, user: &UserId, change: &GrantChange) -> Result<bool, OAuthError> {
-        let unavailable = |e: worker::Error| OAuthError::unavailable(format!("grant object: {e}"), Some(30));
-        let body = ChangeRequest { grant_id: grant.clone(), user_id: user.clone(), change: change.clone() };
-        let mut resp = stub(self.env, grant.as_str())
-            .map_err(unavailable)?
-            .fetch_with_request(internal_post("/change", &body).map_err(unavailable)?)
-            .await
-            .map_err(unavailable)?;
-        match resp.status_code() {
-            200 => super::json_body::<bool>(resp.text()).await.map_err(unavailable),
-            status => Err(OAuthError::unavailable(format!("grant object answered {status}"), Some(30))),
-        }
+        let unavailable = |e: String| OAuthError::unavailable(format!("grant object: {e}"), Some(30));
+        let request = ChangeRequest { grant_id: grant.clone(), user_id: user.clone(), change: change.clone() };
+        let stub = stub(self.env, grant.as_str()).map_err(|e| unavailable(e.to_string()))?;
+        let answer = super::js::call(&stub, "change", &[serialized(&request).into()]).await.map_err(unavailable)?;
+        Ok(answer.as_string().as_deref() == Some("true"))
     }
 }

@@ -21,7 +21,9 @@ pub async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<Js
         .and_then(|f| f.dyn_into::<Function>().ok())
         .ok_or_else(|| format!("{method} is not a function of the binding"))?;
     let args: Array = args.iter().collect();
-    let answer = function.apply(target, &args).map_err(message)?;
+    // `Reflect.apply`, not the function's own `apply`: on a Durable Object's RPC stub every
+    // property name is a remote call, `apply` included.
+    let answer = Reflect::apply(&function, target, &args).map_err(message)?;
     settled(Promise::resolve(&answer)).await
 }
 

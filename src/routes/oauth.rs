@@ -14,7 +14,8 @@ use crate::platform::app::App;
 use crate::platform::grants;
 use crate::responses as web;
 use crate::signin::SESSION_COOKIE;
-use worker::{Context, Env, Request, Response, Result};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{Context, Env, Request, Response};
 
 /// `GET /.well-known/oauth-authorization-server`: ours, or in AuthKit mode AuthKit's own RFC 8414
 /// document (fetched and cached per isolate; the OpenID one lacks registration and CIMD fields).
@@ -186,7 +187,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
     Ok(web::json(200, &serde_json::json!({}))?)
 }
 
-/// The request as the client sent it, to the grant's object.
+/// The request as the client sent it, to the grant's object (its `request` method).
 async fn forward_to_grant(
     env: &Env,
     grant_id: &GrantId,
@@ -195,16 +196,16 @@ async fn forward_to_grant(
     content_type: Option<&str>,
     authorization: Option<&str>,
     body: Vec<u8>,
-) -> Result<Response> {
-    let headers = worker::Headers::new();
-    headers.set(crate::grant_object::ORIGIN_HEADER, origin)?;
-    if let Some(ct) = content_type {
-        headers.set("Content-Type", ct)?;
-    }
-    if let Some(a) = authorization {
-        headers.set("Authorization", a)?;
-    }
-    let body = js_sys::Uint8Array::from(body.as_slice()).into();
-    let request = crate::platform::outgoing(&format!("https://grant{path}"), "POST", &headers, Some(&body), false)?;
-    crate::platform::grants::stub(env, grant_id.as_str())?.fetch_with_request(request).await
+) -> std::result::Result<Response, String> {
+    let stub = crate::platform::grants::stub(env, grant_id.as_str()).map_err(|e| e.to_string())?;
+    let optional = |v: Option<&str>| v.map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let args = [
+        JsValue::from_str(path),
+        JsValue::from_str(origin),
+        optional(content_type),
+        optional(authorization),
+        js_sys::Uint8Array::from(body.as_slice()).into(),
+    ];
+    let answer = crate::platform::js::call(&stub, "request", &args).await?;
+    Ok(Response::from(answer.unchecked_into::<worker::worker_sys::web_sys::Response>()))
 }

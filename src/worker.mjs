@@ -1,0 +1,16 @@
+// The Worker's entry module (wrangler.toml's `main`): the module worker-build writes
+// (build/index.js: the Wasm, its glue, the fetch handler and the Durable Object classes), with
+// one addition. The runtime offers Workers RPC only on Durable Object classes derived from its
+// `DurableObject`, and the classes worker-build exports are not: the grant object's class is
+// made one here, before the runtime reads the exports, so that the Worker calls its methods
+// (`GrantGuard`'s `#[wasm_bindgen]` methods, src/grant_object.rs) without an HTTP request.
+// The session object (`SseSession`) streams its answers and keeps `fetch`.
+import { DurableObject } from 'cloudflare:workers';
+import worker, { GrantGuard, SseSession } from '../build/index.js';
+
+// worker-build exports each class behind a Proxy that forwards these to the class itself.
+Object.setPrototypeOf(GrantGuard.prototype, DurableObject.prototype);
+Object.setPrototypeOf(GrantGuard, DurableObject);
+
+export { GrantGuard, SseSession };
+export default worker;
