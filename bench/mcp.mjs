@@ -54,11 +54,12 @@
 //    turn, each HTTP hop timed, the one of median total shown with the WorkOS requests it caused
 //    (the front's request log: the browser's sign-in and the Worker's own calls) and, for this
 //    Worker, the KV and Durable Object operations its `Server-Timing` reported; then the flows
-//    again with both Workers restarted without wrangler's DevTools inspector
-//    (dev/wrangler-dev-no-inspector.mjs: the same engine; the `wrangler dev` command relays the
-//    DevTools events of every subrequest to wrangler's processes, which production does not);
-//    then a third time, without the inspector and with this Worker's sign-in audit event left
-//    out (AUDIT_SIGN_INS=off: the template sends none, and WorkOS's stand-in shares the machine);
+//    again with this Worker's sign-in audit event left out (AUDIT_SIGN_INS=off: the template
+//    sends none, and WorkOS's stand-in shares the machine); then with both Workers restarted
+//    without wrangler's DevTools inspector (dev/wrangler-dev-no-inspector.mjs: the same engine;
+//    the `wrangler dev` command relays the DevTools events of every outbound request to
+//    wrangler's processes, which production does not); then a fourth time, without the
+//    inspector and without the audit event;
 //    then what one local KV or Durable Object operation, or an outbound request, costs, with and
 //    without the inspector (bench/storage on 127.0.0.1:8795: each kind 150 times, against
 //    requests that make none);
@@ -203,6 +204,12 @@ async function main() {
       () => flowBreakdown(started.oauth),
       ...(TEMPLATE ? [() => tpl.authorizeByHand()] : []),
     ]);
+    // The same flows with the same work on both sides, under `wrangler dev` still: this Worker
+    // sends each sign-in to WorkOS's audit log (after the answer), which the template does not
+    // do, and here WorkOS's stand-in shares the machine; AUDIT_SIGN_INS=off leaves it out.
+    say(`OAuth: the ${FLOWS} flows on each side again, this Worker with AUDIT_SIGN_INS=off`);
+    await stack.restartWorker({ inspector: true, env: { AUDIT_SIGN_INS: 'off' } });
+    const [sameWorkFlows, sameWorkTplFlows] = await benchFlowsInTurn(flowSides);
     // The same flows with both Workers on wrangler's dev engine without its DevTools inspector
     // (dev/wrangler-dev-no-inspector.mjs): under `wrangler dev` each subrequest (a WorkOS call,
     // a Durable Object request) also costs wrangler's processes the relay of its DevTools
@@ -214,9 +221,7 @@ async function main() {
       template = await startTemplate({ ...templateOptions, inspector: false });
     }
     const [quietFlows, quietTplFlows] = await benchFlowsInTurn(flowSides);
-    // And once more with the same work on both sides: this Worker sends each sign-in to WorkOS's
-    // audit log (after the answer), which the template does not do, and here WorkOS's stand-in
-    // shares the machine; AUDIT_SIGN_INS=off leaves the event out.
+    // And once more with the same work on both sides.
     say(`OAuth: the ${FLOWS} flows on each side again without the inspector, this Worker with AUDIT_SIGN_INS=off`);
     await stack.restartWorker({ inspector: false, env: { AUDIT_SIGN_INS: 'off' } });
     const [unauditedFlows, unauditedTplFlows] = await benchFlowsInTurn(flowSides);
@@ -243,7 +248,7 @@ async function main() {
     const rustNoopStartup = await sizeAndStartup(path.join(ROOT, 'bench/noop-rs/wrangler.toml'));
 
     printReport({
-      testEnv, tpl, warm, http, floor, rustFloor, sse, tplWarm, tplHttp, flows, tplFlows, quietFlows, quietTplFlows,
+      testEnv, tpl, warm, http, floor, rustFloor, sse, tplWarm, tplHttp, flows, tplFlows, sameWorkFlows, sameWorkTplFlows, quietFlows, quietTplFlows,
       unauditedFlows, unauditedTplFlows, breakdown, tplBreakdown, storage, quietStorage, wasm, startup, tplStartup, noopStartup, rustNoopStartup,
     });
     return 0;
