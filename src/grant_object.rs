@@ -82,18 +82,23 @@ impl Call {
 
 type Work = Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>;
 
-/// The promise of a call's `work`, run in the object's turn: one operation at a time, in
-/// arrival order. Boxed: the runtime's glue for a promise is then compiled once, not once for
-/// each method (about 1 KB of the gzipped Wasm each).
-fn in_turn(object: &GrantGuard, work: Box<dyn FnOnce(Call) -> Work>) -> js_sys::Promise {
-    let call =
-        Call { storage: object.state.storage(), env: object.env.clone(), arrived_ms: js_sys::Date::now() as u64 };
-    let turnstile = object.turnstile.clone();
-    let work: Work = Box::pin(async move {
-        let _turn = Turnstile::enter(&turnstile).await;
-        work(call).await
-    });
-    wasm_bindgen_futures::future_to_promise(work)
+impl GrantGuard {
+    /// A call reaching the object now.
+    fn call(&self) -> Call {
+        Call { storage: self.state.storage(), env: self.env.clone(), arrived_ms: js_sys::Date::now() as u64 }
+    }
+
+    /// The promise of a call's `work`, run in the object's turn: one operation at a time, in
+    /// arrival order. Boxed: the runtime's glue for a promise is then compiled once, not once for
+    /// each method (about 1 KB of the gzipped Wasm each).
+    fn in_turn(&self, work: Work) -> js_sys::Promise {
+        let turnstile = self.turnstile.clone();
+        let work: Work = Box::pin(async move {
+            let _turn = Turnstile::enter(&turnstile).await;
+            work.await
+        });
+        wasm_bindgen_futures::future_to_promise(work)
+    }
 }
 
 /// The methods the Worker calls (see the module's comment).
@@ -102,36 +107,27 @@ impl GrantGuard {
     /// A [`StoreOp`](crate::platform::grants::StoreOp) (JSON); its result: the value read (for
     /// a creation, a value when it was made), or `null`.
     pub fn store(&self, op: String) -> js_sys::Promise {
-        in_turn(
-            self,
-            Box::new(move |call| {
-                Box::pin(async move {
-                    let store = call.store(&Rc::default())?;
-                    let value =
-                        store.apply(crate::json::from_str(&op).map_err(refused)?).await.map_err(|e| refused(e.0))?;
-                    Ok(value.map_or(JsValue::NULL, JsValue::from))
-                })
-            }),
-        )
+        let call = self.call();
+        self.in_turn(Box::pin(async move {
+            let store = call.store(&Rc::default())?;
+            let value = store.apply(crate::json::from_str(&op).map_err(refused)?).await.map_err(|e| refused(e.0))?;
+            Ok(value.map_or(JsValue::NULL, JsValue::from))
+        }))
     }
 
-    /// A [`ChangeRequest`] (JSON); whether the grant changed (`"true"` or `"false"`).
+    /// A [`ChangeRequest`] (JSON); whether the grant changed.
     pub fn change(&self, request: String) -> js_sys::Promise {
-        in_turn(
-            self,
-            Box::new(move |call| {
-                Box::pin(async move {
-                    let now = call.arrived_ms / 1000;
-                    let store = call.store(&Rc::default())?;
-                    let request: ChangeRequest = crate::json::from_str(&request).map_err(refused)?;
-                    let changed =
-                        workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
-                            .await
-                            .map_err(|e| refused(e.description))?;
-                    Ok(JsValue::from_str(if changed { "true" } else { "false" }))
-                })
-            }),
-        )
+        let call = self.call();
+        self.in_turn(Box::pin(async move {
+            let now = call.arrived_ms / 1000;
+            let store = call.store(&Rc::default())?;
+            let request: ChangeRequest = crate::json::from_str(&request).map_err(refused)?;
+            let changed =
+                workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
+                    .await
+                    .map_err(|e| refused(e.description))?;
+            Ok(JsValue::from_bool(changed))
+        }))
     }
 
     /// `/token` or `/revoke` (`path`) as the client sent it, for the Worker at `origin` (the
@@ -144,30 +140,17 @@ impl GrantGuard {
         authorization: Option<String>,
         body: Vec<u8>,
     ) -> js_sys::Promise {
-        in_turn(
-            self,
-            Box::new(move |call| {
-                Box::pin(async move {
-                    let arrived_ms = call.arrived_ms;
-                    let env = call.env.clone();
-                    // The object's WorkOS calls and KV operations, for the Server-Timing of `/token`.
-                    let timings = Rc::new(Timings::default());
-                    let store = call.store(&timings)?;
-                    let answer = grant_request(
-                        &path,
-                        &origin,
-                        &env,
-                        &store,
-                        &timings,
-                        arrived_ms,
-                        content_type,
-                        authorization,
-                        &body,
-                    );
-                    answer.await.map(|resp| web_sys::Response::from(resp).into()).map_err(refused)
-                })
-            }),
-        )
+        let call = self.call();
+        self.in_turn(Box::pin(async move {
+            let arrived_ms = call.arrived_ms;
+            let env = call.env.clone();
+            // The object's WorkOS calls and KV operations, for the Server-Timing of `/token`.
+            let timings = Rc::new(Timings::default());
+            let store = call.store(&timings)?;
+            let answer =
+                grant_request(&path, &origin, &env, &store, &timings, arrived_ms, content_type, authorization, &body);
+            answer.await.map(|resp| web_sys::Response::from(resp).into()).map_err(refused)
+        }))
     }
 }
 

@@ -302,6 +302,6 @@ impl GrantOwner for GrantObjects<'_> {
         let request = ChangeRequest { grant_id: grant.clone(), user_id: user.clone(), change: change.clone() };
         let stub = stub(self.env, grant.as_str()).map_err(|e| unavailable(e.to_string()))?;
         let answer = super::js::call(&stub, "change", &[serialized(&request).into()]).await.map_err(unavailable)?;
-        Ok(answer.as_string().as_deref() == Some("true"))
+        Ok(answer.as_bool() == Some(true))
     }
 }
