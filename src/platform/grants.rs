@@ -58,11 +58,15 @@ pub enum StoreOp {
 
 /// Ready a grant's object before it is asked to create the grant (while the person reads the
 /// consent page): a new object's first call is its slowest. It reads the record's key, which
-/// writes nothing; sent after the answer.
+/// writes nothing; sent after the answer, one timer tick later: under `wrangler dev` the runtime
+/// creates a new object inside the call, in this thread, and the answer would wait for it.
 pub fn warm(env: &Env, grant_id: &str, ctx: &worker::Context) {
-    let Ok(stub) = stub(env, grant_id) else { return };
-    let op = JsValue::from(serialized(&StoreOp::Get { key: keys::oauth_grant(grant_id) }));
+    let (env, grant_id) = (env.clone(), grant_id.to_string());
     super::audit::Background::Request(ctx).wait_until(async move {
+        let scheduler = super::js::field(&js_sys::global(), "scheduler");
+        let _ = super::js::call(&scheduler, "wait", &[JsValue::from(0)]).await;
+        let Ok(stub) = stub(&env, &grant_id) else { return };
+        let op = JsValue::from(serialized(&StoreOp::Get { key: keys::oauth_grant(&grant_id) }));
         let _ = super::js::call(&stub, "store", &[op]).await;
     });
 }
