@@ -2,10 +2,12 @@
 //!
 //! `GET /sse` and `POST /sse/message?sessionId=…` can land on different isolates; both are
 //! routed to the object named by the session id, which holds the sending half of the stream.
-//! The object answers the GET with the stream itself, runs each POSTed message through the MCP
-//! core and pushes the response onto the stream. A keepalive comment every 25 s keeps the edge
-//! from closing an idle stream and notices a client that went away (the send fails), which
-//! ends the session.
+//! The object answers the GET with the stream itself (a request: the answer is the stream), runs
+//! each POSTed message through the MCP core and pushes the response onto the stream (its
+//! `message` method, which the Worker calls by Workers RPC: no request is built for it; the
+//! runtime offers RPC on classes derived from its `DurableObject`, which `src/worker.mjs` makes
+//! this one). A keepalive comment every 25 s keeps the edge from closing an idle stream and
+//! notices a client that went away (the send fails), which ends the session.
 use crate::mcp;
 use crate::platform::audit::Background;
 use crate::platform::tools::{ToolAudit, WorkerToolEnv};
@@ -16,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 pub const BINDING: &str = "MCP_SESSION";
@@ -61,11 +65,16 @@ struct Live {
 
 #[durable_object(fetch)]
 pub struct SseSession {
+    session: Rc<Session>,
+}
+
+/// The object's state, shared with the work its calls leave running (the keepalive, a message).
+struct Session {
     state: State,
     env: Env,
-    live: Rc<RefCell<Option<Live>>>,
+    live: RefCell<Option<Live>>,
     /// Once a stream ended, the session id stays dead (no resurrection by a new GET).
-    ended: Rc<RefCell<bool>>,
+    ended: RefCell<bool>,
 }
 
 fn event(name: &str, data: &str) -> Vec<u8> {
@@ -74,26 +83,44 @@ fn event(name: &str, data: &str) -> Vec<u8> {
 
 impl DurableObject for SseSession {
     fn new(state: State, env: Env) -> Self {
-        SseSession { state, env, live: Rc::new(RefCell::new(None)), ended: Rc::new(RefCell::new(false)) }
+        let session = Session { state, env, live: RefCell::new(None), ended: RefCell::new(false) };
+        SseSession { session: Rc::new(session) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let path = req.path();
+        let session = &self.session;
         match path.as_str() {
-            "/open" => self.open(json_body(req.text()).await?),
-            "/probe" => Response::empty().map(|r| r.with_status(if self.is_live() { 409 } else { 404 })),
-            "/message" => self.message(json_body(req.text()).await?).await,
+            "/open" => session.open(json_body(req.text()).await?),
+            "/probe" => Response::empty().map(|r| r.with_status(if session.is_live() { 409 } else { 404 })),
             _ => Response::error("not found", 404),
         }
     }
 }
 
+/// The method the Worker calls (see the module's comment).
+#[wasm_bindgen]
 impl SseSession {
+    /// A message POSTed to the session (a [`Post`], JSON): `[status, body]` for the Worker to
+    /// answer the POST with (202; 400 with a JSON-RPC error; 404 for no such session or stream).
+    pub fn message(&self, post: String) -> js_sys::Promise {
+        let session = self.session.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (status, body) = match crate::json::from_str::<Post>(&post) {
+                Ok(post) => session.message(post).await,
+                Err(e) => (500, e.to_string()),
+            };
+            Ok(js_sys::Array::of2(&JsValue::from(status), &JsValue::from(body)).into())
+        })
+    }
+}
+
+impl Session {
     fn is_live(&self) -> bool {
         self.live.borrow().as_ref().is_some_and(|l| !l.sender.is_closed())
     }
 
-    fn open(&self, open: Open) -> Result<Response> {
+    fn open(self: &Rc<Self>, open: Open) -> Result<Response> {
         if self.is_live() {
             return Response::error("this session already has a stream", 409);
         }
@@ -111,14 +138,14 @@ impl SseSession {
             log_level: mcp::Options::default().log_level,
             account_watch: None,
         });
-        let (live, ended) = (self.live.clone(), self.ended.clone());
+        let session = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             loop {
                 worker::Delay::from(KEEPALIVE).await;
                 if sender.unbounded_send(Ok(b": keepalive\n\n".to_vec())).is_err() {
                     // The client went away: end the session and let the object be evicted.
-                    *live.borrow_mut() = None;
-                    *ended.borrow_mut() = true;
+                    *session.live.borrow_mut() = None;
+                    *session.ended.borrow_mut() = true;
                     break;
                 }
             }
@@ -150,18 +177,19 @@ impl SseSession {
         ok
     }
 
-    async fn message(&self, post: Post) -> Result<Response> {
+    /// The status (and body) the Worker answers the POST with.
+    async fn message(&self, post: Post) -> (u16, String) {
         // A session id alone grants nothing: only its own user, with the client that opened it,
         // may post to it (another client of the same person cannot answer into this stream).
         let owner_ok = self.live.borrow().as_ref().is_some_and(|l| {
             l.user_id == post.principal.user_id && l.client_id == post.caller.client_id && !l.sender.is_closed()
         });
         if !owner_ok {
-            return Response::error("unknown session", 404);
+            return (404, String::new());
         }
         let message = match mcp::parse(post.body.as_bytes()) {
             Ok(m) => m,
-            Err(error) => return Response::from_json(&error).map(|r| r.with_status(400)),
+            Err(error) => return (400, serde_json::to_string(&error).unwrap_or_default()),
         };
         // What changed for this person since their last message (a role change, a WorkOS event):
         // the tool list, and the account resource if they subscribed to it.
@@ -190,7 +218,7 @@ impl SseSession {
         let watch = mcp::account_subscription(&message);
         let config = match platform::config(&self.env) {
             Ok(c) => c,
-            Err(e) => return Response::error(format!("configuration error: {e}"), 500),
+            Err(e) => return (500, format!("configuration error: {e}")),
         };
         let audit =
             Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone(), headers: None });
@@ -208,9 +236,10 @@ impl SseSession {
             let mut messages = reply.notifications.iter().map(serde_json::Value::to_string).chain([reply.response]);
             // In order; once the stream is gone the rest is not sent.
             if !messages.all(|m| self.push(event("message", &m))) {
-                return Response::error("the session's stream has closed", 404);
+                // The session's stream has closed.
+                return (404, String::new());
             }
         }
-        Response::empty().map(|r| r.with_status(202))
+        (202, String::new())
     }
 }

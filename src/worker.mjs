@@ -3,14 +3,17 @@
 // one addition. The runtime offers Workers RPC only on Durable Object classes derived from its
 // `DurableObject`, and the classes worker-build exports are not: the grant object's class is
 // made one here, before the runtime reads the exports, so that the Worker calls its methods
-// (`GrantGuard`'s `#[wasm_bindgen]` methods, src/grant_object.rs) without an HTTP request.
-// The session object (`SseSession`) streams its answers and keeps `fetch`.
+// (`GrantGuard`'s `#[wasm_bindgen]` methods, src/grant_object.rs) without an HTTP request. So is
+// the session object's (`SseSession`: its `message`, src/session_object.rs), which keeps `fetch`
+// for the stream it answers with.
 import { DurableObject } from 'cloudflare:workers';
 import worker, { GrantGuard, SseSession } from '../build/index.js';
 
 // worker-build exports each class behind a Proxy that forwards these to the class itself.
-Object.setPrototypeOf(GrantGuard.prototype, DurableObject.prototype);
-Object.setPrototypeOf(GrantGuard, DurableObject);
+for (const rpc of [GrantGuard, SseSession]) {
+  Object.setPrototypeOf(rpc.prototype, DurableObject.prototype);
+  Object.setPrototypeOf(rpc, DurableObject);
+}
 
 export { GrantGuard, SseSession };
 export default worker;

@@ -10,6 +10,7 @@ use crate::oauth::metadata::{self, resource_suffix};
 use crate::platform::app::App;
 use crate::platform::audit::Background;
 use crate::platform::cache::CacheApiKeys;
+use crate::platform::js;
 use crate::platform::tools::{seen_from, ToolAudit, WorkerToolEnv};
 use crate::principal::Principal;
 use crate::responses as web;
@@ -237,14 +238,18 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
     }
     let body = read_message(req).await?;
     let body = String::from_utf8_lossy(&body).into_owned();
-    let post = session_object::Post { principal, caller, body, fixtures };
-    let mut answer = session_stub(env, &session_id)?
-        .fetch_with_request(crate::platform::object_post("https://session/message", &post)?)
-        .await?;
-    match answer.status_code() {
+    let post = serde_json::to_string(&session_object::Post { principal, caller, body, fixtures })?;
+    // The object's `message` method, by Workers RPC: `[status, body]`.
+    let stub = session_stub(env, &session_id)?.into_rpc();
+    let answer = js::call(&stub, "message", &[post.into()]).await.map_err(worker::Error::RustError)?;
+    let status = js::field(&answer, "0").as_f64().unwrap_or(500.0) as u16;
+    match status {
         202 => Ok(Response::ok("Accepted")?.with_status(202)),
         404 => Err(RouteError::mcp(404, "unknown session")),
-        400 => Ok(web::json(400, &crate::platform::json_body::<Value>(answer.text()).await.unwrap_or(Value::Null))?),
+        400 => {
+            let error = js::field(&answer, "1").as_string().unwrap_or_default();
+            Ok(web::json_text(400, error)?)
+        }
         status => Err(RouteError::mcp(status, "the session could not take the message")),
     }
 }
