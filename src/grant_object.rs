@@ -20,12 +20,11 @@ use crate::oauth::form::Form;
 use crate::oauth::token;
 use crate::oauth::workos_events;
 use crate::platform::grants::{ChangeRequest, GuardedStore};
+use crate::platform::js::{self, Work};
 use crate::platform::{self, fetch::FetchClient, isolate, kv::KvStore};
 use crate::responses as web;
 use crate::timing::Timings;
 use crate::turnstile::Turnstile;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -80,8 +79,6 @@ impl Call {
     }
 }
 
-type Work = Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>;
-
 impl GrantGuard {
     /// A call reaching the object now.
     fn call(&self) -> Call {
@@ -89,15 +86,13 @@ impl GrantGuard {
     }
 
     /// The promise of a call's `work`, run in the object's turn: one operation at a time, in
-    /// arrival order. Boxed: the runtime's glue for a promise is then compiled once, not once for
-    /// each method (about 1 KB of the gzipped Wasm each).
+    /// arrival order.
     fn in_turn(&self, work: Work) -> js_sys::Promise {
         let turnstile = self.turnstile.clone();
-        let work: Work = Box::pin(async move {
+        js::promise(Box::pin(async move {
             let _turn = Turnstile::enter(&turnstile).await;
             work.await
-        });
-        wasm_bindgen_futures::future_to_promise(work)
+        }))
     }
 }
 

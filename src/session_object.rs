@@ -105,13 +105,13 @@ impl SseSession {
     /// answer the POST with (202; 400 with a JSON-RPC error; 404 for no such session or stream).
     pub fn message(&self, post: String) -> js_sys::Promise {
         let session = self.session.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
+        platform::js::promise(Box::pin(async move {
             let (status, body) = match crate::json::from_str::<Post>(&post) {
                 Ok(post) => session.message(post).await,
                 Err(e) => (500, e.to_string()),
             };
             Ok(js_sys::Array::of2(&JsValue::from(status), &JsValue::from(body)).into())
-        })
+        }))
     }
 }
 
