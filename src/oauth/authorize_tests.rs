@@ -68,10 +68,10 @@ fn not_signed_in_goes_straight_to_workos_and_comes_back_to_the_same_request() {
             assert!(query(&location, "login_hint").is_none(), "nobody is presumed");
             assert!(set_cookies.iter().any(|c| c.starts_with("__Host-mcp-signin=")));
             let state = query(&location, "state").expect("a state");
-            let record: serde_json::Value = serde_json::from_str(
-                &block_on(w.store.get(&crate::store::keys::signin_state(&state))).unwrap().expect("the one-time state"),
-            )
-            .unwrap();
+            let bound = set_cookies.iter().find_map(|c| c.strip_prefix("__Host-mcp-signin=")).unwrap();
+            let bound = bound.split(';').next().unwrap();
+            let (record, _) = crate::signin::kept_record(&w.config.seal_keys, &w.store, bound, w.ctx().now);
+            assert!(!state.is_empty());
             let return_to = record["return_to"].as_str().unwrap().to_string();
             assert!(return_to.starts_with("/authorize?"));
             assert_eq!(

@@ -34,7 +34,8 @@ pub struct Started {
     pub set_cookie: String,
 }
 
-/// The one-time state record in KV.
+/// What a sign-in needs at `/callback`: kept in the browser's sealed binding cookie, or in KV
+/// when too long for a cookie.
 #[derive(Debug, Serialize, Deserialize)]
 struct StateRecord {
     verifier: crate::secret::Secret<String>,
@@ -43,6 +44,31 @@ struct StateRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     external_auth_id: Option<String>,
 }
+
+/// What the binding cookie seals for this browser: the state, then, when the cookie can carry
+/// it, `.` and its record's JSON (the sign-in then writes nothing to KV until `/callback` marks
+/// the state used). A record too long for a cookie is kept in KV under the state, as it was
+/// before the cookie carried it; the cookie then seals the state alone (a state is URL-safe
+/// base64: no `.`).
+fn binding(state: &str, record: Option<&str>) -> Vec<u8> {
+    match record {
+        Some(json) => [state, ".", json].concat().into_bytes(),
+        None => state.as_bytes().to_vec(),
+    }
+}
+
+/// The state and the record's JSON a binding cookie seals (see [`binding`]).
+fn unbind(sealed: &[u8]) -> Option<(&str, Option<&str>)> {
+    let text = std::str::from_utf8(sealed).ok()?;
+    Some(match text.split_once('.') {
+        Some((state, record)) => (state, Some(record)),
+        None => (text, None),
+    })
+}
+
+/// The longest binding cookie value sealed with its record: browsers keep about 4 KiB per
+/// cookie, name and attributes included, and the request carries the Worker's other cookies.
+const MAX_BINDING_CHARS: usize = 3072;
 
 pub async fn start<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
@@ -62,12 +88,16 @@ pub async fn start<S: Store, H: HttpClient>(
     // An /authorize request's own path comes back here whole, however long its parameters (up
     // to the URL length the platform accepts, the return-path rule's limit).
     let return_to = safe_return_path(req.return_to);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let record = StateRecord { verifier: verifier.into(), return_to, created_at: ctx.now, external_auth_id };
+    let expires_at = ctx.now + STATE_TTL;
     let json =
         serde_json::to_string(&record).map_err(|e| SigninError::Storage(crate::store::StoreError(e.to_string())))?;
-    ctx.store.put(&keys::signin_state(&state), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
-
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(record.verifier.as_str().as_bytes()));
+    let mut sealed = ctx.config.seal_keys.seal(SIGNIN_COOKIE, &binding(&state, Some(&json)), expires_at);
+    if sealed.len() > MAX_BINDING_CHARS {
+        ctx.store.put(&keys::signin_state(&state), &json, STATE_TTL).await.map_err(SigninError::Storage)?;
+        sealed = ctx.config.seal_keys.seal(SIGNIN_COOKIE, &binding(&state, None), expires_at);
+    }
     let callback = ctx.callback_url();
     let location = authorization_url(
         &ctx.config.api_base_url,
@@ -81,7 +111,6 @@ pub async fn start<S: Store, H: HttpClient>(
             screen_hint: req.screen_hint.filter(|h| matches!(*h, "sign-in" | "sign-up")),
         },
     );
-    let sealed = ctx.config.seal_keys.seal(SIGNIN_COOKIE, state.as_bytes(), ctx.now + STATE_TTL);
     Ok(Started { location, set_cookie: cookies::set_cookie(SIGNIN_COOKIE, &sealed, STATE_TTL) })
 }
 
@@ -169,12 +198,18 @@ async fn read_state<S: Store, H: HttpClient>(
     let bound = signin_cookie
         .and_then(|c| ctx.config.seal_keys.open(SIGNIN_COOKIE, c, ctx.now))
         .ok_or(SigninError::StateNotBound)?;
-    if !bool::from(bound.as_slice().ct_eq(state.as_bytes())) {
+    let (bound_state, carried) = unbind(&bound).ok_or(SigninError::StateNotBound)?;
+    if !bool::from(bound_state.as_bytes().ct_eq(state.as_bytes())) {
         return Err(SigninError::StateForeign);
     }
     let used_key = keys::signin_state_used(state);
-    let (raw, used) = join(ctx.store.get(&keys::signin_state(state)), ctx.store.get(&used_key)).await;
-    let raw = raw.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?;
+    let (raw, used) = match carried {
+        Some(json) => (json.to_string(), ctx.store.get(&used_key).await),
+        None => {
+            let (raw, used) = join(ctx.store.get(&keys::signin_state(state)), ctx.store.get(&used_key)).await;
+            (raw.map_err(SigninError::Storage)?.ok_or(SigninError::StateUnknown)?, used)
+        }
+    };
     if used.map_err(SigninError::Storage)?.is_some() {
         return Err(SigninError::StateUnknown);
     }
@@ -215,4 +250,22 @@ pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
         },
     };
     super::bridge::complete(ctx, external_auth_id, &user).await.map(Some)
+}
+
+/// For tests: the record of the sign-in whose binding cookie is `cookie` (its value), from the
+/// cookie or, for one too long for it, from KV; and whether it was kept in KV.
+#[cfg(test)]
+pub(crate) fn kept_record<S: Store>(
+    seal: &crate::seal::SealKeys,
+    store: &S,
+    cookie: &str,
+    now: u64,
+) -> (serde_json::Value, bool) {
+    let sealed = seal.open(SIGNIN_COOKIE, cookie, now).expect("a binding cookie");
+    let (state, carried) = unbind(&sealed).expect("a binding");
+    let (json, in_kv) = match carried {
+        Some(json) => (json.to_string(), false),
+        None => (futures_executor::block_on(store.get(&keys::signin_state(state))).unwrap().expect("in KV"), true),
+    };
+    (serde_json::from_str(&json).expect("JSON"), in_kv)
 }

@@ -12,11 +12,12 @@ use serde_json::{json, Value};
 fn start_stores_one_time_state_and_redirects_with_pkce() {
     let w = world(Scenario::default(), None);
     let (state, cookie) = w.begin(Some("/account"));
-    let raw = w.store.map.borrow().get(&format!("signin:state:{state}")).unwrap().clone();
-    let (json, ttl) = raw;
-    assert_eq!(ttl, STATE_TTL);
-    let record: Value = serde_json::from_str(&json).unwrap();
+    // The record rides in the sealed binding cookie: starting a sign-in writes nothing to KV.
+    assert!(w.store.keys_with_prefix("signin:").is_empty());
+    let (record, in_kv) = w.kept_record(&cookie);
+    assert!(!in_kv);
     assert_eq!(record["return_to"], "/account");
+    assert_eq!(record["created_at"], NOW);
     let started = block_on(start(&w.ctx(), StartRequest::default())).unwrap();
     let url = url::Url::parse(&started.location).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -26,8 +27,8 @@ fn start_stores_one_time_state_and_redirects_with_pkce() {
     assert_eq!(q["redirect_uri"], "https://mcp.example.com/callback");
     assert_eq!(q["client_id"], "client_test");
     assert!(!q.contains_key("login_hint"));
-    // The challenge is S256 of the stored verifier.
-    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{}", q["state"])].0).unwrap();
+    // The challenge is S256 of the kept verifier.
+    let (rec, _) = w.kept_record(&cookie_value(&started.set_cookie));
     use base64::Engine;
     use sha2::Digest;
     let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -40,9 +41,8 @@ fn start_stores_one_time_state_and_redirects_with_pkce() {
 #[test]
 fn start_refuses_unsafe_return_paths_and_passes_hints() {
     let w = world(Scenario::default(), Some(ACME));
-    let (state, _) = w.begin(Some("//evil.example"));
-    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{state}")].0).unwrap();
-    assert_eq!(rec["return_to"], "/");
+    let (_, cookie) = w.begin(Some("//evil.example"));
+    assert_eq!(w.kept_record(&cookie).0["return_to"], "/");
     let started = block_on(start(
         &w.ctx(),
         StartRequest { screen_hint: Some("sign-up"), login_hint: Some("a@b.c"), ..Default::default() },
@@ -62,12 +62,16 @@ fn a_long_authorization_request_comes_back_whole_after_the_sign_in() {
         "%2F".repeat(1024)
     );
     assert!(path.len() > 3000);
-    let (state, _) = w.begin(Some(&path));
-    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{state}")].0).unwrap();
+    let (state, cookie) = w.begin(Some(&path));
+    // Too long for a cookie: the record is kept in KV, for the state's lifetime.
+    let (rec, in_kv) = w.kept_record(&cookie);
+    assert!(in_kv && cookie.len() < 200, "the cookie names the state alone");
     assert_eq!(rec["return_to"], path.as_str());
-    let (state, _) = w.begin(Some(&format!("{path}&x={}", "a".repeat(crate::return_path::MAX_LEN))));
-    let rec: Value = serde_json::from_str(&w.store.map.borrow()[&format!("signin:state:{state}")].0).unwrap();
-    assert_eq!(rec["return_to"], "/", "past the longest URL the platform accepts");
+    assert_eq!(w.store.map.borrow()[&format!("signin:state:{state}")].1, STATE_TTL);
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.location, path, "and comes back whole");
+    let (_, cookie) = w.begin(Some(&format!("{path}&x={}", "a".repeat(crate::return_path::MAX_LEN))));
+    assert_eq!(w.kept_record(&cookie).0["return_to"], "/", "past the longest URL the platform accepts");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use super::test_world::*;
 use super::*;
 use crate::context::Ctx;
+use crate::store::Store;
 use crate::outbound::{HttpResponse, TransportError};
 use crate::testing::{json_response, test_jwks};
 use crate::workos::JwksCache;
@@ -43,9 +44,11 @@ fn state_refusals() {
 #[test]
 fn expired_state_is_refused_even_if_kv_still_has_it() {
     let w = world(Scenario::default(), None);
-    let (state, _) = w.begin(None);
+    let (state, cookie) = w.begin(None);
     let late = Ctx { now: NOW + STATE_TTL + 1, ..w.ctx() };
-    let cookie = w.config.seal_keys.seal(SIGNIN_COOKIE, state.as_bytes(), NOW + 10 * STATE_TTL);
+    // The binding cookie sealed to outlive its record: the record's own age still counts.
+    let (record, _) = w.kept_record(&cookie);
+    let cookie = w.config.seal_keys.seal(SIGNIN_COOKIE, format!("{state}.{record}").as_bytes(), NOW + 10 * STATE_TTL);
     let r = block_on(complete(
         &late,
         Callback { state: Some(&state), code: Some("code-1"), ..Default::default() },
@@ -125,10 +128,31 @@ fn tokens_not_signed_by_workos_are_refused() {
 #[test]
 fn storage_outage_is_a_503_not_a_panic() {
     let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(None);
     *w.store.fail.borrow_mut() = true;
-    let err = block_on(start(&w.ctx(), StartRequest::default())).unwrap_err();
+    // The state's used mark cannot be read: no sign-in.
+    let err = w.finish(&state, Some(&cookie)).unwrap_err();
     assert!(matches!(err, SigninError::Storage(_)));
     assert_eq!(err.view().status, 503);
+    // A record too long for the cookie cannot be kept: no sign-in starts.
+    let long = format!("/authorize?state={}", "a".repeat(4000));
+    let err = block_on(start(&w.ctx(), StartRequest { return_to: Some(&long), ..Default::default() })).unwrap_err();
+    assert!(matches!(err, SigninError::Storage(_)));
+    *w.store.fail.borrow_mut() = false;
+    assert!(w.sessions().is_empty());
+}
+
+#[test]
+fn a_sign_in_started_by_an_older_worker_completes() {
+    // Before the record rode in the cookie, KV kept it and the cookie sealed the state alone.
+    let w = world(Scenario::default(), None);
+    let (state, cookie) = w.begin(Some("/account"));
+    let (record, _) = w.kept_record(&cookie);
+    let key = crate::store::keys::signin_state(&state);
+    block_on(w.store.put(&key, &record.to_string(), STATE_TTL)).unwrap();
+    let legacy = w.config.seal_keys.seal(SIGNIN_COOKIE, state.as_bytes(), NOW + STATE_TTL);
+    assert_eq!(w.finish(&state, Some(&legacy)).unwrap().location, "/account");
+    assert_eq!(w.finish(&state, Some(&legacy)).unwrap_err(), SigninError::StateUnknown, "once");
 }
 
 #[test]

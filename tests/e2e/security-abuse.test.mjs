@@ -57,16 +57,17 @@ for (const [what, limit, send] of [
   });
 }
 
-test('POST /login writes a sign-in state only for a same-origin form post', async () => {
-  const before = await kvKeys('signin:state:');
+test('POST /login starts a sign-in only for a same-origin form post', async () => {
+  const before = await kvKeys('signin:');
   for (const headers of [{}, { origin: 'https://evil.example' }, { origin: 'null' }]) {
     const res = await fetch(worker('/login'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: 'return_to=%2F' });
     assert.equal(res.status, 403, `${JSON.stringify(headers)}: ${res.status}`);
     assert.equal(res.headers.get('set-cookie'), null, 'no sign-in cookie');
   }
-  assert.deepEqual(await kvKeys('signin:state:'), before, 'nothing written');
+  assert.deepEqual(await kvKeys('signin:'), before, 'nothing written');
   const ok = await fetch(worker('/login'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN }, body: 'return_to=%2F' });
   assert.equal(ok.status, 303);
+  assert.match(ok.headers.get('set-cookie') ?? '', /^__Host-mcp-signin=/, 'the state bound to this browser');
 });
 
 /** Resident memory of all workerd processes, in MB. */
