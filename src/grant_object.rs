@@ -1,5 +1,5 @@
-//! `GrantGuard`: the Durable Object that keeps one grant (named by the grant id) and runs,
-//! one at a time and in arrival order, every operation that changes it — code redemption,
+//! `GrantGuard`: the Durable Object that keeps a person's grants (named by their partition,
+//! below) and runs, one at a time and in arrival order, every operation that changes one — code redemption,
 //! refresh rotation, revocation. A Durable Object is linearizable, so two exchanges of one
 //! code, two uses of one refresh token, or a revocation racing a refresh meet here in a line,
 //! wherever in the world they were sent from; KV (eventually consistent, no compare-and-swap)
@@ -11,8 +11,15 @@
 //! what a WorkOS event does to the grant (revoke it, or record the user's new access), and
 //! `request` runs `/token` or `/revoke` with the client's form as sent (the Worker has only read
 //! it to find the grant). The runtime offers RPC on classes derived from its `DurableObject`;
-//! `src/worker.mjs` makes this one so. Its `fetch` answers 404. The alarm clears the object when
-//! its grant expires.
+//! `src/worker.mjs` makes this one so. Its `fetch` answers 404.
+//!
+//! One object keeps all the grants of one person: it is named by the grant ids' partition
+//! ([`grant_object_name`]; a grant from before partitions has an object of its own), so a
+//! person's next authorization finds their object made. Its operations run one at a time across
+//! those grants, each on its grant's own record. The alarm clears the records that have reached
+//! their end and is set again for the next.
+//!
+//! [`grant_object_name`]: crate::oauth::types::grant_object_name
 //!
 //! [`AppStore`]: crate::platform::grants::AppStore
 use crate::context::Ctx;
@@ -48,8 +55,16 @@ impl DurableObject for GrantGuard {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        // The grant has expired: nothing of it remains (KV's copy expires on its own TTL).
-        self.state.storage().delete_all().await?;
+        // A grant has reached its end: its record goes (KV's copy expires on its own TTL), in
+        // the object's turn, and the alarm is set for the next end; with none left, nothing of
+        // the object remains.
+        let _turn = Turnstile::enter(&self.turnstile).await;
+        let storage = self.state.storage();
+        let now_ms = js_sys::Date::now() as u64;
+        match crate::platform::grants::clear_expired(&storage, now_ms).await.map_err(worker::Error::RustError)? {
+            Some(next_ms) => storage.set_alarm(std::time::Duration::from_millis(next_ms - now_ms)).await?,
+            None => storage.delete_all().await?,
+        }
         Response::ok("cleared")
     }
 }

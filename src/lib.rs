@@ -2,6 +2,7 @@
 //!
 //! Layers: `routes/` (thin handlers) → protocol cores (`signin/`, `workos/`, `cookies`, …) that
 //! never name a `worker` type → `platform/` (KV, Fetch, env) behind small traits.
+pub mod alarm;
 pub mod authkit;
 pub mod b64;
 pub mod config;

@@ -21,6 +21,8 @@ const EXPIRY_LEN: usize = 8;
 const HKDF_SALT: &[u8] = b"mcp-authkit-worker/cookie-encryption-key";
 /// Bumped together with `VERSION` if the layout ever changes.
 const HKDF_INFO: &[u8] = b"cookie-aead-v1";
+/// The info of [`SealKeys::tag`]'s key (another key from the same secret).
+const TAG_INFO: &[u8] = b"tag-hmac-v1";
 /// Minimum characters per key entry (`openssl rand -hex 32` gives 64).
 pub const MIN_KEY_CHARS: usize = 32;
 /// Browsers keep at most ~4 KiB per cookie; anything longer is junk, refused before decoding.
@@ -31,6 +33,8 @@ const MAX_SEALED_CHARS: usize = 8192;
 #[derive(Clone)]
 pub struct SealKeys {
     ciphers: Vec<Aes256Gcm>,
+    /// The HMAC key of [`SealKeys::tag`], derived from the first entry.
+    tag_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SealKeys {
@@ -61,7 +65,22 @@ impl SealKeys {
             }
             ciphers.push(derive(entry));
         }
-        Ok(SealKeys { ciphers })
+        let mut tag_key = [0u8; 32];
+        // As in `derive`: 32 bytes never exceed HKDF's output limit.
+        let _ = Hkdf::<Sha256>::new(Some(HKDF_SALT), entries[0].as_bytes()).expand(TAG_INFO, &mut tag_key);
+        Ok(SealKeys { ciphers, tag_key })
+    }
+
+    /// A keyed digest of `data` for `purpose` (HMAC-SHA256 under a key derived from the first
+    /// entry): the same for the same input while that key is first, and telling nothing of
+    /// `data` to whoever lacks the key.
+    pub fn tag(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.tag_key) else { return [0; 32] };
+        mac.update(purpose.as_bytes());
+        mac.update(b"\n");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
     }
 
     /// Seal `payload` for `purpose` (e.g. a cookie's name), valid until `expires_at` (unix seconds).

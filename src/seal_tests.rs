@@ -144,3 +144,14 @@ fn key_parsing() {
     assert!(keys(&format!("  {NEW}\n")).open(NAME, &sealed, NOW).is_some());
     assert_eq!(format!("{:?}", keys(NEW)), "SealKeys(1 keys)");
 }
+
+#[test]
+fn tags_are_keyed_by_the_first_entry_and_by_purpose() {
+    let (k, rotated) = (keys(NEW), keys(&format!("{NEW},{OLD}")));
+    assert_eq!(k.tag("p", b"user_1"), rotated.tag("p", b"user_1"), "the first entry decides");
+    assert_ne!(k.tag("p", b"user_1"), keys(OLD).tag("p", b"user_1"));
+    assert_ne!(k.tag("p", b"user_1"), k.tag("q", b"user_1"));
+    assert_ne!(k.tag("p", b"user_1"), k.tag("p", b"user_2"));
+    // Purpose and data are kept apart: "p\n" + "x" is not "p" + "\nx".
+    assert_ne!(k.tag("p\nx", b""), k.tag("p", b"x"));
+}

@@ -7,11 +7,13 @@ use super::pkce::CodeChallenge;
 use super::redirect_uri::find_match;
 use super::redirect_uri::RedirectUri;
 use super::resource::{parse_resource, Audience};
-use super::types::{new_grant_id, AuthorizationCode};
+use super::types::{grant_id_in, grant_partition, new_grant_id, AuthorizationCode};
 use super::{registry, ErrorCode, OAuthError};
 use crate::context::Ctx;
 use crate::ids::GrantId;
 use crate::outbound::HttpClient;
+use crate::seal::SealKeys;
+use crate::signin::Session;
 use crate::store::Store;
 use futures_util::future::join;
 
@@ -245,12 +247,13 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
-/// The id the grant from this session for this request will have. The consent page knows it,
-/// so the grant's object can be readied while the person reads. It cannot be guessed without
-/// the session id (a secret); a second grant for the very same request (the form sent twice)
-/// takes a random id instead. `request_path` is the request's own `/authorize` path
-/// ([`AuthorizeParams::path`]).
-pub fn grant_id_for(session_id: &str, request_path: &str) -> GrantId {
+/// The id the grant from this session (`session`, signed in as its principal) for this request
+/// will have: in its person's partition, then a digest of the session's id and the request. The
+/// consent page knows it, so the grant's object can be readied while the person reads. It cannot
+/// be guessed without the session id (a secret); a second grant for the very same request (the
+/// form sent twice) takes a random id instead. `request_path` is the request's own `/authorize`
+/// path ([`AuthorizeParams::path`]).
+pub fn grant_id_for(keys: &SealKeys, session_id: &str, session: &Session, request_path: &str) -> GrantId {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new()
         .chain_update(b"mcp-grant-id\n")
@@ -258,7 +261,7 @@ pub fn grant_id_for(session_id: &str, request_path: &str) -> GrantId {
         .chain_update(b"\n")
         .chain_update(request_path)
         .finalize();
-    GrantId::new(crate::b64::URL_SAFE_NO_PAD.encode(&digest[..16]))
+    grant_id_in(&grant_partition(keys, &session.principal.user_id), &digest)
 }
 
 /// Create the grant (as `id`, or a random id if that is taken) with a one-time code, and return
@@ -272,7 +275,8 @@ pub async fn issue_code<S: Store, H: HttpClient>(
     let code = match create_pending(ctx, req, &secrets, id).await? {
         Some(code) => code,
         None => {
-            let (g, code) = pending_grant(ctx, req, &secrets, new_grant_id());
+            let partition = grant_partition(&ctx.config.seal_keys, &secrets.principal.user_id);
+            let (g, code) = pending_grant(ctx, req, &secrets, new_grant_id(&partition));
             if !grant::create(ctx.store, &g, ctx.now).await? {
                 return Err(OAuthError::server_error("a new grant id was already taken"));
             }

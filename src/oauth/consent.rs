@@ -174,7 +174,7 @@ async fn consent_or_code<S: Store, H: HttpClient>(
             })
             .flatten(),
         form_action: req.redirect_uri.form_action_source(),
-        grant_id: authorize::grant_id_for(session_id, &req.params.path()),
+        grant_id: authorize::grant_id_for(&ctx.config.seal_keys, session_id, session, &req.params.path()),
     })
 }
 
@@ -241,7 +241,7 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         // moment ago: KV takes one write to a key per second) is not written. A submission sent
         // twice finds the grant made and goes through WorkOS for its own chain.
         signin::Handover::ThisRequest if young => {
-            let id = authorize::grant_id_for(session_id, &path);
+            let id = authorize::grant_id_for(&ctx.config.seal_keys, session_id, session, &path);
             let secrets = signed_in(session, Secret::new(workos_token));
             return match authorize::issue_code_as(ctx, req, secrets, id).await {
                 Ok(Some(location)) => Next::Redirect { location, set_cookies },
@@ -258,7 +258,8 @@ async fn hand_back_code<S: Store, H: HttpClient>(
         }
         signin::Handover::Open => {}
     }
-    let (id, token) = (authorize::grant_id_for(session_id, &path), Secret::new(workos_token));
+    let id = authorize::grant_id_for(&ctx.config.seal_keys, session_id, session, &path);
+    let token = Secret::new(workos_token);
     if young {
         // Signed in moments ago: the standing WorkOS just vouched for, and its refresh token, go
         // to the grant as they are (no second refresh). The session notes the token as spent

@@ -376,10 +376,7 @@ pub async fn create<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<bool
     Ok(store.put_new(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now), &also, index_ttl).await?)
 }
 
-/// The shape of a grant id (what [`super::types::new_grant_id`] makes): 22 URL-safe characters.
-pub fn is_grant_id(id: &str) -> bool {
-    id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
+pub use super::types::is_grant_id;
 
 pub async fn revoke<S: Store>(store: &S, grant_id: &GrantId) -> Result<(), OAuthError> {
     store.delete(&keys::oauth_grant(grant_id.as_str())).await?;

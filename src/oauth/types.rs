@@ -28,12 +28,44 @@ impl TokenHash {
     }
 }
 
-const GRANT_ID_BYTES: usize = 16;
 const SECRET_BYTES: usize = 32;
 
-/// A fresh grant id (128 random bits).
-pub fn new_grant_id() -> GrantId {
-    GrantId::new(crate::random::token(GRANT_ID_BYTES))
+/// A grant id is its **partition** (8 characters), which names the Durable Object that keeps
+/// it and is the same for every grant of one person, then 16 characters of its own (96 bits).
+/// Grants from before partitions have 22 random characters and an object each.
+pub const PARTITION_CHARS: usize = 8;
+const GRANT_ID_CHARS: usize = PARTITION_CHARS + 16;
+const UNPARTITIONED_ID_CHARS: usize = 22;
+
+/// Whether `id` has a grant id's shape: 24 (or, from before partitions, 22) URL-safe characters.
+pub fn is_grant_id(id: &str) -> bool {
+    (id.len() == GRANT_ID_CHARS || id.len() == UNPARTITIONED_ID_CHARS)
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The partition of `user`'s grants: 48 bits of a keyed digest of the user id, so a grant id
+/// tells nobody without the key whose it is.
+pub fn grant_partition(keys: &crate::seal::SealKeys, user: &crate::ids::UserId) -> String {
+    crate::b64::URL_SAFE_NO_PAD.encode(&keys.tag("grant-partition", user.as_str().as_bytes())[..6])
+}
+
+/// A grant id in `partition` with 16 characters of `own` (at least 12 bytes; the rest unused).
+pub fn grant_id_in(partition: &str, own: &[u8]) -> GrantId {
+    GrantId::new(format!("{partition}{}", crate::b64::URL_SAFE_NO_PAD.encode(&own[..12])))
+}
+
+/// A fresh grant id in `partition` (96 random bits of its own).
+pub fn new_grant_id(partition: &str) -> GrantId {
+    grant_id_in(partition, &crate::random::bytes::<12>())
+}
+
+/// The name of the Durable Object that keeps the grant `id`: its partition (one object keeps a
+/// person's grants); a grant from before partitions is kept by an object named by its whole id.
+pub fn grant_object_name(id: &str) -> &str {
+    match id.len() {
+        GRANT_ID_CHARS => id.get(..PARTITION_CHARS).unwrap_or(id),
+        _ => id,
+    }
 }
 
 /// `<prefix><grant id>.<secret>`: the grant id finds the record, the hash of the whole string
@@ -42,11 +74,11 @@ fn mint(prefix: &str, grant: &GrantId) -> Secret<String> {
     Secret::new(format!("{prefix}{grant}.{}", crate::random::token(SECRET_BYTES)))
 }
 
-/// The grant a well-formed token of this kind names (22-character id, 43-character secret).
+/// The grant a well-formed token of this kind names (a grant id, a 43-character secret).
 fn grant_of(token: &str, prefix: &str) -> Option<GrantId> {
     let (id, secret) = token.strip_prefix(prefix)?.split_once('.')?;
-    let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (ok(id, 22) && ok(secret, 43)).then(|| GrantId::new(id))
+    let secret_ok = secret.len() == 43 && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (is_grant_id(id) && secret_ok).then(|| GrantId::new(id))
 }
 
 macro_rules! grant_token {
@@ -126,7 +158,7 @@ mod tests {
 
     #[test]
     fn tokens_carry_their_grant_id_and_nothing_else_parses() {
-        let id = new_grant_id();
+        let id = new_grant_id("p_artit1");
         let t = RefreshToken::new(&id);
         let s = t.expose().to_string();
         assert_eq!(RefreshToken::parse(&s), Some(id.clone()));
@@ -143,8 +175,34 @@ mod tests {
         assert_eq!(TokenHash::of("abc").as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(TokenHash::of("a").matches(&TokenHash::of("a")));
         assert!(!TokenHash::of("a").matches(&TokenHash::of("b")));
-        let t = RefreshToken::new(&new_grant_id());
+        let t = RefreshToken::new(&new_grant_id("p_artit1"));
         assert!(t.hash().matches(&TokenHash::of(t.expose())));
+    }
+
+    #[test]
+    fn a_persons_grants_share_a_partition_that_names_their_object() {
+        let keys = crate::seal::SealKeys::parse(&"k".repeat(32)).unwrap();
+        let (alice, bob) = (crate::ids::UserId::new("user_alice"), crate::ids::UserId::new("user_bob"));
+        let p = grant_partition(&keys, &alice);
+        assert_eq!(p.len(), PARTITION_CHARS);
+        assert_eq!(p, grant_partition(&keys, &alice), "the same person, the same partition");
+        assert_ne!(p, grant_partition(&keys, &bob));
+        let other_key = crate::seal::SealKeys::parse(&"o".repeat(32)).unwrap();
+        assert_ne!(p, grant_partition(&other_key, &alice), "keyed: the id alone does not give it");
+        let (one, two) = (new_grant_id(&p), new_grant_id(&p));
+        assert_ne!(one, two);
+        for id in [&one, &two] {
+            assert!(is_grant_id(id.as_str()) && id.as_str().len() == 24, "{id}");
+            assert_eq!(grant_object_name(id.as_str()), p);
+        }
+        assert_eq!(grant_id_in(&p, &[7; 16]), grant_id_in(&p, &[7; 12]), "16 characters of its own");
+        // A grant from before partitions: 22 characters, its own object; its tokens still parse.
+        let old = GrantId::new("A".repeat(22));
+        assert_eq!(grant_object_name(old.as_str()), old.as_str());
+        assert_eq!(RefreshToken::parse(RefreshToken::new(&old).expose()), Some(old));
+        for bad in ["A".repeat(23), "A".repeat(21), format!("{}é", "A".repeat(22)), format!("{p}{}", "/".repeat(16))] {
+            assert!(!is_grant_id(&bad), "{bad}");
+        }
     }
 
     #[test]

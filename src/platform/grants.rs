@@ -1,6 +1,6 @@
-//! Where grant records live. Each grant's record is kept by its own Durable Object
-//! (`GrantGuard`, named by the grant id), which is strongly consistent and runs the operations
-//! that change a grant one at a time; KV holds a mirror for the bearer check, which must cost no
+//! Where grant records live. Each grant's record is kept by a Durable Object (`GrantGuard`, one
+//! per person: named by the grant id's partition), which is strongly consistent and runs the
+//! operations that change a grant one at a time; KV holds a mirror for the bearer check, which must cost no
 //! Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
 //!
 //! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV
@@ -71,10 +71,11 @@ pub fn warm(env: &Env, grant_id: &str, ctx: &worker::Context) {
     });
 }
 
-/// The object that keeps `grant_id`, to call its methods (Workers RPC; `GrantGuard`'s
-/// `#[wasm_bindgen]` methods).
+/// The object that keeps `grant_id` (its partition's: a person's grants share one), to call its
+/// methods (Workers RPC; `GrantGuard`'s `#[wasm_bindgen]` methods).
 pub fn stub(env: &Env, grant_id: &str) -> worker::Result<JsValue> {
-    Ok(env.durable_object(BINDING)?.id_from_name(grant_id)?.get_stub()?.into_rpc())
+    let name = crate::oauth::types::grant_object_name(grant_id);
+    Ok(env.durable_object(BINDING)?.id_from_name(name)?.get_stub()?.into_rpc())
 }
 
 /// An operation's argument, as the object reads it (JSON).
@@ -216,17 +217,40 @@ impl GuardedStore {
         }
     }
 
-    /// A grant record and its alarm, in the object's storage.
+    /// A grant record, in the object's storage, and the object's alarm by its end.
     async fn keep(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         let stored = Stored { value: value.to_string(), expires_at_ms: self.now_ms + ttl_secs * 1000 };
-        let (stored, alarm) = join(
-            self.storage.put_raw(key, stored.to_js()),
-            self.storage.set_alarm(std::time::Duration::from_secs(ttl_secs)),
-        )
-        .await;
-        stored.map_err(err)?;
+        let (kept, alarm) = join(self.storage.put_raw(key, stored.to_js()), self.alarm_by(stored.expires_at_ms)).await;
+        kept.map_err(err)?;
         alarm.map_err(err)
     }
+
+    /// The object's alarm at `at_ms` at the latest (see [`crate::alarm`]).
+    async fn alarm_by(&self, at_ms: u64) -> Result<(), StoreError> {
+        let set = super::js::call(self.storage.as_raw(), "getAlarm", &[]).await.map_err(StoreError)?;
+        if !crate::alarm::needs_alarm(set.as_f64(), at_ms) {
+            return Ok(());
+        }
+        let after = std::time::Duration::from_millis(at_ms.saturating_sub(self.now_ms));
+        self.storage.set_alarm(after).await.map_err(err)
+    }
+}
+
+/// The alarm's work in a grant object's `storage` (see [`crate::alarm::sweep`]): the records past
+/// their end deleted; when to ring next, if anything is left.
+pub async fn clear_expired(storage: &worker::Storage, now_ms: u64) -> Result<Option<u64>, String> {
+    let all = js_sys::Array::from(&super::js::call(storage.as_raw(), "list", &[]).await?);
+    let records = all.iter().filter_map(|entry| {
+        let key = js_sys::Reflect::get_u32(&entry, 0).ok()?.as_string()?;
+        let end = js_sys::Reflect::get_u32(&entry, 1).ok().as_ref().and_then(Stored::from_js).map(|s| s.expires_at_ms);
+        Some((key, end))
+    });
+    let (expired, next) = crate::alarm::sweep(records, now_ms);
+    for batch in expired.chunks(crate::alarm::DELETE_BATCH) {
+        let keys: js_sys::Array = batch.iter().map(|k| JsValue::from_str(k)).collect();
+        super::js::call(storage.as_raw(), "delete", &[keys.into()]).await?;
+    }
+    Ok(next)
 }
 
 impl Store for GuardedStore {

@@ -18,9 +18,9 @@ mod test_world;
 
 pub use error::SigninError;
 pub use finish::{Completed, SIGNED_IN_ACTION};
-pub use flow::{complete, complete_bridge_for_session, start, Callback, Outcome, StartRequest, Started};
 #[cfg(test)]
 pub(crate) use flow::kept_record;
+pub use flow::{complete, complete_bridge_for_session, start, Callback, Outcome, StartRequest, Started};
 pub use organization::{choose as choose_organization, Picker, PICK_COOKIE};
 pub use resolve::{refresh_with_memberships, resolve_principal, verify_access_token, Prefetched, Source};
 pub use session::{

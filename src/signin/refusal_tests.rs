@@ -3,8 +3,8 @@
 use super::test_world::*;
 use super::*;
 use crate::context::Ctx;
-use crate::store::Store;
 use crate::outbound::{HttpResponse, TransportError};
+use crate::store::Store;
 use crate::testing::{json_response, test_jwks};
 use crate::workos::JwksCache;
 use futures_executor::block_on;

@@ -14,7 +14,7 @@ import { mcpRemoteSandbox, runMcpRemote } from './mcp-remote-helpers.mjs';
 import { expectToolOk } from './mcp-helpers.mjs';
 
 /** The grant a token names: a refresh token (`mcp_rt_…`), or with kind 'code' an authorization code. */
-const grantOf = (token, kind = 'rt') => token.match(new RegExp(`^mcp_${kind}_([A-Za-z0-9_-]{22})\\.`))?.[1];
+const grantOf = (token, kind = 'rt') => token.match(new RegExp(`^mcp_${kind}_([A-Za-z0-9_-]{24}|[A-Za-z0-9_-]{22})\\.`))?.[1];
 
 let chromium;
 let sandbox;
