@@ -52,6 +52,10 @@ test('two connected apps on the account page; revoking one ends its access, the 
   await Promise.all(sandbox.hook.opened.map((o) => o.done));
   const remoteGrant = grantOf(mcpRemoteRefreshToken(sandbox.configDir));
   assert.ok(remoteGrant && remoteGrant !== sdkGrant);
+  // One person's grants share a partition (the first 8 characters), and so one grant object;
+  // revoking one below leaves the other working.
+  assert.equal(remoteGrant.length, 24);
+  assert.equal(remoteGrant.slice(0, 8), sdkGrant.slice(0, 8), 'the same partition');
   expectToolOk(await remote.client.callTool({ name: 'whoami', arguments: {} }), 'whoami through mcp-remote');
 
   // 3. Alice's account page in Chromium lists both, each with what it redirects to.
