@@ -1,6 +1,6 @@
 //! `GrantGuard`: the Durable Object that keeps a person's grants (named by their partition,
-//! below) and runs, one at a time and in arrival order, every operation that changes one — code redemption,
-//! refresh rotation, revocation. A Durable Object is linearizable, so two exchanges of one
+//! below) and runs, one at a time and in arrival order, every operation that changes one —
+//! code redemption, refresh rotation, revocation. A Durable Object is linearizable, so two exchanges of one
 //! code, two uses of one refresh token, or a revocation racing a refresh meet here in a line,
 //! wherever in the world they were sent from; KV (eventually consistent, no compare-and-swap)
 //! only mirrors the record for the bearer check.
@@ -62,7 +62,9 @@ impl DurableObject for GrantGuard {
         let storage = self.state.storage();
         let now_ms = js_sys::Date::now() as u64;
         match crate::platform::grants::clear_expired(&storage, now_ms).await.map_err(worker::Error::RustError)? {
-            Some(next_ms) => storage.set_alarm(std::time::Duration::from_millis(next_ms - now_ms)).await?,
+            Some(next_ms) => {
+                storage.set_alarm(std::time::Duration::from_millis(next_ms.saturating_sub(now_ms))).await?
+            }
             None => storage.delete_all().await?,
         }
         Response::ok("cleared")

@@ -71,7 +71,7 @@ fn not_signed_in_goes_straight_to_workos_and_comes_back_to_the_same_request() {
             let bound = set_cookies.iter().find_map(|c| c.strip_prefix("__Host-mcp-signin=")).unwrap();
             let bound = bound.split(';').next().unwrap();
             let (record, _) = crate::signin::kept_record(&w.config.seal_keys, &w.store, bound, w.ctx().now);
-            assert!(!state.is_empty());
+            assert_eq!(state.len(), 43, "a 256-bit state");
             let return_to = record["return_to"].as_str().unwrap().to_string();
             assert!(return_to.starts_with("/authorize?"));
             assert_eq!(

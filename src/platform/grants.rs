@@ -1,7 +1,7 @@
 //! Where grant records live. Each grant's record is kept by a Durable Object (`GrantGuard`, one
 //! per person: named by the grant id's partition), which is strongly consistent and runs the
-//! operations that change a grant one at a time; KV holds a mirror for the bearer check, which must cost no
-//! Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
+//! operations that change a grant one at a time; KV holds a mirror for the bearer check, which
+//! must cost no Durable Object hop. Both sides are [`Store`]s, so the protocol core does not know:
 //!
 //! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV
 //!   (looking through many grants, it reads them from KV's mirror first:
