@@ -42,7 +42,7 @@ fn state_refusals() {
 }
 
 #[test]
-fn expired_state_is_refused_even_if_kv_still_has_it() {
+fn an_expired_state_is_refused_even_if_its_cookie_still_opens() {
     let w = world(Scenario::default(), None);
     let (state, cookie) = w.begin(None);
     let late = Ctx { now: NOW + STATE_TTL + 1, ..w.ctx() };

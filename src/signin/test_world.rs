@@ -275,12 +275,12 @@ impl<F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> World<F> {
         self.store.keys_with_prefix("session:")
     }
 
-    /// The sign-in keys written besides the states themselves (used marks, picker records).
     /// The record the sign-in bound by `cookie` keeps, and whether KV keeps it.
     pub(super) fn kept_record(&self, cookie: &str) -> (serde_json::Value, bool) {
         super::flow::kept_record(&self.config.seal_keys, &self.store, cookie, NOW)
     }
 
+    /// The sign-in keys written besides the states themselves (used marks, picker records).
     pub(super) fn used_states(&self) -> Vec<String> {
         let written = self.store.keys_with_prefix("signin:");
         written.into_iter().filter(|k| !k.starts_with("signin:state:")).collect()
