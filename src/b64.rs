@@ -26,10 +26,25 @@ impl<E: Encoding> Alphabet<E> {
     }
 }
 
+/// Whether `text` has `len` characters, all of the base64url alphabet (the shape of this
+/// server's random tokens and ids).
+pub fn is_url_safe(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine;
+
+    #[test]
+    fn url_safe_shapes() {
+        assert!(is_url_safe("aZ09-_", 6));
+        assert!(!is_url_safe("aZ09-_", 5), "the length counts");
+        for bad in ["aZ09-=", "aZ09-/", "aZ09+_", "aZ0é", "aZ 9-_"] {
+            assert!(!is_url_safe(bad, bad.len()), "{bad}");
+        }
+    }
 
     #[test]
     fn both_alphabets_agree_with_the_base64_crate() {

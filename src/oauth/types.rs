@@ -39,8 +39,7 @@ const UNPARTITIONED_ID_CHARS: usize = 22;
 
 /// Whether `id` has a grant id's shape: 24 (or, from before partitions, 22) URL-safe characters.
 pub fn is_grant_id(id: &str) -> bool {
-    (id.len() == GRANT_ID_CHARS || id.len() == UNPARTITIONED_ID_CHARS)
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::b64::is_url_safe(id, GRANT_ID_CHARS) || crate::b64::is_url_safe(id, UNPARTITIONED_ID_CHARS)
 }
 
 /// The partition of `user`'s grants: 48 bits of a keyed digest of the user id, so a grant id
@@ -77,8 +76,7 @@ fn mint(prefix: &str, grant: &GrantId) -> Secret<String> {
 /// The grant a well-formed token of this kind names (a grant id, a 43-character secret).
 fn grant_of(token: &str, prefix: &str) -> Option<GrantId> {
     let (id, secret) = token.strip_prefix(prefix)?.split_once('.')?;
-    let secret_ok = secret.len() == 43 && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (is_grant_id(id) && secret_ok).then(|| GrantId::new(id))
+    (is_grant_id(id) && crate::b64::is_url_safe(secret, 43)).then(|| GrantId::new(id))
 }
 
 macro_rules! grant_token {

@@ -222,7 +222,7 @@ async fn open_sse(
 }
 
 fn valid_session_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::b64::is_url_safe(id, 32)
 }
 
 /// `POST /sse/message?sessionId=…`: 202, the response arrives on the stream.
