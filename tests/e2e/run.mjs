@@ -14,12 +14,34 @@ import path from 'node:path';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { spawnNode, stopChild } from '../../dev/child.mjs';
 import { ROOT, createStack } from './stack.mjs';
+import { launchChromium } from './helpers.mjs';
 
 const HERE = path.join(ROOT, 'tests/e2e');
 const ARTIFACTS = path.join(ROOT, 'target/e2e-artifacts');
 const TEST_TIMEOUT_MS = 3 * 60 * 1000;   // per test
 
 const say = (line) => console.log(`e2e: ${line}`);
+
+/**
+ * Opens each Worker's sign-in page once in Chromium before any test runs. Twice in CI the first
+ * navigation of the run's first browser stalled (past 20 s, then past 45 s) while every later
+ * one took well under a second, and the Worker's own log answers such a request in milliseconds;
+ * the one-time cost is paid here, under a generous limit, and its time printed.
+ */
+async function warmBrowser(urls) {
+  const t0 = Date.now();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    for (const url of urls) {
+      const res = await page.goto(`${url}/login`, { timeout: 120000 });
+      if (res?.status() !== 200) throw new Error(`warming Chromium: GET ${url}/login answered ${res?.status()}`);
+    }
+  } finally {
+    await browser.close();
+  }
+  say(`Chromium warmed up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
 
 function selectTestFiles(filters) {
   const all = readdirSync(HERE).filter((f) => f.endsWith('.test.mjs')).sort();
@@ -71,6 +93,7 @@ async function main() {
 
   try {
     const { testEnv } = await stack.start();
+    await warmBrowser([testEnv.WORKER_URL, testEnv.AUTHKIT_WORKER_URL].filter(Boolean));
     say(`running ${files.length} test file(s)`);
     runner = spawnNode(['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files], {
       cwd: ROOT,

@@ -120,6 +120,9 @@ export function startWrangler(envFile, persistDir, log, { port = WORKER_PORT, co
       CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: 'true',
       CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
       WRANGLER_SEND_METRICS: 'false',
+      // No fetch of workers.cloudflare.com/cf.json: `request.cf` is wrangler's placeholder, as
+      // it is anyway on a machine that reaches only the package registries.
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       FORCE_COLOR: '0',
       // The build's cargo features (scripts/build.sh, run by wrangler): the tests' build has the
       // MCP conformance suite's fixtures; the benchmark's is the deployed one (none).
