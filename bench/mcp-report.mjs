@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { median } from './lib.mjs';
 import { CONNECTIONS, DURATION_S, FLOWS, ROOT, ROUNDS, STARTUP_RUNS, TEMPLATE } from './mcp-options.mjs';
 import { WARMUP } from './mcp-hot.mjs';
-import { BY_HAND, storageTotals } from './mcp-flows.mjs';
+import { BY_HAND, WARM_FLOWS, storageTotals } from './mcp-flows.mjs';
 
 /** A Markdown table: the first column left-aligned, the rest right-aligned. */
 function printMarkdown(head, body) {
@@ -37,6 +37,19 @@ function revision() {
   } catch {
     return 'not in git';
   }
+}
+
+/**
+ * The ratio of two samples' medians (`a` over `b`) and its 90 % bootstrap interval: each side
+ * resampled with replacement 2,000 times (a fixed seed, so a report reads the same twice). An
+ * interval that holds 1 is a difference this run cannot tell from the host's noise.
+ */
+export function medianRatio(a, b, draws = 2000) {
+  let seed = 0x2545f491;
+  const next = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) / 2 ** 32; };
+  const resample = (xs) => xs.map(() => xs[Math.floor(next() * xs.length)]);
+  const ratios = Array.from({ length: draws }, () => median(resample(a)) / median(resample(b))).sort((x, y) => x - y);
+  return { ratio: median(a) / median(b), lo: ratios[Math.floor(0.05 * draws)], hi: ratios[Math.ceil(0.95 * draws) - 1] };
 }
 
 /** The last table: one row per measure, a column per Worker (`–` where it does not apply). */
@@ -77,6 +90,12 @@ export function printReport({
     + (TEMPLATE ? `; the TS template's ${median(quietTplFlows.times).toFixed(0)} / ${Math.min(...quietTplFlows.times).toFixed(0)} ms` : ''));
   console.log(`OAuth flow without the inspector, and without the sign-in's audit event (AUDIT_SIGN_INS=off; the template sends none): median ${median(unauditedFlows.times).toFixed(0)} ms, fastest ${Math.min(...unauditedFlows.times).toFixed(0)} ms`
     + (TEMPLATE ? `; the TS template's ${median(unauditedTplFlows.times).toFixed(0)} / ${Math.min(...unauditedTplFlows.times).toFixed(0)} ms` : ''));
+  if (TEMPLATE) {
+    const r = (ours, theirs) => { const { ratio, lo, hi } = medianRatio(ours.times, theirs.times); return `${ratio.toFixed(2)} (${lo.toFixed(2)}–${hi.toFixed(2)})`; };
+    console.log(`OAuth flow against the template, the ratio of the medians (90 % bootstrap interval; below 1: faster): `
+      + `under wrangler dev ${r(flows, tplFlows)}, AUDIT_SIGN_INS=off ${r(sameWorkFlows, sameWorkTplFlows)}, `
+      + `without the inspector ${r(quietFlows, quietTplFlows)}, both ${r(unauditedFlows, unauditedTplFlows)}`);
+  }
   console.log(`one authorization by hand (registration → code → token; the median of ${BY_HAND}), ${breakdown.result.total.toFixed(0)} ms, each hop and its Server-Timing:`);
   for (const r of breakdown.result.rows) console.log(`  ${r.step.padEnd(44)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.timing}`);
   console.log(`  WorkOS requests: ${breakdown.server} by the Worker (${breakdown.paths.join(', ')}), ${breakdown.browser} by the browser (sign-in)`);
@@ -112,6 +131,7 @@ export function printReport({
   const span = (p) => (p ? ms1(median(p.runs.map((r) => r.spanMs))) : undefined);
   const hot = `tools/call add, ${CONNECTIONS} conn`;
   const byHandRequests = (b) => b.result.rows.length;
+  const warmFlows = (runs) => { const all = runs.flatMap((f) => f.warm); return `${ms(median(all))} / ${ms(Math.max(...all))}`; };
   const flowCpu = (f) => (f.cpu ? `${ms1(f.cpu.runtime)} / ${ms1(f.cpu.proxy)} / ${ms1(f.cpu.wrangler)}` : 'not read');
   console.log('');
   printSideBySide([
@@ -132,6 +152,8 @@ export function printReport({
     [`OAuth flow, SDK auth() + sign-in: median / fastest ms (${FLOWS})`, `${ms(median(flows.times))} / ${ms(Math.min(...flows.times))}`,
       T && `${ms(median(tplFlows.times))} / ${ms(Math.min(...tplFlows.times))}`],
     ['OAuth flow: CPU per flow, the Worker\'s workerd / wrangler\'s proxy / wrangler, ms', flowCpu(flows), T && flowCpu(tplFlows)],
+    [`OAuth flow: the first ${WARM_FLOWS} after each start, kept out of the medians (4 runs): median / slowest ms`, warmFlows([flows, sameWorkFlows, quietFlows, unauditedFlows]),
+      T && warmFlows([tplFlows, sameWorkTplFlows, quietTplFlows, unauditedTplFlows])],
     [`OAuth flow, AUDIT_SIGN_INS=off: median / fastest ms (${FLOWS})`, `${ms(median(sameWorkFlows.times))} / ${ms(Math.min(...sameWorkFlows.times))}`,
       T && `${ms(median(sameWorkTplFlows.times))} / ${ms(Math.min(...sameWorkTplFlows.times))}`],
     ['OAuth flow, AUDIT_SIGN_INS=off: CPU per flow, the same three, ms', flowCpu(sameWorkFlows), T && flowCpu(sameWorkTplFlows)],
@@ -149,5 +171,5 @@ export function printReport({
     ['start-up: span median ms', span(startup), T && span(tplStartup), span(noopStartup), span(rustNoopStartup)],
   ]);
   console.log(`(tools/call add: this Worker and the two no-ops, medians of ${ROUNDS} rounds of ${DURATION_S} s taken in turn; `
-    + `the TS template, one round of ${DURATION_S} s. OAuth flows: the two sides in turn.)`);
+    + `the TS template, one round of ${DURATION_S} s. OAuth flows: the two sides in turn, each run after ${WARM_FLOWS} flows a side kept apart.)`);
 }

@@ -47,7 +47,9 @@
 //    later request), 20 sequential calls, then the same autocannon load in that session, every
 //    response checked (200 + the sum);
 // 8. the full OAuth flow (discovery → registration → sign-in at the emulator → consent → token)
-//    --flows times on each side, the two sides in turn: median and fastest; after each flow (not
+//    --flows times on each side, the two sides in turn, after five a side whose times are
+//    reported apart (a Worker's first flows after a start also pay for its compilation; see
+//    bench/mcp-flows.mjs): median and fastest; after each flow (not
 //    timed with it) the new token's first calls: initialize, notifications/initialized and the
 //    first `tools/call add`; the CPU each side's `wrangler dev` spent per flow (its workerd, its
 //    dev proxy, wrangler's Node process); then three authorizations by hand on each side, in
