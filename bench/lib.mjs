@@ -110,7 +110,8 @@ async function startWranglerDev({ config, port, args = [], log, ready, what, ins
   const { spawnNode, stopChild, eachLine } = await import('../dev/child.mjs');
   const child = spawnNode([...wranglerDev(inspector), '--config', config,
     '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false', ...args], {
-    cwd: ROOT, group: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' },
+    // (No fetch of workers.cloudflare.com/cf.json, as for this Worker's: tests/e2e/stack.mjs.)
+    cwd: ROOT, group: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
   });
   eachLine(child.stdout, log);
   eachLine(child.stderr, log);

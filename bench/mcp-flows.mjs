@@ -11,8 +11,8 @@ import { FLOWS } from './mcp-options.mjs';
  * `firstCalls(token)` → {initializeMs, initializedMs, callMs} (it throws on a wrong answer).
  * Each side's `wrangler dev` on `port` is read for the CPU its processes spent on the flows
  * (`cpuDuring`; each flow's answer may leave background work, so the reading after it waits
- * FLOW_SETTLE_MS, which is not in the flow's time). Returns, per side, {times, warm (the first flows' times), first: [...],
- * cpu: {runtime, proxy, wrangler} per flow, or null}.
+ * FLOW_SETTLE_MS, which is not in the flow's time). Returns, per side, {times, warm (the times
+ * of the flows before them), first: [...], cpu: {runtime, proxy, wrangler} per flow, or null}.
  */
 const FLOW_SETTLE_MS = 100;
 // Flows on each side first, in turn, outside the median: after a restart a Worker's first flows
