@@ -59,15 +59,17 @@ impl SealKeys {
             return Err(KeyError::Empty);
         }
         let mut ciphers = Vec::with_capacity(entries.len());
+        let mut tag_key = [0u8; 32];
         for (index, entry) in entries.iter().enumerate() {
             if entry.chars().count() < MIN_KEY_CHARS {
                 return Err(KeyError::TooShort { index, min: MIN_KEY_CHARS });
             }
-            ciphers.push(derive(entry));
+            let secret = Hkdf::<Sha256>::new(Some(HKDF_SALT), entry.as_bytes());
+            ciphers.push(Aes256Gcm::new(&expand(&secret, HKDF_INFO).into()));
+            if index == 0 {
+                tag_key = expand(&secret, TAG_INFO);
+            }
         }
-        let mut tag_key = [0u8; 32];
-        // As in `derive`: 32 bytes never exceed HKDF's output limit.
-        let _ = Hkdf::<Sha256>::new(Some(HKDF_SALT), entries[0].as_bytes()).expand(TAG_INFO, &mut tag_key);
         Ok(SealKeys { ciphers, tag_key })
     }
 
@@ -139,12 +141,14 @@ impl SealKeys {
     }
 }
 
-fn derive(secret: &str) -> Aes256Gcm {
+/// A 32-byte key for `info` from an entry's extracted secret (one extraction gives an entry its
+/// cipher key and, for the first, the tag key).
+fn expand(secret: &Hkdf<Sha256>, info: &[u8]) -> [u8; 32] {
     let mut key = [0u8; 32];
     // 32 bytes is far below HKDF-SHA256's 8160-byte output limit, so expand cannot fail;
     // a zero key would still only ever open values it sealed itself.
-    let _ = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret.as_bytes()).expand(HKDF_INFO, &mut key);
-    Aes256Gcm::new(&key.into())
+    let _ = secret.expand(info, &mut key);
+    key
 }
 
 #[cfg(test)]
