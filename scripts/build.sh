@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/versions.sh
 
-export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || true)}"
+export REAL_WASM_BINDGEN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || true)}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/@esbuild/linux-x64/bin/esbuild}"
-if [ -z "$WASM_BINDGEN_BIN" ] || [ ! -x "$ESBUILD_BIN" ] || [ ! -f node_modules/binaryen/bin/wasm-opt ] ||
+if [ -z "$REAL_WASM_BINDGEN" ] || [ ! -x "$ESBUILD_BIN" ] || [ ! -f node_modules/binaryen/bin/wasm-opt ] ||
   ! command -v worker-build >/dev/null; then
   echo "build tools missing: run scripts/setup.sh first" >&2
   exit 1
@@ -25,7 +25,8 @@ if [ -n "${WASM_KEEP_NAMES:-}" ]; then export CARGO_PROFILE_RELEASE_STRIP=none; 
 # `wrangler deploy` builds without them.
 cargo_features=()
 if [ -n "${WORKER_FEATURES:-}" ]; then cargo_features=(--features "$WORKER_FEATURES"); fi
-worker-build "$mode" "${cargo_features[@]}"
+# worker-build runs wasm-bindgen through scripts/wasm-bindgen.sh, which trims the JS glue.
+WASM_BINDGEN_BIN="$PWD/scripts/wasm-bindgen.sh" worker-build "$mode" "${cargo_features[@]}"
 
 wasm=build/index_bg.wasm
 if [ "$mode" = --release ] && [ -z "${WASM_KEEP_NAMES:-}" ]; then

@@ -7,17 +7,18 @@
 # gzip smaller, while -Os/-Oz/-O2 make the raw file smaller but the gzip larger
 # (docs/performance.md); running its passes until nothing changes (--converge) saves 0.5 KB and
 # merging identical functions (--duplicate-function-elimination) 0.3 KB more. First, the exports
-# of three classes the `worker` crate always exports and this Worker never uses go, and with them
-# their code (1.1 KB of the gzip): `ContainerStartupOptions` (Containers), `MinifyConfig` (a
-# fetch's `cf.minify`) and `R2Range` (R2). Nothing in the Wasm makes one; their JS classes stay in
-# the glue, unused (a Worker that used them would need these exports back). Then the custom
-# sections go (names of the glue, producers, features): none is read at run time.
+# of five classes the `worker` and `wasm-streams` crates always export and this Worker never uses
+# go, and with them their code: `ContainerStartupOptions` (Containers), `MinifyConfig` (a fetch's
+# `cf.minify`), `R2Range` (R2), and the byte-stream source and the sink of `wasm-streams` (the
+# Worker's streams are plain sources). Nothing in the Wasm makes one, and scripts/trim-glue.mjs
+# has taken their JS classes out of the glue (a Worker that used them would need both back).
+# Then the custom sections go (names of the glue, producers, features): none is read at run time.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 wasm="$1"
 features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-mutable-globals
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-exception-handling)
-unused='*containerstartupoptions*,*minifyconfig*,*r2range*'
+unused='*containerstartupoptions*,*minifyconfig*,*r2range*,*intounderlyingbytesource*,*intounderlyingsink*'
 node "$root/node_modules/binaryen/bin/wasm-opt" --remove-exports="$unused" -O1 --converge --duplicate-function-elimination "${features[@]}" "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 node "$root/scripts/strip-wasm.mjs" "$wasm"

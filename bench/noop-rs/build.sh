@@ -4,13 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
-export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || true)}"
+export REAL_WASM_BINDGEN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || true)}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/@esbuild/linux-x64/bin/esbuild}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/noop-rs}"
-if [ -z "$WASM_BINDGEN_BIN" ] || [ ! -x "$ESBUILD_BIN" ] || [ ! -f "$root/node_modules/binaryen/bin/wasm-opt" ] ||
+if [ -z "$REAL_WASM_BINDGEN" ] || [ ! -x "$ESBUILD_BIN" ] || [ ! -f "$root/node_modules/binaryen/bin/wasm-opt" ] ||
   ! command -v worker-build >/dev/null; then
   echo "build tools missing: run scripts/setup.sh first" >&2
   exit 1
 fi
-worker-build --release
+# Built like the Worker (scripts/build.sh): wasm-bindgen through the glue-trimming wrapper.
+WASM_BINDGEN_BIN="$root/scripts/wasm-bindgen.sh" worker-build --release
 bash "$root/scripts/optimize-wasm.sh" build/index_bg.wasm
