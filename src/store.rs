@@ -102,10 +102,11 @@ pub mod keys {
     pub fn grant_id_of_key(key: &str) -> Option<&str> {
         key.strip_prefix(GRANT_PREFIX).filter(|id| !id.is_empty())
     }
-    /// A user's grants, for the account page (written with each grant, same lifetime; never read
-    /// by the bearer check).
-    pub fn user_grant(user_id: &str, grant_id: &str) -> String {
-        format!("{}{grant_id}", user_grants_prefix(user_id))
+    /// A user's index entry, for the account page and WorkOS's events (never read by the bearer
+    /// check): `named` is a partition (a person's entry, written by their grants' object) or,
+    /// for a grant from before partitions, the grant's id.
+    pub fn user_grant(user_id: &str, named: &str) -> String {
+        format!("{}{named}", user_grants_prefix(user_id))
     }
     pub fn user_grants_prefix(user_id: &str) -> String {
         format!("{USER_GRANTS_PREFIX}{user_id}:")

@@ -1,7 +1,8 @@
 //! Connected apps: the MCP clients a person has authorized (for the account page), and taking
-//! one's access away. A grant is found through its user's index in KV
-//! (`oauth:user-grant:<user>:<grant>`, written with the grant and living as long) — an index the
-//! bearer check never reads.
+//! one's access away. A grant is found through its user's index in KV: `oauth:user-grant:<user>:
+//! <partition>`, one per person, which names the partition their grants' ids begin with (the
+//! partition's object lists them), or `oauth:user-grant:<user>:<grant>` for a grant from before
+//! partitions — an index the bearer check never reads.
 use super::grant::{self, Grant, GrantPhase};
 use super::{registry, OAuthError};
 use crate::context::Ctx;
@@ -46,22 +47,53 @@ pub async fn list<S: Store, H: HttpClient>(
 }
 
 /// `user`'s grants, each with the principal its tokens were issued for (`None` if its secrets no
-/// longer open). Index entries whose grant is gone (revoked, expired) are dropped on the way.
+/// longer open).
 pub async fn user_grants<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
 ) -> Result<Vec<(Grant, Option<Principal>)>, OAuthError> {
-    let prefix = keys::user_grants_prefix(user.as_str());
-    let mut grants = Vec::new();
-    for key in ctx.store.list(&prefix).await? {
-        let Some(id) = key.strip_prefix(&prefix).filter(|id| grant::is_grant_id(id)) else { continue };
-        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
-            ctx.store.delete(&key).await?;
-            continue;
+    indexed_grants(ctx, &keys::user_grants_prefix(user.as_str()), usize::MAX).await
+}
+
+/// The grants the index entries under `prefix` find (at most `max` looked at), each once, with
+/// its principal. An entry names a grant (an entry of one grant; dropped here if its grant is
+/// gone), or a partition, whose grants are those under ids that begin with it (listed by the
+/// partition's object: those waiting for their code exchange too). Only the entry's user's
+/// grants count.
+pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    prefix: &str,
+    max: usize,
+) -> Result<Vec<(Grant, Option<Principal>)>, OAuthError> {
+    let mut grants: Vec<(Grant, Option<Principal>)> = Vec::new();
+    let mut looked = 0;
+    for key in ctx.store.list(prefix).await? {
+        let Some((user, named)) = keys::user_grant_parts(&key) else { continue };
+        let own_entry = grant::is_grant_id(named);
+        let ids = if own_entry {
+            vec![named.to_string()]
+        } else if crate::b64::is_url_safe(named, super::types::PARTITION_CHARS) {
+            let listed = ctx.store.list(&keys::oauth_grant(named)).await?;
+            let of_partition = |id: &&str| grant::is_grant_id(id) && super::types::grant_object_name(id) == named;
+            listed.iter().filter_map(|k| keys::grant_id_of_key(k)).filter(of_partition).map(str::to_string).collect()
+        } else {
+            Vec::new()
         };
-        if g.user_id == *user {
-            let principal = g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal);
-            grants.push((g, principal));
+        for id in ids {
+            looked += 1;
+            if looked > max {
+                return Ok(grants);
+            }
+            let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
+                if own_entry {
+                    ctx.store.delete(&key).await?;
+                }
+                continue;
+            };
+            if g.user_id.as_str() == user && !grants.iter().any(|(seen, _)| seen.id == g.id) {
+                let principal = g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal);
+                grants.push((g, principal));
+            }
         }
     }
     Ok(grants)
@@ -112,6 +144,6 @@ pub async fn revoke<S: Store, H: HttpClient>(
         return Ok(false);
     }
     grant::revoke(ctx.store, &id).await?;
-    ctx.store.delete(&keys::user_grant(user.as_str(), id.as_str())).await?;
+    grant::unindex(ctx.store, user, &id).await?;
     Ok(true)
 }

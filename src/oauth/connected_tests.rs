@@ -2,7 +2,7 @@
 use super::super::connected::{self, MAX_LISTED};
 use super::super::grant;
 use super::*;
-use crate::ids::UserId;
+use crate::ids::{GrantId, UserId};
 
 fn apps(w: &World, user: &str) -> Vec<connected::ConnectedApp> {
     block_on(connected::list(&w.ctx(), &UserId::new(user))).unwrap()
@@ -65,18 +65,47 @@ fn revoking_ends_the_grant_and_everything_issued_from_it_and_only_for_its_owner(
     assert_eq!(w.bearer(t1.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
     assert!(w.bearer(t2.access_token.as_str(), "/mcp").is_ok(), "the other app keeps working");
     assert!(w.refresh(&c2, t2.refresh()).is_ok());
-    assert!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).len() == 1, "its index entry went too");
+    // One entry names the person's partition, and finds the grant left: it stays.
+    assert_eq!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)), vec![partition_entry(&g1)]);
+}
+
+/// The user's index entry for a partitioned grant: the person's, which names the partition.
+fn partition_entry(g: &GrantId) -> String {
+    keys::user_grant(ALICE, crate::oauth::types::grant_object_name(g.as_str()))
 }
 
 #[test]
-fn index_entries_of_grants_that_are_gone_are_dropped_when_listed() {
+fn one_entry_finds_all_of_a_persons_grants() {
+    let w = world();
+    let (_, t1) = w.connected();
+    let (_, t2) = w.connected();
+    let (g1, g2) = (grant_of(&t1), grant_of(&t2));
+    assert_eq!(&g1.as_str()[..8], &g2.as_str()[..8], "one partition");
+    assert_eq!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)), vec![partition_entry(&g1)]);
+    // An entry of its own (written per grant before one per person) finds its grant once more:
+    // listed once.
+    block_on(w.store.put(&keys::user_grant(ALICE, g1.as_str()), "c", 3600)).unwrap();
+    let mut listed: Vec<GrantId> = apps(&w, ALICE).into_iter().map(|a| a.grant_id).collect();
+    listed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut both = vec![g1, g2];
+    both.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(listed, both);
+    // Another person's entry naming the same partition (a 48-bit collision) lists none of them.
+    block_on(w.store.put(&keys::user_grant("user_bob", &both[0].as_str()[..8]), "c", 3600)).unwrap();
+    assert!(apps(&w, "user_bob").is_empty());
+}
+
+#[test]
+fn entries_of_one_grant_that_is_gone_are_dropped_when_listed_and_a_persons_entry_stays() {
     let w = world();
     let (_, t) = w.connected();
     let g = grant_of(&t);
+    let own = keys::user_grant(ALICE, "AAAAAAAAAAAAAAAAAAAAAA"); // a grant from before partitions
+    block_on(w.store.put(&own, "c", 3600)).unwrap();
     block_on(grant::revoke(&w.store, &g)).unwrap(); // e.g. a client revoking its own token
-    assert_eq!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).len(), 1);
+    assert_eq!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).len(), 2);
     assert!(apps(&w, ALICE).is_empty());
-    assert!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)).is_empty());
+    assert_eq!(w.store.keys_with_prefix(&keys::user_grants_prefix(ALICE)), vec![partition_entry(&g)]);
 }
 
 #[test]
@@ -102,15 +131,16 @@ fn listing_fails_cleanly_when_storage_does() {
     assert_eq!(e.code, ErrorCode::TemporarilyUnavailable);
 }
 
-/// The user's index entry for a grant is written at the approval, for the code's lifetime, the
-/// refresh token's and a week: redeeming the code writes it no more, nor do the refreshes of the
+/// The user's index entry for a grant (here the person's) is written at the approval, for the
+/// code's lifetime, the refresh token's and a week (the grant's object writes it again only when
+/// it would not outlive that: e2e): redeeming the code writes it no more, nor do the refreshes of the
 /// first week; a later refresh writes it again, a week ahead of the grant's new lifetime.
 #[test]
 fn a_grant_writes_its_index_entry_at_the_approval_then_about_once_a_week() {
     use super::super::grant::{CODE_TTL, INDEX_SLACK, REFRESH_TTL};
     let w = world();
     let (client, t) = w.connected();
-    let index = keys::user_grant(ALICE, grant_of(&t).as_str());
+    let index = partition_entry(&grant_of(&t));
     let entry_ttl = || w.store.map.borrow().get(&index).map(|(_, ttl)| *ttl);
     assert_eq!(entry_ttl(), Some(CODE_TTL + REFRESH_TTL + INDEX_SLACK), "written once, at the approval");
 

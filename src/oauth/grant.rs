@@ -337,18 +337,15 @@ pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<O
     }
 }
 
-/// Write the grant. Its entry in its user's index (the account page and WorkOS's events find
-/// grants by it) is written first when the grant would outlive it, to last [`INDEX_SLACK`]
-/// longer than the grant: the record notes that only once the entry is written, so the next
-/// save writes an entry that could not be written again. While the entry written before still
-/// lives, such a failure does not stop the record: the caller's change (a refresh that WorkOS
-/// has already answered with a new token of its own) is kept. Without a live entry, nothing is
-/// written.
+/// Write the grant. Its user's index entry ([`index_key`]) is written first when the grant would
+/// outlive it, to last [`INDEX_SLACK`] longer: the record notes that only once it is written, so
+/// the next save writes one that could not be. While the entry written before still lives, such
+/// a failure does not stop the record: the caller's change (a refresh that WorkOS has already
+/// answered with a new token of its own) is kept. Without a live entry, nothing is written.
 pub async fn save<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
     if grant.expires_at > grant.indexed_until {
         let until = grant.expires_at + INDEX_SLACK;
-        let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
-        match store.put(&index, grant.client_id.as_str(), until.saturating_sub(now)).await {
+        match store.put(&index_key(grant), grant.client_id.as_str(), until.saturating_sub(now)).await {
             Ok(()) => grant.indexed_until = until,
             Err(_) if grant.indexed_until > now => {}
             Err(e) => return Err(e.into()),
@@ -370,13 +367,28 @@ pub fn first_index_expiry(now: u64) -> u64 {
 /// object runs the check and the writes as one operation.
 pub async fn create<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<bool, OAuthError> {
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
-    let index = keys::user_grant(grant.user_id.as_str(), grant.id.as_str());
+    let index = index_key(grant);
     let also = [(index.as_str(), grant.client_id.as_str())];
     let index_ttl = grant.indexed_until.saturating_sub(now).max(grant.ttl(now));
     Ok(store.put_new(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now), &also, index_ttl).await?)
 }
 
 pub use super::types::is_grant_id;
+
+/// The user's index entry that finds `grant` (the account page and WorkOS's events): one per
+/// person and partition, naming it, or for a grant from before partitions one of its own. The
+/// object writes a person's entry only when it would not outlive what is asked.
+pub fn index_key(grant: &Grant) -> String {
+    keys::user_grant(grant.user_id.as_str(), super::types::grant_object_name(grant.id.as_str()))
+}
+
+/// Drop a revoked grant's index entry if it has one of its own (a person's finds their others).
+pub async fn unindex<S: Store>(store: &S, user: &UserId, id: &GrantId) -> Result<(), OAuthError> {
+    if super::types::grant_object_name(id.as_str()) == id.as_str() {
+        store.delete(&keys::user_grant(user.as_str(), id.as_str())).await?;
+    }
+    Ok(())
+}
 
 pub async fn revoke<S: Store>(store: &S, grant_id: &GrantId) -> Result<(), OAuthError> {
     store.delete(&keys::oauth_grant(grant_id.as_str())).await?;

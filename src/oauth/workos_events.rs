@@ -22,7 +22,7 @@
 //! line with its refreshes. In AuthKit mode, where AuthKit keeps the grants, the cached
 //! membership lookups of the user are dropped instead, so the next request reads WorkOS again.
 use super::access::note_change;
-use super::connected::user_grants;
+use super::connected::{indexed_grants, user_grants};
 use super::current_access::CurrentAccess;
 use super::grant::{self, Grant};
 use super::OAuthError;
@@ -71,7 +71,7 @@ pub async fn change_grant<S: Store>(
     match change {
         GrantChange::Revoke => {
             grant::revoke(store, id).await?;
-            store.delete(&keys::user_grant(user.as_str(), id.as_str())).await?;
+            grant::unindex(store, user, id).await?;
         }
         GrantChange::Access(access) => {
             g.access = Some(access.clone());
@@ -240,27 +240,20 @@ async fn holders_of_role<S: Store, H: HttpClient>(
     org: Option<&str>,
 ) -> Result<Vec<(UserId, String, Vec<GrantId>)>, OAuthError> {
     let mut found: Vec<(UserId, String, Vec<GrantId>)> = Vec::new();
-    let all = ctx.store.list(keys::USER_GRANTS_PREFIX).await?;
-    for key in all.iter().take(MAX_SCANNED_GRANTS) {
-        let Some((user, id)) = keys::user_grant_parts(key) else { continue };
-        // An entry whose grant is gone (revoked, expired) is dropped, as the account page does.
-        let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
-            ctx.store.delete(key).await?;
-            continue;
-        };
-        let Some(p) = g.open_secrets(&ctx.config.seal_keys, ctx.now).map(|s| s.principal) else { continue };
+    for (g, p) in indexed_grants(ctx, keys::USER_GRANTS_PREFIX, MAX_SCANNED_GRANTS).await? {
+        let Some(p) = p else { continue };
         let Some(grant_org) = p.organization_id.clone() else { continue };
         // Any of its roles, as an event since reported them or else as the grant was made.
         let holds = match &g.access {
             Some(a) => a.roles().any(|r| r == slug),
             None => p.roles().any(|r| r == slug),
         };
-        if !holds || org.is_some_and(|o| o != grant_org) || g.user_id != user {
+        if !holds || org.is_some_and(|o| o != grant_org) {
             continue;
         }
-        match found.iter_mut().find(|(u, o, _)| u.as_str() == user && *o == grant_org) {
+        match found.iter_mut().find(|(u, o, _)| *u == g.user_id && *o == grant_org) {
             Some((_, _, ids)) => ids.push(g.id.clone()),
-            None => found.push((UserId::new(user), grant_org, vec![g.id.clone()])),
+            None => found.push((g.user_id.clone(), grant_org, vec![g.id.clone()])),
         }
     }
     Ok(found)

@@ -5,10 +5,11 @@
 //!
 //! - [`AppStore`] (the Worker): grant keys go to the grant's object, everything else to KV
 //!   (looking through many grants, it reads them from KV's mirror first:
-//!   [`AppStore::mirror_first`]);
+//!   [`AppStore::mirror_first`]), and a partition's grants are listed by its object;
 //! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
-//!   everything else to KV. A new grant is not mirrored: no token can name it until its code is
+//!   everything else to KV (a person's index entry only when it would not outlive the grant;
+//!   a partition's keys are listed from the object's storage). A new grant is not mirrored: no token can name it until its code is
 //!   exchanged, and the exchange writes the mirror. KV takes one write to a key per second, and
 //!   the exchange usually follows the approval within one.
 use super::kv::KvStore;
@@ -54,6 +55,11 @@ pub enum StoreOp {
     Delete {
         key: String,
     },
+    /// The keys of the object's grant records under `prefix` (a partition's: all its grants,
+    /// those still waiting for their code exchange too), one per line.
+    List {
+        prefix: String,
+    },
 }
 
 /// Ready a grant's object before it is asked to create the grant (while the person reads the
@@ -98,8 +104,8 @@ pub struct AppStore {
 impl AppStore {
     /// This store for looking through many grants (the account page, WorkOS events): a grant is
     /// read from KV's mirror (no Durable Object hop per grant), and from its object only when the
-    /// mirror has none: a grant still waiting for its code exchange, or one that is gone (its
-    /// user's index entry is then dropped). Writes go where they always do.
+    /// mirror has none: a grant still waiting for its code exchange, or one that is gone (an
+    /// index entry of its own is then dropped). Writes go where they always do.
     pub fn mirror_first(&self) -> AppStore {
         AppStore { kv: self.kv.clone(), env: self.env.clone(), timings: self.timings.clone(), mirror_first: true }
     }
@@ -164,10 +170,23 @@ impl Store for AppStore {
         }
     }
 
-    /// Listing never covers grant records (their keys are not listed by prefix anywhere).
+    /// A partition's grant keys are listed by its object (strongly consistent, and with the
+    /// grants still waiting for their code exchange, which have no mirror); the rest by KV.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        self.kv.list(prefix).await
+        match partition_of(prefix) {
+            Some(partition) => {
+                let keys = self.object(partition, &StoreOp::List { prefix: prefix.into() }).await?;
+                Ok(keys.unwrap_or_default().lines().map(str::to_string).collect())
+            }
+            None => self.kv.list(prefix).await,
+        }
     }
+}
+
+/// The partition whose grants' keys `prefix` lists (`oauth:grant:<partition>`).
+fn partition_of(prefix: &str) -> Option<&str> {
+    let partition = keys::grant_id_of_key(prefix)?;
+    crate::b64::is_url_safe(partition, crate::oauth::types::PARTITION_CHARS).then_some(partition)
 }
 
 /// The store inside a grant's object: its own storage for grant keys (mirrored to KV).
@@ -214,6 +233,7 @@ impl GuardedStore {
                 Ok(created.then(|| "created".to_string()))
             }
             StoreOp::Delete { key } => self.delete(&key).await.map(|()| None),
+            StoreOp::List { prefix } => self.list(&prefix).await.map(|keys| Some(keys.join("\n"))),
         }
     }
 
@@ -223,6 +243,28 @@ impl GuardedStore {
         let (kept, alarm) = join(self.storage.put_raw(key, stored.to_js()), self.alarm_by(stored.expires_at_ms)).await;
         kept.map_err(err)?;
         alarm.map_err(err)
+    }
+
+    /// The record under `key` in the object's storage, unless its lifetime is over.
+    async fn live(&self, key: &str) -> Result<Option<Stored>, StoreError> {
+        let read = self.storage.as_raw().get(key).map_err(super::js::message).map_err(StoreError)?;
+        let stored = super::js::settled(read).await.map_err(StoreError)?;
+        Ok(Stored::from_js(&stored).filter(|s| s.expires_at_ms > self.now_ms))
+    }
+
+    /// A user's index entry in KV. A person's entry finds all their grants (it names their
+    /// partition), so it is written again only when it would not outlive what is asked, and then
+    /// for [`INDEX_SLACK`](crate::oauth::grant::INDEX_SLACK) longer: a person's next grants
+    /// within that time write nothing to KV. Until when it lives is noted beside the records
+    /// (`index:<key>`, which the alarm clears with them); nothing else writes or deletes it.
+    async fn index(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        let note = format!("index:{key}");
+        if self.live(&note).await?.is_some_and(|n| n.expires_at_ms >= self.now_ms + ttl_secs * 1000) {
+            return Ok(());
+        }
+        let ttl_secs = ttl_secs + crate::oauth::grant::INDEX_SLACK;
+        self.kv.put(key, value, ttl_secs).await?;
+        self.keep(&note, "", ttl_secs).await
     }
 
     /// The object's alarm at `at_ms` at the latest (see [`crate::alarm`]).
@@ -258,12 +300,13 @@ impl Store for GuardedStore {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.get(key).await;
         }
-        let read = self.storage.as_raw().get(key).map_err(super::js::message).map_err(StoreError)?;
-        let stored = super::js::settled(read).await.map_err(StoreError)?;
-        Ok(Stored::from_js(&stored).filter(|s| s.expires_at_ms > self.now_ms).map(|s| s.value))
+        Ok(self.live(key).await?.map(|s| s.value))
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        if key.starts_with(keys::USER_GRANTS_PREFIX) {
+            return self.index(key, value, ttl_secs).await;
+        }
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.put(key, value, ttl_secs).await;
         }
@@ -306,8 +349,16 @@ impl Store for GuardedStore {
         self.storage.delete(key).await.map(|_| ()).map_err(err)
     }
 
+    /// A partition's grant keys from the object's own storage (this object's grants); the rest
+    /// from KV.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        self.kv.list(prefix).await
+        if partition_of(prefix).is_none() {
+            return self.kv.list(prefix).await;
+        }
+        let options = super::js::object(&[("prefix", prefix.into())]);
+        let found = super::js::call(self.storage.as_raw(), "list", &[options]).await.map_err(StoreError)?;
+        let keys = super::js::call(&found, "keys", &[]).await.map_err(StoreError)?;
+        Ok(js_sys::Array::from(&keys).iter().filter_map(|k| k.as_string()).collect())
     }
 }
 

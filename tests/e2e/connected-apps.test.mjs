@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
-import { ALICE, WORKER_URL, TESTID, PATHS, launchChromium, artifact, worker } from './helpers.mjs';
+import { ALICE, ALICE_ID, WORKER_URL, TESTID, PATHS, launchChromium, artifact, worker, kvEntries } from './helpers.mjs';
 import { Browser, SdkProvider, sdkAuthorize, refreshToken, expectOAuthError, waitUntilRefused, callProtected, url, registerClient, obtainCode, exchangeCode, expectTokens } from './oauth-helpers.mjs';
 import { mcpRemoteSandbox, runMcpRemote } from './mcp-remote-helpers.mjs';
 import { expectToolOk } from './mcp-helpers.mjs';
@@ -130,9 +130,25 @@ test('a grant waiting for its code exchange is not listed, and is listed once th
   const grant = grantOf(got.code, 'code');
   assert.ok(grant, 'a code names its grant');
   const listed = async () => (await browser.navigate(url('/'))).page?.html?.includes(`value="${grant}"`);
-  // The page looks for the waiting grant in its object (it has no KV mirror yet) and keeps its
-  // index entry, so the exchange that follows makes it appear.
+  // The page lists the KV mirrors of the person's partition: the waiting grant has none until
+  // its code is exchanged, and the exchange writes it, so the grant then appears.
   assert.equal(await listed(), false, 'not listed while its code waits');
   expectTokens(await exchangeCode(got), 'the code exchange after the account page');
   assert.equal(await listed(), true, 'listed once exchanged');
+});
+
+test('one index entry per person: it names their partition, and a further app writes it no more', async () => {
+  const exchanged = async (name) => {
+    const got = await obtainCode(new Browser({ loginHint: ALICE }), await registerClient({ client_name: name }));
+    expectTokens(await exchangeCode(got), name);
+    return grantOf(got.code, 'code');
+  };
+  const first = await exchanged(`Indexed app ${Date.now()}`);
+  const entries = await kvEntries(`oauth:user-grant:${ALICE_ID}:`);
+  const mine = entries.filter((e) => e.name.endsWith(`:${first.slice(0, 8)}`));
+  assert.equal(mine.length, 1, `one entry names the partition: ${JSON.stringify(entries)}`);
+  assert.ok(!entries.some((e) => e.name.endsWith(`:${first}`)), 'no entry of the grant\'s own');
+  const second = await exchanged(`Indexed app ${Date.now()}`);
+  assert.equal(second.slice(0, 8), first.slice(0, 8), 'the same partition');
+  assert.deepEqual(await kvEntries(`oauth:user-grant:${ALICE_ID}:`), entries, 'the second grant wrote no entry');
 });

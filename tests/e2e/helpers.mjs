@@ -361,10 +361,15 @@ const execFileP = promisify(execFile);
  * own `kv key list --local` from the state directory wrangler dev persists to.
  */
 export async function kvKeys(prefix) {
+  return (await kvEntries(prefix)).map((k) => k.name);
+}
+
+/** The keys under `prefix`, as {name, expiration} (unix seconds), sorted by name (see kvKeys). */
+export async function kvEntries(prefix) {
   const state = process.env.WORKER_STATE_DIR;
   assert.ok(state, 'run under tests/e2e/run.mjs (WORKER_STATE_DIR)');
   const wrangler = fileURLToPath(new URL('../../node_modules/.bin/wrangler', import.meta.url));
   const { stdout } = await execFileP(wrangler, ['kv', 'key', 'list', '--binding', 'OAUTH_KV', '--local', '--persist-to', state,
     '--env', 'local', '--prefix', prefix], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 60000, maxBuffer: 16 << 20 });
-  return JSON.parse(stdout).map((k) => k.name).sort();
+  return JSON.parse(stdout).map(({ name, expiration }) => ({ name, expiration })).sort((a, b) => a.name.localeCompare(b.name));
 }
