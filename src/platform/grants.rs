@@ -9,9 +9,9 @@
 //! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
 //!   everything else to KV (a person's index entry only when it would not outlive the grant;
-//!   a partition's keys are listed from the object's storage). A new grant is not mirrored: no token can name it until its code is
-//!   exchanged, and the exchange writes the mirror. KV takes one write to a key per second, and
-//!   the exchange usually follows the approval within one.
+//!   a partition's keys are listed from the object's storage). A new grant is not mirrored: no
+//!   token can name it until its code is exchanged, and the exchange writes the mirror. KV takes
+//!   one write to a key per second, and the exchange usually follows the approval within one.
 use super::kv::KvStore;
 use crate::ids::{GrantId, UserId};
 use crate::oauth::workos_events::{GrantChange, GrantOwner};
