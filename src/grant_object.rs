@@ -87,12 +87,15 @@ struct Call {
 
 impl Call {
     /// The store for this call, whose WorkOS calls and KV operations are timed in `timings`.
-    fn store(self, timings: &Rc<Timings>) -> std::result::Result<GuardedStore, JsValue> {
-        Ok(GuardedStore {
-            storage: self.storage,
-            kv: KvStore::bound(&self.env, timings.clone()).map_err(refused)?,
-            now_ms: self.arrived_ms,
-        })
+    async fn store(self, timings: &Rc<Timings>) -> std::result::Result<GuardedStore, JsValue> {
+        let kv = KvStore::bound(&self.env, timings.clone()).map_err(refused)?;
+        // The end-to-end tests' build only: while KV holds this key, every call fails, as an
+        // object that cannot be reached would (what the Worker answers then is tested).
+        #[cfg(feature = "conformance-fixtures")]
+        if crate::store::Store::get(&kv, "test:grant-object-fault").await.ok().flatten().is_some() {
+            return Err(refused("the grant object failed (a test's fault)"));
+        }
+        Ok(GuardedStore { storage: self.storage, kv, now_ms: self.arrived_ms })
     }
 }
 
@@ -121,7 +124,7 @@ impl GrantGuard {
     pub fn store(&self, op: String) -> js_sys::Promise {
         let call = self.call();
         self.in_turn(Box::pin(async move {
-            let store = call.store(&Rc::default())?;
+            let store = call.store(&Rc::default()).await?;
             let value = store.apply(crate::json::from_str(&op).map_err(refused)?).await.map_err(|e| refused(e.0))?;
             Ok(value.map_or(JsValue::NULL, JsValue::from))
         }))
@@ -132,7 +135,7 @@ impl GrantGuard {
         let call = self.call();
         self.in_turn(Box::pin(async move {
             let now = call.arrived_ms / 1000;
-            let store = call.store(&Rc::default())?;
+            let store = call.store(&Rc::default()).await?;
             let request: ChangeRequest = crate::json::from_str(&request).map_err(refused)?;
             let changed =
                 workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
@@ -158,7 +161,7 @@ impl GrantGuard {
             let env = call.env.clone();
             // The object's WorkOS calls and KV operations, for the Server-Timing of `/token`.
             let timings = Rc::new(Timings::default());
-            let store = call.store(&timings)?;
+            let store = call.store(&timings).await?;
             let answer =
                 grant_request(&path, &origin, &env, &store, &timings, arrived_ms, content_type, authorization, &body);
             answer.await.map(|resp| web_sys::Response::from(resp).into()).map_err(refused)

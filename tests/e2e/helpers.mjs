@@ -366,10 +366,21 @@ export async function kvKeys(prefix) {
 
 /** The keys under `prefix`, as {name, expiration} (unix seconds), sorted by name (see kvKeys). */
 export async function kvEntries(prefix) {
+  const stdout = await localKv(['list', '--prefix', prefix]);
+  return JSON.parse(stdout).map(({ name, expiration }) => ({ name, expiration })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Writes `value` under `key` in the Worker's local KV (`undefined`: deletes the key). */
+export async function kvSet(key, value) {
+  await localKv(value === undefined ? ['delete', key] : ['put', key, value]);
+}
+
+/** `wrangler kv key <args>` on the (Worker-mode) Worker's local KV; its output. */
+async function localKv(args) {
   const state = process.env.WORKER_STATE_DIR;
   assert.ok(state, 'run under tests/e2e/run.mjs (WORKER_STATE_DIR)');
   const wrangler = fileURLToPath(new URL('../../node_modules/.bin/wrangler', import.meta.url));
-  const { stdout } = await execFileP(wrangler, ['kv', 'key', 'list', '--binding', 'OAUTH_KV', '--local', '--persist-to', state,
-    '--env', 'local', '--prefix', prefix], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 60000, maxBuffer: 16 << 20 });
-  return JSON.parse(stdout).map(({ name, expiration }) => ({ name, expiration })).sort((a, b) => a.name.localeCompare(b.name));
+  const { stdout } = await execFileP(wrangler, ['kv', 'key', ...args, '--binding', 'OAUTH_KV', '--local', '--persist-to', state,
+    '--env', 'local'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 60000, maxBuffer: 16 << 20 });
+  return stdout;
 }

@@ -5,7 +5,7 @@
 // same flow succeeds once WorkOS is healthy. The audit log failing never changes a sign-in.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALICE, signIn, account, control, kvKeys, AUTHENTICATE, WORKOS_FAULTS } from './helpers.mjs';
+import { ALICE, signIn, account, control, kvKeys, kvSet, AUTHENTICATE, WORKOS_FAULTS } from './helpers.mjs';
 import {
   Browser, registerClient, authorizeRequest, obtainCode, exchangeCode, expectTokens, refreshToken, expectOAuthError,
   clientWithTokens, callProtected,
@@ -59,4 +59,47 @@ test('the audit log failing (down, 500, slow) never changes the outcome of a sig
     const { jar } = await signIn(ALICE);
     assert.equal((await account(jar)).status, 200, `${JSON.stringify(fault)}: signed in`);
   }
+});
+
+// The grant objects failing (a test build's hook: every call to them fails while KV holds
+// `test:grant-object-fault`, as an object that cannot be reached would).
+const GRANT_OBJECT_FAULT = 'test:grant-object-fault';
+
+test('the grant object failing: the consent answers an error page and writes nothing, /token 503; both work after', async () => {
+  const browser = new Browser({ loginHint: ALICE });
+  const client = await registerClient();
+  const req = authorizeRequest(client);
+  const nav = await browser.navigate(req.url, { decision: null });
+  assert.ok(nav.consent, 'at the consent page');
+  const before = [await kvKeys('oauth:grant:'), await kvKeys('oauth:user-grant:')];
+  await kvSet(GRANT_OBJECT_FAULT, '1');
+  let refused;
+  try {
+    refused = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
+  } finally {
+    await kvSet(GRANT_OBJECT_FAULT, undefined);
+  }
+  const page = await refused.text();
+  assert.ok([500, 502, 503].includes(refused.status), `an error answer, got ${refused.status}: ${page.slice(0, 300)}`);
+  assert.equal(refused.headers.get('location'), null, 'the client is sent nowhere');
+  assert.match(refused.headers.get('content-type') ?? '', /text\/html/, 'a page for the person');
+  assert.doesNotMatch(page, /mcp_code_|sk_test/, 'no code, no secret on the page');
+  assert.deepEqual([await kvKeys('oauth:grant:'), await kvKeys('oauth:user-grant:')], before, 'KV: no grant, no index entry');
+
+  // The same consent, the object healthy: a code, which the object's failure at /token leaves unspent.
+  const approved = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
+  assert.equal(approved.status, 302, 'approved once the object answers');
+  const code = new URL(approved.headers.get('location')).searchParams.get('code');
+  assert.ok(code, 'a code for the client');
+  await kvSet(GRANT_OBJECT_FAULT, '1');
+  let failed;
+  try {
+    failed = await exchangeCode({ ...req, code });
+  } finally {
+    await kvSet(GRANT_OBJECT_FAULT, undefined);
+  }
+  expectOAuthError(failed, 503, 'temporarily_unavailable', 'the code exchange while the object fails');
+  assert.ok(Number(failed.headers.get('retry-after')) > 0, 'Retry-After');
+  const tokens = expectTokens(await exchangeCode({ ...req, code }), 'the same code once the object answers');
+  assert.equal((await callProtected('/mcp', tokens.access_token)).status, 200, 'its access token works');
 });
