@@ -88,13 +88,17 @@ struct Call {
 impl Call {
     /// The store for this call, whose WorkOS calls and KV operations are timed in `timings`.
     async fn store(self, timings: &Rc<Timings>) -> std::result::Result<GuardedStore, JsValue> {
-        let kv = KvStore::bound(&self.env, timings.clone()).map_err(refused)?;
         // The end-to-end tests' build only: while KV holds this key, every call fails, as an
-        // object that cannot be reached would (what the Worker answers then is tested).
+        // object that cannot be reached would (what the Worker answers then is tested). Read
+        // untimed: the operation's own KV reads are what `Server-Timing` reports.
         #[cfg(feature = "conformance-fixtures")]
-        if crate::store::Store::get(&kv, "test:grant-object-fault").await.ok().flatten().is_some() {
-            return Err(refused("the grant object failed (a test's fault)"));
+        {
+            let untimed = KvStore::bound(&self.env, Rc::default()).map_err(refused)?;
+            if crate::store::Store::get(&untimed, "test:grant-object-fault").await.ok().flatten().is_some() {
+                return Err(refused("the grant object failed (a test's fault)"));
+            }
         }
+        let kv = KvStore::bound(&self.env, timings.clone()).map_err(refused)?;
         Ok(GuardedStore { storage: self.storage, kv, now_ms: self.arrived_ms })
     }
 }
