@@ -130,8 +130,8 @@ test('a grant waiting for its code exchange is not listed, and is listed once th
   const grant = grantOf(got.code, 'code');
   assert.ok(grant, 'a code names its grant');
   const listed = async () => (await browser.navigate(url('/'))).page?.html?.includes(`value="${grant}"`);
-  // The page lists the KV mirrors of the person's partition: the waiting grant has none until
-  // its code is exchanged, and the exchange writes it, so the grant then appears.
+  // The partition's object lists the waiting grant, but the page shows a grant only once its
+  // code is exchanged (until then it has issued no token).
   assert.equal(await listed(), false, 'not listed while its code waits');
   expectTokens(await exchangeCode(got), 'the code exchange after the account page');
   assert.equal(await listed(), true, 'listed once exchanged');

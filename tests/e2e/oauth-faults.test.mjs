@@ -7,7 +7,7 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, signIn, account, control, kvKeys, kvSet, AUTHENTICATE, WORKOS_FAULTS } from './helpers.mjs';
 import {
-  Browser, registerClient, authorizeRequest, obtainCode, exchangeCode, expectTokens, refreshToken, expectOAuthError,
+  Browser, registerClient, authorizeRequest, atConsent, obtainCode, exchangeCode, expectTokens, refreshToken, expectOAuthError,
   clientWithTokens, callProtected,
 } from './oauth-helpers.mjs';
 
@@ -65,20 +65,20 @@ test('the audit log failing (down, 500, slow) never changes the outcome of a sig
 // `test:grant-object-fault`, as an object that cannot be reached would).
 const GRANT_OBJECT_FAULT = 'test:grant-object-fault';
 
-test('the grant object failing: the consent answers an error page and writes nothing, /token 503; both work after', async () => {
-  const browser = new Browser({ loginHint: ALICE });
-  const client = await registerClient();
-  const req = authorizeRequest(client);
-  const nav = await browser.navigate(req.url, { decision: null });
-  assert.ok(nav.consent, 'at the consent page');
-  const before = [await kvKeys('oauth:grant:'), await kvKeys('oauth:user-grant:')];
+/** `send()`'s answer, sent while the grant objects fail. */
+async function whileGrantObjectsFail(send) {
   await kvSet(GRANT_OBJECT_FAULT, '1');
-  let refused;
   try {
-    refused = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
+    return await send();
   } finally {
     await kvSet(GRANT_OBJECT_FAULT, undefined);
   }
+}
+
+test('the grant object failing: the consent answers an error page and writes nothing, /token 503; both work after', async () => {
+  const { browser, req, consent } = await atConsent(ALICE);
+  const before = [await kvKeys('oauth:grant:'), await kvKeys('oauth:user-grant:')];
+  const refused = await whileGrantObjectsFail(() => browser.postConsent({ ...consent.fields, decision: 'approve' }));
   const page = await refused.text();
   assert.equal(refused.status, 503, `temporarily unavailable: ${page.slice(0, 300)}`);
   assert.equal(refused.headers.get('location'), null, 'the client is sent nowhere');
@@ -87,17 +87,11 @@ test('the grant object failing: the consent answers an error page and writes not
   assert.deepEqual([await kvKeys('oauth:grant:'), await kvKeys('oauth:user-grant:')], before, 'KV: no grant, no index entry');
 
   // The same consent, the object healthy: a code, which the object's failure at /token leaves unspent.
-  const approved = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
+  const approved = await browser.postConsent({ ...consent.fields, decision: 'approve' });
   assert.equal(approved.status, 302, 'approved once the object answers');
   const code = new URL(approved.headers.get('location')).searchParams.get('code');
   assert.ok(code, 'a code for the client');
-  await kvSet(GRANT_OBJECT_FAULT, '1');
-  let failed;
-  try {
-    failed = await exchangeCode({ ...req, code });
-  } finally {
-    await kvSet(GRANT_OBJECT_FAULT, undefined);
-  }
+  const failed = await whileGrantObjectsFail(() => exchangeCode({ ...req, code }));
   expectOAuthError(failed, 503, 'temporarily_unavailable', 'the code exchange while the object fails');
   assert.ok(Number(failed.headers.get('retry-after')) > 0, 'Retry-After');
   const tokens = expectTokens(await exchangeCode({ ...req, code }), 'the same code once the object answers');

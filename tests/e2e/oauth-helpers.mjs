@@ -77,6 +77,19 @@ export function authorizeRequest(client, params = {}) {
   return { url: u.href, verifier: pkce.verifier, ...Object.fromEntries(Object.entries(all).filter(([, v]) => v !== null)) };
 }
 
+/**
+ * The person `loginHint` signed in for a newly registered client, at its consent page (the form
+ * not yet sent): {browser, client, req, consent}.
+ */
+export async function atConsent(loginHint) {
+  const browser = new Browser({ loginHint });
+  const client = await registerClient();
+  const req = authorizeRequest(client);
+  const nav = await browser.navigate(req.url, { decision: null });
+  assert.ok(nav.consent, `${loginHint} signed in, at the consent page`);
+  return { browser, client, req, consent: nav.consent };
+}
+
 /** A full authorization by hand (approve): {code, verifier, state, redirect_uri, resource, nav}. */
 export async function obtainCode(browser, client, params = {}) {
   const req = authorizeRequest(client, params);

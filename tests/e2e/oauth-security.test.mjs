@@ -4,7 +4,7 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, CookieJar } from './helpers.mjs';
 import {
-  ORIGIN, CONSENT_COOKIE, Browser, registerClient, authorizeRequest, obtainCode, exchangeCode,
+  ORIGIN, CONSENT_COOKIE, Browser, registerClient, authorizeRequest, atConsent, obtainCode, exchangeCode,
   refreshToken, revoke, clientWithTokens, expectTokens, expectOAuthError, expectErrorRedirect,
   expectRefusalPage, callProtected, waitUntilRefused, DEFAULT_REDIRECT,
 } from './oauth-helpers.mjs';
@@ -105,18 +105,14 @@ describe('PKCE is required, S256 only (CVE-2025-4144)', () => {
 // ---- open redirect after consent ---------------------------------------------------------------------
 
 test('consent form posted with an unregistered redirect_uri → 400 page, no redirect, nothing remembered', async () => {
-  const browser = new Browser({ loginHint: ALICE });
-  const client = await registerClient();
-  const req = authorizeRequest(client);
-  const nav = await browser.navigate(req.url, { decision: null });
-  assert.ok(nav.consent, 'the consent page');
+  const { browser, consent } = await atConsent(ALICE);
   for (const evil of ['https://evil.example/oauth/callback', 'javascript:alert(1)', `${DEFAULT_REDIRECT}.evil.example`]) {
-    const res = await browser.postConsent({ ...nav.consent.fields, redirect_uri: evil, decision: 'approve' });
+    const res = await browser.postConsent({ ...consent.fields, redirect_uri: evil, decision: 'approve' });
     await expectRefusalPage(res, 400, `consent POST with redirect_uri ${evil}`);
     assert.ok(!res.cookies.some((c) => c.name === CONSENT_COOKIE), 'no approval remembered');
   }
   // The untouched form still works (the refusals were about the redirect URI).
-  const ok = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
+  const ok = await browser.postConsent({ ...consent.fields, decision: 'approve' });
   assert.equal(ok.status, 302, `untouched form → ${ok.status}`);
   assert.ok(ok.headers.get('location').startsWith(`${DEFAULT_REDIRECT}?`), ok.headers.get('location'));
 });

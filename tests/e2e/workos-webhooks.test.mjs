@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, BOB, ALICE_ID, BOB_ID, ACME_ORG_ID, WORKER_URL, WORKOS_CONTROL } from './helpers.mjs';
-import { PERMISSION, workosApi, membership, setRole, callProtected, waitUntilRefused, refreshToken, Browser, registerClient, obtainCode, exchangeCode, expectOAuthError, authorizeRequest, expectChallenge } from './oauth-helpers.mjs';
+import { PERMISSION, workosApi, membership, setRole, callProtected, waitUntilRefused, refreshToken, Browser, registerClient, obtainCode, exchangeCode, expectOAuthError, atConsent, expectChallenge } from './oauth-helpers.mjs';
 import { ALL_TOOLS, GATED_TOOL, accessToken, openSession, request, initialize, notification, expectResult, sleep, mcpPost } from './mcp-helpers.mjs';
 
 const LIST_CHANGED = 'notifications/tools/list_changed';
@@ -102,16 +102,6 @@ test('Bob removed from Acme: his token is refused, refreshing it fails, and a co
   expectOAuthError(await exchangeCode(waiting), 400, 'invalid_grant', 'the waiting code after the event');
 });
 
-/** Alice (admin, with image_generation) signed in for a new client, at its consent page. */
-async function atConsent() {
-  const browser = new Browser({ loginHint: ALICE });
-  const client = await registerClient();
-  const req = authorizeRequest(client);
-  const nav = await browser.navigate(req.url, { decision: null });
-  assert.ok(nav.consent, 'signed in as admin, at the consent page');
-  return { browser, client, req, consent: nav.consent };
-}
-
 /**
  * Approves at the consent page after an event that arrived before the grant existed: the first
  * token carries the sign-in's standing, older than the event, so it is refused, and the client
@@ -135,7 +125,7 @@ async function approvedAfterTheEvent({ browser, client, req, consent }) {
 test('Alice demoted while her consent page is open: her first token is refused once, and its refresh carries the demotion', async () => {
   const m = await membership(ALICE_ID, ACME_ORG_ID);
   assert.equal(m.role?.slug, 'admin', 'Alice starts as admin');
-  const open = await atConsent();
+  const open = await atConsent(ALICE);
   // The event arrives before the grant exists: there is nothing for it to change yet.
   restore = m.id;
   const answer = await deliver('organization_membership.updated', await setRole(m.id, 'member'));
@@ -146,7 +136,7 @@ test('Alice demoted while her consent page is open: her first token is refused o
 });
 
 test('the admin role loses image_generation while Alice\'s consent page is open: her first token is refused once, and its refresh carries the change', async () => {
-  const open = await atConsent();
+  const open = await atConsent(ALICE);
   restorePermissions = true;
   const role = await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [] });
   assert.deepEqual(role.permissions, [], 'WorkOS answers the role with its permissions');
