@@ -45,11 +45,28 @@ function revision() {
  * interval that holds 1 is a difference this run cannot tell from the host's noise.
  */
 export function medianRatio(a, b, draws = 2000) {
-  let seed = 0x2545f491;
-  const next = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) / 2 ** 32; };
-  const resample = (xs) => xs.map(() => xs[Math.floor(next() * xs.length)]);
+  const resample = resampler();
   const ratios = Array.from({ length: draws }, () => median(resample(a)) / median(resample(b))).sort((x, y) => x - y);
   return { ratio: median(a) / median(b), lo: ratios[Math.floor(0.05 * draws)], hi: ratios[Math.ceil(0.95 * draws) - 1] };
+}
+
+/**
+ * Paired rounds (`a[i]` and `b[i]` taken back to back): the median of the rounds' ratios
+ * `a[i] / b[i]` and its 90 % bootstrap interval (the rounds resampled 2,000 times). Each ratio
+ * carries its round's drift on both sides alike, which the ratio of the two medians does not.
+ */
+export function pairedRatio(a, b, draws = 2000) {
+  const resample = resampler();
+  const each = a.map((x, i) => x / b[i]);
+  const medians = Array.from({ length: draws }, () => median(resample(each))).sort((x, y) => x - y);
+  return { each, ratio: median(each), lo: medians[Math.floor(0.05 * draws)], hi: medians[Math.ceil(0.95 * draws) - 1] };
+}
+
+/** Resampling with replacement from a fixed seed, so a report reads the same twice. */
+function resampler() {
+  let seed = 0x2545f491;
+  const next = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) / 2 ** 32; };
+  return (xs) => xs.map(() => xs[Math.floor(next() * xs.length)]);
 }
 
 /** The last table: one row per measure, a column per Worker (`–` where it does not apply). */
@@ -76,6 +93,9 @@ export function printReport({
   console.log('');
   console.log(`hot path: ${pct(http.rps, floor.rps)} of the no-op Worker's throughput; p99 ${(http.p99 / floor.p99).toFixed(2)}× its p99 `
     + `(medians of ${ROUNDS} rounds each; req/s by round: this Worker ${http.each.join(', ')}, the no-op ${floor.each.join(', ')})`);
+  const paired = pairedRatio(http.each, floor.each);
+  console.log(`hot path, each round's share of the no-op's throughput (its two loads back to back): ${paired.each.map((x) => pct(x, 1)).join(', ')}; `
+    + `median ${pct(paired.ratio, 1)} (90 % bootstrap interval ${pct(paired.lo, 1)}–${pct(paired.hi, 1)})`);
   console.log(`hot path against the Rust no-op (a worker-rs Worker's floor): this Worker ${pct(http.rps, rustFloor.rps)} of its throughput; `
     + `the Rust no-op ${pct(rustFloor.rps, floor.rps)} of the no-op's (req/s by round: ${rustFloor.each.join(', ')})`);
   if (http.cpu && floor.cpu && rustFloor.cpu) {
