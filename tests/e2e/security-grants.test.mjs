@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Browser, registerClient, obtainCode, exchangeCode, refreshToken, revoke, expectTokens, expectOAuthError,
-  clientWithTokens, authorizeRequest, callProtected, register, expectRefusalPage, url, FORM, ORIGIN,
+  clientWithTokens, authorizeRequest, atConsent, callProtected, register, expectRefusalPage, url, FORM, ORIGIN,
 } from './oauth-helpers.mjs';
+import { ALICE } from './helpers.mjs';
 
 const refreshOk = async (c, rt, what) => expectTokens(await refreshToken(c.client_id, rt), what);
 
@@ -107,12 +108,8 @@ test('redirect URIs: only https, loopback http and reverse-domain private-use sc
 });
 
 test('a double-clicked consent: both submissions end with a code, neither shows a WorkOS error', async () => {
-  const browser = new Browser();
-  const c = await registerClient();
-  const req = authorizeRequest(c);
-  const first = await browser.navigate(req.url, { decision: null });
-  assert.ok(first.consent, 'the consent page');
-  const body = new URLSearchParams({ ...first.consent.fields, decision: 'approve' }).toString();
+  const { browser, client: c, consent } = await atConsent(ALICE);
+  const body = new URLSearchParams({ ...consent.fields, decision: 'approve' }).toString();
   const post = () => browser.jar.fetch(url('/authorize'), { method: 'POST', headers: { 'content-type': FORM, origin: ORIGIN }, body });
   const answers = await Promise.all([post(), post()]);
   for (const res of answers) {
