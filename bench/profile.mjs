@@ -15,8 +15,8 @@
 //
 // Writes target/bench-artifacts/hot.cpuprofile (open it in Chrome DevTools or speedscope) and
 // prints where the isolate's samples went: by kind (this Worker's Wasm, the JS glue, the
-// runtime's native code, idle) and the functions of this crate and its dependencies with the
-// largest inclusive share.
+// runtime's native code, idle), the functions of this crate and its dependencies with the
+// largest inclusive share, and the functions of every kind with the largest self time.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,17 @@ function summarize(profile, top) {
   const rust = [...inclusive].filter(([k]) => k.includes('::')
     && !/^(js_sys|wasm_bindgen)::(futures|convert)|^<core::panic::unwind_safe|externref shim|catch wrapper/.test(k));
   for (const [k, t] of rust.sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k.slice(0, 150)}`);
+  // Self time per function, whatever its kind: the runtime's native calls (`Response`,
+  // `arrayBuffer`, `queueMicrotask`) and the glue's named imports beside the Rust functions.
+  const own = new Map();
+  for (const n of profile.nodes) {
+    const where = n.callFrame.url.includes('.wasm') ? 'wasm' : n.callFrame.url ? 'glue' : 'runtime';
+    const k = `${name(n)} [${where}]`;
+    own.set(k, (own.get(k) ?? 0) + (self.get(n.id) ?? 0));
+  }
+  console.log('\nlargest self times (idle and program left out):');
+  const busy = [...own].filter(([k]) => !/^\((idle|program)\) /.test(k));
+  for (const [k, t] of busy.sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k.slice(0, 150)}`);
 }
 
 /** `count` OAuth flows (`flow()` → a token) under the profiler; the first two start it. */
