@@ -76,18 +76,26 @@ function summarize(profile, top) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)} %`;
+  // Where a node's code lives: this Worker's Wasm, the JS glue, or the runtime (no URL).
+  const origin = ({ callFrame: { functionName: f, url } }) => (url.includes('.wasm') || f.startsWith('wasm-function') ? 'wasm'
+    : url ? 'glue' : 'runtime');
+  const name = (n) => (n.callFrame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}/g, '');
   const kinds = new Map();
+  // Self time per function, whatever its kind: the runtime's native calls (`Response`,
+  // `arrayBuffer`, `queueMicrotask`) and the glue's named imports beside the Rust functions.
+  const own = new Map();
   for (const n of profile.nodes) {
-    const { functionName: f, url } = n.callFrame;
-    const kind = url.includes('.wasm') || f.startsWith('wasm-function') ? 'Wasm (this Worker and its crates)'
-      : url ? 'JS (the wasm-bindgen glue)'
-        : ['(idle)', '(program)', '(garbage collector)'].includes(f) ? f : 'native (the runtime)';
+    const f = n.callFrame.functionName;
+    const where = origin(n);
+    const kind = where === 'wasm' ? 'Wasm (this Worker and its crates)' : where === 'glue' ? 'JS (the wasm-bindgen glue)'
+      : ['(idle)', '(program)', '(garbage collector)'].includes(f) ? f : 'native (the runtime)';
     kinds.set(kind, (kinds.get(kind) ?? 0) + (self.get(n.id) ?? 0));
+    const k = `${name(n)} [${where}]`;
+    own.set(k, (own.get(k) ?? 0) + (self.get(n.id) ?? 0));
   }
   console.log(`samples: ${(total / 1000).toFixed(0)} ms`);
   for (const [kind, t] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`${pct(t)}  ${kind}`);
   // Inclusive time per function name, each counted once per stack (recursion).
-  const name = (n) => (n.callFrame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}/g, '');
   const inclusive = new Map();
   const walk = (id, open) => {
     const n = byId.get(id);
@@ -104,14 +112,6 @@ function summarize(profile, top) {
   const rust = [...inclusive].filter(([k]) => k.includes('::')
     && !/^(js_sys|wasm_bindgen)::(futures|convert)|^<core::panic::unwind_safe|externref shim|catch wrapper/.test(k));
   for (const [k, t] of rust.sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k.slice(0, 150)}`);
-  // Self time per function, whatever its kind: the runtime's native calls (`Response`,
-  // `arrayBuffer`, `queueMicrotask`) and the glue's named imports beside the Rust functions.
-  const own = new Map();
-  for (const n of profile.nodes) {
-    const where = n.callFrame.url.includes('.wasm') ? 'wasm' : n.callFrame.url ? 'glue' : 'runtime';
-    const k = `${name(n)} [${where}]`;
-    own.set(k, (own.get(k) ?? 0) + (self.get(n.id) ?? 0));
-  }
   console.log('\nlargest self times (idle and program left out):');
   const busy = [...own].filter(([k]) => !/^\((idle|program)\) /.test(k));
   for (const [k, t] of busy.sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k.slice(0, 150)}`);
