@@ -27,13 +27,13 @@ function kvStats() {
  * bearer token and protocol version they ignore still pass the dev proxy and the runtime). The
  * load generator shares the machine, so it does the same work for each.
  */
-export async function benchLoad({ url, headers, name }) {
+export async function benchLoad({ url, headers, name, duration = DURATION_S }) {
   let bad = 0;
   let firstBad;
   const [result, cpu] = await withCpu(url, () => autocannon({
     url,
     connections: CONNECTIONS,
-    duration: DURATION_S,
+    duration,
     requests: [{
       method: 'POST',
       headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
@@ -47,7 +47,7 @@ export async function benchLoad({ url, headers, name }) {
     }],
   }));
   return {
-    name: `${name} (autocannon, ${CONNECTIONS} conn, ${DURATION_S} s)`,
+    name: `${name} (autocannon, ${CONNECTIONS} conn, ${duration} s)`,
     cpu,
     requests: result.requests.total,
     rps: result.requests.average,

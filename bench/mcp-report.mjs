@@ -97,7 +97,8 @@ export function printReport({
   console.log(`hot path, each round's share of the no-op's throughput (its two loads back to back): ${paired.each.map((x) => pct(x, 1)).join(', ')}; `
     + `median ${pct(paired.ratio, 1)} (90 % bootstrap interval ${pct(paired.lo, 1)}–${pct(paired.hi, 1)})`);
   console.log(`hot path against the Rust no-op (a worker-rs Worker's floor): this Worker ${pct(http.rps, rustFloor.rps)} of its throughput; `
-    + `the Rust no-op ${pct(rustFloor.rps, floor.rps)} of the no-op's (req/s by round: ${rustFloor.each.join(', ')})`);
+    + `the Rust no-op ${pct(rustFloor.rps, floor.rps)} of the no-op's, its p99 ${(rustFloor.p99 / floor.p99).toFixed(2)}× the no-op's `
+    + `(req/s by round: ${rustFloor.each.join(', ')})`);
   if (http.cpu && floor.cpu && rustFloor.cpu) {
     const three = (k) => `${http.cpu[k].toFixed(3)} / ${floor.cpu[k].toFixed(3)} / ${rustFloor.cpu[k].toFixed(3)} ms`;
     console.log(`hot path CPU per call (medians), this Worker / the no-op / the Rust no-op: the Worker's workerd ${three('runtime')}; `

@@ -24,7 +24,8 @@
 //    per request are counted here), then autocannon (programmatic) sends authenticated
 //    `tools/call add` to POST /mcp for --duration seconds over --connections connections, every
 //    response checked (200 + the sum) exactly as the no-op's are, in --rounds rounds taken in turn
-//    with the no-op Worker's (step 6);
+//    with the no-op Worker's (step 6), the order reversed every other round, after a warm-up load
+//    of a few seconds on each side that is not counted;
 // 4. legacy SSE: opens one session (GET /sse), then, one after another, POSTs `tools/call add` to
 //    /sse/message and times until its response event arrives on the stream;
 // 5. prints requests/s, p50/p99 latency and KV reads per request (from the Worker's
@@ -95,6 +96,8 @@ const NOOP_PORT = 8796;
 const RUST_NOOP_PORT = 8798;
 const TEMPLATE_PORT = 8797;
 const STORAGE_PORT = 8795;
+/** The hot path's warm-up load on each side, before its rounds (seconds). */
+const WARM_UP_S = 3;
 
 /** Deploy bundle and start-up profiles of the Worker configured by `config` (a temporary directory for the files). */
 async function sizeAndStartup(config) {
@@ -137,11 +140,21 @@ async function main() {
       say('the Rust no-op Worker (bench/noop-rs): its build, then wrangler dev');
       rustNoop = await startNoop({ port: RUST_NOOP_PORT, rust: true, log: (line) => noopLog.write(`rust: ${line}\n`) });
       const headers = { authorization: `Bearer ${httpToken}`, 'mcp-protocol-version': mcp.LATEST_PROTOCOL_VERSION };
+      const sides = [
+        ['this Worker', ours, `${mcp.ORIGIN}/mcp`, 'POST /mcp tools/call add'],
+        ['the no-op Worker', floors, noop.url, 'no-op Worker'],
+        ['the Rust no-op', rustFloors, rustNoop.url, 'Rust no-op Worker'],
+      ];
+      // A short load on each side first, not counted: each isolate's code is then compiled for
+      // the load (the engine's optimizing tiers), whichever side a round starts with.
+      say(`Streamable HTTP: a warm-up load of ${WARM_UP_S} s on each side, not counted`);
+      for (const [, , url, name] of sides) await benchLoad({ url, headers, name, duration: WARM_UP_S });
       for (let round = 1; round <= ROUNDS; round++) {
-        say(`Streamable HTTP, round ${round} of ${ROUNDS}: this Worker, the no-op Worker, the Rust no-op, ${CONNECTIONS} connections for ${DURATION_S} s each`);
-        ours.push(await benchLoad({ url: `${mcp.ORIGIN}/mcp`, headers, name: 'POST /mcp tools/call add' }));
-        floors.push(await benchLoad({ url: noop.url, headers, name: 'no-op Worker' }));
-        rustFloors.push(await benchLoad({ url: rustNoop.url, headers, name: 'Rust no-op Worker' }));
+        // The order turns each round (this Worker first, then last), with the no-op always next
+        // to it: neither side always follows the same load, nor always comes first in a round.
+        const order = round % 2 === 1 ? sides : [...sides].reverse();
+        say(`Streamable HTTP, round ${round} of ${ROUNDS}: ${order.map(([who]) => who).join(', ')}, ${CONNECTIONS} connections for ${DURATION_S} s each`);
+        for (const [, into, url, name] of order) into.push(await benchLoad({ url, headers, name }));
       }
     } finally {
       await noop.stop();
