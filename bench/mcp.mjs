@@ -145,8 +145,8 @@ async function main() {
         ['the no-op Worker', floors, noop.url, 'no-op Worker'],
         ['the Rust no-op', rustFloors, rustNoop.url, 'Rust no-op Worker'],
       ];
-      // A short load on each side first, not counted: each isolate's code is then compiled for
-      // the load (the engine's optimizing tiers), whichever side a round starts with.
+      // A short load on each side first, not counted: no side's first counted load is then also
+      // its first under load, whichever side a round starts with.
       say(`Streamable HTTP: a warm-up load of ${WARM_UP_S} s on each side, not counted`);
       for (const [, , url, name] of sides) await benchLoad({ url, headers, name, duration: WARM_UP_S });
       for (let round = 1; round <= ROUNDS; round++) {
