@@ -3,10 +3,10 @@
 //! `GET /sse` and `POST /sse/message?sessionId=…` can land on different isolates; both are
 //! routed to the object named by the session id, which holds the sending half of the stream.
 //! The object answers the GET with the stream itself (a request: the answer is the stream), runs
-//! each POSTed message through the MCP core and pushes the response onto the stream (its
-//! `message` method, which the Worker calls by Workers RPC: no request is built for it; the
-//! runtime offers RPC on classes derived from its `DurableObject`, which `src/worker.mjs` makes
-//! this one). A keepalive comment every 25 s keeps the edge from closing an idle stream and
+//! each POSTed message (or each of a 2025-03-26 batch's, in order) through the MCP core and
+//! pushes the response onto the stream (its `message` method, which the Worker calls by Workers
+//! RPC: no request is built for it; the runtime offers RPC on classes derived from its
+//! `DurableObject`, which `src/worker.mjs` makes this one). A keepalive comment every 25 s keeps the edge from closing an idle stream and
 //! notices a client that went away (the send fails), which ends the session.
 use crate::mcp;
 use crate::platform::audit::Background;
@@ -187,15 +187,17 @@ impl Session {
         if !owner_ok {
             return (404, String::new());
         }
-        let message = match mcp::parse(post.body.as_bytes()) {
-            Ok(m) => m,
+        // No header says the revision here, so a batch is taken as 2025-03-26's (see `mcp::Body`).
+        let messages = match mcp::parse_body(post.body.as_bytes(), None) {
+            Ok(mcp::Body::One(m)) => vec![Ok(m)],
+            Ok(mcp::Body::Batch(items)) => items.into_iter().map(|i| i.and_then(mcp::batch_element)).collect(),
             Err(error) => return (400, serde_json::to_string(&error).unwrap_or_default()),
         };
         // What changed for this person since their last message (a role change, a WorkOS event):
         // the tool list, and the account resource if they subscribed to it.
         let visible = mcp::visible_tool_names(&post.principal);
         let account = mcp::account_resource(&post.principal);
-        let (tools_changed, account_changed, log_level) = self
+        let (tools_changed, account_changed) = self
             .live
             .borrow_mut()
             .as_mut()
@@ -206,7 +208,7 @@ impl Session {
                 if l.account_watch.is_some() {
                     l.account_watch = Some(account.clone());
                 }
-                (tools_changed, account_changed, l.log_level)
+                (tools_changed, account_changed)
             })
             .unwrap_or_default();
         if tools_changed {
@@ -215,7 +217,6 @@ impl Session {
         if account_changed {
             self.push(event("message", &mcp::account_updated_notification().to_string()));
         }
-        let watch = mcp::account_subscription(&message);
         let config = match platform::config(&self.env) {
             Ok(c) => c,
             Err(e) => return (500, format!("configuration error: {e}")),
@@ -223,23 +224,44 @@ impl Session {
         let audit =
             Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone(), headers: None });
         let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
-        let options = mcp::Options { log_level, session_stream: true, ..mcp::Options::for_server(post.fixtures) };
-        if let Some(reply) = mcp::handle(&post.principal, &tools, message, &options).await {
-            if let Some(l) = self.live.borrow_mut().as_mut().filter(|_| reply.succeeded) {
-                l.log_level = reply.log_level.unwrap_or(l.log_level);
-                match watch {
-                    Some(true) => l.account_watch = Some(account),
-                    Some(false) => l.account_watch = None,
-                    None => {}
-                }
-            }
-            let mut messages = reply.notifications.iter().map(serde_json::Value::to_string).chain([reply.response]);
-            // In order; once the stream is gone the rest is not sent.
-            if !messages.all(|m| self.push(event("message", &m))) {
+        // In order (a batch's too, each answer its own event); once the stream is gone the rest
+        // is not sent.
+        for message in messages {
+            let sent = match message {
+                Ok(message) => self.answer(message, &post, &tools, &account).await,
+                Err(error) => self.push(event("message", &error.to_string())),
+            };
+            if !sent {
                 // The session's stream has closed.
                 return (404, String::new());
             }
         }
         (202, String::new())
+    }
+
+    /// Run one message and push what it sends onto the stream: `false` once the stream is gone.
+    async fn answer(
+        &self,
+        message: mcp::Message,
+        post: &Post,
+        tools: &WorkerToolEnv<'_>,
+        account: &serde_json::Value,
+    ) -> bool {
+        let watch = mcp::account_subscription(&message);
+        let log_level = self.live.borrow().as_ref().map(|l| l.log_level).unwrap_or_default();
+        let options = mcp::Options { log_level, session_stream: true, ..mcp::Options::for_server(post.fixtures) };
+        let Some(reply) = mcp::handle(&post.principal, tools, message, &options).await else {
+            return true;
+        };
+        if let Some(l) = self.live.borrow_mut().as_mut().filter(|_| reply.succeeded) {
+            l.log_level = reply.log_level.unwrap_or(l.log_level);
+            match watch {
+                Some(true) => l.account_watch = Some(account.clone()),
+                Some(false) => l.account_watch = None,
+                None => {}
+            }
+        }
+        let mut messages = reply.notifications.iter().map(serde_json::Value::to_string).chain([reply.response]);
+        messages.all(|m| self.push(event("message", &m)))
     }
 }

@@ -1,6 +1,8 @@
 //! JSON-RPC parsing and MCP dispatch, in both revisions: any body gets a JSON-RPC answer (or
-//! none, for notifications), never a panic; answers echo the request id. The 2026-07-28 path
-//! gets the headers a conforming client would send for the body, so it reaches dispatch.
+//! none, for notifications), never a panic; answers echo the request id. A JSON array is also
+//! taken as a 2025-03-26 batch: one answer per request or malformed element, as one array. The
+//! 2026-07-28 path gets the headers a conforming client would send for the body, so it reaches
+//! dispatch.
 #![no_main]
 use futures_executor::block_on;
 use libfuzzer_sys::fuzz_target;
@@ -33,6 +35,21 @@ fuzz_target!(|data: &[u8]| {
         permissions: vec!["image_generation".into()],
         workos_session_id: None,
     };
+    if let Ok(mcp::Body::Batch(items)) = mcp::parse_body(data, None) {
+        let answered =
+            items.iter().filter(|i| !matches!(i, Ok(Message::Notification { .. } | Message::Response))).count();
+        let reply = block_on(mcp::handle_batch(&principal, &Env, items, &mcp::Options::for_server(true)));
+        assert_eq!(reply.is_some(), answered > 0, "a batch of requests, and only such, is answered");
+        if let Some(reply) = reply {
+            let response: serde_json::Value = serde_json::from_str(&reply.array()).expect("the answer is JSON");
+            let answers = response.as_array().expect("a batch's answer is an array");
+            assert_eq!(answers.len(), answered, "one answer per request or malformed element");
+            for a in answers {
+                assert_eq!(a["jsonrpc"], "2.0");
+                assert!(a.get("result").is_some() != a.get("error").is_some());
+            }
+        }
+    }
     match mcp::parse(data) {
         Err(error_response) => assert_eq!(error_response["jsonrpc"], "2.0"),
         Ok(message) => {

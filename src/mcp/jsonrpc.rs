@@ -1,5 +1,6 @@
-//! JSON-RPC 2.0 framing as MCP uses it: one message per HTTP body (batches were removed in
-//! 2025-06-18), ids that are strings or numbers, and the standard error codes.
+//! JSON-RPC 2.0 framing as MCP uses it: one message per HTTP body, or a batch where the
+//! revision allows one (2025-03-26 only: added then, removed in 2025-06-18), ids that are strings
+//! or numbers, and the standard error codes.
 use super::model::{error_response, ErrorCode, RequestId};
 use serde_json::{Map, Value};
 
@@ -104,6 +105,50 @@ impl McpError {
 
 /// Parse one HTTP body. `Err` is the complete JSON-RPC error response (sent with HTTP 400).
 pub fn parse(body: &[u8]) -> Result<Message, Value> {
+    match read_json(body)? {
+        Value::Object(obj) => one(obj),
+        Value::Array(_) => Err(McpError::InvalidRequest(
+            "batch requests (JSON arrays) are not supported here: MCP added JSON-RPC batching in protocol \
+             2025-03-26 and removed it in 2025-06-18; send one message per request"
+                .into(),
+        )
+        .into_response(RequestId::Null)),
+        _ => Err(not_an_object()),
+    }
+}
+
+/// Whether a body is a JSON array (a batch): its first byte that is not JSON whitespace is `[`.
+pub fn is_batch(body: &[u8]) -> bool {
+    body.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) == Some(&b'[')
+}
+
+/// Parse a batch body (2025-03-26): each element a message, or the error response it gets.
+/// `Err` is the one error response for the whole body: not JSON, not an array, an empty array
+/// (JSON-RPC 2.0 §6), or more than [`MAX_BATCH`](super::MAX_BATCH) elements.
+pub fn parse_batch(body: &[u8]) -> Result<Vec<Result<Message, Value>>, Value> {
+    let items = match read_json(body)? {
+        Value::Array(items) => items,
+        Value::Object(obj) => return Ok(vec![one(obj)]),
+        _ => return Err(not_an_object()),
+    };
+    if items.is_empty() {
+        return Err(McpError::InvalidRequest("an empty batch".into()).into_response(RequestId::Null));
+    }
+    if items.len() > super::MAX_BATCH {
+        let detail = format!("a batch holds at most {} messages", super::MAX_BATCH);
+        return Err(McpError::InvalidRequest(detail).into_response(RequestId::Null));
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            Value::Object(obj) => one(obj),
+            _ => Err(not_an_object()),
+        })
+        .collect())
+}
+
+/// The body as JSON: within the size limit, UTF-8, well-formed (else -32600 or -32700, id null).
+fn read_json(body: &[u8]) -> Result<Value, Value> {
     if body.len() > super::MAX_MESSAGE_BYTES {
         return Err(McpError::InvalidRequest("the message is larger than 1 MiB".into()).into_response(RequestId::Null));
     }
@@ -111,18 +156,17 @@ pub fn parse(body: &[u8]) -> Result<Message, Value> {
         |kind: &str| McpError::Parse(format!("the body is not valid JSON ({kind})")).into_response(RequestId::Null);
     // From `str`, as everywhere (see `crate::json`), with the reason named.
     let text = std::str::from_utf8(body).map_err(|_| not_json("not UTF-8"))?;
-    let value: Value = serde_json::from_str(text).map_err(|e| not_json(json_error_kind(&e)))?;
-    match value {
-        Value::Object(obj) => {
-            let id = readable_id(&obj);
-            classify(obj).map_err(|detail| McpError::InvalidRequest(detail).into_response(id))
-        }
-        Value::Array(_) => Err(McpError::InvalidRequest(
-            "batch requests (JSON arrays) are not supported: MCP removed JSON-RPC batching in protocol 2025-06-18; send one message per request".into(),
-        )
-        .into_response(RequestId::Null)),
-        _ => Err(McpError::InvalidRequest("a JSON-RPC message must be a JSON object".into()).into_response(RequestId::Null)),
-    }
+    serde_json::from_str(text).map_err(|e| not_json(json_error_kind(&e)))
+}
+
+/// One JSON object as a message, or its -32600 answer (echoing a readable id).
+fn one(obj: Map<String, Value>) -> Result<Message, Value> {
+    let id = readable_id(&obj);
+    classify(obj).map_err(|detail| McpError::InvalidRequest(detail).into_response(id))
+}
+
+fn not_an_object() -> Value {
+    McpError::InvalidRequest("a JSON-RPC message must be a JSON object".into()).into_response(RequestId::Null)
 }
 
 /// The id to echo in an error about this object: only a well-formed one (a string, or an
@@ -233,12 +277,12 @@ mod tests {
     }
 
     #[test]
-    fn batches_are_refused_and_say_why() {
+    fn batches_are_refused_by_parse_and_say_why() {
         let e = err(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#);
         assert_eq!(code(&e), INVALID_REQUEST);
         assert_eq!(e["id"], Value::Null);
         let msg = e["error"]["message"].as_str().unwrap();
-        assert!(msg.contains("batch") && msg.contains("2025-06-18"), "{msg}");
+        assert!(msg.contains("batch") && msg.contains("2025-03-26") && msg.contains("2025-06-18"), "{msg}");
         assert_eq!(code(&err("[]")), INVALID_REQUEST);
     }
 

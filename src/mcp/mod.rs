@@ -1,6 +1,7 @@
 //! MCP protocol core: JSON-RPC framing, version negotiation and method dispatch. Transports
 //! (`routes/mcp.rs`, the SSE session object) call [`parse`] and [`handle`]; tool I/O enters
 //! through [`ToolEnv`], so everything here is tested natively.
+mod batch;
 mod dispatch;
 // The conformance suite's fixtures: in the tests and in builds with the `conformance-fixtures`
 // feature (local development); a deployed build has empty stand-ins (see `no_fixtures.rs`).
@@ -21,10 +22,13 @@ mod prompts;
 mod resources;
 
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod dispatch_tests;
 #[cfg(test)]
 mod modern_tests;
 
+pub use batch::{batch_element, handle_batch, parse_body, BatchReply, Body};
 pub use dispatch::{handle, Options, Reply};
 pub use jsonrpc::{parse, McpError, Message};
 pub use model::{error_response, ErrorCode, ProtocolVersion, RequestId};
@@ -33,6 +37,10 @@ pub use modern::{era, Era};
 use crate::principal::Principal;
 
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// The most messages one batch may hold (2025-03-26): each is answered in turn within the one
+/// request, so a batch is bounded like a body is.
+pub const MAX_BATCH: usize = 32;
 
 pub const SERVER_NAME: &str = "mcp-authkit-worker";
 

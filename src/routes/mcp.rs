@@ -121,7 +121,8 @@ async fn read_message(req: &mut Request) -> std::result::Result<Vec<u8>, RouteEr
     })
 }
 
-/// Streamable HTTP, stateless: one JSON-RPC message in, its response out (JSON), no session.
+/// Streamable HTTP, stateless: one JSON-RPC message in (or a 2025-03-26 batch), its response out
+/// (JSON, or an event stream when it sent notifications), no session.
 async fn streamable_post(
     req: &mut Request,
     app: &App,
@@ -139,13 +140,28 @@ async fn streamable_post(
         return Err(RouteError::mcp(415, "Content-Type must be application/json"));
     }
     let body = read_message(req).await?;
-    let message = match mcp::parse(&body) {
-        Ok(m) => m,
+    let protocol_version = header(req, "MCP-Protocol-Version");
+    let body = match mcp::parse_body(&body, protocol_version.as_deref()) {
+        Ok(b) => b,
         Err(error) => return Ok(web::json(400, &error)?),
     };
-    let protocol_version = header(req, "MCP-Protocol-Version");
     let audit = Some(ToolAudit { background: Background::Request(ctx), caller, headers: Some(req.headers()) });
     let tools = WorkerToolEnv { env, config: &app.config, now: app.now, audit };
+    let message = match body {
+        mcp::Body::One(message) => message,
+        // 2025-03-26: each message answered in turn; the answers as one array, or on an event
+        // stream (when a request sent notifications) one event each.
+        mcp::Body::Batch(items) => {
+            let options = mcp::Options::for_server(app.conformance_fixtures());
+            let Some(reply) = mcp::handle_batch(principal, &tools, items, &options).await else {
+                return Ok(Response::empty()?.with_status(202));
+            };
+            if reply.notifications.is_empty() || !accept.contains("text/event-stream") {
+                return Ok(web::json_text(200, reply.array())?);
+            }
+            return Ok(web::event_stream(reply.notifications.iter().map(Value::to_string).chain(reply.responses))?);
+        }
+    };
     if mcp::era(protocol_version.as_deref(), &message) == mcp::Era::Modern {
         let (method, name) = (header(req, "Mcp-Method"), header(req, "Mcp-Name"));
         let headers = modern::Headers {

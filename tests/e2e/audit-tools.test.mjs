@@ -1,8 +1,8 @@
 // Tool use in WorkOS's audit log (AUDIT_TOOL_CALLS unset = gated): a call of generateImage (the
 // permission-gated tool) and a refusal for the missing permission each send one event after the
 // answer, through the front, which checks each against WorkOS's OpenAPI document and the action
-// schemas a dashboard would hold. Ungated tools are not recorded; the prompt never is; a failing
-// audit endpoint never fails the call.
+// schemas a dashboard would hold; a batch's calls each send their own. Ungated tools are not
+// recorded; the prompt never is; a failing audit endpoint never fails the call.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALICE, BOB, ALICE_ID, BOB_ID, ACME_ORG_ID, control, waitFor } from './helpers.mjs';
@@ -67,6 +67,20 @@ test('over legacy SSE too: a refusal in a session is recorded by the session\'s 
   } finally {
     await session.close().catch(() => {});
   }
+});
+
+test('each call in a 2025-03-26 batch is recorded on its own', async () => {
+  const { token } = await accessToken(BOB, '/mcp');
+  await control.clearAuditEvents();
+  const calls = [1, 2].map(() => request('tools/call', { name: 'generateImage', arguments: { prompt: 'p' } }));
+  const r = await mcpPost(token, calls);
+  assert.equal(r.status, 200);
+  for (const [i, answer] of r.json.entries()) expectToolError(expectResult(answer, calls[i].id), /image_generation permission/, `call ${i}`);
+  const denied = await waitFor(async () => { const d = await toolEvents('mcp.tool.denied'); return d.length >= 2 && d; }, { timeoutMs: 5000 });
+  assert.ok(denied, 'both events arrived');
+  await sleep(300);
+  assert.equal((await toolEvents('mcp.tool.denied')).length, 2, 'one event per call, not one per batch');
+  assert.notEqual(denied[0].headers['idempotency-key'], denied[1].headers['idempotency-key'], 'a key each');
 });
 
 test('ungated tools are not recorded by default', async () => {

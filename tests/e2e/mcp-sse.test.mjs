@@ -124,9 +124,9 @@ test('the message endpoint: missing sessionId → 400, unknown or malformed → 
   const parse = await s.post(undefined, { body: '{"jsonrpc":"2.0",' });
   assert.equal(parse.status, 400, `bad JSON → ${parse.status}`);
   expectRpcError(parse.json, JSONRPC.parseError, { what: 'bad JSON on /sse/message' });
-  const batch = await s.post([request('ping'), request('ping')]);
-  assert.equal(batch.status, 400, `a batch → ${batch.status}`);
-  expectRpcError(batch.json, JSONRPC.invalidRequest, { what: 'a batch on /sse/message' });
+  const batch = await s.post([]);
+  assert.equal(batch.status, 400, `an empty batch → ${batch.status}`);
+  expectRpcError(batch.json, JSONRPC.invalidRequest, { what: 'an empty batch on /sse/message' });
   const big = await s.post(undefined, { body: JSON.stringify(request('ping', { _meta: { pad: 'x'.repeat(MAX_BODY_BYTES) } })) });
   assert.equal(big.status, 413, `over 1 MiB → ${big.status}`);
 

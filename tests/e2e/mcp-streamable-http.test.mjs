@@ -1,6 +1,6 @@
 // Streamable HTTP on POST /mcp at the HTTP level (raw fetch, so we can send what an SDK would
 // refuse to): version negotiation, statelessness, notifications, the JSON-RPC error codes
-// (-32700 bad JSON, -32600 batch and malformed messages, -32601 unknown method, -32602 bad
+// (-32700 bad JSON, -32600 malformed messages and batches after 2025-03-26, -32601 unknown method, -32602 bad
 // params and unknown tools), tool failures as isError results, and the transport's refusals:
 // 413 oversized body, 400 unsupported MCP-Protocol-Version, 403 foreign Origin, 406 Accept,
 // 415 Content-Type, 405 GET/DELETE.
@@ -108,7 +108,8 @@ test('bad JSON → 400 with -32700 (id null)', async () => {
   }
 });
 
-test('a batch (JSON array) and malformed messages → 400 with -32600', async () => {
+test('a batch (JSON array) under 2025-06-18, and malformed messages → 400 with -32600', async () => {
+  // Batches are served under 2025-03-26 only (tests/e2e/mcp-batch.test.mjs); 2025-06-18 removed them.
   const cases = [
     ['a batch of two requests', [request('ping'), request('tools/list')]],
     ['a batch of one', [request('ping')]],
@@ -123,7 +124,7 @@ test('a batch (JSON array) and malformed messages → 400 with -32600', async ()
     ['id an object', { jsonrpc: '2.0', id: { x: 1 }, method: 'ping' }],
   ];
   for (const [what, msg] of cases) {
-    const r = await mcpPost(alice, undefined, { body: JSON.stringify(msg) });
+    const r = await mcpPost(alice, undefined, { body: JSON.stringify(msg), headers: { 'mcp-protocol-version': '2025-06-18' } });
     expectRefused(r, 400, what);
     expectRpcError(r.json, JSONRPC.invalidRequest, { what });
   }

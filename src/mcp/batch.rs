@@ -1,0 +1,93 @@
+//! JSON-RPC batches, the one revision that has them: 2025-03-26 ("MUST support receiving"),
+//! added there and removed in 2025-06-18. Each message is answered as it would be alone, in
+//! order; the answers go back as one JSON array, with the notifications their requests sent
+//! before it. `initialize` must come alone, and a 2026-07-28 request never comes in a batch.
+use super::dispatch::{handle, Options, Reply};
+use super::jsonrpc::{is_batch, parse, parse_batch, McpError, Message};
+use super::model::ProtocolVersion;
+use super::modern::{era, Era};
+use crate::principal::Principal;
+use crate::tools::ToolEnv;
+use serde_json::Value;
+
+/// A `POST /mcp` body: one message, or a batch the revision allows.
+#[derive(Debug)]
+pub enum Body {
+    One(Message),
+    /// Each element a message, or the error response it gets.
+    Batch(Vec<Result<Message, Value>>),
+}
+
+/// Parse a `POST /mcp` body sent under this `MCP-Protocol-Version` header. `Err` is the complete
+/// JSON-RPC error response (sent with HTTP 400), a batch's refusal included where the revision
+/// has none.
+pub fn parse_body(body: &[u8], protocol_header: Option<&str>) -> Result<Body, Value> {
+    if is_batch(body) && batch_allowed(protocol_header) {
+        parse_batch(body).map(Body::Batch)
+    } else {
+        parse(body).map(Body::One)
+    }
+}
+
+/// Whether a batch is served under this `MCP-Protocol-Version` header: 2025-03-26, or no header
+/// at all (a server that is not told "SHOULD assume protocol version 2025-03-26", 2025-06-18).
+pub fn batch_allowed(protocol_header: Option<&str>) -> bool {
+    protocol_header.is_none_or(|v| v.trim() == ProtocolVersion::V2025_03_26.as_str())
+}
+
+/// What a batch's requests sent while they ran (progress, log messages), in order, and each
+/// request's response (and each malformed element's error), in the batch's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchReply {
+    pub notifications: Vec<Value>,
+    /// JSON text each, as [`Reply::response`].
+    pub responses: Vec<String>,
+}
+
+impl BatchReply {
+    /// The responses as one JSON array (the answer as `application/json`). On an event stream
+    /// each goes as its own event: the MCP SDKs read one message per event.
+    pub fn array(&self) -> String {
+        format!("[{}]", self.responses.join(","))
+    }
+}
+
+/// Answer a [`Body::Batch`]: `None` when it held only notifications and responses (HTTP 202).
+/// A stateless request keeps no log level, so a `logging/setLevel` in a batch changes nothing.
+pub async fn handle_batch<E: ToolEnv>(
+    principal: &Principal,
+    env: &E,
+    items: Vec<Result<Message, Value>>,
+    options: &Options,
+) -> Option<BatchReply> {
+    let mut notifications = Vec::new();
+    let mut responses = Vec::new();
+    for item in items {
+        match item.and_then(batch_element) {
+            Ok(message) => {
+                if let Some(Reply { notifications: sent, response, .. }) =
+                    handle(principal, env, message, options).await
+                {
+                    notifications.extend(sent);
+                    responses.push(response);
+                }
+            }
+            Err(error) => responses.push(error.to_string()),
+        }
+    }
+    (!responses.is_empty()).then_some(BatchReply { notifications, responses })
+}
+
+/// A message taken from a batch, or, for a request that may not be part of one, its -32600
+/// answer.
+pub fn batch_element(message: Message) -> Result<Message, Value> {
+    let Message::Request { id, method, .. } = &message else { return Ok(message) };
+    let detail = if method == "initialize" {
+        "initialize must not be part of a batch (MCP 2025-03-26): send it alone"
+    } else if era(None, &message) == Era::Modern {
+        "a 2026-07-28 request (protocol version in _meta, or server/discover) cannot be part of a batch"
+    } else {
+        return Ok(message);
+    };
+    Err(McpError::InvalidRequest(detail.into()).into_response(id.clone()))
+}
