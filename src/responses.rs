@@ -67,12 +67,17 @@ pub fn oauth_error(e: &crate::oauth::OAuthError) -> Result<Response> {
     Ok(resp)
 }
 
-/// CORS for endpoints browser-based MCP clients call (bearer tokens, no cookies): echo the
-/// Origin, expose the headers clients must read. An answer that already names its origin (a
-/// Durable Object's stream) is left as it is.
-/// JSON-RPC messages as one `text/event-stream` body (`event: message`, one per event), in order.
-pub fn event_stream(messages: impl Iterator<Item = String>) -> Result<Response> {
-    let body: String = messages.map(|m| format!("event: message\ndata: {m}\n\n")).collect();
+/// JSON-RPC messages as one `text/event-stream` body (`event: message`, one per event): the
+/// notifications, then the responses (JSON text each), in order.
+pub fn event_stream(notifications: &[serde_json::Value], responses: &[String]) -> Result<Response> {
+    use std::fmt::Write;
+    let mut body = String::new();
+    for n in notifications {
+        let _ = write!(body, "event: message\ndata: {n}\n\n");
+    }
+    for r in responses {
+        let _ = write!(body, "event: message\ndata: {r}\n\n");
+    }
     let resp = Response::ok(body)?;
     resp.headers().set("Content-Type", "text/event-stream")?;
     resp.headers().set("Cache-Control", "no-store")?;
@@ -81,6 +86,9 @@ pub fn event_stream(messages: impl Iterator<Item = String>) -> Result<Response> 
     Ok(resp)
 }
 
+/// CORS for endpoints browser-based MCP clients call (bearer tokens, no cookies): echo the
+/// Origin, expose the headers clients must read. An answer that already names its origin (a
+/// Durable Object's stream) is left as it is.
 pub fn with_cors(resp: Response, origin: Option<&str>) -> Result<Response> {
     let Some(origin) = origin else {
         return Ok(resp);

@@ -6,8 +6,9 @@
 //! each POSTed message (or each of a 2025-03-26 batch's, in order) through the MCP core and
 //! pushes the response onto the stream (its `message` method, which the Worker calls by Workers
 //! RPC: no request is built for it; the runtime offers RPC on classes derived from its
-//! `DurableObject`, which `src/worker.mjs` makes this one). A keepalive comment every 25 s keeps the edge from closing an idle stream and
-//! notices a client that went away (the send fails), which ends the session.
+//! `DurableObject`, which `src/worker.mjs` makes this one). A keepalive comment every 25 s keeps
+//! the edge from closing an idle stream and notices a client that went away (the send fails),
+//! which ends the session.
 use crate::mcp;
 use crate::platform::audit::Background;
 use crate::platform::tools::{ToolAudit, WorkerToolEnv};

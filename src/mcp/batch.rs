@@ -1,7 +1,8 @@
 //! JSON-RPC batches, the one revision that has them: 2025-03-26 ("MUST support receiving"),
 //! added there and removed in 2025-06-18. Each message is answered as it would be alone, in
-//! order; the answers go back as one JSON array, with the notifications their requests sent
-//! before it. `initialize` must come alone, and a 2026-07-28 request never comes in a batch.
+//! order; the transport sends the answers as one JSON array, or one event each after the
+//! notifications their requests sent. `initialize` must come alone, and a 2026-07-28 request
+//! never comes in a batch.
 use super::dispatch::{handle, Options, Reply};
 use super::jsonrpc::{is_batch, parse, parse_batch, McpError, Message};
 use super::model::ProtocolVersion;
@@ -10,7 +11,7 @@ use crate::principal::Principal;
 use crate::tools::ToolEnv;
 use serde_json::Value;
 
-/// A `POST /mcp` body: one message, or a batch the revision allows.
+/// A POSTed body: one message, or a batch the revision allows.
 #[derive(Debug)]
 pub enum Body {
     One(Message),
@@ -18,7 +19,8 @@ pub enum Body {
     Batch(Vec<Result<Message, Value>>),
 }
 
-/// Parse a `POST /mcp` body sent under this `MCP-Protocol-Version` header. `Err` is the complete
+/// Parse a POSTed body sent under this `MCP-Protocol-Version` header (a legacy SSE session's
+/// message has none). `Err` is the complete
 /// JSON-RPC error response (sent with HTTP 400), a batch's refusal included where the revision
 /// has none.
 pub fn parse_body(body: &[u8], protocol_header: Option<&str>) -> Result<Body, Value> {

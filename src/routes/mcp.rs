@@ -159,7 +159,7 @@ async fn streamable_post(
             if reply.notifications.is_empty() || !accept.contains("text/event-stream") {
                 return Ok(web::json_text(200, reply.array())?);
             }
-            return Ok(web::event_stream(reply.notifications.iter().map(Value::to_string).chain(reply.responses))?);
+            return Ok(web::event_stream(&reply.notifications, &reply.responses)?);
         }
     };
     if mcp::era(protocol_version.as_deref(), &message) == mcp::Era::Modern {
@@ -201,7 +201,7 @@ fn respond(status: u16, notifications: &[Value], response: String, accept: &str)
     if notifications.is_empty() || !accept.contains("text/event-stream") {
         return Ok(web::json_text(status, response)?);
     }
-    Ok(web::event_stream(notifications.iter().map(Value::to_string).chain([response]))?.with_status(status))
+    Ok(web::event_stream(notifications, std::slice::from_ref(&response))?.with_status(status))
 }
 
 fn session_stub(env: &Env, session_id: &str) -> Result<worker::Stub> {
