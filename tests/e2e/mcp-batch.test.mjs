@@ -14,12 +14,9 @@ import {
   expectResult, expectToolError, expectToolOk, expectPreviewImage, openSession, sleep,
 } from './mcp-helpers.mjs';
 
-let alice;
-let bob;
-before(async () => {
-  alice = (await accessToken(ALICE, '/mcp')).token;
-  bob = (await accessToken(BOB, '/mcp')).token;
-});
+const tokenFor = async (who) => (await accessToken(who, '/mcp')).token;
+let [alice, bob] = [];
+before(async () => { [alice, bob] = [await tokenFor(ALICE), await tokenFor(BOB)]; });
 
 const V2025_03_26 = { 'mcp-protocol-version': '2025-03-26' };
 const short = (s) => String(s ?? '').slice(0, 300);
