@@ -1,7 +1,7 @@
 //! MCP protocol core: JSON-RPC framing, version negotiation and method dispatch. Transports
 //! (`routes/mcp.rs`, the SSE session object) call [`parse_body`] and [`handle`] (a batch's
-//! elements one by one, or [`handle_batch`]); tool I/O enters through [`ToolEnv`], so everything
-//! here is tested natively.
+//! elements one by one, or [`handle_batch`]); tool I/O enters through
+//! [`ToolEnv`](crate::tools::ToolEnv), so everything here is tested natively.
 mod batch;
 mod dispatch;
 // The conformance suite's fixtures: in the tests and in builds with the `conformance-fixtures`
