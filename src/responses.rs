@@ -44,11 +44,15 @@ pub fn json(status: u16, value: &(impl serde::Serialize + ?Sized)) -> Result<Res
 /// The same, for JSON already written as text (an MCP reply).
 pub fn json_text(status: u16, text: String) -> Result<Response> {
     let resp = Response::from_body(ResponseBody::Body(text.into_bytes()))?.with_status(status);
-    let h = resp.headers();
-    h.set("Content-Type", "application/json")?;
-    h.set("Cache-Control", "no-store")?;
-    h.set("Pragma", "no-cache")?;
-    h.set("X-Content-Type-Options", "nosniff")?;
+    let h = &resp.headers().0;
+    for (name, value) in [
+        ("Content-Type", "application/json"),
+        ("Cache-Control", "no-store"),
+        ("Pragma", "no-cache"),
+        ("X-Content-Type-Options", "nosniff"),
+    ] {
+        crate::platform::js::set_header(h, name, value);
+    }
     Ok(resp)
 }
 

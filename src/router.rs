@@ -7,6 +7,7 @@ use crate::platform::{self, app::App};
 use crate::responses as web;
 use crate::route_table::{self, Audience, Handler, Route};
 use crate::routes::{error::RouteError, header, login, mcp, oauth, webhooks};
+use std::borrow::Cow;
 use worker::{Context, Env, Request, Response, Result};
 
 /// What is added to every answer of a route once its handler is done.
@@ -16,7 +17,7 @@ struct Finish {
     cors: Option<String>,
     /// `Server-Timing`: the MCP endpoints report their KV reads (the benchmark reads them), the
     /// sign-in and authorization endpoints where their time went ([`crate::timing`]).
-    server_timing: Option<String>,
+    server_timing: Option<Cow<'static, str>>,
     /// When the request arrived (ms, the Workers clock).
     started: f64,
 }
@@ -49,7 +50,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let resp = match finish.server_timing {
         // Appended: a grant object's answer (`/token`) brings its own. Our own responses take it
         // as they are; one from a Durable Object has immutable headers and is copied first.
-        Some(timing) => match resp.headers().append("Server-Timing", &timing) {
+        Some(timing) => match platform::js::append_header(&resp.headers().0, "Server-Timing", timing.clone()) {
             Ok(()) => resp,
             Err(_) => {
                 let resp = web::writable(resp)?;
@@ -129,7 +130,11 @@ async fn dispatch(
         Handler::HeadOnly => head_only(route),
     };
     if route.audience == Audience::Mcp {
-        finish.server_timing = Some(format!("kv;desc=\"reads={}\"", app.timings.kv_reads()));
+        finish.server_timing = Some(match app.timings.kv_reads() {
+            // The hot path's (a grant checked in this isolate): fixed text, passed to JS once.
+            0 => Cow::Borrowed("kv;desc=\"reads=0\""),
+            reads => Cow::Owned(format!("kv;desc=\"reads={reads}\"")),
+        });
     } else if matches!(
         handler,
         Handler::Register
@@ -140,7 +145,7 @@ async fn dispatch(
             | Handler::AuthorizeDecision
             | Handler::Token
     ) {
-        finish.server_timing = Some(app.timings.header("total", js_sys::Date::now() - finish.started));
+        finish.server_timing = Some(Cow::Owned(app.timings.header("total", js_sys::Date::now() - finish.started)));
     }
     answer
 }

@@ -1,15 +1,80 @@
 //! Calls made directly on the runtime's binding objects (KV, the rate limiters, Workers AI) and a
 //! Durable Object's storage, reading and writing their few fields by name; and the incoming
-//! request's `cf`, hidden before `worker` reads it ([`without_cf`]).
+//! request's `cf`, hidden before `worker` reads it ([`without_cf`]); and the headers every
+//! request reads and every JSON answer sets, their names given as strings made once per isolate
+//! ([`header`], [`set_header`]).
 //!
 //! `worker`'s typed wrappers of these convert options and answers with `serde_wasm_bindgen`, and
 //! that converter (its serializer, its deserializer and the types it reads) cost 11 KB of the
 //! gzipped Wasm for a dozen fields (docs/performance.md).
 use js_sys::{Array, Function, Object, Promise, Reflect};
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::web_sys::Headers;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `Headers` object, seen through the two methods below.
+    type NamedHeaders;
+    /// `headers.get(name)` with a name that is already a JS string. Without a `catch`: the names
+    /// passed are valid, and for a valid name `get` cannot throw.
+    #[wasm_bindgen(method, js_name = get)]
+    fn get_named(this: &NamedHeaders, name: &JsValue) -> Option<String>;
+    /// `headers.set(name, value)`, both already JS strings; valid ones cannot throw.
+    #[wasm_bindgen(method, js_name = set)]
+    fn set_named(this: &NamedHeaders, name: &JsValue, value: &JsValue);
+    /// `headers.append(name, value)`: it throws when the headers are immutable (an answer
+    /// fetched from a Durable Object).
+    #[wasm_bindgen(method, catch, js_name = append)]
+    fn append_named(this: &NamedHeaders, name: &JsValue, value: &str) -> Result<(), JsValue>;
+    /// The same with a value that is already a JS string.
+    #[wasm_bindgen(method, catch, js_name = append)]
+    fn append_fixed(this: &NamedHeaders, name: &JsValue, value: &JsValue) -> Result<(), JsValue>;
+}
+
+/// The header `name` of `headers`. The name crosses into JS once per isolate: a `tools/call`
+/// reads six headers, and decoding each name from the Wasm memory again was about a third of
+/// a read's cost (docs/performance.md).
+pub fn header(headers: &Headers, name: &'static str) -> Option<String> {
+    headers.unchecked_ref::<NamedHeaders>().get_named(interned(name))
+}
+
+/// Set a fixed header (`name` and `value` both fixed text) on a response's own headers.
+pub fn set_header(headers: &Headers, name: &'static str, value: &'static str) {
+    headers.unchecked_ref::<NamedHeaders>().set_named(interned(name), interned(value));
+}
+
+/// Append `value` under a fixed `name` (a fixed value interned too); an error when the headers
+/// are immutable.
+pub fn append_header(headers: &Headers, name: &'static str, value: Cow<'static, str>) -> Result<(), JsValue> {
+    let headers = headers.unchecked_ref::<NamedHeaders>();
+    match value {
+        Cow::Borrowed(fixed) => headers.append_fixed(interned(name), interned(fixed)),
+        Cow::Owned(text) => headers.append_named(interned(name), &text),
+    }
+}
+
+/// `text` as a JS string, made on its first use and kept for the isolate's life. Only fixed
+/// text is interned, so what is kept is bounded by the program's own strings.
+fn interned(text: &'static str) -> &'static JsValue {
+    thread_local! {
+        static KNOWN: RefCell<Vec<(&'static str, &'static JsValue)>> = const { RefCell::new(Vec::new()) };
+    }
+    KNOWN.with(|known| {
+        let mut known = known.borrow_mut();
+        if let Some((_, value)) = known.iter().find(|(kept, _)| std::ptr::eq(*kept, text)) {
+            return *value;
+        }
+        let value: &'static JsValue = Box::leak(Box::new(JsValue::from_str(text)));
+        known.push((text, value));
+        value
+    })
+}
 
 /// The work of a Durable Object's method called by RPC, which answers with its promise.
 pub type Work = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
@@ -21,8 +86,8 @@ pub fn promise(work: Work) -> Promise {
 }
 
 /// The binding `name` of `env`, or `None` when it is not configured.
-pub fn binding(env: &worker::Env, name: &str) -> Option<JsValue> {
-    Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok().filter(JsValue::is_object)
+pub fn binding(env: &worker::Env, name: &'static str) -> Option<JsValue> {
+    Reflect::get(env.as_ref(), interned(name)).ok().filter(JsValue::is_object)
 }
 
 /// `target.method(...args)`, its promise awaited; a failure as its message.

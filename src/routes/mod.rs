@@ -74,8 +74,8 @@ pub(crate) fn has_media_type(req: &Request, media: &str) -> bool {
     header(req, "Content-Type").is_some_and(|c| c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(media))
 }
 
-pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
+pub(crate) fn header(req: &Request, name: &'static str) -> Option<String> {
+    crate::platform::js::header(&req.headers().0, name)
 }
 
 pub(crate) fn cookie(req: &Request, name: &str) -> Option<String> {

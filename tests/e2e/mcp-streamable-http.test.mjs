@@ -285,6 +285,30 @@ test('responses carry Server-Timing with the KV read count; the bearer check rea
   assert.ok(Number.isInteger(refused.kvReads), 'refusals carry it too');
 });
 
+test('every JSON answer carries the same headers, request after request, refusals included', async () => {
+  // The fixed names and values cross into JS once per isolate and are reused after that
+  // (src/platform/js.rs): the later answers must carry exactly what the first did.
+  const fixed = {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    'x-content-type-options': 'nosniff',
+  };
+  const seen = (r) => Object.fromEntries(Object.keys(fixed).map((name) => [name, r.headers.get(name)]));
+  for (let i = 0; i < 4; i++) {
+    const r = await mcpPost(alice, callTool('add', { a: i, b: 2 }));
+    const { result } = expectJson(r, `answer ${i + 1}`);
+    expectToolOk(result, 'add');
+    assert.equal(result.structuredContent.sum, i + 2);
+    assert.deepEqual(seen(r), fixed, `answer ${i + 1}`);
+    assert.equal(r.headers.get('server-timing'), `kv;desc="reads=${r.kvReads}"`, `answer ${i + 1}: one Server-Timing entry`);
+  }
+  const refused = await mcpPost(alice, request('ping'), { headers: { 'mcp-protocol-version': '1999-01-01' } });
+  expectRefused(refused, 400, 'an unsupported version');
+  assert.deepEqual(seen(refused), fixed, 'the refusal');
+  assert.match(refused.headers.get('server-timing') ?? '', /^kv;desc="reads=\d+"$/);
+});
+
 test('a call with a progress token streams its progress before its result on the POST itself', async () => {
   const msg = request('tools/call', { name: GATED_TOOL, arguments: { prompt: 'a lighthouse' }, _meta: { progressToken: 'p-42' } });
   const r = await mcpPost(alice, msg);
