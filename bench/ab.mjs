@@ -17,8 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { cpuDuring, median, startBenchStack } from './lib.mjs';
+import { loadToolsCall, median, startBenchStack } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -37,25 +36,17 @@ if (!opts.a || !opts.b) {
   process.exit(2);
 }
 const say = (m) => console.error(`ab: ${m}`);
-const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
 
-/** One autocannon load; every answer checked (200 and the sum). */
+/** One load of `tools/call add` on `/mcp` (lib.mjs's); every answer checked. */
 async function load(url, token, protocol, seconds) {
-  let bad = 0;
-  const port = Number(new URL(url).port);
-  const [result, spent] = await cpuDuring(port, () => autocannon({
+  const r = await loadToolsCall({
     url: `${url}/mcp`,
+    headers: { authorization: `Bearer ${token}`, 'mcp-protocol-version': protocol },
+    name: 'ab',
     connections: Number(opts.connections),
     duration: seconds,
-    requests: [{
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': protocol },
-      body: BODY,
-      onResponse: (status, body) => { if (status !== 200 || !body.includes('"text":"5"')) bad++; },
-    }],
-  }));
-  const n = result.requests.total;
-  return { rps: result.requests.average, p99: result.latency.p99, cpu: spent ? spent.runtime / n : NaN, bad: bad + result.errors + result.non2xx };
+  });
+  return { rps: r.rps, p99: r.p99, cpu: r.cpu ? r.cpu.runtime : NaN, bad: r.errors };
 }
 
 async function main() {

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import autocannon from 'autocannon';
 import { createStack, wranglerDev } from '../tests/e2e/stack.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -275,4 +276,57 @@ export async function startupProfile({ config, dir, runs }) {
     results.push({ busyMs: busyUs / 1000, spanMs: (p.endTime - p.startTime) / 1000, samples: p.samples.length });
   }
   return { upload, runs: results };
+}
+
+const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
+
+/**
+ * `tools/call add` POSTed to `url` under autocannon (`connections` of them, for `duration`
+ * seconds), with `headers` beside the JSON ones; each response's status and body checked (200,
+ * the sum). Every Worker gets the same load: this one,
+ * the template (its session in `headers`) and the no-ops (the very request this Worker gets: the
+ * bearer token and protocol version they ignore still pass the dev proxy and the runtime). The
+ * load generator shares the machine, so it does the same work for each.
+ */
+export async function loadToolsCall({ url, headers, name, connections, duration }) {
+  let bad = 0;
+  let firstBad;
+  const [result, cpu] = await withCpu(url, () => autocannon({
+    url,
+    connections,
+    duration,
+    requests: [{
+      method: 'POST',
+      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
+      body: ADD_BODY,
+      onResponse: (status, resBody) => {
+        if (status !== 200 || !resBody.includes('"text":"5"')) {
+          bad++;
+          firstBad ??= `${status} ${resBody.slice(0, 200)}`;
+        }
+      },
+    }],
+  }));
+  return {
+    name: `${name} (autocannon, ${connections} conn, ${duration} s)`,
+    cpu,
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    kv: null,
+    errors: result.errors + result.timeouts + result.non2xx + bad,
+    note: firstBad,
+  };
+}
+
+/**
+ * `load()` (an autocannon run) with the CPU its `wrangler dev` (serving `url`) spent meanwhile,
+ * per request and process ({runtime, proxy, wrangler} ms, or null off Linux): [result, cpu].
+ */
+async function withCpu(url, load) {
+  const [result, spent] = await cpuDuring(Number(new URL(url).port), load);
+  const n = result.requests.total;
+  const cpu = spent && n ? Object.fromEntries(Object.entries(spent).map(([k, ms]) => [k, ms / n])) : null;
+  return [result, cpu];
 }

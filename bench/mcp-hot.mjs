@@ -1,12 +1,8 @@
 // bench/mcp.mjs's loads: autocannon rounds on POST /mcp (with each `wrangler dev`'s CPU), a new
 // token's first calls one after another, and legacy-SSE round trips.
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
-import { cpuDuring, median, percentile } from './lib.mjs';
+import { loadToolsCall, median, percentile } from './lib.mjs';
 import { CONNECTIONS, DURATION_S, ROUND_TRIPS } from './mcp-options.mjs';
-
-const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } });
-
 
 /** Running KV-read statistics from Server-Timing headers. */
 function kvStats() {
@@ -20,55 +16,9 @@ function kvStats() {
   };
 }
 
-/**
- * `tools/call add` POSTed to `url` under autocannon, with `headers` beside the JSON ones; each
- * response's status and body checked (200, the sum). Every Worker gets the same load: this one,
- * the template (its session in `headers`) and the no-ops (the very request this Worker gets: the
- * bearer token and protocol version they ignore still pass the dev proxy and the runtime). The
- * load generator shares the machine, so it does the same work for each.
- */
-export async function benchLoad({ url, headers, name, duration = DURATION_S }) {
-  let bad = 0;
-  let firstBad;
-  const [result, cpu] = await withCpu(url, () => autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration,
-    requests: [{
-      method: 'POST',
-      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
-      body: ADD_BODY,
-      onResponse: (status, resBody) => {
-        if (status !== 200 || !resBody.includes('"text":"5"')) {
-          bad++;
-          firstBad ??= `${status} ${resBody.slice(0, 200)}`;
-        }
-      },
-    }],
-  }));
-  return {
-    name: `${name} (autocannon, ${CONNECTIONS} conn, ${duration} s)`,
-    cpu,
-    requests: result.requests.total,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    kv: null,
-    errors: result.errors + result.timeouts + result.non2xx + bad,
-    note: firstBad,
-  };
-}
-
-/**
- * `load()` (an autocannon run) with the CPU its `wrangler dev` (serving `url`) spent meanwhile,
- * per request and process ({runtime, proxy, wrangler} ms, or null off Linux): [result, cpu].
- */
-async function withCpu(url, load) {
-  const [result, spent] = await cpuDuring(Number(new URL(url).port), load);
-  const n = result.requests.total;
-  const cpu = spent && n ? Object.fromEntries(Object.entries(spent).map(([k, ms]) => [k, ms / n])) : null;
-  return [result, cpu];
-}
+/** lib.mjs's `loadToolsCall` at bench/mcp.mjs's connections and duration. */
+export const benchLoad = ({ url, headers, name, duration = DURATION_S }) =>
+  loadToolsCall({ url, headers, name, duration, connections: CONNECTIONS });
 
 /** Rounds of one load, combined: total requests and errors, median req/s, p50 and p99. */
 export function combineRounds(rounds, name) {

@@ -50,7 +50,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let resp = match finish.server_timing {
         // Appended: a grant object's answer (`/token`) brings its own. Our own responses take it
         // as they are; one from a Durable Object has immutable headers and is copied first.
-        Some(timing) => match platform::js::append_header(&resp.headers().0, "Server-Timing", timing.clone()) {
+        Some(timing) => match platform::js::append_header(&resp.headers().0, "Server-Timing", &timing) {
             Ok(()) => resp,
             Err(_) => {
                 let resp = web::writable(resp)?;

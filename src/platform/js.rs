@@ -50,12 +50,14 @@ pub fn set_header(headers: &Headers, name: &'static str, value: &'static str) {
 }
 
 /// Append `value` under a fixed `name` (a fixed value interned too); an error when the headers
-/// are immutable.
-pub fn append_header(headers: &Headers, name: &'static str, value: Cow<'static, str>) -> Result<(), JsValue> {
+/// are immutable. Taken as a `Cow` by reference: which variant it is decides the interning,
+/// and the caller keeps the value for its fallback.
+#[allow(clippy::ptr_arg)]
+pub fn append_header(headers: &Headers, name: &'static str, value: &Cow<'static, str>) -> Result<(), JsValue> {
     let headers = headers.unchecked_ref::<NamedHeaders>();
     match value {
         Cow::Borrowed(fixed) => headers.append_fixed(interned(name), interned(fixed)),
-        Cow::Owned(text) => headers.append_named(interned(name), &text),
+        Cow::Owned(text) => headers.append_named(interned(name), text),
     }
 }
 
