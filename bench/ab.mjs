@@ -32,7 +32,7 @@ const { values: opts } = parseArgs({
   },
 });
 if (!opts.a || !opts.b) {
-  console.error('usage: node bench/ab.mjs --a DIR --b DIR [--rounds 8] [--duration 6] [--warmup 2]');
+  console.error('usage: node bench/ab.mjs --a DIR --b DIR [--rounds 8] [--duration 6] [--warmup 2] [--connections 16]');
   process.exit(2);
 }
 const say = (m) => console.error(`ab: ${m}`);

@@ -4,7 +4,7 @@
 //
 //   node bench/mcp.mjs [--duration 10] [--rounds 3] [--connections 16] [--round-trips 300] [--flows 5] [--startup-runs 5] [--no-template]
 //
-//   --duration N      seconds of Streamable HTTP load per round, for this Worker, the no-op and the template (default 10)
+//   --duration N      seconds of Streamable HTTP load per round, for this Worker, the two no-ops and the template (default 10)
 //   --rounds N        rounds of load on this Worker and the no-op, taken in turn (default 3): the machine's
 //                     drift falls on both alike; medians are reported
 //   --connections N   concurrent connections for it (default 16)
@@ -15,7 +15,7 @@
 //
 // What it does:
 // 1. starts the same stack as `node tests/e2e/run.mjs` (tests/e2e/stack.mjs: the WorkOS emulator
-//    and front on 4100/4101, here in a process of their own, as WorkOS runs elsewhere; the Worker
+//    on 4101 and its front on 4100, here in a process of their own, as WorkOS runs elsewhere; the Worker
 //    under `wrangler dev` on 127.0.0.1:8788 with fresh local KV) — so nothing else may hold those
 //    ports; logs go to target/bench-artifacts/;
 // 2. obtains access tokens for Alice through the real OAuth flow (the SDK's `auth()` with the

@@ -3,7 +3,7 @@
 # the npm registry and Debian's packages — nothing is downloaded from GitHub.
 #   scripts/setup.sh          build + run prerequisites
 #   scripts/setup.sh --test   also the browser for the end-to-end tests
-#   scripts/setup.sh --fuzz   also cargo-fuzz (the nightly toolchain must be installed)
+#   scripts/setup.sh --fuzz   also the nightly toolchain and cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/versions.sh
