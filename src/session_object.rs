@@ -46,6 +46,10 @@ pub struct Post {
     /// Who posted it (for the audit log of tool use).
     pub caller: crate::tools::audit::Caller,
     pub body: String,
+    /// The POST's `MCP-Protocol-Version`: a batch is served under 2025-03-26 or none, as on
+    /// `/mcp` (clients on SSE send the revision they negotiated).
+    #[serde(default)]
+    pub protocol_version: Option<String>,
     /// Serve the conformance fixtures (decided by the Worker, see `App::conformance_fixtures`).
     #[serde(default)]
     pub fixtures: bool,
@@ -188,8 +192,7 @@ impl Session {
         if !owner_ok {
             return (404, String::new());
         }
-        // No header says the revision here, so a batch is taken as 2025-03-26's (see `mcp::Body`).
-        let messages = match mcp::parse_body(post.body.as_bytes(), None) {
+        let messages = match mcp::parse_body(post.body.as_bytes(), post.protocol_version.as_deref()) {
             Ok(mcp::Body::One(m)) => vec![Ok(m)],
             Ok(mcp::Body::Batch(items)) => items.into_iter().map(|i| i.and_then(mcp::batch_element)).collect(),
             Err(error) => return (400, serde_json::to_string(&error).unwrap_or_default()),
@@ -228,6 +231,11 @@ impl Session {
         // In order (a batch's too, each answer its own event); once the stream is gone the rest
         // is not sent.
         for message in messages {
+            // A batch's next request does not run (no tool call, no audit event) once the
+            // stream it would answer on is gone.
+            if !self.is_live() {
+                return (404, String::new());
+            }
             let sent = match message {
                 Ok(message) => self.answer(message, &post, &tools, &account).await,
                 Err(error) => self.push(event("message", &error.to_string())),

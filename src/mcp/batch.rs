@@ -44,6 +44,10 @@ pub struct BatchReply {
     pub notifications: Vec<Value>,
     /// JSON text each, as [`Reply::response`].
     pub responses: Vec<String>,
+    /// Whether the batch held a request (a well-formed one, answered with a result or an
+    /// error). Without one, every answer is a malformed element's refusal: the input was not
+    /// accepted, which 2025-03-26 answers with an HTTP error status.
+    pub had_request: bool,
 }
 
 impl BatchReply {
@@ -54,7 +58,8 @@ impl BatchReply {
     }
 }
 
-/// Answer a [`Body::Batch`]: `None` when it held only notifications and responses (HTTP 202).
+/// Answer a [`Body::Batch`]: `None` when it held only notifications and responses (HTTP 202;
+/// with a malformed element among them its refusal is answered, and `had_request` is false).
 /// A stateless request keeps no log level, so a `logging/setLevel` in a batch changes nothing.
 pub async fn handle_batch<E: ToolEnv>(
     principal: &Principal,
@@ -64,6 +69,7 @@ pub async fn handle_batch<E: ToolEnv>(
 ) -> Option<BatchReply> {
     let mut notifications = Vec::new();
     let mut responses = Vec::new();
+    let had_request = items.iter().any(|item| matches!(item, Ok(Message::Request { .. })));
     for item in items {
         match item.and_then(batch_element) {
             Ok(message) => {
@@ -77,7 +83,7 @@ pub async fn handle_batch<E: ToolEnv>(
             Err(error) => responses.push(error.to_string()),
         }
     }
-    (!responses.is_empty()).then_some(BatchReply { notifications, responses })
+    (!responses.is_empty()).then_some(BatchReply { notifications, responses, had_request })
 }
 
 /// A message taken from a batch, or, for a request that may not be part of one, its -32600

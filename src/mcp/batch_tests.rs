@@ -82,6 +82,38 @@ fn malformed_elements_get_their_own_errors_and_the_rest_is_answered() {
 }
 
 #[test]
+fn a_malformed_response_never_takes_a_requests_id() {
+    // Its id numbers the server's requests: echoed, it would read as a second answer to 1.
+    let body = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 1, "result": {}, "error": {"code": 1, "message": "m"}},
+    ]);
+    let (_, response) = answer(&alice(), &body).unwrap();
+    assert_eq!(response[0], json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+    assert_eq!((code(&response[1]), &response[1]["id"]), (INVALID_REQUEST, &Value::Null), "{response}");
+}
+
+#[test]
+fn a_batch_without_a_request_says_so() {
+    let reply = |body: Value| {
+        let items = parse_batch(body.to_string().as_bytes()).expect("a batch");
+        block_on(handle_batch(&alice(), &ScriptedEnv::local(), items, &Options::for_server(false)))
+    };
+    // Only refusals to answer: nothing was accepted (the route answers HTTP 400).
+    let refused =
+        reply(json!([{"jsonrpc": "2.0", "method": "notifications/initialized"}, {"jsonrpc": "2.0", "result": {}}]))
+            .expect("the malformed response is answered");
+    assert!(!refused.had_request);
+    assert!(!reply(json!([1, 2])).expect("two refusals").had_request);
+    // A request, even one refused (initialize) or failing, makes it an answer to requests.
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-03-26"}});
+    assert!(reply(json!([init, 7])).expect("answered").had_request);
+    assert!(reply(json!([{"jsonrpc": "2.0", "id": 2, "method": "nope"}])).expect("answered").had_request);
+    // Notifications alone: nothing to answer at all.
+    assert_eq!(reply(json!([{"jsonrpc": "2.0", "method": "notifications/initialized"}])), None);
+}
+
+#[test]
 fn initialize_and_2026_requests_must_come_alone() {
     let body = json!([
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-03-26"}},

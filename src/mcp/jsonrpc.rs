@@ -170,8 +170,13 @@ fn not_an_object() -> Value {
 }
 
 /// The id to echo in an error about this object: only a well-formed one (a string, or an
-/// integer that fits 64 bits), else null.
+/// integer that fits 64 bits), else null. A malformed response's id is never echoed: it numbers
+/// the server's requests, not the client's, and in a batch it could match a request's answer
+/// (2025-03-26: such an error "MAY" have no id).
 fn readable_id(obj: &Map<String, Value>) -> RequestId {
+    if !obj.contains_key("method") && (obj.contains_key("result") || obj.contains_key("error")) {
+        return RequestId::Null;
+    }
     obj.get("id").and_then(RequestId::from_json).unwrap_or(RequestId::Null)
 }
 
@@ -301,10 +306,12 @@ mod tests {
             (r#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#, Value::Null),
             (r#"{"jsonrpc":"2.0","id":6}"#, json!(6)),
             (r#"{"jsonrpc":"2.0"}"#, Value::Null),
-            (r#"{"jsonrpc":"2.0","id":7,"result":{},"error":{"code":1,"message":"m"}}"#, json!(7)),
+            // A malformed response: its id is the server's numbering, never echoed.
+            (r#"{"jsonrpc":"2.0","id":7,"result":{},"error":{"code":1,"message":"m"}}"#, Value::Null),
             (r#"{"jsonrpc":"2.0","result":{}}"#, Value::Null),
-            (r#"{"jsonrpc":"2.0","id":8,"error":"boom"}"#, json!(8)),
-            (r#"{"jsonrpc":"2.0","id":9,"error":{"code":"x","message":"m"}}"#, json!(9)),
+            (r#"{"jsonrpc":"2.0","id":8,"error":"boom"}"#, Value::Null),
+            (r#"{"jsonrpc":"2.0","id":9,"error":{"code":"x","message":"m"}}"#, Value::Null),
+            (r#"{"jsonrpc":"1.0","id":10,"result":{}}"#, Value::Null),
         ];
         for (body, id) in cases {
             let e = err(body);

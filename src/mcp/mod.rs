@@ -40,9 +40,11 @@ use crate::principal::Principal;
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// The most messages one batch may hold (2025-03-26). Each is answered in turn within the one
-/// request, and a recorded `generateImage` costs two subrequests (Workers AI, the audit event):
-/// twenty stay under the Workers Free plan's 50 per request, with room for the bearer check's.
-pub const MAX_BATCH: usize = 20;
+/// request, and its subrequests count against the Workers Free plan's 50 per request. A
+/// recorded call costs at most five: its own WorkOS call (`getUserProfile`) or Workers AI
+/// (`generateImage`), the audit event, each WorkOS call retried once, and the client's metadata
+/// document for the event's client name. Eight make at most 40, with room for the bearer check's.
+pub const MAX_BATCH: usize = 8;
 
 pub const SERVER_NAME: &str = "mcp-authkit-worker";
 

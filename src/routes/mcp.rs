@@ -156,6 +156,10 @@ async fn streamable_post(
             let Some(reply) = mcp::handle_batch(principal, &tools, items, &options).await else {
                 return Ok(Response::empty()?.with_status(202));
             };
+            if !reply.had_request {
+                // Nothing in it was accepted: an HTTP error, the refusals as the body.
+                return Ok(web::json_text(400, reply.array())?);
+            }
             if reply.notifications.is_empty() || !accept.contains("text/event-stream") {
                 return Ok(web::json_text(200, reply.array())?);
             }
@@ -254,7 +258,8 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
     }
     let body = read_message(req).await?;
     let body = String::from_utf8_lossy(&body).into_owned();
-    let post = serde_json::to_string(&session_object::Post { principal, caller, body, fixtures })?;
+    let protocol_version = header(req, "MCP-Protocol-Version");
+    let post = serde_json::to_string(&session_object::Post { principal, caller, body, protocol_version, fixtures })?;
     // The object's `message` method, by Workers RPC: `[status, body]`.
     let stub = session_stub(env, &session_id)?.into_rpc();
     let answer = js::call(&stub, "message", &[post.into()]).await.map_err(worker::Error::RustError)?;

@@ -2,8 +2,8 @@
 // removed): served when the request says 2025-03-26 or names no revision, each message answered
 // as it would be alone (its own permission check), the answers in order as one JSON array (one
 // event each on an event stream); the refusals (an empty or oversized batch, initialize inside
-// one, a later revision's header), a batch on a legacy SSE session, and the SDK's own transport
-// sending a batch.
+// one, a later revision's header), a batch with nothing accepted (HTTP 400), a batch on a legacy
+// SSE session (by the same header rule), and the SDK's own transport sending a batch.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -66,10 +66,20 @@ test('each request in a batch is checked on its own: permissions, params, malfor
   expectPreviewImage(expectResult(asAlice[0], image.id, 'alice: generateImage'), 'alice: generateImage');
 });
 
-test('a batch of notifications and responses only → 202 with no body', async () => {
+test('a batch of notifications and responses only → 202 with no body; with a malformed one, 400', async () => {
   const r = await mcpPost(alice, [notification('notifications/initialized'), { jsonrpc: '2.0', id: 5, result: {} }]);
   assert.equal(r.status, 202, short(r.text));
   assert.equal(r.text, '');
+  // Nothing accepted: an HTTP error, the refusals as the body; a response's id is not echoed.
+  const bad = { jsonrpc: '2.0', id: 5, result: {}, error: { code: 1, message: 'm' } };
+  const refused = await mcpPost(alice, [notification('notifications/initialized'), bad]);
+  assert.equal(refused.status, 400, short(refused.text));
+  assert.ok(Array.isArray(refused.json), short(refused.text));
+  assert.equal(refused.json.length, 1);
+  expectRpcError(refused.json[0], JSONRPC.invalidRequest, { id: null, what: 'a malformed response in a batch' });
+  const junk = await mcpPost(alice, [1, 'two']);
+  assert.equal(junk.status, 400, short(junk.text));
+  assert.deepEqual(junk.json.map((e) => [e.id, e.error.code]), [[null, JSONRPC.invalidRequest], [null, JSONRPC.invalidRequest]]);
 });
 
 test('a batch whose calls report progress streams their notifications, then one event per answer', async () => {
@@ -92,7 +102,7 @@ test('a batch whose calls report progress streams their notifications, then one 
   expectPreviewImage(expectResult(expectArray(plain, 'Accept */*')[0], third.id, 'Accept */*'), 'Accept */*');
 });
 
-test('refused as a whole: an empty batch, one over 20 messages, a later revision; initialize must come alone', async () => {
+test('refused as a whole: an empty batch, one over 8 messages, a later revision; initialize must come alone', async () => {
   const whole = async (what, body, headers = {}) => {
     const r = await mcpPost(alice, body, { headers });
     assert.equal(r.status, 400, `${what}: status ${r.status}: ${short(r.text)}`);
@@ -100,9 +110,9 @@ test('refused as a whole: an empty batch, one over 20 messages, a later revision
     return expectRpcError(r.json, JSONRPC.invalidRequest, { id: null, what });
   };
   await whole('an empty batch', []);
-  const full = Array.from({ length: 20 }, () => request('ping'));
-  assert.equal(expectArray(await mcpPost(alice, full), '20 pings').length, 20);
-  assert.match((await whole('21 pings', [...full, request('ping')])).message, /20/);
+  const full = Array.from({ length: 8 }, () => request('ping'));
+  assert.equal(expectArray(await mcpPost(alice, full), '8 pings').length, 8);
+  assert.match((await whole('9 pings', [...full, request('ping')])).message, /at most 8/);
   for (const version of ['2025-06-18', '2025-11-25', '2024-11-05']) {
     const error = await whole(`a batch under ${version}`, [request('ping')], { 'mcp-protocol-version': version });
     assert.match(error.message, /2025-03-26/, 'the refusal says which revision has batches');
@@ -143,7 +153,7 @@ test("the SDK's Streamable HTTP transport sends a batch under 2025-03-26 and rec
   }
 });
 
-test('a legacy SSE session takes a batch too (no header names the revision there): one event per answer', async () => {
+test('a legacy SSE session takes a batch under 2025-03-26 or no header, one event per answer; not under a later one', async () => {
   const { token } = await accessToken(ALICE, '/sse');
   const s = await openSession(token);
   try {
@@ -163,6 +173,16 @@ test('a legacy SSE session takes a batch too (no header names the revision there
     expectRpcError(sent[1], JSONRPC.invalidRequest, { id: null, what: 'a string in the batch' });
     expectPreviewImage(expectResult(sent[5], image.id), 'generateImage in the batch');
     expectRpcError(sent[6], JSONRPC.invalidRequest, { id: again.id, what: 'initialize in the batch' });
+    // The revision the client negotiated, sent on its POSTs, decides as on /mcp.
+    const ping = request('ping');
+    const later = await s.post([ping], { headers: { 'mcp-protocol-version': '2025-11-25' } });
+    assert.equal(later.status, 400, short(later.text));
+    expectRpcError(later.json, JSONRPC.invalidRequest, { id: null, what: 'a batch under 2025-11-25' });
+    assert.match(later.json.error.message, /2025-03-26/);
+    const older = request('ping');
+    assert.equal((await s.post([older], { headers: { 'mcp-protocol-version': '2025-03-26' } })).status, 202);
+    expectResult((await s.stream.response(older.id)).json, older.id, 'a batch under 2025-03-26');
+    assert.equal(s.stream.events.filter((e) => e.json?.id === ping.id).length, 0, 'the refused batch ran nothing');
   } finally {
     await s.close();
   }
