@@ -159,33 +159,41 @@ impl GrantGuard {
         authorization: Option<String>,
         body: Vec<u8>,
     ) -> js_sys::Promise {
-        let call = self.call();
-        self.in_turn(Box::pin(async move {
+        let (call, turnstile) = (self.call(), self.turnstile.clone());
+        // The turn is taken inside, once the client's metadata document (if any) is at hand.
+        js::promise(Box::pin(async move {
             let arrived_ms = call.arrived_ms;
             let env = call.env.clone();
             // The object's WorkOS calls and KV operations, for the Server-Timing of `/token`.
             let timings = Rc::new(Timings::default());
             let store = call.store(&timings).await?;
-            let answer =
-                grant_request(&path, &origin, &env, &store, &timings, arrived_ms, content_type, authorization, &body);
+            let request = GrantRequest { path: &path, origin: &origin, content_type, authorization, body: &body };
+            let answer = grant_request(&turnstile, request, &env, &store, &timings, arrived_ms);
             answer.await.map(|resp| web_sys::Response::from(resp).into()).map_err(refused)
         }))
     }
 }
 
-/// `/token` or `/revoke` in the object (see [`GrantGuard::request`]).
-#[allow(clippy::too_many_arguments)]
+/// `/token` or `/revoke` as the client sent it (see [`GrantGuard::request`]).
+struct GrantRequest<'a> {
+    path: &'a str,
+    origin: &'a str,
+    content_type: Option<String>,
+    authorization: Option<String>,
+    body: &'a [u8],
+}
+
+/// `/token` or `/revoke` in the object: the client's metadata document readied, then the
+/// operation in the object's turn.
 async fn grant_request(
-    path: &str,
-    origin: &str,
+    turnstile: &Rc<Turnstile>,
+    request: GrantRequest<'_>,
     env: &Env,
     store: &GuardedStore,
     timings: &Rc<Timings>,
     arrived_ms: u64,
-    content_type: Option<String>,
-    authorization: Option<String>,
-    body: &[u8],
 ) -> Result<Response> {
+    let GrantRequest { path, origin, content_type, authorization, body } = request;
     let config = match platform::config(env) {
         Ok(c) => c,
         Err(e) => return Response::error(format!("configuration error: {e}"), 500),
@@ -208,6 +216,10 @@ async fn grant_request(
         Ok(f) => f,
         Err(e) => return web::oauth_error(&e),
     };
+    if let Err(e) = crate::oauth::client_auth::document_ready(&ctx, &form, authorization.as_deref()).await {
+        return web::oauth_error(&e);
+    }
+    let _turn = Turnstile::enter(turnstile).await;
     if path == "/token" {
         let resp = match token::token_request(&ctx, &form, authorization.as_deref(), arrived_ms).await {
             Ok(issued) => web::json(200, &issued),

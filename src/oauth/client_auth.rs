@@ -19,6 +19,30 @@ pub async fn authenticate_client<S: Store, H: HttpClient>(
     Credentials::presented(form, authorization)?.authenticate(ctx).await
 }
 
+/// Before a grant's object takes its turn for `/token` or `/revoke`: the presented client's
+/// metadata document, when a document names the client, looked up (its cached copy, else
+/// fetched, for up to 5 s). The object serves every grant of one person one request at a time,
+/// and a fetch must not hold it: whoever has seen one of a person's codes or tokens could
+/// otherwise name a slow document server and stall all of that person's clients. A document
+/// that cannot be had now (no answer, 5xx, 429: not remembered) refuses the request here; any
+/// other outcome is cached, and the turn's client authentication, which answers in its own
+/// order, reads it from the cache. A registered client is left to the turn: it is only read.
+pub async fn document_ready<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    form: &Form,
+    authorization: Option<&str>,
+) -> Result<(), OAuthError> {
+    let Ok(credentials) = Credentials::presented(form, authorization) else { return Ok(()) };
+    let allow_loopback = ctx.config.allow_loopback_client_metadata;
+    if !matches!(super::client_document::metadata_document_url(&credentials.client_id, allow_loopback), Some(Ok(_))) {
+        return Ok(());
+    }
+    match registry::find(ctx, &credentials.client_id).await {
+        Err(e) if e.code == ErrorCode::TemporarilyUnavailable => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// A client's credentials as presented (HTTP Basic, or the form), before anything is looked up.
 pub(super) struct Credentials {
     pub(super) client_id: String,

@@ -52,7 +52,11 @@ pub async fn user_grants<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
 ) -> Result<Vec<(Grant, Option<Principal>)>, OAuthError> {
-    indexed_grants(ctx, &keys::user_grants_prefix(user.as_str()), usize::MAX).await
+    let mut grants = indexed_grants(ctx, &keys::user_grants_prefix(user.as_str()), usize::MAX).await?;
+    // The prefix of `user`'s entries also begins the entries of any user id that extends it
+    // with a `:` (WorkOS ids have none): only `user`'s own grants are theirs.
+    grants.retain(|(g, _)| g.user_id.as_str() == user.as_str());
+    Ok(grants)
 }
 
 /// The grants the index entries under `prefix` find (at most `max` looked at), each once, with

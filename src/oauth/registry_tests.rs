@@ -137,3 +137,42 @@ fn a_registration_in_use_is_renewed_at_most_once_a_day_from_what_was_read_with_i
     block_on(renew(&ctx(later + 60), &found, Renewal(None))).unwrap();
     assert_eq!(stored(&store, &id), (later, CLIENT_TTL));
 }
+
+/// Before a grant's object takes its turn: a document client's document is had (or refused
+/// when it cannot be had now); the turn then reads it from the cache without a fetch.
+#[test]
+fn a_document_is_readied_before_the_grants_turn() {
+    use crate::oauth::client_auth::{authenticate_client, document_ready};
+    use crate::oauth::form::Form;
+    let form = |body: &str| Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
+    let document = form(&format!("grant_type=refresh_token&refresh_token=x&client_id={DOC}"));
+    let (status, fetches) = (Rc::new(Cell::new(503)), Rc::new(Cell::new(0)));
+    let (config, store, http) = (config(), MemoryStore::default(), remote(status.clone(), fetches.clone()));
+    let ctx = in_isolate(&config, &store, &http, NOW);
+    // Not to be had now: refused before the turn, each time (nothing remembered).
+    for _ in 0..2 {
+        let e = block_on(document_ready(&ctx, &document, None)).unwrap_err();
+        assert_eq!((e.code, e.status), (ErrorCode::TemporarilyUnavailable, 503));
+    }
+    assert_eq!(fetches.get(), 2);
+    // Had: cached, and the turn's authentication fetches nothing more.
+    status.set(200);
+    block_on(document_ready(&ctx, &document, None)).unwrap();
+    assert_eq!(block_on(authenticate_client(&ctx, &document, None)).unwrap().client_id.as_str(), DOC);
+    assert_eq!(fetches.get(), 3, "one fetch, before the turn");
+    // Refused for good (a 404): remembered, so the turn answers it from the cache, in its order.
+    let gone = format!("{DOC}?gone");
+    let (status, fetches) = (Rc::new(Cell::new(404)), Rc::new(Cell::new(0)));
+    let http = remote(status, fetches.clone());
+    let ctx = in_isolate(&config, &store, &http, NOW);
+    let refused = form(&format!("grant_type=refresh_token&refresh_token=x&client_id={gone}"));
+    block_on(document_ready(&ctx, &refused, None)).unwrap();
+    assert_eq!(block_on(authenticate_client(&ctx, &refused, None)).unwrap_err().code, ErrorCode::InvalidClient);
+    assert_eq!(fetches.get(), 1, "the failure was remembered before the turn");
+    // A registered client, or credentials the turn refuses, are left to the turn untouched.
+    for body in ["grant_type=refresh_token&client_id=abc", "grant_type=refresh_token", "client_id=a&client_secret=b"] {
+        block_on(document_ready(&ctx, &form(body), Some("Basic !!"))).unwrap();
+        block_on(document_ready(&ctx, &form(body), None)).unwrap();
+    }
+    assert_eq!(fetches.get(), 1, "no document fetched for them");
+}

@@ -3,10 +3,11 @@
 // complete authorization with the SDK, and the documents the Worker must refuse.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ALICE, CookieJar, textByTestId } from './helpers.mjs';
 import {
   Browser, SdkProvider, sdkAuthorize, sdkRefresh, scopesOf, callProtected, startDocumentServer,
-  authorizeRequest, expectRefusalPage, PERMISSION,
+  authorizeRequest, expectRefusalPage, tokenRequest, PERMISSION,
 } from './oauth-helpers.mjs';
 
 const NAME = 'Loopback CIMD client';
@@ -25,6 +26,10 @@ const documentFor = (base, path, extra = {}) => ({
 
 const padding = 'x'.repeat(6000); // makes a document > 5 KiB; unknown members are otherwise ignored
 
+// A document server that does not answer until the test says so (then 503).
+let releaseStall;
+const stallReleased = new Promise((resolve) => { releaseStall = resolve; });
+
 before(async () => {
   docs = await startDocumentServer({
     '/client.json': { json: (base) => documentFor(base, '/client.json'), headers: { 'cache-control': 'max-age=300' } },
@@ -40,9 +45,10 @@ before(async () => {
     },
     '/secret-client.json': { json: (base) => documentFor(base, '/secret-client.json', { token_endpoint_auth_method: 'client_secret_basic' }) },
     '/no-name.json': { json: (base) => { const d = documentFor(base, '/no-name.json'); delete d.client_name; return d; } },
+    '/stall.json': async (req, res) => { await stallReleased; res.writeHead(503); res.end(); },
   });
 });
-after(async () => { await docs?.close(); });
+after(async () => { releaseStall(); await docs?.close(); });
 
 test('a loopback client metadata document: the SDK completes authorization → token → refresh with it', async () => {
   const clientId = docs.url('/client.json');
@@ -66,6 +72,36 @@ test('a loopback client metadata document: the SDK completes authorization → t
   assert.notEqual((await callProtected('/mcp', tokens.access_token)).status, 401, 'the access token works');
   const refreshed = await sdkRefresh(provider);
   assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'refresh rotates');
+});
+
+test("a slow metadata document does not hold the grants of the person whose token names it", async () => {
+  // A person's grants share one object, which runs their operations one at a time; the
+  // partition is in every code and token they get. A request naming it with a client whose
+  // document server stalls must not make their own clients wait.
+  const provider = new SdkProvider({
+    browser: new Browser({ loginHint: ALICE }),
+    redirectUrl: docs.url('/callback'),
+    clientInformation: { client_id: docs.url('/client.json') },
+  });
+  const tokens = await sdkAuthorize(provider);
+  const grantId = tokens.refresh_token.slice('mcp_rt_'.length).split('.')[0];
+  assert.equal(grantId.length, 24, grantId);
+  const forged = `mcp_rt_${grantId.slice(0, 8)}${'A'.repeat(16)}.${'B'.repeat(43)}`;
+  let stalledAnswer;
+  const stalled = tokenRequest({ grant_type: 'refresh_token', refresh_token: forged, client_id: docs.url('/stall.json') })
+    .then((r) => { stalledAnswer = r; return r; });
+  for (let i = 0; i < 100 && docs.requestsTo('/stall.json').length === 0; i++) await sleep(20);
+  assert.equal(docs.requestsTo('/stall.json').length, 1, 'the Worker is fetching the stalling document');
+  // The person's own refresh, meanwhile: answered while the stalled request still waits (the
+  // guard only keeps a failing run from waiting for ever).
+  const guard = sleep(20000, 'guard', { ref: false });
+  const own = await Promise.race([sdkRefresh(provider).then(() => 'refreshed'), guard]);
+  assert.equal(stalledAnswer, undefined, "the person's refresh was answered before the stalled request");
+  assert.equal(own, 'refreshed');
+  releaseStall();
+  const r = await stalled;
+  assert.equal(r.status, 503, r.text);
+  assert.equal(r.json.error, 'temporarily_unavailable');
 });
 
 /** GET /authorize for a metadata-document client id, in a signed-out browser; the raw answer. */
