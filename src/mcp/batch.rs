@@ -19,10 +19,9 @@ pub enum Body {
     Batch(Vec<Result<Message, Value>>),
 }
 
-/// Parse a POSTed body sent under this `MCP-Protocol-Version` header (a legacy SSE session's
-/// message has none). `Err` is the complete
-/// JSON-RPC error response (sent with HTTP 400), a batch's refusal included where the revision
-/// has none.
+/// Parse a POSTed body sent under this `MCP-Protocol-Version` header (`/mcp`'s, or a legacy SSE
+/// session's POST's). `Err` is the complete JSON-RPC error response (sent with HTTP 400), a
+/// batch's refusal included where the revision has none.
 pub fn parse_body(body: &[u8], protocol_header: Option<&str>) -> Result<Body, Value> {
     if is_batch(body) && batch_allowed(protocol_header) {
         parse_batch(body).map(Body::Batch)
