@@ -283,10 +283,10 @@ const ADD_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', p
 /**
  * `tools/call add` POSTed to `url` under autocannon (`connections` of them, for `duration`
  * seconds), with `headers` beside the JSON ones; each response's status and body checked (200,
- * the sum). Every Worker gets the same load: this one,
- * the template (its session in `headers`) and the no-ops (the very request this Worker gets: the
- * bearer token and protocol version they ignore still pass the dev proxy and the runtime). The
- * load generator shares the machine, so it does the same work for each.
+ * the sum). Every Worker gets the same load: this one, the template (its session in `headers`)
+ * and the no-ops (the very request this Worker gets: the bearer token and protocol version they
+ * ignore still pass the dev proxy and the runtime). The load generator shares the machine, so it
+ * does the same work for each.
  */
 export async function loadToolsCall({ url, headers, name, connections, duration }) {
   let bad = 0;
