@@ -39,7 +39,9 @@ pub struct AuthkitCaches<'a, C: SharedKeys> {
 /// AuthKit mode's bearer check for a request to `path`: the token must be an AuthKit access
 /// token for this server — `iss` the AuthKit domain, `aud` this server's origin, the resource
 /// the endpoint belongs to (`…/mcp`, `…/sse`) or the configured audience (WorkOS's default when
-/// no Resource Indicator is configured) — and then its caller is [`resolve`]d.
+/// no Resource Indicator is configured) — and then its caller is [`resolve`]d. With the caller,
+/// the client the token was issued to (its `client_id` claim): an SSE session is bound to it,
+/// and the audit log names it.
 pub async fn authenticate<S: Store, H: HttpClient, C: SharedKeys>(
     ctx: &Ctx<'_, S, H>,
     caches: &AuthkitCaches<'_, C>,
@@ -47,7 +49,7 @@ pub async fn authenticate<S: Store, H: HttpClient, C: SharedKeys>(
     audience: Option<&str>,
     authorization: Option<&str>,
     path: &str,
-) -> Result<Principal, Denied> {
+) -> Result<(Principal, Option<String>), Denied> {
     let token = bearer_token(authorization).ok_or(BearerError::Missing)?;
     let mut audiences = vec![ctx.origin.to_string(), format!("{}{}", ctx.origin, resource_suffix(path))];
     audiences.extend(audience.map(str::to_string));
@@ -62,7 +64,9 @@ pub async fn authenticate<S: Store, H: HttpClient, C: SharedKeys>(
             Denied { error, log: Some(format!("authkit token refused: {e}")) }
         })?;
     let required = ctx.config.organization_id.as_deref();
-    resolve(claims, required, ctx.store, &ctx.workos(), caches.org_access, ctx.now).await.map_err(|e| match e {
+    let client_id = claims.client_id.clone();
+    let principal = resolve(claims, required, ctx.store, &ctx.workos(), caches.org_access, ctx.now).await;
+    principal.map(|p| (p, client_id)).map_err(|e| match e {
         Refused::Unavailable(e) => Denied {
             error: BearerError::Unavailable,
             log: Some(format!("organization lookup failed and no copy is cached: {}", e.0)),

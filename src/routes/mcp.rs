@@ -44,9 +44,7 @@ pub async fn authenticate(
         AuthMode::Authkit { issuer, audience } => {
             let shared = Sealed { copies: &CacheApiKeys, keys: &app.config.seal_keys };
             let caches = AuthkitCaches { shared: &shared, keys: &app.authkit_keys, org_access: &app.org_access };
-            caller::authenticate(&app.ctx(), &caches, issuer, audience.as_deref(), authorization.as_deref(), path)
-                .await
-                .map(|principal| (principal, None))
+            caller::authenticate(&app.ctx(), &caches, issuer, audience.as_deref(), authorization.as_deref(), path).await
         }
     };
     outcome.map_err(|denied| {

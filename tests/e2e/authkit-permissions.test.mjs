@@ -9,7 +9,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ACME_ORG_ID, control } from './helpers.mjs';
+import { ACME_ORG_ID, control, waitFor } from './helpers.mjs';
 import { workosApi } from './oauth-helpers.mjs';
 import { GATED_TOOL } from './mcp-helpers.mjs';
 import { mint, mcpCall } from './authkit-helpers.mjs';
@@ -70,6 +70,11 @@ test('an admin\'s Connect token without permissions: they come from WorkOS, gene
   assert.equal(s.email, carol.email, 'the email WorkOS has for the user');
   assert.equal(s.name, carol.displayName);
   assert.match(who.content[0].text, /Organization: Acme \(/);
+  // The audit event of the call names the client the token was issued to (its client_id claim).
+  const called = await waitFor(async () => (await control.auditEvents())
+    .find((e) => e.event.action === 'mcp.tool.called' && e.event.actor.id === carol.id), { timeoutMs: 5000 });
+  assert.ok(called, 'the call was recorded');
+  assert.equal(called.event.metadata.mcp_client_id, 'client_01MCPCLIENT');
 });
 
 test('a member\'s Connect token: generateImage is neither listed nor callable, and whoami says why', async () => {
