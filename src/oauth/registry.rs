@@ -110,6 +110,14 @@ pub async fn renew<S: Store, H: HttpClient>(
 /// How long a metadata document that could not be used is not fetched again (KV's minimum TTL).
 pub const CIMD_FAILURE_TTL: u64 = 60;
 
+/// A metadata document's record as cached (in KV, and in the isolate's copies): with the end of
+/// its `Cache-Control` lifetime, so a copy read from KV is never used past it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedDocument {
+    record: ClientRecord,
+    until: u64,
+}
+
 async fn metadata_document<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     client_id: &str,
@@ -117,12 +125,20 @@ async fn metadata_document<S: Store, H: HttpClient>(
 ) -> Result<ClientRecord, OAuthError> {
     let url_hash = super::types::TokenHash::of(client_id);
     let cache_key = keys::oauth_client_metadata(url_hash.as_str());
-    if let Some(raw) = ctx.store.get(&cache_key).await? {
-        if let Ok(record) = crate::json::from_str::<ClientRecord>(&raw) {
-            if record.client_id == client_id {
-                return Ok(record);
-            }
+    // As a registration: this isolate's copy, for a minute at most, saves the read (a refresh's
+    // readying and its turn's client authentication both look the document up).
+    let copy = ctx.copies.borrow().get(&cache_key, ctx.now).map(str::to_string);
+    let (raw, read) = match copy {
+        Some(raw) => (Some(raw), false),
+        None => (ctx.store.get(&cache_key).await?, true),
+    };
+    // An entry of another form (written before `until` was kept) is fetched again.
+    let cached = raw.as_deref().and_then(|raw| crate::json::from_str::<CachedDocument>(raw).ok());
+    if let Some(cached) = cached.filter(|c| c.record.client_id == client_id && ctx.now < c.until) {
+        if let Some(raw) = raw.as_deref().filter(|_| read) {
+            ctx.copies.borrow_mut().remember(&cache_key, raw, cached.until, ctx.now);
         }
+        return Ok(cached.record);
     }
     // A recent failure answers for itself: a link repeated by many browsers fetches once a minute.
     let failure_key = keys::oauth_client_metadata_failure(url_hash.as_str());
@@ -170,11 +186,13 @@ async fn fetch_metadata_document<S: Store, H: HttpClient>(
     }
     let record = client_document::validate_metadata_document(client_id, &response.body, ctx.now)?;
     let ttl = client_document::metadata_cache_ttl(response.header("cache-control"));
-    if let Ok(json) = serde_json::to_string(&record) {
-        // A cache write failing only costs a refetch next time.
+    let cached = CachedDocument { record, until: ctx.now.saturating_add(ttl) };
+    if let Ok(json) = serde_json::to_string(&cached) {
+        // A cache write failing only costs a refetch next time (this isolate keeps its copy).
+        ctx.copies.borrow_mut().remember(cache_key, &json, cached.until, ctx.now);
         let _ = ctx.store.put(cache_key, &json, ttl).await;
     }
-    Ok(record)
+    Ok(cached.record)
 }
 
 #[cfg(test)]

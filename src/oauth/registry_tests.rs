@@ -176,3 +176,49 @@ fn a_document_is_readied_before_the_grants_turn() {
     }
     assert_eq!(fetches.get(), 1, "no document fetched for them");
 }
+
+/// A document's record is kept in the isolate for a minute at most, and never past the end of
+/// its own `Cache-Control` lifetime: the readying before a grant's turn and the turn's client
+/// authentication read KV once between them.
+#[test]
+fn a_document_is_kept_in_the_isolate_for_a_minute_and_never_past_its_own_end() {
+    let fetches = Rc::new(Cell::new(0));
+    let counted = fetches.clone();
+    let http = ScriptedHttp::new(Box::new(move |_: &crate::outbound::HttpRequest| {
+        counted.set(counted.get() + 1);
+        let mut response = json_response(
+            200,
+            json!({"client_id": DOC, "client_name": "Example", "redirect_uris": ["https://client.example.com/cb"]}),
+        );
+        response.headers.push(("cache-control".into(), "max-age=90".into()));
+        Ok(response)
+    }) as Handler);
+    let (config, store) = (config(), MemoryStore::default());
+    let ctx = in_isolate(&config, &store, &http, NOW);
+    assert_eq!(block_on(find(&ctx, DOC)).unwrap().unwrap().client_id.as_str(), DOC);
+    let key = store.keys_with_prefix("oauth:cimd:").pop().unwrap();
+    assert_eq!(store.map.borrow()[&key].1, 90, "cached in KV for its max-age");
+    // KV failing: the copy answers for a minute after the fetch, then KV is asked again.
+    *store.fail.borrow_mut() = true;
+    let at = |now| Ctx { now, ..in_isolate(&config, &store, &http, now) };
+    let in_same_isolate = |now| Ctx { copies: ctx.copies, ..at(now) };
+    assert!(block_on(find(&in_same_isolate(NOW + 59), DOC)).is_ok(), "the copy, without KV");
+    assert!(block_on(find(&in_same_isolate(NOW + 60), DOC)).is_err(), "a minute on: KV again");
+    *store.fail.borrow_mut() = false;
+    // Another isolate reads it from KV 80 s after the fetch: its copy ends with the document (90 s),
+    // and past that end neither the copy nor a KV entry still there is used.
+    let other = at(NOW + 80);
+    assert!(block_on(find(&other, DOC)).is_ok());
+    *store.fail.borrow_mut() = true;
+    assert!(block_on(find(&Ctx { copies: other.copies, ..at(NOW + 89) }, DOC)).is_ok(), "the copy");
+    assert!(block_on(find(&Ctx { copies: other.copies, ..at(NOW + 90) }, DOC)).is_err(), "the document's end");
+    *store.fail.borrow_mut() = false;
+    assert_eq!(fetches.get(), 1);
+    assert!(block_on(find(&Ctx { copies: other.copies, ..at(NOW + 90) }, DOC)).is_ok());
+    assert_eq!(fetches.get(), 2, "an entry KV still holds past the document's end is fetched again");
+    // An entry of the older form (the bare record) is fetched again, not misread.
+    let record = crate::json::from_str::<CachedDocument>(&store.map.borrow()[&key].0).unwrap().record;
+    store.map.borrow_mut().insert(key.clone(), (serde_json::to_string(&record).unwrap(), 3600));
+    assert!(block_on(find(&at(NOW + 100), DOC)).is_ok());
+    assert_eq!(fetches.get(), 3);
+}
