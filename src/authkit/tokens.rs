@@ -254,7 +254,8 @@ fn check_claims(payload: &Value, exp: &Expectations<'_>, now: u64) -> Result<u64
 }
 
 /// The full check: refresh the JWKS when stale — from a sibling isolate's fresher copy when
-/// there is one, else from AuthKit (a failed refresh with cached keys keeps using them) —,
+/// there is one, else from AuthKit (a failed refresh with cached keys keeps using them, for up
+/// to [`KeyCache::MAX_AGE_SECS`] after their fetch) —,
 /// refetch from AuthKit once on an unknown `kid` at most once per MIN_REFETCH_SECS (covers key
 /// rotation), then verify. The RefCell is never borrowed across an `.await`.
 pub async fn verify_token<H: HttpClient, C: SharedKeys>(
@@ -275,6 +276,11 @@ pub async fn verify_token<H: HttpClient, C: SharedKeys>(
                 return Err(e);
             }
         }
+    }
+    if keys.borrow().0.too_old(now) {
+        return Err(AuthkitTokenError::JwksUnavailable(
+            "the signing keys held are a day old and cannot be refreshed".into(),
+        ));
     }
     let first = keys.borrow().prepare(token);
     let prepared = match first {

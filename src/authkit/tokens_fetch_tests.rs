@@ -159,6 +159,27 @@ fn jwks_down_with_cached_keys_still_verifies() {
     assert!(!keys.borrow().is_stale(stale + 181));
 }
 
+/// Keys that could not be refreshed for a day are not used: the outage is reported (503) until
+/// the JWKS can be read again, and nothing verifies meanwhile.
+#[test]
+fn keys_a_day_old_are_not_used_while_the_jwks_is_down() {
+    let authkit = Authkit::serving(test_jwks());
+    let http = ScriptedHttp::new(|_| authkit.answer());
+    let keys = RefCell::new(AuthkitKeys::default());
+    let token = mint_with(test_key(), TEST_KID, claims(json!({"exp": NOW + 3 * 86_400})));
+    assert!(check(&http, &keys, &token, NOW).is_ok());
+    authkit.set(Jwks::Down);
+    let day = NOW + KeyCache::MAX_AGE_SECS;
+    assert_eq!(check(&http, &keys, &token, day - 1), Ok("user_01JQ".into()), "a moment short of a day");
+    let unavailable = check(&http, &keys, &token, day);
+    assert!(matches!(unavailable, Err(AuthkitTokenError::JwksUnavailable(_))), "{unavailable:?}");
+    // Within the minute after the failed attempt (at `day - 1`) no fetch is tried: still refused.
+    assert!(matches!(check(&http, &keys, &token, day + 30), Err(AuthkitTokenError::JwksUnavailable(_))));
+    assert_eq!(http.requests.borrow().len(), 2, "one attempt a minute");
+    authkit.set(Jwks::Serve(test_jwks()));
+    assert_eq!(check(&http, &keys, &token, day + 60), Ok("user_01JQ".into()), "refreshed");
+}
+
 #[test]
 fn jwks_down_without_cached_keys_is_unavailable() {
     let authkit = Authkit { jwks: RefCell::new(Jwks::Down) };

@@ -166,6 +166,16 @@ fn stale_jwks_keep_verifying_while_workos_jwks_is_down() {
 }
 
 #[test]
+fn keys_a_day_old_are_not_used_while_workos_jwks_is_down() {
+    let w = world(Scenario { jwks_down: true, ..Default::default() }, None);
+    w.jwks.borrow_mut().load(&test_jwks(), NOW - crate::workos::key_cache::KeyCache::MAX_AGE_SECS).unwrap();
+    let (state, cookie) = w.begin(None);
+    let err = w.finish(&state, Some(&cookie)).unwrap_err();
+    assert!(matches!(err, SigninError::Workos(_)), "{err:?}");
+    assert!(w.sessions().is_empty());
+}
+
+#[test]
 fn no_cached_jwks_and_workos_jwks_down_refuses_without_a_session() {
     let w = world(Scenario { jwks_down: true, ..Default::default() }, None);
     let (state, cookie) = w.begin(None);

@@ -205,9 +205,9 @@ pub async fn verify_access_token<S: Store, H: HttpClient>(
     let stale = ctx.jwks.borrow().is_stale(ctx.now);
     if stale {
         // Stale keys still verify: WorkOS rotates with overlap, so a failed refresh only
-        // fails the sign-in when there is nothing cached at all.
+        // fails the sign-in when there is nothing cached, or only keys a day old.
         if let Err(e) = refresh_jwks(ctx).await {
-            if !ctx.jwks.borrow().has_keys() {
+            if !ctx.jwks.borrow().usable(ctx.now) {
                 return Err(e);
             }
         }

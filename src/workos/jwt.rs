@@ -125,6 +125,11 @@ impl JwksCache {
         self.0.has_keys()
     }
 
+    /// True when keys are held, fetched less than [`KeyCache::MAX_AGE_SECS`] ago.
+    pub fn usable(&self, now: u64) -> bool {
+        self.0.has_keys() && !self.0.too_old(now)
+    }
+
     /// True when the cache is empty or older than its TTL.
     pub fn is_stale(&self, now: u64) -> bool {
         self.0.is_stale(now)

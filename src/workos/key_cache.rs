@@ -2,7 +2,10 @@
 //! [`super::jwt::JwksCache`], AuthKit's in `crate::authkit::tokens::AuthkitKeys`): keys are
 //! fresh for [`KeyCache::TTL_SECS`], and while keys are in hand a fetch is tried at most once per
 //! [`KeyCache::MIN_REFETCH_SECS`], a load counting as a fetch (right after one, the JWKS is as
-//! fresh as it gets). When to fetch is each cache's own rule, written with these.
+//! fresh as it gets). When to fetch is each cache's own rule, written with these. Keys that could
+//! not be refreshed are used past their freshness (issuers rotate with overlap), but not past
+//! [`KeyCache::MAX_AGE_SECS`]: a JWKS unreadable for that long is an outage to report, not a
+//! reason to go on trusting keys the issuer may have withdrawn.
 use super::rs256::{JwksProblem, Prepared, Rs256Error, RsaKeys};
 
 #[derive(Default)]
@@ -16,6 +19,8 @@ pub struct KeyCache {
 impl KeyCache {
     pub const TTL_SECS: u64 = 600;
     pub const MIN_REFETCH_SECS: u64 = 60;
+    /// Keys fetched this long ago are not used, refreshed or not.
+    pub const MAX_AGE_SECS: u64 = 24 * 3600;
 
     /// Replace the keys with a freshly fetched JWKS document (RSA `sig` keys only). An unusable
     /// document leaves the previous keys in place (and the cache stale).
@@ -41,6 +46,12 @@ impl KeyCache {
             Some(at) if self.has_keys() => now.saturating_sub(at) >= Self::TTL_SECS,
             _ => true,
         }
+    }
+
+    /// True when keys are held that were fetched [`Self::MAX_AGE_SECS`] or more ago (the
+    /// refresh having failed since): they are not to be used.
+    pub fn too_old(&self, now: u64) -> bool {
+        self.has_keys() && self.fetched_at.is_some_and(|at| now.saturating_sub(at) >= Self::MAX_AGE_SECS)
     }
 
     /// True when a fetch was tried, or keys loaded, less than [`Self::MIN_REFETCH_SECS`] ago.
