@@ -194,3 +194,26 @@ fn a_grant_first_refreshed_at_the_end_of_its_life_still_refreshes() {
     w.advance(REFRESH_TTL - 200);
     assert!(w.refresh(&client, t.refresh()).is_ok(), "its secrets live as long as the grant");
 }
+
+/// A user id that extends another with a `:` (WorkOS ids have none) shares the start of its
+/// index entries: each person's list still holds only their own grants.
+#[test]
+fn a_persons_list_holds_none_of_the_grants_of_an_id_extending_theirs() {
+    let w = world();
+    let (_, alices) = w.connected();
+    let extended = format!("{ALICE}:x");
+    // Signed in moments ago for this request: its standing is the sign-in's (WorkOS, scripted
+    // for Alice alone, is not asked).
+    let client = w.public_client();
+    let params = w.params(&client, &[]);
+    let mut record = w.session_record(10);
+    record.principal.user_id = extended.as_str().into();
+    record.handover_for = Some(crate::signin::handover_digest(&params.path()));
+    let session = w.store_session(record);
+    let (code, _) = w.approve(&params, &session);
+    let theirs = w.exchange(&client, &code).unwrap();
+    let listed = apps(&w, ALICE);
+    assert_eq!(listed.iter().map(|a| &a.grant_id).collect::<Vec<_>>(), vec![&grant_of(&alices)]);
+    let listed = apps(&w, &extended);
+    assert_eq!(listed.iter().map(|a| &a.grant_id).collect::<Vec<_>>(), vec![&grant_of(&theirs)]);
+}
