@@ -228,24 +228,18 @@ impl Session {
         let audit =
             Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone(), headers: None });
         let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
-        // In order (a batch's too, each answer its own event); once the stream is gone the rest
-        // is not sent.
-        for message in messages {
-            // A batch's next request does not run (no tool call, no audit event) once the
-            // stream it would answer on is gone.
-            if !self.is_live() {
-                return (404, String::new());
-            }
-            let sent = match message {
+        // In order (a batch's too, each answer its own event), while the stream is there.
+        let send = |message: Result<mcp::Message, serde_json::Value>| async {
+            match message {
                 Ok(message) => self.answer(message, &post, &tools, &account).await,
                 Err(error) => self.push(event("message", &error.to_string())),
-            };
-            if !sent {
-                // The session's stream has closed.
-                return (404, String::new());
             }
+        };
+        match mcp::send_in_order(messages, || self.is_live(), send).await {
+            true => (202, String::new()),
+            // The session's stream has closed.
+            false => (404, String::new()),
         }
-        (202, String::new())
     }
 
     /// Run one message and push what it sends onto the stream: `false` once the stream is gone.

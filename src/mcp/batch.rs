@@ -85,6 +85,24 @@ pub async fn handle_batch<E: ToolEnv>(
     (!responses.is_empty()).then_some(BatchReply { notifications, responses, had_request })
 }
 
+/// Send a legacy SSE session's messages (one, or a batch's) in order: each runs only while the
+/// stream it answers on is `live` (a request whose stream has gone makes no tool call and no
+/// audit event), and none runs after one could not be sent. True when all were sent.
+pub async fn send_in_order<M, F: std::future::Future<Output = bool>>(
+    messages: Vec<M>,
+    live: impl Fn() -> bool,
+    mut send: impl FnMut(M) -> F,
+) -> bool {
+    for message in messages {
+        // Checked before each (a stream can close between two messages, and a notification
+        // pushes nothing that would notice) and after each (its answer could not be pushed).
+        if !live() || !send(message).await {
+            return false;
+        }
+    }
+    true
+}
+
 /// A message taken from a batch, or, for a request that may not be part of one, its -32600
 /// answer.
 pub fn batch_element(message: Message) -> Result<Message, Value> {

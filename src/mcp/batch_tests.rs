@@ -159,3 +159,29 @@ fn a_batch_is_told_by_its_first_character_and_allowed_on_2025_03_26_only() {
         assert!(!batch_allowed(Some(v)), "{v}");
     }
 }
+
+/// A legacy SSE session's batch: a message runs only while the stream is there, and none after
+/// one could not be sent.
+#[test]
+fn a_sessions_batch_stops_when_its_stream_closes() {
+    use std::cell::{Cell, RefCell};
+    let run = |live_for: usize, sends_ok: usize| {
+        let ran = RefCell::new(Vec::new());
+        let checks = Cell::new(0);
+        let live = || {
+            checks.set(checks.get() + 1);
+            checks.get() <= live_for
+        };
+        let send = |m: u32| {
+            ran.borrow_mut().push(m);
+            let ok = ran.borrow().len() <= sends_ok;
+            async move { ok }
+        };
+        let all = block_on(send_in_order(vec![1, 2, 3, 4], live, send));
+        (all, ran.into_inner())
+    };
+    assert_eq!(run(usize::MAX, usize::MAX), (true, vec![1, 2, 3, 4]), "all sent");
+    assert_eq!(run(2, usize::MAX), (false, vec![1, 2]), "the stream closed after the second: no third run");
+    assert_eq!(run(0, usize::MAX), (false, vec![]), "closed before the first");
+    assert_eq!(run(usize::MAX, 1), (false, vec![1, 2]), "the second's answer could not be pushed: no third");
+}
