@@ -217,7 +217,7 @@ fn a_document_is_kept_in_the_isolate_for_a_minute_and_never_past_its_own_end() {
     assert!(block_on(find(&Ctx { copies: other.copies, ..at(NOW + 90) }, DOC)).is_ok());
     assert_eq!(fetches.get(), 2, "an entry KV still holds past the document's end is fetched again");
     // An entry of the older form (the bare record) is fetched again, not misread.
-    let record = crate::json::from_str::<CachedDocument>(&store.map.borrow()[&key].0).unwrap().record;
+    let (_, record) = cached_document(&store.map.borrow()[&key].0, DOC, NOW).unwrap();
     store.map.borrow_mut().insert(key.clone(), (serde_json::to_string(&record).unwrap(), 3600));
     assert!(block_on(find(&at(NOW + 100), DOC)).is_ok());
     assert_eq!(fetches.get(), 3);
