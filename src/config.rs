@@ -86,6 +86,13 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl Config {
+    /// Whether AuthKit's "bring your own login" requests (`/login?external_auth_id=…`) are taken:
+    /// in AuthKit mode only. In the Worker's own mode no AuthKit request can be waiting for
+    /// this server, so the parameter is ignored (a link carrying it does nothing).
+    pub fn authkit_bridge(&self) -> bool {
+        matches!(self.auth_mode, AuthMode::Authkit { .. })
+    }
+
     /// `lookup` returns a variable's value (secret or plain var); blank counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());

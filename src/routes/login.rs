@@ -18,14 +18,18 @@ fn client_info(req: &Request) -> ClientInfo {
 }
 
 /// `GET /login`: the sign-in page (no state is created until the button is pressed).
-/// With `external_auth_id` (AuthKit's "bring your own login") a signed-in browser completes the
-/// AuthKit request at once (once WorkOS confirms an older session still stands; one that has
-/// ended is signed out here too); otherwise the id rides along through the sign-in.
+/// With `external_auth_id` (AuthKit's "bring your own login"; AuthKit mode only, ignored
+/// otherwise) a signed-in browser completes the AuthKit request at once (once WorkOS confirms an
+/// older session still stands; one that has ended is signed out here too); otherwise the id
+/// rides along through the sign-in.
 pub async fn login_page(req: &Request, app: &App) -> Answer {
     let q = query(req)?;
     let return_to = safe_return_path(q.get("return_to").map(String::as_str));
     let login_hint = q.get("login_hint").map(String::as_str).unwrap_or("");
-    let external_auth_id = q.get("external_auth_id").map(String::as_str).unwrap_or("");
+    let external_auth_id = match app.config.authkit_bridge() {
+        true => q.get("external_auth_id").map(String::as_str).unwrap_or(""),
+        false => "",
+    };
     let mut ended = false;
     if !external_auth_id.is_empty() {
         if let Some((id, session)) = signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await? {

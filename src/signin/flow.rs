@@ -76,7 +76,7 @@ pub async fn start<S: Store, H: HttpClient>(
 ) -> Result<Started, SigninError> {
     let state = random::token(32);
     let verifier = random::token(32);
-    let external_auth_id = match req.external_auth_id {
+    let external_auth_id = match req.external_auth_id.filter(|_| ctx.config.authkit_bridge()) {
         Some(id) if super::bridge::valid_external_auth_id(id) => Some(id.to_string()),
         Some(_) => {
             return Err(SigninError::Bridge(
@@ -236,6 +236,9 @@ pub async fn complete_bridge_for_session<S: Store, H: HttpClient>(
     session: &Session,
     external_auth_id: &str,
 ) -> Result<Option<String>, SigninError> {
+    if !ctx.config.authkit_bridge() {
+        return Err(SigninError::Bridge("This server does not take sign-in requests from AuthKit.".into()));
+    }
     if !super::bridge::valid_external_auth_id(external_auth_id) {
         return Err(SigninError::Bridge(
             "The sign-in request from AuthKit is malformed. Start again from your application.".into(),

@@ -218,6 +218,7 @@ fn logout_checks_origin_and_csrf_then_deletes_the_session() {
 fn bridge_world(completion: (u16, Value)) -> World<impl Fn(&HttpRequest) -> Result<HttpResponse, TransportError>> {
     let mut w = world(Scenario { completion, ..Default::default() }, None);
     w.external_auth_id = Some("ext_auth_01TEST".into());
+    w.config = authkit_config();
     w
 }
 
@@ -278,7 +279,7 @@ fn scoped(session_ended: bool) -> Scenario {
 
 #[test]
 fn a_signed_in_browser_completes_the_bridge_at_once() {
-    let w = world(scoped(false), None);
+    let w = World { config: authkit_config(), ..world(scoped(false), None) };
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
     let location = bridge_later(&w, &done, 5, "ext_auth_01TEST").unwrap().unwrap();
@@ -298,11 +299,39 @@ fn a_signed_in_browser_completes_the_bridge_at_once() {
 
 #[test]
 fn a_bridge_request_after_the_workos_session_ended_completes_nothing_and_signs_out() {
-    let w = world(scoped(true), None);
+    let w = World { config: authkit_config(), ..world(scoped(true), None) };
     let (state, cookie) = w.begin(None);
     let done = w.finish(&state, Some(&cookie)).unwrap();
     assert_eq!(w.sessions().len(), 1);
     assert_eq!(bridge_later(&w, &done, 600, "ext_auth_01TEST").unwrap(), None, "the browser signs in again");
     assert!(!w.http.paths().iter().any(|p| p == "/authkit/oauth2/complete"), "nothing completed");
     assert!(w.sessions().is_empty(), "the ended session is gone here too");
+}
+
+/// In the Worker's own mode no AuthKit request waits for this server: a link carrying an
+/// `external_auth_id` signs in as usual and asks WorkOS nothing for it.
+#[test]
+fn the_worker_mode_ignores_bridge_requests() {
+    let mut w = world(scoped(false), None);
+    w.external_auth_id = Some("ext_auth_01TEST".into());
+    let (state, cookie) = w.begin(Some("/account"));
+    let done = w.finish(&state, Some(&cookie)).unwrap();
+    assert_eq!(done.location, "/account", "an ordinary sign-in");
+    let asked = w.http.paths().len();
+    assert!(matches!(bridge_later(&w, &done, 600, "ext_auth_01TEST").unwrap_err(), SigninError::Bridge(_)));
+    assert_eq!(w.http.paths().len(), asked, "nothing asked of WorkOS");
+    assert!(!w.http.paths().iter().any(|p| p == "/authkit/oauth2/complete"));
+}
+
+/// A session whose WorkOS token is kept for an authorization request's grant: a bridge request
+/// does not refresh that token (the grant may hold it); the browser signs in again.
+#[test]
+fn a_token_kept_for_a_grant_is_not_refreshed_by_a_bridge_request() {
+    let w = World { config: authkit_config(), ..world(scoped(false), None) };
+    let (state, cookie) = w.begin(None);
+    let mut done = w.finish(&state, Some(&cookie)).unwrap();
+    done.session.handover_for = Some(crate::signin::handover_digest("/authorize?client_id=c"));
+    let asked = w.http.paths().len();
+    assert_eq!(bridge_later(&w, &done, 600, "ext_auth_01TEST").unwrap(), None, "signs in again");
+    assert_eq!(w.http.paths().len(), asked, "no refresh, nothing completed");
 }

@@ -167,6 +167,7 @@ fn the_configured_organization_is_chosen_without_asking() {
 fn a_bridge_sign_in_through_the_picker_completes_at_authkit() {
     let mut w = world(two_orgs(), None);
     w.external_auth_id = Some("ext_auth_01TEST".into());
+    w.config = super::super::test_world::authkit_config();
     let (state, cookie) = w.begin(None);
     let p = picker(w.finish_outcome(&state, Some(&cookie)));
     let done = block_on(choose(

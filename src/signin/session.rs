@@ -212,13 +212,17 @@ async fn rewrite<S: Store, H: HttpClient>(
 /// session's token (the rotated one is kept in the record): the user WorkOS names, or `None`
 /// when it has ended (signed out elsewhere, revoked by an admin; the record is deleted, so this
 /// browser is signed out here too) or cannot be asked (the token was handed over to an OAuth
-/// grant): the browser signs in again, silently while WorkOS's session stands.
+/// grant, or is kept for one): the browser signs in again, silently while WorkOS's session
+/// stands.
 pub async fn confirm_with_workos<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     session_id: &str,
     session: &Session,
 ) -> Result<Option<crate::workos::User>, SigninError> {
-    let Some(token) = workos_refresh_token(ctx, session) else { return Ok(None) };
+    // A token kept for an authorization request's grant is never refreshed here: that grant
+    // may hold it already, and WorkOS rotates it.
+    let kept = session.handover_for.is_some();
+    let Some(token) = workos_refresh_token(ctx, session).filter(|_| !kept) else { return Ok(None) };
     let org = session.principal.organization_id.as_deref();
     let auth = match ctx.workos().authenticate_with_refresh_token(&token, org).await {
         Ok(auth) if auth.user.id == session.principal.user_id.as_str() => auth,

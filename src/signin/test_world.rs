@@ -19,12 +19,22 @@ pub(super) const ACME: &str = "org_acme";
 pub(super) const GLOBEX: &str = "org_globex";
 
 pub(super) fn config(org: Option<&str>) -> Config {
+    config_with(org, None)
+}
+
+/// In AuthKit mode (`WORKOS_AUTHKIT_DOMAIN`), where "bring your own login" requests are taken.
+pub(super) fn authkit_config() -> Config {
+    config_with(None, Some("acme.authkit.app"))
+}
+
+fn config_with(org: Option<&str>, authkit_domain: Option<&str>) -> Config {
     Config::from_lookup(|n| match n {
         "WORKOS_CLIENT_ID" => Some("client_test".into()),
         "WORKOS_API_KEY" => Some("sk_test_secret".into()),
         "COOKIE_ENCRYPTION_KEY" => Some("k".repeat(40)),
         "WORKOS_API_BASE_URL" => Some("https://api.workos.test".into()),
         "WORKOS_ORGANIZATION_ID" => org.map(str::to_string),
+        "WORKOS_AUTHKIT_DOMAIN" => authkit_domain.map(str::to_string),
         _ => None,
     })
     .unwrap()
