@@ -17,6 +17,13 @@ pub trait Store {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// `ttl_secs` is at least 60 (KV's minimum); callers pass real lifetimes.
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
+    /// [`Self::put`], for a write that must change nothing when it fails: a code's redemption
+    /// (an exchange that answered an error must leave its code redeemable). Where a record has
+    /// a copy elsewhere (a grant's mirror in KV), `put` writes both at once, so a failed copy
+    /// leaves the record changed behind the error; this writes the copy first.
+    async fn put_or_nothing(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        self.put(key, value, ttl_secs).await
+    }
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Write `key` only if nothing is there, and with it (at the same time) the `also` entries,
     /// which live `also_ttl_secs`; false, writing nothing, when `key` is taken. Atomic where the
@@ -180,6 +187,9 @@ pub struct MemoryStore {
     pub fail: RefCell<bool>,
     /// When set, writes of keys with this prefix fail with this error ([`Self::refuse_puts`]).
     refused_puts: RefCell<Option<(String, String)>>,
+    /// When set, records with this prefix have a mirror that cannot be written
+    /// ([`Self::fail_mirrors`]).
+    failed_mirrors: RefCell<Option<String>>,
 }
 
 impl MemoryStore {
@@ -189,9 +199,21 @@ impl MemoryStore {
         *self.refused_puts.borrow_mut() = Some((prefix.to_string(), error.to_string()));
     }
 
-    /// Writes work again (after [`Self::refuse_puts`]).
+    /// Writes work again (after [`Self::refuse_puts`] or [`Self::fail_mirrors`]).
     pub fn accept_puts(&self) {
         self.refused_puts.borrow_mut().take();
+        self.failed_mirrors.borrow_mut().take();
+    }
+
+    /// From now on, records under `prefix` behave as a grant's record beside a KV mirror that
+    /// cannot be written (`platform::grants`): `put` writes the record, then fails (both are
+    /// written at once); `put_or_nothing` fails and writes nothing (the mirror goes first).
+    pub fn fail_mirrors(&self, prefix: &str) {
+        *self.failed_mirrors.borrow_mut() = Some(prefix.to_string());
+    }
+
+    fn mirror_fails(&self, key: &str) -> bool {
+        self.failed_mirrors.borrow().as_deref().is_some_and(|prefix| key.starts_with(prefix))
     }
 
     pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
@@ -219,7 +241,16 @@ impl Store for MemoryStore {
             return Err(StoreError(error.clone()));
         }
         self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(KV_MIN_TTL)));
-        Ok(())
+        match self.mirror_fails(key) {
+            true => Err(StoreError("the mirror could not be written (injected)".into())),
+            false => Ok(()),
+        }
+    }
+    async fn put_or_nothing(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        if self.mirror_fails(key) {
+            return Err(StoreError("the mirror could not be written (injected)".into()));
+        }
+        self.put(key, value, ttl_secs).await
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.check()?;

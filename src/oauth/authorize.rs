@@ -340,7 +340,9 @@ async fn create_pending<S: Store, H: HttpClient>(
     let (g, code) = pending_grant(ctx, req, secrets, id);
     let (created, renewed) =
         join(grant::create(ctx.store, &g, ctx.now), registry::renew(ctx, &req.client, req.renewal)).await;
-    renewed?;
+    // The grant stands if the renewal's write fails (as at a refresh): the next authorization or
+    // refresh renews the registration, which has days of its lifetime left.
+    let _ = renewed;
     Ok(created?.then_some(code))
 }
 

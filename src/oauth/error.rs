@@ -103,11 +103,16 @@ impl std::fmt::Display for OAuthError {
     }
 }
 
+/// The storage's own words stay in the log (written where the failure arises: `platform::kv`,
+/// `platform::grants`): a client or a page is told only that storage is unavailable.
 impl From<crate::store::StoreError> for OAuthError {
-    fn from(e: crate::store::StoreError) -> OAuthError {
-        OAuthError::unavailable(format!("storage is unavailable ({})", e.0), Some(30))
+    fn from(_: crate::store::StoreError) -> OAuthError {
+        OAuthError::unavailable(STORAGE_UNAVAILABLE, Some(30))
     }
 }
+
+/// What a client or a person is told when storage fails.
+pub const STORAGE_UNAVAILABLE: &str = "storage is unavailable; try again shortly";
 
 #[cfg(test)]
 mod tests {

@@ -13,12 +13,10 @@ use super::pkce::CodeChallenge;
 use super::redirect_uri::RedirectUri;
 use super::resource::Audience;
 use super::types::TokenHash;
-use super::OAuthError;
 use crate::ids::{ClientId, GrantId, UserId};
 use crate::principal::Principal;
 use crate::seal::SealKeys;
 use crate::secret::Secret;
-use crate::store::{keys, Store};
 use serde::{Deserialize, Serialize};
 
 /// A session signed in at most this long ago hands its principal and WorkOS refresh token to the
@@ -329,71 +327,12 @@ impl Grant {
     }
 }
 
-pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<Option<Grant>, OAuthError> {
-    let Some(raw) = store.get(&keys::oauth_grant(grant_id.as_str())).await? else { return Ok(None) };
-    match crate::json::from_str::<Grant>(&raw) {
-        Ok(g) if g.expires_at > now && g.id == *grant_id => Ok(Some(g)),
-        _ => Ok(None),
-    }
-}
-
-/// Write the grant. Its user's index entry ([`index_key`]) is written first when the grant would
-/// outlive it, to last [`INDEX_SLACK`] longer: the record notes that only once it is written, so
-/// the next save writes one that could not be. While the entry written before still lives, such
-/// a failure does not stop the record: the caller's change (a refresh that WorkOS has already
-/// answered with a new token of its own) is kept. Without a live entry, nothing is written.
-pub async fn save<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
-    if grant.expires_at > grant.indexed_until {
-        let until = grant.expires_at + INDEX_SLACK;
-        match store.put(&index_key(grant), grant.client_id.as_str(), until.saturating_sub(now)).await {
-            Ok(()) => grant.indexed_until = until,
-            Err(_) if grant.indexed_until > now => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
-    Ok(store.put(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now)).await?)
-}
-
-/// The index entry's expiry for a grant created `now`: its code's lifetime, then its refresh
-/// token's and [`INDEX_SLACK`], so that neither redeeming the code nor the refreshes of the
-/// first week write the entry again.
-pub fn first_index_expiry(now: u64) -> u64 {
-    now + CODE_TTL + REFRESH_TTL + INDEX_SLACK
-}
-
-/// Write a new grant and its user's index entry (until the grant's `indexed_until`), unless its
-/// id is taken: false then, and nothing written. Where grants live in their own objects, the
-/// object runs the check and the writes as one operation.
-pub async fn create<S: Store>(store: &S, grant: &Grant, now: u64) -> Result<bool, OAuthError> {
-    let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
-    let index = index_key(grant);
-    let also = [(index.as_str(), grant.client_id.as_str())];
-    let index_ttl = grant.indexed_until.saturating_sub(now).max(grant.ttl(now));
-    Ok(store.put_new(&keys::oauth_grant(grant.id.as_str()), &json, grant.ttl(now), &also, index_ttl).await?)
-}
-
 pub use super::types::is_grant_id;
 
-/// The user's index entry that finds `grant` (the account page and WorkOS's events): one per
-/// person and partition, naming it, or for a grant from before partitions one of its own. The
-/// object writes a person's entry only when it would not outlive what is asked.
-pub fn index_key(grant: &Grant) -> String {
-    keys::user_grant(grant.user_id.as_str(), super::types::grant_object_name(grant.id.as_str()))
-}
-
-/// Drop a revoked grant's index entry if it has one of its own (a person's finds their others).
-pub async fn unindex<S: Store>(store: &S, user: &UserId, id: &GrantId) -> Result<(), OAuthError> {
-    if super::types::grant_object_name(id.as_str()) == id.as_str() {
-        store.delete(&keys::user_grant(user.as_str(), id.as_str())).await?;
-    }
-    Ok(())
-}
-
-pub async fn revoke<S: Store>(store: &S, grant_id: &GrantId) -> Result<(), OAuthError> {
-    store.delete(&keys::oauth_grant(grant_id.as_str())).await?;
-    Ok(())
-}
+// Reading and writing grants: `grant_store.rs`.
+#[path = "grant_store.rs"]
+mod storage;
+pub use storage::*;
 
 #[cfg(test)]
 #[path = "grant_tests.rs"]

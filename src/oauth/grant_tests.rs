@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::keys;
 
 /// Grants as earlier versions wrote them to KV: they read back into their phase and are
 /// written again byte for byte.

@@ -163,7 +163,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
     // The sealed secrets live as long as the grant (sealed at the consent, they would end up to a
     // code's lifetime before it, and the last refresh in that gap would fail).
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
-    grant::save(ctx.store, &mut g, ctx.now).await?;
+    grant::save_redeemed(ctx.store, &mut g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &principal, standing_at_ms, Some(refresh).filter(|_| refreshes)))
 }
 
@@ -376,7 +376,7 @@ fn upstream(e: SigninError) -> OAuthError {
         SigninError::Workos(WorkosError::Malformed { .. }) => {
             OAuthError::unavailable("WorkOS answered something unreadable; try again shortly", Some(30))
         }
-        SigninError::Storage(_) => OAuthError::unavailable("storage is unavailable; try again shortly", Some(30)),
+        SigninError::Storage(_) => OAuthError::unavailable(super::error::STORAGE_UNAVAILABLE, Some(30)),
         SigninError::NotInOrganization | SigninError::MembershipInactive => {
             OAuthError::invalid_grant("the user no longer has access to this organization")
         }

@@ -9,9 +9,9 @@
 //! - [`GuardedStore`] (inside the object): grant keys go to the object's own storage and are
 //!   mirrored to KV (with the same lifetime; an alarm clears the object when the grant expires),
 //!   everything else to KV (a person's index entry only when it would not outlive the grant;
-//!   a partition's keys are listed from the object's storage). A new grant is not mirrored: no
-//!   token can name it until its code is exchanged, and the exchange writes the mirror. KV takes
-//!   one write to a key per second, and the exchange usually follows the approval within one.
+//!   a partition's keys are listed from the object's storage). A new grant is not mirrored (no
+//!   token names it before its code's exchange, which writes the mirror; KV takes one write to a
+//!   key per second, and the exchange usually follows the approval within one).
 use super::kv::KvStore;
 use crate::ids::{GrantId, UserId};
 use crate::oauth::workos_events::{GrantChange, GrantOwner};
@@ -115,7 +115,10 @@ impl AppStore {
         let stub = stub(&self.env, grant_id).map_err(err)?;
         let answer = super::js::call(&stub, "store", &[serialized(op).into()]).await;
         self.timings.object(js_sys::Date::now() - started);
-        Ok(answer.map_err(|e| StoreError(format!("grant object: {e}")))?.as_string())
+        answer.map(|a| a.as_string()).map_err(|e| {
+            worker::console_warn!("grant object store call failed: {e}");
+            StoreError(format!("grant object: {e}"))
+        })
     }
 }
 
@@ -310,13 +313,22 @@ impl Store for GuardedStore {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.put(key, value, ttl_secs).await;
         }
-        // The record (the truth) with its alarm, and the mirror, are written at once; either
-        // failing fails the operation, and the client retries the whole of it. A mirror written
-        // beside a record that failed describes nothing that went out: the operation answered
-        // an error, and its retry writes both again.
+        // The record (the truth) with its alarm, and the mirror, at once; either failing fails
+        // the operation, and a record written beside a failed mirror is kept: a refresh's retry
+        // carries on from it. (A code's redemption uses `put_or_nothing`.)
         let (stored, mirrored) = join(self.keep(key, value, ttl_secs), self.kv.put(key, value, ttl_secs)).await;
         stored?;
         mirrored
+    }
+
+    /// The mirror first, then the record, which a failure leaves as it was: the exchange's
+    /// retry redeems its code (a code left marked used read as a replay and revoked the grant).
+    async fn put_or_nothing(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        if keys::grant_id_of_key(key).is_none() {
+            return self.put(key, value, ttl_secs).await;
+        }
+        self.kv.put(key, value, ttl_secs).await?;
+        self.keep(key, value, ttl_secs).await
     }
 
     /// A new grant: its record and alarm, and the `also` entries (its user's index), but no
@@ -338,9 +350,8 @@ impl Store for GuardedStore {
 
     /// The mirror first, then the record: if the mirror's delete fails, the record is still
     /// there and a retry (which starts from the record) deletes both. The other way round, a
-    /// failed mirror delete left a copy no retry reached (finding no record, it did nothing),
-    /// and the bearer check, which reads the copy, let the grant's tokens pass. The object runs
-    /// one operation at a time, so nothing writes the mirror again in between.
+    /// failed mirror delete left a copy no retry reached, and the bearer check, which reads the
+    /// copy, let the grant's tokens pass. (The object runs one operation at a time.)
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.delete(key).await;
@@ -377,7 +388,10 @@ pub struct GrantObjects<'a> {
 
 impl GrantOwner for GrantObjects<'_> {
     async fn change(&self, grant: &GrantId, user: &UserId, change: &GrantChange) -> Result<bool, OAuthError> {
-        let unavailable = |e: String| OAuthError::unavailable(format!("grant object: {e}"), Some(30));
+        let unavailable = |e: String| {
+            worker::console_warn!("grant object change failed: {e}");
+            OAuthError::from(StoreError(e))
+        };
         let request = ChangeRequest { grant_id: grant.clone(), user_id: user.clone(), change: change.clone() };
         let stub = stub(self.env, grant.as_str()).map_err(|e| unavailable(e.to_string()))?;
         let answer = super::js::call(&stub, "change", &[serialized(&request).into()]).await.map_err(unavailable)?;

@@ -26,8 +26,13 @@ impl KvStore {
     }
 
     /// `namespace.method(...args)`, timed as a read or a write.
+    /// A failure is logged here with KV's own words (the key is not: it can name a grant); the
+    /// answer tells the client only that storage is unavailable.
     async fn call(&self, write: bool, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
-        self.timed_op(write, js::call(&self.namespace, method, args)).await.map_err(StoreError)
+        self.timed_op(write, js::call(&self.namespace, method, args)).await.map_err(|e| {
+            worker::console_warn!("KV {method} failed: {e}");
+            StoreError(e)
+        })
     }
 
     /// A write (`put`, `delete`), tried once more a second later when KV refused it for writing

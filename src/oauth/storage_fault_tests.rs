@@ -1,0 +1,60 @@
+//! Storage failing under `/authorize` and `/token`: an operation that answers an error has
+//! changed nothing its retry would trip over, and the storage's own words stay out of answers.
+use super::*;
+
+const KV_WORDS: &str = "KV PUT failed: 429 oauth:grant:abc";
+
+/// A refused operation: 503 with a retry time, and nothing of what the storage said.
+fn unavailable(r: Result<TokenResponse, super::super::OAuthError>) {
+    let e = r.map(|t| t.scope).unwrap_err();
+    assert_eq!((e.code, e.status, e.retry_after), (ErrorCode::TemporarilyUnavailable, 503, Some(30)));
+    assert!(!e.description.contains("429") && !e.description.contains("oauth:"), "{}", e.description);
+}
+
+#[test]
+fn a_code_exchange_whose_grant_could_not_be_written_is_redeemed_by_its_retry() {
+    for mirror_only in [false, true] {
+        let w = world();
+        let client = w.public_client();
+        let session = w.sign_in();
+        let (code, _) = w.approve(&w.params(&client, &[]), &session);
+        // The whole write refused, or (in the grant's object) its KV mirror alone.
+        match mirror_only {
+            true => w.store.fail_mirrors("oauth:grant:"),
+            false => w.store.refuse_puts("oauth:grant:", KV_WORDS),
+        }
+        unavailable(w.exchange(&client, &code));
+        w.store.accept_puts();
+        w.advance(30);
+        let t = w.exchange(&client, &code).expect("the retry gets the tokens");
+        assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
+        assert_eq!(w.exchange(&client, &code).unwrap_err().code, ErrorCode::InvalidGrant, "then the code is spent");
+    }
+}
+
+/// A refresh has turned the grant's WorkOS token before its write: the record is kept when
+/// only its mirror fails, and the client's retry of the replaced token carries on from it.
+#[test]
+fn a_refresh_whose_mirror_could_not_be_written_is_answered_on_its_retry() {
+    let w = world();
+    let (client, t) = w.connected();
+    w.advance(60);
+    w.store.fail_mirrors("oauth:grant:");
+    unavailable(w.refresh(&client, t.refresh()));
+    w.store.accept_puts();
+    w.advance(30);
+    let next = w.refresh(&client, t.refresh()).expect("the same refresh token, retried");
+    assert!(w.refresh(&client, next.refresh()).is_ok(), "and the chain goes on");
+}
+
+#[test]
+fn an_authorization_stands_when_the_clients_renewal_cannot_be_written() {
+    let w = world();
+    let client = w.public_client();
+    // A day on, the authorization renews the registration (a KV write), which fails.
+    w.advance(24 * 3600 + 1);
+    let session = w.sign_in();
+    w.store.refuse_puts("oauth:client:", KV_WORDS);
+    let (code, _) = w.approve(&w.params(&client, &[]), &session);
+    assert!(w.exchange(&client, &code).is_ok());
+}
