@@ -131,6 +131,7 @@ async fn signed_in(req: &Request, app: &App, ctx: &Context, done: signin::Comple
     if let Some(event) = done.audit {
         audit::send_later(Background::Request(ctx), &app.config, event, app.now);
     }
+    signin::forget_replaced_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref(), &done.session_id).await;
     let first = [done.set_cookie.as_str(), clear];
     match AuthorizeParams::of_return_path(&done.location) {
         Some(params) if app.config.auth_mode == AuthMode::Worker => {

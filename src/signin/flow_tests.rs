@@ -335,3 +335,26 @@ fn a_token_kept_for_a_grant_is_not_refreshed_by_a_bridge_request() {
     assert_eq!(bridge_later(&w, &done, 600, "ext_auth_01TEST").unwrap(), None, "signs in again");
     assert_eq!(w.http.paths().len(), asked, "no refresh, nothing completed");
 }
+
+/// Signing in again replaces the browser's session: the one its cookie named before is gone, so
+/// a logout leaves none behind and a copy of the old cookie signs nobody in.
+#[test]
+fn a_new_sign_in_forgets_the_session_it_replaces() {
+    let w = world(Scenario::default(), None);
+    let sign_in = || {
+        let (state, cookie) = w.begin(None);
+        w.finish(&state, Some(&cookie)).unwrap()
+    };
+    let (first, second) = (sign_in(), sign_in());
+    let old = cookie_value(&first.set_cookie);
+    assert_eq!(w.sessions().len(), 2);
+    // The new session's own cookie, or none: nothing goes.
+    block_on(forget_replaced_session(&w.ctx(), Some(&cookie_value(&second.set_cookie)), &second.session_id));
+    block_on(forget_replaced_session(&w.ctx(), None, &second.session_id));
+    assert_eq!(w.sessions().len(), 2);
+    block_on(forget_replaced_session(&w.ctx(), Some(&old), &second.session_id));
+    assert!(block_on(load_session(&w.ctx(), Some(&old))).unwrap().is_none(), "the old cookie signs nobody in");
+    assert_eq!(w.sessions().len(), 1);
+    let new = cookie_value(&second.set_cookie);
+    assert!(block_on(load_session(&w.ctx(), Some(&new))).unwrap().is_some());
+}

@@ -24,8 +24,8 @@ pub use flow::{complete, complete_bridge_for_session, start, Callback, Outcome, 
 pub use organization::{choose as choose_organization, Picker, PICK_COOKIE};
 pub use resolve::{refresh_with_memberships, resolve_principal, verify_access_token, Prefetched, Source};
 pub use session::{
-    form_session, handover, handover_digest, load_session, logout, session_token_spent, spend_workos_refresh_token,
-    workos_refresh_token, Handover, Session,
+    forget_replaced_session, form_session, handover, handover_digest, load_session, logout, session_token_spent,
+    spend_workos_refresh_token, workos_refresh_token, Handover, Session,
 };
 
 /// Cookie binding a sign-in state to the browser that started it.

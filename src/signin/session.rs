@@ -156,6 +156,20 @@ pub async fn form_session<S: Store, H: HttpClient>(
     Ok(Some((id, session)))
 }
 
+/// A browser signed in again (session `kept`): the session its cookie named before goes, so that
+/// a copy of the old cookie signs nobody in and a logout leaves no session behind. A failure to
+/// delete it is not the sign-in's: that session ends with its own lifetime.
+pub async fn forget_replaced_session<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    session_cookie: Option<&str>,
+    kept: &str,
+) {
+    let id = session_cookie.and_then(|c| ctx.config.seal_keys.open(SESSION_COOKIE, c, ctx.now));
+    if let Some(id) = id.and_then(|b| String::from_utf8(b).ok()).filter(|id| id != kept) {
+        let _ = ctx.store.delete(&keys::session(&id)).await;
+    }
+}
+
 /// `POST /logout`: same-origin, CSRF token checked, then the session is deleted.
 /// Returns where to send the browser (WorkOS's logout URL when there is a WorkOS session).
 pub async fn logout<S: Store, H: HttpClient>(
