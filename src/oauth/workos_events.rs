@@ -34,12 +34,23 @@ use crate::store::{keys, Store};
 use crate::workos::access::fetch;
 use crate::workos::webhook::{self, AccessChange, Event, Refusal};
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 
 /// How long an event id is remembered (WorkOS retries failed deliveries for up to a few days;
 /// a retry after a success arrives within minutes).
 pub const REMEMBER_EVENTS_SECS: u64 = 24 * 3600;
-/// Grants a role change looks through at most (the index of all users' grants).
-pub const MAX_SCANNED_GRANTS: usize = 1000;
+/// Grants a role change looks through at most (the index of all users' grants; a KV read each,
+/// within the 1,000 KV operations one invocation may make).
+pub const MAX_SCANNED_GRANTS: usize = 500;
+/// Subrequests one delivery spends at most on grants' objects (one call per grant changed) and
+/// on WorkOS (about [`REREAD_COST`] calls per standing re-read): within the Free plan's 50 per
+/// invocation. The grants left over are the event's mark's: their older tokens are refused at
+/// the bearer check until a refresh reads WorkOS. Past the limit a delivery would fail every
+/// time WorkOS retried it, and each retry would write a newer mark.
+pub const MAX_SUBREQUESTS: u32 = 40;
+/// WorkOS calls one re-read of a standing makes, counted as (memberships, a role's permissions,
+/// the organization's name, the user; a member of several roles asks once per role).
+const REREAD_COST: u32 = 4;
 
 /// What happens to one grant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +110,9 @@ pub struct Received {
     pub duplicate: bool,
     /// Grants whose tokens stopped working or changed (this isolate forgets its look at them).
     pub changed: Vec<GrantId>,
+    /// Grants were left to the event's mark: the delivery's work ran out ([`MAX_SUBREQUESTS`]),
+    /// or WorkOS refused to answer about someone for good (a 4xx: asking again would not help).
+    pub left_to_mark: bool,
 }
 
 /// Check and apply one delivery.
@@ -114,18 +128,47 @@ pub async fn receive<S: Store, H: HttpClient, O: GrantOwner>(
     let seen = keys::webhook_event(&event.id);
     let unavailable = |e: OAuthError| Undelivered::Unavailable(e.description);
     if ctx.store.get(&seen).await.map_err(|e| Undelivered::Unavailable(e.0))?.is_some() {
-        return Ok(Received { duplicate: true, changed: Vec::new() });
+        return Ok(Received { duplicate: true, ..Received::default() });
     }
-    let changed = apply(ctx, owner, &event.access_change()).await.map_err(unavailable)?;
+    let (changed, left_to_mark) = apply(ctx, owner, &event.access_change()).await.map_err(unavailable)?;
     ctx.store.put(&seen, &event.event, REMEMBER_EVENTS_SECS).await.map_err(|e| Undelivered::Unavailable(e.0))?;
-    Ok(Received { duplicate: false, changed })
+    Ok(Received { duplicate: false, changed, left_to_mark })
 }
 
-/// Apply what an event means; returns the grants changed.
+/// Apply what an event means; returns the grants changed, and whether some were left to the
+/// event's mark ([`Received::left_to_mark`]).
 pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
     ctx: &Ctx<'_, S, H>,
     owner: &O,
     change: &AccessChange,
+) -> Result<(Vec<GrantId>, bool), OAuthError> {
+    let work = Work { budget: Cell::new(MAX_SUBREQUESTS), left_to_mark: Cell::new(false) };
+    let changed = apply_within(ctx, owner, change, &work).await?;
+    Ok((changed, work.left_to_mark.get()))
+}
+
+/// What a delivery may still spend ([`MAX_SUBREQUESTS`]), and whether it has left grants to
+/// the event's mark.
+struct Work {
+    budget: Cell<u32>,
+    left_to_mark: Cell<bool>,
+}
+
+impl Work {
+    /// Spend `n`; false, and grants left to the mark, when that much is not left.
+    fn take(&self, n: u32) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(n));
+        self.left_to_mark.set(self.left_to_mark.get() || left < n);
+        left >= n
+    }
+}
+
+async fn apply_within<S: Store, H: HttpClient, O: GrantOwner>(
+    ctx: &Ctx<'_, S, H>,
+    owner: &O,
+    change: &AccessChange,
+    work: &Work,
 ) -> Result<Vec<GrantId>, OAuthError> {
     let in_org = |org: &str| {
         let org = org.to_string();
@@ -145,19 +188,19 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         AccessChange::UserDeleted { user_id } => {
             let user = UserId::new(user_id.as_str());
             let grants = user_grants(ctx, &user).await?;
-            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke).await
+            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke, work).await
         }
         AccessChange::MembershipDeleted { user_id, organization_id } => {
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
             let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(in_org(organization_id)).collect();
-            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke).await
+            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke, work).await
         }
         AccessChange::MembershipUpdated { user_id, organization_id } => {
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
             let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(in_org(organization_id)).collect();
-            reread(ctx, owner, &user, organization_id, grants.iter().map(|(g, _)| &g.id), at).await
+            reread(ctx, owner, &user, organization_id, grants.iter().map(|(g, _)| &g.id), at, work).await
         }
         AccessChange::SessionRevoked { session_id, user_id: Some(user_id) } => {
             let user = UserId::new(user_id.as_str());
@@ -165,7 +208,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
                 g.1.as_ref().and_then(|p| p.workos_session_id.as_deref()) == Some(session_id.as_str())
             };
             let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(from_session).collect();
-            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke).await
+            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke, work).await
         }
         // Without the user, the session's grants cannot be found; they end at their next refresh
         // (WorkOS refuses the ended session's refresh token).
@@ -174,7 +217,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             let mut changed = Vec::new();
             for (user, org, ids) in holders_of_role(ctx, slug, organization_id.as_deref()).await? {
                 forget_cached_access(ctx, user.as_str(), &org).await;
-                changed.extend(reread(ctx, owner, &user, &org, ids.iter(), at).await?);
+                changed.extend(reread(ctx, owner, &user, &org, ids.iter(), at, work).await?);
             }
             Ok(changed)
         }
@@ -195,9 +238,13 @@ async fn change_all<'a, O: GrantOwner>(
     user: &UserId,
     ids: impl Iterator<Item = &'a GrantId>,
     change: &GrantChange,
+    work: &Work,
 ) -> Result<Vec<GrantId>, OAuthError> {
     let mut changed = Vec::new();
     for id in ids {
+        if !work.take(1) {
+            break;
+        }
         if owner.change(id, user, change).await? {
             changed.push(id.clone());
         }
@@ -206,7 +253,9 @@ async fn change_all<'a, O: GrantOwner>(
 }
 
 /// Read the user's standing in `org` from WorkOS and record it on each grant, dated `at` (or
-/// end them).
+/// end them). WorkOS unreachable, rate-limited or failing: the delivery fails (WorkOS retries
+/// it). WorkOS refusing for good (a 4xx: a role deleted meanwhile, an API key without the
+/// permission): this user's grants are left to the event's mark, and the delivery goes on.
 async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
     ctx: &Ctx<'_, S, H>,
     owner: &O,
@@ -214,9 +263,10 @@ async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
     org: &str,
     ids: impl Iterator<Item = &'a GrantId>,
     at: u64,
+    work: &Work,
 ) -> Result<Vec<GrantId>, OAuthError> {
     let ids: Vec<&GrantId> = ids.collect();
-    if ids.is_empty() {
+    if ids.is_empty() || !work.take(REREAD_COST) {
         return Ok(Vec::new());
     }
     let change = match fetch(&ctx.workos(), user.as_str(), org).await {
@@ -227,9 +277,15 @@ async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
             at,
         }),
         Ok(None) => GrantChange::Revoke,
-        Err(e) => return Err(OAuthError::unavailable(format!("WorkOS could not be asked: {e}"), Some(30))),
+        Err(e) if e.is_transient() => {
+            return Err(OAuthError::unavailable(format!("WorkOS could not be asked: {e}"), Some(30)))
+        }
+        Err(_) => {
+            work.left_to_mark.set(true);
+            return Ok(Vec::new());
+        }
     };
-    change_all(owner, user, ids.into_iter(), &change).await
+    change_all(owner, user, ids.into_iter(), &change, work).await
 }
 
 /// Every (user, organization, grants) whose grants hold role `slug`, primary or not (in `org`,

@@ -383,16 +383,5 @@ fn unsigned_forged_stale_or_malformed_deliveries_change_nothing() {
     assert!(w.store.keys_with_prefix("webhook:event:").is_empty(), "nothing remembered either");
 }
 
-#[test]
-fn when_workos_cannot_be_asked_the_delivery_fails_and_is_not_remembered() {
-    let w = world();
-    w.connected();
-    w.up.glitch.set(Some(503));
-    let r = deliver(&w, "event_12", "organization_membership.updated", membership());
-    assert!(matches!(r, Err(Undelivered::Unavailable(_))), "{r:?}");
-    w.up.glitch.set(None);
-    assert!(
-        !deliver(&w, "event_12", "organization_membership.updated", membership()).unwrap().duplicate,
-        "the retry is applied"
-    );
-}
+#[path = "workos_events_limits_tests.rs"]
+mod limits;

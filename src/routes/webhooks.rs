@@ -26,6 +26,9 @@ pub async fn workos(mut req: Request, app: &App, env: &Env) -> Answer {
             // This isolate applies the change at once; others within the bearer check's minute.
             let mut checks = app.grant_checks.borrow_mut();
             received.changed.iter().for_each(|id| checks.forget(id.as_str()));
+            if received.left_to_mark {
+                worker::console_warn!("webhook: some grants were left to the event's mark (see workos_events)");
+            }
             Ok(web::json(200, &json!({"received": true, "duplicate": received.duplicate}))?)
         }
         Err(Undelivered::Refused(why)) => {

@@ -1,0 +1,55 @@
+//! What a delivery does when it cannot do everything: WorkOS failing for now (the delivery
+//! fails and is retried) or for good, and more grants than one invocation may change (both:
+//! the rest is left to the event's mark).
+use super::*;
+
+#[test]
+fn when_workos_cannot_be_asked_the_delivery_fails_and_is_not_remembered() {
+    let w = world();
+    w.connected();
+    w.up.glitch.set(Some(503));
+    let r = deliver(&w, "event_12", "organization_membership.updated", membership());
+    assert!(matches!(r, Err(Undelivered::Unavailable(_))), "{r:?}");
+    w.up.glitch.set(None);
+    assert!(
+        !deliver(&w, "event_12", "organization_membership.updated", membership()).unwrap().duplicate,
+        "the retry is applied"
+    );
+}
+
+/// A WorkOS answer that asking again would not change (a 4xx): the delivery is applied and
+/// remembered, this person's grants are left to the mark (their older tokens are refused until
+/// a refresh), and WorkOS does not retry it for days.
+#[test]
+fn when_workos_refuses_for_good_the_grants_are_left_to_the_mark() {
+    let w = world();
+    let (client, t) = w.connected();
+    w.up.glitch.set(Some(404));
+    let got = deliver(&w, "event_13", "organization_membership.updated", membership()).unwrap();
+    assert!(got.changed.is_empty() && got.left_to_mark, "{got:?}");
+    assert!(deliver(&w, "event_13", "organization_membership.updated", membership()).unwrap().duplicate);
+    assert!(later_bearer(&w, t.access_token.as_str()).is_err(), "the mark refuses the older token");
+    w.up.glitch.set(None);
+    let next = w.refresh(&client, t.refresh()).unwrap();
+    assert!(later_bearer(&w, next.access_token.as_str()).is_ok(), "a refresh reads WorkOS again");
+}
+
+/// More grants than one delivery may change: it changes what its subrequests allow, succeeds
+/// (a failure would be retried, and fail, for days), and the mark refuses the rest's older
+/// tokens.
+#[test]
+fn a_delivery_changes_what_its_subrequests_allow_and_leaves_the_rest_to_the_mark() {
+    use super::super::super::workos_events::MAX_SUBREQUESTS;
+    let w = world();
+    let tokens: Vec<_> = (0..MAX_SUBREQUESTS).map(|_| w.connected().1).collect();
+    *w.up.role.borrow_mut() = "member".into();
+    let got = deliver(&w, "event_14", "organization_membership.updated", membership()).unwrap();
+    // One standing read from WorkOS (4), then one call per grant.
+    assert_eq!(got.changed.len() as u32, MAX_SUBREQUESTS - 4);
+    assert!(got.left_to_mark);
+    w.advance(access::GRANT_CHECK_SECS + 1);
+    let roles: Vec<_> =
+        tokens.iter().map(|t| w.bearer(t.access_token.as_str(), "/mcp").ok().and_then(|c| c.principal.role)).collect();
+    assert_eq!(roles.iter().filter(|r| r.as_deref() == Some("member")).count() as u32, MAX_SUBREQUESTS - 4);
+    assert_eq!(roles.iter().filter(|r| r.is_none()).count(), 4, "the rest refused until they refresh");
+}
