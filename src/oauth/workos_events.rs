@@ -84,6 +84,9 @@ pub async fn change_grant<S: Store>(
             grant::revoke(store, id).await?;
             grant::unindex(store, user, id).await?;
         }
+        // A reading older than the one the grant holds (two events' re-reads finishing out of
+        // order) changes nothing: the later reading stands.
+        GrantChange::Access(access) if g.access.as_ref().is_some_and(|held| held.at > access.at) => {}
         GrantChange::Access(access) => {
             g.access = Some(access.clone());
             grant::save(store, &mut g, now).await?;

@@ -53,3 +53,22 @@ fn a_delivery_changes_what_its_subrequests_allow_and_leaves_the_rest_to_the_mark
     assert_eq!(roles.iter().filter(|r| r.as_deref() == Some("member")).count() as u32, MAX_SUBREQUESTS - 4);
     assert_eq!(roles.iter().filter(|r| r.is_none()).count(), 4, "the rest refused until they refresh");
 }
+
+/// Two events' re-reads finishing out of order: the older reading does not replace the newer.
+#[test]
+fn an_older_reading_does_not_replace_a_newer_one() {
+    use super::super::super::current_access::CurrentAccess;
+    let w = world();
+    let (_, t) = w.connected();
+    let id = grant_of(&t);
+    let user = UserId::new(ALICE);
+    let reading = |role: &str, at: u64| {
+        GrantChange::Access(CurrentAccess { role: Some(role.into()), other_roles: vec![], permissions: vec![], at })
+    };
+    let now = w.now.get();
+    for (role, at) in [("member", now + 2), ("admin", now + 1)] {
+        assert!(block_on(change_grant(&w.store, &id, &user, &reading(role, at), now)).unwrap());
+    }
+    let held = block_on(grant::load(&w.store, &id, now)).unwrap().unwrap().access.unwrap();
+    assert_eq!((held.role.as_deref(), held.at), (Some("member"), now + 2));
+}
