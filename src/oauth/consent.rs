@@ -84,7 +84,7 @@ async fn checked<S: Store, H: HttpClient>(
                 }
             };
             let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
-            if user.is_some_and(|u| approved(&list, u.as_str(), &back.client_id, &back.redirect_uri)) {
+            if user.is_some_and(|u| approved(&list, u.as_str(), &back.client_id, &back.redirect_uri, None)) {
                 Err(Next::Redirect { location: back.location, set_cookies: vec![] })
             } else {
                 Err(Next::Page(Refusal::new(
@@ -149,7 +149,7 @@ pub async fn begin_signed_in<S: Store, H: HttpClient>(
 }
 
 /// A valid request from a signed-in browser: the code at once if this browser approved the
-/// client at that redirect URI before, else the consent page.
+/// client at that redirect URI, for that resource or a broader one, else the consent page.
 async fn consent_or_code<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     req: &ValidRequest,
@@ -158,7 +158,8 @@ async fn consent_or_code<S: Store, H: HttpClient>(
     consent_cookie: Option<&str>,
 ) -> Next {
     let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
-    if approved(&list, session.principal.user_id.as_str(), req.client.client_id.as_str(), req.redirect_uri.as_str()) {
+    let (user, client) = (session.principal.user_id.as_str(), req.client.client_id.as_str());
+    if approved(&list, user, client, req.redirect_uri.as_str(), Some(req.audience)) {
         return hand_back_code(ctx, req, session_id, session, vec![]).await;
     }
     Next::Consent(ConsentView {
@@ -201,14 +202,9 @@ pub async fn decide<S: Store, H: HttpClient>(
     match decision {
         Some("approve") => {
             let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
-            let cookie = remember(
-                &ctx.config.seal_keys,
-                list,
-                session.principal.user_id.as_str(),
-                req.client.client_id.as_str(),
-                req.redirect_uri.as_str(),
-                ctx.now,
-            );
+            let approval =
+                (session.principal.user_id.as_str(), req.client.client_id.as_str(), req.redirect_uri.as_str());
+            let cookie = remember(&ctx.config.seal_keys, list, approval, req.audience, ctx.now);
             hand_back_code(ctx, &req, &session_id, &session, vec![cookie]).await
         }
         Some("deny") => Next::Redirect { location: authorize::denied_location(&req, ctx.origin), set_cookies: vec![] },
