@@ -20,8 +20,9 @@ type Approvals = Vec<(String, String, String, u64)>;
 
 /// The approvals still standing (a cookie of an earlier form reads as none).
 pub(super) fn approvals(ctx_keys: &crate::seal::SealKeys, cookie: Option<&str>, now: u64) -> Approvals {
-    let list: Approvals = cookie.and_then(|c| ctx_keys.open_json(CONSENT_COOKIE, c, now)).unwrap_or_default();
-    list.into_iter().filter(|(_, _, _, at)| now < at.saturating_add(CONSENT_TTL)).collect()
+    let mut list: Approvals = cookie.and_then(|c| ctx_keys.open_json(CONSENT_COOKIE, c, now)).unwrap_or_default();
+    list.retain(|(_, _, _, at)| now < at.saturating_add(CONSENT_TTL));
+    list
 }
 
 fn approval_key(redirect_uri: &str, audience: Audience) -> String {
@@ -42,8 +43,10 @@ pub(super) fn approved(
         Some(narrower) => &[narrower, Audience::Origin],
         None => &[Audience::Origin, Audience::Mcp, Audience::Sse],
     };
-    let keys: Vec<String> = covering.iter().map(|a| approval_key(redirect_uri, *a)).collect();
-    list.iter().any(|(u, c, k, _)| u == user_id && c == client_id && keys.contains(k))
+    covering.iter().any(|a| {
+        let key = approval_key(redirect_uri, *a);
+        list.iter().any(|(u, c, k, _)| u == user_id && c == client_id && *k == key)
+    })
 }
 
 pub(super) fn remember(

@@ -138,18 +138,6 @@ pub async fn receive<S: Store, H: HttpClient, O: GrantOwner>(
     Ok(Received { duplicate: false, changed, left_to_mark })
 }
 
-/// Apply what an event means; returns the grants changed, and whether some were left to the
-/// event's mark ([`Received::left_to_mark`]).
-pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
-    ctx: &Ctx<'_, S, H>,
-    owner: &O,
-    change: &AccessChange,
-) -> Result<(Vec<GrantId>, bool), OAuthError> {
-    let work = Work { budget: Cell::new(MAX_SUBREQUESTS), left_to_mark: Cell::new(false) };
-    let changed = apply_within(ctx, owner, change, &work).await?;
-    Ok((changed, work.left_to_mark.get()))
-}
-
 /// What a delivery may still spend ([`MAX_SUBREQUESTS`]), and whether it has left grants to
 /// the event's mark.
 struct Work {
@@ -167,12 +155,14 @@ impl Work {
     }
 }
 
-async fn apply_within<S: Store, H: HttpClient, O: GrantOwner>(
+/// Apply what an event means; returns the grants changed, and whether some were left to the
+/// event's mark ([`Received::left_to_mark`]).
+pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
     ctx: &Ctx<'_, S, H>,
     owner: &O,
     change: &AccessChange,
-    work: &Work,
-) -> Result<Vec<GrantId>, OAuthError> {
+) -> Result<(Vec<GrantId>, bool), OAuthError> {
+    let work = &Work { budget: Cell::new(MAX_SUBREQUESTS), left_to_mark: Cell::new(false) };
     let in_org = |org: &str| {
         let org = org.to_string();
         move |g: &(Grant, Option<crate::principal::Principal>)| {
@@ -186,7 +176,7 @@ async fn apply_within<S: Store, H: HttpClient, O: GrantOwner>(
         note_change(ctx.store, &mark, at_ms).await?;
     }
     let at = at_ms / 1000;
-    match change {
+    let changed = match change {
         AccessChange::None => Ok(Vec::new()),
         AccessChange::UserDeleted { user_id } => {
             let user = UserId::new(user_id.as_str());
@@ -224,7 +214,8 @@ async fn apply_within<S: Store, H: HttpClient, O: GrantOwner>(
             }
             Ok(changed)
         }
-    }
+    }?;
+    Ok((changed, work.left_to_mark.get()))
 }
 
 /// The change mark an event leaves: its user's, or its role's (none for a revoked session whose
