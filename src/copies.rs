@@ -1,16 +1,15 @@
 //! Copies an isolate keeps of what it has already read (or written), each used for at most
 //! `FRESH_SECS` and never past the end the caller gives it: KV records that do not change once
-//! written, such as a registered client's or a cached client metadata document's
-//! ([`KvCopies`]), and names read from WorkOS (`workos::OrgNames`). Past `MAX_ENTRIES` copies,
-//! the oldest goes (a list this short is searched faster than it is hashed).
+//! written, such as a registered client's ([`KvCopies`]), and names read from WorkOS
+//! (`workos::OrgNames`). Past `MAX_ENTRIES` copies, the oldest goes (a list this short is
+//! searched faster than it is hashed).
 
 /// Copies an isolate keeps of one kind.
 const MAX_ENTRIES: usize = 64;
 
 /// KV records that do not change once written (a registered client's: only its `renewed_at`
-/// moves, at most daily; a metadata document's, until its own end), so the hops of one
-/// authorization read such a record from KV once per isolate: a copy is used for a minute at
-/// most (as long as a bearer check's copy of a grant).
+/// moves, at most daily), so the hops of one authorization read such a record from KV once per
+/// isolate: a copy is used for a minute at most (as long as a bearer check's copy of a grant).
 pub type KvCopies = Copies<60>;
 
 #[derive(Default)]

@@ -4,10 +4,8 @@ use super::client::{self, ClientRecord, Registration};
 use super::client_document;
 use super::OAuthError;
 use crate::context::Ctx;
-use crate::copies::KvCopies;
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
 use crate::store::{keys, Store};
-use std::cell::RefCell;
 
 /// A registration nobody uses for this long disappears (each authorization and refresh renews it).
 pub const CLIENT_TTL: u64 = 90 * 24 * 3600;
@@ -112,34 +110,6 @@ pub async fn renew<S: Store, H: HttpClient>(
 /// How long a metadata document that could not be used is not fetched again (KV's minimum TTL).
 pub const CIMD_FAILURE_TTL: u64 = 60;
 
-/// A metadata document's record as cached (in KV, and in the isolate's copies): the unix time
-/// its `Cache-Control` lifetime ends, a space, then the record's JSON; so a copy read from KV is
-/// never used past that end. `None` for anything else (an entry of the older form, the bare
-/// record, is fetched again), or for another client's, or once its end has come.
-fn cached_document(raw: &str, client_id: &str, now: u64) -> Option<(u64, ClientRecord)> {
-    let (until, json) = raw.split_once(' ')?;
-    let until = until.parse().ok().filter(|until| now < *until)?;
-    Some((until, crate::json::from_str::<ClientRecord>(json).ok().filter(|r| r.client_id == client_id)?))
-}
-
-/// The document's record from this isolate's copy (`raw` is `None`), or from what KV holds
-/// (`raw`, then kept as a copy). Not generic: one copy of this code for every store.
-fn document_from(
-    copies: &RefCell<KvCopies>,
-    key: &str,
-    raw: Option<String>,
-    client_id: &str,
-    now: u64,
-) -> Option<ClientRecord> {
-    let read = raw.is_some();
-    let raw = raw.or_else(|| copies.borrow().get(key, now).map(str::to_string))?;
-    let (until, record) = cached_document(&raw, client_id, now)?;
-    if read {
-        copies.borrow_mut().remember(key, &raw, until, now);
-    }
-    Some(record)
-}
-
 async fn metadata_document<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     client_id: &str,
@@ -147,13 +117,12 @@ async fn metadata_document<S: Store, H: HttpClient>(
 ) -> Result<ClientRecord, OAuthError> {
     let url_hash = super::types::TokenHash::of(client_id);
     let cache_key = keys::oauth_client_metadata(url_hash.as_str());
-    // As a registration: this isolate's copy, for a minute at most, saves the read (a refresh's
-    // readying and its turn's client authentication both look the document up).
-    if let Some(record) = document_from(ctx.copies, &cache_key, None, client_id, ctx.now) {
-        return Ok(record);
-    }
-    if let Some(record) = document_from(ctx.copies, &cache_key, ctx.store.get(&cache_key).await?, client_id, ctx.now) {
-        return Ok(record);
+    if let Some(raw) = ctx.store.get(&cache_key).await? {
+        if let Ok(record) = crate::json::from_str::<ClientRecord>(&raw) {
+            if record.client_id == client_id {
+                return Ok(record);
+            }
+        }
     }
     // A recent failure answers for itself: a link repeated by many browsers fetches once a minute.
     let failure_key = keys::oauth_client_metadata_failure(url_hash.as_str());
@@ -201,19 +170,11 @@ async fn fetch_metadata_document<S: Store, H: HttpClient>(
     }
     let record = client_document::validate_metadata_document(client_id, &response.body, ctx.now)?;
     let ttl = client_document::metadata_cache_ttl(response.header("cache-control"));
-    if let Some(cached) = keep_document(ctx.copies, cache_key, &record, ttl, ctx.now) {
-        // A cache write failing only costs a refetch next time (this isolate keeps its copy).
-        let _ = ctx.store.put(cache_key, &cached, ttl).await;
+    if let Ok(json) = serde_json::to_string(&record) {
+        // A cache write failing only costs a refetch next time.
+        let _ = ctx.store.put(cache_key, &json, ttl).await;
     }
     Ok(record)
-}
-
-/// `record` as cached for `ttl` from `now` (see [`cached_document`]), kept as this isolate's copy.
-fn keep_document(copies: &RefCell<KvCopies>, key: &str, record: &ClientRecord, ttl: u64, now: u64) -> Option<String> {
-    let until = now.saturating_add(ttl);
-    let cached = format!("{until} {}", serde_json::to_string(record).ok()?);
-    copies.borrow_mut().remember(key, &cached, until, now);
-    Some(cached)
 }
 
 #[cfg(test)]
