@@ -25,7 +25,7 @@ pub async fn save<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<()
 /// [`save`] for a code's redemption: a record that could not be written in full stays as it
 /// was ([`Store::put_or_nothing`]), so the exchange's retry redeems the code rather than reading
 /// as its replay. (A refresh, whose WorkOS token has already turned, keeps [`save`]: its record
-/// written, a retry of the replaced token within [`GRACE_MS`] carries on from it.)
+/// written, a retry of the replaced token within [`GRACE_MS`](super::GRACE_MS) carries on from it.)
 pub async fn save_redeemed<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
     save_with(store, grant, now, true).await
 }
