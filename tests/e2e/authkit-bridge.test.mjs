@@ -6,7 +6,7 @@
 // browser to the returned redirect_uri — the AuthKit stand-in's /oauth2/continue — and only there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_ID, BOB, BOB_ID, COOKIE, TESTID, launchChromium, artifact } from './helpers.mjs';
+import { ALICE, ALICE_ID, BOB, BOB_ID, COOKIE, TESTID, PATHS, launchChromium, artifact, signIn, account, worker } from './helpers.mjs';
 import { AUTHKIT_WORKER_URL, AUTHKIT_URL, akUrl, bridge, authkit } from './authkit-helpers.mjs';
 import { workosApi } from './oauth-helpers.mjs';
 
@@ -171,4 +171,17 @@ test('a person whose application already set their external id is completed unde
   } finally {
     await context.close();
   }
+});
+
+// In the Worker's own mode no AuthKit request waits for this server: a link to
+// /login?external_auth_id=… (from any site) in a signed-in browser is the ordinary sign-in page.
+// It completes nothing at WorkOS and refreshes no WorkOS token.
+test("the Worker's own mode ignores a bridge link: the sign-in page, nothing completed, still signed in", async () => {
+  const { jar } = await signIn(ALICE);
+  const id = await bridge.newId();
+  const res = await jar.fetch(worker(`${PATHS.login}?external_auth_id=${encodeURIComponent(id)}`));
+  assert.equal(res.status, 200, 'the sign-in page, not a redirect to AuthKit');
+  assert.ok(!(await res.text()).includes(id), 'the id does not ride along into the sign-in');
+  assert.deepEqual(await completionsFor(id), [], 'nothing completed at WorkOS');
+  assert.equal((await account(jar)).status, 200, 'the browser is still signed in');
 });

@@ -53,3 +53,16 @@ test('POST /logout with the token → WorkOS sign-out, cookie cleared, session g
   assert.equal(workos.status, 302);
   assert.equal(workos.headers.get('location'), `${WORKER_URL}${PATHS.login}`);
 });
+
+test('signing in again ends the session the browser had: its old cookie no longer signs anyone in', async () => {
+  const { jar } = await signIn(ALICE);
+  const old = jar.get(COOKIE.session);
+  await signIn(ALICE, { jar });
+  assert.notEqual(jar.get(COOKIE.session), old, 'a new session');
+  assert.equal((await account(jar)).status, 200, 'the new one works');
+  const replay = new CookieJar();
+  replay.set(COOKIE.session, old);
+  const after = await account(replay);
+  assert.equal(after.status, 303, 'the old one is gone on the server');
+  assert.equal(after.location, worker(SIGNED_OUT_REDIRECT));
+});
