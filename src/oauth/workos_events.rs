@@ -42,12 +42,14 @@ pub const REMEMBER_EVENTS_SECS: u64 = 24 * 3600;
 /// Grants a role change looks through at most (the index of all users' grants; a KV read each,
 /// within the 1,000 KV operations one invocation may make).
 pub const MAX_SCANNED_GRANTS: usize = 500;
-/// Subrequests one delivery spends at most on grants' objects (one call per grant changed) and
-/// on WorkOS (about [`REREAD_COST`] calls per standing re-read): within the Free plan's 50 per
-/// invocation. The grants left over are the event's mark's: their older tokens are refused at
-/// the bearer check until a refresh reads WorkOS. Past the limit a delivery would fail every
-/// time WorkOS retried it, and each retry would write a newer mark.
-pub const MAX_SUBREQUESTS: u32 = 40;
+/// Calls one delivery makes at most to grants' objects (one per grant changed) and to WorkOS
+/// (about [`REREAD_COST`] per standing re-read): with the role scan's reads
+/// ([`MAX_SCANNED_GRANTS`]), within the 1,000 operations one invocation may make on the Paid
+/// plan. The grants left over are the event's mark's: their older tokens are refused at the
+/// bearer check until a refresh reads WorkOS. Past the limit a delivery would fail every time
+/// WorkOS retried it, and each retry would write a newer mark. (The Free plan allows 50
+/// subrequests: there a delivery that needs more fails, and is retried, as before this limit.)
+pub const MAX_SUBREQUESTS: u32 = 400;
 /// WorkOS calls one re-read of a standing makes, counted as (memberships, a role's permissions,
 /// the organization's name, the user; a member of several roles asks once per role).
 const REREAD_COST: u32 = 4;
