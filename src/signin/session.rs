@@ -233,10 +233,12 @@ pub async fn confirm_with_workos<S: Store, H: HttpClient>(
     session_id: &str,
     session: &Session,
 ) -> Result<Option<crate::workos::User>, SigninError> {
-    // A token kept for an authorization request's grant is never refreshed here: that grant
-    // may hold it already, and WorkOS rotates it.
-    let kept = session.handover_for.is_some();
-    let Some(token) = workos_refresh_token(ctx, session).filter(|_| !kept) else { return Ok(None) };
+    // A token kept for an authorization request's grant is never refreshed here (nor opened):
+    // that grant may hold it already, and WorkOS rotates it.
+    if session.handover_for.is_some() {
+        return Ok(None);
+    }
+    let Some(token) = workos_refresh_token(ctx, session) else { return Ok(None) };
     let org = session.principal.organization_id.as_deref();
     let auth = match ctx.workos().authenticate_with_refresh_token(&token, org).await {
         Ok(auth) if auth.user.id == session.principal.user_id.as_str() => auth,
