@@ -23,10 +23,12 @@
 //!
 //! [`AppStore`]: crate::platform::grants::AppStore
 use crate::context::Ctx;
+use crate::ids::{ids_of, ids_text};
 use crate::oauth::form::Form;
 use crate::oauth::token;
 use crate::oauth::workos_events;
-use crate::platform::grants::{ChangeRequest, GuardedStore};
+use crate::platform::grant_changes::ChangeRequest;
+use crate::platform::grants::GuardedStore;
 use crate::platform::js::{self, Work};
 use crate::platform::{self, fetch::FetchClient, isolate, kv::KvStore};
 use crate::responses as web;
@@ -134,18 +136,18 @@ impl GrantGuard {
         }))
     }
 
-    /// A [`ChangeRequest`] (JSON); whether the grant changed.
+    /// A [`ChangeRequest`] (JSON); the grants changed (their ids as [`ids_text`] writes them).
     pub fn change(&self, request: String) -> js_sys::Promise {
         let call = self.call();
         self.in_turn(Box::pin(async move {
             let now = call.arrived_ms / 1000;
             let store = call.store(&Rc::default()).await?;
             let request: ChangeRequest = crate::json::from_str(&request).map_err(refused)?;
-            let changed =
-                workos_events::change_grant(&store, &request.grant_id, &request.user_id, &request.change, now)
-                    .await
-                    .map_err(|e| refused(e.description))?;
-            Ok(JsValue::from_bool(changed))
+            let ChangeRequest { grant_ids, user_id, change } = &request;
+            let changed = workos_events::change_grants(&store, &ids_of(grant_ids), user_id, change, now)
+                .await
+                .map_err(|e| refused(e.description))?;
+            Ok(ids_text(&changed).into())
         }))
     }
 

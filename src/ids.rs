@@ -64,6 +64,17 @@ string_id!(
     GrantId
 );
 
+/// Grant ids as one text, each followed by a space (an id has none): what a grant object is sent
+/// and answers (`platform::grant_changes`); [`ids_of`] reads it back.
+pub fn ids_text(ids: &[GrantId]) -> String {
+    ids.iter().fold(String::new(), |text, id| text + id.as_str() + " ")
+}
+
+/// The grant ids in a text [`ids_text`] wrote.
+pub fn ids_of(text: &str) -> Vec<GrantId> {
+    text.split_whitespace().map(GrantId::new).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +87,12 @@ mod tests {
         assert_eq!(id, "g_1");
         assert_eq!(id.to_string(), "g_1");
         assert_eq!(UserId::from("user_a").as_str(), "user_a");
+    }
+
+    #[test]
+    fn grant_ids_read_back_as_written() {
+        let ids = [GrantId::new("AbCdEfGh0123456789abcdef"), GrantId::new("legacy-grant-id_0123456")];
+        assert_eq!(ids_of(&ids_text(&ids)), ids);
+        assert_eq!(ids_of(&ids_text(&[])), Vec::<GrantId>::new());
     }
 }

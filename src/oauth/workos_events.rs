@@ -10,8 +10,9 @@
 //!   active member any more: those grants end; otherwise their role and permissions are
 //!   recorded on each grant, and the bearer check applies them over the tokens' own copy;
 //! - `session.revoked`: the grants that came from that WorkOS session end;
-//! - `role.updated` / `organization_role.updated`: every grant whose user holds that role (as
-//!   primary role or one of several) is re-read as for a membership update.
+//! - `role.updated` / `organization_role.updated`, and their `.deleted`: every grant whose user
+//!   holds that role (as primary role or one of several) is re-read as for a membership update;
+//! - `permission.deleted`: every grant that held the permission is re-read the same way.
 //!
 //! An event about one user or one role first leaves a mark (`store::keys::access_changed`,
 //! `store::keys::role_changed`): a grant the listing below cannot show (made after the sign-in
@@ -24,12 +25,14 @@
 use super::access::note_change;
 use super::connected::{indexed_grants, user_grants};
 use super::current_access::CurrentAccess;
-use super::grant::{self, Grant};
+use super::grant;
+use super::types::grant_object_name;
 use super::OAuthError;
 use crate::config::AuthMode;
 use crate::context::Ctx;
 use crate::ids::{GrantId, UserId};
 use crate::outbound::HttpClient;
+use crate::principal::Principal;
 use crate::store::{keys, Store};
 use crate::workos::access::fetch;
 use crate::workos::webhook::{self, AccessChange, Event, Refusal};
@@ -42,13 +45,14 @@ pub const REMEMBER_EVENTS_SECS: u64 = 24 * 3600;
 /// Grants a role change looks through at most (the index of all users' grants; a KV read each,
 /// within the 1,000 KV operations one invocation may make).
 pub const MAX_SCANNED_GRANTS: usize = 500;
-/// Calls one delivery makes at most to grants' objects (one per grant changed) and to WorkOS
-/// (about [`REREAD_COST`] per standing re-read): with the role scan's reads
-/// ([`MAX_SCANNED_GRANTS`]), within the 1,000 operations one invocation may make on the Paid
-/// plan. The grants left over are the event's mark's: their older tokens are refused at the
-/// bearer check until a refresh reads WorkOS. Past the limit a delivery would fail every time
-/// WorkOS retried it, and each retry would write a newer mark. (The Free plan allows 50
-/// subrequests: there a delivery that needs more fails, and is retried, as before this limit.)
+/// Calls one delivery makes at most to grants' objects (one per person whose grants change, or
+/// per [`MAX_GRANTS_PER_CALL`] of their grants) and to WorkOS (about [`REREAD_COST`] per standing
+/// re-read): with the role scan's reads ([`MAX_SCANNED_GRANTS`]), within the 1,000 operations
+/// one invocation may make on the Paid plan. The grants left over are the event's mark's: their
+/// older tokens are refused at the bearer check until a refresh reads WorkOS. Past the limit a
+/// delivery would fail every time WorkOS retried it, and each retry would write a newer mark.
+/// (The Free plan allows 50 subrequests: a person's update takes 5, a role's 5 per holder; a
+/// delivery that needs more fails there, and is retried.)
 pub const MAX_SUBREQUESTS: u32 = 400;
 /// WorkOS calls one re-read of a standing makes, counted as (memberships, a role's permissions,
 /// the organization's name, the user; a member of several roles asks once per role).
@@ -65,11 +69,34 @@ pub enum GrantChange {
 /// Where grants live: a change runs there, in line with the grant's other operations.
 #[allow(async_fn_in_trait)]
 pub trait GrantOwner {
-    /// Apply `change` to `grant` if it is `user`'s; false when there is no such grant.
-    async fn change(&self, grant: &GrantId, user: &UserId, change: &GrantChange) -> Result<bool, OAuthError>;
+    /// Apply `change` to those of `grants` (all kept by one object: [`grant_object_name`]) that
+    /// are `user`'s; the grants changed.
+    async fn change(&self, grants: &[GrantId], user: &UserId, change: &GrantChange)
+        -> Result<Vec<GrantId>, OAuthError>;
 }
 
-/// One change applied to one grant in `store` (what the owner runs).
+/// Grants one call to an object changes at most: a read and a write or two each, well within
+/// the 1,000 storage and KV operations of the object's own invocation.
+pub const MAX_GRANTS_PER_CALL: usize = 100;
+
+/// [`change_grant`] for each of `ids` in turn (what the owner runs); the grants changed.
+pub async fn change_grants<S: Store>(
+    store: &S,
+    ids: &[GrantId],
+    user: &UserId,
+    change: &GrantChange,
+    now: u64,
+) -> Result<Vec<GrantId>, OAuthError> {
+    let mut changed = Vec::new();
+    for id in ids {
+        if change_grant(store, id, user, change, now).await? {
+            changed.push(id.clone());
+        }
+    }
+    Ok(changed)
+}
+
+/// One change applied to one grant in `store`.
 pub async fn change_grant<S: Store>(
     store: &S,
     id: &GrantId,
@@ -135,7 +162,8 @@ pub async fn receive<S: Store, H: HttpClient, O: GrantOwner>(
     if ctx.store.get(&seen).await.map_err(|e| Undelivered::Unavailable(e.0))?.is_some() {
         return Ok(Received { duplicate: true, ..Received::default() });
     }
-    let (changed, left_to_mark) = apply(ctx, owner, &event.access_change()).await.map_err(unavailable)?;
+    let (changed, left_to_mark) =
+        apply(ctx, owner, &event.access_change(), MAX_SUBREQUESTS).await.map_err(unavailable)?;
     ctx.store.put(&seen, &event.event, REMEMBER_EVENTS_SECS).await.map_err(|e| Undelivered::Unavailable(e.0))?;
     Ok(Received { duplicate: false, changed, left_to_mark })
 }
@@ -157,19 +185,18 @@ impl Work {
     }
 }
 
-/// Apply what an event means; returns the grants changed, and whether some were left to the
-/// event's mark ([`Received::left_to_mark`]).
+/// Apply what an event means, with at most `calls` calls ([`MAX_SUBREQUESTS`]); returns the
+/// grants changed, and whether some were left to the event's mark ([`Received::left_to_mark`]).
 pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
     ctx: &Ctx<'_, S, H>,
     owner: &O,
     change: &AccessChange,
+    calls: u32,
 ) -> Result<(Vec<GrantId>, bool), OAuthError> {
-    let work = &Work { budget: Cell::new(MAX_SUBREQUESTS), left_to_mark: Cell::new(false) };
+    let work = &Work { budget: Cell::new(calls), left_to_mark: Cell::new(false) };
     let in_org = |org: &str| {
         let org = org.to_string();
-        move |g: &(Grant, Option<crate::principal::Principal>)| {
-            g.1.as_ref().and_then(|p| p.organization_id.as_deref()) == Some(org.as_str())
-        }
+        move |p: Option<&Principal>| p.and_then(|p| p.organization_id.as_deref()) == Some(org.as_str())
     };
     let at_ms = ctx.http.now_ms();
     if let (Some(mark), AuthMode::Worker) = (mark(change), &ctx.config.auth_mode) {
@@ -182,37 +209,34 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         AccessChange::None => Ok(Vec::new()),
         AccessChange::UserDeleted { user_id } => {
             let user = UserId::new(user_id.as_str());
-            let grants = user_grants(ctx, &user).await?;
-            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke, work).await
+            change_all(owner, &user, &grant_ids(ctx, &user, &|_| true).await?, &GrantChange::Revoke, work).await
         }
         AccessChange::MembershipDeleted { user_id, organization_id } => {
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
-            let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(in_org(organization_id)).collect();
-            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke, work).await
+            let ids = grant_ids(ctx, &user, &in_org(organization_id)).await?;
+            change_all(owner, &user, &ids, &GrantChange::Revoke, work).await
         }
         AccessChange::MembershipUpdated { user_id, organization_id } => {
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
-            let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(in_org(organization_id)).collect();
-            reread(ctx, owner, &user, organization_id, grants.iter().map(|(g, _)| &g.id), at, work).await
+            let ids = grant_ids(ctx, &user, &in_org(organization_id)).await?;
+            reread(ctx, owner, &user, organization_id, &ids, at, work).await
         }
         AccessChange::SessionRevoked { session_id, user_id: Some(user_id) } => {
             let user = UserId::new(user_id.as_str());
-            let from_session = |g: &(Grant, Option<crate::principal::Principal>)| {
-                g.1.as_ref().and_then(|p| p.workos_session_id.as_deref()) == Some(session_id.as_str())
-            };
-            let grants: Vec<_> = user_grants(ctx, &user).await?.into_iter().filter(from_session).collect();
-            change_all(owner, &user, grants.iter().map(|(g, _)| &g.id), &GrantChange::Revoke, work).await
+            let from_session =
+                |p: Option<&Principal>| p.and_then(|p| p.workos_session_id.as_deref()) == Some(session_id.as_str());
+            change_all(owner, &user, &grant_ids(ctx, &user, &from_session).await?, &GrantChange::Revoke, work).await
         }
         // Without the user, the session's grants cannot be found; they end at their next refresh
         // (WorkOS refuses the ended session's refresh token).
         AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
-        AccessChange::RoleUpdated { slug, organization_id } => {
+        AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } => {
             let mut changed = Vec::new();
-            for (user, org, ids) in holders_of_role(ctx, slug, organization_id.as_deref()).await? {
+            for (user, org, ids) in holders(ctx, change).await? {
                 forget_cached_access(ctx, user.as_str(), &org).await;
-                changed.extend(reread(ctx, owner, &user, &org, ids.iter(), at, work).await?);
+                changed.extend(reread(ctx, owner, &user, &org, &ids, at, work).await?);
             }
             Ok(changed)
         }
@@ -220,8 +244,10 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
     Ok((changed, work.left_to_mark.get()))
 }
 
-/// The change mark an event leaves: its user's, or its role's (none for a revoked session whose
-/// user the event does not name: that session's grants end at their next refresh anyway).
+/// The change mark an event leaves: its user's, or its role's. None for a revoked session whose
+/// user the event does not name (that session's grants end at their next refresh anyway), nor
+/// for a deleted permission: the bearer check reads no mark per permission, so a grant the
+/// listing misses (made in the minute before) keeps it until its token's next refresh.
 fn mark(change: &AccessChange) -> Option<String> {
     match change {
         AccessChange::RoleUpdated { slug, .. } => Some(keys::role_changed(slug)),
@@ -229,39 +255,51 @@ fn mark(change: &AccessChange) -> Option<String> {
     }
 }
 
-async fn change_all<'a, O: GrantOwner>(
+/// `change` to `user`'s grants `ids`: one call to each object that keeps some (one keeps all of a
+/// person's grants; a grant from before partitions has its own), [`MAX_GRANTS_PER_CALL`] at a
+/// time, each call counted against the delivery's work.
+async fn change_all<O: GrantOwner>(
     owner: &O,
     user: &UserId,
-    ids: impl Iterator<Item = &'a GrantId>,
+    ids: &[GrantId],
     change: &GrantChange,
     work: &Work,
 ) -> Result<Vec<GrantId>, OAuthError> {
     let mut changed = Vec::new();
-    for id in ids {
-        if !work.take(1) {
-            break;
-        }
-        if owner.change(id, user, change).await? {
-            changed.push(id.clone());
+    // A person's grants come together, so their object's are next to each other.
+    for same_object in ids.chunk_by(|a, b| grant_object_name(a.as_str()) == grant_object_name(b.as_str())) {
+        for call in same_object.chunks(MAX_GRANTS_PER_CALL) {
+            if !work.take(1) {
+                return Ok(changed);
+            }
+            changed.extend(owner.change(call, user, change).await?);
         }
     }
     Ok(changed)
+}
+
+/// The ids of `user`'s grants whose principal (`None`: its secrets no longer open) `keep` takes.
+async fn grant_ids<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    user: &UserId,
+    keep: &dyn Fn(Option<&Principal>) -> bool,
+) -> Result<Vec<GrantId>, OAuthError> {
+    Ok(user_grants(ctx, user).await?.into_iter().filter(|(_, p)| keep(p.as_ref())).map(|(g, _)| g.id).collect())
 }
 
 /// Read the user's standing in `org` from WorkOS and record it on each grant, dated `at` (or
 /// end them). WorkOS unreachable, rate-limited or failing: the delivery fails (WorkOS retries
 /// it). WorkOS refusing for good (a 4xx: a role deleted meanwhile, an API key without the
 /// permission): this user's grants are left to the event's mark, and the delivery goes on.
-async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
+async fn reread<S: Store, H: HttpClient, O: GrantOwner>(
     ctx: &Ctx<'_, S, H>,
     owner: &O,
     user: &UserId,
     org: &str,
-    ids: impl Iterator<Item = &'a GrantId>,
+    ids: &[GrantId],
     at: u64,
     work: &Work,
 ) -> Result<Vec<GrantId>, OAuthError> {
-    let ids: Vec<&GrantId> = ids.collect();
     if ids.is_empty() || !work.take(REREAD_COST) {
         return Ok(Vec::new());
     }
@@ -281,26 +319,34 @@ async fn reread<'a, S: Store, H: HttpClient, O: GrantOwner>(
             return Ok(Vec::new());
         }
     };
-    change_all(owner, user, ids.into_iter(), &change, work).await
+    change_all(owner, user, ids, &change, work).await
 }
 
-/// Every (user, organization, grants) whose grants hold role `slug`, primary or not (in `org`,
-/// for an organization's own role), from the index of all users' grants.
-async fn holders_of_role<S: Store, H: HttpClient>(
+/// Every (user, organization, grants) whose grants hold what `change` is about: a role, primary
+/// or not (in its organization, for an organization's own role), or a permission; from the index
+/// of all users' grants.
+async fn holders<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
-    slug: &str,
-    org: Option<&str>,
+    change: &AccessChange,
 ) -> Result<Vec<(UserId, String, Vec<GrantId>)>, OAuthError> {
     let mut found: Vec<(UserId, String, Vec<GrantId>)> = Vec::new();
     for (g, p) in indexed_grants(ctx, keys::USER_GRANTS_PREFIX, MAX_SCANNED_GRANTS).await? {
         let Some(p) = p else { continue };
         let Some(grant_org) = p.organization_id.clone() else { continue };
-        // Any of its roles, as an event since reported them or else as the grant was made.
-        let holds = match &g.access {
-            Some(a) => a.roles().any(|r| r == slug),
-            None => p.roles().any(|r| r == slug),
+        // Its standing, as an event since reported it or else as the grant was made.
+        let (role, other_roles, permissions) = match &g.access {
+            Some(a) => (&a.role, &a.other_roles, &a.permissions),
+            None => (&p.role, &p.other_roles, &p.permissions),
         };
-        if !holds || org.is_some_and(|o| o != grant_org) {
+        let holds = match change {
+            AccessChange::RoleUpdated { slug, organization_id } => {
+                crate::principal::roles(role, other_roles).any(|r| r == slug)
+                    && organization_id.as_ref().is_none_or(|o| *o == grant_org)
+            }
+            AccessChange::PermissionDeleted { slug } => permissions.contains(slug),
+            _ => false,
+        };
+        if !holds {
             continue;
         }
         match found.iter_mut().find(|(u, o, _)| *u == g.user_id && *o == grant_org) {

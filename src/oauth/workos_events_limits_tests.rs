@@ -34,24 +34,30 @@ fn when_workos_refuses_for_good_the_grants_are_left_to_the_mark() {
     assert!(later_bearer(&w, next.access_token.as_str()).is_ok(), "a refresh reads WorkOS again");
 }
 
-/// More grants than one delivery may change: it changes what its subrequests allow, succeeds
-/// (a failure would be retried, and fail, for days), and the mark refuses the rest's older
-/// tokens.
+/// More grants than one delivery may change: it changes what its calls allow, succeeds (a
+/// failure would be retried, and fail, for days), and the mark refuses the rest's older tokens.
+/// A person's grants go to their object in calls of at most `MAX_GRANTS_PER_CALL`.
 #[test]
-fn a_delivery_changes_what_its_subrequests_allow_and_leaves_the_rest_to_the_mark() {
-    use super::super::super::workos_events::MAX_SUBREQUESTS;
+fn a_delivery_changes_what_its_calls_allow_and_leaves_the_rest_to_the_mark() {
+    use super::super::super::workos_events::{apply, MAX_GRANTS_PER_CALL};
+    use crate::workos::webhook::AccessChange;
     let w = world();
-    let tokens: Vec<_> = (0..MAX_SUBREQUESTS).map(|_| w.connected().1).collect();
+    let tokens: Vec<_> = (0..MAX_GRANTS_PER_CALL + 30).map(|_| w.connected().1).collect();
     *w.up.role.borrow_mut() = "member".into();
-    let got = deliver(&w, "event_14", "organization_membership.updated", membership()).unwrap();
-    // One standing read from WorkOS (4), then one call per grant.
-    assert_eq!(got.changed.len() as u32, MAX_SUBREQUESTS - 4);
-    assert!(got.left_to_mark);
+    let update = AccessChange::MembershipUpdated { user_id: ALICE.into(), organization_id: ACME.into() };
+    let owner = Owner(&w, Cell::new(0));
+    // One standing read from WorkOS (counted as 4), then one call: the second is not made.
+    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, 5)).unwrap();
+    assert_eq!((changed.len(), left_to_mark, owner.1.get()), (MAX_GRANTS_PER_CALL, true, 1));
     w.advance(access::GRANT_CHECK_SECS + 1);
     let roles: Vec<_> =
         tokens.iter().map(|t| w.bearer(t.access_token.as_str(), "/mcp").ok().and_then(|c| c.principal.role)).collect();
-    assert_eq!(roles.iter().filter(|r| r.as_deref() == Some("member")).count() as u32, MAX_SUBREQUESTS - 4);
-    assert_eq!(roles.iter().filter(|r| r.is_none()).count(), 4, "the rest refused until they refresh");
+    assert_eq!(roles.iter().filter(|r| r.as_deref() == Some("member")).count(), MAX_GRANTS_PER_CALL);
+    assert_eq!(roles.iter().filter(|r| r.is_none()).count(), 30, "the rest refused until they refresh");
+    // With one call more, all of them, in two calls.
+    let owner = Owner(&w, Cell::new(0));
+    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, 6)).unwrap();
+    assert_eq!((changed.len(), left_to_mark, owner.1.get()), (MAX_GRANTS_PER_CALL + 30, false, 2));
 }
 
 /// Two events' re-reads finishing out of order: the older reading does not replace the newer.

@@ -1,40 +1,47 @@
 //! WorkOS events applied to grants: signed deliveries only, once each, with the effect each
 //! event promises (see `workos_events.rs`).
 use super::super::grant;
-use super::super::workos_events::{change_grant, receive, GrantChange, GrantOwner, Received, Undelivered};
+use super::super::workos_events::{
+    change_grant, change_grants, receive, GrantChange, GrantOwner, Received, Undelivered,
+};
 use super::*;
 use crate::ids::{GrantId, UserId};
 use crate::workos::webhook::{signature, Refusal};
+use std::cell::Cell;
 
 const SECRET: &str = "whsec_test_0123456789abcdef";
 
-/// The grants' owner natively: the change runs on the world's store.
-struct Owner<'a>(&'a World);
+/// The grants' owner natively: the change runs on the world's store; the calls are counted.
+struct Owner<'a>(&'a World, Cell<u32>);
 
 impl GrantOwner for Owner<'_> {
     async fn change(
         &self,
-        grant: &GrantId,
+        grants: &[GrantId],
         user: &UserId,
         change: &GrantChange,
-    ) -> Result<bool, super::super::OAuthError> {
-        change_grant(&self.0.store, grant, user, change, self.0.now.get()).await
+    ) -> Result<Vec<GrantId>, super::super::OAuthError> {
+        self.1.set(self.1.get() + 1);
+        change_grants(&self.0.store, grants, user, change, self.0.now.get()).await
     }
 }
 
 fn signed(w: &World, body: &str, at_ms: u64) -> Result<Received, Undelivered> {
-    signed_to(&w.ctx(), w, body, at_ms)
+    signed_to(&w.ctx(), w, body, at_ms).0
 }
 
-/// `body` delivered signed at `at_ms` to the Worker configured as `ctx` says.
+/// `body` delivered signed at `at_ms` to the Worker configured as `ctx` says; with the calls
+/// made to grants' owner.
 fn signed_to(
     ctx: &Ctx<'_, MemoryStore, ScriptedHttp<Handler>>,
     w: &World,
     body: &str,
     at_ms: u64,
-) -> Result<Received, Undelivered> {
+) -> (Result<Received, Undelivered>, u32) {
     let header = format!("t={at_ms}, v1={}", signature(SECRET, &at_ms.to_string(), body.as_bytes()));
-    block_on(receive(ctx, &Owner(w), SECRET, Some(&header), body.as_bytes()))
+    let owner = Owner(w, Cell::new(0));
+    let got = block_on(receive(ctx, &owner, SECRET, Some(&header), body.as_bytes()));
+    (got, owner.1.get())
 }
 
 fn event(id: &str, event: &str, data: Value) -> String {
@@ -93,8 +100,9 @@ fn removal_from_the_organization_and_deleted_users_end_the_grants() {
     let w = world();
     let (_, t1) = w.connected();
     let (_, t2) = w.connected();
-    let got = deliver(&w, "event_3", "user.deleted", json!({"object":"user","id":ALICE})).unwrap();
-    assert_eq!(got.changed.len(), 2);
+    let body = event("event_3", "user.deleted", json!({"object":"user","id":ALICE}));
+    let (got, calls) = signed_to(&w.ctx(), &w, &body, w.http.clock_ms.get());
+    assert_eq!((got.unwrap().changed.len(), calls), (2, 1), "both grants, in one call to Alice's object");
     assert_eq!(later_bearer(&w, t1.access_token.as_str()).unwrap_err(), BearerError::Revoked);
     assert_eq!(w.bearer(t2.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }
@@ -116,42 +124,6 @@ fn a_revoked_session_ends_the_grants_that_came_from_it() {
     assert!(other.unwrap().changed.is_empty(), "another session's revocation changes nothing");
     deliver(&w, "event_6", "session.revoked", json!({"object":"session","id":"session_1","user_id":ALICE})).unwrap();
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Revoked);
-}
-
-#[test]
-fn a_role_losing_a_permission_reaches_every_holder() {
-    let w = world();
-    let (_, t) = w.connected();
-    w.up.admin_without_images.set(true);
-    let got = deliver(&w, "event_7", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
-    assert_eq!(got.changed.len(), 1);
-    assert!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions.is_empty());
-    // Another role's change touches no admin.
-    let got = deliver(&w, "event_8", "role.updated", json!({"object":"role","slug":"viewer"})).unwrap();
-    assert!(got.changed.is_empty());
-}
-
-#[test]
-fn a_second_role_losing_a_permission_reaches_its_holders_and_marks_their_tokens() {
-    let w = world();
-    let (c, t) = w.connected();
-    // Alice is a member who also holds `imager` (image_generation): a refresh reads both roles.
-    *w.up.role.borrow_mut() = "member".into();
-    w.up.imager.set(true);
-    let t = w.refresh(&c, t.refresh()).unwrap();
-    let p = w.bearer(t.access_token.as_str(), "/mcp").unwrap().principal;
-    assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 1));
-    w.up.imager_without_images.set(true);
-    let got =
-        deliver(&w, "event_9", "role.updated", json!({"object":"role","slug":"imager","permissions":[]})).unwrap();
-    assert_eq!(got.changed.len(), 1, "the grant holding imager (not as its primary role) is re-read");
-    let p = later_bearer(&w, t.access_token.as_str()).unwrap().principal;
-    assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 0));
-    // A token the event could not reach (its grant not listed yet) is refused by the mark of its
-    // second role until a refresh reads WorkOS again.
-    let t = w.refresh(&c, t.refresh()).unwrap();
-    w.mark_changed(&crate::store::keys::role_changed("imager"));
-    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
 }
 
 #[test]
@@ -304,7 +276,7 @@ fn events_leave_marks_only_where_the_worker_keeps_grants() {
     };
     let ctx = Ctx { config: &config, ..w.ctx() };
     for (id, kind, data) in [("event_17", "user.deleted", deleted()), ("event_18", "role.updated", admin_changed())] {
-        signed_to(&ctx, &w, &event(id, kind, data), w.http.clock_ms.get()).unwrap();
+        signed_to(&ctx, &w, &event(id, kind, data), w.http.clock_ms.get()).0.unwrap();
     }
     assert_eq!((user_mark(), role_mark()), (None, None));
     // A revoked session whose user the event does not name leaves none.
@@ -371,10 +343,13 @@ fn unsigned_forged_stale_or_malformed_deliveries_change_nothing() {
         Err(Undelivered::Refused(why)) => why,
         other => panic!("expected a refusal, got {other:?}"),
     };
-    assert_eq!(refused(block_on(receive(&w.ctx(), &Owner(&w), SECRET, None, body.as_bytes()))), Refusal::Malformed);
+    assert_eq!(
+        refused(block_on(receive(&w.ctx(), &Owner(&w, Cell::new(0)), SECRET, None, body.as_bytes()))),
+        Refusal::Malformed
+    );
     let forged = format!("t={now}, v1={}", signature("another-secret-entirely", &now.to_string(), body.as_bytes()));
     assert_eq!(
-        refused(block_on(receive(&w.ctx(), &Owner(&w), SECRET, Some(&forged), body.as_bytes()))),
+        refused(block_on(receive(&w.ctx(), &Owner(&w, Cell::new(0)), SECRET, Some(&forged), body.as_bytes()))),
         Refusal::Forged
     );
     assert_eq!(refused(signed(&w, &body, now - 10 * 60 * 1000)), Refusal::Stale);
@@ -385,3 +360,5 @@ fn unsigned_forged_stale_or_malformed_deliveries_change_nothing() {
 
 #[path = "workos_events_limits_tests.rs"]
 mod limits;
+#[path = "workos_events_roles_tests.rs"]
+mod roles;

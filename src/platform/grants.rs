@@ -13,9 +13,6 @@
 //!   token names it before its code's exchange, which writes the mirror; KV takes one write to a
 //!   key per second, and the exchange usually follows the approval within one).
 use super::kv::KvStore;
-use crate::ids::{GrantId, UserId};
-use crate::oauth::workos_events::{GrantChange, GrantOwner};
-use crate::oauth::OAuthError;
 use crate::store::{keys, put_new_with, Store, StoreError};
 use crate::timing::Timings;
 use futures_util::future::join;
@@ -85,7 +82,7 @@ pub fn stub(env: &Env, grant_id: &str) -> worker::Result<JsValue> {
 }
 
 /// An operation's argument, as the object reads it (JSON).
-fn serialized(value: &impl Serialize) -> String {
+pub fn serialized(value: &impl Serialize) -> String {
     // The operations are plain structs of strings and numbers: they always serialize.
     serde_json::to_string(value).unwrap_or_default()
 }
@@ -370,31 +367,5 @@ impl Store for GuardedStore {
         let found = super::js::call(self.storage.as_raw(), "list", &[options]).await.map_err(StoreError)?;
         let keys = super::js::call(&found, "keys", &[]).await.map_err(StoreError)?;
         Ok(js_sys::Array::from(&keys).iter().filter_map(|k| k.as_string()).collect())
-    }
-}
-
-/// A change a WorkOS event makes to one grant, sent to the grant's object (its `change`).
-#[derive(Serialize, Deserialize)]
-pub struct ChangeRequest {
-    pub grant_id: GrantId,
-    pub user_id: UserId,
-    pub change: GrantChange,
-}
-
-/// The grants' owner on Workers: each grant's Durable Object.
-pub struct GrantObjects<'a> {
-    pub env: &'a Env,
-}
-
-impl GrantOwner for GrantObjects<'_> {
-    async fn change(&self, grant: &GrantId, user: &UserId, change: &GrantChange) -> Result<bool, OAuthError> {
-        let unavailable = |e: String| {
-            worker::console_warn!("grant object change failed: {e}");
-            OAuthError::from(StoreError(e))
-        };
-        let request = ChangeRequest { grant_id: grant.clone(), user_id: user.clone(), change: change.clone() };
-        let stub = stub(self.env, grant.as_str()).map_err(|e| unavailable(e.to_string()))?;
-        let answer = super::js::call(&stub, "change", &[serialized(&request).into()]).await.map_err(unavailable)?;
-        Ok(answer.as_bool() == Some(true))
     }
 }

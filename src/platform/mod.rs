@@ -3,6 +3,7 @@ pub mod app;
 pub mod audit;
 pub mod cache;
 pub mod fetch;
+pub mod grant_changes;
 pub mod grants;
 pub mod isolate;
 pub mod js;

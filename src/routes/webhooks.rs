@@ -2,7 +2,7 @@
 use super::{body_limited, error::RouteError, header, Answer, BodyError};
 use crate::oauth::workos_events::{self, Undelivered};
 use crate::platform::app::App;
-use crate::platform::grants::GrantObjects;
+use crate::platform::grant_changes::GrantObjects;
 use crate::responses as web;
 use crate::workos::webhook::MAX_BODY_BYTES;
 use serde_json::json;

@@ -89,8 +89,11 @@ pub enum AccessChange {
     MembershipUpdated { user_id: String, organization_id: String },
     /// A WorkOS session was revoked: the grants that came from it end.
     SessionRevoked { session_id: String, user_id: Option<String> },
-    /// A role's permissions changed (an environment role, or one organization's custom role).
+    /// A role's permissions changed, or the role was deleted (an environment role, or one
+    /// organization's custom role): its holders are re-read.
     RoleUpdated { slug: String, organization_id: Option<String> },
+    /// A permission was deleted (from every role): the grants that held it are re-read.
+    PermissionDeleted { slug: String },
     /// Nothing here depends on it.
     None,
 }
@@ -105,6 +108,7 @@ impl AccessChange {
             | AccessChange::SessionRevoked { user_id: Some(user_id), .. } => Some(user_id),
             AccessChange::SessionRevoked { user_id: None, .. }
             | AccessChange::RoleUpdated { .. }
+            | AccessChange::PermissionDeleted { .. }
             | AccessChange::None => None,
         }
     }
@@ -128,10 +132,13 @@ impl Event {
             "session.revoked" => {
                 text("id").map(|session_id| AccessChange::SessionRevoked { session_id, user_id: text("user_id") })
             }
-            "role.updated" => text("slug").map(|slug| AccessChange::RoleUpdated { slug, organization_id: None }),
-            "organization_role.updated" => {
+            "role.updated" | "role.deleted" => {
+                text("slug").map(|slug| AccessChange::RoleUpdated { slug, organization_id: None })
+            }
+            "organization_role.updated" | "organization_role.deleted" => {
                 text("slug").map(|slug| AccessChange::RoleUpdated { slug, organization_id: text("organization_id") })
             }
+            "permission.deleted" => text("slug").map(|slug| AccessChange::PermissionDeleted { slug }),
             _ => None,
         }
         .unwrap_or(AccessChange::None)
@@ -207,6 +214,22 @@ mod tests {
                 json!({"id":"event_6","event":"organization_role.updated","data":{"slug":"ops","organization_id":"org_1"}})
             ),
             AccessChange::RoleUpdated { slug: "ops".into(), organization_id: Some("org_1".into()) }
+        );
+        assert_eq!(
+            e(json!({"id":"event_9","event":"role.deleted","data":{"object":"role","slug":"admin"}})),
+            AccessChange::RoleUpdated { slug: "admin".into(), organization_id: None }
+        );
+        assert_eq!(
+            e(
+                json!({"id":"event_10","event":"organization_role.deleted","data":{"slug":"ops","organization_id":"org_1"}})
+            ),
+            AccessChange::RoleUpdated { slug: "ops".into(), organization_id: Some("org_1".into()) }
+        );
+        assert_eq!(
+            e(
+                json!({"id":"event_11","event":"permission.deleted","data":{"object":"permission","slug":"image_generation"}})
+            ),
+            AccessChange::PermissionDeleted { slug: "image_generation".into() }
         );
         assert_eq!(e(json!({"id":"event_7","event":"user.created","data":{"id":"user_b"}})), AccessChange::None);
         assert_eq!(e(json!({"id":"event_8","event":"organization_membership.deleted","data":{}})), AccessChange::None);

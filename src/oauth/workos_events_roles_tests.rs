@@ -1,0 +1,62 @@
+//! Events about roles and permissions: every grant that holds one is re-read.
+use super::*;
+
+#[test]
+fn a_role_losing_a_permission_reaches_every_holder() {
+    let w = world();
+    let (_, t) = w.connected();
+    w.up.admin_without_images.set(true);
+    let got = deliver(&w, "event_7", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!(got.changed.len(), 1);
+    assert!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions.is_empty());
+    // Another role's change touches no admin.
+    let got = deliver(&w, "event_8", "role.updated", json!({"object":"role","slug":"viewer"})).unwrap();
+    assert!(got.changed.is_empty());
+}
+
+/// A deleted permission: the grants that held it are re-read; a permission no grant holds
+/// touches none.
+#[test]
+fn a_deleted_permission_reaches_the_grants_that_held_it() {
+    let w = world();
+    let (_, t) = w.connected();
+    w.up.admin_without_images.set(true);
+    let gone = |slug: &str| json!({"object":"permission","id":"perm_1","slug":slug});
+    assert!(deliver(&w, "event_24", "permission.deleted", gone("billing:manage")).unwrap().changed.is_empty());
+    assert_eq!(deliver(&w, "event_25", "permission.deleted", gone("image_generation")).unwrap().changed.len(), 1);
+    assert!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions.is_empty());
+}
+
+#[test]
+fn a_second_role_losing_a_permission_reaches_its_holders_and_marks_their_tokens() {
+    let w = world();
+    let (c, t) = w.connected();
+    // Alice is a member who also holds `imager` (image_generation): a refresh reads both roles.
+    *w.up.role.borrow_mut() = "member".into();
+    w.up.imager.set(true);
+    let t = w.refresh(&c, t.refresh()).unwrap();
+    let p = w.bearer(t.access_token.as_str(), "/mcp").unwrap().principal;
+    assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 1));
+    w.up.imager_without_images.set(true);
+    let got =
+        deliver(&w, "event_9", "role.updated", json!({"object":"role","slug":"imager","permissions":[]})).unwrap();
+    assert_eq!(got.changed.len(), 1, "the grant holding imager (not as its primary role) is re-read");
+    let p = later_bearer(&w, t.access_token.as_str()).unwrap().principal;
+    assert_eq!((p.roles().collect::<Vec<_>>(), p.permissions.len()), (vec!["member", "imager"], 0));
+    // A token the event could not reach (its grant not listed yet) is refused by the mark of its
+    // second role until a refresh reads WorkOS again.
+    let t = w.refresh(&c, t.refresh()).unwrap();
+    w.mark_changed(&crate::store::keys::role_changed("imager"));
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed);
+}
+
+/// A deleted role: its holders are re-read (WorkOS has given them another role, or none).
+#[test]
+fn a_deleted_role_reaches_its_holders() {
+    let w = world();
+    let (_, t) = w.connected();
+    *w.up.role.borrow_mut() = "member".into();
+    let got = deliver(&w, "event_26", "role.deleted", json!({"object":"role","slug":"admin"})).unwrap();
+    assert_eq!(got.changed.len(), 1);
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("member"));
+}
