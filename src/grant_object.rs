@@ -233,7 +233,7 @@ async fn grant_request(
         Ok(resp)
     } else {
         match crate::oauth::revocation::revoke_request(&ctx, &form, authorization.as_deref()).await {
-            Ok(_) => web::json(200, &serde_json::json!({})),
+            Ok(_) => web::json_text(200, "{}".into()),
             Err(e) => web::oauth_error(&e),
         }
     }

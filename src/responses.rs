@@ -196,9 +196,9 @@ pub fn head_only(content_type: &str) -> Result<Response> {
 
 /// 421: a request for a host this server does not answer (the host is not repeated back).
 pub fn misdirected() -> Result<Response> {
-    json(
+    json_text(
         421,
-        &serde_json::json!({"error": "misdirected_request", "error_description": "This server does not answer for that host."}),
+        r#"{"error":"misdirected_request","error_description":"This server does not answer for that host."}"#.into(),
     )
 }
 

@@ -143,6 +143,10 @@ pub mod keys {
     pub fn org_access(org_id: &str, user_id: &str) -> String {
         format!("authz:org:{org_id}:{user_id}")
     }
+    /// The prefix of [`org_access`] keys: one organization's, or (`None`) all.
+    pub fn org_access_prefix(org_id: Option<&str>) -> String {
+        org_id.map_or_else(|| "authz:org:".into(), |org| org_access(org, ""))
+    }
 }
 
 /// KV refuses expirations under 60 s.

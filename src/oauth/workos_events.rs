@@ -21,7 +21,8 @@
 //!
 //! A grant is changed by its owner ([`GrantOwner`]: on Workers, the grant's Durable Object), in
 //! line with its refreshes. In AuthKit mode, where AuthKit keeps the grants, the cached
-//! membership lookups of the user are dropped instead, so the next request reads WorkOS again.
+//! membership lookups are dropped instead (the user's; for a role, its organization's, or all),
+//! so the next request reads WorkOS again.
 use super::access::note_change;
 use super::connected::{indexed_grants, user_grants};
 use super::current_access::CurrentAccess;
@@ -232,6 +233,23 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         // Without the user, the session's grants cannot be found; they end at their next refresh
         // (WorkOS refuses the ended session's refresh token).
         AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
+        // AuthKit keeps the grants: the shared copies of standings go instead (an organization's
+        // role: that organization's; otherwise all), so the next request reads WorkOS.
+        AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. }
+            if ctx.config.auth_mode != AuthMode::Worker =>
+        {
+            let org = match change {
+                AccessChange::RoleUpdated { organization_id, .. } => organization_id.as_deref(),
+                _ => None,
+            };
+            for key in ctx.store.list(&keys::org_access_prefix(org)).await.unwrap_or_default() {
+                if !work.take(1) {
+                    break;
+                }
+                let _ = ctx.store.delete(&key).await;
+            }
+            Ok(Vec::new())
+        }
         AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } => {
             let mut changed = Vec::new();
             for (user, org, ids) in holders(ctx, change).await? {

@@ -60,3 +60,27 @@ fn a_deleted_role_reaches_its_holders() {
     assert_eq!(got.changed.len(), 1);
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("member"));
 }
+
+/// AuthKit mode (AuthKit keeps the grants): a role's event drops the shared copies of standings
+/// instead, an organization's role that organization's only, so the next request reads WorkOS.
+#[test]
+fn in_authkit_mode_a_role_event_drops_the_cached_standings() {
+    use crate::store::keys::org_access;
+    let w = world();
+    let config = crate::config::Config {
+        auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
+        ..config()
+    };
+    let ctx = Ctx { config: &config, ..w.ctx() };
+    let cached = [org_access(ACME, ALICE), org_access(ACME, "user_bob"), org_access("org_other", ALICE)];
+    for key in &cached {
+        block_on(w.store.put(key, "{}", 900)).unwrap();
+    }
+    let left = || cached.iter().filter(|k| block_on(w.store.get(k)).unwrap().is_some()).count();
+    let ops = json!({"object":"organization_role","slug":"ops","organization_id":ACME});
+    signed_to(&ctx, &w, &event("event_27", "organization_role.updated", ops), w.http.clock_ms.get()).0.unwrap();
+    assert_eq!(left(), 1, "Acme's two copies are gone, the other organization's stays");
+    let gone = json!({"object":"permission","slug":"image_generation"});
+    signed_to(&ctx, &w, &event("event_28", "permission.deleted", gone), w.http.clock_ms.get()).0.unwrap();
+    assert_eq!(left(), 0);
+}

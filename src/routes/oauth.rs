@@ -21,7 +21,7 @@ use worker::{Context, Env, Request, Response};
 /// document (fetched and cached per isolate; the OpenID one lacks registration and CIMD fields).
 pub async fn as_metadata(app: &App) -> Answer {
     match &app.config.auth_mode {
-        AuthMode::Worker => Ok(web::json(200, &metadata::authorization_server(&app.origin))?),
+        AuthMode::Worker => Ok(web::json_text(200, metadata::authorization_server(&app.origin))?),
         AuthMode::Authkit { issuer, .. } => {
             match authkit_metadata(&app.http, &app.authkit_metadata, issuer, app.now).await {
                 Some(doc) => Ok(web::json(200, &doc)?),
@@ -41,11 +41,10 @@ pub fn resource_metadata(app: &App, path: &str) -> Answer {
     };
     let suffix = path.strip_prefix(metadata::PRM_PATH).unwrap_or("");
     match metadata::protected_resource(&app.origin, suffix, authorization_server) {
-        Some(doc) => Ok(web::json(200, &doc)?),
-        None => Ok(web::json(
-            404,
-            &serde_json::json!({"error": "not_found", "error_description": "no protected resource here"}),
-        )?),
+        Some(doc) => Ok(web::json_text(200, doc)?),
+        None => {
+            Ok(web::json_text(404, r#"{"error":"not_found","error_description":"no protected resource here"}"#.into())?)
+        }
     }
 }
 
@@ -184,7 +183,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
         return Ok(resp);
     }
     token::without_grant(&app.ctx(), path, &form, authorization.as_deref()).await?;
-    Ok(web::json(200, &serde_json::json!({}))?)
+    Ok(web::json_text(200, "{}".into())?)
 }
 
 /// The request as the client sent it, to the grant's object (its `request` method).
