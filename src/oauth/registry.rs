@@ -109,6 +109,9 @@ pub async fn renew<S: Store, H: HttpClient>(
 
 /// How long a metadata document that could not be used is not fetched again (KV's minimum TTL).
 pub const CIMD_FAILURE_TTL: u64 = 60;
+/// How long the isolate keeps a metadata document's record it read or fetched: the span of one
+/// request, not a cache (KV's entry is, for the document's own `Cache-Control` lifetime).
+const ONE_REQUEST_SECS: u64 = 2;
 
 async fn metadata_document<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
@@ -117,9 +120,19 @@ async fn metadata_document<S: Store, H: HttpClient>(
 ) -> Result<ClientRecord, OAuthError> {
     let url_hash = super::types::TokenHash::of(client_id);
     let cache_key = keys::oauth_client_metadata(url_hash.as_str());
-    if let Some(raw) = ctx.store.get(&cache_key).await? {
+    // A request looks twice (`/token` and `/revoke`: before the grant object's turn, then in it):
+    // the isolate keeps what it read or fetched for [`ONE_REQUEST_SECS`], so KV is read once.
+    let copy = ctx.copies.borrow().get(&cache_key, ctx.now).map(str::to_string);
+    let (raw, read) = match copy {
+        Some(raw) => (Some(raw), false),
+        None => (ctx.store.get(&cache_key).await?, true),
+    };
+    if let Some(raw) = raw {
         if let Ok(record) = crate::json::from_str::<ClientRecord>(&raw) {
             if record.client_id == client_id {
+                if read {
+                    ctx.copies.borrow_mut().remember(&cache_key, &raw, ctx.now + ONE_REQUEST_SECS, ctx.now);
+                }
                 return Ok(record);
             }
         }
@@ -172,6 +185,7 @@ async fn fetch_metadata_document<S: Store, H: HttpClient>(
     let ttl = client_document::metadata_cache_ttl(response.header("cache-control"));
     if let Ok(json) = serde_json::to_string(&record) {
         // A cache write failing only costs a refetch next time.
+        ctx.copies.borrow_mut().remember(cache_key, &json, ctx.now + ONE_REQUEST_SECS, ctx.now);
         let _ = ctx.store.put(cache_key, &json, ttl).await;
     }
     Ok(record)

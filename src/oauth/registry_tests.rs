@@ -176,3 +176,27 @@ fn a_document_is_readied_before_the_grants_turn() {
     }
     assert_eq!(fetches.get(), 1, "no document fetched for them");
 }
+
+/// One request's two looks at a document (before the grant's turn, then the turn's client
+/// authentication) read KV once: the isolate keeps the record for the request's span only,
+/// whether its first look fetched the document or read KV's entry.
+#[test]
+fn a_requests_second_look_at_a_document_reads_no_kv() {
+    use crate::oauth::client_auth::{authenticate_client, document_ready};
+    use crate::oauth::form::Form;
+    let body = format!("grant_type=refresh_token&refresh_token=x&client_id={DOC}");
+    let document = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
+    let fetches = Rc::new(Cell::new(0));
+    let (config, store, http) = (config(), MemoryStore::default(), remote(Rc::new(Cell::new(200)), fetches.clone()));
+    for (now, first_look) in [(NOW, "fetched"), (NOW + 5, "read")] {
+        let ctx = in_isolate(&config, &store, &http, now);
+        *store.fail.borrow_mut() = false;
+        block_on(document_ready(&ctx, &document, None)).unwrap();
+        *store.fail.borrow_mut() = true;
+        let turn = Ctx { copies: ctx.copies, ..in_isolate(&config, &store, &http, now + 1) };
+        assert!(block_on(authenticate_client(&turn, &document, None)).is_ok(), "the {first_look} record, without KV");
+        let past = Ctx { copies: ctx.copies, ..in_isolate(&config, &store, &http, now + 2) };
+        assert!(block_on(authenticate_client(&past, &document, None)).is_err(), "a request's span on: KV again");
+    }
+    assert_eq!(fetches.get(), 1, "the second isolate read KV's entry");
+}
