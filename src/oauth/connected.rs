@@ -52,15 +52,15 @@ pub async fn user_grants<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
 ) -> Result<Vec<(Grant, Option<Principal>)>, OAuthError> {
-    let mut grants = indexed_grants(ctx, &keys::user_grants_prefix(user.as_str()), usize::MAX).await?;
+    let (mut grants, _) = indexed_grants(ctx, &keys::user_grants_prefix(user.as_str()), usize::MAX).await?;
     // The prefix of `user`'s entries also begins the entries of any user id that extends it
     // with a `:` (WorkOS ids have none): only `user`'s own grants are theirs.
     grants.retain(|(g, _)| g.user_id.as_str() == user.as_str());
     Ok(grants)
 }
 
-/// The grants the index entries under `prefix` find (at most `max` looked at), each once, with
-/// its principal. An entry names a grant (an entry of one grant; dropped here if its grant is
+/// The grants the index entries under `prefix` find (at most `max` looked at: true beside them
+/// when more were left), each once, with its principal. An entry names a grant (an entry of one grant; dropped here if its grant is
 /// gone), or a partition, whose grants are those under ids that begin with it (listed by the
 /// partition's object: those waiting for their code exchange too). Only the entry's user's
 /// grants count.
@@ -68,7 +68,7 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     prefix: &str,
     max: usize,
-) -> Result<Vec<(Grant, Option<Principal>)>, OAuthError> {
+) -> Result<(Vec<(Grant, Option<Principal>)>, bool), OAuthError> {
     let mut grants: Vec<(Grant, Option<Principal>)> = Vec::new();
     let mut looked = 0;
     for key in ctx.store.list(prefix).await? {
@@ -86,7 +86,7 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
         for id in ids {
             looked += 1;
             if looked > max {
-                return Ok(grants);
+                return Ok((grants, true));
             }
             let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
                 if own_entry {
@@ -100,7 +100,7 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
             }
         }
     }
-    Ok(grants)
+    Ok((grants, false))
 }
 
 async fn describe<S: Store, H: HttpClient>(

@@ -80,7 +80,9 @@ pub trait GrantOwner {
 /// the 1,000 storage and KV operations of the object's own invocation.
 pub const MAX_GRANTS_PER_CALL: usize = 100;
 
-/// [`change_grant`] for each of `ids` in turn (what the owner runs); the grants changed.
+/// [`change_grant`] for each of `ids` in turn (what the owner runs); the grants changed. A
+/// failure part way leaves the grants before it changed, and the delivery fails: WorkOS's retry
+/// applies the change again (changing those grants again is harmless).
 pub async fn change_grants<S: Store>(
     store: &S,
     ids: &[GrantId],
@@ -143,8 +145,10 @@ pub struct Received {
     pub duplicate: bool,
     /// Grants whose tokens stopped working or changed (this isolate forgets its look at them).
     pub changed: Vec<GrantId>,
-    /// Grants were left to the event's mark: the delivery's work ran out ([`MAX_SUBREQUESTS`]),
-    /// or WorkOS refused to answer about someone for good (a 4xx: asking again would not help).
+    /// Some grants (or, in AuthKit mode, cached standings) were not reached: past the role scan
+    /// ([`MAX_SCANNED_GRANTS`]), the delivery's work ran out ([`MAX_SUBREQUESTS`]), or WorkOS
+    /// refused to answer about someone for good (a 4xx: asking again would not help). The
+    /// event's mark covers them where it leaves one; otherwise their tokens' next refresh does.
     pub left_to_mark: bool,
 }
 
@@ -242,7 +246,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
                 AccessChange::RoleUpdated { organization_id, .. } => organization_id.as_deref(),
                 _ => None,
             };
-            for key in ctx.store.list(&keys::org_access_prefix(org)).await.unwrap_or_default() {
+            for key in ctx.store.list(&keys::org_access_prefix(org)).await? {
                 if !work.take(1) {
                     break;
                 }
@@ -252,7 +256,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         }
         AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } => {
             let mut changed = Vec::new();
-            for (user, org, ids) in holders(ctx, change).await? {
+            for (user, org, ids) in holders(ctx, change, work).await? {
                 forget_cached_access(ctx, user.as_str(), &org).await;
                 changed.extend(reread(ctx, owner, &user, &org, &ids, at, work).await?);
             }
@@ -346,9 +350,13 @@ async fn reread<S: Store, H: HttpClient, O: GrantOwner>(
 async fn holders<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     change: &AccessChange,
+    work: &Work,
 ) -> Result<Vec<(UserId, String, Vec<GrantId>)>, OAuthError> {
     let mut found: Vec<(UserId, String, Vec<GrantId>)> = Vec::new();
-    for (g, p) in indexed_grants(ctx, keys::USER_GRANTS_PREFIX, MAX_SCANNED_GRANTS).await? {
+    let (grants, more) = indexed_grants(ctx, keys::USER_GRANTS_PREFIX, MAX_SCANNED_GRANTS).await?;
+    // Grants past the scan are not reached.
+    work.left_to_mark.set(work.left_to_mark.get() || more);
+    for (g, p) in grants {
         let Some(p) = p else { continue };
         let Some(grant_org) = p.organization_id.clone() else { continue };
         // Its standing, as an event since reported it or else as the grant was made.

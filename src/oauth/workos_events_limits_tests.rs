@@ -78,3 +78,16 @@ fn an_older_reading_does_not_replace_a_newer_one() {
     let held = block_on(grant::load(&w.store, &id, now)).unwrap().unwrap().access.unwrap();
     assert_eq!((held.role.as_deref(), held.at), (Some("member"), now + 2));
 }
+
+/// A role's change looks through at most `MAX_SCANNED_GRANTS` grants, and says the rest were
+/// not reached (the role's mark covers them).
+#[test]
+fn a_role_change_past_its_scan_says_grants_were_left_to_the_mark() {
+    use super::super::super::workos_events::MAX_SCANNED_GRANTS;
+    let w = world();
+    (0..=MAX_SCANNED_GRANTS).for_each(|_| drop(w.connected()));
+    w.up.admin_without_images.set(true);
+    let got =
+        deliver(&w, "event_15", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!((got.changed.len(), got.left_to_mark), (MAX_SCANNED_GRANTS, true));
+}

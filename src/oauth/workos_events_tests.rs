@@ -22,6 +22,11 @@ impl GrantOwner for Owner<'_> {
         change: &GrantChange,
     ) -> Result<Vec<GrantId>, super::super::OAuthError> {
         self.1.set(self.1.get() + 1);
+        let object = crate::oauth::types::grant_object_name(grants[0].as_str());
+        assert!(
+            grants.iter().all(|g| crate::oauth::types::grant_object_name(g.as_str()) == object),
+            "one object a call"
+        );
         change_grants(&self.0.store, grants, user, change, self.0.now.get()).await
     }
 }
@@ -100,9 +105,13 @@ fn removal_from_the_organization_and_deleted_users_end_the_grants() {
     let w = world();
     let (_, t1) = w.connected();
     let (_, t2) = w.connected();
+    // A grant from before partitions, kept by an object of its own.
+    let mut legacy = block_on(grant::load(&w.store, &grant_of(&t1), w.now.get())).unwrap().unwrap();
+    legacy.id = GrantId::new("AAAAAAAAAAAAAAAAAAAAAA");
+    assert!(block_on(grant::create(&w.store, &legacy, w.now.get())).unwrap());
     let body = event("event_3", "user.deleted", json!({"object":"user","id":ALICE}));
     let (got, calls) = signed_to(&w.ctx(), &w, &body, w.http.clock_ms.get());
-    assert_eq!((got.unwrap().changed.len(), calls), (2, 1), "both grants, in one call to Alice's object");
+    assert_eq!((got.unwrap().changed.len(), calls), (3, 2), "one call to Alice's object, one to the old grant's");
     assert_eq!(later_bearer(&w, t1.access_token.as_str()).unwrap_err(), BearerError::Revoked);
     assert_eq!(w.bearer(t2.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
 }

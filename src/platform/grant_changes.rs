@@ -2,6 +2,7 @@
 //! ([`GrantOwner`] on Workers; the object's side is `GrantGuard::change`).
 use super::grants::{serialized, stub};
 use crate::ids::{ids_of, ids_text, GrantId, UserId};
+use crate::oauth::types::grant_object_name;
 use crate::oauth::workos_events::{GrantChange, GrantOwner};
 use crate::oauth::OAuthError;
 use crate::store::StoreError;
@@ -34,6 +35,11 @@ impl GrantOwner for GrantObjects<'_> {
             OAuthError::from(StoreError(e))
         };
         let Some(first) = grants.first() else { return Ok(Vec::new()) };
+        // The object finds only the grants it keeps; any other would read as gone, unchanged.
+        let object = grant_object_name(first.as_str());
+        if grants.iter().any(|g| grant_object_name(g.as_str()) != object) {
+            return Err(unavailable("one call carried grants of several objects".into()));
+        }
         let request = ChangeRequest { grant_ids: ids_text(grants), user_id: user.clone(), change: change.clone() };
         let stub = stub(self.env, first.as_str()).map_err(|e| unavailable(e.to_string()))?;
         let answer = super::js::call(&stub, "change", &[serialized(&request).into()]).await.map_err(unavailable)?;

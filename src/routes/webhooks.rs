@@ -17,8 +17,8 @@ pub async fn workos(mut req: Request, app: &App, env: &Env) -> Answer {
         Err(BodyError::Unreadable) => return Ok(web::json_text(400, r#"{"error":"unreadable_body"}"#.into())?),
     };
     let owner = GrantObjects { env };
-    // Grants are looked through in KV's mirror (their objects for grants it lacks); each change
-    // goes to the grant's own object.
+    // Grants are looked through in KV's mirror (their objects for grants it lacks); changes go to
+    // the object that keeps the grants (one per person; a grant from before partitions has its own).
     let listing = app.store.mirror_first();
     match workos_events::receive(&app.ctx_over(&listing), &owner, secret, signature.as_deref(), &body).await {
         Ok(received) => {
@@ -26,7 +26,9 @@ pub async fn workos(mut req: Request, app: &App, env: &Env) -> Answer {
             let mut checks = app.grant_checks.borrow_mut();
             received.changed.iter().for_each(|id| checks.forget(id.as_str()));
             if received.left_to_mark {
-                worker::console_warn!("webhook: some grants were left to the event's mark (see workos_events)");
+                worker::console_warn!(
+                    "webhook: some grants were not reached; the event's mark, if any, covers them (see workos_events)"
+                );
             }
             Ok(web::json_text(200, format!(r#"{{"received":true,"duplicate":{}}}"#, received.duplicate))?)
         }
