@@ -147,6 +147,32 @@ test('the admin role loses image_generation while Alice\'s consent page is open:
   restorePermissions = false;
 });
 
+test('a permission deleted in WorkOS: Alice\'s token loses generateImage without a refresh, and gets it back with the role\'s event', async () => {
+  const { token } = await accessToken(ALICE, '/mcp');
+  const listed = async () => {
+    const list = request('tools/list');
+    const r = await mcpPost(token, list);
+    assert.equal(r.status, 200, r.text);
+    return names(expectResult(r.json, list.id));
+  };
+  assert.deepEqual(await listed(), ALL_TOOLS);
+  // WorkOS takes the permission out of every role, then says it is gone.
+  restorePermissions = true;
+  await workosApi('PUT', '/authorization/roles/admin/permissions', { permissions: [] });
+  const answer = await deliver('permission.deleted', { object: 'permission', id: 'perm_image', slug: PERMISSION });
+  assert.equal(answer.status, 200, answer.body);
+  const deadline = Date.now() + WINDOW_MS;
+  let tools = await listed();
+  while (tools.includes(GATED_TOOL) && Date.now() < deadline) {
+    await sleep(2000);
+    tools = await listed();
+  }
+  assert.deepEqual(tools, ALL_TOOLS.filter((n) => n !== GATED_TOOL), 'generateImage is gone');
+  await restoreAdminPermissions();
+  restorePermissions = false;
+  assert.deepEqual(await listed(), ALL_TOOLS, 'the role\'s event brings it back');
+});
+
 test('forged, stale or unsigned deliveries are refused and change nothing; a repeated event is applied once', async () => {
   const { token } = await accessToken(BOB, '/mcp');
   for (const signature of ['forged', 'stale', 'none']) {
