@@ -1,5 +1,6 @@
 //! Response building for the Worker: security headers, redirects that carry several cookies,
 //! error pages. The one place that turns errors into HTTP.
+use crate::oauth::error::ErrorBody;
 use crate::pages::{render, ErrorPage};
 use crate::signin::SigninError;
 use worker::{Headers, Response, ResponseBody, Result};
@@ -179,8 +180,8 @@ pub fn too_many_requests(page: bool) -> Result<Response> {
             None,
         )?
     } else {
-        let body = serde_json::json!({"error": "temporarily_unavailable", "error_description": format!("too many requests from this address; retry after {wait} s")});
-        json(429, &body)?
+        let description = format!("too many requests from this address; retry after {wait} s");
+        json(429, &ErrorBody { error: "temporarily_unavailable", error_description: &description })?
     };
     resp.headers().set("Retry-After", &wait.to_string())?;
     Ok(resp)

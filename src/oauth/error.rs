@@ -1,6 +1,5 @@
 //! OAuth errors (RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 8707, RFC 7009) and the one place they
 //! become a status and a JSON body. Pure data: the route layer turns it into a `Response`.
-use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -92,9 +91,16 @@ impl OAuthError {
     }
 
     /// `{"error": "...", "error_description": "..."}`.
-    pub fn body(&self) -> Value {
-        json!({ "error": self.code.as_str(), "error_description": self.description })
+    pub fn body(&self) -> ErrorBody<'_> {
+        ErrorBody { error: self.code.as_str(), error_description: &self.description }
     }
+}
+
+/// An error answer's JSON body (RFC 6749 §5.2, RFC 6750 §3.1): a code and what went wrong.
+#[derive(serde::Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: &'a str,
+    pub error_description: &'a str,
 }
 
 impl std::fmt::Display for OAuthError {
@@ -117,6 +123,7 @@ pub const STORAGE_UNAVAILABLE: &str = "storage is unavailable; try again shortly
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn statuses_follow_the_rfcs() {
@@ -129,6 +136,9 @@ mod tests {
     #[test]
     fn body_is_the_rfc_6749_shape() {
         let e = OAuthError::new(ErrorCode::InvalidTarget, "not this server");
-        assert_eq!(e.body(), json!({"error":"invalid_target","error_description":"not this server"}));
+        assert_eq!(
+            serde_json::to_value(e.body()).unwrap(),
+            json!({"error":"invalid_target","error_description":"not this server"})
+        );
     }
 }

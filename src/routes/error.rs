@@ -5,6 +5,7 @@
 use crate::mcp::model::{ErrorCode, RequestId};
 use crate::oauth::access::BearerError;
 use crate::oauth::authorize::Refusal;
+use crate::oauth::error::ErrorBody;
 use crate::oauth::OAuthError;
 use crate::responses as web;
 use crate::signin::SigninError;
@@ -114,8 +115,7 @@ impl RouteError {
                     BearerError::Unavailable => (503, "temporarily_unavailable"),
                     _ => (401, "invalid_token"),
                 };
-                let resp =
-                    web::json(status, &serde_json::json!({"error": code, "error_description": error.description()}))?;
+                let resp = web::json(status, &ErrorBody { error: code, error_description: error.description() })?;
                 if status == 503 {
                     resp.headers().set("Retry-After", "5")?;
                 }
