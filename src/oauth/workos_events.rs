@@ -269,7 +269,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
 /// The change mark an event leaves: its user's, or its role's. None for a revoked session whose
 /// user the event does not name (that session's grants end at their next refresh anyway), nor
 /// for a deleted permission: the bearer check reads no mark per permission, so a grant the
-/// listing misses (made in the minute before) keeps it until its token's next refresh.
+/// re-read misses (listed late, past the scan or the calls) keeps it until its token's refresh.
 fn mark(change: &AccessChange) -> Option<String> {
     match change {
         AccessChange::RoleUpdated { slug, .. } => Some(keys::role_changed(slug)),
