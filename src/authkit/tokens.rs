@@ -116,6 +116,9 @@ impl From<Rs256Error> for AuthkitTokenError {
 
 /// Connect tokens are about 1 KiB; refuse anything far larger before parsing.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
+/// How long an isolate without keys waits after a failed JWKS fetch before it tries again (the
+/// `Retry-After` its 503 answers carry).
+pub const NO_KEYS_RETRY_SECS: u64 = 5;
 
 /// Per-isolate cache of the AuthKit JWKS (`https://<domain>/oauth2/jwks`).
 #[derive(Default)]
@@ -166,9 +169,15 @@ impl AuthkitKeys {
 
     /// Stale keys are refreshed; with keys in hand (even stale ones), at most once per
     /// MIN_REFETCH_SECS, so a JWKS outage costs one subrequest a minute, not one per request.
-    /// Without keys every request tries: there is nothing else to verify with.
+    /// Without keys a request tries unless a fetch failed in the last [`NO_KEYS_RETRY_SECS`]:
+    /// requests that come together into a new isolate all try, but while the JWKS cannot be had
+    /// a stream of requests (anyone can send a token-shaped header) is not one fetch each.
     fn should_refresh(&self, now: u64) -> bool {
-        self.is_stale(now) && (!self.has_keys() || !self.0.fetched_recently(now))
+        self.is_stale(now)
+            && match self.has_keys() {
+                true => !self.0.fetched_recently(now),
+                false => !self.0.failed_within(NO_KEYS_RETRY_SECS, now),
+            }
     }
 
     /// For an unknown `kid` (key rotation): allowed at most once per MIN_REFETCH_SECS.
@@ -277,6 +286,10 @@ pub async fn verify_token<H: HttpClient, C: SharedKeys>(
             }
         }
     }
+    if !keys.borrow().has_keys() {
+        // No keys, and a fetch failed moments ago: asked again in a few seconds.
+        return Err(AuthkitTokenError::JwksUnavailable("no signing keys: the last fetch failed moments ago".into()));
+    }
     if keys.borrow().0.too_old(now) {
         return Err(AuthkitTokenError::JwksUnavailable(
             "the signing keys held are a day old and cannot be refreshed".into(),
@@ -313,10 +326,20 @@ async fn refresh_keys<H: HttpClient, C: SharedKeys>(
     now: u64,
 ) -> Result<(), AuthkitTokenError> {
     keys.borrow_mut().0.note_attempt(now);
-    let json = fetch_jwks(http, jwks_url).await?;
-    keys.borrow_mut().load(&json, now)?;
-    shared.store(jwks_url, &json, now).await;
-    Ok(())
+    let loaded = match fetch_jwks(http, jwks_url).await {
+        Ok(json) => keys.borrow_mut().load(&json, now).map(|_| json),
+        Err(e) => Err(e),
+    };
+    match loaded {
+        Ok(json) => {
+            shared.store(jwks_url, &json, now).await;
+            Ok(())
+        }
+        Err(e) => {
+            keys.borrow_mut().0.note_failure(now);
+            Err(e)
+        }
+    }
 }
 
 /// `GET {jwks_url}` → the JWKS text (bounded to [`MAX_JWKS_BYTES`]).

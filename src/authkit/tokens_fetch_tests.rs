@@ -187,19 +187,23 @@ fn jwks_down_without_cached_keys_is_unavailable() {
     let keys = RefCell::new(AuthkitKeys::default());
     let token = token_for(test_key(), TEST_KID);
     assert!(matches!(check(&http, &keys, &token, NOW), Err(AuthkitTokenError::JwksUnavailable(_))));
+    // With nothing cached, a failed fetch is tried again only after a few seconds: the
+    // requests in between are unavailable without a fetch each.
+    let paced = Err(AuthkitTokenError::JwksUnavailable("no signing keys: the last fetch failed moments ago".into()));
+    assert_eq!(check(&http, &keys, &token, NOW + NO_KEYS_RETRY_SECS - 1), paced);
+    assert_eq!(http.requests.borrow().len(), 1);
+    let mut at = NOW;
     for status in [404, 500, 302] {
         authkit.set(Jwks::Status(status));
-        assert_eq!(
-            check(&http, &keys, &token, NOW + 1),
-            Err(AuthkitTokenError::JwksUnavailable(format!("HTTP {status}")))
-        );
+        at += NO_KEYS_RETRY_SECS;
+        assert_eq!(check(&http, &keys, &token, at), Err(AuthkitTokenError::JwksUnavailable(format!("HTTP {status}"))));
     }
     authkit.set(Jwks::Serve("<html>maintenance</html>".into()));
-    assert!(matches!(check(&http, &keys, &token, NOW + 2), Err(AuthkitTokenError::JwksUnavailable(_))));
-    // With nothing cached, each request tries again; the first success serves.
+    assert!(matches!(check(&http, &keys, &token, at + NO_KEYS_RETRY_SECS), Err(AuthkitTokenError::JwksUnavailable(_))));
     assert_eq!(http.requests.borrow().len(), 5);
+    // The first success serves.
     authkit.set(Jwks::Serve(test_jwks()));
-    assert_eq!(check(&http, &keys, &token, NOW + 3), Ok("user_01JQ".into()));
+    assert_eq!(check(&http, &keys, &token, at + 2 * NO_KEYS_RETRY_SECS), Ok("user_01JQ".into()));
 }
 
 #[test]
@@ -229,7 +233,8 @@ fn jwks_without_usable_key_is_no_keys() {
     let keys = RefCell::new(AuthkitKeys::default());
     assert_eq!(check(&http, &keys, &token_for(test_key(), TEST_KID), NOW), Err(AuthkitTokenError::NoKeys));
     authkit.set(Jwks::Serve(json!({"keys": []}).to_string()));
-    assert_eq!(check(&http, &keys, &token_for(test_key(), TEST_KID), NOW + 1), Err(AuthkitTokenError::NoKeys));
+    let later = NOW + NO_KEYS_RETRY_SECS;
+    assert_eq!(check(&http, &keys, &token_for(test_key(), TEST_KID), later), Err(AuthkitTokenError::NoKeys));
 }
 
 #[test]

@@ -14,6 +14,8 @@ pub struct KeyCache {
     fetched_at: Option<u64>,
     /// The last fetch tried, whether or not it succeeded.
     last_attempt: Option<u64>,
+    /// The last fetch that failed (no answer, or no usable key in it).
+    last_failure: Option<u64>,
 }
 
 impl KeyCache {
@@ -62,6 +64,16 @@ impl KeyCache {
     /// Records a fetch tried now; recorded before it is made, a failure paces the next one too.
     pub fn note_attempt(&mut self, now: u64) {
         self.last_attempt = Some(now);
+    }
+
+    /// Records that the fetch tried now failed.
+    pub fn note_failure(&mut self, now: u64) {
+        self.last_failure = Some(now);
+    }
+
+    /// True when a fetch failed less than `secs` ago.
+    pub fn failed_within(&self, secs: u64, now: u64) -> bool {
+        self.last_failure.is_some_and(|t| now < t.saturating_add(secs))
     }
 
     /// True when a key by that `kid` is held.

@@ -22,22 +22,29 @@ const withPayload = (token, payload) => {
 };
 const payloadOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 
-test('no keys cached yet and the JWKS down: 503 with Retry-After, then it recovers at once', async (t) => {
+test('no keys cached yet and the JWKS down: 503 with Retry-After, no fetch per request until then, and it recovers after Retry-After', async (t) => {
   if ((await authkit.jwksFetches()).length > 0) {
     t.skip('the Worker fetched the JWKS already (an earlier test verified a token): no empty cache to observe');
     return;
   }
   const token = await mint();
   await authkit.jwksDown(true);
+  let wait;
   try {
     const r = await mcpCall(token);
     assert.equal(r.status, 503, `JWKS unreachable and nothing cached: ${r.status} ${r.text.slice(0, 200)}`);
-    assert.ok(r.headers.get('retry-after'), '503 carries Retry-After');
+    wait = Number(r.headers.get('retry-after'));
+    assert.ok(wait > 0, '503 carries Retry-After');
     assert.equal(r.json?.error, 'temporarily_unavailable');
   } finally {
     await authkit.jwksDown(false);
   }
-  await expectAccepted(token, 'the same token once the JWKS answers');
+  // The failed fetch paces the next: a request right after it is 503 without asking AuthKit.
+  const fetches = (await authkit.jwksFetches()).length;
+  assert.equal((await mcpCall(token)).status, 503, 'within Retry-After: not fetched again yet');
+  assert.equal((await authkit.jwksFetches()).length, fetches, 'no fetch for it');
+  await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  await expectAccepted(token, 'the same token once Retry-After has passed');
 });
 
 test('a valid token is accepted: aud = the /mcp resource, the origin, the configured audience, or an array', async () => {
