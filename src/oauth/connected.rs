@@ -60,10 +60,10 @@ pub async fn user_grants<S: Store, H: HttpClient>(
 }
 
 /// The grants the index entries under `prefix` find (at most `max` looked at: true beside them
-/// when more were left), each once, with its principal. An entry names a grant (an entry of one grant; dropped here if its grant is
-/// gone), or a partition, whose grants are those under ids that begin with it (listed by the
-/// partition's object: those waiting for their code exchange too). Only the entry's user's
-/// grants count.
+/// when more were left), each once, with its principal. An entry names a grant (an entry of one
+/// grant; dropped here if its grant is gone), or a partition, whose grants are those under ids
+/// that begin with it (listed by the partition's object: those waiting for their code exchange
+/// too). Only the entry's user's grants count.
 pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     prefix: &str,
