@@ -55,10 +55,8 @@ fn a_second_role_losing_a_permission_reaches_its_holders_and_marks_their_tokens(
 fn a_deleted_role_reaches_its_holders() {
     let w = world();
     let (_, t) = w.connected();
-    *w.up.role.borrow_mut() = "member".into();
-    let got = deliver(&w, "event_26", "role.deleted", json!({"object":"role","slug":"admin"})).unwrap();
-    assert_eq!(got.changed.len(), 1);
-    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("member"));
+    let deleted = json!({"object":"role","slug":"admin"});
+    demoted_and_reached_by(&w, "event_26", "role.deleted", deleted, t.access_token.as_str());
 }
 
 /// AuthKit mode (AuthKit keeps the grants): a role's event drops the shared copies of standings

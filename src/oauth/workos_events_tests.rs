@@ -67,11 +67,16 @@ fn later_bearer(w: &World, token: &str) -> Result<access::AccessClaims, BearerEr
     w.bearer(token, "/mcp")
 }
 
-/// Alice demoted to member in WorkOS: the event (`id`) reaches her grant, and its token then
-/// works with the new role, which is recorded there.
+/// Alice demoted to member in WorkOS: the membership's event (`id`) reaches her grant, and its
+/// token then works with the new role, which is recorded there.
 fn demoted_and_reached(w: &World, id: &str, token: &str) {
+    demoted_and_reached_by(w, id, "organization_membership.updated", membership(), token);
+}
+
+/// The same, told by the event `event_type` with `data`.
+fn demoted_and_reached_by(w: &World, id: &str, event_type: &str, data: Value, token: &str) {
     *w.up.role.borrow_mut() = "member".into();
-    assert_eq!(deliver(w, id, "organization_membership.updated", membership()).unwrap().changed.len(), 1);
+    assert_eq!(deliver(w, id, event_type, data).unwrap().changed.len(), 1);
     assert_eq!(later_bearer(w, token).unwrap().principal.role.as_deref(), Some("member"));
 }
 
