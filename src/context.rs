@@ -37,6 +37,20 @@ impl<S: Store, H: HttpClient> Ctx<'_, S, H> {
         }
     }
 
+    /// This context with the store's [`Store::shared`] part.
+    pub fn shared(&self) -> Ctx<'_, S::Shared, H> {
+        Ctx {
+            config: self.config,
+            store: self.store.shared(),
+            http: self.http,
+            jwks: self.jwks,
+            org_names: self.org_names,
+            copies: self.copies,
+            now: self.now,
+            origin: self.origin,
+        }
+    }
+
     pub fn callback_url(&self) -> String {
         format!("{}/callback", self.origin)
     }

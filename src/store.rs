@@ -14,6 +14,11 @@ impl std::fmt::Display for StoreError {
 
 #[allow(async_fn_in_trait)]
 pub trait Store {
+    /// Where the keys that are not a grant's live: KV behind the Worker's and the grant objects'
+    /// stores (which send such keys there anyway), or the store itself. Code that touches only
+    /// such keys (the client registry) goes through it, and is built once for every store.
+    type Shared: Store;
+    fn shared(&self) -> &Self::Shared;
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// `ttl_secs` is at least 60 (KV's minimum); callers pass real lifetimes.
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
@@ -235,6 +240,10 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    type Shared = Self;
+    fn shared(&self) -> &Self {
+        self
+    }
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.check()?;
         Ok(self.map.borrow().get(key).map(|(v, _)| v.clone()))

@@ -93,6 +93,14 @@ impl Credentials {
         self,
         ctx: &Ctx<'_, S, H>,
     ) -> Result<(ClientRecord, registry::Renewal), OAuthError> {
+        self.against_registry(&ctx.shared()).await
+    }
+
+    /// Clients live in the store's shared part: this is built once, for it.
+    async fn against_registry<S: Store, H: HttpClient>(
+        self,
+        ctx: &Ctx<'_, S, H>,
+    ) -> Result<(ClientRecord, registry::Renewal), OAuthError> {
         let (client, renewal) = registry::find_with_renewal(ctx, &self.client_id)
             .await
             .map_err(|e| if e.code == ErrorCode::TemporarilyUnavailable { e } else { self.refusal("unknown client") })?

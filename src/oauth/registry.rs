@@ -51,8 +51,16 @@ pub async fn find<S: Store, H: HttpClient>(
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Renewal(Option<u64>);
 
-/// [`find`], with what [`renew`] needs.
+/// [`find`], with what [`renew`] needs. Clients live in the store's shared part: the lookup is
+/// built once, for it, whichever store the caller has.
 pub async fn find_with_renewal<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    client_id: &str,
+) -> Result<Option<(ClientRecord, Renewal)>, OAuthError> {
+    lookup(&ctx.shared(), client_id).await
+}
+
+async fn lookup<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     client_id: &str,
 ) -> Result<Option<(ClientRecord, Renewal)>, OAuthError> {
@@ -86,6 +94,14 @@ pub async fn find_with_renewal<S: Store, H: HttpClient>(
 /// Keep an in-use registration alive (at most one KV write a day per client). `renewal` is
 /// what was read with the record; without it, the entry is read again.
 pub async fn renew<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    record: &ClientRecord,
+    renewal: Renewal,
+) -> Result<(), OAuthError> {
+    renew_shared(&ctx.shared(), record, renewal).await
+}
+
+async fn renew_shared<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     record: &ClientRecord,
     renewal: Renewal,

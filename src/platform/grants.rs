@@ -120,6 +120,10 @@ impl AppStore {
 }
 
 impl Store for AppStore {
+    type Shared = KvStore;
+    fn shared(&self) -> &KvStore {
+        &self.kv
+    }
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let Some(id) = keys::grant_id_of_key(key) else { return self.kv.get(key).await };
         if self.mirror_first {
@@ -296,6 +300,10 @@ pub async fn clear_expired(storage: &worker::Storage, now_ms: u64) -> Result<Opt
 }
 
 impl Store for GuardedStore {
+    type Shared = KvStore;
+    fn shared(&self) -> &KvStore {
+        &self.kv
+    }
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         if keys::grant_id_of_key(key).is_none() {
             return self.kv.get(key).await;

@@ -52,6 +52,10 @@ impl KvStore {
 }
 
 impl Store for KvStore {
+    type Shared = Self;
+    fn shared(&self) -> &Self {
+        self
+    }
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.call(false, "get", &[key.into()]).await?.as_string())
     }
