@@ -11,6 +11,7 @@
 //! A role change in WorkOS therefore reaches tool calls within about [`KV_FRESH_SECS`] + [`MEMORY_SECS`]
 //! (the lifetime of a WorkOS access token, whose permission claims are as old). While WorkOS is
 //! unreachable, an answer up to [`STALE_SECS`] old is used; with none, the caller answers 503.
+//! A lookup that failed is not tried again by the isolate for [`FAILURE_SECS`].
 use crate::outbound::HttpClient;
 use crate::store::{keys, Store, KV_MIN_TTL};
 pub use crate::workos::access::{fetch, OrgAccess};
@@ -27,6 +28,12 @@ pub const KV_FRESH_SECS: u64 = 300;
 pub const STALE_SECS: u64 = 900;
 /// Entries an isolate keeps (each is a few hundred bytes).
 const MAX_ENTRIES: usize = 1024;
+/// After a lookup failed, how long the isolate answers with that failure instead of asking WorkOS
+/// again (the `Retry-After` of the caller's 503). A standing WorkOS refuses for good (a role slug
+/// it knows in neither scope) would otherwise cost up to four calls per request.
+pub const FAILURE_SECS: u64 = 5;
+/// Failures an isolate remembers.
+const MAX_FAILURES: usize = 64;
 
 /// A lookup result as cached: `access` is `None` when the user holds no active membership.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +53,8 @@ impl Entry {
 #[derive(Default)]
 pub struct OrgAccessCache {
     entries: HashMap<String, (u64, Entry)>,
+    /// Lookups that failed lately: the key, when, and why.
+    failures: Vec<(String, u64, WorkosError)>,
 }
 
 impl OrgAccessCache {
@@ -61,6 +70,19 @@ impl OrgAccessCache {
             }
         }
         self.entries.insert(key, (now, entry));
+    }
+
+    fn failed_lately(&self, key: &str, now: u64) -> Option<WorkosError> {
+        let lately = self.failures.iter().find(|(k, at, _)| k == key && now < at + FAILURE_SECS);
+        lately.map(|(_, _, e)| e.clone())
+    }
+
+    fn note_failure(&mut self, key: &str, error: &WorkosError, now: u64) {
+        self.failures.retain(|(k, at, _)| k != key && now < at + FAILURE_SECS);
+        if self.failures.len() >= MAX_FAILURES {
+            self.failures.remove(0);
+        }
+        self.failures.push((key.to_string(), now, error.clone()));
     }
 }
 
@@ -93,7 +115,14 @@ pub async fn resolve<S: Store, H: HttpClient>(
         cache.borrow_mut().remember(key, entry.clone(), now);
         return Ok(entry.access.clone());
     }
-    match fetch(workos, user_id, org_id).await {
+    // A failure of the last few seconds answers for WorkOS (requests that arrive together before
+    // it is known all ask).
+    let failed = cache.borrow().failed_lately(&key, now);
+    let fetched = match failed {
+        Some(e) => Err(e),
+        None => fetch(workos, user_id, org_id).await.inspect_err(|e| cache.borrow_mut().note_failure(&key, e, now)),
+    };
+    match fetched {
         Ok(access) => {
             let entry = Entry { fetched_at: now, access };
             if let Ok(text) = serde_json::to_string(&entry) {

@@ -353,3 +353,61 @@ fn a_copy_read_from_kv_keeps_its_age_for_the_outage_limit() {
         "fifteen minutes after WorkOS answered, not after the KV read"
     );
 }
+
+#[test]
+fn a_failed_lookup_is_not_repeated_for_a_few_seconds() {
+    // A role slug WorkOS knows in neither scope: a refusal that will not pass by itself.
+    let world = World::new();
+    world.borrow_mut().membership["roles"] = json!([{"slug": "ghost"}]);
+    world.borrow_mut().membership["role"] = json!({"slug": "ghost"});
+    let store = MemoryStore::default();
+    let isolate = Isolate::new(&world);
+    assert!(matches!(isolate.resolve(&store, NOW), Err(Unavailable(WorkosError::Api { status: 404, .. }))));
+    let calls = isolate.workos_calls();
+    assert_eq!(calls, 3, "the membership, then the role in both scopes");
+    // Within the pause: the same failure, without a call.
+    for later in [NOW, NOW + FAILURE_SECS - 1] {
+        assert!(matches!(isolate.resolve(&store, later), Err(Unavailable(WorkosError::Api { status: 404, .. }))));
+    }
+    assert_eq!(isolate.workos_calls(), calls);
+    // Another isolate does not share the pause, and the pause ends.
+    let other = Isolate::new(&world);
+    assert!(other.resolve(&store, NOW + 1).is_err());
+    assert_eq!(other.workos_calls(), calls);
+    world.borrow_mut().membership["roles"] = json!([{"slug": "member"}]);
+    world.borrow_mut().membership["role"] = json!({"slug": "member"});
+    assert_eq!(perms(isolate.resolve(&store, NOW + FAILURE_SECS)), vec!["reports:read"]);
+    assert_eq!(isolate.workos_calls(), calls + 2);
+}
+
+#[test]
+fn during_the_pause_a_copy_still_answers_and_other_keys_still_ask() {
+    let world = World::new();
+    let store = MemoryStore::default();
+    let isolate = Isolate::new(&world);
+    isolate.resolve(&store, NOW).unwrap();
+    world.borrow_mut().down = true;
+    let later = NOW + KV_FRESH_SECS + MEMORY_SECS;
+    assert_eq!(perms(isolate.resolve(&store, later)), vec!["image_generation", "reports:read"]);
+    let calls = isolate.workos_calls();
+    assert_eq!(perms(isolate.resolve(&store, later + 1)), vec!["image_generation", "reports:read"]);
+    assert_eq!(isolate.workos_calls(), calls, "the stale copy, without asking again");
+    // Another member of the organization is asked for (and fails on its own).
+    let other_user = block_on(resolve(&store, &client(&isolate.http), &isolate.cache, "user_01BOB", ORG, later + 1));
+    assert!(other_user.is_err());
+    assert!(isolate.workos_calls() > calls);
+}
+
+#[test]
+fn the_failure_memory_stays_bounded() {
+    let mut cache = OrgAccessCache::default();
+    let error = WorkosError::Server { status: 503, retry_after: None, request_id: None };
+    for i in 0..MAX_FAILURES + 10 {
+        cache.note_failure(&format!("k{i}"), &error, NOW);
+    }
+    assert_eq!(cache.failures.len(), MAX_FAILURES);
+    assert!(cache.failed_lately(&format!("k{}", MAX_FAILURES + 9), NOW).is_some(), "the newest is kept");
+    assert!(cache.failed_lately("k0", NOW).is_none(), "the oldest made room");
+    cache.note_failure("k", &error, NOW + FAILURE_SECS);
+    assert_eq!(cache.failures.len(), 1, "the ones past their pause are dropped");
+}

@@ -139,6 +139,10 @@ test('WorkOS unreachable: a cached user keeps working; an unknown one gets 503 w
     assert.equal(r.status, 503, `no copy for Ivan: ${r.status} ${r.text}`);
     assert.equal(r.json?.error, 'temporarily_unavailable');
     assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After');
+    // For the next few seconds the isolate answers with that failure instead of asking again.
+    await control.clearRequests();
+    assert.equal((await mcpCall(fresh, 'tools/list')).status, 503);
+    assert.deepEqual(await lookupsFor(ivan), [], 'no second lookup right after a failed one');
     // This Worker is restricted to Acme (WORKOS_ORGANIZATION_ID): the membership must be checked
     // even when the token carries permissions, so without a copy that is a 503 too (unrestricted,
     // such a token needs no lookup — native tests).
@@ -147,5 +151,8 @@ test('WorkOS unreachable: a cached user keeps working; an unknown one gets 503 w
   } finally {
     await control.resetFault();
   }
-  assert.ok((await toolNames(fresh)).includes(GATED_TOOL), 'once WorkOS answers, Ivan is resolved');
+  // Once WorkOS answers again, Ivan is resolved when the pause (5 s) is over.
+  const back = await waitFor(async () => (await mcpCall(fresh, 'tools/list')).status === 200, { timeoutMs: 8000, intervalMs: 500 });
+  assert.ok(back, 'Ivan resolved after the pause');
+  assert.ok((await toolNames(fresh)).includes(GATED_TOOL));
 });
