@@ -148,9 +148,9 @@ pub mod keys {
     pub fn org_access(org_id: &str, user_id: &str) -> String {
         format!("authz:org:{org_id}:{user_id}")
     }
-    /// The prefix of [`org_access`] keys: one organization's, or (`None`) all.
-    pub fn org_access_prefix(org_id: Option<&str>) -> String {
-        org_id.map_or_else(|| "authz:org:".into(), |org| org_access(org, ""))
+    /// The prefix of all [`org_access`] keys.
+    pub const fn org_access_prefix() -> &'static str {
+        "authz:org:"
     }
 }
 
@@ -199,9 +199,15 @@ pub struct MemoryStore {
     /// When set, records with this prefix have a mirror that cannot be written
     /// ([`Self::fail_mirrors`]).
     failed_mirrors: RefCell<Option<String>>,
+    /// When set, reads of keys with this prefix fail ([`Self::refuse_gets`]).
+    refused_gets: RefCell<Option<String>>,
 }
 
 impl MemoryStore {
+    /// From now on, reads of keys starting with `prefix` fail; everything else works.
+    pub fn refuse_gets(&self, prefix: &str) {
+        *self.refused_gets.borrow_mut() = Some(prefix.to_string());
+    }
     /// From now on, writes of keys starting with `prefix` fail with `error` (an index that is
     /// down, KV refusing a key's second write within a second); everything else works.
     pub fn refuse_puts(&self, prefix: &str, error: &str) {
@@ -246,6 +252,9 @@ impl Store for MemoryStore {
     }
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.check()?;
+        if self.refused_gets.borrow().as_ref().is_some_and(|prefix| key.starts_with(prefix)) {
+            return Err(StoreError("injected read failure".into()));
+        }
         Ok(self.map.borrow().get(key).map(|(v, _)| v.clone()))
     }
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {

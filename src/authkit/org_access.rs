@@ -12,10 +12,12 @@
 //! (the lifetime of a WorkOS access token, whose permission claims are as old). While WorkOS is
 //! unreachable, an answer up to [`STALE_SECS`] old is used; with none, the caller answers 503.
 //! A lookup that failed is not tried again by the isolate for [`FAILURE_SECS`].
+use crate::oauth::access::{marked_at, marks_of};
 use crate::outbound::HttpClient;
 use crate::store::{keys, Store, KV_MIN_TTL};
 pub use crate::workos::access::{fetch, OrgAccess};
 use crate::workos::{WorkosClient, WorkosError};
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -106,9 +108,16 @@ pub async fn resolve<S: Store, H: HttpClient>(
         Some((checked_at, entry)) if now < checked_at.saturating_add(MEMORY_SECS) => return Ok(entry.access.clone()),
         other => other.map(|(_, entry)| entry.clone()),
     };
-    // A KV failure only costs the shared copy: WorkOS is asked instead.
-    let shared = match store.get(&key).await {
-        Ok(Some(text)) => crate::json::from_str::<Entry>(&text).ok(),
+    // A KV failure only costs the shared copy: WorkOS is asked instead. So does a copy read from
+    // WorkOS before an event about the user or one of their roles (a lookup's write-back can
+    // land after the event dropped the copy).
+    let user_mark = keys::access_changed(user_id);
+    let (shared, user_changed) = join(store.get(&key), marked_at(store, &user_mark)).await;
+    let shared = match (shared, user_changed) {
+        (Ok(Some(text)), Ok(changed)) => match crate::json::from_str::<Entry>(&text) {
+            Ok(entry) if !changed_since(store, &entry, changed).await => Some(entry),
+            _ => None,
+        },
         _ => None,
     };
     if let Some(entry) = shared.as_ref().filter(|e| e.younger_than(KV_FRESH_SECS, now)) {
@@ -141,6 +150,16 @@ pub async fn resolve<S: Store, H: HttpClient>(
                 .max_by_key(|e| e.fetched_at);
             newest.map(|e| e.access).ok_or(Unavailable(e))
         }
+    }
+}
+
+/// Whether `entry` was read from WorkOS before the latest mark (`user_changed`, or one of its
+/// roles'; the same second counts as before); a mark that cannot be read counts as one.
+async fn changed_since<S: Store>(store: &S, entry: &Entry, user_changed: Option<u64>) -> bool {
+    let roles = entry.access.iter().flat_map(|a| a.role.iter().chain(&a.other_roles)).map(String::as_str);
+    match marks_of(store, roles, user_changed).await {
+        Ok(latest) => latest.is_some_and(|ms| ms >= entry.fetched_at * 1000),
+        Err(_) => true,
     }
 }
 

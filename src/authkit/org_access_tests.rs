@@ -411,3 +411,60 @@ fn the_failure_memory_stays_bounded() {
     cache.note_failure("k", &error, NOW + FAILURE_SECS);
     assert_eq!(cache.failures.len(), 1, "the ones past their pause are dropped");
 }
+
+/// An event's mark (written by the webhook, unix ms).
+fn mark(store: &MemoryStore, key: &str, at_ms: u64) {
+    block_on(store.put(key, &at_ms.to_string(), 3600)).unwrap();
+}
+
+#[test]
+fn a_copy_read_from_workos_before_an_event_about_the_user_is_set_aside() {
+    let world = World::new();
+    let store = MemoryStore::default();
+    // A lookup read WorkOS at NOW and wrote its copy back after the event (NOW + 0.5 s) came.
+    Isolate::new(&world).resolve(&store, NOW).unwrap();
+    world.borrow_mut().membership["roles"] = json!([{"slug": "member"}]);
+    world.borrow_mut().membership["role"] = json!({"slug": "member"});
+    mark(&store, &keys::access_changed(USER), NOW * 1000 + 500);
+    let other = Isolate::new(&world);
+    assert_eq!(perms(other.resolve(&store, NOW + 10)), vec!["reports:read"], "WorkOS read again");
+    assert!(other.workos_calls() > 0);
+    // The copy it wrote back is newer than the mark: a third isolate reads it from KV.
+    let third = Isolate::new(&world);
+    assert_eq!(perms(third.resolve(&store, NOW + 11)), vec!["reports:read"]);
+    assert_eq!(third.workos_calls(), 0);
+}
+
+#[test]
+fn a_role_event_sets_aside_the_copies_of_that_role_only() {
+    let world = World::new();
+    let store = MemoryStore::default();
+    Isolate::new(&world).resolve(&store, NOW).unwrap();
+    // Marks from before the copy, or of a role it does not hold, leave it in use.
+    mark(&store, &keys::access_changed(USER), (NOW - 1) * 1000 + 999);
+    mark(&store, &keys::role_changed("member"), NOW * 1000 + 500);
+    let reader = Isolate::new(&world);
+    reader.resolve(&store, NOW + 10).unwrap();
+    assert_eq!(reader.workos_calls(), 0, "the copy is used");
+    // The admin role changed at NOW + 0.5 s: the copy (an admin's, read at NOW) is set aside.
+    world.borrow_mut().env_roles[0].1 = Some(vec!["reports:read"]);
+    mark(&store, &keys::role_changed("admin"), NOW * 1000 + 500);
+    let after = Isolate::new(&world);
+    assert_eq!(perms(after.resolve(&store, NOW + 10)), vec!["reports:read"]);
+    assert!(after.workos_calls() > 0);
+}
+
+#[test]
+fn an_unreadable_mark_sets_the_copy_aside() {
+    let world = World::new();
+    let store = MemoryStore::default();
+    Isolate::new(&world).resolve(&store, NOW).unwrap();
+    // The entry reads, a mark does not (the role's, then the user's): WorkOS is asked instead
+    // of trusting a copy that could not be checked.
+    for marks in ["oauth:role-changed:", "oauth:access-changed:"] {
+        store.refuse_gets(marks);
+        let reader = Isolate::new(&world);
+        assert_eq!(perms(reader.resolve(&store, NOW + 10)), vec!["image_generation", "reports:read"]);
+        assert!(reader.workos_calls() > 0, "{marks}");
+    }
+}

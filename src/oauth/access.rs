@@ -146,7 +146,7 @@ pub async fn note_change<S: Store>(store: &S, mark: &str, at_ms: u64) -> Result<
 /// store's one retry a little over a second later).
 const SAME_MOMENT_MS: u64 = 2 * crate::store::SAME_KEY_RETRY_MS;
 
-async fn marked_at<S: Store>(store: &S, mark: &str) -> Result<Option<u64>, StoreError> {
+pub(crate) async fn marked_at<S: Store>(store: &S, mark: &str) -> Result<Option<u64>, StoreError> {
     Ok(store.get(mark).await?.and_then(|at| at.parse().ok()))
 }
 
@@ -162,7 +162,7 @@ async fn changed_at<S: Store>(store: &S, principal: &Principal) -> Result<Option
 }
 
 /// The latest of `latest` and the marks of `roles`.
-async fn marks_of<'a, S: Store>(
+pub(crate) async fn marks_of<'a, S: Store>(
     store: &S,
     roles: impl Iterator<Item = &'a str>,
     mut latest: Option<u64>,

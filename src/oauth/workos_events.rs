@@ -204,9 +204,10 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         move |p: Option<&Principal>| p.and_then(|p| p.organization_id.as_deref()) == Some(org.as_str())
     };
     let at_ms = ctx.http.now_ms();
-    if let (Some(mark), AuthMode::Worker) = (mark(change), &ctx.config.auth_mode) {
+    if let Some(mark) = mark(change) {
         // First: the grants listed below are those KV's listing shows now; the mark reaches the
-        // others (made meanwhile, or listed up to a minute late) at the bearer check.
+        // others (made meanwhile, or listed up to a minute late) at the bearer check. In AuthKit
+        // mode it sets aside the shared copies of standings read from WorkOS before it.
         note_change(ctx.store, &mark, at_ms).await?;
     }
     let at = at_ms / 1000;
@@ -237,16 +238,11 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         // Without the user, the session's grants cannot be found; they end at their next refresh
         // (WorkOS refuses the ended session's refresh token).
         AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
-        // AuthKit keeps the grants: the shared copies of standings go instead (an organization's
-        // role: that organization's; otherwise all), so the next request reads WorkOS.
-        AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. }
-            if ctx.config.auth_mode != AuthMode::Worker =>
-        {
-            let org = match change {
-                AccessChange::RoleUpdated { organization_id, .. } => organization_id.as_deref(),
-                _ => None,
-            };
-            for key in ctx.store.list(&keys::org_access_prefix(org)).await? {
+        // AuthKit keeps the grants. A role's mark sets its holders' shared copies aside; a
+        // deleted permission (no mark) drops them all, so the next request reads WorkOS.
+        AccessChange::RoleUpdated { .. } if ctx.config.auth_mode != AuthMode::Worker => Ok(Vec::new()),
+        AccessChange::PermissionDeleted { .. } if ctx.config.auth_mode != AuthMode::Worker => {
+            for key in ctx.store.list(keys::org_access_prefix()).await? {
                 if !work.take(1) {
                     break;
                 }

@@ -59,11 +59,12 @@ fn a_deleted_role_reaches_its_holders() {
     demoted_and_reached_by(&w, "event_26", "role.deleted", deleted, t.access_token.as_str());
 }
 
-/// AuthKit mode (AuthKit keeps the grants): a role's event drops the shared copies of standings
-/// instead, an organization's role that organization's only, so the next request reads WorkOS.
+/// AuthKit mode (AuthKit keeps the grants): a role's event leaves the role's mark, which sets
+/// its holders' shared copies of standings aside, and deletes nothing; a deleted permission drops
+/// every copy, so the next request reads WorkOS.
 #[test]
-fn in_authkit_mode_a_role_event_drops_the_cached_standings() {
-    use crate::store::keys::org_access;
+fn in_authkit_mode_a_role_event_marks_and_a_deleted_permission_drops_the_cached_standings() {
+    use crate::store::keys::{org_access, role_changed};
     let w = world();
     let config = crate::config::Config {
         auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
@@ -77,7 +78,8 @@ fn in_authkit_mode_a_role_event_drops_the_cached_standings() {
     let left = || cached.iter().filter(|k| block_on(w.store.get(k)).unwrap().is_some()).count();
     let ops = json!({"object":"organization_role","slug":"ops","organization_id":ACME});
     signed_to(&ctx, &w, &event("event_27", "organization_role.updated", ops), w.http.clock_ms.get()).0.unwrap();
-    assert_eq!(left(), 1, "Acme's two copies are gone, the other organization's stays");
+    assert_eq!(left(), 3, "the copies stay; the mark sets them aside");
+    assert_eq!(block_on(w.store.get(&role_changed("ops"))).unwrap(), Some(w.http.clock_ms.get().to_string()));
     let gone = json!({"object":"permission","slug":"image_generation"});
     signed_to(&ctx, &w, &event("event_28", "permission.deleted", gone), w.http.clock_ms.get()).0.unwrap();
     assert_eq!(left(), 0);

@@ -277,22 +277,12 @@ fn a_sign_in_after_the_change_is_not_refused() {
 }
 
 #[test]
-fn events_leave_marks_only_where_the_worker_keeps_grants() {
+fn events_leave_marks_in_both_modes() {
     let w = world();
     let user_mark = || block_on(w.store.get(&crate::store::keys::access_changed(ALICE))).unwrap();
     let role_mark = || block_on(w.store.get(&crate::store::keys::role_changed("admin"))).unwrap();
     let deleted = || json!({"object":"user","id":ALICE});
     let admin_changed = || json!({"object":"role","slug":"admin","permissions":[]});
-    // AuthKit mode: AuthKit keeps the grants, and the bearer check reads no mark.
-    let config = crate::config::Config {
-        auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
-        ..config()
-    };
-    let ctx = Ctx { config: &config, ..w.ctx() };
-    for (id, kind, data) in [("event_17", "user.deleted", deleted()), ("event_18", "role.updated", admin_changed())] {
-        signed_to(&ctx, &w, &event(id, kind, data), w.http.clock_ms.get()).0.unwrap();
-    }
-    assert_eq!((user_mark(), role_mark()), (None, None));
     // A revoked session whose user the event does not name leaves none.
     deliver(&w, "event_19", "session.revoked", json!({"object":"session","id":"session_9"})).unwrap();
     assert_eq!((user_mark(), role_mark()), (None, None));
@@ -300,6 +290,18 @@ fn events_leave_marks_only_where_the_worker_keeps_grants() {
     assert_eq!((user_mark(), role_mark()), (None, Some(w.http.clock_ms.get().to_string())));
     deliver(&w, "event_21", "user.deleted", deleted()).unwrap();
     assert_eq!(user_mark(), Some(w.http.clock_ms.get().to_string()));
+    // AuthKit mode: AuthKit keeps the grants; the marks set aside the standings' shared copies.
+    let config = crate::config::Config {
+        auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
+        ..config()
+    };
+    let ctx = Ctx { config: &config, ..w.ctx() };
+    w.http.clock_ms.set(w.http.clock_ms.get() + 5_000);
+    for (id, kind, data) in [("event_17", "user.deleted", deleted()), ("event_18", "role.updated", admin_changed())] {
+        signed_to(&ctx, &w, &event(id, kind, data), w.http.clock_ms.get()).0.unwrap();
+    }
+    let now = Some(w.http.clock_ms.get().to_string());
+    assert_eq!((user_mark(), role_mark()), (now.clone(), now));
 }
 
 #[test]
