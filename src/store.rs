@@ -144,13 +144,12 @@ pub mod keys {
     pub fn role_changed(slug: &str) -> String {
         format!("oauth:role-changed:{slug}")
     }
+    /// When a WorkOS event last deleted a permission (unix ms; AuthKit mode): every shared
+    /// standing ([`org_access`]) read from WorkOS before then is set aside.
+    pub const PERMISSION_DELETED: &str = "oauth:permission-deleted";
     /// A user's role and permissions in an organization, read from WorkOS (AuthKit mode).
     pub fn org_access(org_id: &str, user_id: &str) -> String {
         format!("authz:org:{org_id}:{user_id}")
-    }
-    /// The prefix of all [`org_access`] keys.
-    pub const fn org_access_prefix() -> &'static str {
-        "authz:org:"
     }
 }
 

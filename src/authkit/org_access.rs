@@ -17,7 +17,7 @@ use crate::outbound::HttpClient;
 use crate::store::{keys, Store, KV_MIN_TTL};
 pub use crate::workos::access::{fetch, OrgAccess};
 use crate::workos::{WorkosClient, WorkosError};
-use futures_util::future::join;
+use futures_util::future::join3;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -109,13 +109,14 @@ pub async fn resolve<S: Store, H: HttpClient>(
         other => other.map(|(_, entry)| entry.clone()),
     };
     // A KV failure only costs the shared copy: WorkOS is asked instead. So does a copy read from
-    // WorkOS before an event about the user or one of their roles (a lookup's write-back can
-    // land after the event dropped the copy).
+    // WorkOS before an event about the user or one of their roles, or a deleted permission (a
+    // lookup's write-back can land after the event).
     let user_mark = keys::access_changed(user_id);
-    let (shared, user_changed) = join(store.get(&key), marked_at(store, &user_mark)).await;
-    let shared = match (shared, user_changed) {
-        (Ok(Some(text)), Ok(changed)) => match crate::json::from_str::<Entry>(&text) {
-            Ok(entry) if !changed_since(store, &entry, changed).await => Some(entry),
+    let (shared, user_changed, permission_deleted) =
+        join3(store.get(&key), marked_at(store, &user_mark), marked_at(store, keys::PERMISSION_DELETED)).await;
+    let shared = match (shared, user_changed, permission_deleted) {
+        (Ok(Some(text)), Ok(changed), Ok(deleted)) => match crate::json::from_str::<Entry>(&text) {
+            Ok(entry) if !changed_since(store, &entry, changed.max(deleted)).await => Some(entry),
             _ => None,
         },
         _ => None,
@@ -153,11 +154,12 @@ pub async fn resolve<S: Store, H: HttpClient>(
     }
 }
 
-/// Whether `entry` was read from WorkOS before the latest mark (`user_changed`, or one of its
-/// roles'; the same second counts as before); a mark that cannot be read counts as one.
-async fn changed_since<S: Store>(store: &S, entry: &Entry, user_changed: Option<u64>) -> bool {
+/// Whether `entry` was read from WorkOS before the latest mark (`latest`: its user's or a deleted
+/// permission's; or one of its roles'; the same second counts as before); a mark that cannot be
+/// read counts as one.
+async fn changed_since<S: Store>(store: &S, entry: &Entry, latest: Option<u64>) -> bool {
     let roles = entry.access.iter().flat_map(|a| a.role.iter().chain(&a.other_roles)).map(String::as_str);
-    match marks_of(store, roles, user_changed).await {
+    match marks_of(store, roles, latest).await {
         Ok(latest) => latest.is_some_and(|ms| ms >= entry.fetched_at * 1000),
         Err(_) => true,
     }

@@ -455,13 +455,29 @@ fn a_role_event_sets_aside_the_copies_of_that_role_only() {
 }
 
 #[test]
+fn a_deleted_permission_sets_every_older_copy_aside() {
+    let world = World::new();
+    let store = MemoryStore::default();
+    Isolate::new(&world).resolve(&store, NOW).unwrap();
+    world.borrow_mut().env_roles[0].1 = Some(vec!["reports:read"]);
+    mark(&store, keys::PERMISSION_DELETED, (NOW - 1) * 1000);
+    let before = Isolate::new(&world);
+    assert_eq!(perms(before.resolve(&store, NOW + 10)), vec!["image_generation", "reports:read"]);
+    assert_eq!(before.workos_calls(), 0, "a deletion before the copy leaves it in use");
+    mark(&store, keys::PERMISSION_DELETED, NOW * 1000 + 500);
+    let after = Isolate::new(&world);
+    assert_eq!(perms(after.resolve(&store, NOW + 10)), vec!["reports:read"]);
+    assert!(after.workos_calls() > 0);
+}
+
+#[test]
 fn an_unreadable_mark_sets_the_copy_aside() {
     let world = World::new();
     let store = MemoryStore::default();
     Isolate::new(&world).resolve(&store, NOW).unwrap();
     // The entry reads, a mark does not (the role's, then the user's): WorkOS is asked instead
     // of trusting a copy that could not be checked.
-    for marks in ["oauth:role-changed:", "oauth:access-changed:"] {
+    for marks in ["oauth:role-changed:", "oauth:access-changed:", "oauth:permission-deleted"] {
         store.refuse_gets(marks);
         let reader = Isolate::new(&world);
         assert_eq!(perms(reader.resolve(&store, NOW + 10)), vec!["image_generation", "reports:read"]);

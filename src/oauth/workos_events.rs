@@ -238,16 +238,11 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         // Without the user, the session's grants cannot be found; they end at their next refresh
         // (WorkOS refuses the ended session's refresh token).
         AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
-        // AuthKit keeps the grants. A role's mark sets its holders' shared copies aside; a
-        // deleted permission (no mark) drops them all, so the next request reads WorkOS.
+        // AuthKit keeps the grants. A role's mark sets its holders' shared copies of standings
+        // aside; a deleted permission's sets them all aside, so the next request reads WorkOS.
         AccessChange::RoleUpdated { .. } if ctx.config.auth_mode != AuthMode::Worker => Ok(Vec::new()),
         AccessChange::PermissionDeleted { .. } if ctx.config.auth_mode != AuthMode::Worker => {
-            for key in ctx.store.list(keys::org_access_prefix()).await? {
-                if !work.take(1) {
-                    break;
-                }
-                let _ = ctx.store.delete(&key).await;
-            }
+            note_change(ctx.store, keys::PERMISSION_DELETED, at_ms).await?;
             Ok(Vec::new())
         }
         AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } => {

@@ -59,12 +59,11 @@ fn a_deleted_role_reaches_its_holders() {
     demoted_and_reached_by(&w, "event_26", "role.deleted", deleted, t.access_token.as_str());
 }
 
-/// AuthKit mode (AuthKit keeps the grants): a role's event leaves the role's mark, which sets
-/// its holders' shared copies of standings aside, and deletes nothing; a deleted permission drops
-/// every copy, so the next request reads WorkOS.
+/// AuthKit mode (AuthKit keeps the grants): a role's event leaves the role's mark, a deleted
+/// permission its own, which set the shared copies of standings aside; nothing is deleted.
 #[test]
-fn in_authkit_mode_a_role_event_marks_and_a_deleted_permission_drops_the_cached_standings() {
-    use crate::store::keys::{org_access, role_changed};
+fn in_authkit_mode_role_and_permission_events_leave_marks_and_delete_nothing() {
+    use crate::store::keys::{org_access, role_changed, PERMISSION_DELETED};
     let w = world();
     let config = crate::config::Config {
         auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
@@ -76,11 +75,13 @@ fn in_authkit_mode_a_role_event_marks_and_a_deleted_permission_drops_the_cached_
         block_on(w.store.put(key, "{}", 900)).unwrap();
     }
     let left = || cached.iter().filter(|k| block_on(w.store.get(k)).unwrap().is_some()).count();
+    let marked = |key: &str| block_on(w.store.get(key)).unwrap();
     let ops = json!({"object":"organization_role","slug":"ops","organization_id":ACME});
     signed_to(&ctx, &w, &event("event_27", "organization_role.updated", ops), w.http.clock_ms.get()).0.unwrap();
-    assert_eq!(left(), 3, "the copies stay; the mark sets them aside");
-    assert_eq!(block_on(w.store.get(&role_changed("ops"))).unwrap(), Some(w.http.clock_ms.get().to_string()));
+    assert_eq!(marked(&role_changed("ops")), Some(w.http.clock_ms.get().to_string()));
+    assert_eq!(marked(PERMISSION_DELETED), None);
     let gone = json!({"object":"permission","slug":"image_generation"});
     signed_to(&ctx, &w, &event("event_28", "permission.deleted", gone), w.http.clock_ms.get()).0.unwrap();
-    assert_eq!(left(), 0);
+    assert_eq!(marked(PERMISSION_DELETED), Some(w.http.clock_ms.get().to_string()));
+    assert_eq!(left(), 3, "the copies stay; the marks set them aside");
 }
