@@ -14,9 +14,10 @@ impl std::fmt::Display for StoreError {
 
 #[allow(async_fn_in_trait)]
 pub trait Store {
-    /// Where the keys that are not a grant's live: KV behind the Worker's and the grant objects'
-    /// stores (which send such keys there anyway), or the store itself. Code that touches only
-    /// such keys (the client registry) goes through it, and is built once for every store.
+    /// Where the keys that are neither a grant's nor a user's index entry live: KV behind the
+    /// Worker's and the grant objects' stores (whose `get`, `put` and `delete` send such keys
+    /// there anyway), or the store itself. Code that touches only such keys that way (the client
+    /// registry) goes through it, and is built once for every store.
     type Shared: Store;
     fn shared(&self) -> &Self::Shared;
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
@@ -135,12 +136,14 @@ pub mod keys {
     }
     /// When a WorkOS event about the user last arrived (unix ms): the bearer check
     /// refuses the user's tokens whose standing was read before then and that the event did not
-    /// reach (a grant made, or not yet listed, while it was applied).
+    /// reach (a grant made, or not yet listed, while it was applied). In AuthKit mode the user's
+    /// older shared standings ([`org_access`]) are set aside.
     pub fn access_changed(user_id: &str) -> String {
         format!("oauth:access-changed:{user_id}")
     }
     /// When a WorkOS event last changed the role `slug`'s permissions (unix ms): the same rule
-    /// for the tokens issued with that role (an environment role's slug, or an organization's).
+    /// for the tokens issued with that role (an environment role's slug, or an organization's),
+    /// and in AuthKit mode for the shared standings that hold it.
     pub fn role_changed(slug: &str) -> String {
         format!("oauth:role-changed:{slug}")
     }

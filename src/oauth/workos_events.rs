@@ -20,9 +20,11 @@
 //! refresh reads WorkOS again.
 //!
 //! A grant is changed by its owner ([`GrantOwner`]: on Workers, the grant's Durable Object), in
-//! line with its refreshes. In AuthKit mode, where AuthKit keeps the grants, the cached
-//! membership lookups are dropped instead (the user's; for a role, its organization's, or all),
-//! so the next request reads WorkOS again.
+//! line with its refreshes. In AuthKit mode, where AuthKit keeps the grants, the marks (and a
+//! deleted permission's, `store::keys::PERMISSION_DELETED`) set aside the shared copies of
+//! standings read from WorkOS before them, and a membership's event drops its copy, so the
+//! next request reads WorkOS again. An ended session changes no standing: in AuthKit mode it
+//! leaves no mark.
 use super::access::note_change;
 use super::connected::{indexed_grants, user_grants};
 use super::current_access::CurrentAccess;
@@ -204,7 +206,8 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         move |p: Option<&Principal>| p.and_then(|p| p.organization_id.as_deref()) == Some(org.as_str())
     };
     let at_ms = ctx.http.now_ms();
-    if let Some(mark) = mark(change) {
+    let worker_mode = ctx.config.auth_mode == AuthMode::Worker;
+    if let Some(mark) = mark(change).filter(|_| worker_mode || !matches!(change, AccessChange::SessionRevoked { .. })) {
         // First: the grants listed below are those KV's listing shows now; the mark reaches the
         // others (made meanwhile, or listed up to a minute late) at the bearer check. In AuthKit
         // mode it sets aside the shared copies of standings read from WorkOS before it.
@@ -240,8 +243,8 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
         // AuthKit keeps the grants. A role's mark sets its holders' shared copies of standings
         // aside; a deleted permission's sets them all aside, so the next request reads WorkOS.
-        AccessChange::RoleUpdated { .. } if ctx.config.auth_mode != AuthMode::Worker => Ok(Vec::new()),
-        AccessChange::PermissionDeleted { .. } if ctx.config.auth_mode != AuthMode::Worker => {
+        AccessChange::RoleUpdated { .. } if !worker_mode => Ok(Vec::new()),
+        AccessChange::PermissionDeleted { .. } if !worker_mode => {
             note_change(ctx.store, keys::PERMISSION_DELETED, at_ms).await?;
             Ok(Vec::new())
         }

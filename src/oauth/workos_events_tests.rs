@@ -297,6 +297,10 @@ fn events_leave_marks_in_both_modes() {
     };
     let ctx = Ctx { config: &config, ..w.ctx() };
     w.http.clock_ms.set(w.http.clock_ms.get() + 5_000);
+    // An ended session changes no standing: no mark.
+    let ended = json!({"object":"session","id":"session_1","user_id":ALICE});
+    signed_to(&ctx, &w, &event("event_16", "session.revoked", ended), w.http.clock_ms.get()).0.unwrap();
+    assert_ne!(user_mark(), Some(w.http.clock_ms.get().to_string()));
     for (id, kind, data) in [("event_17", "user.deleted", deleted()), ("event_18", "role.updated", admin_changed())] {
         signed_to(&ctx, &w, &event(id, kind, data), w.http.clock_ms.get()).0.unwrap();
     }
