@@ -134,7 +134,8 @@ pub mod keys {
     pub fn webhook_event(event_id: &str) -> String {
         format!("webhook:event:{event_id}")
     }
-    /// When a WorkOS event about the user last arrived (unix ms): the bearer check
+    /// When a WorkOS event about the user last arrived (unix ms; not an ended session's in
+    /// AuthKit mode, nor one whose event names no user): the bearer check
     /// refuses the user's tokens whose standing was read before then and that the event did not
     /// reach (a grant made, or not yet listed, while it was applied). In AuthKit mode the user's
     /// older shared standings ([`org_access`]) are set aside.
