@@ -54,7 +54,17 @@ fn an_authorization_stands_when_the_clients_renewal_cannot_be_written() {
     // A day on, the authorization renews the registration (a KV write), which fails.
     w.advance(24 * 3600 + 1);
     let session = w.sign_in();
+    let renewed_at = || {
+        let raw = w.store.map.borrow().get(&format!("oauth:client:{client}")).cloned().unwrap().0;
+        serde_json::from_str::<serde_json::Value>(&raw).unwrap()["renewed_at"].as_u64().unwrap()
+    };
+    let before = renewed_at();
     w.store.refuse_puts("oauth:client:", KV_WORDS);
     let (code, _) = w.approve(&w.params(&client, &[]), &session);
     assert!(w.exchange(&client, &code).is_ok());
+    assert_eq!(renewed_at(), before, "the renewal was refused");
+    // The same authorization without the refusal does renew: the refused write was attempted.
+    w.store.accept_puts();
+    w.approve(&w.params(&client, &[]), &w.sign_in());
+    assert!(renewed_at() > before, "renewed");
 }

@@ -28,7 +28,7 @@ fn when_workos_refuses_for_good_the_grants_are_left_to_the_mark() {
     let got = deliver(&w, "event_13", "organization_membership.updated", membership()).unwrap();
     assert!(got.changed.is_empty() && got.left_to_mark, "{got:?}");
     assert!(deliver(&w, "event_13", "organization_membership.updated", membership()).unwrap().duplicate);
-    assert!(later_bearer(&w, t.access_token.as_str()).is_err(), "the mark refuses the older token");
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Changed, "the mark refuses it");
     w.up.glitch.set(None);
     let next = w.refresh(&client, t.refresh()).unwrap();
     assert!(later_bearer(&w, next.access_token.as_str()).is_ok(), "a refresh reads WorkOS again");
@@ -50,10 +50,11 @@ fn a_delivery_changes_what_its_calls_allow_and_leaves_the_rest_to_the_mark() {
     let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, 5)).unwrap();
     assert_eq!((changed.len(), left_to_mark, owner.1.get()), (MAX_GRANTS_PER_CALL, true, 1));
     w.advance(access::GRANT_CHECK_SECS + 1);
-    let roles: Vec<_> =
-        tokens.iter().map(|t| w.bearer(t.access_token.as_str(), "/mcp").ok().and_then(|c| c.principal.role)).collect();
-    assert_eq!(roles.iter().filter(|r| r.as_deref() == Some("member")).count(), MAX_GRANTS_PER_CALL);
-    assert_eq!(roles.iter().filter(|r| r.is_none()).count(), 30, "the rest refused until they refresh");
+    let checked: Vec<_> = tokens.iter().map(|t| w.bearer(t.access_token.as_str(), "/mcp")).collect();
+    let members = checked.iter().filter(|c| c.as_ref().is_ok_and(|c| c.principal.role.as_deref() == Some("member")));
+    assert_eq!(members.count(), MAX_GRANTS_PER_CALL);
+    let refused = checked.iter().filter(|c| c.as_ref().err() == Some(&BearerError::Changed)).count();
+    assert_eq!(refused, 30, "the rest refused by the mark until they refresh");
     // With one call more, all of them, in two calls.
     let owner = Owner(&w, Cell::new(0));
     let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, 6)).unwrap();

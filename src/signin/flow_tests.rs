@@ -336,10 +336,11 @@ fn a_token_kept_for_a_grant_is_not_refreshed_by_a_bridge_request() {
     assert_eq!(w.http.paths().len(), asked, "no refresh, nothing completed");
 }
 
-/// Signing in again replaces the browser's session: the one its cookie named before is gone, so
-/// a logout leaves none behind and a copy of the old cookie signs nobody in.
+/// What `/callback` does when a sign-in replaces the browser's session (the route's call is
+/// covered end to end by `logout.test.mjs`): the session its old cookie named is gone, so a
+/// logout leaves none behind and a copy of the old cookie signs nobody in; the new one stays.
 #[test]
-fn a_new_sign_in_forgets_the_session_it_replaces() {
+fn forgetting_the_replaced_session_deletes_the_old_one_only() {
     let w = world(Scenario::default(), None);
     let sign_in = || {
         let (state, cookie) = w.begin(None);

@@ -6,7 +6,7 @@
 // browser to the returned redirect_uri — the AuthKit stand-in's /oauth2/continue — and only there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALICE, ALICE_ID, BOB, BOB_ID, COOKIE, TESTID, PATHS, launchChromium, artifact, signIn, account, worker } from './helpers.mjs';
+import { ALICE, ALICE_ID, BOB, BOB_ID, COOKIE, TESTID, PATHS, launchChromium, artifact, signIn, account, worker, control } from './helpers.mjs';
 import { AUTHKIT_WORKER_URL, AUTHKIT_URL, akUrl, bridge, authkit } from './authkit-helpers.mjs';
 import { workosApi } from './oauth-helpers.mjs';
 
@@ -152,7 +152,7 @@ test('signed out: a foreign redirect_uri at /callback is refused with a 502 page
 });
 
 test('a person whose application already set their external id is completed under it, to the same WorkOS user', async () => {
-  if (!BOB_ID) return;
+  assert.ok(BOB_ID, 'run under tests/e2e/run.mjs (BOB_ID)');
   await workosApi('PUT', `/user_management/users/${BOB_ID}`, { external_id: 'crm-bob-0007' });
   const { context, page } = await freshPage();
   try {
@@ -179,9 +179,13 @@ test('a person whose application already set their external id is completed unde
 test("the Worker's own mode ignores a bridge link: the sign-in page, nothing completed, still signed in", async () => {
   const { jar } = await signIn(ALICE);
   const id = await bridge.newId();
+  await control.clearRequests();
   const res = await jar.fetch(worker(`${PATHS.login}?external_auth_id=${encodeURIComponent(id)}`));
   assert.equal(res.status, 200, 'the sign-in page, not a redirect to AuthKit');
   assert.ok(!(await res.text()).includes(id), 'the id does not ride along into the sign-in');
   assert.deepEqual(await completionsFor(id), [], 'nothing completed at WorkOS');
+  // (The sign-in's audit event may still be on its way: only user-management calls count.)
+  const calls = (await control.requests()).filter((r) => r.path.startsWith('/user_management')).map((r) => `${r.method} ${r.path}`);
+  assert.deepEqual(calls, [], 'no WorkOS user-management call (no token refreshed, no user read)');
   assert.equal((await account(jar)).status, 200, 'the browser is still signed in');
 });

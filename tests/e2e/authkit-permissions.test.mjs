@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { ACME_ORG_ID, control, waitFor } from './helpers.mjs';
 import { workosApi } from './oauth-helpers.mjs';
 import { GATED_TOOL } from './mcp-helpers.mjs';
-import { mint, mcpCall } from './authkit-helpers.mjs';
+import { mint, mcpCall, authkit } from './authkit-helpers.mjs';
 
 const PERMISSION = 'image_generation';
 
@@ -116,6 +116,7 @@ test('steady state: after the first request, the same user\'s requests make no W
   const first = await lookupsFor(gina);
   assert.ok(first.some((r) => r.path === '/user_management/organization_memberships'), `the first request looked the membership up: ${JSON.stringify(first)}`);
   await control.clearRequests();
+  const jwksBefore = (await authkit.jwksFetches()).length;
   for (let i = 0; i < 5; i++) {
     assert.ok((await toolNames(token)).includes(GATED_TOOL));
     const again = await connectToken(gina); // a new token for the same user and organization
@@ -123,7 +124,8 @@ test('steady state: after the first request, the same user\'s requests make no W
     assert.ok(r.json.result.tools.some((t) => t.name === GATED_TOOL));
     assert.match(r.headers.get('server-timing') ?? '', /reads=0/, 'no KV read either');
   }
-  assert.deepEqual(await control.requests(), [], 'no WorkOS request at all (JWKS and permissions cached)');
+  assert.deepEqual(await control.requests(), [], 'no WorkOS request at all (permissions cached)');
+  assert.equal((await authkit.jwksFetches()).length, jwksBefore, 'no JWKS fetch (keys cached)');
 });
 
 test('WorkOS unreachable: a cached user keeps working; an unknown one gets 503 with Retry-After, not an empty permission set', async () => {
