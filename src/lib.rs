@@ -5,6 +5,7 @@
 pub mod alarm;
 pub mod authkit;
 pub mod b64;
+pub mod backlog;
 pub mod config;
 pub mod context;
 pub mod cookies;

@@ -9,12 +9,14 @@
 //! `DurableObject`, which `src/worker.mjs` makes this one). A keepalive comment every 25 s keeps
 //! the edge from closing an idle stream and notices a client that went away (the send fails),
 //! which ends the session.
+use crate::backlog::Backlog;
 use crate::mcp;
 use crate::platform::audit::Background;
 use crate::platform::tools::{ToolAudit, WorkerToolEnv};
 use crate::platform::{self, json_body};
 use crate::principal::Principal;
 use futures_channel::mpsc::{unbounded, UnboundedSender};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -25,6 +27,9 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 
 pub const BINDING: &str = "MCP_SESSION";
 const KEEPALIVE: Duration = Duration::from_secs(25);
+/// What may wait on a stream its client does not read: past it the session ends (its stream
+/// closes), before the object's memory does.
+pub const MAX_QUEUED_BYTES: usize = 4 << 20;
 
 /// What the Worker tells the object when a stream opens.
 #[derive(Serialize, Deserialize)]
@@ -32,7 +37,7 @@ pub struct Open {
     pub session_id: String,
     pub principal: Principal,
     /// The MCP client whose token opened the stream (the Worker's own tokens name it; AuthKit's
-    /// do not): only that client may post to the session.
+    /// may not): only that client may post to the session (see [`bound_to`]).
     #[serde(default)]
     pub client_id: Option<String>,
     /// CORS: the caller's Origin, already checked by the Worker.
@@ -59,7 +64,10 @@ type Sender = UnboundedSender<std::result::Result<Vec<u8>, worker::Error>>;
 
 struct Live {
     user_id: crate::ids::UserId,
-    client_id: Option<String>,
+    /// Who else must post: see [`bound_to`].
+    bound_to: Option<String>,
+    /// What the runtime has not taken from the stream yet.
+    backlog: Rc<Backlog>,
     visible_tools: Vec<&'static str>,
     sender: Sender,
     /// Set by `logging/setLevel` on this session.
@@ -80,6 +88,12 @@ struct Session {
     live: RefCell<Option<Live>>,
     /// Once a stream ended, the session id stays dead (no resurrection by a new GET).
     ended: RefCell<bool>,
+}
+
+/// What a session is bound to besides its user: the MCP client (the Worker's own tokens name
+/// it), else the WorkOS session the token came from (an AuthKit token without `client_id`).
+fn bound_to(client_id: Option<&str>, principal: &Principal) -> Option<String> {
+    client_id.or(principal.workos_session_id.as_deref()).map(str::to_string)
 }
 
 fn event(name: &str, data: &str) -> Vec<u8> {
@@ -135,9 +149,15 @@ impl Session {
         let (sender, receiver) = unbounded();
         let endpoint = format!("/sse/message?sessionId={}", open.session_id);
         let _ = sender.unbounded_send(Ok(event("endpoint", &endpoint)));
+        let backlog = Rc::new(Backlog::default());
+        let taken = backlog.clone();
+        let receiver = receiver.inspect(move |chunk: &std::result::Result<Vec<u8>, worker::Error>| {
+            taken.taken(chunk.as_ref().map_or(0, Vec::len))
+        });
         *self.live.borrow_mut() = Some(Live {
             user_id: open.principal.user_id.clone(),
-            client_id: open.client_id.clone(),
+            bound_to: bound_to(open.client_id.as_deref(), &open.principal),
+            backlog,
             visible_tools: mcp::visible_tool_names(&open.principal),
             sender: sender.clone(),
             log_level: mcp::Options::default().log_level,
@@ -147,7 +167,7 @@ impl Session {
         wasm_bindgen_futures::spawn_local(async move {
             loop {
                 worker::Delay::from(KEEPALIVE).await;
-                if sender.unbounded_send(Ok(b": keepalive\n\n".to_vec())).is_err() {
+                if *session.ended.borrow() || sender.unbounded_send(Ok(b": keepalive\n\n".to_vec())).is_err() {
                     // The client went away: end the session and let the object be evicted.
                     *session.live.borrow_mut() = None;
                     *session.ended.borrow_mut() = true;
@@ -171,12 +191,17 @@ impl Session {
         Ok(resp)
     }
 
-    /// Push bytes onto the live stream; false when there is none (or it just closed).
+    /// Push bytes onto the live stream; false when there is none (or it just closed). A stream
+    /// holding [`MAX_QUEUED_BYTES`] its client has not read is closed: the session ends.
     fn push(&self, bytes: Vec<u8>) -> bool {
         let mut live = self.live.borrow_mut();
-        let ok = live.as_ref().is_some_and(|l| l.sender.unbounded_send(Ok(bytes)).is_ok());
+        let ok = live.as_ref().is_some_and(|l| {
+            l.backlog.push(bytes.len(), MAX_QUEUED_BYTES) && l.sender.unbounded_send(Ok(bytes)).is_ok()
+        });
         if !ok && live.is_some() {
-            *live = None;
+            if let Some(l) = live.take() {
+                l.sender.close_channel();
+            }
             *self.ended.borrow_mut() = true;
         }
         ok
@@ -184,17 +209,28 @@ impl Session {
 
     /// The status (and body) the Worker answers the POST with.
     async fn message(&self, post: Post) -> (u16, String) {
-        // A session id alone grants nothing: only its own user, with the client that opened it,
-        // may post to it (another client of the same person cannot answer into this stream).
+        // A session id alone grants nothing: only its own user, with the client that opened it
+        // (for a token that names none, from the same WorkOS session), may post to it: another
+        // client of the same person cannot answer into this stream.
         let owner_ok = self.live.borrow().as_ref().is_some_and(|l| {
-            l.user_id == post.principal.user_id && l.client_id == post.caller.client_id && !l.sender.is_closed()
+            l.user_id == post.principal.user_id
+                && l.bound_to == bound_to(post.caller.client_id.as_deref(), &post.principal)
+                && !l.sender.is_closed()
         });
         if !owner_ok {
             return (404, String::new());
         }
         let messages = match mcp::parse_body(post.body.as_bytes(), post.protocol_version.as_deref()) {
             Ok(mcp::Body::One(m)) => vec![Ok(m)],
-            Ok(mcp::Body::Batch(items)) => items.into_iter().map(|i| i.and_then(mcp::batch_element)).collect(),
+            Ok(mcp::Body::Batch(items)) => {
+                let items: Vec<_> = items.into_iter().map(|i| i.and_then(mcp::batch_element)).collect();
+                // Nothing in it accepted: refused as on `/mcp`, 400 with the refusals as the body.
+                if items.iter().all(std::result::Result::is_err) {
+                    let refusals: Vec<_> = items.iter().filter_map(|i| i.as_ref().err()).collect();
+                    return (400, serde_json::to_string(&refusals).unwrap_or_default());
+                }
+                items
+            }
             Err(error) => return (400, serde_json::to_string(&error).unwrap_or_default()),
         };
         // What changed for this person since their last message (a role change, a WorkOS event):

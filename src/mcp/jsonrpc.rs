@@ -86,13 +86,13 @@ impl McpError {
         if detail.is_empty() {
             title.to_string()
         } else {
-            format!("{title}: {detail}")
+            format!("{title}: {}", echoed(detail))
         }
     }
 
     pub fn into_response(self, id: RequestId) -> Value {
         let data = match &self {
-            McpError::ResourceNotFound(uri) => Some(serde_json::json!({ "uri": uri })),
+            McpError::ResourceNotFound(uri) => Some(serde_json::json!({ "uri": echoed(uri) })),
             McpError::MissingCapability(required) => Some(serde_json::json!({ "requiredCapabilities": required })),
             McpError::UnsupportedVersion { requested, supported } => {
                 Some(serde_json::json!({ "supported": supported, "requested": requested }))
@@ -101,6 +101,19 @@ impl McpError {
         };
         error_response(id, self.code(), &self.message(), data)
     }
+}
+
+/// How much of a request's own text an error repeats back.
+pub const MAX_ECHOED: usize = 256;
+
+/// At most [`MAX_ECHOED`] bytes of what a request said (a method's, tool's or resource's name an
+/// error repeats back): an answer is not made as large as the request by echoing it.
+fn echoed(text: &str) -> &str {
+    let mut end = text.len().min(MAX_ECHOED);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Parse one HTTP body. `Err` is the complete JSON-RPC error response (sent with HTTP 400).
@@ -279,6 +292,17 @@ mod tests {
             assert!(e["error"]["message"].as_str().unwrap().starts_with("Parse error"));
         }
         assert_eq!(code(&parse(&[0xff, 0xfe]).unwrap_err()), PARSE_ERROR);
+    }
+
+    #[test]
+    fn an_error_repeats_at_most_max_echoed_bytes_of_the_request() {
+        let long = "é".repeat(MAX_ECHOED);
+        let message = McpError::MethodNotFound(long.clone()).message();
+        assert!(message.len() <= "Method not found: ".len() + MAX_ECHOED, "{}", message.len());
+        assert!(long.starts_with(message.trim_start_matches("Method not found: ")));
+        let data = McpError::ResourceNotFound(long).into_response(RequestId::Null)["error"]["data"]["uri"].clone();
+        assert_eq!(data.as_str().unwrap().len(), MAX_ECHOED, "whole characters: 128 of 2 bytes");
+        assert_eq!(McpError::UnknownTool("add2".into()).message(), "Unknown tool: add2");
     }
 
     #[test]

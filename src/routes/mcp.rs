@@ -229,8 +229,16 @@ async fn open_sse(
         } else {
             404
         };
-        let message = if status == 409 { "this session already has a stream" } else { "unknown session" };
-        return Err(RouteError::mcp(status, message));
+        return Err(match status {
+            409 => RouteError::mcp(409, "this session already has a stream"),
+            404 => RouteError::mcp(404, "unknown session"),
+            _ => RouteError::Mcp {
+                status: 503,
+                code: ErrorCode::INTERNAL_ERROR,
+                message: "the session could not be reached".into(),
+                allow: None,
+            },
+        });
     }
     let session_id = crate::random::token(24);
     let open = session_object::Open { session_id: session_id.clone(), principal, client_id, cors_origin: origin };
@@ -254,8 +262,12 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
     if !valid_session_id(&session_id) {
         return Err(RouteError::mcp(404, "unknown session"));
     }
-    let body = read_message(req).await?;
-    let body = String::from_utf8_lossy(&body).into_owned();
+    let body = String::from_utf8(read_message(req).await?).map_err(|_| RouteError::Mcp {
+        status: 400,
+        code: ErrorCode::PARSE_ERROR,
+        message: "Parse error: the body is not UTF-8".into(),
+        allow: None,
+    })?;
     let protocol_version = header(req, "MCP-Protocol-Version");
     let post = serde_json::to_string(&session_object::Post { principal, caller, body, protocol_version, fixtures })?;
     // The object's `message` method, by Workers RPC: `[status, body]`.
@@ -269,6 +281,12 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
             let error = js::field(&answer, "1").as_string().unwrap_or_default();
             Ok(web::json_text(400, error)?)
         }
-        status => Err(RouteError::mcp(status, "the session could not take the message")),
+        // The object failed (its configuration, the message's decoding): the server's error.
+        status => Err(RouteError::Mcp {
+            status: status.max(500),
+            code: ErrorCode::INTERNAL_ERROR,
+            message: "the session could not take the message".into(),
+            allow: None,
+        }),
     }
 }

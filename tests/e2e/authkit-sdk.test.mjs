@@ -94,3 +94,33 @@ test('a token for /sse is refused on /mcp and vice versa (SDK connect fails with
   const forMcp = await mint({ aud: akUrl('/mcp'), permissions: [] });
   await assert.rejects(connect('sse', forMcp), (err) => /401|Unauthorized/i.test(String(err?.message ?? err)) || err?.code === 401, 'aud …/mcp on /sse');
 });
+
+test('a stream opened with a token that names no client is bound to its WorkOS session: another session of the same user cannot post into it', async () => {
+  const aud = akUrl('/sse');
+  const [mine, other] = await Promise.all([
+    mint({ aud, sid: 'session_01STREAMOWNER', permissions: [] }),
+    mint({ aud, sid: 'session_01SOMEONEELSE', permissions: [] }),
+  ]);
+  const controller = new AbortController();
+  const res = await fetch(aud, { headers: { accept: 'text/event-stream', authorization: `Bearer ${mine}` }, signal: controller.signal });
+  try {
+    assert.equal(res.status, 200);
+    const reader = res.body.getReader();
+    let text = '';
+    while (!/event: endpoint\ndata: (\S+)\n\n/.test(text)) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, `the stream ended before its endpoint event: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    const endpoint = text.match(/event: endpoint\ndata: (\S+)\n\n/)[1];
+    const post = (token) => fetch(akUrl(endpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal((await post(other)).status, 404, 'the same user from another WorkOS session');
+    assert.equal((await post(mine)).status, 202, 'the stream\'s own session');
+  } finally {
+    controller.abort();
+  }
+});

@@ -127,6 +127,15 @@ test('the message endpoint: missing sessionId → 400, unknown or malformed → 
   const batch = await s.post([]);
   assert.equal(batch.status, 400, `an empty batch → ${batch.status}`);
   expectRpcError(batch.json, JSONRPC.invalidRequest, { what: 'an empty batch on /sse/message' });
+  // Nothing in a batch accepted: refused as on /mcp, 400 with the refusals as the body.
+  const junk = await s.post([1, 'two']);
+  assert.equal(junk.status, 400, `a batch of malformed messages → ${junk.status}: ${short(junk.text)}`);
+  assert.deepEqual(junk.json.map((e) => [e.id, e.error.code]), [[null, JSONRPC.invalidRequest], [null, JSONRPC.invalidRequest]]);
+  // A body that is not UTF-8 is a parse error, not read with replacement characters.
+  const valid = Buffer.from('{"jsonrpc":"2.0","id":"bytes","method":"ping","params":{"_meta":{"x":"?"}}}');
+  const notUtf8 = await s.post(undefined, { body: Buffer.from(valid.map((byte) => (byte === 0x3f ? 0xff : byte))) });
+  assert.equal(notUtf8.status, 400, `not UTF-8 → ${notUtf8.status}`);
+  expectRpcError(notUtf8.json, JSONRPC.parseError, { what: 'a body that is not UTF-8 on /sse/message' });
   const big = await s.post(undefined, { body: JSON.stringify(request('ping', { _meta: { pad: 'x'.repeat(MAX_BODY_BYTES) } })) });
   assert.equal(big.status, 413, `over 1 MiB → ${big.status}`);
 
