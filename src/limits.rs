@@ -11,6 +11,9 @@ pub enum Limiter {
     SignIn,
     /// `POST /token`, `POST /revoke`.
     Token,
+    /// A tool call that asks WorkOS (`getUserProfile`), counted per person: WorkOS's rate
+    /// limit on the API key is shared with everyone's sign-ins and lookups.
+    WorkosTool,
 }
 
 impl Limiter {
@@ -20,6 +23,7 @@ impl Limiter {
             Limiter::Register => "REGISTER_LIMITER",
             Limiter::SignIn => "SIGNIN_LIMITER",
             Limiter::Token => "TOKEN_LIMITER",
+            Limiter::WorkosTool => "WORKOS_TOOL_LIMITER",
         }
     }
 

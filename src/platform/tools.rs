@@ -1,6 +1,7 @@
 //! [`ToolEnv`] on Workers: the Workers AI binding (optional) and WorkOS with the API key.
 use crate::config::Config;
 use crate::context::Ctx;
+use crate::limits::Limiter;
 use crate::oauth::registry;
 use crate::platform::audit::{self, Background};
 use crate::platform::fetch::FetchClient;
@@ -56,6 +57,9 @@ impl ToolEnv for WorkerToolEnv<'_> {
     }
 
     async fn workos_user(&self, user_id: &str) -> Result<User, String> {
+        if !crate::platform::within_limit(self.env, Limiter::WorkosTool, user_id.to_string()).await {
+            return Err("you asked for it too often; wait a minute".into());
+        }
         let http = FetchClient::workos();
         let client = WorkosClient {
             http: &http,

@@ -142,6 +142,7 @@ test('`npx wrangler deploy --dry-run` lists everything production needs, Workers
     /env\.REGISTER_LIMITER \(10 requests\/60s\)/,
     /env\.SIGNIN_LIMITER \(30 requests\/60s\)/,
     /env\.TOKEN_LIMITER \(60 requests\/60s\)/,
+    /env\.WORKOS_TOOL_LIMITER \(30 requests\/60s\)/,
   ]) {
     assert.match(output, binding);
   }

@@ -6,7 +6,7 @@
 import { test, before, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CookieJar, ALICE, beginSignIn, signIn, account, expectErrorPage, control, kvKeys, AUTHENTICATE, WORKOS_FAULTS } from './helpers.mjs';
+import { CookieJar, ALICE, BOB, BOB_ID, beginSignIn, signIn, account, expectErrorPage, control, kvKeys, AUTHENTICATE, WORKOS_FAULTS } from './helpers.mjs';
 import { accessToken, mcpPost } from './mcp-helpers.mjs';
 
 const USERS = '/user_management/users';
@@ -77,4 +77,34 @@ test('after all these faults the Worker\'s log holds no secret: no API key, no b
   assert.doesNotMatch(log, /sk_test_/, 'the WorkOS API key');
   assert.doesNotMatch(log, new RegExp(token.slice(0, 24).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'our access token');
   assert.doesNotMatch(log, /mcp_rt_|refresh_token=/, 'refresh tokens');
+});
+
+test('getUserProfile is limited per person (WorkOS\'s rate limit on the API key is everyone\'s): past it, a readable tool error and no WorkOS call', async () => {
+  const { token: bobs } = await accessToken(BOB);
+  const batch = Array.from({ length: 8 }, (_, i) => ({ jsonrpc: '2.0', id: `p${i}`, method: 'tools/call', params: { name: 'getUserProfile', arguments: {} } }));
+  const send = async () => {
+    const r = await mcpPost(bobs, batch);
+    assert.equal(r.status, 200, `a batch of profile calls → ${r.status} ${r.text.slice(0, 300)}`);
+    return r.json.map((answer) => answer.result);
+  };
+  // The local limit is 300 a minute (wrangler.toml's env.local): within 76 batches (608 calls,
+  // more than two windows' worth) the limit answers.
+  let let_through = 0;
+  let refused;
+  for (let i = 0; i < 76 && !refused; i++) {
+    const results = await send();
+    let_through += results.filter((r) => !r.isError).length;
+    refused = results.find((r) => r.isError);
+  }
+  assert.ok(refused, `no refusal after ${let_through} calls`);
+  assert.ok(let_through >= 30 && let_through <= 600, `${let_through} let through`);
+  assert.match(refused.content[0].text, /Could not fetch your WorkOS profile right now \(you asked for it too often/);
+  // Past the limit, WorkOS is not asked at all.
+  await control.clearRequests();
+  const again = await send();
+  assert.ok(again.every((r) => r.isError), 'all refused');
+  const asked = (await control.requests()).filter((r) => r.path === `/user_management/users/${BOB_ID}`);
+  assert.deepEqual(asked, [], 'no WorkOS call for a refused one');
+  // Alice's own budget is hers.
+  assert.ok(!(await profile()).isError, 'another person is not limited by Bob');
 });
