@@ -435,39 +435,40 @@ fn a_copy_read_from_workos_before_an_event_about_the_user_is_set_aside() {
     assert_eq!(third.workos_calls(), 0);
 }
 
-#[test]
-fn a_role_event_sets_aside_the_copies_of_that_role_only() {
+/// Alice's admin standing, copied to KV at NOW: a mark of `key` from just before leaves the copy
+/// in use; one from NOW + 0.5 s sets it aside, and WorkOS (where admin lost image_generation
+/// meanwhile) is read.
+fn set_aside_by_a_later_mark(key: &str) {
     let world = World::new();
     let store = MemoryStore::default();
     Isolate::new(&world).resolve(&store, NOW).unwrap();
-    // Marks from before the copy, or of a role it does not hold, leave it in use.
-    mark(&store, &keys::access_changed(USER), (NOW - 1) * 1000 + 999);
-    mark(&store, &keys::role_changed("member"), NOW * 1000 + 500);
-    let reader = Isolate::new(&world);
-    reader.resolve(&store, NOW + 10).unwrap();
-    assert_eq!(reader.workos_calls(), 0, "the copy is used");
-    // The admin role changed at NOW + 0.5 s: the copy (an admin's, read at NOW) is set aside.
     world.borrow_mut().env_roles[0].1 = Some(vec!["reports:read"]);
-    mark(&store, &keys::role_changed("admin"), NOW * 1000 + 500);
+    mark(&store, key, (NOW - 1) * 1000 + 999);
+    let before = Isolate::new(&world);
+    assert_eq!(perms(before.resolve(&store, NOW + 10)), vec!["image_generation", "reports:read"], "{key}");
+    assert_eq!(before.workos_calls(), 0, "{key}: a mark from before the copy leaves it in use");
+    mark(&store, key, NOW * 1000 + 500);
     let after = Isolate::new(&world);
-    assert_eq!(perms(after.resolve(&store, NOW + 10)), vec!["reports:read"]);
-    assert!(after.workos_calls() > 0);
+    assert_eq!(perms(after.resolve(&store, NOW + 10)), vec!["reports:read"], "{key}");
+    assert!(after.workos_calls() > 0, "{key}");
 }
 
 #[test]
-fn a_deleted_permission_sets_every_older_copy_aside() {
+fn a_later_mark_of_the_user_of_a_role_held_or_of_a_deleted_permission_sets_the_copy_aside() {
+    for key in [keys::access_changed(USER), keys::role_changed("admin"), keys::PERMISSION_DELETED.to_string()] {
+        set_aside_by_a_later_mark(&key);
+    }
+}
+
+#[test]
+fn a_mark_of_a_role_the_copy_does_not_hold_leaves_it_in_use() {
     let world = World::new();
     let store = MemoryStore::default();
     Isolate::new(&world).resolve(&store, NOW).unwrap();
-    world.borrow_mut().env_roles[0].1 = Some(vec!["reports:read"]);
-    mark(&store, keys::PERMISSION_DELETED, (NOW - 1) * 1000);
-    let before = Isolate::new(&world);
-    assert_eq!(perms(before.resolve(&store, NOW + 10)), vec!["image_generation", "reports:read"]);
-    assert_eq!(before.workos_calls(), 0, "a deletion before the copy leaves it in use");
-    mark(&store, keys::PERMISSION_DELETED, NOW * 1000 + 500);
-    let after = Isolate::new(&world);
-    assert_eq!(perms(after.resolve(&store, NOW + 10)), vec!["reports:read"]);
-    assert!(after.workos_calls() > 0);
+    mark(&store, &keys::role_changed("member"), NOW * 1000 + 500);
+    let reader = Isolate::new(&world);
+    reader.resolve(&store, NOW + 10).unwrap();
+    assert_eq!(reader.workos_calls(), 0);
 }
 
 #[test]
