@@ -207,7 +207,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
     };
     let at_ms = ctx.http.now_ms();
     let worker_mode = ctx.config.auth_mode == AuthMode::Worker;
-    if let Some(mark) = mark(change).filter(|_| worker_mode || !matches!(change, AccessChange::SessionRevoked { .. })) {
+    if let Some(mark) = mark(change, worker_mode) {
         // First: the grants listed below are those KV's listing shows now; the mark reaches the
         // others (made meanwhile, or listed up to a minute late) at the bearer check. In AuthKit
         // mode it sets aside the shared copies of standings read from WorkOS before it.
@@ -243,11 +243,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
         // AuthKit keeps the grants. A role's mark sets its holders' shared copies of standings
         // aside; a deleted permission's sets them all aside, so the next request reads WorkOS.
-        AccessChange::RoleUpdated { .. } if !worker_mode => Ok(Vec::new()),
-        AccessChange::PermissionDeleted { .. } if !worker_mode => {
-            note_change(ctx.store, keys::PERMISSION_DELETED, at_ms).await?;
-            Ok(Vec::new())
-        }
+        AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } if !worker_mode => Ok(Vec::new()),
         AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } => {
             let mut changed = Vec::new();
             for (user, org, ids) in holders(ctx, change, work).await? {
@@ -260,13 +256,18 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
     Ok((changed, work.left_to_mark.get()))
 }
 
-/// The change mark an event leaves: its user's, or its role's. None for a revoked session whose
-/// user the event does not name (that session's grants end at their next refresh anyway), nor
-/// for a deleted permission: the bearer check reads no mark per permission, so a grant the
-/// re-read misses (listed late, past the scan or the calls) keeps it until its token's refresh.
-fn mark(change: &AccessChange) -> Option<String> {
+/// The change mark an event leaves, in the Worker's own mode (`worker_mode`) or AuthKit's: its
+/// user's, or its role's. None for a revoked session whose user the event does not name (that
+/// session's grants end at their next refresh anyway), nor in AuthKit mode for any ended session
+/// (it changes no standing). A deleted permission leaves one in AuthKit mode only
+/// ([`keys::PERMISSION_DELETED`], read by the standing lookup): the bearer check reads no mark
+/// per permission, so a grant the re-read misses (listed late, past the scan or the calls) keeps
+/// it until its token's refresh.
+fn mark(change: &AccessChange, worker_mode: bool) -> Option<String> {
     match change {
         AccessChange::RoleUpdated { slug, .. } => Some(keys::role_changed(slug)),
+        AccessChange::PermissionDeleted { .. } if !worker_mode => Some(keys::PERMISSION_DELETED.into()),
+        AccessChange::SessionRevoked { .. } if !worker_mode => None,
         _ => change.user().map(keys::access_changed),
     }
 }
