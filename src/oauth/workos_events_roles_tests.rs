@@ -65,10 +65,7 @@ fn a_deleted_role_reaches_its_holders() {
 fn in_authkit_mode_role_and_permission_events_leave_marks_and_delete_nothing() {
     use crate::store::keys::{org_access, role_changed, PERMISSION_DELETED};
     let w = world();
-    let config = crate::config::Config {
-        auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
-        ..config()
-    };
+    let config = authkit_config();
     let ctx = Ctx { config: &config, ..w.ctx() };
     let cached = [org_access(ACME, ALICE), org_access(ACME, "user_bob"), org_access("org_other", ALICE)];
     for key in &cached {

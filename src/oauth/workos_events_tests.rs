@@ -276,6 +276,12 @@ fn a_sign_in_after_the_change_is_not_refused() {
     assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
 }
 
+/// The test configuration in AuthKit mode (AuthKit keeps the grants).
+fn authkit_config() -> crate::config::Config {
+    let auth_mode = crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None };
+    crate::config::Config { auth_mode, ..config() }
+}
+
 #[test]
 fn events_leave_marks_in_both_modes() {
     let w = world();
@@ -291,10 +297,7 @@ fn events_leave_marks_in_both_modes() {
     deliver(&w, "event_21", "user.deleted", deleted()).unwrap();
     assert_eq!(user_mark(), Some(w.http.clock_ms.get().to_string()));
     // AuthKit mode: AuthKit keeps the grants; the marks set aside the standings' shared copies.
-    let config = crate::config::Config {
-        auth_mode: crate::config::AuthMode::Authkit { issuer: "https://authkit.example".into(), audience: None },
-        ..config()
-    };
+    let config = authkit_config();
     let ctx = Ctx { config: &config, ..w.ctx() };
     w.http.clock_ms.set(w.http.clock_ms.get() + 5_000);
     // An ended session changes no standing: no mark.
