@@ -33,7 +33,7 @@ const MAX_ENTRIES: usize = 1024;
 /// After a lookup failed, how long the isolate answers with that failure instead of asking WorkOS
 /// again (the `Retry-After` of the caller's 503). A standing WorkOS refuses for good (a role slug
 /// it knows in neither scope) would otherwise cost up to four calls per request.
-pub const FAILURE_SECS: u64 = 5;
+pub const FAILURE_SECS: u64 = crate::oauth::access::BearerError::RETRY_AFTER_SECS;
 /// Failures an isolate remembers.
 const MAX_FAILURES: usize = 64;
 

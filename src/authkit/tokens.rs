@@ -118,7 +118,7 @@ impl From<Rs256Error> for AuthkitTokenError {
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// How long an isolate without keys waits after a failed JWKS fetch before it tries again (the
 /// `Retry-After` its 503 answers carry).
-pub const NO_KEYS_RETRY_SECS: u64 = 5;
+pub const NO_KEYS_RETRY_SECS: u64 = crate::oauth::access::BearerError::RETRY_AFTER_SECS;
 
 /// Per-isolate cache of the AuthKit JWKS (`https://<domain>/oauth2/jwks`).
 #[derive(Default)]

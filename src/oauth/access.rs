@@ -84,6 +84,11 @@ pub enum BearerError {
 }
 
 impl BearerError {
+    /// The `Retry-After` (seconds) of an [`Unavailable`](Self::Unavailable) answer. AuthKit mode's
+    /// pauses after a failed lookup or JWKS fetch last exactly this long, so a client that waits
+    /// as told is asked again only once the isolate will try again.
+    pub const RETRY_AFTER_SECS: u64 = 5;
+
     pub fn description(&self) -> &'static str {
         match self {
             BearerError::Missing => "An access token is required",

@@ -117,7 +117,7 @@ impl RouteError {
                 };
                 let resp = web::json(status, &ErrorBody { error: code, error_description: error.description() })?;
                 if status == 503 {
-                    resp.headers().set("Retry-After", "5")?;
+                    resp.headers().set("Retry-After", &BearerError::RETRY_AFTER_SECS.to_string())?;
                 }
                 if let Some(challenge) = challenge {
                     resp.headers().set("WWW-Authenticate", &challenge)?;
