@@ -32,6 +32,13 @@ impl Principal {
     pub fn has_permission(&self, slug: &str) -> bool {
         self.permissions.iter().any(|p| p == slug)
     }
+
+    /// What the caller's session-like state (an SSE session, an input round's `requestState`) is
+    /// bound to besides the user: the MCP client (`client_id`: the Worker's own tokens name it),
+    /// else the WorkOS session the token came from (an AuthKit token without `client_id`).
+    pub fn bound_to(&self, client_id: Option<&str>) -> Option<String> {
+        client_id.or(self.workos_session_id.as_deref()).map(str::to_string)
+    }
 }
 
 /// A primary role and the others, the primary one first (a principal's, or what a WorkOS event

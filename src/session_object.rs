@@ -37,7 +37,7 @@ pub struct Open {
     pub session_id: String,
     pub principal: Principal,
     /// The MCP client whose token opened the stream (the Worker's own tokens name it; AuthKit's
-    /// may not): only that client may post to the session (see [`bound_to`]).
+    /// may not): only that client may post to the session (see [`Principal::bound_to`]).
     #[serde(default)]
     pub client_id: Option<String>,
     /// CORS: the caller's Origin, already checked by the Worker.
@@ -64,7 +64,7 @@ type Sender = UnboundedSender<std::result::Result<Vec<u8>, worker::Error>>;
 
 struct Live {
     user_id: crate::ids::UserId,
-    /// Who else must post: see [`bound_to`].
+    /// Who else must post: see [`Principal::bound_to`].
     bound_to: Option<String>,
     /// What the runtime has not taken from the stream yet.
     backlog: Rc<Backlog>,
@@ -88,12 +88,6 @@ struct Session {
     live: RefCell<Option<Live>>,
     /// Once a stream ended, the session id stays dead (no resurrection by a new GET).
     ended: RefCell<bool>,
-}
-
-/// What a session is bound to besides its user: the MCP client (the Worker's own tokens name
-/// it), else the WorkOS session the token came from (an AuthKit token without `client_id`).
-fn bound_to(client_id: Option<&str>, principal: &Principal) -> Option<String> {
-    client_id.or(principal.workos_session_id.as_deref()).map(str::to_string)
 }
 
 fn event(name: &str, data: &str) -> Vec<u8> {
@@ -156,7 +150,7 @@ impl Session {
         });
         *self.live.borrow_mut() = Some(Live {
             user_id: open.principal.user_id.clone(),
-            bound_to: bound_to(open.client_id.as_deref(), &open.principal),
+            bound_to: open.principal.bound_to(open.client_id.as_deref()),
             backlog,
             visible_tools: mcp::visible_tool_names(&open.principal),
             sender: sender.clone(),
@@ -214,7 +208,7 @@ impl Session {
         // client of the same person cannot answer into this stream.
         let owner_ok = self.live.borrow().as_ref().is_some_and(|l| {
             l.user_id == post.principal.user_id
-                && l.bound_to == bound_to(post.caller.client_id.as_deref(), &post.principal)
+                && l.bound_to == post.principal.bound_to(post.caller.client_id.as_deref())
                 && !l.sender.is_closed()
         });
         if !owner_ok {

@@ -77,7 +77,7 @@ fn a_build_without_the_feature_serves_no_fixtures_even_when_asked() {
 #[test]
 fn the_modern_revision_has_no_fixtures_either() {
     let keys = SealKeys::parse("deployed-build-key-0123456789abcdef").expect("a key");
-    let cx = modern::Context { fixtures: true, keys: &keys, now: 1_000 };
+    let cx = modern::Context { fixtures: true, client_id: None, keys: &keys, now: 1_000 };
     let list = |method: &'static str, name: Option<&'static str>, params: Value| {
         let headers = modern::Headers { protocol_version: Some("2026-07-28"), method: Some(method), name };
         let answer = block_on(modern::handle(&alice(), &NoWorkos, request(method, params), &headers, &cx));

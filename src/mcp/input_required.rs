@@ -5,7 +5,9 @@
 //! and the state, echoed verbatim.
 //!
 //! The state is the client's to carry but never to change: it is sealed (AES-GCM, the keys of
-//! `COOKIE_ENCRYPTION_KEY`) and bound to the user, the method and its target, for ten minutes.
+//! `COOKIE_ENCRYPTION_KEY`) and bound to the user, the organization they act in, the MCP client
+//! (else the WorkOS session: see [`Principal::bound_to`]), the method and its target, for ten
+//! minutes.
 //! State that does not open is refused with -32602 and nothing runs. Answers are checked against
 //! what was asked: a malformed answer is refused, a missing one is asked again, extra ones are
 //! ignored; questions go only to capabilities the client declared.
@@ -16,7 +18,6 @@
 use super::jsonrpc::McpError;
 use crate::principal::Principal;
 use crate::seal::SealKeys;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 const PURPOSE: &str = "mcp-request-state";
@@ -61,13 +62,19 @@ impl Question {
     }
 }
 
-/// What the sealed state says, checked against the request it came back with.
-#[derive(Serialize, Deserialize)]
-struct Sealed {
-    sub: String,
-    method: String,
-    target: String,
-    data: Value,
+/// Whose request a state belongs to, as the seal's associated data: it opens only for the same
+/// user, organization, client (or WorkOS session), method and target. Each part is
+/// length-prefixed (an absent one is `-`), so no two bindings read alike.
+fn binding(parts: [Option<&str>; 5]) -> String {
+    use std::fmt::Write;
+    let mut aad = String::from(PURPOSE);
+    for part in parts {
+        let _ = match part {
+            Some(p) => write!(aad, "\n{}:{p}", p.len()),
+            None => write!(aad, "\n-"),
+        };
+    }
+    aad
 }
 
 /// A request that may ask for input: what the client declared, what it answered, and the state
@@ -84,7 +91,8 @@ pub struct Round<'a> {
 struct Sealer<'a> {
     keys: &'a SealKeys,
     now: u64,
-    binding: (String, String, String),
+    /// The seal's associated data ([`binding`]).
+    binding: String,
 }
 
 /// The answer to one question, read and checked.
@@ -102,10 +110,12 @@ pub enum Answer {
 
 impl<'a> Round<'a> {
     /// Read `inputResponses` and `requestState` from a request's params. A state that was not
-    /// sealed by this server, for this user, method and target (`name` or `uri`), or that expired,
-    /// is refused; so is an `inputResponses` that is not an object.
+    /// sealed by this server, for this user, organization, client (`client_id`, the token's),
+    /// method and target (`name` or `uri`), or that expired, is refused; so is an
+    /// `inputResponses` that is not an object.
     pub fn open(
         principal: &Principal,
+        client_id: Option<&str>,
         method: &str,
         params: Option<&Value>,
         capabilities: &'a Map<String, Value>,
@@ -114,7 +124,14 @@ impl<'a> Round<'a> {
     ) -> Result<Round<'a>, McpError> {
         let target =
             params.and_then(|p| p.get("name").or_else(|| p.get("uri"))).and_then(Value::as_str).unwrap_or_default();
-        let binding = (principal.user_id.to_string(), method.to_string(), target.to_string());
+        let holder = principal.bound_to(client_id);
+        let binding = binding([
+            Some(principal.user_id.as_str()),
+            principal.organization_id.as_deref(),
+            holder.as_deref(),
+            Some(method),
+            Some(target),
+        ]);
         let responses = match params.and_then(|p| p.get("inputResponses")) {
             None => Map::new(),
             Some(Value::Object(r)) => r.clone(),
@@ -122,22 +139,14 @@ impl<'a> Round<'a> {
         };
         let state = match params.and_then(|p| p.get("requestState")) {
             None => None,
-            Some(Value::String(s)) => {
-                let opened: Option<Sealed> = keys.open_json(PURPOSE, s, now);
-                match opened {
-                    Some(sealed)
-                        if (sealed.sub.as_str(), sealed.method.as_str(), sealed.target.as_str())
-                            == (binding.0.as_str(), binding.1.as_str(), binding.2.as_str()) =>
-                    {
-                        Some(sealed.data)
-                    }
-                    _ => {
-                        return Err(McpError::InvalidParams(
-                            "requestState integrity check failed (altered, expired, or not for this request)".into(),
-                        ))
-                    }
+            Some(Value::String(s)) => match keys.open_json::<Value>(&binding, s, now) {
+                Some(data) => Some(data),
+                None => {
+                    return Err(McpError::InvalidParams(
+                        "requestState integrity check failed (altered, expired, or not for this request)".into(),
+                    ))
                 }
-            }
+            },
             Some(_) => return Err(McpError::InvalidParams("requestState must be a string".into())),
         };
         Ok(Round { capabilities, responses, state, seal: Sealer { keys, now, binding } })
@@ -214,9 +223,7 @@ impl<'a> Round<'a> {
         let requests: Map<String, Value> = questions.iter().map(|(k, q)| (k.to_string(), q.request())).collect();
         let mut result = json!({ "resultType": "input_required", "inputRequests": requests });
         if let Some(data) = state {
-            let (sub, method, target) = self.seal.binding.clone();
-            let sealed = Sealed { sub, method, target, data };
-            let token = self.seal.keys.seal_json(PURPOSE, &sealed, self.seal.now + STATE_TTL_SECONDS);
+            let token = self.seal.keys.seal_json(&self.seal.binding, &data, self.seal.now + STATE_TTL_SECONDS);
             result["requestState"] = Value::String(token);
         }
         Ok(result)
@@ -264,38 +271,64 @@ mod tests {
     }
 
     #[test]
-    fn state_round_trips_only_for_the_same_user_method_and_target() {
+    fn state_round_trips_only_for_the_same_user_organization_client_method_and_target() {
         let (k, caps) = (keys(), all_caps());
         let params = json!({"name": "t"});
-        let first = Round::open(&alice(), "tools/call", Some(&params), &caps, &k, 1000).unwrap();
+        let first = Round::open(&alice(), Some("client_a"), "tools/call", Some(&params), &caps, &k, 1000).unwrap();
         let asked = first.ask(&[("q", name_question())], Some(json!({"round": 1}))).unwrap();
         assert_eq!(asked["resultType"], "input_required");
         assert_eq!(asked["inputRequests"]["q"]["method"], "elicitation/create");
         let state = asked["requestState"].as_str().unwrap().to_string();
 
         let retry = json!({"name": "t", "requestState": state, "inputResponses": {"q": {"action": "accept", "content": {"name": "Ann"}}}});
-        let round = Round::open(&alice(), "tools/call", Some(&retry), &caps, &k, 1001).unwrap();
+        let round = Round::open(&alice(), Some("client_a"), "tools/call", Some(&retry), &caps, &k, 1001).unwrap();
         assert_eq!(round.state(), Some(&json!({"round": 1})));
         let mut ann = Map::new();
         ann.insert("name".into(), json!("Ann"));
         assert_eq!(round.answer("q", &name_question()).unwrap(), Some(Answer::Accepted(ann)));
 
-        let refused = |params: Value, who: &Principal, method: &str, now: u64| {
-            matches!(Round::open(who, method, Some(&params), &caps, &k, now), Err(McpError::InvalidParams(_)))
+        let refused = |params: Value, who: &Principal, client: Option<&str>, method: &str, now: u64| {
+            matches!(Round::open(who, client, method, Some(&params), &caps, &k, now), Err(McpError::InvalidParams(_)))
         };
-        assert!(refused(
-            json!({"name": "t", "requestState": format!("{state}-TAMPERED")}),
-            &alice(),
-            "tools/call",
-            1001
-        ));
-        assert!(refused(json!({"name": "other", "requestState": state}), &alice(), "tools/call", 1001));
-        assert!(refused(json!({"name": "t", "requestState": state}), &alice(), "prompts/get", 1001));
-        assert!(refused(json!({"name": "t", "requestState": state}), &bob(), "tools/call", 1001));
-        assert!(refused(json!({"name": "t", "requestState": state}), &alice(), "tools/call", 1000 + STATE_TTL_SECONDS));
-        assert!(refused(json!({"name": "t", "requestState": 7}), &alice(), "tools/call", 1001));
-        assert!(refused(json!({"name": "t", "inputResponses": null}), &alice(), "tools/call", 1001));
-        assert!(refused(json!({"name": "t", "inputResponses": [1]}), &alice(), "tools/call", 1001));
+        let sent = json!({"name": "t", "requestState": state});
+        let in_other_org = Principal { organization_id: Some("org_other".into()), ..alice() };
+        let tampered = json!({"name": "t", "requestState": format!("{state}-TAMPERED")});
+        assert!(refused(tampered, &alice(), Some("client_a"), "tools/call", 1001));
+        let other_tool = json!({"name": "other", "requestState": state});
+        assert!(refused(other_tool, &alice(), Some("client_a"), "tools/call", 1001));
+        assert!(refused(sent.clone(), &alice(), Some("client_a"), "prompts/get", 1001));
+        assert!(refused(sent.clone(), &bob(), Some("client_a"), "tools/call", 1001));
+        assert!(refused(sent.clone(), &in_other_org, Some("client_a"), "tools/call", 1001));
+        assert!(refused(sent.clone(), &alice(), Some("client_b"), "tools/call", 1001));
+        // Without a client, the WorkOS session stands in for it; not the client's.
+        assert!(refused(sent.clone(), &alice(), None, "tools/call", 1001));
+        assert!(refused(sent.clone(), &alice(), Some("client_a"), "tools/call", 1000 + STATE_TTL_SECONDS));
+        assert!(refused(json!({"name": "t", "requestState": 7}), &alice(), Some("client_a"), "tools/call", 1001));
+        assert!(refused(json!({"name": "t", "inputResponses": null}), &alice(), None, "tools/call", 1001));
+        assert!(refused(json!({"name": "t", "inputResponses": [1]}), &alice(), None, "tools/call", 1001));
+    }
+
+    #[test]
+    fn no_two_bindings_read_alike() {
+        let a = binding([Some("u"), Some("o"), None, Some("tools/call"), Some("t")]);
+        let shifted = binding([Some("u\n1:o"), None, None, Some("tools/call"), Some("t")]);
+        let empty = binding([Some("u"), Some("o"), Some(""), Some("tools/call"), Some("t")]);
+        let dash = binding([Some("u"), Some("o"), Some("-"), Some("tools/call"), Some("t")]);
+        assert!(a != shifted && a != empty && a != dash && empty != dash);
+    }
+
+    #[test]
+    fn without_a_client_state_is_bound_to_the_workos_session() {
+        let (k, caps) = (keys(), all_caps());
+        let first = Round::open(&alice(), None, "tools/call", Some(&json!({"name": "t"})), &caps, &k, 1000).unwrap();
+        let asked = first.ask(&[("q", name_question())], Some(json!(1))).unwrap();
+        let sent = json!({"name": "t", "requestState": asked["requestState"]});
+        let open = |who: &Principal| {
+            Round::open(who, None, "tools/call", Some(&sent), &caps, &k, 1001).map(|r| r.state().cloned())
+        };
+        assert_eq!(open(&alice()).unwrap(), Some(json!(1)));
+        let other_session = Principal { workos_session_id: Some("session_2".into()), ..alice() };
+        assert!(matches!(open(&other_session), Err(McpError::InvalidParams(_))));
     }
 
     #[test]
@@ -309,7 +342,7 @@ mod tests {
             "s": {"role": "assistant", "content": {"type": "text", "text": "Paris"}, "model": "m"},
             "r": {"roots": [{"uri": "file:///a"}, {"uri": "file:///b", "name": "B"}]},
         }});
-        let round = Round::open(&alice(), "tools/call", Some(&params), &caps, &k, 1).unwrap();
+        let round = Round::open(&alice(), None, "tools/call", Some(&params), &caps, &k, 1).unwrap();
         let q = name_question();
         for bad in ["n", "typed", "missing"] {
             assert!(round.answer(bad, &q).is_err(), "{bad}");
@@ -330,7 +363,7 @@ mod tests {
     fn questions_go_only_to_declared_capabilities() {
         let k = keys();
         let caps = json!({"sampling": {}}).as_object().unwrap().clone();
-        let round = Round::open(&alice(), "tools/call", Some(&json!({"name": "t"})), &caps, &k, 1).unwrap();
+        let round = Round::open(&alice(), None, "tools/call", Some(&json!({"name": "t"})), &caps, &k, 1).unwrap();
         assert!(round.declares("sampling") && !round.declares("elicitation") && !round.declares("roots"));
         let err = round.ask(&[("a", name_question()), ("b", Question::Roots)], None).unwrap_err();
         assert_eq!(err, McpError::MissingCapability(json!({"elicitation": {}, "roots": {}})));

@@ -81,6 +81,9 @@ pub struct Headers<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub fixtures: bool,
+    /// The MCP client the bearer token names (the Worker's own tokens do): an input round's
+    /// state is bound to it.
+    pub client_id: Option<&'a str>,
     pub keys: &'a SealKeys,
     pub now: u64,
 }
@@ -226,7 +229,8 @@ async fn answer<E: ToolEnv>(
             Err(McpError::MethodNotFound("subscriptions/listen (no notifications to send)".into()))
         }
         "tools/call" | "prompts/get" | "resources/read" => {
-            let round = Round::open(principal, method, params.as_ref(), meta.capabilities, cx.keys, cx.now)?;
+            let round =
+                Round::open(principal, cx.client_id, method, params.as_ref(), meta.capabilities, cx.keys, cx.now)?;
             if cx.fixtures {
                 if let Some(result) = fixtures_modern::answer(method, params.as_ref(), &round, notices) {
                     return result;

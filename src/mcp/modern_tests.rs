@@ -38,7 +38,7 @@ fn target(params: &Value) -> Option<String> {
 
 fn send_as(p: &Principal, method: &str, params: Value, headers: Headers<'_>, fixtures: bool) -> Answer {
     let keys = SealKeys::parse("0123456789abcdef0123456789abcdef").unwrap();
-    let cx = Context { fixtures, keys: &keys, now: 1_000 };
+    let cx = Context { fixtures, client_id: None, keys: &keys, now: 1_000 };
     block_on(modern::handle(p, &ScriptedEnv::local(), message(method, params), &headers, &cx)).expect("a request")
 }
 
@@ -161,7 +161,7 @@ fn removed_and_unknown_methods_are_404() {
 #[test]
 fn notifications_are_accepted_when_their_version_is_ours() {
     let keys = SealKeys::parse("0123456789abcdef0123456789abcdef").unwrap();
-    let cx = Context { fixtures: false, keys: &keys, now: 1 };
+    let cx = Context { fixtures: false, client_id: None, keys: &keys, now: 1 };
     let note = || Message::Notification { method: "notifications/cancelled".into(), params: None };
     let env = ScriptedEnv::local();
     let ours = Headers { protocol_version: Some(V), ..Headers::default() };

@@ -171,7 +171,12 @@ async fn streamable_post(
             method: method.as_deref(),
             name: name.as_deref(),
         };
-        let cx = modern::Context { fixtures: app.conformance_fixtures(), keys: &app.config.seal_keys, now: app.now };
+        let cx = modern::Context {
+            fixtures: app.conformance_fixtures(),
+            client_id: tools.audit.as_ref().and_then(|a| a.caller.client_id.as_deref()),
+            keys: &app.config.seal_keys,
+            now: app.now,
+        };
         let Some(answer) = modern::handle(principal, &tools, message, &headers, &cx).await else {
             return Ok(Response::empty()?.with_status(202));
         };
