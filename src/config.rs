@@ -31,7 +31,16 @@ pub struct Config {
     pub audit_sign_ins: bool,
     /// The server's one origin (`PUBLIC_ORIGIN`); requests for other hosts are refused.
     pub public_origin: Option<String>,
+    /// An SSE session nobody posted to for this long ends (`MCP_SSE_IDLE_SECONDS`).
+    pub sse_idle_secs: u64,
 }
+
+/// `MCP_SSE_IDLE_SECONDS`' default: half an hour. A Durable Object holding a stream runs (and is
+/// billed) for as long as its client keeps the stream open; a client that is forgotten in a
+/// tab would otherwise keep it running for good.
+pub const DEFAULT_SSE_IDLE_SECS: u64 = 30 * 60;
+/// Shorter idle limits are refused: they would end a session before its first keepalive.
+pub const MIN_SSE_IDLE_SECS: u64 = 30;
 
 /// `AUDIT_TOOL_CALLS`: `gated` (default) records calls of permission-gated tools and every
 /// refusal for a missing permission; `all` every tool call; `off` none.
@@ -168,6 +177,12 @@ impl Config {
         let public_origin = get("PUBLIC_ORIGIN")
             .map(|o| crate::origin::parse_public_origin(&o).map_err(|why| invalid("PUBLIC_ORIGIN", &why)))
             .transpose()?;
+        let sse_idle_secs = match get("MCP_SSE_IDLE_SECONDS") {
+            None => DEFAULT_SSE_IDLE_SECS,
+            Some(raw) => raw.parse().ok().filter(|s| *s >= MIN_SSE_IDLE_SECS).ok_or_else(|| {
+                invalid("MCP_SSE_IDLE_SECONDS", &format!("expected a number of seconds, at least {MIN_SSE_IDLE_SECS}"))
+            })?,
+        };
         Ok(Config {
             client_id,
             api_key,
@@ -183,6 +198,7 @@ impl Config {
             audit_tool_calls,
             audit_sign_ins,
             public_origin,
+            sse_idle_secs,
         })
     }
 }

@@ -114,6 +114,21 @@ fn sign_ins_are_audited_unless_turned_off() {
 }
 
 #[test]
+fn sse_sessions_idle_for_half_an_hour_unless_said_otherwise() {
+    assert_eq!(cfg(&base()).unwrap().sse_idle_secs, 1800);
+    for (value, secs) in [("30", 30), ("86400", 86_400), (" 600 ", 600)] {
+        let mut vars = base();
+        vars.push(("MCP_SSE_IDLE_SECONDS", value));
+        assert_eq!(cfg(&vars).unwrap().sse_idle_secs, secs, "{value}");
+    }
+    for value in ["29", "0", "-5", "10m", "1.5"] {
+        let mut bad = base();
+        bad.push(("MCP_SSE_IDLE_SECONDS", value));
+        assert_eq!(cfg(&bad).err().unwrap().variable(), "MCP_SSE_IDLE_SECONDS", "{value}");
+    }
+}
+
+#[test]
 fn tool_calls_are_audited_gated_unless_said_otherwise() {
     assert_eq!(cfg(&base()).unwrap().audit_tool_calls, ToolAuditPolicy::Gated);
     for (value, policy) in

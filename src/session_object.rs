@@ -8,7 +8,8 @@
 //! RPC: no request is built for it; the runtime offers RPC on classes derived from its
 //! `DurableObject`, which `src/worker.mjs` makes this one). A keepalive comment every 25 s keeps
 //! the edge from closing an idle stream and notices a client that went away (the send fails),
-//! which ends the session.
+//! which ends the session. A session nobody posted to for `MCP_SSE_IDLE_SECONDS` (half an hour)
+//! ends at the next keepalive: its stream closes, and the object stops running.
 use crate::backlog::Backlog;
 use crate::mcp;
 use crate::platform::audit::Background;
@@ -70,6 +71,8 @@ struct Live {
     backlog: Rc<Backlog>,
     visible_tools: Vec<&'static str>,
     sender: Sender,
+    /// When its user last posted to it (unix seconds; the stream's opening counts).
+    last_post: u64,
     /// Set by `logging/setLevel` on this session.
     log_level: crate::tools::LogLevel,
     /// What `account://me` said when last seen, while the client is subscribed to it.
@@ -140,6 +143,7 @@ impl Session {
         if *self.ended.borrow() {
             return Response::error("this session has ended", 404);
         }
+        let idle_secs = platform::config(&self.env).map_or(crate::config::DEFAULT_SSE_IDLE_SECS, |c| c.sse_idle_secs);
         let (sender, receiver) = unbounded();
         let endpoint = format!("/sse/message?sessionId={}", open.session_id);
         let _ = sender.unbounded_send(Ok(event("endpoint", &endpoint)));
@@ -154,6 +158,7 @@ impl Session {
             backlog,
             visible_tools: mcp::visible_tool_names(&open.principal),
             sender: sender.clone(),
+            last_post: platform::now(),
             log_level: mcp::Options::default().log_level,
             account_watch: None,
         });
@@ -161,10 +166,13 @@ impl Session {
         wasm_bindgen_futures::spawn_local(async move {
             loop {
                 worker::Delay::from(KEEPALIVE).await;
-                if *session.ended.borrow() || sender.unbounded_send(Ok(b": keepalive\n\n".to_vec())).is_err() {
-                    // The client went away: end the session and let the object be evicted.
-                    *session.live.borrow_mut() = None;
-                    *session.ended.borrow_mut() = true;
+                let now = platform::now();
+                let idle = session.live.borrow().as_ref().is_some_and(|l| now >= l.last_post.saturating_add(idle_secs));
+                let note: &[u8] = if idle { b": idle too long, the session has ended\n\n" } else { b": keepalive\n\n" };
+                if *session.ended.borrow() || sender.unbounded_send(Ok(note.to_vec())).is_err() || idle {
+                    // The client went away, or let the session idle: end it (its stream closes
+                    // after the note) and let the object be evicted.
+                    session.end();
                     break;
                 }
             }
@@ -188,17 +196,21 @@ impl Session {
     /// Push bytes onto the live stream; false when there is none (or it just closed). A stream
     /// holding [`MAX_QUEUED_BYTES`] its client has not read is closed: the session ends.
     fn push(&self, bytes: Vec<u8>) -> bool {
-        let mut live = self.live.borrow_mut();
-        let ok = live.as_ref().is_some_and(|l| {
+        let ok = self.live.borrow().as_ref().is_some_and(|l| {
             l.backlog.push(bytes.len(), MAX_QUEUED_BYTES) && l.sender.unbounded_send(Ok(bytes)).is_ok()
         });
-        if !ok && live.is_some() {
-            if let Some(l) = live.take() {
-                l.sender.close_channel();
-            }
-            *self.ended.borrow_mut() = true;
+        if !ok {
+            self.end();
         }
         ok
+    }
+
+    /// End the session: its stream closes once what it holds is sent, and the id stays dead.
+    fn end(&self) {
+        if let Some(l) = self.live.borrow_mut().take() {
+            l.sender.close_channel();
+        }
+        *self.ended.borrow_mut() = true;
     }
 
     /// The status (and body) the Worker answers the POST with.
@@ -206,10 +218,14 @@ impl Session {
         // A session id alone grants nothing: only its own user, with the client that opened it
         // (for a token that names none, from the same WorkOS session), may post to it: another
         // client of the same person cannot answer into this stream.
-        let owner_ok = self.live.borrow().as_ref().is_some_and(|l| {
-            l.user_id == post.principal.user_id
+        let owner_ok = self.live.borrow_mut().as_mut().is_some_and(|l| {
+            let owner = l.user_id == post.principal.user_id
                 && l.bound_to == post.principal.bound_to(post.caller.client_id.as_deref())
-                && !l.sender.is_closed()
+                && !l.sender.is_closed();
+            if owner {
+                l.last_post = platform::now();
+            }
+            owner
         });
         if !owner_ok {
             return (404, String::new());

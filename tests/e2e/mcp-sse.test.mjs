@@ -2,7 +2,7 @@
 // endpoint event, responses as `message` events, session ownership (Bob's token on Alice's
 // session → 404 and nothing reaches Alice's stream), unknown/ended sessions, a second stream for
 // a live session (409), POST /sse → 405 (so Streamable-HTTP-first clients fall back), Origin,
-// bad messages, and the 25-second comment keepalive.
+// bad messages, the 25-second comment keepalive, and the end of a session left idle.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -10,9 +10,10 @@ import { ALICE, BOB } from './helpers.mjs';
 import { ORIGIN, url } from './oauth-helpers.mjs';
 import {
   ALL_TOOLS, GATED_TOOL, PLAYGROUND_ORIGIN, MAX_BODY_BYTES, JSONRPC, KEEPALIVE_MS, SseStream,
-  accessToken, openSse, openSession, request, notification, initialize, callTool, expectResult, expectRpcError,
+  accessToken, connectSdk, openSse, openSession, request, notification, initialize, callTool, expectResult, expectRpcError,
   expectToolOk, expectPreviewImage, mcpPost, sleep,
 } from './mcp-helpers.mjs';
+import { SSE_IDLE_SECONDS } from './stack.mjs';
 
 let alice;      // Alice's token for O/sse
 let bob;        // Bob's token for O/sse
@@ -216,15 +217,49 @@ test('Origin on /sse and /sse/message: foreign → 403, the playground → allow
   assert.equal(ok.headers.get('access-control-allow-origin'), PLAYGROUND_ORIGIN);
 });
 
-test('an idle stream gets a comment keepalive every 25 s', { timeout: KEEPALIVE_MS * 3 }, async () => {
-  const s = await session();
-  const opened = Date.now();
-  const first = await s.stream.waitFor(() => s.stream.comments.find((c) => /keepalive/.test(c.comment)),
-    { timeoutMs: KEEPALIVE_MS + 10000, what: 'a ": keepalive" comment' });
-  const after = first.at - opened;
-  assert.ok(after >= KEEPALIVE_MS - 3000, `the first keepalive came after ${after} ms (not much sooner than 25 s)`);
-  assert.equal(s.stream.events.filter((e) => e.event === 'message').length, 0, 'keepalives are comments, not messages');
-  // The session is still usable after it.
-  const ping = request('ping');
-  expectResult(await s.call(ping), ping.id);
-});
+test('an idle stream gets a comment keepalive every 25 s, and ends once nobody posted for MCP_SSE_IDLE_SECONDS',
+  { timeout: (SSE_IDLE_SECONDS * 1000 + KEEPALIVE_MS) * 2 }, async () => {
+    // The suite runs the Worker with MCP_SSE_IDLE_SECONDS=40: checked at the keepalives, so a
+    // session nobody posted to ends at the second one (50 s); one posted to at 25 s lives on.
+    const idle = await session();
+    const busy = await session();
+    const opened = Date.now();
+    // The SDK's client over /sse, left idle too: when its stream ends it opens a new session and
+    // goes on (what the docs promise a client).
+    const sdk = await connectSdk('sse');
+    sessions.push(sdk);
+    const sdkOpened = Date.now();
+    const sdkSession = () => sdk.transport._endpoint?.searchParams.get('sessionId');
+    const firstSdkSession = sdkSession();
+    assert.ok(firstSdkSession, 'the SDK has a session');
+    const keepalive = (s) => s.stream.waitFor(() => s.stream.comments.find((c) => /keepalive/.test(c.comment)),
+      { timeoutMs: KEEPALIVE_MS + 10000, what: 'a ": keepalive" comment' });
+    const first = await keepalive(idle);
+    const after = first.at - opened;
+    assert.ok(after >= KEEPALIVE_MS - 3000, `the first keepalive came after ${after} ms (not much sooner than 25 s)`);
+    assert.equal(idle.stream.events.filter((e) => e.event === 'message').length, 0, 'keepalives are comments, not messages');
+    await keepalive(busy);
+    // The busy session is still usable after it; its post restarts its idle time.
+    const ping = request('ping');
+    expectResult(await busy.call(ping), ping.id);
+
+    await idle.stream.waitFor(() => idle.stream.ended,
+      { timeoutMs: SSE_IDLE_SECONDS * 1000 + KEEPALIVE_MS, what: 'the idle session\'s stream to end' });
+    const lasted = Date.now() - opened;
+    assert.ok(lasted >= SSE_IDLE_SECONDS * 1000 - 3000, `the idle stream ended after ${lasted} ms (not before the idle limit)`);
+    assert.ok(idle.stream.comments.some((c) => /idle/.test(c.comment)), `a closing comment says why: ${JSON.stringify(idle.stream.comments)}`);
+    assert.equal((await idle.post(request('ping'))).status, 404, 'a message to the ended idle session → 404');
+    const reopen = await openSse(alice, { query: `?sessionId=${idle.sessionId}` });
+    assert.equal(reopen.status, 404, `GET /sse?sessionId=<ended by idleness> → ${reopen.status}`);
+
+    assert.ok(!busy.stream.ended, 'the session posted to at 25 s is still open');
+    const again = request('ping');
+    expectResult(await busy.call(again), again.id);
+
+    // The SDK's session ended at the same keepalive (give or take its opening a moment later);
+    // its EventSource reconnects, and the next call goes to the new session.
+    await sleep(Math.max(0, sdkOpened + SSE_IDLE_SECONDS * 1000 + KEEPALIVE_MS - Date.now()));
+    const sum = await sdk.client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+    assert.match(expectToolOk(sum, 'add after the idle end'), /5/);
+    assert.notEqual(sdkSession(), firstSdkSession, 'the SDK went on in a new session');
+  });

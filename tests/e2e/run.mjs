@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { spawnNode, stopChild } from '../../dev/child.mjs';
-import { ROOT, createStack } from './stack.mjs';
+import { ROOT, SSE_IDLE_SECONDS, createStack } from './stack.mjs';
 import { launchChromium } from './helpers.mjs';
 
 const HERE = path.join(ROOT, 'tests/e2e');
@@ -79,7 +79,7 @@ async function main() {
   }
   rmSync(ARTIFACTS, { recursive: true, force: true }); // no stale screenshots from an earlier run
   mkdirSync(ARTIFACTS, { recursive: true });
-  const stack = createStack({ artifacts: ARTIFACTS, say });
+  const stack = createStack({ artifacts: ARTIFACTS, say, workerEnv: { MCP_SSE_IDLE_SECONDS: SSE_IDLE_SECONDS } });
   let runner;
   let cleaning;
   const cleanup = () => (cleaning ??= (async () => {

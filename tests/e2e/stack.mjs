@@ -63,6 +63,12 @@ export function logFile(dir, name) {
   };
 }
 
+/**
+ * `MCP_SSE_IDLE_SECONDS` for the suite (the Worker's default is half an hour): short enough for
+ * mcp-sse's test to see an idle session end, longer than any other test leaves a session idle.
+ */
+export const SSE_IDLE_SECONDS = 40;
+
 /** The env file wrangler loads as the Worker's secrets (and only it: no .dev.vars, no process env). */
 export function writeWorkerEnv(dir, workosUrl, extra = {}, name = 'worker.env') {
   const file = path.join(dir, name);
