@@ -39,7 +39,8 @@ pub struct Config {
 /// billed) for as long as its client keeps the stream open; a client that is forgotten in a
 /// tab would otherwise keep it running for good.
 pub const DEFAULT_SSE_IDLE_SECS: u64 = 30 * 60;
-/// Shorter idle limits are refused: they would end a session before its first keepalive.
+/// Shorter idle limits are refused: a session would end at its first keepalive, having shown
+/// none. (The check runs at the keepalives: a session lasts up to the limit plus 25 s.)
 pub const MIN_SSE_IDLE_SECS: u64 = 30;
 
 /// `AUDIT_TOOL_CALLS`: `gated` (default) records calls of permission-gated tools and every

@@ -71,7 +71,8 @@ struct Live {
     backlog: Rc<Backlog>,
     visible_tools: Vec<&'static str>,
     sender: Sender,
-    /// When its user last posted to it (unix seconds; the stream's opening counts).
+    /// When its user last posted to it, or a message's answer was done (unix seconds; the
+    /// stream's opening counts).
     last_post: u64,
     /// Set by `logging/setLevel` on this session.
     log_level: crate::tools::LogLevel,
@@ -91,6 +92,21 @@ struct Session {
     live: RefCell<Option<Live>>,
     /// Once a stream ended, the session id stays dead (no resurrection by a new GET).
     ended: RefCell<bool>,
+    /// Messages being served: a session is not idle while one runs (a tool may take a while).
+    serving: std::cell::Cell<u32>,
+}
+
+/// A message being served ([`Session::serving`]); when it is done, the session's idle time
+/// starts again.
+struct Serving<'a>(&'a Session);
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        self.0.serving.set(self.0.serving.get().saturating_sub(1));
+        if let Some(l) = self.0.live.borrow_mut().as_mut() {
+            l.last_post = platform::now();
+        }
+    }
 }
 
 fn event(name: &str, data: &str) -> Vec<u8> {
@@ -99,7 +115,8 @@ fn event(name: &str, data: &str) -> Vec<u8> {
 
 impl DurableObject for SseSession {
     fn new(state: State, env: Env) -> Self {
-        let session = Session { state, env, live: RefCell::new(None), ended: RefCell::new(false) };
+        let session =
+            Session { state, env, live: RefCell::new(None), ended: RefCell::new(false), serving: Default::default() };
         SseSession { session: Rc::new(session) }
     }
 
@@ -167,7 +184,8 @@ impl Session {
             loop {
                 worker::Delay::from(KEEPALIVE).await;
                 let now = platform::now();
-                let idle = session.live.borrow().as_ref().is_some_and(|l| now >= l.last_post.saturating_add(idle_secs));
+                let idle = session.serving.get() == 0
+                    && session.live.borrow().as_ref().is_some_and(|l| now >= l.last_post.saturating_add(idle_secs));
                 let note: &[u8] = if idle { b": idle too long, the session has ended\n\n" } else { b": keepalive\n\n" };
                 if *session.ended.borrow() || sender.unbounded_send(Ok(note.to_vec())).is_err() || idle {
                     // The client went away, or let the session idle: end it (its stream closes
@@ -230,6 +248,8 @@ impl Session {
         if !owner_ok {
             return (404, String::new());
         }
+        self.serving.set(self.serving.get() + 1);
+        let _serving = Serving(self);
         let messages = match mcp::parse_body(post.body.as_bytes(), post.protocol_version.as_deref()) {
             Ok(mcp::Body::One(m)) => vec![Ok(m)],
             Ok(mcp::Body::Batch(items)) => {

@@ -239,19 +239,27 @@ test('an idle stream gets a comment keepalive every 25 s, and ends once nobody p
     assert.ok(after >= KEEPALIVE_MS - 3000, `the first keepalive came after ${after} ms (not much sooner than 25 s)`);
     assert.equal(idle.stream.events.filter((e) => e.event === 'message').length, 0, 'keepalives are comments, not messages');
     await keepalive(busy);
-    // The busy session is still usable after it; its post restarts its idle time.
+    // The busy session is still usable after it; its post restarts its idle time. Bob's post to
+    // the idle one is refused and restarts nothing.
     const ping = request('ping');
     expectResult(await busy.call(ping), ping.id);
+    assert.equal((await idle.post(request('ping'), { token: bob })).status, 404, 'Bob posting to Alice\'s session → 404');
 
     await idle.stream.waitFor(() => idle.stream.ended,
       { timeoutMs: SSE_IDLE_SECONDS * 1000 + KEEPALIVE_MS, what: 'the idle session\'s stream to end' });
     const lasted = Date.now() - opened;
     assert.ok(lasted >= SSE_IDLE_SECONDS * 1000 - 3000, `the idle stream ended after ${lasted} ms (not before the idle limit)`);
+    // At the second keepalive (50 s), not the third (75 s, had Bob's post at 25 s counted).
+    assert.ok(lasted < 2 * KEEPALIVE_MS + 12000, `the idle stream ended after ${lasted} ms (at the first keepalive past the limit)`);
     assert.ok(idle.stream.comments.some((c) => /idle/.test(c.comment)), `a closing comment says why: ${JSON.stringify(idle.stream.comments)}`);
     assert.equal((await idle.post(request('ping'))).status, 404, 'a message to the ended idle session → 404');
     const reopen = await openSse(alice, { query: `?sessionId=${idle.sessionId}` });
     assert.equal(reopen.status, 404, `GET /sse?sessionId=<ended by idleness> → ${reopen.status}`);
 
+    // Its own second keepalive (50 s after it opened) came, and it was not the end: its post at
+    // 25 s counted.
+    await busy.stream.waitFor(() => busy.stream.comments.filter((c) => /keepalive/.test(c.comment)).length >= 2,
+      { timeoutMs: KEEPALIVE_MS + 10000, what: 'the busy session\'s second keepalive' });
     assert.ok(!busy.stream.ended, 'the session posted to at 25 s is still open');
     const again = request('ping');
     expectResult(await busy.call(again), again.id);
