@@ -111,7 +111,7 @@ pub enum Answer {
 impl<'a> Round<'a> {
     /// Read `inputResponses` and `requestState` from a request's params. A state that was not
     /// sealed by this server, for this user, organization, client (`client_id`, the token's),
-    /// method and target (`name` or `uri`), or that expired, is refused; so is an
+    /// method and target (`uri` for `resources/read`, else `name`), or that expired, is refused; so is an
     /// `inputResponses` that is not an object.
     pub fn open(
         principal: &Principal,
@@ -122,8 +122,9 @@ impl<'a> Round<'a> {
         keys: &'a SealKeys,
         now: u64,
     ) -> Result<Round<'a>, McpError> {
-        let target =
-            params.and_then(|p| p.get("name").or_else(|| p.get("uri"))).and_then(Value::as_str).unwrap_or_default();
+        // The field the method acts on: a resource's `uri`, a tool's or prompt's `name`.
+        let target_key = if method == "resources/read" { "uri" } else { "name" };
+        let target = params.and_then(|p| p.get(target_key)).and_then(Value::as_str).unwrap_or_default();
         let holder = principal.bound_to(client_id);
         let binding = binding([
             Some(principal.user_id.as_str()),
@@ -306,6 +307,20 @@ mod tests {
         assert!(refused(json!({"name": "t", "requestState": 7}), &alice(), Some("client_a"), "tools/call", 1001));
         assert!(refused(json!({"name": "t", "inputResponses": null}), &alice(), None, "tools/call", 1001));
         assert!(refused(json!({"name": "t", "inputResponses": [1]}), &alice(), None, "tools/call", 1001));
+    }
+
+    #[test]
+    fn a_resources_state_is_bound_to_its_uri_whatever_name_it_carries() {
+        let (k, caps) = (keys(), all_caps());
+        let params = json!({"uri": "res://a", "name": "x"});
+        let first = Round::open(&alice(), None, "resources/read", Some(&params), &caps, &k, 1).unwrap();
+        let asked = first.ask(&[("q", name_question())], Some(json!(1))).unwrap();
+        let open = |uri: &str| {
+            let sent = json!({"uri": uri, "name": "x", "requestState": asked["requestState"]});
+            Round::open(&alice(), None, "resources/read", Some(&sent), &caps, &k, 2).map(|r| r.state().cloned())
+        };
+        assert_eq!(open("res://a").unwrap(), Some(json!(1)));
+        assert!(matches!(open("res://b"), Err(McpError::InvalidParams(_))));
     }
 
     #[test]

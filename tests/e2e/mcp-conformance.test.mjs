@@ -79,13 +79,20 @@ before(async () => {
   await waitForWorker(wrangler, log, () => {}, `http://127.0.0.1:${WORKER_PORT}`);
   await startProxy();
 
-  // A real token for the proxy's origin, by the SDK's own OAuth client (in a process whose
-  // WORKER_URL is the proxy: the e2e helpers read it once).
+  token = await signIn();
+});
+
+/**
+ * A real token for the proxy's origin, by the SDK's own OAuth client (in a process whose
+ * WORKER_URL is the proxy: the e2e helpers read it once); each is a newly registered MCP client.
+ */
+async function signIn() {
   const script = "const { accessToken } = await import('./tests/e2e/mcp-helpers.mjs'); process.stdout.write('TOKEN=' + (await accessToken()).token);";
   const signin = await run(process.execPath, ['--input-type=module', '-e', script], { WORKER_URL: PROXY_URL });
-  token = signin.output.match(/TOKEN=(\S+)/)?.[1] ?? null;
-  assert.ok(token, `a token through our OAuth flow:\n${signin.output.slice(-2000)}`);
-});
+  const got = signin.output.match(/TOKEN=(\S+)/)?.[1] ?? null;
+  assert.ok(got, `a token through our OAuth flow:\n${signin.output.slice(-2000)}`);
+  return got;
+}
 
 /** Runs the suite's server scenarios for one revision; the output's verdict lines are printed. */
 async function suite(requirements, extra = []) {
@@ -134,4 +141,38 @@ test('a request that traps the Wasm instance fails alone: the next request is se
   const tail = log.tail(400);
   assert.match(tail, /test_worker_trap: a deliberate panic/, 'the panic was logged');
   assert.match(tail, /Reinitializing Wasm application/, 'the instance was re-created');
+});
+
+test('an input round\'s requestState opens only for the MCP client it was issued to', async () => {
+  const otherClient = await signIn(); // Alice again, through another registered client
+  const name = 'test_input_required_result_request_state';
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'e2e-request-state', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+  };
+  const call = async (bearer, extra = {}) => {
+    const r = await fetch(`${PROXY_URL}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${bearer}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': name,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {}, ...extra, _meta: meta } }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    return r.json();
+  };
+  const asked = await call(token);
+  assert.equal(asked.result?.resultType, 'input_required', JSON.stringify(asked));
+  const retry = { requestState: asked.result.requestState, inputResponses: { confirm: { action: 'accept', content: { ok: true } } } };
+  const foreign = await call(otherClient, retry);
+  assert.equal(foreign.error?.code, -32602, `the state sent by another client of the same person: ${JSON.stringify(foreign)}`);
+  assert.match(foreign.error.message, /requestState/);
+  const own = await call(token, retry);
+  assert.match(JSON.stringify(own.result?.content), /state-ok/, `the state sent back by its own client: ${JSON.stringify(own)}`);
 });
