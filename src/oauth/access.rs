@@ -133,7 +133,7 @@ pub const CHANGE_MARK_SECS: u64 = grant::ACCESS_TTL + grant::CODE_TTL + grant::H
 /// about one user, [`keys::role_changed`] for a role's), before the event changes the grants it
 /// finds: a grant it cannot reach (made meanwhile, or not yet in KV's listing) has its tokens
 /// whose standing is older refused by the bearer check, so that their client refreshes them.
-/// What the event records on the grants it reaches is dated `at_ms / 1000`.
+/// What the event records on the grants it reaches is dated `at_ms`.
 pub async fn note_change<S: Store>(store: &S, mark: &str, at_ms: u64) -> Result<(), StoreError> {
     match store.put(mark, &at_ms.to_string(), CHANGE_MARK_SECS).await {
         // Several events about one user at once (a deletion brings its memberships and sessions
@@ -300,14 +300,14 @@ pub async fn authenticate<S: Store>(
         return Err(BearerError::Revoked);
     }
     // The change reached the grant when its access is recorded there (applied below).
-    let reached = |at_ms: u64| look.access.as_ref().is_some_and(|a| a.at >= at_ms / 1000);
+    let reached = |at_ms: u64| look.access.as_ref().is_some_and(|a| a.dated_ms() >= at_ms);
     if look.changed_at_ms.is_some_and(|at_ms| at_ms > claims.standing_at_ms && !reached(at_ms)) {
         return Err(BearerError::Changed);
     }
     let mut claims = claims;
-    // A role changed in WorkOS after the token was issued: what WorkOS reported wins over the
-    // token's copy, until a refresh carries it.
-    if let Some(access) = look.access.filter(|a| a.at >= claims.issued_at) {
+    // A role changed in WorkOS after the token's standing was read: what WorkOS reported wins
+    // over the token's copy, until a refresh carries it.
+    if let Some(access) = look.access.filter(|a| a.dated_ms() >= claims.standing_at_ms) {
         access.apply_to(&mut claims.principal);
     }
     Ok(claims)

@@ -186,3 +186,35 @@ fn a_grant_looked_at_for_one_role_is_looked_at_again_for_another() {
     assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok(), "the admin token: not that role's mark");
     assert_eq!(w.bearer(&other, "/mcp").unwrap_err(), BearerError::Changed);
 }
+
+/// What an event reported applies to the tokens whose standing WorkOS reported before the event
+/// arrived, not to those read after it, to the millisecond (both may fall within one second).
+#[test]
+fn an_events_reading_applies_only_to_tokens_whose_standing_is_older() {
+    use crate::oauth::current_access::CurrentAccess;
+    use crate::oauth::workos_events::{change_grant, GrantChange};
+    let w = world();
+    let (_, t) = w.connected();
+    let claims = w.bearer(t.access_token.as_str(), "/mcp").unwrap();
+    assert_eq!(claims.principal.role.as_deref(), Some("admin"));
+    // A token whose standing was read half a second into the second it was issued in.
+    let read_at = claims.issued_at * 1000 + 500;
+    let token = access::issue(&w.config.seal_keys, &access::AccessClaims { standing_at_ms: read_at, ..claims.clone() });
+    let user = crate::ids::UserId::new(ALICE);
+    let role_after = |at_ms: u64| {
+        let member = GrantChange::Access(CurrentAccess::new(Some("member".into()), vec![], vec![], at_ms));
+        let now = w.now.get();
+        assert!(block_on(change_grant(&w.store, &claims.grant_id, &user, &member, now)).unwrap());
+        w.advance(access::GRANT_CHECK_SECS);
+        w.bearer(&token, "/mcp").unwrap().principal.role
+    };
+    assert_eq!(role_after(read_at - 300).as_deref(), Some("admin"), "an event earlier in the same second");
+    assert_eq!(role_after(read_at + 300).as_deref(), Some("member"), "an event after the token's reading");
+    // A later event in the same second whose reading has not reached the grant: its mark refuses
+    // the token (the reading the grant holds is older than the mark), until its reading lands.
+    let mark = crate::store::keys::access_changed(ALICE);
+    block_on(access::note_change(&w.store, &mark, read_at + 400)).unwrap();
+    w.advance(access::GRANT_CHECK_SECS);
+    assert_eq!(w.bearer(&token, "/mcp").unwrap_err(), BearerError::Changed);
+    assert_eq!(role_after(read_at + 400).as_deref(), Some("member"), "the mark's own reading reached the grant");
+}

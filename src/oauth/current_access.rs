@@ -13,11 +13,31 @@ pub struct CurrentAccess {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_roles: Vec<String>,
     pub permissions: Vec<String>,
-    /// Unix seconds: tokens issued before then carry the old access.
+    /// [`at_ms`](Self::at_ms) in unix seconds: all that grants written before `at_ms` was kept
+    /// carry, and still written, for a version that reads only it (during a deployment).
     pub at: u64,
+    /// When the event that reported it arrived (unix ms): tokens whose standing was read from
+    /// WorkOS before then carry the old access, and of two readings the later event's stands.
+    /// 0 in grants written before it was kept.
+    #[serde(default)]
+    pub at_ms: u64,
 }
 
 impl CurrentAccess {
+    /// What an event that arrived at `at_ms` (unix ms) reported.
+    pub fn new(role: Option<String>, other_roles: Vec<String>, permissions: Vec<String>, at_ms: u64) -> Self {
+        CurrentAccess { role, other_roles, permissions, at: at_ms / 1000, at_ms }
+    }
+
+    /// When the event arrived, in unix ms; for a grant written before that was kept, the start
+    /// of its second (so a token read later in that second keeps its own, newer copy).
+    pub fn dated_ms(&self) -> u64 {
+        match self.at_ms {
+            0 => self.at.saturating_mul(1000),
+            at_ms => at_ms,
+        }
+    }
+
     /// Every role it reports, the primary one first.
     pub fn roles(&self) -> impl Iterator<Item = &str> {
         crate::principal::roles(&self.role, &self.other_roles)
@@ -28,5 +48,20 @@ impl CurrentAccess {
         principal.role.clone_from(&self.role);
         principal.other_roles.clone_from(&self.other_roles);
         principal.permissions.clone_from(&self.permissions);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_written_before_milliseconds_were_kept_still_read_and_are_still_readable() {
+        let old: CurrentAccess = serde_json::from_str(r#"{"role":"member","permissions":[],"at":1795000002}"#).unwrap();
+        assert_eq!(old.dated_ms(), 1_795_000_002_000, "the start of its second");
+        let new = CurrentAccess::new(Some("admin".into()), vec![], vec![], 1_795_000_002_700);
+        let written = serde_json::to_value(&new).unwrap();
+        assert_eq!((written["at"].as_u64(), written["at_ms"].as_u64()), (Some(1_795_000_002), Some(1_795_000_002_700)));
+        assert_eq!(new.dated_ms(), 1_795_000_002_700);
     }
 }

@@ -120,7 +120,7 @@ pub async fn change_grant<S: Store>(
         }
         // A reading older than the one the grant holds (two events' re-reads finishing out of
         // order) changes nothing: the later reading stands.
-        GrantChange::Access(access) if g.access.as_ref().is_some_and(|held| held.at > access.at) => {}
+        GrantChange::Access(access) if g.access.as_ref().is_some_and(|held| held.dated_ms() > access.dated_ms()) => {}
         GrantChange::Access(access) => {
             g.access = Some(access.clone());
             grant::save(store, &mut g, now).await?;
@@ -213,7 +213,6 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         // mode it sets aside the shared copies of standings read from WorkOS before it.
         note_change(ctx.store, &mark, at_ms).await?;
     }
-    let at = at_ms / 1000;
     let changed = match change {
         AccessChange::None => Ok(Vec::new()),
         AccessChange::UserDeleted { user_id } => {
@@ -230,7 +229,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
             let ids = grant_ids(ctx, &user, &in_org(organization_id)).await?;
-            reread(ctx, owner, &user, organization_id, &ids, at, work).await
+            reread(ctx, owner, &user, organization_id, &ids, at_ms, work).await
         }
         AccessChange::SessionRevoked { session_id, user_id: Some(user_id) } => {
             let user = UserId::new(user_id.as_str());
@@ -248,7 +247,7 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             let mut changed = Vec::new();
             for (user, org, ids) in holders(ctx, change, work).await? {
                 forget_cached_access(ctx, user.as_str(), &org).await;
-                changed.extend(reread(ctx, owner, &user, &org, &ids, at, work).await?);
+                changed.extend(reread(ctx, owner, &user, &org, &ids, at_ms, work).await?);
             }
             Ok(changed)
         }
@@ -304,7 +303,7 @@ async fn grant_ids<S: Store, H: HttpClient>(
     Ok(user_grants(ctx, user).await?.into_iter().filter(|(_, p)| keep(p.as_ref())).map(|(g, _)| g.id).collect())
 }
 
-/// Read the user's standing in `org` from WorkOS and record it on each grant, dated `at` (or
+/// Read the user's standing in `org` from WorkOS and record it on each grant, dated `at_ms` (or
 /// end them). WorkOS unreachable, rate-limited or failing: the delivery fails (WorkOS retries
 /// it). WorkOS refusing for good (a 4xx: a role deleted meanwhile, an API key without the
 /// permission): this user's grants are left to the event's mark, and the delivery goes on.
@@ -314,19 +313,16 @@ async fn reread<S: Store, H: HttpClient, O: GrantOwner>(
     user: &UserId,
     org: &str,
     ids: &[GrantId],
-    at: u64,
+    at_ms: u64,
     work: &Work,
 ) -> Result<Vec<GrantId>, OAuthError> {
     if ids.is_empty() || !work.take(REREAD_COST) {
         return Ok(Vec::new());
     }
     let change = match fetch(&ctx.workos(), user.as_str(), org).await {
-        Ok(Some(access)) => GrantChange::Access(CurrentAccess {
-            role: access.role,
-            other_roles: access.other_roles,
-            permissions: access.permissions,
-            at,
-        }),
+        Ok(Some(access)) => {
+            GrantChange::Access(CurrentAccess::new(access.role, access.other_roles, access.permissions, at_ms))
+        }
         Ok(None) => GrantChange::Revoke,
         Err(e) if e.is_transient() => {
             return Err(OAuthError::unavailable(format!("WorkOS could not be asked: {e}"), Some(30)))

@@ -61,7 +61,8 @@ fn a_delivery_changes_what_its_calls_allow_and_leaves_the_rest_to_the_mark() {
     assert_eq!((changed.len(), left_to_mark, owner.1.get()), (MAX_GRANTS_PER_CALL + 30, false, 2));
 }
 
-/// Two events' re-reads finishing out of order: the older reading does not replace the newer.
+/// Two events' re-reads finishing out of order: the older reading does not replace the newer,
+/// also when both events arrived within one second.
 #[test]
 fn an_older_reading_does_not_replace_a_newer_one() {
     use super::super::super::current_access::CurrentAccess;
@@ -69,15 +70,15 @@ fn an_older_reading_does_not_replace_a_newer_one() {
     let (_, t) = w.connected();
     let id = grant_of(&t);
     let user = UserId::new(ALICE);
-    let reading = |role: &str, at: u64| {
-        GrantChange::Access(CurrentAccess { role: Some(role.into()), other_roles: vec![], permissions: vec![], at })
-    };
+    let reading =
+        |role: &str, at_ms: u64| GrantChange::Access(CurrentAccess::new(Some(role.into()), vec![], vec![], at_ms));
     let now = w.now.get();
-    for (role, at) in [("member", now + 2), ("admin", now + 1)] {
-        assert!(block_on(change_grant(&w.store, &id, &user, &reading(role, at), now)).unwrap());
+    let second = (now + 2) * 1000;
+    for (role, at_ms) in [("admin", second - 5_000), ("member", second + 700), ("admin", second + 200)] {
+        assert!(block_on(change_grant(&w.store, &id, &user, &reading(role, at_ms), now)).unwrap());
     }
     let held = block_on(grant::load(&w.store, &id, now)).unwrap().unwrap().access.unwrap();
-    assert_eq!((held.role.as_deref(), held.at), (Some("member"), now + 2));
+    assert_eq!((held.role.as_deref(), held.at_ms, held.at), (Some("member"), second + 700, now + 2));
 }
 
 /// A role's change looks through at most `MAX_SCANNED_GRANTS` grants, and says the rest were
