@@ -107,7 +107,7 @@ impl BearerError {
 const MADE_AGAIN_LEEWAY_SECS: u64 = 2;
 
 /// What a look at a grant found: whether its tokens still work, and the access a WorkOS event
-/// reported since they were issued (applied over theirs).
+/// reported since their standing was read (applied over theirs).
 #[derive(Debug, Clone, PartialEq, Default)]
 struct GrantLook {
     live: bool,
@@ -300,14 +300,19 @@ pub async fn authenticate<S: Store>(
         return Err(BearerError::Revoked);
     }
     // The change reached the grant when its access is recorded there (applied below).
-    let reached = |at_ms: u64| look.access.as_ref().is_some_and(|a| a.dated_ms() >= at_ms);
+    let reached = |at_ms: u64| look.access.as_ref().is_some_and(|a| a.reaches(at_ms));
     if look.changed_at_ms.is_some_and(|at_ms| at_ms > claims.standing_at_ms && !reached(at_ms)) {
         return Err(BearerError::Changed);
     }
     let mut claims = claims;
     // A role changed in WorkOS after the token's standing was read: what WorkOS reported wins
-    // over the token's copy, until a refresh carries it.
-    if let Some(access) = look.access.filter(|a| a.dated_ms() >= claims.standing_at_ms) {
+    // over the token's copy, until a refresh carries it. (A token from before standing times
+    // were kept counts from when it was issued.)
+    let standing_ms = match claims.standing_at_ms {
+        0 => claims.issued_at.saturating_mul(1000),
+        ms => ms,
+    };
+    if let Some(access) = look.access.filter(|a| a.dated_ms() >= standing_ms) {
         access.apply_to(&mut claims.principal);
     }
     Ok(claims)

@@ -218,3 +218,45 @@ fn an_events_reading_applies_only_to_tokens_whose_standing_is_older() {
     assert_eq!(w.bearer(&token, "/mcp").unwrap_err(), BearerError::Changed);
     assert_eq!(role_after(read_at + 400).as_deref(), Some("member"), "the mark's own reading reached the grant");
 }
+
+/// A grant whose reading was written before readings were dated to the millisecond (only `at`,
+/// by the version before, during a deployment) still counts as reached by its own event's mark.
+#[test]
+fn a_reading_dated_in_seconds_reaches_its_own_events_mark() {
+    use crate::oauth::current_access::CurrentAccess;
+    let w = world();
+    let (_, t) = w.connected();
+    let claims = w.bearer(t.access_token.as_str(), "/mcp").unwrap();
+    let second = claims.issued_at + 5;
+    let mut g = block_on(super::super::grant::load(&w.store, &claims.grant_id, w.now.get())).unwrap().unwrap();
+    let old: CurrentAccess =
+        serde_json::from_value(serde_json::json!({"role": "member", "permissions": [], "at": second})).unwrap();
+    g.access = Some(old);
+    block_on(super::super::grant::save(&w.store, &mut g, w.now.get())).unwrap();
+    block_on(access::note_change(&w.store, &crate::store::keys::access_changed(ALICE), second * 1000 + 500)).unwrap();
+    w.advance(access::GRANT_CHECK_SECS);
+    let seen = w.bearer(t.access_token.as_str(), "/mcp").expect("not refused for its own event's mark");
+    assert_eq!(seen.principal.role.as_deref(), Some("member"));
+}
+
+/// A token from before standing times were kept (`standing_at_ms` 0) takes only readings from
+/// events that arrived after it was issued, as before.
+#[test]
+fn a_token_without_a_standing_time_takes_only_readings_after_its_issue() {
+    use crate::oauth::current_access::CurrentAccess;
+    use crate::oauth::workos_events::{change_grant, GrantChange};
+    let w = world();
+    let (_, t) = w.connected();
+    let claims = w.bearer(t.access_token.as_str(), "/mcp").unwrap();
+    let legacy = access::issue(&w.config.seal_keys, &access::AccessClaims { standing_at_ms: 0, ..claims.clone() });
+    let user = crate::ids::UserId::new(ALICE);
+    let role_after = |at_ms: u64| {
+        let member = GrantChange::Access(CurrentAccess::new(Some("member".into()), vec![], vec![], at_ms));
+        assert!(block_on(change_grant(&w.store, &claims.grant_id, &user, &member, w.now.get())).unwrap());
+        w.advance(access::GRANT_CHECK_SECS);
+        w.bearer(&legacy, "/mcp").unwrap().principal.role
+    };
+    let issued_ms = claims.issued_at * 1000;
+    assert_eq!(role_after(issued_ms - 1).as_deref(), Some("admin"), "a reading from before its issue");
+    assert_eq!(role_after(issued_ms).as_deref(), Some("member"), "one from its issue on");
+}

@@ -1,11 +1,11 @@
 //! What a WorkOS event reported about a grant's user (their role or its permissions changed
-//! after the grant's tokens were issued), recorded on the grant.
+//! after the grant's tokens' standing was read from WorkOS), recorded on the grant.
 use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
 
 /// What a WorkOS event reported the user may now do (their role or its permissions changed
-/// after the grant's tokens were issued). The bearer check applies it over the tokens' own
-/// copy; the next refresh reads the same from WorkOS and clears it.
+/// after the grant's tokens' standing was read). The bearer check applies it over the tokens'
+/// own copy; the next refresh reads the same from WorkOS and clears it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurrentAccess {
     pub role: Option<String>,
@@ -38,6 +38,17 @@ impl CurrentAccess {
         }
     }
 
+    /// Whether this is the reading of the event that left a mark at `mark_ms` (unix ms), or of
+    /// a later one. A grant written before `at_ms` was kept (by this version or, during a
+    /// deployment, by the one before) counts to the end of its second, as it did then: its
+    /// tokens are not refused for a mark its own event left.
+    pub fn reaches(&self, mark_ms: u64) -> bool {
+        match self.at_ms {
+            0 => self.at >= mark_ms / 1000,
+            at_ms => at_ms >= mark_ms,
+        }
+    }
+
     /// Every role it reports, the primary one first.
     pub fn roles(&self) -> impl Iterator<Item = &str> {
         crate::principal::roles(&self.role, &self.other_roles)
@@ -63,5 +74,8 @@ mod tests {
         let written = serde_json::to_value(&new).unwrap();
         assert_eq!((written["at"].as_u64(), written["at_ms"].as_u64()), (Some(1_795_000_002), Some(1_795_000_002_700)));
         assert_eq!(new.dated_ms(), 1_795_000_002_700);
+        // The mark its own event left, in that second: reached either way.
+        assert!(old.reaches(1_795_000_002_500) && !old.reaches(1_795_000_003_000));
+        assert!(new.reaches(1_795_000_002_700) && !new.reaches(1_795_000_002_701));
     }
 }

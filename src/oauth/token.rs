@@ -153,7 +153,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
     let mut principal = secrets.principal.clone();
     // A WorkOS event that changed the person's role while the code waited: the tokens carry what
     // it reported, not the standing sealed at the consent (the bearer check applies a change
-    // only to tokens issued before it).
+    // only to tokens whose standing was read before it).
     if let Some(access) = &g.access {
         access.apply_to(&mut principal);
     }
