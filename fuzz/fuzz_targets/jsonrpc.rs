@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
                 let headers =
                     modern::Headers { protocol_version: Some("2026-07-28"), method: Some(method), name: target };
                 let keys = SealKeys::parse("fuzz-key-fuzz-key-fuzz-key-fuzz-key").expect("a key");
-                let cx = modern::Context { fixtures: true, keys: &keys, now: 1_000 };
+                let cx = modern::Context { fixtures: true, client_id: Some("fuzz-client"), keys: &keys, now: 1_000 };
                 let answer =
                     block_on(modern::handle(&principal, &Env, message.clone(), &headers, &cx)).expect("answered");
                 assert!(matches!(answer.status, 200 | 400 | 404));
