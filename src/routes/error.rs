@@ -89,9 +89,14 @@ impl RouteError {
         RouteError::Signin { error, set_cookies }
     }
 
-    /// The MCP transport's own refusal (`-32600` unless said otherwise).
+    /// The MCP transport's own refusal (`-32600`; [`Self::mcp_code`] for another code).
     pub fn mcp(status: u16, message: impl Into<String>) -> RouteError {
-        RouteError::Mcp { status, code: ErrorCode::INVALID_REQUEST, message: message.into(), allow: None }
+        RouteError::mcp_code(status, ErrorCode::INVALID_REQUEST, message)
+    }
+
+    /// An MCP transport error with its JSON-RPC `code`.
+    pub fn mcp_code(status: u16, code: ErrorCode, message: impl Into<String>) -> RouteError {
+        RouteError::Mcp { status, code, message: message.into(), allow: None }
     }
 
     pub fn into_response(self) -> worker::Result<Response> {

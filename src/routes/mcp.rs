@@ -237,12 +237,7 @@ async fn open_sse(
         return Err(match status {
             409 => RouteError::mcp(409, "this session already has a stream"),
             404 => RouteError::mcp(404, "unknown session"),
-            _ => RouteError::Mcp {
-                status: 503,
-                code: ErrorCode::INTERNAL_ERROR,
-                message: "the session could not be reached".into(),
-                allow: None,
-            },
+            _ => RouteError::mcp_code(503, ErrorCode::INTERNAL_ERROR, "the session could not be reached"),
         });
     }
     let session_id = crate::random::token(24);
@@ -267,12 +262,8 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
     if !valid_session_id(&session_id) {
         return Err(RouteError::mcp(404, "unknown session"));
     }
-    let body = String::from_utf8(read_message(req).await?).map_err(|_| RouteError::Mcp {
-        status: 400,
-        code: ErrorCode::PARSE_ERROR,
-        message: "Parse error: the body is not UTF-8".into(),
-        allow: None,
-    })?;
+    let body = String::from_utf8(read_message(req).await?)
+        .map_err(|_| RouteError::mcp_code(400, ErrorCode::PARSE_ERROR, "Parse error: the body is not UTF-8"))?;
     let protocol_version = header(req, "MCP-Protocol-Version");
     let post = serde_json::to_string(&session_object::Post { principal, caller, body, protocol_version, fixtures })?;
     // The object's `message` method, by Workers RPC: `[status, body]`.
@@ -287,11 +278,10 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
             Ok(web::json_text(400, error)?)
         }
         // The object failed (its configuration, the message's decoding): the server's error.
-        status => Err(RouteError::Mcp {
-            status: status.max(500),
-            code: ErrorCode::INTERNAL_ERROR,
-            message: "the session could not take the message".into(),
-            allow: None,
-        }),
+        status => Err(RouteError::mcp_code(
+            status.max(500),
+            ErrorCode::INTERNAL_ERROR,
+            "the session could not take the message",
+        )),
     }
 }
