@@ -35,9 +35,14 @@ impl Principal {
 
     /// What the caller's session-like state (an SSE session, an input round's `requestState`) is
     /// bound to besides the user: the MCP client (`client_id`: the Worker's own tokens name it),
-    /// else the WorkOS session the token came from (an AuthKit token without `client_id`).
+    /// else the WorkOS session the token came from (an AuthKit token without `client_id`). Each
+    /// kind is named, so a client id that reads like a session id is still another holder.
     pub fn bound_to(&self, client_id: Option<&str>) -> Option<String> {
-        client_id.or(self.workos_session_id.as_deref()).map(str::to_string)
+        match (client_id, self.workos_session_id.as_deref()) {
+            (Some(client), _) => Some(["client:", client].concat()),
+            (None, Some(session)) => Some(["workos-session:", session].concat()),
+            (None, None) => None,
+        }
     }
 }
 

@@ -344,6 +344,10 @@ mod tests {
         assert_eq!(open(&alice()).unwrap(), Some(json!(1)));
         let other_session = Principal { workos_session_id: Some("session_2".into()), ..alice() };
         assert!(matches!(open(&other_session), Err(McpError::InvalidParams(_))));
+        // A client whose id is the session's id is another holder.
+        let no_session = Principal { workos_session_id: None, ..alice() };
+        let as_client = Round::open(&no_session, Some("session_1"), "tools/call", Some(&sent), &caps, &k, 1001);
+        assert!(matches!(as_client, Err(McpError::InvalidParams(_))));
     }
 
     #[test]
