@@ -3,9 +3,10 @@
 use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
 
-/// What a WorkOS event reported the user may now do (their role or its permissions changed
-/// after the grant's tokens' standing was read). The bearer check applies it over the tokens'
-/// own copy; the next refresh reads the same from WorkOS and clears it.
+/// What WorkOS last reported the user may do: a WorkOS event's reading (their role or its
+/// permissions changed after the grant's tokens' standing was read), or the last refresh's. The
+/// bearer check applies it over the copy of tokens whose standing is older; of two readings the
+/// later stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurrentAccess {
     pub role: Option<String>,
@@ -16,8 +17,9 @@ pub struct CurrentAccess {
     /// [`at_ms`](Self::at_ms) in unix seconds: all that grants written before `at_ms` was kept
     /// carry, and still written, for a version that reads only it (during a deployment).
     pub at: u64,
-    /// When the event that reported it arrived (unix ms): tokens whose standing was read from
-    /// WorkOS before then carry the old access, and of two readings the later event's stands.
+    /// When the event that reported it arrived, or when the refresh asked WorkOS (unix ms):
+    /// tokens whose standing was read from WorkOS before then carry the old access, and of two
+    /// readings the later one stands.
     /// 0 in grants written before it was kept.
     #[serde(default)]
     pub at_ms: u64,
@@ -27,6 +29,12 @@ impl CurrentAccess {
     /// What an event that arrived at `at_ms` (unix ms) reported.
     pub fn new(role: Option<String>, other_roles: Vec<String>, permissions: Vec<String>, at_ms: u64) -> Self {
         CurrentAccess { role, other_roles, permissions, at: at_ms / 1000, at_ms }
+    }
+
+    /// What a refresh read from WorkOS at `at_ms` (unix ms): the principal its tokens carry.
+    pub fn of(principal: &Principal, at_ms: u64) -> Self {
+        let p = principal;
+        Self::new(p.role.clone(), p.other_roles.clone(), p.permissions.clone(), at_ms)
     }
 
     /// When the event arrived, in unix ms; for a grant written before that was kept, the start

@@ -3,6 +3,7 @@
 use super::access::{self, AccessClaims};
 use super::client::ClientRecord;
 use super::client_auth::Credentials;
+use super::current_access::CurrentAccess;
 use super::form::Form;
 use super::grant::{self, Grant, GrantPhase, GrantSecrets, RefreshRole};
 use super::resource::parse_resource;
@@ -276,8 +277,10 @@ pub async fn refresh<S: Store, H: HttpClient>(
     }
     let refresh = RefreshToken::new(&g.id);
     g.rotate(role, refresh.hash(), ctx.http.now_ms());
-    // The new tokens carry what WorkOS says now.
-    g.access = None;
+    // The new tokens carry what WorkOS says now, and so does the grant, dated when WorkOS was
+    // asked: an event's reading from before that, written late, is older and changes nothing,
+    // and tokens issued before the refresh take it as they would an event's.
+    g.access = Some(CurrentAccess::of(&principal, asked_ms));
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token, standing_at_ms: asked_ms };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);

@@ -119,7 +119,8 @@ pub async fn change_grant<S: Store>(
             grant::unindex(store, user, id).await?;
         }
         // A reading older than the one the grant holds (two events' re-reads finishing out of
-        // order) changes nothing: the later reading stands.
+        // order, or one finishing after a refresh read WorkOS again) changes nothing: the later
+        // reading stands.
         GrantChange::Access(access) if g.access.as_ref().is_some_and(|held| held.dated_ms() > access.dated_ms()) => {}
         GrantChange::Access(access) => {
             g.access = Some(access.clone());

@@ -81,6 +81,34 @@ fn an_older_reading_does_not_replace_a_newer_one() {
     assert_eq!((held.role.as_deref(), held.at_ms, held.at), (Some("member"), second + 700, now + 2));
 }
 
+/// An event's re-read of WorkOS that lands after a refresh, but arrived before the refresh asked
+/// WorkOS, is older than what the refresh read: the grant keeps the refresh's reading, and so do
+/// the connected apps' list and the tokens issued before the refresh.
+#[test]
+fn an_event_reading_older_than_a_refresh_changes_nothing() {
+    use super::super::super::connected;
+    use super::super::super::current_access::CurrentAccess;
+    let w = world();
+    let (c, t) = w.connected();
+    let arrived_ms = w.http.clock_ms.get();
+    w.advance(1);
+    *w.up.role.borrow_mut() = "member".into();
+    let before_ms = w.http.clock_ms.get();
+    let t2 = w.refresh(&c, t.refresh()).unwrap();
+    let (id, user, now) = (grant_of(&t2), UserId::new(ALICE), w.now.get());
+    let read = || block_on(grant::load(&w.store, &id, now)).unwrap().unwrap().access.unwrap();
+    let refreshed = read();
+    assert_eq!((refreshed.role.as_deref(), refreshed.permissions.len()), (Some("member"), 0));
+    assert!((before_ms..=w.http.clock_ms.get()).contains(&refreshed.at_ms), "dated when WorkOS was asked");
+    let late = CurrentAccess::new(Some("admin".into()), vec![], vec!["image_generation".into()], arrived_ms);
+    assert!(block_on(change_grant(&w.store, &id, &user, &GrantChange::Access(late), now)).unwrap());
+    assert_eq!(read(), refreshed);
+    let apps = block_on(connected::list(&w.ctx(), &user)).unwrap();
+    assert_eq!(apps.iter().map(|a| a.permissions.len()).collect::<Vec<_>>(), vec![0]);
+    let before = w.bearer(t.access_token.as_str(), "/mcp").unwrap().principal;
+    assert_eq!((before.role.as_deref(), before.permissions.len()), (Some("member"), 0));
+}
+
 /// A role's change looks through at most `MAX_SCANNED_GRANTS` grants, and says the rest were
 /// not reached (the role's mark covers them).
 #[test]

@@ -90,11 +90,14 @@ fn a_demotion_reaches_the_bearer_check_without_a_refresh_and_the_next_refresh_ca
     assert_eq!(got.changed.len(), 1);
     let claims = later_bearer(&w, t.access_token.as_str()).unwrap();
     assert_eq!((claims.principal.role.as_deref(), claims.principal.permissions.len()), (Some("member"), 0));
-    // The refresh reads the same from WorkOS; the grant's note is cleared.
+    // The refresh reads the same from WorkOS, and the grant records that reading as its own.
+    let before_ms = w.http.clock_ms.get();
     let t2 = w.refresh(&c, t.refresh()).unwrap();
     assert_eq!(t2.scope, "mcp");
     let g = block_on(grant::load(&w.store, &GrantId::new(got.changed[0].as_str()), w.now.get())).unwrap().unwrap();
-    assert_eq!(g.access, None);
+    let access = g.access.unwrap();
+    assert_eq!((access.role.as_deref(), access.permissions.len()), (Some("member"), 0));
+    assert!((before_ms..=w.http.clock_ms.get()).contains(&access.at_ms));
 }
 
 #[test]
