@@ -79,16 +79,54 @@ pub const PROMPTS: &[Prompt] = &[
 ];
 
 pub fn tools() -> impl Iterator<Item = ToolDescription> {
-    describe(TOOLS)
+    let described = "Takes arguments described with JSON Schema 2020-12's keywords.";
+    describe(TOOLS).chain([fixture_tool(SCHEMA_2020_12, described, schema_2020_12())])
+}
+
+/// The tool whose input schema uses JSON Schema 2020-12's keywords: the suite checks that
+/// `tools/list` hands them over as written (SEP-1613, SEP-2106).
+const SCHEMA_2020_12: &str = "json_schema_2020_12_tool";
+
+fn schema_2020_12() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "$anchor": "addressDef",
+                "type": "object",
+                "properties": { "street": { "type": "string" }, "city": { "type": "string" } },
+            },
+        },
+        "properties": {
+            "name": { "type": "string" },
+            "address": { "$ref": "#/$defs/address" },
+            "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+            "phone": { "type": "string" },
+            "email": { "type": "string" },
+        },
+        "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+        "if": { "properties": { "contactMethod": { "const": "phone" } }, "required": ["contactMethod"] },
+        "then": { "required": ["phone"] },
+        "else": { "required": ["email"] },
+        "additionalProperties": false,
+    })
 }
 
 /// Fixture tools take no arguments and change nothing.
 pub fn describe(tools: &'static [(&'static str, &'static str)]) -> impl Iterator<Item = ToolDescription> {
-    tools.iter().map(|&(name, description)| ToolDescription {
+    tools
+        .iter()
+        .map(|&(name, description)| fixture_tool(name, description, json!({ "type": "object", "properties": {} })))
+}
+
+/// A fixture tool: its arguments are not read (whatever `input_schema` says), and it changes nothing.
+fn fixture_tool(name: &'static str, description: &'static str, input_schema: Value) -> ToolDescription {
+    ToolDescription {
         name,
         title: name,
         description,
-        input_schema: json!({ "type": "object", "properties": {} }),
+        input_schema,
         output_schema: None,
         annotations: ToolAnnotations {
             title: name,
@@ -97,7 +135,7 @@ pub fn describe(tools: &'static [(&'static str, &'static str)]) -> impl Iterator
             idempotent_hint: true,
             open_world_hint: false,
         },
-    })
+    }
 }
 
 /// A 2×2 PNG, made by the server's own encoder.
@@ -170,6 +208,7 @@ pub fn call(name: &str, progress_token: Option<&Value>, notices: &Notices) -> Op
             CallToolResult::text(token)
         }
         "test_error_handling" => CallToolResult::error("This tool intentionally returns an error for testing"),
+        SCHEMA_2020_12 => CallToolResult::text("ok"),
         // Not listed: the end-to-end tests call it to see the Worker recover from a trap (a
         // panic aborts the Wasm instance; worker-build's entry gives the next request a new one).
         TRAP => panic!("{TRAP}: a deliberate panic"),

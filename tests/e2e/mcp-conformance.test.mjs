@@ -12,7 +12,10 @@
 //   * `conformance server --requirements 2025-11-25` must pass, with only the scenarios listed
 //     (with their reason) in tests/conformance/expected-failures.yml allowed to fail;
 //   * `conformance server --requirements 2026-07-28` (the stateless revision, on the same /mcp)
-//     must pass with nothing listed.
+//     must pass with nothing listed;
+//   * and the suite's `json-schema-2020-12` scenario, which no requirement set scores yet: a tool's
+//     JSON Schema 2020-12 keywords reach `tools/list` as written (at 2026-07-28, where SEP-2106's
+//     checks count).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -94,10 +97,11 @@ async function signIn() {
   return got;
 }
 
-/** Runs the suite's server scenarios for one revision; the output's verdict lines are printed. */
-async function suite(requirements, extra = []) {
-  const out = path.join(ARTIFACTS, `conformance-${requirements}`);
-  const r = await run(NODE22, [CLI, 'server', '--url', `${PROXY_URL}/mcp`, '--requirements', requirements, ...extra, '-o', out]);
+/** Runs the suite's server scenarios (`selection`: a revision's requirements, or one scenario);
+ * the output's verdict lines are printed. */
+async function suite(requirements, extra = [], selection = ['--requirements', requirements]) {
+  const out = path.join(ARTIFACTS, `conformance-${selection[1]}`);
+  const r = await run(NODE22, [CLI, 'server', '--url', `${PROXY_URL}/mcp`, ...selection, ...extra, '-o', out]);
   console.log(r.output.split('\n').filter((l) => /✓|✗|passed|failed|Unexpected|Stale|Expected|scenario/i.test(l)).join('\n'));
   return r;
 }
@@ -111,6 +115,13 @@ test('the official MCP conformance suite (2026-07-28 requirements, stateless) pa
   const r = await suite('2026-07-28');
   assert.equal(r.code, 0, `the suite failed:\n${r.output.slice(-6000)}`);
   assert.match(r.output, /server-stateless/, 'the stateless scenarios ran');
+});
+
+test('a tool schema\'s JSON Schema 2020-12 keywords reach tools/list as written (the suite\'s json-schema-2020-12)', { timeout: 5 * 60 * 1000 }, async () => {
+  const r = await suite('2026-07-28', [], ['--scenario', 'json-schema-2020-12', '--spec-version', '2026-07-28']);
+  assert.equal(r.code, 0, `the scenario failed:\n${r.output.slice(-6000)}`);
+  assert.match(r.output, /json-schema-2020-12: [1-9]\d* passed, 0 failed/, 'every check passed');
+  assert.match(r.output, /sep-2106-anchor-keyword-preserved/, 'the SEP-2106 checks ran');
 });
 
 test('a request that traps the Wasm instance fails alone: the next request is served by a new instance', async () => {
