@@ -10,7 +10,8 @@
 //!
 //! A role change in WorkOS therefore reaches tool calls within about [`KV_FRESH_SECS`] + [`MEMORY_SECS`]
 //! (the lifetime of a WorkOS access token, whose permission claims are as old). While WorkOS is
-//! unreachable, an answer up to [`STALE_SECS`] old is used; with none, the caller answers 503.
+//! unreachable, an answer up to [`STALE_SECS`] old, read after every event's mark, is used; with
+//! none, the caller answers 503.
 //! A lookup that failed is not tried again by the isolate for [`FAILURE_SECS`].
 use crate::oauth::access::{marked_at, marks_of};
 use crate::outbound::HttpClient;
@@ -114,9 +115,14 @@ pub async fn resolve<S: Store, H: HttpClient>(
     let user_mark = keys::access_changed(user_id);
     let (shared, user_changed, permission_deleted) =
         join3(store.get(&key), marked_at(store, &user_mark), marked_at(store, keys::PERMISSION_DELETED)).await;
-    let shared = match (shared, user_changed, permission_deleted) {
-        (Ok(Some(text)), Ok(changed), Ok(deleted)) => match crate::json::from_str::<Entry>(&text) {
-            Ok(entry) if !changed_since(store, &entry, changed.max(deleted)).await => Some(entry),
+    // The latest mark about the user (`None` inside: none; `None`: unreadable, and no copy counts).
+    let latest = match (user_changed, permission_deleted) {
+        (Ok(changed), Ok(deleted)) => Some(changed.max(deleted)),
+        _ => None,
+    };
+    let shared = match (shared, latest) {
+        (Ok(Some(text)), Some(latest)) => match crate::json::from_str::<Entry>(&text) {
+            Ok(entry) if !changed_since(store, &entry, latest).await => Some(entry),
             _ => None,
         },
         _ => None,
@@ -144,6 +150,11 @@ pub async fn resolve<S: Store, H: HttpClient>(
             Ok(access)
         }
         Err(e) => {
+            // This isolate's copy stands in for WorkOS only as KV's does: read after every mark.
+            let mine = match (mine, latest) {
+                (Some(entry), Some(latest)) if !changed_since(store, &entry, latest).await => Some(entry),
+                _ => None,
+            };
             let newest = [mine, shared]
                 .into_iter()
                 .flatten()

@@ -279,3 +279,24 @@ fn an_unreadable_mark_sets_the_copy_aside() {
         assert!(reader.workos_calls() > 0, "{marks}");
     }
 }
+
+#[test]
+fn during_an_outage_this_isolates_copy_from_before_a_mark_is_set_aside_too() {
+    let world = World::new();
+    let store = MemoryStore::default();
+    let isolate = Isolate::new(&world);
+    assert_eq!(perms(isolate.resolve(&store, NOW)), vec!["image_generation", "reports:read"]);
+    // An event about Alice (her removal, say): the webhook marks her and drops KV's copy; then
+    // WorkOS cannot be asked.
+    mark(&store, &keys::access_changed(USER), (NOW + 30) * 1000);
+    block_on(store.delete(&keys::org_access(ORG, USER))).unwrap();
+    world.borrow_mut().down = true;
+    assert!(isolate.resolve(&store, NOW + MEMORY_SECS + 1).is_err(), "no copy from before the mark answers");
+    // A copy this isolate read after the mark still answers in an outage.
+    world.borrow_mut().down = false;
+    let later = Isolate::new(&world);
+    later.resolve(&store, NOW + 40).unwrap();
+    block_on(store.delete(&keys::org_access(ORG, USER))).unwrap();
+    world.borrow_mut().down = true;
+    assert_eq!(perms(later.resolve(&store, NOW + 40 + MEMORY_SECS + 1)), vec!["image_generation", "reports:read"]);
+}
