@@ -8,6 +8,8 @@ pub enum Limiter {
     /// `POST /register`: each success is stored for 90 days.
     Register,
     /// `POST /login` and `/authorize`: each may write a sign-in state or fetch a metadata document.
+    /// Also, counted per person (key `bridge:<user id>`), a signed-in browser's AuthKit bridge
+    /// completions (`GET /login?external_auth_id=…`): each asks WorkOS.
     SignIn,
     /// `POST /token`, `POST /revoke`.
     Token,

@@ -176,7 +176,7 @@ pub fn too_many_requests(page: bool) -> Result<Response> {
         error_page(
             429,
             "Too many requests",
-            &format!("Too many sign-in attempts from your address. Please wait {wait} seconds and try again."),
+            &format!("Too many sign-in attempts from your address or your account. Please wait {wait} seconds and try again."),
             None,
         )?
     } else {

@@ -2,6 +2,7 @@
 use super::{cookie, error::RouteError, form, header, query, Answer};
 use crate::config::AuthMode;
 use crate::cookies::clear_cookie;
+use crate::limits::Limiter;
 use crate::oauth::authorize::{AuthorizeParams, Refusal};
 use crate::oauth::consent::{self, CONSENT_COOKIE};
 use crate::oauth::{connected, OAuthError};
@@ -33,6 +34,12 @@ pub async fn login_page(req: &Request, app: &App) -> Answer {
     let mut ended = false;
     if !external_auth_id.is_empty() {
         if let Some((id, session)) = signin::load_session(&app.ctx(), cookie(req, SESSION_COOKIE).as_deref()).await? {
+            // Each completion asks WorkOS (twice), on the API key everyone's sign-ins share:
+            // counted per person, under the sign-in limiter.
+            let key = ["bridge:", session.principal.user_id.as_str()].concat();
+            if !crate::platform::within_limit(&app.store.env, Limiter::SignIn, key).await {
+                return Err(RouteError::RateLimited { page: true });
+            }
             match signin::complete_bridge_for_session(&app.ctx(), &id, &session, external_auth_id).await? {
                 Some(location) => return Ok(web::redirect(&location, &[])?),
                 // Its WorkOS session has ended: this browser signs in again.

@@ -189,3 +189,35 @@ test("the Worker's own mode ignores a bridge link: the sign-in page, nothing com
   assert.deepEqual(calls, [], 'no WorkOS user-management call (no token refreshed, no user read)');
   assert.equal((await account(jar)).status, 200, 'the browser is still signed in');
 });
+
+// Each completion for a signed-in browser asks WorkOS, on the API key everyone's sign-ins share:
+// a person's completions are limited (the sign-in limiter, counted per person; 300 a minute in
+// wrangler.toml's env.local). Last in the file: it spends Alice's bridge budget for a minute.
+test("a signed-in person's bridge completions are limited per person: past it, a 429 page and nothing completed", async () => {
+  const { context, page } = await freshPage();
+  try {
+    await bridgeSignIn(page, await bridge.newId());
+    const unknown = 'ext_auth_01UNKNOWNUNKNOWNUNKNOWN0000';
+    let refused;
+    let served = 0;
+    for (let i = 0; i < 700 && !refused; i++) {
+      const r = await context.request.fetch(loginUrl(unknown, undefined), { maxRedirects: 0 });
+      if (r.status() === 429) refused = r;
+      else { assert.equal(r.status(), 400, 'an unknown id: the readable 400 page'); served++; }
+    }
+    assert.ok(refused, `no refusal after ${served} completions`);
+    assert.ok(served >= 30 && served <= 600, `${served} served before the limit`);
+    assert.equal(refused.headers()['retry-after'], '60');
+    assert.match(await refused.text(), /Too many sign-in attempts/);
+    // Past the limit a real AuthKit request is not completed, and WorkOS is not asked.
+    const id = await bridge.newId();
+    await control.clearRequests();
+    const again = await context.request.fetch(loginUrl(id, undefined), { maxRedirects: 0 });
+    assert.equal(again.status(), 429);
+    assert.deepEqual(await completionsFor(id), [], 'nothing completed');
+    const calls = (await control.requests()).filter((r) => r.path.startsWith('/user_management') || r.path.startsWith('/authkit'));
+    assert.deepEqual(calls, [], 'no WorkOS call');
+  } finally {
+    await context.close();
+  }
+});
