@@ -369,8 +369,9 @@ pub async fn without_grant<S: Store, H: HttpClient>(
 }
 
 /// Upstream trouble during a refresh: transient — or an answer that is not WorkOS's (a proxy's
-/// page, a cut-off body) — → 503 (retry with the same refresh token); a WorkOS refusal ends the
-/// grant's usefulness.
+/// page, a cut-off body), or WorkOS refusing this server itself (its API key, its client id) —
+/// → 503 (retry with the same refresh token: clients drop a token answered `invalid_grant`);
+/// WorkOS refusing the session's token ends the grant's usefulness.
 fn upstream(e: SigninError) -> OAuthError {
     match &e {
         SigninError::Workos(w) if w.is_transient() => {
@@ -378,6 +379,9 @@ fn upstream(e: SigninError) -> OAuthError {
         }
         SigninError::Workos(WorkosError::Malformed { .. }) => {
             OAuthError::unavailable("WorkOS answered something unreadable; try again shortly", Some(30))
+        }
+        SigninError::Workos(w) if !w.refused_refresh() => {
+            OAuthError::unavailable(format!("WorkOS refused this server's request ({w}); try again later"), Some(30))
         }
         SigninError::Storage(_) => OAuthError::unavailable(super::error::STORAGE_UNAVAILABLE, Some(30)),
         SigninError::NotInOrganization | SigninError::MembershipInactive => {

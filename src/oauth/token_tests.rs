@@ -228,7 +228,9 @@ fn an_ended_workos_session_makes_refresh_fail_with_invalid_grant_and_changes_not
 fn a_workos_glitch_during_refresh_is_temporarily_unavailable_and_changes_nothing() {
     let w = world();
     let (c, t1) = w.connected();
-    for status in [200, 429, 500, 502, 503] {
+    // 401 and 403: WorkOS refusing this server (its API key), not the token, which a client
+    // answered invalid_grant would throw away.
+    for status in [200, 401, 403, 429, 500, 502, 503] {
         w.up.glitch.set(Some(status));
         let e = w.refresh(&c, t1.refresh()).expect_err("refused");
         assert_eq!(e.code, ErrorCode::TemporarilyUnavailable, "WorkOS {status} (200: a body that is not JSON)");

@@ -107,10 +107,21 @@ impl WorkosError {
         matches!(self, WorkosError::Unreachable { .. } | WorkosError::RateLimited { .. } | WorkosError::Server { .. })
     }
 
-    /// WorkOS refused a refresh token outright (4xx, not a rate limit): its session has ended
-    /// (signed out, revoked) or the token was used already.
+    /// WorkOS refused a refresh token for good (a 4xx): its session has ended (signed out,
+    /// revoked, expired, the token used already: `invalid_grant` in either error family), or
+    /// signing in again needs the person (the authentication family). Not a refusal of this
+    /// server's own request — 401/403 (its API key), `invalid_client`/`unauthorized_client` (its
+    /// client id), a request WorkOS finds malformed — which says nothing of the token.
     pub fn refused_refresh(&self) -> bool {
-        matches!(self, WorkosError::OAuth { status: 400..=499, .. } | WorkosError::Api { status: 400..=499, .. })
+        const OURS: &[&str] =
+            &["invalid_client", "unauthorized_client", "invalid_request", "invalid_request_parameters"];
+        let (status, code) = match self {
+            WorkosError::StepUp { .. } | WorkosError::OrganizationSelection(_) => return true,
+            WorkosError::OAuth { status, error, .. } => (*status, Some(error.as_str())),
+            WorkosError::Api { status, code, .. } => (*status, code.as_deref()),
+            _ => return false,
+        };
+        (400..=499).contains(&status) && !matches!(status, 401 | 403 | 422) && !code.is_some_and(|c| OURS.contains(&c))
     }
 
     /// Seconds the caller should wait, when known.

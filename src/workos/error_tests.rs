@@ -261,3 +261,30 @@ fn retry_after_parsing() {
         assert_eq!(parse_retry_after(bad, NOW), None, "{bad:?}");
     }
 }
+
+#[test]
+fn a_refresh_is_refused_for_good_only_for_the_tokens_sake() {
+    // The token's end: production's OAuth family, the emulator's plain one, a step-up.
+    for (status, body) in [
+        (400, r#"{"error":"invalid_grant","error_description":"Session has ended."}"#),
+        (400, r#"{"message":"Invalid refresh token","code":"invalid_grant"}"#),
+        (400, r#"{"error":"sso_required","error_description":"SSO","connection_ids":["conn_1"]}"#),
+        (403, r#"{"code":"mfa_enrollment","message":"Enroll"}"#),
+        (404, r#"{"message":"User not found 'user_1'","code":"entity_not_found"}"#),
+    ] {
+        assert!(parse(status, body).refused_refresh(), "{status} {body}");
+    }
+    // This server's own request: its API key, its client id, its request.
+    for (status, body) in [
+        (401, r#"{"message":"Unauthorized"}"#),
+        (403, r#"{"message":"Forbidden"}"#),
+        (400, r#"{"error":"invalid_client","error_description":"Invalid client ID or secret."}"#),
+        (400, r#"{"error":"unauthorized_client","error_description":"No."}"#),
+        (400, r#"{"error":"invalid_request","error_description":"refresh_token is required."}"#),
+        (422, r#"{"message":"Validation failed.","code":"invalid_request_parameters"}"#),
+        (429, r#"{"message":"Too many"}"#),
+        (500, r#"{"message":"Oops"}"#),
+    ] {
+        assert!(!parse(status, body).refused_refresh(), "{status} {body}");
+    }
+}
