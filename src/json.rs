@@ -18,11 +18,6 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
     Ok(value)
 }
 
-/// `value` as a `T`; a struct anywhere in it must be an object.
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> serde_json::Result<T> {
-    T::deserialize(Objects(value))
-}
-
 /// `bytes` as a `T`, or `None` when they are not UTF-8 or not that JSON.
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     from_str(std::str::from_utf8(bytes).ok()?).ok()
@@ -289,9 +284,6 @@ mod tests {
                 extra: json!([{"any": [1, {"b": null}]}]),
             }
         );
-        // The same through a `Value` (the tools' arguments).
-        let via_value: Drawing = from_value(serde_json::from_str(DRAWING).unwrap()).unwrap();
-        assert_eq!(via_value, d);
     }
 
     #[test]

@@ -25,8 +25,10 @@ const HKDF_INFO: &[u8] = b"cookie-aead-v1";
 const TAG_INFO: &[u8] = b"tag-hmac-v1";
 /// Minimum characters per key entry (`openssl rand -hex 32` gives 64).
 pub const MIN_KEY_CHARS: usize = 32;
-/// Browsers keep at most ~4 KiB per cookie; anything longer is junk, refused before decoding.
-const MAX_SEALED_CHARS: usize = 8192;
+/// The longest sealed value opened; anything longer is junk, refused before decoding. Browsers
+/// keep at most ~4 KiB per cookie, but access tokens and grants' secrets carry the user's WorkOS
+/// permissions: a role with a few hundred of them must still open.
+pub const MAX_SEALED_CHARS: usize = 16 * 1024;
 
 /// Derived AES-256-GCM keys, first = current. Ciphers are kept expanded: the Worker holds
 /// one `SealKeys` per isolate, so derivation and key schedules run once.

@@ -120,13 +120,8 @@ pub async fn resolve<S: Store, H: HttpClient>(
         (Ok(changed), Ok(deleted)) => Some(changed.max(deleted)),
         _ => None,
     };
-    let shared = match (shared, latest) {
-        (Ok(Some(text)), Some(latest)) => match crate::json::from_str::<Entry>(&text) {
-            Ok(entry) if !changed_since(store, &entry, latest).await => Some(entry),
-            _ => None,
-        },
-        _ => None,
-    };
+    let shared = shared.ok().flatten().and_then(|text| crate::json::from_str::<Entry>(&text).ok());
+    let shared = unmarked(store, shared, latest).await;
     if let Some(entry) = shared.as_ref().filter(|e| e.younger_than(KV_FRESH_SECS, now)) {
         cache.borrow_mut().remember(key, entry.clone(), now);
         return Ok(entry.access.clone());
@@ -151,10 +146,7 @@ pub async fn resolve<S: Store, H: HttpClient>(
         }
         Err(e) => {
             // This isolate's copy stands in for WorkOS only as KV's does: read after every mark.
-            let mine = match (mine, latest) {
-                (Some(entry), Some(latest)) if !changed_since(store, &entry, latest).await => Some(entry),
-                _ => None,
-            };
+            let mine = unmarked(store, mine, latest).await;
             let newest = [mine, shared]
                 .into_iter()
                 .flatten()
@@ -162,6 +154,15 @@ pub async fn resolve<S: Store, H: HttpClient>(
                 .max_by_key(|e| e.fetched_at);
             newest.map(|e| e.access).ok_or(Unavailable(e))
         }
+    }
+}
+
+/// `entry` if it was read from WorkOS after every mark (`latest`, as [`changed_since`] takes it;
+/// `None`: the marks could not be read, and no copy counts).
+async fn unmarked<S: Store>(store: &S, entry: Option<Entry>, latest: Option<Option<u64>>) -> Option<Entry> {
+    match (entry, latest) {
+        (Some(entry), Some(latest)) if !changed_since(store, &entry, latest).await => Some(entry),
+        _ => None,
     }
 }
 

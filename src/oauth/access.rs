@@ -40,8 +40,9 @@ pub struct AccessClaims {
     pub grant_id: GrantId,
     pub client_id: ClientId,
     pub audience: Audience,
+    /// (The token response's `scope`, `mcp` and the principal's permissions, is not repeated
+    /// here; tokens issued while it was ignore it.)
     pub principal: Principal,
-    pub scope: String,
     pub issued_at: u64,
     pub expires_at: u64,
     /// When WorkOS was asked for the principal's role and permissions (unix ms): for a code's

@@ -11,7 +11,6 @@ fn a_hash_that_matches_is_not_enough() {
         client_id: ClientId::new("client"),
         audience: Audience::Mcp,
         principal: crate::tools::testing::alice(),
-        scope: "mcp".into(),
         issued_at: 100,
         expires_at: 10_000,
         standing_at_ms: 40,
@@ -23,7 +22,7 @@ fn a_hash_that_matches_is_not_enough() {
     // the real token is not answered with the stranger's claims, and the stranger's string
     // is not answered with the real token's.
     let hash = checks.hash(&token);
-    let forged = AccessClaims { scope: "forged".into(), ..claims.clone() };
+    let forged = AccessClaims { issuer: "https://forged.example".into(), ..claims.clone() };
     checks.opened.insert(0, (hash, format!("{token}x"), forged.clone()));
     assert_eq!(checks.open(&keys, &token, 200), Some(claims.clone()));
     checks.opened.clear();
@@ -61,4 +60,24 @@ fn a_mark_refused_for_its_key_stands_when_another_event_left_one_a_moment_before
     let other = refusing("KV PUT failed: 500 Internal Server Error");
     mark(&other, at);
     assert!(note(&other).is_err(), "only the same-key refusal");
+}
+
+#[test]
+fn a_token_carrying_a_large_roles_permissions_still_opens() {
+    let keys = SealKeys::parse("a deployment's key for this test only").unwrap();
+    let mut principal = crate::tools::testing::alice();
+    principal.permissions = (0..250).map(|i| format!("reports:quarterly-export-{i:03}")).collect();
+    let claims = AccessClaims {
+        issuer: "https://mcp.example".into(),
+        grant_id: GrantId::new("g".repeat(22)),
+        client_id: ClientId::new(format!("https://app.example/{}", "c".repeat(1900))),
+        audience: Audience::Mcp,
+        principal,
+        issued_at: 100,
+        expires_at: 10_000,
+        standing_at_ms: 40,
+    };
+    let token = issue(&keys, &claims);
+    assert!(token.len() > 8192, "larger than the old limit: {}", token.len());
+    assert_eq!(open(&keys, &token, 200), Some(claims));
 }

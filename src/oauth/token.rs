@@ -192,14 +192,12 @@ fn respond<S: Store, H: HttpClient>(
     standing_at_ms: u64,
     refresh_token: Option<RefreshToken>,
 ) -> TokenResponse {
-    let scope = scope_of(principal);
     let claims = AccessClaims {
         issuer: ctx.origin.to_string(),
         grant_id: g.id.clone(),
         client_id: g.client_id.clone(),
         audience,
         principal: principal.clone(),
-        scope: scope.clone(),
         issued_at: ctx.now,
         expires_at: ctx.now + grant::ACCESS_TTL,
         standing_at_ms,
@@ -209,7 +207,7 @@ fn respond<S: Store, H: HttpClient>(
         token_type: "Bearer",
         expires_in: grant::ACCESS_TTL,
         refresh_token: refresh_token.map(RefreshToken::into_secret),
-        scope,
+        scope: scope_of(principal),
     }
 }
 

@@ -1,13 +1,19 @@
 //! `add`: the template's smallest tool, useful to check a connection end to end.
+use super::args::Args;
 use super::CallToolResult;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// `add`'s arguments, once validated (two finite numbers).
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct AddArgs {
     pub a: f64,
     pub b: f64,
+}
+
+impl AddArgs {
+    pub fn read(mut args: Args) -> Result<Self, CallToolResult> {
+        Ok(AddArgs { a: args.number("a")?, b: args.number("b")? })
+    }
 }
 
 pub fn run(AddArgs { a, b }: AddArgs) -> CallToolResult {
@@ -56,7 +62,7 @@ mod tests {
 
     fn sum(a: Value, b: Value) -> CallToolResult {
         let args = validate(find("add").unwrap(), Some(json!({"a": a, "b": b}))).unwrap();
-        run(args.parse().unwrap())
+        run(AddArgs::read(args).unwrap())
     }
 
     #[test]

@@ -40,12 +40,12 @@ pub async fn call<E: ToolEnv>(
         Err(explanation) => return Ok(CallToolResult::error(explanation)),
     };
     let result = match tool.id {
-        ToolId::Add => match args.parse() {
+        ToolId::Add => match add::AddArgs::read(args) {
             Ok(a) => add::run(a),
             Err(e) => e,
         },
         ToolId::Whoami => whoami::run(principal),
-        ToolId::GenerateImage => match args.parse() {
+        ToolId::GenerateImage => match generate_image::GenerateImageArgs::read(args) {
             Ok(a) => generate_image::run(env, a, notices).await,
             Err(e) => e,
         },

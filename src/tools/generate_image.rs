@@ -1,15 +1,21 @@
 //! `generateImage`: Workers AI flux-1-schnell when the deployment has the AI binding; without
 //! it (local dev, tests) a deterministic PNG rendered here, labelled as a local preview.
+use super::args::Args;
 use super::{preview, CallToolResult, Content};
 use super::{LogLevel, Notices, ToolEnv};
 use crate::b64::STANDARD;
-use serde::Deserialize;
 
 /// `generateImage`'s arguments, once validated (1–2000 characters; 4–8 steps, 4 by default).
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct GenerateImageArgs {
     pub prompt: String,
     pub steps: u32,
+}
+
+impl GenerateImageArgs {
+    pub fn read(mut args: Args) -> Result<Self, CallToolResult> {
+        Ok(GenerateImageArgs { prompt: args.string("prompt")?, steps: args.count("steps")? })
+    }
 }
 
 pub async fn run<E: ToolEnv>(
@@ -70,7 +76,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn args(v: Value) -> GenerateImageArgs {
-        validate(find("generateImage").unwrap(), Some(v)).unwrap().parse().unwrap()
+        GenerateImageArgs::read(validate(find("generateImage").unwrap(), Some(v)).unwrap()).unwrap()
     }
 
     fn wire(r: &CallToolResult) -> Value {
