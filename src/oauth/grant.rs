@@ -82,9 +82,14 @@ impl RefreshChain {
 pub enum GrantPhase {
     /// Issued with a one-time code that has not been exchanged.
     Pending { code: PendingCode },
-    /// The code was exchanged (its hash kept: a replay revokes the grant); refresh tokens from
-    /// here on.
-    Active { used_code: TokenHash, redeemed_at_ms: Option<u64>, refresh: RefreshChain },
+    /// The code was exchanged (its hash kept: a replay revokes the grant, and its PKCE challenge:
+    /// only a replay with the verifier does; absent from older grants); refresh tokens from here on.
+    Active {
+        used_code: TokenHash,
+        used_challenge: Option<CodeChallenge>,
+        redeemed_at_ms: Option<u64>,
+        refresh: RefreshChain,
+    },
 }
 
 /// What one user allowed one client. Stored as [`GrantRecord`] (the KV bytes of every grant
@@ -123,6 +128,8 @@ struct GrantRecord {
     code: Option<PendingCode>,
     used_code_hash: Option<TokenHash>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    used_challenge: Option<CodeChallenge>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     redeemed_at_ms: Option<u64>,
     refresh_hash: Option<TokenHash>,
     previous_refresh_hash: Option<TokenHash>,
@@ -155,6 +162,7 @@ impl From<Grant> for GrantRecord {
             expires_at: g.expires_at,
             code: None,
             used_code_hash: None,
+            used_challenge: None,
             redeemed_at_ms: None,
             refresh_hash: None,
             previous_refresh_hash: None,
@@ -167,8 +175,9 @@ impl From<Grant> for GrantRecord {
         };
         match g.phase {
             GrantPhase::Pending { code } => r.code = Some(code),
-            GrantPhase::Active { used_code, redeemed_at_ms, refresh } => {
+            GrantPhase::Active { used_code, used_challenge, redeemed_at_ms, refresh } => {
                 r.used_code_hash = Some(used_code);
+                r.used_challenge = used_challenge;
                 r.redeemed_at_ms = redeemed_at_ms;
                 r.refresh_hash = Some(refresh.current);
                 r.previous_refresh_hash = refresh.previous;
@@ -189,6 +198,7 @@ impl TryFrom<GrantRecord> for Grant {
             (Some(code), None, None) => GrantPhase::Pending { code },
             (None, Some(used_code), Some(current)) => GrantPhase::Active {
                 used_code,
+                used_challenge: r.used_challenge,
                 redeemed_at_ms: r.redeemed_at_ms,
                 refresh: RefreshChain {
                     current,
@@ -265,8 +275,10 @@ impl Grant {
     }
 
     /// The code exchange: from here on `refresh` is the grant's refresh token.
-    pub fn redeem(&mut self, used_code: TokenHash, at_ms: u64, refresh: TokenHash) {
-        self.phase = GrantPhase::Active { used_code, redeemed_at_ms: Some(at_ms), refresh: RefreshChain::new(refresh) };
+    pub fn redeem(&mut self, used_code: TokenHash, challenge: CodeChallenge, at_ms: u64, refresh: TokenHash) {
+        let refresh = RefreshChain::new(refresh);
+        let used_challenge = Some(challenge);
+        self.phase = GrantPhase::Active { used_code, used_challenge, redeemed_at_ms: Some(at_ms), refresh };
     }
 
     /// Which of this grant's refresh tokens `hash` is.

@@ -124,7 +124,12 @@ async fn exchange_code<S: Store, H: HttpClient>(
     let pending = match &g.phase {
         GrantPhase::Pending { code } if code.hash.matches(&hash) && code.expires_at > ctx.now => code.clone(),
         GrantPhase::Pending { .. } => return Err(invalid_code()),
-        GrantPhase::Active { used_code, redeemed_at_ms, .. } if used_code.matches(&hash) => {
+        GrantPhase::Active { used_code, used_challenge, redeemed_at_ms, .. } if used_code.matches(&hash) => {
+            // Only the verifier's holder can have redeemed the code: the code alone (seen in a
+            // browser's history, a log; a public client's id is no secret) revokes nothing.
+            if used_challenge.as_ref().is_some_and(|c| !form.get("code_verifier").is_some_and(|v| c.verify(v))) {
+                return Err(OAuthError::invalid_grant("the authorization code was already used"));
+            }
             if redeemed_at_ms.is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) {
                 // Sent together with the one that won (a double submission): refused, nothing revoked.
                 return Err(OAuthError::invalid_grant(
@@ -159,7 +164,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
         access.apply_to(&mut principal);
     }
     let refresh = RefreshToken::new(&g.id);
-    g.redeem(hash, ctx.http.now_ms(), refresh.hash());
+    g.redeem(hash, pending.challenge, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     // The sealed secrets live as long as the grant (sealed at the consent, they would end up to a
     // code's lifetime before it, and the last refresh in that gap would fail).

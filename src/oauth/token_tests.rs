@@ -199,6 +199,15 @@ fn concurrent_exchanges_of_one_code_have_one_winner_and_a_later_replay_revokes()
     );
     assert!(w.bearer(t.access_token.as_str(), "/mcp").is_ok());
     w.advance(3);
+    // The code alone, without its verifier (or with another), proves nothing: refused, nothing
+    // revoked.
+    for verifier in [None, Some("a-verifier-that-is-not-the-one-the-challenge-was-made-from-0123")] {
+        let pairs = [("grant_type", "authorization_code"), ("client_id", c.as_str()), ("code", code.as_str())];
+        let with: Vec<_> = pairs.into_iter().chain(verifier.map(|v| ("code_verifier", v))).collect();
+        let e = w.token(&with).unwrap_err();
+        assert!(e.code == ErrorCode::InvalidGrant && !e.description.contains("revoked"), "{}", e.description);
+    }
+    let t = w.refresh(&c, t.refresh()).expect("nothing revoked");
     let late = w.exchange(&c, &code).unwrap_err();
     assert!(late.description.contains("revoked"), "{}", late.description);
     assert_eq!(err(w.refresh(&c, t.refresh())), ErrorCode::InvalidGrant);
