@@ -40,8 +40,8 @@ pub struct AccessClaims {
     pub grant_id: GrantId,
     pub client_id: ClientId,
     pub audience: Audience,
-    /// (The token response's `scope`, `mcp` and the principal's permissions, is not repeated
-    /// here; tokens issued while it was ignore it.)
+    /// Who, with their role and permissions. (The token response's `scope` is `mcp` and these
+    /// permissions, so it is not repeated here; a `scope` in older tokens is ignored.)
     pub principal: Principal,
     pub issued_at: u64,
     pub expires_at: u64,

@@ -15,7 +15,7 @@ impl Args {
     /// Argument `name`, read by `read`. Validation has already checked it against the registry,
     /// so a failure here means the tool and the registry disagree: an error result naming the
     /// argument, never a panic. (Read by hand rather than through serde: the tools' few
-    /// arguments did not need serde's reader of `Value`s, about 12 KB of the Wasm.)
+    /// arguments did not need serde's reader of `Value`s, about 3 KB of the Wasm.)
     fn take<T>(&mut self, name: &str, read: impl FnOnce(Value) -> Option<T>) -> Result<T, CallToolResult> {
         let value = self.0.remove(name).and_then(read);
         value.ok_or_else(|| CallToolResult::error(format!("The tool could not read its argument \"{name}\".")))
