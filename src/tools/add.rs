@@ -1,5 +1,4 @@
 //! `add`: the template's smallest tool, useful to check a connection end to end.
-use super::args::Args;
 use super::CallToolResult;
 use serde_json::{json, Value};
 
@@ -8,12 +7,6 @@ use serde_json::{json, Value};
 pub struct AddArgs {
     pub a: f64,
     pub b: f64,
-}
-
-impl AddArgs {
-    pub fn read(mut args: Args) -> Result<Self, CallToolResult> {
-        Ok(AddArgs { a: args.number("a")?, b: args.number("b")? })
-    }
 }
 
 pub fn run(AddArgs { a, b }: AddArgs) -> CallToolResult {
@@ -62,7 +55,7 @@ mod tests {
 
     fn sum(a: Value, b: Value) -> CallToolResult {
         let args = validate(find("add").unwrap(), Some(json!({"a": a, "b": b}))).unwrap();
-        run(AddArgs::read(args).unwrap())
+        run(args.add().unwrap())
     }
 
     #[test]

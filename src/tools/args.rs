@@ -1,5 +1,7 @@
 //! Argument validation against a tool's declared parameters. Failures are explained per
 //! argument and returned to the model as an `isError` tool result (SEP-1303), so it can retry.
+use super::add::AddArgs;
+use super::generate_image::GenerateImageArgs;
 use super::registry::{Param, ParamKind, Tool};
 use super::CallToolResult;
 use serde_json::{Map, Value};
@@ -12,6 +14,16 @@ const MAX_NAMED_UNEXPECTED: usize = 5;
 pub struct Args(Map<String, Value>);
 
 impl Args {
+    /// `add`'s arguments.
+    pub fn add(mut self) -> Result<AddArgs, CallToolResult> {
+        Ok(AddArgs { a: self.number("a")?, b: self.number("b")? })
+    }
+
+    /// `generateImage`'s arguments.
+    pub fn generate_image(mut self) -> Result<GenerateImageArgs, CallToolResult> {
+        Ok(GenerateImageArgs { prompt: self.string("prompt")?, steps: self.count("steps")? })
+    }
+
     /// Argument `name`, read by `read`. Validation has already checked it against the registry,
     /// so a failure here means the tool and the registry disagree: an error result naming the
     /// argument, never a panic. (Read by hand rather than through serde: the tools' few
@@ -22,17 +34,17 @@ impl Args {
     }
 
     /// A number argument (validation checked it is finite).
-    pub fn number(&mut self, name: &str) -> Result<f64, CallToolResult> {
+    fn number(&mut self, name: &str) -> Result<f64, CallToolResult> {
         self.take(name, |v| v.as_f64())
     }
 
     /// An integer argument that fits a `u32` (validation checked its range).
-    pub fn count(&mut self, name: &str) -> Result<u32, CallToolResult> {
+    fn count(&mut self, name: &str) -> Result<u32, CallToolResult> {
         self.take(name, |v| v.as_u64().and_then(|n| u32::try_from(n).ok()))
     }
 
     /// A string argument.
-    pub fn string(&mut self, name: &str) -> Result<String, CallToolResult> {
+    fn string(&mut self, name: &str) -> Result<String, CallToolResult> {
         self.take(name, |v| match v {
             Value::String(s) => Some(s),
             _ => None,
@@ -165,8 +177,6 @@ fn upper_first(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::add::AddArgs;
-    use crate::tools::generate_image::GenerateImageArgs;
     use crate::tools::registry::find;
     use serde_json::json;
 
@@ -176,8 +186,8 @@ mod tests {
 
     #[test]
     fn valid_arguments_and_defaults() {
-        let image = |v| GenerateImageArgs::read(run("generateImage", v).unwrap()).unwrap();
-        let a = AddArgs::read(run("add", json!({"a": 1, "b": -2.5})).unwrap()).unwrap();
+        let image = |v| run("generateImage", v).unwrap().generate_image().unwrap();
+        let a = run("add", json!({"a": 1, "b": -2.5})).unwrap().add().unwrap();
         assert_eq!((a.a, a.b), (1.0, -2.5));
         let a = image(json!({"prompt": "a cat"}));
         assert_eq!((a.prompt.as_str(), a.steps), ("a cat", 4));

@@ -40,12 +40,12 @@ pub async fn call<E: ToolEnv>(
         Err(explanation) => return Ok(CallToolResult::error(explanation)),
     };
     let result = match tool.id {
-        ToolId::Add => match add::AddArgs::read(args) {
+        ToolId::Add => match args.add() {
             Ok(a) => add::run(a),
             Err(e) => e,
         },
         ToolId::Whoami => whoami::run(principal),
-        ToolId::GenerateImage => match generate_image::GenerateImageArgs::read(args) {
+        ToolId::GenerateImage => match args.generate_image() {
             Ok(a) => generate_image::run(env, a, notices).await,
             Err(e) => e,
         },

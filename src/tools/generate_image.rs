@@ -1,6 +1,5 @@
 //! `generateImage`: Workers AI flux-1-schnell when the deployment has the AI binding; without
 //! it (local dev, tests) a deterministic PNG rendered here, labelled as a local preview.
-use super::args::Args;
 use super::{preview, CallToolResult, Content};
 use super::{LogLevel, Notices, ToolEnv};
 use crate::b64::STANDARD;
@@ -10,12 +9,6 @@ use crate::b64::STANDARD;
 pub struct GenerateImageArgs {
     pub prompt: String,
     pub steps: u32,
-}
-
-impl GenerateImageArgs {
-    pub fn read(mut args: Args) -> Result<Self, CallToolResult> {
-        Ok(GenerateImageArgs { prompt: args.string("prompt")?, steps: args.count("steps")? })
-    }
 }
 
 pub async fn run<E: ToolEnv>(
@@ -76,7 +69,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn args(v: Value) -> GenerateImageArgs {
-        GenerateImageArgs::read(validate(find("generateImage").unwrap(), Some(v)).unwrap()).unwrap()
+        validate(find("generateImage").unwrap(), Some(v)).unwrap().generate_image().unwrap()
     }
 
     fn wire(r: &CallToolResult) -> Value {
