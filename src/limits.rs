@@ -14,7 +14,8 @@ pub enum Limiter {
     /// `POST /token`, `POST /revoke`.
     Token,
     /// A tool call that asks WorkOS (`getUserProfile`), counted per person: WorkOS's rate
-    /// limit on the API key is shared with everyone's sign-ins and lookups.
+    /// limit on the API key is shared with everyone's sign-ins and lookups. Also, under the key
+    /// `audit:<user id>`, the tool events a person's calls send to WorkOS's audit log.
     WorkosTool,
 }
 

@@ -88,6 +88,14 @@ impl ToolEnv for WorkerToolEnv<'_> {
         // answer too, with the event written and sent.
         let (env, principal, now) = (self.env.clone(), principal.clone(), self.now);
         audit.background.wait_until(async move {
+            // Each event is a WorkOS call on the API key everyone's sign-ins share: counted per
+            // person (as a tool that asks WorkOS is), so a flood of refused calls is not a flood
+            // of events.
+            let key = ["audit:", principal.user_id.as_str()].concat();
+            if !crate::platform::within_limit(&env, Limiter::WorkosTool, key).await {
+                worker::console_warn!("audit: {} past the limit this minute; a tool event not sent", principal.user_id);
+                return;
+            }
             let Ok(config) = crate::platform::config(&env) else { return };
             if let Some(id) = &caller.client_id {
                 caller.client_name = client_name(&env, &config, id, now).await;
