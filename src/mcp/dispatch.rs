@@ -194,8 +194,9 @@ fn version_range() -> String {
     format!("{} … {}", oldest.as_str(), ProtocolVersion::LATEST.as_str())
 }
 
-/// `list_changed`: whether `tools.listChanged` is promised (only where it can be kept).
-fn initialize(params: Option<&Value>, list_changed: bool) -> Result<InitializeResult, McpError> {
+/// `stream`: whether notifications can be sent later (a legacy SSE session), so that
+/// `tools.listChanged` and `resources.subscribe` are promised (only where they can be kept).
+fn initialize(params: Option<&Value>, stream: bool) -> Result<InitializeResult, McpError> {
     let requested = params
         .and_then(|p| p.get("protocolVersion"))
         .and_then(Value::as_str)
@@ -203,7 +204,7 @@ fn initialize(params: Option<&Value>, list_changed: bool) -> Result<InitializeRe
     // An unsupported version gets our latest; the client then decides whether to continue.
     Ok(InitializeResult {
         protocol_version: ProtocolVersion::parse(requested).unwrap_or(ProtocolVersion::LATEST),
-        capabilities: ServerCapabilities::all(list_changed),
+        capabilities: ServerCapabilities::all(stream),
         server_info: Implementation { name: SERVER_NAME, version: env!("CARGO_PKG_VERSION") },
         instructions: INSTRUCTIONS,
     })

@@ -75,10 +75,13 @@ fn initialize_negotiates_versions() {
     // Streamable HTTP has no stream to send `notifications/tools/list_changed` on; a legacy SSE
     // session's stream has.
     assert_eq!(r["result"]["capabilities"]["tools"], json!({"listChanged": false}));
+    // Nor `notifications/resources/updated`: a subscription would never be kept.
+    assert_eq!(r["result"]["capabilities"]["resources"]["subscribe"], json!(false));
     let on_a_session = Options { session_stream: true, ..Options::default() };
     let init = request(json!(1), "initialize", Some(json!({"protocolVersion": "2025-06-18"})));
     let r = block_on(handle(&alice(), &ScriptedEnv::local(), init, &on_a_session)).expect("a reply").json();
     assert_eq!(r["result"]["capabilities"]["tools"], json!({"listChanged": true}));
+    assert_eq!(r["result"]["capabilities"]["resources"]["subscribe"], json!(true));
     for capability in ["resources", "prompts", "logging", "completions"] {
         assert!(r["result"]["capabilities"][capability].is_object(), "{capability}");
     }

@@ -157,12 +157,13 @@ pub struct ServerCapabilities {
 }
 
 impl ServerCapabilities {
-    /// Everything this server offers; `tools_list_changed` where the transport can send the
-    /// notification (a legacy SSE session), not on Streamable HTTP, which has no stream for it.
-    pub const fn all(tools_list_changed: bool) -> ServerCapabilities {
+    /// Everything this server offers; `tools.listChanged` and `resources.subscribe` only where
+    /// the transport can send their notifications later (`stream`: a legacy SSE session), not on
+    /// Streamable HTTP, which has no stream for them.
+    pub const fn all(stream: bool) -> ServerCapabilities {
         ServerCapabilities {
-            tools: ListChanged { list_changed: tools_list_changed },
-            resources: ResourcesCapability { subscribe: true, list_changed: false },
+            tools: ListChanged { list_changed: stream },
+            resources: ResourcesCapability { subscribe: stream, list_changed: false },
             prompts: ListChanged { list_changed: false },
             logging: Empty {},
             completions: Empty {},
