@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mcp_authkit_worker::cookies::read_cookie;
-use mcp_authkit_worker::seal::SealKeys;
+use mcp_authkit_worker::seal::{SealKeys, MAX_SEALED_CHARS};
 
 const NOW: u64 = 1_800_000_000;
 
@@ -15,10 +15,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = read_cookie(Some(text), "__Host-session");
         let _ = SealKeys::parse(text);
     }
-    // Round trip, and binding to name and time. (Values over 8 KiB are refused on opening by
-    // design; browsers keep 4 KiB per cookie.)
+    // Round trip, and binding to name and time. (Values over MAX_SEALED_CHARS are refused on
+    // opening by design.)
     let sealed = keys.seal("__Host-session", data, NOW + 60);
-    let expected = (sealed.len() <= 8192).then_some(data);
+    let expected = (sealed.len() <= MAX_SEALED_CHARS).then_some(data);
     assert_eq!(keys.open("__Host-session", &sealed, NOW).as_deref(), expected);
     assert!(keys.open("__Host-other", &sealed, NOW).is_none(), "opened under another name");
     assert!(keys.open("__Host-session", &sealed, NOW + 61).is_none(), "opened after expiry");
