@@ -260,3 +260,22 @@ fn a_token_without_a_standing_time_takes_only_readings_after_its_issue() {
     assert_eq!(role_after(issued_ms - 1).as_deref(), Some("admin"), "a reading from before its issue");
     assert_eq!(role_after(issued_ms).as_deref(), Some("member"), "one from its issue on");
 }
+
+#[test]
+fn tokens_work_only_at_their_resource() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (code, _) = w.approve(&w.params(&c, &[("resource", "https://mcp.example.com/sse")]), &s);
+    let t = w.exchange(&c, &code).unwrap();
+    assert!(w.bearer(t.access_token.as_str(), "/sse").is_ok());
+    assert!(w.bearer(t.access_token.as_str(), "/sse/message").is_ok());
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::WrongAudience);
+    let widen = [
+        ("grant_type", "refresh_token"),
+        ("client_id", c.as_str()),
+        ("refresh_token", t.refresh()),
+        ("resource", ORIGIN),
+    ];
+    assert_eq!(w.token(&widen).unwrap_err().code, ErrorCode::InvalidTarget, "a refresh cannot widen the audience");
+}

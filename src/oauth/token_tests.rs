@@ -272,25 +272,6 @@ fn another_clients_refresh_token_is_refused() {
 }
 
 #[test]
-fn tokens_work_only_at_their_resource() {
-    let w = world();
-    let c = w.public_client();
-    let s = w.sign_in();
-    let (code, _) = w.approve(&w.params(&c, &[("resource", "https://mcp.example.com/sse")]), &s);
-    let t = w.exchange(&c, &code).unwrap();
-    assert!(w.bearer(t.access_token.as_str(), "/sse").is_ok());
-    assert!(w.bearer(t.access_token.as_str(), "/sse/message").is_ok());
-    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::WrongAudience);
-    let widen = [
-        ("grant_type", "refresh_token"),
-        ("client_id", c.as_str()),
-        ("refresh_token", t.refresh()),
-        ("resource", ORIGIN),
-    ];
-    assert_eq!(err(w.token(&widen)), ErrorCode::InvalidTarget, "a refresh cannot widen the audience");
-}
-
-#[test]
 fn confidential_clients_must_authenticate_as_registered() {
     let w = world();
     let (id, secret) = w.confidential_client();
