@@ -274,10 +274,14 @@ impl Grant {
         matches!(self.phase, GrantPhase::Active { .. })
     }
 
-    /// The code exchange: from here on `refresh` is the grant's refresh token.
-    pub fn redeem(&mut self, used_code: TokenHash, challenge: CodeChallenge, at_ms: u64, refresh: TokenHash) {
+    /// The code exchange: from here on `refresh` is the grant's refresh token (the pending
+    /// code's challenge is kept with the used code's hash).
+    pub fn redeem(&mut self, used_code: TokenHash, at_ms: u64, refresh: TokenHash) {
+        let used_challenge = match &self.phase {
+            GrantPhase::Pending { code } => Some(code.challenge.clone()),
+            GrantPhase::Active { used_challenge, .. } => used_challenge.clone(),
+        };
         let refresh = RefreshChain::new(refresh);
-        let used_challenge = Some(challenge);
         self.phase = GrantPhase::Active { used_code, used_challenge, redeemed_at_ms: Some(at_ms), refresh };
     }
 

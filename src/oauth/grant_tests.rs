@@ -33,8 +33,7 @@ fn a_record_in_no_phase_does_not_load() {
 fn rotation_keeps_one_previous_and_retires_the_rest() {
     let h = |s: &str| TokenHash::of(s);
     let mut g: Grant = serde_json::from_str(r#"{"id":"g1","client_id":"c1","user_id":"u","redirect_uri":"https://app.example/cb","audience":"mcp","created_at":1,"expires_at":2,"code":null,"used_code_hash":"aa","refresh_hash":"x","previous_refresh_hash":null,"sealed":"s"}"#).unwrap();
-    let challenge = crate::oauth::pkce::CodeChallenge::parse(Some(&"c".repeat(43)), Some("S256")).unwrap();
-    g.redeem(h("code"), challenge, 1, h("r1"));
+    g.redeem(h("code"), 1, h("r1"));
     g.rotate(RefreshRole::Current, h("r2"), 10);
     assert_eq!((g.refresh_role(&h("r2")), g.refresh_role(&h("r1"))), (RefreshRole::Current, RefreshRole::Previous));
     // The previous token's grace use: it stays previous (grace spent), r2 is retired.

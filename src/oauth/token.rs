@@ -164,7 +164,7 @@ async fn exchange_code<S: Store, H: HttpClient>(
         access.apply_to(&mut principal);
     }
     let refresh = RefreshToken::new(&g.id);
-    g.redeem(hash, pending.challenge, ctx.http.now_ms(), refresh.hash());
+    g.redeem(hash, ctx.http.now_ms(), refresh.hash());
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     // The sealed secrets live as long as the grant (sealed at the consent, they would end up to a
     // code's lifetime before it, and the last refresh in that gap would fail).
