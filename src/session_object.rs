@@ -2,15 +2,18 @@
 //!
 //! `GET /sse` and `POST /sse/message?sessionId=…` can land on different isolates; both are
 //! routed to the object named by the session id, which holds the sending half of the stream.
-//! The object answers the GET with the stream itself (a request: the answer is the stream), runs
-//! each POSTed message (or each of a 2025-03-26 batch's, in order) through the MCP core and
-//! pushes the response onto the stream (its `message` method, which the Worker calls by Workers
-//! RPC: no request is built for it; the runtime offers RPC on classes derived from its
-//! `DurableObject`, which `src/worker.mjs` makes this one). A keepalive comment every 25 s keeps
-//! the edge from closing an idle stream and notices a client that went away (the send fails),
-//! which ends the session. A session nobody posted to for `MCP_SSE_IDLE_SECONDS` (half an hour)
-//! ends at the next keepalive: its stream closes, and the object stops running.
+//! The object answers the GET with the stream itself (a request: the answer is the stream).
+//! Each POSTed message comes by its `message` method, which the Worker calls by Workers RPC (no
+//! request is built for it; the runtime offers RPC on classes derived from its `DurableObject`,
+//! which `src/worker.mjs` makes this one). The object accepts it (the POST's 202 does not wait
+//! for it to run, and at most [`MAX_IN_FLIGHT`] run at once), runs it (or each of a 2025-03-26
+//! batch's, in order) through the MCP core and pushes the response onto the stream. A keepalive
+//! comment every 25 s keeps the edge from closing an idle stream and notices a client that went
+//! away (the send fails), which ends the session. A session nobody posted to for
+//! `MCP_SSE_IDLE_SECONDS` (half an hour) ends at the next keepalive: its stream closes, and the
+//! object stops running.
 use crate::backlog::Backlog;
+use crate::config::Config;
 use crate::mcp;
 use crate::platform::audit::Background;
 use crate::platform::tools::{ToolAudit, WorkerToolEnv};
@@ -31,6 +34,10 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 /// What may wait on a stream its client does not read: past it the session ends (its stream
 /// closes), before the object's memory does.
 pub const MAX_QUEUED_BYTES: usize = 4 << 20;
+/// Messages one session serves at once: a POST past them is refused (429) and nothing runs.
+/// The POST is answered once its message is accepted, so its client's connections no longer
+/// bound how many wait on tools in the object.
+pub const MAX_IN_FLIGHT: u32 = 16;
 
 /// What the Worker tells the object when a stream opens.
 #[derive(Serialize, Deserialize)]
@@ -98,9 +105,16 @@ struct Session {
 
 /// A message being served ([`Session::serving`]); when it is done, the session's idle time
 /// starts again.
-struct Serving<'a>(&'a Session);
+struct Serving(Rc<Session>);
 
-impl Drop for Serving<'_> {
+impl Serving {
+    fn start(session: &Rc<Session>) -> Serving {
+        session.serving.set(session.serving.get() + 1);
+        Serving(session.clone())
+    }
+}
+
+impl Drop for Serving {
     fn drop(&mut self) {
         self.0.serving.set(self.0.serving.get().saturating_sub(1));
         if let Some(l) = self.0.live.borrow_mut().as_mut() {
@@ -135,16 +149,14 @@ impl DurableObject for SseSession {
 #[wasm_bindgen]
 impl SseSession {
     /// A message POSTed to the session (a [`Post`], JSON): `[status, body]` for the Worker to
-    /// answer the POST with (202; 400 with a JSON-RPC error; 404 for no such session or stream).
-    pub fn message(&self, post: String) -> js_sys::Promise {
-        let session = self.session.clone();
-        platform::js::promise(Box::pin(async move {
-            let (status, body) = match crate::json::from_str::<Post>(&post) {
-                Ok(post) => session.message(post).await,
-                Err(e) => (500, e.to_string()),
-            };
-            Ok(js_sys::Array::of2(&JsValue::from(status), &JsValue::from(body)).into())
-        }))
+    /// answer the POST with (202 once accepted, its answers to follow on the stream; 400 with a
+    /// JSON-RPC error; 404 for no such session or stream; 429 past [`MAX_IN_FLIGHT`]).
+    pub fn message(&self, post: String) -> js_sys::Array {
+        let (status, body) = match crate::json::from_str::<Post>(&post) {
+            Ok(post) => self.session.accept(post),
+            Err(e) => (500, e.to_string()),
+        };
+        js_sys::Array::of2(&JsValue::from(status), &JsValue::from(body))
     }
 }
 
@@ -231,8 +243,12 @@ impl Session {
         *self.ended.borrow_mut() = true;
     }
 
-    /// The status (and body) the Worker answers the POST with.
-    async fn message(&self, post: Post) -> (u16, String) {
+    /// Check a POSTed message and start serving it: the status (and body) the Worker answers the
+    /// POST with, at once. As with the MCP SDKs' own SSE servers, the POST does not wait for the
+    /// message to run: a client that posts one message at a time (the Python SDK's does) is not
+    /// held up by a slow tool, and its later messages are served meanwhile. A batch's messages
+    /// are served in order.
+    fn accept(self: &Rc<Self>, post: Post) -> (u16, String) {
         // A session id alone grants nothing: only its own user, with the client that opened it
         // (for a token that names none, from the same WorkOS session), may post to it: another
         // client of the same person cannot answer into this stream.
@@ -248,8 +264,9 @@ impl Session {
         if !owner_ok {
             return (404, String::new());
         }
-        self.serving.set(self.serving.get() + 1);
-        let _serving = Serving(self);
+        if self.serving.get() >= MAX_IN_FLIGHT {
+            return (429, String::new());
+        }
         let messages = match mcp::parse_body(post.body.as_bytes(), post.protocol_version.as_deref()) {
             Ok(mcp::Body::One(m)) => vec![Ok(m)],
             Ok(mcp::Body::Batch(items)) => {
@@ -263,6 +280,26 @@ impl Session {
             }
             Err(error) => return (400, serde_json::to_string(&error).unwrap_or_default()),
         };
+        let config = match platform::config(&self.env) {
+            Ok(c) => c,
+            Err(e) => return (500, format!("configuration error: {e}")),
+        };
+        let serving = Serving::start(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let session = &serving.0;
+            session.serve(&post, messages, &config).await;
+            drop(serving);
+        });
+        (202, String::new())
+    }
+
+    /// Serve an accepted POST's messages, in order, while the stream is there.
+    async fn serve(
+        &self,
+        post: &Post,
+        messages: Vec<std::result::Result<mcp::Message, serde_json::Value>>,
+        config: &Config,
+    ) {
         // What changed for this person since their last message (a role change, a WorkOS event):
         // the tool list, and the account resource if they subscribed to it.
         let visible = mcp::visible_tool_names(&post.principal);
@@ -287,25 +324,17 @@ impl Session {
         if account_changed {
             self.push(event("message", &mcp::account_updated_notification().to_string()));
         }
-        let config = match platform::config(&self.env) {
-            Ok(c) => c,
-            Err(e) => return (500, format!("configuration error: {e}")),
-        };
         let audit =
             Some(ToolAudit { background: Background::Object(&self.state), caller: post.caller.clone(), headers: None });
-        let tools = WorkerToolEnv { env: &self.env, config: &config, now: platform::now(), audit };
-        // In order (a batch's too, each answer its own event), while the stream is there.
-        let send = |message: Result<mcp::Message, serde_json::Value>| async {
+        let tools = WorkerToolEnv { env: &self.env, config, now: platform::now(), audit };
+        // Each answer its own event (a batch's too).
+        let send = |message: std::result::Result<mcp::Message, serde_json::Value>| async {
             match message {
-                Ok(message) => self.answer(message, &post, &tools, &account).await,
+                Ok(message) => self.answer(message, post, &tools, &account).await,
                 Err(error) => self.push(event("message", &error.to_string())),
             }
         };
-        match mcp::send_in_order(messages, || self.is_live(), send).await {
-            true => (202, String::new()),
-            // The session's stream has closed.
-            false => (404, String::new()),
-        }
+        mcp::send_in_order(messages, || self.is_live(), send).await;
     }
 
     /// Run one message and push what it sends onto the stream: `false` once the stream is gone.

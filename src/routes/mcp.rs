@@ -251,7 +251,8 @@ fn valid_session_id(id: &str) -> bool {
     crate::b64::is_url_safe(id, 32)
 }
 
-/// `POST /sse/message?sessionId=…`: 202, the response arrives on the stream.
+/// `POST /sse/message?sessionId=…`: 202 once the session accepted the message; its answer
+/// arrives on the stream.
 async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller: Caller, fixtures: bool) -> Answer {
     if !has_media_type(req, "application/json") {
         return Err(RouteError::mcp(415, "Content-Type must be application/json"));
@@ -273,6 +274,13 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
     match status {
         202 => Ok(Response::ok("Accepted")?.with_status(202)),
         404 => Err(RouteError::mcp(404, "unknown session")),
+        429 => {
+            const _: () = assert!(session_object::MAX_IN_FLIGHT == 16, "the message below names the limit");
+            let resp = RouteError::mcp(429, "this session is already serving 16 messages: wait for their answers")
+                .into_response()?;
+            resp.headers().set("Retry-After", "1")?;
+            Ok(resp)
+        }
         400 => {
             let error = js::field(&answer, "1").as_string().unwrap_or_default();
             Ok(web::json_text(400, error)?)

@@ -2,11 +2,12 @@
 // endpoint event, responses as `message` events, session ownership (Bob's token on Alice's
 // session → 404 and nothing reaches Alice's stream), unknown/ended sessions, a second stream for
 // a live session (409), POST /sse → 405 (so Streamable-HTTP-first clients fall back), Origin,
-// bad messages, the 25-second comment keepalive, and the end of a session left idle.
+// bad messages, a slow tool that holds no POST (and the cap on messages in flight), the 25-second
+// comment keepalive, and the end of a session left idle.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ALICE, BOB } from './helpers.mjs';
+import { ALICE, ALICE_ID, BOB, control } from './helpers.mjs';
 import { ORIGIN, url } from './oauth-helpers.mjs';
 import {
   ALL_TOOLS, GATED_TOOL, PLAYGROUND_ORIGIN, MAX_BODY_BYTES, JSONRPC, KEEPALIVE_MS, SseStream,
@@ -215,6 +216,44 @@ test('Origin on /sse and /sse/message: foreign → 403, the playground → allow
   await ok.text();
   assert.equal(ok.status, 202, `POST /sse/message from the playground → ${ok.status}`);
   assert.equal(ok.headers.get('access-control-allow-origin'), PLAYGROUND_ORIGIN);
+});
+
+test('a slow tool does not hold its POST: 202 at once, later messages answered meanwhile; past 16 in flight → 429, and it never runs', async () => {
+  const s = await session();
+  const profile = () => callTool('getUserProfile', {});
+  const answered = () => s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
+  const asked = async () => (await control.requests()).filter((r) => r.path === `/user_management/users/${ALICE_ID}`).length;
+  // WorkOS answers the profile after 2.5 s (within the Worker's 5 s timeout).
+  await control.clearRequests();
+  await control.setFault({ mode: 'slow', delayMs: 2500, paths: ['/user_management/users'] });
+  try {
+    const slow = profile();
+    assert.equal((await s.post(slow)).status, 202, 'the slow call is accepted');
+    // Posted after it and answered before it: the session did not wait for the tool.
+    const ping = request('ping');
+    expectResult(await s.call(ping), ping.id);
+    assert.ok(!answered().includes(slow.id), `the ping was answered while the tool ran: ${answered()}`);
+    // Fifteen more fill the session's 16; the seventeenth is refused, and runs nothing.
+    const more = Array.from({ length: 15 }, profile);
+    for (const r of await Promise.all(more.map((m) => s.post(m)))) assert.equal(r.status, 202, 'accepted while fewer than 16 run');
+    const over = profile();
+    const refused = await s.post(over);
+    assert.equal(refused.status, 429, `the 17th in flight → ${refused.status}: ${short(refused.text)}`);
+    assert.equal(refused.headers.get('retry-after'), '1', 'Retry-After: 1');
+    expectRpcError(refused.json, JSONRPC.invalidRequest);
+    for (const m of [slow, ...more]) {
+      const { json } = await s.stream.response(m.id, { timeoutMs: 15000 });
+      assert.match(expectToolOk(json.result, 'the slow profile'), /alice@example\.com/);
+    }
+    assert.equal(await asked(), 16, 'WorkOS was asked for the 16 accepted calls, not the refused one');
+    assert.ok(!answered().includes(over.id), 'nothing answers the refused call');
+    // Once they are answered, the session takes messages again.
+    await control.resetFault();
+    const sum = callTool('add', { a: 2, b: 3 });
+    assert.match(expectToolOk((await s.call(sum)).result, 'add'), /5/);
+  } finally {
+    await control.resetFault();
+  }
 });
 
 test('an idle stream gets a comment keepalive every 25 s, and ends once nobody posted for MCP_SSE_IDLE_SECONDS',
