@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs, only where missing (idempotent). Reaches only crates.io,
-# the npm registry and Debian's packages — nothing is downloaded from GitHub.
+# the npm registry, PyPI and Debian's packages — nothing is downloaded from GitHub.
 #   scripts/setup.sh          build + run prerequisites
-#   scripts/setup.sh --test   also the browser for the end-to-end tests
+#   scripts/setup.sh --test   also what only the tests use: the browser, the MCP conformance suite
+#                             and Inspector CLI, the MCP Python SDK
 #   scripts/setup.sh --fuzz   also the nightly toolchain and cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,23 @@ if [ "${1:-}" = "--test" ]; then
   fi
 fi
 
+# The MCP Python SDK (PyPI), a third client library the end-to-end tests drive, in its own venv.
+if [ "${1:-}" = "--test" ]; then
+  venv=tests/python/.venv
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    step "installing Debian's python3-venv (the Python SDK's venv needs it)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
+  if [ ! -f "$venv/installed.txt" ] || ! cmp -s tests/python/requirements.txt "$venv/installed.txt"; then
+    step "installing the MCP Python SDK from PyPI (tests/python/.venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/python/requirements.txt
+    cp tests/python/requirements.txt "$venv/installed.txt"
+  fi
+fi
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
   step "installing Debian's chromium for the browser tests"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
