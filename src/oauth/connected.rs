@@ -59,8 +59,9 @@ pub async fn user_grants<S: Store, H: HttpClient>(
     Ok(grants)
 }
 
-/// The grants the index entries under `prefix` find (at most `max` looked at: true beside them
-/// when more were left), each once, with its principal. An entry names a grant (an entry of one
+/// The grants the index entries under `prefix` find (at most `max` reads: a grant's record or a
+/// partition's listing each; true beside them when more were left), each once, with its
+/// principal. An entry names a grant (an entry of one
 /// grant; dropped here if its grant is gone), or a partition, whose grants are those under ids
 /// that begin with it (listed by the partition's object: those waiting for their code exchange
 /// too). Only the entry's user's grants count.
@@ -77,6 +78,11 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
         let ids = if own_entry {
             vec![named.to_string()]
         } else if crate::b64::is_url_safe(named, super::types::PARTITION_CHARS) {
+            // Listing a partition is a read of its own, whether it finds grants or none.
+            looked += 1;
+            if looked > max {
+                return Ok((grants, true));
+            }
             let listed = ctx.store.list(&keys::oauth_grant(named)).await?;
             let of_partition = |id: &&str| grant::is_grant_id(id) && super::types::grant_object_name(id) == named;
             listed.iter().filter_map(|k| keys::grant_id_of_key(k)).filter(of_partition).map(str::to_string).collect()

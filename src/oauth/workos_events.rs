@@ -45,12 +45,13 @@ use std::cell::Cell;
 /// How long an event id is remembered (WorkOS retries failed deliveries for up to a few days;
 /// a retry after a success arrives within minutes).
 pub const REMEMBER_EVENTS_SECS: u64 = 24 * 3600;
-/// Grants a role change looks through at most (the index of all users' grants; a KV read each,
-/// within the 1,000 KV operations one invocation may make).
-pub const MAX_SCANNED_GRANTS: usize = 500;
+/// Reads a role change's scan of the index of all users' grants makes at most: a grant's record
+/// each, and each person's partition listed (a read whether it finds grants or none): within the
+/// 1,000 KV operations one invocation may make.
+pub const MAX_SCAN_READS: usize = 500;
 /// Calls one delivery makes at most to grants' objects (one per person whose grants change, or
 /// per [`MAX_GRANTS_PER_CALL`] of their grants) and to WorkOS (about [`REREAD_COST`] per standing
-/// re-read): with the role scan's reads ([`MAX_SCANNED_GRANTS`]), within the 1,000 operations
+/// re-read): with the role scan's reads ([`MAX_SCAN_READS`]), within the 1,000 operations
 /// one invocation may make on the Paid plan. The grants left over are the event's mark's: their
 /// older tokens are refused at the bearer check until a refresh reads WorkOS. Past the limit a
 /// delivery would fail every time WorkOS retried it, and each retry would write a newer mark.
@@ -149,7 +150,7 @@ pub struct Received {
     /// Grants whose tokens stopped working or changed (this isolate forgets its look at them).
     pub changed: Vec<GrantId>,
     /// Some grants (or, in AuthKit mode, cached standings) were not reached: past the role scan
-    /// ([`MAX_SCANNED_GRANTS`]), the delivery's work ran out ([`MAX_SUBREQUESTS`]), or WorkOS
+    /// ([`MAX_SCAN_READS`]), the delivery's work ran out ([`MAX_SUBREQUESTS`]), or WorkOS
     /// refused to answer about someone for good (a 4xx: asking again would not help). The
     /// event's mark covers them where it leaves one; otherwise their tokens' next refresh does.
     pub left_to_mark: bool,
@@ -345,7 +346,7 @@ async fn holders<S: Store, H: HttpClient>(
     work: &Work,
 ) -> Result<Vec<(UserId, String, Vec<GrantId>)>, OAuthError> {
     let mut found: Vec<(UserId, String, Vec<GrantId>)> = Vec::new();
-    let (grants, more) = indexed_grants(ctx, keys::USER_GRANTS_PREFIX, MAX_SCANNED_GRANTS).await?;
+    let (grants, more) = indexed_grants(ctx, keys::USER_GRANTS_PREFIX, MAX_SCAN_READS).await?;
     // Grants past the scan are not reached.
     work.left_to_mark.set(work.left_to_mark.get() || more);
     for (g, p) in grants {

@@ -109,15 +109,34 @@ fn an_event_reading_older_than_a_refresh_changes_nothing() {
     assert_eq!((before.role.as_deref(), before.permissions.len()), (Some("member"), 0));
 }
 
-/// A role's change looks through at most `MAX_SCANNED_GRANTS` grants, and says the rest were
-/// not reached (the role's mark covers them).
+/// A role's change reads at most `MAX_SCAN_READS` records and partitions, and says the rest were
+/// not reached (the role's mark covers them). Alice's grants share one partition: its listing is
+/// one of the reads.
 #[test]
 fn a_role_change_past_its_scan_says_grants_were_left_to_the_mark() {
-    use super::super::super::workos_events::MAX_SCANNED_GRANTS;
+    use super::super::super::workos_events::MAX_SCAN_READS;
     let w = world();
-    (0..=MAX_SCANNED_GRANTS).for_each(|_| drop(w.connected()));
+    (0..MAX_SCAN_READS).for_each(|_| drop(w.connected()));
     w.up.admin_without_images.set(true);
     let got =
         deliver(&w, "event_15", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
-    assert_eq!((got.changed.len(), got.left_to_mark), (MAX_SCANNED_GRANTS, true));
+    assert_eq!((got.changed.len(), got.left_to_mark), (MAX_SCAN_READS - 1, true));
+}
+
+/// People whose grants are all gone still have their index entry, and listing their partition
+/// costs a read: the scan counts it, so an index of many such people ends the scan (left to the
+/// mark) instead of running past the invocation's KV operations.
+#[test]
+fn a_role_change_counts_the_partitions_it_lists_that_hold_no_grants() {
+    use super::super::super::workos_events::MAX_SCAN_READS;
+    let w = world();
+    drop(w.connected());
+    for n in 0..MAX_SCAN_READS {
+        let key = crate::store::keys::user_grant(&format!("user_zz{n:04}"), &format!("P{n:07}"));
+        block_on(w.store.put(&key, "", 3600)).unwrap();
+    }
+    w.up.admin_without_images.set(true);
+    let got =
+        deliver(&w, "event_16", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!((got.changed.len(), got.left_to_mark), (1, true), "Alice's grant, then the scan's end");
 }
