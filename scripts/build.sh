@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/versions.sh
 
 export REAL_WASM_BINDGEN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || true)}"
-export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/@esbuild/linux-x64/bin/esbuild}"
+export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/esbuild/bin/esbuild}"
 if [ -z "$REAL_WASM_BINDGEN" ] || [ ! -x "$ESBUILD_BIN" ] || [ ! -f node_modules/binaryen/bin/wasm-opt ] ||
   ! command -v worker-build >/dev/null; then
   echo "build tools missing: run scripts/setup.sh first" >&2

@@ -22,7 +22,7 @@ start_emulator() {
   node dev/emulator.mjs &
   children+=($!)
   for _ in $(seq 1 120); do
-    curl -fsS http://127.0.0.1:4100/health >/dev/null 2>&1 && return 0
+    node -e 'fetch("http://127.0.0.1:4100/health").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' && return 0
     kill -0 "${children[-1]}" 2>/dev/null || { echo "the emulator exited" >&2; exit 1; }
     sleep 0.5
   done
