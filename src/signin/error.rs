@@ -84,7 +84,26 @@ impl SigninError {
             SigninError::BridgeRedirectRefused(to) => {
                 format!("authkit completion refused: redirect_uri outside AuthKit: {to}")
             }
-            other => format!("sign-in refused: {other:?}"),
+            SigninError::Bridge(reason) => format!("sign-in refused: AuthKit: {reason}"),
+            other => format!("sign-in refused: {}", other.name()),
+        }
+    }
+
+    /// The refusal's name, for the log (a derived `Debug` would link every payload's too).
+    fn name(&self) -> &'static str {
+        match self {
+            SigninError::StateMissing => "StateMissing",
+            SigninError::StateNotBound => "StateNotBound",
+            SigninError::StateForeign => "StateForeign",
+            SigninError::StateUnknown => "StateUnknown",
+            SigninError::CodeMissing => "CodeMissing",
+            SigninError::NotInOrganization => "NotInOrganization",
+            SigninError::MembershipInactive => "MembershipInactive",
+            SigninError::Csrf => "Csrf",
+            SigninError::ForeignOrigin => "ForeignOrigin",
+            SigninError::PickExpired => "PickExpired",
+            SigninError::OrganizationNotOffered => "OrganizationNotOffered",
+            _ => "other",
         }
     }
 }

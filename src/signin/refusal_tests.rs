@@ -183,3 +183,12 @@ fn no_cached_jwks_and_workos_jwks_down_refuses_without_a_session() {
     assert!(matches!(err, SigninError::Workos(_)), "{err:?}");
     assert!(w.sessions().is_empty());
 }
+
+/// The log names a refusal and says why AuthKit refused a completion (no payload's `Debug`).
+#[test]
+fn refusals_are_logged_by_name() {
+    assert_eq!(SigninError::StateForeign.log_line(), "sign-in refused: StateForeign");
+    assert_eq!(SigninError::Csrf.log_line(), "sign-in refused: Csrf");
+    let bridge = SigninError::Bridge("the external auth id has expired".into());
+    assert_eq!(bridge.log_line(), "sign-in refused: AuthKit: the external auth id has expired");
+}
