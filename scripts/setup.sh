@@ -72,11 +72,13 @@ if [ "${1:-}" = "--test" ]; then
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
   fi
-  if [ ! -f "$venv/installed.txt" ] || ! cmp -s tests/python/requirements.txt "$venv/installed.txt"; then
+  if [ ! -f "$venv/installed.txt" ] || ! cmp -s tests/python/requirements.txt "$venv/installed.txt" ||
+    ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
     step "installing the MCP Python SDK from PyPI (tests/python/.venv)"
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/python/requirements.txt
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      -r tests/python/requirements.txt
     cp tests/python/requirements.txt "$venv/installed.txt"
   fi
 fi

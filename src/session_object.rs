@@ -34,7 +34,8 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 /// What may wait on a stream its client does not read: past it the session ends (its stream
 /// closes), before the object's memory does.
 pub const MAX_QUEUED_BYTES: usize = 4 << 20;
-/// Messages one session serves at once: a POST past them is refused (429) and nothing runs.
+/// Messages one session serves at once (each of a batch's counts): a POST past them is refused
+/// (429) and nothing of it runs.
 /// The POST is answered once its message is accepted, so its client's connections no longer
 /// bound how many wait on tools in the object.
 pub const MAX_IN_FLIGHT: u32 = 16;
@@ -105,18 +106,18 @@ struct Session {
 
 /// A message being served ([`Session::serving`]); when it is done, the session's idle time
 /// starts again.
-struct Serving(Rc<Session>);
+struct Serving(Rc<Session>, u32);
 
 impl Serving {
-    fn start(session: &Rc<Session>) -> Serving {
-        session.serving.set(session.serving.get() + 1);
-        Serving(session.clone())
+    fn start(session: &Rc<Session>, messages: u32) -> Serving {
+        session.serving.set(session.serving.get() + messages);
+        Serving(session.clone(), messages)
     }
 }
 
 impl Drop for Serving {
     fn drop(&mut self) {
-        self.0.serving.set(self.0.serving.get().saturating_sub(1));
+        self.0.serving.set(self.0.serving.get().saturating_sub(self.1));
         if let Some(l) = self.0.live.borrow_mut().as_mut() {
             l.last_post = platform::now();
         }
@@ -264,9 +265,6 @@ impl Session {
         if !owner_ok {
             return (404, String::new());
         }
-        if self.serving.get() >= MAX_IN_FLIGHT {
-            return (429, String::new());
-        }
         let messages = match mcp::parse_body(post.body.as_bytes(), post.protocol_version.as_deref()) {
             Ok(mcp::Body::One(m)) => vec![Ok(m)],
             Ok(mcp::Body::Batch(items)) => {
@@ -280,11 +278,16 @@ impl Session {
             }
             Err(error) => return (400, serde_json::to_string(&error).unwrap_or_default()),
         };
+        // Each of a batch's messages counts.
+        let count = messages.len() as u32;
+        if self.serving.get() + count > MAX_IN_FLIGHT {
+            return (429, String::new());
+        }
         let config = match platform::config(&self.env) {
             Ok(c) => c,
             Err(e) => return (500, format!("configuration error: {e}")),
         };
-        let serving = Serving::start(self);
+        let serving = Serving::start(self, count);
         wasm_bindgen_futures::spawn_local(async move {
             let session = &serving.0;
             session.serve(&post, messages, &config).await;

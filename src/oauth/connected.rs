@@ -96,6 +96,8 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
             }
             let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
                 if own_entry {
+                    // A write, counted as a read is.
+                    looked += 1;
                     ctx.store.delete(&key).await?;
                 }
                 continue;

@@ -276,7 +276,7 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
         404 => Err(RouteError::mcp(404, "unknown session")),
         429 => {
             const _: () = assert!(session_object::MAX_IN_FLIGHT == 16, "the message below names the limit");
-            let resp = RouteError::mcp(429, "16 messages already run on this session: wait for their answers")
+            let resp = RouteError::mcp(429, "this session runs 16 messages at most at once: wait for their answers")
                 .into_response()?;
             resp.headers().set("Retry-After", "1")?;
             Ok(resp)

@@ -103,7 +103,12 @@ impl SigninError {
             SigninError::ForeignOrigin => "ForeignOrigin",
             SigninError::PickExpired => "PickExpired",
             SigninError::OrganizationNotOffered => "OrganizationNotOffered",
-            _ => "other",
+            SigninError::Provider { .. } => "Provider",
+            SigninError::Workos(_) => "Workos",
+            SigninError::Token(_) => "Token",
+            SigninError::Storage(_) => "Storage",
+            SigninError::Bridge(_) => "Bridge",
+            SigninError::BridgeRedirectRefused(_) => "BridgeRedirectRefused",
         }
     }
 }

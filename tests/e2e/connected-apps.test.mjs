@@ -73,6 +73,8 @@ test('two connected apps on the account page; revoking one ends its access, the 
     assert.match(await row(sdkGrant).getByTestId('app-permissions').textContent(), /image_generation/);
     assert.equal(await row(remoteGrant).count(), 1, 'mcp-remote is listed too');
     assert.equal((await row(remoteGrant).getByTestId('app-host').textContent()).trim(), 'this computer');
+    // WorkOS's sign-out ends the session the apps authorized from it hold: the page says so.
+    assert.match(await page.content(), /Signing out also ends the apps you\s+authorized from this sign-in/);
     await page.screenshot({ path: artifact('connected-apps.png'), fullPage: true });
 
     // 4. Revoke the SDK client: the page comes back without it.

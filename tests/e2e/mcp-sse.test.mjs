@@ -218,39 +218,59 @@ test('Origin on /sse and /sse/message: foreign → 403, the playground → allow
   assert.equal(ok.headers.get('access-control-allow-origin'), PLAYGROUND_ORIGIN);
 });
 
-test('a slow tool does not hold its POST: 202 at once, later messages answered meanwhile; past 16 in flight → 429, and it never runs', async () => {
+test('at most 16 messages run at once in a session: the 17th → 429, and it never runs; the 16 all answer', async () => {
   const s = await session();
   const profile = () => callTool('getUserProfile', {});
   const answered = () => s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
   const asked = async () => (await control.requests()).filter((r) => r.path === `/user_management/users/${ALICE_ID}`).length;
-  // WorkOS answers the profile after 2.5 s (within the Worker's 5 s timeout).
+  // WorkOS answers the profile after 4 s (within the Worker's 5 s timeout).
   await control.clearRequests();
-  await control.setFault({ mode: 'slow', delayMs: 2500, paths: ['/user_management/users'] });
+  await control.setFault({ mode: 'slow', delayMs: 4000, paths: ['/user_management/users'] });
   try {
     const slow = profile();
     assert.equal((await s.post(slow)).status, 202, 'the slow call is accepted');
-    // Posted after it and answered before it: the session did not wait for the tool.
-    const ping = request('ping');
-    expectResult(await s.call(ping), ping.id);
-    assert.ok(!answered().includes(slow.id), `the ping was answered while the tool ran: ${answered()}`);
-    // Fifteen more fill the session's 16; the seventeenth is refused, and runs nothing.
-    const more = Array.from({ length: 15 }, profile);
+    // Fourteen more: 15 run. A batch of two would make 17: refused whole (each message counts).
+    const more = Array.from({ length: 14 }, profile);
     for (const r of await Promise.all(more.map((m) => s.post(m)))) assert.equal(r.status, 202, 'accepted while fewer than 16 run');
+    const pair = [request('ping'), request('ping')];
+    const batch = await s.post(undefined, { body: JSON.stringify(pair), headers: { 'mcp-protocol-version': '2025-03-26' } });
+    assert.equal(batch.status, 429, `a batch of two with 15 running → ${batch.status}: ${short(batch.text)}`);
+    // The sixteenth fits; the seventeenth is refused, and runs nothing.
+    more.push(profile());
+    assert.equal((await s.post(more.at(-1))).status, 202, 'the sixteenth is accepted');
     const over = profile();
     const refused = await s.post(over);
     assert.equal(refused.status, 429, `the 17th in flight → ${refused.status}: ${short(refused.text)}`);
     assert.equal(refused.headers.get('retry-after'), '1', 'Retry-After: 1');
     expectRpcError(refused.json, JSONRPC.invalidRequest);
+    // Every message counts, a notification too.
+    assert.equal((await s.post(notification('notifications/initialized'))).status, 429, 'a full session takes nothing more');
     for (const m of [slow, ...more]) {
       const { json } = await s.stream.response(m.id, { timeoutMs: 15000 });
       assert.match(expectToolOk(json.result, 'the slow profile'), /alice@example\.com/);
     }
     assert.equal(await asked(), 16, 'WorkOS was asked for the 16 accepted calls, not the refused one');
-    assert.ok(!answered().includes(over.id), 'nothing answers the refused call');
+    assert.ok(!answered().some((id) => [over.id, ...pair.map((p) => p.id)].includes(id)), 'nothing answers what was refused');
     // Once they are answered, the session takes messages again.
     await control.resetFault();
     const sum = callTool('add', { a: 2, b: 3 });
     assert.match(expectToolOk((await s.call(sum)).result, 'add'), /5/);
+  } finally {
+    await control.resetFault();
+  }
+});
+
+test('a slow tool does not hold the messages posted after it: a ping is answered first', async () => {
+  const s = await session();
+  const answered = () => s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
+  await control.setFault({ mode: 'slow', delayMs: 4000, paths: ['/user_management/users'] });
+  try {
+    const slow = callTool('getUserProfile', {});
+    assert.equal((await s.post(slow)).status, 202, 'the slow call is accepted');
+    const ping = request('ping');
+    expectResult(await s.call(ping), ping.id);
+    assert.ok(!answered().includes(slow.id), `the ping was answered while the tool ran: ${answered()}`);
+    await s.stream.response(slow.id, { timeoutMs: 15000 });
   } finally {
     await control.resetFault();
   }
