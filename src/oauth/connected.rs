@@ -71,7 +71,12 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
     max: usize,
 ) -> Result<(Vec<(Grant, Option<Principal>)>, bool), OAuthError> {
     let mut grants: Vec<(Grant, Option<Principal>)> = Vec::new();
+    // Each read (and each delete of a stale entry) spends one of `max`: true once past it.
     let mut looked = 0;
+    let mut spend = || {
+        looked += 1;
+        looked > max
+    };
     for key in ctx.store.list(prefix).await? {
         let Some((user, named)) = keys::user_grant_parts(&key) else { continue };
         let own_entry = grant::is_grant_id(named);
@@ -79,8 +84,7 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
             vec![named.to_string()]
         } else if crate::b64::is_url_safe(named, super::types::PARTITION_CHARS) {
             // Listing a partition is a read of its own, whether it finds grants or none.
-            looked += 1;
-            if looked > max {
+            if spend() {
                 return Ok((grants, true));
             }
             let listed = ctx.store.list(&keys::oauth_grant(named)).await?;
@@ -90,14 +94,13 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
             Vec::new()
         };
         for id in ids {
-            looked += 1;
-            if looked > max {
+            if spend() {
                 return Ok((grants, true));
             }
             let Some(g) = grant::load(ctx.store, &GrantId::new(id), ctx.now).await? else {
                 if own_entry {
-                    // A write, counted as a read is.
-                    looked += 1;
+                    // A write, counted as a read is (the next read stops past `max`).
+                    spend();
                     ctx.store.delete(&key).await?;
                 }
                 continue;
