@@ -5,10 +5,11 @@
 //! day (`webhook:event:<id>`), so WorkOS's retries change nothing more. What an event does:
 //!
 //! - `user.deleted`: every grant of the user ends;
-//! - `organization_membership.deleted`: the user's grants in that organization end;
-//! - `organization_membership.updated`: the membership is read again from WorkOS — not an
-//!   active member any more: those grants end; otherwise their role and permissions are
-//!   recorded on each grant, and the bearer check applies them over the tokens' own copy;
+//! - `organization_membership.updated` and `.deleted`: the membership is read again from
+//!   WorkOS — not an active member any more: the user's grants in that organization end;
+//!   otherwise their role and permissions are recorded on each grant, and the bearer check
+//!   applies them over the tokens' own copy (a deletion's late retry, after the person was
+//!   added again, leaves the grants of their new sign-in);
 //! - `session.revoked`: the grants that came from that WorkOS session end;
 //! - `role.updated` / `organization_role.updated`, and their `.deleted`: every grant whose user
 //!   holds that role (as primary role or one of several) is re-read as for a membership update;
@@ -221,13 +222,9 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
             let user = UserId::new(user_id.as_str());
             change_all(owner, &user, &grant_ids(ctx, &user, &|_| true).await?, &GrantChange::Revoke, work).await
         }
-        AccessChange::MembershipDeleted { user_id, organization_id } => {
-            forget_cached_access(ctx, user_id, organization_id).await;
-            let user = UserId::new(user_id.as_str());
-            let ids = grant_ids(ctx, &user, &in_org(organization_id)).await?;
-            change_all(owner, &user, &ids, &GrantChange::Revoke, work).await
-        }
-        AccessChange::MembershipUpdated { user_id, organization_id } => {
+        // A deletion is read again too: a retry of it may arrive after the person was added
+        // again and signed in anew, and their new grants stand.
+        AccessChange::MembershipChanged { user_id, organization_id } => {
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
             let ids = grant_ids(ctx, &user, &in_org(organization_id)).await?;

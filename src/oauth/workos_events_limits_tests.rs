@@ -44,7 +44,7 @@ fn a_delivery_changes_what_its_calls_allow_and_leaves_the_rest_to_the_mark() {
     let w = world();
     let tokens: Vec<_> = (0..MAX_GRANTS_PER_CALL + 30).map(|_| w.connected().1).collect();
     *w.up.role.borrow_mut() = "member".into();
-    let update = AccessChange::MembershipUpdated { user_id: ALICE.into(), organization_id: ACME.into() };
+    let update = AccessChange::MembershipChanged { user_id: ALICE.into(), organization_id: ACME.into() };
     let owner = Owner(&w, Cell::new(0));
     // One standing read from WorkOS (counted as 4), then one call: the second is not made.
     let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, 5)).unwrap();

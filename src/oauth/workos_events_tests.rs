@@ -125,6 +125,17 @@ fn removal_from_the_organization_and_deleted_users_end_the_grants() {
 }
 
 #[test]
+fn a_late_deletion_after_the_person_was_added_again_leaves_their_grants() {
+    // WorkOS retries a failed delivery for days: meanwhile Alice was added again and signed in.
+    let w = world();
+    let (c, t) = w.connected();
+    let got = deliver(&w, "event_2", "organization_membership.deleted", membership()).unwrap();
+    assert_eq!(got.changed.len(), 1, "her standing, read again, is recorded");
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.role.as_deref(), Some("admin"));
+    assert_eq!(w.refresh(&c, t.refresh()).unwrap().scope, "mcp image_generation");
+}
+
+#[test]
 fn an_update_that_finds_no_active_membership_ends_the_grants() {
     let w = world();
     let (_, t) = w.connected();

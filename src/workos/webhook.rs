@@ -83,10 +83,9 @@ pub struct Event {
 pub enum AccessChange {
     /// The user is gone: every grant of theirs ends.
     UserDeleted { user_id: String },
-    /// The user left the organization: their grants there end.
-    MembershipDeleted { user_id: String, organization_id: String },
-    /// The membership changed (role, status): re-read it.
-    MembershipUpdated { user_id: String, organization_id: String },
+    /// The membership changed (role, status) or was deleted: re-read it (a deletion's retry may
+    /// arrive after the person was added again).
+    MembershipChanged { user_id: String, organization_id: String },
     /// A WorkOS session was revoked: the grants that came from it end.
     SessionRevoked { session_id: String, user_id: Option<String> },
     /// A role's permissions changed, or the role was deleted (an environment role, or one
@@ -103,8 +102,7 @@ impl AccessChange {
     pub fn user(&self) -> Option<&str> {
         match self {
             AccessChange::UserDeleted { user_id }
-            | AccessChange::MembershipDeleted { user_id, .. }
-            | AccessChange::MembershipUpdated { user_id, .. }
+            | AccessChange::MembershipChanged { user_id, .. }
             | AccessChange::SessionRevoked { user_id: Some(user_id), .. } => Some(user_id),
             AccessChange::SessionRevoked { user_id: None, .. }
             | AccessChange::RoleUpdated { .. }
@@ -125,10 +123,8 @@ impl Event {
         let membership = || Some((text("user_id")?, text("organization_id")?));
         match self.event.as_str() {
             "user.deleted" => text("id").map(|user_id| AccessChange::UserDeleted { user_id }),
-            "organization_membership.deleted" => membership()
-                .map(|(user_id, organization_id)| AccessChange::MembershipDeleted { user_id, organization_id }),
-            "organization_membership.updated" => membership()
-                .map(|(user_id, organization_id)| AccessChange::MembershipUpdated { user_id, organization_id }),
+            "organization_membership.deleted" | "organization_membership.updated" => membership()
+                .map(|(user_id, organization_id)| AccessChange::MembershipChanged { user_id, organization_id }),
             "session.revoked" => {
                 text("id").map(|session_id| AccessChange::SessionRevoked { session_id, user_id: text("user_id") })
             }
@@ -193,11 +189,11 @@ mod tests {
         let m = json!({"object":"organization_membership","id":"om_1","user_id":"user_a","organization_id":"org_1","status":"active","role":{"slug":"member"}});
         assert_eq!(
             e(json!({"id":"event_2","event":"organization_membership.deleted","data":m})),
-            AccessChange::MembershipDeleted { user_id: "user_a".into(), organization_id: "org_1".into() }
+            AccessChange::MembershipChanged { user_id: "user_a".into(), organization_id: "org_1".into() }
         );
         assert_eq!(
             e(json!({"id":"event_3","event":"organization_membership.updated","data":m})),
-            AccessChange::MembershipUpdated { user_id: "user_a".into(), organization_id: "org_1".into() }
+            AccessChange::MembershipChanged { user_id: "user_a".into(), organization_id: "org_1".into() }
         );
         assert_eq!(
             e(

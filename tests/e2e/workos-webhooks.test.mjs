@@ -14,6 +14,7 @@ const LIST_CHANGED = 'notifications/tools/list_changed';
 const WINDOW_MS = 70000;
 let restore;
 let restorePermissions = false;
+let readdBob;
 let session;
 
 async function control(method, path, body) {
@@ -37,6 +38,7 @@ after(async () => {
   await session?.close().catch(() => {});
   if (restore) await setRole(restore, 'admin');
   if (restorePermissions) await restoreAdminPermissions();
+  await addBobBack();
 });
 
 /** The admin role's permission back, and the event saying so (the grants it reached take it). */
@@ -93,14 +95,35 @@ test('Bob removed from Acme: his token is refused, refreshing it fails, and a co
   assert.equal((await callProtected('/mcp', token)).status, 200);
   // A grant whose code is still waiting (it has no KV mirror yet: the event finds it in its object).
   const waiting = await obtainCode(new Browser({ loginHint: BOB }), await registerClient());
-  const removed = { object: 'organization_membership', id: 'om_removed_bob', user_id: BOB_ID, organization_id: ACME_ORG_ID, status: 'inactive', role: { slug: 'member' } };
-  assert.equal((await deliver('organization_membership.deleted', removed)).status, 200);
+  const m = await membership(BOB_ID, ACME_ORG_ID);
+  await workosApi('DELETE', `/user_management/organization_memberships/${m.id}`);
+  readdBob = m.role?.slug;
+  assert.equal((await deliver('organization_membership.deleted', m)).status, 200);
   assert.equal((await waitUntilRefused('/mcp', token, WINDOW_MS)).status, 401, 'the token is refused');
   const refreshed = await refreshToken(provider.clientInformation().client_id, tokens.refresh_token);
   assert.equal(refreshed.status, 400);
   assert.equal(refreshed.json?.error, 'invalid_grant');
   expectOAuthError(await exchangeCode(waiting), 400, 'invalid_grant', 'the waiting code after the event');
 });
+
+test('a late retry of Bob\'s removal, after he was added back and signed in again, leaves his new grant', async () => {
+  await addBobBack();
+  const { token, tokens, provider } = await accessToken(BOB, '/mcp');
+  // WorkOS retries a delivery that failed for days: the removal's event arrives now.
+  const removed = { object: 'organization_membership', id: 'om_removed_bob', user_id: BOB_ID, organization_id: ACME_ORG_ID, status: 'inactive', role: { slug: 'member' } };
+  assert.equal((await deliver('organization_membership.deleted', removed)).status, 200);
+  assert.equal((await callProtected('/mcp', token)).status, 200, 'the token still works');
+  const refreshed = await refreshToken(provider.clientInformation().client_id, tokens.refresh_token);
+  assert.equal(refreshed.status, 200, refreshed.text);
+});
+
+/** Bob a member of Acme again, with the role he had (after the removal's test). */
+async function addBobBack() {
+  if (readdBob === undefined) return;
+  const body = { user_id: BOB_ID, organization_id: ACME_ORG_ID, role_slug: readdBob };
+  await workosApi('POST', '/user_management/organization_memberships', body);
+  readdBob = undefined;
+}
 
 /**
  * Approves at the consent page after an event that arrived before the grant existed: the first
