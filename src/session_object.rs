@@ -249,7 +249,7 @@ impl Session {
     /// message to run: a client that posts one message at a time (the Python SDK's does) is not
     /// held up by a slow tool, and its later messages are served meanwhile. A batch's messages
     /// are served in order.
-    fn accept(self: &Rc<Self>, post: Post) -> (u16, String) {
+    fn accept(self: &Rc<Self>, mut post: Post) -> (u16, String) {
         // A session id alone grants nothing: only its own user, with the client that opened it
         // (for a token that names none, from the same WorkOS session), may post to it: another
         // client of the same person cannot answer into this stream.
@@ -265,16 +265,17 @@ impl Session {
         if !owner_ok {
             return (404, String::new());
         }
-        let messages = match mcp::parse_body(post.body.as_bytes(), post.protocol_version.as_deref()) {
+        // The body is not kept while the messages run (up to 1 MiB each of 16).
+        let body = std::mem::take(&mut post.body);
+        let messages = match mcp::parse_body(body.as_bytes(), post.protocol_version.as_deref()) {
             Ok(mcp::Body::One(m)) => vec![Ok(m)],
             Ok(mcp::Body::Batch(items)) => {
-                let items: Vec<_> = items.into_iter().map(|i| i.and_then(mcp::batch_element)).collect();
                 // Nothing in it accepted: refused as on `/mcp`, 400 with the refusals as the body.
-                if items.iter().all(std::result::Result::is_err) {
+                if !mcp::has_request(&items) && items.iter().any(std::result::Result::is_err) {
                     let refusals: Vec<_> = items.iter().filter_map(|i| i.as_ref().err()).collect();
                     return (400, serde_json::to_string(&refusals).unwrap_or_default());
                 }
-                items
+                items.into_iter().map(|i| i.and_then(mcp::batch_element)).collect()
             }
             Err(error) => return (400, serde_json::to_string(&error).unwrap_or_default()),
         };

@@ -57,6 +57,12 @@ impl BatchReply {
     }
 }
 
+/// Whether a batch holds a well-formed request (one `initialize` included: it is answered, with
+/// -32600). A batch without one and with a malformed element was not accepted: HTTP 400.
+pub fn has_request(items: &[Result<Message, Value>]) -> bool {
+    items.iter().any(|item| matches!(item, Ok(Message::Request { .. })))
+}
+
 /// Answer a [`Body::Batch`]: `None` when it held only notifications and responses (HTTP 202;
 /// with a malformed element among them its refusal is answered, and `had_request` is false).
 /// A stateless request keeps no log level, so a `logging/setLevel` in a batch changes nothing.
@@ -68,7 +74,7 @@ pub async fn handle_batch<E: ToolEnv>(
 ) -> Option<BatchReply> {
     let mut notifications = Vec::new();
     let mut responses = Vec::new();
-    let had_request = items.iter().any(|item| matches!(item, Ok(Message::Request { .. })));
+    let had_request = has_request(&items);
     for item in items {
         match item.and_then(batch_element) {
             Ok(message) => {
@@ -87,20 +93,19 @@ pub async fn handle_batch<E: ToolEnv>(
 
 /// Send a legacy SSE session's messages (one, or a batch's) in order: each runs only while the
 /// stream it answers on is `live` (a request whose stream has gone makes no tool call and no
-/// audit event), and none runs after one could not be sent. True when all were sent.
+/// audit event), and none runs after one could not be sent (`send` answers whether it was).
 pub async fn send_in_order<M, F: std::future::Future<Output = bool>>(
     messages: Vec<M>,
     live: impl Fn() -> bool,
     mut send: impl FnMut(M) -> F,
-) -> bool {
+) {
     for message in messages {
         // Checked before each (a stream can close between two messages, and a notification
         // pushes nothing that would notice) and after each (its answer could not be pushed).
         if !live() || !send(message).await {
-            return false;
+            return;
         }
     }
-    true
 }
 
 /// A message taken from a batch, or, for a request that may not be part of one, its -32600

@@ -29,7 +29,7 @@ mod dispatch_tests;
 #[cfg(test)]
 mod modern_tests;
 
-pub use batch::{batch_element, handle_batch, parse_body, send_in_order, BatchReply, Body};
+pub use batch::{batch_element, handle_batch, has_request, parse_body, send_in_order, BatchReply, Body};
 pub use dispatch::{handle, Options, Reply};
 pub use jsonrpc::{parse, McpError, Message};
 pub use model::{error_response, ErrorCode, ProtocolVersion, RequestId};

@@ -173,6 +173,16 @@ test('a legacy SSE session takes a batch under 2025-03-26 or no header, one even
     expectRpcError(sent[1], JSONRPC.invalidRequest, { id: null, what: 'a string in the batch' });
     expectPreviewImage(expectResult(sent[5], image.id), 'generateImage in the batch');
     expectRpcError(sent[6], JSONRPC.invalidRequest, { id: again.id, what: 'initialize in the batch' });
+    // Accepted or not by the same rule as on /mcp: no request and a malformed element → 400 with
+    // the refusals, and nothing of it runs; a lone initialize is a request, answered on the stream.
+    const bad = { jsonrpc: '2.0', id: 5, result: {}, error: { code: 1, message: 'm' } };
+    const refused = await s.post([notification('notifications/initialized'), bad]);
+    assert.equal(refused.status, 400, short(refused.text));
+    assert.equal(refused.json.length, 1);
+    expectRpcError(refused.json[0], JSONRPC.invalidRequest, { id: null, what: 'a malformed response in an SSE batch' });
+    const lone = initialize('2025-03-26');
+    assert.equal((await s.post([lone])).status, 202);
+    expectRpcError((await s.stream.response(lone.id)).json, JSONRPC.invalidRequest, { id: lone.id, what: 'initialize alone in a batch' });
     // The revision the client negotiated, sent on its POSTs, decides as on /mcp.
     const ping = request('ping');
     const later = await s.post([ping], { headers: { 'mcp-protocol-version': '2025-11-25' } });
