@@ -1,7 +1,8 @@
 //! The per-IP limiters (Cloudflare's Workers Rate Limiting binding, `[[ratelimits]]` in
 //! wrangler.toml) for what an anonymous caller can make the Worker write to KV or fetch —
 //! registration, sign-in starts, authorization, token requests. Which route goes through which
-//! is in the route table (`route_table.rs`); the bearer-checked MCP endpoints are not limited.
+//! is in the route table (`route_table.rs`). Of the bearer-checked MCP endpoints, only the
+//! opening of a legacy SSE session is limited (per person: each holds a Durable Object).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limiter {
@@ -17,6 +18,9 @@ pub enum Limiter {
     /// limit on the API key is shared with everyone's sign-ins and lookups. Also, under the key
     /// `audit:<user id>`, the tool events a person's calls send to WorkOS's audit log.
     WorkosTool,
+    /// `GET /sse`, counted per person (key `sse:<user id>`): each opens a session, a Durable
+    /// Object that runs until its client leaves or lets it idle (`MCP_SSE_IDLE_SECONDS`).
+    SseOpen,
 }
 
 impl Limiter {
@@ -27,6 +31,7 @@ impl Limiter {
             Limiter::SignIn => "SIGNIN_LIMITER",
             Limiter::Token => "TOKEN_LIMITER",
             Limiter::WorkosTool => "WORKOS_TOOL_LIMITER",
+            Limiter::SseOpen => "SSE_LIMITER",
         }
     }
 

@@ -4,6 +4,7 @@ use super::{body_limited, error::RouteError, has_media_type, header, Answer, Bod
 use crate::authkit::caller::{self, AuthkitCaches, Denied};
 use crate::authkit::shared::Sealed;
 use crate::config::AuthMode;
+use crate::limits::Limiter;
 use crate::mcp::{self, modern, ErrorCode};
 use crate::oauth::access::{self, BearerError};
 use crate::oauth::metadata::{self, resource_suffix};
@@ -240,11 +241,26 @@ async fn open_sse(
             _ => RouteError::mcp_code(503, ErrorCode::INTERNAL_ERROR, "the session could not be reached"),
         });
     }
+    // Each session is an object running until its client leaves or it idles: a person opens
+    // a bounded number a minute (a client reconnecting in a loop, a leaked token).
+    let key = ["sse:", principal.user_id.as_str()].concat();
+    if !crate::platform::within_limit(env, Limiter::SseOpen, key).await {
+        const _: () = assert!(crate::limits::PERIOD_SECS == 60, "Retry-After below");
+        let message = "too many SSE sessions opened this minute: reuse a session, or wait a minute";
+        return too_many(message, "60");
+    }
     let session_id = crate::random::token(24);
     let open = session_object::Open { session_id: session_id.clone(), principal, client_id, cors_origin: origin };
     Ok(session_stub(env, &session_id)?
         .fetch_with_request(crate::platform::object_post("https://session/open", &open)?)
         .await?)
+}
+
+/// 429 as a JSON-RPC error, with `Retry-After` (seconds).
+fn too_many(message: &str, retry_after: &str) -> Answer {
+    let resp = RouteError::mcp(429, message).into_response()?;
+    resp.headers().set("Retry-After", retry_after)?;
+    Ok(resp)
 }
 
 fn valid_session_id(id: &str) -> bool {
@@ -276,10 +292,7 @@ async fn sse_message(req: &mut Request, env: &Env, principal: Principal, caller:
         404 => Err(RouteError::mcp(404, "unknown session")),
         429 => {
             const _: () = assert!(session_object::MAX_IN_FLIGHT == 16, "the message below names the limit");
-            let resp = RouteError::mcp(429, "this session runs 16 messages at most at once: wait for their answers")
-                .into_response()?;
-            resp.headers().set("Retry-After", "1")?;
-            Ok(resp)
+            too_many("this session runs 16 messages at most at once: wait for their answers", "1")
         }
         400 => {
             let error = js::field(&answer, "1").as_string().unwrap_or_default();

@@ -143,6 +143,7 @@ test('`npx wrangler deploy --dry-run` lists everything production needs, Workers
     /env\.SIGNIN_LIMITER \(30 requests\/60s\)/,
     /env\.TOKEN_LIMITER \(60 requests\/60s\)/,
     /env\.WORKOS_TOOL_LIMITER \(30 requests\/60s\)/,
+    /env\.SSE_LIMITER \(30 requests\/60s\)/,
   ]) {
     assert.match(output, binding);
   }

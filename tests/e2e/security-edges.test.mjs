@@ -1,12 +1,14 @@
 // Security round two, the smaller defects (issue 11 item 14) and the AuthKit-mode organization
-// restriction (item 4), each as a client or browser would meet it.
+// restriction (item 4), each as a client or browser would meet it; the per-person limit on
+// opening legacy SSE sessions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { WORKER_URL, ACME_ORG_ID, artifact, worker, beginSignIn, CookieJar } from './helpers.mjs';
+import { WORKER_URL, ACME_ORG_ID, BOB, artifact, worker, beginSignIn, CookieJar } from './helpers.mjs';
 import { register, clientWithTokens, Browser, url, ORIGIN, workosApi } from './oauth-helpers.mjs';
 import { mint, akUrl } from './authkit-helpers.mjs';
+import { accessToken, openSse, SseStream } from './mcp-helpers.mjs';
 
 /** A raw HTTP/1.1 exchange (for what fetch will not send): the response's status line and head. */
 function raw(request, { closeAfterMs = 1500 } = {}) {
@@ -129,4 +131,29 @@ test('AuthKit mode with WORKOS_ORGANIZATION_ID: only tokens of active members of
     assert.equal(r.json?.error, 'access_denied', what);
     assert.match(r.json.error_description, /organization/);
   }
+});
+
+test('a person opens a bounded number of SSE sessions a minute: past it, 429 with Retry-After and no session; others are not held up', async () => {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const email = `streams-${tag}@example.com`;
+  const user = await workosApi('POST', '/user_management/users', { email, first_name: 'S' });
+  await workosApi('POST', '/user_management/organization_memberships', { user_id: user.id, organization_id: ACME_ORG_ID, role_slug: 'member' });
+  const { token } = await accessToken(email, '/sse');
+  let refused;
+  let opened = 0;
+  // SSE_LIMITER: 30 a minute, 300 in wrangler.toml's env.local (the suite runs from one address).
+  while (!refused && opened < 400) {
+    const s = await openSse(token);
+    if (s.status === 429) refused = s;
+    else { assert.ok(s instanceof SseStream, `GET /sse → ${s.status}`); await s.close(); opened++; }
+  }
+  assert.ok(refused, `no refusal after ${opened} sessions`);
+  assert.ok(opened >= 30 && opened <= 300, `${opened} sessions opened before the limit`);
+  assert.equal(refused.headers.get('retry-after'), '60');
+  assert.equal(refused.json?.error?.code, -32600, JSON.stringify(refused.json));
+  assert.match(refused.json.error.message, /SSE sessions/);
+  const other = await accessToken(BOB, '/sse');
+  const s = await openSse(other.token);
+  assert.ok(s instanceof SseStream, `another person's GET /sse → ${s.status}`);
+  await s.close();
 });
