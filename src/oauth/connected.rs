@@ -29,14 +29,21 @@ pub struct ConnectedApp {
     pub permissions: Vec<String>,
 }
 
-/// The apps `user` has authorized and not revoked, most recently used first. A grant still
-/// waiting for its code exchange is not listed (nothing holds a token yet).
+/// Reads an event about one person makes looking for their grants ([`user_grants`]) at most:
+/// with the event's other work, within the 1,000 operations one invocation may make.
+pub const MAX_USER_READS: usize = 500;
+/// The same for the account page, whose listed apps may each cost a client's lookup besides.
+const MAX_LIST_READS: usize = 400;
+
+/// The apps `user` has authorized and not revoked, most recently used first (of those
+/// [`MAX_LIST_READS`] find). A grant still waiting for its code exchange is not listed (nothing
+/// holds a token yet).
 pub async fn list<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
 ) -> Result<Vec<ConnectedApp>, OAuthError> {
     let mut apps = Vec::new();
-    for (g, principal) in user_grants(ctx, user).await? {
+    for (g, principal) in user_grants(ctx, user, MAX_LIST_READS).await?.0 {
         if let Some(app) = describe(ctx, &g, principal).await? {
             apps.push(app);
         }
@@ -47,16 +54,17 @@ pub async fn list<S: Store, H: HttpClient>(
 }
 
 /// `user`'s grants, each with the principal its tokens were issued for (`None` if its secrets no
-/// longer open).
+/// longer open), found in at most `max` reads; true beside them when more were left.
 pub async fn user_grants<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
-) -> Result<Vec<(Grant, Option<Principal>)>, OAuthError> {
-    let (mut grants, _) = indexed_grants(ctx, &keys::user_grants_prefix(user.as_str()), usize::MAX).await?;
+    max: usize,
+) -> Result<(Vec<(Grant, Option<Principal>)>, bool), OAuthError> {
+    let (mut grants, more) = indexed_grants(ctx, &keys::user_grants_prefix(user.as_str()), max).await?;
     // The prefix of `user`'s entries also begins the entries of any user id that extends it
     // with a `:` (WorkOS ids have none): only `user`'s own grants are theirs.
     grants.retain(|(g, _)| g.user_id.as_str() == user.as_str());
-    Ok(grants)
+    Ok((grants, more))
 }
 
 /// The grants the index entries under `prefix` find (at most `max` reads: a grant's record or a
@@ -71,13 +79,15 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
     max: usize,
 ) -> Result<(Vec<(Grant, Option<Principal>)>, bool), OAuthError> {
     let mut grants: Vec<(Grant, Option<Principal>)> = Vec::new();
-    // Each read (and each delete of a stale entry) spends one of `max`: true once past it.
-    let mut looked = 0;
+    let keys = ctx.store.list(prefix).await?;
+    // Each read (and each delete of a stale entry) spends one of `max`: true once past it. The
+    // listing itself is one a page of 1,000 keys (KV's).
+    let mut looked = 1 + keys.len() / 1000;
     let mut spend = || {
         looked += 1;
         looked > max
     };
-    for key in ctx.store.list(prefix).await? {
+    for key in keys {
         let Some((user, named)) = keys::user_grant_parts(&key) else { continue };
         let own_entry = grant::is_grant_id(named);
         let ids = if own_entry {

@@ -27,7 +27,7 @@
 //! next request reads WorkOS again. An ended session changes no standing: in AuthKit mode it
 //! leaves no mark.
 use super::access::note_change;
-use super::connected::{indexed_grants, user_grants};
+use super::connected::{indexed_grants, user_grants, MAX_USER_READS};
 use super::current_access::CurrentAccess;
 use super::grant;
 use super::types::grant_object_name;
@@ -47,21 +47,26 @@ use std::cell::Cell;
 /// a retry after a success arrives within minutes).
 pub const REMEMBER_EVENTS_SECS: u64 = 24 * 3600;
 /// Reads a role change's scan of the index of all users' grants makes at most: a grant's record
-/// each, and each person's partition listed (a read whether it finds grants or none): within the
-/// 1,000 KV operations one invocation may make.
+/// each, each person's partition listed (a read whether it finds grants or none) and each page
+/// of the index's listing: within the 1,000 KV operations one invocation may make.
 pub const MAX_SCAN_READS: usize = 500;
 /// Calls one delivery makes at most to grants' objects (one per person whose grants change, or
-/// per [`MAX_GRANTS_PER_CALL`] of their grants) and to WorkOS (about [`REREAD_COST`] per standing
-/// re-read): with the role scan's reads ([`MAX_SCAN_READS`]), within the 1,000 operations
+/// per [`MAX_GRANTS_PER_CALL`] of their grants) and to WorkOS ([`REREAD_COST`] per standing
+/// re-read and more per further role): with the reads looking for grants ([`MAX_SCAN_READS`] or
+/// `MAX_USER_READS`), within the 1,000 operations
 /// one invocation may make on the Paid plan. The grants left over are the event's mark's: their
 /// older tokens are refused at the bearer check until a refresh reads WorkOS. Past the limit a
 /// delivery would fail every time WorkOS retried it, and each retry would write a newer mark.
-/// (The Free plan allows 50 subrequests: a person's update takes 5, a role's 5 per holder; a
-/// delivery that needs more fails there, and is retried.)
+/// (The Free plan allows 50 subrequests: a person's update takes about 7, a role's as many per
+/// holder; a delivery that needs more fails there, and is retried.)
 pub const MAX_SUBREQUESTS: u32 = 400;
-/// WorkOS calls one re-read of a standing makes, counted as (memberships, a role's permissions,
-/// the organization's name, the user; a member of several roles asks once per role).
-const REREAD_COST: u32 = 4;
+/// WorkOS calls one re-read of a standing makes, counted as (memberships, a role's permissions —
+/// two calls for an organization's own role —, the organization's name, the user). A member of
+/// several roles costs [`EXTRA_ROLE_COST`] more for each further role, charged once WorkOS has
+/// named them.
+pub(crate) const REREAD_COST: u32 = 5;
+/// WorkOS calls each further role of a member costs (its permissions: one or two calls).
+const EXTRA_ROLE_COST: u32 = 2;
 
 /// What happens to one grant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,7 +156,7 @@ pub struct Received {
     /// Grants whose tokens stopped working or changed (this isolate forgets its look at them).
     pub changed: Vec<GrantId>,
     /// Some grants (or, in AuthKit mode, cached standings) were not reached: past the role scan
-    /// ([`MAX_SCAN_READS`]), the delivery's work ran out ([`MAX_SUBREQUESTS`]), or WorkOS
+    /// ([`MAX_SCAN_READS`]) or the reads for one person's grants (`MAX_USER_READS`), the delivery's work ran out ([`MAX_SUBREQUESTS`]), or WorkOS
     /// refused to answer about someone for good (a 4xx: asking again would not help). The
     /// event's mark covers them where it leaves one; otherwise their tokens' next refresh does.
     pub left_to_mark: bool,
@@ -220,21 +225,22 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         AccessChange::None => Ok(Vec::new()),
         AccessChange::UserDeleted { user_id } => {
             let user = UserId::new(user_id.as_str());
-            change_all(owner, &user, &grant_ids(ctx, &user, &|_| true).await?, &GrantChange::Revoke, work).await
+            change_all(owner, &user, &grant_ids(ctx, &user, &|_| true, work).await?, &GrantChange::Revoke, work).await
         }
         // A deletion is read again too: a retry of it may arrive after the person was added
         // again and signed in anew, and their new grants stand.
         AccessChange::MembershipChanged { user_id, organization_id } => {
             forget_cached_access(ctx, user_id, organization_id).await;
             let user = UserId::new(user_id.as_str());
-            let ids = grant_ids(ctx, &user, &in_org(organization_id)).await?;
+            let ids = grant_ids(ctx, &user, &in_org(organization_id), work).await?;
             reread(ctx, owner, &user, organization_id, &ids, at_ms, work).await
         }
         AccessChange::SessionRevoked { session_id, user_id: Some(user_id) } => {
             let user = UserId::new(user_id.as_str());
             let from_session =
                 |p: Option<&Principal>| p.and_then(|p| p.workos_session_id.as_deref()) == Some(session_id.as_str());
-            change_all(owner, &user, &grant_ids(ctx, &user, &from_session).await?, &GrantChange::Revoke, work).await
+            change_all(owner, &user, &grant_ids(ctx, &user, &from_session, work).await?, &GrantChange::Revoke, work)
+                .await
         }
         // Without the user, the session's grants cannot be found; they end at their next refresh
         // (WorkOS refuses the ended session's refresh token).
@@ -244,8 +250,8 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } if !worker_mode => Ok(Vec::new()),
         AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } => {
             let mut changed = Vec::new();
+            // (Worker mode: there are no shared copies of standings to forget.)
             for (user, org, ids) in holders(ctx, change, work).await? {
-                forget_cached_access(ctx, user.as_str(), &org).await;
                 changed.extend(reread(ctx, owner, &user, &org, &ids, at_ms, work).await?);
             }
             Ok(changed)
@@ -293,13 +299,17 @@ async fn change_all<O: GrantOwner>(
     Ok(changed)
 }
 
-/// The ids of `user`'s grants whose principal (`None`: its secrets no longer open) `keep` takes.
+/// The ids of `user`'s grants whose principal (`None`: its secrets no longer open) `keep` takes,
+/// of those [`MAX_USER_READS`] find (the rest are left to the event's mark).
 async fn grant_ids<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
     keep: &dyn Fn(Option<&Principal>) -> bool,
+    work: &Work,
 ) -> Result<Vec<GrantId>, OAuthError> {
-    Ok(user_grants(ctx, user).await?.into_iter().filter(|(_, p)| keep(p.as_ref())).map(|(g, _)| g.id).collect())
+    let (grants, more) = user_grants(ctx, user, MAX_USER_READS).await?;
+    work.left_to_mark.set(work.left_to_mark.get() || more);
+    Ok(grants.into_iter().filter(|(_, p)| keep(p.as_ref())).map(|(g, _)| g.id).collect())
 }
 
 /// Read the user's standing in `org` from WorkOS and record it on each grant, dated `at_ms` (or
@@ -320,6 +330,8 @@ async fn reread<S: Store, H: HttpClient, O: GrantOwner>(
     }
     let change = match fetch(&ctx.workos(), user.as_str(), org).await {
         Ok(Some(access)) => {
+            // Its further roles' calls are made: counted now (the next re-read may be refused).
+            work.take(EXTRA_ROLE_COST * access.other_roles.len() as u32);
             GrantChange::Access(CurrentAccess::new(access.role, access.other_roles, access.permissions, at_ms))
         }
         Ok(None) => GrantChange::Revoke,

@@ -39,15 +39,15 @@ fn when_workos_refuses_for_good_the_grants_are_left_to_the_mark() {
 /// A person's grants go to their object in calls of at most `MAX_GRANTS_PER_CALL`.
 #[test]
 fn a_delivery_changes_what_its_calls_allow_and_leaves_the_rest_to_the_mark() {
-    use super::super::super::workos_events::{apply, MAX_GRANTS_PER_CALL};
+    use super::super::super::workos_events::{apply, MAX_GRANTS_PER_CALL, REREAD_COST};
     use crate::workos::webhook::AccessChange;
     let w = world();
     let tokens: Vec<_> = (0..MAX_GRANTS_PER_CALL + 30).map(|_| w.connected().1).collect();
     *w.up.role.borrow_mut() = "member".into();
     let update = AccessChange::MembershipChanged { user_id: ALICE.into(), organization_id: ACME.into() };
     let owner = Owner(&w, Cell::new(0));
-    // One standing read from WorkOS (counted as 4), then one call: the second is not made.
-    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, 5)).unwrap();
+    // One standing read from WorkOS, then one call: the second is not made.
+    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, REREAD_COST + 1)).unwrap();
     assert_eq!((changed.len(), left_to_mark, owner.1.get()), (MAX_GRANTS_PER_CALL, true, 1));
     w.advance(access::GRANT_CHECK_SECS + 1);
     let checked: Vec<_> = tokens.iter().map(|t| w.bearer(t.access_token.as_str(), "/mcp")).collect();
@@ -57,8 +57,26 @@ fn a_delivery_changes_what_its_calls_allow_and_leaves_the_rest_to_the_mark() {
     assert_eq!(refused, 30, "the rest refused by the mark until they refresh");
     // With one call more, all of them, in two calls.
     let owner = Owner(&w, Cell::new(0));
-    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, 6)).unwrap();
+    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, REREAD_COST + 2)).unwrap();
     assert_eq!((changed.len(), left_to_mark, owner.1.get()), (MAX_GRANTS_PER_CALL + 30, false, 2));
+}
+
+/// A member of two roles: the calls for the second role's permissions are counted once WorkOS
+/// names it; without room for them, the grants are left to the mark.
+#[test]
+fn a_second_role_costs_the_delivery_its_calls() {
+    use super::super::super::workos_events::{apply, REREAD_COST};
+    use crate::workos::webhook::AccessChange;
+    let w = world();
+    drop(w.connected());
+    w.up.imager.set(true);
+    let update = AccessChange::MembershipChanged { user_id: ALICE.into(), organization_id: ACME.into() };
+    let owner = Owner(&w, Cell::new(0));
+    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, REREAD_COST + 1)).unwrap();
+    assert_eq!((changed.len(), left_to_mark, owner.1.get()), (0, true, 0));
+    let owner = Owner(&w, Cell::new(0));
+    let (changed, left_to_mark) = block_on(apply(&w.ctx(), &owner, &update, REREAD_COST + 3)).unwrap();
+    assert_eq!((changed.len(), left_to_mark, owner.1.get()), (1, false, 1));
 }
 
 /// Two events' re-reads finishing out of order: the older reading does not replace the newer,
@@ -111,7 +129,7 @@ fn an_event_reading_older_than_a_refresh_changes_nothing() {
 
 /// A role's change reads at most `MAX_SCAN_READS` records and partitions, and says the rest were
 /// not reached (the role's mark covers them). Alice's grants share one partition: its listing is
-/// one of the reads.
+/// one of the reads, and the index's listing another.
 #[test]
 fn a_role_change_past_its_scan_says_grants_were_left_to_the_mark() {
     use super::super::super::workos_events::MAX_SCAN_READS;
@@ -120,7 +138,22 @@ fn a_role_change_past_its_scan_says_grants_were_left_to_the_mark() {
     w.up.admin_without_images.set(true);
     let got =
         deliver(&w, "event_15", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
-    assert_eq!((got.changed.len(), got.left_to_mark), (MAX_SCAN_READS - 1, true));
+    assert_eq!((got.changed.len(), got.left_to_mark), (MAX_SCAN_READS - 2, true));
+}
+
+/// An event about one person reads at most `MAX_USER_READS` looking for their grants, and says
+/// the rest were not reached (their mark covers them: those tokens are refused until a refresh
+/// reads WorkOS, which ends them).
+#[test]
+fn a_persons_event_past_its_reads_says_grants_were_left_to_the_mark() {
+    use super::super::super::connected::MAX_USER_READS;
+    let w = world();
+    let tokens: Vec<_> = (0..MAX_USER_READS).map(|_| w.connected().1).collect();
+    let got = deliver(&w, "event_17", "user.deleted", json!({"object":"user","id":ALICE})).unwrap();
+    // The index's listing and Alice's partition's are two of the reads.
+    assert_eq!((got.changed.len(), got.left_to_mark), (MAX_USER_READS - 2, true));
+    let refused: Vec<_> = tokens.iter().map(|t| w.bearer(t.access_token.as_str(), "/mcp").unwrap_err()).collect();
+    assert!(refused.contains(&BearerError::Changed) && refused.contains(&BearerError::Revoked), "{refused:?}");
 }
 
 /// People whose grants are all gone still have their index entry, and listing their partition
