@@ -13,7 +13,9 @@
 //! - `session.revoked`: the grants that came from that WorkOS session end;
 //! - `role.updated` / `organization_role.updated`, and their `.deleted`: every grant whose user
 //!   holds that role (as primary role or one of several) is re-read as for a membership update;
-//! - `permission.deleted`: every grant that held the permission is re-read the same way.
+//! - `permission.deleted`: every grant that held the permission is re-read the same way;
+//! - `organization.deleted`: every grant in that organization ends (WorkOS is not asked: an
+//!   organization does not come back).
 //!
 //! An event about one user or one role first leaves a mark (`store::keys::access_changed`,
 //! `store::keys::role_changed`): a grant the listing below cannot show (made after the sign-in
@@ -246,13 +248,28 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
         // (WorkOS refuses the ended session's refresh token).
         AccessChange::SessionRevoked { user_id: None, .. } => Ok(Vec::new()),
         // AuthKit keeps the grants. A role's mark sets its holders' shared copies of standings
-        // aside; a deleted permission's sets them all aside, so the next request reads WorkOS.
-        AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } if !worker_mode => Ok(Vec::new()),
-        AccessChange::RoleUpdated { .. } | AccessChange::PermissionDeleted { .. } => {
+        // aside; a deleted permission's or organization's sets them all aside, so the next
+        // request reads WorkOS.
+        AccessChange::RoleUpdated { .. }
+        | AccessChange::PermissionDeleted { .. }
+        | AccessChange::OrganizationDeleted { .. }
+            if !worker_mode =>
+        {
+            Ok(Vec::new())
+        }
+        AccessChange::RoleUpdated { .. }
+        | AccessChange::PermissionDeleted { .. }
+        | AccessChange::OrganizationDeleted { .. } => {
             let mut changed = Vec::new();
             // (Worker mode: there are no shared copies of standings to forget.)
             for (user, org, ids) in holders(ctx, change, work).await? {
-                changed.extend(reread(ctx, owner, &user, &org, &ids, at_ms, work).await?);
+                changed.extend(match change {
+                    // For good (an organization does not come back): WorkOS is not asked.
+                    AccessChange::OrganizationDeleted { .. } => {
+                        change_all(owner, &user, &ids, &GrantChange::Revoke, work).await?
+                    }
+                    _ => reread(ctx, owner, &user, &org, &ids, at_ms, work).await?,
+                });
             }
             Ok(changed)
         }
@@ -270,7 +287,9 @@ pub async fn apply<S: Store, H: HttpClient, O: GrantOwner>(
 fn mark(change: &AccessChange, worker_mode: bool) -> Option<String> {
     match change {
         AccessChange::RoleUpdated { slug, .. } => Some(keys::role_changed(slug)),
-        AccessChange::PermissionDeleted { .. } if !worker_mode => Some(keys::PERMISSION_DELETED.into()),
+        AccessChange::PermissionDeleted { .. } | AccessChange::OrganizationDeleted { .. } if !worker_mode => {
+            Some(keys::PERMISSION_DELETED.into())
+        }
         AccessChange::SessionRevoked { .. } if !worker_mode => None,
         _ => change.user().map(keys::access_changed),
     }
@@ -347,8 +366,8 @@ async fn reread<S: Store, H: HttpClient, O: GrantOwner>(
 }
 
 /// Every (user, organization, grants) whose grants hold what `change` is about: a role, primary
-/// or not (in its organization, for an organization's own role), or a permission; from the index
-/// of all users' grants.
+/// or not (in its organization, for an organization's own role), a permission, or a place in a
+/// deleted organization; from the index of all users' grants.
 async fn holders<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     change: &AccessChange,
@@ -372,6 +391,7 @@ async fn holders<S: Store, H: HttpClient>(
                     && organization_id.as_ref().is_none_or(|o| *o == grant_org)
             }
             AccessChange::PermissionDeleted { slug } => permissions.contains(slug),
+            AccessChange::OrganizationDeleted { organization_id } => grant_org == *organization_id,
             _ => false,
         };
         if !holds {

@@ -60,7 +60,8 @@ fn a_deleted_role_reaches_its_holders() {
 }
 
 /// AuthKit mode (AuthKit keeps the grants): a role's event leaves the role's mark, a deleted
-/// permission its own, which set the shared copies of standings aside; nothing is deleted.
+/// permission (or organization) its own, which set the shared copies of standings aside;
+/// nothing is deleted.
 #[test]
 fn in_authkit_mode_role_and_permission_events_leave_marks_and_delete_nothing() {
     use crate::store::keys::{org_access, role_changed, PERMISSION_DELETED};
@@ -80,5 +81,23 @@ fn in_authkit_mode_role_and_permission_events_leave_marks_and_delete_nothing() {
     let gone = json!({"object":"permission","slug":"image_generation"});
     signed_to(&ctx, &w, &event("event_28", "permission.deleted", gone), w.http.clock_ms.get()).0.unwrap();
     assert_eq!(marked(PERMISSION_DELETED), Some(w.http.clock_ms.get().to_string()));
+    // A deleted organization's event sets them all aside the same way.
+    w.http.clock_ms.set(w.http.clock_ms.get() + 1000);
+    let org = json!({"object":"organization","id":ACME});
+    signed_to(&ctx, &w, &event("event_29", "organization.deleted", org), w.http.clock_ms.get()).0.unwrap();
+    assert_eq!(marked(PERMISSION_DELETED), Some(w.http.clock_ms.get().to_string()));
     assert_eq!(left(), 3, "the copies stay; the marks set them aside");
+}
+
+/// A deleted organization: every grant in it ends, without asking WorkOS (which still lists
+/// Alice here: an organization does not come back); another organization's event touches none.
+#[test]
+fn a_deleted_organization_ends_the_grants_in_it() {
+    let w = world();
+    let (c, t) = w.connected();
+    let org = |id: &str| json!({"object":"organization","id":id,"name":"N","domains":[]});
+    assert!(deliver(&w, "event_27", "organization.deleted", org("org_other")).unwrap().changed.is_empty());
+    assert_eq!(deliver(&w, "event_28", "organization.deleted", org(ACME)).unwrap().changed.len(), 1);
+    assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap_err(), BearerError::Revoked);
+    assert_eq!(w.refresh(&c, t.refresh()).unwrap_err().code, ErrorCode::InvalidGrant);
 }

@@ -93,6 +93,8 @@ pub enum AccessChange {
     RoleUpdated { slug: String, organization_id: Option<String> },
     /// A permission was deleted (from every role): the grants that held it are re-read.
     PermissionDeleted { slug: String },
+    /// An organization was deleted (for good): every grant in it ends.
+    OrganizationDeleted { organization_id: String },
     /// Nothing here depends on it.
     None,
 }
@@ -107,6 +109,7 @@ impl AccessChange {
             AccessChange::SessionRevoked { user_id: None, .. }
             | AccessChange::RoleUpdated { .. }
             | AccessChange::PermissionDeleted { .. }
+            | AccessChange::OrganizationDeleted { .. }
             | AccessChange::None => None,
         }
     }
@@ -135,6 +138,9 @@ impl Event {
                 text("slug").map(|slug| AccessChange::RoleUpdated { slug, organization_id: text("organization_id") })
             }
             "permission.deleted" => text("slug").map(|slug| AccessChange::PermissionDeleted { slug }),
+            "organization.deleted" => {
+                text("id").map(|organization_id| AccessChange::OrganizationDeleted { organization_id })
+            }
             _ => None,
         }
         .unwrap_or(AccessChange::None)
@@ -226,6 +232,10 @@ mod tests {
                 json!({"id":"event_11","event":"permission.deleted","data":{"object":"permission","slug":"image_generation"}})
             ),
             AccessChange::PermissionDeleted { slug: "image_generation".into() }
+        );
+        assert_eq!(
+            e(json!({"id":"event_9","event":"organization.deleted","data":{"object":"organization","id":"org_1"}})),
+            AccessChange::OrganizationDeleted { organization_id: "org_1".into() }
         );
         assert_eq!(e(json!({"id":"event_7","event":"user.created","data":{"id":"user_b"}})), AccessChange::None);
         assert_eq!(e(json!({"id":"event_8","event":"organization_membership.deleted","data":{}})), AccessChange::None);

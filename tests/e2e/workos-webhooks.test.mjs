@@ -117,6 +117,21 @@ test('a late retry of Bob\'s removal, after he was added back and signed in agai
   assert.equal(refreshed.status, 200, refreshed.text);
 });
 
+test('an organization deleted in WorkOS: its member\'s token is refused and refreshing it fails', async () => {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const org = await workosApi('POST', '/organizations', { name: `Doomed ${tag}` });
+  const email = `doomed-${tag}@example.com`;
+  const user = await workosApi('POST', '/user_management/users', { email, first_name: 'D' });
+  await workosApi('POST', '/user_management/organization_memberships', { user_id: user.id, organization_id: org.id, role_slug: 'member' });
+  const { token, tokens, provider } = await accessToken(email, '/mcp');
+  assert.equal((await callProtected('/mcp', token)).status, 200);
+  await workosApi('DELETE', `/organizations/${org.id}`);
+  assert.equal((await deliver('organization.deleted', org)).status, 200);
+  assert.equal((await waitUntilRefused('/mcp', token, WINDOW_MS)).status, 401, 'the token is refused');
+  const refreshed = await refreshToken(provider.clientInformation().client_id, tokens.refresh_token);
+  assert.equal(refreshed.json?.error, 'invalid_grant', refreshed.text);
+});
+
 /** Bob a member of Acme again, with the role he had (after the removal's test). */
 async function addBobBack() {
   if (readdBob === undefined) return;
