@@ -124,6 +124,12 @@ pub mod keys {
     pub fn user_grants_prefix(user_id: &str) -> String {
         format!("{USER_GRANTS_PREFIX}{user_id}:")
     }
+    /// When the person last revoked a grant of the client on the account page (unix seconds):
+    /// the approvals any of their browsers remembers for it from before then no longer stand.
+    /// (`client`: a hash of the client id, which may be a 2,000-byte URL.)
+    pub fn consent_withdrawn(user_id: &str, client: &str) -> String {
+        format!("oauth:consent-withdrawn:{user_id}:{client}")
+    }
     /// Every user's grants (a role change looks through them).
     pub const USER_GRANTS_PREFIX: &str = "oauth:user-grant:";
     /// (user id, grant id) of a [`user_grant`] key.

@@ -25,6 +25,11 @@ pub(super) fn approvals(ctx_keys: &crate::seal::SealKeys, cookie: Option<&str>, 
     list
 }
 
+/// Where the time `user_id` last withdrew their approvals of `client_id` is kept.
+pub(super) fn withdrawn_key(user_id: &str, client_id: &str) -> String {
+    crate::store::keys::consent_withdrawn(user_id, &super::types::TokenHash::of(client_id).as_str()[..32])
+}
+
 fn approval_key(redirect_uri: &str, audience: Audience) -> String {
     super::types::TokenHash::of(&format!("{redirect_uri}\n{}", audience.path())).as_str()[..32].to_string()
 }
@@ -38,15 +43,24 @@ pub(super) fn approved(
     redirect_uri: &str,
     audience: Option<Audience>,
 ) -> bool {
+    approved_at(list, user_id, client_id, redirect_uri, audience).is_some()
+}
+
+/// When [`approved`] was given (the latest, of several that cover the request).
+pub(super) fn approved_at(
+    list: &Approvals,
+    user_id: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    audience: Option<Audience>,
+) -> Option<u64> {
     let covering: &[Audience] = match audience {
         Some(Audience::Origin) => &[Audience::Origin],
         Some(narrower) => &[narrower, Audience::Origin],
         None => &[Audience::Origin, Audience::Mcp, Audience::Sse],
     };
-    covering.iter().any(|a| {
-        let key = approval_key(redirect_uri, *a);
-        list.iter().any(|(u, c, k, _)| u == user_id && c == client_id && *k == key)
-    })
+    let keys: Vec<String> = covering.iter().map(|a| approval_key(redirect_uri, *a)).collect();
+    list.iter().filter(|(u, c, k, _)| u == user_id && c == client_id && keys.contains(k)).map(|(.., at)| *at).max()
 }
 
 pub(super) fn remember(

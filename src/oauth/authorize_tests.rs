@@ -233,3 +233,27 @@ fn approval_is_remembered_for_the_exact_redirect_uri_only() {
     let same = w.params(&c, &[]);
     assert!(matches!(block_on(consent::begin(&w.ctx(), &same, Some(&s2), Some(sealed))), Next::Redirect { .. }));
 }
+
+#[test]
+fn revoking_the_app_withdraws_its_remembered_approval_on_every_browser() {
+    let w = world();
+    let c = w.public_client();
+    let s = w.sign_in();
+    let (code, consent_cookie) = w.approve(&w.params(&c, &[]), &s);
+    let t = w.exchange(&c, &code).unwrap();
+    let sealed = consent_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    let grant = grant_of(&t);
+    w.advance(1);
+    assert!(
+        block_on(super::super::connected::revoke(&w.ctx(), &crate::ids::UserId::new(ALICE), grant.as_str())).unwrap()
+    );
+    // The app sends the browser (this one, or another that remembers the approval) back: the
+    // person is asked again, and approving again is remembered anew.
+    let again = w.params(&c, &[]);
+    assert!(matches!(block_on(consent::begin(&w.ctx(), &again, Some(&w.sign_in()), Some(sealed))), Next::Consent(_)));
+    w.advance(1);
+    let (_, renewed) = w.approve(&again, &w.sign_in());
+    let renewed = renewed.split(';').next().unwrap().split_once('=').unwrap().1;
+    let s3 = w.sign_in();
+    assert!(matches!(block_on(consent::begin(&w.ctx(), &again, Some(&s3), Some(renewed))), Next::Redirect { .. }));
+}

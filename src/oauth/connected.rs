@@ -153,8 +153,9 @@ async fn describe<S: Store, H: HttpClient>(
 }
 
 /// `user` takes an app's access away: the grant and everything issued from it are revoked (by
-/// the grant's own object, in line with any refresh). False when there is no such grant of
-/// theirs — nothing changes then.
+/// the grant's own object, in line with any refresh), and the approvals their browsers remember
+/// for that client no longer stand (it asks for consent again). False when there is no such
+/// grant of theirs — nothing changes then.
 pub async fn revoke<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
     user: &UserId,
@@ -168,6 +169,10 @@ pub async fn revoke<S: Store, H: HttpClient>(
     if g.user_id != *user {
         return Ok(false);
     }
+    // First: were it to fail after the revocation, a retry would find no grant, and no time to
+    // write. It outlives every approval it withdraws.
+    let withdrawn = super::approvals::withdrawn_key(user.as_str(), g.client_id.as_str());
+    ctx.store.put(&withdrawn, &ctx.now.to_string(), super::approvals::CONSENT_TTL).await?;
     grant::revoke(ctx.store, &id).await?;
     grant::unindex(ctx.store, user, &id).await?;
     Ok(true)

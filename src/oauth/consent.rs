@@ -1,6 +1,6 @@
 //! The browser side of `/authorize`: who is signed in, whether this browser already approved
 //! the client, the consent form (CSRF-protected), and handing a code back to the client.
-use super::approvals::{approvals, approved, remember};
+use super::approvals::{approvals, approved, approved_at, remember, withdrawn_key};
 pub use super::approvals::{CONSENT_COOKIE, CONSENT_TTL};
 use super::authorize::{self, AuthorizeParams, Checked, Refusal, ValidRequest};
 use super::grant::{GrantSecrets, HANDOVER_SECS};
@@ -159,8 +159,13 @@ async fn consent_or_code<S: Store, H: HttpClient>(
 ) -> Next {
     let list = approvals(&ctx.config.seal_keys, consent_cookie, ctx.now);
     let (user, client) = (session.principal.user_id.as_str(), req.client.client_id.as_str());
-    if approved(&list, user, client, req.redirect_uri.as_str(), Some(req.audience)) {
-        return hand_back_code(ctx, req, session_id, session, vec![]).await;
+    if let Some(at) = approved_at(&list, user, client, req.redirect_uri.as_str(), Some(req.audience)) {
+        // Unless the person revoked the client's access since (on any browser): then they are
+        // asked again. Storage failing, they are asked too.
+        let withdrawn = ctx.store.get(&withdrawn_key(user, client)).await;
+        if matches!(&withdrawn, Ok(w) if w.as_deref().is_none_or(|t| t.parse::<u64>().is_ok_and(|t| t < at))) {
+            return hand_back_code(ctx, req, session_id, session, vec![]).await;
+        }
     }
     Next::Consent(ConsentView {
         client_name: req.client.display_name().to_string(),

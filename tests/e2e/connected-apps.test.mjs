@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ALICE, ALICE_ID, WORKER_URL, TESTID, PATHS, launchChromium, artifact, worker, kvEntries } from './helpers.mjs';
-import { Browser, SdkProvider, sdkAuthorize, refreshToken, expectOAuthError, waitUntilRefused, callProtected, url, registerClient, obtainCode, exchangeCode, expectTokens } from './oauth-helpers.mjs';
+import { Browser, SdkProvider, sdkAuthorize, refreshToken, expectOAuthError, waitUntilRefused, callProtected, url, registerClient, obtainCode, exchangeCode, expectTokens, authorizeRequest } from './oauth-helpers.mjs';
 import { mcpRemoteSandbox, runMcpRemote } from './mcp-remote-helpers.mjs';
 import { expectToolOk } from './mcp-helpers.mjs';
 
@@ -37,7 +37,8 @@ function mcpRemoteRefreshToken(configDir) {
 test('two connected apps on the account page; revoking one ends its access, the other keeps working', async () => {
   // 1. The SDK's OAuth client, signed in as Alice by the cookie-jar browser.
   const name = `Connected apps SDK ${Date.now()}`;
-  const provider = new SdkProvider({ browser: new Browser({ loginHint: ALICE }), clientName: name });
+  const sdkBrowser = new Browser({ loginHint: ALICE });
+  const provider = new SdkProvider({ browser: sdkBrowser, clientName: name });
   const sdkTokens = await sdkAuthorize(provider);
   const sdkGrant = grantOf(sdkTokens.refresh_token);
   assert.ok(sdkGrant, 'a refresh token names its grant');
@@ -75,6 +76,7 @@ test('two connected apps on the account page; revoking one ends its access, the 
     assert.equal((await row(remoteGrant).getByTestId('app-host').textContent()).trim(), 'this computer');
     // WorkOS's sign-out ends the session the apps authorized from it hold: the page says so.
     assert.match(await page.content(), /Signing out also ends the apps you\s+authorized from this sign-in/);
+    assert.match(await page.content(), /the app must ask\s+for your approval again/);
     await page.screenshot({ path: artifact('connected-apps.png'), fullPage: true });
 
     // 4. Revoke the SDK client: the page comes back without it.
@@ -94,6 +96,11 @@ test('two connected apps on the account page; revoking one ends its access, the 
 
   // 6. The other keeps working.
   expectToolOk(await remote.client.callTool({ name: 'whoami', arguments: {} }), 'whoami through mcp-remote after the revocation');
+
+  // 7. The revoked app sends the browser it was approved in (not the one that revoked it) back to
+  // /authorize: the approval that browser remembers no longer stands, and Alice is asked again.
+  const again = await sdkBrowser.navigate(authorizeRequest(provider.clientInformation()).url, { decision: null });
+  assert.ok(again.consent, 'the consent page, not a silent code');
 });
 
 test('revoking needs this origin and the session\'s CSRF token; someone else\'s grant is untouched', async () => {
