@@ -194,8 +194,10 @@ pub async fn validate<S: Store, H: HttpClient>(ctx: &Ctx<'_, S, H>, params: &Aut
     if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
         return back(ErrorCode::InvalidRequest, "state is too long");
     }
-    if params.response_type.as_deref() != Some("code") {
-        return back(ErrorCode::UnsupportedResponseType, "only response_type=code is supported");
+    match params.response_type.as_deref() {
+        Some("code") => {}
+        None => return back(ErrorCode::InvalidRequest, "response_type is required (code)"),
+        Some(_) => return back(ErrorCode::UnsupportedResponseType, "only response_type=code is supported"),
     }
     let challenge =
         match CodeChallenge::parse(params.code_challenge.as_deref(), params.code_challenge_method.as_deref()) {

@@ -209,12 +209,13 @@ fn an_invalid_request_for_an_approved_client_goes_back_to_it() {
     let s = w.sign_in();
     let (_, consent_cookie) = w.approve(&w.params(&c, &[]), &s);
     let sealed = consent_cookie.split(';').next().unwrap().split_once('=').unwrap().1;
-    let p = w.params(&c, &[("response_type", "bad")]);
-    match block_on(consent::begin(&w.ctx(), &p, Some(&s), Some(sealed))) {
-        Next::Redirect { location, .. } => {
-            assert_eq!(query(&location, "error").as_deref(), Some("unsupported_response_type"))
+    // An unknown response type, and none at all (a missing parameter: RFC 6749 §4.1.2.1).
+    for (response_type, error) in [("bad", "unsupported_response_type"), ("", "invalid_request")] {
+        let p = w.params(&c, &[("response_type", response_type)]);
+        match block_on(consent::begin(&w.ctx(), &p, Some(&s), Some(sealed))) {
+            Next::Redirect { location, .. } => assert_eq!(query(&location, "error").as_deref(), Some(error)),
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
 }
 

@@ -26,6 +26,8 @@ pub(super) struct Upstream {
     /// image_generation unless `imager_without_images`.
     pub(super) imager: Rc<Cell<bool>>,
     pub(super) imager_without_images: Rc<Cell<bool>>,
+    /// A refresh answers for another user (never expected of WorkOS).
+    pub(super) someone_else: Rc<Cell<bool>>,
 }
 
 impl Upstream {
@@ -40,6 +42,7 @@ impl Upstream {
             admin_without_images: Rc::new(Cell::new(false)),
             imager: Rc::new(Cell::new(false)),
             imager_without_images: Rc::new(Cell::new(false)),
+            someone_else: Rc::new(Cell::new(false)),
         }
     }
 }
@@ -49,6 +52,7 @@ pub(super) fn workos(up: &Upstream) -> Handler {
         (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
     let (removed, admin_without_images) = (up.removed.clone(), up.admin_without_images.clone());
     let (imager, imager_without_images) = (up.imager.clone(), up.imager_without_images.clone());
+    let someone_else = up.someone_else.clone();
     let role_permissions = move |slug: &str| match slug {
         "admin" if !admin_without_images.get() => vec!["image_generation"],
         "imager" if !imager_without_images.get() => vec!["image_generation"],
@@ -98,9 +102,14 @@ pub(super) fn workos(up: &Upstream) -> Handler {
                     return Ok(json_response(400, json!({"message":"Invalid refresh token","code":"invalid_grant"})));
                 }
                 counter.set(counter.get() + 1);
+                let sub = if someone_else.get() { "user_mallory" } else { ALICE };
                 let at = mint(
-                    json!({"iss":"https://api.workos.com","sub":ALICE,"sid":"session_1","org_id":body["organization_id"],"role":role,"roles":roles,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
+                    json!({"iss":"https://api.workos.com","sub":sub,"sid":"session_1","org_id":body["organization_id"],"role":role,"roles":roles,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
                 );
+                let mut user = user;
+                if someone_else.get() {
+                    user["id"] = json!("user_mallory");
+                }
                 Ok(json_response(
                     200,
                     json!({"user":user,"organization_id":ACME,"access_token":at,"refresh_token":format!("wrt-{}", counter.get())}),

@@ -276,6 +276,9 @@ pub async fn refresh<S: Store, H: HttpClient>(
             }
         };
     if principal.user_id != g.user_id {
+        // Never expected: WorkOS spent the grant's refresh token for another person. The grant
+        // cannot go on (its WorkOS token is spent): it ends, rather than fail at every refresh.
+        grant::revoke(ctx.store, &g.id).await?;
         return Err(invalid_refresh_token());
     }
     let refresh = RefreshToken::new(&g.id);

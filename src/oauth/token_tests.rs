@@ -384,3 +384,16 @@ fn a_code_presented_by_another_client_is_refused_as_before() {
     assert_eq!(err(w.exchange("no-such-client", &code)), ErrorCode::InvalidClient);
     assert!(w.exchange(&c, &code).is_ok(), "the code is still good for its own client");
 }
+
+/// WorkOS spends the grant's token for another person (never expected): the refresh is refused,
+/// and the grant ends (its WorkOS token is spent) rather than fail again at every refresh.
+#[test]
+fn a_refresh_answered_for_another_person_ends_the_grant() {
+    let w = world();
+    let (c, t) = w.connected();
+    w.up.someone_else.set(true);
+    assert_eq!(err(w.refresh(&c, t.refresh())), ErrorCode::InvalidGrant);
+    w.up.someone_else.set(false);
+    w.advance(access::GRANT_CHECK_SECS + 1);
+    assert_eq!(w.bearer(t.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
+}

@@ -130,7 +130,10 @@ fn workos_view(e: &WorkosError) -> ErrorView {
             "WorkOS had a problem",
             "WorkOS answered with a server error. Please try again in a moment.".to_string(),
         ),
-        WorkosError::OAuth { error, .. } if error == "invalid_grant" => {
+        // A code (or an organization choice's pending token) that has expired or was used.
+        WorkosError::OAuth { error: c, .. } | WorkosError::Api { code: Some(c), .. }
+            if c == "invalid_grant" || c == "invalid_pending_authentication_token" =>
+        {
             (400, "Sign-in expired", "The sign-in code has expired or was already used.".to_string())
         }
         WorkosError::StepUp { code, message } => return authentication_view(code, message),

@@ -324,7 +324,8 @@ fn the_worker_mode_ignores_bridge_requests() {
 }
 
 /// A session whose WorkOS token is kept for an authorization request's grant: a bridge request
-/// does not refresh that token (the grant may hold it); the browser signs in again.
+/// does not refresh that token (the grant may hold it); the browser signs in again, and the
+/// session's record is gone with its cookie.
 #[test]
 fn a_token_kept_for_a_grant_is_not_refreshed_by_a_bridge_request() {
     let w = World { config: authkit_config(), ..world(scoped(false), None) };
@@ -334,6 +335,7 @@ fn a_token_kept_for_a_grant_is_not_refreshed_by_a_bridge_request() {
     let asked = w.http.paths().len();
     assert_eq!(bridge_later(&w, &done, 600, "ext_auth_01TEST").unwrap(), None, "signs in again");
     assert_eq!(w.http.paths().len(), asked, "no refresh, nothing completed");
+    assert!(w.sessions().is_empty(), "a copy of the cookie signs nobody in");
 }
 
 /// What `/callback` does when a sign-in replaces the browser's session (the route's call is

@@ -208,6 +208,8 @@ fn a_stale_pending_token_is_a_readable_expiry() {
     ))
     .unwrap_err();
     assert!(matches!(err, SigninError::Workos(crate::workos::WorkosError::Api { status: 400, .. })), "{err:?}");
+    // The page says it expired (not that WorkOS refused: nothing for an administrator to do).
+    assert_eq!((err.view().status, err.view().title), (400, "Sign-in expired"));
     assert!(w.sessions().is_empty());
     let _ = Callback::default();
 }

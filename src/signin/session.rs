@@ -235,19 +235,22 @@ pub async fn confirm_with_workos<S: Store, H: HttpClient>(
 ) -> Result<Option<crate::workos::User>, SigninError> {
     // A token kept for an authorization request's grant is never refreshed here (nor opened):
     // that grant may hold it already, and WorkOS rotates it.
-    if session.handover_for.is_some() {
-        return Ok(None);
-    }
-    let Some(token) = workos_refresh_token(ctx, session) else { return Ok(None) };
+    let token = if session.handover_for.is_none() { workos_refresh_token(ctx, session) } else { None };
     let org = session.principal.organization_id.as_deref();
-    let auth = match ctx.workos().authenticate_with_refresh_token(&token, org).await {
-        Ok(auth) if auth.user.id == session.principal.user_id.as_str() => auth,
-        Err(e) if !e.refused_refresh() => return Err(SigninError::Workos(e)),
-        // Refused, or (never expected) another user's session.
-        _ => {
-            ctx.store.delete(&keys::session(session_id)).await.map_err(SigninError::Storage)?;
-            return Ok(None);
-        }
+    let confirmed = match token {
+        Some(token) => match ctx.workos().authenticate_with_refresh_token(&token, org).await {
+            Ok(auth) if auth.user.id == session.principal.user_id.as_str() => Some(auth),
+            Err(e) if !e.refused_refresh() => return Err(SigninError::Workos(e)),
+            // Refused, or (never expected) another user's session.
+            _ => None,
+        },
+        None => None,
+    };
+    let Some(auth) = confirmed else {
+        // The browser signs in again (its cookie is cleared): the record goes too, so that a
+        // copy of the cookie signs nobody in.
+        ctx.store.delete(&keys::session(session_id)).await.map_err(SigninError::Storage)?;
+        return Ok(None);
     };
     let sealed =
         ctx.config.seal_keys.seal(REFRESH_TOKEN_AAD, auth.refresh_token.as_str().as_bytes(), session.expires_at);
