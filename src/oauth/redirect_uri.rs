@@ -165,6 +165,11 @@ fn check(s: &str) -> Result<(), String> {
             );
         }
     }
+    // What passes the rules above must also be a URL the authorization's answer can be added to
+    // (`https://1.2.3.256/cb`, an empty `xn--` label: the browser would get no code).
+    if crate::uri::parse(s).is_err() {
+        return Err("is not a well-formed URL (check its host)".into());
+    }
     Ok(())
 }
 

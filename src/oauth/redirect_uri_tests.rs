@@ -91,6 +91,9 @@ fn registration_rules() {
         ("https://[::1/cb", false, "unclosed"),
         ("https://[::1]x/cb", false, "after the ]"),
         ("https://example.com/[x]", false, "outside the host"),
+        // Past the rules above, still no URL the code could be added to.
+        ("https://1.2.3.256/cb", false, "not a well-formed URL"),
+        ("https://xn--/cb", false, "not a well-formed URL"),
         // Ports.
         ("https://example.com:443/cb", true, ""),
         ("https://example.com:/cb", false, "invalid port"),
