@@ -6,11 +6,11 @@ use super::org_access::{self, OrgAccess, OrgAccessCache, Unavailable};
 use super::shared::SharedKeys;
 use super::tokens::{verify_token, AuthkitClaims, AuthkitKeys, AuthkitTokenError, Expectations};
 use crate::context::Ctx;
-use crate::oauth::access::{bearer_token, BearerError};
+use crate::oauth::access::{bearer_token, marked_at, marks_of, BearerError};
 use crate::oauth::metadata::resource_suffix;
 use crate::outbound::HttpClient;
 use crate::principal::{other_roles, Principal};
-use crate::store::Store;
+use crate::store::{keys, Store};
 use crate::workos::WorkosClient;
 use std::cell::RefCell;
 
@@ -110,10 +110,28 @@ pub async fn resolve<S: Store, H: HttpClient>(
     match org_access::resolve(store, workos, cache, &claims.sub, &org_id, now).await {
         Ok(None) if required_org.is_some() => Err(Refused::OutsideOrganization),
         Ok(access) => Ok(combine(claims, Some(access))),
-        // The token's own permissions still hold; only the organization's name is missing.
-        Err(_) if claims.permissions.is_some() && required_org.is_none() => Ok(combine(claims, None)),
+        // The token's own permissions still hold (only the organization's name is missing),
+        // unless a WorkOS event since may have changed them — about the user, one of the token's
+        // roles, or a deleted permission (or the marks cannot be read): an outage does not
+        // outlast an event.
+        Err(e) if claims.permissions.is_some() && required_org.is_none() => match unmarked(store, &claims).await {
+            true => Ok(combine(claims, None)),
+            false => Err(Refused::Unavailable(e)),
+        },
         Err(e) => Err(Refused::Unavailable(e)),
     }
+}
+
+/// Whether no WorkOS event has left a mark that concerns the token (a mark lasts 71 minutes): its
+/// user's, one of its roles', a deleted permission's.
+async fn unmarked<S: Store>(store: &S, claims: &AuthkitClaims) -> bool {
+    let (Ok(user), Ok(deleted)) =
+        (marked_at(store, &keys::access_changed(&claims.sub)).await, marked_at(store, keys::PERMISSION_DELETED).await)
+    else {
+        return false;
+    };
+    let roles = claims.role.iter().chain(&claims.roles).map(String::as_str);
+    matches!(marks_of(store, roles, user.max(deleted)).await, Ok(None))
 }
 
 /// `lookup`: `None` when not looked up, `Some(None)` when the user is not an active member —
@@ -279,6 +297,17 @@ mod tests {
         status: u16,
         body: serde_json::Value,
     ) -> (Result<Principal, Refused>, usize) {
+        resolve_in(crate::store::MemoryStore::default(), c, required, status, body)
+    }
+
+    /// The same, with KV as `store` holds it.
+    fn resolve_in(
+        store: crate::store::MemoryStore,
+        c: AuthkitClaims,
+        required: Option<&str>,
+        status: u16,
+        body: serde_json::Value,
+    ) -> (Result<Principal, Refused>, usize) {
         use crate::testing::{json_response, ScriptedHttp};
         let http = ScriptedHttp::new(move |_: &crate::outbound::HttpRequest| Ok(json_response(status, body.clone())));
         let workos = WorkosClient {
@@ -288,7 +317,6 @@ mod tests {
             api_key: "sk_test_1",
             now: 0,
         };
-        let store = crate::store::MemoryStore::default();
         let cache = RefCell::new(OrgAccessCache::default());
         let out = futures_executor::block_on(resolve(c, required, &store, &workos, &cache, 1_800_000_000));
         let calls = http.requests.borrow().len();
@@ -331,6 +359,28 @@ mod tests {
         c.permissions = Some(vec!["image_generation".into()]);
         let p = resolve_during_outage(c).0.expect("the token's permissions hold");
         assert_eq!((p.permissions, p.organization_name), (vec!["image_generation".to_string()], None));
+    }
+
+    /// After a WorkOS event about the user, one of the token's roles, or a deleted permission, the
+    /// token's own permissions may be what the event took away: an outage then gets 503.
+    #[test]
+    fn an_outage_after_an_event_that_concerns_the_token_refuses_it() {
+        use crate::store::keys;
+        for mark in [keys::access_changed("user_01ALICE"), keys::role_changed("admin"), keys::PERMISSION_DELETED.into()]
+        {
+            let store = crate::store::MemoryStore::default();
+            futures_executor::block_on(store.put(&mark, "1799999990000", 4260)).unwrap();
+            let mut c = claims();
+            (c.role, c.permissions) = (Some("admin".into()), Some(vec!["image_generation".into()]));
+            let out = resolve_in(store, c, None, 503, serde_json::json!({})).0;
+            assert!(matches!(out, Err(Refused::Unavailable(_))), "{mark}");
+        }
+        // Another role's mark does not concern it.
+        let store = crate::store::MemoryStore::default();
+        futures_executor::block_on(store.put(&keys::role_changed("viewer"), "1799999990000", 4260)).unwrap();
+        let mut c = claims();
+        (c.role, c.permissions) = (Some("admin".into()), Some(vec!["image_generation".into()]));
+        assert!(resolve_in(store, c, None, 503, serde_json::json!({})).0.is_ok());
     }
 
     #[test]
