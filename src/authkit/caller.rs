@@ -6,11 +6,11 @@ use super::org_access::{self, OrgAccess, OrgAccessCache, Unavailable};
 use super::shared::SharedKeys;
 use super::tokens::{verify_token, AuthkitClaims, AuthkitKeys, AuthkitTokenError, Expectations};
 use crate::context::Ctx;
-use crate::oauth::access::{bearer_token, marked_at, marks_of, BearerError};
+use crate::oauth::access::{bearer_token, BearerError};
 use crate::oauth::metadata::resource_suffix;
 use crate::outbound::HttpClient;
 use crate::principal::{other_roles, Principal};
-use crate::store::{keys, Store};
+use crate::store::Store;
 use crate::workos::WorkosClient;
 use std::cell::RefCell;
 
@@ -111,27 +111,13 @@ pub async fn resolve<S: Store, H: HttpClient>(
         Ok(None) if required_org.is_some() => Err(Refused::OutsideOrganization),
         Ok(access) => Ok(combine(claims, Some(access))),
         // The token's own permissions still hold (only the organization's name is missing),
-        // unless a WorkOS event since may have changed them — about the user, one of the token's
-        // roles, or a deleted permission (or the marks cannot be read): an outage does not
-        // outlast an event.
-        Err(e) if claims.permissions.is_some() && required_org.is_none() => match unmarked(store, &claims).await {
-            true => Ok(combine(claims, None)),
-            false => Err(Refused::Unavailable(e)),
-        },
+        // unless a WorkOS event about the user left a mark (their removal, say): an outage does
+        // not outlast an event.
+        Err(_) if claims.permissions.is_some() && required_org.is_none() && !cache.borrow().last_outage_marked => {
+            Ok(combine(claims, None))
+        }
         Err(e) => Err(Refused::Unavailable(e)),
     }
-}
-
-/// Whether no WorkOS event has left a mark that concerns the token (a mark lasts 71 minutes): its
-/// user's, one of its roles', a deleted permission's.
-async fn unmarked<S: Store>(store: &S, claims: &AuthkitClaims) -> bool {
-    let (Ok(user), Ok(deleted)) =
-        (marked_at(store, &keys::access_changed(&claims.sub)).await, marked_at(store, keys::PERMISSION_DELETED).await)
-    else {
-        return false;
-    };
-    let roles = claims.role.iter().chain(&claims.roles).map(String::as_str);
-    matches!(marks_of(store, roles, user.max(deleted)).await, Ok(None))
 }
 
 /// `lookup`: `None` when not looked up, `Some(None)` when the user is not an active member —
@@ -361,26 +347,25 @@ mod tests {
         assert_eq!((p.permissions, p.organization_name), (vec!["image_generation".to_string()], None));
     }
 
-    /// After a WorkOS event about the user, one of the token's roles, or a deleted permission, the
-    /// token's own permissions may be what the event took away: an outage then gets 503.
+    /// After a WorkOS event about the user (their removal, say) the token's own permissions may be
+    /// what the event took away: an outage then gets 503. (A member's token keeps its claims over
+    /// a role's or permission's change anyway.)
     #[test]
-    fn an_outage_after_an_event_that_concerns_the_token_refuses_it() {
+    fn an_outage_after_an_event_about_the_user_refuses_the_tokens_permissions() {
         use crate::store::keys;
-        for mark in [keys::access_changed("user_01ALICE"), keys::role_changed("admin"), keys::PERMISSION_DELETED.into()]
-        {
+        let with_mark = |mark: Option<String>| {
             let store = crate::store::MemoryStore::default();
-            futures_executor::block_on(store.put(&mark, "1799999990000", 4260)).unwrap();
+            if let Some(mark) = mark {
+                futures_executor::block_on(store.put(&mark, "1799999990000", 4260)).unwrap();
+            }
             let mut c = claims();
-            (c.role, c.permissions) = (Some("admin".into()), Some(vec!["image_generation".into()]));
-            let out = resolve_in(store, c, None, 503, serde_json::json!({})).0;
-            assert!(matches!(out, Err(Refused::Unavailable(_))), "{mark}");
-        }
-        // Another role's mark does not concern it.
-        let store = crate::store::MemoryStore::default();
-        futures_executor::block_on(store.put(&keys::role_changed("viewer"), "1799999990000", 4260)).unwrap();
-        let mut c = claims();
-        (c.role, c.permissions) = (Some("admin".into()), Some(vec!["image_generation".into()]));
-        assert!(resolve_in(store, c, None, 503, serde_json::json!({})).0.is_ok());
+            c.permissions = Some(vec!["image_generation".into()]);
+            resolve_in(store, c, None, 503, serde_json::json!({})).0
+        };
+        assert!(matches!(with_mark(Some(keys::access_changed("user_01ALICE"))), Err(Refused::Unavailable(_))));
+        assert!(with_mark(Some(keys::access_changed("user_01BOB"))).is_ok(), "another user's mark");
+        assert!(with_mark(Some(keys::PERMISSION_DELETED.into())).is_ok(), "a member keeps the claims");
+        assert!(with_mark(None).is_ok());
     }
 
     #[test]

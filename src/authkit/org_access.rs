@@ -58,6 +58,10 @@ pub struct OrgAccessCache {
     entries: HashMap<String, (u64, Entry)>,
     /// Lookups that failed lately: the key, when, and why.
     failures: Vec<(String, u64, WorkosError)>,
+    /// Whether the last lookup that found no copy to answer an outage with saw the mark of a
+    /// WorkOS event about its user (or could not read it): their membership may have ended, and
+    /// a token's own claims with it. Read by the caller right after that lookup.
+    pub last_outage_marked: bool,
 }
 
 impl OrgAccessCache {
@@ -115,6 +119,7 @@ pub async fn resolve<S: Store, H: HttpClient>(
     let user_mark = keys::access_changed(user_id);
     let (shared, user_changed, permission_deleted) =
         join3(store.get(&key), marked_at(store, &user_mark), marked_at(store, keys::PERMISSION_DELETED)).await;
+    let user_marked = !matches!(user_changed, Ok(None));
     // The latest mark about the user (`None` inside: none; `None`: unreadable, and no copy counts).
     let latest = match (user_changed, permission_deleted) {
         (Ok(changed), Ok(deleted)) => Some(changed.max(deleted)),
@@ -152,6 +157,7 @@ pub async fn resolve<S: Store, H: HttpClient>(
                 .flatten()
                 .filter(|e| e.younger_than(STALE_SECS, now))
                 .max_by_key(|e| e.fetched_at);
+            cache.borrow_mut().last_outage_marked = user_marked;
             newest.map(|e| e.access).ok_or(Unavailable(e))
         }
     }
