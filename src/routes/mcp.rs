@@ -194,8 +194,10 @@ async fn streamable_post(
     let Some(reply) = mcp::handle(principal, &tools, message, &options).await else {
         return Ok(Response::empty()?.with_status(202));
     };
+    // Only an initialize that succeeded is given one.
+    let initialized = initialize && reply.succeeded;
     let resp = respond(200, &reply.notifications, reply.response, &accept)?;
-    if initialize {
+    if initialized {
         // A correlation id for the client's connection: the server keeps nothing under it, so
         // any id (or none) is served alike, and DELETE answers 405.
         resp.headers().set("Mcp-Session-Id", &crate::random::token(24))?;

@@ -62,7 +62,9 @@ test('initialize negotiates each supported version, answers with server info and
     'an unknown version gets the newest one the server speaks');
 
   const noParams = request('initialize');
-  expectRpcError(expectJson(await mcpPost(alice, noParams), 'initialize without params'), JSONRPC.invalidParams, { id: noParams.id });
+  const refused = await mcpPost(alice, noParams);
+  expectRpcError(expectJson(refused, 'initialize without params'), JSONRPC.invalidParams, { id: noParams.id });
+  assert.equal(refused.headers.get('mcp-session-id'), null, 'a refused initialize starts nothing: no Mcp-Session-Id');
 });
 
 test('notifications and client responses → 202 with an empty body', async () => {
