@@ -158,9 +158,10 @@ pub struct Received {
     /// Grants whose tokens stopped working or changed (this isolate forgets its look at them).
     pub changed: Vec<GrantId>,
     /// Some grants (or, in AuthKit mode, cached standings) were not reached: past the role scan
-    /// ([`MAX_SCAN_READS`]) or the reads for one person's grants (`MAX_USER_READS`), the delivery's work ran out ([`MAX_SUBREQUESTS`]), or WorkOS
-    /// refused to answer about someone for good (a 4xx: asking again would not help). The
-    /// event's mark covers them where it leaves one; otherwise their tokens' next refresh does.
+    /// ([`MAX_SCAN_READS`]) or the reads for one person's grants (`MAX_USER_READS`), the
+    /// delivery's work ran out ([`MAX_SUBREQUESTS`]), or WorkOS refused to answer about someone
+    /// for good (a 4xx: asking again would not help). The event's mark covers them where it
+    /// leaves one; otherwise their tokens' next refresh does.
     pub left_to_mark: bool,
 }
 
