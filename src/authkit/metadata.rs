@@ -2,7 +2,9 @@
 //! `/.well-known/oauth-authorization-server` in AuthKit mode (the OpenID one lacks the
 //! registration and CIMD fields clients look for). Fetched from `<issuer>/.well-known/…`,
 //! accepted only when its `issuer` is the configured one, kept per isolate for
-//! [`AuthkitMetadata::TTL_SECS`]; when a refetch fails, the copy already held keeps serving.
+//! [`AuthkitMetadata::TTL_SECS`]; when a refetch fails, the copy already held keeps serving, and
+//! AuthKit is not asked again by that isolate for [`AuthkitMetadata::RETRY_SECS`] (the route is
+//! public and not rate-limited: a failing AuthKit is not asked once per request).
 use crate::oauth::metadata::AS_METADATA_PATH;
 use crate::outbound::{HttpClient, HttpRequest};
 use serde_json::Value;
@@ -14,10 +16,13 @@ const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 #[derive(Default)]
 pub struct AuthkitMetadata {
     held: Option<(u64, Value)>,
+    /// When a fetch last failed.
+    failed_at: Option<u64>,
 }
 
 impl AuthkitMetadata {
     pub const TTL_SECS: u64 = 600;
+    pub const RETRY_SECS: u64 = 10;
 
     fn fresh(&self, now: u64) -> Option<&Value> {
         self.held.as_ref().filter(|(at, _)| now < at + Self::TTL_SECS).map(|(_, doc)| doc)
@@ -36,6 +41,9 @@ pub async fn authkit_metadata<H: HttpClient>(
     if let Some(doc) = cache.borrow().fresh(now) {
         return Some(doc.clone());
     }
+    if cache.borrow().failed_at.is_some_and(|at| now < at + AuthkitMetadata::RETRY_SECS) {
+        return cache.borrow().held.as_ref().map(|(_, doc)| doc.clone());
+    }
     let request = HttpRequest::get_json(format!("{issuer}{AS_METADATA_PATH}"), Some(MAX_DOCUMENT_BYTES));
     let fetched = match http.send(request).await {
         Ok(r) if r.status == 200 => crate::json::from_bytes::<Value>(&r.body).filter(|d| d["issuer"] == issuer),
@@ -47,7 +55,10 @@ pub async fn authkit_metadata<H: HttpClient>(
             cache.held = Some((now, doc.clone()));
             Some(doc)
         }
-        None => cache.held.as_ref().map(|(_, doc)| doc.clone()),
+        None => {
+            cache.failed_at = Some(now);
+            cache.held.as_ref().map(|(_, doc)| doc.clone())
+        }
     }
 }
 
@@ -113,5 +124,16 @@ mod tests {
         assert_eq!(fetches.get(), 2, "after trying AuthKit");
         let empty = RefCell::new(AuthkitMetadata::default());
         assert_eq!(block_on(authkit_metadata(&http, &empty, ISSUER, later)), None);
+        // AuthKit failing is not asked again for a few seconds, whatever comes meanwhile.
+        let asked = fetches.get();
+        for secs in [0, AuthkitMetadata::RETRY_SECS - 1] {
+            assert_eq!(block_on(authkit_metadata(&http, &empty, ISSUER, later + secs)), None);
+            assert!(block_on(authkit_metadata(&http, &cache, ISSUER, later + secs)).is_some(), "the held copy");
+        }
+        assert_eq!(fetches.get(), asked);
+        answer.set((200, ISSUER));
+        let again = later + AuthkitMetadata::RETRY_SECS;
+        assert!(block_on(authkit_metadata(&http, &empty, ISSUER, again)).is_some(), "asked again, answered");
+        assert_eq!(fetches.get(), asked + 1);
     }
 }
