@@ -12,6 +12,7 @@ pub mod current_access;
 pub mod error;
 pub mod form;
 pub mod grant;
+mod grant_change;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect_uri;
