@@ -103,13 +103,11 @@ pub(super) fn workos(up: &Upstream) -> Handler {
                 }
                 counter.set(counter.get() + 1);
                 let sub = if someone_else.get() { "user_mallory" } else { ALICE };
+                let mut user = user;
+                user["id"] = json!(sub);
                 let at = mint(
                     json!({"iss":"https://api.workos.com","sub":sub,"sid":"session_1","org_id":body["organization_id"],"role":role,"roles":roles,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
                 );
-                let mut user = user;
-                if someone_else.get() {
-                    user["id"] = json!("user_mallory");
-                }
                 Ok(json_response(
                     200,
                     json!({"user":user,"organization_id":ACME,"access_token":at,"refresh_token":format!("wrt-{}", counter.get())}),
