@@ -45,9 +45,9 @@ pub trait Store {
     ) -> Result<bool, StoreError> {
         put_new_with(self, key, self.put(key, value, ttl_secs), also, also_ttl_secs).await
     }
-    /// The keys that start with `prefix` (KV lists are eventually consistent: a key written a
-    /// moment ago elsewhere may be missing for up to a minute).
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// The first `limit` keys (in order) that start with `prefix` (KV lists are eventually
+    /// consistent: a key written a moment ago elsewhere may be missing for up to a minute).
+    async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError>;
 }
 
 /// `put_new`'s steps with the record written by `record` (a future not started until the key is
@@ -210,6 +210,8 @@ pub struct MemoryStore {
     failed_mirrors: RefCell<Option<String>>,
     /// When set, reads of keys with this prefix fail ([`Self::refuse_gets`]).
     refused_gets: RefCell<Option<String>>,
+    /// How many keys `list` has answered with, all calls together.
+    pub keys_listed: RefCell<usize>,
 }
 
 impl MemoryStore {
@@ -288,9 +290,12 @@ impl Store for MemoryStore {
         self.map.borrow_mut().remove(key);
         Ok(())
     }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+    async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         self.check()?;
-        Ok(self.keys_with_prefix(prefix))
+        let mut keys = self.keys_with_prefix(prefix);
+        keys.truncate(limit);
+        *self.keys_listed.borrow_mut() += keys.len();
+        Ok(keys)
     }
 }
 

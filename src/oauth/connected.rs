@@ -79,7 +79,10 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
     max: usize,
 ) -> Result<(Vec<(Grant, Option<Principal>)>, bool), OAuthError> {
     let mut grants: Vec<(Grant, Option<Principal>)> = Vec::new();
-    let keys = ctx.store.list(prefix).await?;
+    // Every entry costs a read at least, so no more than `max` can be used: the listing stops
+    // there (one more tells whether some were left), however large the index.
+    let keys = ctx.store.list(prefix, max + 1).await?;
+    let cut = keys.len() > max;
     // Each read (and each delete of a stale entry) spends one of `max`: true once past it. The
     // listing itself is one a page of 1,000 keys (KV's).
     let mut looked = 1 + keys.len() / 1000;
@@ -97,7 +100,7 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
             if spend() {
                 return Ok((grants, true));
             }
-            let listed = ctx.store.list(&keys::oauth_grant(named)).await?;
+            let listed = ctx.store.list(&keys::oauth_grant(named), max + 1).await?;
             let of_partition = |id: &&str| grant::is_grant_id(id) && super::types::grant_object_name(id) == named;
             listed.iter().filter_map(|k| keys::grant_id_of_key(k)).filter(of_partition).map(str::to_string).collect()
         } else {
@@ -121,7 +124,7 @@ pub(super) async fn indexed_grants<S: Store, H: HttpClient>(
             }
         }
     }
-    Ok((grants, false))
+    Ok((grants, cut))
 }
 
 async fn describe<S: Store, H: HttpClient>(

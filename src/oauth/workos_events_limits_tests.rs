@@ -173,3 +173,23 @@ fn a_role_change_counts_the_partitions_it_lists_that_hold_no_grants() {
         deliver(&w, "event_16", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
     assert_eq!((got.changed.len(), got.left_to_mark), (1, true), "Alice's grant, then the scan's end");
 }
+
+/// The scan's listing of the index stops where its reads would: an index far larger than the
+/// scan may read is not listed to its end (a KV operation a page, and every key held in memory).
+#[test]
+fn a_role_change_lists_no_more_of_the_index_than_it_can_read() {
+    use super::super::super::workos_events::MAX_SCAN_READS;
+    let w = world();
+    drop(w.connected());
+    for n in 0..3 * MAX_SCAN_READS {
+        let key = crate::store::keys::user_grant(&format!("user_zz{n:04}"), &format!("P{n:07}"));
+        block_on(w.store.put(&key, "", 3600)).unwrap();
+    }
+    w.up.admin_without_images.set(true);
+    *w.store.keys_listed.borrow_mut() = 0;
+    let got =
+        deliver(&w, "event_18", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!((got.changed.len(), got.left_to_mark), (1, true), "Alice's grant, then the scan's end");
+    // The index's first entries (one more than the reads allow), and Alice's partition's key.
+    assert_eq!(*w.store.keys_listed.borrow(), MAX_SCAN_READS + 2);
+}

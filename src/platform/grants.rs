@@ -176,13 +176,13 @@ impl Store for AppStore {
 
     /// A partition's grant keys are listed by its object (strongly consistent, and with the
     /// grants still waiting for their code exchange, which have no mirror); the rest by KV.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+    async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         match partition_of(prefix) {
             Some(partition) => {
                 let keys = self.object(partition, &StoreOp::List { prefix: prefix.into() }).await?;
-                Ok(keys.unwrap_or_default().lines().map(str::to_string).collect())
+                Ok(keys.unwrap_or_default().lines().take(limit).map(str::to_string).collect())
             }
-            None => self.kv.list(prefix).await,
+            None => self.kv.list(prefix, limit).await,
         }
     }
 }
@@ -237,7 +237,7 @@ impl GuardedStore {
                 Ok(created.then(|| "created".to_string()))
             }
             StoreOp::Delete { key } => self.delete(&key).await.map(|()| None),
-            StoreOp::List { prefix } => self.list(&prefix).await.map(|keys| Some(keys.join("\n"))),
+            StoreOp::List { prefix } => self.list(&prefix, usize::MAX).await.map(|keys| Some(keys.join("\n"))),
         }
     }
 
@@ -367,9 +367,9 @@ impl Store for GuardedStore {
 
     /// A partition's grant keys from the object's own storage (this object's grants); the rest
     /// from KV.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+    async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         if partition_of(prefix).is_none() {
-            return self.kv.list(prefix).await;
+            return self.kv.list(prefix, limit).await;
         }
         let options = super::js::object(&[("prefix", prefix.into())]);
         let found = super::js::call(self.storage.as_raw(), "list", &[options]).await.map_err(StoreError)?;

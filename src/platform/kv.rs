@@ -69,12 +69,14 @@ impl Store for KvStore {
         self.write("delete", &[key.into()]).await
     }
 
-    /// Every key name under `prefix`, page by page (`{keys: [{name}], list_complete, cursor}`).
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+    /// The first `limit` key names under `prefix`, page by page (`{keys: [{name}], list_complete,
+    /// cursor}`; KV's pages hold at most 1,000).
+    async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         let mut names = Vec::new();
         let mut cursor: Option<String> = None;
-        loop {
-            let mut options = vec![("prefix", JsValue::from_str(prefix))];
+        while names.len() < limit {
+            let page_size = (limit - names.len()).min(1000) as u32;
+            let mut options = vec![("prefix", JsValue::from_str(prefix)), ("limit", JsValue::from(page_size))];
             options.extend(cursor.take().map(|c| ("cursor", JsValue::from(c))));
             let page = self.call(false, "list", &[js::object(&options)]).await?;
             let keys = js::field(&page, "keys");
@@ -84,8 +86,10 @@ impl Store for KvStore {
                 Some(c) if js::field(&page, "list_complete").as_bool() == Some(false) && !c.is_empty() => {
                     cursor = Some(c)
                 }
-                _ => return Ok(names),
+                _ => break,
             }
         }
+        names.truncate(limit);
+        Ok(names)
     }
 }
