@@ -131,9 +131,10 @@ pub fn preflight(origin: Option<&str>) -> Result<Response> {
     with_cors(resp, origin)
 }
 
-/// 302 to a client's redirect URI (codes and OAuth errors), cookies appended one by one.
-pub fn found(location: &str, cookies: &[&str]) -> Result<Response> {
-    redirect_with(302, location, cookies.iter().copied())
+/// To a client's redirect URI (codes and OAuth errors), cookies appended one by one: 302, or 303
+/// when `posted` (a form's POST is followed by a GET).
+pub fn found(posted: bool, location: &str, cookies: &[&str]) -> Result<Response> {
+    redirect_with(if posted { 303 } else { 302 }, location, cookies.iter().copied())
 }
 
 /// 303 with `Location` and one `Set-Cookie` per cookie (appended, never merged: every cookie arrives).

@@ -12,7 +12,7 @@ use crate::platform::audit::{self, Background};
 use crate::responses as web;
 use crate::return_path::safe_return_path;
 use crate::signin::{self, Callback, ClientInfo, Outcome, StartRequest, PICK_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE};
-use worker::{Context, Request};
+use worker::{Context, Method, Request};
 
 fn client_info(req: &Request) -> ClientInfo {
     ClientInfo { ip: header(req, "CF-Connecting-IP"), user_agent: header(req, "User-Agent") }
@@ -151,7 +151,7 @@ async fn signed_in(req: &Request, app: &App, ctx: &Context, done: signin::Comple
                 consent_cookie.as_deref(),
             )
             .await;
-            super::oauth::answer(next, app, ctx, &first)
+            super::oauth::answer(next, app, ctx, &first, req.method() == Method::Post)
         }
         _ => Ok(web::redirect(&done.location, &first)?),
     }

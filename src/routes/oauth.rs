@@ -84,7 +84,7 @@ pub async fn authorize(req: &Request, app: &App, ctx: &Context) -> Answer {
         cookie(req, CONSENT_COOKIE).as_deref(),
     )
     .await;
-    answer(next, app, ctx, &[])
+    answer(next, app, ctx, &[], false)
 }
 
 /// `POST /authorize` (the consent form).
@@ -105,21 +105,23 @@ pub async fn authorize_decision(mut req: Request, app: &App) -> Answer {
         consent_cookie.as_deref(),
     )
     .await;
-    answer_with(next, &[])
+    answer_with(next, &[], true)
 }
 
 /// What `GET /authorize` answers, with `first` cookies set before its own (the session of a
 /// sign-in that has just finished, when `/callback` answers for `/authorize`). With the consent
 /// page, the grant's object is readied while the person reads it (after the answer; see
-/// `grants::warm`).
-pub(super) fn answer(next: Next, app: &App, ctx: &Context, first: &[&str]) -> Answer {
+/// `grants::warm`). `posted`: the request was a form's POST (the organization picker).
+pub(super) fn answer(next: Next, app: &App, ctx: &Context, first: &[&str], posted: bool) -> Answer {
     if let Next::Consent(v) = &next {
         grants::warm(&app.store.env, v.grant_id.as_str(), ctx);
     }
-    answer_with(next, first)
+    answer_with(next, first, posted)
 }
 
-fn answer_with(next: Next, first: &[&str]) -> Answer {
+/// A redirect to the client answers a GET with 302 and a form's POST with 303, so that the
+/// browser follows it with a GET and never re-sends the form (RFC 9700 §4.11).
+fn answer_with(next: Next, first: &[&str], posted: bool) -> Answer {
     fn with_first<'a>(first: &[&'a str], own: &'a [String]) -> Vec<&'a str> {
         first.iter().copied().chain(own.iter().map(String::as_str)).collect()
     }
@@ -127,7 +129,7 @@ fn answer_with(next: Next, first: &[&str]) -> Answer {
         Next::Page(refusal) if first.is_empty() => return Err(refusal.into()),
         Next::Page(refusal) => RouteError::Refused(refusal).into_response()?,
         Next::Redirect { location, set_cookies } => {
-            return Ok(web::found(&location, &with_first(first, &set_cookies))?)
+            return Ok(web::found(posted, &location, &with_first(first, &set_cookies))?)
         }
         Next::WorkosSignIn { location, set_cookies } => {
             return Ok(web::redirect(&location, &with_first(first, &set_cookies))?)

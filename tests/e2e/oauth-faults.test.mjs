@@ -88,7 +88,7 @@ test('the grant object failing: the consent answers an error page and writes not
 
   // The same consent, the object healthy: a code, which the object's failure at /token leaves unspent.
   const approved = await browser.postConsent({ ...consent.fields, decision: 'approve' });
-  assert.equal(approved.status, 302, 'approved once the object answers');
+  assert.equal(approved.status, 303, 'approved once the object answers');
   const code = new URL(approved.headers.get('location')).searchParams.get('code');
   assert.ok(code, 'a code for the client');
   const failed = await whileGrantObjectsFail(() => exchangeCode({ ...req, code }));

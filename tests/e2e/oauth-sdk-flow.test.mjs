@@ -58,7 +58,7 @@ test('the SDK as Alice: discovery → DCR → consent → token → refresh (rot
   assert.ok(nav.consent.approveButton && nav.consent.denyButton, 'approve and deny buttons');
   assert.ok(nav.consent.fields.csrf, 'the consent form carries a CSRF token');
   const approval = nav.hops.find((h) => h.method === 'POST' && new URL(h.url).pathname === '/authorize');
-  assert.equal(approval.status, 302, 'approving answers 302 to the client');
+  assert.equal(approval.status, 303, 'approving answers 303 to the client (a GET follows the form, RFC 9700 §4.11)');
 
   expectTokenSet(tokens, 'code exchange');
   assert.ok(scopesOf(tokens).includes(PERMISSION), `Alice's scope "${tokens.scope}" includes ${PERMISSION}`);
@@ -160,7 +160,7 @@ test('deny on the consent page → error=access_denied at the client, with state
   const nav = await browser.navigate(req.url, { decision: 'deny' });
   assert.ok(nav.consent, 'the consent page was shown');
   expectErrorRedirect(nav, { redirectUri: client.redirect_uri, state: req.state, error: 'access_denied' });
-  assert.equal(nav.hops.at(-1).status, 302, 'deny answers 302');
+  assert.equal(nav.hops.at(-1).status, 303, 'deny answers 303');
 
   // Denying remembers nothing: the next authorization asks again.
   const next = await browser.navigate(authorizeRequest(client).url, { decision: null });

@@ -113,7 +113,7 @@ test('consent form posted with an unregistered redirect_uri → 400 page, no red
   }
   // The untouched form still works (the refusals were about the redirect URI).
   const ok = await browser.postConsent({ ...consent.fields, decision: 'approve' });
-  assert.equal(ok.status, 302, `untouched form → ${ok.status}`);
+  assert.equal(ok.status, 303, `untouched form → ${ok.status}`);
   assert.ok(ok.headers.get('location').startsWith(`${DEFAULT_REDIRECT}?`), ok.headers.get('location'));
 });
 
@@ -144,7 +144,7 @@ test('consent form without, or with a wrong or foreign csrf, or from a foreign O
   }
   // The real form, from our origin, still works.
   const ok = await browser.postConsent({ ...nav.consent.fields, decision: 'approve' });
-  assert.equal(ok.status, 302);
+  assert.equal(ok.status, 303);
   assert.ok(new URL(ok.headers.get('location')).searchParams.get('code'), 'a code');
 });
 

@@ -154,7 +154,7 @@ describe('Server-Timing', () => {
     const firstInIsolate = `(fetch;desc="GET /(sso/jwks|organizations)/\\{id\\}";dur=${ms}, )*`;
     assert.match(callback, new RegExp(`^fetch;desc="POST /user_management/authenticate";dur=${ms}, ${firstInIsolate}kv;desc="reads=1 writes=2";dur=${ms}, total;dur=${ms}$`));
     // The consent: the code is issued into the grant's own object.
-    assert.match(timing('POST', '/authorize', 302), new RegExp(`grant-object;desc="requests=1";dur=${ms}, total;dur=${ms}$`));
+    assert.match(timing('POST', '/authorize', 303), new RegExp(`grant-object;desc="requests=1";dur=${ms}, total;dur=${ms}$`));
     // The exchange, in the grant's object: one write (the grant's KV mirror; the user's index
     // entry was written at the approval for the grant's whole lifetime), and no read of the
     // client's registration.

@@ -147,7 +147,7 @@ async function addBobBack() {
  */
 async function approvedAfterTheEvent({ browser, client, req, consent }) {
   const approved = await browser.postConsent({ ...consent.fields, decision: 'approve' });
-  assert.equal(approved.status, 302);
+  assert.equal(approved.status, 303);
   const code = new URL(approved.headers.get('location')).searchParams.get('code');
   const tokens = await exchangeCode({ ...req, code });
   assert.equal(tokens.status, 200, tokens.text);
