@@ -259,7 +259,7 @@ fn parse_url(name: &'static str, raw: &str) -> Result<String, ConfigError> {
         "http" if loopback => {}
         _ => return Err(invalid(name, "must be https (http is allowed only for localhost)")),
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if url.query().is_some() || url.fragment().is_some() || crate::uri::has_credentials(&url) {
         return Err(invalid(name, "must not carry a query, fragment or credentials"));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())

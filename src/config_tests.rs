@@ -57,6 +57,7 @@ fn base_url_rules() {
         ("api.workos.com", None),
         ("https://api.workos.com/?x=1", None),
         ("https://user:pw@api.workos.com", None),
+        ("https://:secret@api.workos.com", None),
     ] {
         let mut vars = base();
         vars.push(("WORKOS_API_BASE_URL", raw));

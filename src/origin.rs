@@ -4,9 +4,12 @@
 //! rebinds its own name to a local server (DNS rebinding) would otherwise be that server's origin.
 //!
 //! With `PUBLIC_ORIGIN` set, it is that origin, and a request for any other host is refused.
-//! Without it: a loopback host (local development) is taken as it is; a foreign host on a request
-//! from this very machine is a rebinding and is refused; anything else reached the Worker through
-//! Cloudflare, whose routes decide which hosts can (production).
+//! Without it: a loopback host (local development) is taken as it is; a foreign host over plain
+//! `http` is refused (this server is never served that way: its cookies and tokens need https; a
+//! page that rebound its name to a local dev server is), and so is one on a request from this
+//! very machine; anything else reached the Worker through Cloudflare, whose routes decide which
+//! hosts can (production). The client address (`CF-Connecting-IP`) alone cannot keep a local
+//! server safe: Cloudflare sets it, but a local `wrangler dev` keeps one the request brings.
 
 /// A request for a host this server does not answer (HTTP 421 Misdirected Request).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +41,9 @@ pub fn server_origin(
         Some(pinned) if pinned.eq_ignore_ascii_case(request_origin) => Ok(pinned.to_string()),
         Some(_) => Err(Misdirected { host: host.to_string() }),
         None if is_loopback_host(host) => Ok(request_origin.to_string()),
-        None if client_ip().is_some_and(|ip| is_loopback_ip(&ip)) => Err(Misdirected { host: host.to_string() }),
+        None if !request_origin.starts_with("https://") || client_ip().is_some_and(|ip| is_loopback_ip(&ip)) => {
+            Err(Misdirected { host: host.to_string() })
+        }
         None => Ok(request_origin.to_string()),
     }
 }
@@ -67,7 +72,7 @@ fn is_loopback_ip(ip: &str) -> bool {
 pub fn parse_public_origin(raw: &str) -> Result<String, String> {
     let url = crate::uri::parse(raw.trim()).map_err(|_| "not a URL".to_string())?;
     let origin = url.origin().ascii_serialization();
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || crate::uri::has_credentials(&url) {
         return Err("an origin only: scheme://host[:port], no path".into());
     }
     match url.scheme() {
@@ -88,7 +93,15 @@ mod tests {
         {
             assert_eq!(server_origin(None, origin, local), Ok(origin.to_string()), "{origin}");
         }
-        for (origin, ip) in [("http://evil.example.com:8788", "127.0.0.1"), ("http://evil.example.com", "::1")] {
+        for (origin, ip) in [
+            ("http://evil.example.com:8788", "127.0.0.1"),
+            ("http://evil.example.com", "::1"),
+            ("https://evil.example.com:8788", "127.0.0.1"),
+            // A local `wrangler dev` keeps the address a request brings: a rebound page's forged
+            // one does not make its name a deployment's.
+            ("http://evil.example.com:8788", "203.0.113.7"),
+            ("http://evil.example.com", "203.0.113.7"),
+        ] {
             assert_eq!(
                 server_origin(None, origin, || Some(ip.to_string())),
                 Err(Misdirected { host: "evil.example.com".into() }),
@@ -154,6 +167,7 @@ mod tests {
             "https://mcp.example.com/mcp",
             "mcp.example.com",
             "https://u@x.example",
+            "https://:pw@x.example",
             "ftp://x",
         ] {
             assert!(parse_public_origin(bad).is_err(), "{bad}");

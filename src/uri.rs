@@ -58,6 +58,12 @@ pub fn parse(input: &str) -> Result<url::Url, UrlError> {
     url::Url::parse(input).map_err(UrlError::Url)
 }
 
+/// Whether `url` carries credentials: a user name or a password (`https://:secret@host` has only
+/// the latter).
+pub fn has_credentials(url: &url::Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
+}
+
 /// Whether each A-label of the host in `authority` (after any userinfo, before any port;
 /// percent-decoded and lower-cased, as `url` reads it) decodes to what a host name can hold.
 fn a_labels_acceptable(authority: &str) -> bool {

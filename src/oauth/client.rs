@@ -330,7 +330,7 @@ pub(super) fn check_web_url(s: &str) -> Result<(), &'static str> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err("has no host");
     }
-    if !url.username().is_empty() || url.password().is_some() {
+    if crate::uri::has_credentials(&url) {
         return Err("must not contain userinfo");
     }
     Ok(())

@@ -44,7 +44,7 @@ fn check_document_url(client_id: &str, allow_loopback: bool) -> Result<url::Url,
         return Err("it must not have a fragment".into());
     }
     let url = crate::uri::parse(client_id).map_err(|e| format!("it is not a valid URL ({e})"))?;
-    if !url.username().is_empty() || url.password().is_some() {
+    if crate::uri::has_credentials(&url) {
         return Err("it must not contain userinfo".into());
     }
     let host = url.host().ok_or_else(|| "it has no host".to_string())?;

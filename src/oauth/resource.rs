@@ -58,7 +58,7 @@ pub fn parse_resource(value: &str, origin: &str) -> Result<Audience, String> {
     let refuse =
         || format!("resource {} is not this server (expected {origin}, {origin}/mcp or {origin}/sse)", shorten(value));
     let url = crate::uri::parse(value).map_err(|_| refuse())?;
-    if url.fragment().is_some() || url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+    if url.fragment().is_some() || url.query().is_some() || crate::uri::has_credentials(&url) {
         return Err(refuse());
     }
     if url.origin().ascii_serialization() != origin {

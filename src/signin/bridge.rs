@@ -17,7 +17,7 @@ pub fn valid_external_auth_id(id: &str) -> bool {
 /// configured AuthKit domain (same origin; a loopback stand-in in tests).
 pub fn completion_redirect_allowed(uri: &str, mode: &AuthMode) -> bool {
     let Ok(url) = crate::uri::parse(uri) else { return false };
-    if !url.username().is_empty() || url.password().is_some() {
+    if crate::uri::has_credentials(&url) {
         return false;
     }
     if let AuthMode::Authkit { issuer, .. } = mode {

@@ -49,6 +49,19 @@ test('a rebound name is refused with 421 before anything else, even with a valid
   assert.equal(JSON.parse(prm.text).resource, `${WORKER_URL}/mcp`);
 });
 
+test('a rebound page that forges a public client address is refused all the same', async () => {
+  // wrangler dev keeps a CF-Connecting-IP the request brings (Cloudflare's edge would replace
+  // it), and a rebound page is same-origin with the server, so it may send one.
+  const evil = 'rebind.example.net:8788';
+  for (const path of ['/.well-known/oauth-authorization-server', '/login', '/register']) {
+    const r = await raw(path === '/register' ? 'POST' : 'GET', path, {
+      host: evil, origin: `http://${evil}`, 'cf-connecting-ip': '203.0.113.7', 'content-type': 'application/json',
+    }, path === '/register' ? JSON.stringify({ redirect_uris: [`http://${evil}/cb`] }) : undefined);
+    assert.equal(r.status, 421, `${path}: ${r.status} ${r.text.slice(0, 200)}`);
+    assert.doesNotMatch(r.text, /rebind/, `${path}: the host is not echoed`);
+  }
+});
+
 test('loopback names are all this server: localhost works as well as 127.0.0.1', async () => {
   const r = await raw('GET', '/.well-known/oauth-protected-resource', { host: `localhost:${target.port}` });
   assert.equal(r.status, 200);
