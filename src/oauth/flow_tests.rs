@@ -292,6 +292,8 @@ mod bearer_tests;
 mod connected_tests;
 #[path = "handover_tests.rs"]
 mod handover_tests;
+#[path = "refresh_upstream_tests.rs"]
+mod refresh_upstream_tests;
 #[path = "storage_fault_tests.rs"]
 mod storage_fault_tests;
 #[path = "token_tests.rs"]

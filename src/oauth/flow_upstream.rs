@@ -28,6 +28,8 @@ pub(super) struct Upstream {
     pub(super) imager_without_images: Rc<Cell<bool>>,
     /// A refresh answers for another user (never expected of WorkOS).
     pub(super) someone_else: Rc<Cell<bool>>,
+    /// A refresh's access token names an issuer this server does not accept.
+    pub(super) unverifiable: Rc<Cell<bool>>,
 }
 
 impl Upstream {
@@ -43,6 +45,7 @@ impl Upstream {
             imager: Rc::new(Cell::new(false)),
             imager_without_images: Rc::new(Cell::new(false)),
             someone_else: Rc::new(Cell::new(false)),
+            unverifiable: Rc::new(Cell::new(false)),
         }
     }
 }
@@ -52,7 +55,7 @@ pub(super) fn workos(up: &Upstream) -> Handler {
         (up.role.clone(), up.ended.clone(), up.glitch.clone(), up.memberships_limited.clone());
     let (removed, admin_without_images) = (up.removed.clone(), up.admin_without_images.clone());
     let (imager, imager_without_images) = (up.imager.clone(), up.imager_without_images.clone());
-    let someone_else = up.someone_else.clone();
+    let (someone_else, unverifiable) = (up.someone_else.clone(), up.unverifiable.clone());
     let role_permissions = move |slug: &str| match slug {
         "admin" if !admin_without_images.get() => vec!["image_generation"],
         "imager" if !imager_without_images.get() => vec!["image_generation"],
@@ -105,8 +108,9 @@ pub(super) fn workos(up: &Upstream) -> Handler {
                 let sub = if someone_else.get() { "user_mallory" } else { ALICE };
                 let mut user = user;
                 user["id"] = json!(sub);
+                let iss = if unverifiable.get() { "https://issuer.example" } else { "https://api.workos.com" };
                 let at = mint(
-                    json!({"iss":"https://api.workos.com","sub":sub,"sid":"session_1","org_id":body["organization_id"],"role":role,"roles":roles,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
+                    json!({"iss":iss,"sub":sub,"sid":"session_1","org_id":body["organization_id"],"role":role,"roles":roles,"permissions":perms,"exp":T0 + 365 * 86_400,"iat":T0}),
                 );
                 Ok(json_response(
                     200,

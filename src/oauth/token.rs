@@ -375,9 +375,10 @@ pub async fn without_grant<S: Store, H: HttpClient>(
 }
 
 /// Upstream trouble during a refresh: transient — or an answer that is not WorkOS's (a proxy's
-/// page, a cut-off body), or WorkOS refusing this server itself (its API key, its client id) —
-/// → 503 (retry with the same refresh token: clients drop a token answered `invalid_grant`);
-/// WorkOS refusing the session's token ends the grant's usefulness.
+/// page, a cut-off body), or WorkOS refusing this server itself (its API key, its client id), or
+/// an access token from WorkOS that cannot be verified here (a signing key not fetched yet, an
+/// issuer not configured) — → 503 (retry with the same refresh token: clients drop a token
+/// answered `invalid_grant`); WorkOS refusing the session's token ends the grant's usefulness.
 fn upstream(e: SigninError) -> OAuthError {
     match &e {
         SigninError::Workos(w) if w.is_transient() => {
@@ -390,6 +391,9 @@ fn upstream(e: SigninError) -> OAuthError {
             OAuthError::unavailable(format!("WorkOS refused this server's request ({w}); try again later"), Some(30))
         }
         SigninError::Storage(_) => OAuthError::unavailable(super::error::STORAGE_UNAVAILABLE, Some(30)),
+        SigninError::Token(_) => {
+            OAuthError::unavailable("WorkOS's access token could not be verified; try again later", Some(30))
+        }
         SigninError::NotInOrganization | SigninError::MembershipInactive => {
             OAuthError::invalid_grant("the user no longer has access to this organization")
         }
