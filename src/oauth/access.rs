@@ -107,6 +107,12 @@ impl BearerError {
 /// only when it was issued more than this before the grant was made.
 const MADE_AGAIN_LEEWAY_SECS: u64 = 2;
 
+/// True when a token issued at `issued_at` is one of an earlier grant under the same id (a
+/// revoked grant the same sign-in and request made again, at `created_at`).
+pub fn of_an_earlier_grant(issued_at: u64, created_at: u64) -> bool {
+    issued_at + MADE_AGAIN_LEEWAY_SECS < created_at
+}
+
 /// What a look at a grant found: whether its tokens still work, and the access a WorkOS event
 /// reported since their standing was read (applied over theirs).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -297,7 +303,7 @@ pub async fn authenticate<S: Store>(
             look
         }
     };
-    if !look.live || claims.issued_at + MADE_AGAIN_LEEWAY_SECS < look.created_at {
+    if !look.live || of_an_earlier_grant(claims.issued_at, look.created_at) {
         return Err(BearerError::Revoked);
     }
     // The change reached the grant when its access is recorded there (applied below).

@@ -152,6 +152,13 @@ fn a_revoked_grants_tokens_stay_refused_when_its_id_is_made_again() {
     assert_eq!(grant_of(&second), grant_of(&first), "the same id");
     assert!(w.bearer(second.access_token.as_str(), "/mcp").is_ok());
     assert_eq!(w.bearer(first.access_token.as_str(), "/mcp").unwrap_err(), BearerError::Revoked);
+    // Nor does one of them revoke the grant made again (RFC 7009: an unknown token is ignored).
+    let form = format!("token={}&client_id={c}", first.access_token.as_str());
+    let form = Form::parse(Some("application/x-www-form-urlencoded"), form.as_bytes()).unwrap();
+    let client = block_on(client_auth::authenticate_client(&w.ctx(), &form, None)).unwrap();
+    assert_eq!(block_on(super::super::revocation::revoke(&w.ctx(), &client, &form)).unwrap(), None);
+    w.advance(access::GRANT_CHECK_SECS);
+    assert!(w.bearer(second.access_token.as_str(), "/mcp").is_ok(), "the new grant stands");
 }
 
 #[test]

@@ -39,11 +39,15 @@ pub async fn revoke<S: Store, H: HttpClient>(
         g.id
     } else if let Some(claims) = access::open(&ctx.config.seal_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin)
     {
-        // Access tokens are self-contained; revoking one ends its grant.
+        // Access tokens are self-contained; revoking one ends its grant, unless the grant under
+        // its id now is a later one (the bearer check refuses such a token as revoked).
         if claims.client_id != client.client_id {
             return Ok(None);
         }
-        claims.grant_id
+        match grant::load(ctx.store, &claims.grant_id, ctx.now).await? {
+            Some(g) if !access::of_an_earlier_grant(claims.issued_at, g.created_at) => g.id,
+            _ => return Ok(None),
+        }
     } else {
         return Ok(None);
     };
