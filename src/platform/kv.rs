@@ -70,13 +70,12 @@ impl Store for KvStore {
     }
 
     /// The first `limit` key names under `prefix`, page by page (`{keys: [{name}], list_complete,
-    /// cursor}`; KV's pages hold at most 1,000).
+    /// cursor}`; KV's pages hold 1,000), no page asked for once `limit` are in hand.
     async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         let mut names = Vec::new();
         let mut cursor: Option<String> = None;
         while names.len() < limit {
-            let page_size = (limit - names.len()).min(1000) as u32;
-            let mut options = vec![("prefix", JsValue::from_str(prefix)), ("limit", JsValue::from(page_size))];
+            let mut options = vec![("prefix", JsValue::from_str(prefix))];
             options.extend(cursor.take().map(|c| ("cursor", JsValue::from(c))));
             let page = self.call(false, "list", &[js::object(&options)]).await?;
             let keys = js::field(&page, "keys");
