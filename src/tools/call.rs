@@ -6,7 +6,8 @@ use crate::principal::Principal;
 use serde_json::Value;
 
 /// The permission rule: a tool without a required permission is open to every signed-in user;
-/// otherwise the principal's WorkOS permissions (read fresh on each request) must include it.
+/// otherwise the principal's WorkOS permissions must include it (as the bearer check found them:
+/// what the token was issued with, unless a WorkOS event has changed them since; docs/security.md).
 pub fn permitted(principal: &Principal, tool: &Tool) -> bool {
     tool.permission.is_none_or(|needed| principal.permissions.iter().any(|p| p == needed))
 }
