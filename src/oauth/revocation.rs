@@ -30,27 +30,31 @@ pub async fn revoke<S: Store, H: HttpClient>(
     form: &Form,
 ) -> Result<Option<GrantId>, OAuthError> {
     let token = form.require("token")?;
-    let grant_id = if let Some(id) = RefreshToken::parse(token) {
-        let Some(g) = grant::load(ctx.store, &id, ctx.now).await? else { return Ok(None) };
-        let role = g.refresh_role(&TokenHash::of(token));
-        if !matches!(role, RefreshRole::Current | RefreshRole::Previous) || g.client_id != client.client_id {
-            return Ok(None);
-        }
-        g.id
+    // A refresh token names its grant; an access token is opened (and names its client).
+    let (grant_id, issued_at) = if let Some(id) = RefreshToken::parse(token) {
+        (id, None)
     } else if let Some(claims) = access::open(&ctx.config.seal_keys, token, ctx.now).filter(|c| c.issuer == ctx.origin)
     {
-        // Access tokens are self-contained; revoking one ends its grant, unless the grant under
-        // its id now is a later one (the bearer check refuses such a token as revoked).
         if claims.client_id != client.client_id {
             return Ok(None);
         }
-        match grant::load(ctx.store, &claims.grant_id, ctx.now).await? {
-            Some(g) if !access::of_an_earlier_grant(claims.issued_at, g.created_at) => g.id,
-            _ => return Ok(None),
-        }
+        (claims.grant_id, Some(claims.issued_at))
     } else {
         return Ok(None);
     };
+    let Some(g) = grant::load(ctx.store, &grant_id, ctx.now).await? else { return Ok(None) };
+    let its_grant = match issued_at {
+        None => {
+            matches!(g.refresh_role(&TokenHash::of(token)), RefreshRole::Current | RefreshRole::Previous)
+                && g.client_id == client.client_id
+        }
+        // Access tokens are self-contained; revoking one ends its grant, unless the grant under
+        // its id now is a later one (the bearer check refuses such a token as revoked).
+        Some(issued_at) => !access::of_an_earlier_grant(issued_at, g.created_at),
+    };
+    if !its_grant {
+        return Ok(None);
+    }
     grant::revoke(ctx.store, &grant_id).await?;
     Ok(Some(grant_id))
 }
