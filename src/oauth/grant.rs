@@ -299,6 +299,11 @@ impl Grant {
         }
     }
 
+    /// True when `hash` is the refresh token the last rotation retired (to the superseded).
+    pub fn retired_last(&self, hash: &TokenHash) -> bool {
+        matches!(&self.phase, GrantPhase::Active { refresh, .. } if refresh.superseded.last().is_some_and(|h| h.matches(hash)))
+    }
+
     /// When the current refresh token replaced the previous one (ms).
     pub fn rotated_at_ms(&self) -> Option<u64> {
         match &self.phase {

@@ -239,10 +239,18 @@ pub async fn refresh<S: Store, H: HttpClient>(
     let role = g.refresh_role(&hash);
     let reuse =
         || OAuthError::invalid_grant("the refresh token was used after it had been replaced; the grant is revoked");
+    // Sent together with the request that spent it: the previous token within moments of its
+    // rotation; or the token the last rotation retired, by a request that arrived before that
+    // rotation and waited for its turn while later ones went first (a client's metadata
+    // document read before the turn).
+    let concurrent = g.rotated_at_ms().is_some_and(|at| match role {
+        RefreshRole::Previous => arrived_ms <= at + grant::CONCURRENT_MS,
+        _ => arrived_ms <= at && g.retired_last(&hash),
+    });
     match role {
         RefreshRole::Current => {}
         RefreshRole::Unknown => return Err(invalid_refresh_token()),
-        RefreshRole::Previous if g.rotated_at_ms().is_some_and(|at| arrived_ms <= at + grant::CONCURRENT_MS) => {
+        RefreshRole::Previous | RefreshRole::Superseded if concurrent => {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used (by a request that arrived at the same time); use the newest one",
             ));

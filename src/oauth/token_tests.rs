@@ -344,3 +344,23 @@ fn a_code_presented_by_another_client_is_refused_as_before() {
     assert_eq!(err(w.exchange("no-such-client", &code)), ErrorCode::InvalidClient);
     assert!(w.exchange(&c, &code).is_ok(), "the code is still good for its own client");
 }
+
+/// Two refreshes with one token sent together, one of which waits for its turn (its client's
+/// metadata document read first) while the other's new token is used for a third refresh: the
+/// late one finds its token two rotations old, but it arrived before the second rotation. It is
+/// the concurrent use it was: refused, nothing revoked.
+#[test]
+fn a_refresh_that_waited_behind_two_rotations_of_its_token_revokes_nothing() {
+    let w = world();
+    let (c, t1) = w.connected();
+    let arrived = w.http.clock_ms.get() + 1;
+    let t2 = w.refresh(&c, t1.refresh()).unwrap();
+    w.advance(3);
+    let t3 = w.refresh(&c, t2.refresh()).unwrap();
+    let late = [("grant_type", "refresh_token"), ("client_id", c.as_str()), ("refresh_token", t1.refresh())];
+    assert_eq!(err(w.token_arriving(&late, arrived)), ErrorCode::InvalidGrant);
+    assert!(w.refresh(&c, t3.refresh()).is_ok(), "the grant stands");
+    // Sent after the second rotation, the same token is reuse: the grant is revoked.
+    assert_eq!(err(w.refresh(&c, t1.refresh())), ErrorCode::InvalidGrant);
+    assert_eq!(err(w.refresh(&c, t3.refresh())), ErrorCode::InvalidGrant);
+}
