@@ -106,7 +106,14 @@ impl FetchClient {
         let timeout = request.timeout_ms.map_or(self.timeout, |ms| self.timeout.min(Duration::from_millis(ms)));
         let timer = Delay::from(timeout);
         match select(Box::pin(work), timer).await {
-            Either::Left((result, _)) => result,
+            // A response refused (too large by its Content-Length, cut off) is not left to run
+            // on: its connection is closed now, not when the runtime collects the response.
+            Either::Left((result, _)) => {
+                if result.is_err() {
+                    controller.abort();
+                }
+                result
+            }
             Either::Right(((), _)) => {
                 controller.abort();
                 Err(TransportError::Timeout)
