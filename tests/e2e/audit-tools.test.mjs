@@ -88,9 +88,12 @@ test('ungated tools are not recorded by default', async () => {
   await control.clearAuditEvents();
   expectToolOk((await call(token, 'add', { a: 1, b: 2 })).json.result, 'add');
   expectToolOk((await call(token, 'whoami', {})).json.result, 'whoami');
-  await sleep(1000);
-  const tools = (await control.auditEvents()).filter((e) => e.event.action.startsWith('mcp.tool.'));
-  assert.deepEqual(tools, []);
+  // Then a gated call, whose event is sent as theirs would have been (after the answer): once it
+  // has arrived, theirs would have too. It is the only tool event.
+  expectToolOk((await call(token, 'generateImage', { prompt: 'a gated call after two open ones' })).json.result, 'generateImage');
+  const tools = async () => (await control.auditEvents()).filter((e) => e.event.action.startsWith('mcp.tool.'));
+  assert.ok(await waitFor(async () => (await tools()).length > 0), 'the gated call\'s event arrived');
+  assert.deepEqual((await tools()).map((e) => [e.event.action, e.event.targets?.[0]?.id]), [['mcp.tool.called', 'generateImage']]);
 });
 
 test('a failing audit endpoint never fails the tool call', async () => {

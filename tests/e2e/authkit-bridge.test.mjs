@@ -60,10 +60,10 @@ test('signed out: sign in, then the Worker completes the AuthKit request and the
     assert.equal(c.user.email, ALICE);
     // WorkOS reads user.id as the person's external id: Alice had none, so the Worker set it to
     // her WorkOS user id first, and WorkOS resolved the completion to her — no second user.
-    if (ALICE_ID) assert.equal(c.user.id, ALICE_ID, 'user.id is Alice\'s external id (her WorkOS id)');
-    if (ALICE_ID) assert.equal(c.resolved_user_id, ALICE_ID, 'resolved to the existing WorkOS user');
+    assert.equal(c.user.id, ALICE_ID, 'user.id is Alice\'s external id (her WorkOS id)');
+    assert.equal(c.resolved_user_id, ALICE_ID, 'resolved to the existing WorkOS user');
     assert.equal(c.created_user, false, 'no user created');
-    if (ALICE_ID) assert.equal((await workosApi('GET', `/user_management/users/${ALICE_ID}`)).external_id, ALICE_ID);
+    assert.equal((await workosApi('GET', `/user_management/users/${ALICE_ID}`)).external_id, ALICE_ID);
     assert.equal((await workosApi('GET', `/user_management/users?email=${encodeURIComponent(ALICE)}`)).data.length, 1, 'one user with her email');
     assert.equal(c.user.first_name, 'Alice');
     assert.equal(c.user.last_name, 'Admin');

@@ -69,7 +69,7 @@ for (const { kind, label, path } of TRANSPORTS) {
       assert.equal(s.user_id, ALICE_ID ?? 'user_authkit_alice');
       assert.equal(s.email, ALICE);
       assert.ok(s.permissions.includes(PERMISSION), `permissions ${JSON.stringify(s.permissions)}`);
-      if (ACME_ORG_ID) assert.equal(s.organization_id, ACME_ORG_ID);
+      assert.equal(s.organization_id, ACME_ORG_ID);
     });
 
     test('without image_generation: generateImage is not listed, and calling it is an error naming the permission', async () => {

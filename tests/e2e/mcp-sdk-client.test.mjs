@@ -78,9 +78,9 @@ for (const { kind, label, path } of TRANSPORTS) {
       const s = who.structuredContent;
       assert.ok(s, 'whoami has structuredContent');
       assert.equal(s.email, ALICE);
-      if (ALICE_ID) assert.equal(s.user_id, ALICE_ID);
+      assert.equal(s.user_id, ALICE_ID);
       assert.equal(s.name, 'Alice Admin');
-      if (ACME_ORG_ID) assert.equal(s.organization_id, ACME_ORG_ID);
+      assert.equal(s.organization_id, ACME_ORG_ID);
       assert.equal(s.organization_name, 'Acme');
       assert.equal(s.role, 'admin');
       assert.ok(s.permissions.includes(PERMISSION), `permissions ${JSON.stringify(s.permissions)} include ${PERMISSION}`);
@@ -90,7 +90,7 @@ for (const { kind, label, path } of TRANSPORTS) {
       const p = profile.structuredContent;
       assert.ok(p, 'getUserProfile has structuredContent');
       assert.equal(p.email, ALICE);
-      if (ALICE_ID) assert.equal(p.id, ALICE_ID);
+      assert.equal(p.id, ALICE_ID);
       assert.equal(p.first_name, 'Alice');
       assert.equal(p.last_name, 'Admin');
 
@@ -114,7 +114,7 @@ for (const { kind, label, path } of TRANSPORTS) {
       const who = await client.callTool({ name: 'whoami', arguments: {} });
       expectToolOk(who, 'whoami as Bob');
       assert.equal(who.structuredContent.email, BOB);
-      if (BOB_ID) assert.equal(who.structuredContent.user_id, BOB_ID);
+      assert.equal(who.structuredContent.user_id, BOB_ID);
       assert.equal(who.structuredContent.role, 'member');
       assert.ok(!who.structuredContent.permissions.includes(PERMISSION), 'Bob lacks image_generation');
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALICE, CookieJar, textByTestId } from './helpers.mjs';
 import {
-  Browser, SdkProvider, sdkAuthorize, sdkRefresh, scopesOf, callProtected, startDocumentServer,
+  Browser, SdkProvider, sdkAuthorize, sdkRefresh, scopesOf, expectAccepted, startDocumentServer,
   authorizeRequest, expectRefusalPage, tokenRequest, PERMISSION,
 } from './oauth-helpers.mjs';
 
@@ -69,7 +69,7 @@ test('a loopback client metadata document: the SDK completes authorization → t
     "and the metadata document's host");
   assert.ok(tokens.access_token && tokens.refresh_token, 'tokens issued');
   assert.ok(scopesOf(tokens).includes(PERMISSION), `Alice's scope: ${tokens.scope}`);
-  assert.notEqual((await callProtected('/mcp', tokens.access_token)).status, 401, 'the access token works');
+  await expectAccepted('/mcp', tokens.access_token, 'the access token works');
   const refreshed = await sdkRefresh(provider);
   assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'refresh rotates');
 });
@@ -127,18 +127,27 @@ test('a document larger than 5 KiB is refused, with or without Content-Length', 
 });
 
 test('a redirect_uri not listed in the document is refused (page, no redirect)', async () => {
-  const { res } = await authorizeWith('/other-client.json', '/elsewhere');
-  await expectRefusalPage(res, 400, 'redirect_uri not in the document');
+  const { res, fetched } = await authorizeWith('/other-client.json', '/elsewhere');
+  const html = await expectRefusalPage(res, 400, 'redirect_uri not in the document');
+  assert.ok(fetched >= 1, 'refused after reading the document');
+  assert.match(html, /redirect URI is not registered for this client/, 'the page says why');
 });
 
 test('a document asking for a client secret, or without client_name, is refused', async () => {
-  for (const path of ['/secret-client.json', '/no-name.json']) {
-    const { res } = await authorizeWith(path);
-    await expectRefusalPage(res, 400, path);
+  for (const [path, why] of [
+    ['/secret-client.json', /token_endpoint_auth_method .*client_secret_basic.* is not supported/],
+    ['/no-name.json', /client_name is required/],
+  ]) {
+    const { res, fetched } = await authorizeWith(path);
+    const html = await expectRefusalPage(res, 400, path);
+    assert.ok(fetched >= 1, `${path}: refused after reading the document`);
+    assert.match(html, why, `${path}: the page says why`);
   }
 });
 
 test('a client id naming a document that does not exist is refused', async () => {
-  const { res } = await authorizeWith('/missing.json');
-  await expectRefusalPage(res, 400, 'metadata document 404');
+  const { res, fetched } = await authorizeWith('/missing.json');
+  const html = await expectRefusalPage(res, 400, 'metadata document 404');
+  assert.ok(fetched >= 1, 'the Worker asked for it');
+  assert.match(html, /could not be fetched/, 'the page says why');
 });

@@ -182,12 +182,35 @@ export async function callProtected(path, token, { authorization, query = '', he
   try {
     const res = await fetch(url(path) + query, { ...init, signal: ctl.signal });
     const head = { status: res.status, headers: res.headers, challenge: parseChallenge(res.headers.get('www-authenticate')) };
-    if (res.status === 401) head.text = await res.text();
-    else ctl.abort(); // do not wait for a stream
+    // Every answer's body is read but an open event stream's (not waited for).
+    if (res.status === 401 || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) head.text = await res.text();
+    else ctl.abort();
     return head;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Asserts that `token` is accepted at `path` with that endpoint's own success, not merely "not
+ * 401": `/mcp` answers the `initialize` (200, a JSON-RPC result naming the server), `/sse` opens its
+ * event stream (200), and `/sse/message` without a session refuses the missing session (400), not
+ * the token.
+ */
+export async function expectAccepted(path, token, what = path) {
+  const r = await callProtected(path, token);
+  const said = `${what}: ${r.status} ${r.headers.get('www-authenticate') ?? ''} ${(r.text ?? '').slice(0, 200)}`;
+  if (path === '/sse') {
+    assert.equal(r.status, 200, said);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/event-stream/, said);
+  } else if (path === '/sse/message') {
+    assert.equal(r.status, 400, said);
+    assert.match(r.text, /sessionId is required/, said);
+  } else {
+    assert.equal(r.status, 200, said);
+    assert.ok(JSON.parse(r.text).result?.serverInfo?.name, `${said}: an initialize result`);
+  }
+  return r;
 }
 
 /** Asserts the 401 of a protected endpoint: Bearer challenge naming the endpoint's metadata. */

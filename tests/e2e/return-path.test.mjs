@@ -45,6 +45,6 @@ test('an authorization request longer than 2 KiB comes back whole after the sign
   // sign-in keeps to come back to is over 3 KiB.
   const state = '/'.repeat(1000);
   const got = await obtainCode(new Browser(), client, { state });
-  assert.equal(got.state, state);
+  assert.equal(got.nav.redirect.searchParams.get('state'), state, 'the client gets its state back whole');
   assert.ok(got.code, 'a code for the client, not the account page');
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { WORKER_URL, ACME_ORG_ID, BOB, artifact, worker, beginSignIn, CookieJar } from './helpers.mjs';
+import { WORKER_URL, ACME_ORG_ID, BOB, artifact, worker, beginSignIn, CookieJar, control, kvKeys } from './helpers.mjs';
 import { register, clientWithTokens, Browser, url, ORIGIN, workosApi } from './oauth-helpers.mjs';
 import { mint, akUrl } from './authkit-helpers.mjs';
 import { accessToken, openSse, SseStream } from './mcp-helpers.mjs';
@@ -49,10 +49,28 @@ test('a return path with non-ASCII characters reaches Location percent-encoded, 
 });
 
 test('HEAD is answered where GET is, without the GET\'s side effect', async () => {
-  for (const p of ['/', '/login', '/callback?state=x&code=y', '/authorize?client_id=x', '/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp']) {
+  // A real authorization request: its GET would start a sign-in (a cookie, a redirect to WorkOS).
+  const redirectUri = 'http://localhost:33418/cb';
+  const client = (await register({ redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' })).json;
+  const authorize = `/authorize?${new URLSearchParams({
+    response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, state: 's',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+  })}`;
+  const stored = () => Promise.all(['signin:', 'session:', 'oauth:grant:', 'oauth:user-grant:'].map(kvKeys));
+  const before = await stored();
+  await control.clearRequests();
+  for (const p of ['/', '/login', '/callback?state=x&code=y', authorize, '/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp']) {
     const res = await fetch(worker(p), { method: 'HEAD', redirect: 'manual' });
     assert.ok(res.status < 400, `HEAD ${p}: ${res.status}`);
+    assert.equal(await res.text(), '', `HEAD ${p}: no body`);
+    if (p.startsWith('/callback') || p.startsWith('/authorize')) {
+      assert.equal(res.status, 200, `HEAD ${p}: the resource is there, nothing happens`);
+      assert.equal(res.headers.get('set-cookie'), null, `HEAD ${p}: no cookie`);
+      assert.equal(res.headers.get('location'), null, `HEAD ${p}: no redirect`);
+    }
   }
+  assert.deepEqual(await stored(), before, 'KV: no sign-in state, session or grant written');
+  assert.deepEqual(await control.requests(), [], 'no WorkOS request');
 });
 
 test('a JSON-RPC id beyond 64 bits is refused, never echoed as another number', async () => {
