@@ -209,7 +209,7 @@ async fn streamable_post(
 /// an event stream, when the client accepts one; otherwise the response alone, as JSON.
 fn respond(status: u16, notifications: &[Value], response: String, accept: &str) -> Answer {
     if notifications.is_empty() || !accept.contains("text/event-stream") {
-        return Ok(web::json_text(status, response)?);
+        return Ok(web::mcp_reply(status, response)?);
     }
     Ok(web::event_stream(notifications, std::slice::from_ref(&response))?.with_status(status))
 }

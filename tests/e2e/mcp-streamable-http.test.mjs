@@ -287,27 +287,35 @@ test('responses carry Server-Timing with the KV read count; the bearer check rea
   assert.ok(Number.isInteger(refused.kvReads), 'refusals carry it too');
 });
 
-test('every JSON answer carries the same headers, request after request, refusals included', async () => {
+test('JSON-RPC replies carry Content-Type alone, the transport\'s refusals the JSON answers\' full set, request after request', async () => {
   // The fixed names and values cross into JS once per isolate and are reused after that
-  // (src/platform/js.rs): the later answers must carry exactly what the first did.
-  const fixed = {
+  // (src/platform/js.rs): the later answers must carry exactly what the first did. A POST's
+  // JSON-RPC reply is not stored by caches nor rendered by a browser: no Cache-Control, Pragma
+  // or nosniff there (src/responses.rs, mcp_reply); every other JSON answer carries them.
+  const full = {
     'content-type': 'application/json',
     'cache-control': 'no-store',
     pragma: 'no-cache',
     'x-content-type-options': 'nosniff',
   };
-  const seen = (r) => Object.fromEntries(Object.keys(fixed).map((name) => [name, r.headers.get(name)]));
+  const reply = { 'content-type': 'application/json', 'cache-control': null, pragma: null, 'x-content-type-options': null };
+  const seen = (r) => Object.fromEntries(Object.keys(full).map((name) => [name, r.headers.get(name)]));
   for (let i = 0; i < 4; i++) {
     const r = await mcpPost(alice, callTool('add', { a: i, b: 2 }));
     const { result } = expectJson(r, `answer ${i + 1}`);
     expectToolOk(result, 'add');
     assert.equal(result.structuredContent.sum, i + 2);
-    assert.deepEqual(seen(r), fixed, `answer ${i + 1}`);
+    assert.deepEqual(seen(r), reply, `answer ${i + 1}`);
     assert.equal(r.headers.get('server-timing'), `kv;desc="reads=${r.kvReads}"`, `answer ${i + 1}: one Server-Timing entry`);
   }
-  const refused = await mcpPost(alice, request('ping'), { headers: { 'mcp-protocol-version': '1999-01-01' } });
-  expectRefused(refused, 400, 'an unsupported version');
-  assert.deepEqual(seen(refused), fixed, 'the refusal');
+  // A JSON-RPC error is a reply too (here 2026-07-28's -32022 for a version it does not speak)…
+  const unsupported = await mcpPost(alice, request('ping'), { headers: { 'mcp-protocol-version': '1999-01-01' } });
+  expectRefused(unsupported, 400, 'an unsupported version');
+  assert.deepEqual(seen(unsupported), reply, 'a JSON-RPC error reply');
+  // …while the transport's refusals are JSON answers like the others.
+  const refused = await mcpPost(alice, request('ping'), { headers: { 'content-type': 'text/plain' } });
+  expectRefused(refused, 415, 'a body that is not JSON');
+  assert.deepEqual(seen(refused), full, 'the refusal');
   assert.match(refused.headers.get('server-timing') ?? '', /^kv;desc="reads=\d+"$/);
 });
 
