@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn an_outage_refuses_a_token_without_permissions_rather_than_strip_them() {
         let (out, calls) = resolve_during_outage(claims());
-        assert!(out.is_err());
+        assert!(matches!(out, Err(Refused::Unavailable(_))), "{out:?}");
         assert_eq!(calls, 2, "the membership lookup and its one retry");
     }
 

@@ -48,7 +48,9 @@ fn each_request_is_gated_on_its_own() {
     assert_eq!(response[0]["result"]["isError"], true, "bob may not generate images: {response}");
     assert_eq!(response[1]["result"]["structuredContent"]["email"], "bob@example.com", "{response}");
     let (_, response) = answer(&alice(), &body).unwrap();
+    assert!(response[0].get("error").is_none(), "{response}");
     assert_eq!(response[0]["result"]["isError"], Value::Null, "{response}");
+    assert_eq!(response[0]["result"]["content"][0]["type"], "image", "alice's image: {response}");
 }
 
 #[test]

@@ -83,7 +83,7 @@ fn discover_says_what_the_server_is_and_how_long_to_keep_it() {
     assert!(r["capabilities"]["tools"].get("listChanged").is_none());
     assert_eq!(r["resultType"], "complete");
     assert_eq!(r["cacheScope"], "public");
-    assert!(r["ttlMs"].as_u64().is_some());
+    assert_eq!(r["ttlMs"], 3_600_000, "an hour");
     assert_eq!(r["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], SERVER_NAME);
     // clientInfo is optional.
     let mut no_info = meta(json!({}));
@@ -190,7 +190,14 @@ fn results_carry_result_type_caching_and_server_info() {
     // Permissions still decide: Bob does not see generateImage and cannot call it.
     let headers = Headers { protocol_version: Some(V), method: Some("tools/list"), name: None };
     let bobs = send_as(&bob(), "tools/list", with_meta(json!({}), json!({})), headers, false);
-    assert!(!bobs.response.to_string().contains("generateImage"));
+    assert_eq!(bobs.status, 200);
+    let names: Vec<&str> =
+        bobs.response["result"]["tools"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["add", "whoami", "getUserProfile"]);
+    let params = with_meta(json!({"name": "generateImage", "arguments": {"prompt": "x"}}), json!({}));
+    let headers = Headers { protocol_version: Some(V), method: Some("tools/call"), name: Some("generateImage") };
+    let refused = send_as(&bob(), "tools/call", params, headers, false);
+    assert_eq!(refused.response["result"]["isError"], true, "{}", refused.response);
     // Not found: -32602 with the URI, HTTP 200.
     let missing = send("resources/read", with_meta(json!({"uri": "test://nope"}), json!({})), false);
     assert_eq!((missing.status, code(&missing)), (200, -32602));

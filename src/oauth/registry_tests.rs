@@ -196,7 +196,8 @@ fn a_requests_second_look_at_a_document_reads_no_kv() {
         let turn = Ctx { copies: ctx.copies, ..in_isolate(&config, &store, &http, now + 1) };
         assert!(block_on(authenticate_client(&turn, &document, None)).is_ok(), "the {first_look} record, without KV");
         let past = Ctx { copies: ctx.copies, ..in_isolate(&config, &store, &http, now + 2) };
-        assert!(block_on(authenticate_client(&past, &document, None)).is_err(), "a request's span on: KV again");
+        let e = block_on(authenticate_client(&past, &document, None)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TemporarilyUnavailable, "a request's span on: KV again (down: 503)");
     }
     assert_eq!(fetches.get(), 1, "the second isolate read KV's entry");
 }

@@ -215,8 +215,15 @@ fn a_redelivered_event_changes_nothing_more() {
     // Promoted again (a later event), then WorkOS retries the first one.
     *w.up.role.borrow_mut() = "admin".into();
     deliver(&w, "event_10", "organization_membership.updated", membership()).unwrap();
+    let stored = || {
+        let map = w.store.map.borrow();
+        w.store.keys_with_prefix("oauth:").into_iter().map(|k| (map[&k].0.clone(), k)).collect::<Vec<_>>()
+    };
+    let (calls, marks) = (w.http.paths().len(), stored());
     let again = deliver(&w, "event_9", "organization_membership.updated", membership()).unwrap();
     assert!(again.duplicate && again.changed.is_empty());
+    assert_eq!(w.http.paths().len(), calls, "WorkOS is not asked again");
+    assert_eq!(stored(), marks, "no mark, no grant written");
     assert_eq!(later_bearer(&w, t.access_token.as_str()).unwrap().principal.permissions, vec!["image_generation"]);
 }
 

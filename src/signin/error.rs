@@ -183,22 +183,30 @@ mod tests {
 
     #[test]
     fn a_workos_refusal_page_never_quotes_workos() {
-        for e in [
-            WorkosError::OAuth {
-                status: 400,
-                error: "invalid_grant".into(),
-                description: Some("Refresh token already exchanged.".into()),
-                request_id: Some("req_1".into()),
-            },
-            WorkosError::Api {
-                status: 422,
-                code: Some("invalid_request_parameters".into()),
-                message: "Validation failed.".into(),
-                request_id: None,
-            },
+        for (e, status, title) in [
+            (
+                WorkosError::OAuth {
+                    status: 400,
+                    error: "invalid_grant".into(),
+                    description: Some("Refresh token already exchanged.".into()),
+                    request_id: Some("req_1".into()),
+                },
+                400,
+                "Sign-in expired",
+            ),
+            (
+                WorkosError::Api {
+                    status: 422,
+                    code: Some("invalid_request_parameters".into()),
+                    message: "Validation failed.".into(),
+                    request_id: None,
+                },
+                502,
+                "WorkOS refused the sign-in",
+            ),
         ] {
             let v = SigninError::Workos(e).view();
-            assert!(v.status == 400 || v.status == 502, "{}", v.status);
+            assert_eq!((v.status, v.title), (status, title));
             for raw in
                 ["invalid_grant", "already exchanged", "req_1", "invalid_request_parameters", "Validation failed"]
             {

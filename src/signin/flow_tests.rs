@@ -121,6 +121,8 @@ fn complete_signs_in_with_organization_permissions() {
     assert_eq!(sessions.len(), 1);
     let stored = w.store.map.borrow()[&sessions[0]].0.clone();
     assert!(!stored.contains("rt-2") && !stored.contains("rt-1"));
+    let session: super::session::Session = serde_json::from_str(&stored).unwrap();
+    assert_eq!(super::session::workos_refresh_token(&w.ctx(), &session).as_deref(), Some("rt-2"), "the newest, sealed");
     // The cookie loads the session.
     let sc = cookie_value(&done.set_cookie);
     let (_, session) = block_on(load_session(&w.ctx(), Some(&sc))).unwrap().unwrap();
