@@ -164,16 +164,23 @@ fn a_persons_event_past_its_reads_says_grants_were_left_to_the_mark() {
 #[test]
 fn a_role_change_counts_the_partitions_it_lists_that_hold_no_grants() {
     use super::super::super::workos_events::MAX_SCAN_READS;
+    let w = alice_among_people_without_grants(MAX_SCAN_READS);
+    let got =
+        deliver(&w, "event_16", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
+    assert_eq!((got.changed.len(), got.left_to_mark), (1, true), "Alice's grant, then the scan's end");
+}
+
+/// Alice connected, after her `people` index entries of people whose partitions hold no grant;
+/// the admin role about to lose image_generation.
+fn alice_among_people_without_grants(people: usize) -> World {
     let w = world();
     drop(w.connected());
-    for n in 0..MAX_SCAN_READS {
+    for n in 0..people {
         let key = crate::store::keys::user_grant(&format!("user_zz{n:04}"), &format!("P{n:07}"));
         block_on(w.store.put(&key, "", 3600)).unwrap();
     }
     w.up.admin_without_images.set(true);
-    let got =
-        deliver(&w, "event_16", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
-    assert_eq!((got.changed.len(), got.left_to_mark), (1, true), "Alice's grant, then the scan's end");
+    w
 }
 
 /// The scan's listing of the index stops where its reads would: an index far larger than the
@@ -181,13 +188,7 @@ fn a_role_change_counts_the_partitions_it_lists_that_hold_no_grants() {
 #[test]
 fn a_role_change_lists_no_more_of_the_index_than_it_can_read() {
     use super::super::super::workos_events::MAX_SCAN_READS;
-    let w = world();
-    drop(w.connected());
-    for n in 0..3 * MAX_SCAN_READS {
-        let key = crate::store::keys::user_grant(&format!("user_zz{n:04}"), &format!("P{n:07}"));
-        block_on(w.store.put(&key, "", 3600)).unwrap();
-    }
-    w.up.admin_without_images.set(true);
+    let w = alice_among_people_without_grants(3 * MAX_SCAN_READS);
     *w.store.keys_listed.borrow_mut() = 0;
     let got =
         deliver(&w, "event_18", "role.updated", json!({"object":"role","slug":"admin","permissions":[]})).unwrap();
