@@ -57,12 +57,12 @@ pub fn json_text(status: u16, text: String) -> Result<Response> {
     Ok(resp)
 }
 
-/// An MCP server's reply to one JSON-RPC message `POST`ed (the hot path): `Content-Type` alone. The headers
-/// every other JSON answer carries do nothing here: a `POST`'s answer is not stored by caches
-/// without explicit freshness (RFC 9111 §3), so `Cache-Control: no-store` and `Pragma` add
-/// nothing, and `nosniff` guards what a browser renders or runs, which a `fetch` of a `POST`'s
-/// JSON never is. Each header costs the runtime's `Headers` and `Response` work on every call
-/// (about 4 % of the hot path's throughput for the three: docs/performance.md).
+/// An MCP server's reply to one JSON-RPC message `POST`ed (the hot path): `Content-Type` alone.
+/// The headers every other JSON answer carries do nothing here: a `POST`'s answer is not stored
+/// by caches without explicit freshness (RFC 9111 §3), so `Cache-Control: no-store` and `Pragma`
+/// add nothing, and `nosniff` guards what a browser renders or runs, which a `fetch` of a
+/// `POST`'s JSON never is. Each header costs the runtime's `Headers` and `Response` work on every
+/// call (about 4 % of the hot path's throughput for the three: docs/performance.md).
 pub fn mcp_reply(status: u16, text: String) -> Result<Response> {
     let resp = Response::from_body(ResponseBody::Body(text.into_bytes()))?.with_status(status);
     crate::platform::js::set_header(&resp.headers().0, "Content-Type", "application/json");
