@@ -5,7 +5,7 @@ use super::authorize::{AuthorizeParams, Checked};
 use super::consent::{self, Next, CONSENT_COOKIE};
 use super::form::Form;
 use super::token::{self, TokenResponse};
-use super::{authorize, client_auth, registry, ErrorCode};
+use super::{authorize, client_auth, registry, without_grant, ErrorCode};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::copies::KvCopies;

@@ -1,5 +1,5 @@
-//! `/token` and `/revoke`: form parsing, the two grants, revocation (client authentication:
-//! `client_auth.rs`).
+//! `/token`: the two grants, run in the grant's object (revocation: `revocation.rs`; client
+//! authentication: `client_auth.rs`; requests that name no grant: `without_grant.rs`).
 use super::access::{self, AccessClaims};
 use super::client::ClientRecord;
 use super::client_auth::Credentials;
@@ -49,7 +49,7 @@ fn scope_of(principal: &Principal) -> String {
         .join(" ")
 }
 
-fn invalid_code() -> OAuthError {
+pub(super) fn invalid_code() -> OAuthError {
     OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
 }
 
@@ -64,14 +64,14 @@ async fn grant_of_code<'f, S: Store, H: HttpClient>(
 }
 
 /// The code a `grant_type=authorization_code` request presents, and the grant it names.
-fn code_of(form: &Form) -> Result<(GrantId, &str), OAuthError> {
+pub(super) fn code_of(form: &Form) -> Result<(GrantId, &str), OAuthError> {
     let code = form.require("code")?;
     Ok((AuthorizationCode::parse(code).ok_or_else(invalid_code)?, code))
 }
 
 /// The refresh token a `grant_type=refresh_token` request presents, and the grant it names,
 /// once `client` may refresh at all.
-fn refresh_token_of<'f>(client: &ClientRecord, form: &'f Form) -> Result<(GrantId, &'f str), OAuthError> {
+pub(super) fn refresh_token_of<'f>(client: &ClientRecord, form: &'f Form) -> Result<(GrantId, &'f str), OAuthError> {
     if !client.can_refresh() {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -82,7 +82,7 @@ fn refresh_token_of<'f>(client: &ClientRecord, form: &'f Form) -> Result<(GrantI
     Ok((RefreshToken::parse(presented).ok_or_else(invalid_refresh_token)?, presented))
 }
 
-fn invalid_refresh_token() -> OAuthError {
+pub(super) fn invalid_refresh_token() -> OAuthError {
     OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
 }
 
@@ -302,23 +302,6 @@ pub async fn refresh<S: Store, H: HttpClient>(
     Ok(respond(ctx, &g, audience, &secrets.principal, secrets.standing_at_ms, Some(refresh)))
 }
 
-/// Which grant a `/token` or `/revoke` request (`path`) is about, read from the field that
-/// endpoint acts on: at `/token` the code or refresh token its `grant_type` names, at `/revoke`
-/// the `token` (a refresh token names its grant; an access token is opened), whatever else the
-/// form holds. `None` when it names none — such a request changes no grant and is answered
-/// without one.
-pub fn grant_of_request(keys: &crate::seal::SealKeys, path: &str, form: &Form, now: u64) -> Option<GrantId> {
-    if path == "/revoke" {
-        let token = form.get("token")?;
-        return RefreshToken::parse(token).or_else(|| access::open(keys, token, now).map(|c| c.grant_id));
-    }
-    match form.get("grant_type").map(GrantType::parse)? {
-        Some(GrantType::AuthorizationCode) => form.get("code").and_then(AuthorizationCode::parse),
-        Some(GrantType::RefreshToken) => form.get("refresh_token").and_then(RefreshToken::parse),
-        None => None,
-    }
-}
-
 /// `POST /token`: client authentication, then the grant. Runs in the grant's object.
 pub async fn token_request<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
@@ -346,7 +329,7 @@ pub async fn token_request<S: Store, H: HttpClient>(
     }
 }
 
-fn grant_type_of(form: &Form) -> Result<GrantType, OAuthError> {
+pub(super) fn grant_type_of(form: &Form) -> Result<GrantType, OAuthError> {
     match form.get("grant_type").map(GrantType::parse) {
         Some(Some(t)) => Ok(t),
         Some(None) => Err(OAuthError::new(
@@ -355,31 +338,6 @@ fn grant_type_of(form: &Form) -> Result<GrantType, OAuthError> {
         )),
         None => Err(OAuthError::invalid_request("grant_type is required")),
     }
-}
-
-/// A `/token` or `/revoke` request (`path`) that names no grant ([`grant_of_request`] found
-/// none), answered without a grant's object exactly as [`token_request`] and
-/// [`super::revocation::revoke_request`] answer it: the client authenticated, then the token
-/// request refused (a revocation whose token names nothing is fine: `Ok`, RFC 7009). Kept apart
-/// from those two, so that the Worker does not hold a second copy of the grant operations (about
-/// 10 KB of the Wasm).
-pub async fn without_grant<S: Store, H: HttpClient>(
-    ctx: &Ctx<'_, S, H>,
-    path: &str,
-    form: &Form,
-    authorization: Option<&str>,
-) -> Result<(), OAuthError> {
-    let credentials = Credentials::presented(form, authorization)?;
-    if path == "/revoke" {
-        credentials.authenticate(ctx).await?;
-        return form.require("token").map(|_| ());
-    }
-    let grant_type = grant_type_of(form);
-    let client = credentials.authenticate(ctx).await?;
-    Err(match grant_type? {
-        GrantType::AuthorizationCode => code_of(form).err().unwrap_or_else(invalid_code),
-        GrantType::RefreshToken => refresh_token_of(&client, form).err().unwrap_or_else(invalid_refresh_token),
-    })
 }
 
 /// Upstream trouble during a refresh: transient — or an answer that is not WorkOS's (a proxy's
