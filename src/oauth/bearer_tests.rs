@@ -120,7 +120,7 @@ fn each_endpoint_is_routed_by_the_field_it_acts_on() {
     let (_, b) = w.connected();
     let route = |path: &str, body: String| {
         let form = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
-        without_grant::grant_of_request(&w.config.seal_keys, path, &form, w.now.get())
+        token::grant_of_request(&w.config.seal_keys, path, &form, w.now.get())
     };
     // A revocation of B's access token that also carries A's refresh token goes to B's grant,
     // whose object revokes it: the `grant_type` fields are not /revoke's.

@@ -5,7 +5,7 @@ use super::authorize::{AuthorizeParams, Checked};
 use super::consent::{self, Next, CONSENT_COOKIE};
 use super::form::Form;
 use super::token::{self, TokenResponse};
-use super::{authorize, client_auth, registry, without_grant, ErrorCode};
+use super::{authorize, client_auth, registry, ErrorCode};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::copies::KvCopies;
@@ -264,6 +264,13 @@ impl World {
         let session = self.sign_in();
         let (code, _) = self.approve(&self.params(&client, &[]), &session);
         (client.clone(), self.exchange(&client, &code).unwrap())
+    }
+}
+
+impl TokenResponse {
+    /// The refresh token, which the tests' clients registered for.
+    pub fn refresh(&self) -> &str {
+        self.refresh_token.as_ref().map(crate::secret::Secret::as_str).expect("a refresh token")
     }
 }
 

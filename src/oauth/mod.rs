@@ -21,7 +21,6 @@ pub mod resource;
 pub mod revocation;
 pub mod token;
 pub mod types;
-pub mod without_grant;
 pub mod workos_events;
 
 pub use error::{ErrorCode, OAuthError};

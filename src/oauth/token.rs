@@ -1,5 +1,5 @@
-//! `/token`: the two grants, run in the grant's object (revocation: `revocation.rs`; client
-//! authentication: `client_auth.rs`; requests that name no grant: `without_grant.rs`).
+//! `/token` and `/revoke`: form parsing, the two grants, revocation (client authentication:
+//! `client_auth.rs`).
 use super::access::{self, AccessClaims};
 use super::client::ClientRecord;
 use super::client_auth::Credentials;
@@ -34,14 +34,6 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-#[cfg(test)]
-impl TokenResponse {
-    /// The refresh token, which the tests' clients registered for.
-    pub fn refresh(&self) -> &str {
-        self.refresh_token.as_ref().map(Secret::as_str).expect("a refresh token")
-    }
-}
-
 fn scope_of(principal: &Principal) -> String {
     std::iter::once(BASE_SCOPE)
         .chain(principal.permissions.iter().map(String::as_str).filter(|p| *p != BASE_SCOPE))
@@ -49,7 +41,7 @@ fn scope_of(principal: &Principal) -> String {
         .join(" ")
 }
 
-pub(super) fn invalid_code() -> OAuthError {
+fn invalid_code() -> OAuthError {
     OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
 }
 
@@ -64,14 +56,14 @@ async fn grant_of_code<'f, S: Store, H: HttpClient>(
 }
 
 /// The code a `grant_type=authorization_code` request presents, and the grant it names.
-pub(super) fn code_of(form: &Form) -> Result<(GrantId, &str), OAuthError> {
+fn code_of(form: &Form) -> Result<(GrantId, &str), OAuthError> {
     let code = form.require("code")?;
     Ok((AuthorizationCode::parse(code).ok_or_else(invalid_code)?, code))
 }
 
 /// The refresh token a `grant_type=refresh_token` request presents, and the grant it names,
 /// once `client` may refresh at all.
-pub(super) fn refresh_token_of<'f>(client: &ClientRecord, form: &'f Form) -> Result<(GrantId, &'f str), OAuthError> {
+fn refresh_token_of<'f>(client: &ClientRecord, form: &'f Form) -> Result<(GrantId, &'f str), OAuthError> {
     if !client.can_refresh() {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -82,7 +74,7 @@ pub(super) fn refresh_token_of<'f>(client: &ClientRecord, form: &'f Form) -> Res
     Ok((RefreshToken::parse(presented).ok_or_else(invalid_refresh_token)?, presented))
 }
 
-pub(super) fn invalid_refresh_token() -> OAuthError {
+fn invalid_refresh_token() -> OAuthError {
     OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
 }
 
@@ -217,9 +209,7 @@ fn respond<S: Store, H: HttpClient>(
 }
 
 /// `grant_type=refresh_token`: rotate, and refresh the upstream WorkOS session so the new
-/// token carries the user's current role and permissions.
-///
-/// Reuse (RFC 9700 §4.14.2): the token just replaced is accepted once more, within
+/// token carries the user's current role and permissions. Reuse (RFC 9700 §4.14.2): the token just replaced is accepted once more, within
 /// [`grant::GRACE_MS`] of its rotation, while its successor is unused (a lost response); any
 /// other use of a replaced token revokes the grant and everything issued from it. A request
 /// that reached the grant's object (`arrived_ms`) within [`grant::CONCURRENT_MS`] of the
@@ -240,9 +230,8 @@ pub async fn refresh<S: Store, H: HttpClient>(
     let reuse =
         || OAuthError::invalid_grant("the refresh token was used after it had been replaced; the grant is revoked");
     // Sent together with the request that spent it: the previous token within moments of its
-    // rotation; or the token the last rotation retired, by a request that arrived before that
-    // rotation and waited for its turn while later ones went first (a client's metadata
-    // document read before the turn).
+    // rotation, or the token the last rotation retired by a request that arrived before that
+    // rotation and waited for its turn (its client's metadata document read first).
     let concurrent = g.rotated_at_ms().is_some_and(|at| match role {
         RefreshRole::Previous => arrived_ms <= at + grant::CONCURRENT_MS,
         _ => arrived_ms <= at && g.retired_last(&hash),
@@ -302,6 +291,23 @@ pub async fn refresh<S: Store, H: HttpClient>(
     Ok(respond(ctx, &g, audience, &secrets.principal, secrets.standing_at_ms, Some(refresh)))
 }
 
+/// Which grant a `/token` or `/revoke` request (`path`) is about, read from the field that
+/// endpoint acts on: at `/token` the code or refresh token its `grant_type` names, at `/revoke`
+/// the `token` (a refresh token names its grant; an access token is opened), whatever else the
+/// form holds. `None` when it names none — such a request changes no grant and is answered
+/// without one.
+pub fn grant_of_request(keys: &crate::seal::SealKeys, path: &str, form: &Form, now: u64) -> Option<GrantId> {
+    if path == "/revoke" {
+        let token = form.get("token")?;
+        return RefreshToken::parse(token).or_else(|| access::open(keys, token, now).map(|c| c.grant_id));
+    }
+    match form.get("grant_type").map(GrantType::parse)? {
+        Some(GrantType::AuthorizationCode) => form.get("code").and_then(AuthorizationCode::parse),
+        Some(GrantType::RefreshToken) => form.get("refresh_token").and_then(RefreshToken::parse),
+        None => None,
+    }
+}
+
 /// `POST /token`: client authentication, then the grant. Runs in the grant's object.
 pub async fn token_request<S: Store, H: HttpClient>(
     ctx: &Ctx<'_, S, H>,
@@ -329,7 +335,7 @@ pub async fn token_request<S: Store, H: HttpClient>(
     }
 }
 
-pub(super) fn grant_type_of(form: &Form) -> Result<GrantType, OAuthError> {
+fn grant_type_of(form: &Form) -> Result<GrantType, OAuthError> {
     match form.get("grant_type").map(GrantType::parse) {
         Some(Some(t)) => Ok(t),
         Some(None) => Err(OAuthError::new(
@@ -340,11 +346,36 @@ pub(super) fn grant_type_of(form: &Form) -> Result<GrantType, OAuthError> {
     }
 }
 
-/// Upstream trouble during a refresh: transient — or an answer that is not WorkOS's (a proxy's
-/// page, a cut-off body), or WorkOS refusing this server itself (its API key, its client id), or
-/// an access token from WorkOS that cannot be verified here (a signing key not fetched yet, an
-/// issuer not configured) — → 503 (retry with the same refresh token: clients drop a token
-/// answered `invalid_grant`); WorkOS refusing the session's token ends the grant's usefulness.
+/// A `/token` or `/revoke` request (`path`) that names no grant ([`grant_of_request`] found
+/// none), answered without a grant's object exactly as [`token_request`] and
+/// [`super::revocation::revoke_request`] answer it: the client authenticated, then the token
+/// request refused (a revocation whose token names nothing is fine: `Ok`, RFC 7009). Kept apart
+/// from those two, so that the Worker does not hold a second copy of the grant operations (about
+/// 10 KB of the Wasm).
+pub async fn without_grant<S: Store, H: HttpClient>(
+    ctx: &Ctx<'_, S, H>,
+    path: &str,
+    form: &Form,
+    authorization: Option<&str>,
+) -> Result<(), OAuthError> {
+    let credentials = Credentials::presented(form, authorization)?;
+    if path == "/revoke" {
+        credentials.authenticate(ctx).await?;
+        return form.require("token").map(|_| ());
+    }
+    let grant_type = grant_type_of(form);
+    let client = credentials.authenticate(ctx).await?;
+    Err(match grant_type? {
+        GrantType::AuthorizationCode => code_of(form).err().unwrap_or_else(invalid_code),
+        GrantType::RefreshToken => refresh_token_of(&client, form).err().unwrap_or_else(invalid_refresh_token),
+    })
+}
+
+/// Upstream trouble during a refresh — transient, an answer not WorkOS's (a proxy's page, a cut-off
+/// body), WorkOS refusing this server itself (its API key, client id), or WorkOS's access token
+/// unverifiable here (a key not fetched yet, an issuer not configured) — is 503: the client retries
+/// with its refresh token (`invalid_grant` would make it drop it). Only WorkOS refusing the
+/// session's token ends the grant.
 fn upstream(e: SigninError) -> OAuthError {
     match &e {
         SigninError::Workos(w) if w.is_transient() => {

@@ -1,5 +1,5 @@
 //! `/token` and `/revoke` requests that name no grant are answered in the Worker by
-//! `without_grant::without_grant`, which must answer each exactly as the grant operations would.
+//! `token::without_grant`, which must answer each exactly as the grant operations would.
 use super::*;
 
 fn form(pairs: &[(&str, &str)]) -> Form {
@@ -43,12 +43,8 @@ fn a_request_naming_no_grant_is_answered_as_the_grant_operations_answer_it() {
     cases.push(("/token", vec![("grant_type", "refresh_token")]));
     for (path, pairs) in cases {
         let f = form(&pairs);
-        assert_eq!(
-            without_grant::grant_of_request(keys, path, &f, w.now.get()),
-            None,
-            "{path} {pairs:?} names no grant"
-        );
-        let alone = outcome(block_on(without_grant::without_grant(&w.ctx(), path, &f, None)));
+        assert_eq!(token::grant_of_request(keys, path, &f, w.now.get()), None, "{path} {pairs:?} names no grant");
+        let alone = outcome(block_on(token::without_grant(&w.ctx(), path, &f, None)));
         let operation = match path {
             "/token" => outcome(block_on(token::token_request(&w.ctx(), &f, None, 0))),
             _ => outcome(block_on(super::super::revocation::revoke_request(&w.ctx(), &f, None))),

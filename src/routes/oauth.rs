@@ -7,7 +7,7 @@ use crate::ids::GrantId;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::oauth::consent::{self, Next, CONSENT_COOKIE};
 use crate::oauth::form::{self as token_form, Form};
-use crate::oauth::without_grant;
+use crate::oauth::token;
 use crate::oauth::{metadata, registry, OAuthError};
 use crate::pages::{render, ConsentPage};
 use crate::platform::app::App;
@@ -161,7 +161,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
     let authorization = header(&req, "Authorization");
     let body = read_limited(&mut req, token_form::MAX_FORM_BYTES).await?;
     let form = Form::parse(content_type.as_deref(), &body)?;
-    if let Some(grant_id) = without_grant::grant_of_request(&app.config.seal_keys, path, &form, app.now) {
+    if let Some(grant_id) = token::grant_of_request(&app.config.seal_keys, path, &form, app.now) {
         let resp = forward_to_grant(
             env,
             &grant_id,
@@ -184,7 +184,7 @@ pub async fn grant_operation(mut req: Request, app: &App, env: &Env, path: &str)
         }
         return Ok(resp);
     }
-    without_grant::without_grant(&app.ctx(), path, &form, authorization.as_deref()).await?;
+    token::without_grant(&app.ctx(), path, &form, authorization.as_deref()).await?;
     Ok(web::json_text(200, "{}".into())?)
 }
 
