@@ -56,7 +56,12 @@ test('HEAD is answered where GET is, without the GET\'s side effect', async () =
     response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri, state: 's',
     code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
   })}`;
-  const stored = () => Promise.all(['signin:', 'session:', 'oauth:grant:', 'oauth:user-grant:'].map(kvKeys));
+  // One listing at a time: wrangler's local KV commands, run side by side on the same state, can fail.
+  const stored = async () => {
+    const keys = [];
+    for (const prefix of ['signin:', 'session:', 'oauth:grant:', 'oauth:user-grant:']) keys.push(await kvKeys(prefix));
+    return keys;
+  };
   const before = await stored();
   await control.clearRequests();
   for (const p of ['/', '/login', '/callback?state=x&code=y', authorize, '/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp']) {
