@@ -248,10 +248,13 @@ fn two_key_jwks() -> String {
 fn malformed_tokens() {
     let huge = format!("{}.{}.{}", "a".repeat(20_000), "b", "c");
     let bad_header = format!("{}.{}.AAAA", URL_SAFE_NO_PAD.encode("not json"), b64(&json!({})));
+    // Claims that are an array, under a valid signature: refused for their shape (a signature
+    // that failed would be refused first, and say nothing of the claims).
     let array_payload = {
-        let t =
-            Rsa::rs256().token(&Header::empty().with_key_id(TEST_KID), &Claims::new(json!({})), test_key()).unwrap();
-        t.replace(&t.split('.').nth(1).unwrap().to_string(), &b64(&json!([1])))
+        use rsa::signature::{SignatureEncoding, Signer};
+        let input = format!("{}.{}", b64(&json!({"alg": "RS256", "kid": TEST_KID})), b64(&json!([1])));
+        let signature = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(test_key().clone()).sign(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_vec()))
     };
     for t in [
         "",
@@ -267,7 +270,7 @@ fn malformed_tokens() {
     ] {
         assert!(matches!(verify(t), Err(TokenError::Malformed(_))), "{t:.40}");
     }
-    assert!(matches!(verify(&array_payload), Err(TokenError::Malformed(_) | TokenError::BadSignature)));
+    assert!(matches!(verify(&array_payload), Err(TokenError::Malformed(_))), "{:?}", verify(&array_payload));
 }
 
 #[test]
