@@ -154,13 +154,21 @@ async fn metadata_document<S: Store, H: HttpClient>(
         }
     }
     // A recent failure answers for itself: a link repeated by many browsers fetches once a minute.
+    // The isolate keeps it for the request's span too: the turn's look must not fetch again
+    // when KV lost the write (or does not show it yet).
     let failure_key = keys::oauth_client_metadata_failure(url_hash.as_str());
-    if let Some(why) = ctx.store.get(&failure_key).await? {
+    let failure = ctx.copies.borrow().get(&failure_key, ctx.now).map(str::to_string);
+    let failure = match failure {
+        Some(why) => Some(why),
+        None => ctx.store.get(&failure_key).await?,
+    };
+    if let Some(why) = failure {
         return Err(OAuthError::invalid_client(why));
     }
     match fetch_metadata_document(ctx, client_id, url, &cache_key).await {
         Ok(record) => Ok(record),
         Err(e) if e.code == super::ErrorCode::InvalidClient => {
+            ctx.copies.borrow_mut().remember(&failure_key, &e.description, ctx.now + ONE_REQUEST_SECS, ctx.now);
             let _ = ctx.store.put(&failure_key, &e.description, CIMD_FAILURE_TTL).await;
             Err(e)
         }

@@ -76,6 +76,7 @@ fn a_failed_document_is_not_fetched_again_for_a_minute_and_its_status_is_not_ech
     assert_eq!(store.map.borrow()[&failures[0]].1, CIMD_FAILURE_TTL);
     // Once the failure has expired (KV drops it), the document is fetched and cached.
     store.map.borrow_mut().remove(&failures[0]);
+    let ctx = Ctx { now: NOW + CIMD_FAILURE_TTL, ..ctx };
     assert_eq!(block_on(find(&ctx, DOC)).unwrap().unwrap().client_name.as_deref(), Some("Example"));
     assert!(block_on(find(&ctx, DOC)).is_ok());
     assert_eq!(fetches.get(), 2, "then served from the cache");
@@ -200,4 +201,28 @@ fn a_requests_second_look_at_a_document_reads_no_kv() {
         assert_eq!(e.code, ErrorCode::TemporarilyUnavailable, "a request's span on: KV again (down: 503)");
     }
     assert_eq!(fetches.get(), 1, "the second isolate read KV's entry");
+}
+
+/// A refused document is kept in the isolate for the request's span, like a fetched one: when
+/// KV loses the failure's write, the turn's look answers from the copy, without a second fetch
+/// of the client's server; past the span, KV's answer (here: nothing) rules again.
+#[test]
+fn a_refused_documents_failure_is_kept_for_the_turn_when_kv_lost_it() {
+    use crate::oauth::client_auth::{authenticate_client, document_ready};
+    use crate::oauth::form::Form;
+    let body = format!("grant_type=refresh_token&refresh_token=x&client_id={DOC}");
+    let refused = Form::parse(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
+    let fetches = Rc::new(Cell::new(0));
+    let (config, store, http) = (config(), MemoryStore::default(), remote(Rc::new(Cell::new(404)), fetches.clone()));
+    store.refuse_puts("oauth:cimd-failed:", "KV is down");
+    let ctx = in_isolate(&config, &store, &http, NOW);
+    block_on(document_ready(&ctx, &refused, None)).unwrap();
+    let turn = Ctx { copies: ctx.copies, ..in_isolate(&config, &store, &http, NOW + 1) };
+    let e = block_on(authenticate_client(&turn, &refused, None)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidClient);
+    assert_eq!(fetches.get(), 1, "the turn answered from the isolate's copy");
+    assert!(store.keys_with_prefix("oauth:cimd-failed:").is_empty(), "KV lost the write");
+    let later = Ctx { copies: ctx.copies, ..in_isolate(&config, &store, &http, NOW + 2) };
+    assert!(block_on(authenticate_client(&later, &refused, None)).is_err());
+    assert_eq!(fetches.get(), 2, "past the request's span the document is fetched again");
 }
