@@ -269,3 +269,68 @@ fn key_cache_is_not_borrowed_during_fetches() {
     assert!(check(&http, &keys, &token_for(test_key(), TEST_KID), NOW + 2 * AuthkitKeys::TTL_SECS).is_ok());
     assert_eq!(probes.get(), 3);
 }
+
+/// A JWKS endpoint whose first answer waits until the test opens its gate; counts requests.
+struct Gated<'a> {
+    authkit: &'a Authkit,
+    gate: RefCell<Option<futures_channel::oneshot::Receiver<()>>>,
+    asked: Cell<u32>,
+}
+
+impl HttpClient for Gated<'_> {
+    async fn send(&self, _: crate::outbound::HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.asked.set(self.asked.get() + 1);
+        let gate = self.gate.borrow_mut().take();
+        if let Some(gate) = gate {
+            let _ = gate.await;
+        }
+        self.authkit.answer()
+    }
+    fn now_ms(&self) -> u64 {
+        0
+    }
+    async fn sleep(&self, _: u64) {}
+    fn timeout_ms(&self) -> u64 {
+        10_000
+    }
+}
+
+/// Polls `f` once (a test's stand-in for the runtime interleaving requests).
+async fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *f).poll(cx))).await
+}
+
+/// A new isolate's requests that come together fetch the JWKS once: the first fetches, the
+/// others wait for it and verify with what it loaded. If the fetching request is dropped, the
+/// next in line fetches (once), rather than all of them or none.
+#[test]
+fn requests_that_come_together_share_one_jwks_fetch() {
+    let authkit = Authkit::serving(test_jwks());
+    let token = token_for(test_key(), TEST_KID);
+    let aud = audiences();
+    let exp = Expectations { issuer: ISSUER, audiences: &aud };
+    for fetcher_dropped in [false, true] {
+        let (open, gate) = futures_channel::oneshot::channel();
+        let http = Gated { authkit: &authkit, gate: RefCell::new(Some(gate)), asked: Cell::new(0) };
+        let keys = RefCell::new(AuthkitKeys::default());
+        let verify = || Box::pin(verify_token(&http, &NotShared, &keys, JWKS_URL, &token, &exp, NOW));
+        let (mut first, mut waiters) = (verify(), [verify(), verify()]);
+        block_on(async {
+            assert!(poll_once(&mut first).await.is_pending(), "the fetch waits at the gate");
+            for w in &mut waiters {
+                assert!(poll_once(w).await.is_pending(), "a second request waits for the first's fetch");
+            }
+            if fetcher_dropped {
+                drop(first);
+            } else {
+                open.send(()).unwrap();
+                assert_eq!(first.await.unwrap().sub, "user_01JQ");
+            }
+            for w in waiters {
+                assert_eq!(w.await.unwrap().sub, "user_01JQ", "verified with the keys fetched before it");
+            }
+        });
+        let fetches = if fetcher_dropped { 2 } else { 1 };
+        assert_eq!(http.asked.get(), fetches, "the fetcher dropped: {fetcher_dropped}");
+    }
+}
