@@ -32,6 +32,7 @@ export function combineRounds(rounds, name) {
     errors: rounds.reduce((n, r) => n + r.errors, 0),
     note: rounds.find((r) => r.note)?.note,
     each: rounds.map((r) => Math.round(r.rps)),
+    eachP99: rounds.map((r) => r.p99),
     cpu: rounds.every((r) => r.cpu)
       ? Object.fromEntries(Object.keys(rounds[0].cpu).map((k) => [k, median(rounds.map((r) => r.cpu[k]))]))
       : null,

@@ -96,6 +96,10 @@ export function printReport({
   const paired = pairedRatio(http.each, floor.each);
   console.log(`hot path, each round's share of the no-op's throughput (its two loads back to back): ${paired.each.map((x) => pct(x, 1)).join(', ')}; `
     + `median ${pct(paired.ratio, 1)} (90 % bootstrap interval ${pct(paired.lo, 1)}–${pct(paired.hi, 1)})`);
+  const tail = pairedRatio(http.eachP99, floor.eachP99);
+  const times = (x) => `${x.toFixed(2)}×`;
+  console.log(`hot path, each round's p99 against the no-op's (the same pairs): ${tail.each.map(times).join(', ')}; `
+    + `median ${times(tail.ratio)} (90 % bootstrap interval ${times(tail.lo)}–${times(tail.hi)})`);
   console.log(`hot path against the Rust no-op (a worker-rs Worker's floor): this Worker ${pct(http.rps, rustFloor.rps)} of its throughput; `
     + `the Rust no-op ${pct(rustFloor.rps, floor.rps)} of the no-op's, its p99 ${(rustFloor.p99 / floor.p99).toFixed(2)}× the no-op's `
     + `(req/s by round: ${rustFloor.each.join(', ')})`);
