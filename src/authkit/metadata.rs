@@ -27,6 +27,11 @@ impl AuthkitMetadata {
     fn fresh(&self, now: u64) -> Option<&Value> {
         self.held.as_ref().filter(|(at, _)| now < at + Self::TTL_SECS).map(|(_, doc)| doc)
     }
+
+    /// The copy held, however old (what answers while AuthKit cannot be asked).
+    fn held_copy(&self) -> Option<Value> {
+        self.held.as_ref().map(|(_, doc)| doc.clone())
+    }
 }
 
 /// AuthKit's document: the isolate's copy while fresh, else a fetch (the held copy when the
@@ -42,7 +47,7 @@ pub async fn authkit_metadata<H: HttpClient>(
         return Some(doc.clone());
     }
     if cache.borrow().failed_at.is_some_and(|at| now < at + AuthkitMetadata::RETRY_SECS) {
-        return cache.borrow().held.as_ref().map(|(_, doc)| doc.clone());
+        return cache.borrow().held_copy();
     }
     let request = HttpRequest::get_json(format!("{issuer}{AS_METADATA_PATH}"), Some(MAX_DOCUMENT_BYTES));
     let fetched = match http.send(request).await {
@@ -57,7 +62,7 @@ pub async fn authkit_metadata<H: HttpClient>(
         }
         None => {
             cache.failed_at = Some(now);
-            cache.held.as_ref().map(|(_, doc)| doc.clone())
+            cache.held_copy()
         }
     }
 }
