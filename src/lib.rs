@@ -52,10 +52,9 @@ mod session_object;
 mod webcrypto;
 
 /// The Worker's fetch handler, exported as `worker`'s `#[event(fetch)]` would export it, less
-/// the macro's fallbacks: the answer goes to the runtime through [`platform::js::into_runtime`]
-/// (fewer calls into JS than `worker`'s conversion), a handler's error is answered with the
-/// error page, and the rare failure to build either is the runtime's own 500. Written out, the
-/// entry's Wasm is 0.6 KB of gzip smaller (docs/performance.md, "The entry written out").
+/// the macro's fallbacks: a handler's error is answered with the error page, and the rare
+/// failure to build that is the runtime's own 500. Written out, the entry's Wasm is about 0.5 KB
+/// of gzip smaller (docs/performance.md, "The entry written out").
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub async fn fetch(
@@ -72,5 +71,5 @@ pub async fn fetch(
         }
     };
     let resp = resp.map_err(|e| wasm_bindgen::JsValue::from(e.to_string()))?;
-    platform::js::into_runtime(resp).map(Into::into)
+    Ok(worker::worker_sys::web_sys::Response::from(resp).into())
 }

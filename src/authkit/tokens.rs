@@ -2,9 +2,9 @@
 //! §2.3): RS256 JWTs signed by the keys published at `https://<authkit domain>/oauth2/jwks`.
 //!
 //! Unlike User-Management tokens (`crate::workos::jwt`, whose JWKS parsing and signature step
-//! this shares), these carry `iss` and `aud`, both required: `iss` the AuthKit domain exactly,
-//! `aud` this server's resource URL (a Resource Indicator configured in the dashboard) or else
-//! the environment's default audience (its client id).
+//! this shares), these always carry `iss` and `aud`, and both are required: `iss` must be the
+//! AuthKit domain exactly, `aud` this server's resource URL (when a Resource Indicator is
+//! configured in the dashboard) or the environment's default audience (its client id, when none is).
 //!
 //! Time is the caller's `now` (unix seconds). A steady-state request makes no network call: the
 //! JWKS is cached per isolate for [`AuthkitKeys::TTL_SECS`], and fetched at most once per
@@ -13,7 +13,6 @@
 //! sibling's fresh fetch instead of fetching itself.
 use super::shared::SharedKeys;
 use crate::outbound::{HttpClient, HttpRequest, TransportError};
-use crate::turnstile::Turnstile;
 use crate::workos::jwt::{check_time, TimeError};
 use crate::workos::key_cache::KeyCache;
 use crate::workos::rs256::{parse_rs256, JwksProblem, Prepared, Rs256Error, MAX_JWKS_BYTES};
@@ -21,7 +20,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
 
 /// What a valid AuthKit (WorkOS Connect) access token says.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,10 +120,9 @@ const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// `Retry-After` its 503 answers carry).
 pub const NO_KEYS_RETRY_SECS: u64 = crate::oauth::access::BearerError::RETRY_AFTER_SECS;
 
-/// Per-isolate cache of the AuthKit JWKS (`https://<domain>/oauth2/jwks`), and the line its
-/// refreshes take: one fetch at a time in the isolate.
+/// Per-isolate cache of the AuthKit JWKS (`https://<domain>/oauth2/jwks`).
 #[derive(Default)]
-pub struct AuthkitKeys(KeyCache, Rc<Turnstile>);
+pub struct AuthkitKeys(KeyCache);
 
 impl AuthkitKeys {
     pub const TTL_SECS: u64 = KeyCache::TTL_SECS;
@@ -172,10 +169,11 @@ impl AuthkitKeys {
 
     /// Stale keys are refreshed; with keys in hand (even stale ones), at most once per
     /// MIN_REFETCH_SECS, so a JWKS outage costs one subrequest a minute, not one per request.
-    /// Without keys a request tries unless a fetch failed in the last [`NO_KEYS_RETRY_SECS`],
-    /// so while the JWKS cannot be had a stream of requests (anyone can send a token-shaped
-    /// header) is not one fetch each; requests that come together into a new isolate wait for
-    /// the first one's fetch (the refreshes' line) and use what it loaded.
+    /// Without keys a request tries unless a fetch failed in the last [`NO_KEYS_RETRY_SECS`]:
+    /// requests that come together into a new isolate all try, but while the JWKS cannot be had
+    /// a stream of requests (anyone can send a token-shaped header) is not one fetch each. (They
+    /// do not wait for one another's fetch: a request woken by another's continues in that one's
+    /// I/O context, and one whose client left may never be resumed to wake the rest.)
     fn should_refresh(&self, now: u64) -> bool {
         self.is_stale(now)
             && match self.has_keys() {
@@ -284,14 +282,9 @@ pub async fn verify_token<H: HttpClient, C: SharedKeys>(
     parse_rs256(token, MAX_TOKEN_LEN)?;
     let refresh = keys.borrow().should_refresh(now);
     if refresh && !take_shared_copy(shared, keys, jwks_url, now).await {
-        let line = keys.borrow().1.clone();
-        let _turn = Turnstile::enter(&line).await;
-        // Who waited finds what the fetch before it did (keys, or a failure that paces this one).
-        if keys.borrow().should_refresh(now) {
-            if let Err(e) = refresh_keys(http, shared, keys, jwks_url, now).await {
-                if !keys.borrow().has_keys() {
-                    return Err(e);
-                }
+        if let Err(e) = refresh_keys(http, shared, keys, jwks_url, now).await {
+            if !keys.borrow().has_keys() {
+                return Err(e);
             }
         }
     }

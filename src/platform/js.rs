@@ -2,8 +2,7 @@
 //! Durable Object's storage, reading and writing their few fields by name; and the incoming
 //! request's `cf`, hidden before `worker` reads it ([`without_cf`]); and the headers every
 //! request reads and every JSON answer sets, their names given as strings made once per isolate
-//! ([`header`], [`set_header`]); and every answer of the Worker's fetch handed to the runtime
-//! ([`into_runtime`]).
+//! ([`header`], [`set_header`]).
 //!
 //! `worker`'s typed wrappers of these convert options and answers with `serde_wasm_bindgen`, and
 //! that converter (its serializer, its deserializer and the types it reads) cost 11 KB of the
@@ -16,8 +15,7 @@ use std::pin::Pin;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::worker_sys::web_sys::{self, Headers, ResponseInit};
-use worker::{Response, ResponseBody};
+use worker::worker_sys::web_sys::Headers;
 
 #[wasm_bindgen]
 extern "C" {
@@ -155,25 +153,4 @@ pub fn without_cf(request: &JsValue) {
             let _ = Reflect::define_property(request, name, absent);
         });
     }
-}
-
-/// The runtime's `Response` for one of ours, made with fewer calls into JS than `worker`'s
-/// conversion: a body crosses as a view of the Wasm memory, not as a new `Uint8Array` filled by
-/// a second call, and the status is set only when it is not the default 200. `worker`'s
-/// conversion would also pass on a WebSocket, `cf` and `encode_body`, which nothing here sets on
-/// an answer with a body; one with a stream or no body goes through that conversion.
-pub fn into_runtime(resp: Response) -> Result<web_sys::Response, JsValue> {
-    let ResponseBody::Body(bytes) = resp.body() else {
-        return Ok(resp.into());
-    };
-    let init = ResponseInit::new();
-    let status = resp.status_code();
-    if status != 200 {
-        init.set_status(status);
-    }
-    init.set_headers(&resp.headers().0);
-    // SAFETY: the view is valid until the Wasm memory grows, and the constructor copies the bytes
-    // (Fetch's "extract a body" takes a copy of a buffer source) before any Wasm code runs again.
-    let view = unsafe { js_sys::Uint8Array::view(bytes) };
-    web_sys::Response::new_with_opt_buffer_source_and_init(Some(&view), &init)
 }
