@@ -22,14 +22,32 @@ impl Turnstile {
         }
         let (tx, rx) = oneshot::channel();
         this.waiting.borrow_mut().push_back(tx);
+        let mut place = Place { rx, line: Rc::clone(this), entered: false };
         // A cancelled sender cannot happen: the turn is always passed on (see `Drop`).
-        let _ = rx.await;
+        let _ = (&mut place.rx).await;
+        place.entered = true;
         Turn(Rc::clone(this))
     }
 
     /// How many are waiting (not counting the holder).
     pub fn queued(&self) -> usize {
         self.waiting.borrow().len()
+    }
+}
+
+/// A place in the line. Dropped once the turn was handed to it but before it took the turn (its
+/// work given up between the two), it passes the turn on, rather than keep it from everyone after.
+struct Place {
+    rx: oneshot::Receiver<()>,
+    line: Rc<Turnstile>,
+    entered: bool,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if !self.entered && matches!(self.rx.try_recv(), Ok(Some(()))) {
+            drop(Turn(Rc::clone(&self.line)));
+        }
     }
 }
 
@@ -105,5 +123,24 @@ mod tests {
             .unwrap();
         pool.run_until_stalled();
         assert!(entered.get());
+    }
+
+    /// A waiter handed the turn, then given up before it took it, passes the turn on; one given
+    /// up while it still waits is skipped.
+    #[test]
+    fn a_waiter_given_up_does_not_keep_the_turn() {
+        use futures_util::FutureExt;
+        use std::future::Future;
+        let gate = Rc::new(Turnstile::default());
+        let mut cx = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
+        let holder = Turnstile::enter(&gate).now_or_never().expect("free: entered at once");
+        let (mut handed, mut skipped) = (Box::pin(Turnstile::enter(&gate)), Box::pin(Turnstile::enter(&gate)));
+        assert!(handed.as_mut().poll(&mut cx).is_pending() && skipped.as_mut().poll(&mut cx).is_pending());
+        drop(skipped);
+        drop(holder); // hands the turn to the first waiter still waiting
+        drop(handed); // given up before it was polled again
+        assert_eq!(gate.queued(), 0);
+        let next = Turnstile::enter(&gate).now_or_never();
+        assert!(next.is_some(), "the turn was passed on, not kept by a waiter given up");
     }
 }
