@@ -42,16 +42,13 @@ pub fn json(status: u16, value: &(impl serde::Serialize + ?Sized)) -> Result<Res
     json_text(status, serde_json::to_string(value)?)
 }
 
-/// The same, for JSON already written as text (an MCP reply).
+/// The same, for JSON already written as text: [`mcp_reply`]'s answer with the headers every
+/// other JSON answer carries.
 pub fn json_text(status: u16, text: String) -> Result<Response> {
-    let resp = Response::from_body(ResponseBody::Body(text.into_bytes()))?.with_status(status);
+    let resp = mcp_reply(status, text)?;
     let h = &resp.headers().0;
-    for (name, value) in [
-        ("Content-Type", "application/json"),
-        ("Cache-Control", "no-store"),
-        ("Pragma", "no-cache"),
-        ("X-Content-Type-Options", "nosniff"),
-    ] {
+    for (name, value) in [("Cache-Control", "no-store"), ("Pragma", "no-cache"), ("X-Content-Type-Options", "nosniff")]
+    {
         crate::platform::js::set_header(h, name, value);
     }
     Ok(resp)
