@@ -19,18 +19,35 @@ pub async fn load<S: Store>(store: &S, grant_id: &GrantId, now: u64) -> Result<O
 /// a failure does not stop the record: the caller's change (a refresh that WorkOS has already
 /// answered with a new token of its own) is kept. Without a live entry, nothing is written.
 pub async fn save<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
-    save_with(store, grant, now, false).await
+    save_with(store, grant, now, Write::Whole).await
 }
 
 /// [`save`] for a code's redemption: a record that could not be written in full stays as it
 /// was ([`Store::put_or_nothing`]), so the exchange's retry redeems the code rather than reading
-/// as its replay. (A refresh, whose WorkOS token has already turned, keeps [`save`]: its record
-/// written, a retry of the replaced token within [`GRACE_MS`](super::GRACE_MS) carries on from it.)
+/// as its replay.
 pub async fn save_redeemed<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
-    save_with(store, grant, now, true).await
+    save_with(store, grant, now, Write::OrNothing).await
 }
 
-async fn save_with<S: Store>(store: &S, grant: &mut Grant, now: u64, or_nothing: bool) -> Result<(), OAuthError> {
+/// [`save`] for a refresh's rotation, which stands once the grant's record holds it, even when
+/// KV's mirror of the record could not be written. The mirror then holds the grant as it was
+/// before the refresh, which the bearer check reads as it reads any copy KV has not caught up
+/// on: the new tokens carry their own standing, and an access older than a token's is not
+/// applied to it. Answering 503 instead would spend the rotation its client never received: the
+/// replaced token's one retry ([`GRACE_MS`](super::GRACE_MS)) would carry on from it, and a
+/// second failure in a row would read that retry's retry as reuse and revoke the grant.
+pub async fn save_refreshed<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
+    save_with(store, grant, now, Write::Refreshed).await
+}
+
+/// How a grant's write stands when part of it fails (see the three functions above).
+enum Write {
+    Whole,
+    OrNothing,
+    Refreshed,
+}
+
+async fn save_with<S: Store>(store: &S, grant: &mut Grant, now: u64, how: Write) -> Result<(), OAuthError> {
     if grant.expires_at > grant.indexed_until {
         let until = grant.expires_at + INDEX_SLACK;
         match store.put(&index_key(grant), grant.client_id.as_str(), until.saturating_sub(now)).await {
@@ -41,10 +58,11 @@ async fn save_with<S: Store>(store: &S, grant: &mut Grant, now: u64, or_nothing:
     }
     let json = serde_json::to_string(grant).map_err(|e| OAuthError::server_error(e.to_string()))?;
     let (key, ttl) = (keys::oauth_grant(grant.id.as_str()), grant.ttl(now));
-    match or_nothing {
-        true => Ok(store.put_or_nothing(&key, &json, ttl).await?),
-        false => Ok(store.put(&key, &json, ttl).await?),
-    }
+    Ok(match how {
+        Write::Whole => store.put(&key, &json, ttl).await,
+        Write::OrNothing => store.put_or_nothing(&key, &json, ttl).await,
+        Write::Refreshed => store.put_record(&key, &json, ttl).await,
+    }?)
 }
 
 /// The index entry's expiry for a grant created `now`: its code's lifetime, then its refresh

@@ -32,19 +32,37 @@ fn a_code_exchange_whose_grant_could_not_be_written_is_redeemed_by_its_retry() {
     }
 }
 
-/// A refresh has turned the grant's WorkOS token before its write: the record is kept when
-/// only its mirror fails, and the client's retry of the replaced token carries on from it.
+/// A refresh has turned the grant's WorkOS token before its write: once the grant's record
+/// holds the rotation, the refresh stands even when KV's mirror of it could not be written.
 #[test]
-fn a_refresh_whose_mirror_could_not_be_written_is_answered_on_its_retry() {
+fn a_refresh_whose_mirror_could_not_be_written_stands() {
     let w = world();
     let (client, t) = w.connected();
     w.advance(60);
     w.store.fail_mirrors("oauth:grant:");
-    unavailable(w.refresh(&client, t.refresh()));
+    let next = w.refresh(&client, t.refresh()).expect("answered: the record holds the rotation");
+    assert!(w.bearer(next.access_token.as_str(), "/mcp").is_ok());
     w.store.accept_puts();
     w.advance(30);
-    let next = w.refresh(&client, t.refresh()).expect("the same refresh token, retried");
     assert!(w.refresh(&client, next.refresh()).is_ok(), "and the chain goes on");
+}
+
+/// A refresh's answer lost, then its retry (the replaced token's one grace use) meets a KV
+/// mirror that cannot be written: the retry is answered, the grace spent on tokens the client
+/// holds. (Answered 503, the retry's own retry would have read as reuse and ended the grant.)
+#[test]
+fn a_grace_retry_whose_mirror_could_not_be_written_keeps_the_grant() {
+    let w = world();
+    let (client, t) = w.connected();
+    w.advance(60);
+    let _lost = w.refresh(&client, t.refresh()).expect("answered, and the answer lost");
+    w.advance(10);
+    w.store.fail_mirrors("oauth:grant:");
+    let retried = w.refresh(&client, t.refresh()).expect("the replaced token's retry is answered");
+    w.store.accept_puts();
+    w.advance(30);
+    let next = w.refresh(&client, retried.refresh()).expect("the grant goes on from the retry's tokens");
+    assert!(w.bearer(next.access_token.as_str(), "/mcp").is_ok());
 }
 
 #[test]

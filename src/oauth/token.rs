@@ -287,7 +287,7 @@ pub async fn refresh<S: Store, H: HttpClient>(
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token, standing_at_ms: asked_ms };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
-    grant::save(ctx.store, &mut g, ctx.now).await?;
+    grant::save_refreshed(ctx.store, &mut g, ctx.now).await?;
     Ok(respond(ctx, &g, audience, &secrets.principal, secrets.standing_at_ms, Some(refresh)))
 }
 

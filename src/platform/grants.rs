@@ -324,11 +324,19 @@ impl Store for GuardedStore {
             return self.kv.put(key, value, ttl_secs).await;
         }
         // The record (the truth) with its alarm, and the mirror, at once; either failing fails
-        // the operation, and a record written beside a failed mirror is kept: a refresh's retry
-        // carries on from it. (A code's redemption uses `put_or_nothing`.)
+        // the operation, and a record written beside a failed mirror is kept. (A code's
+        // redemption uses `put_or_nothing`, a refresh `put_record`.)
         let (stored, mirrored) = join(self.keep(key, value, ttl_secs), self.kv.put(key, value, ttl_secs)).await;
         stored?;
         mirrored
+    }
+
+    /// As `put`, standing on the record alone: a failed mirror (logged by KV's store) lags.
+    async fn put_record(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        if keys::grant_id_of_key(key).is_none() {
+            return self.put(key, value, ttl_secs).await;
+        }
+        join(self.keep(key, value, ttl_secs), self.kv.put(key, value, ttl_secs)).await.0
     }
 
     /// The mirror first, then the record, which a failure leaves as it was: the exchange's
