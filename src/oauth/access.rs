@@ -1,7 +1,8 @@
 //! Access tokens and the bearer check on MCP requests.
 //!
-//! An access token is self-contained: `mcp_at_` + the AEAD-sealed claims (grant, client,
-//! audience, principal, scope, expiry), so checking one costs no WorkOS call and no KV read.
+//! An access token is self-contained: `mcp_at_` + the AEAD-sealed claims (issuer, grant,
+//! client, audience, principal, issue and expiry times, standing), so checking one costs no
+//! WorkOS call and no KV read.
 //! Revocation still has to be seen, so the grant's existence is confirmed in KV at most once
 //! per grant per [`GRANT_CHECK_SECS`] per isolate (with the change marks of its user and role,
 //! read beside it);
