@@ -77,6 +77,8 @@ fn metadata_document_urls() {
         // A trailing dot, reserved IPv4 ranges, and IPv6 forms that carry an IPv4 address.
         ("https://localhost./client.json", false, Some(false), "loopback, private"),
         ("https://app.localhost./client.json", false, Some(false), "loopback, private"),
+        // With the loopback flag, `localhost.` is `localhost` (docs/security.md says so).
+        ("http://localhost./client.json", true, Some(true), ""),
         ("https://192.0.0.8/client.json", false, Some(false), "loopback, private"),
         ("https://198.18.0.1/client.json", false, Some(false), "loopback, private"),
         ("https://198.19.255.1/client.json", false, Some(false), "loopback, private"),
