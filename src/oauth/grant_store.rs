@@ -31,11 +31,14 @@ pub async fn save_redeemed<S: Store>(store: &S, grant: &mut Grant, now: u64) -> 
 
 /// [`save`] for a refresh's rotation, which stands once the grant's record holds it, even when
 /// KV's mirror of the record could not be written. The mirror then holds the grant as it was
-/// before the refresh, which the bearer check reads as it reads any copy KV has not caught up
-/// on: the new tokens carry their own standing, and an access older than a token's is not
-/// applied to it. Answering 503 instead would spend the rotation its client never received: the
-/// replaced token's one retry ([`GRACE_MS`](super::GRACE_MS)) would carry on from it, and a
-/// second failure in a row would read that retry's retry as reuse and revoke the grant.
+/// before the refresh until the grant's next write (its next refresh, within the hour): the new
+/// tokens carry their own standing, and an access older than a token's is not applied to it.
+/// What lags with it (docs/security.md): what the refresh read is not applied to tokens issued
+/// before it, the event paths choose grants by the older copy, and a copy that reaches its end
+/// first (a grant idle for about 30 days) refuses the new tokens until a refresh writes it.
+/// Answering 503 instead would spend the rotation its client never received: the replaced
+/// token's one retry ([`GRACE_MS`](super::GRACE_MS)) would carry on from it, and a KV outage
+/// longer than that retry's wait would read the next retry as reuse and revoke the grant.
 pub async fn save_refreshed<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
     save_with(store, grant, now, Write::Refreshed).await
 }
