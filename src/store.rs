@@ -214,6 +214,10 @@ pub struct MemoryStore {
     /// When set, records with this prefix have a mirror that cannot be written
     /// ([`Self::fail_mirrors`]).
     failed_mirrors: RefCell<Option<String>>,
+    /// What KV's mirror still holds of a record whose mirror could not be written (`None`:
+    /// nothing), read instead of the record inside [`Self::through_mirrors`].
+    stale_mirrors: RefCell<HashMap<String, Option<String>>>,
+    reading_mirrors: std::cell::Cell<bool>,
     /// When set, reads of keys with this prefix fail ([`Self::refuse_gets`]).
     refused_gets: RefCell<Option<String>>,
     /// How many keys `list` has answered with, all calls together.
@@ -244,6 +248,15 @@ impl MemoryStore {
         *self.failed_mirrors.borrow_mut() = Some(prefix.to_string());
     }
 
+    /// `read()` as a reader of KV's mirrors alone sees the store (the bearer check): a record
+    /// whose mirror failed reads as the mirror left it.
+    pub fn through_mirrors<T>(&self, read: impl FnOnce() -> T) -> T {
+        self.reading_mirrors.set(true);
+        let value = read();
+        self.reading_mirrors.set(false);
+        value
+    }
+
     fn mirror_fails(&self, key: &str) -> bool {
         self.failed_mirrors.borrow().as_deref().is_some_and(|prefix| key.starts_with(prefix))
     }
@@ -272,6 +285,9 @@ impl Store for MemoryStore {
         if self.refused_gets.borrow().as_ref().is_some_and(|prefix| key.starts_with(prefix)) {
             return Err(StoreError("injected read failure".into()));
         }
+        if let Some(mirror) = self.stale_mirrors.borrow().get(key).filter(|_| self.reading_mirrors.get()) {
+            return Ok(mirror.clone());
+        }
         Ok(self.map.borrow().get(key).map(|(v, _)| v.clone()))
     }
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
@@ -279,11 +295,15 @@ impl Store for MemoryStore {
         if let Some((_, error)) = self.refused_puts.borrow().as_ref().filter(|(prefix, _)| key.starts_with(prefix)) {
             return Err(StoreError(error.clone()));
         }
-        self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(KV_MIN_TTL)));
-        match self.mirror_fails(key) {
-            true => Err(StoreError("the mirror could not be written (injected)".into())),
-            false => Ok(()),
+        let before = self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(KV_MIN_TTL)));
+        let mut stale = self.stale_mirrors.borrow_mut();
+        if !self.mirror_fails(key) {
+            stale.remove(key);
+            return Ok(());
         }
+        // The mirror keeps what it held before its first failed write.
+        stale.entry(key.to_string()).or_insert(before.map(|(v, _)| v));
+        Err(StoreError("the mirror could not be written (injected)".into()))
     }
     async fn put_record(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         // `put` writes the record before it reports its mirror's failure.
@@ -301,6 +321,7 @@ impl Store for MemoryStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.check()?;
         self.map.borrow_mut().remove(key);
+        self.stale_mirrors.borrow_mut().remove(key);
         Ok(())
     }
     async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {

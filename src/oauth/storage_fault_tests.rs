@@ -41,6 +41,12 @@ fn a_refresh_whose_mirror_could_not_be_written_stands() {
     w.advance(60);
     w.store.fail_mirrors("oauth:grant:");
     let next = w.refresh(&client, t.refresh()).expect("answered: the record holds the rotation");
+    // The bearer check reads KV's mirror, which still holds the grant as it was: the new token
+    // passes there.
+    let grant = super::super::types::RefreshToken::parse(next.refresh()).unwrap();
+    let key = keys::oauth_grant(grant.as_str());
+    let mirror = w.store.through_mirrors(|| block_on(w.store.get(&key)));
+    assert_ne!(mirror, block_on(w.store.get(&key)), "the mirror lags behind the record");
     assert!(w.bearer(next.access_token.as_str(), "/mcp").is_ok());
     w.store.accept_puts();
     w.advance(30);
