@@ -34,13 +34,19 @@ pub async fn save_redeemed<S: Store>(store: &S, grant: &mut Grant, now: u64) -> 
 /// before the refresh until the grant's next write (its next refresh, within the hour): the new
 /// tokens carry their own standing, and an access older than a token's is not applied to it.
 /// What lags with it (docs/security.md): what the refresh read is not applied to tokens issued
-/// before it, the event paths choose grants by the older copy, and a copy that reaches its end
-/// first (a grant idle for about 30 days) refuses the new tokens until a refresh writes it.
-/// Answering 503 instead would spend the rotation its client never received: the replaced
-/// token's one retry ([`GRACE_MS`](super::GRACE_MS)) would carry on from it, and a KV outage
-/// longer than that retry's wait would read the next retry as reuse and revoke the grant.
-pub async fn save_refreshed<S: Store>(store: &S, grant: &mut Grant, now: u64) -> Result<(), OAuthError> {
-    save_with(store, grant, now, Write::Refreshed).await
+/// before it, and the event paths choose grants by the older copy. Answering 503 instead would
+/// spend the rotation its client never received: the replaced token's one retry
+/// ([`GRACE_MS`](super::GRACE_MS)) would carry on from it, and a KV outage longer than that
+/// retry's wait would read the next retry as reuse and revoke the grant. Unless `mirror_lasts`
+/// (the mirror as it was outlives the new access token; not so for a grant idle for about 30
+/// days, whose mirror would be gone before the token and refuse it): then as [`save`].
+pub async fn save_refreshed<S: Store>(
+    store: &S,
+    grant: &mut Grant,
+    now: u64,
+    mirror_lasts: bool,
+) -> Result<(), OAuthError> {
+    save_with(store, grant, now, if mirror_lasts { Write::Refreshed } else { Write::Whole }).await
 }
 
 /// How a grant's write stands when part of it fails (see the three functions above).

@@ -53,6 +53,22 @@ fn a_refresh_whose_mirror_could_not_be_written_stands() {
     assert!(w.refresh(&client, next.refresh()).is_ok(), "and the chain goes on");
 }
 
+/// A grant idle for about 30 days: its mirror, left as it was, would be gone before the new
+/// access token and refuse it, so a refresh whose mirror fails is answered 503 as a whole write's
+/// failure is, and its retry carries on from the record.
+#[test]
+fn a_refresh_near_the_grants_end_whose_mirror_fails_is_answered_on_its_retry() {
+    let w = world();
+    let (client, t) = w.connected();
+    w.advance(super::super::grant::REFRESH_TTL - 1800);
+    w.store.fail_mirrors("oauth:grant:");
+    unavailable(w.refresh(&client, t.refresh()));
+    w.store.accept_puts();
+    w.advance(30);
+    let next = w.refresh(&client, t.refresh()).expect("the same refresh token, retried");
+    assert!(w.bearer(next.access_token.as_str(), "/mcp").is_ok());
+}
+
 /// A refresh's answer lost, then its retry (the replaced token's one grace use) meets a KV
 /// mirror that cannot be written: the retry is answered, the grace spent on tokens the client
 /// holds. (Answered 503, the retry's own retry would have read as reuse and ended the grant.)

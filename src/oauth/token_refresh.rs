@@ -79,10 +79,13 @@ pub async fn refresh<S: Store, H: HttpClient>(
     // asked: an event's reading from before that, written late, is older and changes nothing,
     // and tokens issued before the refresh take it as they would an event's.
     g.access = Some(CurrentAccess::of(&principal, asked_ms));
+    // A KV mirror left as it was (see `save_refreshed`) must outlive the new access token, which
+    // the bearer check finds there.
+    let mirror_lasts = g.expires_at > ctx.now + grant::ACCESS_TTL;
     g.expires_at = ctx.now + grant::REFRESH_TTL;
     let secrets = GrantSecrets { principal, workos_refresh_token, standing_at_ms: asked_ms };
     g.sealed = Grant::seal_secrets(&ctx.config.seal_keys, &g.id, &secrets, g.expires_at);
-    grant::save_refreshed(ctx.store, &mut g, ctx.now).await?;
+    grant::save_refreshed(ctx.store, &mut g, ctx.now, mirror_lasts).await?;
     Ok(respond(ctx, &g, audience, &secrets.principal, secrets.standing_at_ms, Some(refresh)))
 }
 
