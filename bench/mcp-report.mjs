@@ -79,7 +79,8 @@ function printSideBySide(rows) {
 /** Everything a run measured, printed: the loads' table, each measure's lines, the side-by-side table. */
 export function printReport({
   testEnv, tpl, warm, http, floor, rustFloor, sse, tplWarm, tplHttp, flows, tplFlows, sameWorkFlows, sameWorkTplFlows, quietFlows, quietTplFlows,
-  unauditedFlows, unauditedTplFlows, breakdown, tplBreakdown, storage, quietStorage, wasm, startup, tplStartup, noopStartup, rustNoopStartup,
+  unauditedFlows, unauditedTplFlows, breakdown, tplBreakdown, storage, quietStorage, wasm, contributors, startup, tplStartup, noopStartup,
+  rustNoopStartup,
 }) {
   console.log('');
   console.log(`MCP benchmark — ${new Date().toISOString().slice(0, 10)}, ${revision()}, node ${process.version}, `
@@ -137,6 +138,13 @@ export function printReport({
   }
   console.log(`Wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzip; deploy bundle: `
     + (startup.upload ? `${startup.upload.kib} KiB, gzip ${startup.upload.gzipKib} KiB` : 'not reported by wrangler'));
+  if (contributors) {
+    const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
+    console.log(`Wasm's largest contributors (bench/size-contributors.mjs: the same build with names kept, optimized alike; `
+      + `${kb(contributors.code)} of code, ${kb(contributors.data)} of data): by crate `
+      + `${contributors.crates.map(([crate, bytes]) => `${crate} ${kb(bytes)}`).join(', ')}`);
+    console.log(`  largest functions: ${contributors.functions.map(([name, bytes]) => `${name} ${kb(bytes)}`).join('; ')}`);
+  }
   console.log(`start-up (${STARTUP_RUNS} profiles): busy median ${median(startup.runs.map((r) => r.busyMs)).toFixed(1)} ms, `
     + `span median ${median(startup.runs.map((r) => r.spanMs)).toFixed(1)} ms `
     + `(busy ${startup.runs.map((r) => r.busyMs.toFixed(1)).join(', ')}; samples per profile ${startup.runs.map((r) => r.samples).join(', ')})`);

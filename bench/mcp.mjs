@@ -66,8 +66,9 @@
 //    then what one local KV or Durable Object operation, or an outbound request, costs, with and
 //    without the inspector (bench/storage on 127.0.0.1:8795: each kind 150 times, against
 //    requests that make none);
-// 9. size: the Wasm (raw, gzip -9) and the deploy bundle (`wrangler deploy --dry-run`: upload and
-//    gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
+// 9. size: the Wasm (raw, gzip -9), its largest contributors by crate and by function (the same
+//    build with names kept: bench/size-contributors.mjs), and the deploy bundle (`wrangler deploy
+//    --dry-run`: upload and gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
 //    for this Worker, the template and the two no-ops;
 // 10. a side-by-side table: measure | this Worker | TS template | no-op | Rust no-op.
 // Its parts: mcp-options.mjs (the options), mcp-hot.mjs (the loads), mcp-flows.mjs (the OAuth
@@ -90,6 +91,7 @@ import {
   BY_HAND, benchFlowsInTurn, byHandInTurn, flowBreakdown, ourFirstCalls, templateFirstCalls,
 } from './mcp-flows.mjs';
 import { printReport } from './mcp-report.mjs';
+import { sizeContributors } from './size-contributors.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'target/bench-artifacts');
 const NOOP_PORT = 8796;
@@ -264,6 +266,12 @@ async function main() {
 
     say(`size and start-up (${STARTUP_RUNS} profiles of each Worker)`);
     const wasm = readFileSync(path.join(ROOT, 'build/index_bg.wasm'));
+    let contributors = null;
+    try {
+      contributors = sizeContributors({ root: ROOT, say });
+    } catch (err) {
+      say(`size: the largest contributors could not be read (${err.message})`);
+    }
     const { writePrebuiltConfig } = await import('../tests/e2e/stack.mjs');
     const startup = await sizeAndStartup(writePrebuiltConfig);
     const tplStartup = TEMPLATE ? await sizeAndStartup(path.join(ROOT, 'bench/template/wrangler.toml')) : null;
@@ -272,7 +280,8 @@ async function main() {
 
     printReport({
       testEnv, tpl, warm, http, floor, rustFloor, sse, tplWarm, tplHttp, flows, tplFlows, sameWorkFlows, sameWorkTplFlows, quietFlows, quietTplFlows,
-      unauditedFlows, unauditedTplFlows, breakdown, tplBreakdown, storage, quietStorage, wasm, startup, tplStartup, noopStartup, rustNoopStartup,
+      unauditedFlows, unauditedTplFlows, breakdown, tplBreakdown, storage, quietStorage, wasm, contributors, startup, tplStartup, noopStartup,
+      rustNoopStartup,
     });
     return 0;
   } catch (err) {

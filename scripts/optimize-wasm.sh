@@ -16,13 +16,19 @@
 # Worker's streams are plain sources). Nothing in the Wasm makes one, and scripts/trim-glue.mjs
 # has taken their JS classes out of the glue (a Worker that used them would need both back).
 # Then the custom sections go (names of the glue, producers, features): none is read at run time.
+# With `--keep-names` (bench/size-contributors.mjs, on a build that kept its function names) the
+# names stay and the sections too: a copy for a size report, not for deploying.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 wasm="$1"
+keep_names=()
+[ "${2:-}" = --keep-names ] && keep_names=(-g)
 features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-mutable-globals
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-exception-handling)
 unused='*containerstartupoptions*,*minifyconfig*,*r2range*,*intounderlyingbytesource*,*intounderlyingsink*'
 node "$root/node_modules/binaryen/bin/wasm-opt" --remove-exports="$unused" -O1 --shrink-level=1 --converge \
-  --duplicate-function-elimination --dae-optimizing --code-folding "${features[@]}" "$wasm" -o "$wasm.opt"
+  --duplicate-function-elimination --dae-optimizing --code-folding "${keep_names[@]}" "${features[@]}" "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
-node "$root/scripts/strip-wasm.mjs" "$wasm"
+if [ ${#keep_names[@]} -eq 0 ]; then
+  node "$root/scripts/strip-wasm.mjs" "$wasm"
+fi
