@@ -143,7 +143,7 @@ export function sizeContributors({ root, say, top = 10 }) {
   const shipped = functions.filter((f) => !f.name.startsWith('__wbindgen_describe'));
   const byCrate = new Map();
   for (const f of shipped) {
-    const crate = crateOf(f.name) ?? '(other: the runtime\'s and the linker\'s)';
+    const crate = crateOf(f.name) ?? '(unmangled: exports, compiler builtins)';
     byCrate.set(crate, (byCrate.get(crate) ?? 0) + f.bytes);
   }
   const code = shipped.reduce((sum, f) => sum + f.bytes, 0);
