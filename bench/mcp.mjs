@@ -68,8 +68,8 @@
 //    requests that make none);
 // 9. size: the Wasm (raw, gzip -9), its largest contributors by crate and by function (the same
 //    build with names kept: bench/size-contributors.mjs), and the deploy bundle (`wrangler deploy
-//    --dry-run`: upload and gzip), and start-up (`wrangler check startup`, --startup-runs times: median busy ms and span),
-//    for this Worker, the template and the two no-ops;
+//    --dry-run`: upload and gzip), and start-up (`wrangler check startup`, --startup-runs times:
+//    median busy ms and span), for this Worker, the template and the two no-ops;
 // 10. a side-by-side table: measure | this Worker | TS template | no-op | Rust no-op.
 // Its parts: mcp-options.mjs (the options), mcp-hot.mjs (the loads), mcp-flows.mjs (the OAuth
 // flows), mcp-report.mjs (what it prints).

@@ -42,11 +42,21 @@ export function readFunctions(wasm) {
       for (; count > 0; count--) {
         i = skipName(wasm, skipName(wasm, i));
         const kind = wasm[i++];
-        if (kind === 0) { imported++; i = leb(wasm, i)[1]; } // a function: its type index
-        else if (kind === 1) { i++; const [flags, n] = leb(wasm, i); i = leb(wasm, n)[1]; if (flags & 1) i = leb(wasm, i)[1]; } // a table
-        else if (kind === 2) { const [flags, n] = leb(wasm, i); i = leb(wasm, n)[1]; if (flags & 1) i = leb(wasm, i)[1]; } // a memory
-        else if (kind === 3) i += 2; // a global: type, mutability
-        else if (kind === 4) i = leb(wasm, i + 1)[1]; // a tag
+        if (kind === 0) {
+          // A function: its type index.
+          imported++;
+          i = leb(wasm, i)[1];
+        } else if (kind === 1 || kind === 2) {
+          // A table (its element type first) or a memory: limits, a maximum when flagged.
+          if (kind === 1) i++;
+          const [flags, min] = leb(wasm, i);
+          i = leb(wasm, min)[1];
+          if (flags & 1) i = leb(wasm, i)[1];
+        } else if (kind === 3) {
+          i += 2; // a global: its type, mutability
+        } else if (kind === 4) {
+          i = leb(wasm, i + 1)[1]; // a tag: attribute, type index
+        }
       }
     } else if (id === 10) {
       let [count, i] = leb(wasm, body);
@@ -118,9 +128,9 @@ export function readable(name) {
   } else {
     path = [name];
   }
-  return path.join('::').replace(/\$LT\$/g, '<').replace(/\$GT\$/g, '>').replace(/\$u20\$/g, ' ').replace(/\$u7b\$/g, '{')
-    .replace(/\$u7d\$/g, '}').replace(/\$RF\$/g, '&').replace(/\$C\$/g, ',').replace(/\.\./g, '::').replace(/(^|::)_(?=[<{])/g, '$1')
-    .slice(0, 110);
+  const escapes = [[/\$LT\$/g, '<'], [/\$GT\$/g, '>'], [/\$u20\$/g, ' '], [/\$u7b\$/g, '{'], [/\$u7d\$/g, '}'],
+    [/\$RF\$/g, '&'], [/\$C\$/g, ','], [/\.\./g, '::'], [/(^|::)_(?=[<{])/g, '$1']];
+  return escapes.reduce((text, [from, to]) => text.replace(from, to), path.join('::')).slice(0, 110);
 }
 
 /**
@@ -138,7 +148,8 @@ export function sizeContributors({ root, say, top = 10 }) {
   });
   const named = path.join(targetDir, 'named.wasm');
   copyFileSync(path.join(targetDir, 'wasm32-unknown-unknown/release/mcp_authkit_worker.wasm'), named);
-  execFileSync('bash', [path.join(root, 'scripts/optimize-wasm.sh'), named, '--keep-names'], { cwd: root, stdio: 'inherit' });
+  const optimize = path.join(root, 'scripts/optimize-wasm.sh');
+  execFileSync('bash', [optimize, named, '--keep-names'], { cwd: root, stdio: 'inherit' });
   const { functions, data } = readFunctions(readFileSync(named));
   const shipped = functions.filter((f) => !f.name.startsWith('__wbindgen_describe'));
   const byCrate = new Map();
