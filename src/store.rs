@@ -257,6 +257,23 @@ impl MemoryStore {
         value
     }
 
+    /// The record written (unless writes are refused), and whether its mirror was too; a mirror
+    /// that fails keeps what it held before its first failed write.
+    fn write(&self, key: &str, value: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+        self.check()?;
+        if let Some((_, error)) = self.refused_puts.borrow().as_ref().filter(|(prefix, _)| key.starts_with(prefix)) {
+            return Err(StoreError(error.clone()));
+        }
+        let before = self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(KV_MIN_TTL)));
+        let mut stale = self.stale_mirrors.borrow_mut();
+        if self.mirror_fails(key) {
+            stale.entry(key.to_string()).or_insert(before.map(|(v, _)| v));
+            return Ok(false);
+        }
+        stale.remove(key);
+        Ok(true)
+    }
+
     fn mirror_fails(&self, key: &str) -> bool {
         self.failed_mirrors.borrow().as_deref().is_some_and(|prefix| key.starts_with(prefix))
     }
@@ -291,26 +308,13 @@ impl Store for MemoryStore {
         Ok(self.map.borrow().get(key).map(|(v, _)| v.clone()))
     }
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        self.check()?;
-        if let Some((_, error)) = self.refused_puts.borrow().as_ref().filter(|(prefix, _)| key.starts_with(prefix)) {
-            return Err(StoreError(error.clone()));
+        match self.write(key, value, ttl_secs)? {
+            true => Ok(()),
+            false => Err(StoreError("the mirror could not be written (injected)".into())),
         }
-        let before = self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(KV_MIN_TTL)));
-        let mut stale = self.stale_mirrors.borrow_mut();
-        if !self.mirror_fails(key) {
-            stale.remove(key);
-            return Ok(());
-        }
-        // The mirror keeps what it held before its first failed write.
-        stale.entry(key.to_string()).or_insert(before.map(|(v, _)| v));
-        Err(StoreError("the mirror could not be written (injected)".into()))
     }
     async fn put_record(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        // `put` writes the record before it reports its mirror's failure.
-        match self.put(key, value, ttl_secs).await {
-            Err(_) if self.mirror_fails(key) => Ok(()),
-            written => written,
-        }
+        self.write(key, value, ttl_secs).map(|_mirrored| ())
     }
     async fn put_or_nothing(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
         if self.mirror_fails(key) {
