@@ -5,6 +5,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, Request, Response, Result};
 
+/// The product Worker's allocator (its src/lib.rs).
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 const RESULT: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"5"}],"structuredContent":{"sum":5},"isError":false}}"#;
 
 #[event(fetch)]
