@@ -2,7 +2,9 @@
 //! others while it is fresh (`tokens` judges that from when it was fetched). Where the copies are
 //! left may be written by others too (the Worker's Cache API is the zone's), so the Worker shares
 //! through [`Sealed`].
+use crate::outbound::{read_capped, Overflow};
 use crate::seal::SealKeys;
+use crate::workos::rs256::MAX_JWKS_BYTES;
 
 /// A JWKS copy shared between isolates (the Worker: the Cache API of its location). Best
 /// effort both ways: a miss or a failed store only costs a fetch.
@@ -20,6 +22,21 @@ pub struct SharedCopy {
     pub jwks: String,
     pub fetched_at: u64,
     pub seal: String,
+}
+
+impl SharedCopy {
+    /// A copy as read back from where it was left: its text (`body`) read as a stream that stops
+    /// past [`MAX_JWKS_BYTES`] — others may have left anything there, of any size — and the values
+    /// of its two headers. `None` for a body too large, cut off or not UTF-8, or a time that is
+    /// not a number.
+    pub async fn read<S, E>(body: S, fetched_at: &str, seal: String) -> Option<SharedCopy>
+    where
+        S: futures_util::Stream<Item = Result<Vec<u8>, E>> + Unpin,
+    {
+        let fetched_at = fetched_at.parse().ok()?;
+        let body = read_capped(body, MAX_JWKS_BYTES, Overflow::Stop).await.ok()?;
+        Some(SharedCopy { jwks: String::from_utf8(body).ok()?, fetched_at, seal })
+    }
 }
 
 /// Where isolates leave their copies (the Worker: the Cache API of its location). Others may

@@ -188,3 +188,32 @@ fn a_copy_another_worker_wrote_is_not_taken_and_its_keys_verify_nothing() {
     assert!(check_sealed(&http, &shared, &token_for(test_key(), TEST_KID), NOW + 1).is_ok());
     assert_eq!(http.requests.borrow().len(), before + 1);
 }
+
+#[test]
+fn a_copy_read_back_is_read_no_further_than_a_jwks_may_be() {
+    use crate::workos::rs256::MAX_JWKS_BYTES;
+    use futures_util::stream;
+    let seal = || "sealed".to_string();
+    let read = |chunks: Vec<Vec<u8>>, at: &str| {
+        block_on(SharedCopy::read(stream::iter(chunks.into_iter().map(Ok::<_, ()>)), at, seal()))
+    };
+    let jwks = test_jwks();
+    let (head, tail) = jwks.as_bytes().split_at(10);
+    assert_eq!(
+        read(vec![head.to_vec(), tail.to_vec()], "1700000000"),
+        Some(SharedCopy { jwks: jwks.clone(), fetched_at: 1_700_000_000, seal: seal() })
+    );
+    assert_eq!(read(vec![vec![b' '; MAX_JWKS_BYTES]], "1").map(|c| c.jwks.len()), Some(MAX_JWKS_BYTES));
+    // Another Worker on the zone left an endless body under the copy's URL: reading stops at the
+    // first chunk past the limit.
+    let pulled = Cell::new(0);
+    let endless = stream::repeat_with(|| {
+        pulled.set(pulled.get() + 1);
+        Ok::<_, ()>(vec![b' '; 4096])
+    });
+    assert_eq!(block_on(SharedCopy::read(endless, "1", seal())), None);
+    assert_eq!(pulled.get(), MAX_JWKS_BYTES / 4096 + 1);
+    // Not UTF-8, or a time that is not a number: no copy.
+    assert_eq!(read(vec![vec![0xff, 0xfe]], "1"), None);
+    assert_eq!(read(vec![jwks.into_bytes()], "soon"), None);
+}

@@ -24,10 +24,9 @@ pub struct CacheApiKeys;
 impl CopyStore for CacheApiKeys {
     async fn load(&self, jwks_url: &str) -> Option<SharedCopy> {
         let mut resp = Cache::default().get(key(jwks_url), false).await.ok()??;
-        let fetched_at = resp.headers().get(FETCHED_AT).ok()??.parse().ok()?;
+        let fetched_at = resp.headers().get(FETCHED_AT).ok()??;
         let seal = resp.headers().get(SEAL).ok()??;
-        let jwks = resp.text().await.ok()?;
-        Some(SharedCopy { jwks, fetched_at, seal })
+        SharedCopy::read(resp.stream().ok()?, &fetched_at, seal).await
     }
 
     async fn store(&self, jwks_url: &str, copy: &SharedCopy) {
