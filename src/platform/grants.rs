@@ -53,9 +53,12 @@ pub enum StoreOp {
         key: String,
     },
     /// The keys of the object's grant records under `prefix` (a partition's: all its grants,
-    /// those still waiting for their code exchange too), one per line.
+    /// those still waiting for their code exchange too), one per line; at most `limit`, read
+    /// no further (absent, from a Worker older than the field: all).
     List {
         prefix: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
     },
 }
 
@@ -179,7 +182,7 @@ impl Store for AppStore {
     async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         match partition_of(prefix) {
             Some(partition) => {
-                let keys = self.object(partition, &StoreOp::List { prefix: prefix.into() }).await?;
+                let keys = self.object(partition, &StoreOp::List { prefix: prefix.into(), limit: Some(limit) }).await?;
                 Ok(keys.unwrap_or_default().lines().take(limit).map(str::to_string).collect())
             }
             None => self.kv.list(prefix, limit).await,
@@ -237,7 +240,9 @@ impl GuardedStore {
                 Ok(created.then(|| "created".to_string()))
             }
             StoreOp::Delete { key } => self.delete(&key).await.map(|()| None),
-            StoreOp::List { prefix } => self.list(&prefix, usize::MAX).await.map(|keys| Some(keys.join("\n"))),
+            StoreOp::List { prefix, limit } => {
+                self.list(&prefix, limit.unwrap_or(usize::MAX)).await.map(|keys| Some(keys.join("\n")))
+            }
         }
     }
 
@@ -384,7 +389,13 @@ impl Store for GuardedStore {
         if partition_of(prefix).is_none() {
             return self.kv.list(prefix, limit).await;
         }
-        let options = super::js::object(&[("prefix", prefix.into())]);
+        // The storage reads each record's value with its key: a long partition is read no
+        // further than the caller looks.
+        let mut options = vec![("prefix", prefix.into())];
+        if limit < usize::MAX {
+            options.push(("limit", (limit as f64).into()));
+        }
+        let options = super::js::object(&options);
         let found = super::js::call(self.storage.as_raw(), "list", &[options]).await.map_err(StoreError)?;
         let keys = super::js::call(&found, "keys", &[]).await.map_err(StoreError)?;
         Ok(js_sys::Array::from(&keys).iter().filter_map(|k| k.as_string()).collect())
