@@ -231,10 +231,13 @@ async fn grant_request(
         let timing = timings.header("grant", js_sys::Date::now() - arrived_ms as f64);
         resp.headers().set("Server-Timing", &timing)?;
         Ok(resp)
-    } else {
+    } else if path == "/revoke" {
         match crate::oauth::revocation::revoke_request(&ctx, &form, authorization.as_deref()).await {
             Ok(_) => web::json_text(200, "{}".into()),
             Err(e) => web::oauth_error(&e),
         }
+    } else {
+        // Only the Worker calls this (src/platform/grants.rs), with one of the two.
+        Response::error(format!("no grant operation at {path}"), 404)
     }
 }
