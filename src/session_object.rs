@@ -7,7 +7,8 @@
 //! request is built for it; the runtime offers RPC on classes derived from its `DurableObject`,
 //! which `src/worker.mjs` makes this one). The object accepts it (the POST's 202 does not wait
 //! for it to run, and at most [`MAX_IN_FLIGHT`] run at once), runs it (or each of a 2025-03-26
-//! batch's, in order) through the MCP core and pushes the response onto the stream. A keepalive
+//! batch's, in order) through the MCP core and pushes the response onto the stream (a request a
+//! `notifications/cancelled` stopped gets none: [`mcp::cancel`]). A keepalive
 //! comment every 25 s keeps the edge from closing an idle stream and notices a client that went
 //! away (the send fails), which ends the session. A session nobody posted to for
 //! `MCP_SSE_IDLE_SECONDS` (half an hour) ends at the next keepalive: its stream closes, and the
@@ -102,6 +103,8 @@ struct Session {
     ended: RefCell<bool>,
     /// Messages being served: a session is not idle while one runs (a tool may take a while).
     serving: std::cell::Cell<u32>,
+    /// The requests running, for `notifications/cancelled`.
+    running: mcp::cancel::Running,
 }
 
 /// A message being served ([`Session::serving`]); when it is done, the session's idle time
@@ -130,8 +133,14 @@ fn event(name: &str, data: &str) -> Vec<u8> {
 
 impl DurableObject for SseSession {
     fn new(state: State, env: Env) -> Self {
-        let session =
-            Session { state, env, live: RefCell::new(None), ended: RefCell::new(false), serving: Default::default() };
+        let session = Session {
+            state,
+            env,
+            live: RefCell::new(None),
+            ended: RefCell::new(false),
+            serving: Default::default(),
+            running: Default::default(),
+        };
         SseSession { session: Rc::new(session) }
     }
 
@@ -349,10 +358,17 @@ impl Session {
         tools: &WorkerToolEnv<'_>,
         account: &serde_json::Value,
     ) -> bool {
+        self.running.cancel_by(&message);
         let watch = mcp::account_subscription(&message);
         let log_level = self.live.borrow().as_ref().map(|l| l.log_level).unwrap_or_default();
         let options = mcp::Options { log_level, session_stream: true, ..mcp::Options::for_server(post.fixtures) };
-        let Some(reply) = mcp::handle(&post.principal, tools, message, &options).await else {
+        let id = match &message {
+            mcp::Message::Request { id, method, .. } if mcp::cancel::cancellable(method) => Some(id.clone()),
+            _ => None,
+        };
+        let work = mcp::handle(&post.principal, tools, message, &options);
+        // A cancelled request is not answered (nor is anything it sent on its way).
+        let Some(reply) = self.running.run(id.as_ref(), work).await.flatten() else {
             return true;
         };
         if let Some(l) = self.live.borrow_mut().as_mut().filter(|_| reply.succeeded) {

@@ -3,6 +3,7 @@
 //! elements one by one, or [`handle_batch`]); tool I/O enters through
 //! [`ToolEnv`](crate::tools::ToolEnv), so everything here is tested natively.
 mod batch;
+pub mod cancel;
 mod dispatch;
 // The conformance suite's fixtures: in the tests and in builds with the `conformance-fixtures`
 // feature (local development); a deployed build has empty stand-ins (see `no_fixtures.rs`).

@@ -276,6 +276,30 @@ test('a slow tool does not hold the messages posted after it: a ping is answered
   }
 });
 
+test('notifications/cancelled stops a running request: it is never answered, and the session goes on', async () => {
+  const s = await session();
+  const answered = () => s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
+  // WorkOS answers the profile after 2 s.
+  await control.setFault({ mode: 'slow', delayMs: 2000, paths: ['/user_management/users'] });
+  try {
+    const [stopped, kept] = [callTool('getUserProfile', {}), callTool('getUserProfile', {})];
+    for (const m of [stopped, kept]) assert.equal((await s.post(m)).status, 202, 'the slow calls are accepted');
+    // An id that is not running, then the first call's: each accepted, as any notification.
+    for (const requestId of [`not-${stopped.id}`, stopped.id]) {
+      const cancel = notification('notifications/cancelled', { requestId, reason: 'the user pressed stop' });
+      assert.equal((await s.post(cancel)).status, 202, 'a cancellation is accepted');
+    }
+    const ping = request('ping');
+    expectResult(await s.call(ping), ping.id);
+    const { json } = await s.stream.response(kept.id, { timeoutMs: 15000 });
+    assert.match(expectToolOk(json.result, 'the call not cancelled'), /alice@example\.com/);
+    await sleep(1000); // past WorkOS's answer to the first call too
+    assert.ok(!answered().includes(stopped.id), `the cancelled call was not answered: ${answered()}`);
+  } finally {
+    await control.resetFault();
+  }
+});
+
 test('an idle stream gets a comment keepalive every 25 s, and ends once nobody posted for MCP_SSE_IDLE_SECONDS',
   { timeout: (SSE_IDLE_SECONDS * 1000 + KEEPALIVE_MS) * 2 }, async () => {
     // The suite runs the Worker with MCP_SSE_IDLE_SECONDS=40: checked at the keepalives, so a
