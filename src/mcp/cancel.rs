@@ -31,12 +31,9 @@ impl Running {
         };
         match select(std::pin::pin!(work), stopped).await {
             Either::Left((outcome, stopped)) => {
-                // Its entry goes with it: the one whose receiver is gone (each goes as it ends).
+                // Its entry goes with it, as does any whose request is gone (its receiver dropped).
                 drop(stopped);
-                let mut requests = self.requests.borrow_mut();
-                if let Some(at) = requests.iter().position(|(_, stop)| stop.is_canceled()) {
-                    requests.swap_remove(at);
-                }
+                self.requests.borrow_mut().retain(|(_, stop)| !stop.is_canceled());
                 Some(outcome)
             }
             Either::Right(_) => None,
@@ -106,6 +103,13 @@ mod tests {
         let running = Running::default();
         assert_eq!(block_on(running.run(Some(&RequestId::Integer(1)), ready("done"))), Some("done"));
         assert_eq!(block_on(running.run(None, ready("done"))), Some("done"));
+        assert!(running.requests.borrow().is_empty());
+        // One dropped while it ran (its session gone) is cleared when another ends.
+        let mut gone = Box::pin(running.run(Some(&RequestId::Integer(2)), pending::<()>()));
+        assert_eq!(futures_util::FutureExt::now_or_never(&mut gone), None);
+        drop(gone);
+        assert_eq!(running.requests.borrow().len(), 1);
+        assert_eq!(block_on(running.run(Some(&RequestId::Integer(3)), ready(()))), Some(()));
         assert!(running.requests.borrow().is_empty());
         assert!(!running.cancel_by(&cancelled(json!({ "requestId": 1 }))));
         // Not a cancellation, or one without a usable id: nothing.
