@@ -383,18 +383,14 @@ impl Store for GuardedStore {
         self.storage.delete(key).await.map(|_| ()).map_err(err)
     }
 
-    /// A partition's grant keys from the object's own storage (this object's grants); the rest
-    /// from KV.
+    /// A partition's grant keys from the object's own storage (this object's grants; it reads
+    /// each record with its key, so no further than `limit`); the rest from KV.
     async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         if partition_of(prefix).is_none() {
             return self.kv.list(prefix, limit).await;
         }
-        // The storage reads each record's value with its key: a long partition is read no
-        // further than the caller looks.
         let mut options = vec![("prefix", prefix.into())];
-        if limit < usize::MAX {
-            options.push(("limit", (limit as f64).into()));
-        }
+        options.extend((limit < usize::MAX).then(|| ("limit", (limit as f64).into())));
         let options = super::js::object(&options);
         let found = super::js::call(self.storage.as_raw(), "list", &[options]).await.map_err(StoreError)?;
         let keys = super::js::call(&found, "keys", &[]).await.map_err(StoreError)?;
