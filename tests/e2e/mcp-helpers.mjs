@@ -298,6 +298,11 @@ export class SseStream {
       { what: `the response to id ${id}`, ...opts });
   }
 
+  /** The ids of the message events so far (a response's; undefined for a notification). */
+  answeredIds() {
+    return this.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
+  }
+
   /** Message events whose JSON is a notification named `method`. */
   notifications(method) {
     return this.events.filter((e) => e.event === 'message' && e.json?.method === method && e.json.id === undefined);

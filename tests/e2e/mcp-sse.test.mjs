@@ -74,7 +74,7 @@ test('GET /sse: an event stream whose first event is the endpoint; requests are 
   expectRpcError(await s.call(bad), JSONRPC.invalidParams, { id: bad.id });
 
   // Only responses and the endpoint went out: no notification answered, nothing twice.
-  const ids = s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
+  const ids = s.stream.answeredIds();
   assert.deepEqual(ids, [init.id, list.id, add.id, img.id, unknown.id, bad.id], `one response per request: ${s.stream.describe()}`);
 });
 
@@ -144,7 +144,7 @@ test('the message endpoint: missing sessionId → 400, unknown or malformed → 
   // None of that put anything on the stream, and the session still works.
   const ping = request('ping');
   expectResult(await s.call(ping), ping.id);
-  assert.deepEqual(s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id), [ping.id]);
+  assert.deepEqual(s.stream.answeredIds(), [ping.id]);
 });
 
 test('a second stream for a live session → 409; for an unknown session → 404', async () => {
@@ -221,7 +221,6 @@ test('Origin on /sse and /sse/message: foreign → 403, the playground → allow
 test('at most 16 messages run at once in a session: the 17th → 429, and it never runs; the 16 all answer', async () => {
   const s = await session();
   const profile = () => callTool('getUserProfile', {});
-  const answered = () => s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
   const asked = async () => (await control.requests()).filter((r) => r.path === `/user_management/users/${ALICE_ID}`).length;
   // WorkOS answers the profile after 4 s (within the Worker's 5 s timeout).
   await control.clearRequests();
@@ -250,7 +249,7 @@ test('at most 16 messages run at once in a session: the 17th → 429, and it nev
       assert.match(expectToolOk(json.result, 'the slow profile'), /alice@example\.com/);
     }
     assert.equal(await asked(), 16, 'WorkOS was asked for the 16 accepted calls, not the refused one');
-    assert.ok(!answered().some((id) => [over.id, ...pair.map((p) => p.id)].includes(id)), 'nothing answers what was refused');
+    assert.ok(!s.stream.answeredIds().some((id) => [over.id, ...pair.map((p) => p.id)].includes(id)), 'nothing answers what was refused');
     // Once they are answered, the session takes messages again.
     await control.resetFault();
     const sum = callTool('add', { a: 2, b: 3 });
@@ -262,14 +261,13 @@ test('at most 16 messages run at once in a session: the 17th → 429, and it nev
 
 test('a slow tool does not hold the messages posted after it: a ping is answered first', async () => {
   const s = await session();
-  const answered = () => s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
   await control.setFault({ mode: 'slow', delayMs: 4000, paths: ['/user_management/users'] });
   try {
     const slow = callTool('getUserProfile', {});
     assert.equal((await s.post(slow)).status, 202, 'the slow call is accepted');
     const ping = request('ping');
     expectResult(await s.call(ping), ping.id);
-    assert.ok(!answered().includes(slow.id), `the ping was answered while the tool ran: ${answered()}`);
+    assert.ok(!s.stream.answeredIds().includes(slow.id), `the ping was answered while the tool ran: ${s.stream.answeredIds()}`);
     await s.stream.response(slow.id, { timeoutMs: 15000 });
   } finally {
     await control.resetFault();
@@ -278,7 +276,6 @@ test('a slow tool does not hold the messages posted after it: a ping is answered
 
 test('notifications/cancelled stops a running request: it is never answered, and the session goes on', async () => {
   const s = await session();
-  const answered = () => s.stream.events.filter((e) => e.event === 'message').map((e) => e.json?.id);
   // WorkOS answers the profile after 2 s.
   await control.setFault({ mode: 'slow', delayMs: 2000, paths: ['/user_management/users'] });
   try {
@@ -294,7 +291,7 @@ test('notifications/cancelled stops a running request: it is never answered, and
     const { json } = await s.stream.response(kept.id, { timeoutMs: 15000 });
     assert.match(expectToolOk(json.result, 'the call not cancelled'), /alice@example\.com/);
     await sleep(1000); // past WorkOS's answer to the first call too
-    assert.ok(!answered().includes(stopped.id), `the cancelled call was not answered: ${answered()}`);
+    assert.ok(!s.stream.answeredIds().includes(stopped.id), `the cancelled call was not answered: ${s.stream.answeredIds()}`);
   } finally {
     await control.resetFault();
   }
