@@ -67,9 +67,10 @@ export const bridge = {
 // ---- raw MCP on the AuthKit-mode Worker ---------------------------------------------------------
 
 let nextId = 1;
-/** POST `path` (default /mcp) with a JSON-RPC request and `token`; {status, headers, text, json, challenge}. */
-export async function mcpCall(token, method = 'tools/list', params, { path = '/mcp', headers = {} } = {}) {
-  const res = await fetch(akUrl(path), {
+/** POST `path` (default /mcp) with a JSON-RPC request and `token`; {status, headers, text, json, challenge}.
+ * `base`: another AuthKit-mode Worker's origin than the shared one's. */
+export async function mcpCall(token, method = 'tools/list', params, { path = '/mcp', headers = {}, base = AUTHKIT_WORKER_URL } = {}) {
+  const res = await fetch(`${base}${path}`, {
     method: 'POST',
     headers: {
       accept: 'application/json, text/event-stream',

@@ -13,15 +13,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { ROOT, logFile, writeWorkerEnv, writePrebuiltConfig, startWrangler, waitForWorker } from './stack.mjs';
 import { stopChild } from '../../dev/child.mjs';
 import { ACME_ORG_ID } from './helpers.mjs';
-import { AUTHKIT_URL, AUTHKIT_AUDIENCE, mint, authkit } from './authkit-helpers.mjs';
-import { readResponse } from './oauth-helpers.mjs';
+import { AUTHKIT_URL, AUTHKIT_AUDIENCE, mint, authkit, mcpCall } from './authkit-helpers.mjs';
 
 const PORT = 8799;
-const URL_ = `http://127.0.0.1:${PORT}`;
+const ORIGIN = `http://127.0.0.1:${PORT}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'authkit-shared-keys-'));
 const log = logFile(path.join(ROOT, 'target/e2e-artifacts'), 'wrangler-authkit-shared-keys.log');
 const config = writePrebuiltConfig(tmp);
-/** The AuthKit-mode Worker's settings, each file with its own random COOKIE_ENCRYPTION_KEY. */
+/** The AuthKit-mode Worker's settings, each env file with a random COOKIE_ENCRYPTION_KEY of its own. */
 const envFile = (name) => writeWorkerEnv(tmp, process.env.WORKOS_URL, {
   WORKOS_AUTHKIT_DOMAIN: AUTHKIT_URL,
   WORKOS_AUTHKIT_AUDIENCE: AUTHKIT_AUDIENCE,
@@ -40,25 +39,13 @@ after(async () => {
 /** This file's Worker, started afresh (a new workerd) with `env` on the local state `state`. */
 async function startFresh(env, state) {
   await stopChild(wrangler);
-  log.write(`---- wrangler dev on ${URL_}, state ${state}, ${path.basename(env)}`);
+  log.write(`---- wrangler dev on ${ORIGIN}, state ${state}, ${path.basename(env)}`);
   wrangler = startWrangler(env, path.join(tmp, state), log, { port: PORT, config });
-  await waitForWorker(wrangler, log, () => {}, URL_);
+  await waitForWorker(wrangler, log, () => {}, ORIGIN);
 }
 
 /** `tools/list` on this file's Worker with a token AuthKit's stand-in minted now. */
-async function toolsList() {
-  const res = await fetch(`${URL_}/mcp`, {
-    method: 'POST',
-    headers: {
-      accept: 'application/json, text/event-stream',
-      'content-type': 'application/json',
-      authorization: `Bearer ${await mint({ aud: AUTHKIT_AUDIENCE })}`,
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    signal: AbortSignal.timeout(30000),
-  });
-  return readResponse(res);
-}
+const toolsList = async () => mcpCall(await mint({ aud: AUTHKIT_AUDIENCE }), 'tools/list', undefined, { base: ORIGIN });
 
 const fetchesNow = async () => (await authkit.jwksFetches()).length;
 
