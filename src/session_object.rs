@@ -362,10 +362,7 @@ impl Session {
         let watch = mcp::account_subscription(&message);
         let log_level = self.live.borrow().as_ref().map(|l| l.log_level).unwrap_or_default();
         let options = mcp::Options { log_level, session_stream: true, ..mcp::Options::for_server(post.fixtures) };
-        let id = match &message {
-            mcp::Message::Request { id, method, .. } if mcp::cancel::cancellable(method) => Some(id.clone()),
-            _ => None,
-        };
+        let id = mcp::cancel::stoppable_id(&message);
         let work = mcp::handle(&post.principal, tools, message, &options);
         // A cancelled request is not answered (nor is anything it sent on its way).
         let Some(reply) = self.running.run(id.as_ref(), work).await.flatten() else {

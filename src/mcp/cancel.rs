@@ -64,10 +64,13 @@ fn cancelled_request(message: &Message) -> Option<RequestId> {
     }
 }
 
-/// Whether a request may be stopped: all but `initialize`, which MCP says a client must not
-/// cancel.
-pub fn cancellable(method: &str) -> bool {
-    method != "initialize"
+/// The id a cancellation may stop `message` by: a request's, all but `initialize`'s, which MCP
+/// says a client must not cancel. `None` for what nothing can stop (a notification, a response).
+pub fn stoppable_id(message: &Message) -> Option<RequestId> {
+    match message {
+        Message::Request { id, method, .. } if method != "initialize" => Some(id.clone()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +120,10 @@ mod tests {
         assert!(!running.cancel_by(&other));
         assert!(!running.cancel_by(&cancelled(json!({ "requestId": null }))));
         assert!(!running.cancel_by(&Message::Notification { method: "notifications/cancelled".into(), params: None }));
-        assert!(!cancellable("initialize") && cancellable("tools/call"));
+        let request =
+            |method: &str| Message::Request { id: RequestId::Integer(4), method: method.into(), params: None };
+        assert_eq!(stoppable_id(&request("initialize")), None, "initialize is never stopped");
+        assert_eq!(stoppable_id(&request("tools/call")), Some(RequestId::Integer(4)));
+        assert_eq!(stoppable_id(&other), None, "a notification has nothing to stop");
     }
 }
